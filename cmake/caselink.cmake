@@ -1,0 +1,51 @@
+# One helper per kind of target, so every module is declared the same way.
+#
+#   caselink_library(name SOURCES ... DEPS ...)        a static library, includes from repo root
+#   caselink_executable(name SOURCES ... DEPS ...)      a service or tool binary
+#   caselink_test(name LABEL unit|integration|e2e SOURCES ... DEPS ...)
+#       a GoogleTest binary registered with ctest under the given label. Integration and e2e
+#       tests find the broker through KAFKA_BOOTSTRAP (scripts/test.sh sets it).
+
+set(CASELINK_WARNINGS -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
+if(CASELINK_WERROR)
+  list(APPEND CASELINK_WARNINGS -Werror)
+endif()
+if(CASELINK_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+function(_caselink_common target)
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/proto)
+  target_compile_options(${target} PRIVATE ${CASELINK_WARNINGS})
+endfunction()
+
+function(caselink_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  _caselink_common(${name})
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+function(caselink_executable name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  _caselink_common(${name})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+endfunction()
+
+function(caselink_test name)
+  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_LABEL)
+    message(FATAL_ERROR "caselink_test(${name}) needs LABEL unit|integration|e2e")
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  _caselink_common(${name})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  add_test(NAME ${name} COMMAND ${name} --gtest_color=no)
+  set_tests_properties(${name} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
+    ENVIRONMENT "CASELINK_BUILD_DIR=${PROJECT_BINARY_DIR};CASELINK_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()
