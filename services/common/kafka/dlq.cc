@@ -1,0 +1,41 @@
+#include "services/common/kafka/dlq.h"
+
+namespace caselink::kafka {
+
+namespace {
+// Header values are UTF-8 text; keep messages one line and bounded so UIs show them.
+std::string one_line(std::string text, size_t limit = 1000) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') {
+      c = ' ';
+    }
+  }
+  if (text.size() > limit) {
+    text.resize(limit);
+    text += "...";
+  }
+  return text;
+}
+}  // namespace
+
+OutgoingRecord make_dlq_record(const ConsumedRecord& original, const DlqContext& context, const DlqReason& reason,
+                               TimePoint failed_at) {
+  OutgoingRecord record;
+  record.topic = context.dlq_topic;
+  record.key = original.key.value_or("");
+  record.value = original.value;
+  record.headers = original.headers;  // original headers first, untouched
+  record.headers.emplace_back(kDlqOriginalTopic, original.topic);
+  record.headers.emplace_back(kDlqOriginalPartition, std::to_string(original.partition));
+  record.headers.emplace_back(kDlqOriginalOffset, std::to_string(original.offset));
+  record.headers.emplace_back(kDlqOriginalTimestamp, std::to_string(original.timestamp_ms));
+  record.headers.emplace_back(kDlqConsumerGroup, context.consumer_group);
+  record.headers.emplace_back(kDlqService, context.service);
+  record.headers.emplace_back(kDlqErrorClass, reason.error_class);
+  record.headers.emplace_back(kDlqErrorMessage, one_line(reason.message));
+  record.headers.emplace_back(kDlqAttempts, std::to_string(reason.attempts));
+  record.headers.emplace_back(kDlqFailedAt, format_rfc3339(failed_at));
+  return record;
+}
+
+}  // namespace caselink::kafka

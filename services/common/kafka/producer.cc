@@ -1,0 +1,119 @@
+#include "services/common/kafka/producer.h"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <future>
+
+#include "services/common/kafka/client.h"
+#include "services/common/logging/logging.h"
+
+namespace caselink::kafka {
+
+class IdempotentProducer::Callbacks : public RdKafka::DeliveryReportCb, public RdKafka::EventCb {
+ public:
+  explicit Callbacks(std::atomic<bool>* connected) : connected_(connected) {}
+
+  void dr_cb(RdKafka::Message& message) override {
+    std::unique_ptr<DeliveryCallback> done(static_cast<DeliveryCallback*>(message.msg_opaque()));
+    if (!done) {
+      return;
+    }
+    if (message.err() != RdKafka::ERR_NO_ERROR) {
+      (*done)(Error::unavailable("delivery to " + message.topic_name() + " failed: " + message.errstr()));
+      return;
+    }
+    connected_->store(true);
+    (*done)(Delivery{message.topic_name(), message.partition(), message.offset()});
+  }
+
+  void event_cb(RdKafka::Event& event) override {
+    if (event.type() == RdKafka::Event::EVENT_ERROR) {
+      if (event.err() == RdKafka::ERR__ALL_BROKERS_DOWN) {
+        connected_->store(false);
+      }
+      logging::get("kafka.producer")->warn("librdkafka: {} ({})", event.str(), RdKafka::err2str(event.err()));
+    } else if (event.type() == RdKafka::Event::EVENT_STATS) {
+      // Cheap check: any broker in state UP.
+      connected_->store(event.str().find("\"state\":\"UP\"") != std::string::npos);
+    }
+  }
+
+ private:
+  std::atomic<bool>* connected_;
+};
+
+Result<std::unique_ptr<IdempotentProducer>> IdempotentProducer::create(const KafkaSettings& settings,
+                                                                       const std::string& client_id) {
+  std::unique_ptr<IdempotentProducer> self(new IdempotentProducer());
+  self->callbacks_ = std::make_unique<Callbacks>(&self->connected_);
+  auto conf = make_conf(settings, {{"client.id", client_id},
+                                   {"enable.idempotence", "true"},
+                                   {"acks", "all"},
+                                   {"message.timeout.ms", std::to_string(settings.message_timeout_ms)},
+                                   {"statistics.interval.ms", std::to_string(settings.statistics_interval_ms)}});
+  if (!conf.ok()) {
+    return conf.error();
+  }
+  std::string err;
+  (*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(self->callbacks_.get()), err);
+  (*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(self->callbacks_.get()), err);
+  self->producer_.reset(RdKafka::Producer::create(conf->get(), err));
+  if (!self->producer_) {
+    return Error::invalid("cannot create producer: " + err);
+  }
+  IdempotentProducer* raw = self.get();
+  self->poller_ = std::thread([raw] {
+    while (!raw->stop_.load()) {
+      raw->producer_->poll(50);
+    }
+  });
+  return self;
+}
+
+IdempotentProducer::~IdempotentProducer() {
+  if (producer_) {
+    producer_->flush(5000);
+  }
+  stop_.store(true);
+  if (poller_.joinable()) {
+    poller_.join();
+  }
+  if (producer_) {
+    // Anything still queued fails now; callbacks run in this final poll.
+    producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+    producer_->poll(0);
+  }
+}
+
+Status IdempotentProducer::send_async(const OutgoingRecord& record, DeliveryCallback done) {
+  auto* opaque = new DeliveryCallback(std::move(done));
+  const RdKafka::ErrorCode code = produce(*producer_, record, opaque);
+  if (code != RdKafka::ERR_NO_ERROR) {
+    delete opaque;
+    if (code == RdKafka::ERR__QUEUE_FULL) {
+      return Error::unavailable("local producer queue is full");
+    }
+    return Error::invalid("produce to " + record.topic + " refused: " + RdKafka::err2str(code));
+  }
+  return Status::success();
+}
+
+Result<Delivery> IdempotentProducer::send(const OutgoingRecord& record) {
+  auto promise = std::make_shared<std::promise<Result<Delivery>>>();
+  auto future = promise->get_future();
+  Status queued = send_async(record, [promise](Result<Delivery> r) { promise->set_value(std::move(r)); });
+  if (!queued.ok()) {
+    return queued.error();
+  }
+  return future.get();
+}
+
+Status IdempotentProducer::flush(std::chrono::milliseconds timeout) {
+  const RdKafka::ErrorCode code = producer_->flush(static_cast<int>(timeout.count()));
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return Error::unavailable("flush: " + RdKafka::err2str(code));
+  }
+  return Status::success();
+}
+
+}  // namespace caselink::kafka

@@ -1,0 +1,66 @@
+#pragma once
+
+// An idempotent producer with delivery confirmation (acks=all, enable.idempotence=true —
+// librdkafka 2.0.2 defaults idempotence to off, so we set it). For adapters, the ingress and
+// tools that publish outside a consume→produce transaction.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "services/common/core/record.h"
+#include "services/common/core/result.h"
+#include "services/common/kafka/settings.h"
+
+namespace RdKafka {
+class Producer;
+}
+
+namespace caselink::kafka {
+
+struct Delivery {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+};
+
+using DeliveryCallback = std::function<void(Result<Delivery>)>;
+
+class IdempotentProducer {
+ public:
+  // Creates the producer and its delivery thread. Does not wait for the broker.
+  static Result<std::unique_ptr<IdempotentProducer>> create(const KafkaSettings& settings, const std::string& client_id);
+  ~IdempotentProducer();
+  IdempotentProducer(const IdempotentProducer&) = delete;
+  IdempotentProducer& operator=(const IdempotentProducer&) = delete;
+
+  // Queues the record; `done` runs on the delivery thread once the broker acknowledged the
+  // write (acks=all) or it failed for good (kafka.message_timeout_ms). A full local queue
+  // is reported as kUnavailable at once.
+  Status send_async(const OutgoingRecord& record, DeliveryCallback done);
+
+  // Sends and waits for the acknowledgement.
+  Result<Delivery> send(const OutgoingRecord& record);
+
+  // Waits until every queued record is acknowledged or failed.
+  Status flush(std::chrono::milliseconds timeout);
+
+  // True when librdkafka reported at least one broker up in its latest statistics, or a
+  // delivery succeeded since the last all-brokers-down event.
+  bool broker_connected() const { return connected_.load(); }
+
+ private:
+  class Callbacks;
+  IdempotentProducer() = default;
+
+  std::unique_ptr<Callbacks> callbacks_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> connected_{false};
+  std::thread poller_;
+};
+
+}  // namespace caselink::kafka

@@ -1,0 +1,107 @@
+#include "services/common/kafka/settings.h"
+
+#include <algorithm>
+
+namespace caselink::kafka {
+
+const std::vector<std::string>& owned_properties() {
+  static const std::vector<std::string> owned = {
+      "bootstrap.servers", "metadata.broker.list", "enable.idempotence", "acks", "request.required.acks",
+      "isolation.level",   "enable.auto.commit",   "transactional.id",  "group.id", "enable.auto.offset.store",
+      "statistics.interval.ms", "message.timeout.ms", "transaction.timeout.ms",
+  };
+  return owned;
+}
+
+void bind(config::ConfigBinder& binder, KafkaSettings* s) {
+  binder.bind("kafka.bootstrap", &s->bootstrap, "Broker list host:port[,host:port]");
+  binder.bind("kafka.properties", &s->properties,
+              "Extra librdkafka properties for every client (caselink-owned ones are rejected)");
+  binder.bind("kafka.statistics_interval_ms", &s->statistics_interval_ms,
+              "librdkafka statistics interval (lag and broker metrics), ms");
+  binder.bind("kafka.message_timeout_ms", &s->message_timeout_ms,
+              "How long a produce may wait for acks=all before it fails, ms");
+  binder.check([s] { return validate(*s); });
+}
+
+void bind(config::ConfigBinder& binder, LoopSettings* s, const KafkaSettings* kafka) {
+  binder.bind("loop.group_id", &s->group_id, "Consumer group id (shared by all instances)");
+  binder.bind("loop.input_topics", &s->input_topics, "Topics to consume");
+  binder.bind("loop.transactional_id", &s->transactional_id,
+              "Transactional id, stable per instance (default <group_id>-<instance_id>)");
+  binder.bind("loop.instance_id", &s->instance_id, "Instance id within the group (default 0)");
+  binder.bind("loop.dlq_topic", &s->dlq_topic, "Dead-letter topic");
+  binder.bind("loop.commit_every_records", &s->commit_every_records, "Commit after this many input records");
+  binder.bind("loop.commit_every_ms", &s->commit_every_ms, "Commit after this many milliseconds");
+  binder.bind("loop.transaction_timeout_ms", &s->transaction_timeout_ms, "Kafka transaction timeout, ms");
+  binder.bind("loop.auto_offset_reset", &s->auto_offset_reset, "earliest | latest for a new group");
+  binder.bind("loop.retry_backoff_ms", &s->retry_backoff_ms, "First back-off when the broker is unreachable, ms");
+  binder.bind("loop.retry_backoff_max_ms", &s->retry_backoff_max_ms, "Largest back-off, ms");
+  binder.check([s, kafka] { return validate(*s, *kafka); });
+}
+
+Status validate(const KafkaSettings& s) {
+  if (s.bootstrap.empty()) {
+    return Error::invalid("must list at least one broker host:port", "kafka.bootstrap");
+  }
+  for (const auto& [key, value] : s.properties) {
+    const auto& owned = owned_properties();
+    if (std::find(owned.begin(), owned.end(), key) != owned.end()) {
+      return Error::invalid("'" + key +
+                                "' is set by caselink for exactly-once delivery and cannot be overridden; remove it",
+                            "kafka.properties." + key);
+    }
+  }
+  if (s.statistics_interval_ms < 0) {
+    return Error::invalid("must be >= 0 (0 disables statistics)", "kafka.statistics_interval_ms");
+  }
+  if (s.message_timeout_ms < 1000) {
+    return Error::invalid("must be at least 1000", "kafka.message_timeout_ms");
+  }
+  return Status::success();
+}
+
+Status validate(const LoopSettings& s, const KafkaSettings& kafka) {
+  if (s.group_id.empty()) {
+    return Error::invalid("must be set", "loop.group_id");
+  }
+  if (s.input_topics.empty()) {
+    return Error::invalid("must list at least one topic", "loop.input_topics");
+  }
+  if (s.dlq_topic.empty()) {
+    return Error::invalid("must be set", "loop.dlq_topic");
+  }
+  for (const auto& topic : s.input_topics) {
+    if (topic == s.dlq_topic) {
+      return Error::invalid("consuming the dead-letter topic '" + topic + "' would loop bad records forever",
+                            "loop.input_topics");
+    }
+  }
+  if (s.commit_every_records < 1) {
+    return Error::invalid("must be at least 1", "loop.commit_every_records");
+  }
+  if (s.commit_every_ms < 1) {
+    return Error::invalid("must be at least 1", "loop.commit_every_ms");
+  }
+  if (s.transaction_timeout_ms <= kafka.message_timeout_ms) {
+    return Error::invalid("must be greater than kafka.message_timeout_ms (" + std::to_string(kafka.message_timeout_ms) +
+                              "), or a produce could outlive its transaction",
+                          "loop.transaction_timeout_ms");
+  }
+  if (s.commit_every_ms >= s.transaction_timeout_ms) {
+    return Error::invalid("must be smaller than loop.transaction_timeout_ms", "loop.commit_every_ms");
+  }
+  if (s.auto_offset_reset != "earliest" && s.auto_offset_reset != "latest") {
+    return Error::invalid("must be 'earliest' or 'latest'", "loop.auto_offset_reset");
+  }
+  if (s.retry_backoff_ms < 1 || s.retry_backoff_max_ms < s.retry_backoff_ms) {
+    return Error::invalid("must be >= 1 and <= loop.retry_backoff_max_ms", "loop.retry_backoff_ms");
+  }
+  return Status::success();
+}
+
+std::string effective_transactional_id(const LoopSettings& s) {
+  return s.transactional_id.empty() ? s.group_id + "-" + s.instance_id : s.transactional_id;
+}
+
+}  // namespace caselink::kafka

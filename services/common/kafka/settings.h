@@ -1,0 +1,71 @@
+#pragma once
+
+// Typed Kafka settings shared by every service, and their validation.
+//
+// The settings that make exactly-once work (idempotence, acks, isolation level, manual
+// commits, transactional id) are owned by caselink and cannot be overridden through
+// `kafka.properties`: an attempt is rejected at start-up, naming the key.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "services/common/config/config.h"
+#include "services/common/core/result.h"
+
+namespace caselink::kafka {
+
+struct KafkaSettings {
+  // Broker list, host:port[,host:port].
+  std::string bootstrap = "127.0.0.1:9092";
+  // Extra librdkafka properties for every client (e.g. linger.ms, compression.type,
+  // security settings). caselink-owned properties are rejected (see owned_properties()).
+  std::map<std::string, std::string> properties;
+  // librdkafka statistics interval; feeds consumer lag and broker-connected metrics.
+  int64_t statistics_interval_ms = 1000;
+  // Upper bound for one produce to be acknowledged (acks=all) before it counts as failed.
+  int64_t message_timeout_ms = 30000;
+};
+
+struct LoopSettings {
+  // Consumer group of the service; all instances of one service share it.
+  std::string group_id;
+  // Topics this service consumes.
+  std::vector<std::string> input_topics;
+  // Stable per instance: a restarted instance must reuse its id so that Kafka fences the
+  // old incarnation and aborts its open transaction. Default: "<group_id>-<instance_id>".
+  std::string transactional_id;
+  // Distinguishes instances of one service (only used for the default transactional id).
+  std::string instance_id = "0";
+  // Dead-letter topic for records that cannot be decoded, are invalid or unauthorized.
+  std::string dlq_topic = "caselink.dlq.v1";
+  // A transaction is committed after this many input records or this many milliseconds,
+  // whichever comes first. The main throughput/latency knob (docs/performance.md).
+  int64_t commit_every_records = 500;
+  int64_t commit_every_ms = 100;
+  // Must exceed message_timeout_ms (librdkafka checks, we check first with a clear message).
+  int64_t transaction_timeout_ms = 60000;
+  // Where a group with no committed offset starts: earliest | latest.
+  std::string auto_offset_reset = "earliest";
+  // Back-off between attempts to reach the broker at start (doubles up to the max).
+  int64_t retry_backoff_ms = 500;
+  int64_t retry_backoff_max_ms = 10000;
+};
+
+// librdkafka properties caselink sets itself.
+const std::vector<std::string>& owned_properties();
+
+// Binds kafka.* keys.
+void bind(config::ConfigBinder& binder, KafkaSettings* settings);
+// Binds loop.* keys and registers their checks (needs the KafkaSettings for cross checks).
+void bind(config::ConfigBinder& binder, LoopSettings* settings, const KafkaSettings* kafka);
+
+// Stand-alone checks (also run by the binder): every error names its key.
+Status validate(const KafkaSettings& settings);
+Status validate(const LoopSettings& settings, const KafkaSettings& kafka);
+
+// The transactional id actually used.
+std::string effective_transactional_id(const LoopSettings& settings);
+
+}  // namespace caselink::kafka

@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include "services/common/kafka/errors.h"
+
+namespace caselink::kafka {
+namespace {
+
+struct TxnRow {
+  const char* name;
+  TxnErrorFlags flags;
+  bool is_commit;
+  TxnAction expected;
+};
+
+class TxnClassification : public ::testing::TestWithParam<TxnRow> {};
+
+TEST_P(TxnClassification, DecidesTheNextStep) {
+  EXPECT_EQ(classify_txn_error(GetParam().flags, GetParam().is_commit), GetParam().expected)
+      << to_string(classify_txn_error(GetParam().flags, GetParam().is_commit));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, TxnClassification,
+    ::testing::Values(
+        TxnRow{"success", {}, false, TxnAction::kNone},
+        TxnRow{"retriable", {true, true, false, false, RdKafka::ERR__TIMED_OUT}, false, TxnAction::kRetry},
+        TxnRow{"retriable_commit", {true, true, false, false, RdKafka::ERR__TIMED_OUT}, true, TxnAction::kRetry},
+        TxnRow{"abortable", {true, false, true, false, RdKafka::ERR__STATE}, false, TxnAction::kAbortAndRewind},
+        TxnRow{"abortable_and_retriable", {true, true, true, false, RdKafka::ERR__STATE}, true,
+               TxnAction::kAbortAndRewind},
+        TxnRow{"fatal", {true, false, false, true, RdKafka::ERR__FATAL}, false, TxnAction::kRecreateProducer},
+        TxnRow{"fatal_beats_abortable", {true, false, true, true, RdKafka::ERR__FATAL}, true,
+               TxnAction::kRecreateProducer},
+        TxnRow{"fenced_local", {true, false, false, false, RdKafka::ERR__FENCED}, false, TxnAction::kRecreateProducer},
+        TxnRow{"fenced_broker", {true, false, true, false, RdKafka::ERR_PRODUCER_FENCED}, true,
+               TxnAction::kRecreateProducer},
+        TxnRow{"invalid_epoch", {true, false, false, false, RdKafka::ERR_INVALID_PRODUCER_EPOCH}, false,
+               TxnAction::kRecreateProducer},
+        TxnRow{"unclassified_commit_is_indeterminate", {true, false, false, false, RdKafka::ERR__TRANSPORT}, true,
+               TxnAction::kRecreateProducer},
+        TxnRow{"unclassified_other", {true, false, false, false, RdKafka::ERR_UNKNOWN}, false,
+               TxnAction::kRecreateProducer}),
+    [](const ::testing::TestParamInfo<TxnRow>& info) { return std::string(info.param.name); });
+
+TEST(ProduceClassification, Table) {
+  EXPECT_EQ(classify_produce_error(RdKafka::ERR_NO_ERROR), ProduceAction::kOk);
+  EXPECT_EQ(classify_produce_error(RdKafka::ERR__QUEUE_FULL), ProduceAction::kPollAndRetry);
+  EXPECT_EQ(classify_produce_error(RdKafka::ERR_MSG_SIZE_TOO_LARGE), ProduceAction::kInvalidRecord);
+  EXPECT_EQ(classify_produce_error(RdKafka::ERR__UNKNOWN_TOPIC), ProduceAction::kAbortTransaction);
+  EXPECT_EQ(classify_produce_error(RdKafka::ERR__STATE), ProduceAction::kAbortTransaction);
+}
+
+TEST(ConsumeClassification, Table) {
+  EXPECT_EQ(classify_consume_error(RdKafka::ERR_NO_ERROR), ConsumeAction::kRecord);
+  EXPECT_EQ(classify_consume_error(RdKafka::ERR__TIMED_OUT), ConsumeAction::kIdle);
+  EXPECT_EQ(classify_consume_error(RdKafka::ERR__PARTITION_EOF), ConsumeAction::kIdle);
+  EXPECT_EQ(classify_consume_error(RdKafka::ERR__ALL_BROKERS_DOWN), ConsumeAction::kTransient);
+  EXPECT_EQ(classify_consume_error(RdKafka::ERR__TRANSPORT), ConsumeAction::kTransient);
+  EXPECT_EQ(classify_consume_error(RdKafka::ERR__FATAL), ConsumeAction::kFatal);
+}
+
+}  // namespace
+}  // namespace caselink::kafka

@@ -1,0 +1,76 @@
+#include <gtest/gtest.h>
+
+#include "services/common/kafka/settings.h"
+
+namespace caselink::kafka {
+namespace {
+
+Status load(const std::string& yaml, KafkaSettings* kafka, LoopSettings* loop) {
+  auto binder = config::ConfigBinder::parse(yaml, "svc.yaml", "CASELINK_",
+                                            [](const std::string&) { return std::nullopt; });
+  if (!binder.ok()) {
+    return binder.error();
+  }
+  bind(*binder, kafka);
+  bind(*binder, loop, kafka);
+  return binder->finish();
+}
+
+TEST(KafkaSettings, ValidConfigLoads) {
+  KafkaSettings kafka;
+  LoopSettings loop;
+  Status st = load("kafka: {bootstrap: '127.0.0.1:19092'}\nloop: {group_id: g, input_topics: [a.v1]}", &kafka, &loop);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(kafka.bootstrap, "127.0.0.1:19092");
+  EXPECT_EQ(effective_transactional_id(loop), "g-0");
+}
+
+TEST(KafkaSettings, OwnedPropertiesCannotBeOverridden) {
+  for (const char* key : {"enable.idempotence", "acks", "isolation.level", "enable.auto.commit", "transactional.id"}) {
+    KafkaSettings kafka;
+    LoopSettings loop;
+    Status st = load(std::string("kafka: {properties: {") + key + ": x}}\nloop: {group_id: g, input_topics: [a]}",
+                     &kafka, &loop);
+    ASSERT_FALSE(st.ok()) << key;
+    EXPECT_NE(st.error().message.find(std::string("kafka.properties.") + key), std::string::npos)
+        << st.error().message;
+  }
+}
+
+TEST(KafkaSettings, IncompatibleTimeoutsAreRejected) {
+  KafkaSettings kafka;
+  LoopSettings loop;
+  Status st = load(
+      "kafka: {message_timeout_ms: 60000}\nloop: {group_id: g, input_topics: [a], transaction_timeout_ms: 30000}",
+      &kafka, &loop);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("loop.transaction_timeout_ms"), std::string::npos) << st.error().message;
+}
+
+TEST(KafkaSettings, ConsumingTheDlqIsRejected) {
+  KafkaSettings kafka;
+  LoopSettings loop;
+  Status st = load("loop: {group_id: g, input_topics: [caselink.dlq.v1]}", &kafka, &loop);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("loop.input_topics"), std::string::npos);
+}
+
+TEST(KafkaSettings, CommitIntervalsMustBePositive) {
+  KafkaSettings kafka;
+  LoopSettings loop;
+  Status st = load("loop: {group_id: g, input_topics: [a], commit_every_records: 0}", &kafka, &loop);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("loop.commit_every_records"), std::string::npos);
+}
+
+TEST(KafkaSettings, ExplicitTransactionalIdWins) {
+  LoopSettings loop;
+  loop.group_id = "g";
+  loop.instance_id = "7";
+  EXPECT_EQ(effective_transactional_id(loop), "g-7");
+  loop.transactional_id = "custom";
+  EXPECT_EQ(effective_transactional_id(loop), "custom");
+}
+
+}  // namespace
+}  // namespace caselink::kafka

@@ -1,0 +1,199 @@
+#pragma once
+
+// The exactly-once consume→process→produce loop (kafka.md §3).
+//
+// Each input record is handed to a RecordHandler; the records it returns, any dead-letter
+// record, and the input offsets are committed in one Kafka transaction. Transactions close
+// after `commit_every_records` inputs or `commit_every_ms`, whichever comes first.
+//
+// Failure handling:
+//   retriable error        -> the same call is retried
+//   abortable error        -> abort, seek every assigned partition back to its committed
+//                             offset, tell the handler to drop uncommitted state, go on
+//   fatal / fenced /
+//   unclassified error     -> destroy and recreate the producer with the same
+//                             transactional.id (which fences any zombie), rewind, go on
+//   broker unreachable     -> keep retrying with back-off, log it, report not ready
+//   handler throws         -> the record is dead-lettered (class handler.exception)
+//
+// A crash at any point leaves either a committed transaction (outputs + offsets) or
+// nothing visible to read_committed consumers; the restarted instance re-reads from the
+// last committed offset. tests/integration proves this with SIGKILL on a real broker.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "services/common/core/clock.h"
+#include "services/common/core/record.h"
+#include "services/common/core/result.h"
+#include "services/common/kafka/dlq.h"
+#include "services/common/kafka/settings.h"
+
+namespace RdKafka {
+class KafkaConsumer;
+class Producer;
+class Error;
+}  // namespace RdKafka
+
+namespace caselink::kafka {
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = -1;
+  friend auto operator<=>(const TopicPartition&, const TopicPartition&) = default;
+};
+
+// What a handler decided about one input record.
+struct HandlerResult {
+  // Records to publish in the same transaction as the input offset.
+  std::vector<OutgoingRecord> outputs;
+  // When set, the input is copied to the dead-letter topic with this reason (outputs, e.g.
+  // an alert naming the case, are still published).
+  std::optional<DlqReason> dead_letter;
+  // A dependency is temporarily unavailable: abort the transaction, rewind, back off and
+  // process the record again. Never use this for bad input (it would block the partition).
+  bool retry_later = false;
+  std::string retry_reason;
+
+  static HandlerResult emit(std::vector<OutgoingRecord> outputs) {
+    HandlerResult r;
+    r.outputs = std::move(outputs);
+    return r;
+  }
+  static HandlerResult reject(std::string error_class, std::string message) {
+    HandlerResult r;
+    r.dead_letter = DlqReason{std::move(error_class), std::move(message), 1};
+    return r;
+  }
+  static HandlerResult retry(std::string reason) {
+    HandlerResult r;
+    r.retry_later = true;
+    r.retry_reason = std::move(reason);
+    return r;
+  }
+};
+
+// Business logic plugged into the loop. All calls come from the loop's thread.
+class RecordHandler {
+ public:
+  virtual ~RecordHandler() = default;
+  virtual HandlerResult handle(const ConsumedRecord& record) = 0;
+  // Before any record of these partitions is handed over (stateful handlers restore here).
+  virtual void on_partitions_assigned(const std::vector<TopicPartition>& /*partitions*/) {}
+  // After the open transaction was committed (or aborted if the assignment was lost).
+  virtual void on_partitions_revoked(const std::vector<TopicPartition>& /*partitions*/) {}
+  // The transaction holding everything handled since the last commit/abort committed...
+  virtual void on_transaction_committed() {}
+  // ...or was aborted: drop every state change made since the last commit.
+  virtual void on_transaction_aborted() {}
+  // Called about every `tick_interval` inside the loop (timers, deadline alerts). Returned
+  // records are published in the current transaction.
+  virtual std::vector<OutgoingRecord> on_tick(TimePoint /*now*/) { return {}; }
+};
+
+// Hooks for metrics; every method has a no-op default.
+class LoopObserver {
+ public:
+  virtual ~LoopObserver() = default;
+  virtual void consumed(const std::string& /*topic*/) {}
+  virtual void produced(const std::string& /*topic*/, uint64_t /*count*/) {}
+  virtual void dead_lettered(const std::string& /*error_class*/) {}
+  virtual void transaction(const char* /*result: commit|abort|fatal*/) {}
+  virtual void processing_seconds(double /*seconds*/) {}
+  virtual void consumer_lag(const std::string& /*topic*/, int32_t /*partition*/, int64_t /*lag*/) {}
+  virtual void broker_connected(bool /*connected*/) {}
+  virtual void ready(bool /*ready*/) {}
+  virtual void producer_recreated() {}
+};
+
+struct LoopReadiness {
+  bool ready = false;
+  std::string reason;
+};
+
+class TransactionalLoop {
+ public:
+  TransactionalLoop(KafkaSettings kafka, LoopSettings loop, std::string service_name, RecordHandler& handler,
+                    LoopObserver* observer, const Clock& clock,
+                    std::chrono::milliseconds tick_interval = std::chrono::milliseconds(1000));
+  ~TransactionalLoop();
+  TransactionalLoop(const TransactionalLoop&) = delete;
+  TransactionalLoop& operator=(const TransactionalLoop&) = delete;
+
+  // Runs until `stop` becomes true, then commits the open transaction, leaves the group and
+  // returns success. Returns an error only when the loop cannot run at all (e.g. librdkafka
+  // refuses the configuration).
+  Status run(const std::atomic<bool>& stop);
+
+  // Thread-safe: ready once the transactional producer is initialized, the consumer holds
+  // an assignment and a broker is reachable.
+  LoopReadiness readiness() const;
+
+  // Counters for tests and logs (thread-safe).
+  uint64_t committed_transactions() const { return commits_.load(); }
+  uint64_t aborted_transactions() const { return aborts_.load(); }
+
+ private:
+  class Callbacks;
+  friend class Callbacks;
+
+  Status create_consumer();
+  Status create_producer();
+  bool init_producer_with_retry(const std::atomic<bool>& stop);
+  void recreate_producer(const std::atomic<bool>& stop, const std::string& why);
+
+  bool begin_if_needed(const std::atomic<bool>& stop);
+  void process(const ConsumedRecord& record, const std::atomic<bool>& stop);
+  bool produce_all(const std::vector<OutgoingRecord>& records);
+  void commit(const std::atomic<bool>& stop);
+  void abort_and_rewind(const std::atomic<bool>& stop, const std::string& why);
+  void rewind_to_committed();
+  void after_abort(const char* result);
+  bool commit_due() const;
+  void maybe_tick(const std::atomic<bool>& stop);
+  void handle_assign(const std::vector<TopicPartition>& partitions);
+  void handle_revoke(const std::vector<TopicPartition>& partitions, bool lost);
+  void update_readiness();
+  void backoff(const std::atomic<bool>& stop, int attempt);
+
+  KafkaSettings kafka_;
+  LoopSettings loop_;
+  std::string service_;
+  std::string transactional_id_;
+  RecordHandler& handler_;
+  LoopObserver default_observer_;
+  LoopObserver* observer_;
+  const Clock& clock_;
+  std::chrono::milliseconds tick_interval_;
+  DlqContext dlq_context_;
+
+  std::unique_ptr<Callbacks> callbacks_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  const std::atomic<bool>* stop_ = nullptr;
+
+  bool txn_open_ = false;
+  std::chrono::steady_clock::time_point txn_started_;
+  int64_t records_in_txn_ = 0;
+  std::map<TopicPartition, int64_t> pending_offsets_;  // next offset to read, per partition
+  std::map<std::string, uint64_t> produced_in_txn_;
+  std::set<std::tuple<std::string, int32_t, int64_t>> poisoned_;  // inputs whose outputs Kafka refused
+  std::set<TopicPartition> assignment_;
+  std::chrono::steady_clock::time_point last_tick_;
+
+  std::atomic<bool> producer_ready_{false};
+  std::atomic<bool> connected_{false};
+  std::atomic<size_t> assigned_count_{0};
+  std::atomic<uint64_t> commits_{0};
+  std::atomic<uint64_t> aborts_{0};
+};
+
+}  // namespace caselink::kafka
