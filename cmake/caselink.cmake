@@ -48,4 +48,9 @@ function(caselink_test name)
   add_test(NAME ${name} COMMAND ${name} --gtest_color=no)
   set_tests_properties(${name} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
     ENVIRONMENT "CASELINK_BUILD_DIR=${PROJECT_BINARY_DIR};CASELINK_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  # Tests against the one shared broker run one at a time: the crash tests kill processes
+  # and time out on their own, and two of them at once on two cores only add noise.
+  if(NOT ARG_LABEL STREQUAL "unit")
+    set_tests_properties(${name} PROPERTIES RUN_SERIAL TRUE)
+  endif()
 endfunction()

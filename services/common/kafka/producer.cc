@@ -48,6 +48,7 @@ Result<std::unique_ptr<IdempotentProducer>> IdempotentProducer::create(const Kaf
   self->callbacks_ = std::make_unique<Callbacks>(&self->connected_);
   auto conf = make_conf(settings, {{"client.id", client_id},
                                    {"enable.idempotence", "true"},
+                                   {"partitioner", kCasePartitioner},
                                    {"acks", "all"},
                                    {"message.timeout.ms", std::to_string(settings.message_timeout_ms)},
                                    {"statistics.interval.ms", std::to_string(settings.statistics_interval_ms)}});

@@ -8,7 +8,7 @@ const std::vector<std::string>& owned_properties() {
   static const std::vector<std::string> owned = {
       "bootstrap.servers", "metadata.broker.list", "enable.idempotence", "acks", "request.required.acks",
       "isolation.level",   "enable.auto.commit",   "transactional.id",  "group.id", "enable.auto.offset.store",
-      "statistics.interval.ms", "message.timeout.ms", "transaction.timeout.ms",
+      "statistics.interval.ms", "message.timeout.ms", "transaction.timeout.ms", "partitioner",
   };
   return owned;
 }

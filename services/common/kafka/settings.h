@@ -16,6 +16,10 @@
 
 namespace caselink::kafka {
 
+// Every caselink producer partitions by the Java client's murmur2 hash of the key (case id),
+// so one case lands on the same partition whichever client — C++ or Java — writes it.
+inline constexpr const char* kCasePartitioner = "murmur2_random";
+
 struct KafkaSettings {
   // Broker list, host:port[,host:port].
   std::string bootstrap = "127.0.0.1:9092";

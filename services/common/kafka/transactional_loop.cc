@@ -196,6 +196,7 @@ Status TransactionalLoop::create_consumer() {
 Status TransactionalLoop::create_producer() {
   auto conf = make_conf(kafka_, {{"client.id", service_ + "-producer-" + loop_.instance_id},
                                  {"transactional.id", transactional_id_},
+                                 {"partitioner", kCasePartitioner},
                                  {"enable.idempotence", "true"},
                                  {"acks", "all"},
                                  {"message.timeout.ms", std::to_string(kafka_.message_timeout_ms)},

@@ -1,6 +1,9 @@
 // The transactional loop against librdkafka's built-in mock cluster. This checks the loop's
-// own logic (handler wiring, DLQ, abort-and-rewind) without a broker; claims about Kafka's
-// delivery guarantees are proven on the real broker in tests/integration.
+// own logic (handler wiring, DLQ, abort-and-rewind, broker unreachable) without a broker.
+// It does NOT check exactly-once: with librdkafka 2.0.2's mock broker a read_committed
+// consumer still saw the records of an aborted transaction (observed here), so the mock is
+// no judge of that. Exactly-once is proven on the real broker (tests/integration:
+// it_transactional_loop, it_crash).
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
@@ -56,9 +59,12 @@ std::vector<ConsumedRecord> read_committed(const std::string& bootstrap, const s
   consumer->subscribe({topic});
   std::vector<ConsumedRecord> out;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (out.size() < expected && std::chrono::steady_clock::now() < deadline) {
+  auto last = std::chrono::steady_clock::now();
+  while ((out.size() < expected || std::chrono::steady_clock::now() - last < std::chrono::seconds(2)) &&
+         std::chrono::steady_clock::now() < deadline) {
     std::unique_ptr<RdKafka::Message> m(consumer->consume(200));
     if (m->err() == RdKafka::ERR_NO_ERROR) {
+      last = std::chrono::steady_clock::now();
       ConsumedRecord r;
       r.topic = m->topic_name();
       r.partition = m->partition();
@@ -162,10 +168,8 @@ TEST(TransactionalLoopMock, EchoesEachInputOnceAndDeadLettersGarbage) {
     ASSERT_TRUE(env.ok());
     seen[env->probe().sequence()]++;
   }
+  // Every input produced an output (at least once: see the note at the top of the file).
   EXPECT_EQ(seen.size(), 50U);
-  for (const auto& [sequence, count] : seen) {
-    EXPECT_EQ(count, 1) << "sequence " << sequence;
-  }
   ASSERT_EQ(dead.size(), 1U);
   EXPECT_EQ(find_header(dead[0].headers, kDlqErrorClass), "envelope.undecodable");
   EXPECT_EQ(find_header(dead[0].headers, kDlqOriginalTopic), "in");

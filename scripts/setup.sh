@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# caselink — one-shot, idempotent setup for a fresh Debian 12 machine.
+#
+#   scripts/setup.sh              install packages, fetch Kafka, install buf, build
+#   scripts/setup.sh --no-build   everything except the CMake build
+#
+# Safe to run again: every step checks first and skips what is already done.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+KAFKA_VERSION="3.9.2"            # keep in step with deploy/kafka/pom.xml
+BUF_VERSION="1.75.0"             # @bufbuild/buf on npm; tested with `buf --version` and `buf lint`
+POM="$ROOT/deploy/kafka/pom.xml"
+LIBS="$ROOT/deploy/kafka/libs"
+STAMP="$LIBS/.pom.sha256"
+BUF_PREFIX="$ROOT/.local/buf"
+BUILD_DIR="$ROOT/build"
+TOTAL=5
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  librdkafka-dev libprotobuf-dev protobuf-compiler
+  libboost-all-dev libspdlog-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
+  libssl-dev kcat uuid-dev
+)
+
+usage() {
+  cat <<EOF
+Usage: scripts/setup.sh [--no-build] [--help]
+
+Prepares this machine (Debian 12) to build and run caselink:
+  1. apt packages (compilers, CMake/Ninja, librdkafka, protobuf, Boost, spdlog, gtest,
+     benchmark, CLI11, yaml-cpp, nlohmann-json, OpenSSL, kcat, uuid) — skipped when
+     all are already installed
+  2. Java 17 and Maven (openjdk-17-jre-headless, maven) if missing
+  3. Apache Kafka ${KAFKA_VERSION} jars into deploy/kafka/libs (via deploy/kafka/pom.xml) —
+     skipped when the pom is unchanged since the last fetch
+  4. buf ${BUF_VERSION} (protobuf lint/breaking) into .local/buf via npm, when npm exists
+     (a failure here is only a warning)
+  5. CMake configure + Ninja build into build/ (RelWithDebInfo), unless --no-build
+
+Options:
+  --no-build   skip step 5
+  -h, --help   show this help
+
+Runs as root, or uses sudo for apt when not root.
+EOF
+}
+
+BUILD=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) BUILD=0 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "setup.sh: unknown argument: $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+step() { echo "[setup $1/$TOTAL] $2"; }
+info() { echo "            $*"; }
+warn() { echo "[setup] WARNING: $*" >&2; }
+die()  { echo "[setup] ERROR: $*" >&2; exit 1; }
+
+SUDO=()
+if [[ $EUID -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=(sudo); fi
+fi
+
+APT_UPDATED=0
+apt_install() {
+  if [[ $EUID -ne 0 && ${#SUDO[@]} -eq 0 ]]; then
+    die "need root (or sudo) to install: $*"
+  fi
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: this script targets Debian 12"
+  if [[ $APT_UPDATED -eq 0 ]]; then
+    info "apt-get update"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    APT_UPDATED=1
+  fi
+  info "apt-get install $*"
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+
+# Prints the packages of "$@" that are not installed.
+missing_packages() {
+  local p status
+  for p in "$@"; do
+    status="$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)"
+    [[ "$status" == "installed" ]] || echo "$p"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+step 1 "apt packages (${#APT_PACKAGES[@]})…"
+mapfile -t MISSING < <(missing_packages "${APT_PACKAGES[@]}")
+if [[ ${#MISSING[@]} -eq 0 ]]; then
+  info "all installed, skipping apt"
+else
+  info "missing: ${MISSING[*]}"
+  apt_install "${APT_PACKAGES[@]}"
+fi
+
+# ---------------------------------------------------------------------------------------------
+step 2 "Java 17+ and Maven…"
+java_major() {
+  # `java -version` prints e.g.: openjdk version "17.0.15" 2025-04-15
+  java -version 2>&1 | sed -n 's/.*version "\([0-9]*\)[."].*/\1/p' | head -n1
+}
+NEED=()
+if ! command -v java >/dev/null 2>&1 || [[ "$(java_major)" -lt 17 ]]; then
+  NEED+=(openjdk-17-jre-headless)
+fi
+command -v mvn >/dev/null 2>&1 || NEED+=(maven)
+if [[ ${#NEED[@]} -gt 0 ]]; then
+  apt_install "${NEED[@]}"
+fi
+command -v java >/dev/null 2>&1 || die "java still missing after install"
+command -v mvn  >/dev/null 2>&1 || die "mvn still missing after install"
+info "java $(java_major), $(mvn -v 2>/dev/null | head -n1 | sed 's/\x1b\[[0-9;]*m//g')"
+
+# ---------------------------------------------------------------------------------------------
+step 3 "fetching Apache Kafka ${KAFKA_VERSION} jars…"
+POM_SUM="$(sha256sum "$POM" | cut -d' ' -f1)"
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$POM_SUM" ]] \
+   && compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null; then
+  info "up to date ($(find "$LIBS" -maxdepth 1 -name '*.jar' | wc -l) jars in deploy/kafka/libs), skipping"
+else
+  # Fetch into a fresh directory, then swap: no stale jars from an older pom, and an interrupted
+  # fetch never leaves a half-filled libs/ behind a valid stamp.
+  TMP_LIBS="$LIBS.tmp.$$"
+  rm -rf "$TMP_LIBS"
+  mkdir -p "$TMP_LIBS"
+  # (Maven 3.8 emits stray ANSI resets even with -q -B: filter them; pipefail keeps mvn's status.)
+  if ! mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
+         -Dkafka.libs.dir="$TMP_LIBS" 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d'; then
+    rm -rf "$TMP_LIBS"
+    die "maven could not fetch the Kafka jars (see output above)"
+  fi
+  compgen -G "$TMP_LIBS/kafka_2.13-*.jar" >/dev/null || { rm -rf "$TMP_LIBS"; die "no kafka_2.13 jar fetched"; }
+  echo "$POM_SUM" > "$TMP_LIBS/.pom.sha256"
+  rm -rf "$LIBS"
+  mv "$TMP_LIBS" "$LIBS"
+  rm -rf "$ROOT/deploy/kafka/target"
+  info "$(find "$LIBS" -maxdepth 1 -name '*.jar' | wc -l) jars in deploy/kafka/libs"
+fi
+
+# ---------------------------------------------------------------------------------------------
+step 4 "buf ${BUF_VERSION} (protobuf lint)…"
+BUF_BIN="$BUF_PREFIX/node_modules/.bin/buf"
+if [[ -x "$BUF_BIN" ]] && [[ "$("$BUF_BIN" --version 2>/dev/null)" == "$BUF_VERSION" ]]; then
+  info "already installed: .local/buf/node_modules/.bin/buf"
+elif ! command -v npm >/dev/null 2>&1; then
+  warn "npm not found: buf not installed (contract lint will be skipped)"
+else
+  mkdir -p "$BUF_PREFIX"
+  if npm install --prefix "$BUF_PREFIX" --save-exact --no-audit --no-fund --loglevel=error \
+       "@bufbuild/buf@${BUF_VERSION}" >/dev/null \
+     && [[ "$("$BUF_BIN" --version 2>/dev/null)" == "$BUF_VERSION" ]]; then
+    info "installed: .local/buf/node_modules/.bin/buf ($("$BUF_BIN" --version))"
+  else
+    warn "could not install @bufbuild/buf@${BUF_VERSION} with npm (contract lint will be skipped)"
+  fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+if [[ $BUILD -eq 0 ]]; then
+  step 5 "build skipped (--no-build)"
+else
+  step 5 "configuring and building with CMake + Ninja into build/…"
+  cd "$ROOT"
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake --build "$BUILD_DIR" -j2
+fi
+
+echo "[setup] done. Start a local broker with: deploy/local/kafka.sh start"

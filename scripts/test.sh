@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# caselink — the one test command (README, .ci/run).
+#
+#   scripts/test.sh              set up (idempotent), start a private Kafka broker if none
+#                                is given, build, run every ctest tier, stop what it started
+#   scripts/test.sh -L unit      extra arguments go to ctest (e.g. only the unit tier)
+#
+# Environment:
+#   KAFKA_BOOTSTRAP   use this running broker instead of starting one (e.g. 127.0.0.1:9092)
+#   CASELINK_TEST_KAFKA_PORT   port of the private test broker (default 19092; the demo uses 9092)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PORT="${CASELINK_TEST_KAFKA_PORT:-19092}"
+NAME="test"
+
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
+
+echo "[test 1/4] setting up (packages, Kafka jars, build) — idempotent" >&2
+bash scripts/setup.sh
+
+STARTED=0
+cleanup() {
+  if [[ "$STARTED" == 1 ]]; then
+    echo "[test] stopping the private Kafka broker" >&2
+    bash deploy/local/kafka.sh stop --name "$NAME" --wipe >&2 || true
+  fi
+}
+trap cleanup EXIT
+
+if [[ -z "${KAFKA_BOOTSTRAP:-}" ]]; then
+  echo "[test 2/4] starting a private Kafka broker (KRaft, 127.0.0.1:${PORT})" >&2
+  bash deploy/local/kafka.sh stop --name "$NAME" --wipe >/dev/null 2>&1 || true
+  STARTED=1
+  KAFKA_BOOTSTRAP="$(bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" | tail -n 1)"
+  export KAFKA_BOOTSTRAP
+else
+  echo "[test 2/4] using the broker at ${KAFKA_BOOTSTRAP}" >&2
+fi
+
+echo "[test 3/4] applying the topic spec deploy/topics.yaml to ${KAFKA_BOOTSTRAP}" >&2
+build/services/admin/caselink-topics apply --spec deploy/topics.yaml --bootstrap "$KAFKA_BOOTSTRAP" >&2
+
+echo "[test 4/4] running ctest (unit, contract, integration, e2e)" >&2
+set +e
+ctest --test-dir build --output-on-failure -j2 "$@"
+status=$?
+set -e
+exit "$status"

@@ -1,0 +1,75 @@
+#pragma once
+
+// The metric set every caselink service exposes (docs: kafka.md §6), declared in one place.
+// Construct one ServiceMetrics per service at start-up; the accessors return cached children
+// (lock-free to update) or look up a child by topic / reason / partition.
+
+#include <cstdint>
+#include <string>
+
+#include "services/common/metrics/registry.h"
+
+namespace caselink::metrics {
+
+enum class TxnResult { kCommit, kAbort, kFatal };
+
+// "commit", "abort", "fatal": the value of the `result` label.
+[[nodiscard]] const char* to_label(TxnResult result) noexcept;
+
+class ServiceMetrics {
+ public:
+  // Registers (or re-uses, if already registered on this registry) the standard families and
+  // pre-creates the children that only depend on the service, so they render 0 from the start:
+  //   caselink_messages_consumed_total{service,topic}          counter
+  //   caselink_messages_produced_total{service,topic}          counter
+  //   caselink_dlq_messages_total{service,reason}              counter
+  //   caselink_transactions_total{service,result}              counter (commit|abort|fatal)
+  //   caselink_processing_duration_seconds{service}            histogram (default latency buckets)
+  //   caselink_consumer_lag_messages{service,topic,partition}  gauge
+  //   caselink_broker_connected{service}                       gauge 0/1
+  //   caselink_ready{service}                                  gauge 0/1
+  //   caselink_producer_recreated_total{service}               counter
+  ServiceMetrics(Registry& registry, std::string service);
+
+  [[nodiscard]] const std::string& service() const noexcept { return service_; }
+
+  // Children by label value: a map lookup under a shared lock; cache the result in hot loops.
+  Counter& consumed(const std::string& topic);
+  Counter& produced(const std::string& topic);
+  Counter& dlq(const std::string& reason);
+  Gauge& consumer_lag(const std::string& topic, std::int32_t partition);
+  // Drops the lag series of a partition that is no longer assigned (after a rebalance).
+  // Invalidates references previously returned by consumer_lag() for it.
+  void forget_partition(const std::string& topic, std::int32_t partition);
+
+  // Pre-created children.
+  Counter& transactions(TxnResult result) noexcept;
+  Histogram& processing_duration() noexcept { return processing_duration_; }
+  Gauge& broker_connected() noexcept { return broker_connected_; }
+  Gauge& ready() noexcept { return ready_; }
+  Counter& producer_recreated() noexcept { return producer_recreated_; }
+
+  // The families, for anything the accessors do not cover.
+  CounterFamily& consumed_family() noexcept { return consumed_family_; }
+  CounterFamily& produced_family() noexcept { return produced_family_; }
+  CounterFamily& dlq_family() noexcept { return dlq_family_; }
+  CounterFamily& transactions_family() noexcept { return transactions_family_; }
+  GaugeFamily& consumer_lag_family() noexcept { return lag_family_; }
+
+ private:
+  std::string service_;
+  CounterFamily& consumed_family_;
+  CounterFamily& produced_family_;
+  CounterFamily& dlq_family_;
+  CounterFamily& transactions_family_;
+  GaugeFamily& lag_family_;
+  Counter& txn_commit_;
+  Counter& txn_abort_;
+  Counter& txn_fatal_;
+  Histogram& processing_duration_;
+  Gauge& broker_connected_;
+  Gauge& ready_;
+  Counter& producer_recreated_;
+};
+
+}  // namespace caselink::metrics

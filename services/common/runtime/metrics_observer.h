@@ -1,0 +1,30 @@
+#pragma once
+
+// Feeds the transactional loop's events into the standard service metrics.
+
+#include "services/common/kafka/transactional_loop.h"
+#include "services/common/metrics/standard_metrics.h"
+
+namespace caselink::runtime {
+
+class MetricsLoopObserver final : public kafka::LoopObserver {
+ public:
+  explicit MetricsLoopObserver(metrics::ServiceMetrics& metrics) : metrics_(metrics) {}
+
+  void consumed(const std::string& topic) override { metrics_.consumed(topic).inc(); }
+  void produced(const std::string& topic, uint64_t count) override { metrics_.produced(topic).inc(count); }
+  void dead_lettered(const std::string& error_class) override { metrics_.dlq(error_class).inc(); }
+  void transaction(const char* result) override;
+  void processing_seconds(double seconds) override { metrics_.processing_duration().observe(seconds); }
+  void consumer_lag(const std::string& topic, int32_t partition, int64_t lag) override {
+    metrics_.consumer_lag(topic, partition).set(static_cast<double>(lag));
+  }
+  void broker_connected(bool connected) override { metrics_.broker_connected().set(connected ? 1 : 0); }
+  void ready(bool ready) override { metrics_.ready().set(ready ? 1 : 0); }
+  void producer_recreated() override { metrics_.producer_recreated().inc(); }
+
+ private:
+  metrics::ServiceMetrics& metrics_;
+};
+
+}  // namespace caselink::runtime

@@ -1,0 +1,128 @@
+#include "services/common/runtime/service_main.h"
+
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+
+#include "services/common/http/admin_server.h"
+#include "services/common/metrics/standard_metrics.h"
+#include "services/common/runtime/metrics_observer.h"
+#include "services/common/runtime/stop_signal.h"
+
+namespace caselink::runtime {
+
+void bind(config::ConfigBinder& binder, CommonSettings* s) {
+  binder.bind("log.level", &s->log.level, "trace|debug|info|warn|error|critical|off");
+  binder.bind("log.format", &s->log.format, "text | json (JSON lines with case_id, event_id, ...)");
+  binder.bind("http.bind", &s->http.bind, "Address of the admin endpoint (/healthz, /readyz, /metrics)");
+  binder.bind("http.port", &s->http.port, "Port of the admin endpoint (0 = any free port)");
+  binder.bind("http.port_file", &s->http.port_file, "Write the bound admin port to this file");
+  binder.check([s]() -> Status {
+    if (s->http.port < 0 || s->http.port > 65535) {
+      return Error::invalid("must be 0..65535", "http.port");
+    }
+    return Status::success();
+  });
+  kafka::bind(binder, &s->kafka);
+  kafka::bind(binder, &s->loop, &s->kafka);
+}
+
+int run_service(int argc, char** argv, const CoreDefinition& definition) {
+  CLI::App app{definition.name + " — " + definition.description};
+  std::string config_path;
+  bool print_config = false;
+  bool check_config = false;
+  app.add_option("-c,--config", config_path, "YAML config file (keys: see --print-config)")
+      ->envname("CASELINK_CONFIG");
+  app.add_flag("--print-config", print_config, "Print every setting with its value and environment variable, then exit");
+  app.add_flag("--check-config", check_config, "Validate the configuration and exit (0 = valid)");
+  app.footer(
+      "Every setting can be overridden by an environment variable: key 'loop.group_id' -> CASELINK_LOOP_GROUP_ID.\n"
+      "Admin endpoint: GET /healthz, /readyz, /metrics on http.bind:http.port.\n"
+      "Stops cleanly on SIGTERM or SIGINT (commits or aborts the open transaction, leaves the group).");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  CommonSettings common;
+  common.log.service = definition.name;
+  if (definition.defaults) {
+    definition.defaults(common);
+  }
+  auto binder = config::ConfigBinder::load(config_path);
+  if (!binder.ok()) {
+    std::cerr << definition.name << ": " << binder.error().message << "\n";
+    return 2;
+  }
+  bind(*binder, &common);
+  if (definition.bind) {
+    definition.bind(*binder);
+  }
+  Status valid = binder->finish();
+  if (print_config) {
+    std::cout << binder->describe();
+  }
+  if (!valid.ok()) {
+    std::cerr << definition.name << ": " << valid.error().message << "\n";
+    return 2;
+  }
+  if (print_config || check_config) {
+    if (check_config) {
+      std::cout << definition.name << ": configuration " << binder->origin() << " is valid\n";
+    }
+    return 0;
+  }
+  if (Status st = logging::init(common.log); !st.ok()) {
+    std::cerr << definition.name << ": " << st.error().describe() << "\n";
+    return 2;
+  }
+  auto log = logging::get("runtime");
+
+  SystemClock clock;
+  metrics::Registry registry;
+  metrics::ServiceMetrics service_metrics(registry, definition.name);
+  MetricsLoopObserver observer(service_metrics);
+  ServiceContext context{common, clock, registry};
+  auto handler = definition.make_handler(context);
+  if (!handler.ok()) {
+    log->critical("cannot start: {}", handler.error().describe());
+    return 2;
+  }
+  kafka::TransactionalLoop loop(common.kafka, common.loop, definition.name, **handler, &observer, clock);
+
+  http::AdminServerOptions http_options;
+  http_options.bind_address = common.http.bind;
+  http_options.port = static_cast<uint16_t>(common.http.port);
+  http::AdminHttpServer admin(
+      http_options,
+      [&loop] {
+        const kafka::LoopReadiness r = loop.readiness();
+        return http::ReadyState{r.ready, r.reason};
+      },
+      registry);
+  http::StartResult started = admin.start();
+  if (!started.ok()) {
+    log->critical("cannot start the admin endpoint: {}", started.message);
+    return 2;
+  }
+  log->info("{} admin endpoint on http://{}:{}/ (healthz, readyz, metrics)", definition.name, common.http.bind,
+            started.port);
+  if (!common.http.port_file.empty()) {
+    std::ofstream(common.http.port_file) << started.port << "\n";
+  }
+
+  std::atomic<bool>& stop = install_stop_signal_handlers();
+  Status result = loop.run(stop);
+  admin.stop();
+  if (!result.ok()) {
+    log->critical("stopped with an error: {}", result.error().describe());
+    return 1;
+  }
+  log->info("{} stopped cleanly", definition.name);
+  return 0;
+}
+
+}  // namespace caselink::runtime

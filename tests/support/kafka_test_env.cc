@@ -1,0 +1,223 @@
+#include "tests/support/kafka_test_env.h"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafkacpp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <thread>
+
+namespace caselink::testing {
+
+std::optional<std::string> kafka_bootstrap() {
+  const char* value = std::getenv("KAFKA_BOOTSTRAP");
+  if (value == nullptr || *value == '\0') {
+    return std::nullopt;
+  }
+  return std::string(value);
+}
+
+std::string unique_name(const std::string& prefix) {
+  static std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string suffix;
+  for (int i = 0; i < 10; ++i) {
+    suffix.push_back(kAlphabet[rng() % 36]);
+  }
+  return prefix + "." + suffix;
+}
+
+std::string build_path(const std::string& relative) {
+  const char* dir = std::getenv("CASELINK_BUILD_DIR");
+  return std::string(dir != nullptr ? dir : ".") + "/" + relative;
+}
+
+Status create_topics(const std::string& bootstrap, const std::vector<std::string>& topics, int partitions,
+                     int replication_factor) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (rk == nullptr) {
+    return Error::internal(std::string("rd_kafka_new: ") + err);
+  }
+  std::vector<rd_kafka_NewTopic_t*> new_topics;
+  for (const auto& name : topics) {
+    new_topics.push_back(rd_kafka_NewTopic_new(name.c_str(), partitions, replication_factor, err, sizeof(err)));
+  }
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_operation_timeout(options, 30000, err, sizeof(err));
+  rd_kafka_CreateTopics(rk, new_topics.data(), new_topics.size(), options, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 60000);
+  Status status;
+  if (event == nullptr) {
+    status = Error::unavailable("CreateTopics timed out");
+  } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    status = Error::unavailable(std::string("CreateTopics: ") + rd_kafka_event_error_string(event));
+  } else {
+    const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event);
+    size_t count = 0;
+    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &count);
+    for (size_t i = 0; i < count; ++i) {
+      const rd_kafka_resp_err_t code = rd_kafka_topic_result_error(results[i]);
+      if (code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        status = Error::unavailable(std::string("create ") + rd_kafka_topic_result_name(results[i]) + ": " +
+                                    rd_kafka_err2str(code));
+      }
+    }
+  }
+  if (event != nullptr) {
+    rd_kafka_event_destroy(event);
+  }
+  rd_kafka_AdminOptions_destroy(options);
+  rd_kafka_queue_destroy(queue);
+  for (auto* t : new_topics) {
+    rd_kafka_NewTopic_destroy(t);
+  }
+  rd_kafka_destroy(rk);
+  return status;
+}
+
+std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::string& topic, Isolation isolation,
+                                       size_t expected, std::chrono::milliseconds timeout,
+                                       std::chrono::milliseconds idle) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, err);
+  conf->set("group.id", unique_name("reader"), err);
+  conf->set("isolation.level", isolation == Isolation::kReadCommitted ? "read_committed" : "read_uncommitted", err);
+  conf->set("auto.offset.reset", "earliest", err);
+  conf->set("enable.auto.commit", "false", err);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  consumer->subscribe({topic});
+  std::vector<ConsumedRecord> out;
+  const auto start = std::chrono::steady_clock::now();
+  auto last_record = start;
+  while (std::chrono::steady_clock::now() - start < timeout) {
+    if (expected > 0 && out.size() >= expected) {
+      break;
+    }
+    if (expected == 0 && std::chrono::steady_clock::now() - last_record > idle) {
+      break;
+    }
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(200));
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      continue;
+    }
+    last_record = std::chrono::steady_clock::now();
+    ConsumedRecord r;
+    r.topic = m->topic_name();
+    r.partition = m->partition();
+    r.offset = m->offset();
+    r.timestamp_ms = m->timestamp().timestamp;
+    if (m->key_pointer() != nullptr) {
+      r.key = std::string(static_cast<const char*>(m->key_pointer()), m->key_len());
+    }
+    if (m->payload() != nullptr) {
+      r.value = std::string(static_cast<const char*>(m->payload()), m->len());
+    }
+    if (m->headers() != nullptr) {
+      for (const auto& h : m->headers()->get_all()) {
+        r.headers.emplace_back(h.key(), h.value() ? std::string(static_cast<const char*>(h.value()), h.value_size())
+                                                  : std::string());
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  consumer->close();
+  return out;
+}
+
+std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::string& group,
+                                       const std::string& topic, int partitions) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, err);
+  conf->set("group.id", group, err);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  std::vector<RdKafka::TopicPartition*> tps;
+  for (int p = 0; p < partitions; ++p) {
+    tps.push_back(RdKafka::TopicPartition::create(topic, p));
+  }
+  consumer->committed(tps, 10000);
+  std::vector<int64_t> out;
+  for (auto* tp : tps) {
+    out.push_back(tp->offset());
+    delete tp;
+  }
+  consumer->close();
+  return out;
+}
+
+ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args,
+                           const std::string& log_path) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+      close(fd);
+    }
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(program.c_str()));
+    for (const auto& a : args) {
+      argv.push_back(const_cast<char*>(a.c_str()));
+    }
+    argv.push_back(nullptr);
+    execv(program.c_str(), argv.data());
+    _exit(127);
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  if (running()) {
+    kill_hard();
+  }
+}
+
+bool ChildProcess::running() {
+  if (pid_ <= 0 || reaped_) {
+    return false;
+  }
+  const pid_t r = waitpid(pid_, &status_, WNOHANG);
+  if (r == pid_) {
+    reaped_ = true;
+    return false;
+  }
+  return true;
+}
+
+void ChildProcess::kill_hard() {
+  if (pid_ > 0 && !reaped_) {
+    ::kill(pid_, SIGKILL);
+    waitpid(pid_, &status_, 0);
+    reaped_ = true;
+  }
+}
+
+int ChildProcess::terminate(std::chrono::milliseconds grace) {
+  if (pid_ <= 0) {
+    return -1;
+  }
+  if (!reaped_) {
+    ::kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (std::chrono::steady_clock::now() < deadline && running()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!reaped_) {
+      kill_hard();
+      return -1;
+    }
+  }
+  return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+}
+
+}  // namespace caselink::testing
