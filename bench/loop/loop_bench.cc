@@ -1,0 +1,158 @@
+// Throughput of the shared exactly-once loop on a real broker, as ratios against a baseline
+// measured in the same invocation (docs/performance.md).
+//
+//   produce   N probe envelopes with the idempotent producer (acks=all), all acknowledged
+//   noop      caselink-passthrough's handler, bytes copied blindly (the ceiling)
+//   validate  the same, but each envelope decoded and validated (the codec's cost)
+//
+// Each loop phase consumes the produced topic from the start with a fresh group; the time is
+// from loop start until the group's committed offsets cover all N inputs.
+
+#include <CLI/CLI.hpp>
+
+#include <iomanip>
+#include <iostream>
+#include <thread>
+
+#include "services/common/envelope/codec.h"
+#include "services/common/kafka/producer.h"
+#include "services/common/kafka/transactional_loop.h"
+#include "services/common/logging/logging.h"
+#include "services/passthrough/handler.h"
+#include "tests/support/kafka_test_env.h"
+
+namespace caselink {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string bootstrap = "127.0.0.1:9092";
+  int64_t records = 200000;
+  int partitions = 6;
+  int note_bytes = 150;
+  int64_t commit_every_records = 500;
+  int64_t commit_every_ms = 100;
+};
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+double produce_phase(const Options& o, const std::string& topic) {
+  kafka::KafkaSettings settings;
+  settings.bootstrap = o.bootstrap;
+  settings.properties["linger.ms"] = "5";
+  auto producer = kafka::IdempotentProducer::create(settings, "bench-producer");
+  if (!producer.ok()) {
+    throw std::runtime_error(producer.error().describe());
+  }
+  SystemClock clock;
+  const std::string note(static_cast<size_t>(o.note_bytes), 'x');
+  std::atomic<int64_t> failed{0};
+  const auto start = Clock::now();
+  for (int64_t i = 0; i < o.records; ++i) {
+    v1::Envelope env = envelope::make_envelope(CaseId("case-" + std::to_string(i % 10007)), AgencyId("bench"),
+                                               clock.now(), clock.now());
+    env.mutable_probe()->set_sequence(static_cast<uint64_t>(i));
+    env.mutable_probe()->set_note(note);
+    envelope::seal(env);
+    for (;;) {
+      Status st = (*producer)->send_async(envelope::to_record(env, topic), [&failed](Result<kafka::Delivery> r) {
+        if (!r.ok()) {
+          failed.fetch_add(1);
+        }
+      });
+      if (st.ok()) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // local queue full
+    }
+  }
+  if (!(*producer)->flush(std::chrono::minutes(5)).ok() || failed.load() != 0) {
+    throw std::runtime_error("produce phase: " + std::to_string(failed.load()) + " records not acknowledged");
+  }
+  return static_cast<double>(o.records) / seconds_since(start);
+}
+
+double loop_phase(const Options& o, const std::string& in, const std::string& out, bool validate) {
+  kafka::KafkaSettings kafka;
+  kafka.bootstrap = o.bootstrap;
+  kafka::LoopSettings loop;
+  loop.group_id = testing::unique_name("bench.group");
+  loop.input_topics = {in};
+  loop.dlq_topic = "caselink.dlq.v1";
+  loop.commit_every_records = o.commit_every_records;
+  loop.commit_every_ms = o.commit_every_ms;
+  passthrough::PassthroughHandler handler({out, validate});
+  SystemClock clock;
+  kafka::TransactionalLoop transactional_loop(kafka, loop, "bench", handler, nullptr, clock);
+  std::atomic<bool> stop{false};
+  const auto start = Clock::now();
+  std::thread runner([&] { (void)transactional_loop.run(stop); });
+  double elapsed = 0;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    int64_t committed = 0;
+    for (int64_t offset : testing::committed_offsets(o.bootstrap, loop.group_id, in, o.partitions)) {
+      committed += std::max<int64_t>(offset, 0);
+    }
+    if (committed >= o.records) {
+      elapsed = seconds_since(start);
+      break;
+    }
+    if (seconds_since(start) > 900) {
+      stop.store(true);
+      runner.join();
+      throw std::runtime_error("loop phase did not finish in 15 minutes");
+    }
+  }
+  stop.store(true);
+  runner.join();
+  return static_cast<double>(o.records) / elapsed;
+}
+
+}  // namespace
+}  // namespace caselink
+
+int main(int argc, char** argv) {
+  using namespace caselink;
+  Options o;
+  CLI::App app{"caselink loop benchmark: exactly-once loop throughput vs. idempotent produce, same broker, same run"};
+  app.add_option("--bootstrap", o.bootstrap, "Broker");
+  app.add_option("--records", o.records, "Records per phase");
+  app.add_option("--partitions", o.partitions, "Partitions of the benchmark topics");
+  app.add_option("--note-bytes", o.note_bytes, "Payload padding per record");
+  app.add_option("--commit-every-records", o.commit_every_records, "Loop commit interval (records)");
+  app.add_option("--commit-every-ms", o.commit_every_ms, "Loop commit interval (ms)");
+  CLI11_PARSE(app, argc, argv);
+  (void)logging::init({"warn", "text", "loop-bench"});
+
+  const std::string in = testing::unique_name("bench.loop.in");
+  const std::string out_noop = testing::unique_name("bench.loop.out");
+  const std::string out_validate = testing::unique_name("bench.loop.outv");
+  if (Status st = testing::create_topics(o.bootstrap, {in, out_noop, out_validate}, o.partitions); !st.ok()) {
+    std::cerr << "cannot create topics: " << st.error().describe() << "\n";
+    return 1;
+  }
+  try {
+    std::cerr << "[bench] produce phase: " << o.records << " records\n";
+    const double produce = produce_phase(o, in);
+    std::cerr << "[bench] loop phase: no-op passthrough\n";
+    const double noop = loop_phase(o, in, out_noop, false);
+    std::cerr << "[bench] loop phase: validating passthrough\n";
+    const double validate = loop_phase(o, in, out_validate, true);
+    std::cout << std::fixed << std::setprecision(0);
+    std::cout << "records=" << o.records << " partitions=" << o.partitions << " commit_every_records="
+              << o.commit_every_records << " commit_every_ms=" << o.commit_every_ms << "\n";
+    std::cout << "| phase | records/s | ratio to idempotent produce | ratio to no-op loop |\n";
+    std::cout << "| --- | ---: | ---: | ---: |\n";
+    std::cout << std::setprecision(0) << "| idempotent produce (acks=all) | " << produce << " | 1.00 | - |\n";
+    std::cout << "| no-op transactional passthrough | " << noop << " | " << std::setprecision(2) << noop / produce
+              << " | 1.00 |\n";
+    std::cout << std::setprecision(0) << "| validating passthrough (decode + validate) | " << validate << " | "
+              << std::setprecision(2) << validate / produce << " | " << validate / noop << " |\n";
+  } catch (const std::exception& e) {
+    std::cerr << "benchmark failed: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

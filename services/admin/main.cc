@@ -1,0 +1,46 @@
+// caselink-topics: creates and updates the Kafka topics declared in deploy/topics.yaml.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "services/admin/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"caselink-topics: applies the declarative topic spec (deploy/topics.yaml) to a Kafka cluster"};
+  app.require_subcommand(1);
+
+  caselink::admin::ApplyCommand apply;
+  int64_t timeout_ms = apply.timeout.count();
+  int replication_factor = 0;
+  CLI::App* apply_cmd = app.add_subcommand(
+      "apply", "Plan (CREATE / ADD_PARTITIONS / ALTER_CONFIGS / OK / ERROR), print, then apply. Exit 0: in line; "
+               "1: errors; 2: --dry-run found changes");
+  apply_cmd->add_option("--spec", apply.spec_path, "Topic spec file")->capture_default_str();
+  apply_cmd->add_option("--bootstrap", apply.bootstrap, "Kafka bootstrap servers")
+      ->envname("KAFKA_BOOTSTRAP")
+      ->capture_default_str();
+  CLI::Option* rf_opt = apply_cmd->add_option("--replication-factor", replication_factor,
+                                              "Override every topic's replication factor (3 on the 3-node cluster; "
+                                              ">= 3 also sets min.insync.replicas=2)")
+                            ->check(CLI::Range(1, 32767));
+  apply_cmd->add_flag("--dry-run", apply.dry_run, "Print the plan and let the broker validate it; change nothing");
+  apply_cmd->add_option("--timeout-ms", timeout_ms, "Per-request timeout (and for the post-apply check)")
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
+  apply_cmd->add_flag("-v,--verbose", apply.verbose, "Print librdkafka's log lines to stderr");
+
+  std::string list_spec = "deploy/topics.yaml";
+  CLI::App* list_cmd = app.add_subcommand("list", "Print the spec's topic names, one per line (validates the spec)");
+  list_cmd->add_option("--spec", list_spec, "Topic spec file")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*list_cmd) {
+    return caselink::admin::run_list(list_spec, std::cout, std::cerr);
+  }
+  apply.timeout = std::chrono::milliseconds(timeout_ms);
+  if (*rf_opt) {
+    apply.replication_factor = replication_factor;
+  }
+  return caselink::admin::run_apply(apply, std::cout, std::cerr);
+}

@@ -1,0 +1,484 @@
+#include "services/admin/topic_admin.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <array>
+#include <mutex>
+#include <set>
+#include <utility>
+#include <vector>
+
+namespace caselink::admin {
+namespace {
+
+// ---- RAII for librdkafka C objects ----------------------------------------------------------
+
+template <auto Destroy>
+struct Deleter {
+  template <typename T>
+  void operator()(T* p) const {
+    if (p != nullptr) {
+      Destroy(p);
+    }
+  }
+};
+
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, Deleter<&rd_kafka_conf_destroy>>;
+using KafkaPtr = std::unique_ptr<rd_kafka_t, Deleter<&rd_kafka_destroy>>;
+using QueuePtr = std::unique_ptr<rd_kafka_queue_t, Deleter<&rd_kafka_queue_destroy>>;
+using EventPtr = std::unique_ptr<rd_kafka_event_t, Deleter<&rd_kafka_event_destroy>>;
+using OptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, Deleter<&rd_kafka_AdminOptions_destroy>>;
+using NewTopicPtr = std::unique_ptr<rd_kafka_NewTopic_t, Deleter<&rd_kafka_NewTopic_destroy>>;
+using NewPartitionsPtr = std::unique_ptr<rd_kafka_NewPartitions_t, Deleter<&rd_kafka_NewPartitions_destroy>>;
+using ConfigResourcePtr = std::unique_ptr<rd_kafka_ConfigResource_t, Deleter<&rd_kafka_ConfigResource_destroy>>;
+using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, Deleter<&rd_kafka_metadata_destroy>>;
+
+constexpr std::size_t kErrstrSize = 512;
+
+// Raw pointer views of owning vectors, for the librdkafka array arguments.
+template <typename T, typename D>
+std::vector<T*> raw(const std::vector<std::unique_ptr<T, D>>& owned) {
+  std::vector<T*> out;
+  out.reserve(owned.size());
+  for (const auto& p : owned) {
+    out.push_back(p.get());
+  }
+  return out;
+}
+
+Error kafka_error(rd_kafka_resp_err_t err, const char* detail) {
+  std::string message = (detail != nullptr && *detail != '\0') ? detail : rd_kafka_err2str(err);
+  message += std::string(" (") + rd_kafka_err2name(err) + ")";
+  return Error{classify_kafka_error(err), std::move(message)};
+}
+
+class KafkaTopicCluster final : public TopicCluster {
+ public:
+  explicit KafkaTopicCluster(KafkaAdminConfig config) : config_(std::move(config)) {}
+
+  std::optional<Error> init() {
+    ConfPtr conf(rd_kafka_conf_new());
+    std::array<char, kErrstrSize> errstr{};
+    const std::pair<const char*, std::string> settings[] = {
+        {"bootstrap.servers", config_.bootstrap},
+        {"client.id", "caselink-topics"},
+        // librdkafka accepts 10..300000 here; longer --timeout-ms still applies to each request.
+        {"socket.timeout.ms", std::to_string(std::clamp<int64_t>(config_.timeout.count(), 10, 300000))},
+    };
+    for (const auto& [key, value] : settings) {
+      if (rd_kafka_conf_set(conf.get(), key, value.c_str(), errstr.data(), errstr.size()) != RD_KAFKA_CONF_OK) {
+        return Error{ErrorCode::kInvalidSpec, std::string("librdkafka setting ") + key + "=" + value + ": " +
+                                                  errstr.data()};
+      }
+    }
+    rd_kafka_conf_set_opaque(conf.get(), this);
+    rd_kafka_conf_set_log_cb(conf.get(), &KafkaTopicCluster::on_log);
+    rd_kafka_conf_set_error_cb(conf.get(), &KafkaTopicCluster::on_error);
+
+    // rd_kafka_new takes ownership of conf only on success.
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr.data(), errstr.size());
+    if (rk == nullptr) {
+      return Error{ErrorCode::kInternal, std::string("cannot create the Kafka client: ") + errstr.data()};
+    }
+    (void)conf.release();
+    rk_.reset(rk);
+    queue_.reset(rd_kafka_queue_new(rk_.get()));
+    return std::nullopt;
+  }
+
+  Result<ClusterState> describe(const std::vector<std::string>& topics) override {
+    const rd_kafka_metadata_t* md_raw = nullptr;
+    const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), /*all_topics=*/1, nullptr, &md_raw, timeout_ms());
+    MetadataPtr md(md_raw);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_poll(rk_.get(), 0);  // serves queued error callbacks: the connect error says most
+      std::string message = "cannot read cluster metadata from " + config_.bootstrap + " within " +
+                            std::to_string(timeout_ms()) + " ms: " + rd_kafka_err2str(err);
+      if (const std::string last = last_client_error(); !last.empty()) {
+        message += "; last client error: " + last;
+      }
+      return Error{classify_kafka_error(err), message};
+    }
+
+    ClusterState state;
+    state.broker_count = md->broker_cnt;
+    const std::set<std::string> wanted(topics.begin(), topics.end());
+    std::vector<std::string> existing;
+    for (int i = 0; i < md->topic_cnt; ++i) {
+      const rd_kafka_metadata_topic_t& t = md->topics[i];
+      if (wanted.count(t.topic) == 0 || t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        continue;
+      }
+      if (t.partition_cnt <= 0) {
+        return Error{classify_kafka_error(t.err),
+                     std::string("metadata for topic '") + t.topic + "': " + rd_kafka_err2str(t.err)};
+      }
+      ExistingTopic e;
+      e.partitions = t.partition_cnt;
+      int rf = t.partitions[0].replica_cnt;
+      for (int p = 1; p < t.partition_cnt; ++p) {
+        rf = std::min(rf, t.partitions[p].replica_cnt);
+      }
+      e.replication_factor = static_cast<int16_t>(rf);
+      state.topics.emplace(t.topic, std::move(e));
+      existing.emplace_back(t.topic);
+    }
+    if (existing.empty()) {
+      return state;
+    }
+
+    // DescribeConfigs for every existing spec'd topic, in one request.
+    std::vector<ConfigResourcePtr> resources;
+    for (const std::string& name : existing) {
+      resources.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
+    }
+    Result<OptionsPtr> options = admin_options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, false);
+    if (!options) {
+      return options.error();
+    }
+    auto resource_ptrs = raw(resources);
+    rd_kafka_DescribeConfigs(rk_.get(), resource_ptrs.data(), resource_ptrs.size(), options.value().get(),
+                             queue_.get());
+    Result<EventPtr> event = wait_for(RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, "DescribeConfigs");
+    if (!event) {
+      return event.error();
+    }
+    const rd_kafka_DescribeConfigs_result_t* result = rd_kafka_event_DescribeConfigs_result(event.value().get());
+    std::size_t count = 0;
+    const rd_kafka_ConfigResource_t** described = rd_kafka_DescribeConfigs_result_resources(result, &count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const rd_kafka_ConfigResource_t* r = described[i];
+      const std::string name = rd_kafka_ConfigResource_name(r);
+      if (const rd_kafka_resp_err_t rerr = rd_kafka_ConfigResource_error(r); rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        Error e = kafka_error(rerr, rd_kafka_ConfigResource_error_string(r));
+        e.message = "DescribeConfigs for topic '" + name + "': " + e.message;
+        return e;
+      }
+      const auto it = state.topics.find(name);
+      if (it == state.topics.end()) {
+        continue;
+      }
+      std::size_t entry_count = 0;
+      const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(r, &entry_count);
+      for (std::size_t j = 0; j < entry_count; ++j) {
+        const char* value = rd_kafka_ConfigEntry_value(entries[j]);
+        it->second.configs[rd_kafka_ConfigEntry_name(entries[j])] = ExistingConfig{
+            value != nullptr ? value : "",
+            rd_kafka_ConfigEntry_source(entries[j]) == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG};
+      }
+    }
+    for (const auto& [name, topic] : state.topics) {
+      if (topic.configs.empty()) {
+        return Error{ErrorCode::kInternal, "DescribeConfigs returned nothing for topic '" + name + "'"};
+      }
+    }
+    return state;
+  }
+
+  std::vector<ActionOutcome> execute(const std::vector<TopicAction>& actions, bool validate_only) override {
+    std::vector<ActionOutcome> outcomes;
+    std::vector<const TopicAction*> creates;
+    std::vector<const TopicAction*> grows;
+    std::vector<const TopicAction*> alters;
+    for (const TopicAction& a : actions) {
+      if (a.kind == ActionKind::kCreate) {
+        creates.push_back(&a);
+      } else if (a.kind == ActionKind::kAddPartitions) {
+        grows.push_back(&a);
+      } else if (a.kind == ActionKind::kAlterConfigs) {
+        alters.push_back(&a);
+      }
+    }
+    if (!creates.empty()) {
+      create_topics(creates, validate_only, outcomes);
+    }
+    if (!grows.empty()) {
+      create_partitions(grows, validate_only, outcomes);
+    }
+    if (!alters.empty()) {
+      alter_configs(alters, validate_only, outcomes);
+    }
+    return outcomes;
+  }
+
+ private:
+  int timeout_ms() const { return static_cast<int>(config_.timeout.count()); }
+
+  static void on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
+    auto* self = static_cast<KafkaTopicCluster*>(rd_kafka_opaque(rk));
+    if (self != nullptr && self->config_.log) {
+      self->config_.log(level, std::string(fac) + ": " + buf);
+    }
+  }
+
+  static void on_error(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
+    auto* self = static_cast<KafkaTopicCluster*>(opaque);
+    if (self == nullptr) {
+      return;
+    }
+    {
+      const std::lock_guard<std::mutex> lock(self->mu_);
+      self->last_error_ = reason;
+    }
+    if (self->config_.log) {
+      self->config_.log(3, std::string("error: ") + rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ": " +
+                               reason);
+    }
+  }
+
+  std::string last_client_error() {
+    const std::lock_guard<std::mutex> lock(mu_);
+    return last_error_;
+  }
+
+  Result<OptionsPtr> admin_options(rd_kafka_admin_op_t op, bool validate_only) {
+    OptionsPtr options(rd_kafka_AdminOptions_new(rk_.get(), op));
+    std::array<char, kErrstrSize> errstr{};
+    if (rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms(), errstr.data(), errstr.size()) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Error{ErrorCode::kInvalidSpec, std::string("--timeout-ms: ") + errstr.data()};
+    }
+    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS) {
+      // Let the broker wait until the change has propagated before it answers.
+      if (rd_kafka_AdminOptions_set_operation_timeout(options.get(), timeout_ms(), errstr.data(), errstr.size()) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return Error{ErrorCode::kInvalidSpec, std::string("--timeout-ms: ") + errstr.data()};
+      }
+    }
+    if (validate_only && rd_kafka_AdminOptions_set_validate_only(options.get(), 1, errstr.data(), errstr.size()) !=
+                             RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Error{ErrorCode::kInternal, std::string("validate_only: ") + errstr.data()};
+    }
+    return options;
+  }
+
+  // Waits for the result of the one admin request in flight on queue_.
+  Result<EventPtr> wait_for(rd_kafka_event_type_t type, const char* what) {
+    constexpr int kSlackMs = 5000;  // the request itself times out first and reports it
+    EventPtr event(rd_kafka_queue_poll(queue_.get(), timeout_ms() + kSlackMs));
+    if (!event) {
+      return Error{ErrorCode::kUnavailable, std::string(what) + ": no answer from " + config_.bootstrap + " within " +
+                                                std::to_string(timeout_ms() + kSlackMs) + " ms"};
+    }
+    if (rd_kafka_event_type(event.get()) != type) {
+      return Error{ErrorCode::kInternal, std::string(what) + ": unexpected event " + rd_kafka_event_name(event.get())};
+    }
+    if (const rd_kafka_resp_err_t err = rd_kafka_event_error(event.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      Error e = kafka_error(err, rd_kafka_event_error_string(event.get()));
+      e.message = std::string(what) + " via " + config_.bootstrap + ": " + e.message;
+      return e;
+    }
+    return event;
+  }
+
+  static void fail_all(const std::vector<const TopicAction*>& actions, const Error& error,
+                       std::vector<ActionOutcome>& outcomes) {
+    for (const TopicAction* a : actions) {
+      outcomes.push_back(ActionOutcome{a->kind, a->topic, error});
+    }
+  }
+
+  // Per-topic results (CreateTopics, CreatePartitions) → outcomes, in action order.
+  static void collect_topic_results(const std::vector<const TopicAction*>& actions,
+                                    const rd_kafka_topic_result_t** results, std::size_t count,
+                                    std::vector<ActionOutcome>& outcomes) {
+    for (const TopicAction* a : actions) {
+      ActionOutcome outcome{a->kind, a->topic,
+                            Error{ErrorCode::kInternal, "the broker's answer did not mention the topic"}};
+      for (std::size_t i = 0; i < count; ++i) {
+        if (a->topic == rd_kafka_topic_result_name(results[i])) {
+          const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
+          outcome.error = err == RD_KAFKA_RESP_ERR_NO_ERROR
+                              ? std::nullopt
+                              : std::optional<Error>(kafka_error(err, rd_kafka_topic_result_error_string(results[i])));
+          break;
+        }
+      }
+      outcomes.push_back(std::move(outcome));
+    }
+  }
+
+  void create_topics(const std::vector<const TopicAction*>& actions, bool validate_only,
+                     std::vector<ActionOutcome>& outcomes) {
+    std::vector<NewTopicPtr> topics;
+    std::array<char, kErrstrSize> errstr{};
+    for (const TopicAction* a : actions) {
+      NewTopicPtr t(rd_kafka_NewTopic_new(a->topic.c_str(), a->partitions, a->replication_factor, errstr.data(),
+                                          errstr.size()));
+      if (!t) {
+        fail_all(actions, Error{ErrorCode::kInvalidSpec, a->topic + ": " + errstr.data()}, outcomes);
+        return;
+      }
+      for (const auto& [key, value] : a->configs) {
+        if (rd_kafka_NewTopic_set_config(t.get(), key.c_str(), value.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          fail_all(actions, Error{ErrorCode::kInvalidSpec, a->topic + ": config " + key + " rejected by the client"},
+                   outcomes);
+          return;
+        }
+      }
+      topics.push_back(std::move(t));
+    }
+    Result<OptionsPtr> options = admin_options(RD_KAFKA_ADMIN_OP_CREATETOPICS, validate_only);
+    if (!options) {
+      fail_all(actions, options.error(), outcomes);
+      return;
+    }
+    auto ptrs = raw(topics);
+    rd_kafka_CreateTopics(rk_.get(), ptrs.data(), ptrs.size(), options.value().get(), queue_.get());
+    Result<EventPtr> event = wait_for(RD_KAFKA_EVENT_CREATETOPICS_RESULT, "CreateTopics");
+    if (!event) {
+      fail_all(actions, event.error(), outcomes);
+      return;
+    }
+    std::size_t count = 0;
+    const rd_kafka_topic_result_t** results =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.value().get()), &count);
+    collect_topic_results(actions, results, count, outcomes);
+  }
+
+  void create_partitions(const std::vector<const TopicAction*>& actions, bool validate_only,
+                         std::vector<ActionOutcome>& outcomes) {
+    std::vector<NewPartitionsPtr> parts;
+    std::array<char, kErrstrSize> errstr{};
+    for (const TopicAction* a : actions) {
+      NewPartitionsPtr p(rd_kafka_NewPartitions_new(a->topic.c_str(), static_cast<std::size_t>(a->partitions),
+                                                    errstr.data(), errstr.size()));
+      if (!p) {
+        fail_all(actions, Error{ErrorCode::kInvalidSpec, a->topic + ": " + errstr.data()}, outcomes);
+        return;
+      }
+      parts.push_back(std::move(p));
+    }
+    Result<OptionsPtr> options = admin_options(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, validate_only);
+    if (!options) {
+      fail_all(actions, options.error(), outcomes);
+      return;
+    }
+    auto ptrs = raw(parts);
+    rd_kafka_CreatePartitions(rk_.get(), ptrs.data(), ptrs.size(), options.value().get(), queue_.get());
+    Result<EventPtr> event = wait_for(RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT, "CreatePartitions");
+    if (!event) {
+      fail_all(actions, event.error(), outcomes);
+      return;
+    }
+    std::size_t count = 0;
+    const rd_kafka_topic_result_t** results =
+        rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(event.value().get()), &count);
+    collect_topic_results(actions, results, count, outcomes);
+  }
+
+  // Non-incremental AlterConfigs: every dynamic config not sent reverts to the default, so
+  // each action carries the topic's complete spec'd config set.
+  void alter_configs(const std::vector<const TopicAction*>& actions, bool validate_only,
+                     std::vector<ActionOutcome>& outcomes) {
+    std::vector<ConfigResourcePtr> resources;
+    for (const TopicAction* a : actions) {
+      ConfigResourcePtr r(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, a->topic.c_str()));
+      for (const auto& [key, value] : a->configs) {
+        if (rd_kafka_ConfigResource_set_config(r.get(), key.c_str(), value.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          fail_all(actions, Error{ErrorCode::kInvalidSpec, a->topic + ": config " + key + " rejected by the client"},
+                   outcomes);
+          return;
+        }
+      }
+      resources.push_back(std::move(r));
+    }
+    Result<OptionsPtr> options = admin_options(RD_KAFKA_ADMIN_OP_ALTERCONFIGS, validate_only);
+    if (!options) {
+      fail_all(actions, options.error(), outcomes);
+      return;
+    }
+    auto ptrs = raw(resources);
+    rd_kafka_AlterConfigs(rk_.get(), ptrs.data(), ptrs.size(), options.value().get(), queue_.get());
+    Result<EventPtr> event = wait_for(RD_KAFKA_EVENT_ALTERCONFIGS_RESULT, "AlterConfigs");
+    if (!event) {
+      fail_all(actions, event.error(), outcomes);
+      return;
+    }
+    std::size_t count = 0;
+    const rd_kafka_ConfigResource_t** results =
+        rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(event.value().get()), &count);
+    for (const TopicAction* a : actions) {
+      ActionOutcome outcome{a->kind, a->topic,
+                            Error{ErrorCode::kInternal, "the broker's answer did not mention the topic"}};
+      for (std::size_t i = 0; i < count; ++i) {
+        if (a->topic == rd_kafka_ConfigResource_name(results[i])) {
+          const rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(results[i]);
+          outcome.error =
+              err == RD_KAFKA_RESP_ERR_NO_ERROR
+                  ? std::nullopt
+                  : std::optional<Error>(kafka_error(err, rd_kafka_ConfigResource_error_string(results[i])));
+          break;
+        }
+      }
+      outcomes.push_back(std::move(outcome));
+    }
+  }
+
+  // Destroyed in reverse order: the queue, then the client (whose threads may still call
+  // on_log/on_error while it shuts down), then what those callbacks use.
+  KafkaAdminConfig config_;
+  std::mutex mu_;
+  std::string last_error_;
+  KafkaPtr rk_;
+  QueuePtr queue_;
+};
+
+}  // namespace
+
+ErrorCode classify_kafka_error(int rd_kafka_resp_err) {
+  switch (static_cast<rd_kafka_resp_err_t>(rd_kafka_resp_err)) {
+    // Nothing answered in time, or the answer came from the wrong node: try again later.
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+    case RD_KAFKA_RESP_ERR__WAIT_COORD:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_NOT_CONTROLLER:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+    case RD_KAFKA_RESP_ERR_REASSIGNMENT_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED:
+      return ErrorCode::kUnavailable;
+    // The broker understood and said no: the spec (or the cluster setup) has to change.
+    case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
+    case RD_KAFKA_RESP_ERR_INVALID_PARTITIONS:
+    case RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR:
+    case RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT:
+    case RD_KAFKA_RESP_ERR_INVALID_REQUEST:
+    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+    case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
+    case RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE:
+    case RD_KAFKA_RESP_ERR_TOPIC_DELETION_DISABLED:
+      return ErrorCode::kRejected;
+    default:
+      break;
+  }
+  // Other broker errors are refusals; other local (negative) errors are our bug.
+  return rd_kafka_resp_err > 0 ? ErrorCode::kRejected : ErrorCode::kInternal;
+}
+
+Result<std::unique_ptr<TopicCluster>> make_kafka_topic_cluster(const KafkaAdminConfig& config) {
+  if (config.bootstrap.empty()) {
+    return Error{ErrorCode::kInvalidSpec, "--bootstrap is empty: pass host:port of a broker, e.g. 127.0.0.1:9092"};
+  }
+  if (config.timeout.count() <= 0 || config.timeout.count() > 3600000) {
+    return Error{ErrorCode::kInvalidSpec, "--timeout-ms must be between 1 and 3600000"};
+  }
+  auto cluster = std::make_unique<KafkaTopicCluster>(config);
+  if (std::optional<Error> error = cluster->init()) {
+    return *error;
+  }
+  return std::unique_ptr<TopicCluster>(std::move(cluster));
+}
+
+}  // namespace caselink::admin
