@@ -26,8 +26,9 @@ bash scripts/setup.sh
 STARTED=0
 cleanup() {
   if [[ "$STARTED" == 1 ]]; then
-    echo "[test] stopping the private Kafka broker" >&2
-    bash deploy/local/kafka.sh stop --name "$NAME" --wipe >&2 || true
+    # Quietly, so ctest's summary stays the last thing printed.
+    bash deploy/local/kafka.sh stop --name "$NAME" --wipe >"$ROOT/.local/kafka-test-stop.log" 2>&1 ||
+      echo "[test] could not stop the private broker cleanly; see .local/kafka-test-stop.log" >&2
   fi
 }
 trap cleanup EXIT

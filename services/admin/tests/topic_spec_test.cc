@@ -368,6 +368,7 @@ TEST(TopicSpec, ShippedSpecIsValid) {
       "caselink.recommendation.v1",
       "caselink.ack.v1",
       "caselink.case.state.v1",
+      "caselink.feedback-loop.state.v1",
       "caselink.alert.v1",
       "caselink.dlq.v1",
       "caselink.bench.in.v1",
@@ -386,7 +387,7 @@ TEST(TopicSpec, ShippedSpecIsValid) {
     SCOPED_TRACE(t.name);
     EXPECT_EQ(t.replication_factor, 1);
     EXPECT_FALSE(t.description.empty());
-    if (t.name == "caselink.case.state.v1") {
+    if (t.name == "caselink.case.state.v1" || t.name == "caselink.feedback-loop.state.v1") {
       EXPECT_EQ(t.cleanup_policy, CleanupPolicy::kCompact);
       EXPECT_EQ(t.partitions, 6);
       EXPECT_EQ(t.configs.at("min.compaction.lag.ms"), "60000");

@@ -34,6 +34,8 @@ void bind(config::ConfigBinder& binder, LoopSettings* s, const KafkaSettings* ka
   binder.bind("loop.commit_every_records", &s->commit_every_records, "Commit after this many input records");
   binder.bind("loop.commit_every_ms", &s->commit_every_ms, "Commit after this many milliseconds");
   binder.bind("loop.transaction_timeout_ms", &s->transaction_timeout_ms, "Kafka transaction timeout, ms");
+  binder.bind("loop.partition_assignment_strategy", &s->partition_assignment_strategy,
+              "cooperative-sticky (stateless) | range (stateful: co-partitioned inputs)");
   binder.bind("loop.auto_offset_reset", &s->auto_offset_reset, "earliest | latest for a new group");
   binder.bind("loop.retry_backoff_ms", &s->retry_backoff_ms, "First back-off when the broker is unreachable, ms");
   binder.bind("loop.retry_backoff_max_ms", &s->retry_backoff_max_ms, "Largest back-off, ms");
@@ -90,6 +92,10 @@ Status validate(const LoopSettings& s, const KafkaSettings& kafka) {
   }
   if (s.commit_every_ms >= s.transaction_timeout_ms) {
     return Error::invalid("must be smaller than loop.transaction_timeout_ms", "loop.commit_every_ms");
+  }
+  if (s.partition_assignment_strategy != "cooperative-sticky" && s.partition_assignment_strategy != "range" &&
+      s.partition_assignment_strategy != "roundrobin") {
+    return Error::invalid("must be cooperative-sticky, range or roundrobin", "loop.partition_assignment_strategy");
   }
   if (s.auto_offset_reset != "earliest" && s.auto_offset_reset != "latest") {
     return Error::invalid("must be 'earliest' or 'latest'", "loop.auto_offset_reset");

@@ -50,6 +50,12 @@ struct LoopSettings {
   int64_t commit_every_ms = 100;
   // Must exceed message_timeout_ms (librdkafka checks, we check first with a clear message).
   int64_t transaction_timeout_ms = 60000;
+  // Partition assignment: "cooperative-sticky" (default; incremental rebalances) for
+  // stateless services, "range" for stateful ones that keep per-case state across several
+  // input topics: range gives one instance partition N of every subscribed topic (all case
+  // topics have the same partition count and partitioner), so a case's events from all
+  // topics meet in one place. cooperative-sticky does not promise that.
+  std::string partition_assignment_strategy = "cooperative-sticky";
   // Where a group with no committed offset starts: earliest | latest.
   std::string auto_offset_reset = "earliest";
   // Back-off between attempts to reach the broker at start (doubles up to the max).

@@ -177,7 +177,7 @@ Status TransactionalLoop::create_consumer() {
                                  {"enable.auto.commit", "false"},
                                  {"enable.auto.offset.store", "false"},
                                  {"auto.offset.reset", loop_.auto_offset_reset},
-                                 {"partition.assignment.strategy", "cooperative-sticky"},
+                                 {"partition.assignment.strategy", loop_.partition_assignment_strategy},
                                  {"enable.partition.eof", "false"},
                                  {"statistics.interval.ms", std::to_string(kafka_.statistics_interval_ms)}});
   if (!conf.ok()) {
@@ -499,10 +499,14 @@ void TransactionalLoop::rewind_to_committed() {
         p->set_offset(reset);
       }
     }
-    ErrorHolder unassign{consumer_->incremental_unassign(partitions)};
-    ErrorHolder assign{consumer_->incremental_assign(partitions)};
-    if (unassign.error || assign.error) {
-      log()->error("re-assign failed: {} / {}", unassign.text(), assign.text());
+    if (consumer_->rebalance_protocol() == "COOPERATIVE") {
+      ErrorHolder unassign{consumer_->incremental_unassign(partitions)};
+      ErrorHolder assign{consumer_->incremental_assign(partitions)};
+      if (unassign.error || assign.error) {
+        log()->error("re-assign failed: {} / {}", unassign.text(), assign.text());
+      }
+    } else if (const RdKafka::ErrorCode code = consumer_->assign(partitions); code != RdKafka::ERR_NO_ERROR) {
+      log()->error("re-assign failed: {}", RdKafka::err2str(code));
     }
   }
   delete_all(partitions);

@@ -1,0 +1,179 @@
+// caselink-evidence on the real broker (KAFKA_BOOTSTRAP): the handler runs inside the shared
+// transactional loop, in process, on uniquely named topics. A complete manifest is accepted,
+// a manifest whose blob was altered in the store is rejected naming the item, and a record
+// that is not a manifest lands on the DLQ — each exactly once.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "services/common/envelope/codec.h"
+#include "services/common/kafka/dlq.h"
+#include "services/common/kafka/producer.h"
+#include "services/common/kafka/transactional_loop.h"
+#include "services/evidence/handler.h"
+#include "services/evidence/local_blob_store.h"
+#include "services/evidence/proto_mapping.h"
+#include "services/evidence/tests/test_support.h"
+#include "tests/support/kafka_test_env.h"
+
+namespace caselink::evidence {
+namespace {
+
+namespace v1 = caselink::v1;
+namespace fs = std::filesystem;
+
+void add_item(LocalBlobStore& store, v1::EvidenceManifest& m, const std::string& id, v1::MaterialCategory category,
+              v1::EvidenceType type, const std::string& content) {
+  v1::EvidenceItem* item = m.add_items();
+  item->set_item_id(id);
+  item->set_material_category(category);
+  item->set_evidence_type(type);
+  item->set_sha256_hex(store.put(content)->hex());
+  item->set_size_bytes(static_cast<int64_t>(content.size()));
+  item->set_media_type("application/pdf");
+  item->set_collecting_body_name("某市生态环境局");
+}
+
+v1::EvidenceManifest environmental_manifest(LocalBlobStore& store, const std::string& id, const std::string& salt) {
+  v1::EvidenceManifest m;
+  m.set_manifest_id(id);
+  m.set_purpose(v1::MANIFEST_PURPOSE_REFERRAL);
+  m.set_domain(v1::DOMAIN_ENVIRONMENT);
+  add_item(store, m, "letter", v1::MATERIAL_CATEGORY_TRANSFER_LETTER, v1::EVIDENCE_TYPE_DOCUMENTARY,
+           "transfer letter " + salt);
+  add_item(store, m, "report", v1::MATERIAL_CATEGORY_INVESTIGATION_REPORT, v1::EVIDENCE_TYPE_DOCUMENTARY,
+           "investigation report " + salt);
+  add_item(store, m, "site", v1::MATERIAL_CATEGORY_SITE_INSPECTION_RECORD, v1::EVIDENCE_TYPE_INSPECTION_RECORD,
+           "site inspection record " + salt);
+  add_item(store, m, "monitoring", v1::MATERIAL_CATEGORY_MONITORING_TEST_REPORT, v1::EVIDENCE_TYPE_MONITORING_REPORT,
+           "monitoring report: Cd 4.2x the discharge standard " + salt);
+  add_item(store, m, "interview", v1::MATERIAL_CATEGORY_INTERVIEW_RECORD, v1::EVIDENCE_TYPE_WITNESS_TESTIMONY,
+           "interview record " + salt);
+  return m;
+}
+
+v1::Envelope wrap(const std::string& case_id, const v1::EvidenceManifest& m) {
+  SystemClock clock;
+  v1::Envelope env = envelope::make_envelope(CaseId(case_id), AgencyId("agency-330100-env"), clock.now(), clock.now());
+  *env.mutable_evidence_manifest() = m;
+  envelope::seal(env);
+  return env;
+}
+
+TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
+  auto bootstrap = caselink::testing::kafka_bootstrap();
+  if (!bootstrap) {
+    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+  }
+  const std::string in = caselink::testing::unique_name("it.evidence.manifest");
+  const std::string receipts = caselink::testing::unique_name("it.evidence.receipt");
+  const std::string dlq = caselink::testing::unique_name("it.evidence.dlq");
+  ASSERT_TRUE(caselink::testing::create_topics(*bootstrap, {in, receipts}, 3).ok());
+  ASSERT_TRUE(caselink::testing::create_topics(*bootstrap, {dlq}, 1).ok());
+
+  testing::TempDir dir;
+  auto created = LocalBlobStore::create(dir.path() / "store");
+  ASSERT_TRUE(created.ok());
+  LocalBlobStore& store = **created;
+
+  const v1::Envelope good = wrap("env-330100-2026-0001", environmental_manifest(store, "m-good", "A"));
+  const v1::EvidenceManifest tampered_manifest = environmental_manifest(store, "m-tampered", "B");
+  const v1::Envelope tampered = wrap("env-330100-2026-0002", tampered_manifest);
+  // The monitoring report of the second case is altered in the store after upload.
+  const fs::path altered = store.path_of(*Sha256Digest::from_hex(tampered_manifest.items(3).sha256_hex()));
+  fs::permissions(altered, fs::perms::owner_write, fs::perm_options::add);
+  std::ofstream(altered, std::ios::binary | std::ios::trunc) << "monitoring report: Cd 0.2x the discharge standard B";
+
+  v1::Envelope probe = wrap("env-330100-2026-0003", {});
+  probe.clear_evidence_manifest();
+  probe.mutable_probe()->set_note("not a manifest");
+  probe.clear_event_type();
+  envelope::seal(probe);
+
+  kafka::KafkaSettings kafka;
+  kafka.bootstrap = *bootstrap;
+  {
+    auto producer = kafka::IdempotentProducer::create(kafka, "it-evidence-seeder");
+    ASSERT_TRUE(producer.ok());
+    for (const v1::Envelope* env : std::vector<const v1::Envelope*>{&good, &tampered, &probe}) {
+      ASSERT_TRUE((*producer)->send(envelope::to_record(*env, in)).ok());
+    }
+  }
+
+  Settings settings;
+  settings.store_path = (dir.path() / "store").string();
+  settings.rules_dir = testing::shipped_rules_dir().string();
+  settings.receipt_topic = receipts;
+  metrics::Registry registry;
+  SystemClock clock;
+  auto handler = make_handler(settings, clock, registry);
+  ASSERT_TRUE(handler.ok()) << handler.error().describe();
+
+  kafka::LoopSettings loop;
+  loop.group_id = caselink::testing::unique_name("it.evidence.group");
+  loop.input_topics = {in};
+  loop.dlq_topic = dlq;
+  loop.commit_every_records = 10;
+  loop.commit_every_ms = 100;
+  kafka::TransactionalLoop transactional_loop(kafka, loop, "caselink-evidence", **handler, nullptr, clock);
+  std::atomic<bool> stop{false};
+  Status result;
+  std::thread runner([&] { result = transactional_loop.run(stop); });
+
+  auto out = caselink::testing::read_topic(*bootstrap, receipts, caselink::testing::Isolation::kReadCommitted, 2,
+                                           std::chrono::seconds(90));
+  auto dead = caselink::testing::read_topic(*bootstrap, dlq, caselink::testing::Isolation::kReadCommitted, 1,
+                                            std::chrono::seconds(30));
+  stop.store(true);
+  runner.join();
+  ASSERT_TRUE(result.ok()) << result.error().describe();
+
+  ASSERT_EQ(out.size(), 2U);
+  std::map<std::string, v1::Envelope> by_manifest;
+  for (const auto& record : out) {
+    auto env = envelope::decode(*record.value);
+    ASSERT_TRUE(env.ok()) << env.error().describe();
+    ASSERT_TRUE(env->has_evidence_receipt());
+    EXPECT_EQ(record.key, env->case_id());
+    by_manifest[env->evidence_receipt().manifest_id()] = *env;
+  }
+  ASSERT_EQ(by_manifest.count("m-good"), 1U);
+  ASSERT_EQ(by_manifest.count("m-tampered"), 1U);
+
+  const v1::Envelope& accepted = by_manifest["m-good"];
+  EXPECT_EQ(accepted.case_id(), good.case_id());
+  EXPECT_EQ(accepted.causation_id(), good.event_id());
+  EXPECT_EQ(accepted.event_id(), derived_event_id("receipt", good.event_id()));
+  EXPECT_EQ(accepted.evidence_receipt().status(), v1::RECEIPT_STATUS_ACCEPTED);
+  EXPECT_EQ(accepted.evidence_receipt().material_list_rule().rule_id(), "materials.s2.art6");
+  EXPECT_EQ(accepted.evidence_receipt().item_count(), 5U);
+  for (const auto& item : accepted.evidence_receipt().item_results()) {
+    EXPECT_TRUE(item.verified()) << item.item_id();
+    EXPECT_EQ(item.usability(), item.item_id() == "interview" ? v1::EVIDENCE_USABILITY_REQUIRES_RECOLLECTION
+                                                              : v1::EVIDENCE_USABILITY_USABLE)
+        << item.item_id();
+  }
+
+  const v1::EvidenceReceipt& rejected = by_manifest["m-tampered"].evidence_receipt();
+  EXPECT_EQ(rejected.status(), v1::RECEIPT_STATUS_REJECTED);
+  int bad = 0;
+  for (const auto& item : rejected.item_results()) {
+    if (!item.verified()) {
+      ++bad;
+      EXPECT_EQ(item.item_id(), "monitoring");
+      EXPECT_EQ(item.problem_code(), "HASH_MISMATCH");
+    }
+  }
+  EXPECT_EQ(bad, 1);
+
+  ASSERT_EQ(dead.size(), 1U);
+  EXPECT_EQ(find_header(dead[0].headers, kafka::kDlqErrorClass), kUnexpectedType);
+  EXPECT_EQ(find_header(dead[0].headers, kafka::kDlqService), "caselink-evidence");
+  EXPECT_EQ(dead[0].key, probe.case_id());
+}
+
+}  // namespace
+}  // namespace caselink::evidence

@@ -1,0 +1,117 @@
+#include "services/feedback/state.h"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+namespace caselink::feedback {
+namespace {
+
+using nlohmann::json;
+
+int64_t to_ms(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+TimePoint from_ms(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+
+// caselink-feedback's UUID namespace (a fixed random UUID).
+constexpr std::array<unsigned char, 16> kNamespace = {0x6f, 0x1c, 0x2a, 0x90, 0x4b, 0x7e, 0x4d, 0x0a,
+                                                      0x9b, 0x55, 0x3e, 0x21, 0xc8, 0x0d, 0x71, 0x42};
+
+}  // namespace
+
+std::string serialize(const CaseState& s) {
+  json feedback = json::object();
+  for (const auto& [id, e] : s.feedback) {
+    feedback[id] = json{{"source_event_id", e.source_event_id},
+                        {"source_event_type", e.source_event_type},
+                        {"agency", e.agency},
+                        {"topic", e.topic},
+                        {"due_at_ms", to_ms(e.due_at)},
+                        {"acked", e.acked},
+                        {"alerted", e.alerted}};
+  }
+  json j{{"v", 1},
+         {"partition", s.partition},
+         {"agency", s.agency},
+         {"referral_event_id", s.referral_event_id},
+         {"police_party", s.police_party},
+         {"procuratorate_party", s.procuratorate_party},
+         {"filing_expected", s.filing_expected},
+         {"filing_started_at_ms", to_ms(s.filing_started_at)},
+         {"filing_due_at_ms", to_ms(s.filing_due_at)},
+         {"filing_alerted", s.filing_alerted},
+         {"filing_decision_event_id", s.filing_decision_event_id},
+         {"feedback", std::move(feedback)}};
+  return j.dump();
+}
+
+Result<CaseState> deserialize(std::string_view text) {
+  try {
+    const json j = json::parse(text);
+    if (j.value("v", 0) != 1) {
+      return Error::invalid("changelog value has unknown format version " + std::to_string(j.value("v", 0)), "v",
+                            "feedback.changelog_version");
+    }
+    CaseState s;
+    s.partition = j.at("partition").get<int32_t>();
+    s.agency = j.at("agency").get<std::string>();
+    s.referral_event_id = j.at("referral_event_id").get<std::string>();
+    s.police_party = j.at("police_party").get<std::string>();
+    s.procuratorate_party = j.at("procuratorate_party").get<std::string>();
+    s.filing_expected = j.at("filing_expected").get<bool>();
+    s.filing_started_at = from_ms(j.at("filing_started_at_ms").get<int64_t>());
+    s.filing_due_at = from_ms(j.at("filing_due_at_ms").get<int64_t>());
+    s.filing_alerted = j.at("filing_alerted").get<bool>();
+    s.filing_decision_event_id = j.at("filing_decision_event_id").get<std::string>();
+    for (const auto& [id, e] : j.at("feedback").items()) {
+      FeedbackEntry entry;
+      entry.source_event_id = e.at("source_event_id").get<std::string>();
+      entry.source_event_type = e.at("source_event_type").get<std::string>();
+      entry.agency = e.at("agency").get<std::string>();
+      entry.topic = e.at("topic").get<std::string>();
+      entry.due_at = from_ms(e.at("due_at_ms").get<int64_t>());
+      entry.acked = e.at("acked").get<bool>();
+      entry.alerted = e.at("alerted").get<bool>();
+      s.feedback.emplace(id, std::move(entry));
+    }
+    return s;
+  } catch (const json::exception& e) {
+    return Error::invalid(std::string("changelog value is not a valid state document: ") + e.what(), "value",
+                          "feedback.changelog_undecodable");
+  }
+}
+
+std::string derived_uuid(std::string_view purpose, std::string_view input) {
+  std::string data(reinterpret_cast<const char*>(kNamespace.data()), kNamespace.size());
+  data.append(purpose);
+  data.push_back(':');
+  data.append(input);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha1(), nullptr) != 1 || length < 16) {
+    // OpenSSL failing to hash a buffer is a broken environment, not bad input.
+    std::fprintf(stderr, "caselink-feedback: EVP_Digest(SHA-1) failed\n");
+    std::abort();
+  }
+  digest[6] = static_cast<unsigned char>((digest[6] & 0x0F) | 0x50);  // version 5
+  digest[8] = static_cast<unsigned char>((digest[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) {
+      out.push_back('-');
+    }
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0x0F]);
+  }
+  return out;
+}
+
+}  // namespace caselink::feedback

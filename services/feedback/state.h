@@ -1,0 +1,54 @@
+#pragma once
+
+// The per-case state of caselink-feedback: which agency originated the case, whether a filing
+// decision is still expected, and every feedback record routed with its acknowledgement status.
+// Persisted as one JSON document per case on the compacted changelog topic (key = case id).
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "services/common/core/clock.h"
+#include "services/common/core/result.h"
+
+namespace caselink::feedback {
+
+// One feedback record delivered to an agency.
+struct FeedbackEntry {
+  std::string source_event_id;    // the decision / receipt / assessment it copies
+  std::string source_event_type;  // e.g. "caselink.v1.FilingDecision"
+  std::string agency;             // <agency-id> of the topic it went to
+  std::string topic;              // caselink.feedback.<agency-id>.v1
+  TimePoint due_at{};             // acknowledgement due
+  bool acked = false;
+  bool alerted = false;           // FEEDBACK_UNACKNOWLEDGED raised
+
+  friend bool operator==(const FeedbackEntry&, const FeedbackEntry&) = default;
+};
+
+struct CaseState {
+  int32_t partition = -1;              // partition number of the case (same on every case topic)
+  std::string agency;                  // originating agency; empty while unknown
+  std::string referral_event_id;       // latest CaseReferral
+  std::string police_party;            // target police organ of the referral (alert addressee)
+  std::string procuratorate_party;     // procuratorate named in the referral, if any
+  bool filing_expected = false;        // a filing decision is still awaited
+  TimePoint filing_started_at{};
+  TimePoint filing_due_at{};
+  bool filing_alerted = false;         // FILING_DECISION_MISSING raised for this referral
+  std::string filing_decision_event_id;
+  std::map<std::string, FeedbackEntry> feedback;  // by feedback event id
+
+  friend bool operator==(const CaseState&, const CaseState&) = default;
+};
+
+// Changelog value <-> state. The format is versioned ("v": 1).
+std::string serialize(const CaseState& state);
+Result<CaseState> deserialize(std::string_view json);
+
+// A deterministic UUID (version 5 layout, SHA-1) of `purpose` and `input`: the same input
+// event always yields the same output event id, so a redelivery produces the same record.
+std::string derived_uuid(std::string_view purpose, std::string_view input);
+
+}  // namespace caselink::feedback

@@ -1,0 +1,207 @@
+// caselink-feedback on the real broker, with the transactional loop in-process and an injected
+// clock: a referral + filing decision lands on the agency's feedback topic; an unacknowledged
+// feedback raises exactly one alert, an acknowledged one none, a referral without a decision
+// one FILING_DECISION_MISSING; after a restart the state is restored and nothing re-alerts.
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <thread>
+
+#include "services/common/envelope/codec.h"
+#include "services/common/kafka/producer.h"
+#include "services/common/kafka/transactional_loop.h"
+#include "services/common/metrics/registry.h"
+#include "services/feedback/changelog_reader.h"
+#include "services/feedback/handler.h"
+#include "tests/support/kafka_test_env.h"
+
+namespace caselink::feedback {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr const char* kAgency = "sthjj-330100";
+
+// One in-process instance of the service: reader, handler and loop on their own thread.
+class Instance {
+ public:
+  Instance(const kafka::KafkaSettings& kafka, const kafka::LoopSettings& loop, const Settings& settings,
+           const Clock& clock)
+      : reader_(kafka, loop.group_id),
+        handler_(settings, clock, reader_, registry_),
+        loop_(kafka, loop, "caselink-feedback", handler_, nullptr, clock, 50ms) {
+    thread_ = std::thread([this] { result_ = loop_.run(stop_); });
+  }
+  ~Instance() { stop(); }
+  void stop() {
+    if (thread_.joinable()) {
+      stop_.store(true);
+      thread_.join();
+      EXPECT_TRUE(result_.ok()) << result_.error().describe();
+    }
+  }
+  bool wait_ready(std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (loop_.readiness().ready) {
+        return true;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+
+ private:
+  metrics::Registry registry_;
+  KafkaChangelogReader reader_;
+  FeedbackHandler handler_;
+  kafka::TransactionalLoop loop_;
+  std::atomic<bool> stop_{false};
+  Status result_;
+  std::thread thread_;
+};
+
+std::vector<v1::Envelope> decode_all(const std::vector<ConsumedRecord>& records) {
+  std::vector<v1::Envelope> out;
+  for (const auto& r : records) {
+    auto env = envelope::decode(*r.value);
+    EXPECT_TRUE(env.ok());
+    if (env.ok()) {
+      out.push_back(*env);
+    }
+  }
+  return out;
+}
+
+TEST(FeedbackIntegration, RoutesAcknowledgesAndAlertsExactlyOnceAcrossARestart) {
+  auto bootstrap = testing::kafka_bootstrap();
+  if (!bootstrap) {
+    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+  }
+  const std::string prefix = testing::unique_name("it.fb");
+  const std::string referral_topic = prefix + ".referral.v1";
+  const std::string decision_topic = prefix + ".decision.v1";
+  const std::string ack_topic = prefix + ".ack.v1";
+  Settings settings;
+  settings.agencies = {kAgency, "scjg-330100"};
+  settings.topic_template = prefix + ".feedback.{agency}.v1";
+  settings.changelog_topic = prefix + ".feedback-loop.state.v1";
+  settings.alert_topic = prefix + ".alert.v1";
+  settings.ack_timeout_ms = 10 * 60 * 1000;         // 10 min
+  settings.filing_decision_timeout_ms = 3600 * 1000;  // 1 h
+  const std::string feedback_topic = prefix + ".feedback." + kAgency + ".v1";
+  const std::string dlq = prefix + ".dlq.v1";
+  // Case topics and the changelog share one partition count (co-partitioned by case id).
+  ASSERT_TRUE(testing::create_topics(*bootstrap, {referral_topic, decision_topic, ack_topic, settings.changelog_topic}, 3)
+                  .ok());
+  ASSERT_TRUE(testing::create_topics(*bootstrap, {settings.alert_topic, feedback_topic, dlq}, 1).ok());
+
+  kafka::KafkaSettings kafka;
+  kafka.bootstrap = *bootstrap;
+  kafka::LoopSettings loop;
+  loop.group_id = prefix + ".group";
+  loop.input_topics = {referral_topic, decision_topic, ack_topic};
+  loop.dlq_topic = dlq;
+  loop.commit_every_records = 50;
+  loop.commit_every_ms = 100;
+  ManualClock clock(std::chrono::system_clock::now());
+
+  auto producer = kafka::IdempotentProducer::create(kafka, "it-feedback-seeder");
+  ASSERT_TRUE(producer.ok());
+  auto send = [&](v1::Envelope env, const std::string& topic) {
+    envelope::seal(env);
+    ASSERT_TRUE((*producer)->send(envelope::to_record(env, topic)).ok());
+  };
+  auto referral = [&](const std::string& case_id) {
+    v1::Envelope env = envelope::make_envelope(CaseId(case_id), AgencyId(kAgency), clock.now(), clock.now());
+    env.mutable_case_referral()->mutable_referring_agency()->set_organ_id(kAgency);
+    env.mutable_case_referral()->mutable_target_police_organ()->set_organ_id("gaj-330100");
+    return env;
+  };
+  auto decision = [&](const std::string& case_id) {
+    v1::Envelope env = envelope::make_envelope(CaseId(case_id), AgencyId("gaj-330100"), clock.now(), clock.now());
+    env.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED);
+    return env;
+  };
+
+  const std::string acked_case = prefix + "-acked";
+  const std::string unacked_case = prefix + "-unacked";
+  const std::string undecided_case = prefix + "-undecided";
+  std::map<std::string, std::string> decision_ids;
+  {
+    Instance instance(kafka, loop, settings, clock);
+    for (const auto& c : {acked_case, unacked_case, undecided_case}) {
+      send(referral(c), referral_topic);
+    }
+    // Decisions only after the referrals are processed (no order across topics, docs/topics.md).
+    ASSERT_EQ(testing::read_topic(*bootstrap, settings.changelog_topic, testing::Isolation::kReadCommitted, 3, 60s)
+                  .size(),
+              3U);
+    for (const auto& c : {acked_case, unacked_case}) {
+      v1::Envelope d = decision(c);
+      decision_ids[c] = d.event_id();
+      send(d, decision_topic);
+    }
+    auto feedback = decode_all(
+        testing::read_topic(*bootstrap, feedback_topic, testing::Isolation::kReadCommitted, 2, 60s));
+    ASSERT_EQ(feedback.size(), 2U);
+    std::map<std::string, std::string> feedback_ids;
+    for (const auto& f : feedback) {
+      EXPECT_EQ(f.event_type(), "caselink.v1.FilingDecision");
+      EXPECT_EQ(f.causation_id(), decision_ids[f.case_id()]) << "causation_id is the decision's event id";
+      EXPECT_EQ(f.event_id(), derived_uuid("feedback", decision_ids[f.case_id()]));
+      EXPECT_EQ(f.producer_agency_id(), "caselink-feedback");
+      feedback_ids[f.case_id()] = f.event_id();
+    }
+    ASSERT_TRUE(feedback_ids.contains(acked_case));
+
+    v1::Envelope ack = envelope::make_envelope(CaseId(acked_case), AgencyId(kAgency), clock.now(), clock.now());
+    ack.mutable_feedback_acknowledged()->set_feedback_event_id(feedback_ids[acked_case]);
+    ack.mutable_feedback_acknowledged()->set_agency_id(kAgency);
+    send(ack, ack_topic);
+    // 3 referrals + 2 decisions + 1 ack = 6 committed state changes.
+    ASSERT_EQ(testing::read_topic(*bootstrap, settings.changelog_topic, testing::Isolation::kReadCommitted, 6, 60s)
+                  .size(),
+              6U);
+
+    clock.advance(2h);  // past both timeouts
+    auto alerts = decode_all(
+        testing::read_topic(*bootstrap, settings.alert_topic, testing::Isolation::kReadCommitted, 2, 60s));
+    ASSERT_EQ(alerts.size(), 2U);
+    std::this_thread::sleep_for(2s);  // ~40 more ticks: nothing may follow
+    alerts = decode_all(testing::read_topic(*bootstrap, settings.alert_topic, testing::Isolation::kReadCommitted, 0,
+                                            30s, 2s));
+    ASSERT_EQ(alerts.size(), 2U) << "each condition alerts exactly once";
+    std::map<std::string, v1::AlertKind> by_case;
+    for (const auto& a : alerts) {
+      by_case[a.case_id()] = a.alert().kind();
+    }
+    EXPECT_EQ(by_case[unacked_case], v1::ALERT_KIND_FEEDBACK_UNACKNOWLEDGED);
+    EXPECT_EQ(by_case[undecided_case], v1::ALERT_KIND_FILING_DECISION_MISSING);
+    EXPECT_FALSE(by_case.contains(acked_case)) << "an acknowledged feedback raises nothing";
+    for (const auto& a : alerts) {
+      if (a.alert().kind() == v1::ALERT_KIND_FEEDBACK_UNACKNOWLEDGED) {
+        EXPECT_EQ(a.alert().feedback_unacknowledged().feedback_event_id(), feedback_ids[unacked_case]);
+        EXPECT_EQ(a.alert().feedback_unacknowledged().feedback_topic(), feedback_topic);
+      }
+    }
+  }
+
+  // Restart: a new instance restores the state from the changelog and raises nothing again.
+  {
+    Instance instance(kafka, loop, settings, clock);
+    ASSERT_TRUE(instance.wait_ready(60s));
+    clock.advance(10h);
+    std::this_thread::sleep_for(3s);
+    auto alerts = testing::read_topic(*bootstrap, settings.alert_topic, testing::Isolation::kReadCommitted, 0, 30s, 2s);
+    EXPECT_EQ(alerts.size(), 2U) << "no re-alert after restart";
+    // A decision for a case nobody referred goes to the DLQ with its reason.
+    send(decision(prefix + "-stranger"), decision_topic);
+    auto dead = testing::read_topic(*bootstrap, dlq, testing::Isolation::kReadCommitted, 1, 60s);
+    ASSERT_EQ(dead.size(), 1U);
+    EXPECT_EQ(find_header(dead[0].headers, "dlq.error.class"), kUnknownAgency);
+  }
+}
+
+}  // namespace
+}  // namespace caselink::feedback
