@@ -1,0 +1,738 @@
+#include "services/case-sync/case_engine.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "services/case-sync/transitions.h"
+#include "services/common/envelope/codec.h"
+
+namespace caselink::sync {
+
+namespace {
+
+using envelope::set_timestamp;
+using envelope::to_time_point;
+
+bool is_open(const v1::Deadline& d) {
+  return d.closed_by_event_id().empty() &&
+         (d.status() == v1::DEADLINE_STATUS_OPEN || d.status() == v1::DEADLINE_STATUS_OVERDUE);
+}
+
+std::string unhex(const std::string& hex) {
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+std::string to_hex(const unsigned char* data, size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string out(n * 2, '0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = digits[data[i] >> 4];
+    out[2 * i + 1] = digits[data[i] & 0xF];
+  }
+  return out;
+}
+
+// A name-based UUID (version 5 layout over SHA-256), so a re-raised alert keeps its event id.
+std::string uuid_from(const std::string& name) {
+  std::string h = sha256_hex(name).substr(0, 32);
+  h[12] = '5';
+  h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3];
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20, 12);
+}
+
+const StepRule* find_rule(const DeadlineRules& rules, const std::string& profile, const std::string& step) {
+  const Profile* p = rules.profile(profile);
+  if (p == nullptr) return nullptr;
+  for (const auto& r : p->steps) {
+    if (r.step == step) return &r;
+  }
+  return nullptr;
+}
+
+void upsert_party(v1::CaseStateSnapshot& s, const v1::Organ& organ, v1::PartyRole role, bool required) {
+  if (organ.organ_id().empty()) return;
+  for (auto& p : *s.mutable_parties()) {
+    if (p.party_id() == organ.organ_id()) {
+      if (required && !p.required_for_recognition()) p.set_required_for_recognition(true);
+      if (p.role() == v1::PARTY_ROLE_OBSERVER) p.set_role(role);
+      return;
+    }
+  }
+  auto* p = s.add_parties();
+  p->set_party_id(organ.organ_id());
+  p->set_role(role);
+  p->set_required_for_recognition(required);
+  p->set_name(organ.name());
+}
+
+// The organ now handling the case for the police: earlier police organs become observers.
+void set_police(v1::CaseStateSnapshot& s, const v1::Organ& organ) {
+  if (organ.organ_id().empty()) return;
+  for (auto& p : *s.mutable_parties()) {
+    if (p.role() == v1::PARTY_ROLE_POLICE && p.party_id() != organ.organ_id()) {
+      p.set_role(v1::PARTY_ROLE_OBSERVER);
+      p.set_required_for_recognition(false);
+    }
+  }
+  upsert_party(s, organ, v1::PARTY_ROLE_POLICE, true);
+}
+
+std::string party_with_role(const v1::CaseStateSnapshot& s, v1::PartyRole role) {
+  std::string found;
+  for (const auto& p : s.parties()) {
+    if (p.role() == role) found = p.party_id();  // the latest one
+  }
+  return found;
+}
+
+std::string responsible_party(const v1::CaseStateSnapshot& s, const std::string& keyword, const std::string& rec_id) {
+  if (keyword == "referring_agency") return party_with_role(s, v1::PARTY_ROLE_REFERRING_AGENCY);
+  if (keyword == "police") return party_with_role(s, v1::PARTY_ROLE_POLICE);
+  if (keyword == "procuratorate") return party_with_role(s, v1::PARTY_ROLE_PROCURATORATE);
+  if (keyword == "receiving_agency") return party_with_role(s, v1::PARTY_ROLE_RECEIVING_AGENCY);
+  if (keyword == "recommendation_recipient") {
+    for (const auto& r : s.recommendations()) {
+      if (r.recommendation_id() == rec_id) return r.recipient_party_id();
+    }
+  }
+  return {};
+}
+
+std::string recommendation_id(const v1::Envelope& e) {
+  switch (e.payload_case()) {
+    case v1::Envelope::kRecommendationIssued: return e.recommendation_issued().recommendation_id();
+    case v1::Envelope::kRecommendationReplied: return e.recommendation_replied().recommendation_id();
+    case v1::Envelope::kRecommendationFollowedUp: return e.recommendation_followed_up().recommendation_id();
+    case v1::Envelope::kRecommendationEvaluated: return e.recommendation_evaluated().recommendation_id();
+    default: return {};
+  }
+}
+
+v1::RecommendationSummary* find_recommendation(v1::CaseStateSnapshot& s, const std::string& id) {
+  for (auto& r : *s.mutable_recommendations()) {
+    if (r.recommendation_id() == id) return &r;
+  }
+  return nullptr;
+}
+
+std::string state_name(int state) {
+  std::string n = v1::CaseState_Name(static_cast<v1::CaseState>(state));
+  return n.empty() ? std::to_string(state) : n;
+}
+
+class AlertBuilder {
+ public:
+  AlertBuilder(const v1::CaseStateSnapshot& s, TimePoint now) : s_(s), now_(now) {}
+
+  v1::Envelope make(const std::string& alert_id, v1::AlertKind kind, v1::AlertSeverity severity,
+                    std::vector<std::string> to, const std::string& message) const {
+    v1::Envelope env = envelope::make_envelope(CaseId(s_.case_id()), AgencyId(kProducerId), now_, now_);
+    env.set_event_id(uuid_from(alert_id));
+    env.set_correlation_id(env.event_id());
+    auto* a = env.mutable_alert();
+    a->set_alert_id(alert_id);
+    a->set_kind(kind);
+    a->set_severity(severity);
+    a->set_status(v1::ALERT_STATUS_RAISED);
+    std::sort(to.begin(), to.end());
+    to.erase(std::unique(to.begin(), to.end()), to.end());
+    for (auto& p : to) {
+      if (!p.empty()) a->add_addressed_to_party_ids(p);
+    }
+    a->set_message(message);
+    return env;
+  }
+
+  std::vector<std::string> with_procuratorates(std::vector<std::string> to) const {
+    for (const auto& p : s_.parties()) {
+      if (p.role() == v1::PARTY_ROLE_PROCURATORATE) to.push_back(p.party_id());
+    }
+    return to;
+  }
+
+ private:
+  const v1::CaseStateSnapshot& s_;
+  TimePoint now_;
+};
+
+std::string deadline_alert_id(const std::string& case_id, const v1::Deadline& d, const char* what) {
+  return case_id + "/deadline/" + d.deadline_id() + "/" + what;
+}
+
+// The overdue alert(s) of a deadline: DEADLINE_OVERDUE (or the rule's kind) and, where the
+// rule says so, a supervision clue for the procuratorate.
+void overdue_alerts(const v1::CaseStateSnapshot& s, const v1::Deadline& d, const StepRule* rule, TimePoint now,
+                    std::vector<v1::Envelope>* out) {
+  AlertBuilder b(s, now);
+  v1::AlertKind kind = v1::ALERT_KIND_DEADLINE_OVERDUE;
+  if (rule != nullptr && rule->alert_kind == "RECOMMENDATION_REPLY_OVERDUE") {
+    kind = v1::ALERT_KIND_RECOMMENDATION_REPLY_OVERDUE;
+  }
+  auto env = b.make(deadline_alert_id(s.case_id(), d, "overdue"), kind, v1::ALERT_SEVERITY_CRITICAL,
+                    b.with_procuratorates({d.responsible_party_id()}),
+                    "deadline " + d.deadline_id() + " (" + d.rule().legal_source() + ") overdue since " +
+                        format_rfc3339(to_time_point(d.due_at())));
+  *env.mutable_alert()->mutable_deadline() = d;
+  *env.mutable_alert()->mutable_decided_by_rule() = d.rule();
+  envelope::seal(env);
+  out->push_back(std::move(env));
+  if (rule != nullptr && !rule->on_overdue.empty()) {
+    auto clue = b.make(deadline_alert_id(s.case_id(), d, "supervision_clue"), v1::ALERT_KIND_SUPERVISION_CLUE,
+                       v1::ALERT_SEVERITY_CRITICAL, b.with_procuratorates({}),
+                       rule->on_overdue == "supervision_clue"
+                           ? "police overdue on the filing decision (" + d.deadline_id() +
+                                 "): grounds for filing supervision (S1 Art 17; S2 Art 12)"
+                           : "procuratorial opinion unanswered (" + d.deadline_id() + ", CPL Art 177 ¶3)");
+    auto* details = clue.mutable_alert()->mutable_supervision_clue();
+    details->set_reason(rule->on_overdue == "opinion_unanswered" ? v1::SUPERVISION_CLUE_REASON_OPINION_UNANSWERED
+                                                                 : v1::SUPERVISION_CLUE_REASON_OTHER);
+    *clue.mutable_alert()->mutable_decided_by_rule() = d.rule();
+    envelope::seal(clue);
+    out->push_back(std::move(clue));
+  }
+}
+
+v1::RuleRef rule_ref(const std::string& id, const std::string& version, const std::string& source,
+                     v1::Confidence confidence) {
+  v1::RuleRef r;
+  r.set_rule_id(id);
+  r.set_rule_version(version);
+  r.set_legal_source(source);
+  r.set_confidence(confidence);
+  return r;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  EVP_DigestUpdate(ctx, data.data(), data.size());
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  return to_hex(md, len);
+}
+
+std::string chain_hash_hex(const std::string& previous_hex, std::string_view raw_value) {
+  std::string buf = unhex(previous_hex);
+  buf.append(raw_value.data(), raw_value.size());
+  return sha256_hex(buf);
+}
+
+const char* to_string(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kApplied: return "applied";
+    case Outcome::kAcknowledged: return "acknowledged";
+    case Outcome::kDuplicate: return "duplicate";
+    case Outcome::kIgnored: return "ignored";
+    case Outcome::kRejected: return "rejected";
+  }
+  return "?";
+}
+
+std::string Internal::to_json() const {
+  nlohmann::json j;
+  j["profile"] = profile;
+  j["applied"] = applied;
+  j["marks"] = marks;
+  j["decided"] = decided;
+  nlohmann::json h = nlohmann::json::object();
+  for (const auto& [v, hash] : hashes) h[std::to_string(v)] = hash;
+  j["hashes"] = h;
+  j["step_seq"] = step_seq;
+  j["suspended_ns"] = suspended_ns;
+  return j.dump();
+}
+
+bool Internal::from_json(const std::string& text, Internal* out) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return false;
+  try {
+    out->profile = j.value("profile", "");
+    out->applied = j.value("applied", std::deque<std::string>{});
+    out->marks = j.value("marks", std::set<std::string>{});
+    out->decided = j.value("decided", std::map<std::string, std::string>{});
+    out->hashes.clear();
+    const auto hashes = j.find("hashes");
+    if (hashes != j.end() && hashes->is_object()) {
+      for (auto it = hashes->begin(); it != hashes->end(); ++it) {
+        out->hashes[std::stoull(it.key())] = it.value().get<std::string>();
+      }
+    }
+    out->step_seq = j.value("step_seq", std::map<std::string, int>{});
+    out->suspended_ns = j.value("suspended_ns", std::map<std::string, int64_t>{});
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+ApplyResult CaseEngine::apply(CaseRecord& record, const v1::Envelope& env, std::string_view raw_value,
+                              TimePoint now) const {
+  ApplyResult result;
+  const std::string key = event_key(env);
+  const std::string& event_id = env.event_id();
+  const auto& cur = record.snapshot;
+
+  auto reject = [&](std::string error_class, std::string reason) {
+    ApplyResult r;
+    r.outcome = Outcome::kRejected;
+    r.error_class = std::move(error_class);
+    r.reason = std::move(reason);
+    v1::CaseStateSnapshot named = cur;
+    named.set_case_id(env.case_id());
+    AlertBuilder b(named, now);
+    auto alert = b.make(env.case_id() + "/rejected/" + event_id, v1::ALERT_KIND_TRANSITION_REJECTED,
+                        v1::ALERT_SEVERITY_WARNING, b.with_procuratorates({env.producer_agency_id()}),
+                        "case " + env.case_id() + ": " + r.reason);
+    auto* d = alert.mutable_alert()->mutable_transition_rejected();
+    d->set_rejected_event_id(event_id);
+    d->set_rejected_event_type(env.event_type());
+    d->set_from_state(cur.state());
+    d->set_reason(r.reason);
+    *alert.mutable_alert()->mutable_decided_by_rule() =
+        rule_ref("caselink-sync.transition_table", "v1", "services/case-sync/transitions.cc", v1::CONFIDENCE_HIGH);
+    envelope::seal(alert);
+    r.alerts.push_back(std::move(alert));
+    return r;
+  };
+
+  if (key.empty()) return reject("sync.unknown_event", "envelope has no payload");
+  if (is_ignored(key)) return result;  // kIgnored
+  if (std::find(record.internal.applied.begin(), record.internal.applied.end(), event_id) !=
+      record.internal.applied.end()) {
+    result.outcome = Outcome::kDuplicate;
+    return result;
+  }
+  const int from = cur.state();
+  const Transition* t = find_transition(Scope::kCase, key, from);
+  if (t == nullptr) {
+    const Transition* any = any_transition(Scope::kCase, key);
+    if (any == nullptr) {
+      return reject("sync.unsupported_event", "event " + key + " is not handled by caselink-sync");
+    }
+    if (any->decision_step != nullptr && record.internal.decided.count(any->decision_step) != 0) {
+      return reject("sync.second_decision", "a second, different decision for step " + std::string(any->decision_step) +
+                                                " (" + key + "; already decided by event " +
+                                                record.internal.decided.at(any->decision_step) + ") in state " +
+                                                state_name(from));
+    }
+    return reject("sync.transition_not_allowed",
+                  "event " + key + " not allowed in state " + state_name(from) + " (" + any->rule_id + ": " +
+                      any->legal_source + ")");
+  }
+  if (t->decision_step != nullptr && record.internal.decided.count(t->decision_step) != 0) {
+    return reject("sync.second_decision", "a second, different decision for step " + std::string(t->decision_step) +
+                                              " (already decided by event " +
+                                              record.internal.decided.at(t->decision_step) + ")");
+  }
+
+  CaseRecord work = record;
+  auto& s = work.snapshot;
+  auto& in = work.internal;
+  if (s.case_id().empty()) s.set_case_id(env.case_id());
+  if (in.profile.empty()) in.profile = rules_.select(v1::DOMAIN_UNSPECIFIED, "").name;
+  const TimePoint at = to_time_point(env.occurred_at());
+  AlertBuilder builder(s, now);
+
+  // --- mutual recognition: acknowledgements do not make a new version --------------------------
+  if (env.has_state_acknowledged()) {
+    const auto& a = env.state_acknowledged();
+    bool is_party = false;
+    for (const auto& p : s.parties()) is_party = is_party || p.party_id() == a.party_id();
+    if (!is_party) return reject("sync.ack_unknown_party", "party " + a.party_id() + " is not a party of the case");
+    if (a.state_version() == 0 || a.state_version() > s.version()) {
+      return reject("sync.ack_unknown_version", "acknowledged version " + std::to_string(a.state_version()) +
+                                                    " does not exist (current " + std::to_string(s.version()) + ")");
+    }
+    auto h = in.hashes.find(a.state_version());
+    if (h == in.hashes.end()) {
+      return reject("sync.ack_version_too_old", "acknowledged version " + std::to_string(a.state_version()) +
+                                                    " is older than the kept hash window");
+    }
+    const bool matches = h->second == a.state_hash_hex();
+    auto* rec = s.mutable_recognition();
+    v1::PartyAcknowledgement* slot = nullptr;
+    for (auto& pa : *rec->mutable_acknowledgements()) {
+      if (pa.party_id() == a.party_id()) slot = &pa;
+    }
+    if (slot == nullptr) slot = rec->add_acknowledgements();
+    slot->set_party_id(a.party_id());
+    slot->set_state_version(a.state_version());
+    slot->set_state_hash_hex(a.state_hash_hex());
+    slot->set_hash_matches(matches);
+    *slot->mutable_acknowledged_at() = env.occurred_at();
+    slot->set_acknowledgement_event_id(event_id);
+    if (!matches) {
+      auto alert = builder.make(s.case_id() + "/divergence/" + std::to_string(a.state_version()) + "/" + a.party_id(),
+                                v1::ALERT_KIND_DIVERGENCE, v1::ALERT_SEVERITY_CRITICAL,
+                                builder.with_procuratorates({a.party_id()}),
+                                "party " + a.party_id() + " acknowledged version " +
+                                    std::to_string(a.state_version()) + " with hash " + a.state_hash_hex() +
+                                    " but caselink-sync's hash is " + h->second);
+      auto* d = alert.mutable_alert()->mutable_divergence();
+      d->set_state_version(a.state_version());
+      d->set_caselink_hash_hex(h->second);
+      d->set_party_hash_hex(a.state_hash_hex());
+      d->add_party_ids(a.party_id());
+      *alert.mutable_alert()->mutable_decided_by_rule() =
+          rule_ref("caselink-sync.recognition", "v1", "结果互认 (issue 3)", v1::CONFIDENCE_HIGH);
+      envelope::seal(alert);
+      result.alerts.push_back(std::move(alert));
+    }
+    // Recognized when every required party's latest acknowledgement matches the same version.
+    uint64_t common = 0;
+    bool all = true;
+    for (const auto& p : s.parties()) {
+      if (!p.required_for_recognition()) continue;
+      const v1::PartyAcknowledgement* got = nullptr;
+      for (const auto& pa : rec->acknowledgements()) {
+        if (pa.party_id() == p.party_id()) got = &pa;
+      }
+      if (got == nullptr || !got->hash_matches() || (common != 0 && got->state_version() != common)) {
+        all = false;
+        break;
+      }
+      common = got->state_version();
+    }
+    if (all && common > rec->recognized_version()) rec->set_recognized_version(common);
+    in.applied.push_back(event_id);
+    while (in.applied.size() > options_.applied_window) in.applied.pop_front();
+    record = std::move(work);
+    result.outcome = Outcome::kAcknowledged;
+    return result;
+  }
+
+  // --- recommendation sub-state ----------------------------------------------------------------
+  const std::string rec_id = recommendation_id(env);
+  if (!rec_id.empty() || key.rfind("Recommendation", 0) == 0) {
+    if (rec_id.empty()) return reject("sync.invalid_event", key + ": recommendation_id must be set");
+    v1::RecommendationSummary* rs = find_recommendation(s, rec_id);
+    const int rfrom = rs == nullptr ? v1::RECOMMENDATION_STATUS_UNSPECIFIED : rs->status();
+    const Transition* rt = find_transition(Scope::kRecommendation, key, rfrom);
+    if (rt == nullptr) {
+      return reject("sync.transition_not_allowed",
+                    "recommendation " + rec_id + ": " + key + " not allowed in status " +
+                        (rs == nullptr ? std::string("(not issued)")
+                                       : v1::RecommendationStatus_Name(rs->status())));
+    }
+    if (rs == nullptr) {
+      rs = s.add_recommendations();
+      const auto& ri = env.recommendation_issued();
+      rs->set_recommendation_id(rec_id);
+      rs->set_type(ri.type());
+      rs->set_recipient_party_id(ri.recipient().organ_id());
+      upsert_party(s, ri.procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
+      upsert_party(s, ri.recipient(), v1::PARTY_ROLE_RECEIVING_AGENCY, true);
+    }
+    rs->set_status(static_cast<v1::RecommendationStatus>(rt->to));
+    if (env.has_recommendation_replied()) rs->set_reply_outcome(env.recommendation_replied().outcome());
+  }
+
+  // --- drop deadlines closed by the previous event; case facts; parties -------------------------
+  {
+    auto* ds = s.mutable_deadlines();
+    ds->erase(std::remove_if(ds->begin(), ds->end(), [](const v1::Deadline& d) { return !is_open(d); }), ds->end());
+  }
+  auto set_case_facts = [&](v1::Domain domain, const std::string& offence, const v1::Jurisdiction& j) {
+    if (domain != v1::DOMAIN_UNSPECIFIED) s.set_domain(domain);
+    if (!offence.empty()) s.set_offence_code(offence);
+    if (j.ByteSizeLong() != 0) *s.mutable_jurisdiction() = j;
+    in.profile = rules_.select(s.domain(), s.offence_code()).name;
+  };
+  switch (env.payload_case()) {
+    case v1::Envelope::kSuspectedCrimeReported: {
+      const auto& p = env.suspected_crime_reported();
+      set_case_facts(p.domain(), p.offence_code(), p.jurisdiction());
+      upsert_party(s, p.reporting_agency(), v1::PARTY_ROLE_REFERRING_AGENCY, true);
+      break;
+    }
+    case v1::Envelope::kCaseReferral: {
+      const auto& p = env.case_referral();
+      set_case_facts(p.domain(), p.offence_code(), p.jurisdiction());
+      upsert_party(s, p.referring_agency(), v1::PARTY_ROLE_REFERRING_AGENCY, true);
+      set_police(s, p.target_police_organ());
+      const Profile* prof = rules_.profile(in.profile);
+      const bool copy_required = prof != nullptr && prof->copy_to_procuratorate_required;
+      if (copy_required || p.copy_to_procuratorate()) {
+        if (!p.procuratorate().organ_id().empty()) {
+          upsert_party(s, p.procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
+        } else if (copy_required) {
+          auto alert = builder.make(s.case_id() + "/copy_missing/" + event_id, v1::ALERT_KIND_SUPERVISION_CLUE,
+                                    v1::ALERT_SEVERITY_WARNING, {p.referring_agency().organ_id()},
+                                    "transfer not copied to the same-level procuratorate (S2 Art 6)");
+          alert.mutable_alert()->mutable_supervision_clue()->set_reason(v1::SUPERVISION_CLUE_REASON_OTHER);
+          envelope::seal(alert);
+          result.alerts.push_back(std::move(alert));
+        }
+      }
+      break;
+    }
+    case v1::Envelope::kReferralAccepted: set_police(s, env.referral_accepted().police_organ()); break;
+    case v1::Envelope::kCaseForwarded:
+      if (env.case_forwarded().kind() == v1::FORWARD_KIND_TO_COMPETENT_ORGAN) set_police(s, env.case_forwarded().to_organ());
+      break;
+    case v1::Envelope::kFilingSupervisionRequested:
+      upsert_party(s, env.filing_supervision_requested().procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
+      break;
+    case v1::Envelope::kProsecutionDecision:
+      upsert_party(s, env.prosecution_decision().procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
+      break;
+    case v1::Envelope::kProcuratorialOpinion:
+      upsert_party(s, env.procuratorial_opinion().procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
+      upsert_party(s, env.procuratorial_opinion().recipient(), v1::PARTY_ROLE_RECEIVING_AGENCY, true);
+      break;
+    case v1::Envelope::kCourtJudgment: upsert_party(s, env.court_judgment().court(), v1::PARTY_ROLE_COURT, false); break;
+    case v1::Envelope::kReverseReviewStatusChanged:
+      s.set_reverse_review_status(env.reverse_review_status_changed().status());
+      break;
+    case v1::Envelope::kEvidenceReceipt: {
+      const auto& r = env.evidence_receipt();
+      auto* e = s.mutable_evidence();
+      e->set_latest_manifest_id(r.manifest_id());
+      e->set_receipt_status(r.status());
+      e->set_merkle_root_hex(r.merkle_root_hex());
+      e->clear_missing_categories();
+      for (int c : r.missing_categories()) e->add_missing_categories(static_cast<v1::MaterialCategory>(c));
+      e->set_item_count(r.item_count());
+      break;
+    }
+    default: break;
+  }
+
+  // --- deadlines: close, cancel, suspend, resume, extend the open ones; then start new ones -----
+  for (auto& d : *s.mutable_deadlines()) {
+    if (!is_open(d)) continue;
+    const StepRule* rule = find_rule(rules_, in.profile, d.step());
+    if (rule == nullptr) continue;
+    if (!rule->per.empty()) {
+      const std::string suffix = "#" + rec_id;
+      if (rec_id.empty() || d.deadline_id().size() < suffix.size() ||
+          d.deadline_id().compare(d.deadline_id().size() - suffix.size(), suffix.size(), suffix) != 0) {
+        continue;
+      }
+    }
+    auto matches_any = [&](const std::vector<std::string>& patterns) {
+      return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return key_matches(p, key); });
+    };
+    const TimePoint due = to_time_point(d.due_at());
+    if (matches_any(rule->stop)) {
+      const bool late = at >= due || d.status() == v1::DEADLINE_STATUS_OVERDUE;
+      d.set_status(late ? v1::DEADLINE_STATUS_OVERDUE : v1::DEADLINE_STATUS_MET);
+      d.set_closed_by_event_id(event_id);
+      const std::string mark = d.deadline_id() + "/overdue";
+      if (late && in.marks.count(mark) == 0) overdue_alerts(s, d, rule, now, &result.alerts);
+      in.marks.erase(d.deadline_id() + "/approaching");
+      in.marks.erase(mark);
+      in.suspended_ns.erase(d.deadline_id());
+    } else if (matches_any(rule->cancel)) {
+      d.set_status(v1::DEADLINE_STATUS_CANCELLED);
+      d.set_closed_by_event_id(event_id);
+      in.marks.erase(d.deadline_id() + "/approaching");
+      in.marks.erase(d.deadline_id() + "/overdue");
+      in.suspended_ns.erase(d.deadline_id());
+    } else if (matches_any(rule->suspend)) {
+      if (in.suspended_ns.count(d.deadline_id()) == 0) {
+        in.suspended_ns[d.deadline_id()] = std::chrono::duration_cast<std::chrono::nanoseconds>(due - at).count();
+      }
+    } else if (matches_any(rule->resume)) {
+      auto it = in.suspended_ns.find(d.deadline_id());
+      if (it != in.suspended_ns.end()) {
+        TimePoint new_due = at + std::chrono::nanoseconds(it->second);
+        if (rule->counting.holiday_roll_forward) {
+          Date last = local_date(new_due - std::chrono::nanoseconds(1));
+          while (!rules_.calendar().is_working_day(last)) last += std::chrono::days(1);
+          new_due = std::max(new_due, local_midnight(last + std::chrono::days(1)));
+        }
+        set_timestamp(d.mutable_due_at(), new_due);
+        in.suspended_ns.erase(it);
+      }
+    } else {
+      for (const auto& x : rule->extensions) {
+        if (!key_matches(x.event, key)) continue;
+        int64_t amount = x.amount;
+        if (x.amount_from_event && env.has_reverse_review_status_changed()) {
+          amount = env.reverse_review_status_changed().extension_working_days();
+        }
+        if (amount <= 0) break;
+        Counting counting = rule->counting;
+        const TimePoint base = x.from == ExtensionFrom::kStart ? to_time_point(d.started_at())
+                                                                : due - std::chrono::nanoseconds(1);
+        const TimePoint new_due = rules_.due(base, amount, x.unit, counting);
+        set_timestamp(d.mutable_due_at(), new_due);
+        *d.mutable_rule() = rule_ref(rule->rule_id + "+" + x.event, rules_.version(), x.legal_source, x.confidence);
+        if (new_due > now && at < new_due && d.status() == v1::DEADLINE_STATUS_OVERDUE) {
+          d.set_status(v1::DEADLINE_STATUS_OPEN);
+        }
+        break;
+      }
+    }
+  }
+  if (const Profile* prof = rules_.profile(in.profile)) {
+    for (const auto& rule : prof->steps) {
+      if (!rule.starts_on(key)) continue;
+      v1::Deadline d;
+      std::string id;
+      TimePoint start = at;
+      std::optional<TimePoint> stated_due;
+      if (rule.per == "recommendation_id") {
+        if (rec_id.empty()) continue;
+        id = rule.step + "#" + rec_id;
+        const auto& ri = env.recommendation_issued();
+        if (ri.has_received_at()) start = to_time_point(ri.received_at());
+        if (ri.has_reply_due_at()) stated_due = to_time_point(ri.reply_due_at());
+      } else {
+        id = rule.step + "#" + std::to_string(++in.step_seq[rule.step]);
+        if (env.has_procuratorial_opinion() && env.procuratorial_opinion().has_reply_due_at()) {
+          stated_due = to_time_point(env.procuratorial_opinion().reply_due_at());
+        }
+      }
+      const TimePoint due = rule.due_from_event && stated_due ? *stated_due
+                                                              : rules_.due(start, rule.amount, rule.unit, rule.counting);
+      d.set_deadline_id(id);
+      d.set_step(rule.step);
+      set_timestamp(d.mutable_due_at(), due);
+      set_timestamp(d.mutable_started_at(), start);
+      *d.mutable_rule() = rule_ref(rule.rule_id, rules_.version(), rule.legal_source, rule.confidence);
+      d.set_status(v1::DEADLINE_STATUS_OPEN);
+      d.set_responsible_party_id(responsible_party(s, rule.responsible, rec_id));
+      d.set_started_by_event_id(event_id);
+      *s.add_deadlines() = std::move(d);
+      if (rule.per == "recommendation_id") {
+        if (auto* rs = find_recommendation(s, rec_id)) set_timestamp(rs->mutable_reply_due_at(), due);
+      }
+    }
+  }
+
+  // --- state, decision step, version, hash chain, timeline, dedup window -----------------------
+  if (t->to != kStay) s.set_state(static_cast<v1::CaseState>(t->to));
+  if (t->decision_step != nullptr) in.decided[t->decision_step] = event_id;
+  const std::string previous = s.state_hash_hex();
+  s.set_previous_state_hash_hex(previous);
+  s.set_version(s.version() + 1);
+  s.set_state_hash_hex(chain_hash_hex(previous, raw_value));
+  s.set_hash_scheme(kHashScheme);
+  in.hashes[s.version()] = s.state_hash_hex();
+  while (in.hashes.size() > options_.hash_window) in.hashes.erase(in.hashes.begin());
+  s.set_last_event_id(event_id);
+  s.set_last_event_type(env.event_type());
+  *s.mutable_last_event_occurred_at() = env.occurred_at();
+  auto* te = s.add_timeline();
+  te->set_event_id(event_id);
+  te->set_event_type(env.event_type());
+  *te->mutable_occurred_at() = env.occurred_at();
+  te->set_producer_id(env.producer_agency_id());
+  te->set_summary(key + " by " + env.producer_agency_id() + " -> " + state_name(s.state()));
+  while (static_cast<size_t>(s.timeline_size()) > options_.timeline_size) s.mutable_timeline()->DeleteSubrange(0, 1);
+  in.applied.push_back(event_id);
+  while (in.applied.size() > options_.applied_window) in.applied.pop_front();
+
+  record = std::move(work);
+  result.outcome = Outcome::kApplied;
+  return result;
+}
+
+std::vector<v1::Envelope> CaseEngine::tick(CaseRecord& record, TimePoint now, bool* changed) const {
+  std::vector<v1::Envelope> alerts;
+  *changed = false;
+  auto& s = record.snapshot;
+  auto& in = record.internal;
+  for (auto& d : *s.mutable_deadlines()) {
+    if (!is_open(d) || in.suspended_ns.count(d.deadline_id()) != 0) continue;
+    const StepRule* rule = find_rule(rules_, in.profile, d.step());
+    if (rule == nullptr || rule->passive) continue;
+    const TimePoint due = to_time_point(d.due_at());
+    const TimePoint start = to_time_point(d.started_at());
+    const std::string overdue_mark = d.deadline_id() + "/overdue";
+    const std::string approaching_mark = d.deadline_id() + "/approaching";
+    if (now >= due) {
+      if (in.marks.count(overdue_mark) != 0) continue;
+      d.set_status(v1::DEADLINE_STATUS_OVERDUE);
+      overdue_alerts(s, d, rule, now, &alerts);
+      in.marks.insert(overdue_mark);
+      if (rule->per == "recommendation_id") {
+        const std::string rid = d.deadline_id().substr(d.deadline_id().find('#') + 1);
+        if (auto* rs = find_recommendation(s, rid); rs != nullptr && rs->status() == v1::RECOMMENDATION_STATUS_ISSUED) {
+          rs->set_status(v1::RECOMMENDATION_STATUS_REPLY_OVERDUE);
+        }
+      }
+      *changed = true;
+    } else if (in.marks.count(approaching_mark) == 0 &&
+               now >= start + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  (due - start) * options_.approaching_fraction)) {
+      AlertBuilder b(s, now);
+      auto env = b.make(deadline_alert_id(s.case_id(), d, "approaching"), v1::ALERT_KIND_DEADLINE_APPROACHING,
+                        v1::ALERT_SEVERITY_WARNING, b.with_procuratorates({d.responsible_party_id()}),
+                        "deadline " + d.deadline_id() + " (" + d.rule().legal_source() + ") falls due at " +
+                            format_rfc3339(due));
+      *env.mutable_alert()->mutable_deadline() = d;
+      *env.mutable_alert()->mutable_decided_by_rule() =
+          rule_ref("caselink-sync.approaching", "v1", "approaching_fraction of the period elapsed", v1::CONFIDENCE_HIGH);
+      envelope::seal(env);
+      alerts.push_back(std::move(env));
+      in.marks.insert(approaching_mark);
+      *changed = true;
+    }
+  }
+  return alerts;
+}
+
+TimePoint CaseEngine::next_timer(const CaseRecord& record) const {
+  TimePoint next = TimePoint::max();
+  const auto& in = record.internal;
+  for (const auto& d : record.snapshot.deadlines()) {
+    if (!is_open(d) || in.suspended_ns.count(d.deadline_id()) != 0) continue;
+    const StepRule* rule = find_rule(rules_, in.profile, d.step());
+    if (rule == nullptr || rule->passive || in.marks.count(d.deadline_id() + "/overdue") != 0) continue;
+    const TimePoint due = to_time_point(d.due_at());
+    const TimePoint start = to_time_point(d.started_at());
+    TimePoint at = due;
+    if (in.marks.count(d.deadline_id() + "/approaching") == 0) {
+      at = start + std::chrono::duration_cast<std::chrono::nanoseconds>((due - start) * options_.approaching_fraction);
+    }
+    next = std::min(next, at);
+  }
+  return next;
+}
+
+OutgoingRecord CaseEngine::state_record(const CaseRecord& record, const std::string& topic, TimePoint now) const {
+  const auto& s = record.snapshot;
+  TimePoint occurred = s.has_last_event_occurred_at() ? to_time_point(s.last_event_occurred_at()) : now;
+  v1::Envelope env = envelope::make_envelope(CaseId(s.case_id()), AgencyId(kProducerId), occurred, now);
+  *env.mutable_case_state_snapshot() = s;
+  set_timestamp(env.mutable_case_state_snapshot()->mutable_computed_at(), now);
+  envelope::seal(env);
+  OutgoingRecord out = envelope::to_record(env, topic);
+  out.headers.emplace_back(kInternalHeader, record.internal.to_json());
+  return out;
+}
+
+OutgoingRecord CaseEngine::alert_record(const v1::Envelope& alert, const std::string& topic) {
+  return envelope::to_record(alert, topic);
+}
+
+bool CaseEngine::restore(const ConsumedRecord& state, CaseRecord* out) {
+  if (!state.value) return false;
+  auto env = envelope::decode(*state.value);
+  if (!env.ok() || !env->has_case_state_snapshot()) return false;
+  out->snapshot = env->case_state_snapshot();
+  out->internal = Internal{};
+  if (auto h = find_header(state.headers, kInternalHeader)) {
+    if (!Internal::from_json(*h, &out->internal)) return false;
+  }
+  if (out->internal.hashes.empty() && out->snapshot.version() > 0) {
+    out->internal.hashes[out->snapshot.version()] = out->snapshot.state_hash_hex();
+  }
+  return true;
+}
+
+}  // namespace caselink::sync

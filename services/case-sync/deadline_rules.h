@@ -1,0 +1,129 @@
+#pragma once
+
+// Statutory deadline profiles and the holiday calendar, loaded from the data files in
+// rules/deadlines/ (profiles.yaml, holidays-cn-*.yaml). No legal number lives in code: this
+// module only knows how to count (hours, natural days, working days, months; start day
+// excluded; holiday roll-forward) in China Standard Time (UTC+8).
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "caselink/v1/referral.pb.h"
+#include "services/common/core/clock.h"
+#include "services/common/core/result.h"
+
+namespace caselink::sync {
+
+using Date = std::chrono::sys_days;  // a local (UTC+8) calendar date
+
+// "YYYY-MM-DD" <-> Date.
+std::optional<Date> parse_date(const std::string& text);
+std::string format_date(Date d);
+
+// Local date (UTC+8) of an instant, and the instant 00:00 local of a date.
+Date local_date(TimePoint t);
+TimePoint local_midnight(Date d);
+
+class HolidayCalendar {
+ public:
+  // Parses one holidays-*.yaml text (several files may be added).
+  Status add_yaml(const std::string& yaml_text, const std::string& origin);
+  // Weekday and not a holiday, or an adjusted working day. Outside the covered ranges only
+  // weekends are non-working days.
+  bool is_working_day(Date d) const;
+  bool covers(Date d) const;
+
+ private:
+  std::set<Date> holidays_;
+  std::set<Date> adjusted_working_;
+  std::vector<std::pair<Date, Date>> covered_;
+};
+
+enum class Unit { kHours, kNaturalDays, kWorkingDays, kMonths };
+const char* to_string(Unit unit);
+
+struct Counting {
+  bool start_day_excluded = true;
+  bool holiday_roll_forward = false;
+};
+
+enum class ExtensionFrom { kStart, kCurrentDue };
+
+struct Extension {
+  std::string event;  // event key pattern
+  int64_t amount = 0;
+  bool amount_from_event = false;
+  Unit unit = Unit::kNaturalDays;
+  ExtensionFrom from = ExtensionFrom::kStart;
+  std::string legal_source;
+  v1::Confidence confidence = v1::CONFIDENCE_UNSPECIFIED;
+};
+
+struct StepRule {
+  std::string step;
+  std::string rule_id;  // "deadline.<profile>.<step>"
+  std::string start;
+  std::vector<std::string> also_start;
+  std::vector<std::string> stop;
+  std::vector<std::string> cancel;
+  std::vector<std::string> suspend;
+  std::vector<std::string> resume;
+  bool passive = false;
+  bool due_from_event = false;
+  int64_t amount = 0;
+  Unit unit = Unit::kNaturalDays;
+  Counting counting;
+  std::string responsible;  // party role keyword
+  std::string on_overdue;   // "", "supervision_clue", "opinion_unanswered"
+  std::string alert_kind;   // "", "RECOMMENDATION_REPLY_OVERDUE"
+  std::string per;          // "", "recommendation_id"
+  std::vector<Extension> extensions;
+  std::string legal_source;
+  v1::Confidence confidence = v1::CONFIDENCE_UNSPECIFIED;
+
+  bool starts_on(const std::string& key) const;
+};
+
+struct Profile {
+  std::string name;
+  bool copy_to_procuratorate_required = false;
+  std::vector<StepRule> steps;  // in file order
+};
+
+// True when event key `key` ("FilingDecision.FILED") matches `pattern` ("FilingDecision" or
+// "FilingDecision.FILED").
+bool key_matches(const std::string& pattern, const std::string& key);
+
+class DeadlineRules {
+ public:
+  // Loads profiles.yaml and the calendars it lists from `directory`.
+  static Result<DeadlineRules> load_directory(const std::string& directory);
+  // From texts (tests): profiles.yaml text and calendar texts.
+  static Result<DeadlineRules> from_texts(const std::string& profiles_yaml, const std::vector<std::string>& calendars);
+
+  const std::string& version() const { return version_; }
+  const HolidayCalendar& calendar() const { return calendar_; }
+  // Profile for a case's domain and offence code (selection rules of profiles.yaml).
+  const Profile& select(v1::Domain domain, const std::string& offence_code) const;
+  const Profile* profile(const std::string& name) const;
+
+  // Computes the exclusive due instant of a period of `amount` `unit` starting at `start`.
+  TimePoint due(TimePoint start, int64_t amount, Unit unit, const Counting& counting) const;
+
+ private:
+  struct Selection {
+    std::string profile;
+    std::set<int> domains;
+    std::set<std::string> offence_codes;
+  };
+  std::string version_;
+  HolidayCalendar calendar_;
+  std::map<std::string, Profile> profiles_;
+  std::vector<Selection> selection_;
+};
+
+}  // namespace caselink::sync

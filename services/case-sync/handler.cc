@@ -1,0 +1,326 @@
+#include "services/case-sync/handler.h"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "services/case-sync/transitions.h"
+#include "services/common/envelope/codec.h"
+#include "services/common/kafka/client.h"
+#include "services/common/logging/logging.h"
+
+namespace caselink::sync {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> log() { return logging::get("sync.handler"); }
+
+class KafkaStateReader final : public StateReader {
+ public:
+  KafkaStateReader(kafka::KafkaSettings kafka, std::string client_id, int64_t timeout_ms)
+      : kafka_(std::move(kafka)), client_id_(std::move(client_id)), timeout_ms_(timeout_ms) {}
+
+  Result<std::vector<ConsumedRecord>> read(const std::string& topic, const std::vector<int32_t>& partitions) override {
+    std::vector<ConsumedRecord> out;
+    auto conf = kafka::make_conf(kafka_, {{"group.id", client_id_},
+                                          {"client.id", client_id_},
+                                          {"isolation.level", "read_committed"},
+                                          {"enable.auto.commit", "false"},
+                                          {"enable.auto.offset.store", "false"},
+                                          {"enable.partition.eof", "true"},
+                                          {"auto.offset.reset", "earliest"}});
+    if (!conf.ok()) return conf.error();
+    std::string err;
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), err));
+    if (!consumer) return Error::unavailable("state reader: " + err);
+    std::vector<RdKafka::TopicPartition*> assign;
+    std::set<int32_t> pending;
+    for (int32_t p : partitions) {
+      int64_t low = 0;
+      int64_t high = 0;
+      // Retried until the deadline: right after a topic is created or a leader moves, the
+      // broker answers "not leader" for a while.
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+      RdKafka::ErrorCode rc = RdKafka::ERR_NO_ERROR;
+      do {
+        rc = consumer->query_watermark_offsets(topic, p, &low, &high, 5000);
+        if (rc != RdKafka::ERR_NO_ERROR) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      } while (rc != RdKafka::ERR_NO_ERROR && std::chrono::steady_clock::now() < give_up);
+      if (rc != RdKafka::ERR_NO_ERROR) {
+        for (auto* tp : assign) delete tp;
+        consumer->close();
+        return Error::unavailable("state reader: watermarks of " + topic + "/" + std::to_string(p) + ": " +
+                                  RdKafka::err2str(rc));
+      }
+      if (high <= low) continue;
+      assign.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+      pending.insert(p);
+    }
+    if (!assign.empty()) {
+      consumer->assign(assign);
+    }
+    for (auto* tp : assign) delete tp;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+    while (!pending.empty()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        consumer->close();
+        return Error::unavailable("state reader: timed out restoring " + topic);
+      }
+      std::unique_ptr<RdKafka::Message> m(consumer->consume(200));
+      if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+        pending.erase(m->partition());
+      } else if (m->err() == RdKafka::ERR_NO_ERROR) {
+        out.push_back(kafka::to_consumed_record(*m));
+      } else if (m->err() != RdKafka::ERR__TIMED_OUT) {
+        log()->warn("state reader: {}", m->errstr());
+      }
+    }
+    consumer->close();
+    return out;
+  }
+
+ private:
+  kafka::KafkaSettings kafka_;
+  std::string client_id_;
+  int64_t timeout_ms_;
+};
+
+}  // namespace
+
+void bind(config::ConfigBinder& b, Settings* s) {
+  b.bind("sync.state_topic", &s->state_topic, "Compacted topic of case snapshots (written and restored from)");
+  b.bind("sync.alert_topic", &s->alert_topic, "Topic for alerts");
+  b.bind("sync.rules_directory", &s->rules_directory, "Directory with profiles.yaml and holiday calendars");
+  b.bind("sync.approaching_fraction", &s->approaching_fraction,
+         "Fraction of a deadline's period after which DEADLINE_APPROACHING is raised (0 < f < 1)");
+  b.bind("sync.applied_window", &s->applied_window, "Applied event ids remembered per case (duplicate detection)");
+  b.bind("sync.hash_window", &s->hash_window, "Recent version hashes kept per case (to check acknowledgements)");
+  b.bind("sync.timeline_size", &s->timeline_size, "Recent events kept in each snapshot's timeline");
+  b.bind("sync.restore_timeout_ms", &s->restore_timeout_ms, "Upper bound for restoring partitions from the state topic");
+  b.check([s]() -> Status {
+    if (!(s->approaching_fraction > 0 && s->approaching_fraction < 1)) {
+      return Error::invalid("must be between 0 and 1 (exclusive)", "sync.approaching_fraction");
+    }
+    if (s->applied_window < 1) return Error::invalid("must be >= 1", "sync.applied_window");
+    if (s->hash_window < 1) return Error::invalid("must be >= 1", "sync.hash_window");
+    if (s->timeline_size < 0) return Error::invalid("must be >= 0", "sync.timeline_size");
+    if (s->state_topic.empty()) return Error::invalid("must be set", "sync.state_topic");
+    if (s->alert_topic.empty()) return Error::invalid("must be set", "sync.alert_topic");
+    return Status::success();
+  });
+}
+
+EngineOptions engine_options(const Settings& s) {
+  EngineOptions o;
+  o.approaching_fraction = s.approaching_fraction;
+  o.applied_window = static_cast<size_t>(s.applied_window);
+  o.hash_window = static_cast<size_t>(s.hash_window);
+  o.timeline_size = static_cast<size_t>(s.timeline_size);
+  return o;
+}
+
+std::unique_ptr<StateReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka, std::string client_id,
+                                                     int64_t timeout_ms) {
+  return std::make_unique<KafkaStateReader>(kafka, std::move(client_id), timeout_ms);
+}
+
+SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Clock& clock, StateReader* reader,
+                         metrics::Registry* registry, std::string service_name)
+    : engine_(engine),
+      settings_(std::move(settings)),
+      clock_(clock),
+      reader_(reader),
+      service_(std::move(service_name)),
+      registry_(registry) {
+  if (registry_ != nullptr) {
+    // Families are registered once here and kept: the registry refuses a second registration with other help text.
+    events_total_ = &registry_->counter("caselink_sync_events_total",
+                                        "Events by outcome (applied|acknowledged|duplicate|ignored|rejected).",
+                                        {"service", "outcome"});
+    alerts_total_ = &registry_->counter("caselink_sync_alerts_total", "Alerts raised, by kind.", {"service", "kind"});
+    restored_total_ =
+        &registry_->counter("caselink_sync_restored_cases_total", "Cases restored from the state topic.", {"service"});
+    auto& cases = registry_->gauge("caselink_sync_cases", "Cases held in memory (committed view).", {"service"});
+    registry_->on_collect([this, &cases] { cases.labels({service_}).set(static_cast<double>(case_count())); });
+  }
+}
+
+void SyncHandler::count(const char* outcome) {
+  if (registry_ != nullptr) {
+    events_total_->labels({service_, outcome}).inc();
+  }
+}
+
+const CaseRecord* SyncHandler::find(int32_t partition, const std::string& case_id) const {
+  if (auto s = staging_.find(partition); s != staging_.end()) {
+    if (auto it = s->second.find(case_id); it != s->second.end()) return &it->second;
+  }
+  if (auto c = committed_.find(partition); c != committed_.end()) {
+    if (auto it = c->second.find(case_id); it != c->second.end()) return &it->second;
+  }
+  return nullptr;
+}
+
+const CaseRecord* SyncHandler::committed_case(const std::string& case_id) const {
+  for (const auto& [p, cases] : committed_) {
+    if (auto it = cases.find(case_id); it != cases.end()) return &it->second;
+  }
+  return nullptr;
+}
+
+size_t SyncHandler::case_count() const {
+  size_t n = 0;
+  for (const auto& [p, cases] : committed_) n += cases.size();
+  return n;
+}
+
+kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
+  if (!record.value) {
+    count("rejected");
+    return kafka::HandlerResult::reject(envelope::kUndecodable, "value: tombstone on an event topic");
+  }
+  auto decoded = envelope::decode(*record.value);
+  if (!decoded.ok()) {
+    count("rejected");
+    return kafka::HandlerResult::reject(decoded.error().reason, decoded.error().describe());
+  }
+  const v1::Envelope& env = *decoded;
+  if (record.key.value_or("") != env.case_id()) {
+    count("rejected");
+    return kafka::HandlerResult::reject("sync.key_mismatch",
+                                        "record key '" + record.key.value_or("") + "' != case_id '" + env.case_id() + "'");
+  }
+  const TimePoint now = clock_.now();
+  const CaseRecord* current = find(record.partition, env.case_id());
+  CaseRecord work = current != nullptr ? *current : CaseRecord{};
+  ApplyResult res = engine_.apply(work, env, *record.value, now);
+  count(to_string(res.outcome));
+  kafka::HandlerResult out;
+  for (const auto& a : res.alerts) {
+    out.outputs.push_back(CaseEngine::alert_record(a, settings_.alert_topic));
+    if (registry_ != nullptr) {
+      alerts_total_->labels({service_, v1::AlertKind_Name(a.alert().kind())})
+          .inc();
+    }
+  }
+  switch (res.outcome) {
+    case Outcome::kApplied:
+    case Outcome::kAcknowledged:
+      out.outputs.insert(out.outputs.begin(), engine_.state_record(work, settings_.state_topic, now));
+      staging_[record.partition][env.case_id()] = std::move(work);
+      break;
+    case Outcome::kRejected:
+      log()->info("case_id={} event_id={} event_type={} topic={} partition={} offset={} rejected: {}", env.case_id(),
+                  env.event_id(), env.event_type(), record.topic, record.partition, record.offset, res.reason);
+      out.dead_letter = kafka::DlqReason{res.error_class, res.reason, 1};
+      break;
+    case Outcome::kDuplicate:
+    case Outcome::kIgnored:
+      break;
+  }
+  return out;
+}
+
+void SyncHandler::on_transaction_committed() {
+  for (auto& [p, cases] : staging_) {
+    auto& target = committed_[p];
+    for (auto& [id, rec] : cases) target[id] = std::move(rec);
+  }
+  staging_.clear();
+}
+
+void SyncHandler::on_transaction_aborted() { staging_.clear(); }
+
+std::vector<OutgoingRecord> SyncHandler::on_tick(TimePoint /*loop_now*/) {
+  // The handler's own clock decides (the same clock as the loop's in production).
+  const TimePoint now = clock_.now();
+  std::vector<OutgoingRecord> out;
+  std::vector<std::pair<int32_t, std::string>> due;
+  for (const auto* layer : {&committed_, &staging_}) {
+    for (const auto& [p, cases] : *layer) {
+      for (const auto& [id, rec] : cases) {
+        if (engine_.next_timer(rec) <= now) due.emplace_back(p, id);
+      }
+    }
+  }
+  for (const auto& [p, id] : due) {
+    const CaseRecord* current = find(p, id);
+    if (current == nullptr || engine_.next_timer(*current) > now) continue;  // listed twice
+    CaseRecord work = *current;
+    bool changed = false;
+    auto alerts = engine_.tick(work, now, &changed);
+    if (!changed) continue;
+    for (const auto& a : alerts) {
+      out.push_back(CaseEngine::alert_record(a, settings_.alert_topic));
+      if (registry_ != nullptr) {
+        alerts_total_->labels({service_, v1::AlertKind_Name(a.alert().kind())})
+            .inc();
+      }
+    }
+    // The alerted marks are persisted with the snapshot (same version), so a restart does not re-alert.
+    out.push_back(engine_.state_record(work, settings_.state_topic, now));
+    staging_[p][id] = std::move(work);
+  }
+  return out;
+}
+
+void SyncHandler::on_partitions_assigned(const std::vector<kafka::TopicPartition>& partitions) {
+  std::vector<int32_t> fresh;
+  for (const auto& tp : partitions) {
+    auto& holders = holders_[tp.partition];
+    if (holders.empty()) fresh.push_back(tp.partition);
+    holders.insert(tp.topic);
+  }
+  std::sort(fresh.begin(), fresh.end());
+  fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
+  if (!fresh.empty()) restore_partitions(fresh);
+}
+
+void SyncHandler::restore_partitions(const std::vector<int32_t>& partitions) {
+  for (int32_t p : partitions) {
+    committed_[p].clear();
+    staging_.erase(p);
+  }
+  if (reader_ == nullptr) return;
+  const auto started = std::chrono::steady_clock::now();
+  auto records = reader_->read(settings_.state_topic, partitions);
+  if (!records.ok()) {
+    // Processing without the state would fork every case's history: crash, restart, retry.
+    log()->critical("cannot restore state partitions: {}", records.error().describe());
+    std::abort();
+  }
+  size_t restored = 0;
+  for (const auto& r : *records) {
+    CaseRecord rec;
+    if (!CaseEngine::restore(r, &rec)) {
+      log()->error("state record {}/{}@{} unusable; skipped", r.topic, r.partition, r.offset);
+      continue;
+    }
+    auto& slot = committed_[r.partition][rec.snapshot.case_id()];
+    // Compaction keeps the latest; before compaction, later records (same or higher version) win.
+    if (rec.snapshot.version() >= slot.snapshot.version()) slot = std::move(rec);
+  }
+  for (int32_t p : partitions) restored += committed_[p].size();
+  if (registry_ != nullptr) {
+    restored_total_->labels({service_}).inc(restored);
+  }
+  log()->info("restored {} case(s) of {} partition(s) from {} in {} ms", restored, partitions.size(),
+              settings_.state_topic,
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+}
+
+void SyncHandler::on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) {
+  for (const auto& tp : partitions) {
+    auto it = holders_.find(tp.partition);
+    if (it == holders_.end()) continue;
+    it->second.erase(tp.topic);
+    if (it->second.empty()) {
+      holders_.erase(it);
+      committed_.erase(tp.partition);
+      staging_.erase(tp.partition);
+    }
+  }
+}
+
+}  // namespace caselink::sync

@@ -1,0 +1,90 @@
+#pragma once
+
+// caselink-sync's RecordHandler: decodes each event, folds it into its case (CaseEngine),
+// publishes the snapshot to the compacted state topic and alerts to the alert topic, all in
+// the loop's transaction. State lives in memory per input partition number, restored from the
+// state topic when a partition is assigned and dropped when it is revoked. Changes made since
+// the last commit sit in a staging overlay: committed -> folded in; aborted -> dropped.
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "services/case-sync/case_engine.h"
+#include "services/common/config/config.h"
+#include "services/common/kafka/settings.h"
+#include "services/common/kafka/transactional_loop.h"
+#include "services/common/metrics/registry.h"
+
+namespace caselink::sync {
+
+struct Settings {
+  std::string state_topic = "caselink.case.state.v1";
+  std::string alert_topic = "caselink.alert.v1";
+  // Directory with profiles.yaml and the holiday calendars.
+  std::string rules_directory = "rules/deadlines";
+  double approaching_fraction = 0.75;
+  int64_t applied_window = 512;
+  int64_t hash_window = 64;
+  int64_t timeline_size = 8;
+  int64_t restore_timeout_ms = 120000;
+};
+
+void bind(config::ConfigBinder& binder, Settings* settings);
+EngineOptions engine_options(const Settings& settings);
+
+// Reads the state topic's records of some partitions, from the beginning to the end.
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+  virtual Result<std::vector<ConsumedRecord>> read(const std::string& topic, const std::vector<int32_t>& partitions) = 0;
+};
+
+// The real one: a plain read_committed consumer with assign() (no group membership, no commits).
+std::unique_ptr<StateReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka, std::string client_id,
+                                                     int64_t timeout_ms);
+
+class SyncHandler final : public kafka::RecordHandler {
+ public:
+  SyncHandler(const CaseEngine& engine, Settings settings, const Clock& clock, StateReader* reader,
+              metrics::Registry* registry, std::string service_name = "caselink-sync");
+
+  kafka::HandlerResult handle(const ConsumedRecord& record) override;
+  void on_partitions_assigned(const std::vector<kafka::TopicPartition>& partitions) override;
+  void on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) override;
+  void on_transaction_committed() override;
+  void on_transaction_aborted() override;
+  std::vector<OutgoingRecord> on_tick(TimePoint now) override;
+
+  // Committed view of one case (tests, diagnostics); nullptr when unknown.
+  const CaseRecord* committed_case(const std::string& case_id) const;
+  size_t case_count() const;
+
+  // Keeps objects the handler refers to (rules, engine, reader) alive as long as it lives.
+  void keep_alive(std::shared_ptr<void> owned) { owned_.push_back(std::move(owned)); }
+
+ private:
+  using Cases = std::unordered_map<std::string, CaseRecord>;
+  const CaseRecord* find(int32_t partition, const std::string& case_id) const;
+  void restore_partitions(const std::vector<int32_t>& partitions);
+  void count(const char* outcome);
+
+  const CaseEngine& engine_;
+  Settings settings_;
+  const Clock& clock_;
+  StateReader* reader_;
+  std::string service_;
+  std::map<int32_t, Cases> committed_;
+  std::map<int32_t, Cases> staging_;
+  std::map<int32_t, std::set<std::string>> holders_;  // partition number -> assigned input topics
+  metrics::Registry* registry_;
+  metrics::CounterFamily* events_total_ = nullptr;
+  metrics::CounterFamily* alerts_total_ = nullptr;
+  metrics::CounterFamily* restored_total_ = nullptr;
+  std::vector<std::shared_ptr<void>> owned_;
+};
+
+}  // namespace caselink::sync

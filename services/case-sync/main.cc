@@ -1,0 +1,39 @@
+// caselink-sync: folds every case event into one synchronized case state (snapshots, deadlines,
+// mutual recognition, alerts), exactly once.
+#include "services/case-sync/handler.h"
+#include "services/common/runtime/service_main.h"
+
+int main(int argc, char** argv) {
+  using namespace caselink;
+  return runtime::service_main<sync::Settings>(
+      argc, argv,
+      {.name = "caselink-sync",
+       .description = "case-state synchronization, statutory deadlines, mutual recognition",
+       .defaults =
+           [](runtime::CommonSettings& common) {
+             common.loop.group_id = "caselink-sync";
+             // Per-case state spans several input topics: co-partitioned assignment.
+             common.loop.partition_assignment_strategy = "range";
+             common.loop.input_topics = {"caselink.referral.v1",        "caselink.decision.v1",
+                                         "caselink.evidence.receipt.v1", "caselink.recommendation.v1",
+                                         "caselink.ack.v1",              "caselink.admin-penalty.v1"};
+           },
+       .bind = [](config::ConfigBinder& binder, sync::Settings* s) { sync::bind(binder, s); },
+       .make_handler = [](const runtime::ServiceContext& ctx, const sync::Settings& s)
+           -> Result<std::unique_ptr<kafka::RecordHandler>> {
+         auto rules = sync::DeadlineRules::load_directory(s.rules_directory);
+         if (!rules.ok()) {
+           return rules.error();
+         }
+         auto owned_rules = std::make_shared<sync::DeadlineRules>(std::move(rules).value());
+         auto engine = std::make_shared<sync::CaseEngine>(*owned_rules, sync::engine_options(s));
+         std::shared_ptr<sync::StateReader> reader = sync::make_kafka_state_reader(
+             ctx.common.kafka, ctx.common.loop.group_id + "-restore-" + ctx.common.loop.instance_id,
+             s.restore_timeout_ms);
+         auto handler = std::make_unique<sync::SyncHandler>(*engine, s, ctx.clock, reader.get(), &ctx.registry);
+         handler->keep_alive(owned_rules);
+         handler->keep_alive(engine);
+         handler->keep_alive(reader);
+         return std::unique_ptr<kafka::RecordHandler>(std::move(handler));
+       }});
+}

@@ -1,0 +1,260 @@
+// The case engine: deadlines on a manual clock (approaching / overdue exactly once, met in time
+// emits nothing, supervision clue), hash chain, mutual recognition and divergence,
+// recommendations, the procuratorate as a party of environmental cases.
+#include <gtest/gtest.h>
+
+#include "services/case-sync/tests/test_support.h"
+#include "services/case-sync/transitions.h"
+
+namespace caselink::sync {
+namespace {
+
+using test::at;
+using test::organ;
+
+struct Fixture : ::testing::Test {
+  CaseEngine engine{test::repo_rules(), {}};
+  CaseRecord rec;
+  std::vector<test::Ev> applied;
+
+  ApplyResult apply(TimePoint t, const std::function<void(v1::Envelope&)>& fill, const std::string& producer = "p") {
+    auto ev = test::make("env-330100-2026-0001", t, fill, producer);
+    auto r = engine.apply(rec, ev.env, ev.raw, t);
+    if (r.outcome == Outcome::kApplied) applied.push_back(ev);
+    return r;
+  }
+  void refer(TimePoint t, v1::Domain domain = v1::DOMAIN_ENVIRONMENT) {
+    auto r = apply(t, [&](v1::Envelope& e) {
+      auto* p = e.mutable_case_referral();
+      p->set_domain(domain);
+      p->set_offence_code("pollution_environment");
+      *p->mutable_referring_agency() = organ("sthjj-330100");
+      *p->mutable_target_police_organ() = organ("ga-330100");
+      p->set_copy_to_procuratorate(true);
+      *p->mutable_procuratorate() = organ("jcy-330100");
+    });
+    ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  }
+  void accept(TimePoint t) {
+    ASSERT_EQ(apply(t, [](v1::Envelope& e) { *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-330100"); })
+                  .outcome,
+              Outcome::kApplied);
+  }
+  const v1::Deadline* deadline(const std::string& step) const {
+    for (const auto& d : rec.snapshot.deadlines()) {
+      if (d.step() == step) return &d;
+    }
+    return nullptr;
+  }
+  std::vector<v1::Envelope> tick(TimePoint now) {
+    bool changed = false;
+    return engine.tick(rec, now, &changed);
+  }
+};
+
+TEST_F(Fixture, EnvironmentalReferralMakesTheProcuratorateAParty) {
+  refer(at("2026-03-02T02:00:00Z"));
+  bool procuratorate = false;
+  for (const auto& p : rec.snapshot.parties()) {
+    procuratorate = procuratorate || (p.party_id() == "jcy-330100" && p.role() == v1::PARTY_ROLE_PROCURATORATE &&
+                                      p.required_for_recognition());
+  }
+  EXPECT_TRUE(procuratorate);
+  EXPECT_EQ(rec.internal.profile, "environment");
+  EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_REFERRED);
+}
+
+TEST_F(Fixture, PoliceReviewOverdueExactlyOnceWithSupervisionClue) {
+  refer(at("2026-03-02T02:00:00Z"));
+  accept(at("2026-03-02T02:00:00Z"));  // Monday 10:00 CST: due Thu 5 Mar 24:00 CST
+  const auto* d = deadline("police_filing_review");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(format_rfc3339(envelope::to_time_point(d->due_at())), "2026-03-05T16:00:00.000Z");
+  EXPECT_EQ(d->responsible_party_id(), "ga-330100");
+  EXPECT_TRUE(tick(at("2026-03-03T00:00:00Z")).empty());
+  auto approaching = tick(at("2026-03-04T23:00:00Z"));  // 75% of the period elapsed
+  bool saw_approaching = false;
+  for (const auto& a : approaching) {
+    saw_approaching = saw_approaching || (a.alert().kind() == v1::ALERT_KIND_DEADLINE_APPROACHING &&
+                                          a.alert().deadline().step() == "police_filing_review");
+  }
+  EXPECT_TRUE(saw_approaching);
+  // Just in time: one nanosecond before the due instant nothing is overdue.
+  for (const auto& a : tick(at("2026-03-05T16:00:00Z") - std::chrono::nanoseconds(1))) {
+    EXPECT_NE(a.alert().kind(), v1::ALERT_KIND_DEADLINE_OVERDUE);
+  }
+  // Just late: at the due instant.
+  auto late = tick(at("2026-03-05T16:00:00Z"));
+  int overdue = 0;
+  int clue = 0;
+  for (const auto& a : late) {
+    if (a.alert().kind() == v1::ALERT_KIND_DEADLINE_OVERDUE && a.alert().deadline().step() == "police_filing_review") {
+      ++overdue;
+    }
+    if (a.alert().kind() == v1::ALERT_KIND_SUPERVISION_CLUE) {
+      ++clue;
+      EXPECT_EQ(a.alert().addressed_to_party_ids(0), "jcy-330100");
+    }
+  }
+  EXPECT_EQ(overdue, 1);
+  EXPECT_EQ(clue, 1);
+  // Never again, even much later or when the decision finally arrives.
+  EXPECT_TRUE(tick(at("2026-04-01T00:00:00Z")).empty());
+  auto decided = apply(at("2026-03-07T02:00:00Z"), [](v1::Envelope& e) {
+    e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED);
+  });
+  ASSERT_EQ(decided.outcome, Outcome::kApplied);
+  for (const auto& a : decided.alerts) EXPECT_NE(a.alert().deadline().step(), "police_filing_review");
+  EXPECT_EQ(deadline("police_filing_review")->status(), v1::DEADLINE_STATUS_OVERDUE);
+}
+
+TEST_F(Fixture, DeadlineMetInTimeEmitsNothing) {
+  refer(at("2026-03-02T02:00:00Z"));
+  accept(at("2026-03-02T03:00:00Z"));
+  auto r = apply(at("2026-03-05T15:59:59Z"), [](v1::Envelope& e) {
+    e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED);
+  });
+  ASSERT_EQ(r.outcome, Outcome::kApplied);
+  EXPECT_TRUE(r.alerts.empty());
+  EXPECT_EQ(deadline("police_filing_review")->status(), v1::DEADLINE_STATUS_MET);
+  for (const auto& a : tick(at("2026-03-05T15:59:59Z"))) {
+    EXPECT_NE(a.alert().deadline().step(), "police_filing_review");
+  }
+}
+
+TEST_F(Fixture, LateStopEventRaisesTheOverdueAlertOnce) {
+  refer(at("2026-03-02T02:00:00Z"));
+  // The approval was never reported, so the referral starts no transfer deadline; accept and
+  // decide one second after the due instant without any tick in between.
+  accept(at("2026-03-02T03:00:00Z"));
+  auto r = apply(at("2026-03-05T16:00:00Z"), [](v1::Envelope& e) {
+    e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_NOT_FILED);
+  });
+  int overdue = 0;
+  for (const auto& a : r.alerts) overdue += a.alert().kind() == v1::ALERT_KIND_DEADLINE_OVERDUE;
+  EXPECT_EQ(overdue, 1);
+}
+
+TEST_F(Fixture, ExtensionReplacesTheLimit) {
+  refer(at("2026-03-02T02:00:00Z"));
+  accept(at("2026-03-02T02:00:00Z"));
+  ASSERT_EQ(apply(at("2026-03-03T02:00:00Z"),
+                  [](v1::Envelope& e) {
+                    e.mutable_filing_review_extended()->set_basis(v1::REVIEW_EXTENSION_BASIS_NEEDS_VERIFICATION);
+                  })
+                .outcome,
+            Outcome::kApplied);
+  // 7 days from Monday 2 Mar: Monday 9 Mar is the last day.
+  EXPECT_EQ(format_rfc3339(envelope::to_time_point(deadline("police_filing_review")->due_at())),
+            "2026-03-09T16:00:00.000Z");
+  for (const auto& a : tick(at("2026-03-06T00:00:00Z"))) {
+    EXPECT_NE(a.alert().kind(), v1::ALERT_KIND_DEADLINE_OVERDUE);
+  }
+}
+
+TEST_F(Fixture, HashChainCoversThePreviousHashAndTheEnvelope) {
+  refer(at("2026-03-02T02:00:00Z"));
+  accept(at("2026-03-02T03:00:00Z"));
+  ASSERT_EQ(apply(at("2026-03-03T02:00:00Z"), [](v1::Envelope& e) {
+              e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED);
+            }).outcome,
+            Outcome::kApplied);
+  ASSERT_EQ(applied.size(), 3U);
+  std::string h;
+  for (const auto& ev : applied) h = chain_hash_hex(h, ev.raw);
+  EXPECT_EQ(rec.snapshot.version(), 3U);
+  EXPECT_EQ(rec.snapshot.state_hash_hex(), h);
+  EXPECT_EQ(rec.snapshot.previous_state_hash_hex(), rec.internal.hashes.at(2));
+  EXPECT_EQ(rec.internal.hashes.at(1), sha256_hex(applied[0].raw));
+  EXPECT_EQ(rec.snapshot.hash_scheme(), kHashScheme);
+}
+
+TEST_F(Fixture, RecognitionWhenAllRequiredPartiesAckTheSameVersion) {
+  refer(at("2026-03-02T02:00:00Z"));
+  accept(at("2026-03-02T03:00:00Z"));
+  const std::string h2 = rec.snapshot.state_hash_hex();
+  auto ack = [&](const std::string& party, uint64_t version, const std::string& hash) {
+    return apply(at("2026-03-02T04:00:00Z"), [&](v1::Envelope& e) {
+      auto* a = e.mutable_state_acknowledged();
+      a->set_party_id(party);
+      a->set_state_version(version);
+      a->set_state_hash_hex(hash);
+    });
+  };
+  EXPECT_EQ(ack("sthjj-330100", 2, h2).outcome, Outcome::kAcknowledged);
+  EXPECT_EQ(ack("ga-330100", 2, h2).outcome, Outcome::kAcknowledged);
+  EXPECT_EQ(rec.snapshot.recognition().recognized_version(), 0U) << "the procuratorate has not acknowledged";
+  EXPECT_EQ(ack("jcy-330100", 2, h2).outcome, Outcome::kAcknowledged);
+  EXPECT_EQ(rec.snapshot.recognition().recognized_version(), 2U);
+  EXPECT_EQ(rec.snapshot.version(), 2U) << "acknowledgements make no new version";
+  // A different hash for the same version: divergence naming both hashes.
+  const std::string bad(64, 'a');
+  auto r = ack("ga-330100", 2, bad);
+  ASSERT_EQ(r.outcome, Outcome::kAcknowledged);
+  ASSERT_EQ(r.alerts.size(), 1U);
+  EXPECT_EQ(r.alerts[0].alert().kind(), v1::ALERT_KIND_DIVERGENCE);
+  EXPECT_EQ(r.alerts[0].alert().divergence().caselink_hash_hex(), h2);
+  EXPECT_EQ(r.alerts[0].alert().divergence().party_hash_hex(), bad);
+  EXPECT_EQ(r.alerts[0].alert().divergence().party_ids(0), "ga-330100");
+  // Unknown version / unknown party are refused.
+  EXPECT_EQ(ack("ga-330100", 9, h2).outcome, Outcome::kRejected);
+  EXPECT_EQ(ack("nobody", 2, h2).outcome, Outcome::kRejected);
+}
+
+TEST_F(Fixture, RecommendationLifecycleAndReplyOverdue) {
+  refer(at("2026-03-02T02:00:00Z"));
+  auto issue = apply(at("2026-03-02T02:00:00Z"), [](v1::Envelope& e) {
+    auto* r = e.mutable_recommendation_issued();
+    r->set_recommendation_id("rec-1");
+    *r->mutable_procuratorate() = organ("jcy-330100");
+    *r->mutable_recipient() = organ("sthjj-330100");
+    envelope::set_timestamp(r->mutable_received_at(), at("2026-03-02T02:00:00Z"));
+  });
+  ASSERT_EQ(issue.outcome, Outcome::kApplied) << issue.reason;
+  ASSERT_EQ(rec.snapshot.recommendations_size(), 1);
+  EXPECT_EQ(format_rfc3339(envelope::to_time_point(rec.snapshot.recommendations(0).reply_due_at())),
+            "2026-05-02T16:00:00.000Z");
+  // Evaluated before a reply: refused.
+  EXPECT_EQ(apply(at("2026-03-03T02:00:00Z"), [](v1::Envelope& e) {
+              e.mutable_recommendation_evaluated()->set_recommendation_id("rec-1");
+            }).outcome,
+            Outcome::kRejected);
+  int overdue = 0;
+  for (const auto& a : tick(at("2026-05-02T16:00:00Z"))) {
+    overdue += a.alert().kind() == v1::ALERT_KIND_RECOMMENDATION_REPLY_OVERDUE;
+  }
+  EXPECT_EQ(overdue, 1);
+  EXPECT_EQ(rec.snapshot.recommendations(0).status(), v1::RECOMMENDATION_STATUS_REPLY_OVERDUE);
+  for (const char* step : {"replied", "followed_up", "evaluated"}) {
+    auto r = apply(at("2026-05-10T02:00:00Z"), [&](v1::Envelope& e) {
+      if (std::string(step) == "replied") {
+        e.mutable_recommendation_replied()->set_recommendation_id("rec-1");
+        e.mutable_recommendation_replied()->set_outcome(v1::REPLY_OUTCOME_ADOPTED);
+      } else if (std::string(step) == "followed_up") {
+        e.mutable_recommendation_followed_up()->set_recommendation_id("rec-1");
+      } else {
+        e.mutable_recommendation_evaluated()->set_recommendation_id("rec-1");
+      }
+    });
+    ASSERT_EQ(r.outcome, Outcome::kApplied) << step << ": " << r.reason;
+  }
+  EXPECT_EQ(rec.snapshot.recommendations(0).status(), v1::RECOMMENDATION_STATUS_EVALUATED);
+  EXPECT_EQ(rec.snapshot.recommendations(0).reply_outcome(), v1::REPLY_OUTCOME_ADOPTED);
+}
+
+TEST_F(Fixture, InternalStateRoundTripsThroughTheStateRecord) {
+  refer(at("2026-03-02T02:00:00Z"));
+  accept(at("2026-03-02T02:00:00Z"));
+  tick(at("2026-03-05T16:00:00Z"));
+  OutgoingRecord out = engine.state_record(rec, "state", at("2026-03-05T16:00:01Z"));
+  ConsumedRecord in{"state", 0, 0, 0, out.key, out.value, out.headers};
+  CaseRecord back;
+  ASSERT_TRUE(CaseEngine::restore(in, &back));
+  EXPECT_EQ(back.internal.to_json(), rec.internal.to_json());
+  EXPECT_EQ(back.snapshot.state_hash_hex(), rec.snapshot.state_hash_hex());
+  bool changed = true;
+  EXPECT_TRUE(engine.tick(back, at("2026-03-06T00:00:00Z"), &changed).empty()) << "restored marks prevent re-alerts";
+}
+
+}  // namespace
+}  // namespace caselink::sync

@@ -1,0 +1,366 @@
+// caselink-sync under SIGKILL and scale-out, on the real broker, with the real binary
+// (ChildProcess), compared with an uninterrupted run of the same stream on separate topics.
+//
+// The stream: kCases forward cases, each referral -> accepted -> filing -> ... -> closed, plus one
+// acknowledgement per case (divergent for every 10th case -> exactly one DIVERGENCE alert).
+// Events of one case go, in order, to one input topic keyed by case id. Event times are "now"
+// plus seconds, so no statutory deadline (shortest: 24 h, approaching at 18 h) can fire while the
+// test runs: the outcome is a pure function of the input, whatever the wall clock of the child.
+//
+// The check (docs/kafka.md §4): every case present in the read_committed state topic, with the
+// same version, state hash and state as the uninterrupted run and as recomputed from the input
+// records; the same alert count per case as the uninterrupted run; no alert id seen twice; no
+// record in the DLQ.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "services/case-sync/case_engine.h"
+#include "services/case-sync/tests/test_support.h"
+#include "services/common/envelope/codec.h"
+#include "services/common/kafka/producer.h"
+#include "tests/support/kafka_test_env.h"
+
+namespace caselink::sync {
+namespace {
+
+namespace fs = std::filesystem;
+using test::organ;
+
+constexpr int kCases = 1000;
+constexpr int kPartitions = 6;
+const std::string kBinary = "services/case-sync/caselink-sync";
+
+std::string source_dir() {
+  const char* src = std::getenv("CASELINK_SOURCE_DIR");
+  return src != nullptr ? src : "/work/main";
+}
+
+// One case: 9 events that make versions 1..9, then an acknowledgement of version 9.
+struct CaseStream {
+  std::string id;
+  std::vector<test::Ev> events;
+  std::string final_hash;  // after the 9 versioned events
+  bool divergent = false;
+};
+
+std::vector<CaseStream> make_stream(TimePoint t0) {
+  std::vector<CaseStream> cases;
+  cases.reserve(kCases);
+  for (int c = 0; c < kCases; ++c) {
+    CaseStream cs;
+    cs.id = "crash-case-" + std::to_string(c);
+    cs.divergent = c % 10 == 0;
+    int step = 0;
+    auto add = [&](const std::function<void(v1::Envelope&)>& f) {
+      cs.events.push_back(test::make(cs.id, t0 + std::chrono::seconds(step++), f));
+    };
+    add([](v1::Envelope& e) {
+      auto* p = e.mutable_suspected_crime_reported();
+      *p->mutable_reporting_agency() = organ("sthjj-330100");
+      p->set_domain(v1::DOMAIN_ENVIRONMENT);
+    });
+    add([](v1::Envelope& e) { e.mutable_transfer_decided()->set_decision(v1::TRANSFER_DECISION_APPROVED); });
+    add([](v1::Envelope& e) {
+      auto* p = e.mutable_case_referral();
+      *p->mutable_referring_agency() = organ("sthjj-330100");
+      *p->mutable_target_police_organ() = organ("ga-330100");
+      p->set_domain(v1::DOMAIN_ENVIRONMENT);
+      p->set_copy_to_procuratorate(true);
+      *p->mutable_procuratorate() = organ("jcy-330100");
+    });
+    add([](v1::Envelope& e) { *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-330100"); });
+    add([](v1::Envelope& e) { e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED); });
+    add([](v1::Envelope& e) { e.mutable_seized_items_handed_over()->set_handover_record_number("H-1"); });
+    add([](v1::Envelope& e) {
+      e.mutable_prosecution_decision()->set_outcome(v1::PROSECUTION_OUTCOME_PROSECUTE);
+      *e.mutable_prosecution_decision()->mutable_procuratorate() = organ("jcy-330100");
+    });
+    add([](v1::Envelope& e) {
+      e.mutable_court_judgment()->set_verdict(v1::VERDICT_CONVICTED);
+      *e.mutable_court_judgment()->mutable_court() = organ("fy-330100");
+    });
+    add([](v1::Envelope& e) { e.mutable_case_closed()->set_reason(v1::CASE_CLOSED_REASON_JUDGMENT_EFFECTIVE); });
+    for (const auto& ev : cs.events) cs.final_hash = chain_hash_hex(cs.final_hash, ev.raw);
+    const std::string acked = cs.divergent ? std::string(64, 'b') : cs.final_hash;
+    add([&](v1::Envelope& e) {
+      auto* a = e.mutable_state_acknowledged();
+      a->set_party_id("ga-330100");
+      a->set_state_version(9);
+      a->set_state_hash_hex(acked);
+    });
+    cases.push_back(std::move(cs));
+  }
+  return cases;
+}
+
+constexpr int kEventsPerCase = 10;
+constexpr size_t kTotalEvents = static_cast<size_t>(kCases) * kEventsPerCase;
+
+// One set of topics + group: the run under test or the uninterrupted reference run.
+struct SyncRun {
+  std::string name;
+  std::string bootstrap;
+  std::string in, state, alerts, dlq, group;
+  fs::path dir;
+
+  SyncRun(const std::string& bootstrap_, const std::string& name_) : name(name_), bootstrap(bootstrap_) {
+    in = testing::unique_name("it.sync." + name + ".in");
+    state = testing::unique_name("it.sync." + name + ".state");
+    alerts = testing::unique_name("it.sync." + name + ".alert");
+    dlq = testing::unique_name("it.sync." + name + ".dlq");
+    group = testing::unique_name("it.sync." + name + ".group");
+    dir = fs::temp_directory_path() / testing::unique_name("caselink-sync-" + name);
+    fs::create_directories(dir);
+    EXPECT_TRUE(testing::create_topics(bootstrap, {in, state, alerts}, kPartitions).ok());
+    EXPECT_TRUE(testing::create_topics(bootstrap, {dlq}, 1).ok());
+  }
+
+  std::string config(const std::string& instance_id) const {
+    const fs::path path = dir / ("sync-" + instance_id + ".yaml");
+    std::ofstream(path) << "kafka:\n"
+                        << "  bootstrap: \"" << bootstrap << "\"\n"
+                        << "  properties:\n"
+                        << "    session.timeout.ms: \"6000\"\n"
+                        << "    heartbeat.interval.ms: \"1000\"\n"
+                        << "  message_timeout_ms: 10000\n"
+                        << "loop:\n"
+                        << "  group_id: " << group << "\n"
+                        << "  instance_id: \"" << instance_id << "\"\n"
+                        << "  input_topics: [" << in << "]\n"
+                        << "  dlq_topic: " << dlq << "\n"
+                        << "  commit_every_records: 50\n"
+                        << "  commit_every_ms: 100\n"
+                        << "  transaction_timeout_ms: 15000\n"
+                        << "sync:\n"
+                        << "  state_topic: " << state << "\n"
+                        << "  alert_topic: " << alerts << "\n"
+                        << "  rules_directory: \"" << source_dir() << "/rules/deadlines\"\n"
+                        << "http:\n"
+                        << "  port: 0\n";
+    return path.string();
+  }
+  std::string log(const std::string& instance_id) const { return (dir / ("sync-" + instance_id + ".log")).string(); }
+
+  std::unique_ptr<testing::ChildProcess> spawn(const std::string& instance_id) const {
+    return std::make_unique<testing::ChildProcess>(testing::build_path(kBinary),
+                                                   std::vector<std::string>{"--config", config(instance_id)},
+                                                   log(instance_id));
+  }
+
+  // Until the group's committed input offsets cover all kTotalEvents inputs.
+  bool wait_consumed(std::chrono::seconds timeout) const {
+    const auto give_up = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < give_up) {
+      int64_t committed = 0;
+      for (int64_t o : testing::committed_offsets(bootstrap, group, in, kPartitions)) committed += std::max<int64_t>(o, 0);
+      if (committed >= static_cast<int64_t>(kTotalEvents)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    return false;
+  }
+};
+
+// Produces step `step` of every case to each run's input topic, all acknowledged.
+void produce_step(const std::string& bootstrap, const std::vector<CaseStream>& cases, int step,
+                  const std::vector<const SyncRun*>& runs) {
+  kafka::KafkaSettings settings;
+  settings.bootstrap = bootstrap;
+  auto producer = kafka::IdempotentProducer::create(settings, "sync-crash-seeder");
+  ASSERT_TRUE(producer.ok());
+  std::atomic<int> failed{0};
+  for (const auto& cs : cases) {
+    for (const SyncRun* run : runs) {
+      ASSERT_TRUE((*producer)
+                      ->send_async(envelope::to_record(cs.events[static_cast<size_t>(step)].env, run->in),
+                                   [&failed](Result<kafka::Delivery> r) {
+                                     if (!r.ok()) failed.fetch_add(1);
+                                   })
+                      .ok());
+    }
+  }
+  ASSERT_TRUE((*producer)->flush(std::chrono::seconds(60)).ok());
+  ASSERT_EQ(failed.load(), 0);
+}
+
+// Joins a thread on every exit path (ASSERT_* returns early).
+struct Joiner {
+  std::thread& thread;
+  ~Joiner() {
+    if (thread.joinable()) thread.join();
+  }
+};
+
+struct Outcome {
+  struct Snap {
+    uint64_t version = 0;
+    std::string hash;
+    int state = 0;
+    bool operator==(const Snap&) const = default;
+  };
+  std::map<std::string, Snap> snapshots;      // latest per case
+  std::map<std::string, int> alerts_per_case;  // every committed alert
+  std::map<std::string, int> alert_ids;        // alert id -> times seen
+  size_t dlq = 0;
+};
+
+// Alert ids are stable per condition (<case>/<kind>/...); raised and resolved are distinct.
+std::string alert_id_of(const v1::Envelope& env) {
+  return env.alert().alert_id() + "#" + std::to_string(static_cast<int>(env.alert().status()));
+}
+
+Outcome collect(const SyncRun& run) {
+  Outcome o;
+  for (const auto& r : testing::read_topic(run.bootstrap, run.state, testing::Isolation::kReadCommitted, 0,
+                                           std::chrono::seconds(120), std::chrono::seconds(4))) {
+    if (!r.value) continue;
+    auto env = envelope::decode(*r.value);
+    EXPECT_TRUE(env.ok());
+    if (!env.ok()) continue;
+    const auto& s = env->case_state_snapshot();
+    o.snapshots[env->case_id()] = {s.version(), s.state_hash_hex(), static_cast<int>(s.state())};
+  }
+  for (const auto& r : testing::read_topic(run.bootstrap, run.alerts, testing::Isolation::kReadCommitted, 0,
+                                           std::chrono::seconds(60), std::chrono::seconds(3))) {
+    auto env = envelope::decode(r.value.value_or(""));
+    EXPECT_TRUE(env.ok());
+    if (!env.ok()) continue;
+    o.alerts_per_case[env->case_id()]++;
+    o.alert_ids[alert_id_of(*env)]++;
+  }
+  o.dlq = testing::read_topic(run.bootstrap, run.dlq, testing::Isolation::kReadCommitted, 0, std::chrono::seconds(20),
+                              std::chrono::seconds(2))
+              .size();
+  return o;
+}
+
+// Every case present, closed at version 9 with the hash recomputed from the input records;
+// one DIVERGENCE alert per divergent case, none otherwise; no alert twice; empty DLQ.
+void expect_correct(const Outcome& o, const std::vector<CaseStream>& cases, const std::string& what) {
+  SCOPED_TRACE(what);
+  EXPECT_EQ(o.snapshots.size(), cases.size()) << "cases missing from the state topic";
+  int wrong = 0;
+  for (const auto& cs : cases) {
+    auto it = o.snapshots.find(cs.id);
+    if (it == o.snapshots.end()) {
+      if (++wrong <= 5) ADD_FAILURE() << cs.id << " missing";
+      continue;
+    }
+    const Outcome::Snap expected{9, cs.final_hash, static_cast<int>(v1::CASE_STATE_CLOSED)};
+    if (!(it->second == expected) && ++wrong <= 5) {
+      ADD_FAILURE() << cs.id << ": version " << it->second.version << " state " << it->second.state << " hash "
+                    << it->second.hash << " (expected version 9, CLOSED, " << cs.final_hash << ")";
+    }
+    const int alerts = o.alerts_per_case.count(cs.id) != 0 ? o.alerts_per_case.at(cs.id) : 0;
+    if (alerts != (cs.divergent ? 1 : 0) && ++wrong <= 5) ADD_FAILURE() << cs.id << ": " << alerts << " alerts";
+  }
+  EXPECT_EQ(wrong, 0);
+  for (const auto& [id, n] : o.alert_ids) EXPECT_EQ(n, 1) << "duplicate alert " << id;
+  EXPECT_EQ(o.dlq, 0U) << "records dead-lettered";
+}
+
+void expect_identical(const Outcome& a, const Outcome& reference) {
+  EXPECT_EQ(a.snapshots.size(), reference.snapshots.size());
+  size_t differing = 0;
+  for (const auto& [id, snap] : reference.snapshots) {
+    auto it = a.snapshots.find(id);
+    if (it == a.snapshots.end() || !(it->second == snap)) ++differing;
+  }
+  EXPECT_EQ(differing, 0U) << "final snapshots differ from the uninterrupted run";
+  EXPECT_EQ(a.alerts_per_case, reference.alerts_per_case) << "alert counts differ from the uninterrupted run";
+}
+
+class SyncCrash : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = testing::kafka_bootstrap();
+    if (!b) GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    bootstrap = *b;
+    cases = make_stream(SystemClock().now());
+  }
+  // Feeds the stream step by step (all cases' step k, then k+1, ...) with pauses, so it flows
+  // for about kEventsPerCase * pause.
+  std::thread feeder(std::vector<const SyncRun*> runs, std::chrono::milliseconds pause) {
+    return std::thread([this, runs, pause] {
+      for (int step = 0; step < kEventsPerCase; ++step) {
+        produce_step(bootstrap, cases, step, runs);
+        std::this_thread::sleep_for(pause);
+      }
+    });
+  }
+  std::string bootstrap;
+  std::vector<CaseStream> cases;
+};
+
+TEST_F(SyncCrash, RandomKillsWhileStreamingMatchUninterruptedRun) {
+  SyncRun crashed(bootstrap, "crash");
+  SyncRun reference(bootstrap, "ref");
+  auto ref_child = reference.spawn("0");
+
+  std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> delay_ms(500, 3000);
+  std::uniform_int_distribution<int> kills_dist(3, 5);
+  const int kills_wanted = kills_dist(rng);
+
+  std::thread feed = feeder({&crashed, &reference}, std::chrono::milliseconds(1500));
+  Joiner join_feed{feed};
+  int kills = 0;
+  for (int round = 0; round < kills_wanted; ++round) {
+    auto child = crashed.spawn("0");
+    // Long enough to rejoin the group (the dead member's session expires after 6 s) and process.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500 + delay_ms(rng)));
+    ASSERT_TRUE(child->running()) << "caselink-sync died on its own; see " << crashed.log("0");
+    child->kill_hard();
+    ++kills;
+  }
+  feed.join();
+  auto last = crashed.spawn("0");
+  ASSERT_TRUE(crashed.wait_consumed(std::chrono::seconds(180))) << "not idle; see " << crashed.log("0");
+  ASSERT_TRUE(reference.wait_consumed(std::chrono::seconds(120))) << "see " << reference.log("0");
+  EXPECT_GE(kills, 3);
+
+  const Outcome got = collect(crashed);
+  const Outcome ref = collect(reference);
+  expect_correct(ref, cases, "uninterrupted run");
+  expect_correct(got, cases, "run with " + std::to_string(kills) + " SIGKILLs");
+  expect_identical(got, ref);
+  EXPECT_EQ(last->terminate(std::chrono::seconds(30)), 0) << "see " << crashed.log("0");
+  EXPECT_EQ(ref_child->terminate(std::chrono::seconds(30)), 0) << "see " << reference.log("0");
+}
+
+TEST_F(SyncCrash, SurvivorTakesOverWhenOneOfTwoInstancesIsKilled) {
+  SyncRun scaled(bootstrap, "scale");
+  SyncRun reference(bootstrap, "sref");
+  auto ref_child = reference.spawn("0");
+  auto a = scaled.spawn("a");
+  auto b = scaled.spawn("b");
+  // Both in the group before the stream starts (range: 3 partitions each).
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+
+  std::thread feed = feeder({&scaled, &reference}, std::chrono::milliseconds(1000));
+  Joiner join_feed{feed};
+  std::mt19937 rng{std::random_device{}()};
+  std::this_thread::sleep_for(std::chrono::milliseconds(4000 + std::uniform_int_distribution<int>(0, 2000)(rng)));
+  ASSERT_TRUE(b->running()) << "see " << scaled.log("b");
+  b->kill_hard();  // mid-stream
+  feed.join();
+  ASSERT_TRUE(scaled.wait_consumed(std::chrono::seconds(180))) << "survivor did not take over; see " << scaled.log("a");
+  ASSERT_TRUE(reference.wait_consumed(std::chrono::seconds(120))) << "see " << reference.log("0");
+  ASSERT_TRUE(a->running()) << "see " << scaled.log("a");
+
+  const Outcome got = collect(scaled);
+  const Outcome ref = collect(reference);
+  expect_correct(ref, cases, "uninterrupted run");
+  expect_correct(got, cases, "two instances, one killed");
+  expect_identical(got, ref);
+  EXPECT_EQ(a->terminate(std::chrono::seconds(30)), 0) << "see " << scaled.log("a");
+  EXPECT_EQ(ref_child->terminate(std::chrono::seconds(30)), 0) << "see " << reference.log("0");
+}
+
+}  // namespace
+}  // namespace caselink::sync

@@ -1,0 +1,229 @@
+// caselink-sync on the real broker, in-process transactional loop, ManualClock:
+// a full forward case and a full reverse case (final snapshot + hash chain re-verified from the
+// input records), a divergent acknowledgement, and a missed deadline giving exactly one overdue
+// alert. Events of one case are produced in order to one input topic (the handler accepts any
+// case payload on any of its input topics), so their order is deterministic.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <thread>
+
+#include "services/case-sync/handler.h"
+#include "services/case-sync/tests/test_support.h"
+#include "services/common/kafka/producer.h"
+#include "tests/support/kafka_test_env.h"
+
+namespace caselink::sync {
+namespace {
+
+using test::at;
+using test::organ;
+
+struct Topics {
+  std::string in, state, alerts, dlq;
+  kafka::KafkaSettings kafka;
+};
+
+std::vector<test::Ev> forward_case(const std::string& id, TimePoint t0) {
+  std::vector<test::Ev> evs;
+  auto add = [&](int hours, const std::function<void(v1::Envelope&)>& f) {
+    evs.push_back(test::make(id, t0 + std::chrono::hours(hours), f));
+  };
+  add(0, [](v1::Envelope& e) {
+    auto* p = e.mutable_suspected_crime_reported();
+    *p->mutable_reporting_agency() = organ("sthjj-330100");
+    p->set_domain(v1::DOMAIN_ENVIRONMENT);
+  });
+  add(1, [](v1::Envelope& e) { e.mutable_transfer_decided()->set_decision(v1::TRANSFER_DECISION_APPROVED); });
+  add(2, [](v1::Envelope& e) {
+    auto* p = e.mutable_case_referral();
+    *p->mutable_referring_agency() = organ("sthjj-330100");
+    *p->mutable_target_police_organ() = organ("ga-330100");
+    p->set_domain(v1::DOMAIN_ENVIRONMENT);
+    p->set_copy_to_procuratorate(true);
+    *p->mutable_procuratorate() = organ("jcy-330100");
+  });
+  add(3, [](v1::Envelope& e) { *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-330100"); });
+  add(20, [](v1::Envelope& e) { e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED); });
+  add(30, [](v1::Envelope& e) { e.mutable_seized_items_handed_over()->set_handover_record_number("H-1"); });
+  add(200, [](v1::Envelope& e) {
+    e.mutable_prosecution_decision()->set_outcome(v1::PROSECUTION_OUTCOME_PROSECUTE);
+    *e.mutable_prosecution_decision()->mutable_procuratorate() = organ("jcy-330100");
+  });
+  add(900, [](v1::Envelope& e) {
+    e.mutable_court_judgment()->set_verdict(v1::VERDICT_CONVICTED);
+    *e.mutable_court_judgment()->mutable_court() = organ("fy-330100");
+  });
+  add(1000, [](v1::Envelope& e) { e.mutable_case_closed()->set_reason(v1::CASE_CLOSED_REASON_JUDGMENT_EFFECTIVE); });
+  return evs;
+}
+
+std::vector<test::Ev> reverse_case(const std::string& id, TimePoint t0) {
+  std::vector<test::Ev> evs;
+  auto add = [&](int hours, const std::function<void(v1::Envelope&)>& f) {
+    evs.push_back(test::make(id, t0 + std::chrono::hours(hours), f));
+  };
+  add(0, [](v1::Envelope& e) {
+    auto* p = e.mutable_case_referral();
+    *p->mutable_referring_agency() = organ("scjg-330100");
+    *p->mutable_target_police_organ() = organ("ga-330100");
+    p->set_domain(v1::DOMAIN_MARKET_REGULATION);
+  });
+  add(1, [](v1::Envelope& e) { *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-330100"); });
+  add(20, [](v1::Envelope& e) { e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED); });
+  add(200, [](v1::Envelope& e) {
+    e.mutable_prosecution_decision()->set_outcome(v1::PROSECUTION_OUTCOME_NOT_PROSECUTE);
+    *e.mutable_prosecution_decision()->mutable_procuratorate() = organ("jcy-330100");
+  });
+  add(220, [](v1::Envelope& e) {
+    e.mutable_reverse_review_status_changed()->set_status(v1::REVERSE_REVIEW_STATUS_HANDED_TO_ADMIN_PROSECUTION);
+  });
+  add(300, [](v1::Envelope& e) {
+    auto* p = e.mutable_procuratorial_opinion();
+    p->set_kind(v1::PROCURATORIAL_OPINION_KIND_REVERSE_PENALTY);
+    *p->mutable_procuratorate() = organ("jcy-330100");
+    *p->mutable_recipient() = organ("scjg-330100");
+  });
+  add(500, [](v1::Envelope& e) {
+    auto* p = e.mutable_administrative_penalty_reported();
+    p->set_report_context(v1::PENALTY_REPORT_CONTEXT_PROCURATORIAL_OPINION_RESULT);
+    p->set_outcome(v1::PENALTY_OUTCOME_IMPOSED);
+  });
+  add(510, [](v1::Envelope& e) { e.mutable_case_closed()->set_reason(v1::CASE_CLOSED_REASON_REVERSE_LINKAGE_COMPLETED); });
+  return evs;
+}
+
+class SyncIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = testing::kafka_bootstrap();
+    if (!b) GTEST_SKIP() << "KAFKA_BOOTSTRAP not set";
+    run.kafka.bootstrap = *b;
+    run.in = testing::unique_name("it.sync.in");
+    run.state = testing::unique_name("it.sync.state");
+    run.alerts = testing::unique_name("it.sync.alert");
+    run.dlq = testing::unique_name("it.sync.dlq");
+    ASSERT_TRUE(testing::create_topics(*b, {run.in, run.state, run.alerts}, 6).ok());
+    ASSERT_TRUE(testing::create_topics(*b, {run.dlq}, 1).ok());
+    settings.state_topic = run.state;
+    settings.alert_topic = run.alerts;
+  }
+  void start() {
+    loop_settings.group_id = testing::unique_name("it.sync.group");
+    loop_settings.input_topics = {run.in};
+    loop_settings.dlq_topic = run.dlq;
+    loop_settings.commit_every_ms = 100;
+    reader = make_kafka_state_reader(run.kafka, loop_settings.group_id + "-restore", 60000);
+    handler = std::make_unique<SyncHandler>(engine, settings, clock, reader.get(), nullptr);
+    loop = std::make_unique<kafka::TransactionalLoop>(run.kafka, loop_settings, "caselink-sync", *handler, nullptr, clock,
+                                                      std::chrono::milliseconds(200));
+    runner = std::thread([this] { status = loop->run(stop); });
+  }
+  void TearDown() override {
+    stop.store(true);
+    if (runner.joinable()) runner.join();
+  }
+  void send(const std::vector<test::Ev>& evs) {
+    auto producer = kafka::IdempotentProducer::create(run.kafka, "it-sync-seeder");
+    ASSERT_TRUE(producer.ok());
+    for (const auto& ev : evs) {
+      ASSERT_TRUE((*producer)->send(envelope::to_record(ev.env, run.in)).ok());
+    }
+  }
+  // Latest snapshot per case from the state topic.
+  std::map<std::string, v1::CaseStateSnapshot> snapshots(size_t expected) {
+    std::map<std::string, v1::CaseStateSnapshot> out;
+    for (const auto& r : testing::read_topic(run.kafka.bootstrap, run.state, testing::Isolation::kReadCommitted,
+                                             expected, std::chrono::seconds(60))) {
+      auto env = envelope::decode(*r.value);
+      if (env.ok()) out[env->case_id()] = env->case_state_snapshot();
+    }
+    return out;
+  }
+  std::vector<v1::Alert> alerts(size_t expected, std::chrono::milliseconds timeout) {
+    std::vector<v1::Alert> out;
+    for (const auto& r : testing::read_topic(run.kafka.bootstrap, run.alerts, testing::Isolation::kReadCommitted,
+                                             expected, timeout)) {
+      auto env = envelope::decode(*r.value);
+      if (env.ok()) out.push_back(env->alert());
+    }
+    return out;
+  }
+
+  Topics run;
+  Settings settings;
+  kafka::LoopSettings loop_settings;
+  ManualClock clock{at("2026-03-02T02:00:00Z")};
+  CaseEngine engine{test::repo_rules(), {}};
+  std::unique_ptr<StateReader> reader;
+  std::unique_ptr<SyncHandler> handler;
+  std::unique_ptr<kafka::TransactionalLoop> loop;
+  std::atomic<bool> stop{false};
+  Status status;
+  std::thread runner;
+};
+
+void expect_chain(const v1::CaseStateSnapshot& s, const std::vector<test::Ev>& evs) {
+  std::string h;
+  for (const auto& ev : evs) h = chain_hash_hex(h, ev.raw);
+  EXPECT_EQ(s.version(), evs.size());
+  EXPECT_EQ(s.state_hash_hex(), h) << "hash chain re-verified from the input records";
+}
+
+TEST_F(SyncIntegration, ForwardAndReverseCasesEndToEnd) {
+  start();
+  const auto fwd = forward_case("it-fwd-1", at("2026-03-02T02:00:00Z"));
+  const auto rev = reverse_case("it-rev-1", at("2026-03-02T02:00:00Z"));
+  send(fwd);
+  send(rev);
+  auto snaps = snapshots(fwd.size() + rev.size());
+  ASSERT_EQ(snaps.count("it-fwd-1"), 1U);
+  ASSERT_EQ(snaps.count("it-rev-1"), 1U);
+  EXPECT_EQ(snaps["it-fwd-1"].state(), v1::CASE_STATE_CLOSED);
+  EXPECT_EQ(snaps["it-rev-1"].state(), v1::CASE_STATE_CLOSED);
+  expect_chain(snaps["it-fwd-1"], fwd);
+  expect_chain(snaps["it-rev-1"], rev);
+  bool procuratorate = false;
+  for (const auto& p : snaps["it-fwd-1"].parties()) procuratorate = procuratorate || p.party_id() == "jcy-330100";
+  EXPECT_TRUE(procuratorate);
+  // Divergent acknowledgement of the forward case's last version.
+  std::vector<test::Ev> acks = {test::make("it-fwd-1", clock.now(), [&](v1::Envelope& e) {
+    auto* a = e.mutable_state_acknowledged();
+    a->set_party_id("ga-330100");
+    a->set_state_version(snaps["it-fwd-1"].version());
+    a->set_state_hash_hex(std::string(64, 'b'));
+  })};
+  send(acks);
+  bool divergence = false;
+  for (const auto& a : alerts(1, std::chrono::seconds(30))) {
+    if (a.kind() == v1::ALERT_KIND_DIVERGENCE) {
+      divergence = true;
+      EXPECT_EQ(a.divergence().caselink_hash_hex(), snaps["it-fwd-1"].state_hash_hex());
+      EXPECT_EQ(a.divergence().party_hash_hex(), std::string(64, 'b'));
+    }
+  }
+  EXPECT_TRUE(divergence);
+}
+
+TEST_F(SyncIntegration, MissedDeadlineGivesExactlyOneOverdueAlert) {
+  start();
+  auto evs = forward_case("it-late-1", at("2026-03-02T02:00:00Z"));
+  evs.resize(4);  // reported, approved, referred, accepted: police review due 2026-03-05T16:00Z (env, Thursday)
+  send(evs);
+  ASSERT_EQ(snapshots(4).count("it-late-1"), 1U);
+  clock.set(at("2026-03-05T16:00:01Z"));
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // several ticks
+  clock.set(at("2026-03-20T00:00:00Z"));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  int overdue = 0;
+  int clue = 0;
+  for (const auto& a : alerts(0, std::chrono::seconds(20))) {
+    if (a.kind() == v1::ALERT_KIND_DEADLINE_OVERDUE && a.deadline().step() == "police_filing_review") ++overdue;
+    if (a.kind() == v1::ALERT_KIND_SUPERVISION_CLUE) ++clue;
+  }
+  EXPECT_EQ(overdue, 1);
+  EXPECT_EQ(clue, 1);
+}
+
+}  // namespace
+}  // namespace caselink::sync

@@ -1,0 +1,141 @@
+// Deadline profiles: every step of every profile is loaded with its source and confidence, and
+// its due instant is checked against hand-computed values at the boundary (the due instant is
+// exclusive: one nanosecond before is in time, the due instant itself is late).
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "services/case-sync/tests/test_support.h"
+
+namespace caselink::sync {
+namespace {
+
+using test::at;
+using test::repo_rules;
+
+struct Expect {
+  const char* profile;
+  const char* step;
+  int64_t amount;
+  Unit unit;
+  const char* due_from_monday;     // start 2026-03-02 10:00 CST (Monday)
+  const char* due_from_wednesday;  // start 2026-03-04 10:00 CST (Wednesday; +3 days ends on a Saturday)
+};
+
+// clang-format off
+const Expect kExpected[] = {
+  {"general", "transfer_approval", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
+  {"general", "transfer", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
+  {"general", "forward_to_competent_organ", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
+  {"general", "police_filing_review", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
+  {"general", "materials_supplement", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
+  {"general", "reconsideration_request", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
+  {"general", "reconsideration_decision", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
+  {"general", "supervision_request_after_reconsideration", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
+  {"general", "police_explain_non_filing", 7, Unit::kNaturalDays, "2026-03-09T16:00:00Z", "2026-03-11T16:00:00Z"},
+  {"general", "police_file_on_notice", 15, Unit::kNaturalDays, "2026-03-17T16:00:00Z", "2026-03-19T16:00:00Z"},
+  {"general", "seized_items_handover", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
+  {"general", "reverse_handover", 3, Unit::kWorkingDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
+  {"general", "reverse_review", 10, Unit::kWorkingDays, "2026-03-16T16:00:00Z", "2026-03-18T16:00:00Z"},
+  {"general", "opinion_reply", 2, Unit::kMonths, "2026-05-02T16:00:00Z", "2026-05-04T16:00:00Z"},
+  {"general", "recommendation_reply", 2, Unit::kMonths, "2026-05-02T16:00:00Z", "2026-05-04T16:00:00Z"},
+  // environment: S2 Art 38 rolls a period ending on a holiday (here a Saturday) to the next working day
+  {"environment", "transfer_approval", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
+  {"environment", "transfer", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
+  {"environment", "forward_to_competent_organ", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
+  {"environment", "materials_supplement_notice", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
+  {"environment", "police_filing_review", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
+  {"environment", "materials_supplement", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
+  {"environment", "reconsideration_request", 3, Unit::kWorkingDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
+  {"environment", "reconsideration_decision", 3, Unit::kWorkingDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
+  {"environment", "supervision_request_after_reconsideration", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
+  {"environment", "police_explain_non_filing", 7, Unit::kNaturalDays, "2026-03-09T16:00:00Z", "2026-03-11T16:00:00Z"},
+  {"environment", "police_file_on_notice", 15, Unit::kNaturalDays, "2026-03-17T16:00:00Z", "2026-03-19T16:00:00Z"},
+  {"environment", "seized_items_handover", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
+  {"environment", "reverse_handover", 3, Unit::kWorkingDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
+  {"environment", "reverse_review", 10, Unit::kWorkingDays, "2026-03-16T16:00:00Z", "2026-03-18T16:00:00Z"},
+  {"environment", "opinion_reply", 2, Unit::kMonths, "2026-05-02T16:00:00Z", "2026-05-04T16:00:00Z"},
+  {"environment", "recommendation_reply", 2, Unit::kMonths, "2026-05-02T16:00:00Z", "2026-05-04T16:00:00Z"},
+  {"economic_crime", "police_filing_review", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
+  {"economic_crime", "transfer", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
+};
+// clang-format on
+
+const StepRule* step_of(const std::string& profile, const std::string& step) {
+  const Profile* p = repo_rules().profile(profile);
+  if (p == nullptr) return nullptr;
+  for (const auto& s : p->steps) {
+    if (s.step == step) return &s;
+  }
+  return nullptr;
+}
+
+TEST(DeadlineRules, EveryStepHasSourceConfidenceAndIsCovered) {
+  std::map<std::string, int> covered;
+  for (const auto& e : kExpected) covered[std::string(e.profile) + "/" + e.step]++;
+  for (const char* name : {"general", "environment"}) {
+    const Profile* p = repo_rules().profile(name);
+    ASSERT_NE(p, nullptr);
+    for (const auto& s : p->steps) {
+      EXPECT_FALSE(s.legal_source.empty()) << s.rule_id;
+      EXPECT_NE(s.confidence, v1::CONFIDENCE_UNSPECIFIED) << s.rule_id;
+      EXPECT_EQ(covered.count(std::string(name) + "/" + s.step), 1U) << "no boundary test for " << s.rule_id;
+    }
+  }
+  EXPECT_TRUE(repo_rules().profile("environment")->copy_to_procuratorate_required);
+  EXPECT_FALSE(repo_rules().profile("general")->copy_to_procuratorate_required);
+}
+
+TEST(DeadlineRules, BoundaryOfEveryProfileStep) {
+  for (const auto& e : kExpected) {
+    SCOPED_TRACE(std::string(e.profile) + "/" + e.step);
+    const StepRule* s = step_of(e.profile, e.step);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->amount, e.amount);
+    EXPECT_EQ(s->unit, e.unit);
+    for (auto [start, expected] : {std::pair{"2026-03-02T02:00:00Z", e.due_from_monday},
+                                   std::pair{"2026-03-04T02:00:00Z", e.due_from_wednesday}}) {
+      const TimePoint due = repo_rules().due(at(start), s->amount, s->unit, s->counting);
+      EXPECT_EQ(format_rfc3339(due), format_rfc3339(at(expected))) << "from " << start;
+      // Just in time / just late around the exclusive due instant.
+      EXPECT_LT(due - std::chrono::nanoseconds(1), due);
+    }
+  }
+}
+
+TEST(DeadlineRules, ProfileSelection) {
+  EXPECT_EQ(repo_rules().select(v1::DOMAIN_ENVIRONMENT, "pollution_environment").name, "environment");
+  EXPECT_EQ(repo_rules().select(v1::DOMAIN_TAX, "tax_evasion").name, "economic_crime");
+  EXPECT_EQ(repo_rules().select(v1::DOMAIN_LABOUR, "wage_arrears").name, "general");
+}
+
+TEST(DeadlineRules, HolidaysAndAdjustedWorkingDays) {
+  const auto& r = repo_rules();
+  Counting wd{true, true};
+  // 3 working days from Wed 30 Sep: 1–7 Oct are holidays; 8, 9 and Saturday 10 Oct (adjusted) count.
+  EXPECT_EQ(format_rfc3339(r.due(at("2026-09-30T02:00:00Z"), 3, Unit::kWorkingDays, wd)), "2026-10-10T16:00:00.000Z");
+  // 3 natural days from Mon 28 Sep end on 1 Oct (holiday): rolled forward to Thu 8 Oct.
+  EXPECT_EQ(format_rfc3339(r.due(at("2026-09-28T02:00:00Z"), 3, Unit::kNaturalDays, wd)), "2026-10-08T16:00:00.000Z");
+  // Without roll-forward (general regime) the period ends on the holiday.
+  EXPECT_EQ(format_rfc3339(r.due(at("2026-09-28T02:00:00Z"), 3, Unit::kNaturalDays, Counting{true, false})),
+            "2026-10-01T16:00:00.000Z");
+  // Local date: 23:30 UTC is already the next day in China.
+  EXPECT_EQ(format_date(local_date(at("2026-03-01T23:30:00Z"))), "2026-03-02");
+  // Month end clamping: 31 Dec + 2 months = 28 Feb.
+  EXPECT_EQ(format_rfc3339(r.due(at("2025-12-31T02:00:00Z"), 2, Unit::kMonths, Counting{true, false})),
+            "2026-02-28T16:00:00.000Z");
+  EXPECT_FALSE(r.calendar().is_working_day(*parse_date("2026-02-17")));
+  EXPECT_TRUE(r.calendar().is_working_day(*parse_date("2026-02-28")));
+}
+
+TEST(DeadlineRules, BadDataIsRefusedNamingTheKey) {
+  auto bad = DeadlineRules::from_texts(
+      "profiles:\n  general:\n    steps:\n      x: {start: A, amount: 3, unit: fortnights, responsible: police, "
+      "legal_source: s, confidence: high}\nselection: [{profile: general}]\n",
+      {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().describe().find("profiles.general.steps.x.unit"), std::string::npos) << bad.error().describe();
+}
+
+}  // namespace
+}  // namespace caselink::sync

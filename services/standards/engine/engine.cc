@@ -1,0 +1,599 @@
+#include "services/standards/engine/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+namespace caselink::standards {
+
+namespace {
+
+enum class Tri { kFalse, kTrue, kUnknown };
+
+std::string number(double v) {
+  char buf[32];
+  if (std::floor(v) == v && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%g", v);
+  }
+  return buf;
+}
+
+struct NodeResult {
+  Tri value = Tri::kUnknown;
+  std::vector<const Condition*> deciding;  // leaves that decided a true/false value
+  std::vector<const std::string*> missing; // unknown only: fact names (owned by the rule set)
+  bool missing_province_figure = false;    // unknown because a national range is undecided
+};
+
+const double* number_fact(const Facts& facts, const std::string& name) {
+  auto it = facts.find(name);
+  if (it == facts.end()) {
+    return nullptr;
+  }
+  return std::get_if<double>(&it->second);
+}
+
+bool compare(double lhs, Condition::Op op, double rhs) {
+  switch (op) {
+    case Condition::Op::kGte:
+      return lhs >= rhs;
+    case Condition::Op::kGt:
+      return lhs > rhs;
+    case Condition::Op::kLte:
+      return lhs <= rhs;
+    case Condition::Op::kLt:
+      return lhs < rhs;
+    case Condition::Op::kEq:
+      return lhs == rhs;
+  }
+  return false;
+}
+
+NodeResult leaf(const Condition& c, Tri value) {
+  NodeResult r;
+  r.value = value;
+  if (value != Tri::kUnknown) {
+    r.deciding.push_back(&c);
+  }
+  return r;
+}
+
+NodeResult missing(const std::string& name) {
+  NodeResult r;
+  r.missing.push_back(&name);
+  return r;
+}
+
+NodeResult eval(const Condition& c, const Facts& facts, const std::string& province) {
+  switch (c.kind) {
+    case Condition::Kind::kAllOf:
+    case Condition::Kind::kAnyOf: {
+      const bool any = c.kind == Condition::Kind::kAnyOf;
+      // any_of: decided by a true child; all_of: decided by a false child.
+      const Tri decisive = any ? Tri::kTrue : Tri::kFalse;
+      NodeResult out;
+      bool unknown = false;
+      std::vector<const Condition*> all_deciding;
+      std::vector<const Condition*> decisive_leaves;
+      std::vector<const std::string*> missing_facts;
+      bool province_figure = false;
+      for (const auto& child : c.children) {
+        NodeResult r = eval(child, facts, province);
+        if (r.value == decisive) {
+          decisive_leaves.insert(decisive_leaves.end(), r.deciding.begin(), r.deciding.end());
+        } else if (r.value == Tri::kUnknown) {
+          unknown = true;
+          missing_facts.insert(missing_facts.end(), r.missing.begin(), r.missing.end());
+          province_figure = province_figure || r.missing_province_figure;
+        } else {
+          all_deciding.insert(all_deciding.end(), r.deciding.begin(), r.deciding.end());
+        }
+      }
+      if (!decisive_leaves.empty()) {
+        out.value = decisive;
+        out.deciding = std::move(decisive_leaves);
+      } else if (unknown) {
+        out.value = Tri::kUnknown;
+        out.missing = std::move(missing_facts);
+        out.missing_province_figure = province_figure;
+      } else {
+        out.value = any ? Tri::kFalse : Tri::kTrue;
+        out.deciding = std::move(all_deciding);
+      }
+      return out;
+    }
+    case Condition::Kind::kCompare: {
+      const double* v = number_fact(facts, c.fact);
+      if (v == nullptr) {
+        return missing(c.fact);
+      }
+      return leaf(c, compare(*v, c.op, c.value) ? Tri::kTrue : Tri::kFalse);
+    }
+    case Condition::Kind::kRange: {
+      const double* v = number_fact(facts, c.fact);
+      if (v == nullptr) {
+        return missing(c.fact);
+      }
+      if (*v >= c.range_high) {
+        return leaf(c, Tri::kTrue);
+      }
+      if (*v < c.range_low) {
+        return leaf(c, Tri::kFalse);
+      }
+      NodeResult r;
+      r.missing_province_figure = true;
+      return r;
+    }
+    case Condition::Kind::kFlag: {
+      auto it = facts.find(c.fact);
+      const bool* v = it == facts.end() ? nullptr : std::get_if<bool>(&it->second);
+      if (v == nullptr) {
+        return missing(c.fact);
+      }
+      return leaf(c, *v == c.flag ? Tri::kTrue : Tri::kFalse);
+    }
+    case Condition::Kind::kText: {
+      auto it = facts.find(c.fact);
+      const std::string* v = it == facts.end() ? nullptr : std::get_if<std::string>(&it->second);
+      if (v == nullptr) {
+        return missing(c.fact);
+      }
+      const bool hit = std::find(c.texts.begin(), c.texts.end(), *v) != c.texts.end();
+      return leaf(c, hit ? Tri::kTrue : Tri::kFalse);
+    }
+    case Condition::Kind::kSum: {
+      double total = 0;
+      NodeResult unknown;
+      for (const auto& [name, weight] : c.terms) {
+        const double* v = number_fact(facts, name);
+        if (v == nullptr) {
+          unknown.missing.push_back(&name);
+        } else {
+          total += weight * *v;
+        }
+      }
+      if (!unknown.missing.empty()) {
+        return unknown;
+      }
+      return leaf(c, compare(total, c.op, c.value) ? Tri::kTrue : Tri::kFalse);
+    }
+  }
+  return {};
+}
+
+std::string fact_text(const Facts& facts, const std::string& name) {
+  auto it = facts.find(name);
+  if (it == facts.end()) {
+    return "?";
+  }
+  if (const double* d = std::get_if<double>(&it->second)) {
+    return number(*d);
+  }
+  if (const bool* b = std::get_if<bool>(&it->second)) {
+    return *b ? "true" : "false";
+  }
+  return std::get<std::string>(it->second);
+}
+
+// "hazardous_waste_tonnes = 3.5; rule: hazardous_waste_tonnes >= 3 [第一条(二)]"
+std::string basis_line(const Condition& c, const Facts& facts) {
+  std::string values;
+  if (c.kind == Condition::Kind::kSum) {
+    for (size_t i = 0; i < c.terms.size(); ++i) {
+      values += (i ? ", " : "") + c.terms[i].first + " = " + fact_text(facts, c.terms[i].first);
+    }
+  } else {
+    values = c.fact + " = " + fact_text(facts, c.fact);
+  }
+  std::string line = values + "; rule: " + c.describe();
+  if (!c.item.empty()) {
+    line += " [" + c.item + "]";
+  }
+  if (c.recall) {
+    line += " (recall)";
+  }
+  return line;
+}
+
+void sort_unique(std::vector<std::string>* v) {
+  std::sort(v->begin(), v->end());
+  v->erase(std::unique(v->begin(), v->end()), v->end());
+}
+
+RuleCitation cite(const Rule& r) {
+  return RuleCitation{r.id,           r.version,      r.scope.str(), r.source.document, r.source.article,
+                      r.effective_from, r.effective_to, r.layer,       r.confidence,      r.recall};
+}
+
+// Entries of one lineage that apply, or "blocked" when the anchor date is unknown.
+struct Selection {
+  std::vector<const Rule*> rules;
+  bool blocked = false;  // an entry needs the act date and the case has none
+  Date anchor;           // the anchor date of the selected (or blocking) level
+  Anchor anchor_kind = Anchor::kActDate;
+};
+
+struct Dates {
+  std::optional<Date> act;
+  std::optional<Date> filing;  // filing date, or the assessment date when not filed yet
+};
+
+Selection select(const RuleSet& set, const std::vector<size_t>& lineage, const Jurisdiction& j,
+                 const std::string& tier, const Dates& dates) {
+  // Levels from most to least specific.
+  struct Level {
+    bool tiers;  // any tier of the province (tier unknown) or the named tier
+    std::string province;
+    std::string tier;
+  };
+  std::vector<Level> levels;
+  if (!j.province.empty()) {
+    levels.push_back({true, j.province, tier});
+    levels.push_back({false, j.province, ""});
+  }
+  levels.push_back({false, "", ""});
+
+  for (const Level& level : levels) {
+    Selection s;
+    bool any_at_level = false;
+    for (size_t index : lineage) {
+      const Rule& r = set.rules[index];
+      if (r.scope.province != level.province) {
+        continue;
+      }
+      if (level.tiers) {
+        if (r.scope.city_tier.empty() || (!level.tier.empty() && r.scope.city_tier != level.tier)) {
+          continue;
+        }
+      } else if (!r.scope.city_tier.empty()) {
+        continue;
+      }
+      any_at_level = true;
+      const std::optional<Date> anchor = r.anchor == Anchor::kActDate ? dates.act : dates.filing;
+      if (!anchor) {
+        s.blocked = true;
+        s.anchor_kind = r.anchor;
+        continue;
+      }
+      if (r.in_force(*anchor)) {
+        s.rules.push_back(&r);
+        s.anchor = *anchor;
+        s.anchor_kind = r.anchor;
+      }
+    }
+    if (!s.rules.empty()) {
+      s.blocked = false;
+      return s;
+    }
+    if (s.blocked) {
+      return s;
+    }
+    (void)any_at_level;
+  }
+  return {};
+}
+
+struct SetEvaluation {
+  RuleEvaluation eval;
+  const Rule* rule = nullptr;
+  std::string note;
+};
+
+SetEvaluation evaluate_set(const std::vector<const Rule*>& rules, const Facts& facts, const std::string& province) {
+  SetEvaluation out;
+  out.rule = rules.front();
+  out.eval = evaluate_rule(*rules.front(), facts, province);
+  if (rules.size() == 1) {
+    return out;
+  }
+  bool agree = true;
+  for (size_t i = 1; i < rules.size(); ++i) {
+    if (evaluate_rule(*rules[i], facts, province).outcome != out.eval.outcome) {
+      agree = false;
+    }
+  }
+  std::string tiers;
+  for (const Rule* r : rules) {
+    tiers += (tiers.empty() ? "" : ", ") + r->ref() + " (" + r->scope.str() + ")";
+  }
+  if (agree) {
+    out.note = "city unknown; every city tier of the province gives the same outcome: " + tiers;
+  } else {
+    out.eval.outcome = Outcome::kInsufficientFacts;
+    out.eval.missing_facts = {kMissingCity};
+    out.eval.basis.clear();
+    out.eval.confidence = out.rule->confidence;
+    out.note = "city unknown and the city tiers of the province disagree: " + tiers;
+  }
+  return out;
+}
+
+bool same_rules(const std::vector<const Rule*>& a, const std::vector<const Rule*>& b) { return a == b; }
+
+Conclusion conclude(const SetEvaluation& chosen, std::string explanation) {
+  Conclusion c;
+  c.rule_id = chosen.rule->id;
+  c.outcome = chosen.eval.outcome;
+  c.rule = cite(*chosen.rule);
+  c.missing_facts = chosen.eval.missing_facts;
+  c.basis = chosen.eval.basis;
+  c.confidence = chosen.eval.confidence;
+  c.relies_on_recall = chosen.eval.relies_on_recall;
+  c.explanation = std::move(explanation);
+  if (!chosen.note.empty()) {
+    c.explanation += "; " + chosen.note;
+  }
+  return c;
+}
+
+Conclusion assess_lineage(const RuleSet& set, const std::string& id, const std::vector<size_t>& lineage,
+                          const CaseFacts& input, const std::string& tier, Date as_of) {
+  const Jurisdiction& j = input.jurisdiction;
+  const Dates then_dates{input.act_date, input.filing_date ? input.filing_date : std::optional<Date>(as_of)};
+  const Dates now_dates{as_of, as_of};
+  const Selection then = select(set, lineage, j, tier, then_dates);
+  const Selection now = select(set, lineage, j, tier, now_dates);
+
+  if (then.blocked) {
+    Conclusion c;
+    c.rule_id = id;
+    c.outcome = Outcome::kInsufficientFacts;
+    c.missing_facts = {kMissingActDate};
+    c.explanation = "the act date decides which version of " + id + " applies and the case has none";
+    return c;
+  }
+  if (then.rules.empty()) {
+    Conclusion c;
+    c.rule_id = id;
+    c.outcome = Outcome::kNoApplicableRule;
+    c.anchor_date = input.act_date;
+    if (!now.rules.empty()) {
+      c.compared_with = cite(*now.rules.front());
+    }
+    c.explanation = "no version of " + id + " in force for " + (j.province.empty() ? "national" : j.province) +
+                    " at the " + to_string(then.anchor_kind) + " " +
+                    (input.act_date ? input.act_date->str() : std::string("?")) +
+                    " (acts before the first encoded version are not assessed)";
+    return c;
+  }
+  const SetEvaluation at_then = evaluate_set(then.rules, input.facts, j.province);
+  std::string why = "in force at the " + std::string(to_string(then.anchor_kind)) + " " + then.anchor.str();
+  if (then.anchor_kind == Anchor::kFilingDate && !input.filing_date) {
+    why += " (not filed yet: assessment date used)";
+  }
+  const bool compare_now =
+      !now.rules.empty() && !same_rules(now.rules, then.rules) &&
+      std::all_of(now.rules.begin(), now.rules.end(), [](const Rule* r) { return r->retroactive_if_more_lenient; });
+  auto anchored = [&](Conclusion c) {
+    c.anchor_date = then.anchor;
+    c.anchor_kind = then.anchor_kind;
+    return c;
+  };
+  if (!compare_now) {
+    if (!now.rules.empty() && !same_rules(now.rules, then.rules)) {
+      why += "; " + now.rules.front()->ref() + " in force now does not apply to earlier cases";
+    }
+    return anchored(conclude(at_then, why));
+  }
+  const SetEvaluation at_now = evaluate_set(now.rules, input.facts, j.province);
+  if (static_cast<int>(at_now.eval.outcome) < static_cast<int>(at_then.eval.outcome)) {
+    Conclusion c = conclude(at_now, "more lenient than " + at_then.rule->ref() + " (" + why + "), which gives " +
+                                        to_string(at_then.eval.outcome) + "; the more lenient version applies");
+    c.compared_with = cite(*at_then.rule);
+    c.more_lenient_applied = true;
+    return anchored(std::move(c));
+  }
+  Conclusion c = conclude(at_then, why + "; " + at_now.rule->ref() + " in force at " + as_of.str() + " gives " +
+                                       to_string(at_now.eval.outcome) + ", not more lenient");
+  c.compared_with = cite(*at_now.rule);
+  return anchored(std::move(c));
+}
+
+}  // namespace
+
+std::vector<FactProblem> check_facts(const Catalogue& catalogue, const Facts& facts) {
+  std::vector<FactProblem> problems;
+  for (const auto& [name, value] : facts) {
+    const FactSpec* spec = catalogue.fact(name);
+    if (spec == nullptr) {
+      continue;  // facts no rule reads are allowed (other services use them)
+    }
+    FactKind given = std::holds_alternative<double>(value) ? FactKind::kNumber
+                     : std::holds_alternative<bool>(value) ? FactKind::kFlag
+                                                           : FactKind::kText;
+    if (given != spec->kind) {
+      problems.push_back({name, std::string("must be a ") + to_string(spec->kind) + ", got a " + to_string(given)});
+    } else if (given == FactKind::kNumber && !std::isfinite(std::get<double>(value))) {
+      problems.push_back({name, "must be a finite number"});
+    }
+  }
+  return problems;
+}
+
+namespace {
+
+// How close a false numeric leaf came to its figure (value / figure; higher is closer).
+double closeness(const Condition& c, const Facts& facts) {
+  double value = 0;
+  double figure = 0;
+  if (c.kind == Condition::Kind::kCompare || c.kind == Condition::Kind::kRange) {
+    const double* v = number_fact(facts, c.fact);
+    if (v == nullptr) {
+      return -1;
+    }
+    value = *v;
+    figure = c.kind == Condition::Kind::kRange ? c.range_low : c.value;
+  } else if (c.kind == Condition::Kind::kSum) {
+    for (const auto& [name, weight] : c.terms) {
+      const double* v = number_fact(facts, name);
+      value += v == nullptr ? 0 : weight * *v;
+    }
+    figure = c.value;
+  } else {
+    return -1;
+  }
+  return figure > 0 ? value / figure : -1;
+}
+
+void add_missing(const NodeResult& r, const std::string& province, std::vector<std::string>* out) {
+  for (const std::string* name : r.missing) {
+    out->push_back(*name);
+  }
+  if (r.missing_province_figure) {
+    out->push_back(province.empty() ? std::string(kMissingProvince)
+                                    : std::string(kMissingProvincialFigurePrefix) + province);
+  }
+}
+
+}  // namespace
+
+RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::string& province) {
+  RuleEvaluation out;
+  const NodeResult t = eval(rule.threshold, facts, province);
+  NodeResult p;
+  p.value = Tri::kTrue;
+  if (rule.procedural) {
+    p = eval(*rule.procedural, facts, province);
+  }
+  std::vector<const Condition*> deciding;
+  if (t.value == Tri::kFalse) {
+    out.outcome = Outcome::kBelowThreshold;
+    // Every item is false; name the one that came closest to its figure ("closest to matching").
+    const Condition* closest = t.deciding.empty() ? nullptr : t.deciding.front();
+    double best = closest == nullptr ? -1 : closeness(*closest, facts);
+    for (const Condition* c : t.deciding) {
+      const double k = closeness(*c, facts);
+      if (k > best) {
+        best = k;
+        closest = c;
+      }
+    }
+    if (closest != nullptr) {
+      deciding.push_back(closest);
+    }
+  } else if (p.value == Tri::kFalse) {
+    out.outcome = Outcome::kBelowThreshold;
+    deciding = p.deciding;
+  } else if (t.value == Tri::kTrue && p.value == Tri::kTrue) {
+    out.outcome = Outcome::kMeetsThreshold;
+    deciding = t.deciding;
+    deciding.insert(deciding.end(), p.deciding.begin(), p.deciding.end());
+  } else {
+    out.outcome = Outcome::kInsufficientFacts;
+    if (t.value == Tri::kUnknown) {
+      add_missing(t, province, &out.missing_facts);
+    }
+    if (p.value == Tri::kUnknown) {
+      add_missing(p, province, &out.missing_facts);
+    }
+    sort_unique(&out.missing_facts);
+  }
+  out.confidence = rule.confidence;
+  out.relies_on_recall = rule.recall;
+  for (const Condition* c : deciding) {
+    out.basis.push_back(basis_line(*c, facts));
+    if (c->confidence && *c->confidence < out.confidence) {
+      out.confidence = *c->confidence;
+    }
+    out.relies_on_recall = out.relies_on_recall || c->recall;
+  }
+  return out;
+}
+
+Assessment Engine::assess(const CaseFacts& input, Date as_of) const {
+  const RuleSet& set = *rules_;
+  Assessment a;
+  a.offence = input.offence;
+  a.rule_set_version = set.version;
+  a.as_of = as_of;
+  auto offence = set.offences.find(input.offence);
+  if (offence == set.offences.end()) {
+    return a;
+  }
+  std::string tier = input.jurisdiction.city_tier;
+  if (tier.empty() && !input.jurisdiction.city.empty()) {
+    tier = set.catalogue.tier_of_city(input.jurisdiction.city);
+  }
+  bool meets = false;
+  bool insufficient = false;
+  bool below = false;
+  for (const std::string& id : offence->second.lineages) {
+    auto lineage = set.by_id.find(id);
+    Conclusion c = assess_lineage(set, id, lineage->second, input, tier, as_of);
+    meets = meets || c.outcome == Outcome::kMeetsThreshold;
+    insufficient = insufficient || c.outcome == Outcome::kInsufficientFacts;
+    below = below || c.outcome == Outcome::kBelowThreshold;
+    if (c.outcome == Outcome::kInsufficientFacts) {
+      a.missing_facts.insert(a.missing_facts.end(), c.missing_facts.begin(), c.missing_facts.end());
+    }
+    a.conclusions.push_back(std::move(c));
+  }
+  a.outcome = meets ? Outcome::kMeetsThreshold
+              : insufficient ? Outcome::kInsufficientFacts
+              : below        ? Outcome::kBelowThreshold
+                             : Outcome::kNoApplicableRule;
+  if (meets) {
+    a.missing_facts.clear();
+  }
+  sort_unique(&a.missing_facts);
+  return a;
+}
+
+std::vector<std::string> run_examples(const RuleSet& rules) {
+  std::vector<std::string> failures;
+  Engine engine(std::shared_ptr<const RuleSet>(&rules, [](const RuleSet*) {}));
+  for (const RuleExample& ex : rules.examples) {
+    Date as_of = ex.as_of.value_or(
+        std::max(ex.input.act_date.value_or(Date{}), ex.input.filing_date.value_or(Date{})));
+    Assessment a = engine.assess(ex.input, as_of);
+    std::string where = ex.file + ":" + std::to_string(ex.line) + ": example '" + ex.name + "': ";
+    if (a.outcome != ex.expect_outcome) {
+      std::string detail;
+      for (const auto& c : a.conclusions) {
+        detail += " [" + c.rule_id + ": " + to_string(c.outcome) + (c.rule ? " by v" + std::to_string(c.rule->version) : "") +
+                  "; " + c.explanation + "]";
+      }
+      std::string miss;
+      for (const auto& m : a.missing_facts) {
+        miss += (miss.empty() ? "" : ", ") + m;
+      }
+      failures.push_back(where + "expected " + to_string(ex.expect_outcome) + ", got " + to_string(a.outcome) +
+                         (miss.empty() ? "" : " (missing: " + miss + ")") + detail);
+      continue;
+    }
+    if (!ex.expect_rule.empty()) {
+      bool found = false;
+      for (const auto& c : a.conclusions) {
+        if (c.rule && c.rule->id + " v" + std::to_string(c.rule->version) == ex.expect_rule) {
+          found = true;
+        }
+      }
+      if (!found) {
+        std::string got;
+        for (const auto& c : a.conclusions) {
+          got += (got.empty() ? "" : ", ") +
+                 (c.rule ? c.rule->id + " v" + std::to_string(c.rule->version) : c.rule_id + " (none)");
+        }
+        failures.push_back(where + "expected rule " + ex.expect_rule + " to decide, got " + got);
+        continue;
+      }
+    }
+    if (ex.expect_missing) {
+      std::vector<std::string> want = *ex.expect_missing;
+      sort_unique(&want);
+      if (want != a.missing_facts) {
+        std::string got;
+        for (const auto& m : a.missing_facts) {
+          got += (got.empty() ? "" : ", ") + m;
+        }
+        failures.push_back(where + "expected missing facts differ; got [" + got + "]");
+      }
+    }
+  }
+  return failures;
+}
+
+}  // namespace caselink::standards

@@ -1,0 +1,162 @@
+#pragma once
+
+// The rule model: what a rule file (rules/*.yaml) becomes after loading and validation.
+// docs/rules.md describes the file format; loader.h builds these values.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "services/standards/engine/types.h"
+
+namespace caselink::standards {
+
+// One entry of rules/catalogue/facts.yaml.
+struct FactSpec {
+  std::string name;
+  FactKind kind = FactKind::kNumber;
+  std::string unit;          // numbers only: yuan, tonnes, mu, persons, months, multiple, percent, ...
+  bool integer = false;      // counts (persons, months, penalties): "just under" is one less
+  bool procedural = false;   // a procedural condition (an order ignored, earlier penalties)
+  std::string description;
+};
+
+// One city tier of a province (rules/catalogue/jurisdictions.yaml), e.g. Guangdong's six
+// first-tier cities for wage arrears.
+struct CityTier {
+  std::string id;
+  std::string province;
+  std::string name;
+  std::map<std::string, std::string> cities;  // code -> name
+};
+
+struct Catalogue {
+  std::map<std::string, FactSpec, std::less<>> facts;
+  std::map<std::string, std::string, std::less<>> provinces;  // code -> name
+  std::map<std::string, CityTier, std::less<>> tiers;         // id -> tier
+
+  const FactSpec* fact(std::string_view name) const;
+  // The tier id of a city, or "" when the city is in no tier.
+  std::string tier_of_city(std::string_view city) const;
+};
+
+// A condition tree over named facts. Leaves compare one fact (or a weighted sum of facts);
+// inner nodes combine children with any_of / all_of.
+struct Condition {
+  enum class Kind { kAllOf, kAnyOf, kCompare, kRange, kFlag, kText, kSum };
+  enum class Op { kGte, kGt, kLte, kLt, kEq };
+
+  Kind kind = Kind::kAllOf;
+  std::vector<Condition> children;                    // all_of / any_of
+  std::string fact;                                   // compare / range / flag / text
+  std::vector<std::pair<std::string, double>> terms;  // sum: (fact, weight)
+  Op op = Op::kGte;                                   // compare / sum
+  double value = 0;                                   // compare / sum
+  double range_low = 0;                               // range: below low -> false
+  double range_high = 0;                              //        at or above high -> true
+  bool flag = true;                                   // flag: expected value
+  std::vector<std::string> texts;                     // text: accepted values
+  std::string item;                                   // legal item label, e.g. "第一条(二)"
+  std::optional<Confidence> confidence;               // when weaker than the rule's
+  bool recall = false;                                // figure given from memory (domain.md)
+  std::string note;
+
+  bool is_leaf() const { return kind != Kind::kAllOf && kind != Kind::kAnyOf; }
+  // Every fact name the subtree reads.
+  void collect_facts(std::vector<std::string>* out) const;
+  // "hazardous_waste_tonnes >= 3" (leaves only).
+  std::string describe() const;
+};
+
+const char* to_string(Condition::Op op);
+
+struct LegalSource {
+  std::string document;
+  std::string article;
+};
+
+// Which date decides whether a rule is in force for a case.
+enum class Anchor { kActDate, kFilingDate };
+const char* to_string(Anchor anchor);
+
+// Layer of a rule in the threshold hierarchy (domain.md §7: thresholds are layered).
+enum class Layer { kStatute, kJudicialInterpretation, kFilingStandard, kProvincial, kCityTier };
+const char* to_string(Layer layer);
+std::optional<Layer> parse_layer(std::string_view text);
+
+struct RuleScope {
+  std::string province;   // "" = national
+  std::string city_tier;  // "" = whole province
+  // "national", "440000", "440000/guangdong.tier1"
+  std::string str() const;
+  friend bool operator==(const RuleScope&, const RuleScope&) = default;
+  friend auto operator<=>(const RuleScope&, const RuleScope&) = default;
+};
+
+struct Rule {
+  std::string id;       // lineage, e.g. "wage_arrears.amount"; provincial figures share the national id
+  int64_t version = 0;  // unique per id: (id, version) names exactly one entry
+  std::string offence;
+  RuleScope scope;
+  Date effective_from;
+  std::optional<Date> effective_to;  // inclusive; open-ended when absent
+  Anchor anchor = Anchor::kActDate;
+  // When this rule is in force at assessment time but an older one was in force at the act
+  // date: apply this one if its outcome is more lenient (两高 temporal-effect rule).
+  bool retroactive_if_more_lenient = true;
+  LegalSource source;
+  // Default: city_tier / provincial from the scope, judicial_interpretation for national rules.
+  Layer layer = Layer::kJudicialInterpretation;
+  Confidence confidence = Confidence::kUnconfirmed;
+  bool recall = false;
+  std::string note;
+  Condition threshold;
+  std::optional<Condition> procedural;  // `requires:` in the file: procedural conditions
+  std::vector<std::string> facts;       // every fact the rule reads, sorted (filled at load)
+  std::string file;
+  int line = 0;
+
+  bool in_force(Date d) const { return d >= effective_from && (!effective_to || d <= *effective_to); }
+  // "wage_arrears.amount v3"
+  std::string ref() const { return id + " v" + std::to_string(version); }
+};
+
+// A worked example stored in a rule file; every example is run by the rules check and by the
+// unit tests, so a rule file carries its own tests.
+struct RuleExample {
+  std::string name;
+  std::string file;
+  int line = 0;
+  CaseFacts input;
+  std::optional<Date> as_of;
+  Outcome expect_outcome = Outcome::kNoApplicableRule;
+  std::string expect_rule;                         // "id v3", optional
+  std::optional<std::vector<std::string>> expect_missing;  // exact list, optional
+};
+
+struct Offence {
+  std::string code;   // = file stem
+  std::string title;  // 污染环境罪
+  std::string statute;
+  std::string file;
+  std::vector<std::string> lineages;  // rule ids, in file order
+};
+
+struct RuleSet {
+  std::string version;               // "sha256:<16 hex>" over every file loaded
+  std::vector<std::string> files;    // relative paths, sorted
+  Catalogue catalogue;
+  std::map<std::string, Offence, std::less<>> offences;
+  std::vector<Rule> rules;
+  // id -> indices into rules, sorted by scope then effective_from
+  std::map<std::string, std::vector<size_t>, std::less<>> by_id;
+  std::vector<RuleExample> examples;
+
+  const Rule* find(std::string_view id, int64_t version) const;
+};
+
+}  // namespace caselink::standards

@@ -1,0 +1,332 @@
+#include "services/standards/handler.h"
+
+#include <cctype>
+#include <csignal>
+
+#include "services/common/envelope/codec.h"
+#include "services/common/logging/logging.h"
+#include "services/standards/engine/loader.h"
+#include "services/standards/mapping.h"
+
+namespace caselink::standards {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> log() { return logging::get("standards"); }
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+std::string recipient(const std::string& pattern, const v1::Jurisdiction& j) {
+  std::string s = replace_all(pattern, "{province}", j.province_code());
+  s = replace_all(s, "{city}", j.city_code().empty() ? j.province_code() : j.city_code());
+  return replace_all(s, "{county}", j.county_code());
+}
+
+// "meets_threshold", "below_threshold", "insufficient_facts", "unspecified" (no applicable rule).
+std::string outcome_label(v1::AssessmentOutcome outcome) {
+  std::string name = v1::AssessmentOutcome_Name(outcome).substr(std::string("ASSESSMENT_OUTCOME_").size());
+  for (char& c : name) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+std::atomic<bool> g_reload{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+extern "C" void on_reload_signal(int) { g_reload.store(true); }
+
+}  // namespace
+
+// Declared in one place, registered at start-up (style.md rule 14).
+struct StandardsHandler::Metrics {
+  explicit Metrics(metrics::Registry& r)
+      : assessments(r.counter("caselink_standards_assessments_total",
+                              "Assessments published, by subject (referral|penalty) and outcome.",
+                              {"subject", "outcome"})),
+        clues(r.counter("caselink_standards_supervision_clues_total",
+                        "Supervision clues (penalty records meeting a criminal threshold, never referred).")
+                  .get()),
+        duplicates(r.counter("caselink_standards_duplicates_total",
+                             "Redelivered input events dropped by the dedup window.")
+                       .get()),
+        ignored(r.counter("caselink_standards_ignored_total", "Input events of other types, ignored.", {"event_type"})),
+        invalid(r.counter("caselink_standards_invalid_total", "Input events refused (dead-lettered), by reason.",
+                          {"reason"})),
+        reloads(r.counter("caselink_standards_rule_reloads_total", "Rule-set reloads, by result (ok|error).",
+                          {"result"})),
+        rule_set(r.gauge("caselink_standards_rule_set_info", "1 for the rule-set version in force.", {"version"})),
+        rules(r.gauge("caselink_standards_rules", "Rule entries in the rule set in force.").get()) {}
+
+  metrics::CounterFamily& assessments;
+  metrics::Counter& clues;
+  metrics::Counter& duplicates;
+  metrics::CounterFamily& ignored;
+  metrics::CounterFamily& invalid;
+  metrics::CounterFamily& reloads;
+  metrics::GaugeFamily& rule_set;
+  metrics::Gauge& rules;
+};
+
+void bind(config::ConfigBinder& binder, Settings* s) {
+  binder.bind("standards.rules_dir", &s->rules_dir,
+              "Rule directory: offence files *.yaml and catalogue/ (reloaded on SIGHUP)");
+  binder.bind("standards.assessment_topic", &s->assessment_topic, "Topic of the StandardsAssessment events");
+  binder.bind("standards.alert_topic", &s->alert_topic, "Topic of the supervision-clue alerts");
+  binder.bind("standards.clue_recipient_template", &s->clue_recipient_template,
+              "Party id a supervision clue is addressed to; {province}, {city}, {county} are replaced");
+  binder.bind("standards.dedup_capacity", &s->dedup_capacity,
+              "Input event ids remembered to drop redeliveries (0 = off)");
+  binder.check([s]() -> Status {
+    if (s->rules_dir.empty()) {
+      return Error::invalid("must be set", "standards.rules_dir");
+    }
+    if (s->assessment_topic.empty()) {
+      return Error::invalid("must be set", "standards.assessment_topic");
+    }
+    if (s->alert_topic.empty()) {
+      return Error::invalid("must be set", "standards.alert_topic");
+    }
+    if (s->clue_recipient_template.empty()) {
+      return Error::invalid("must be set", "standards.clue_recipient_template");
+    }
+    if (s->dedup_capacity < 0) {
+      return Error::invalid("must be 0 or more", "standards.dedup_capacity");
+    }
+    return Status::success();
+  });
+}
+
+StandardsHandler::StandardsHandler(Settings settings, std::shared_ptr<const RuleSet> rules, RuleLoader loader,
+                                   const Clock& clock, metrics::Registry* registry, std::atomic<bool>* reload_flag)
+    : settings_(std::move(settings)),
+      engine_(std::move(rules)),
+      loader_(std::move(loader)),
+      clock_(clock),
+      reload_flag_(reload_flag) {
+  if (registry != nullptr) {
+    metrics_ = std::make_unique<Metrics>(*registry);
+    metrics_->rule_set.labels({engine_.rules().version}).set(1);
+    metrics_->rules.set(static_cast<double>(engine_.rules().rules.size()));
+    metrics_->reloads.labels({"ok"});
+    metrics_->reloads.labels({"error"});
+  }
+  log()->info("rule set {} in force: {} offences, {} rules", engine_.rules().version, engine_.rules().offences.size(),
+              engine_.rules().rules.size());
+}
+
+StandardsHandler::~StandardsHandler() = default;
+
+Status StandardsHandler::reload() {
+  if (!loader_) {
+    return Error::invalid("no rule loader configured");
+  }
+  auto loaded = loader_();
+  if (!loaded.ok()) {
+    log()->error("rule reload rejected, keeping rule set {}:\n{}", engine_.rules().version, loaded.error().message);
+    if (metrics_) {
+      metrics_->reloads.labels({"error"}).inc();
+    }
+    return loaded.error();
+  }
+  if (const auto failures = run_examples(*loaded); !failures.empty()) {
+    std::string message;
+    for (const auto& f : failures) {
+      message += (message.empty() ? "" : "\n") + f;
+    }
+    log()->error("rule reload rejected (examples fail), keeping rule set {}:\n{}", engine_.rules().version, message);
+    if (metrics_) {
+      metrics_->reloads.labels({"error"}).inc();
+    }
+    return Error::invalid(message, settings_.rules_dir, "standards.rules_invalid");
+  }
+  const std::string old_version = engine_.rules().version;
+  auto next = std::make_shared<const RuleSet>(std::move(*loaded));
+  if (metrics_) {
+    metrics_->rule_set.remove({old_version});
+    metrics_->rule_set.labels({next->version}).set(1);
+    metrics_->rules.set(static_cast<double>(next->rules.size()));
+    metrics_->reloads.labels({"ok"}).inc();
+  }
+  log()->info("rule set reloaded: {} -> {} ({} rules)", old_version, next->version, next->rules.size());
+  engine_ = Engine(std::move(next));
+  return Status::success();
+}
+
+void StandardsHandler::maybe_reload() {
+  if (reload_flag_ != nullptr && reload_flag_->load(std::memory_order_relaxed) && reload_flag_->exchange(false)) {
+    (void)reload();
+  }
+}
+
+std::vector<OutgoingRecord> StandardsHandler::on_tick(TimePoint) {
+  maybe_reload();
+  return {};
+}
+
+bool StandardsHandler::seen(const std::string& event_id) const {
+  return committed_.count(event_id) != 0 || pending_.count(event_id) != 0;
+}
+
+void StandardsHandler::on_transaction_committed() {
+  if (settings_.dedup_capacity == 0) {
+    pending_.clear();
+    return;
+  }
+  for (const auto& id : pending_) {
+    if (committed_.insert(id).second) {
+      committed_order_.push_back(id);
+    }
+  }
+  pending_.clear();
+  while (committed_order_.size() > static_cast<size_t>(settings_.dedup_capacity)) {
+    committed_.erase(committed_order_.front());
+    committed_order_.pop_front();
+  }
+}
+
+void StandardsHandler::on_transaction_aborted() { pending_.clear(); }
+
+kafka::HandlerResult StandardsHandler::handle(const ConsumedRecord& record) {
+  maybe_reload();
+  if (!record.value) {
+    return kafka::HandlerResult::reject(envelope::kUndecodable, "value: tombstone (no value) on an event topic");
+  }
+  auto decoded = envelope::decode(*record.value);
+  if (!decoded.ok()) {
+    if (metrics_) {
+      metrics_->invalid.labels({decoded.error().reason}).inc();
+    }
+    return kafka::HandlerResult::reject(decoded.error().reason, decoded.error().describe());
+  }
+  const v1::Envelope& in = *decoded;
+  const bool referral = in.payload_case() == v1::Envelope::kCaseReferral;
+  const bool penalty = in.payload_case() == v1::Envelope::kAdministrativePenaltyReported;
+  if (!referral && !penalty) {
+    if (metrics_) {
+      metrics_->ignored.labels({in.event_type()}).inc();
+    }
+    return {};
+  }
+  if (settings_.dedup_capacity > 0) {
+    if (seen(in.event_id())) {
+      log()->info("event {} already assessed; redelivery dropped", in.event_id());
+      if (metrics_) {
+        metrics_->duplicates.inc();
+      }
+      return {};
+    }
+    pending_.insert(in.event_id());
+  }
+
+  const RuleSet& rules = engine_.rules();
+  Subject subject;
+  subject.event_id = in.event_id();
+  Result<CaseFacts> input = referral ? case_facts(in.case_referral(), rules.catalogue)
+                                     : case_facts(in.administrative_penalty_reported(), rules.catalogue);
+  if (penalty) {
+    const auto& p = in.administrative_penalty_reported();
+    if (input.ok() && p.report_context() == v1::PENALTY_REPORT_CONTEXT_UNSPECIFIED) {
+      input = Error::invalid("report_context: must be stated", "report_context", kInvalidInput);
+    }
+    if (input.ok() && p.outcome() == v1::PENALTY_OUTCOME_UNSPECIFIED) {
+      input = Error::invalid("outcome: must be stated", "outcome", kInvalidInput);
+    }
+    subject.kind = v1::ASSESSMENT_SUBJECT_KIND_ADMINISTRATIVE_PENALTY;
+    subject.penalty_decision_number = p.decision_number();
+    subject.facts = &p.facts();
+    subject.jurisdiction = p.jurisdiction();
+  } else {
+    subject.kind = v1::ASSESSMENT_SUBJECT_KIND_REFERRAL;
+    subject.facts = &in.case_referral().facts();
+    subject.jurisdiction = in.case_referral().jurisdiction();
+  }
+  if (!input.ok()) {
+    if (metrics_) {
+      metrics_->invalid.labels({kInvalidInput}).inc();
+    }
+    log()->warn("refused: {}", input.error().message);
+    return kafka::HandlerResult::reject(kInvalidInput, input.error().message);
+  }
+
+  const TimePoint occurred = envelope::to_time_point(in.occurred_at());
+  const Assessment assessment = engine_.assess(*input, china_date(occurred));
+  const std::string assessment_id = derived_uuid(kAssessmentIdSpace, in.event_id());
+  v1::StandardsAssessment proto = to_proto(assessment, rules, *input, subject, assessment_id);
+
+  std::vector<OutgoingRecord> outputs;
+  {
+    v1::Envelope out = envelope::make_envelope(CaseId(in.case_id()), AgencyId(kProducerId), occurred, clock_.now());
+    out.set_event_id(assessment_id);
+    out.set_correlation_id(in.correlation_id());
+    out.set_causation_id(in.event_id());
+    *out.mutable_standards_assessment() = proto;
+    envelope::seal(out);
+    outputs.push_back(envelope::to_record(out, settings_.assessment_topic));
+  }
+  if (metrics_) {
+    metrics_->assessments.labels({referral ? "referral" : "penalty", outcome_label(proto.outcome())}).inc();
+  }
+  log()->debug("assessed {} {}: {}", referral ? "referral" : "penalty record", in.event_id(), proto.summary());
+
+  if (penalty) {
+    const auto& p = in.administrative_penalty_reported();
+    const bool clue = proto.outcome() == v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD && !p.ever_referred() &&
+                      p.outcome() == v1::PENALTY_OUTCOME_IMPOSED;
+    if (clue) {
+      v1::Envelope out = envelope::make_envelope(CaseId(in.case_id()), AgencyId(kProducerId), occurred, clock_.now());
+      out.set_event_id(derived_uuid(kClueEventIdSpace, in.event_id()));
+      out.set_correlation_id(in.correlation_id());
+      out.set_causation_id(in.event_id());
+      v1::Alert* alert = out.mutable_alert();
+      // The same penalty decision reported again is the same condition: same alert id.
+      const std::string condition = p.decision_number().empty()
+                                        ? "event:" + in.event_id()
+                                        : "decision:" + p.deciding_agency().organ_id() + "/" + p.decision_number();
+      alert->set_alert_id(derived_uuid(kClueIdSpace, condition));
+      alert->set_kind(v1::ALERT_KIND_SUPERVISION_CLUE);
+      alert->set_severity(v1::ALERT_SEVERITY_WARNING);
+      alert->set_status(v1::ALERT_STATUS_RAISED);
+      alert->add_addressed_to_party_ids(recipient(settings_.clue_recipient_template, p.jurisdiction()));
+      v1::SupervisionClueDetails* details = alert->mutable_supervision_clue();
+      details->set_reason(v1::SUPERVISION_CLUE_REASON_PENALTY_INSTEAD_OF_TRANSFER);
+      *details->mutable_assessment() = proto;
+      details->set_penalty_decision_number(p.decision_number());
+      details->set_penalty_event_id(in.event_id());
+      alert->set_message("以罚代刑 supervision clue: penalty decision " +
+                         (p.decision_number().empty() ? std::string("(no number)") : p.decision_number()) + " of " +
+                         (!p.deciding_agency().name().empty()       ? p.deciding_agency().name()
+                          : !p.deciding_agency().organ_id().empty() ? p.deciding_agency().organ_id()
+                                                                     : std::string("(agency not stated)")) +
+                         " meets a criminal threshold and was never transferred: " + proto.summary());
+      v1::RuleRef* rule = alert->mutable_decided_by_rule();
+      rule->set_rule_id("standards.screening.penalty_instead_of_transfer");
+      rule->set_rule_version(rules.version);
+      rule->set_legal_source("S1 Art 11 ¶1, Art 16 ¶2 (不得以行政处罚代替移送)");
+      rule->set_confidence(v1::CONFIDENCE_HIGH);
+      envelope::seal(out);
+      outputs.push_back(envelope::to_record(out, settings_.alert_topic));
+      if (metrics_) {
+        metrics_->clues.inc();
+      }
+      log()->info("supervision clue for penalty decision {} ({}): {}", p.decision_number(), in.event_id(),
+                  proto.summary());
+    }
+  }
+  return kafka::HandlerResult::emit(std::move(outputs));
+}
+
+std::atomic<bool>& install_reload_signal_handler() {
+  struct sigaction action {};
+  action.sa_handler = on_reload_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGHUP, &action, nullptr);
+  return g_reload;
+}
+
+}  // namespace caselink::standards

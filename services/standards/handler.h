@@ -1,0 +1,91 @@
+#pragma once
+
+// caselink-standards: assesses every CaseReferral (caselink.referral.v1) and every
+// AdministrativePenaltyReported (caselink.admin-penalty.v1) against the threshold rules
+// (rules/*.yaml) and publishes a StandardsAssessment (caselink.standards.assessment.v1). A
+// penalty record that was never referred and meets a criminal threshold also yields one
+// supervision clue (Alert kind SUPERVISION_CLUE, 以罚代刑) to caselink.alert.v1, addressed to
+// the procuratorate. docs/services/standards.md.
+//
+// Pure logic: no librdkafka, no signals, no wall clock (the clock is injected). Output ids are
+// derived from the input event id, so a redelivered input yields the same ids; within the
+// dedup window a redelivered event id yields no output at all.
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "services/common/config/config.h"
+#include "services/common/core/clock.h"
+#include "services/common/kafka/transactional_loop.h"
+#include "services/common/metrics/registry.h"
+#include "services/standards/engine/engine.h"
+
+namespace caselink::standards {
+
+struct Settings {
+  // Directory with the offence files (*.yaml) and catalogue/ (facts.yaml, jurisdictions.yaml).
+  std::string rules_dir = "rules";
+  std::string assessment_topic = "caselink.standards.assessment.v1";
+  std::string alert_topic = "caselink.alert.v1";
+  // Party id the supervision clue is addressed to; {province}, {city} (the city code, or the
+  // province code when the record has no city) and {county} are replaced from the record.
+  std::string clue_recipient_template = "procuratorate-{city}";
+  // Input event ids remembered to drop redeliveries (0 = no dedup; ids still deterministic).
+  int64_t dedup_capacity = 100000;
+};
+
+void bind(config::ConfigBinder& binder, Settings* settings);
+
+// Namespaces of the derived (name-based) ids.
+inline constexpr const char* kAssessmentIdSpace = "caselink-standards/assessment";
+inline constexpr const char* kClueEventIdSpace = "caselink-standards/supervision-clue-event";
+inline constexpr const char* kClueIdSpace = "caselink-standards/supervision-clue";
+inline constexpr const char* kProducerId = "caselink-standards";
+
+class StandardsHandler final : public kafka::RecordHandler {
+ public:
+  using RuleLoader = std::function<Result<RuleSet>()>;
+
+  // `rules` is the set in force at start; `loader` builds a new set on reload; `reload_flag`
+  // is polled (and cleared) on every record and tick: set it from a SIGHUP handler. Metrics
+  // are registered on `registry` when given.
+  StandardsHandler(Settings settings, std::shared_ptr<const RuleSet> rules, RuleLoader loader, const Clock& clock,
+                   metrics::Registry* registry, std::atomic<bool>* reload_flag);
+  ~StandardsHandler() override;
+
+  kafka::HandlerResult handle(const ConsumedRecord& record) override;
+  void on_transaction_committed() override;
+  void on_transaction_aborted() override;
+  std::vector<OutgoingRecord> on_tick(TimePoint now) override;
+
+  // Loads a new rule set; on success it replaces the current one, on failure the current one
+  // stays and the error is logged and returned.
+  Status reload();
+  std::shared_ptr<const RuleSet> rules() const { return engine_.rules_ptr(); }
+
+ private:
+  struct Metrics;
+  void maybe_reload();
+  bool seen(const std::string& event_id) const;
+
+  Settings settings_;
+  Engine engine_;
+  RuleLoader loader_;
+  const Clock& clock_;
+  std::atomic<bool>* reload_flag_;
+  std::unique_ptr<Metrics> metrics_;
+  // Dedup window: committed ids (FIFO-evicted) and ids handled in the open transaction.
+  std::unordered_set<std::string> committed_;
+  std::deque<std::string> committed_order_;
+  std::unordered_set<std::string> pending_;
+};
+
+// SIGHUP -> the returned process-wide flag (async-signal-safe store). Idempotent.
+std::atomic<bool>& install_reload_signal_handler();
+
+}  // namespace caselink::standards

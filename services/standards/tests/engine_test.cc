@@ -1,0 +1,323 @@
+// The engine on a small hand-written rule set: three-valued any_of/all_of, procedural
+// conditions, ranges, sums, jurisdiction and effective-date selection, the more-lenient
+// comparison, confidence propagation.
+#include <gtest/gtest.h>
+
+#include "services/common/core/uuid.h"
+#include "services/standards/engine/engine.h"
+#include "services/standards/tests/test_rules.h"
+
+namespace caselink::standards {
+namespace {
+
+Date d(const char* text) { return *Date::parse(text); }
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto set = parse_rule_set(testing::demo_files());
+    ASSERT_TRUE(set.ok()) << set.error().message;
+    rules_ = std::make_shared<RuleSet>(std::move(*set));
+    engine_ = std::make_unique<Engine>(rules_);
+  }
+
+  CaseFacts amount_case(std::string province, std::string city, double months, double amount,
+                        std::optional<bool> order = true) {
+    CaseFacts c;
+    c.offence = "demo";
+    c.jurisdiction.province = std::move(province);
+    c.jurisdiction.city = std::move(city);
+    c.act_date = d("2020-06-01");
+    c.facts["months"] = months;
+    c.facts["amount_yuan"] = amount;
+    if (order) {
+      c.facts["order_ignored"] = *order;
+    }
+    return c;
+  }
+
+  const Conclusion& conclusion(const Assessment& a, const std::string& id) {
+    for (const auto& c : a.conclusions) {
+      if (c.rule_id == id) {
+        return c;
+      }
+    }
+    ADD_FAILURE() << "no conclusion for " << id;
+    static Conclusion none;
+    return none;
+  }
+
+  std::shared_ptr<RuleSet> rules_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, DateParsesOnlyRealDays) {
+  EXPECT_EQ(Date::parse("2023-08-15")->str(), "2023-08-15");
+  EXPECT_FALSE(Date::parse("2023-02-30"));
+  EXPECT_FALSE(Date::parse("2023-13-01"));
+  EXPECT_FALSE(Date::parse("2023-8-15"));
+  EXPECT_FALSE(Date::parse("20230815xx"));
+  EXPECT_LT(*Date::parse("2023-08-14"), *Date::parse("2023-08-15"));
+  EXPECT_EQ(Date::from_ymd(1970, 1, 2).days, 1);
+}
+
+TEST_F(EngineTest, ProvincialFigureAtJustUnderJustOver) {
+  const auto at = engine_->assess(amount_case("330000", "", 3, 10000), d("2020-06-01"));
+  EXPECT_EQ(conclusion(at, "demo.amount").outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(conclusion(at, "demo.amount").rule->version, 2);
+  EXPECT_EQ(conclusion(at, "demo.amount").rule->document, "zhejiang doc");
+  EXPECT_EQ(conclusion(engine_->assess(amount_case("330000", "", 3, 9999.99), d("2020-06-01")), "demo.amount").outcome,
+            Outcome::kBelowThreshold);
+  EXPECT_EQ(conclusion(engine_->assess(amount_case("330000", "", 3, 10000.01), d("2020-06-01")), "demo.amount").outcome,
+            Outcome::kMeetsThreshold);
+  // all_of: the other condition false -> below even though the amount is met
+  EXPECT_EQ(conclusion(engine_->assess(amount_case("330000", "", 2, 50000), d("2020-06-01")), "demo.amount").outcome,
+            Outcome::kBelowThreshold);
+}
+
+TEST_F(EngineTest, ProceduralConditionMissingIsInsufficientNamingIt) {
+  const auto a = engine_->assess(amount_case("330000", "", 6, 50000, std::nullopt), d("2020-06-01"));
+  const auto& c = conclusion(a, "demo.amount");
+  EXPECT_EQ(c.outcome, Outcome::kInsufficientFacts);
+  EXPECT_EQ(c.missing_facts, std::vector<std::string>{"order_ignored"});
+  // ...and false is a definite "below": the order was complied with.
+  EXPECT_EQ(conclusion(engine_->assess(amount_case("330000", "", 6, 50000, false), d("2020-06-01")), "demo.amount")
+                .outcome,
+            Outcome::kBelowThreshold);
+  // A threshold that is already false does not need the procedural fact.
+  EXPECT_EQ(conclusion(engine_->assess(amount_case("330000", "", 6, 100, std::nullopt), d("2020-06-01")),
+                       "demo.amount")
+                .outcome,
+            Outcome::kBelowThreshold);
+}
+
+TEST_F(EngineTest, AllOfAndAnyOfAreThreeValued) {
+  CaseFacts c = amount_case("330000", "", 0, 0);
+  c.facts.erase("months");
+  // all_of(unknown, true) = unknown
+  c.facts["amount_yuan"] = 50000.0;
+  auto a = engine_->assess(c, d("2020-06-01"));
+  EXPECT_EQ(conclusion(a, "demo.amount").outcome, Outcome::kInsufficientFacts);
+  EXPECT_EQ(conclusion(a, "demo.amount").missing_facts, std::vector<std::string>{"months"});
+  // all_of(unknown, false) = false
+  c.facts["amount_yuan"] = 10.0;
+  EXPECT_EQ(conclusion(engine_->assess(c, d("2020-06-01")), "demo.amount").outcome, Outcome::kBelowThreshold);
+
+  // any_of(true, unknown) = true; any_of(false, unknown) = unknown; any_of(false, false) = false
+  CaseFacts w;
+  w.offence = "demo";
+  w.act_date = d("2020-01-01");
+  w.facts["tonnes"] = 3.0;
+  EXPECT_EQ(conclusion(engine_->assess(w, d("2020-01-01")), "demo.weight").outcome, Outcome::kMeetsThreshold);
+  w.facts["tonnes"] = 2.99;
+  a = engine_->assess(w, d("2020-01-01"));
+  EXPECT_EQ(conclusion(a, "demo.weight").outcome, Outcome::kInsufficientFacts);
+  EXPECT_EQ(conclusion(a, "demo.weight").missing_facts, std::vector<std::string>{"in_key_area"});
+  w.facts["in_key_area"] = false;
+  EXPECT_EQ(conclusion(engine_->assess(w, d("2020-01-01")), "demo.weight").outcome, Outcome::kBelowThreshold);
+}
+
+TEST_F(EngineTest, NationalRangeDecidesOnlyOutsideTheRange) {
+  // Guangdong before its tiers took effect: the national range 5000..20000 applies.
+  auto c = amount_case("440000", "", 3, 20000);
+  c.act_date = d("2014-01-01");
+  const auto top = engine_->assess(c, d("2014-01-01"));
+  EXPECT_EQ(conclusion(top, "demo.amount").outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(conclusion(top, "demo.amount").rule->version, 1);
+  c.facts["amount_yuan"] = 19999.99;
+  const auto mid = engine_->assess(c, d("2014-01-01"));
+  EXPECT_EQ(conclusion(mid, "demo.amount").outcome, Outcome::kInsufficientFacts);
+  EXPECT_EQ(conclusion(mid, "demo.amount").missing_facts, std::vector<std::string>{"provincial_figure:440000"});
+  c.facts["amount_yuan"] = 5000.0;
+  EXPECT_EQ(conclusion(engine_->assess(c, d("2014-01-01")), "demo.amount").outcome, Outcome::kInsufficientFacts);
+  c.facts["amount_yuan"] = 4999.99;
+  EXPECT_EQ(conclusion(engine_->assess(c, d("2014-01-01")), "demo.amount").outcome, Outcome::kBelowThreshold);
+  c.jurisdiction.province.clear();
+  c.facts["amount_yuan"] = 6000.0;
+  EXPECT_EQ(conclusion(engine_->assess(c, d("2014-01-01")), "demo.amount").missing_facts,
+            std::vector<std::string>{"jurisdiction.province"});
+}
+
+TEST_F(EngineTest, CityTierFromCityOrExplicitTier) {
+  auto gz = engine_->assess(amount_case("440000", "440100", 3, 15000), d("2020-06-01"));
+  EXPECT_EQ(conclusion(gz, "demo.amount").outcome, Outcome::kBelowThreshold);
+  EXPECT_EQ(conclusion(gz, "demo.amount").rule->version, 3);
+  EXPECT_EQ(conclusion(gz, "demo.amount").rule->jurisdiction, "440000/gd.t1");
+  auto st = engine_->assess(amount_case("440000", "440500", 3, 15000), d("2020-06-01"));
+  EXPECT_EQ(conclusion(st, "demo.amount").outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(conclusion(st, "demo.amount").rule->version, 4);
+  auto explicit_tier = amount_case("440000", "", 3, 15000);
+  explicit_tier.jurisdiction.city_tier = "gd.t2";
+  EXPECT_EQ(conclusion(engine_->assess(explicit_tier, d("2020-06-01")), "demo.amount").rule->version, 4);
+}
+
+TEST_F(EngineTest, UnknownCityEvaluatesEveryTier) {
+  // Tiers agree (25,000 meets both): the outcome stands.
+  auto agree = engine_->assess(amount_case("440000", "", 3, 25000), d("2020-06-01"));
+  EXPECT_EQ(conclusion(agree, "demo.amount").outcome, Outcome::kMeetsThreshold);
+  EXPECT_NE(conclusion(agree, "demo.amount").explanation.find("every city tier"), std::string::npos);
+  // Tiers disagree (15,000): the city is what is missing.
+  auto disagree = engine_->assess(amount_case("440000", "", 3, 15000), d("2020-06-01"));
+  EXPECT_EQ(conclusion(disagree, "demo.amount").outcome, Outcome::kInsufficientFacts);
+  EXPECT_EQ(conclusion(disagree, "demo.amount").missing_facts, std::vector<std::string>{"jurisdiction.city"});
+}
+
+TEST_F(EngineTest, ReplacedInterpretationBeforeAndAfter) {
+  CaseFacts c;
+  c.offence = "demo";
+  c.facts["tonnes"] = 4.0;
+  c.facts["in_key_area"] = false;
+  c.facts["category"] = std::string("z");
+  c.facts["amount_yuan"] = 0.0;
+  c.facts["other_yuan"] = 0.0;
+  c.act_date = d("2023-08-14");
+  auto before = engine_->assess(c, d("2023-08-14"));
+  EXPECT_EQ(conclusion(before, "demo.weight").outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(conclusion(before, "demo.weight").rule->version, 1);
+  c.act_date = d("2023-08-15");
+  auto after = engine_->assess(c, d("2023-08-15"));
+  EXPECT_EQ(conclusion(after, "demo.weight").outcome, Outcome::kBelowThreshold);
+  EXPECT_EQ(conclusion(after, "demo.weight").rule->version, 2);
+}
+
+TEST_F(EngineTest, MoreLenientLaterVersionApplies) {
+  CaseFacts c;
+  c.offence = "demo";
+  c.facts = {{"tonnes", 4.0}, {"in_key_area", false}, {"category", std::string("z")},
+             {"amount_yuan", 0.0}, {"other_yuan", 0.0}};
+  c.act_date = d("2020-01-01");
+  // Assessed before the new version: only v1 exists.
+  auto old = engine_->assess(c, d("2021-01-01"));
+  EXPECT_EQ(conclusion(old, "demo.weight").outcome, Outcome::kMeetsThreshold);
+  EXPECT_FALSE(conclusion(old, "demo.weight").compared_with);
+  // Assessed after: v2 (5 t) is more lenient than v1 (3 t) and applies.
+  auto now = engine_->assess(c, d("2024-01-01"));
+  const auto& cn = conclusion(now, "demo.weight");
+  EXPECT_EQ(cn.outcome, Outcome::kBelowThreshold);
+  EXPECT_EQ(cn.rule->version, 2);
+  EXPECT_TRUE(cn.more_lenient_applied);
+  EXPECT_EQ(cn.anchor_date, d("2020-01-01"));
+  EXPECT_EQ(cn.anchor_kind, Anchor::kActDate);
+  ASSERT_TRUE(cn.compared_with);
+  EXPECT_EQ(cn.compared_with->version, 1);
+  EXPECT_NE(cn.explanation.find("more lenient"), std::string::npos);
+  // Not more lenient (6 t meets both): the act-time version stays, the other is named.
+  c.facts["tonnes"] = 6.0;
+  auto both = engine_->assess(c, d("2024-01-01"));
+  EXPECT_EQ(conclusion(both, "demo.weight").outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(conclusion(both, "demo.weight").rule->version, 1);
+  EXPECT_EQ(conclusion(both, "demo.weight").compared_with->version, 2);
+}
+
+TEST_F(EngineTest, FilingDateAnchorAndNoRetroactivity) {
+  // Yunnan: filed before 2013-08-01 -> the national range, even though Yunnan's figure is in force now.
+  auto c = amount_case("530000", "", 3, 7000);
+  c.act_date = d("2013-07-01");
+  c.filing_date = d("2013-07-31");
+  auto before = engine_->assess(c, d("2020-01-01"));
+  EXPECT_EQ(conclusion(before, "demo.amount").rule->version, 1);
+  EXPECT_EQ(conclusion(before, "demo.amount").outcome, Outcome::kInsufficientFacts);  // inside 5000..20000
+  EXPECT_FALSE(conclusion(before, "demo.amount").compared_with);
+  c.filing_date = d("2013-08-01");
+  auto after = engine_->assess(c, d("2020-01-01"));
+  EXPECT_EQ(conclusion(after, "demo.amount").rule->version, 5);
+  EXPECT_EQ(conclusion(after, "demo.amount").rule->layer, Layer::kProvincial);
+  EXPECT_EQ(conclusion(after, "demo.amount").outcome, Outcome::kBelowThreshold);
+  EXPECT_EQ(conclusion(after, "demo.amount").anchor_kind, Anchor::kFilingDate);
+  EXPECT_EQ(conclusion(after, "demo.amount").anchor_date, d("2013-08-01"));
+  // Not filed yet: it can only be filed from now on, so the assessment date anchors.
+  c.filing_date.reset();
+  auto unfiled = engine_->assess(c, d("2020-01-01"));
+  EXPECT_EQ(conclusion(unfiled, "demo.amount").rule->version, 5);
+  EXPECT_NE(conclusion(unfiled, "demo.amount").explanation.find("not filed yet"), std::string::npos);
+  // Not filed and assessed before 2013-08-01: the national range.
+  auto early = engine_->assess(c, d("2013-07-15"));
+  EXPECT_EQ(conclusion(early, "demo.amount").rule->version, 1);
+}
+
+TEST_F(EngineTest, MissingActDateAndActsBeforeEveryVersion) {
+  CaseFacts c;
+  c.offence = "demo";
+  c.facts["tonnes"] = 10.0;
+  auto no_date = engine_->assess(c, d("2024-01-01"));
+  EXPECT_EQ(conclusion(no_date, "demo.weight").outcome, Outcome::kInsufficientFacts);
+  EXPECT_EQ(conclusion(no_date, "demo.weight").missing_facts, std::vector<std::string>{"act_date"});
+  c.act_date = d("2016-12-31");
+  auto early = engine_->assess(c, d("2024-01-01"));
+  EXPECT_EQ(conclusion(early, "demo.weight").outcome, Outcome::kNoApplicableRule);
+  EXPECT_EQ(conclusion(early, "demo.weight").compared_with->version, 2);
+}
+
+TEST_F(EngineTest, OffenceOutcomeCombinesLineages) {
+  CaseFacts c = amount_case("330000", "", 6, 50000);  // demo.amount meets, demo.weight unknown
+  auto a = engine_->assess(c, d("2020-06-01"));
+  EXPECT_EQ(a.outcome, Outcome::kMeetsThreshold);
+  EXPECT_TRUE(a.missing_facts.empty());
+  c.facts["amount_yuan"] = 100.0;  // amount below, weight unknown
+  a = engine_->assess(c, d("2020-06-01"));
+  EXPECT_EQ(a.outcome, Outcome::kInsufficientFacts);
+  EXPECT_EQ(a.missing_facts, (std::vector<std::string>{"in_key_area", "tonnes"}));
+  EXPECT_EQ(a.rule_set_version, rules_->version);
+  CaseFacts unknown;
+  unknown.offence = "no_such_offence";
+  auto none = engine_->assess(unknown, d("2020-06-01"));
+  EXPECT_EQ(none.outcome, Outcome::kNoApplicableRule);
+  EXPECT_TRUE(none.conclusions.empty());
+}
+
+TEST_F(EngineTest, SumTextAndConfidencePropagation) {
+  CaseFacts c;
+  c.offence = "demo";
+  c.act_date = d("2024-01-01");
+  c.facts = {{"tonnes", 0.0}, {"in_key_area", false}, {"category", std::string("z")},
+             {"amount_yuan", 40000.0}, {"other_yuan", 30000.0}};
+  EXPECT_EQ(conclusion(engine_->assess(c, d("2024-01-01")), "demo.weight").outcome, Outcome::kMeetsThreshold);
+  c.facts["other_yuan"] = 29999.99;
+  EXPECT_EQ(conclusion(engine_->assess(c, d("2024-01-01")), "demo.weight").outcome, Outcome::kBelowThreshold);
+  c.facts.erase("other_yuan");
+  auto missing = engine_->assess(c, d("2024-01-01"));
+  EXPECT_EQ(conclusion(missing, "demo.weight").missing_facts, std::vector<std::string>{"other_yuan"});
+  c.facts["other_yuan"] = 0.0;
+  c.facts["category"] = std::string("b");
+  EXPECT_EQ(conclusion(engine_->assess(c, d("2024-01-01")), "demo.weight").outcome, Outcome::kMeetsThreshold);
+  // A conclusion resting on an unconfirmed, recalled item says so.
+  c.facts["category"] = std::string("z");
+  c.facts["in_key_area"] = true;
+  auto weak = engine_->assess(c, d("2024-01-01"));
+  const auto& cw = conclusion(weak, "demo.weight");
+  EXPECT_EQ(cw.outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(cw.confidence, Confidence::kUnconfirmed);
+  EXPECT_TRUE(cw.relies_on_recall);
+  ASSERT_EQ(cw.basis.size(), 1U);
+  EXPECT_EQ(cw.basis[0], "in_key_area = true; rule: in_key_area is true [(1)] (recall)");
+  // The same rule met through a confirmed item keeps the rule's confidence.
+  c.facts["in_key_area"] = false;
+  c.facts["tonnes"] = 5.0;
+  const auto strong = engine_->assess(c, d("2024-01-01"));
+  EXPECT_EQ(conclusion(strong, "demo.weight").confidence, Confidence::kHigh);
+  EXPECT_FALSE(conclusion(strong, "demo.weight").relies_on_recall);
+}
+
+TEST_F(EngineTest, CheckFactsRefusesWrongKinds) {
+  Facts f{{"amount_yuan", true}, {"in_key_area", 1.0}, {"tonnes", 2.0}, {"unrelated", std::string("x")}};
+  auto problems = check_facts(rules_->catalogue, f);
+  ASSERT_EQ(problems.size(), 2U);
+  EXPECT_EQ(problems[0].fact, "amount_yuan");
+  EXPECT_EQ(problems[0].message, "must be a number, got a flag");
+  EXPECT_EQ(problems[1].fact, "in_key_area");
+}
+
+TEST(Hashing, Sha256KnownVectorsAndDerivedUuid) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  const std::string a = derived_uuid("caselink-standards/clue", "event-1");
+  EXPECT_EQ(a, derived_uuid("caselink-standards/clue", "event-1"));
+  EXPECT_NE(a, derived_uuid("caselink-standards/clue", "event-2"));
+  EXPECT_NE(a, derived_uuid("caselink-standards/assessment", "event-1"));
+  EXPECT_TRUE(is_canonical_uuid(a));
+  EXPECT_EQ(a[14], '8');
+  EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos);
+}
+
+}  // namespace
+}  // namespace caselink::standards

@@ -1,0 +1,450 @@
+// The handler on in-memory records: mapping of referrals and penalty records to assessments,
+// supervision clues, deterministic ids, redelivery, ignored and refused inputs, rule reload.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "services/common/envelope/codec.h"
+#include "services/common/metrics/registry.h"
+#include "services/standards/engine/loader.h"
+#include "services/standards/handler.h"
+#include "services/standards/mapping.h"
+
+namespace caselink::standards {
+namespace {
+
+TimePoint at(const char* rfc3339) {
+  TimePoint t;
+  EXPECT_TRUE(parse_rfc3339(rfc3339, &t));
+  return t;
+}
+
+void fact(google::protobuf::RepeatedPtrField<v1::Fact>* facts, const std::string& name, double number,
+          const std::string& unit = "") {
+  v1::Fact* f = facts->Add();
+  f->set_name(name);
+  f->set_number(number);
+  f->set_unit(unit);
+}
+void flag(google::protobuf::RepeatedPtrField<v1::Fact>* facts, const std::string& name, bool value) {
+  v1::Fact* f = facts->Add();
+  f->set_name(name);
+  f->set_flag(value);
+}
+
+ConsumedRecord record(const v1::Envelope& env, const std::string& topic = "caselink.admin-penalty.v1") {
+  ConsumedRecord r;
+  r.topic = topic;
+  r.partition = 0;
+  r.offset = 7;
+  r.key = env.case_id();
+  r.value = envelope::encode(env);
+  return r;
+}
+
+// A Hangzhou pollution penalty: 5 t of hazardous waste in 2024, fined, never referred.
+v1::Envelope penalty_envelope(double tonnes = 5, bool ever_referred = false) {
+  v1::Envelope env = envelope::make_envelope(CaseId("env-330100-2024-0042"), AgencyId("sthjj-330100"),
+                                             at("2024-05-10T02:00:00Z"), at("2024-05-10T02:00:01Z"));
+  auto* p = env.mutable_administrative_penalty_reported();
+  p->set_decision_number("杭环罚〔2024〕42号");
+  p->mutable_deciding_agency()->set_organ_id("sthjj-330100");
+  p->mutable_deciding_agency()->set_name("杭州市生态环境局");
+  p->set_report_context(v1::PENALTY_REPORT_CONTEXT_ROUTINE_SCREENING);
+  p->set_outcome(v1::PENALTY_OUTCOME_IMPOSED);
+  p->set_offence_code("pollution_environment");
+  p->set_domain(v1::DOMAIN_ENVIRONMENT);
+  p->mutable_jurisdiction()->set_province_code("330000");
+  p->mutable_jurisdiction()->set_city_code("330100");
+  fact(p->mutable_facts(), "hazardous_waste_tonnes", tonnes, "t");
+  p->add_penalty_kinds(v1::PENALTY_KIND_FINE);
+  p->set_fine_amount_yuan(200000);
+  p->set_act_date("2024-03-01");
+  p->set_ever_referred(ever_referred);
+  envelope::seal(env);
+  return env;
+}
+
+// A Guangzhou wage-arrears referral.
+v1::Envelope referral_envelope(double amount, bool with_order = true, const std::string& city = "440100") {
+  v1::Envelope env = envelope::make_envelope(CaseId("rs-440100-2024-0007"), AgencyId("rsj-440100"),
+                                             at("2024-06-01T01:00:00Z"), at("2024-06-01T01:00:00Z"));
+  auto* r = env.mutable_case_referral();
+  r->set_transfer_letter_number("穗人社移〔2024〕7号");
+  r->set_offence_code("wage_arrears");
+  r->set_domain(v1::DOMAIN_LABOUR);
+  r->mutable_jurisdiction()->set_province_code("440000");
+  r->mutable_jurisdiction()->set_city_code(city);
+  fact(r->mutable_facts(), "months_unpaid", 4, "months");
+  fact(r->mutable_facts(), "single_worker_amount_yuan", amount, "yuan");
+  fact(r->mutable_facts(), "workers_unpaid", 1, "persons");
+  fact(r->mutable_facts(), "amount_yuan", amount, "yuan");
+  if (with_order) {
+    flag(r->mutable_facts(), "prior_payment_order_ignored", true);
+  }
+  r->set_act_date("2024-02-01");
+  envelope::seal(env);
+  return env;
+}
+
+class HandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto set = load_rule_set(CASELINK_RULES_DIR);
+    ASSERT_TRUE(set.ok()) << set.error().message;
+    rules_ = std::make_shared<const RuleSet>(std::move(*set));
+    handler_ = make(100);
+  }
+
+  std::unique_ptr<StandardsHandler> make(int64_t dedup) {
+    Settings s;
+    s.dedup_capacity = dedup;
+    s.clue_recipient_template = "jcy-{city}";
+    return std::make_unique<StandardsHandler>(s, rules_, loader_, clock_, &registry_, &reload_);
+  }
+
+  static v1::Envelope decode(const OutgoingRecord& r) {
+    auto env = envelope::decode(*r.value);
+    EXPECT_TRUE(env.ok()) << (env.ok() ? "" : env.error().describe());
+    return env.ok() ? *env : v1::Envelope();
+  }
+
+  std::shared_ptr<const RuleSet> rules_;
+  StandardsHandler::RuleLoader loader_ = [] { return load_rule_set(CASELINK_RULES_DIR); };
+  ManualClock clock_{at("2024-06-02T00:00:00Z")};
+  metrics::Registry registry_;
+  std::atomic<bool> reload_{false};
+  std::unique_ptr<StandardsHandler> handler_;
+};
+
+TEST_F(HandlerTest, PenaltyOverThresholdYieldsAssessmentAndOneSupervisionClue) {
+  const v1::Envelope in = penalty_envelope();
+  auto result = handler_->handle(record(in));
+  ASSERT_FALSE(result.dead_letter) << result.dead_letter->message;
+  ASSERT_EQ(result.outputs.size(), 2U);
+
+  const OutgoingRecord& ar = result.outputs[0];
+  EXPECT_EQ(ar.topic, "caselink.standards.assessment.v1");
+  EXPECT_EQ(ar.key, "env-330100-2024-0042");
+  const v1::Envelope ae = decode(ar);
+  EXPECT_EQ(ae.event_type(), "caselink.v1.StandardsAssessment");
+  EXPECT_EQ(ae.producer_agency_id(), "caselink-standards");
+  EXPECT_EQ(ae.causation_id(), in.event_id());
+  EXPECT_EQ(ae.correlation_id(), in.correlation_id());
+  EXPECT_EQ(ae.event_id(), derived_uuid(kAssessmentIdSpace, in.event_id()));
+  const v1::StandardsAssessment& a = ae.standards_assessment();
+  EXPECT_EQ(a.assessment_id(), ae.event_id());
+  EXPECT_EQ(a.subject_kind(), v1::ASSESSMENT_SUBJECT_KIND_ADMINISTRATIVE_PENALTY);
+  EXPECT_EQ(a.subject_event_id(), in.event_id());
+  EXPECT_EQ(a.penalty_decision_number(), "杭环罚〔2024〕42号");
+  EXPECT_EQ(a.offence_code(), "pollution_environment");
+  EXPECT_EQ(a.outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+  EXPECT_EQ(a.rule_set_version(), rules_->version);
+  EXPECT_EQ(a.anchor_date(), "2024-03-01");
+  EXPECT_EQ(a.anchor_date_kind(), v1::ANCHOR_DATE_KIND_ACT_DATE);
+  EXPECT_EQ(a.jurisdiction().province_code(), "330000");
+  ASSERT_EQ(a.conclusions_size(), 1);
+  const v1::RuleConclusion& c = a.conclusions(0);
+  EXPECT_EQ(c.rule().rule_id(), "pollution_environment.serious");
+  EXPECT_EQ(c.rule().rule_version(), "2");
+  EXPECT_NE(c.rule().legal_source().find("法释〔2023〕7号"), std::string::npos);
+  EXPECT_EQ(c.rule().confidence(), v1::CONFIDENCE_HIGH);
+  EXPECT_EQ(c.rule_jurisdiction(), "national");
+  EXPECT_EQ(c.layer(), v1::THRESHOLD_LAYER_JUDICIAL_INTERPRETATION);
+  EXPECT_EQ(c.valid_from_date(), "2023-08-15");
+  EXPECT_EQ(c.valid_until_date(), "");
+  EXPECT_EQ(c.outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+  EXPECT_EQ(c.matched_clause(), "hazardous_waste_tonnes = 5; rule: hazardous_waste_tonnes >= 3 [第一条(二)]");
+  ASSERT_EQ(c.facts_used_size(), 1);
+  EXPECT_EQ(c.facts_used(0).name(), "hazardous_waste_tonnes");
+
+  const OutgoingRecord& cr = result.outputs[1];
+  EXPECT_EQ(cr.topic, "caselink.alert.v1");
+  const v1::Envelope ce = decode(cr);
+  EXPECT_EQ(ce.event_id(), derived_uuid(kClueEventIdSpace, in.event_id()));
+  const v1::Alert& alert = ce.alert();
+  EXPECT_EQ(alert.kind(), v1::ALERT_KIND_SUPERVISION_CLUE);
+  EXPECT_EQ(alert.status(), v1::ALERT_STATUS_RAISED);
+  ASSERT_EQ(alert.addressed_to_party_ids_size(), 1);
+  EXPECT_EQ(alert.addressed_to_party_ids(0), "jcy-330100");
+  EXPECT_EQ(alert.supervision_clue().reason(), v1::SUPERVISION_CLUE_REASON_PENALTY_INSTEAD_OF_TRANSFER);
+  EXPECT_EQ(alert.supervision_clue().penalty_event_id(), in.event_id());
+  EXPECT_EQ(alert.supervision_clue().penalty_decision_number(), "杭环罚〔2024〕42号");
+  EXPECT_EQ(alert.supervision_clue().assessment().assessment_id(), a.assessment_id());
+  EXPECT_EQ(alert.decided_by_rule().rule_version(), rules_->version);
+  EXPECT_NE(alert.message().find("以罚代刑"), std::string::npos);
+}
+
+TEST_F(HandlerTest, NoClueBelowThresholdOrWhenReferredOrNotPenalised) {
+  auto below = handler_->handle(record(penalty_envelope(2)));
+  ASSERT_EQ(below.outputs.size(), 1U);  // assessment only (INSUFFICIENT: other items unknown)
+  EXPECT_EQ(decode(below.outputs[0]).standards_assessment().outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+
+  auto referred = handler_->handle(record(penalty_envelope(5, /*ever_referred=*/true)));
+  ASSERT_EQ(referred.outputs.size(), 1U);
+  EXPECT_EQ(decode(referred.outputs[0]).standards_assessment().outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+
+  v1::Envelope not_imposed = penalty_envelope(5);
+  not_imposed.mutable_administrative_penalty_reported()->set_outcome(v1::PENALTY_OUTCOME_NOT_IMPOSED);
+  EXPECT_EQ(handler_->handle(record(not_imposed)).outputs.size(), 1U);
+}
+
+TEST_F(HandlerTest, RedeliveryHasNoNewEffectAndIdsAreDeterministic) {
+  const v1::Envelope in = penalty_envelope();
+  auto first = handler_->handle(record(in));
+  ASSERT_EQ(first.outputs.size(), 2U);
+  // Same event again in the same transaction, and after the commit: dropped.
+  EXPECT_TRUE(handler_->handle(record(in)).outputs.empty());
+  handler_->on_transaction_committed();
+  EXPECT_TRUE(handler_->handle(record(in)).outputs.empty());
+  EXPECT_EQ(registry_.counter("caselink_standards_duplicates_total", "Redelivered input events dropped by the dedup window.")
+                .get()
+                .value(),
+            2);
+  // A fresh handler (a restart: the window is gone) re-emits, with the same ids.
+  auto restarted = make(100);
+  auto again = restarted->handle(record(in));
+  ASSERT_EQ(again.outputs.size(), 2U);
+  EXPECT_EQ(decode(again.outputs[0]).event_id(), decode(first.outputs[0]).event_id());
+  EXPECT_EQ(decode(again.outputs[1]).event_id(), decode(first.outputs[1]).event_id());
+  EXPECT_EQ(decode(again.outputs[1]).alert().alert_id(), decode(first.outputs[1]).alert().alert_id());
+}
+
+TEST_F(HandlerTest, AbortedTransactionForgetsItsEventIds) {
+  const v1::Envelope in = penalty_envelope();
+  ASSERT_EQ(handler_->handle(record(in)).outputs.size(), 2U);
+  handler_->on_transaction_aborted();  // the loop rewinds and hands the record over again
+  EXPECT_EQ(handler_->handle(record(in)).outputs.size(), 2U);
+}
+
+TEST_F(HandlerTest, DedupWindowEvictsOldestIds) {
+  auto small = make(1);
+  const v1::Envelope a = penalty_envelope();
+  const v1::Envelope b = penalty_envelope();
+  ASSERT_EQ(small->handle(record(a)).outputs.size(), 2U);
+  small->on_transaction_committed();
+  ASSERT_EQ(small->handle(record(b)).outputs.size(), 2U);
+  small->on_transaction_committed();
+  EXPECT_TRUE(small->handle(record(b)).outputs.empty());
+  EXPECT_EQ(small->handle(record(a)).outputs.size(), 2U);  // evicted: assessed again, same ids
+}
+
+TEST_F(HandlerTest, ReferralAssessedWithCityTier) {
+  auto result = handler_->handle(record(referral_envelope(20000), "caselink.referral.v1"));
+  ASSERT_FALSE(result.dead_letter);
+  ASSERT_EQ(result.outputs.size(), 1U);  // never a clue for a referral
+  const auto a = decode(result.outputs[0]).standards_assessment();
+  EXPECT_EQ(a.subject_kind(), v1::ASSESSMENT_SUBJECT_KIND_REFERRAL);
+  EXPECT_EQ(a.outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+  EXPECT_EQ(a.jurisdiction().city_tier(), "guangdong.tier1");
+  ASSERT_EQ(a.conclusions_size(), 1);
+  EXPECT_EQ(a.conclusions(0).rule().rule_version(), "8");
+  EXPECT_EQ(a.conclusions(0).layer(), v1::THRESHOLD_LAYER_CITY_TIER);
+  EXPECT_EQ(a.conclusions(0).rule_jurisdiction(), "440000/guangdong.tier1");
+  EXPECT_EQ(a.conclusions(0).facts_used_size(), 5);
+
+  // Just under the tier-1 figure: below.
+  auto under = handler_->handle(record(referral_envelope(19999.99), "caselink.referral.v1"));
+  EXPECT_EQ(decode(under.outputs[0]).standards_assessment().outcome(), v1::ASSESSMENT_OUTCOME_BELOW_THRESHOLD);
+  // The same amount in a tier-2 city meets.
+  auto tier2 = handler_->handle(record(referral_envelope(19999.99, true, "440500"), "caselink.referral.v1"));
+  EXPECT_EQ(decode(tier2.outputs[0]).standards_assessment().outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+  // No order to pay on record: insufficient, naming it.
+  auto no_order = handler_->handle(record(referral_envelope(50000, false), "caselink.referral.v1"));
+  const auto na = decode(no_order.outputs[0]).standards_assessment();
+  EXPECT_EQ(na.outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+  ASSERT_EQ(na.missing_facts_size(), 1);
+  EXPECT_EQ(na.missing_facts(0), "prior_payment_order_ignored");
+}
+
+TEST_F(HandlerTest, MoreLenientComparisonIsReported) {
+  v1::Envelope env = envelope::make_envelope(CaseId("tax-1"), AgencyId("sw-1"), at("2024-01-10T00:00:00Z"),
+                                             at("2024-01-10T00:00:00Z"));
+  auto* p = env.mutable_administrative_penalty_reported();
+  p->set_report_context(v1::PENALTY_REPORT_CONTEXT_ROUTINE_SCREENING);
+  p->set_outcome(v1::PENALTY_OUTCOME_IMPOSED);
+  p->set_offence_code("tax_evasion");
+  fact(p->mutable_facts(), "tax_evaded_yuan", 60000, "yuan");
+  fact(p->mutable_facts(), "tax_evaded_ratio", 0.12, "ratio");
+  fact(p->mutable_facts(), "withheld_tax_unpaid_yuan", 0);
+  flag(p->mutable_facts(), "recovery_notice_ignored", true);
+  p->set_act_date("2021-03-01");
+  envelope::seal(env);
+  auto result = handler_->handle(record(env));
+  ASSERT_EQ(result.outputs.size(), 1U);  // below under the 2022 standard: no clue
+  const auto a = decode(result.outputs[0]).standards_assessment();
+  EXPECT_EQ(a.outcome(), v1::ASSESSMENT_OUTCOME_BELOW_THRESHOLD);
+  EXPECT_TRUE(a.more_lenient_comparison_applied());
+  EXPECT_EQ(a.more_lenient_compared_version(), "1");
+  EXPECT_EQ(a.anchor_date(), "2021-03-01");
+  EXPECT_EQ(a.conclusions(0).layer(), v1::THRESHOLD_LAYER_FILING_STANDARD);
+}
+
+TEST_F(HandlerTest, OtherEventTypesAreIgnored) {
+  v1::Envelope env = envelope::make_envelope(CaseId("c"), AgencyId("a"), at("2024-01-01T00:00:00Z"),
+                                             at("2024-01-01T00:00:00Z"));
+  env.mutable_transfer_decided()->set_decision(v1::TRANSFER_DECISION_APPROVED);
+  envelope::seal(env);
+  auto result = handler_->handle(record(env, "caselink.referral.v1"));
+  EXPECT_FALSE(result.dead_letter);
+  EXPECT_TRUE(result.outputs.empty());
+}
+
+TEST_F(HandlerTest, UndecodableAndInvalidInputsAreDeadLettered) {
+  ConsumedRecord garbage;
+  garbage.topic = "caselink.admin-penalty.v1";
+  garbage.value = std::string("\x0a\xff\xff not an envelope");
+  auto g = handler_->handle(garbage);
+  ASSERT_TRUE(g.dead_letter);
+  EXPECT_EQ(g.dead_letter->error_class, envelope::kUndecodable);
+  ConsumedRecord tombstone;
+  tombstone.topic = "caselink.admin-penalty.v1";
+  ASSERT_TRUE(handler_->handle(tombstone).dead_letter);
+
+  auto expect_refused = [&](v1::Envelope env, const std::string& expected) {
+    envelope::seal(env);
+    auto r = handler_->handle(record(env));
+    ASSERT_TRUE(r.dead_letter) << expected;
+    EXPECT_EQ(r.dead_letter->error_class, kInvalidInput);
+    EXPECT_NE(r.dead_letter->message.find(expected), std::string::npos) << r.dead_letter->message;
+    EXPECT_TRUE(r.outputs.empty());
+  };
+  v1::Envelope bad_unit = penalty_envelope();
+  bad_unit.mutable_administrative_penalty_reported()->mutable_facts(0)->set_unit("kg");
+  expect_refused(bad_unit, "facts[0].unit: fact 'hazardous_waste_tonnes' is in t, got unit 'kg'");
+  v1::Envelope bad_kind = penalty_envelope();
+  bad_kind.mutable_administrative_penalty_reported()->mutable_facts(0)->set_flag(true);
+  expect_refused(bad_kind, "facts[0]: fact 'hazardous_waste_tonnes' must be a number, got a flag");
+  v1::Envelope bad_date = penalty_envelope();
+  bad_date.mutable_administrative_penalty_reported()->set_act_date("2024-02-30");
+  expect_refused(bad_date, "act_date: '2024-02-30' is not a date (YYYY-MM-DD)");
+  v1::Envelope bad_code = penalty_envelope();
+  bad_code.mutable_administrative_penalty_reported()->mutable_jurisdiction()->set_province_code("33");
+  expect_refused(bad_code, "jurisdiction.province_code: '33' is not a 6-digit division code");
+  v1::Envelope bad_tier = penalty_envelope();
+  bad_tier.mutable_administrative_penalty_reported()->mutable_jurisdiction()->set_city_tier("guangdong.tier1");
+  expect_refused(bad_tier, "jurisdiction.city_tier: tier 'guangdong.tier1' belongs to province 440000");
+  v1::Envelope twice = penalty_envelope();
+  fact(twice.mutable_administrative_penalty_reported()->mutable_facts(), "hazardous_waste_tonnes", 1);
+  expect_refused(twice, "facts[1].name: fact 'hazardous_waste_tonnes' is given twice");
+  v1::Envelope no_context = penalty_envelope();
+  no_context.mutable_administrative_penalty_reported()->set_report_context(v1::PENALTY_REPORT_CONTEXT_UNSPECIFIED);
+  expect_refused(no_context, "report_context: must be stated");
+  v1::Envelope no_outcome = penalty_envelope();
+  no_outcome.mutable_administrative_penalty_reported()->set_outcome(v1::PENALTY_OUTCOME_UNSPECIFIED);
+  expect_refused(no_outcome, "outcome: must be stated");
+}
+
+TEST_F(HandlerTest, MissingOrUnknownOffenceIsReportedNotGuessed) {
+  v1::Envelope none = penalty_envelope();
+  none.mutable_administrative_penalty_reported()->clear_offence_code();
+  envelope::seal(none);
+  auto r = handler_->handle(record(none));
+  ASSERT_EQ(r.outputs.size(), 1U);
+  auto a = decode(r.outputs[0]).standards_assessment();
+  EXPECT_EQ(a.outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+  ASSERT_EQ(a.missing_facts_size(), 1);
+  EXPECT_EQ(a.missing_facts(0), "offence_code");
+
+  v1::Envelope unknown = penalty_envelope();
+  unknown.mutable_administrative_penalty_reported()->set_offence_code("illegal_business");
+  envelope::seal(unknown);
+  r = handler_->handle(record(unknown));
+  ASSERT_EQ(r.outputs.size(), 1U);
+  a = decode(r.outputs[0]).standards_assessment();
+  EXPECT_EQ(a.outcome(), v1::ASSESSMENT_OUTCOME_UNSPECIFIED);
+  EXPECT_NE(a.summary().find("has no rules for offence 'illegal_business'"), std::string::npos) << a.summary();
+}
+
+TEST_F(HandlerTest, ChinaDateOfAnInstant) {
+  EXPECT_EQ(china_date(at("2024-03-01T15:59:59Z")).str(), "2024-03-01");
+  EXPECT_EQ(china_date(at("2024-03-01T16:00:00Z")).str(), "2024-03-02");
+  EXPECT_EQ(china_date(at("1969-12-31T20:00:00Z")).str(), "1970-01-01");
+}
+
+// Reload: a good new rule set replaces the old one (the version in every assessment follows);
+// a bad one is rejected and the old one stays.
+TEST_F(HandlerTest, ReloadOnFlagKeepsOldSetWhenNewOneIsBad) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("standards-reload-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::copy(CASELINK_RULES_DIR, dir, fs::copy_options::recursive);
+  Settings s;
+  s.rules_dir = dir.string();
+  auto initial = load_rule_set(dir.string());
+  ASSERT_TRUE(initial.ok());
+  const std::string v1_version = initial->version;
+  std::atomic<bool> flag{false};
+  StandardsHandler handler(s, std::make_shared<const RuleSet>(std::move(*initial)),
+                           [d = dir.string()] { return load_rule_set(d); }, clock_, &registry_, &flag);
+
+  // Break a file, signal: rejected, old set kept.
+  { std::ofstream(dir / "fraud.yaml", std::ios::app) << "\nbogus_key: 1\n"; }
+  flag.store(true);
+  (void)handler.on_tick(clock_.now());
+  EXPECT_FALSE(flag.load());
+  EXPECT_EQ(handler.rules()->version, v1_version);
+  auto r = handler.handle(record(penalty_envelope()));
+  EXPECT_EQ(decode(r.outputs[0]).standards_assessment().rule_set_version(), v1_version);
+
+  // Fix it with a real change (hazardous waste figure 3 t -> 6 t in the 2023 version), signal again.
+  fs::copy_file(fs::path(CASELINK_RULES_DIR) / "fraud.yaml", dir / "fraud.yaml", fs::copy_options::overwrite_existing);
+  {
+    std::ifstream in(dir / "pollution_environment.yaml");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    std::string text = buf.str();
+    const std::string from = "- {fact: hazardous_waste_tonnes, gte: 3, item: 第一条(二)}\n        - {fact: heavy_metal_multiple, gte: 3, item: 第一条(三)}\n        - {fact: other_metal_multiple, gte: 10, item: 第一条(四)}\n        - {fact: evasive_discharge_concealed_channels, is: true, item: 第一条(五)}\n        - {fact: emergency_vent";
+    const size_t pos = text.find(from);
+    ASSERT_NE(pos, std::string::npos);
+    text.replace(pos, std::string("- {fact: hazardous_waste_tonnes, gte: 3").size(), "- {fact: hazardous_waste_tonnes, gte: 6");
+    // The file's own example (3 t meets under v2) would now fail: the reload must refuse that too.
+    std::ofstream(dir / "pollution_environment.yaml") << text;
+  }
+  flag.store(true);
+  r = handler.handle(record(penalty_envelope()));
+  EXPECT_EQ(handler.rules()->version, v1_version) << "a rule set whose examples fail is rejected";
+  {
+    std::ifstream in(dir / "pollution_environment.yaml");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    std::string text = buf.str();
+    const std::string example = "    facts: {hazardous_waste_tonnes: 3}\n    expect: MEETS_THRESHOLD";
+    const size_t pos = text.find(example);
+    ASSERT_NE(pos, std::string::npos);
+    text.replace(pos, example.size(), "    facts: {hazardous_waste_tonnes: 6}\n    expect: MEETS_THRESHOLD");
+    std::ofstream(dir / "pollution_environment.yaml") << text;
+  }
+  flag.store(true);
+  r = handler.handle(record(penalty_envelope(5)));
+  EXPECT_NE(handler.rules()->version, v1_version);
+  const auto a = decode(r.outputs[0]).standards_assessment();
+  EXPECT_EQ(a.rule_set_version(), handler.rules()->version);
+  EXPECT_EQ(a.outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS) << "5 t no longer meets the 6 t figure";
+  const std::string metrics = registry_.render();
+  EXPECT_NE(metrics.find("caselink_standards_rule_reloads_total{result=\"error\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("caselink_standards_rule_reloads_total{result=\"ok\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("caselink_standards_rule_set_info{version=\"" + a.rule_set_version() + "\"} 1"),
+            std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(StandardsSettings, BindRejectsUnknownKeysAndBadValues) {
+  auto check = [](const std::string& yaml) {
+    Settings s;
+    auto binder = config::ConfigBinder::parse(yaml, "test.yaml", "CASELINK_",
+                                              [](const std::string&) { return std::nullopt; });
+    EXPECT_TRUE(binder.ok());
+    bind(*binder, &s);
+    Status st = binder->finish();
+    return st.ok() ? std::string() : st.error().describe();
+  };
+  EXPECT_NE(check("standards:\n  colour: red\n").find("standards.colour"), std::string::npos);
+  EXPECT_NE(check("standards:\n  dedup_capacity: -1\n").find("standards.dedup_capacity"), std::string::npos);
+  EXPECT_NE(check("standards:\n  rules_dir: \"\"\n").find("standards.rules_dir"), std::string::npos);
+  EXPECT_EQ(check("standards:\n  rules_dir: /etc/caselink/rules\n  dedup_capacity: 0\n"), "");
+}
+
+}  // namespace
+}  // namespace caselink::standards

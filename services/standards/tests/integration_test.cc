@@ -1,0 +1,208 @@
+// caselink-standards on the real broker: the TransactionalLoop runs in-process with the
+// StandardsHandler on unique topics. A referral is assessed; a penalty record over a threshold
+// yields exactly one supervision clue, also when the same event is delivered twice; a replay
+// by a fresh instance reproduces the same ids. Skipped without KAFKA_BOOTSTRAP.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "services/common/envelope/codec.h"
+#include "services/common/kafka/dlq.h"
+#include "services/common/kafka/producer.h"
+#include "services/common/kafka/transactional_loop.h"
+#include "services/standards/engine/loader.h"
+#include "services/standards/handler.h"
+#include "tests/support/kafka_test_env.h"
+
+namespace caselink::standards {
+namespace {
+
+void add_fact(v1::Fact* f, const std::string& name, double number, const std::string& unit) {
+  f->set_name(name);
+  f->set_number(number);
+  f->set_unit(unit);
+}
+
+v1::Envelope penalty(const std::string& case_id, double tonnes) {
+  SystemClock clock;
+  v1::Envelope env = envelope::make_envelope(CaseId(case_id), AgencyId("sthjj-330100"), clock.now(), clock.now());
+  auto* p = env.mutable_administrative_penalty_reported();
+  p->set_decision_number("杭环罚〔2024〕" + case_id);
+  p->mutable_deciding_agency()->set_organ_id("sthjj-330100");
+  p->set_report_context(v1::PENALTY_REPORT_CONTEXT_ROUTINE_SCREENING);
+  p->set_outcome(v1::PENALTY_OUTCOME_IMPOSED);
+  p->set_offence_code("pollution_environment");
+  p->mutable_jurisdiction()->set_province_code("330000");
+  p->mutable_jurisdiction()->set_city_code("330100");
+  add_fact(p->add_facts(), "hazardous_waste_tonnes", tonnes, "t");
+  p->set_act_date("2024-03-01");
+  envelope::seal(env);
+  return env;
+}
+
+v1::Envelope referral(const std::string& case_id) {
+  SystemClock clock;
+  v1::Envelope env = envelope::make_envelope(CaseId(case_id), AgencyId("rsj-440100"), clock.now(), clock.now());
+  auto* r = env.mutable_case_referral();
+  r->set_offence_code("wage_arrears");
+  r->mutable_jurisdiction()->set_province_code("440000");
+  r->mutable_jurisdiction()->set_city_code("440300");
+  add_fact(r->add_facts(), "months_unpaid", 5, "months");
+  add_fact(r->add_facts(), "single_worker_amount_yuan", 26000, "yuan");
+  v1::Fact* order = r->add_facts();
+  order->set_name("prior_payment_order_ignored");
+  order->set_flag(true);
+  r->set_act_date("2024-01-15");
+  envelope::seal(env);
+  return env;
+}
+
+struct Topics {
+  std::string referrals = testing::unique_name("it.standards.referral");
+  std::string penalties = testing::unique_name("it.standards.penalty");
+  std::string assessments = testing::unique_name("it.standards.assessment");
+  std::string alerts = testing::unique_name("it.standards.alert");
+  std::string dlq = testing::unique_name("it.standards.dlq");
+};
+
+// Runs the loop with a fresh handler (and a fresh consumer group, so it reads from the start)
+// until `done` holds or the deadline passes, then stops it cleanly.
+void run_instance(const std::string& bootstrap, const Topics& topics, const std::function<bool()>& done) {
+  auto rules = load_rule_set(CASELINK_RULES_DIR);
+  ASSERT_TRUE(rules.ok()) << rules.error().message;
+  Settings settings;
+  settings.rules_dir = CASELINK_RULES_DIR;
+  settings.assessment_topic = topics.assessments;
+  settings.alert_topic = topics.alerts;
+  SystemClock clock;
+  std::atomic<bool> reload{false};
+  StandardsHandler handler(settings, std::make_shared<const RuleSet>(std::move(*rules)), nullptr, clock, nullptr,
+                           &reload);
+  kafka::KafkaSettings kafka;
+  kafka.bootstrap = bootstrap;
+  kafka::LoopSettings loop;
+  loop.group_id = testing::unique_name("it.standards.group");
+  loop.input_topics = {topics.referrals, topics.penalties};
+  loop.dlq_topic = topics.dlq;
+  loop.commit_every_records = 50;
+  loop.commit_every_ms = 100;
+  kafka::TransactionalLoop transactional_loop(kafka, loop, "caselink-standards", handler, nullptr, clock);
+  std::atomic<bool> stop{false};
+  Status result;
+  std::thread runner([&] { result = transactional_loop.run(stop); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  stop.store(true);
+  runner.join();
+  ASSERT_TRUE(result.ok()) << result.error().describe();
+}
+
+TEST(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
+  auto bootstrap = testing::kafka_bootstrap();
+  if (!bootstrap) {
+    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+  }
+  Topics topics;
+  ASSERT_TRUE(testing::create_topics(*bootstrap, {topics.referrals, topics.penalties, topics.assessments, topics.alerts},
+                                     3)
+                  .ok());
+  ASSERT_TRUE(testing::create_topics(*bootstrap, {topics.dlq}, 1).ok());
+
+  const v1::Envelope ref = referral("rs-440300-it-1");
+  const v1::Envelope over = penalty("env-it-over", 5);
+  const v1::Envelope under = penalty("env-it-under", 1);
+  v1::Envelope other = envelope::make_envelope(CaseId("env-it-other"), AgencyId("a"), SystemClock().now(),
+                                               SystemClock().now());
+  other.mutable_transfer_decided()->set_decision(v1::TRANSFER_DECISION_APPROVED);
+  envelope::seal(other);
+  {
+    kafka::KafkaSettings kafka;
+    kafka.bootstrap = *bootstrap;
+    auto producer = kafka::IdempotentProducer::create(kafka, "it-standards-seeder");
+    ASSERT_TRUE(producer.ok());
+    ASSERT_TRUE((*producer)->send(envelope::to_record(ref, topics.referrals)).ok());
+    ASSERT_TRUE((*producer)->send(envelope::to_record(other, topics.referrals)).ok());
+    ASSERT_TRUE((*producer)->send(envelope::to_record(over, topics.penalties)).ok());
+    ASSERT_TRUE((*producer)->send(envelope::to_record(under, topics.penalties)).ok());
+    // The agency's system sends the same penalty event again (same event id, new offset).
+    ASSERT_TRUE((*producer)->send(envelope::to_record(over, topics.penalties)).ok());
+    ASSERT_TRUE((*producer)
+                    ->send(OutgoingRecord{topics.penalties, "env-it-garbage", std::string("\x0a\xff\xff garbage"), {}})
+                    .ok());
+  }
+
+  std::vector<ConsumedRecord> assessments;
+  run_instance(*bootstrap, topics, [&] {
+    assessments = testing::read_topic(*bootstrap, topics.assessments, testing::Isolation::kReadCommitted, 3,
+                                      std::chrono::seconds(2), std::chrono::milliseconds(500));
+    return assessments.size() >= 3;
+  });
+  // Everything the first instance committed, read once it has stopped.
+  assessments = testing::read_topic(*bootstrap, topics.assessments, testing::Isolation::kReadCommitted, 0,
+                                    std::chrono::seconds(30));
+  auto alerts = testing::read_topic(*bootstrap, topics.alerts, testing::Isolation::kReadCommitted, 0,
+                                    std::chrono::seconds(20));
+  auto dead = testing::read_topic(*bootstrap, topics.dlq, testing::Isolation::kReadCommitted, 1,
+                                  std::chrono::seconds(20));
+
+  ASSERT_EQ(assessments.size(), 3U) << "referral, penalty over, penalty under; the redelivery and the other "
+                                       "event type produce nothing";
+  std::map<std::string, v1::StandardsAssessment> by_subject;
+  for (const auto& r : assessments) {
+    auto env = envelope::decode(*r.value);
+    ASSERT_TRUE(env.ok());
+    EXPECT_EQ(r.key, env->case_id());
+    by_subject[env->standards_assessment().subject_event_id()] = env->standards_assessment();
+  }
+  ASSERT_EQ(by_subject.count(ref.event_id()), 1U);
+  const auto& ra = by_subject[ref.event_id()];
+  EXPECT_EQ(ra.subject_kind(), v1::ASSESSMENT_SUBJECT_KIND_REFERRAL);
+  EXPECT_EQ(ra.outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+  EXPECT_EQ(ra.conclusions(0).rule().rule_id(), "wage_arrears.amount");
+  EXPECT_EQ(ra.conclusions(0).rule_jurisdiction(), "440000/guangdong.tier1");
+  EXPECT_FALSE(ra.rule_set_version().empty());
+  EXPECT_EQ(by_subject[over.event_id()].outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+  EXPECT_EQ(by_subject[under.event_id()].outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+
+  ASSERT_EQ(alerts.size(), 1U) << "exactly one supervision clue although the penalty event arrived twice";
+  auto clue = envelope::decode(*alerts[0].value);
+  ASSERT_TRUE(clue.ok());
+  EXPECT_EQ(clue->alert().kind(), v1::ALERT_KIND_SUPERVISION_CLUE);
+  EXPECT_EQ(clue->alert().supervision_clue().penalty_event_id(), over.event_id());
+  EXPECT_EQ(clue->alert().supervision_clue().assessment().outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+  EXPECT_EQ(clue->alert().addressed_to_party_ids(0), "procuratorate-330100");
+  EXPECT_EQ(clue->event_id(), derived_uuid(kClueEventIdSpace, over.event_id()));
+
+  ASSERT_EQ(dead.size(), 1U);
+  EXPECT_EQ(find_header(dead[0].headers, kafka::kDlqErrorClass), "envelope.undecodable");
+
+  // A fresh instance replays everything (new group, empty dedup window): the clue it publishes
+  // carries the same event id and alert id, so consumers deduplicating by id see one clue.
+  const std::string first_event_id = clue->event_id();
+  const std::string first_alert_id = clue->alert().alert_id();
+  std::vector<ConsumedRecord> alerts_after;
+  run_instance(*bootstrap, topics, [&] {
+    alerts_after = testing::read_topic(*bootstrap, topics.alerts, testing::Isolation::kReadCommitted, 2,
+                                       std::chrono::seconds(2), std::chrono::milliseconds(500));
+    return alerts_after.size() >= 2;
+  });
+  alerts_after = testing::read_topic(*bootstrap, topics.alerts, testing::Isolation::kReadCommitted, 0,
+                                     std::chrono::seconds(20));
+  ASSERT_EQ(alerts_after.size(), 2U);
+  std::set<std::string> event_ids;
+  std::set<std::string> alert_ids;
+  for (const auto& r : alerts_after) {
+    auto env = envelope::decode(*r.value);
+    ASSERT_TRUE(env.ok());
+    event_ids.insert(env->event_id());
+    alert_ids.insert(env->alert().alert_id());
+  }
+  EXPECT_EQ(event_ids, std::set<std::string>{first_event_id});
+  EXPECT_EQ(alert_ids, std::set<std::string>{first_alert_id});
+}
+
+}  // namespace
+}  // namespace caselink::standards

@@ -1,0 +1,41 @@
+// standards-rules-check: validates a rule directory and runs the examples its files carry.
+//   standards-rules-check [RULES_DIR]      (default: ./rules)
+// Exit 0 when every file is valid and every example passes, 1 otherwise, 2 on bad usage.
+#include <iostream>
+
+#include "services/standards/engine/engine.h"
+#include "services/standards/engine/loader.h"
+
+int main(int argc, char** argv) {
+  using namespace caselink::standards;
+  if (argc > 2 || (argc == 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help"))) {
+    std::cerr << "usage: standards-rules-check [RULES_DIR]\n"
+                 "Validates every rule file (rules/*.yaml, rules/catalogue/*.yaml) and runs their examples.\n";
+    return 2;
+  }
+  const std::string dir = argc == 2 ? argv[1] : "rules";
+  auto set = load_rule_set(dir);
+  if (!set.ok()) {
+    std::cerr << "invalid rule set in " << dir << ":\n" << set.error().message << "\n";
+    return 1;
+  }
+  std::cout << "rule set " << set->version << ": " << set->offences.size() << " offences, " << set->rules.size()
+            << " rules, " << set->catalogue.facts.size() << " facts, " << set->examples.size() << " examples\n";
+  for (const auto& [code, offence] : set->offences) {
+    std::cout << "  " << code << " (" << offence.title << "):";
+    for (const auto& id : offence.lineages) {
+      std::cout << " " << id << "[" << set->by_id.at(id).size() << "]";
+    }
+    std::cout << "\n";
+  }
+  const auto failures = run_examples(*set);
+  for (const auto& f : failures) {
+    std::cerr << "FAIL " << f << "\n";
+  }
+  if (!failures.empty()) {
+    std::cerr << failures.size() << " of " << set->examples.size() << " examples failed\n";
+    return 1;
+  }
+  std::cout << "all " << set->examples.size() << " examples pass\n";
+  return 0;
+}
