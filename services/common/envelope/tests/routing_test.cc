@@ -1,0 +1,61 @@
+#include "services/common/envelope/routing.h"
+
+#include <gtest/gtest.h>
+
+#include "services/common/envelope/codec.h"
+
+namespace caselink::envelope {
+namespace {
+
+TEST(Routing, AgencyEventsGoToTheReferralTopic) {
+  v1::Envelope e;
+  e.mutable_case_referral();
+  EXPECT_EQ(topic_for(e).value(), "caselink.referral.v1");
+  e.mutable_reconsideration_requested();
+  EXPECT_EQ(topic_for(e).value(), "caselink.referral.v1");
+}
+
+TEST(Routing, DecisionsEvidencePenaltiesAcksHaveTheirTopics) {
+  v1::Envelope e;
+  e.mutable_filing_decision();
+  EXPECT_EQ(topic_for(e).value(), "caselink.decision.v1");
+  e.mutable_evidence_manifest();
+  EXPECT_EQ(topic_for(e).value(), "caselink.evidence.manifest.v1");
+  e.mutable_administrative_penalty_reported();
+  EXPECT_EQ(topic_for(e).value(), "caselink.admin-penalty.v1");
+  e.mutable_state_acknowledged();
+  EXPECT_EQ(topic_for(e).value(), "caselink.ack.v1");
+  e.mutable_recommendation_replied();
+  EXPECT_EQ(topic_for(e).value(), "caselink.recommendation.v1");
+}
+
+TEST(Routing, EveryKnownPayloadButProbeIsRoutable) {
+  // Walk the oneof through the descriptor so a payload added later cannot be forgotten here.
+  const auto* oneof = v1::Envelope::descriptor()->FindOneofByName("payload");
+  ASSERT_NE(oneof, nullptr);
+  for (int i = 0; i < oneof->field_count(); ++i) {
+    const auto* field = oneof->field(i);
+    v1::Envelope e;
+    e.GetReflection()->MutableMessage(&e, field);
+    auto topic = topic_for(e);
+    if (field->name() == "probe") {
+      EXPECT_FALSE(topic.ok());
+    } else {
+      EXPECT_TRUE(topic.ok()) << field->name();
+    }
+  }
+}
+
+TEST(Routing, EnvelopeWithoutPayloadIsRefusedNamingTheField) {
+  v1::Envelope e;
+  auto topic = topic_for(e);
+  ASSERT_FALSE(topic.ok());
+  EXPECT_EQ(topic.error().field, "payload");
+}
+
+TEST(Routing, FeedbackTopicFollowsTheSpecTemplate) {
+  EXPECT_EQ(feedback_topic_for("sthjj-330100"), "caselink.feedback.sthjj-330100.v1");
+}
+
+}  // namespace
+}  // namespace caselink::envelope
