@@ -117,4 +117,12 @@ Status IdempotentProducer::flush(std::chrono::milliseconds timeout) {
   return Status::success();
 }
 
+std::string IdempotentProducer::fatal_error() const {
+  std::string reason;
+  if (producer_->fatal_error(reason) == RdKafka::ERR_NO_ERROR) {
+    return {};
+  }
+  return reason.empty() ? "fatal error" : reason;
+}
+
 }  // namespace caselink::kafka

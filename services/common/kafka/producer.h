@@ -52,6 +52,10 @@ class IdempotentProducer {
   // delivery succeeded since the last all-brokers-down event.
   bool broker_connected() const { return connected_.load(); }
 
+  // The fatal error librdkafka raised on this producer, or "" when none. After one (e.g. the
+  // idempotence state was lost, librdkafka #4438 in 2.0.2) every send fails: recreate it.
+  std::string fatal_error() const;
+
  private:
   class Callbacks;
   IdempotentProducer() = default;

@@ -1,0 +1,35 @@
+#pragma once
+
+// The two SDK example programs as functions, so the binaries stay three lines and the tests can
+// drive the same code. Read submit_referral.cc and read_feedback.cc as the worked examples of
+// docs/sdk.md.
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "services/sdk/agency_client.h"
+
+namespace caselink::sdk::examples {
+
+// caselink-example-submit-referral: the Hangzhou Ecology and Environment Bureau transfers a
+// suspected pollution crime (污染环境罪) with its evidence. Exit 0 when every event was
+// acknowledged, 1 when publishing failed, 2 on bad arguments.
+int submit_referral_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// caselink-example-read-feedback: prints the agency's feedback records, one line each, and
+// commits after each batch. Exit 0 after --max-records records or --idle-timeout-ms without
+// records, 1 when reading failed, 2 on bad arguments.
+int read_feedback_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// Uploads the case's evidence files and builds its two events, in publishing order: the
+// EvidenceManifest, then the CaseReferral that names it (materials_manifest_id). One line per
+// uploaded blob goes to `log`.
+Result<std::vector<v1::Envelope>> build_pollution_referral(AgencyClient& client, const std::string& case_id,
+                                                           std::ostream& log);
+
+// One-line human summary of an event's payload: its set enum fields and document numbers,
+// e.g. "outcome=FILING_OUTCOME_FILED decision_document_number=...".
+std::string summarize(const v1::Envelope& envelope);
+
+}  // namespace caselink::sdk::examples
