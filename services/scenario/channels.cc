@@ -1,0 +1,145 @@
+#include "services/scenario/channels.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "services/evidence/sha256.h"
+#include "services/sdk/agency_client.h"
+
+namespace caselink::scenario {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+
+class SdkChannel final : public Channel {
+ public:
+  explicit SdkChannel(SdkChannelOptions options) : options_(std::move(options)) {}
+  const char* name() const override { return "sdk"; }
+
+  Result<std::string> upload_blob(const std::string& agency, std::string_view bytes) override {
+    auto client = client_for(agency);
+    if (!client.ok()) return client.error();
+    return client.value()->upload_blob(bytes);
+  }
+
+  Result<Published> publish(const v1::Envelope& event) override {
+    auto client = client_for(event.producer_agency_id());
+    if (!client.ok()) return client.error();
+    auto delivered = client.value()->publish(event);
+    if (!delivered.ok()) return delivered.error();
+    return Published{delivered.value().topic, delivered.value().partition, delivered.value().offset};
+  }
+
+ private:
+  // One client per agency: the SDK stamps the agency it was created for on what it publishes.
+  Result<sdk::AgencyClient*> client_for(const std::string& agency) {
+    auto it = clients_.find(agency);
+    if (it != clients_.end()) return it->second.get();
+    sdk::ClientOptions o;
+    o.bootstrap = options_.bootstrap;
+    o.agency_id = agency;
+    o.blob_dir = options_.blob_dir;
+    o.client_id = "caselink-scenario-" + agency;
+    auto created = sdk::AgencyClient::create(std::move(o));
+    if (!created.ok()) return created.error();
+    auto* raw = created.value().get();
+    clients_.emplace(agency, std::move(created).value());
+    return raw;
+  }
+
+  SdkChannelOptions options_;
+  std::map<std::string, std::unique_ptr<sdk::AgencyClient>> clients_;
+};
+
+class IngressChannel final : public Channel {
+ public:
+  explicit IngressChannel(IngressChannelOptions options) : options_(std::move(options)) {}
+  const char* name() const override { return "ingress"; }
+
+  Result<std::string> upload_blob(const std::string& agency, std::string_view bytes) override {
+    // The ingress checks the body against the hash in the path, so compute it the same way.
+    auto digest = evidence_digest(bytes);
+    auto reply = request(http::verb::put, "/v1/blobs/" + digest, agency, std::string(bytes), "application/octet-stream");
+    if (!reply.ok()) return reply.error();
+    if (reply.value().first != 200 && reply.value().first != 201) {
+      return Error::unavailable("ingress PUT blob answered " + std::to_string(reply.value().first) + ": " +
+                                reply.value().second);
+    }
+    return digest;
+  }
+
+  Result<Published> publish(const v1::Envelope& event) override {
+    std::string body;
+    google::protobuf::util::JsonPrintOptions print;
+    print.preserve_proto_field_names = true;
+    if (!google::protobuf::util::MessageToJsonString(event, &body, print).ok()) {
+      return Error::internal("cannot render the event as JSON");
+    }
+    auto reply = request(http::verb::post, "/v1/events", event.producer_agency_id(), body, "application/json");
+    if (!reply.ok()) return reply.error();
+    const auto& [status, text] = reply.value();
+    if (status != 202) {
+      return Error::unavailable("ingress answered " + std::to_string(status) + ": " + text);
+    }
+    auto json = nlohmann::json::parse(text, nullptr, false);
+    if (json.is_discarded()) return Error::internal("ingress answered 202 with a body that is not JSON: " + text);
+    // A single event is answered with its own result; a batch would be under "results".
+    const nlohmann::json& r = json.contains("results") ? json["results"].at(0) : json;
+    return Published{r.value("topic", ""), r.value("partition", -1), r.value("offset", int64_t{-1})};
+  }
+
+ private:
+  static std::string evidence_digest(std::string_view bytes) { return evidence::sha256(bytes).hex(); }
+
+  Result<std::pair<int, std::string>> request(http::verb verb, const std::string& target, const std::string& agency,
+                                              std::string body, const char* content_type) {
+    auto token = options_.tokens.find(agency);
+    if (token == options_.tokens.end()) {
+      return Error::invalid("no ingress token configured for agency " + agency, "tokens");
+    }
+    try {
+      asio::io_context io;
+      asio::ip::tcp::resolver resolver(io);
+      beast::tcp_stream stream(io);
+      stream.expires_after(std::chrono::milliseconds(options_.timeout_ms));
+      stream.connect(resolver.resolve(options_.host, options_.port));
+      http::request<http::string_body> req{verb, target, 11};
+      req.set(http::field::host, options_.host);
+      req.set(http::field::authorization, "Bearer " + token->second);
+      req.set(http::field::content_type, content_type);
+      req.body() = std::move(body);
+      req.prepare_payload();
+      http::write(stream, req);
+      beast::flat_buffer buffer;
+      http::response<http::string_body> res;
+      http::read(stream, buffer, res);
+      beast::error_code ec;
+      stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+      return std::make_pair(static_cast<int>(res.result_int()), res.body());
+    } catch (const std::exception& e) {
+      return Error::unavailable("ingress " + options_.host + ":" + options_.port + " unreachable: " + e.what());
+    }
+  }
+
+  IngressChannelOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Channel> make_sdk_channel(SdkChannelOptions options) {
+  return std::make_unique<SdkChannel>(std::move(options));
+}
+
+std::unique_ptr<Channel> make_ingress_channel(IngressChannelOptions options) {
+  return std::make_unique<IngressChannel>(std::move(options));
+}
+
+}  // namespace caselink::scenario
