@@ -1,0 +1,248 @@
+// Load generator for a running caselink-ingress (second process, loopback, keep-alive
+// connections), with a baseline measured in the same invocation:
+//
+//   saturate  C connections POST single events back to back for D seconds: accepted events/s
+//   latency   the same at a fixed target rate (default 50% of the saturated rate), open loop:
+//             each request is timed from when it was scheduled, so a stalled server is not
+//             hidden by the client slowing down (no coordinated omission); p50/p99
+//   direct    the same envelopes produced straight to Kafka through the shared
+//             IdempotentProducer (acks=all), with the same number in flight: events/s
+//
+// Only 202 counts as accepted; any other status is counted and reported.
+
+#include <CLI/CLI.hpp>
+
+#include <boost/asio.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "services/common/core/clock.h"
+#include "services/common/envelope/codec.h"
+#include "services/common/kafka/producer.h"
+#include "services/common/logging/logging.h"
+#include "services/ingress/event_mapping.h"
+#include "services/ingress/routing.h"
+
+namespace caselink {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Steady = std::chrono::steady_clock;
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string token = "demo-token-sthjj-330100";
+  std::string agency = "sthjj-330100";
+  int connections = 64;
+  double seconds = 10;
+  double rate = 0;           // latency phase target; 0 = half the saturated rate
+  std::string bootstrap = "127.0.0.1:9092";
+  std::string topic = "caselink.bench.in.v1";  // direct phase; match the ingress's routing
+  bool skip_direct = false;
+};
+
+std::string event_body(int connection, uint64_t n) {
+  return R"({"case_id":"bench-)" + std::to_string(connection) + "-" + std::to_string(n % 1000) +
+         R"(","occurred_at":"2026-03-01T08:30:00Z","suspected_crime_reported":{"summary":"load test event, about the size of a small real report"}})";
+}
+
+struct PhaseResult {
+  uint64_t accepted = 0;
+  std::map<unsigned, uint64_t> other_status;
+  uint64_t connection_errors = 0;
+  std::vector<double> latencies_ms;
+  double seconds = 0;
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  return v[i];
+}
+
+// One keep-alive connection. interval == 0: back to back; else open loop at one request per
+// interval, timed from the scheduled send.
+net::awaitable<void> connection_loop(const Options& o, int id, Steady::time_point end, Steady::duration interval,
+                                     Steady::time_point first_slot, PhaseResult& result, std::mutex& mutex) {
+  auto executor = co_await net::this_coro::executor;
+  beast::tcp_stream stream(executor);
+  try {
+    co_await stream.async_connect(net::ip::tcp::endpoint(net::ip::make_address(o.host), o.port), net::use_awaitable);
+  } catch (const std::exception&) {
+    std::lock_guard lock(mutex);
+    ++result.connection_errors;
+    co_return;
+  }
+  beast::flat_buffer buffer;
+  Steady::time_point slot = first_slot;
+  net::steady_timer timer(executor);
+  for (uint64_t n = 0;; ++n) {
+    Steady::time_point start = Steady::now();
+    if (interval.count() > 0) {
+      if (slot > start) {
+        timer.expires_at(slot);
+        co_await timer.async_wait(net::use_awaitable);
+      }
+      start = slot;
+      slot += interval;
+    }
+    if (Steady::now() >= end) break;
+    http::request<http::string_body> request(http::verb::post, "/v1/events", 11);
+    request.set(http::field::host, o.host);
+    request.set(http::field::authorization, "Bearer " + o.token);
+    request.set(http::field::content_type, "application/json");
+    request.body() = event_body(id, n);
+    request.prepare_payload();
+    http::response<http::string_body> response;
+    try {
+      co_await http::async_write(stream, request, net::use_awaitable);
+      co_await http::async_read(stream, buffer, response, net::use_awaitable);
+    } catch (const std::exception&) {
+      std::lock_guard lock(mutex);
+      ++result.connection_errors;
+      co_return;
+    }
+    const double ms = std::chrono::duration<double, std::milli>(Steady::now() - start).count();
+    std::lock_guard lock(mutex);
+    if (response.result_int() == 202) {
+      ++result.accepted;
+      result.latencies_ms.push_back(ms);
+    } else {
+      ++result.other_status[response.result_int()];
+    }
+  }
+}
+
+PhaseResult http_phase(const Options& o, double rate) {
+  net::io_context ioc(1);
+  PhaseResult result;
+  std::mutex mutex;
+  const auto start = Steady::now() + std::chrono::milliseconds(100);
+  const auto end = start + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(o.seconds));
+  Steady::duration interval{0};
+  if (rate > 0) {
+    interval = std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(o.connections / rate));
+  }
+  for (int c = 0; c < o.connections; ++c) {
+    // Stagger the connections' slots evenly over one interval.
+    const auto first = start + (interval.count() > 0 ? interval * c / o.connections : Steady::duration{0});
+    net::co_spawn(ioc, connection_loop(o, c, end, interval, first, result, mutex), net::detached);
+  }
+  ioc.run();
+  result.seconds = std::chrono::duration<double>(Steady::now() - start).count();
+  return result;
+}
+
+// The same envelopes (what the ingress would build) straight through the shared producer, with
+// as many in flight as the HTTP phase had connections.
+double direct_phase(const Options& o) {
+  kafka::KafkaSettings settings;
+  settings.bootstrap = o.bootstrap;
+  auto producer = kafka::IdempotentProducer::create(settings, "caselink-ingress-bench");
+  if (!producer.ok()) {
+    std::cerr << "direct: " << producer.error().describe() << "\n";
+    return 0;
+  }
+  ingress::TopicRouter router;
+  SystemClock clock;
+  ingress::MappingOptions mapping{&router, &clock, 1};
+  std::mutex mutex;
+  std::condition_variable cv;
+  int in_flight = 0;
+  uint64_t acked = 0;
+  uint64_t failed = 0;
+  const auto start = Steady::now();
+  const auto end = start + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(o.seconds));
+  for (uint64_t n = 0; Steady::now() < end; ++n) {
+    {
+      std::unique_lock lock(mutex);
+      cv.wait(lock, [&] { return in_flight < o.connections; });
+      ++in_flight;
+    }
+    // Map each event like the ingress does, so the baseline includes building the envelope.
+    auto parsed = ingress::parse_events(event_body(static_cast<int>(n % static_cast<uint64_t>(o.connections)), n),
+                                        o.agency, mapping);
+    OutgoingRecord record = envelope::to_record(parsed.request->events[0].envelope, o.topic);
+    Status queued = (*producer)->send_async(record, [&](Result<kafka::Delivery> r) {
+      std::lock_guard lock(mutex);
+      --in_flight;
+      (r.ok() ? acked : failed) += 1;
+      cv.notify_one();
+    });
+    if (!queued.ok()) {
+      std::lock_guard lock(mutex);
+      --in_flight;
+      ++failed;
+    }
+  }
+  (void)(*producer)->flush(std::chrono::seconds(30));
+  const double seconds = std::chrono::duration<double>(Steady::now() - start).count();
+  if (failed > 0) std::cerr << "direct: " << failed << " failed deliveries\n";
+  return static_cast<double>(acked) / seconds;
+}
+
+void print(const std::string& name, const PhaseResult& r) {
+  std::cout << std::fixed << std::setprecision(0) << name << ": accepted " << r.accepted << " in " << std::setprecision(1)
+            << r.seconds << " s = " << std::setprecision(0) << static_cast<double>(r.accepted) / r.seconds
+            << " events/s; latency p50 " << std::setprecision(2) << percentile(r.latencies_ms, 0.50) << " ms, p99 "
+            << percentile(r.latencies_ms, 0.99) << " ms, max " << percentile(r.latencies_ms, 1.0) << " ms";
+  for (const auto& [status, count] : r.other_status) std::cout << "; HTTP " << status << " x" << count;
+  if (r.connection_errors > 0) std::cout << "; connection errors " << r.connection_errors;
+  std::cout << "\n";
+}
+
+}  // namespace
+}  // namespace caselink
+
+int main(int argc, char** argv) {
+  using namespace caselink;
+  Options o;
+  CLI::App app{"caselink-ingress-bench — load generator for a running caselink-ingress, with a direct-produce baseline"};
+  app.add_option("--host", o.host, "ingress API address");
+  app.add_option("--port", o.port, "ingress API port");
+  app.add_option("--token", o.token, "bearer token (demo token of sthjj-330100 by default)");
+  app.add_option("--agency", o.agency, "agency of the token (producer_agency_id of the direct phase)");
+  app.add_option("--connections", o.connections, "keep-alive connections (= in-flight records in the direct phase)");
+  app.add_option("--seconds", o.seconds, "duration of each phase");
+  app.add_option("--rate", o.rate, "latency-phase target events/s (0 = half the saturated rate)");
+  app.add_option("--bootstrap", o.bootstrap, "broker for the direct phase");
+  app.add_option("--topic", o.topic, "topic for the direct phase (where the ingress routes the bench events)");
+  app.add_flag("--skip-direct", o.skip_direct, "skip the direct-produce baseline");
+  CLI11_PARSE(app, argc, argv);
+  logging::Settings log;
+  log.level = "warn";
+  (void)logging::init(log);
+
+  PhaseResult saturated = http_phase(o, 0);
+  print("saturate (" + std::to_string(o.connections) + " connections, back to back)", saturated);
+  const double max_rate = static_cast<double>(saturated.accepted) / saturated.seconds;
+  const double target = o.rate > 0 ? o.rate : max_rate / 2;
+  PhaseResult at_rate = http_phase(o, target);
+  std::ostringstream label;
+  label << std::fixed << std::setprecision(0) << "latency at " << target << " events/s target";
+  print(label.str(), at_rate);
+  if (!o.skip_direct) {
+    const double direct = direct_phase(o);
+    std::cout << std::fixed << std::setprecision(0) << "direct idempotent produce (" << o.connections
+              << " in flight): " << direct << " events/s; ingress/direct = " << std::setprecision(2)
+              << (direct > 0 ? max_rate / direct : 0) << "\n";
+  }
+  return 0;
+}

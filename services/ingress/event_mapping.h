@@ -1,0 +1,62 @@
+#pragma once
+
+// The JSON edge of POST /v1/events: a request body in the proto3 JSON mapping of
+// caselink.v1.Envelope (one event, or {"events":[...]}) becomes validated envelopes routed to
+// their topics, or one ApiError naming the field and the rule it broke.
+//
+// What the server fills when the caller leaves it out: event_id (a new UUID), recorded_at
+// (the server clock), schema_version (this build's version), producer_agency_id (the
+// authenticated caller), event_type and correlation_id (envelope::seal). Everything is then
+// checked by the shared envelope codec (envelope::validate), so the ingress never publishes
+// an envelope that a consumer would dead-letter.
+//
+// A batch is validated as a whole: one bad event rejects the batch and nothing is published.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "caselink/v1/envelope.pb.h"
+#include "services/common/core/clock.h"
+#include "services/ingress/api_error.h"
+#include "services/ingress/routing.h"
+
+namespace caselink::ingress {
+
+struct ParsedEvent {
+  caselink::v1::Envelope envelope;
+  std::string topic;
+  // SHA-256 (hex) of the event exactly as the caller sent it (re-serialized JSON, so
+  // whitespace does not matter): the idempotency fingerprint.
+  std::string fingerprint;
+  // True when the caller set event_id (it then doubles as the idempotency key).
+  bool event_id_from_caller = false;
+};
+
+struct ParsedRequest {
+  bool batch = false;
+  std::vector<ParsedEvent> events;
+  std::string fingerprint;  // of the whole body (re-serialized JSON)
+};
+
+struct MappingOptions {
+  const TopicRouter* router = nullptr;
+  const Clock* clock = nullptr;
+  size_t max_batch_events = 100;
+};
+
+struct MappingOutcome {
+  std::optional<ParsedRequest> request;
+  std::optional<ApiError> error;
+  bool ok() const { return request.has_value(); }
+};
+
+// `caller_agency` is the authenticated agency: events naming another producer_agency_id are
+// refused with 403 (field producer_agency_id).
+MappingOutcome parse_events(std::string_view body, const std::string& caller_agency, const MappingOptions& options);
+
+// SHA-256 of `data` as 64 lowercase hex digits.
+std::string sha256_hex(std::string_view data);
+
+}  // namespace caselink::ingress

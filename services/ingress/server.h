@@ -1,0 +1,60 @@
+#pragma once
+
+// The public HTTP/1.1 JSON API of caselink-ingress on Boost.Beast (Beast stays inside
+// server.cc). A fixed pool of `api.threads` threads runs one io_context; every connection
+// lives on its own strand and never blocks a thread while it waits: reads and writes are
+// asynchronous with deadlines (beast::tcp_stream::expires_after), and a publish hands the
+// record to the idempotent producer and resumes on the connection's strand when the broker's
+// delivery report arrives. 202 is only ever sent after that report said "stored".
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "services/common/core/clock.h"
+#include "services/common/core/record.h"
+#include "services/common/core/result.h"
+#include "services/common/kafka/producer.h"
+#include "services/common/metrics/registry.h"
+#include "services/evidence/blob_store.h"
+#include "services/ingress/case_state.h"
+#include "services/ingress/settings.h"
+
+namespace caselink::ingress {
+
+// Queues a record; `done` runs (on any thread) once the broker acknowledged it or it failed.
+// An immediate error (local queue full, topic refused) is returned instead. In production
+// this is IdempotentProducer::send_async.
+using Publisher = std::function<Status(const OutgoingRecord&, kafka::DeliveryCallback)>;
+
+struct IngressDependencies {
+  const IngressSettings& settings;
+  const Clock& clock;
+  metrics::Registry& registry;
+  Publisher publish;
+  evidence::BlobStore& blobs;
+  CaseStateView& cases;
+};
+
+class IngressServer {
+ public:
+  explicit IngressServer(IngressDependencies deps);
+  ~IngressServer();  // stop()
+  IngressServer(const IngressServer&) = delete;
+  IngressServer& operator=(const IngressServer&) = delete;
+
+  // Binds api.bind:api.port and starts the thread pool; returns the bound port or an error
+  // naming the address.
+  Result<uint16_t> start();
+  // Closes the listening socket; open connections go on (drain before stop()).
+  void stop_accepting();
+  // Stops accepting, closes connections, joins the threads. Idempotent.
+  void stop();
+
+  struct Impl;  // defined in server.cc (connections reach it); not usable outside
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace caselink::ingress

@@ -1,0 +1,70 @@
+#pragma once
+
+// Typed configuration of caselink-ingress (deploy/config/ingress.yaml), with defaults in the
+// struct and every check naming its key. `http.*` is the admin endpoint (/healthz, /readyz,
+// /metrics) as in every caselink service; `api.*` is the public JSON API.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "services/common/config/config.h"
+#include "services/common/kafka/settings.h"
+#include "services/common/logging/logging.h"
+#include "services/common/runtime/service_main.h"
+
+namespace caselink::ingress {
+
+struct ApiSettings {
+  std::string bind = "127.0.0.1";
+  int port = 8080;                    // 0 = any free port (tests)
+  std::string port_file;              // write the bound API port here
+  int threads = 2;                    // fixed pool running the io_context
+  int64_t header_timeout_ms = 5000;   // whole header must arrive within this
+  int64_t body_timeout_ms = 15000;    // whole body must arrive within this
+  int64_t write_timeout_ms = 10000;
+  int64_t idle_timeout_ms = 30000;    // keep-alive connection waiting for its next request
+  int64_t max_body_bytes = 1 << 20;   // POST /v1/events; larger: 413
+  int64_t max_blob_bytes = 16 << 20;  // PUT /v1/blobs/{sha256}; larger: 413
+  int64_t max_batch_events = 100;
+  int64_t max_connections = 1024;
+};
+
+struct LimitSettings {
+  double rate_per_second = 500;  // events (or requests) per second per agency, on average
+  double burst = 1000;           // bucket size; must hold a full batch
+};
+
+struct IdempotencySettings {
+  int64_t max_entries = 100000;
+  int64_t ttl_seconds = 86400;
+};
+
+struct AuthSettings {
+  // agency id -> SHA-256 hex of its bearer token (printf %s TOKEN | sha256sum).
+  std::map<std::string, std::string> token_sha256;
+  // Agencies that may read every case (e.g. a procuratorate's supervision desk).
+  std::vector<std::string> read_all_agencies;
+};
+
+struct IngressSettings {
+  logging::Settings log;
+  runtime::HttpSettings http;  // admin endpoint
+  kafka::KafkaSettings kafka;
+  ApiSettings api;
+  LimitSettings limits;
+  IdempotencySettings idempotency;
+  AuthSettings auth;
+  std::map<std::string, std::string> topic_overrides;  // default topic -> topic used
+  std::string case_state_topic = "caselink.case.state.v1";
+  std::string blob_store_path = ".local/evidence-store";
+};
+
+// Defaults that differ from the common ones (admin port 9306, a shorter produce timeout: an
+// HTTP caller waits for it).
+IngressSettings default_settings();
+
+void bind(config::ConfigBinder& binder, IngressSettings* settings);
+
+}  // namespace caselink::ingress

@@ -1,0 +1,445 @@
+// caselink-ingress on the real broker (KAFKA_BOOTSTRAP): the server runs in-process on an
+// ephemeral loopback port with the real idempotent producer, publishing to uniquely named
+// topics (routing.topic_overrides), so the test never touches the demo topics. Every answer
+// is checked against what is really on the topic (read back read_committed).
+
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "services/common/envelope/codec.h"
+#include "services/common/kafka/producer.h"
+#include "services/evidence/local_blob_store.h"
+#include "services/ingress/event_mapping.h"
+#include "services/ingress/server.h"
+#include "tests/support/kafka_test_env.h"
+
+namespace caselink::ingress {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using nlohmann::json;
+
+const std::string kEnvToken = "it-env-token";
+const std::string kTaxToken = "it-tax-token";
+
+struct Reply {
+  unsigned status = 0;
+  std::map<std::string, std::string> headers;
+  std::string body;
+  json as_json() const { return json::parse(body, nullptr, false); }
+};
+
+Reply call(uint16_t port, http::verb method, const std::string& target, const std::string& body,
+           const std::string& token, const std::string& content_type = "application/json",
+           const std::map<std::string, std::string>& extra = {}) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> request(method, target, 11);
+  request.set(http::field::host, "127.0.0.1");
+  if (!token.empty()) {
+    request.set(http::field::authorization, "Bearer " + token);
+  }
+  if (!content_type.empty()) {
+    request.set(http::field::content_type, content_type);
+  }
+  for (const auto& [k, v] : extra) {
+    request.set(k, v);
+  }
+  request.body() = body;
+  request.prepare_payload();
+  request.keep_alive(false);
+  http::write(stream, request);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 << 20);
+  beast::error_code ec;
+  http::read(stream, buffer, parser, ec);
+  Reply reply;
+  if (ec) {
+    return reply;
+  }
+  reply.status = parser.get().result_int();
+  for (const auto& field : parser.get()) {
+    reply.headers[std::string(field.name_string())] = std::string(field.value());
+  }
+  reply.body = parser.get().body();
+  return reply;
+}
+
+std::string event_json(const std::string& case_id, const std::string& extra = "") {
+  return R"({"case_id":")" + case_id + R"(","occurred_at":"2026-03-01T08:30:00Z")" + extra +
+         R"(,"suspected_crime_reported":{}})";
+}
+
+// Records of `case_id` on `topic`, read from the beginning, read_committed.
+std::vector<ConsumedRecord> records_of_case(const std::string& bootstrap, const std::string& topic,
+                                            const std::string& case_id, size_t at_least) {
+  // The topic is unique to this test binary; read until idle (or until enough arrived).
+  auto all = caselink::testing::read_topic(bootstrap, topic, caselink::testing::Isolation::kReadCommitted, 0,
+                                           std::chrono::seconds(30), std::chrono::milliseconds(2500));
+  std::vector<ConsumedRecord> out;
+  for (auto& r : all) {
+    if (r.key && *r.key == case_id) {
+      out.push_back(std::move(r));
+    }
+  }
+  (void)at_least;
+  return out;
+}
+
+class IngressIntegration : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto bootstrap = caselink::testing::kafka_bootstrap();
+    if (!bootstrap) {
+      return;
+    }
+    bootstrap_ = *bootstrap;
+    referral_ = caselink::testing::unique_name("it.ingress.referral");
+    state_ = caselink::testing::unique_name("it.ingress.state");
+    ASSERT_TRUE(caselink::testing::create_topics(bootstrap_, {referral_, state_}, 3).ok());
+    dir_ = std::filesystem::temp_directory_path() / caselink::testing::unique_name("it-ingress");
+
+    settings_ = new IngressSettings(default_settings());
+    settings_->kafka.bootstrap = bootstrap_;
+    settings_->kafka.message_timeout_ms = 4000;
+    settings_->api.port = 0;
+    settings_->api.max_body_bytes = 64 * 1024;
+    settings_->api.max_blob_bytes = 1 << 20;
+    settings_->api.max_batch_events = 10;
+    settings_->limits = {100000, 100000};
+    settings_->auth.token_sha256 = {{"sthjj-330100", sha256_hex(kEnvToken)}, {"swj-330100", sha256_hex(kTaxToken)}};
+    // Recommendations go to a topic that does not exist (auto-creation is off): the way to
+    // make one event of a batch fail on a healthy broker.
+    settings_->topic_overrides = {{"caselink.referral.v1", referral_},
+                                  {"caselink.recommendation.v1", caselink::testing::unique_name("it.ingress.missing")}};
+    settings_->case_state_topic = state_;
+
+    producer_ = kafka::IdempotentProducer::create(settings_->kafka, "it-ingress")->release();
+    blobs_ = evidence::LocalBlobStore::create(dir_ / "store")->release();
+    cases_ = new CaseStateView();
+    follower_ = new CaseStateFollower(settings_->kafka, state_, "it-ingress", *cases_);
+    follower_->start();
+    server_ = new IngressServer({*settings_, clock_, registry_,
+                                 [](const OutgoingRecord& r, kafka::DeliveryCallback done) {
+                                   return producer_->send_async(r, std::move(done));
+                                 },
+                                 *blobs_, *cases_});
+    auto port = server_->start();
+    ASSERT_TRUE(port.ok()) << port.error().describe();
+    port_ = *port;
+  }
+
+  static void TearDownTestSuite() {
+    if (server_ == nullptr) {
+      return;
+    }
+    server_->stop_accepting();
+    (void)producer_->flush(std::chrono::seconds(10));
+    delete server_;
+    delete follower_;
+    delete cases_;
+    delete producer_;
+    delete blobs_;
+    delete settings_;
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  void SetUp() override {
+    if (bootstrap_.empty()) {
+      GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    }
+  }
+
+  static Reply post(const std::string& body, const std::string& token = kEnvToken,
+                    const std::map<std::string, std::string>& extra = {}) {
+    return call(port_, http::verb::post, "/v1/events", body, token, "application/json", extra);
+  }
+
+  static inline std::string bootstrap_, referral_, state_;
+  static inline std::filesystem::path dir_;
+  static inline IngressSettings* settings_ = nullptr;
+  static inline SystemClock clock_;
+  static inline metrics::Registry registry_;
+  static inline kafka::IdempotentProducer* producer_ = nullptr;
+  static inline evidence::LocalBlobStore* blobs_ = nullptr;
+  static inline CaseStateView* cases_ = nullptr;
+  static inline CaseStateFollower* follower_ = nullptr;
+  static inline IngressServer* server_ = nullptr;
+  static inline uint16_t port_ = 0;
+};
+
+TEST_F(IngressIntegration, AcceptedEventIsOnTheTopicAtTheAnsweredOffset) {
+  const std::string case_id = caselink::testing::unique_name("case");
+  Reply reply = post(event_json(case_id));
+  ASSERT_EQ(reply.status, 202u) << reply.body;
+  json answer = reply.as_json();
+  EXPECT_EQ(answer["topic"], referral_);
+  const std::string event_id = answer["event_id"];
+  auto records = records_of_case(bootstrap_, referral_, case_id, 1);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].partition, answer["partition"].get<int32_t>());
+  EXPECT_EQ(records[0].offset, answer["offset"].get<int64_t>());
+  auto envelope = envelope::decode(*records[0].value);
+  ASSERT_TRUE(envelope.ok()) << envelope.error().describe();
+  EXPECT_EQ(envelope->event_id(), event_id);
+  EXPECT_EQ(envelope->producer_agency_id(), "sthjj-330100");
+  EXPECT_EQ(find_header(records[0].headers, envelope::kCeId), event_id);
+  EXPECT_EQ(find_header(records[0].headers, envelope::kCeType), "caselink.v1.SuspectedCrimeReported");
+}
+
+TEST_F(IngressIntegration, EachClassOfBadInputIsRefusedNamingFieldAndRuleAndNothingIsPublished) {
+  const std::string case_id = caselink::testing::unique_name("case");
+  struct Case {
+    std::string name;
+    Reply reply;
+    unsigned status;
+    std::string field;
+    std::string rule;
+  };
+  std::vector<Case> cases = {
+      {"invalid json", post("{\"case_id\":"), 400, "", "json.syntax"},
+      {"unknown field", post(event_json(case_id, R"(,"colour":"red")")), 400, "colour", "json.unknown_field"},
+      {"unknown event type", post(event_json(case_id, R"(,"event_type":"caselink.v1.Nope")")), 422, "event_type",
+       "envelope.unknown_type"},
+      {"missing case id", post(R"({"occurred_at":"2026-03-01T08:30:00Z","case_referral":{}})"), 422, "case_id",
+       "envelope.missing_field"},
+      {"timestamp format",
+       post(R"({"case_id":")" + case_id + R"(","occurred_at":"yesterday","case_referral":{}})"), 400, "occurred_at",
+       "json.timestamp_format"},
+      {"wrong agency", post(event_json(case_id, R"(,"producer_agency_id":"swj-330100")")), 403,
+       "producer_agency_id", "auth.producer_agency"},
+      {"oversized", post(event_json(case_id, R"(,"causation_id":")" + std::string(70 * 1024, 'x') + "\"")), 413, "body",
+       "http.body_too_large"},
+      {"content type", call(port_, http::verb::post, "/v1/events", event_json(case_id), kEnvToken, "text/plain"), 415,
+       "Content-Type", "http.content_type"},
+      {"no token", post(event_json(case_id), ""), 401, "Authorization", "auth.bearer_token"},
+      {"bad token", post(event_json(case_id), "wrong"), 401, "Authorization", "auth.bearer_token"},
+      {"unknown route", call(port_, http::verb::get, "/v1/nothing", "", kEnvToken), 404, "", "http.unknown_route"},
+      {"wrong method", call(port_, http::verb::delete_, "/v1/events", "", kEnvToken), 405, "",
+       "http.method_not_allowed"},
+      {"bad batch", post(R"({"events":[)" + event_json(case_id) + R"(,{"occurred_at":"2026-03-01T08:30:00Z"}]})"), 422,
+       "events[1].case_id", "envelope.missing_field"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(c.reply.status, c.status) << c.name << ": " << c.reply.body;
+    json error = c.reply.as_json();
+    ASSERT_TRUE(error.contains("error")) << c.name << ": " << c.reply.body;
+    EXPECT_EQ(error["error"]["field"], c.field) << c.name;
+    EXPECT_EQ(error["error"]["rule"], c.rule) << c.name;
+    EXPECT_FALSE(error["error"]["message"].get<std::string>().empty()) << c.name;
+  }
+  EXPECT_EQ(cases[11].reply.headers["Allow"], "POST");
+  // One valid event of this case afterwards, so the read below has something to wait for.
+  ASSERT_EQ(post(event_json(case_id)).status, 202u);
+  EXPECT_EQ(records_of_case(bootstrap_, referral_, case_id, 1).size(), 1u);
+}
+
+TEST_F(IngressIntegration, RetryWithTheSameKeyPublishesOnce) {
+  const std::string case_id = caselink::testing::unique_name("case");
+  const std::string key = caselink::testing::unique_name("key");
+  Reply first = post(event_json(case_id), kEnvToken, {{"Idempotency-Key", key}});
+  ASSERT_EQ(first.status, 202u) << first.body;
+  Reply retry = post(event_json(case_id), kEnvToken, {{"Idempotency-Key", key}});
+  EXPECT_EQ(retry.status, 202u);
+  EXPECT_EQ(retry.body, first.body);
+  EXPECT_EQ(retry.headers["Idempotent-Replayed"], "true");
+  Reply other_body = post(event_json(case_id, R"(,"causation_id":"x")"), kEnvToken, {{"Idempotency-Key", key}});
+  EXPECT_EQ(other_body.status, 422u);
+  EXPECT_EQ(other_body.as_json()["error"]["rule"], "idempotency.key_reuse");
+  // Without the header, the caller's event_id is the key.
+  const std::string event_id = "6f1c2a9e-8b3d-4e5f-a1b2-c3d4e5f60718";
+  const std::string with_id = event_json(case_id, R"(,"event_id":")" + event_id + "\"");
+  ASSERT_EQ(post(with_id).status, 202u);
+  Reply again = post(with_id);
+  EXPECT_EQ(again.status, 202u);
+  EXPECT_EQ(again.headers["Idempotent-Replayed"], "true");
+
+  auto records = records_of_case(bootstrap_, referral_, case_id, 2);
+  EXPECT_EQ(records.size(), 2u);  // one per key, not one per request
+}
+
+TEST_F(IngressIntegration, BatchAnswersPerEventAndOnlyAfterTheBrokerDecided) {
+  const std::string case_id = caselink::testing::unique_name("case");
+  Reply all = post(R"({"events":[)" + event_json(case_id) + "," + event_json(case_id) + "]}");
+  ASSERT_EQ(all.status, 202u) << all.body;
+  json results = all.as_json()["results"];
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0]["status"], 202);
+  EXPECT_EQ(results[1]["status"], 202);
+  EXPECT_LT(results[0]["offset"].get<int64_t>(), results[1]["offset"].get<int64_t>());  // same case, same partition
+
+  // The second event goes to a topic that does not exist: it fails, the first is stored.
+  const std::string recommendation = R"({"case_id":")" + case_id +
+                                     R"(","occurred_at":"2026-03-01T08:30:00Z","recommendation_replied":{}})";
+  Reply mixed = post(R"({"events":[)" + event_json(case_id) + "," + recommendation + "]}");
+  ASSERT_EQ(mixed.status, 207u) << mixed.body;
+  json mixed_results = mixed.as_json()["results"];
+  EXPECT_EQ(mixed_results[0]["status"], 202);
+  EXPECT_EQ(mixed_results[1]["status"], 503);
+  EXPECT_EQ(mixed_results[1]["error"]["rule"], "publish.unavailable");
+  EXPECT_EQ(records_of_case(bootstrap_, referral_, case_id, 3).size(), 3u);
+}
+
+TEST_F(IngressIntegration, BlobsAreStoredUnderTheirHash) {
+  const std::string content = "scanned transfer letter " + caselink::testing::unique_name("blob");
+  const std::string digest = sha256_hex(content);
+  auto put = [&](const std::string& hash, const std::string& body) {
+    return call(port_, http::verb::put, "/v1/blobs/" + hash, body, kEnvToken, "application/octet-stream");
+  };
+  Reply created = put(digest, content);
+  EXPECT_EQ(created.status, 201u) << created.body;
+  EXPECT_EQ(created.as_json()["sha256"], digest);
+  EXPECT_EQ(put(digest, content).status, 200u);
+  auto stored = evidence::read_all(*blobs_, *evidence::Sha256Digest::from_hex(digest));
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(*stored, content);
+
+  Reply mismatch = put(sha256_hex("other"), content);
+  EXPECT_EQ(mismatch.status, 422u);
+  EXPECT_EQ(mismatch.as_json()["error"]["field"], "sha256");
+  EXPECT_EQ(mismatch.as_json()["error"]["rule"], "blob.digest_mismatch");
+  EXPECT_NE(mismatch.body.find(digest), std::string::npos) << "names the body's real hash";
+  Reply malformed = put("abc", content);
+  EXPECT_EQ(malformed.status, 400u);
+  EXPECT_EQ(malformed.as_json()["error"]["rule"], "blob.digest_format");
+}
+
+TEST_F(IngressIntegration, CaseStateIsServedToItsPartiesOnly) {
+  const std::string case_id = caselink::testing::unique_name("case");
+  auto env = envelope::make_envelope(CaseId(case_id), AgencyId("caselink-sync"), clock_.now(), clock_.now());
+  auto* snapshot = env.mutable_case_state_snapshot();
+  snapshot->set_case_id(case_id);
+  snapshot->set_version(7);
+  snapshot->set_state(caselink::v1::CASE_STATE_REFERRED);
+  auto* party = snapshot->add_parties();
+  party->set_party_id("sthjj-330100");
+  party->set_role(caselink::v1::PARTY_ROLE_REFERRING_AGENCY);
+  envelope::seal(env);
+  ASSERT_TRUE(producer_->send(envelope::to_record(env, state_)).ok());
+
+  // The follower reads asynchronously: poll until it has the snapshot (bounded, no timing claim).
+  Reply reply;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  do {
+    reply = call(port_, http::verb::get, "/v1/cases/" + case_id, "", kEnvToken, "");
+    if (reply.status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  json state = reply.as_json();
+  EXPECT_EQ(state["case_id"], case_id);
+  EXPECT_EQ(state["version"], "7");  // uint64 is a JSON string in the proto3 mapping
+  EXPECT_EQ(state["state"], "CASE_STATE_REFERRED");
+
+  Reply stranger = call(port_, http::verb::get, "/v1/cases/" + case_id, "", kTaxToken, "");
+  EXPECT_EQ(stranger.status, 403u);
+  EXPECT_EQ(stranger.as_json()["error"]["rule"], "case.not_a_party");
+  EXPECT_EQ(call(port_, http::verb::get, "/v1/cases/no-such-case", "", kEnvToken, "").status, 404u);
+}
+
+// Broker unavailable: a second server whose producer points at a loopback port where nothing
+// listens. Stopping the broker instead would break the other integration tests that share it
+// (ctest runs them serially against one broker that scripts/test.sh owns); for a queued record
+// the two look the same to librdkafka: no connection, and the delivery report fails when
+// message.timeout.ms expires. The answer must be 503 with Retry-After, never 2xx.
+TEST_F(IngressIntegration, BrokerUnavailableAnswers503NeverAccepted) {
+  IngressSettings settings = *settings_;
+  settings.kafka.bootstrap = "127.0.0.1:1";
+  settings.kafka.message_timeout_ms = 1500;
+  auto producer = kafka::IdempotentProducer::create(settings.kafka, "it-ingress-down");
+  ASSERT_TRUE(producer.ok());
+  kafka::IdempotentProducer& down = **producer;
+  metrics::Registry registry;
+  IngressServer server({settings, clock_, registry,
+                        [&down](const OutgoingRecord& r, kafka::DeliveryCallback done) {
+                          return down.send_async(r, std::move(done));
+                        },
+                        *blobs_, *cases_});
+  auto port = server.start();
+  ASSERT_TRUE(port.ok());
+  Reply reply = call(*port, http::verb::post, "/v1/events", event_json("down-case"), kEnvToken);
+  EXPECT_EQ(reply.status, 503u) << reply.body;
+  EXPECT_FALSE(reply.headers["Retry-After"].empty());
+  EXPECT_EQ(reply.as_json()["error"]["rule"], "publish.unavailable");
+  // The key is released, not remembered: a retry is published again (and fails again here).
+  Reply retry = call(*port, http::verb::post, "/v1/events", event_json("down-case"), kEnvToken, "application/json",
+                     {{"Idempotency-Key", "k1"}});
+  EXPECT_EQ(retry.status, 503u);
+  server.stop_accepting();
+  (void)down.flush(std::chrono::seconds(3));
+  server.stop();
+}
+
+// Rate limiting on a small server of its own (burst 2, almost no refill), so the shared one
+// keeps its generous limits. GETs cost one token each.
+TEST_F(IngressIntegration, OverTheRateLimitAnswers429WithRetryAfter) {
+  IngressSettings settings = *settings_;
+  settings.limits = {0.01, 2};
+  settings.api.max_batch_events = 2;
+  metrics::Registry registry;
+  IngressServer server({settings, clock_, registry,
+                        [](const OutgoingRecord& r, kafka::DeliveryCallback done) {
+                          return producer_->send_async(r, std::move(done));
+                        },
+                        *blobs_, *cases_});
+  auto port = server.start();
+  ASSERT_TRUE(port.ok());
+  EXPECT_EQ(call(*port, http::verb::get, "/v1/cases/x", "", kEnvToken, "").status, 404u);
+  EXPECT_EQ(call(*port, http::verb::get, "/v1/cases/x", "", kEnvToken, "").status, 404u);
+  Reply limited = call(*port, http::verb::get, "/v1/cases/x", "", kEnvToken, "");
+  EXPECT_EQ(limited.status, 429u);
+  EXPECT_FALSE(limited.headers["Retry-After"].empty());
+  EXPECT_EQ(limited.as_json()["error"]["rule"], "limits.rate");
+  // Another agency has its own bucket.
+  EXPECT_EQ(call(*port, http::verb::get, "/v1/cases/x", "", kTaxToken, "").status, 404u);
+  EXPECT_NE(registry.render().find("caselink_ingress_rejected_total{reason=\"limits.rate\"} 1"), std::string::npos);
+  server.stop();
+}
+
+// A client that sends half a request and then nothing is disconnected by the server once
+// api.header_timeout_ms passes (the assertion is on the disconnect, not on its timing).
+TEST_F(IngressIntegration, HalfOpenClientIsDisconnected) {
+  IngressSettings settings = *settings_;
+  settings.api.header_timeout_ms = 300;
+  metrics::Registry registry;
+  IngressServer server({settings, clock_, registry,
+                        [](const OutgoingRecord& r, kafka::DeliveryCallback done) {
+                          return producer_->send_async(r, std::move(done));
+                        },
+                        *blobs_, *cases_});
+  auto port = server.start();
+  ASSERT_TRUE(port.ok());
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), *port));
+  const std::string partial = "POST /v1/events HTTP/1.1\r\nHost: x\r\n";
+  net::write(stream.socket(), net::buffer(partial));
+  char byte = 0;
+  beast::error_code ec;
+  stream.socket().non_blocking(false);
+  // SO_RCVTIMEO as a safety net so a broken server fails the test instead of hanging it.
+  struct timeval tv{30, 0};
+  ::setsockopt(stream.socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const size_t n = stream.socket().read_some(net::buffer(&byte, 1), ec);
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(ec, net::error::eof) << ec.message();
+  EXPECT_NE(registry.render().find("caselink_ingress_rejected_total{reason=\"http.header_timeout\"} 1"),
+            std::string::npos);
+  server.stop();
+}
+
+}  // namespace
+}  // namespace caselink::ingress
