@@ -1,37 +1,68 @@
 #!/usr/bin/env bash
 # caselink — the main job: set up this machine, start a local Kafka broker, create the topics,
-# start every service, and play the scenario.
+# start every service, play the linkage scenario and print each case.
 #
-#   scripts/run.sh           set up (idempotent), start everything, play the scenario, leave
-#                            the stack running for exploration
-#   scripts/run.sh --stop    stop the services and the broker (data is kept)
-#   scripts/run.sh --stop --wipe   ... and delete the broker's data
-#   scripts/run.sh --status  show what runs
+#   scripts/run.sh                 set up (idempotent), start everything, play the scenario,
+#                                  print every case, leave the stack running for exploration
+#   scripts/run.sh --stop          stop the services and the broker (data is kept)
+#   scripts/run.sh --stop --wipe   ... and delete the broker's data and the evidence store
+#   scripts/run.sh --status        show what runs
+#   scripts/run.sh --then-stop     play the scenario, then stop everything
+#   scripts/run.sh --no-setup      skip scripts/setup.sh (already set up and built)
 #
-# The local broker listens on 127.0.0.1:9092 (CASELINK_KAFKA_PORT to change); the tests use
-# their own broker on 19092, so both can run at once.
+# Environment:
+#   KAFKA_BOOTSTRAP      use this running broker instead of starting the local one
+#   CASELINK_KAFKA_PORT  port of the local broker (default 9092; the tests use 19092)
+#   CASELINK_PORT_BASE   admin ports are base+1.. (default 9300: passthrough 9301 … ingress 9306)
+#   CASELINK_INGRESS_PORT  the ingress HTTP API (default 8080)
+#   CASELINK_RUN_DIR     pid files, logs and the evidence store (default .local/run)
+#   CASELINK_BUILD_DIR   the build tree with the binaries (default build)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PORT="${CASELINK_KAFKA_PORT:-9092}"
 NAME="dev"
-RUN_DIR="$ROOT/.local/run"
-BOOTSTRAP="127.0.0.1:${PORT}"
+RUN_DIR="${CASELINK_RUN_DIR:-$ROOT/.local/run}"
+PORT_BASE="${CASELINK_PORT_BASE:-9300}"
+INGRESS_PORT="${CASELINK_INGRESS_PORT:-8080}"
+OWN_BROKER=1
+if [[ -n "${KAFKA_BOOTSTRAP:-}" ]]; then
+  BOOTSTRAP="$KAFKA_BOOTSTRAP"
+  OWN_BROKER=0
+else
+  BOOTSTRAP="127.0.0.1:${PORT}"
+fi
+BLOB_DIR="$RUN_DIR/evidence-store"
+BUILD="${CASELINK_BUILD_DIR:-$ROOT/build}"
 
-# service binary (relative to build/)  config file  admin port
+# name  binary (relative to build/)  config  admin port offset
 SERVICES=(
-  "services/passthrough/caselink-passthrough deploy/config/passthrough.yaml 9301"
+  "caselink-passthrough services/passthrough/caselink-passthrough deploy/config/passthrough.yaml 1"
+  "caselink-evidence services/evidence/caselink-evidence deploy/config/evidence.yaml 2"
+  "caselink-feedback services/feedback/caselink-feedback deploy/config/feedback.yaml 3"
+  "caselink-sync services/case-sync/caselink-sync deploy/config/case-sync.yaml 4"
+  "caselink-standards services/standards/caselink-standards deploy/config/standards.yaml 5"
+  "caselink-ingress services/ingress/caselink-ingress deploy/config/ingress.yaml 6"
 )
 
 step() { printf '\n\033[1m[run %s] %s\033[0m\n' "$1" "$2" >&2; }
 
+# Per-service environment: the broker, the admin port, and the one evidence store that the
+# ingress writes, the SDK writes and caselink-evidence verifies against.
+service_env() {
+  local name="$1" port="$2"
+  echo "CASELINK_KAFKA_BOOTSTRAP=$BOOTSTRAP CASELINK_HTTP_PORT=$port"
+  case "$name" in
+    caselink-evidence) echo "CASELINK_EVIDENCE_STORE_PATH=$BLOB_DIR" ;;
+    caselink-ingress) echo "CASELINK_BLOBS_PATH=$BLOB_DIR CASELINK_API_PORT=$INGRESS_PORT" ;;
+  esac
+}
+
 stop_services() {
   for entry in "${SERVICES[@]}"; do
-    read -r binary _ _ <<<"$entry"
-    local name pid_file
-    name="$(basename "$binary")"
-    pid_file="$RUN_DIR/$name.pid"
+    read -r name _ _ _ <<<"$entry"
+    local pid_file="$RUN_DIR/$name.pid"
     if [[ -f "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
       echo "stopping $name (pid $(cat "$pid_file"))" >&2
       kill -TERM "$(cat "$pid_file")" 2>/dev/null || true
@@ -46,58 +77,76 @@ stop_services() {
 }
 
 status() {
-  bash deploy/local/kafka.sh status --name "$NAME" --port "$PORT" || true
+  [[ "$OWN_BROKER" == 1 ]] && { bash deploy/local/kafka.sh status --name "$NAME" --port "$PORT" || true; }
   for entry in "${SERVICES[@]}"; do
-    read -r binary _ port <<<"$entry"
-    local name
-    name="$(basename "$binary")"
+    read -r name _ _ offset <<<"$entry"
+    local port=$((PORT_BASE + offset))
     if [[ -f "$RUN_DIR/$name.pid" ]] && kill -0 "$(cat "$RUN_DIR/$name.pid")" 2>/dev/null; then
-      printf '%-24s running (pid %s)  http://127.0.0.1:%s/readyz -> %s\n' "$name" "$(cat "$RUN_DIR/$name.pid")" \
+      printf '%-22s running (pid %s)  http://127.0.0.1:%s/readyz -> %s\n' "$name" "$(cat "$RUN_DIR/$name.pid")" \
         "$port" "$(curl -s -m 2 "http://127.0.0.1:$port/readyz" || echo unreachable)"
     else
-      printf '%-24s stopped\n' "$name"
+      printf '%-22s stopped\n' "$name"
     fi
   done
 }
 
-case "${1:-}" in
-  -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  --stop)
-    stop_services
-    if [[ "${2:-}" == "--wipe" ]]; then
+stop_all() {
+  stop_services
+  if [[ "$OWN_BROKER" == 1 ]]; then
+    if [[ "${1:-}" == "--wipe" ]]; then
       bash deploy/local/kafka.sh stop --name "$NAME" --wipe
     else
       bash deploy/local/kafka.sh stop --name "$NAME"
     fi
-    exit 0 ;;
-  --status) status; exit 0 ;;
-  "") ;;
-  *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-esac
+  fi
+  if [[ "${1:-}" == "--wipe" ]]; then rm -rf "$BLOB_DIR"; fi
+}
 
-step 1/5 "setting up this machine (packages, Kafka jars, build) — skipped where done"
-bash scripts/setup.sh
+SETUP=1
+THEN_STOP=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --stop) shift; stop_all "${1:-}"; exit 0 ;;
+    --status) status; exit 0 ;;
+    --no-setup) SETUP=0 ;;
+    --then-stop) THEN_STOP=1 ;;
+    *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
 
-step 2/5 "starting the local Kafka broker (KRaft, ${BOOTSTRAP})"
-bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" >/dev/null
+if [[ "$SETUP" == 1 ]]; then
+  step 1/6 "setting up this machine (packages, Kafka jars, build) — skipped where done"
+  bash scripts/setup.sh
+else
+  step 1/6 "set-up skipped (--no-setup)"
+fi
 
-step 3/5 "creating topics from deploy/topics.yaml"
-build/services/admin/caselink-topics apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP"
+if [[ "$OWN_BROKER" == 1 ]]; then
+  step 2/6 "starting the local Kafka broker (KRaft, ${BOOTSTRAP})"
+  bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" >/dev/null
+else
+  step 2/6 "using the broker at ${BOOTSTRAP}"
+fi
 
-step 4/5 "starting the services"
-mkdir -p "$RUN_DIR"
+step 3/6 "creating topics from deploy/topics.yaml"
+"$BUILD/services/admin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP"
+
+step 4/6 "starting the services"
+mkdir -p "$RUN_DIR" "$BLOB_DIR"
 stop_services
 for entry in "${SERVICES[@]}"; do
-  read -r binary config port <<<"$entry"
-  name="$(basename "$binary")"
-  CASELINK_KAFKA_BOOTSTRAP="$BOOTSTRAP" nohup "build/$binary" --config "$config" \
-    >>"$RUN_DIR/$name.log" 2>&1 &
+  read -r name binary config offset <<<"$entry"
+  port=$((PORT_BASE + offset))
+  # shellcheck disable=SC2046
+  env $(service_env "$name" "$port") nohup "$BUILD/$binary" --config "$config" >>"$RUN_DIR/$name.log" 2>&1 &
   echo $! >"$RUN_DIR/$name.pid"
-  printf '  %-24s pid %-7s log %s\n' "$name" "$!" ".local/run/$name.log" >&2
+  printf '  %-22s pid %-7s admin http://127.0.0.1:%-5s log %s\n' "$name" "$!" "$port" "$RUN_DIR/$name.log" >&2
 done
 for entry in "${SERVICES[@]}"; do
-  read -r binary _ port <<<"$entry"
-  name="$(basename "$binary")"
+  read -r name _ _ offset <<<"$entry"
+  port=$((PORT_BASE + offset))
   printf '  waiting for %s to be ready ' "$name" >&2
   for i in $(seq 1 120); do
     if curl -sf -m 2 "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
@@ -111,22 +160,38 @@ for entry in "${SERVICES[@]}"; do
     fi
     printf '.' >&2
     sleep 1
-    [[ "$i" == 120 ]] && { echo " not ready after 120 s; see .local/run/$name.log" >&2; exit 1; }
+    [[ "$i" == 120 ]] && { echo " not ready after 120 s; see $RUN_DIR/$name.log" >&2; exit 1; }
   done
 done
 
-step 5/5 "scenario"
-if [[ -x build/services/ctl/caselinkctl ]]; then
-  build/services/ctl/caselinkctl scenario --bootstrap "$BOOTSTRAP"
-else
-  echo "  (the linkage scenario arrives with caselinkctl; see docs/status.md)" >&2
-fi
+step 5/6 "playing the linkage scenario (ingress + adapter SDK → Kafka → services)"
+set +e
+"$BUILD/services/scenario/caselink-scenario" --bootstrap "$BOOTSTRAP" --blob-dir "$BLOB_DIR" \
+  --ingress "127.0.0.1:${INGRESS_PORT}" --tokens-file deploy/config/demo-agency-tokens.yaml >"$RUN_DIR/scenario.cases"
+scenario_status=$?
+set -e
 
-cat >&2 <<MSG
+step 6/6 "the cases, as caselinkctl shows them"
+while IFS=$'\t' read -r case_id key verdict title; do
+  printf '\n\033[1m== %s  (%s, scenario check: %s)\033[0m\n%s\n' "$case_id" "$key" "$verdict" "$title"
+  "$BUILD/services/ctl/caselinkctl" case show "$case_id" --bootstrap "$BOOTSTRAP" || true
+done <"$RUN_DIR/scenario.cases"
+
+if [[ "$THEN_STOP" == 1 ]]; then
+  step - "stopping (--then-stop)"
+  stop_all
+else
+  cat >&2 <<MSG
 
 caselink is running:
   broker      ${BOOTSTRAP}   (kcat -b ${BOOTSTRAP} -L)
+  ingress     http://127.0.0.1:${INGRESS_PORT}/v1/events   (docs/api/ingress.openapi.yaml)
+  a case      build/services/ctl/caselinkctl case show <case-id> --bootstrap ${BOOTSTRAP}
   services    bash scripts/run.sh --status
-  metrics     curl http://127.0.0.1:9301/metrics
   stop        bash scripts/run.sh --stop        (add --wipe to delete the broker's data)
 MSG
+fi
+if [[ "$scenario_status" != 0 ]]; then
+  echo "run.sh: the scenario did not end as expected (exit $scenario_status); see the lines above and $RUN_DIR/*.log" >&2
+  exit "$scenario_status"
+fi
