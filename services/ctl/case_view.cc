@@ -1,0 +1,388 @@
+#include "services/ctl/case_view.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "services/case-sync/case_engine.h"
+#include "services/common/envelope/codec.h"
+
+namespace caselink::ctl {
+
+namespace {
+
+// "CASE_STATE_FILED" -> "FILED": the prefix only repeats the enum's name.
+std::string strip(const std::string& name, const char* prefix) {
+  const std::string p = prefix;
+  return name.rfind(p, 0) == 0 ? name.substr(p.size()) : name;
+}
+
+std::string short_type(const v1::Envelope& e) { return strip(e.event_type(), "caselink.v1."); }
+
+std::string organ_name(const v1::Organ& o) { return o.organ_id().empty() ? std::string("?") : o.organ_id(); }
+
+std::string categories(const google::protobuf::RepeatedField<int>& list) {
+  std::string out;
+  for (int c : list) {
+    if (!out.empty()) out += ", ";
+    out += strip(v1::MaterialCategory_Name(static_cast<v1::MaterialCategory>(c)), "MATERIAL_CATEGORY_");
+  }
+  return out;
+}
+
+std::string time_text(const google::protobuf::Timestamp& ts) {
+  return format_rfc3339(envelope::to_time_point(ts)).substr(0, 19).replace(10, 1, " ");
+}
+
+std::string duration_text(std::chrono::seconds s) {
+  const auto total = s.count() < 0 ? -s.count() : s.count();
+  const long long days = total / 86400;
+  const long long hours = (total % 86400) / 3600;
+  const long long minutes = (total % 3600) / 60;
+  char buf[64];
+  if (days > 0) {
+    std::snprintf(buf, sizeof buf, "%lldd %lldh", days, hours);
+  } else if (hours > 0) {
+    std::snprintf(buf, sizeof buf, "%lldh %lldm", hours, minutes);
+  } else {
+    std::snprintf(buf, sizeof buf, "%lldm", minutes);
+  }
+  return buf;
+}
+
+std::string to_json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out;
+}
+
+}  // namespace
+
+std::string summarize(const v1::Envelope& e) {
+  using P = v1::Envelope;
+  std::ostringstream s;
+  switch (e.payload_case()) {
+    case P::kSuspectedCrimeReported:
+      s << "suspected crime reported: " << e.suspected_crime_reported().offence_code() << " — "
+        << e.suspected_crime_reported().summary();
+      break;
+    case P::kTransferDecided:
+      s << "transfer " << strip(v1::TransferDecision_Name(e.transfer_decided().decision()), "TRANSFER_DECISION_");
+      break;
+    case P::kCaseReferral: {
+      const auto& r = e.case_referral();
+      s << "referral " << (r.offence_name().empty() ? r.offence_code() : r.offence_name()) << " from "
+        << organ_name(r.referring_agency()) << " → " << organ_name(r.target_police_organ());
+      if (r.copy_to_procuratorate()) s << " (copy to " << organ_name(r.procuratorate()) << ")";
+      break;
+    }
+    case P::kMaterialsSupplemented:
+      s << "materials supplemented: " << categories(e.materials_supplemented().categories_supplied());
+      break;
+    case P::kReconsiderationRequested:
+      s << "reconsideration requested: " << e.reconsideration_requested().grounds();
+      break;
+    case P::kFilingSupervisionRequested:
+      s << "filing supervision requested from " << organ_name(e.filing_supervision_requested().procuratorate()) << " ("
+        << strip(v1::FilingSupervisionGround_Name(e.filing_supervision_requested().ground()),
+                 "FILING_SUPERVISION_GROUND_")
+        << ")";
+      break;
+    case P::kSeizedItemsHandedOver:
+      s << "seized items handed over: " << e.seized_items_handed_over().items_size() << " item(s)";
+      break;
+    case P::kAdministrativePenaltyReported: {
+      const auto& p = e.administrative_penalty_reported();
+      s << "administrative penalty " << p.decision_number() << ": "
+        << strip(v1::PenaltyOutcome_Name(p.outcome()), "PENALTY_OUTCOME_") << " ("
+        << strip(v1::PenaltyReportContext_Name(p.report_context()), "PENALTY_REPORT_CONTEXT_") << ")";
+      if (p.fine_amount_yuan() > 0) s << ", fine " << static_cast<long long>(p.fine_amount_yuan()) << " yuan";
+      break;
+    }
+    case P::kReferralAccepted: s << "referral accepted by " << organ_name(e.referral_accepted().police_organ()); break;
+    case P::kMaterialsSupplementRequested:
+      s << "materials supplement requested: " << categories(e.materials_supplement_requested().missing_categories());
+      break;
+    case P::kCaseForwarded:
+      s << "forwarded (" << strip(v1::ForwardKind_Name(e.case_forwarded().kind()), "FORWARD_KIND_") << ") to "
+        << organ_name(e.case_forwarded().to_organ());
+      break;
+    case P::kFilingReviewExtended:
+      s << "filing review extended to " << e.filing_review_extended().claimed_limit_days() << " days";
+      break;
+    case P::kFilingDecision: {
+      const auto& d = e.filing_decision();
+      s << "filing decision: " << strip(v1::FilingOutcome_Name(d.outcome()), "FILING_OUTCOME_");
+      if (d.outcome() == v1::FILING_OUTCOME_NOT_FILED) {
+        s << " (" << strip(v1::NotFiledReason_Name(d.not_filed_reason()), "NOT_FILED_REASON_");
+        if (!d.reasons().empty()) s << ": " << d.reasons();
+        s << ")";
+      }
+      break;
+    }
+    case P::kReconsiderationDecided:
+      s << "reconsideration "
+        << strip(v1::ReconsiderationOutcome_Name(e.reconsideration_decided().outcome()), "RECONSIDERATION_OUTCOME_");
+      break;
+    case P::kFilingSupervisionAction:
+      s << "filing supervision: "
+        << strip(v1::FilingSupervisionStep_Name(e.filing_supervision_action().step()), "FILING_SUPERVISION_STEP_");
+      break;
+    case P::kProsecutionDecision:
+      s << "prosecution decision: "
+        << strip(v1::ProsecutionOutcome_Name(e.prosecution_decision().outcome()), "PROSECUTION_OUTCOME_");
+      break;
+    case P::kProcuratorialOpinion:
+      s << "procuratorial opinion ("
+        << strip(v1::ProcuratorialOpinionKind_Name(e.procuratorial_opinion().kind()), "PROCURATORIAL_OPINION_KIND_")
+        << ") to " << organ_name(e.procuratorial_opinion().recipient());
+      break;
+    case P::kCourtJudgment:
+      s << "judgment " << e.court_judgment().judgment_number() << ": "
+        << strip(v1::Verdict_Name(e.court_judgment().verdict()), "VERDICT_");
+      break;
+    case P::kCaseClosed: s << "closed: " << strip(v1::CaseClosedReason_Name(e.case_closed().reason()), "CASE_CLOSED_REASON_"); break;
+    case P::kReverseReviewStatusChanged:
+      s << "reverse review: "
+        << strip(v1::ReverseReviewStatus_Name(e.reverse_review_status_changed().status()), "REVERSE_REVIEW_STATUS_");
+      break;
+    case P::kEvidenceManifest:
+      s << "evidence manifest " << e.evidence_manifest().manifest_id() << ": " << e.evidence_manifest().items_size()
+        << " item(s) ("
+        << strip(v1::ManifestPurpose_Name(e.evidence_manifest().purpose()), "MANIFEST_PURPOSE_") << ")";
+      break;
+    case P::kEvidenceReceipt: {
+      const auto& r = e.evidence_receipt();
+      s << "evidence receipt " << r.manifest_id() << ": " << strip(v1::ReceiptStatus_Name(r.status()), "RECEIPT_STATUS_");
+      if (r.missing_categories_size() > 0) s << " missing: " << categories(r.missing_categories());
+      break;
+    }
+    case P::kCustodyEvent: s << "chain-of-custody event"; break;
+    case P::kStandardsAssessment: {
+      const auto& a = e.standards_assessment();
+      s << "standards assessment " << a.offence_code() << ": "
+        << strip(v1::AssessmentOutcome_Name(a.outcome()), "ASSESSMENT_OUTCOME_");
+      if (!a.conclusions().empty()) {
+        const auto& rule = a.conclusions(0).rule();
+        s << " (" << rule.rule_id() << (rule.rule_version().empty() ? "" : " v" + rule.rule_version()) << ")";
+      }
+      break;
+    }
+    case P::kRecommendationIssued: s << "procuratorial recommendation issued"; break;
+    case P::kRecommendationReplied: s << "recommendation replied"; break;
+    case P::kRecommendationFollowedUp: s << "recommendation followed up"; break;
+    case P::kRecommendationEvaluated: s << "recommendation evaluated"; break;
+    case P::kFeedbackAcknowledged: s << "feedback acknowledged"; break;
+    case P::kStateAcknowledged:
+      s << e.state_acknowledged().party_id() << " acknowledges version " << e.state_acknowledged().state_version();
+      break;
+    case P::kCaseStateSnapshot: s << "state " << strip(v1::CaseState_Name(e.case_state_snapshot().state()), "CASE_STATE_"); break;
+    case P::kAlert: s << strip(v1::AlertKind_Name(e.alert().kind()), "ALERT_KIND_") << ": " << e.alert().message(); break;
+    case P::kProbe: s << "probe"; break;
+    case P::PAYLOAD_NOT_SET: s << "(no payload)"; break;
+  }
+  return s.str();
+}
+
+ChainReport verify_chain(const CaseHistory& history) {
+  ChainReport report;
+  std::map<std::string, const std::string*> raw_by_event;
+  std::map<uint64_t, const v1::CaseStateSnapshot*> by_version;
+  for (const auto& r : history.records) {
+    if (r.topic != kStateTopic) {
+      if (!r.envelope.event_id().empty()) raw_by_event[r.envelope.event_id()] = &r.raw;
+      continue;
+    }
+    if (!r.envelope.has_case_state_snapshot()) continue;
+    const auto& s = r.envelope.case_state_snapshot();
+    auto [it, inserted] = by_version.emplace(s.version(), &s);
+    // Acknowledgements republish a version with new recognition, never with a new hash.
+    if (!inserted && it->second->state_hash_hex() != s.state_hash_hex()) {
+      report.ok = false;
+      report.broken_version = s.version();
+      report.problem = "version " + std::to_string(s.version()) + " appears with two different hashes";
+      return report;
+    }
+  }
+  report.versions_present = by_version.size();
+  for (const auto& [version, s] : by_version) {
+    auto fail = [&](const std::string& why) {
+      report.ok = false;
+      report.broken_version = version;
+      report.problem = why;
+    };
+    if (version == 1 && !s->previous_state_hash_hex().empty()) {
+      fail("version 1 names a previous hash");
+      return report;
+    }
+    auto prev = by_version.find(version - 1);
+    if (prev != by_version.end() && s->previous_state_hash_hex() != prev->second->state_hash_hex()) {
+      fail("version " + std::to_string(version) + " does not link to version " + std::to_string(version - 1) +
+           " (previous hash " + s->previous_state_hash_hex().substr(0, 16) + "…, version " +
+           std::to_string(version - 1) + " has " + prev->second->state_hash_hex().substr(0, 16) + "…)");
+      return report;
+    }
+    auto event = raw_by_event.find(s->last_event_id());
+    if (event == raw_by_event.end()) {
+      ++report.unverifiable;
+      continue;
+    }
+    const std::string expected = sync::chain_hash_hex(s->previous_state_hash_hex(), *event->second);
+    if (expected != s->state_hash_hex()) {
+      fail("version " + std::to_string(version) + ": hash " + s->state_hash_hex().substr(0, 16) +
+           "… is not sha256(previous hash || event " + s->last_event_id() + ") = " + expected.substr(0, 16) + "…");
+      return report;
+    }
+    ++report.verified;
+  }
+  return report;
+}
+
+CaseView build_view(const std::string& case_id, const CaseHistory& history) {
+  CaseView view;
+  view.case_id = case_id;
+  for (const auto& r : history.records) {
+    if (r.envelope.payload_case() == v1::Envelope::PAYLOAD_NOT_SET) continue;
+    if (r.topic == kStateTopic) {
+      if (r.envelope.has_case_state_snapshot() &&
+          (!view.state || r.envelope.case_state_snapshot().version() >= view.state->version())) {
+        view.state = r.envelope.case_state_snapshot();
+      }
+    } else if (r.envelope.has_alert()) {
+      view.alerts.push_back(&r.envelope.alert());
+    } else {
+      view.timeline.push_back(&r);
+    }
+  }
+  std::stable_sort(view.timeline.begin(), view.timeline.end(), [](const CaseRecordRef* a, const CaseRecordRef* b) {
+    const auto ta = envelope::to_time_point(a->envelope.occurred_at());
+    const auto tb = envelope::to_time_point(b->envelope.occurred_at());
+    if (ta != tb) return ta < tb;
+    return std::tie(a->topic, a->offset) < std::tie(b->topic, b->offset);
+  });
+  view.chain = verify_chain(history);
+  return view;
+}
+
+std::string render_text(const CaseView& view, TimePoint now) {
+  std::ostringstream out;
+  out << "Case " << view.case_id << "\n";
+  if (view.state) {
+    const auto& s = *view.state;
+    out << "  state       " << strip(v1::CaseState_Name(s.state()), "CASE_STATE_") << "   (version " << s.version()
+        << ", " << strip(v1::Domain_Name(s.domain()), "DOMAIN_") << ", offence " << s.offence_code() << ")\n";
+    out << "  parties    ";
+    size_t required = 0;
+    for (const auto& p : s.parties()) {
+      out << " " << p.party_id() << " " << strip(v1::PartyRole_Name(p.role()), "PARTY_ROLE_")
+          << (p.required_for_recognition() ? "*" : "");
+      if (p.required_for_recognition()) ++required;
+    }
+    out << "   (* required for recognition)\n";
+    out << "  recognition ";
+    if (s.recognition().recognized_version() > 0) {
+      out << "recognized at version " << s.recognition().recognized_version();
+    } else {
+      out << "not recognized yet";
+    }
+    out << " (" << s.recognition().acknowledgements_size() << " of " << required << " parties acknowledged)\n";
+    out << "  hash        " << s.state_hash_hex() << "\n";
+  } else {
+    out << "  state       (no synchronized state: caselink-sync keeps none for this case)\n";
+  }
+
+  out << "\nTimeline (" << view.timeline.size() << " events)\n";
+  for (const auto* r : view.timeline) {
+    char line[96];
+    std::snprintf(line, sizeof line, "  %s  %-18s %-30s ", time_text(r->envelope.occurred_at()).c_str(),
+                  r->envelope.producer_agency_id().c_str(), short_type(r->envelope).c_str());
+    out << line << summarize(r->envelope) << "   [" << strip(r->topic, "caselink.") << "/" << r->partition << "@"
+        << r->offset << "]\n";
+  }
+
+  out << "\nDeadlines\n";
+  // The snapshot carries the deadlines still running; a missed one is closed there and lives on
+  // in its DEADLINE_OVERDUE alert, which names the deadline and the rule.
+  size_t listed = 0;
+  for (const auto* a : view.alerts) {
+    if (a->kind() != v1::ALERT_KIND_DEADLINE_OVERDUE || !a->has_deadline()) continue;
+    const auto& d = a->deadline();
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-9s %-34s due %s  %-16s (missed; from its alert)", "MISSED",
+                  d.deadline_id().c_str(), time_text(d.due_at()).c_str(), d.responsible_party_id().c_str());
+    out << line << "\n            rule " << d.rule().rule_id() << " " << d.rule().rule_version() << ": "
+        << d.rule().legal_source() << "\n";
+    ++listed;
+  }
+  if (view.state) listed += static_cast<size_t>(view.state->deadlines_size());
+  if (listed == 0) out << "  (none)\n";
+  if (view.state) {
+    for (const auto& d : view.state->deadlines()) {
+      const auto due = envelope::to_time_point(d.due_at());
+      std::string when;
+      if (d.status() == v1::DEADLINE_STATUS_OPEN) {
+        const auto left = std::chrono::duration_cast<std::chrono::seconds>(due - now);
+        when = left.count() >= 0 ? "due in " + duration_text(left) : "overdue by " + duration_text(left);
+      }
+      char line[160];
+      std::snprintf(line, sizeof line, "  %-9s %-34s due %s  %-16s %s", strip(v1::DeadlineStatus_Name(d.status()), "DEADLINE_STATUS_").c_str(),
+                    d.deadline_id().c_str(), time_text(d.due_at()).c_str(), d.responsible_party_id().c_str(),
+                    when.c_str());
+      out << line << "\n            rule " << d.rule().rule_id() << " " << d.rule().rule_version() << ": "
+          << d.rule().legal_source() << "\n";
+    }
+  }
+
+  out << "\nAlerts (" << view.alerts.size() << ")\n";
+  for (const auto* a : view.alerts) {
+    out << "  " << strip(v1::AlertKind_Name(a->kind()), "ALERT_KIND_") << "  "
+        << strip(v1::AlertSeverity_Name(a->severity()), "ALERT_SEVERITY_") << "  " << a->message() << "\n";
+  }
+
+  out << "\nHash chain: ";
+  if (view.chain.versions_present == 0) {
+    out << "no snapshots on " << kStateTopic << "\n";
+  } else if (view.chain.ok) {
+    out << "OK — " << view.chain.verified << " of " << view.chain.versions_present
+        << " version(s) recomputed from the stored events";
+    if (view.chain.unverifiable > 0) out << ", " << view.chain.unverifiable << " whose event has left retention";
+    out << " (" << sync::kHashScheme << ")\n";
+  } else {
+    out << "BROKEN at version " << view.chain.broken_version << ": " << view.chain.problem << "\n";
+  }
+  return out.str();
+}
+
+std::string render_json(const CaseView& view) {
+  nlohmann::json j;
+  j["case_id"] = view.case_id;
+  j["state"] = view.state ? nlohmann::json::parse(to_json(*view.state)) : nlohmann::json(nullptr);
+  j["timeline"] = nlohmann::json::array();
+  for (const auto* r : view.timeline) {
+    j["timeline"].push_back({{"event_id", r->envelope.event_id()},
+                             {"event_type", r->envelope.event_type()},
+                             {"producer", r->envelope.producer_agency_id()},
+                             {"occurred_at", format_rfc3339(envelope::to_time_point(r->envelope.occurred_at()))},
+                             {"summary", summarize(r->envelope)},
+                             {"topic", r->topic},
+                             {"partition", r->partition},
+                             {"offset", r->offset}});
+  }
+  j["alerts"] = nlohmann::json::array();
+  for (const auto* a : view.alerts) j["alerts"].push_back(nlohmann::json::parse(to_json(*a)));
+  j["hash_chain"] = {{"ok", view.chain.ok},
+                     {"versions_present", view.chain.versions_present},
+                     {"verified", view.chain.verified},
+                     {"unverifiable", view.chain.unverifiable},
+                     {"broken_version", view.chain.broken_version},
+                     {"problem", view.chain.problem}};
+  return j.dump(2);
+}
+
+}  // namespace caselink::ctl

@@ -1,0 +1,48 @@
+#pragma once
+// What `caselinkctl case show` prints, computed from a CaseHistory: the timeline of events, the
+// latest synchronized state, deadlines, alerts, and the re-verification of the hash chain
+// (caselink-sync/chain-v1: each version's hash = sha256(previous hash || applied event's record
+// value), so anyone holding the topics can check the history without trusting caselink-sync).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "services/common/core/clock.h"
+#include "services/ctl/case_history.h"
+
+namespace caselink::ctl {
+
+struct ChainReport {
+  bool ok = true;
+  size_t versions_present = 0;  // distinct versions found on the state topic
+  size_t verified = 0;          // recomputed from the applied event's stored bytes
+  size_t unverifiable = 0;      // the applied event is no longer on its topic (retention)
+  uint64_t broken_version = 0;  // first version that does not check out (when !ok)
+  std::string problem;          // why, in words
+};
+
+// Checks every snapshot present (a compacted topic may have dropped older versions): its hash
+// against its applied event, its link to the previous version when that version is present, and
+// that one version never carries two different hashes.
+ChainReport verify_chain(const CaseHistory& history);
+
+struct CaseView {
+  std::string case_id;
+  std::vector<const CaseRecordRef*> timeline;  // events (not snapshots, not alerts), by occurred_at
+  std::optional<v1::CaseStateSnapshot> state;  // highest version
+  std::vector<const v1::Alert*> alerts;
+  ChainReport chain;
+};
+
+CaseView build_view(const std::string& case_id, const CaseHistory& history);
+
+// One line about an event's payload, for people ("filing decision: NOT_FILED (reason …)").
+std::string summarize(const v1::Envelope& event);
+
+// Text for a terminal; `now` for "due in …" / "overdue by …".
+std::string render_text(const CaseView& view, TimePoint now);
+// JSON (one object) for scripts.
+std::string render_json(const CaseView& view);
+
+}  // namespace caselink::ctl

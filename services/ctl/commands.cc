@@ -1,0 +1,86 @@
+#include "services/ctl/commands.h"
+
+#include <cstdio>
+#include <map>
+
+#include "services/common/core/clock.h"
+#include "services/common/envelope/codec.h"
+#include "services/ctl/case_view.h"
+
+namespace caselink::ctl {
+
+int case_show(const std::string& case_id, const ReadOptions& options, bool json, std::ostream& out,
+              std::ostream& err) {
+  auto history = read_case(case_id, options);
+  if (!history.ok()) {
+    err << "caselinkctl: " << history.error().message << "\n";
+    return kBrokerError;
+  }
+  if (history.value().records.empty()) {
+    err << "caselinkctl: no record of case " << case_id << " on the case topics"
+        << (options.all_partitions ? "" : " (records produced with another partitioner: try --all-partitions)") << "\n";
+    return kNotFound;
+  }
+  const CaseView view = build_view(case_id, history.value());
+  if (json) {
+    out << render_json(view) << "\n";
+  } else {
+    out << render_text(view, SystemClock().now());
+    if (history.value().undecodable > 0) {
+      out << "(" << history.value().undecodable << " record(s) with this key could not be decoded; see the DLQ)\n";
+    }
+  }
+  return view.chain.ok ? kOk : kChainBroken;
+}
+
+int case_list(const std::string& state_filter, const ReadOptions& options, std::ostream& out, std::ostream& err) {
+  auto records = read_topic(kStateTopic, options);
+  if (!records.ok()) {
+    err << "caselinkctl: " << records.error().message << "\n";
+    return kBrokerError;
+  }
+  std::map<std::string, v1::CaseStateSnapshot> latest;
+  for (const auto& r : records.value()) {
+    if (!r.envelope.has_case_state_snapshot()) continue;
+    const auto& s = r.envelope.case_state_snapshot();
+    auto it = latest.find(r.envelope.case_id());
+    if (it == latest.end() || s.version() >= it->second.version()) latest[r.envelope.case_id()] = s;
+  }
+  size_t shown = 0;
+  for (const auto& [id, s] : latest) {
+    std::string state = v1::CaseState_Name(s.state()).substr(std::string("CASE_STATE_").size());
+    if (!state_filter.empty() && state != state_filter) continue;
+    size_t open = 0;
+    size_t overdue = 0;
+    for (const auto& d : s.deadlines()) {
+      if (d.status() == v1::DEADLINE_STATUS_OPEN) ++open;
+      if (d.status() == v1::DEADLINE_STATUS_OVERDUE) ++overdue;
+    }
+    char line[256];
+    std::snprintf(line, sizeof line, "%-40s %-30s v%-4llu open deadlines %zu, overdue %zu%s", id.c_str(), state.c_str(),
+                  static_cast<unsigned long long>(s.version()), open, overdue,
+                  s.recognition().recognized_version() == s.version() ? ", recognized" : "");
+    out << line << "\n";
+    ++shown;
+  }
+  out << shown << " case(s)\n";
+  return kOk;
+}
+
+int dlq_tail(int64_t count, const ReadOptions& options, std::ostream& out, std::ostream& err) {
+  auto records = read_topic(kDlqTopic, options, count);
+  if (!records.ok()) {
+    err << "caselinkctl: " << records.error().message << "\n";
+    return kBrokerError;
+  }
+  for (const auto& r : records.value()) {
+    out << kDlqTopic << "[" << r.partition << "]@" << r.offset << "  key " << r.key << "\n";
+    for (const auto& [k, v] : r.headers) {
+      if (k.rfind("dlq.", 0) == 0) out << "    " << k << ": " << v << "\n";
+    }
+  }
+  out << records.value().size() << " record(s)\n";
+  return kOk;
+}
+
+}  // namespace caselink::ctl

@@ -1,0 +1,18 @@
+#pragma once
+// caselinkctl's commands as functions over an output stream, so tests can run them in-process.
+
+#include <ostream>
+#include <string>
+
+#include "services/ctl/case_history.h"
+
+namespace caselink::ctl {
+
+// Exit codes (also in docs/services/caselinkctl.md).
+enum ExitCode : int { kOk = 0, kNotFound = 1, kUsage = 2, kBrokerError = 3, kChainBroken = 4 };
+
+int case_show(const std::string& case_id, const ReadOptions& options, bool json, std::ostream& out, std::ostream& err);
+int case_list(const std::string& state_filter, const ReadOptions& options, std::ostream& out, std::ostream& err);
+int dlq_tail(int64_t count, const ReadOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace caselink::ctl

@@ -1,0 +1,50 @@
+// caselinkctl — look at caselink's cases and topics: `case show <id>` (timeline, synchronized
+// state, deadlines, alerts, hash-chain check), `case list`, `dlq tail`. Logic in commands.cc.
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "services/ctl/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace caselink::ctl;
+  CLI::App app{"caselinkctl — inspect caselink cases and topics (read-only)"};
+  app.require_subcommand(1);
+  ReadOptions options;
+  int timeout_ms = 30000;
+  app.add_option("--bootstrap", options.bootstrap, "Kafka bootstrap servers")->capture_default_str();
+  app.add_option("--timeout-ms", timeout_ms, "give up reading after this long")->capture_default_str()->check(CLI::PositiveNumber);
+
+  auto* case_cmd = app.add_subcommand("case", "one case or all cases");
+  case_cmd->require_subcommand(1);
+  std::string case_id;
+  bool json = false;
+  auto* show = case_cmd->add_subcommand("show", "timeline, state, deadlines, alerts and hash-chain check of a case");
+  show->add_option("case-id", case_id, "the case id (the Kafka key)")->required();
+  show->add_flag("--json", json, "print one JSON object instead of text");
+  show->add_flag("--all-partitions", options.all_partitions,
+                 "read every partition, not only the one the case id hashes to");
+  std::string state_filter;
+  auto* list = case_cmd->add_subcommand("list", "latest state of every case on caselink.case.state.v1");
+  list->add_option("--state", state_filter, "only cases in this state (e.g. FILING_SUPERVISION)");
+
+  auto* dlq = app.add_subcommand("dlq", "the dead-letter topic");
+  dlq->require_subcommand(1);
+  int64_t count = 10;
+  auto* tail = dlq->add_subcommand("tail", "the last records of each DLQ partition with their dlq.* headers");
+  tail->add_option("-n,--count", count, "records per partition")->capture_default_str()->check(CLI::PositiveNumber);
+
+  // --bootstrap / --timeout-ms may follow the subcommand too ("case show X --bootstrap B").
+  for (auto* sub : {case_cmd, show, list, dlq, tail}) sub->fallthrough();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kOk : kUsage;
+  }
+  options.timeout = std::chrono::milliseconds(timeout_ms);
+  if (show->parsed()) return case_show(case_id, options, json, std::cout, std::cerr);
+  if (list->parsed()) return case_list(state_filter, options, std::cout, std::cerr);
+  if (tail->parsed()) return dlq_tail(count, options, std::cout, std::cerr);
+  return kUsage;
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# e2e smoke test of the main job (ctest: e2e_scenario_smoke). Needs KAFKA_BOOTSTRAP (a broker
+# with the topic spec applied, as scripts/test.sh provides); skipped (77) without it.
+#
+# Runs scripts/run.sh --no-setup against that broker with its own run dir and ports, then checks
+# what a user sees: every case of the scenario ends as the story says (the scenario's own check),
+# and caselinkctl's printout shows the timelines, final states, the missed deadline, the alerts
+# and a verified hash chain.
+set -uo pipefail
+ROOT="${CASELINK_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+cd "$ROOT"
+if [[ -z "${KAFKA_BOOTSTRAP:-}" ]]; then
+  echo "SKIP: KAFKA_BOOTSTRAP is not set (scripts/test.sh starts a broker and sets it)"
+  exit 77
+fi
+export CASELINK_BUILD_DIR="${CASELINK_BUILD_DIR:-$ROOT/build}"
+export CASELINK_RUN_DIR="$CASELINK_BUILD_DIR/e2e-run"
+export CASELINK_PORT_BASE=19400
+export CASELINK_INGRESS_PORT=19480
+rm -rf "$CASELINK_RUN_DIR"
+mkdir -p "$CASELINK_RUN_DIR"
+OUT="$CASELINK_RUN_DIR/run.out"
+trap 'bash scripts/run.sh --stop >/dev/null 2>&1' EXIT
+
+bash scripts/run.sh --no-setup >"$OUT" 2>&1
+status=$?
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+expect() {  # expect <description> <extended regex> [file]
+  grep -Eq -- "$2" "${3:-$OUT}" || fail "$1 (no line matching /$2/)"
+}
+
+[[ "$status" == 0 ]] || fail "scripts/run.sh exited $status"
+cases="$CASELINK_RUN_DIR/scenario.cases"
+[[ "$(wc -l <"$cases" 2>/dev/null || echo 0)" == 4 ]] || fail "expected 4 cases in $cases"
+grep -q $'\tFAILED\t' "$cases" 2>/dev/null && fail "the scenario's own check failed for: $(grep $'\tFAILED\t' "$cases" | cut -f1,2 | tr '\n' ' ')"
+
+# Progress of the main job and of the scenario.
+expect "progress of the six steps" '\[run 6/6\]'
+expect "a referral published through the ingress" 'caselink\.referral\.v1\[[0-9]+\]@[0-9]+ via ingress'
+expect "an event published through the SDK" 'caselink\.decision\.v1\[[0-9]+\]@[0-9]+ via sdk'
+expect "the incomplete evidence set" 'caselink-evidence: RECEIPT_STATUS_INCOMPLETE missing: MATERIAL_CATEGORY_SITE_INSPECTION_RECORD'
+expect "its supplement accepted" 'caselink-evidence: RECEIPT_STATUS_ACCEPTED'
+expect "the missed deadline" 'alert ALERT_KIND_DEADLINE_OVERDUE'
+expect "the 以罚代刑 supervision clue" 'alert ALERT_KIND_SUPERVISION_CLUE'
+expect "mutual recognition" 'recognized by all parties at version [0-9]+'
+
+# caselinkctl's view of each case (the block after each '== <case id>' header).
+section() { awk -v id="$1" '/^\x1b\[1m== /{on = index($0, id) > 0} on' "$OUT"; }
+for key in env wage fraud land; do
+  id="$(awk -F'\t' -v k="$key" '$2 == k {print $1}' "$cases" 2>/dev/null)"
+  [[ -n "$id" ]] || { fail "no case for story key $key"; continue; }
+  section "$id" >"$CASELINK_RUN_DIR/$key.show"
+  case "$key" in
+    env)
+      expect "env: judged" 'JUDGED' "$CASELINK_RUN_DIR/$key.show"
+      expect "env: timeline has the referral" 'CaseReferral' "$CASELINK_RUN_DIR/$key.show"
+      expect "env: timeline has the judgment" 'CourtJudgment' "$CASELINK_RUN_DIR/$key.show"
+      expect "env: hash chain verified" '[Hh]ash chain.*OK' "$CASELINK_RUN_DIR/$key.show" ;;
+    wage)
+      expect "wage: under filing supervision" 'FILING_SUPERVISION' "$CASELINK_RUN_DIR/$key.show"
+      expect "wage: the missed deadline shows" 'MISSED +police_filing_review' "$CASELINK_RUN_DIR/$key.show"
+      expect "wage: hash chain verified" '[Hh]ash chain.*OK' "$CASELINK_RUN_DIR/$key.show" ;;
+    fraud)
+      expect "fraud: closed" 'CLOSED' "$CASELINK_RUN_DIR/$key.show"
+      expect "fraud: procuratorial opinion in the timeline" 'ProcuratorialOpinion' "$CASELINK_RUN_DIR/$key.show"
+      expect "fraud: penalty reported back" 'AdministrativePenaltyReported' "$CASELINK_RUN_DIR/$key.show" ;;
+    land)
+      expect "land: the supervision clue" 'SUPERVISION_CLUE' "$CASELINK_RUN_DIR/$key.show" ;;
+  esac
+done
+
+if [[ "$failures" != 0 ]]; then
+  echo "---- scripts/run.sh output (last 150 lines) ----"
+  tail -n 150 "$OUT"
+  for log in "$CASELINK_RUN_DIR"/*.log; do echo "---- $log (last 15 lines)"; tail -n 15 "$log"; done
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "e2e scenario smoke: all checks passed ($(wc -l <"$cases") cases)"
