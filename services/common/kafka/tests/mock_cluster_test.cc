@@ -7,7 +7,6 @@
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <map>
@@ -17,34 +16,12 @@
 #include "services/common/kafka/dlq.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
+#include "tests/support/mock_cluster.h"
 
 namespace caselink::kafka {
 namespace {
 
-class MockCluster {
- public:
-  MockCluster() {
-    char err[256];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err));
-    handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    cluster_ = rd_kafka_mock_cluster_new(handle_, 1);
-    bootstrap_ = rd_kafka_mock_cluster_bootstraps(cluster_);
-  }
-  ~MockCluster() {
-    rd_kafka_mock_cluster_destroy(cluster_);
-    rd_kafka_destroy(handle_);
-  }
-  void create_topic(const std::string& name, int partitions) {
-    rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, 1);
-  }
-  const std::string& bootstrap() const { return bootstrap_; }
-
- private:
-  rd_kafka_t* handle_ = nullptr;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
-  std::string bootstrap_;
-};
+using caselink::testing::MockCluster;
 
 // Reads everything committed on `topic` until `expected` records arrived or time runs out.
 std::vector<ConsumedRecord> read_committed(const std::string& bootstrap, const std::string& topic, size_t expected) {
