@@ -121,6 +121,8 @@ struct FeedbackHandler::Metrics {
         duplicates(r.counter("caselink_feedback_duplicates_total",
                              "Redelivered or re-submitted events with no new effect.")),
         acknowledged(r.counter("caselink_feedback_acknowledged_total", "Feedback records acknowledged.")),
+        held(r.counter("caselink_feedback_held_total",
+                       "Results held because they arrived before their case's referral (routed when it comes).")),
         alerts(r.counter("caselink_feedback_alerts_total", "Alerts published.", {"kind", "status"})),
         restored(r.counter("caselink_feedback_restored_cases_total", "Case states read back from the changelog.")),
         restore_errors(r.counter("caselink_feedback_restore_errors_total",
@@ -135,6 +137,7 @@ struct FeedbackHandler::Metrics {
   metrics::CounterFamily& ignored;
   metrics::CounterFamily& duplicates;
   metrics::CounterFamily& acknowledged;
+  metrics::CounterFamily& held;
   metrics::CounterFamily& alerts;
   metrics::CounterFamily& restored;
   metrics::CounterFamily& restore_errors;
@@ -254,7 +257,24 @@ HandlerResult FeedbackHandler::on_referral(const v1::Envelope& env, int32_t part
   state.filing_due_at = state.filing_started_at + std::chrono::milliseconds(settings_.filing_decision_timeout_ms);
   state.filing_alerted = false;
   state.filing_decision_event_id.clear();
-  return HandlerResult::emit({changelog_record(env.case_id())});
+  // Results that overtook this referral are routed now, in this transaction, in event-id order.
+  std::vector<OutgoingRecord> outputs;
+  const std::map<std::string, std::string> held = std::move(state.held);
+  cases_.at(env.case_id()).held.clear();
+  for (const auto& [id, bytes] : held) {
+    auto decoded = envelope::decode(bytes);
+    if (!decoded.ok()) continue;  // it decoded when it was held; the changelog is ours
+    HandlerResult routed = on_result(*decoded, partition);
+    if (routed.dead_letter) {
+      log()->warn("held result {} of case {} could not be routed: {}", id, env.case_id(), routed.dead_letter->message);
+      continue;
+    }
+    for (auto& record : routed.outputs) {
+      if (record.topic != settings_.changelog_topic) outputs.push_back(std::move(record));
+    }
+  }
+  outputs.push_back(changelog_record(env.case_id()));
+  return HandlerResult::emit(std::move(outputs));
 }
 
 HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partition) {
@@ -285,9 +305,26 @@ HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partit
     agency = env.case_forwarded().to_organ().organ_id();
   }
   if (agency.empty()) {
-    return reject(kUnknownAgency, env.event_type() + " for case '" + env.case_id() +
-                                      "': no CaseReferral seen for this case and the payload names no agency, so "
-                                      "the originating agency is unknown");
+    // The referral and its results travel on different topics, so a result can overtake its
+    // referral (seen under load: an assessment read before the referral it assesses). Hold it in
+    // the case state (changelog, so a restart keeps it) and route it when the referral comes.
+    auto held = cases_.find(env.case_id());
+    const size_t already = held == cases_.end() ? 0 : held->second.held.size();
+    if (held != cases_.end() && held->second.held.contains(env.event_id())) {
+      metrics_->duplicates.get().inc();
+      return HandlerResult::emit({});
+    }
+    if (already >= kMaxHeldPerCase) {
+      return reject(kUnknownAgency, env.event_type() + " for case '" + env.case_id() + "': no CaseReferral seen for " +
+                                        "this case, the payload names no agency, and " + std::to_string(already) +
+                                        " results already wait for the referral");
+    }
+    CaseState& state = touch(env.case_id(), partition);
+    state.held.emplace(env.event_id(), envelope::encode(env));
+    metrics_->held.get().inc();
+    log()->info("holding {} {} of case {} until its referral arrives", env.event_type(), env.event_id(),
+                env.case_id());
+    return HandlerResult::emit({changelog_record(env.case_id())});
   }
   if (!agencies_.contains(agency)) {
     return reject(kUnauthorizedAgency, env.event_type() + " for case '" + env.case_id() + "' would go to agency '" +

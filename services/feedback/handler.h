@@ -59,6 +59,8 @@ Status validate(const Settings& settings);
 
 // Stable dead-letter classes (dlq.error.class) of this service.
 inline constexpr const char* kUnknownAgency = "feedback.unknown_agency";
+// Results held per case while its referral has not arrived; beyond this they are dead-lettered.
+inline constexpr size_t kMaxHeldPerCase = 64;
 inline constexpr const char* kUnauthorizedAgency = "feedback.unauthorized_agency";
 inline constexpr const char* kAgencyConflict = "feedback.agency_conflict";
 inline constexpr const char* kUnknownFeedback = "feedback.unknown_feedback";

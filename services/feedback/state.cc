@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace caselink::feedback {
 namespace {
@@ -22,6 +23,30 @@ TimePoint from_ms(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms));
 // caselink-feedback's UUID namespace (a fixed random UUID).
 constexpr std::array<unsigned char, 16> kNamespace = {0x6f, 0x1c, 0x2a, 0x90, 0x4b, 0x7e, 0x4d, 0x0a,
                                                       0x9b, 0x55, 0x3e, 0x21, 0xc8, 0x0d, 0x71, 0x42};
+
+std::string to_hex(const std::string& bytes) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 0xf]);
+  }
+  return out;
+}
+
+std::string from_hex(const std::string& hex) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw std::invalid_argument("not a hex digit");
+  };
+  if (hex.size() % 2 != 0) throw std::invalid_argument("odd hex length");
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
+  return out;
+}
 
 }  // namespace
 
@@ -48,6 +73,11 @@ std::string serialize(const CaseState& s) {
          {"filing_alerted", s.filing_alerted},
          {"filing_decision_event_id", s.filing_decision_event_id},
          {"feedback", std::move(feedback)}};
+  if (!s.held.empty()) {
+    json held = json::object();
+    for (const auto& [id, bytes] : s.held) held[id] = to_hex(bytes);  // envelope bytes are binary
+    j["held"] = std::move(held);
+  }
   return j.dump();
 }
 
@@ -80,7 +110,13 @@ Result<CaseState> deserialize(std::string_view text) {
       entry.alerted = e.at("alerted").get<bool>();
       s.feedback.emplace(id, std::move(entry));
     }
+    if (j.contains("held")) {  // absent in documents written before holding existed
+      for (const auto& [id, hex] : j.at("held").items()) s.held.emplace(id, from_hex(hex.get<std::string>()));
+    }
     return s;
+  } catch (const std::invalid_argument& e) {
+    return Error::invalid(std::string("changelog value has a bad held record: ") + e.what(), "held",
+                          "feedback.changelog_undecodable");
   } catch (const json::exception& e) {
     return Error::invalid(std::string("changelog value is not a valid state document: ") + e.what(), "value",
                           "feedback.changelog_undecodable");

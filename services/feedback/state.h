@@ -39,6 +39,9 @@ struct CaseState {
   bool filing_alerted = false;         // FILING_DECISION_MISSING raised for this referral
   std::string filing_decision_event_id;
   std::map<std::string, FeedbackEntry> feedback;  // by feedback event id
+  // Results that arrived before the case's referral (they travel on other topics, so Kafka does
+  // not order them): source event id -> encoded envelope. Routed when the referral arrives.
+  std::map<std::string, std::string> held;
 
   friend bool operator==(const CaseState&, const CaseState&) = default;
 };

@@ -210,13 +210,35 @@ TEST_F(FeedbackTest, ProcuratorialOpinionGoesToItsRecipient) {
   EXPECT_EQ(on_topic(result.outputs, "caselink.feedback.scjg-330100.v1").size(), 1U);
 }
 
-TEST_F(FeedbackTest, UnknownAgencyIsDeadLettered) {
-  auto result = commit(record(filing_decision("case-x", kT0), "caselink.decision.v1"));
+TEST_F(FeedbackTest, AResultBeforeItsReferralIsHeldThenRoutedWhenTheReferralArrives) {
+  const v1::Envelope early = filing_decision("case-x", kT0);
+  auto held = commit(record(early, "caselink.decision.v1"));
+  ASSERT_FALSE(held.dead_letter);
+  EXPECT_TRUE(on_topic(held.outputs, "caselink.feedback.sthjj-330100.v1").empty()) << "no agency known yet";
+  ASSERT_TRUE(handler->cases().contains("case-x"));
+  EXPECT_EQ(handler->cases().at("case-x").held.size(), 1U);
+  // Held state survives a restart: it is in the changelog document.
+  auto restored = deserialize(serialize(handler->cases().at("case-x")));
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ(restored->held, handler->cases().at("case-x").held);
+
+  auto referred = commit(record(referral("case-x", kAgency, kT0), "caselink.referral.v1"));
+  ASSERT_FALSE(referred.dead_letter);
+  auto routed = on_topic(referred.outputs, "caselink.feedback.sthjj-330100.v1");
+  ASSERT_EQ(routed.size(), 1U);
+  EXPECT_EQ(routed[0].causation_id(), early.event_id());
+  EXPECT_TRUE(handler->cases().at("case-x").held.empty());
+  EXPECT_FALSE(handler->cases().at("case-x").filing_expected) << "the held decision answered the referral";
+}
+
+TEST_F(FeedbackTest, TooManyResultsWithoutAReferralAreDeadLettered) {
+  for (size_t i = 0; i < kMaxHeldPerCase; ++i) {
+    ASSERT_FALSE(commit(record(filing_decision("case-y", kT0), "caselink.decision.v1")).dead_letter);
+  }
+  auto result = commit(record(filing_decision("case-y", kT0), "caselink.decision.v1"));
   ASSERT_TRUE(result.dead_letter);
   EXPECT_EQ(result.dead_letter->error_class, kUnknownAgency);
-  EXPECT_NE(result.dead_letter->message.find("case-x"), std::string::npos);
-  EXPECT_TRUE(result.outputs.empty());
-  EXPECT_FALSE(handler->cases().contains("case-x"));
+  EXPECT_NE(result.dead_letter->message.find("case-y"), std::string::npos);
 }
 
 TEST_F(FeedbackTest, CaseReturnedToAgencyIsRoutedByPayloadWhenNoReferralWasSeen) {

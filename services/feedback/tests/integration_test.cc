@@ -195,11 +195,30 @@ TEST(FeedbackIntegration, RoutesAcknowledgesAndAlertsExactlyOnceAcrossARestart) 
     std::this_thread::sleep_for(3s);
     auto alerts = testing::read_topic(*bootstrap, settings.alert_topic, testing::Isolation::kReadCommitted, 0, 30s, 2s);
     EXPECT_EQ(alerts.size(), 2U) << "no re-alert after restart";
-    // A decision for a case nobody referred goes to the DLQ with its reason.
-    send(decision(prefix + "-stranger"), decision_topic);
-    auto dead = testing::read_topic(*bootstrap, dlq, testing::Isolation::kReadCommitted, 1, 60s);
-    ASSERT_EQ(dead.size(), 1U);
-    EXPECT_EQ(find_header(dead[0].headers, "dlq.error.class"), kUnknownAgency);
+    // A decision that overtakes its referral (they travel on different topics) is held in the
+    // case state, not dead-lettered, and routed to the agency once the referral arrives.
+    const std::string early_case = prefix + "-early";
+    const v1::Envelope early = decision(early_case);
+    send(early, decision_topic);
+    bool held = false;
+    for (int i = 0; i < 30 && !held; ++i) {
+      for (const auto& r : testing::read_topic(*bootstrap, settings.changelog_topic,
+                                               testing::Isolation::kReadCommitted, 0, 10s, 1s)) {
+        held = held || (r.key && *r.key == early_case && r.value && r.value->find("\"held\"") != std::string::npos);
+      }
+    }
+    ASSERT_TRUE(held) << "the early decision was not held in the changelog";
+    send(referral(early_case), referral_topic);
+    auto routed = decode_all(
+        testing::read_topic(*bootstrap, feedback_topic, testing::Isolation::kReadCommitted, 3, 60s));
+    ASSERT_EQ(routed.size(), 3U);
+    size_t early_routed = 0;
+    for (const auto& f : routed) {
+      if (f.case_id() == early_case && f.causation_id() == early.event_id()) ++early_routed;
+    }
+    EXPECT_EQ(early_routed, 1U);
+    EXPECT_TRUE(testing::read_topic(*bootstrap, dlq, testing::Isolation::kReadCommitted, 0, 10s, 2s).empty())
+        << "nothing is dead-lettered";
   }
 }
 
