@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <map>
 #include <memory>
-#include <set>
 
 #include "services/common/core/uuid.h"
 #include "services/common/envelope/codec.h"
@@ -28,6 +27,9 @@ std::unique_ptr<RdKafka::KafkaConsumer> make_consumer(const ReadOptions& options
       // EOF is reported at the last stable offset: that is where "up to now" ends.
       {"enable.partition.eof", "true"},
       {"client.id", "caselinkctl"},
+      // A command-line tool reports broker trouble once, in its own words (and exit code 3);
+      // librdkafka's per-connection error lines would only bury that on stderr.
+      {"log_level", "2"},
   };
   for (const auto& [k, v] : props) {
     if (conf->set(k, v, *error) != RdKafka::Conf::CONF_OK) return nullptr;
@@ -35,13 +37,15 @@ std::unique_ptr<RdKafka::KafkaConsumer> make_consumer(const ReadOptions& options
   return std::unique_ptr<RdKafka::KafkaConsumer>(RdKafka::KafkaConsumer::create(conf.get(), *error));
 }
 
-Result<int32_t> partition_count(RdKafka::KafkaConsumer& consumer, const std::string& topic, int timeout_ms) {
+Result<int32_t> partition_count(RdKafka::KafkaConsumer& consumer, const std::string& topic, int timeout_ms,
+                                const std::string& bootstrap) {
   std::string err;
   std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(&consumer, topic, nullptr, err));
   RdKafka::Metadata* raw = nullptr;
   const auto code = consumer.metadata(false, handle.get(), &raw, timeout_ms);
   if (code != RdKafka::ERR_NO_ERROR || raw == nullptr) {
-    return Error::unavailable("cannot read metadata of " + topic + " from the broker: " + RdKafka::err2str(code));
+    return Error::unavailable("cannot read metadata of " + topic + " from " + bootstrap + ": " +
+                              RdKafka::err2str(code));
   }
   std::unique_ptr<RdKafka::Metadata> md(raw);
   if (md->topics()->empty() || md->topics()->at(0)->err() != RdKafka::ERR_NO_ERROR) {
@@ -56,7 +60,11 @@ Result<std::vector<CaseRecordRef>> drain(RdKafka::KafkaConsumer& consumer, const
                                          const ReadOptions& options, const std::string* key_filter,
                                          size_t* undecodable) {
   std::vector<RdKafka::TopicPartition*> assignment;
-  std::set<std::pair<std::string, int32_t>> open;
+  // Where "now" ends, per partition: the high watermark at query time. Under read_committed the
+  // consumer stops earlier, at the last stable offset, and reports that as EOF; records of a
+  // transaction still open at query time are not read (they are not committed yet). Whichever
+  // comes first closes the partition, so records produced while we read never keep us reading.
+  std::map<std::pair<std::string, int32_t>, int64_t> end_at;
   for (const auto& tp : parts) {
     auto it = start.find(tp);
     const int64_t from = it == start.end() ? RdKafka::Topic::OFFSET_BEGINNING : it->second;
@@ -65,11 +73,12 @@ Result<std::vector<CaseRecordRef>> drain(RdKafka::KafkaConsumer& consumer, const
     if (consumer.query_watermark_offsets(tp.first, tp.second, &low, &high,
                                          static_cast<int>(options.timeout.count())) != RdKafka::ERR_NO_ERROR) {
       RdKafka::TopicPartition::destroy(assignment);
-      return Error::unavailable("cannot read the offsets of " + tp.first + "[" + std::to_string(tp.second) + "]");
+      return Error::unavailable("cannot read the offsets of " + tp.first + "[" + std::to_string(tp.second) +
+                                "] from " + options.bootstrap);
     }
     if (high <= low || (from >= 0 && from >= high)) continue;  // empty: nothing to wait for
     assignment.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, from));
-    open.insert(tp);
+    end_at[tp] = high;
   }
   std::vector<CaseRecordRef> out;
   if (assignment.empty()) return out;
@@ -78,29 +87,38 @@ Result<std::vector<CaseRecordRef>> drain(RdKafka::KafkaConsumer& consumer, const
   if (assigned != RdKafka::ERR_NO_ERROR) return Error::unavailable("assign: " + RdKafka::err2str(assigned));
 
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
-  while (!open.empty()) {
+  while (!end_at.empty()) {
     if (std::chrono::steady_clock::now() > deadline) {
-      return Error::unavailable("timed out reading " + std::to_string(open.size()) +
+      consumer.unassign();
+      return Error::unavailable("timed out reading " + std::to_string(end_at.size()) +
                                 " partition(s) to their end (raise --timeout-ms?)");
     }
     std::unique_ptr<RdKafka::Message> msg(consumer.consume(200));
     if (!msg) continue;
     if (msg->err() == RdKafka::ERR__PARTITION_EOF) {
-      open.erase({msg->topic_name(), msg->partition()});
+      end_at.erase({msg->topic_name(), msg->partition()});
       continue;
     }
     if (msg->err() == RdKafka::ERR__TIMED_OUT) continue;
     if (msg->err() != RdKafka::ERR_NO_ERROR) {
-      if (msg->err() == RdKafka::ERR__TRANSPORT || msg->err() == RdKafka::ERR__ALL_BROKERS_DOWN) {
-        return Error::unavailable("broker: " + msg->errstr());
+      // A dropped connection is retried by librdkafka (the overall timeout still bounds us);
+      // no broker at all is not worth waiting for.
+      if (msg->err() == RdKafka::ERR__ALL_BROKERS_DOWN) {
+        consumer.unassign();
+        return Error::unavailable("broker " + options.bootstrap + ": " + msg->errstr());
       }
       continue;
     }
+    const std::pair<std::string, int32_t> tp{msg->topic_name(), msg->partition()};
+    auto end = end_at.find(tp);
+    if (end == end_at.end()) continue;  // already at its end: a record produced after the query
+    if (msg->offset() + 1 >= end->second) end_at.erase(end);
     if (key_filter != nullptr && (msg->key() == nullptr || *msg->key() != *key_filter)) continue;
     CaseRecordRef ref;
     ref.topic = msg->topic_name();
     ref.partition = msg->partition();
     ref.offset = msg->offset();
+    ref.timestamp_ms = msg->timestamp().timestamp;
     if (msg->key() != nullptr) ref.key = *msg->key();
     if (const RdKafka::Headers* headers = msg->headers(); headers != nullptr) {
       for (const auto& h : headers->get_all()) {
@@ -174,7 +192,7 @@ Result<CaseHistory> read_case(const std::string& case_id, const ReadOptions& opt
   if (!consumer) return Error::invalid("kafka client: " + err);
   TopicPartitions parts;
   for (const auto& topic : case_topics()) {
-    auto count = partition_count(*consumer, topic, static_cast<int>(options.timeout.count()));
+    auto count = partition_count(*consumer, topic, static_cast<int>(options.timeout.count()), options.bootstrap);
     if (!count.ok()) {
       consumer->close();
       return count.error();
@@ -200,7 +218,7 @@ Result<std::vector<CaseRecordRef>> read_topic(const std::string& topic, const Re
   std::string err;
   auto consumer = make_consumer(options, &err);
   if (!consumer) return Error::invalid("kafka client: " + err);
-  auto count = partition_count(*consumer, topic, static_cast<int>(options.timeout.count()));
+  auto count = partition_count(*consumer, topic, static_cast<int>(options.timeout.count()), options.bootstrap);
   if (!count.ok()) {
     consumer->close();
     return count.error();

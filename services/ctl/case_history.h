@@ -32,6 +32,7 @@ struct CaseRecordRef {
   std::string topic;
   int32_t partition = -1;
   int64_t offset = -1;
+  int64_t timestamp_ms = -1;  // the Kafka record timestamp (dlq tail orders by it)
   std::string key;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string raw;        // the record value as stored (hash-chain input)
@@ -53,7 +54,7 @@ struct ReadOptions {
 Result<CaseHistory> read_case(const std::string& case_id, const ReadOptions& options);
 
 // Reads whole topics up to their end (read_committed): every record, decoded where possible.
-// `last_n` > 0 keeps only the last n records per partition (dlq tail).
+// `last_n` > 0 starts each partition n offsets before its end (dlq tail keeps the newest n).
 Result<std::vector<CaseRecordRef>> read_topic(const std::string& topic, const ReadOptions& options, int64_t last_n = 0);
 
 }  // namespace caselink::ctl

@@ -196,7 +196,9 @@ ChainReport verify_chain(const CaseHistory& history) {
   std::map<uint64_t, const v1::CaseStateSnapshot*> by_version;
   for (const auto& r : history.records) {
     if (r.topic != kStateTopic) {
-      if (!r.envelope.event_id().empty()) raw_by_event[r.envelope.event_id()] = &r.raw;
+      // The first record with an event id is the one caselink-sync applied; a later copy with
+      // the same id was a duplicate with no effect.
+      if (!r.envelope.event_id().empty()) raw_by_event.emplace(r.envelope.event_id(), &r.raw);
       continue;
     }
     if (!r.envelope.has_case_state_snapshot()) continue;
@@ -206,11 +208,13 @@ ChainReport verify_chain(const CaseHistory& history) {
     if (!inserted && it->second->state_hash_hex() != s.state_hash_hex()) {
       report.ok = false;
       report.broken_version = s.version();
-      report.problem = "version " + std::to_string(s.version()) + " appears with two different hashes";
+      report.problem = "it appears with two different hashes (" + it->second->state_hash_hex().substr(0, 16) +
+                       "… and " + s.state_hash_hex().substr(0, 16) + "…)";
       return report;
     }
   }
   report.versions_present = by_version.size();
+  if (!by_version.empty()) report.first_version = by_version.begin()->first;
   for (const auto& [version, s] : by_version) {
     auto fail = [&](const std::string& why) {
       report.ok = false;
@@ -218,12 +222,12 @@ ChainReport verify_chain(const CaseHistory& history) {
       report.problem = why;
     };
     if (version == 1 && !s->previous_state_hash_hex().empty()) {
-      fail("version 1 names a previous hash");
+      fail("the first version names a previous hash");
       return report;
     }
     auto prev = by_version.find(version - 1);
     if (prev != by_version.end() && s->previous_state_hash_hex() != prev->second->state_hash_hex()) {
-      fail("version " + std::to_string(version) + " does not link to version " + std::to_string(version - 1) +
+      fail("it does not link to version " + std::to_string(version - 1) +
            " (previous hash " + s->previous_state_hash_hex().substr(0, 16) + "…, version " +
            std::to_string(version - 1) + " has " + prev->second->state_hash_hex().substr(0, 16) + "…)");
       return report;
@@ -235,7 +239,7 @@ ChainReport verify_chain(const CaseHistory& history) {
     }
     const std::string expected = sync::chain_hash_hex(s->previous_state_hash_hex(), *event->second);
     if (expected != s->state_hash_hex()) {
-      fail("version " + std::to_string(version) + ": hash " + s->state_hash_hex().substr(0, 16) +
+      fail("hash " + s->state_hash_hex().substr(0, 16) +
            "… is not sha256(previous hash || event " + s->last_event_id() + ") = " + expected.substr(0, 16) + "…");
       return report;
     }
@@ -244,39 +248,126 @@ ChainReport verify_chain(const CaseHistory& history) {
   return report;
 }
 
+namespace {
+
+// Still waiting for its step (caselink-sync's is_open): an OVERDUE deadline whose step then
+// happened late carries the closing event and is no longer running.
+bool is_running(const v1::Deadline& d) {
+  return d.closed_by_event_id().empty() &&
+         (d.status() == v1::DEADLINE_STATUS_OPEN || d.status() == v1::DEADLINE_STATUS_OVERDUE);
+}
+
+std::vector<DeadlineLine> gather_deadlines(const std::vector<const v1::CaseStateSnapshot*>& snapshots,
+                                           const std::vector<const CaseRecordRef*>& alerts) {
+  std::map<std::string, DeadlineLine> by_id;
+  for (const auto* s : snapshots) {  // in version order: later mentions win
+    for (const auto& d : s->deadlines()) {
+      auto& line = by_id[d.deadline_id()];
+      line.deadline = d;
+      line.seen_at_version = s->version();
+      line.missed = line.missed || d.status() == v1::DEADLINE_STATUS_OVERDUE;
+    }
+  }
+  for (const auto* r : alerts) {
+    const auto& a = r->envelope.alert();
+    if (a.kind() != v1::ALERT_KIND_DEADLINE_OVERDUE || !a.has_deadline() || a.deadline().deadline_id().empty()) {
+      continue;
+    }
+    auto [it, inserted] = by_id.try_emplace(a.deadline().deadline_id());
+    if (inserted) it->second.deadline = a.deadline();  // its snapshots are gone: the alert's copy
+    it->second.missed = true;
+  }
+  const uint64_t latest = snapshots.empty() ? 0 : snapshots.back()->version();
+  std::vector<DeadlineLine> out;
+  for (auto& [id, line] : by_id) {
+    line.closed_unknown = is_running(line.deadline) && line.seen_at_version < latest;
+    out.push_back(std::move(line));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const DeadlineLine& a, const DeadlineLine& b) {
+    const bool ra = is_running(a.deadline) && !a.closed_unknown;
+    const bool rb = is_running(b.deadline) && !b.closed_unknown;
+    if (ra != rb) return ra;
+    return envelope::to_time_point(a.deadline.due_at()) < envelope::to_time_point(b.deadline.due_at());
+  });
+  return out;
+}
+
+bool by_time_then_position(const CaseRecordRef* a, const CaseRecordRef* b) {
+  const auto ta = envelope::to_time_point(a->envelope.occurred_at());
+  const auto tb = envelope::to_time_point(b->envelope.occurred_at());
+  if (ta != tb) return ta < tb;
+  return std::tie(a->topic, a->partition, a->offset) < std::tie(b->topic, b->partition, b->offset);
+}
+
+}  // namespace
+
 CaseView build_view(const std::string& case_id, const CaseHistory& history) {
   CaseView view;
   view.case_id = case_id;
+  std::vector<const v1::CaseStateSnapshot*> snapshots;
   for (const auto& r : history.records) {
     if (r.envelope.payload_case() == v1::Envelope::PAYLOAD_NOT_SET) continue;
     if (r.topic == kStateTopic) {
-      if (r.envelope.has_case_state_snapshot() &&
-          (!view.state || r.envelope.case_state_snapshot().version() >= view.state->version())) {
-        view.state = r.envelope.case_state_snapshot();
-      }
+      if (r.envelope.has_case_state_snapshot()) snapshots.push_back(&r.envelope.case_state_snapshot());
     } else if (r.envelope.has_alert()) {
-      view.alerts.push_back(&r.envelope.alert());
+      view.alerts.push_back(&r);
     } else {
       view.timeline.push_back(&r);
     }
   }
-  std::stable_sort(view.timeline.begin(), view.timeline.end(), [](const CaseRecordRef* a, const CaseRecordRef* b) {
-    const auto ta = envelope::to_time_point(a->envelope.occurred_at());
-    const auto tb = envelope::to_time_point(b->envelope.occurred_at());
-    if (ta != tb) return ta < tb;
-    return std::tie(a->topic, a->offset) < std::tie(b->topic, b->offset);
-  });
+  // Records arrive in offset order; a version republished later (acknowledgement, timer) wins.
+  std::stable_sort(snapshots.begin(), snapshots.end(),
+                   [](const auto* a, const auto* b) { return a->version() < b->version(); });
+  if (!snapshots.empty()) view.state = *snapshots.back();
+  view.deadlines = gather_deadlines(snapshots, view.alerts);
+  std::stable_sort(view.timeline.begin(), view.timeline.end(), by_time_then_position);
+  std::stable_sort(view.alerts.begin(), view.alerts.end(), by_time_then_position);
   view.chain = verify_chain(history);
   return view;
 }
 
+namespace {
+
+// Rows of cells printed with every column but the last padded to its widest cell. Cells of the
+// padded columns are ASCII (ids, enum names, times); free text (summaries, alert messages, which
+// may be Chinese) goes in the last column, so display width never matters.
+class Table {
+ public:
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void print(std::ostream& out, const std::string& indent) const {
+    std::vector<size_t> width;
+    for (const auto& row : rows_) {
+      for (size_t i = 0; i + 1 < row.size(); ++i) {
+        if (width.size() <= i) width.resize(i + 1, 0);
+        width[i] = std::max(width[i], row[i].size());
+      }
+    }
+    for (const auto& row : rows_) {
+      std::string line = indent;
+      for (size_t i = 0; i < row.size(); ++i) {
+        line += row[i];
+        if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+      }
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      out << line << "\n";
+    }
+  }
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+}  // namespace
+
 std::string render_text(const CaseView& view, TimePoint now) {
   std::ostringstream out;
-  out << "Case " << view.case_id << "\n";
+  out << "Case " << view.case_id << "   (times in UTC)\n";
   if (view.state) {
     const auto& s = *view.state;
     out << "  state       " << strip(v1::CaseState_Name(s.state()), "CASE_STATE_") << "   (version " << s.version()
         << ", " << strip(v1::Domain_Name(s.domain()), "DOMAIN_") << ", offence " << s.offence_code() << ")\n";
+    out << "  last event  " << strip(s.last_event_type(), "caselink.v1.") << " at "
+        << (s.has_last_event_occurred_at() ? time_text(s.last_event_occurred_at()) : std::string("?")) << "\n";
     out << "  parties    ";
     size_t required = 0;
     for (const auto& p : s.parties()) {
@@ -292,58 +383,70 @@ std::string render_text(const CaseView& view, TimePoint now) {
       out << "not recognized yet";
     }
     out << " (" << s.recognition().acknowledgements_size() << " of " << required << " parties acknowledged)\n";
+    for (const auto& a : s.recognition().acknowledgements()) {
+      out << "              " << a.party_id() << " acknowledged version " << a.state_version()
+          << (a.hash_matches() ? " (hash matches)" : " (HASH DIFFERS)") << "\n";
+    }
     out << "  hash        " << s.state_hash_hex() << "\n";
   } else {
-    out << "  state       (no synchronized state: caselink-sync keeps none for this case)\n";
+    out << "  state       (no synchronized state on " << kStateTopic << ")\n";
   }
 
   out << "\nTimeline (" << view.timeline.size() << " events)\n";
+  Table timeline;
   for (const auto* r : view.timeline) {
-    char line[96];
-    std::snprintf(line, sizeof line, "  %s  %-18s %-30s ", time_text(r->envelope.occurred_at()).c_str(),
-                  r->envelope.producer_agency_id().c_str(), short_type(r->envelope).c_str());
-    out << line << summarize(r->envelope) << "   [" << strip(r->topic, "caselink.") << "/" << r->partition << "@"
-        << r->offset << "]\n";
+    timeline.add({time_text(r->envelope.occurred_at()), r->envelope.producer_agency_id(), short_type(r->envelope),
+                  strip(r->topic, "caselink.") + "/" + std::to_string(r->partition) + "@" + std::to_string(r->offset),
+                  summarize(r->envelope)});
   }
+  timeline.print(out, "  ");
 
-  out << "\nDeadlines\n";
-  // The snapshot carries the deadlines still running; a missed one is closed there and lives on
-  // in its DEADLINE_OVERDUE alert, which names the deadline and the rule.
-  size_t listed = 0;
-  for (const auto* a : view.alerts) {
-    if (a->kind() != v1::ALERT_KIND_DEADLINE_OVERDUE || !a->has_deadline()) continue;
-    const auto& d = a->deadline();
-    char line[160];
-    std::snprintf(line, sizeof line, "  %-9s %-34s due %s  %-16s (missed; from its alert)", "MISSED",
-                  d.deadline_id().c_str(), time_text(d.due_at()).c_str(), d.responsible_party_id().c_str());
-    out << line << "\n            rule " << d.rule().rule_id() << " " << d.rule().rule_version() << ": "
-        << d.rule().legal_source() << "\n";
-    ++listed;
-  }
-  if (view.state) listed += static_cast<size_t>(view.state->deadlines_size());
-  if (listed == 0) out << "  (none)\n";
-  if (view.state) {
-    for (const auto& d : view.state->deadlines()) {
-      const auto due = envelope::to_time_point(d.due_at());
-      std::string when;
-      if (d.status() == v1::DEADLINE_STATUS_OPEN) {
-        const auto left = std::chrono::duration_cast<std::chrono::seconds>(due - now);
-        when = left.count() >= 0 ? "due in " + duration_text(left) : "overdue by " + duration_text(left);
+  out << "\nDeadlines (" << view.deadlines.size() << ")\n";
+  if (view.deadlines.empty()) out << "  (none)\n";
+  Table deadlines;
+  for (const auto& line : view.deadlines) {
+    const auto& d = line.deadline;
+    std::string status = strip(v1::DeadlineStatus_Name(d.status()), "DEADLINE_STATUS_");
+    std::string when;
+    const bool running = is_running(d) && !line.closed_unknown;
+    if (line.missed) status = "MISSED";
+    if (line.closed_unknown) {
+      if (!line.missed) status = "CLOSED";
+      when = line.seen_at_version == 0 ? std::string("known from its overdue alert only (snapshots compacted away)")
+                                       : "closed after version " + std::to_string(line.seen_at_version) +
+                                             " (that snapshot was compacted away)";
+    } else if (running) {
+      const auto left = std::chrono::duration_cast<std::chrono::seconds>(envelope::to_time_point(d.due_at()) - now);
+      when = left.count() >= 0 ? "due in " + duration_text(left) : "overdue by " + duration_text(left) + ", still open";
+    } else if (!d.closed_by_event_id().empty()) {
+      if (d.status() == v1::DEADLINE_STATUS_CANCELLED) {
+        when = "cancelled by event " + d.closed_by_event_id();
+      } else {
+        when = std::string(line.missed ? "done late, " : "") + "closed by event " + d.closed_by_event_id();
       }
-      char line[160];
-      std::snprintf(line, sizeof line, "  %-9s %-34s due %s  %-16s %s", strip(v1::DeadlineStatus_Name(d.status()), "DEADLINE_STATUS_").c_str(),
-                    d.deadline_id().c_str(), time_text(d.due_at()).c_str(), d.responsible_party_id().c_str(),
-                    when.c_str());
-      out << line << "\n            rule " << d.rule().rule_id() << " " << d.rule().rule_version() << ": "
-          << d.rule().legal_source() << "\n";
     }
+    status.resize(std::max<size_t>(status.size(), 9), ' ');  // stable width for the common statuses
+    deadlines.add({status, d.deadline_id(), "due " + time_text(d.due_at()),
+                   d.responsible_party_id().empty() ? "-" : d.responsible_party_id(), when});
+  }
+  deadlines.print(out, "  ");
+  for (const auto& line : view.deadlines) {
+    const auto& r = line.deadline.rule();
+    if (r.rule_id().empty()) continue;
+    out << "  rule of " << line.deadline.deadline_id() << ": " << r.rule_id() << " " << r.rule_version();
+    if (!r.legal_source().empty()) out << " — " << r.legal_source();
+    out << "\n";
   }
 
   out << "\nAlerts (" << view.alerts.size() << ")\n";
-  for (const auto* a : view.alerts) {
-    out << "  " << strip(v1::AlertKind_Name(a->kind()), "ALERT_KIND_") << "  "
-        << strip(v1::AlertSeverity_Name(a->severity()), "ALERT_SEVERITY_") << "  " << a->message() << "\n";
+  Table alerts;
+  for (const auto* r : view.alerts) {
+    const auto& a = r->envelope.alert();
+    alerts.add({time_text(r->envelope.occurred_at()), strip(v1::AlertKind_Name(a.kind()), "ALERT_KIND_"),
+                strip(v1::AlertSeverity_Name(a.severity()), "ALERT_SEVERITY_"),
+                a.has_deadline() ? a.deadline().deadline_id() : "-", a.message()});
   }
+  alerts.print(out, "  ");
 
   out << "\nHash chain: ";
   if (view.chain.versions_present == 0) {
@@ -352,7 +455,10 @@ std::string render_text(const CaseView& view, TimePoint now) {
     out << "OK — " << view.chain.verified << " of " << view.chain.versions_present
         << " version(s) recomputed from the stored events";
     if (view.chain.unverifiable > 0) out << ", " << view.chain.unverifiable << " whose event has left retention";
-    out << " (" << sync::kHashScheme << ")\n";
+    if (view.chain.first_version > 1) {
+      out << "; versions 1–" << view.chain.first_version - 1 << " were compacted away";
+    }
+    out << "\n            (" << sync::kHashScheme << ")\n";
   } else {
     out << "BROKEN at version " << view.chain.broken_version << ": " << view.chain.problem << "\n";
   }
@@ -374,10 +480,23 @@ std::string render_json(const CaseView& view) {
                              {"partition", r->partition},
                              {"offset", r->offset}});
   }
+  j["deadlines"] = nlohmann::json::array();
+  for (const auto& line : view.deadlines) {
+    auto d = nlohmann::json::parse(to_json(line.deadline));
+    d["seen_at_version"] = line.seen_at_version;
+    d["missed"] = line.missed;
+    d["closed_unknown"] = line.closed_unknown;
+    j["deadlines"].push_back(std::move(d));
+  }
   j["alerts"] = nlohmann::json::array();
-  for (const auto* a : view.alerts) j["alerts"].push_back(nlohmann::json::parse(to_json(*a)));
+  for (const auto* r : view.alerts) {
+    auto a = nlohmann::json::parse(to_json(r->envelope.alert()));
+    a["occurred_at"] = format_rfc3339(envelope::to_time_point(r->envelope.occurred_at()));
+    j["alerts"].push_back(std::move(a));
+  }
   j["hash_chain"] = {{"ok", view.chain.ok},
                      {"versions_present", view.chain.versions_present},
+                     {"first_version", view.chain.first_version},
                      {"verified", view.chain.verified},
                      {"unverifiable", view.chain.unverifiable},
                      {"broken_version", view.chain.broken_version},

@@ -16,6 +16,7 @@ namespace caselink::ctl {
 struct ChainReport {
   bool ok = true;
   size_t versions_present = 0;  // distinct versions found on the state topic
+  uint64_t first_version = 0;   // lowest of them (> 1 when compaction removed older ones)
   size_t verified = 0;          // recomputed from the applied event's stored bytes
   size_t unverifiable = 0;      // the applied event is no longer on its topic (retention)
   uint64_t broken_version = 0;  // first version that does not check out (when !ok)
@@ -27,11 +28,27 @@ struct ChainReport {
 // that one version never carries two different hashes.
 ChainReport verify_chain(const CaseHistory& history);
 
+// One deadline as the topics tell it. A snapshot carries the case's running deadlines plus those
+// closed by the event it applied, so met and missed deadlines are gathered from every snapshot
+// still on the state topic (the latest mention of a deadline wins) and from the DEADLINE_OVERDUE
+// alerts, which carry a copy of the deadline they are about.
+struct DeadlineLine {
+  v1::Deadline deadline;
+  uint64_t seen_at_version = 0;  // version of the snapshot that last mentioned it (0: alerts only)
+  // The due time passed without the step: some snapshot showed it OVERDUE, or an overdue alert
+  // named it. It stays missed when the step comes late or the deadline is cancelled afterwards.
+  bool missed = false;
+  // Last seen running in an older snapshot and absent from the latest: an event closed it, but
+  // the snapshot saying how was compacted away.
+  bool closed_unknown = false;
+};
+
 struct CaseView {
   std::string case_id;
   std::vector<const CaseRecordRef*> timeline;  // events (not snapshots, not alerts), by occurred_at
   std::optional<v1::CaseStateSnapshot> state;  // highest version
-  std::vector<const v1::Alert*> alerts;
+  std::vector<DeadlineLine> deadlines;         // running first, then closed; each by due time
+  std::vector<const CaseRecordRef*> alerts;    // Alert envelopes, by occurred_at
   ChainReport chain;
 };
 

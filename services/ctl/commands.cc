@@ -1,7 +1,9 @@
 #include "services/ctl/commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <tuple>
 
 #include "services/common/core/clock.h"
 #include "services/common/envelope/codec.h"
@@ -53,6 +55,7 @@ int case_list(const std::string& state_filter, const ReadOptions& options, std::
     size_t open = 0;
     size_t overdue = 0;
     for (const auto& d : s.deadlines()) {
+      if (!d.closed_by_event_id().empty()) continue;  // closed by the snapshot's own event
       if (d.status() == v1::DEADLINE_STATUS_OPEN) ++open;
       if (d.status() == v1::DEADLINE_STATUS_OVERDUE) ++overdue;
     }
@@ -67,19 +70,43 @@ int case_list(const std::string& state_filter, const ReadOptions& options, std::
   return kOk;
 }
 
+namespace {
+
+std::string header(const CaseRecordRef& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "-";
+}
+
+}  // namespace
+
 int dlq_tail(int64_t count, const ReadOptions& options, std::ostream& out, std::ostream& err) {
+  // The last `count` of every partition, then the newest `count` of those across partitions.
   auto records = read_topic(kDlqTopic, options, count);
   if (!records.ok()) {
     err << "caselinkctl: " << records.error().message << "\n";
     return kBrokerError;
   }
-  for (const auto& r : records.value()) {
-    out << kDlqTopic << "[" << r.partition << "]@" << r.offset << "  key " << r.key << "\n";
-    for (const auto& [k, v] : r.headers) {
-      if (k.rfind("dlq.", 0) == 0) out << "    " << k << ": " << v << "\n";
+  auto& all = records.value();
+  std::stable_sort(all.begin(), all.end(), [](const CaseRecordRef& a, const CaseRecordRef& b) {
+    return std::tie(a.timestamp_ms, a.partition, a.offset) < std::tie(b.timestamp_ms, b.partition, b.offset);
+  });
+  if (all.size() > static_cast<size_t>(count)) all.erase(all.begin(), all.end() - count);
+  for (const auto& r : all) {
+    out << header(r, "dlq.failed.at") << "  " << kDlqTopic << "[" << r.partition << "]@" << r.offset << "  key "
+        << (r.key.empty() ? "-" : r.key) << "\n";
+    out << "    original   " << header(r, "dlq.original.topic") << "[" << header(r, "dlq.original.partition") << "]@"
+        << header(r, "dlq.original.offset") << "\n";
+    out << "    service    " << header(r, "dlq.service") << "  (group " << header(r, "dlq.consumer.group")
+        << ", attempts " << header(r, "dlq.attempts") << ")\n";
+    out << "    class      " << header(r, "dlq.error.class") << "\n";
+    out << "    reason     " << header(r, "dlq.error.message") << "\n";
+    if (!r.envelope.event_type().empty()) {
+      out << "    event      " << r.envelope.event_type() << " " << r.envelope.event_id() << "\n";
     }
   }
-  out << records.value().size() << " record(s)\n";
+  out << all.size() << " record(s)\n";
   return kOk;
 }
 

@@ -12,7 +12,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   ReadOptions options;
   int timeout_ms = 30000;
-  app.add_option("--bootstrap", options.bootstrap, "Kafka bootstrap servers")->capture_default_str();
+  app.add_option("--bootstrap", options.bootstrap, "Kafka bootstrap servers")
+      ->capture_default_str()
+      ->envname("CASELINK_BOOTSTRAP");
   app.add_option("--timeout-ms", timeout_ms, "give up reading after this long")->capture_default_str()->check(CLI::PositiveNumber);
 
   auto* case_cmd = app.add_subcommand("case", "one case or all cases");
@@ -31,11 +33,17 @@ int main(int argc, char** argv) {
   auto* dlq = app.add_subcommand("dlq", "the dead-letter topic");
   dlq->require_subcommand(1);
   int64_t count = 10;
-  auto* tail = dlq->add_subcommand("tail", "the last records of each DLQ partition with their dlq.* headers");
-  tail->add_option("-n,--count", count, "records per partition")->capture_default_str()->check(CLI::PositiveNumber);
+  auto* tail = dlq->add_subcommand("tail", "the newest DLQ records with where they came from and why");
+  tail->add_option("-n,--count", count, "how many records")->capture_default_str()->check(CLI::PositiveNumber);
 
-  // --bootstrap / --timeout-ms may follow the subcommand too ("case show X --bootstrap B").
-  for (auto* sub : {case_cmd, show, list, dlq, tail}) sub->fallthrough();
+  // --bootstrap / --timeout-ms may follow the subcommand too ("case show X --bootstrap B"); say so
+  // in every subcommand's --help, which lists only the subcommand's own options.
+  for (auto* sub : {case_cmd, show, list, dlq, tail}) {
+    sub->fallthrough();
+    sub->footer(
+        "Also: --bootstrap ADDR (Kafka, default 127.0.0.1:9092 or $CASELINK_BOOTSTRAP), --timeout-ms N (default "
+        "30000).\nExit codes: 0 ok, 1 case not found, 2 usage, 3 broker/IO error, 4 hash chain broken.");
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

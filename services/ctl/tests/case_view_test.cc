@@ -22,6 +22,25 @@ TEST(Partitioning, MatchesLibrdkafkasMurmur2PartitionerForManyKeys) {
   }
 }
 
+TEST(Partitioning, KnownVectorsOfKafkasJavaMurmur2) {
+  // The Java client's own test vectors (org.apache.kafka.common.utils.UtilsTest#testMurmur2):
+  // Utils.murmur2 returns a signed int.
+  const std::vector<std::pair<std::string, int32_t>> vectors = {
+      {"21", -973932308},
+      {"foobar", -790332482},
+      {"a-little-bit-long-string", -985981536},
+      {"a-little-bit-longer-string", -1486304829},
+      {"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971},
+      {"abc", 479470107},
+  };
+  for (const auto& [key, expected] : vectors) {
+    EXPECT_EQ(static_cast<int32_t>(murmur2(key)), expected) << key;
+    // Java's toPositive(murmur2(key)) % n: the sign bit masked, not the absolute value.
+    EXPECT_EQ(partition_for_key(key, 6), static_cast<int32_t>((static_cast<uint32_t>(expected) & 0x7fffffff) % 6))
+        << key;
+  }
+}
+
 TEST(Partitioning, EmptyKeyIsHashedToo) {
   EXPECT_EQ(partition_for_key("", 6), rd_kafka_msg_partitioner_murmur2(nullptr, "", 0, 6, nullptr, nullptr));
 }
@@ -54,7 +73,7 @@ CaseHistory chained_history(const std::string& case_id, int versions) {
         env.mutable_filing_decision()->set_not_filed_reason(v1::NOT_FILED_REASON_INSUFFICIENT_EVIDENCE);
       }
     });
-    CaseRecordRef ev{v == 1 ? "caselink.referral.v1" : "caselink.decision.v1", 0, offset++, case_id, {},
+    CaseRecordRef ev{v == 1 ? "caselink.referral.v1" : "caselink.decision.v1", 0, offset++, -1, case_id, {},
                      envelope::encode(e), e};
     auto snap = event(case_id, v, [&](v1::Envelope& env) {
       auto* s = env.mutable_case_state_snapshot();
@@ -67,7 +86,7 @@ CaseHistory chained_history(const std::string& case_id, int versions) {
     });
     previous = snap.case_state_snapshot().state_hash_hex();
     h.records.push_back(ev);
-    h.records.push_back(CaseRecordRef{kStateTopic, 0, offset++, case_id, {}, envelope::encode(snap), snap});
+    h.records.push_back(CaseRecordRef{kStateTopic, 0, offset++, -1, case_id, {}, envelope::encode(snap), snap});
   }
   return h;
 }
@@ -129,6 +148,125 @@ TEST(View, TimelineStateAndTextNameWhatHappened) {
   EXPECT_NE(text.find("filing decision: NOT_FILED (INSUFFICIENT_EVIDENCE)"), std::string::npos) << text;
   EXPECT_NE(text.find("Hash chain: OK — 2 of 2"), std::string::npos) << text;
   EXPECT_NE(render_json(view).find("\"verified\": 2"), std::string::npos);
+}
+
+// Snapshots carry open deadlines plus those closed by their own event: a deadline met two
+// versions ago is only in an older snapshot, and must still be shown as met.
+TEST(View, DeadlinesAreGatheredFromEverySnapshotPresent) {
+  auto h = chained_history("c-7", 3);
+  auto deadline = [](const std::string& id, v1::DeadlineStatus status, const std::string& closed_by, int day) {
+    v1::Deadline d;
+    d.set_deadline_id(id);
+    d.set_status(status);
+    d.set_closed_by_event_id(closed_by);
+    d.set_responsible_party_id("ga-330100");
+    d.mutable_due_at()->set_seconds(1793520000 + day * 86400);  // 2026-11-01 + day
+    return d;
+  };
+  std::vector<v1::CaseStateSnapshot*> snaps;
+  for (auto& r : h.records) {
+    if (r.topic == kStateTopic) snaps.push_back(r.envelope.mutable_case_state_snapshot());
+  }
+  ASSERT_EQ(snaps.size(), 3u);
+  *snaps[0]->add_deadlines() = deadline("police_filing_review#1", v1::DEADLINE_STATUS_OPEN, "", 3);
+  *snaps[0]->add_deadlines() = deadline("transfer#1", v1::DEADLINE_STATUS_OPEN, "", 1);
+  *snaps[1]->add_deadlines() = deadline("police_filing_review#1", v1::DEADLINE_STATUS_MET, "ev-2", 3);
+  *snaps[1]->add_deadlines() = deadline("transfer#1", v1::DEADLINE_STATUS_OPEN, "", 1);
+  *snaps[1]->add_deadlines() = deadline("reconsideration_request#1", v1::DEADLINE_STATUS_OPEN, "", 5);
+  // Version 3 no longer mentions transfer#1 (its closing snapshot is "missing"), keeps the other.
+  *snaps[2]->add_deadlines() = deadline("reconsideration_request#1", v1::DEADLINE_STATUS_OPEN, "", 5);
+
+  const auto view = build_view("c-7", h);
+  ASSERT_EQ(view.deadlines.size(), 3u);
+  EXPECT_EQ(view.deadlines[0].deadline.deadline_id(), "reconsideration_request#1");  // running first
+  EXPECT_EQ(view.deadlines[0].seen_at_version, 3u);
+  EXPECT_EQ(view.deadlines[1].deadline.deadline_id(), "transfer#1");
+  EXPECT_TRUE(view.deadlines[1].closed_unknown);
+  EXPECT_EQ(view.deadlines[2].deadline.deadline_id(), "police_filing_review#1");
+  EXPECT_EQ(view.deadlines[2].deadline.status(), v1::DEADLINE_STATUS_MET);
+
+  TimePoint now;
+  ASSERT_TRUE(parse_rfc3339("2026-11-04T14:00:00Z", &now));  // 1 day 18 hours before day 5
+  const std::string text = render_text(view, now);
+  EXPECT_NE(text.find("OPEN       reconsideration_request#1"), std::string::npos) << text;
+  EXPECT_NE(text.find("due in 1d 18h"), std::string::npos) << text;
+  EXPECT_NE(text.find("MET        police_filing_review#1"), std::string::npos) << text;
+  EXPECT_NE(text.find("closed by event ev-2"), std::string::npos) << text;
+  EXPECT_NE(text.find("CLOSED     transfer#1"), std::string::npos) << text;
+}
+
+// The wage-arrears story: the police review went overdue (a timer republished the version with
+// OVERDUE), then filing supervision cancelled it. It was missed, whatever closed it later; a
+// deadline known only from its overdue alert (snapshots compacted) is missed too.
+TEST(View, AnOverdueDeadlineStaysMissedAfterItIsCancelled) {
+  auto h = chained_history("c-9", 2);
+  v1::Deadline d;
+  d.set_deadline_id("police_filing_review#1");
+  d.set_responsible_party_id("ga-330100");
+  d.mutable_due_at()->set_seconds(1793520000);
+  d.set_status(v1::DEADLINE_STATUS_OPEN);
+  *h.records[1].envelope.mutable_case_state_snapshot()->add_deadlines() = d;
+  auto republished = h.records[1];  // same version, after the timer fired
+  republished.offset = 100;
+  republished.envelope.mutable_case_state_snapshot()->mutable_deadlines(0)->set_status(v1::DEADLINE_STATUS_OVERDUE);
+  h.records.insert(h.records.begin() + 2, republished);
+  d.set_status(v1::DEADLINE_STATUS_CANCELLED);
+  d.set_closed_by_event_id("ev-supervision");
+  *h.records.back().envelope.mutable_case_state_snapshot()->add_deadlines() = d;
+
+  auto alert = event("c-9", 30, [](v1::Envelope& e) {
+    e.mutable_alert()->set_kind(v1::ALERT_KIND_DEADLINE_OVERDUE);
+    e.mutable_alert()->mutable_deadline()->set_deadline_id("transfer#1");
+    e.mutable_alert()->mutable_deadline()->set_status(v1::DEADLINE_STATUS_OVERDUE);
+  });
+  h.records.push_back(CaseRecordRef{kAlertTopic, 0, 0, -1, "c-9", {}, envelope::encode(alert), alert});
+
+  const auto view = build_view("c-9", h);
+  EXPECT_TRUE(verify_chain(h).ok) << "a version republished with the same hash is not a break";
+  ASSERT_EQ(view.deadlines.size(), 2u);
+  TimePoint now;
+  ASSERT_TRUE(parse_rfc3339("2026-11-05T00:00:00Z", &now));
+  const std::string text = render_text(view, now);
+  EXPECT_NE(text.find("MISSED     police_filing_review#1"), std::string::npos) << text;
+  EXPECT_NE(text.find("cancelled by event ev-supervision"), std::string::npos) << text;
+  EXPECT_NE(text.find("MISSED     transfer#1"), std::string::npos) << text;
+}
+
+TEST(View, AlertsShowKindDeadlineAndText) {
+  auto h = chained_history("c-8", 1);
+  auto alert = event("c-8", 30, [](v1::Envelope& e) {
+    auto* a = e.mutable_alert();
+    a->set_kind(v1::ALERT_KIND_DEADLINE_OVERDUE);
+    a->set_severity(v1::ALERT_SEVERITY_CRITICAL);
+    a->mutable_deadline()->set_deadline_id("police_filing_review#1");
+    a->set_message("police filing review overdue");
+  });
+  h.records.push_back(CaseRecordRef{kAlertTopic, 0, 0, -1, "c-8", {}, envelope::encode(alert), alert});
+  const auto view = build_view("c-8", h);
+  ASSERT_EQ(view.alerts.size(), 1u);
+  EXPECT_EQ(view.timeline.size(), 1u) << "alerts are not timeline events";
+  TimePoint now;
+  ASSERT_TRUE(parse_rfc3339("2026-11-02T08:00:00Z", &now));
+  const std::string text = render_text(view, now);
+  EXPECT_NE(text.find("2026-11-01 08:30:00  DEADLINE_OVERDUE"), std::string::npos) << text;
+  EXPECT_NE(text.find("police_filing_review#1  police filing review overdue"), std::string::npos) << text;
+}
+
+TEST(Summaries, ReferralNamesOffenceAgencyAndPolice) {
+  v1::Envelope e;
+  auto* r = e.mutable_case_referral();
+  r->set_offence_name("污染环境");
+  r->mutable_referring_agency()->set_organ_id("sthjj-330100");
+  r->mutable_target_police_organ()->set_organ_id("ga-330100");
+  EXPECT_EQ(summarize(e), "referral 污染环境 from sthjj-330100 → ga-330100");
+}
+
+TEST(Summaries, NotFiledDecisionNamesTheReason) {
+  v1::Envelope e;
+  e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_NOT_FILED);
+  e.mutable_filing_decision()->set_not_filed_reason(v1::NOT_FILED_REASON_BELOW_THRESHOLD);
+  e.mutable_filing_decision()->set_reasons("数额未达追诉标准");
+  EXPECT_EQ(summarize(e), "filing decision: NOT_FILED (BELOW_THRESHOLD: 数额未达追诉标准)");
 }
 
 TEST(Summaries, ReceiptNamesMissingCategories) {
