@@ -2,27 +2,62 @@
 # caselink benchmarks (never run by ctest). Numbers go to docs/performance.md as ratios
 # against baselines measured in the same invocation on the same broker.
 #
-#   scripts/bench.sh [--records N]    default 200000
+#   scripts/bench.sh [MODE] [--records N] [--build DIR] [--rate R]
 #
-# Starts a private broker (instance 'bench', port 19392) unless KAFKA_BOOTSTRAP is set, runs
-# Kafka's own ProducerPerformance (idempotent, acks=all) as the broker's ceiling, then the
-# shared loop benchmark (idempotent produce, no-op transactional passthrough, validating
-# passthrough), and stops what it started.
+#   loop       (default; N default 200000) Kafka's own ProducerPerformance (idempotent,
+#              acks=all) as the broker's ceiling, then the shared loop benchmark (idempotent
+#              produce, no-op transactional passthrough, validating passthrough).
+#   screening  (N default 1000000) bench/screening: N generated ROUTINE_SCREENING penalty
+#              records (7 offences, provinces with their own figures) through the real
+#              caselink-standards handler in the transactional loop, against the no-op
+#              passthrough over the same records; checks assessments == N and clues == the
+#              records made to meet a threshold (exit 3 otherwise); peak RSS.
+#   e2e        (N default 12000 per path, --rate default 200/s) end-to-end latency POST
+#              /v1/events -> caselink.feedback.<agency>.v1 through the whole stack (started
+#              with scripts/run.sh from --build on this broker, ports 19401.., ingress 19480),
+#              against the same events published by the SDK; exits 3 if any went missing.
+#
+# Starts a private broker (instance 'bench', port 19392) unless KAFKA_BOOTSTRAP is set, runs the
+# mode, and stops what it started. Binaries come from --build DIR (default build/, which
+# scripts/setup.sh builds; another DIR must already hold the bench binary).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-RECORDS=200000
+MODE=loop
+RECORDS=""
+BUILD=build
+RATE=200
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    loop|screening|e2e) MODE="$1"; shift ;;
     --records) RECORDS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --build) BUILD="$2"; shift 2 ;;
+    --rate) RATE="$2"; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+case "$MODE" in
+  loop) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bench/loop/caselink-loop-bench" ;;
+  screening) RECORDS="${RECORDS:-1000000}"; NEEDS="$BUILD/bench/screening/caselink-screening-bench" ;;
+  e2e) RECORDS="${RECORDS:-12000}"; NEEDS="$BUILD/bench/e2e/caselink-e2e-bench" ;;
+esac
 
-bash scripts/setup.sh >&2
+# setup.sh builds build/; a tree in another --build directory is the caller's to build.
+if [[ "$BUILD" == build ]]; then bash scripts/setup.sh >&2; else bash scripts/setup.sh --no-build >&2; fi
+if [[ ! -x "$NEEDS" ]]; then
+  echo "bench.sh: $NEEDS not built (cmake --build $BUILD --target $(basename "$NEEDS"))" >&2
+  exit 2
+fi
 STARTED=0
-cleanup() { [[ "$STARTED" == 1 ]] && bash deploy/local/kafka.sh stop --name bench --wipe >&2 || true; }
+# e2e: the stack scripts/run.sh started on the bench broker (stopped before the broker).
+E2E_ENV=(CASELINK_RUN_DIR="$ROOT/.local/bench-e2e" CASELINK_PORT_BASE=19400 CASELINK_INGRESS_PORT=19480
+         CASELINK_BUILD_DIR="$BUILD")
+STACK=0
+cleanup() {
+  [[ "$STACK" == 1 ]] && { env "${E2E_ENV[@]}" KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" bash scripts/run.sh --stop >&2 || true; }
+  [[ "$STARTED" == 1 ]] && bash deploy/local/kafka.sh stop --name bench --wipe >&2 || true
+}
 trap cleanup EXIT
 if [[ -z "${KAFKA_BOOTSTRAP:-}" ]]; then
   bash deploy/local/kafka.sh stop --name bench --wipe >/dev/null 2>&1 || true
@@ -30,7 +65,33 @@ if [[ -z "${KAFKA_BOOTSTRAP:-}" ]]; then
   KAFKA_BOOTSTRAP="$(bash deploy/local/kafka.sh start --name bench --port 19392 | tail -n 1)"
 fi
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; broker ${KAFKA_BOOTSTRAP} =="
-echo "== commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown) =="
+echo "== commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes') =="
+echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg) =="
+
+if [[ "$MODE" == e2e ]]; then
+  # The whole stack on this broker (topics applied, every service ready; it also plays the demo
+  # scenario, whose few records do not touch the bench's cases), then the bench against it.
+  STACK=1
+  mkdir -p .local/bench-e2e
+  env "${E2E_ENV[@]}" KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" bash scripts/run.sh --no-setup >.local/bench-e2e/run.out 2>&1 \
+    || echo "bench.sh: run.sh exited non-zero (scenario?); see .local/bench-e2e/run.out" >&2
+  curl -sf -m 2 http://127.0.0.1:19406/readyz >/dev/null \
+    || { echo "bench.sh: the ingress is not ready; see .local/bench-e2e/*.log" >&2; exit 1; }
+  echo "== commit settings: $(grep -h -E 'commit_every' deploy/config/standards.yaml deploy/config/feedback.yaml \
+    | tr -s ' ' | paste -sd ';' - || true) (none listed = loop defaults: commit_every_ms 100, commit_every_records 500) =="
+  "$NEEDS" --bootstrap "$KAFKA_BOOTSTRAP" --ingress 127.0.0.1:19480 \
+    --tokens-file deploy/config/demo-agency-tokens.yaml --agency sthjj-330100 --rate "$RATE" --events "$RECORDS" \
+    && status=0 || status=$?
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
+  exit "$status"
+fi
+
+if [[ "$MODE" == screening ]]; then
+  echo "== caselink-standards bulk screening (bench/screening): $RECORDS administrative-penalty records =="
+  "$NEEDS" --bootstrap "$KAFKA_BOOTSTRAP" --rules rules --records "$RECORDS" && status=0 || status=$?
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
+  exit "$status"
+fi
 
 TOPIC="bench.producer-perf.$RANDOM"
 java -cp "deploy/kafka/libs/*" -Dlog4j.configuration=file:deploy/local/log4j-tools.properties \
@@ -43,4 +104,4 @@ java -cp "deploy/kafka/libs/*" -Dlog4j.configuration=file:deploy/local/log4j-too
   --producer-props bootstrap.servers="$KAFKA_BOOTSTRAP" acks=all enable.idempotence=true linger.ms=5 | tail -n 1
 
 echo "== caselink loop benchmark (librdkafka) =="
-build/bench/loop/caselink-loop-bench --bootstrap "$KAFKA_BOOTSTRAP" --records "$RECORDS"
+"$NEEDS" --bootstrap "$KAFKA_BOOTSTRAP" --records "$RECORDS"
