@@ -23,7 +23,7 @@ APT_PACKAGES=(
   libboost-all-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
-  libssl-dev kcat uuid-dev curl
+  libssl-dev libzstd-dev kcat uuid-dev curl
 )
 
 usage() {

@@ -46,6 +46,7 @@ struct Options {
   int64_t commit_every_ms = 100;
   int64_t open_cases = 100000;
   bool skip_kafka = false;
+  std::string compression = "none";  // producer compression.type of both loop phases
 };
 
 double seconds_since(Steady::time_point start) { return std::chrono::duration<double>(Steady::now() - start).count(); }
@@ -133,6 +134,7 @@ double loop_phase(const Options& o, const std::string& in, kafka::RecordHandler&
                   const std::string& strategy) {
   kafka::KafkaSettings kafka;
   kafka.bootstrap = o.bootstrap;
+  if (o.compression != "none") kafka.properties["compression.type"] = o.compression;
   kafka::LoopSettings loop;
   loop.group_id = group;
   loop.input_topics = {in};
@@ -184,14 +186,13 @@ double max_rss_mb() {
 
 class NoState final : public sync::StateReader {
  public:
-  Result<std::vector<ConsumedRecord>> read(const std::string&, const std::vector<int32_t>&) override {
-    return std::vector<ConsumedRecord>{};
-  }
+  Status read(const std::string&, const std::vector<int32_t>&, const Visitor&) override { return Status::success(); }
 };
 
 struct RssResult {
   double before_mb = 0, after_mb = 0, max_mb = 0, seconds = 0;
   size_t cases = 0;
+  size_t resident_bytes = 0;
 };
 
 RssResult rss_phase(const Options& o, const sync::CaseEngine& engine, TimePoint t0) {
@@ -227,6 +228,7 @@ RssResult rss_phase(const Options& o, const sync::CaseEngine& engine, TimePoint 
   handler.on_transaction_committed();
   r.seconds = seconds_since(start);
   r.cases = handler.case_count();
+  r.resident_bytes = handler.resident_bytes();
   r.after_mb = vm_rss_mb();
   r.max_mb = max_rss_mb();
   return r;
@@ -247,8 +249,10 @@ int main(int argc, char** argv) {
   app.add_option("--commit-every-ms", o.commit_every_ms, "Loop commit interval (ms)");
   app.add_option("--open-cases", o.open_cases, "Open cases held by the handler in the RSS phase (0: skip)");
   app.add_flag("--skip-kafka", o.skip_kafka, "Only the RSS phase");
+  app.add_option("--compression", o.compression,
+                 "Producer compression.type of both loop phases (none, lz4, zstd, ...), as caselink-sync ships with");
   CLI11_PARSE(app, argc, argv);
-  (void)logging::init({"warn", "text", "sync-bench"});
+  (void)logging::init({std::getenv("CASELINK_LOG_LEVEL") ? std::getenv("CASELINK_LOG_LEVEL") : "warn", "text", "sync-bench"});
 
   auto rules = sync::DeadlineRules::load_directory(o.rules_directory);
   if (!rules.ok()) {
@@ -267,7 +271,8 @@ int main(int argc, char** argv) {
                 << " MB after=" << r.after_mb << " MB (delta " << r.after_mb - r.before_mb
                 << " MB) ru_maxrss=" << r.max_mb << " MB; fed " << o.open_cases * 4 << " events in " << r.seconds
                 << " s (" << std::setprecision(0) << static_cast<double>(o.open_cases * 4) / r.seconds
-                << " events/s handler-only)\n";
+                << " events/s handler-only); packed case bytes " << r.resident_bytes << " ("
+                << r.resident_bytes / std::max<size_t>(r.cases, 1) << " per case)\n";
     }
     if (o.skip_kafka) return 0;
     const std::string in = testing::unique_name("bench.sync.in");

@@ -239,18 +239,87 @@ const char* to_string(Outcome outcome) {
   return "?";
 }
 
+namespace {
+
+// JSON string literal (RFC 8259 escaping). Hand-written because to_json runs for every state
+// record and nlohmann's DOM build was an eighth of caselink-sync's handler time.
+void append_json_string(std::string& out, std::string_view text) {
+  out.push_back('"');
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out.push_back(kHex[(c >> 4) & 0xF]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+template <typename Range, typename Emit>
+void append_json_array(std::string& out, const Range& items, Emit emit) {
+  out.push_back('[');
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out.push_back(',');
+    first = false;
+    emit(item);
+  }
+  out.push_back(']');
+}
+
+template <typename Map, typename Emit>
+void append_json_object(std::string& out, const Map& items, Emit emit_value) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [key, value] : items) {
+    if (!first) out.push_back(',');
+    first = false;
+    if constexpr (std::is_integral_v<std::decay_t<decltype(key)>>) {
+      append_json_string(out, std::to_string(key));
+    } else {
+      append_json_string(out, key);
+    }
+    out.push_back(':');
+    emit_value(value);
+  }
+  out.push_back('}');
+}
+
+}  // namespace
+
+// Keys in alphabetical order; from_json (nlohmann) reads it, and so can any JSON reader.
 std::string Internal::to_json() const {
-  nlohmann::json j;
-  j["profile"] = profile;
-  j["applied"] = applied;
-  j["marks"] = marks;
-  j["decided"] = decided;
-  nlohmann::json h = nlohmann::json::object();
-  for (const auto& [v, hash] : hashes) h[std::to_string(v)] = hash;
-  j["hashes"] = h;
-  j["step_seq"] = step_seq;
-  j["suspended_ns"] = suspended_ns;
-  return j.dump();
+  std::string out;
+  out.reserve(256 + applied.size() * 40 + hashes.size() * 72);
+  const auto str = [&out](const std::string& v) { append_json_string(out, v); };
+  const auto num = [&out](auto v) { out += std::to_string(v); };
+  out += "{\"applied\":";
+  append_json_array(out, applied, str);
+  out += ",\"decided\":";
+  append_json_object(out, decided, str);
+  out += ",\"hashes\":";
+  append_json_object(out, hashes, str);
+  out += ",\"marks\":";
+  append_json_array(out, marks, str);
+  out += ",\"profile\":";
+  append_json_string(out, profile);
+  out += ",\"step_seq\":";
+  append_json_object(out, step_seq, num);
+  out += ",\"suspended_ns\":";
+  append_json_object(out, suspended_ns, num);
+  out += "}";
+  return out;
 }
 
 bool Internal::from_json(const std::string& text, Internal* out) {
@@ -704,16 +773,23 @@ TimePoint CaseEngine::next_timer(const CaseRecord& record) const {
   return next;
 }
 
-OutgoingRecord CaseEngine::state_record(const CaseRecord& record, const std::string& topic, TimePoint now) const {
-  const auto& s = record.snapshot;
+OutgoingRecord CaseEngine::state_record(CaseRecord& record, const std::string& topic, TimePoint now) const {
+  auto& s = record.snapshot;
   TimePoint occurred = s.has_last_event_occurred_at() ? to_time_point(s.last_event_occurred_at()) : now;
   v1::Envelope env = envelope::make_envelope(CaseId(s.case_id()), AgencyId(kProducerId), occurred, now);
-  *env.mutable_case_state_snapshot() = s;
-  set_timestamp(env.mutable_case_state_snapshot()->mutable_computed_at(), now);
+  set_timestamp(s.mutable_computed_at(), now);
+  // Lent to the envelope and taken back (pointer swaps), not copied: this runs for every event.
+  env.mutable_case_state_snapshot()->Swap(&s);
   envelope::seal(env);
   OutgoingRecord out = envelope::to_record(env, topic);
+  env.mutable_case_state_snapshot()->Swap(&s);
   out.headers.emplace_back(kInternalHeader, record.internal.to_json());
   return out;
+}
+
+OutgoingRecord CaseEngine::state_record(const CaseRecord& record, const std::string& topic, TimePoint now) const {
+  CaseRecord copy = record;
+  return state_record(copy, topic, now);
 }
 
 OutgoingRecord CaseEngine::alert_record(const v1::Envelope& alert, const std::string& topic) {

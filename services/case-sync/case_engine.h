@@ -33,7 +33,6 @@ struct Internal {
   std::map<uint64_t, std::string> hashes;         // version -> hash (recent window)
   std::map<std::string, int> step_seq;            // step -> number of deadlines started
   std::map<std::string, int64_t> suspended_ns;    // deadline id -> remaining time (ns) while suspended
-  std::map<std::string, std::string> deadline_rule;  // deadline id -> step (rule lookup)
 
   std::string to_json() const;
   static bool from_json(const std::string& text, Internal* out);
@@ -86,7 +85,9 @@ class CaseEngine {
   // Earliest instant at which tick() could raise something for this record (max() if never).
   TimePoint next_timer(const CaseRecord& record) const;
 
-  // The state record to publish for `record` (value = Envelope{CaseStateSnapshot}).
+  // The state record to publish for `record` (value = Envelope{CaseStateSnapshot}). The
+  // non-const overload stamps computed_at into `record` and avoids copying the snapshot.
+  OutgoingRecord state_record(CaseRecord& record, const std::string& topic, TimePoint now) const;
   OutgoingRecord state_record(const CaseRecord& record, const std::string& topic, TimePoint now) const;
   // Alert envelope -> record.
   static OutgoingRecord alert_record(const v1::Envelope& alert, const std::string& topic);

@@ -21,8 +21,7 @@ class KafkaStateReader final : public StateReader {
   KafkaStateReader(kafka::KafkaSettings kafka, std::string client_id, int64_t timeout_ms)
       : kafka_(std::move(kafka)), client_id_(std::move(client_id)), timeout_ms_(timeout_ms) {}
 
-  Result<std::vector<ConsumedRecord>> read(const std::string& topic, const std::vector<int32_t>& partitions) override {
-    std::vector<ConsumedRecord> out;
+  Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override {
     auto conf = kafka::make_conf(kafka_, {{"group.id", client_id_},
                                           {"client.id", client_id_},
                                           {"isolation.level", "read_committed"},
@@ -71,13 +70,13 @@ class KafkaStateReader final : public StateReader {
       if (m->err() == RdKafka::ERR__PARTITION_EOF) {
         pending.erase(m->partition());
       } else if (m->err() == RdKafka::ERR_NO_ERROR) {
-        out.push_back(kafka::to_consumed_record(*m));
+        visit(kafka::to_consumed_record(*m));
       } else if (m->err() != RdKafka::ERR__TIMED_OUT) {
         log()->warn("state reader: {}", m->errstr());
       }
     }
     consumer->close();
-    return out;
+    return Status::success();
   }
 
  private:
@@ -141,8 +140,12 @@ SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Cloc
     alerts_total_ = &registry_->counter("caselink_sync_alerts_total", "Alerts raised, by kind.", {"service", "kind"});
     restored_total_ =
         &registry_->counter("caselink_sync_restored_cases_total", "Cases restored from the state topic.", {"service"});
-    auto& cases = registry_->gauge("caselink_sync_cases", "Cases held in memory (committed view).", {"service"});
-    registry_->on_collect([this, &cases] { cases.labels({service_}).set(static_cast<double>(case_count())); });
+    // Set from the loop thread when the committed view changes, never computed at scrape time:
+    // the scrape runs on the HTTP thread and must not walk the loop's maps.
+    cases_gauge_ = &registry_->gauge("caselink_sync_cases", "Cases held in memory (committed view).", {"service"});
+    resident_bytes_gauge_ = &registry_->gauge(
+        "caselink_sync_resident_bytes", "Bytes of the packed (compressed) committed cases, without container overhead.",
+        {"service"});
   }
 }
 
@@ -152,27 +155,70 @@ void SyncHandler::count(const char* outcome) {
   }
 }
 
-const CaseRecord* SyncHandler::find(int32_t partition, const std::string& case_id) const {
+std::optional<CaseRecord> SyncHandler::load(int32_t partition, const std::string& case_id) {
   if (auto s = staging_.find(partition); s != staging_.end()) {
-    if (auto it = s->second.find(case_id); it != s->second.end()) return &it->second;
+    if (auto it = s->second.find(case_id); it != s->second.end()) return it->second;
   }
   if (auto c = committed_.find(partition); c != committed_.end()) {
-    if (auto it = c->second.find(case_id); it != c->second.end()) return &it->second;
+    if (auto it = c->second.find(case_id); it != c->second.end()) {
+      CaseRecord record;
+      if (!codec_.unpack(it->second.packed, &record)) {
+        // Only a bug can get here (the bytes never left this process); carrying on would fork the case.
+        log()->critical("case_id={} resident state does not unpack", case_id);
+        std::abort();
+      }
+      return record;
+    }
   }
-  return nullptr;
+  return std::nullopt;
 }
 
-const CaseRecord* SyncHandler::committed_case(const std::string& case_id) const {
-  for (const auto& [p, cases] : committed_) {
-    if (auto it = cases.find(case_id); it != cases.end()) return &it->second;
+std::optional<CaseRecord> SyncHandler::committed_case(const std::string& case_id) {
+  for (auto& [p, cases] : committed_) {
+    if (auto it = cases.find(case_id); it != cases.end()) {
+      CaseRecord record;
+      if (codec_.unpack(it->second.packed, &record)) return record;
+      return std::nullopt;
+    }
   }
-  return nullptr;
+  return std::nullopt;
+}
+
+ResidentCase SyncHandler::pack(const CaseRecord& record) {
+  ResidentCase resident;
+  resident.packed = codec_.pack(record);
+  resident.version = record.snapshot.version();
+  resident.next_timer = engine_.next_timer(record);
+  return resident;
 }
 
 size_t SyncHandler::case_count() const {
   size_t n = 0;
   for (const auto& [p, cases] : committed_) n += cases.size();
   return n;
+}
+
+size_t SyncHandler::resident_bytes() const { return resident_bytes_; }
+
+void SyncHandler::store(Resident& cases, const std::string& case_id, ResidentCase resident) {
+  resident_bytes_ += resident.packed.size();
+  auto [it, inserted] = cases.try_emplace(case_id);
+  if (!inserted) resident_bytes_ -= it->second.packed.size();
+  it->second = std::move(resident);
+}
+
+void SyncHandler::drop_partition(int32_t partition) {
+  if (auto it = committed_.find(partition); it != committed_.end()) {
+    for (const auto& [id, resident] : it->second) resident_bytes_ -= resident.packed.size();
+    committed_.erase(it);
+  }
+  staging_.erase(partition);
+}
+
+void SyncHandler::publish_gauges() {
+  if (registry_ == nullptr) return;
+  cases_gauge_->labels({service_}).set(static_cast<double>(case_count()));
+  resident_bytes_gauge_->labels({service_}).set(static_cast<double>(resident_bytes_));
 }
 
 kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
@@ -192,8 +238,7 @@ kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
                                         "record key '" + record.key.value_or("") + "' != case_id '" + env.case_id() + "'");
   }
   const TimePoint now = clock_.now();
-  const CaseRecord* current = find(record.partition, env.case_id());
-  CaseRecord work = current != nullptr ? *current : CaseRecord{};
+  CaseRecord work = load(record.partition, env.case_id()).value_or(CaseRecord{});
   ApplyResult res = engine_.apply(work, env, *record.value, now);
   count(to_string(res.outcome));
   kafka::HandlerResult out;
@@ -225,9 +270,10 @@ kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
 void SyncHandler::on_transaction_committed() {
   for (auto& [p, cases] : staging_) {
     auto& target = committed_[p];
-    for (auto& [id, rec] : cases) target[id] = std::move(rec);
+    for (auto& [id, rec] : cases) store(target, id, pack(rec));
   }
   staging_.clear();
+  publish_gauges();
 }
 
 void SyncHandler::on_transaction_aborted() { staging_.clear(); }
@@ -237,17 +283,23 @@ std::vector<OutgoingRecord> SyncHandler::on_tick(TimePoint /*loop_now*/) {
   const TimePoint now = clock_.now();
   std::vector<OutgoingRecord> out;
   std::vector<std::pair<int32_t, std::string>> due;
-  for (const auto* layer : {&committed_, &staging_}) {
-    for (const auto& [p, cases] : *layer) {
-      for (const auto& [id, rec] : cases) {
-        if (engine_.next_timer(rec) <= now) due.emplace_back(p, id);
-      }
+  for (const auto& [p, cases] : committed_) {
+    const auto staged = staging_.find(p);
+    for (const auto& [id, resident] : cases) {
+      if (resident.next_timer > now) continue;
+      if (staged != staging_.end() && staged->second.count(id) != 0) continue;  // the staged version decides
+      due.emplace_back(p, id);
+    }
+  }
+  for (const auto& [p, cases] : staging_) {
+    for (const auto& [id, rec] : cases) {
+      if (engine_.next_timer(rec) <= now) due.emplace_back(p, id);
     }
   }
   for (const auto& [p, id] : due) {
-    const CaseRecord* current = find(p, id);
-    if (current == nullptr || engine_.next_timer(*current) > now) continue;  // listed twice
-    CaseRecord work = *current;
+    auto loaded = load(p, id);
+    if (!loaded) continue;
+    CaseRecord& work = *loaded;
     bool changed = false;
     auto alerts = engine_.tick(work, now, &changed);
     if (!changed) continue;
@@ -278,36 +330,39 @@ void SyncHandler::on_partitions_assigned(const std::vector<kafka::TopicPartition
 }
 
 void SyncHandler::restore_partitions(const std::vector<int32_t>& partitions) {
-  for (int32_t p : partitions) {
-    committed_[p].clear();
-    staging_.erase(p);
-  }
+  for (int32_t p : partitions) drop_partition(p);
   if (reader_ == nullptr) return;
   const auto started = std::chrono::steady_clock::now();
-  auto records = reader_->read(settings_.state_topic, partitions);
-  if (!records.ok()) {
-    // Processing without the state would fork every case's history: crash, restart, retry.
-    log()->critical("cannot restore state partitions: {}", records.error().describe());
-    std::abort();
-  }
-  size_t restored = 0;
-  for (const auto& r : *records) {
+  size_t unusable = 0;
+  const Status status = reader_->read(settings_.state_topic, partitions, [&](const ConsumedRecord& r) {
     CaseRecord rec;
     if (!CaseEngine::restore(r, &rec)) {
       log()->error("state record {}/{}@{} unusable; skipped", r.topic, r.partition, r.offset);
-      continue;
+      ++unusable;
+      return;
     }
-    auto& slot = committed_[r.partition][rec.snapshot.case_id()];
+    auto& cases = committed_[r.partition];
+    auto it = cases.find(rec.snapshot.case_id());
     // Compaction keeps the latest; before compaction, later records (same or higher version) win.
-    if (rec.snapshot.version() >= slot.snapshot.version()) slot = std::move(rec);
+    if (it == cases.end() || rec.snapshot.version() >= it->second.version) {
+      store(cases, rec.snapshot.case_id(), pack(rec));
+    }
+  });
+  if (!status.ok()) {
+    // Processing without the state would fork every case's history: crash, restart, retry.
+    log()->critical("cannot restore state partitions: {}", status.error().describe());
+    std::abort();
   }
+  size_t restored = 0;
   for (int32_t p : partitions) restored += committed_[p].size();
+  publish_gauges();
   if (registry_ != nullptr) {
     restored_total_->labels({service_}).inc(restored);
   }
-  log()->info("restored {} case(s) of {} partition(s) from {} in {} ms", restored, partitions.size(),
-              settings_.state_topic,
-              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+  log()->info("restored {} case(s) of {} partition(s) from {} in {} ms ({} unusable record(s) skipped)", restored,
+              partitions.size(), settings_.state_topic,
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+              unusable);
 }
 
 void SyncHandler::on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) {
@@ -317,10 +372,10 @@ void SyncHandler::on_partitions_revoked(const std::vector<kafka::TopicPartition>
     it->second.erase(tp.topic);
     if (it->second.empty()) {
       holders_.erase(it);
-      committed_.erase(tp.partition);
-      staging_.erase(tp.partition);
+      drop_partition(tp.partition);
     }
   }
+  publish_gauges();
 }
 
 }  // namespace caselink::sync

@@ -4,16 +4,20 @@
 // publishes the snapshot to the compacted state topic and alerts to the alert topic, all in
 // the loop's transaction. State lives in memory per input partition number, restored from the
 // state topic when a partition is assigned and dropped when it is revoked. Changes made since
-// the last commit sit in a staging overlay: committed -> folded in; aborted -> dropped.
+// the last commit sit in a staging overlay of parsed records: committed -> packed into the
+// compact resident form (resident.h); aborted -> dropped.
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "services/case-sync/case_engine.h"
+#include "services/case-sync/resident.h"
 #include "services/common/config/config.h"
 #include "services/common/kafka/settings.h"
 #include "services/common/kafka/transactional_loop.h"
@@ -36,11 +40,14 @@ struct Settings {
 void bind(config::ConfigBinder& binder, Settings* settings);
 EngineOptions engine_options(const Settings& settings);
 
-// Reads the state topic's records of some partitions, from the beginning to the end.
+// Reads the state topic's records of some partitions, from the beginning to the end, handing
+// each to `visit` as it arrives (an uncompacted state topic can hold many versions per case;
+// they are folded one by one, never all held at once).
 class StateReader {
  public:
+  using Visitor = std::function<void(const ConsumedRecord&)>;
   virtual ~StateReader() = default;
-  virtual Result<std::vector<ConsumedRecord>> read(const std::string& topic, const std::vector<int32_t>& partitions) = 0;
+  virtual Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) = 0;
 };
 
 // The real one: a plain read_committed consumer with assign() (no group membership, no commits).
@@ -59,16 +66,26 @@ class SyncHandler final : public kafka::RecordHandler {
   void on_transaction_aborted() override;
   std::vector<OutgoingRecord> on_tick(TimePoint now) override;
 
-  // Committed view of one case (tests, diagnostics); nullptr when unknown.
-  const CaseRecord* committed_case(const std::string& case_id) const;
+  // Committed view of one case (tests, diagnostics), unpacked; nullopt when unknown.
+  std::optional<CaseRecord> committed_case(const std::string& case_id);
   size_t case_count() const;
+  // Bytes of the packed committed cases (payload only, without container overhead).
+  size_t resident_bytes() const;
 
   // Keeps objects the handler refers to (rules, engine, reader) alive as long as it lives.
   void keep_alive(std::shared_ptr<void> owned) { owned_.push_back(std::move(owned)); }
 
  private:
-  using Cases = std::unordered_map<std::string, CaseRecord>;
-  const CaseRecord* find(int32_t partition, const std::string& case_id) const;
+  using Staged = std::unordered_map<std::string, CaseRecord>;
+  using Resident = std::unordered_map<std::string, ResidentCase>;
+  // The case as the next event sees it: staged (uncommitted) if any, else the committed one
+  // unpacked; nullopt for a case not seen yet.
+  std::optional<CaseRecord> load(int32_t partition, const std::string& case_id);
+  ResidentCase pack(const CaseRecord& record);
+  // Insert or replace a committed case, keeping resident_bytes_ exact.
+  void store(Resident& cases, const std::string& case_id, ResidentCase resident);
+  void drop_partition(int32_t partition);
+  void publish_gauges();
   void restore_partitions(const std::vector<int32_t>& partitions);
   void count(const char* outcome);
 
@@ -77,13 +94,17 @@ class SyncHandler final : public kafka::RecordHandler {
   const Clock& clock_;
   StateReader* reader_;
   std::string service_;
-  std::map<int32_t, Cases> committed_;
-  std::map<int32_t, Cases> staging_;
+  ResidentCodec codec_;
+  std::map<int32_t, Resident> committed_;
+  std::map<int32_t, Staged> staging_;
+  size_t resident_bytes_ = 0;
   std::map<int32_t, std::set<std::string>> holders_;  // partition number -> assigned input topics
   metrics::Registry* registry_;
   metrics::CounterFamily* events_total_ = nullptr;
   metrics::CounterFamily* alerts_total_ = nullptr;
   metrics::CounterFamily* restored_total_ = nullptr;
+  metrics::GaugeFamily* cases_gauge_ = nullptr;
+  metrics::GaugeFamily* resident_bytes_gauge_ = nullptr;
   std::vector<std::shared_ptr<void>> owned_;
 };
 

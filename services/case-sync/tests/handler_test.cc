@@ -13,14 +13,13 @@ using test::organ;
 
 class FakeReader final : public StateReader {
  public:
-  Result<std::vector<ConsumedRecord>> read(const std::string& topic, const std::vector<int32_t>& partitions) override {
-    std::vector<ConsumedRecord> out;
+  Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override {
     for (const auto& r : records) {
       if (r.topic == topic && std::find(partitions.begin(), partitions.end(), r.partition) != partitions.end()) {
-        out.push_back(r);
+        visit(r);
       }
     }
-    return out;
+    return Status::success();
   }
   std::vector<ConsumedRecord> records;
 };
@@ -66,12 +65,12 @@ TEST_F(HandlerFixture, AbortRollsBackCommitFoldsIn) {
   EXPECT_EQ(r.outputs[0].topic, settings.state_topic);
   EXPECT_EQ(r.outputs[0].key, "case-A");
   h.on_transaction_aborted();
-  EXPECT_EQ(h.committed_case("case-A"), nullptr);
+  EXPECT_FALSE(h.committed_case("case-A").has_value());
   // Re-delivered after the abort: applied again (not a duplicate), then committed.
   r = h.handle(input(ref));
   ASSERT_EQ(r.outputs.size(), 1U);
   h.on_transaction_committed();
-  ASSERT_NE(h.committed_case("case-A"), nullptr);
+  ASSERT_TRUE(h.committed_case("case-A").has_value());
   EXPECT_EQ(h.committed_case("case-A")->snapshot.version(), 1U);
   // Exact redelivery after the commit: no-op.
   r = h.handle(input(ref));
@@ -120,13 +119,15 @@ TEST_F(HandlerFixture, RestoreFromStateTopicKeepsVersionAndDoesNotReAlert) {
     tick_result.outputs = alerts;
     publish(state, tick_result);
     h.on_transaction_committed();
+    EXPECT_GT(h.resident_bytes(), 0U);
     h.on_partitions_revoked({{"caselink.referral.v1", 2}});
     EXPECT_EQ(h.case_count(), 0U);
+    EXPECT_EQ(h.resident_bytes(), 0U) << "bytes of dropped cases still counted";
   }
   SyncHandler restarted(engine, settings, clock, &state, nullptr);
   restarted.on_partitions_assigned({{"caselink.referral.v1", 2}, {"caselink.decision.v1", 2}});
-  const CaseRecord* c = restarted.committed_case("case-A");
-  ASSERT_NE(c, nullptr);
+  const auto c = restarted.committed_case("case-A");
+  ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->snapshot.version(), 2U);
   EXPECT_EQ(c->snapshot.state(), v1::CASE_STATE_ACCEPTED);
   clock.set(at("2026-03-06T00:00:00Z"));

@@ -169,12 +169,13 @@ Result<Envelope> decode(std::string_view bytes) {
 }
 
 std::string encode(const Envelope& envelope) {
-  std::string out;
+  // Sized once up front: a growing string re-allocates and copies several times per record.
+  std::string out(envelope.ByteSizeLong(), '\0');
   {
-    pb::io::StringOutputStream stream(&out);
+    pb::io::ArrayOutputStream stream(out.data(), static_cast<int>(out.size()));
     pb::io::CodedOutputStream coded(&stream);
     coded.SetSerializationDeterministic(true);
-    envelope.SerializeToCodedStream(&coded);
+    envelope.SerializeWithCachedSizes(&coded);
   }
   return out;
 }
