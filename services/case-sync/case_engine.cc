@@ -312,6 +312,23 @@ std::string Internal::to_json() const {
   append_json_object(out, hashes, str);
   out += ",\"marks\":";
   append_json_array(out, marks, str);
+  if (!parked.empty()) {
+    // Written only when there is something parked: a case without keeps the header it always had.
+    out += ",\"parked\":";
+    append_json_array(out, parked, [&out](const ParkedEvent& p) {
+      out += "{\"offset\":" + std::to_string(p.offset) + ",\"parked_at_ns\":" + std::to_string(p.parked_at_ns) +
+             ",\"partition\":" + std::to_string(p.partition) + ",\"timestamp_ms\":" + std::to_string(p.timestamp_ms) +
+             ",\"topic\":";
+      append_json_string(out, p.topic);
+      out += ",\"value_hex\":\"";
+      static constexpr char kHex[] = "0123456789abcdef";
+      for (const unsigned char c : p.value) {
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
+      }
+      out += "\"}";
+    });
+  }
   out += ",\"profile\":";
   append_json_string(out, profile);
   out += ",\"step_seq\":";
@@ -339,6 +356,24 @@ bool Internal::from_json(const std::string& text, Internal* out) {
     }
     out->step_seq = j.value("step_seq", std::map<std::string, int>{});
     out->suspended_ns = j.value("suspended_ns", std::map<std::string, int64_t>{});
+    out->parked.clear();
+    if (const auto parked = j.find("parked"); parked != j.end()) {
+      for (const auto& p : *parked) {
+        ParkedEvent e;
+        e.topic = p.at("topic").get<std::string>();
+        e.partition = p.at("partition").get<int32_t>();
+        e.offset = p.at("offset").get<int64_t>();
+        e.timestamp_ms = p.at("timestamp_ms").get<int64_t>();
+        e.parked_at_ns = p.at("parked_at_ns").get<int64_t>();
+        const auto hex = p.at("value_hex").get<std::string>();
+        if (hex.size() % 2 != 0) return false;
+        e.value.reserve(hex.size() / 2);
+        for (size_t i = 0; i < hex.size(); i += 2) {
+          e.value.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+        }
+        out->parked.push_back(std::move(e));
+      }
+    }
   } catch (const std::exception&) {
     return false;
   }

@@ -23,6 +23,19 @@ inline constexpr const char* kProducerId = "caselink-sync";
 // Header of a state record carrying caselink-sync's bookkeeping (JSON); see docs/services/case-sync.md.
 inline constexpr const char* kInternalHeader = "caselink-sync.internal";
 
+// An event that arrived before the event it depends on (events of one case on different topics
+// have no order between them) and waits in its case for it; see docs/services/case-sync.md.
+struct ParkedEvent {
+  std::string topic;  // where it was read, for the dead-letter record if it never fits
+  int32_t partition = -1;
+  int64_t offset = -1;
+  int64_t timestamp_ms = -1;
+  std::string value;  // the record value (envelope bytes), re-applied as read
+  int64_t parked_at_ns = 0;
+
+  bool operator==(const ParkedEvent&) const = default;
+};
+
 // What caselink-sync keeps about a case besides the snapshot. Persisted with every state record
 // (header kInternalHeader), so a restart restores it from the state topic.
 struct Internal {
@@ -33,6 +46,7 @@ struct Internal {
   std::map<uint64_t, std::string> hashes;         // version -> hash (recent window)
   std::map<std::string, int> step_seq;            // step -> number of deadlines started
   std::map<std::string, int64_t> suspended_ns;    // deadline id -> remaining time (ns) while suspended
+  std::vector<ParkedEvent> parked;                // early events waiting for their predecessor, oldest first
 
   std::string to_json() const;
   static bool from_json(const std::string& text, Internal* out);

@@ -97,6 +97,10 @@ void bind(config::ConfigBinder& b, Settings* s) {
   b.bind("sync.hash_window", &s->hash_window, "Recent version hashes kept per case (to check acknowledgements)");
   b.bind("sync.timeline_size", &s->timeline_size, "Recent events kept in each snapshot's timeline");
   b.bind("sync.restore_timeout_ms", &s->restore_timeout_ms, "Upper bound for restoring partitions from the state topic");
+  b.bind("sync.park_ms", &s->park_ms,
+         "How long an event that arrived before its predecessor (another topic) waits in its case before it is "
+         "dead-lettered; 0 dead-letters at once");
+  b.bind("sync.park_max_per_case", &s->park_max_per_case, "Events parked per case at most; more are dead-lettered at once");
   b.check([s]() -> Status {
     if (!(s->approaching_fraction > 0 && s->approaching_fraction < 1)) {
       return Error::invalid("must be between 0 and 1 (exclusive)", "sync.approaching_fraction");
@@ -104,6 +108,8 @@ void bind(config::ConfigBinder& b, Settings* s) {
     if (s->applied_window < 1) return Error::invalid("must be >= 1", "sync.applied_window");
     if (s->hash_window < 1) return Error::invalid("must be >= 1", "sync.hash_window");
     if (s->timeline_size < 0) return Error::invalid("must be >= 0", "sync.timeline_size");
+    if (s->park_ms < 0) return Error::invalid("must be >= 0", "sync.park_ms");
+    if (s->park_max_per_case < 0) return Error::invalid("must be >= 0", "sync.park_max_per_case");
     if (s->state_topic.empty()) return Error::invalid("must be set", "sync.state_topic");
     if (s->alert_topic.empty()) return Error::invalid("must be set", "sync.alert_topic");
     return Status::success();
@@ -188,7 +194,7 @@ ResidentCase SyncHandler::pack(const CaseRecord& record) {
   ResidentCase resident;
   resident.packed = codec_.pack(record);
   resident.version = record.snapshot.version();
-  resident.next_timer = engine_.next_timer(record);
+  resident.next_timer = next_instant(record);
   return resident;
 }
 
@@ -240,31 +246,125 @@ kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
   const TimePoint now = clock_.now();
   CaseRecord work = load(record.partition, env.case_id()).value_or(CaseRecord{});
   ApplyResult res = engine_.apply(work, env, *record.value, now);
-  count(to_string(res.outcome));
   kafka::HandlerResult out;
-  for (const auto& a : res.alerts) {
-    out.outputs.push_back(CaseEngine::alert_record(a, settings_.alert_topic));
-    if (registry_ != nullptr) {
-      alerts_total_->labels({service_, v1::AlertKind_Name(a.alert().kind())})
-          .inc();
+  if (res.outcome == Outcome::kRejected && parkable(res, work)) {
+    const bool already = std::any_of(work.internal.parked.begin(), work.internal.parked.end(),
+                                     [&](const ParkedEvent& p) { return p.value == *record.value; });
+    if (already) {
+      count("duplicate");  // redelivered while it waits: the parked copy stands
+      return out;
     }
+    count("parked");
+    log()->info("case_id={} event_id={} event_type={} topic={} partition={} offset={} parked: {}", env.case_id(),
+                env.event_id(), env.event_type(), record.topic, record.partition, record.offset, res.reason);
+    work.internal.parked.push_back(ParkedEvent{record.topic, record.partition, record.offset, record.timestamp_ms,
+                                               *record.value, now.time_since_epoch().count()});
+    // Same version and hash, republished so that the parked event is stored with the case.
+    out.outputs.push_back(engine_.state_record(work, settings_.state_topic, now));
+    staging_[record.partition][env.case_id()] = std::move(work);
+    return out;
   }
+  count(to_string(res.outcome));
   switch (res.outcome) {
     case Outcome::kApplied:
     case Outcome::kAcknowledged:
-      out.outputs.insert(out.outputs.begin(), engine_.state_record(work, settings_.state_topic, now));
+      out.outputs.push_back(engine_.state_record(work, settings_.state_topic, now));
+      emit_alerts(res.alerts, out.outputs);
+      if (res.outcome == Outcome::kApplied) settle_parked(work, now, /*expire=*/false, out.outputs);
       staging_[record.partition][env.case_id()] = std::move(work);
       break;
     case Outcome::kRejected:
       log()->info("case_id={} event_id={} event_type={} topic={} partition={} offset={} rejected: {}", env.case_id(),
                   env.event_id(), env.event_type(), record.topic, record.partition, record.offset, res.reason);
+      emit_alerts(res.alerts, out.outputs);
       out.dead_letter = kafka::DlqReason{res.error_class, res.reason, 1};
       break;
     case Outcome::kDuplicate:
     case Outcome::kIgnored:
+      emit_alerts(res.alerts, out.outputs);
       break;
   }
   return out;
+}
+
+void SyncHandler::emit_alerts(const std::vector<v1::Envelope>& alerts, std::vector<OutgoingRecord>& out) {
+  for (const auto& a : alerts) {
+    out.push_back(CaseEngine::alert_record(a, settings_.alert_topic));
+    if (registry_ != nullptr) {
+      alerts_total_->labels({service_, v1::AlertKind_Name(a.alert().kind())}).inc();
+    }
+  }
+}
+
+bool SyncHandler::parkable(const ApplyResult& res, const CaseRecord& work) const {
+  // Only "not yet": a transition the table has but not from the current state. A second,
+  // different decision or an unknown event stays wrong whatever arrives later. A case never
+  // seen has no state record to carry the parked event, so its early events are not parked.
+  return settings_.park_ms > 0 && res.error_class == "sync.transition_not_allowed" && work.snapshot.version() > 0 &&
+         work.internal.parked.size() < static_cast<size_t>(settings_.park_max_per_case);
+}
+
+TimePoint SyncHandler::next_instant(const CaseRecord& record) const {
+  TimePoint next = engine_.next_timer(record);
+  for (const auto& p : record.internal.parked) {
+    next = std::min(next, TimePoint(TimePoint::duration(p.parked_at_ns)) + std::chrono::milliseconds(settings_.park_ms));
+  }
+  return next;
+}
+
+bool SyncHandler::settle_parked(CaseRecord& work, TimePoint now, bool expire, std::vector<OutgoingRecord>& out) {
+  bool changed = false;
+  // Each applied event can make another parked one fit: retry until a pass applies nothing.
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (size_t i = 0; i < work.internal.parked.size(); ++i) {
+      // A copy: apply() replaces work's bookkeeping, parked list included.
+      const ParkedEvent parked = work.internal.parked[i];
+      auto env = envelope::decode(parked.value);
+      ApplyResult res;
+      if (env.ok()) res = engine_.apply(work, *env, parked.value, now);
+      const bool waits = env.ok() && res.outcome == Outcome::kRejected && res.error_class == "sync.transition_not_allowed";
+      const bool due =
+          now >= TimePoint(TimePoint::duration(parked.parked_at_ns)) + std::chrono::milliseconds(settings_.park_ms);
+      if (waits && !(expire && due)) continue;
+      work.internal.parked.erase(work.internal.parked.begin() + static_cast<std::ptrdiff_t>(i));
+      changed = true;
+      progress = true;
+      if (!env.ok()) {
+        // It decoded when it was parked; only a bug gets here. Dead-letter rather than lose it.
+        res.error_class = "sync.parked_undecodable";
+        res.reason = env.error().describe();
+        res.outcome = Outcome::kRejected;
+      }
+      count(res.outcome == Outcome::kRejected ? "rejected" : to_string(res.outcome));
+      switch (res.outcome) {
+        case Outcome::kApplied:
+        case Outcome::kAcknowledged:
+          log()->info("case_id={} event_id={} parked event applied", work.snapshot.case_id(), env->event_id());
+          out.push_back(engine_.state_record(work, settings_.state_topic, now));
+          emit_alerts(res.alerts, out);
+          break;
+        case Outcome::kRejected: {
+          const std::string reason =
+              waits ? "waited " + std::to_string(settings_.park_ms) + " ms for a predecessor that did not come: " + res.reason
+                    : res.reason;
+          log()->info("case_id={} topic={} partition={} offset={} parked event rejected: {}", work.snapshot.case_id(),
+                      parked.topic, parked.partition, parked.offset, reason);
+          ConsumedRecord original{parked.topic, parked.partition, parked.offset, parked.timestamp_ms,
+                                  work.snapshot.case_id(), parked.value, {}};
+          out.push_back(kafka::make_dlq_record(original, dlq_, kafka::DlqReason{res.error_class, reason, 1}, now));
+          emit_alerts(res.alerts, out);
+          break;
+        }
+        case Outcome::kDuplicate:
+        case Outcome::kIgnored:
+          emit_alerts(res.alerts, out);
+          break;
+      }
+      break;  // the vector changed: start a new pass
+    }
+  }
+  return changed;
 }
 
 void SyncHandler::on_transaction_committed() {
@@ -293,7 +393,7 @@ std::vector<OutgoingRecord> SyncHandler::on_tick(TimePoint /*loop_now*/) {
   }
   for (const auto& [p, cases] : staging_) {
     for (const auto& [id, rec] : cases) {
-      if (engine_.next_timer(rec) <= now) due.emplace_back(p, id);
+      if (next_instant(rec) <= now) due.emplace_back(p, id);
     }
   }
   for (const auto& [p, id] : due) {
@@ -302,14 +402,11 @@ std::vector<OutgoingRecord> SyncHandler::on_tick(TimePoint /*loop_now*/) {
     CaseRecord& work = *loaded;
     bool changed = false;
     auto alerts = engine_.tick(work, now, &changed);
+    std::vector<OutgoingRecord> settled;
+    if (!work.internal.parked.empty()) changed |= settle_parked(work, now, /*expire=*/true, settled);
     if (!changed) continue;
-    for (const auto& a : alerts) {
-      out.push_back(CaseEngine::alert_record(a, settings_.alert_topic));
-      if (registry_ != nullptr) {
-        alerts_total_->labels({service_, v1::AlertKind_Name(a.alert().kind())})
-            .inc();
-      }
-    }
+    emit_alerts(alerts, out);
+    out.insert(out.end(), std::make_move_iterator(settled.begin()), std::make_move_iterator(settled.end()));
     // The alerted marks are persisted with the snapshot (same version), so a restart does not re-alert.
     out.push_back(engine_.state_record(work, settings_.state_topic, now));
     staging_[p][id] = std::move(work);

@@ -19,6 +19,7 @@
 #include "services/case-sync/case_engine.h"
 #include "services/case-sync/resident.h"
 #include "services/common/config/config.h"
+#include "services/common/kafka/dlq.h"
 #include "services/common/kafka/settings.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/metrics/registry.h"
@@ -35,6 +36,9 @@ struct Settings {
   int64_t hash_window = 64;
   int64_t timeline_size = 8;
   int64_t restore_timeout_ms = 120000;
+  // Parking of early events (docs/services/case-sync.md, "Early events").
+  int64_t park_ms = 300000;
+  int64_t park_max_per_case = 16;
 };
 
 void bind(config::ConfigBinder& binder, Settings* settings);
@@ -72,6 +76,9 @@ class SyncHandler final : public kafka::RecordHandler {
   // Bytes of the packed committed cases (payload only, without container overhead).
   size_t resident_bytes() const;
 
+  // Where a parked event that never fits is dead-lettered (the loop's DLQ topic, group, service).
+  void set_dead_letter_context(kafka::DlqContext context) { dlq_ = std::move(context); }
+
   // Keeps objects the handler refers to (rules, engine, reader) alive as long as it lives.
   void keep_alive(std::shared_ptr<void> owned) { owned_.push_back(std::move(owned)); }
 
@@ -86,6 +93,13 @@ class SyncHandler final : public kafka::RecordHandler {
   void store(Resident& cases, const std::string& case_id, ResidentCase resident);
   void drop_partition(int32_t partition);
   void publish_gauges();
+  void emit_alerts(const std::vector<v1::Envelope>& alerts, std::vector<OutgoingRecord>& out);
+  bool parkable(const ApplyResult& res, const CaseRecord& work) const;
+  // Retries the parked events of `work` after a change; with `expire`, those waiting longer than
+  // park_ms are dead-lettered. Appends state records, alerts and DLQ records; true if work changed.
+  bool settle_parked(CaseRecord& work, TimePoint now, bool expire, std::vector<OutgoingRecord>& out);
+  // Earliest instant at which the timer pass has something to do for `record`.
+  TimePoint next_instant(const CaseRecord& record) const;
   void restore_partitions(const std::vector<int32_t>& partitions);
   void count(const char* outcome);
 
@@ -94,6 +108,7 @@ class SyncHandler final : public kafka::RecordHandler {
   const Clock& clock_;
   StateReader* reader_;
   std::string service_;
+  kafka::DlqContext dlq_{"caselink.dlq.v1", "caselink-sync", "caselink-sync"};
   ResidentCodec codec_;
   std::map<int32_t, Resident> committed_;
   std::map<int32_t, Staged> staging_;

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
              ctx.common.kafka, ctx.common.loop.group_id + "-restore-" + ctx.common.loop.instance_id,
              s.restore_timeout_ms);
          auto handler = std::make_unique<sync::SyncHandler>(*engine, s, ctx.clock, reader.get(), &ctx.registry);
+         handler->set_dead_letter_context({ctx.common.loop.dlq_topic, "caselink-sync", ctx.common.loop.group_id});
          handler->keep_alive(owned_rules);
          handler->keep_alive(engine);
          handler->keep_alive(reader);

@@ -17,7 +17,7 @@ using google::protobuf::io::CodedOutputStream;
 using google::protobuf::io::StringOutputStream;
 
 // First byte of the plain encoding; bump when the layout changes (in-process only, never stored).
-constexpr uint8_t kPlainFormat = 1;
+constexpr uint8_t kPlainFormat = 2;
 // First byte of a packed value stored uncompressed (compression failed).
 constexpr uint8_t kPlainMarker = 0xFF;
 // Upper bound for one unpacked record; a larger "content size" means corrupted bytes.
@@ -71,6 +71,15 @@ void encode_plain(const CaseRecord& record, std::string* plain) {
     for (const auto& [id, ns] : in.suspended_ns) {
       put(out, id);
       out.WriteVarint64(static_cast<uint64_t>(ns));
+    }
+    out.WriteVarint32(static_cast<uint32_t>(in.parked.size()));
+    for (const auto& p : in.parked) {
+      put(out, p.topic);
+      out.WriteVarint32(static_cast<uint32_t>(p.partition));
+      out.WriteVarint64(static_cast<uint64_t>(p.offset));
+      out.WriteVarint64(static_cast<uint64_t>(p.timestamp_ms));
+      put(out, p.value);
+      out.WriteVarint64(static_cast<uint64_t>(p.parked_at_ns));
     }
   }
 }
@@ -126,6 +135,23 @@ bool decode_plain(std::string_view plain, CaseRecord* out) {
     uint64_t ns = 0;
     if (!get(in, &id) || !in.ReadVarint64(&ns)) return false;
     i.suspended_ns.emplace(std::move(id), static_cast<int64_t>(ns));
+  }
+  if (!get_count(in, &n)) return false;
+  for (uint32_t k = 0; k < n; ++k) {
+    ParkedEvent p;
+    uint32_t partition = 0;
+    uint64_t offset = 0;
+    uint64_t timestamp = 0;
+    uint64_t parked_at = 0;
+    if (!get(in, &p.topic) || !in.ReadVarint32(&partition) || !in.ReadVarint64(&offset) ||
+        !in.ReadVarint64(&timestamp) || !get(in, &p.value) || !in.ReadVarint64(&parked_at)) {
+      return false;
+    }
+    p.partition = static_cast<int32_t>(partition);
+    p.offset = static_cast<int64_t>(offset);
+    p.timestamp_ms = static_cast<int64_t>(timestamp);
+    p.parked_at_ns = static_cast<int64_t>(parked_at);
+    i.parked.push_back(std::move(p));
   }
   return in.BytesUntilLimit() <= 0 && in.CurrentPosition() == static_cast<int>(plain.size());
 }

@@ -170,6 +170,28 @@ void expect_chain(const v1::CaseStateSnapshot& s, const std::vector<test::Ev>& e
   EXPECT_EQ(s.state_hash_hex(), h) << "hash chain re-verified from the input records";
 }
 
+// An event read before its predecessor (as when it comes from another topic) waits in its case,
+// is stored with the case on the state topic, and is applied once the predecessor arrives:
+// the chain then covers referral, acceptance, decision, and nothing is dead-lettered.
+TEST_F(SyncIntegration, EarlyEventWaitsForItsPredecessor) {
+  start();
+  const auto evs = reverse_case("it-park-1", at("2026-03-02T02:00:00Z"));
+  send({evs[0], evs[2]});  // the filing decision overtakes the acceptance
+  const auto parked = testing::read_topic(run.kafka.bootstrap, run.state, testing::Isolation::kReadCommitted, 2,
+                                          std::chrono::seconds(60));
+  ASSERT_EQ(parked.size(), 2U) << "version 1, then version 1 again carrying the parked decision";
+  EXPECT_NE(find_header(parked[1].headers, kInternalHeader).value_or("").find("\"parked\""), std::string::npos);
+  send({evs[1]});
+  auto snaps = snapshots(4);
+  ASSERT_EQ(snaps.count("it-park-1"), 1U);
+  EXPECT_EQ(snaps["it-park-1"].state(), v1::CASE_STATE_FILED);
+  expect_chain(snaps["it-park-1"], {evs[0], evs[1], evs[2]});
+  EXPECT_TRUE(testing::read_topic(run.kafka.bootstrap, run.dlq, testing::Isolation::kReadCommitted, 1,
+                                  std::chrono::seconds(3))
+                  .empty())
+      << "nothing dead-lettered";
+}
+
 TEST_F(SyncIntegration, ForwardAndReverseCasesEndToEnd) {
   start();
   const auto fwd = forward_case("it-fwd-1", at("2026-03-02T02:00:00Z"));

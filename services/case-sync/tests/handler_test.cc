@@ -97,6 +97,113 @@ TEST_F(HandlerFixture, RejectedEventIsDeadLetteredWithAnAlertNamingTheCase) {
   EXPECT_EQ(h.handle(rec).dead_letter->error_class, "sync.key_mismatch");
 }
 
+test::Ev filed(ManualClock& clock) {
+  return test::make("case-A", clock.now(), [](v1::Envelope& e) {
+    e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED);
+  });
+}
+
+std::optional<v1::Envelope> state_in(const kafka::HandlerResult& r, const std::string& topic) {
+  for (const auto& o : r.outputs) {
+    if (o.topic == topic) return *envelope::decode(*o.value);
+  }
+  return std::nullopt;
+}
+
+// A filing decision read before the acceptance it follows (other topic, no order between
+// topics) waits in the case and is applied right after the acceptance, in the same transaction.
+TEST_F(HandlerFixture, EarlyEventIsParkedAndAppliedWhenItsPredecessorArrives) {
+  SyncHandler h(engine, settings, clock, &reader, nullptr);
+  h.on_partitions_assigned({{"caselink.referral.v1", 2}, {"caselink.decision.v1", 2}});
+  ASSERT_EQ(h.handle(input(referral())).outputs.size(), 1U);
+  const auto decision = filed(clock);
+  auto r = h.handle(input(decision));
+  EXPECT_FALSE(r.dead_letter.has_value()) << "parked, not dead-lettered";
+  ASSERT_EQ(r.outputs.size(), 1U) << "the state record carrying the parked event, no alert";
+  auto snap = state_in(r, settings.state_topic);
+  ASSERT_TRUE(snap);
+  EXPECT_EQ(snap->case_state_snapshot().version(), 1U);
+  // Redelivered while waiting: no second copy.
+  EXPECT_TRUE(h.handle(input(decision)).outputs.empty());
+  h.on_transaction_committed();
+  ASSERT_EQ(h.committed_case("case-A")->internal.parked.size(), 1U);
+
+  r = h.handle(input(accepted()));
+  EXPECT_FALSE(r.dead_letter.has_value());
+  std::vector<uint64_t> versions;
+  for (const auto& o : r.outputs) {
+    if (o.topic == settings.state_topic) versions.push_back(envelope::decode(*o.value)->case_state_snapshot().version());
+  }
+  EXPECT_EQ(versions, (std::vector<uint64_t>{2, 3})) << "acceptance, then the parked decision";
+  h.on_transaction_committed();
+  const auto c = h.committed_case("case-A");
+  EXPECT_EQ(c->snapshot.state(), v1::CASE_STATE_FILED);
+  EXPECT_TRUE(c->internal.parked.empty());
+  EXPECT_EQ(c->snapshot.last_event_id(), decision.env.event_id());
+}
+
+TEST_F(HandlerFixture, ParkedEventThatNeverFitsIsDeadLetteredAfterTheWait) {
+  settings.park_ms = 60000;
+  SyncHandler h(engine, settings, clock, &reader, nullptr);
+  h.set_dead_letter_context({"dlq", "caselink-sync", "g"});
+  h.on_partitions_assigned({{"caselink.referral.v1", 2}});
+  h.handle(input(referral()));
+  const auto decision = filed(clock);
+  h.handle(input(decision));
+  h.on_transaction_committed();
+  clock.set(clock.now() + std::chrono::seconds(59));
+  for (const auto& o : h.on_tick(clock.now())) EXPECT_NE(o.topic, "dlq") << "dead-lettered before the wait ended";
+  clock.set(clock.now() + std::chrono::seconds(1));
+  const auto out = h.on_tick(clock.now());
+  int dlq = 0;
+  int rejected_alerts = 0;
+  for (const auto& o : out) {
+    if (o.topic == "dlq") {
+      ++dlq;
+      EXPECT_EQ(*o.value, decision.raw) << "the parked record's value, untouched";
+      EXPECT_EQ(o.key, "case-A");
+      EXPECT_EQ(find_header(o.headers, kafka::kDlqErrorClass).value_or(""), "sync.transition_not_allowed");
+      EXPECT_NE(find_header(o.headers, kafka::kDlqErrorMessage).value_or("").find("waited 60000 ms"), std::string::npos);
+      EXPECT_EQ(find_header(o.headers, kafka::kDlqOriginalTopic).value_or(""), "caselink.referral.v1");
+    }
+    if (o.topic == settings.alert_topic) {
+      rejected_alerts += envelope::decode(*o.value)->alert().kind() == v1::ALERT_KIND_TRANSITION_REJECTED;
+    }
+  }
+  EXPECT_EQ(dlq, 1);
+  EXPECT_EQ(rejected_alerts, 1);
+  h.on_transaction_committed();
+  EXPECT_TRUE(h.committed_case("case-A")->internal.parked.empty());
+  clock.set(clock.now() + std::chrono::hours(1));
+  for (const auto& o : h.on_tick(clock.now())) EXPECT_NE(o.topic, "dlq") << "dead-lettered twice";
+}
+
+TEST_F(HandlerFixture, NotParkedForUnknownCaseSecondDecisionOrWhenDisabled) {
+  // Unknown case: covered by RejectedEventIsDeadLetteredWithAnAlertNamingTheCase.
+  settings.park_ms = 0;
+  SyncHandler off(engine, settings, clock, &reader, nullptr);
+  off.on_partitions_assigned({{"caselink.referral.v1", 2}});
+  off.handle(input(referral()));
+  EXPECT_TRUE(off.handle(input(filed(clock))).dead_letter.has_value()) << "park_ms 0: at once";
+}
+
+TEST_F(HandlerFixture, ParkedEventSurvivesRestoreFromTheStateTopic) {
+  FakeReader state;
+  {
+    SyncHandler h(engine, settings, clock, &state, nullptr);
+    h.on_partitions_assigned({{"caselink.referral.v1", 2}});
+    publish(state, h.handle(input(referral())));
+    publish(state, h.handle(input(filed(clock))));
+    h.on_transaction_committed();
+  }
+  SyncHandler restarted(engine, settings, clock, &state, nullptr);
+  restarted.on_partitions_assigned({{"caselink.referral.v1", 2}});
+  ASSERT_EQ(restarted.committed_case("case-A")->internal.parked.size(), 1U);
+  restarted.handle(input(accepted()));
+  restarted.on_transaction_committed();
+  EXPECT_EQ(restarted.committed_case("case-A")->snapshot.state(), v1::CASE_STATE_FILED);
+}
+
 TEST_F(HandlerFixture, RestoreFromStateTopicKeepsVersionAndDoesNotReAlert) {
   FakeReader state;
   {
