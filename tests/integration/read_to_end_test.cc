@@ -1,0 +1,147 @@
+// kafka::read_to_end on the real broker: a restore must not stop at the last stable offset
+// while a transaction written before the read started is still open (the case of an instance
+// killed mid-transaction, whose partitions a survivor restores), and must say which partition
+// holds it back when it gives up.
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafkacpp.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "services/common/kafka/read_to_end.h"
+#include "tests/support/kafka_test_env.h"
+
+namespace caselink {
+namespace {
+
+// A raw transactional producer, so the test controls exactly when a transaction ends.
+class OpenTransaction {
+ public:
+  OpenTransaction(const std::string& bootstrap, const std::string& topic) : topic_(topic) {
+    std::string err;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    conf->set("bootstrap.servers", bootstrap, err);
+    conf->set("transactional.id", testing::unique_name("it.read-to-end.txn"), err);
+    conf->set("transaction.timeout.ms", "60000", err);
+    producer_.reset(RdKafka::Producer::create(conf.get(), err));
+  }
+  ~OpenTransaction() {
+    if (open_) std::unique_ptr<RdKafka::Error>(producer_->abort_transaction(10000));
+  }
+  bool ready() const { return producer_ != nullptr; }
+
+  // Begins a transaction and writes `values` into it, flushed to the broker.
+  bool write(const std::vector<std::string>& values) {
+    if (!initialized_) {
+      if (std::unique_ptr<RdKafka::Error> e(producer_->init_transactions(30000)); e) return false;
+      initialized_ = true;
+    }
+    if (std::unique_ptr<RdKafka::Error> e(producer_->begin_transaction()); e) return false;
+    open_ = true;
+    for (const auto& v : values) {
+      const std::string key = "case-1";
+      if (producer_->produce(topic_, 0, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(v.data()), v.size(),
+                             key.data(), key.size(), 0, nullptr) != RdKafka::ERR_NO_ERROR) {
+        return false;
+      }
+    }
+    return producer_->flush(30000) == RdKafka::ERR_NO_ERROR;
+  }
+  bool commit() {
+    std::unique_ptr<RdKafka::Error> e(producer_->commit_transaction(30000));
+    open_ = false;
+    return e == nullptr;
+  }
+
+ private:
+  std::string topic_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  bool initialized_ = false;
+  bool open_ = false;
+};
+
+class ReadToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = testing::kafka_bootstrap();
+    if (!b) GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    settings.bootstrap = *b;
+    topic = testing::unique_name("it.read-to-end");
+    ASSERT_TRUE(testing::create_topics(*b, {topic}, 1).ok());
+  }
+  kafka::ReadToEndRequest request(std::chrono::milliseconds timeout) const {
+    return kafka::ReadToEndRequest{topic, {0}, testing::unique_name("it.read-to-end.reader"), timeout, {}};
+  }
+  kafka::KafkaSettings settings;
+  std::string topic;
+};
+
+TEST_F(ReadToEnd, WaitsForATransactionOpenAtTheStartAndReadsItsRecordsOnceCommitted) {
+  OpenTransaction txn(settings.bootstrap, topic);
+  ASSERT_TRUE(txn.ready());
+  ASSERT_TRUE(txn.write({"v1", "v2"}));
+  ASSERT_TRUE(txn.commit());
+  ASSERT_TRUE(txn.write({"v3", "v4"}));  // left open: the stable offset stays at 3 (2 records + marker)
+
+  std::atomic<bool> waiting{false};
+  std::atomic<bool> done{false};
+  std::vector<std::string> seen;
+  Status status = Status::success();
+  auto req = request(std::chrono::seconds(60));
+  req.on_waiting = [&](int32_t partition, int64_t stable, int64_t end) {
+    EXPECT_EQ(partition, 0);
+    EXPECT_LT(stable, end);
+    waiting = true;
+  };
+  std::thread reader([&] {
+    status = kafka::read_to_end(settings, req, [&](const ConsumedRecord& r) { seen.push_back(r.value.value_or("")); });
+    done = true;
+  });
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!waiting && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(waiting.load()) << "the reader never reported waiting for the open transaction";
+  // It cannot have finished: the transaction it waits for has not ended.
+  EXPECT_FALSE(done.load());
+  ASSERT_TRUE(txn.commit());
+  reader.join();
+  ASSERT_TRUE(status.ok()) << status.error().describe();
+  EXPECT_EQ(seen, (std::vector<std::string>{"v1", "v2", "v3", "v4"}));
+}
+
+TEST_F(ReadToEnd, GivesUpNamingThePartitionHeldByAnOpenTransaction) {
+  OpenTransaction txn(settings.bootstrap, topic);
+  ASSERT_TRUE(txn.ready());
+  ASSERT_TRUE(txn.write({"v1"}));
+  ASSERT_TRUE(txn.commit());
+  ASSERT_TRUE(txn.write({"v2"}));  // open until the destructor aborts it
+
+  std::vector<std::string> seen;
+  const Status status = kafka::read_to_end(settings, request(std::chrono::seconds(4)),
+                                           [&](const ConsumedRecord& r) { seen.push_back(r.value.value_or("")); });
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(status.error().message.find("partition(s) 0 (stable offset 2 of 3)"), std::string::npos)
+      << status.error().describe();
+  EXPECT_EQ(seen, std::vector<std::string>{"v1"});  // the committed part was read
+}
+
+TEST_F(ReadToEnd, AnEmptyPartitionEndsAtOnce) {
+  std::size_t seen = 0;
+  const Status status =
+      kafka::read_to_end(settings, request(std::chrono::seconds(30)), [&](const ConsumedRecord&) { ++seen; });
+  ASSERT_TRUE(status.ok()) << status.error().describe();
+  EXPECT_EQ(seen, 0U);
+}
+
+TEST_F(ReadToEnd, AnUnknownTopicIsAnErrorNotAHang) {
+  topic = testing::unique_name("it.read-to-end.missing");
+  const Status status = kafka::read_to_end(settings, request(std::chrono::seconds(5)), [](const ConsumedRecord&) {});
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(status.error().message.find(topic), std::string::npos) << status.error().describe();
+}
+
+}  // namespace
+}  // namespace caselink
