@@ -1,13 +1,11 @@
 #include "services/case-sync/handler.h"
 
-#include <librdkafka/rdkafkacpp.h>
-
 #include <cstdlib>
-#include <thread>
 
 #include "services/case-sync/transitions.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/client.h"
+#include "services/common/kafka/read_to_end.h"
 #include "services/common/logging/logging.h"
 
 namespace caselink::sync {
@@ -22,61 +20,13 @@ class KafkaStateReader final : public StateReader {
       : kafka_(std::move(kafka)), client_id_(std::move(client_id)), timeout_ms_(timeout_ms) {}
 
   Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override {
-    auto conf = kafka::make_conf(kafka_, {{"group.id", client_id_},
-                                          {"client.id", client_id_},
-                                          {"isolation.level", "read_committed"},
-                                          {"enable.auto.commit", "false"},
-                                          {"enable.auto.offset.store", "false"},
-                                          {"enable.partition.eof", "true"},
-                                          {"auto.offset.reset", "earliest"}});
-    if (!conf.ok()) return conf.error();
-    std::string err;
-    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), err));
-    if (!consumer) return Error::unavailable("state reader: " + err);
-    std::vector<RdKafka::TopicPartition*> assign;
-    std::set<int32_t> pending;
-    for (int32_t p : partitions) {
-      int64_t low = 0;
-      int64_t high = 0;
-      // Retried until the deadline: right after a topic is created or a leader moves, the
-      // broker answers "not leader" for a while.
-      const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
-      RdKafka::ErrorCode rc = RdKafka::ERR_NO_ERROR;
-      do {
-        rc = consumer->query_watermark_offsets(topic, p, &low, &high, 5000);
-        if (rc != RdKafka::ERR_NO_ERROR) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      } while (rc != RdKafka::ERR_NO_ERROR && std::chrono::steady_clock::now() < give_up);
-      if (rc != RdKafka::ERR_NO_ERROR) {
-        for (auto* tp : assign) delete tp;
-        consumer->close();
-        return Error::unavailable("state reader: watermarks of " + topic + "/" + std::to_string(p) + ": " +
-                                  RdKafka::err2str(rc));
-      }
-      if (high <= low) continue;
-      assign.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
-      pending.insert(p);
-    }
-    if (!assign.empty()) {
-      consumer->assign(assign);
-    }
-    for (auto* tp : assign) delete tp;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
-    while (!pending.empty()) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        consumer->close();
-        return Error::unavailable("state reader: timed out restoring " + topic);
-      }
-      std::unique_ptr<RdKafka::Message> m(consumer->consume(200));
-      if (m->err() == RdKafka::ERR__PARTITION_EOF) {
-        pending.erase(m->partition());
-      } else if (m->err() == RdKafka::ERR_NO_ERROR) {
-        visit(kafka::to_consumed_record(*m));
-      } else if (m->err() != RdKafka::ERR__TIMED_OUT) {
-        log()->warn("state reader: {}", m->errstr());
-      }
-    }
-    consumer->close();
-    return Status::success();
+    kafka::ReadToEndRequest request{topic, partitions, client_id_, std::chrono::milliseconds(timeout_ms_),
+                                    [&topic](int32_t p, int64_t stable, int64_t end) {
+                                      log()->info("restoring {}[{}]: waiting for an open transaction (stable offset "
+                                                  "{}, end {})",
+                                                  topic, p, stable, end);
+                                    }};
+    return kafka::read_to_end(kafka_, request, visit);
   }
 
  private:

@@ -1,8 +1,9 @@
 #pragma once
 
-// The librdkafka implementation of ChangelogSource: a short-lived, group-less (assign-only)
-// read_committed consumer that reads the given changelog partitions from the beginning to the
-// end of the committed data (partition EOF), then closes. Used from on_partitions_assigned.
+// The librdkafka implementation of ChangelogSource: kafka::read_to_end (a short-lived, assign-only
+// read_committed consumer) over the given changelog partitions, from the beginning to the high
+// watermark taken at the start, waiting for transactions still open there. Used from
+// on_partitions_assigned.
 
 #include <chrono>
 #include <string>
@@ -16,7 +17,7 @@ namespace caselink::feedback {
 class KafkaChangelogReader final : public ChangelogSource {
  public:
   KafkaChangelogReader(kafka::KafkaSettings kafka, std::string client_id,
-                       std::chrono::milliseconds read_timeout = std::chrono::seconds(60))
+                       std::chrono::milliseconds read_timeout = std::chrono::seconds(120))
       : kafka_(std::move(kafka)), client_id_(std::move(client_id)), read_timeout_(read_timeout) {}
 
   Result<std::vector<ChangelogRecord>> read(const std::string& topic, const std::vector<int32_t>& partitions) override;

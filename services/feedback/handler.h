@@ -51,7 +51,7 @@ struct Settings {
   std::string producer_id = "caselink-feedback";
   // How long a restore may keep failing (broker unreachable, topic missing) before the
   // process exits so that a restart retries.
-  int64_t restore_timeout_ms = 60000;
+  int64_t restore_timeout_ms = 120000;
 };
 
 void bind(config::ConfigBinder& binder, Settings* settings);

@@ -10,7 +10,8 @@ namespace {
 class Service final : public caselink::kafka::RecordHandler {
  public:
   Service(const caselink::runtime::ServiceContext& ctx, const caselink::feedback::Settings& s)
-      : reader_(ctx.common.kafka, ctx.common.loop.group_id), handler_(s, ctx.clock, reader_, ctx.registry) {}
+      : reader_(ctx.common.kafka, ctx.common.loop.group_id, std::chrono::milliseconds(s.restore_timeout_ms)),
+        handler_(s, ctx.clock, reader_, ctx.registry) {}
   caselink::kafka::HandlerResult handle(const caselink::ConsumedRecord& r) override { return handler_.handle(r); }
   void on_partitions_assigned(const std::vector<caselink::kafka::TopicPartition>& p) override {
     handler_.on_partitions_assigned(p);
