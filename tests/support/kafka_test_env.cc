@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <random>
 #include <thread>
@@ -84,6 +85,37 @@ Status create_topics(const std::string& bootstrap, const std::vector<std::string
   return status;
 }
 
+namespace {
+
+// High watermark per partition of `topic` now (partitions with nothing in them left out);
+// empty when the broker does not answer. Asked through a read_uncommitted handle: since
+// librdkafka 1.7.1 a read_committed one answers the last stable offset instead.
+std::map<int32_t, int64_t> high_watermarks(const std::string& bootstrap, const std::string& topic) {
+  std::map<int32_t, int64_t> ends;
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, err);
+  conf->set("isolation.level", "read_uncommitted", err);
+  std::unique_ptr<RdKafka::Consumer> handle(RdKafka::Consumer::create(conf.get(), err));
+  if (!handle) return ends;
+  std::unique_ptr<RdKafka::Topic> topic_handle(RdKafka::Topic::create(handle.get(), topic, nullptr, err));
+  RdKafka::Metadata* raw = nullptr;
+  if (handle->metadata(false, topic_handle.get(), &raw, 10000) != RdKafka::ERR_NO_ERROR || raw == nullptr) return ends;
+  std::unique_ptr<RdKafka::Metadata> md(raw);
+  if (md->topics()->empty()) return ends;
+  for (const auto* partition : *md->topics()->at(0)->partitions()) {
+    int64_t low = 0;
+    int64_t high = 0;
+    if (handle->query_watermark_offsets(topic, partition->id(), &low, &high, 10000) == RdKafka::ERR_NO_ERROR &&
+        high > low) {
+      ends[partition->id()] = high;
+    }
+  }
+  return ends;
+}
+
+}  // namespace
+
 std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::string& topic, Isolation isolation,
                                        size_t expected, std::chrono::milliseconds timeout,
                                        std::chrono::milliseconds idle) {
@@ -94,7 +126,14 @@ std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::
   conf->set("isolation.level", isolation == Isolation::kReadCommitted ? "read_committed" : "read_uncommitted", err);
   conf->set("auto.offset.reset", "earliest", err);
   conf->set("enable.auto.commit", "false", err);
+  conf->set("enable.partition.eof", "true", err);
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  // Idle alone is not "read everything": under read_committed the consumer stops at the last
+  // stable offset, held back for up to transaction.timeout.ms by a killed producer's open
+  // transaction (and briefly after every commit, until the markers are written). So with
+  // expected == 0 the read also goes on until every partition has passed its high watermark of
+  // now, i.e. every transaction open now has committed or aborted.
+  std::map<int32_t, int64_t> not_passed = expected == 0 ? high_watermarks(bootstrap, topic) : std::map<int32_t, int64_t>{};
   consumer->subscribe({topic});
   std::vector<ConsumedRecord> out;
   const auto start = std::chrono::steady_clock::now();
@@ -103,12 +142,22 @@ std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::
     if (expected > 0 && out.size() >= expected) {
       break;
     }
-    if (expected == 0 && std::chrono::steady_clock::now() - last_record > idle) {
+    if (expected == 0 && not_passed.empty() && std::chrono::steady_clock::now() - last_record > idle) {
       break;
     }
     std::unique_ptr<RdKafka::Message> m(consumer->consume(200));
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+      // Reported again whenever the stable offset moves, also past commit markers alone.
+      if (auto it = not_passed.find(m->partition()); it != not_passed.end() && m->offset() >= it->second) {
+        not_passed.erase(it);
+      }
+      continue;
+    }
     if (m->err() != RdKafka::ERR_NO_ERROR) {
       continue;
+    }
+    if (auto it = not_passed.find(m->partition()); it != not_passed.end() && m->offset() + 1 >= it->second) {
+      not_passed.erase(it);
     }
     last_record = std::chrono::steady_clock::now();
     ConsumedRecord r;

@@ -28,7 +28,9 @@ Status create_topics(const std::string& bootstrap, const std::vector<std::string
 enum class Isolation { kReadCommitted, kReadUncommitted };
 
 // Reads `topic` from the beginning with a fresh group until `expected` records arrived or
-// `timeout` passed; with expected == 0 it reads until the topic is idle for `idle`.
+// `timeout` passed; with expected == 0 it reads until the topic is idle for `idle` and every
+// partition has been read past its high watermark at the call (under read_committed: until
+// every transaction open at the call has committed or aborted).
 std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::string& topic, Isolation isolation,
                                        size_t expected, std::chrono::milliseconds timeout,
                                        std::chrono::milliseconds idle = std::chrono::milliseconds(3000));
