@@ -60,10 +60,12 @@ Result<std::vector<CaseRecordRef>> drain(RdKafka::KafkaConsumer& consumer, const
                                          const ReadOptions& options, const std::string* key_filter,
                                          size_t* undecodable) {
   std::vector<RdKafka::TopicPartition*> assignment;
-  // Where "now" ends, per partition: the high watermark at query time. Under read_committed the
-  // consumer stops earlier, at the last stable offset, and reports that as EOF; records of a
-  // transaction still open at query time are not read (they are not committed yet). Whichever
-  // comes first closes the partition, so records produced while we read never keep us reading.
+  // Where "now" ends, per partition: the end offset at query time — for this read_committed
+  // consumer librdkafka answers the last stable offset, not the high watermark — or the EOF the
+  // consumer reports there. Records of a transaction still open at query time are not read (an
+  // inspection tool shows what is committed now; it does not wait like kafka::read_to_end).
+  // Whichever comes first closes the partition, so records produced while we read never keep us
+  // reading.
   std::map<std::pair<std::string, int32_t>, int64_t> end_at;
   for (const auto& tp : parts) {
     auto it = start.find(tp);
