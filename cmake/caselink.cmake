@@ -1,7 +1,8 @@
 # One helper per kind of target, so every module is declared the same way.
 #
 #   caselink_library(name SOURCES ... DEPS ...)        a static library, includes from repo root
-#   caselink_executable(name SOURCES ... DEPS ...)      a service or tool binary
+#   caselink_executable(name SOURCES ... DEPS ...)      a service, tool or benchmark binary, linked
+#       with the allocator CASELINK_ALLOCATOR names (jemalloc by default)
 #   caselink_test(name LABEL unit|integration|e2e SOURCES ... DEPS ...)
 #       a GoogleTest binary registered with ctest under the given label. Integration and e2e
 #       tests find the broker through KAFKA_BOOTSTRAP (scripts/test.sh sets it).
@@ -32,6 +33,11 @@ function(caselink_executable name)
   add_executable(${name} ${ARG_SOURCES})
   _caselink_common(${name})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  if(CASELINK_ALLOCATOR STREQUAL "jemalloc")
+    # --no-as-needed: no symbol of the binary names jemalloc (it replaces malloc by interposition),
+    # so a linker that drops unreferenced libraries would silently drop it.
+    target_link_libraries(${name} PRIVATE "-Wl,--push-state,--no-as-needed" ${JEMALLOC_LINK_LIBRARIES} "-Wl,--pop-state")
+  endif()
 endfunction()
 
 function(caselink_test name)

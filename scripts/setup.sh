@@ -23,7 +23,7 @@ APT_PACKAGES=(
   libboost-all-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
-  libssl-dev libzstd-dev kcat uuid-dev curl
+  libssl-dev libzstd-dev libjemalloc-dev kcat uuid-dev curl
 )
 
 usage() {
@@ -32,7 +32,7 @@ Usage: scripts/setup.sh [--no-build] [--help]
 
 Prepares this machine (Debian 12) to build and run caselink:
   1. apt packages (compilers, CMake/Ninja, librdkafka, protobuf, Boost, spdlog, gtest,
-     benchmark, CLI11, yaml-cpp, nlohmann-json, OpenSSL, kcat, uuid) — skipped when
+     benchmark, CLI11, yaml-cpp, nlohmann-json, OpenSSL, zstd, jemalloc, kcat, uuid) — skipped when
      all are already installed
   2. Java 17 and Maven (openjdk-17-jre-headless, maven) if missing
   3. Apache Kafka ${KAFKA_VERSION} jars into deploy/kafka/libs (via deploy/kafka/pom.xml) —

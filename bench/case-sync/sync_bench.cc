@@ -24,6 +24,7 @@
 
 #include "services/case-sync/handler.h"
 #include "services/case-sync/tests/test_support.h"
+#include "services/common/core/build_info.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
@@ -252,6 +253,8 @@ int main(int argc, char** argv) {
   app.add_option("--compression", o.compression,
                  "Producer compression.type of both loop phases (none, lz4, zstd, ...), as caselink-sync ships with");
   CLI11_PARSE(app, argc, argv);
+  // Which allocator the numbers were made with (docs/performance.md).
+  std::cerr << caselink::version_line("caselink-sync-bench") << "\n";
   (void)logging::init({std::getenv("CASELINK_LOG_LEVEL") ? std::getenv("CASELINK_LOG_LEVEL") : "warn", "text", "sync-bench"});
 
   auto rules = sync::DeadlineRules::load_directory(o.rules_directory);

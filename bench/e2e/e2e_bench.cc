@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "caselink/v1/envelope.pb.h"
+#include "services/common/core/build_info.h"
 #include "services/common/core/clock.h"
 #include "services/common/core/uuid.h"
 #include "services/common/envelope/codec.h"
@@ -538,6 +539,8 @@ int run(int argc, char** argv) {
   app.add_option("--paths", o.paths, "which paths, in order: ingress, sdk")->capture_default_str()
       ->check(CLI::IsMember({"ingress", "sdk"}));
   CLI11_PARSE(app, argc, argv);
+  // Which allocator the numbers were made with (docs/performance.md).
+  std::cerr << caselink::version_line("caselink-e2e-bench") << "\n";
 
   const int64_t n = o.events > 0 ? o.events : static_cast<int64_t>(std::llround(o.rate * o.duration_s));
   std::string topic = o.feedback_topic_template;

@@ -29,6 +29,7 @@
 #include <mutex>
 #include <thread>
 
+#include "services/common/core/build_info.h"
 #include "services/common/core/clock.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/producer.h"
@@ -226,6 +227,8 @@ int main(int argc, char** argv) {
   app.add_option("--topic", o.topic, "topic for the direct phase (where the ingress routes the bench events)");
   app.add_flag("--skip-direct", o.skip_direct, "skip the direct-produce baseline");
   CLI11_PARSE(app, argc, argv);
+  // Which allocator the numbers were made with (docs/performance.md).
+  std::cerr << caselink::version_line("caselink-ingress-bench") << "\n";
   logging::Settings log;
   log.level = "warn";
   (void)logging::init(log);

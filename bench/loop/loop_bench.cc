@@ -14,6 +14,7 @@
 #include <iostream>
 #include <thread>
 
+#include "services/common/core/build_info.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
@@ -124,6 +125,8 @@ int main(int argc, char** argv) {
   app.add_option("--commit-every-records", o.commit_every_records, "Loop commit interval (records)");
   app.add_option("--commit-every-ms", o.commit_every_ms, "Loop commit interval (ms)");
   CLI11_PARSE(app, argc, argv);
+  // Which allocator the numbers were made with (docs/performance.md).
+  std::cerr << caselink::version_line("caselink-loop-bench") << "\n";
   (void)logging::init({"warn", "text", "loop-bench"});
 
   const std::string in = testing::unique_name("bench.loop.in");

@@ -36,6 +36,7 @@
 #include <thread>
 
 #include "bench/screening/generator.h"
+#include "services/common/core/build_info.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
@@ -423,6 +424,8 @@ int main(int argc, char** argv) {
   bool handler_only = false;
   app.add_flag("--handler-only", handler_only, "Only the preflight and the handler-only phase (for profiling)");
   CLI11_PARSE(app, argc, argv);
+  // Which allocator the numbers were made with (docs/performance.md).
+  std::cerr << caselink::version_line("caselink-screening-bench") << "\n";
   (void)logging::init({"warn", "text", "screening-bench"});
 
   auto loaded = standards::load_rule_set(o.rules_dir);

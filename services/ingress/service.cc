@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "services/common/core/build_info.h"
 #include "services/common/http/admin_server.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/metrics/standard_metrics.h"
@@ -26,6 +27,8 @@ int run_ingress(int argc, char** argv) {
   app.add_option("-c,--config", config_path, "YAML config file (keys: see --print-config)")->envname("CASELINK_CONFIG");
   app.add_flag("--print-config", print_config, "Print every setting with its value and environment variable, then exit");
   app.add_flag("--check-config", check_config, "Validate the configuration and exit (0 = valid)");
+  app.set_version_flag("--version", version_line(name),
+                       "Print the version and the allocator this binary runs on, then exit");
   app.footer(
       "Public API on api.bind:api.port: POST /v1/events, PUT /v1/blobs/{sha256}, GET /v1/cases/{id}\n"
       "(docs/api/ingress.openapi.yaml). Admin endpoint on http.bind:http.port: /healthz, /readyz, /metrics.\n"
@@ -63,6 +66,7 @@ int run_ingress(int argc, char** argv) {
     return 2;
   }
   auto log = logging::get("ingress");
+  log->info("{} starting", version_line(name));
 
   SystemClock clock;
   metrics::Registry registry;

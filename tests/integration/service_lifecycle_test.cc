@@ -61,6 +61,25 @@ TEST(ServiceLifecycle, BadConfigIsRefusedNamingTheKey) {
   EXPECT_EQ(child.terminate(std::chrono::seconds(1)), 2);
 }
 
+// The allocator is chosen at link time (CASELINK_ALLOCATOR) but only the running process can
+// tell whether it took: a linker that drops an unreferenced library leaves glibc malloc.
+TEST(ServiceLifecycle, VersionNamesTheAllocatorTheBuildLinked) {
+  const fs::path dir = temp_dir();
+  const std::string log = (dir / "version.log").string();
+  testing::ChildProcess child(testing::build_path(kBinary), {"--version"}, log);
+  for (int i = 0; i < 100 && child.running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(child.running());
+  EXPECT_EQ(child.terminate(std::chrono::seconds(1)), 0);
+  std::ifstream in(log);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string expected =
+      std::string(CASELINK_EXPECTED_ALLOCATOR) == "jemalloc" ? "(jemalloc 5." : "(glibc malloc)";
+  EXPECT_EQ(text.rfind("caselink-passthrough ", 0), 0u) << text;
+  EXPECT_NE(text.find(expected), std::string::npos) << "expected " << expected << " in: " << text;
+}
+
 TEST(ServiceLifecycle, BrokerDownAtStartThenReadyThenCleanStop) {
   auto bootstrap = testing::kafka_bootstrap();
   if (!bootstrap) {

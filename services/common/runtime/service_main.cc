@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "services/common/core/build_info.h"
 #include "services/common/http/admin_server.h"
 #include "services/common/metrics/standard_metrics.h"
 #include "services/common/runtime/metrics_observer.h"
@@ -37,6 +38,8 @@ int run_service(int argc, char** argv, const CoreDefinition& definition) {
       ->envname("CASELINK_CONFIG");
   app.add_flag("--print-config", print_config, "Print every setting with its value and environment variable, then exit");
   app.add_flag("--check-config", check_config, "Validate the configuration and exit (0 = valid)");
+  app.set_version_flag("--version", version_line(definition.name),
+                       "Print the version and the allocator this binary runs on, then exit");
   app.footer(
       "Every setting can be overridden by an environment variable: key 'loop.group_id' -> CASELINK_LOOP_GROUP_ID.\n"
       "Admin endpoint: GET /healthz, /readyz, /metrics on http.bind:http.port.\n"
@@ -80,6 +83,7 @@ int run_service(int argc, char** argv, const CoreDefinition& definition) {
     return 2;
   }
   auto log = logging::get("runtime");
+  log->info("{} starting", version_line(definition.name));
 
   SystemClock clock;
   metrics::Registry registry;
