@@ -75,6 +75,19 @@ EngineOptions engine_options(const Settings& s) {
   return o;
 }
 
+void loop_defaults(kafka::LoopSettings* loop) {
+  loop->group_id = "caselink-sync";
+  // Per-case state spans several input topics: co-partitioned assignment.
+  loop->partition_assignment_strategy = "range";
+  loop->input_topics = {"caselink.referral.v1", "caselink.decision.v1",       "caselink.evidence.receipt.v1",
+                        "caselink.recommendation.v1", "caselink.ack.v1", "caselink.admin-penalty.v1"};
+  // librdkafka's read-ahead (100,000 records / 64 MB per partition) took the process from
+  // ~110-130 MB to a 162-176 MB peak while catching up on 400,000 events for 100,000 open cases;
+  // this bound kept the peak at 116-127 MB for ~10 % of catch-up speed (docs/performance.md).
+  loop->prefetch_messages = 10000;
+  loop->prefetch_kbytes = 8192;
+}
+
 std::unique_ptr<StateReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka, std::string client_id,
                                                      int64_t timeout_ms) {
   return std::make_unique<KafkaStateReader>(kafka, std::move(client_id), timeout_ms);

@@ -44,6 +44,11 @@ struct Settings {
 void bind(config::ConfigBinder& binder, Settings* settings);
 EngineOptions engine_options(const Settings& settings);
 
+// caselink-sync's defaults for the shared loop (the config file can change each): its group,
+// the case topics it folds, range assignment (a case's partitions of every topic meet in one
+// instance) and a read-ahead bounded for its memory budget.
+void loop_defaults(kafka::LoopSettings* loop);
+
 // Reads the state topic's records of some partitions, from the beginning to the end, handing
 // each to `visit` as it arrives (an uncompacted state topic can hold many versions per case;
 // they are folded one by one, never all held at once).

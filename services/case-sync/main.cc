@@ -10,14 +10,7 @@ int main(int argc, char** argv) {
       {.name = "caselink-sync",
        .description = "case-state synchronization, statutory deadlines, mutual recognition",
        .defaults =
-           [](runtime::CommonSettings& common) {
-             common.loop.group_id = "caselink-sync";
-             // Per-case state spans several input topics: co-partitioned assignment.
-             common.loop.partition_assignment_strategy = "range";
-             common.loop.input_topics = {"caselink.referral.v1",        "caselink.decision.v1",
-                                         "caselink.evidence.receipt.v1", "caselink.recommendation.v1",
-                                         "caselink.ack.v1",              "caselink.admin-penalty.v1"};
-           },
+           [](runtime::CommonSettings& common) { sync::loop_defaults(&common.loop); },
        .bind = [](config::ConfigBinder& binder, sync::Settings* s) { sync::bind(binder, s); },
        .make_handler = [](const runtime::ServiceContext& ctx, const sync::Settings& s)
            -> Result<std::unique_ptr<kafka::RecordHandler>> {

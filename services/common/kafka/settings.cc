@@ -39,6 +39,10 @@ void bind(config::ConfigBinder& binder, LoopSettings* s, const KafkaSettings* ka
   binder.bind("loop.auto_offset_reset", &s->auto_offset_reset, "earliest | latest for a new group");
   binder.bind("loop.retry_backoff_ms", &s->retry_backoff_ms, "First back-off when the broker is unreachable, ms");
   binder.bind("loop.retry_backoff_max_ms", &s->retry_backoff_max_ms, "Largest back-off, ms");
+  binder.bind("loop.prefetch_messages", &s->prefetch_messages,
+              "Records read ahead per input partition at most (librdkafka queued.min.messages)");
+  binder.bind("loop.prefetch_kbytes", &s->prefetch_kbytes,
+              "KB read ahead per input partition at most (librdkafka queued.max.messages.kbytes)");
   binder.check([s, kafka] { return validate(*s, *kafka); });
 }
 
@@ -52,6 +56,13 @@ Status validate(const KafkaSettings& s) {
       return Error::invalid("'" + key +
                                 "' is set by caselink for exactly-once delivery and cannot be overridden; remove it",
                             "kafka.properties." + key);
+    }
+    // Set from typed loop settings; here they would be silently overwritten.
+    if (key == "queued.min.messages" || key == "queued.max.messages.kbytes") {
+      return Error::invalid(
+          "set through loop." + std::string(key == "queued.min.messages" ? "prefetch_messages" : "prefetch_kbytes") +
+              " instead",
+          "kafka.properties." + key);
     }
   }
   if (s.statistics_interval_ms < 0) {
@@ -102,6 +113,13 @@ Status validate(const LoopSettings& s, const KafkaSettings& kafka) {
   }
   if (s.retry_backoff_ms < 1 || s.retry_backoff_max_ms < s.retry_backoff_ms) {
     return Error::invalid("must be >= 1 and <= loop.retry_backoff_max_ms", "loop.retry_backoff_ms");
+  }
+  // librdkafka's own ranges for queued.min.messages and queued.max.messages.kbytes.
+  if (s.prefetch_messages < 1 || s.prefetch_messages > 10000000) {
+    return Error::invalid("must be 1..10000000", "loop.prefetch_messages");
+  }
+  if (s.prefetch_kbytes < 1 || s.prefetch_kbytes > 2097151) {
+    return Error::invalid("must be 1..2097151", "loop.prefetch_kbytes");
   }
   return Status::success();
 }

@@ -61,6 +61,14 @@ struct LoopSettings {
   // Back-off between attempts to reach the broker at start (doubles up to the max).
   int64_t retry_backoff_ms = 500;
   int64_t retry_backoff_max_ms = 10000;
+  // Read-ahead of the consumer, per input partition: librdkafka fetches while a partition's
+  // local queue holds fewer records than this (queued.min.messages) and fewer KB than this
+  // (queued.max.messages.kbytes). The defaults are librdkafka's: fastest catch-up, but a service
+  // catching up on a backlog holds up to that much of it in memory. Stateful services with a
+  // memory budget lower them (caselink-sync: sync::loop_defaults); docs/performance.md has the
+  // trade measured.
+  int64_t prefetch_messages = 100000;
+  int64_t prefetch_kbytes = 65536;
 };
 
 // librdkafka properties caselink sets itself.

@@ -179,6 +179,8 @@ Status TransactionalLoop::create_consumer() {
                                  {"auto.offset.reset", loop_.auto_offset_reset},
                                  {"partition.assignment.strategy", loop_.partition_assignment_strategy},
                                  {"enable.partition.eof", "false"},
+                                 {"queued.min.messages", std::to_string(loop_.prefetch_messages)},
+                                 {"queued.max.messages.kbytes", std::to_string(loop_.prefetch_kbytes)},
                                  {"statistics.interval.ms", std::to_string(kafka_.statistics_interval_ms)}});
   if (!conf.ok()) {
     return conf.error();

@@ -63,6 +63,28 @@ TEST(KafkaSettings, CommitIntervalsMustBePositive) {
   EXPECT_NE(st.error().message.find("loop.commit_every_records"), std::string::npos);
 }
 
+TEST(KafkaSettings, ReadAheadIsSetThroughLoopSettingsNotProperties) {
+  KafkaSettings kafka;
+  LoopSettings loop;
+  ASSERT_TRUE(load("loop: {group_id: g, input_topics: [a], prefetch_messages: 500, prefetch_kbytes: 1024}", &kafka,
+                   &loop)
+                  .ok());
+  EXPECT_EQ(loop.prefetch_messages, 500);
+  EXPECT_EQ(loop.prefetch_kbytes, 1024);
+  // The loop sets these two from loop.prefetch_*; accepted here they would be silently overwritten.
+  for (const auto& [key, hint] : {std::pair{"queued.min.messages", "loop.prefetch_messages"},
+                                  std::pair{"queued.max.messages.kbytes", "loop.prefetch_kbytes"}}) {
+    Status st = load(std::string("kafka: {properties: {") + key + ": '10'}}\nloop: {group_id: g, input_topics: [a]}",
+                     &kafka, &loop);
+    ASSERT_FALSE(st.ok()) << key;
+    EXPECT_NE(st.error().message.find(std::string("kafka.properties.") + key), std::string::npos) << st.error().message;
+    EXPECT_NE(st.error().message.find(hint), std::string::npos) << st.error().message;
+  }
+  Status st = load("loop: {group_id: g, input_topics: [a], prefetch_messages: 0}", &kafka, &loop);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("loop.prefetch_messages"), std::string::npos) << st.error().message;
+}
+
 TEST(KafkaSettings, ExplicitTransactionalIdWins) {
   LoopSettings loop;
   loop.group_id = "g";
