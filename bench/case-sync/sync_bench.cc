@@ -9,6 +9,10 @@
 //   rss       in-process, no Kafka: SyncHandler fed directly with --open-cases cases of 4 events
 //             each (reported, approved, referred, accepted: open, deadlines pending); VmRSS
 //             before/after. Runs first, so the figure is not inflated by librdkafka buffers.
+//   service   (--service-cases M) the real caselink-sync binary, as deployed (its own process,
+//             librdkafka buffers, restore reader, admin HTTP), consuming M cases of the same 4
+//             events from a fresh topic; its VmRSS and VmHWM once its committed offsets cover
+//             all 4*M inputs. The figure the issue's memory target is about.
 //
 // Each loop phase consumes the produced topic from the start with a fresh group; the time is
 // from loop start until the group's committed offsets cover all N inputs (as bench/loop).
@@ -17,9 +21,12 @@
 #include <CLI/CLI.hpp>
 #include <sys/resource.h>
 
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "services/case-sync/handler.h"
@@ -48,6 +55,13 @@ struct Options {
   int64_t open_cases = 100000;
   bool skip_kafka = false;
   std::string compression = "none";  // producer compression.type of both loop phases
+  std::vector<std::string> kafka_properties;  // KEY=VALUE, librdkafka, every loop phase and the service
+  int64_t service_cases = 0;          // open cases for the service phase (0: skip)
+  std::string service_binary;         // caselink-sync; default: next to this benchmark in the build tree
+  // loop.prefetch_* of the caselink-sync phases (loop and service); 0: as caselink-sync ships
+  // (sync::loop_defaults). The passthrough keeps the shared loop's defaults: it is the ceiling.
+  int64_t prefetch_messages = 0;
+  int64_t prefetch_kbytes = 0;
 };
 
 double seconds_since(Steady::time_point start) { return std::chrono::duration<double>(Steady::now() - start).count(); }
@@ -99,18 +113,18 @@ v1::Envelope case_event(int64_t c, int step, TimePoint t0, const std::string& ac
   return ev.env;
 }
 
-double produce_phase(const Options& o, const std::string& topic, TimePoint t0) {
+// Produces `steps` events of each of `cases` cases (case_event), step-major; events/s.
+double produce_phase(const Options& o, const std::string& topic, TimePoint t0, int64_t cases, int steps) {
   kafka::KafkaSettings settings;
   settings.bootstrap = o.bootstrap;
   settings.properties["linger.ms"] = "5";
   auto producer = kafka::IdempotentProducer::create(settings, "sync-bench-producer");
   if (!producer.ok()) throw std::runtime_error(producer.error().describe());
   std::atomic<int64_t> failed{0};
-  const int64_t cases = o.records / 10;
   std::vector<std::string> chain(static_cast<size_t>(cases));
   const auto start = Steady::now();
   // Step-major: all cases' step 0, then step 1, ...: per-case order, cases interleaved.
-  for (int step = 0; step < 10; ++step) {
+  for (int step = 0; step < steps; ++step) {
     for (int64_t c = 0; c < cases; ++c) {
       auto& h = chain[static_cast<size_t>(c)];
       const auto rec = envelope::to_record(
@@ -128,57 +142,78 @@ double produce_phase(const Options& o, const std::string& topic, TimePoint t0) {
   if (!(*producer)->flush(std::chrono::minutes(5)).ok() || failed.load() != 0) {
     throw std::runtime_error("produce phase: " + std::to_string(failed.load()) + " records not acknowledged");
   }
-  return static_cast<double>(cases * 10) / seconds_since(start);
+  return static_cast<double>(cases * steps) / seconds_since(start);
 }
 
+std::vector<std::pair<std::string, std::string>> extra_properties(const Options& o) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& kv : o.kafka_properties) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) throw std::runtime_error("--kafka-property wants KEY=VALUE, got " + kv);
+    out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return out;
+}
+
+// Seconds from `start` until `group`'s committed offsets on `topic` add up to `total`; nullopt
+// after 15 minutes or as soon as `alive()` says the consumer is gone.
+std::optional<double> wait_committed(const Options& o, const std::string& group, const std::string& topic,
+                                     int64_t total, Steady::time_point start, const std::function<bool()>& alive) {
+  while (seconds_since(start) < 900 && alive()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    int64_t committed = 0;
+    for (int64_t offset : testing::committed_offsets(o.bootstrap, group, topic, o.partitions)) {
+      committed += std::max<int64_t>(offset, 0);
+    }
+    if (committed >= total) return seconds_since(start);
+  }
+  return std::nullopt;
+}
+
+// caselink-sync's loop settings as shipped, with --prefetch-* applied.
+kafka::LoopSettings sync_loop_settings(const Options& o) {
+  kafka::LoopSettings loop;
+  sync::loop_defaults(&loop);
+  if (o.prefetch_messages > 0) loop.prefetch_messages = o.prefetch_messages;
+  if (o.prefetch_kbytes > 0) loop.prefetch_kbytes = o.prefetch_kbytes;
+  return loop;
+}
+
+// `loop` brings the strategy and read-ahead; group, topics, DLQ and commit interval are the bench's.
 double loop_phase(const Options& o, const std::string& in, kafka::RecordHandler& handler, const std::string& group,
-                  const std::string& strategy) {
+                  kafka::LoopSettings loop) {
   kafka::KafkaSettings kafka;
   kafka.bootstrap = o.bootstrap;
   if (o.compression != "none") kafka.properties["compression.type"] = o.compression;
-  kafka::LoopSettings loop;
+  for (const auto& [key, value] : extra_properties(o)) kafka.properties[key] = value;
   loop.group_id = group;
   loop.input_topics = {in};
   loop.dlq_topic = "caselink.dlq.v1";
   loop.commit_every_records = o.commit_every_records;
   loop.commit_every_ms = o.commit_every_ms;
-  loop.partition_assignment_strategy = strategy;
   SystemClock clock;
   kafka::TransactionalLoop transactional_loop(kafka, loop, "bench", handler, nullptr, clock);
   std::atomic<bool> stop{false};
   const int64_t total = (o.records / 10) * 10;
   const auto start = Steady::now();
   std::thread runner([&] { (void)transactional_loop.run(stop); });
-  double elapsed = 0;
-  for (;;) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    int64_t committed = 0;
-    for (int64_t offset : testing::committed_offsets(o.bootstrap, loop.group_id, in, o.partitions)) {
-      committed += std::max<int64_t>(offset, 0);
-    }
-    if (committed >= total) {
-      elapsed = seconds_since(start);
-      break;
-    }
-    if (seconds_since(start) > 900) {
-      stop.store(true);
-      runner.join();
-      throw std::runtime_error("loop phase did not finish in 15 minutes");
-    }
-  }
+  std::optional<double> elapsed = wait_committed(o, loop.group_id, in, total, start, [] { return true; });
   stop.store(true);
   runner.join();
-  return static_cast<double>(total) / elapsed;
+  if (!elapsed) throw std::runtime_error("loop phase did not finish in 15 minutes");
+  return static_cast<double>(total) / *elapsed;
 }
 
-double vm_rss_mb() {
-  std::ifstream f("/proc/self/status");
+// A "<field>:   123 kB" line of /proc/<pid>/status, in MB; -1 when absent.
+double status_mb(const std::string& status_path, const std::string& field) {
+  std::ifstream f(status_path);
   std::string line;
   while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;  // kB
   }
   return -1;
 }
+double vm_rss_mb() { return status_mb("/proc/self/status", "VmRSS"); }
 double max_rss_mb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -235,6 +270,52 @@ RssResult rss_phase(const Options& o, const sync::CaseEngine& engine, TimePoint 
   return r;
 }
 
+struct ServiceResult {
+  double rss_mb = -1, hwm_mb = -1, seconds = 0;
+  int64_t events = 0;
+};
+
+ServiceResult service_phase(const Options& o, TimePoint t0) {
+  namespace fs = std::filesystem;
+  const std::string in = testing::unique_name("bench.svc.in");
+  const std::string state = testing::unique_name("bench.svc.state");
+  const std::string alerts = testing::unique_name("bench.svc.alert");
+  if (Status st = testing::create_topics(o.bootstrap, {in, state, alerts}, o.partitions); !st.ok()) {
+    throw std::runtime_error("service phase: cannot create topics: " + st.error().describe());
+  }
+  ServiceResult r;
+  r.events = o.service_cases * 4;
+  std::cerr << "[bench] service phase: producing " << r.events << " events of " << o.service_cases << " cases\n";
+  (void)produce_phase(o, in, t0, o.service_cases, 4);
+  const fs::path dir = fs::temp_directory_path() / testing::unique_name("caselink-sync-bench");
+  fs::create_directories(dir);
+  const std::string group = testing::unique_name("bench.svc.group");
+  const fs::path config = dir / "caselink-sync.yaml";
+  std::string properties;
+  for (const auto& [key, value] : extra_properties(o)) properties += key + ": \"" + value + "\", ";
+  std::ofstream(config) << "kafka: {bootstrap: \"" << o.bootstrap << "\", properties: {" << properties << "}}\n"
+                        << "loop: {group_id: " << group << ", input_topics: [" << in
+                        << "], prefetch_messages: " << sync_loop_settings(o).prefetch_messages
+                        << ", prefetch_kbytes: " << sync_loop_settings(o).prefetch_kbytes << "}\n"
+                        << "sync: {state_topic: " << state << ", alert_topic: " << alerts << ", rules_directory: \""
+                        << fs::absolute(o.rules_directory).string() << "\"}\n"
+                        << "http: {port: 0}\nlog: {level: warn}\n";
+  const fs::path log = dir / "caselink-sync.log";
+  std::cerr << "[bench] service phase: " << o.service_binary << " (log " << log.string() << ")\n";
+  testing::ChildProcess child(o.service_binary, {"--config", config.string()}, log.string());
+  const auto start = Steady::now();
+  const auto done = wait_committed(o, group, in, r.events, start, [&] { return child.running(); });
+  if (!done) throw std::runtime_error("service phase: caselink-sync did not commit all inputs (see " + log.string() + ")");
+  r.seconds = *done;
+  const std::string status = "/proc/" + std::to_string(child.pid()) + "/status";
+  r.rss_mb = status_mb(status, "VmRSS");
+  r.hwm_mb = status_mb(status, "VmHWM");
+  if (child.terminate(std::chrono::seconds(30)) != 0) {
+    throw std::runtime_error("service phase: caselink-sync did not stop cleanly (see " + log.string() + ")");
+  }
+  return r;
+}
+
 }  // namespace
 }  // namespace caselink
 
@@ -250,6 +331,15 @@ int main(int argc, char** argv) {
   app.add_option("--commit-every-ms", o.commit_every_ms, "Loop commit interval (ms)");
   app.add_option("--open-cases", o.open_cases, "Open cases held by the handler in the RSS phase (0: skip)");
   app.add_flag("--skip-kafka", o.skip_kafka, "Only the RSS phase");
+  app.add_option("--service-cases", o.service_cases,
+                 "Open cases fed to the real caselink-sync binary, whose VmRSS is then reported (0: skip)");
+  app.add_option("--service-binary", o.service_binary, "caselink-sync binary (default: the build tree's)");
+  app.add_option("--prefetch-messages", o.prefetch_messages,
+                 "loop.prefetch_messages of the caselink-sync phases (default: as caselink-sync ships)");
+  app.add_option("--prefetch-kbytes", o.prefetch_kbytes,
+                 "loop.prefetch_kbytes of the caselink-sync phases (default: as caselink-sync ships)");
+  app.add_option("--kafka-property", o.kafka_properties,
+                 "KEY=VALUE librdkafka property for every loop phase and the service (repeatable)");
   app.add_option("--compression", o.compression,
                  "Producer compression.type of both loop phases (none, lz4, zstd, ...), as caselink-sync ships with");
   CLI11_PARSE(app, argc, argv);
@@ -278,6 +368,17 @@ int main(int argc, char** argv) {
                 << r.resident_bytes / std::max<size_t>(r.cases, 1) << " per case)\n";
     }
     if (o.skip_kafka) return 0;
+    if (o.service_cases > 0) {
+      if (o.service_binary.empty()) {
+        // build/bench/case-sync/caselink-sync-bench -> build/services/case-sync/caselink-sync
+        o.service_binary = (std::filesystem::canonical("/proc/self/exe").parent_path() /
+                            "../../services/case-sync/caselink-sync").lexically_normal().string();
+      }
+      const auto r = service_phase(o, t0);
+      std::cout << std::setprecision(1) << "service: open_cases=" << o.service_cases << " events=" << r.events
+                << " VmRSS=" << r.rss_mb << " MB VmHWM=" << r.hwm_mb << " MB (caselink-sync process, after "
+                << r.seconds << " s)\n";
+    }
     const std::string in = testing::unique_name("bench.sync.in");
     const std::string out_noop = testing::unique_name("bench.sync.noop");
     const std::string state = testing::unique_name("bench.sync.state");
@@ -287,10 +388,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cerr << "[bench] produce phase: " << o.records << " events\n";
-    const double produce = produce_phase(o, in, t0);
+    const double produce = produce_phase(o, in, t0, o.records / 10, 10);
     std::cerr << "[bench] loop phase: no-op passthrough\n";
     passthrough::PassthroughHandler noop_handler({out_noop, false});
-    const double noop = loop_phase(o, in, noop_handler, testing::unique_name("bench.noop.group"), "cooperative-sticky");
+    const double noop = loop_phase(o, in, noop_handler, testing::unique_name("bench.noop.group"), kafka::LoopSettings{});
     std::cerr << "[bench] loop phase: caselink-sync handler\n";
     sync_settings.state_topic = state;
     sync_settings.alert_topic = alerts;
@@ -300,7 +401,7 @@ int main(int argc, char** argv) {
     auto reader = sync::make_kafka_state_reader(kafka, group + "-restore", 120000);
     SystemClock clock;
     sync::SyncHandler sync_handler(engine, sync_settings, clock, reader.get(), nullptr);
-    const double sync_rate = loop_phase(o, in, sync_handler, group, "range");
+    const double sync_rate = loop_phase(o, in, sync_handler, group, sync_loop_settings(o));
     std::cout << "records=" << (o.records / 10) * 10 << " partitions=" << o.partitions
               << " commit_every_records=" << o.commit_every_records << " commit_every_ms=" << o.commit_every_ms
               << " cases_held_after_sync_phase=" << sync_handler.case_count() << " VmRSS_end=" << std::setprecision(1)
