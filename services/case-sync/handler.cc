@@ -83,7 +83,7 @@ void loop_defaults(kafka::LoopSettings* loop) {
                         "caselink.recommendation.v1", "caselink.ack.v1", "caselink.admin-penalty.v1"};
   // librdkafka's read-ahead (100,000 records / 64 MB per partition) took the process from
   // ~110-130 MB to a 162-176 MB peak while catching up on 400,000 events for 100,000 open cases;
-  // this bound kept the peak at 116-127 MB for ~10 % of catch-up speed (docs/performance.md).
+  // this bound kept the peak at 112-127 MB for ~10 % of catch-up speed (docs/performance.md).
   loop->prefetch_messages = 10000;
   loop->prefetch_kbytes = 8192;
 }
