@@ -20,7 +20,7 @@ TOTAL=5
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   librdkafka-dev libprotobuf-dev protobuf-compiler
-  libboost-all-dev libspdlog-dev
+  libboost-dev libboost-system-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libssl-dev libzstd-dev libjemalloc-dev kcat uuid-dev curl
