@@ -136,10 +136,11 @@ const std::vector<CaseSpec>& cases() {
        "510100", "zrzyj-510100", "成都市规划和自然资源局", "成规自罚", "非法占用耕地堆放建筑材料(土地管理法第七十五条)",
        "2024-08-01", {text("land_type", "other_cultivated_land"), lever("area_mu", 9.5, "mu")}, Expected::kBelow,
        6, 0.5, 1.0},
-      // fraud.amount v2 (Chongqing): 4,000 < 5,000.
+      // fraud.amount v2 (Chongqing): 4,000 < 5,000, and not telecom/network fraud (whose national
+      // figure, 3,000, it would meet: fraud.telecom_network_amount).
       {"fraud: Chongqing medical-insurance fraud 4,000", "fraud", v1::DOMAIN_HEALTHCARE_SECURITY, "500000", "500100",
        "ybj-500100", "重庆市医疗保障局", "渝医保罚", "串换药品项目骗取医保基金", "2025-03-01",
-       {lever("amount_yuan", 4000, "yuan")}, Expected::kBelow, 8, 0.5, 1.0},
+       {lever("amount_yuan", 4000, "yuan"), flag("telecom_network_fraud", false)}, Expected::kBelow, 8, 0.5, 1.0},
       // major_liability_accident.consequences v2: no death, 1 serious injury (< 3), loss < 1,000,000.
       {"work accident: one serious injury, loss 300,000", "major_liability_accident", v1::DOMAIN_WORK_SAFETY,
        "330000", "330200", "yjglj-330200", "宁波市应急管理局", "甬应急罚", "未按规定进行安全生产教育培训",

@@ -56,7 +56,8 @@ const Expect kExpected[] = {
   {"environment", "reverse_review", 10, Unit::kWorkingDays, "2026-03-16T16:00:00Z", "2026-03-18T16:00:00Z"},
   {"environment", "opinion_reply", 2, Unit::kMonths, "2026-05-02T16:00:00Z", "2026-05-04T16:00:00Z"},
   {"environment", "recommendation_reply", 2, Unit::kMonths, "2026-05-02T16:00:00Z", "2026-05-04T16:00:00Z"},
-  {"economic_crime", "police_filing_review", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
+  // 经济犯罪若干规定 Art 16: at the latest 10 days without any approval (legal review 2026-12).
+  {"economic_crime", "police_filing_review", 10, Unit::kNaturalDays, "2026-03-12T16:00:00Z", "2026-03-14T16:00:00Z"},
   {"economic_crime", "transfer", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
 };
 // clang-format on
@@ -107,6 +108,8 @@ TEST(DeadlineRules, ProfileSelection) {
   EXPECT_EQ(repo_rules().select(v1::DOMAIN_ENVIRONMENT, "pollution_environment").name, "environment");
   EXPECT_EQ(repo_rules().select(v1::DOMAIN_TAX, "tax_evasion").name, "economic_crime");
   EXPECT_EQ(repo_rules().select(v1::DOMAIN_LABOUR, "wage_arrears").name, "general");
+  // Ordinary fraud is a 刑侦 case, not an economic-crime (经侦) one (legal review 2026-12).
+  EXPECT_EQ(repo_rules().select(v1::DOMAIN_MARKET_REGULATION, "fraud").name, "general");
 }
 
 TEST(DeadlineRules, HolidaysAndAdjustedWorkingDays) {

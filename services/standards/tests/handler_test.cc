@@ -395,7 +395,7 @@ TEST_F(HandlerTest, ReloadOnFlagKeepsOldSetWhenNewOneIsBad) {
     std::stringstream buf;
     buf << in.rdbuf();
     std::string text = buf.str();
-    const std::string from = "- {fact: hazardous_waste_tonnes, gte: 3, item: 第一条(二)}\n        - {fact: heavy_metal_multiple, gte: 3, item: 第一条(三)}\n        - {fact: other_metal_multiple, gte: 10, item: 第一条(四)}\n        - {fact: evasive_discharge_concealed_channels, is: true, item: 第一条(五)}\n        - {fact: emergency_vent";
+    const std::string from = "- {fact: hazardous_waste_tonnes, gte: 3, item: 第一条(二)}\n        - {fact: heavy_metal_multiple, gte: 3, item: 第一条(三)}\n        - {fact: other_metal_multiple, gte: 10, item: 第一条(四)}\n        - {fact: evasive_discharge_concealed_channels, is: true, item: 第一条(五)}\n        - all_of:\n            - {fact: emergency_vent";
     const size_t pos = text.find(from);
     ASSERT_NE(pos, std::string::npos);
     text.replace(pos, std::string("- {fact: hazardous_waste_tonnes, gte: 3").size(), "- {fact: hazardous_waste_tonnes, gte: 6");
