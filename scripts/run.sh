@@ -118,7 +118,10 @@ done
 
 if [[ "$SETUP" == 1 ]]; then
   step 1/6 "setting up this machine (packages, Kafka jars, build) — skipped where done"
-  bash scripts/setup.sh
+  # Only what the main job runs: the services, caselink-topics, the scenario and caselinkctl
+  # (scripts/test.sh builds the tests and benchmarks).
+  bash scripts/setup.sh --targets "caselink-passthrough caselink-evidence caselink-feedback caselink-sync \
+caselink-standards caselink-ingress caselink-topics caselink-scenario caselinkctl"
 else
   step 1/6 "set-up skipped (--no-setup)"
 fi

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # caselink — one-shot, idempotent setup for a fresh Debian 12 machine.
 #
-#   scripts/setup.sh              install packages, fetch Kafka, install buf, build
+#   scripts/setup.sh              install packages, fetch Kafka, install buf, build everything
 #   scripts/setup.sh --no-build   everything except the CMake build
+#   scripts/setup.sh --targets "caselink-sync caselinkctl"   build only these CMake targets
+#                                 (the main job builds only what it runs; tests build everything)
 #
 # Safe to run again: every step checks first and skips what is already done.
 set -euo pipefail
@@ -28,7 +30,7 @@ APT_PACKAGES=(
 
 usage() {
   cat <<EOF
-Usage: scripts/setup.sh [--no-build] [--help]
+Usage: scripts/setup.sh [--no-build | --targets "T1 T2 …"] [--help]
 
 Prepares this machine (Debian 12) to build and run caselink:
   1. apt packages (compilers, CMake/Ninja, librdkafka, protobuf, Boost, spdlog, gtest,
@@ -43,6 +45,9 @@ Prepares this machine (Debian 12) to build and run caselink:
 
 Options:
   --no-build   skip step 5
+  --targets "T1 T2 …"
+               build only these CMake targets in step 5 (scripts/run.sh: the services, the
+               tools and the scenario it runs; the tests and benchmarks are left unbuilt)
   -h, --help   show this help
 
 Runs as root, or uses sudo for apt when not root.
@@ -50,12 +55,18 @@ EOF
 }
 
 BUILD=1
-for arg in "$@"; do
-  case "$arg" in
+TARGETS=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
     --no-build) BUILD=0 ;;
+    --targets)
+      [[ $# -ge 2 && -n "$2" ]] || { echo "setup.sh: --targets needs a list of CMake targets" >&2; exit 2; }
+      read -r -a TARGETS <<<"$2"
+      shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "setup.sh: unknown argument: $arg (see --help)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
+  shift
 done
 
 step() { echo "[setup $1/$TOTAL] $2"; }
@@ -171,7 +182,12 @@ else
   step 5 "configuring and building with CMake + Ninja into build/…"
   cd "$ROOT"
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-  cmake --build "$BUILD_DIR" -j2
+  if [[ ${#TARGETS[@]} -gt 0 ]]; then
+    info "targets: ${TARGETS[*]}"
+    cmake --build "$BUILD_DIR" -j2 --target "${TARGETS[@]}"
+  else
+    cmake --build "$BUILD_DIR" -j2
+  fi
 fi
 
 echo "[setup] done. Start a local broker with: deploy/local/kafka.sh start"
