@@ -27,6 +27,8 @@ APT_PACKAGES=(
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libssl-dev libzstd-dev libjemalloc-dev kcat uuid-dev curl
 )
+# Only for the test command's fuzz run (scripts/fuzz.sh); the main job (--targets) skips them.
+FUZZ_APT_PACKAGES=(clang libclang-rt-14-dev)
 
 usage() {
   cat <<EOF
@@ -34,8 +36,9 @@ Usage: scripts/setup.sh [--no-build | --targets "T1 T2 …"] [--help]
 
 Prepares this machine (Debian 12) to build and run caselink:
   1. apt packages (compilers, CMake/Ninja, librdkafka, protobuf, Boost, spdlog, gtest,
-     benchmark, CLI11, yaml-cpp, nlohmann-json, OpenSSL, zstd, jemalloc, kcat, uuid) — skipped when
-     all are already installed
+     benchmark, CLI11, yaml-cpp, nlohmann-json, OpenSSL, zstd, jemalloc, kcat, uuid; without
+     --targets also clang and its libFuzzer runtime for scripts/fuzz.sh) — skipped when all are
+     already installed
   2. Java 17 and Maven (openjdk-17-jre-headless, maven) if missing
   3. Apache Kafka ${KAFKA_VERSION} jars into deploy/kafka/libs (via deploy/kafka/pom.xml) —
      skipped when the pom is unchanged since the last fetch
@@ -104,6 +107,7 @@ missing_packages() {
 }
 
 # ---------------------------------------------------------------------------------------------
+[[ ${#TARGETS[@]} -gt 0 ]] || APT_PACKAGES+=("${FUZZ_APT_PACKAGES[@]}")
 step 1 "apt packages (${#APT_PACKAGES[@]})…"
 mapfile -t MISSING < <(missing_packages "${APT_PACKAGES[@]}")
 if [[ ${#MISSING[@]} -eq 0 ]]; then
