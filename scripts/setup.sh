@@ -16,6 +16,7 @@ POM="$ROOT/deploy/kafka/pom.xml"
 LIBS="$ROOT/deploy/kafka/libs"
 STAMP="$LIBS/.pom.sha256"
 BUF_PREFIX="$ROOT/.local/buf"
+LIZARD_VERSION="1.24.3"          # PyPI; tests/contract/function_length.sh looks in .local/lizard
 BUILD_DIR="$ROOT/build"
 TOTAL=5
 
@@ -43,7 +44,8 @@ Prepares this machine (Debian 12) to build and run caselink:
   3. Apache Kafka ${KAFKA_VERSION} jars into deploy/kafka/libs (via deploy/kafka/pom.xml) —
      skipped when the pom is unchanged since the last fetch
   4. buf ${BUF_VERSION} (protobuf lint/breaking) into .local/buf via npm, when npm exists
-     (a failure here is only a warning)
+     (a failure here is only a warning); lizard ${LIZARD_VERSION} (function-length check) into
+     .local/lizard, a Python venv
   5. CMake configure + Ninja build into build/ (RelWithDebInfo), unless --no-build
 
 Options:
@@ -177,6 +179,20 @@ else
   else
     warn "could not install @bufbuild/buf@${BUF_VERSION} with npm (contract lint will be skipped)"
   fi
+fi
+
+# lizard for the function-length contract test: a venv of the python3 on PATH (pyenv or Debian's;
+# `pip install --user lizard` when venv is unavailable). The test fails, not skips, without it.
+LIZARD_BIN="$ROOT/.local/lizard/bin/lizard"
+if [[ -x "$LIZARD_BIN" ]] && [[ "$("$LIZARD_BIN" --version 2>/dev/null)" == "$LIZARD_VERSION" ]]; then
+  info "already installed: .local/lizard/bin/lizard"
+elif python3 -m venv "$ROOT/.local/lizard" >/dev/null 2>&1 \
+     && "$ROOT/.local/lizard/bin/pip" install -q "lizard==${LIZARD_VERSION}"; then
+  info "installed: .local/lizard/bin/lizard ($("$LIZARD_BIN" --version))"
+elif python3 -m pip install -q --user "lizard==${LIZARD_VERSION}"; then
+  info "installed with pip --user: python3 -m lizard"
+else
+  warn "could not install lizard ${LIZARD_VERSION}: contract_function_length will fail"
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -316,13 +316,7 @@ ServiceResult service_phase(const Options& o, TimePoint t0) {
   return r;
 }
 
-}  // namespace
-}  // namespace caselink
-
-int main(int argc, char** argv) {
-  using namespace caselink;
-  Options o;
-  CLI::App app{"caselink-sync benchmark: sync handler vs. no-op passthrough in the exactly-once loop, same run"};
+void add_options(CLI::App& app, Options& o) {
   app.add_option("--bootstrap", o.bootstrap, "Broker");
   app.add_option("--rules", o.rules_directory, "Deadline rules directory");
   app.add_option("--records", o.records, "Events per loop phase (N/10 cases of 10 events)");
@@ -342,6 +336,77 @@ int main(int argc, char** argv) {
                  "KEY=VALUE librdkafka property for every loop phase and the service (repeatable)");
   app.add_option("--compression", o.compression,
                  "Producer compression.type of both loop phases (none, lz4, zstd, ...), as caselink-sync ships with");
+}
+
+void report_rss_phase(const Options& o, const sync::CaseEngine& engine, TimePoint t0) {
+  std::cerr << "[bench] rss phase: " << o.open_cases << " open cases\n";
+  const auto r = rss_phase(o, engine, t0);
+  std::cout << std::setprecision(1) << "rss: open_cases=" << r.cases << " VmRSS before=" << r.before_mb
+            << " MB after=" << r.after_mb << " MB (delta " << r.after_mb - r.before_mb
+            << " MB) ru_maxrss=" << r.max_mb << " MB; fed " << o.open_cases * 4 << " events in " << r.seconds
+            << " s (" << std::setprecision(0) << static_cast<double>(o.open_cases * 4) / r.seconds
+            << " events/s handler-only); packed case bytes " << r.resident_bytes << " ("
+            << r.resident_bytes / std::max<size_t>(r.cases, 1) << " per case)\n";
+}
+
+void report_service_phase(Options& o, TimePoint t0) {
+  if (o.service_binary.empty()) {
+    // build/bench/case-sync/caselink-sync-bench -> build/services/case-sync/caselink-sync
+    o.service_binary = (std::filesystem::canonical("/proc/self/exe").parent_path() /
+                        "../../services/case-sync/caselink-sync").lexically_normal().string();
+  }
+  const auto r = service_phase(o, t0);
+  std::cout << std::setprecision(1) << "service: open_cases=" << o.service_cases << " events=" << r.events
+            << " VmRSS=" << r.rss_mb << " MB VmHWM=" << r.hwm_mb << " MB (caselink-sync process, after "
+            << r.seconds << " s)\n";
+}
+
+// Produce, then the no-op passthrough and the caselink-sync handler over the same input; prints
+// the table of rates. 0, or 1 when the topics cannot be created.
+int run_loop_phases(const Options& o, const sync::CaseEngine& engine, sync::Settings sync_settings, TimePoint t0) {
+  const std::string in = testing::unique_name("bench.sync.in");
+  const std::string out_noop = testing::unique_name("bench.sync.noop");
+  const std::string state = testing::unique_name("bench.sync.state");
+  const std::string alerts = testing::unique_name("bench.sync.alert");
+  if (Status st = testing::create_topics(o.bootstrap, {in, out_noop, state, alerts}, o.partitions); !st.ok()) {
+    std::cerr << "cannot create topics: " << st.error().describe() << "\n";
+    return 1;
+  }
+  std::cerr << "[bench] produce phase: " << o.records << " events\n";
+  const double produce = produce_phase(o, in, t0, o.records / 10, 10);
+  std::cerr << "[bench] loop phase: no-op passthrough\n";
+  passthrough::PassthroughHandler noop_handler({out_noop, false});
+  const double noop = loop_phase(o, in, noop_handler, testing::unique_name("bench.noop.group"), kafka::LoopSettings{});
+  std::cerr << "[bench] loop phase: caselink-sync handler\n";
+  sync_settings.state_topic = state;
+  sync_settings.alert_topic = alerts;
+  kafka::KafkaSettings kafka;
+  kafka.bootstrap = o.bootstrap;
+  const std::string group = testing::unique_name("bench.sync.group");
+  auto reader = sync::make_kafka_state_reader(kafka, group + "-restore", 120000);
+  SystemClock clock;
+  sync::SyncHandler sync_handler(engine, sync_settings, clock, reader.get(), nullptr);
+  const double sync_rate = loop_phase(o, in, sync_handler, group, sync_loop_settings(o));
+  std::cout << "records=" << (o.records / 10) * 10 << " partitions=" << o.partitions
+            << " commit_every_records=" << o.commit_every_records << " commit_every_ms=" << o.commit_every_ms
+            << " cases_held_after_sync_phase=" << sync_handler.case_count() << " VmRSS_end=" << std::setprecision(1)
+            << vm_rss_mb() << " MB\n";
+  std::cout << "| phase | events/s | ratio to no-op loop |\n| --- | ---: | ---: |\n";
+  std::cout << std::setprecision(0) << "| idempotent produce (acks=all, for reference) | " << produce << " | - |\n";
+  std::cout << "| no-op transactional passthrough | " << noop << " | 1.00 |\n";
+  std::cout << "| caselink-sync handler | " << sync_rate << " | " << std::setprecision(2) << sync_rate / noop
+            << " |\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace caselink
+
+int main(int argc, char** argv) {
+  using namespace caselink;
+  Options o;
+  CLI::App app{"caselink-sync benchmark: sync handler vs. no-op passthrough in the exactly-once loop, same run"};
+  add_options(app, o);
   CLI11_PARSE(app, argc, argv);
   // Which allocator the numbers were made with (docs/performance.md).
   std::cerr << caselink::version_line("caselink-sync-bench") << "\n";
@@ -357,63 +422,12 @@ int main(int argc, char** argv) {
   const TimePoint t0 = SystemClock().now();
   std::cout << std::fixed;
   try {
-    if (o.open_cases > 0) {
-      std::cerr << "[bench] rss phase: " << o.open_cases << " open cases\n";
-      const auto r = rss_phase(o, engine, t0);
-      std::cout << std::setprecision(1) << "rss: open_cases=" << r.cases << " VmRSS before=" << r.before_mb
-                << " MB after=" << r.after_mb << " MB (delta " << r.after_mb - r.before_mb
-                << " MB) ru_maxrss=" << r.max_mb << " MB; fed " << o.open_cases * 4 << " events in " << r.seconds
-                << " s (" << std::setprecision(0) << static_cast<double>(o.open_cases * 4) / r.seconds
-                << " events/s handler-only); packed case bytes " << r.resident_bytes << " ("
-                << r.resident_bytes / std::max<size_t>(r.cases, 1) << " per case)\n";
-    }
+    if (o.open_cases > 0) report_rss_phase(o, engine, t0);
     if (o.skip_kafka) return 0;
-    if (o.service_cases > 0) {
-      if (o.service_binary.empty()) {
-        // build/bench/case-sync/caselink-sync-bench -> build/services/case-sync/caselink-sync
-        o.service_binary = (std::filesystem::canonical("/proc/self/exe").parent_path() /
-                            "../../services/case-sync/caselink-sync").lexically_normal().string();
-      }
-      const auto r = service_phase(o, t0);
-      std::cout << std::setprecision(1) << "service: open_cases=" << o.service_cases << " events=" << r.events
-                << " VmRSS=" << r.rss_mb << " MB VmHWM=" << r.hwm_mb << " MB (caselink-sync process, after "
-                << r.seconds << " s)\n";
-    }
-    const std::string in = testing::unique_name("bench.sync.in");
-    const std::string out_noop = testing::unique_name("bench.sync.noop");
-    const std::string state = testing::unique_name("bench.sync.state");
-    const std::string alerts = testing::unique_name("bench.sync.alert");
-    if (Status st = testing::create_topics(o.bootstrap, {in, out_noop, state, alerts}, o.partitions); !st.ok()) {
-      std::cerr << "cannot create topics: " << st.error().describe() << "\n";
-      return 1;
-    }
-    std::cerr << "[bench] produce phase: " << o.records << " events\n";
-    const double produce = produce_phase(o, in, t0, o.records / 10, 10);
-    std::cerr << "[bench] loop phase: no-op passthrough\n";
-    passthrough::PassthroughHandler noop_handler({out_noop, false});
-    const double noop = loop_phase(o, in, noop_handler, testing::unique_name("bench.noop.group"), kafka::LoopSettings{});
-    std::cerr << "[bench] loop phase: caselink-sync handler\n";
-    sync_settings.state_topic = state;
-    sync_settings.alert_topic = alerts;
-    kafka::KafkaSettings kafka;
-    kafka.bootstrap = o.bootstrap;
-    const std::string group = testing::unique_name("bench.sync.group");
-    auto reader = sync::make_kafka_state_reader(kafka, group + "-restore", 120000);
-    SystemClock clock;
-    sync::SyncHandler sync_handler(engine, sync_settings, clock, reader.get(), nullptr);
-    const double sync_rate = loop_phase(o, in, sync_handler, group, sync_loop_settings(o));
-    std::cout << "records=" << (o.records / 10) * 10 << " partitions=" << o.partitions
-              << " commit_every_records=" << o.commit_every_records << " commit_every_ms=" << o.commit_every_ms
-              << " cases_held_after_sync_phase=" << sync_handler.case_count() << " VmRSS_end=" << std::setprecision(1)
-              << vm_rss_mb() << " MB\n";
-    std::cout << "| phase | events/s | ratio to no-op loop |\n| --- | ---: | ---: |\n";
-    std::cout << std::setprecision(0) << "| idempotent produce (acks=all, for reference) | " << produce << " | - |\n";
-    std::cout << "| no-op transactional passthrough | " << noop << " | 1.00 |\n";
-    std::cout << "| caselink-sync handler | " << sync_rate << " | " << std::setprecision(2) << sync_rate / noop
-              << " |\n";
+    if (o.service_cases > 0) report_service_phase(o, t0);
+    return run_loop_phases(o, engine, sync_settings, t0);
   } catch (const std::exception& e) {
     std::cerr << "benchmark failed: " << e.what() << "\n";
     return 1;
   }
-  return 0;
 }

@@ -517,10 +517,7 @@ Result<std::string> token_for(const std::string& file, const std::string& agency
   }
 }
 
-int run(int argc, char** argv) {
-  Options o;
-  CLI::App app{"caselink-e2e-bench — end-to-end latency POST /v1/events → the agency's feedback topic, "
-               "against the same events published by the SDK (needs a running stack)"};
+void add_options(CLI::App& app, Options& o) {
   app.add_option("--bootstrap", o.bootstrap, "Kafka bootstrap host:port")->capture_default_str();
   app.add_option("--ingress", o.ingress, "caselink-ingress public API host:port")->capture_default_str();
   app.add_option("--tokens-file", o.tokens_file, "YAML map agency -> bearer token")->capture_default_str();
@@ -538,6 +535,58 @@ int run(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(1, 256));
   app.add_option("--paths", o.paths, "which paths, in order: ingress, sdk")->capture_default_str()
       ->check(CLI::IsMember({"ingress", "sdk"}));
+}
+
+// One sender per worker for `path` (ingress: HTTP connections; sdk: AgencyClients). 0, or exit
+// code 2 after saying why.
+int make_senders(const std::string& path, const Options& o, std::vector<std::unique_ptr<Sender>>* senders) {
+  if (path == "ingress") {
+    auto token = token_for(o.tokens_file, o.agency);
+    if (!token.ok()) {
+      std::cerr << "--tokens-file " << o.tokens_file << ": " << token.error().describe() << "\n";
+      return 2;
+    }
+    const auto colon = o.ingress.rfind(':');
+    if (colon == std::string::npos) {
+      std::cerr << "--ingress must be host:port\n";
+      return 2;
+    }
+    for (int w = 0; w < o.workers; ++w) {
+      senders->push_back(
+          std::make_unique<IngressSender>(o, o.ingress.substr(0, colon), o.ingress.substr(colon + 1), *token));
+    }
+    return 0;
+  }
+  for (int w = 0; w < o.workers; ++w) {
+    sdk::ClientOptions options;
+    options.bootstrap = o.bootstrap;
+    options.agency_id = o.agency;
+    options.client_id = "caselink-e2e-bench";
+    auto client = sdk::AgencyClient::create(options);
+    if (!client.ok()) {
+      std::cerr << "AgencyClient: " << client.error().describe() << "\n";
+      return 2;
+    }
+    senders->push_back(std::make_unique<SdkSender>(std::move(*client)));
+  }
+  return 0;
+}
+
+void print_ratio(const std::vector<PathResult>& results) {
+  const PathResult* ingress = nullptr;
+  const PathResult* direct = nullptr;
+  for (const auto& r : results) (r.name == "ingress" ? ingress : direct) = &r;
+  if (ingress && direct && !direct->e2e_ms.empty()) {
+    const double ratio = percentile(ingress->e2e_ms, 0.99) / percentile(direct->e2e_ms, 0.99);
+    std::cout << "== p99 ingress / p99 sdk = " << std::fixed << std::setprecision(2) << ratio << " ==\n";
+  }
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  CLI::App app{"caselink-e2e-bench — end-to-end latency POST /v1/events → the agency's feedback topic, "
+               "against the same events published by the SDK (needs a running stack)"};
+  add_options(app, o);
   CLI11_PARSE(app, argc, argv);
   // Which allocator the numbers were made with (docs/performance.md).
   std::cerr << caselink::version_line("caselink-e2e-bench") << "\n";
@@ -562,47 +611,13 @@ int run(int argc, char** argv) {
   std::vector<PathResult> results;
   for (const std::string& path : o.paths) {
     std::vector<std::unique_ptr<Sender>> senders;
-    if (path == "ingress") {
-      auto token = token_for(o.tokens_file, o.agency);
-      if (!token.ok()) {
-        std::cerr << "--tokens-file " << o.tokens_file << ": " << token.error().describe() << "\n";
-        return 2;
-      }
-      const auto colon = o.ingress.rfind(':');
-      if (colon == std::string::npos) {
-        std::cerr << "--ingress must be host:port\n";
-        return 2;
-      }
-      for (int w = 0; w < o.workers; ++w) {
-        senders.push_back(std::make_unique<IngressSender>(o, o.ingress.substr(0, colon), o.ingress.substr(colon + 1),
-                                                          *token));
-      }
-    } else {
-      for (int w = 0; w < o.workers; ++w) {
-        sdk::ClientOptions options;
-        options.bootstrap = o.bootstrap;
-        options.agency_id = o.agency;
-        options.client_id = "caselink-e2e-bench";
-        auto client = sdk::AgencyClient::create(options);
-        if (!client.ok()) {
-          std::cerr << "AgencyClient: " << client.error().describe() << "\n";
-          return 2;
-        }
-        senders.push_back(std::make_unique<SdkSender>(std::move(*client)));
-      }
-    }
+    if (int code = make_senders(path, o, &senders); code != 0) return code;
     results.push_back(run_path(path, senders, o, n, run_tag, **watcher));
     print(results.back(), o);
   }
   std::cout << "== feedback records read: " << (*watcher)->records() << " (undecodable "
             << (*watcher)->undecodable() << ", second record of a case " << (*watcher)->repeated() << ") ==\n";
-  const PathResult* ingress = nullptr;
-  const PathResult* direct = nullptr;
-  for (const auto& r : results) (r.name == "ingress" ? ingress : direct) = &r;
-  if (ingress && direct && !direct->e2e_ms.empty()) {
-    const double ratio = percentile(ingress->e2e_ms, 0.99) / percentile(direct->e2e_ms, 0.99);
-    std::cout << "== p99 ingress / p99 sdk = " << std::fixed << std::setprecision(2) << ratio << " ==\n";
-  }
+  print_ratio(results);
   bool complete = true;
   for (const auto& r : results) complete = complete && r.missing == 0 && r.accepted == r.events;
   return complete ? 0 : 3;

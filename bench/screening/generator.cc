@@ -51,11 +51,9 @@ struct CaseSpec {
   double lever_high;
 };
 
-// The case table. Weights: 30 % of records meet a threshold, 45 % fall short, 25 % lack a fact
-// the rules need (or the province's own figure). Expectations cite the rule entry they rest on.
-const std::vector<CaseSpec>& cases() {
-  static const std::vector<CaseSpec> table = {
-      // --- meet a threshold ------------------------------------------------------------------
+// Records that meet a threshold.
+std::vector<CaseSpec> meeting_cases() {
+  return {
       // pollution_environment.serious v2 (acts from 2023-08-15): hazardous waste >= 3 t.
       {"pollution: hazardous waste dumped, 5 t", "pollution_environment", v1::DOMAIN_ENVIRONMENT, "330000", "330100",
        "sthjj-330100", "杭州市生态环境局", "杭环罚", "非法倾倒危险废物(固体废物污染环境防治法第一百一十二条)",
@@ -115,8 +113,12 @@ const std::vector<CaseSpec>& cases() {
        {lever("tax_evaded_yuan", 150000, "yuan"), num("tax_evaded_ratio", 0.15, "ratio"),
         flag("recovery_notice_ignored", true), num("withheld_tax_unpaid_yuan", 0, "yuan")},
        Expected::kMeets, 2, 1.0, 3.0},
+  };
+}
 
-      // --- fall short ---------------------------------------------------------------------
+// Records that fall short of every threshold.
+std::vector<CaseSpec> short_cases() {
+  return {
       // wage_arrears.amount v8: Guangzhou needs 20,000 for one worker; 15,000 is below.
       {"wage arrears: Guangzhou, one worker 15,000", "wage_arrears", v1::DOMAIN_LABOUR, "440000", "440100",
        "rsj-440100", "广州市人力资源和社会保障局", "穗人社罚", "拖欠劳动报酬经责令限期支付逾期不支付",
@@ -169,8 +171,12 @@ const std::vector<CaseSpec>& cases() {
         num("persons_evacuated", 0, "persons"), num("persons_poisoned", 0, "persons"),
         num("minor_injuries", 0, "persons"), num("serious_injuries", 0, "persons")},
        Expected::kBelow, 5, 0.5, 1.0},
+  };
+}
 
-      // --- facts insufficient -----------------------------------------------------------------
+// Records that lack a fact the rules need (or the province's own figure).
+std::vector<CaseSpec> insufficient_cases() {
+  return {
       // pollution_environment.serious v2: 2.9 t and nothing else known (rule file example).
       {"pollution: 2.9 t, nothing else reported", "pollution_environment", v1::DOMAIN_ENVIRONMENT, "330000",
        "330100", "sthjj-330100", "杭州市生态环境局", "杭环罚", "未按规定转移危险废物", "2025-05-01",
@@ -200,6 +206,17 @@ const std::vector<CaseSpec>& cases() {
         num("withheld_tax_unpaid_yuan", 0, "yuan")},
        Expected::kInsufficientFacts, 4, 1.0, 3.0},
   };
+}
+
+// The case table. Weights: 30 % of records meet a threshold, 45 % fall short, 25 % lack a fact
+// the rules need (or the province's own figure). Expectations cite the rule entry they rest on.
+const std::vector<CaseSpec>& cases() {
+  static const std::vector<CaseSpec> table = [] {
+    std::vector<CaseSpec> all = meeting_cases();
+    for (auto& c : short_cases()) all.push_back(std::move(c));
+    for (auto& c : insufficient_cases()) all.push_back(std::move(c));
+    return all;
+  }();
   return table;
 }
 

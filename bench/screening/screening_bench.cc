@@ -393,15 +393,9 @@ Verified verify(const Options& o, const std::string& assessments, const std::str
   return v;
 }
 
-}  // namespace
-}  // namespace caselink
+// --- main's parts -------------------------------------------------------------------------
 
-int main(int argc, char** argv) {
-  using namespace caselink;
-  Options o;
-  CLI::App app{
-      "caselink-standards bulk 以罚代刑 screening benchmark: N administrative penalty records through the standards "
-      "handler in the exactly-once loop, against the no-op passthrough over the same records, same broker, same run"};
+void add_options(CLI::App& app, Options& o, bool& handler_only) {
   app.add_option("--bootstrap", o.bootstrap, "Broker")->capture_default_str();
   app.add_option("--rules", o.rules_dir, "Rule directory (the shipped rules/)")->capture_default_str();
   app.add_option("--records", o.records, "Penalty records per loop phase")->capture_default_str()->check(
@@ -421,8 +415,161 @@ int main(int argc, char** argv) {
                  "Records through an untimed no-op loop first, so neither timed phase pays for the broker's "
                  "first transaction and group (0: skip)")
       ->capture_default_str();
-  bool handler_only = false;
   app.add_flag("--handler-only", handler_only, "Only the preflight and the handler-only phase (for profiling)");
+}
+
+// Fresh topics of one run.
+struct Topics {
+  std::string in = testing::unique_name("bench.screening.penalty");
+  std::string out_noop = testing::unique_name("bench.screening.noop");
+  std::string out_assessment = testing::unique_name("bench.screening.assessment");
+  std::string out_alert = testing::unique_name("bench.screening.alert");
+  std::string dlq = testing::unique_name("bench.screening.dlq");
+  std::string warmup_in = testing::unique_name("bench.screening.warmup");
+  std::string warmup_out = testing::unique_name("bench.screening.warmup-out");
+};
+
+// What the Kafka phases measured and counted.
+struct Measured {
+  ProduceResult produced;
+  LoopResult noop;
+  LoopResult standards;
+  double rss_after_produce = 0;
+  double rss_after_noop = 0;
+  double rss_after_standards = 0;
+  double vm_rss_end_of_loops = 0;
+  Verified verified;
+  double verify_seconds = 0;
+  // Counted in the loop, committed transactions only.
+  int64_t noop_outputs = 0;
+  int64_t assessments_counted = 0;
+  int64_t clues_counted = 0;
+  int64_t dead_letters_counted = 0;
+};
+
+void warm_up(const Options& o, const Topics& t, TimePoint now) {
+  std::cerr << "[bench] warm-up (untimed): " << o.warmup_records << " records through a no-op loop\n";
+  Options w = o;
+  w.records = o.warmup_records;
+  (void)produce_phase(w, t.warmup_in, now);
+  passthrough::PassthroughHandler warmup_handler({t.warmup_out, false});
+  (void)loop_phase(w, t.warmup_in, t.dlq, warmup_handler, testing::unique_name("bench.screening.warmup-group"));
+}
+
+// produce, the no-op loop, the standards loop, verify.
+Measured run_kafka_phases(const Options& o, const Topics& t, const std::shared_ptr<const standards::RuleSet>& rules,
+                          TimePoint now) {
+  Measured m;
+  std::cerr << "[bench] produce: " << o.records << " penalty records to " << t.in << "\n";
+  m.produced = produce_phase(o, t.in, now);
+  m.rss_after_produce = max_rss_mb();
+
+  std::cerr << "[bench] loop: no-op transactional passthrough (baseline)\n";
+  passthrough::PassthroughHandler noop_inner({t.out_noop, false});
+  CountingHandler noop(noop_inner);
+  m.noop = loop_phase(o, t.in, t.dlq, noop, testing::unique_name("bench.screening.noop-group"));
+  m.rss_after_noop = max_rss_mb();
+
+  std::cerr << "[bench] loop: caselink-standards handler\n";
+  standards::Settings settings;  // deployed defaults (dedup window, recipient template)
+  settings.rules_dir = o.rules_dir;
+  settings.assessment_topic = t.out_assessment;
+  settings.alert_topic = t.out_alert;
+  SystemClock clock;
+  metrics::Registry registry;  // as in the service: metrics on
+  standards::StandardsHandler standards_inner(settings, rules, nullptr, clock, &registry, nullptr);
+  CountingHandler screened(standards_inner);
+  m.standards = loop_phase(o, t.in, t.dlq, screened, testing::unique_name("bench.screening.standards-group"));
+  m.rss_after_standards = max_rss_mb();
+  m.vm_rss_end_of_loops = vm_rss_mb();
+
+  std::cerr << "[bench] verify: reading the outputs back (read_committed)\n";
+  const auto verify_start = Steady::now();
+  m.verified = verify(o, t.out_assessment, t.out_alert, t.dlq);
+  m.verify_seconds = seconds_since(verify_start);
+  m.noop_outputs = noop.committed(t.out_noop);
+  m.assessments_counted = screened.committed(t.out_assessment);
+  m.clues_counted = screened.committed(t.out_alert);
+  m.dead_letters_counted = noop.dead_letters() + screened.dead_letters();
+  return m;
+}
+
+void print_report(const Options& o, const std::string& rule_set, const Measured& m, double handler_rate) {
+  const auto& want = m.produced.expected;
+  const auto& v = m.verified;
+  const int64_t meets = v.by_outcome[v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD];
+  const int64_t below = v.by_outcome[v1::ASSESSMENT_OUTCOME_BELOW_THRESHOLD];
+  const int64_t insufficient = v.by_outcome[v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS];
+  std::cout << "records=" << o.records << " partitions=" << o.partitions
+            << " commit_every_records=" << o.commit_every_records << " commit_every_ms=" << o.commit_every_ms
+            << " seed=" << o.seed << " rule_set=" << rule_set << "\n";
+  std::cout << std::setprecision(0) << "input: " << m.produced.bytes / o.records << " bytes/record on average, "
+            << "generated mix: meets=" << want.meets << " (clue expected " << want.clues << ", transferred or "
+            << "not penalised " << want.meets_without_clue << ") below=" << want.below
+            << " insufficient_facts=" << want.insufficient << "\n";
+  std::cout << "| phase | records/s | seconds | ratio to no-op loop |\n| --- | ---: | ---: | ---: |\n";
+  std::cout << std::setprecision(0) << "| idempotent produce (acks=all, reference) | " << m.produced.rate << " | "
+            << std::setprecision(1) << m.produced.seconds << " | - |\n";
+  std::cout << std::setprecision(0) << "| no-op transactional passthrough (baseline) | " << m.noop.rate << " | "
+            << std::setprecision(1) << m.noop.seconds << " | 1.00 |\n";
+  std::cout << std::setprecision(0) << "| caselink-standards screening | " << m.standards.rate << " | "
+            << std::setprecision(1) << m.standards.seconds << " | " << std::setprecision(2)
+            << m.standards.rate / m.noop.rate << " |\n";
+  if (handler_rate > 0) {
+    std::cout << std::setprecision(0) << "| standards handler alone, no Kafka (time inside handle()) | "
+              << handler_rate << " | - | - |\n";
+  }
+  std::cout << "transactions: noop " << m.noop.commits << " committed / " << m.noop.aborts << " aborted; standards "
+            << m.standards.commits << " committed / " << m.standards.aborts << " aborted\n";
+  std::cout << std::setprecision(1) << "peak RSS (ru_maxrss, whole process): after produce " << m.rss_after_produce
+            << " MB, after no-op loop " << m.rss_after_noop << " MB, after standards loop " << m.rss_after_standards
+            << " MB; VmRSS at end of loops " << m.vm_rss_end_of_loops << " MB\n";
+  std::cout << "outputs (read back read_committed in " << m.verify_seconds << " s): assessments=" << v.assessments
+            << " (meets=" << meets << " below=" << below << " insufficient_facts=" << insufficient
+            << " other=" << v.assessments - meets - below - insufficient << ") supervision_clues=" << v.clues
+            << " alerts=" << v.alerts << " dead_letters=" << v.dead_letters << " undecodable=" << v.undecodable
+            << "\n";
+  std::cout << "outputs (counted in the loop, committed transactions): noop=" << m.noop_outputs
+            << " assessments=" << m.assessments_counted << " clues=" << m.clues_counted
+            << " dead_letters=" << m.dead_letters_counted << "\n";
+}
+
+// Every count that differs from what the generator made.
+std::vector<std::string> mismatches(const Options& o, const Measured& m) {
+  const auto& want = m.produced.expected;
+  const auto& v = m.verified;
+  std::vector<std::string> out;
+  auto expect_eq = [&out](const char* what, int64_t got, int64_t expected) {
+    if (got != expected) {
+      out.push_back(std::string(what) + ": got " + std::to_string(got) + ", expected " + std::to_string(expected));
+    }
+  };
+  expect_eq("assessments on the topic", v.assessments, o.records);
+  expect_eq("assessments counted in the loop", m.assessments_counted, o.records);
+  expect_eq("MEETS_THRESHOLD assessments", v.by_outcome[v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD], want.meets);
+  expect_eq("BELOW_THRESHOLD assessments", v.by_outcome[v1::ASSESSMENT_OUTCOME_BELOW_THRESHOLD], want.below);
+  expect_eq("INSUFFICIENT_FACTS assessments", v.by_outcome[v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS],
+            want.insufficient);
+  expect_eq("supervision clues on the topic", v.clues, want.clues);
+  expect_eq("alerts on the topic (all must be clues)", v.alerts, want.clues);
+  expect_eq("clues counted in the loop", m.clues_counted, want.clues);
+  expect_eq("no-op outputs counted in the loop", m.noop_outputs, o.records);
+  expect_eq("dead letters", v.dead_letters + m.dead_letters_counted, 0);
+  expect_eq("undecodable outputs", v.undecodable, 0);
+  return out;
+}
+
+}  // namespace
+}  // namespace caselink
+
+int main(int argc, char** argv) {
+  using namespace caselink;
+  Options o;
+  CLI::App app{
+      "caselink-standards bulk 以罚代刑 screening benchmark: N administrative penalty records through the standards "
+      "handler in the exactly-once loop, against the no-op passthrough over the same records, same broker, same run"};
+  bool handler_only = false;
+  add_options(app, o, handler_only);
   CLI11_PARSE(app, argc, argv);
   // Which allocator the numbers were made with (docs/performance.md).
   std::cerr << caselink::version_line("caselink-screening-bench") << "\n";
@@ -454,117 +601,21 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  const std::string in = testing::unique_name("bench.screening.penalty");
-  const std::string out_noop = testing::unique_name("bench.screening.noop");
-  const std::string out_assessment = testing::unique_name("bench.screening.assessment");
-  const std::string out_alert = testing::unique_name("bench.screening.alert");
-  const std::string dlq = testing::unique_name("bench.screening.dlq");
-  const std::string warmup_in = testing::unique_name("bench.screening.warmup");
-  const std::string warmup_out = testing::unique_name("bench.screening.warmup-out");
+  const Topics t;
   if (Status st = testing::create_topics(
-          o.bootstrap, {in, out_noop, out_assessment, out_alert, dlq, warmup_in, warmup_out}, o.partitions);
+          o.bootstrap, {t.in, t.out_noop, t.out_assessment, t.out_alert, t.dlq, t.warmup_in, t.warmup_out},
+          o.partitions);
       !st.ok()) {
     std::cerr << "cannot create topics: " << st.error().describe() << "\n";
     return 1;
   }
   std::cout << std::fixed;
   try {
-    if (o.warmup_records > 0) {
-      std::cerr << "[bench] warm-up (untimed): " << o.warmup_records << " records through a no-op loop\n";
-      Options w = o;
-      w.records = o.warmup_records;
-      (void)produce_phase(w, warmup_in, now);
-      passthrough::PassthroughHandler warmup_handler({warmup_out, false});
-      (void)loop_phase(w, warmup_in, dlq, warmup_handler, testing::unique_name("bench.screening.warmup-group"));
-    }
-    std::cerr << "[bench] produce: " << o.records << " penalty records to " << in << "\n";
-    const auto produced = produce_phase(o, in, now);
-    const double rss_after_produce = max_rss_mb();
-    const auto& want = produced.expected;
-
-    std::cerr << "[bench] loop: no-op transactional passthrough (baseline)\n";
-    passthrough::PassthroughHandler noop_inner({out_noop, false});
-    CountingHandler noop(noop_inner);
-    const auto noop_result = loop_phase(o, in, dlq, noop, testing::unique_name("bench.screening.noop-group"));
-    const double rss_after_noop = max_rss_mb();
-
-    std::cerr << "[bench] loop: caselink-standards handler\n";
-    standards::Settings settings;  // deployed defaults (dedup window, recipient template)
-    settings.rules_dir = o.rules_dir;
-    settings.assessment_topic = out_assessment;
-    settings.alert_topic = out_alert;
-    SystemClock clock;
-    metrics::Registry registry;  // as in the service: metrics on
-    standards::StandardsHandler standards_inner(settings, rules, nullptr, clock, &registry, nullptr);
-    CountingHandler screened(standards_inner);
-    const auto standards_result =
-        loop_phase(o, in, dlq, screened, testing::unique_name("bench.screening.standards-group"));
-    const double rss_after_standards = max_rss_mb();
-    const double vm_rss_end_of_loops = vm_rss_mb();
-
-    std::cerr << "[bench] verify: reading the outputs back (read_committed)\n";
-    const auto verify_start = Steady::now();
-    const Verified v = verify(o, out_assessment, out_alert, dlq);
-    const double verify_seconds = seconds_since(verify_start);
-
-    const int64_t meets = v.by_outcome[v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD];
-    const int64_t below = v.by_outcome[v1::ASSESSMENT_OUTCOME_BELOW_THRESHOLD];
-    const int64_t insufficient = v.by_outcome[v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS];
-
-    std::cout << "records=" << o.records << " partitions=" << o.partitions
-              << " commit_every_records=" << o.commit_every_records << " commit_every_ms=" << o.commit_every_ms
-              << " seed=" << o.seed << " rule_set=" << rules->version << "\n";
-    std::cout << std::setprecision(0) << "input: " << produced.bytes / o.records << " bytes/record on average, "
-              << "generated mix: meets=" << want.meets << " (clue expected " << want.clues << ", transferred or "
-              << "not penalised " << want.meets_without_clue << ") below=" << want.below
-              << " insufficient_facts=" << want.insufficient << "\n";
-    std::cout << "| phase | records/s | seconds | ratio to no-op loop |\n| --- | ---: | ---: | ---: |\n";
-    std::cout << std::setprecision(0) << "| idempotent produce (acks=all, reference) | " << produced.rate << " | "
-              << std::setprecision(1) << produced.seconds << " | - |\n";
-    std::cout << std::setprecision(0) << "| no-op transactional passthrough (baseline) | " << noop_result.rate << " | "
-              << std::setprecision(1) << noop_result.seconds << " | 1.00 |\n";
-    std::cout << std::setprecision(0) << "| caselink-standards screening | " << standards_result.rate << " | "
-              << std::setprecision(1) << standards_result.seconds << " | " << std::setprecision(2)
-              << standards_result.rate / noop_result.rate << " |\n";
-    if (handler_rate > 0) {
-      std::cout << std::setprecision(0) << "| standards handler alone, no Kafka (time inside handle()) | "
-                << handler_rate << " | - | - |\n";
-    }
-    std::cout << "transactions: noop " << noop_result.commits << " committed / " << noop_result.aborts
-              << " aborted; standards " << standards_result.commits << " committed / " << standards_result.aborts
-              << " aborted\n";
-    std::cout << std::setprecision(1) << "peak RSS (ru_maxrss, whole process): after produce " << rss_after_produce
-              << " MB, after no-op loop " << rss_after_noop << " MB, after standards loop " << rss_after_standards
-              << " MB; VmRSS at end of loops " << vm_rss_end_of_loops << " MB\n";
-    std::cout << "outputs (read back read_committed in " << verify_seconds << " s): assessments=" << v.assessments
-              << " (meets=" << meets << " below=" << below << " insufficient_facts=" << insufficient
-              << " other=" << v.assessments - meets - below - insufficient << ") supervision_clues=" << v.clues
-              << " alerts=" << v.alerts << " dead_letters=" << v.dead_letters << " undecodable=" << v.undecodable
-              << "\n";
-    std::cout << "outputs (counted in the loop, committed transactions): noop=" << noop.committed(out_noop)
-              << " assessments=" << screened.committed(out_assessment) << " clues=" << screened.committed(out_alert)
-              << " dead_letters=" << noop.dead_letters() + screened.dead_letters() << "\n";
-
-    std::vector<std::string> mismatches;
-    auto expect_eq = [&mismatches](const char* what, int64_t got, int64_t expected) {
-      if (got != expected) {
-        mismatches.push_back(std::string(what) + ": got " + std::to_string(got) + ", expected " +
-                             std::to_string(expected));
-      }
-    };
-    expect_eq("assessments on the topic", v.assessments, o.records);
-    expect_eq("assessments counted in the loop", screened.committed(out_assessment), o.records);
-    expect_eq("MEETS_THRESHOLD assessments", meets, want.meets);
-    expect_eq("BELOW_THRESHOLD assessments", below, want.below);
-    expect_eq("INSUFFICIENT_FACTS assessments", insufficient, want.insufficient);
-    expect_eq("supervision clues on the topic", v.clues, want.clues);
-    expect_eq("alerts on the topic (all must be clues)", v.alerts, want.clues);
-    expect_eq("clues counted in the loop", screened.committed(out_alert), want.clues);
-    expect_eq("no-op outputs counted in the loop", noop.committed(out_noop), o.records);
-    expect_eq("dead letters", v.dead_letters + noop.dead_letters() + screened.dead_letters(), 0);
-    expect_eq("undecodable outputs", v.undecodable, 0);
-    if (!mismatches.empty()) {
-      for (const auto& m : mismatches) std::cout << "MISMATCH " << m << "\n";
+    if (o.warmup_records > 0) warm_up(o, t, now);
+    const Measured m = run_kafka_phases(o, t, rules, now);
+    print_report(o, rules->version, m, handler_rate);
+    if (const auto wrong = mismatches(o, m); !wrong.empty()) {
+      for (const auto& w : wrong) std::cout << "MISMATCH " << w << "\n";
       return kCountMismatch;
     }
     std::cout << "counts verified: assessments == N, clues == records the generator made to meet a threshold "

@@ -100,78 +100,17 @@ class KafkaTopicCluster final : public TopicCluster {
       }
       return Error{classify_kafka_error(err), message};
     }
-
     ClusterState state;
     state.broker_count = md->broker_cnt;
-    const std::set<std::string> wanted(topics.begin(), topics.end());
     std::vector<std::string> existing;
-    for (int i = 0; i < md->topic_cnt; ++i) {
-      const rd_kafka_metadata_topic_t& t = md->topics[i];
-      if (wanted.count(t.topic) == 0 || t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-        continue;
-      }
-      if (t.partition_cnt <= 0) {
-        return Error{classify_kafka_error(t.err),
-                     std::string("metadata for topic '") + t.topic + "': " + rd_kafka_err2str(t.err)};
-      }
-      ExistingTopic e;
-      e.partitions = t.partition_cnt;
-      int rf = t.partitions[0].replica_cnt;
-      for (int p = 1; p < t.partition_cnt; ++p) {
-        rf = std::min(rf, t.partitions[p].replica_cnt);
-      }
-      e.replication_factor = static_cast<int16_t>(rf);
-      state.topics.emplace(t.topic, std::move(e));
-      existing.emplace_back(t.topic);
+    if (auto error = existing_topics(*md, topics, &state, &existing)) {
+      return *error;
     }
     if (existing.empty()) {
       return state;
     }
-
-    // DescribeConfigs for every existing spec'd topic, in one request.
-    std::vector<ConfigResourcePtr> resources;
-    for (const std::string& name : existing) {
-      resources.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
-    }
-    Result<OptionsPtr> options = admin_options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, false);
-    if (!options) {
-      return options.error();
-    }
-    auto resource_ptrs = raw(resources);
-    rd_kafka_DescribeConfigs(rk_.get(), resource_ptrs.data(), resource_ptrs.size(), options.value().get(),
-                             queue_.get());
-    Result<EventPtr> event = wait_for(RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, "DescribeConfigs");
-    if (!event) {
-      return event.error();
-    }
-    const rd_kafka_DescribeConfigs_result_t* result = rd_kafka_event_DescribeConfigs_result(event.value().get());
-    std::size_t count = 0;
-    const rd_kafka_ConfigResource_t** described = rd_kafka_DescribeConfigs_result_resources(result, &count);
-    for (std::size_t i = 0; i < count; ++i) {
-      const rd_kafka_ConfigResource_t* r = described[i];
-      const std::string name = rd_kafka_ConfigResource_name(r);
-      if (const rd_kafka_resp_err_t rerr = rd_kafka_ConfigResource_error(r); rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        Error e = kafka_error(rerr, rd_kafka_ConfigResource_error_string(r));
-        e.message = "DescribeConfigs for topic '" + name + "': " + e.message;
-        return e;
-      }
-      const auto it = state.topics.find(name);
-      if (it == state.topics.end()) {
-        continue;
-      }
-      std::size_t entry_count = 0;
-      const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(r, &entry_count);
-      for (std::size_t j = 0; j < entry_count; ++j) {
-        const char* value = rd_kafka_ConfigEntry_value(entries[j]);
-        it->second.configs[rd_kafka_ConfigEntry_name(entries[j])] = ExistingConfig{
-            value != nullptr ? value : "",
-            rd_kafka_ConfigEntry_source(entries[j]) == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG};
-      }
-    }
-    for (const auto& [name, topic] : state.topics) {
-      if (topic.configs.empty()) {
-        return Error{ErrorCode::kInternal, "DescribeConfigs returned nothing for topic '" + name + "'"};
-      }
+    if (auto error = describe_configs(existing, &state)) {
+      return *error;
     }
     return state;
   }
@@ -203,6 +142,82 @@ class KafkaTopicCluster final : public TopicCluster {
   }
 
  private:
+  // The spec'd topics that exist, with partitions and (smallest) replication factor, into
+  // `state`; their names into `existing`.
+  static std::optional<Error> existing_topics(const rd_kafka_metadata_t& md, const std::vector<std::string>& topics,
+                                              ClusterState* state, std::vector<std::string>* existing) {
+    const std::set<std::string> wanted(topics.begin(), topics.end());
+    for (int i = 0; i < md.topic_cnt; ++i) {
+      const rd_kafka_metadata_topic_t& t = md.topics[i];
+      if (wanted.count(t.topic) == 0 || t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        continue;
+      }
+      if (t.partition_cnt <= 0) {
+        return Error{classify_kafka_error(t.err),
+                     std::string("metadata for topic '") + t.topic + "': " + rd_kafka_err2str(t.err)};
+      }
+      ExistingTopic e;
+      e.partitions = t.partition_cnt;
+      int rf = t.partitions[0].replica_cnt;
+      for (int p = 1; p < t.partition_cnt; ++p) {
+        rf = std::min(rf, t.partitions[p].replica_cnt);
+      }
+      e.replication_factor = static_cast<int16_t>(rf);
+      state->topics.emplace(t.topic, std::move(e));
+      existing->emplace_back(t.topic);
+    }
+    return std::nullopt;
+  }
+
+  // DescribeConfigs for every existing spec'd topic, in one request.
+  std::optional<Error> describe_configs(const std::vector<std::string>& existing, ClusterState* state) {
+    std::vector<ConfigResourcePtr> resources;
+    for (const std::string& name : existing) {
+      resources.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
+    }
+    Result<OptionsPtr> options = admin_options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, false);
+    if (!options) {
+      return options.error();
+    }
+    auto resource_ptrs = raw(resources);
+    rd_kafka_DescribeConfigs(rk_.get(), resource_ptrs.data(), resource_ptrs.size(), options.value().get(),
+                             queue_.get());
+    Result<EventPtr> event = wait_for(RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, "DescribeConfigs");
+    if (!event) {
+      return event.error();
+    }
+    const rd_kafka_DescribeConfigs_result_t* result = rd_kafka_event_DescribeConfigs_result(event.value().get());
+    std::size_t count = 0;
+    const rd_kafka_ConfigResource_t** described = rd_kafka_DescribeConfigs_result_resources(result, &count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const rd_kafka_ConfigResource_t* r = described[i];
+      const std::string name = rd_kafka_ConfigResource_name(r);
+      if (const rd_kafka_resp_err_t rerr = rd_kafka_ConfigResource_error(r); rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        Error e = kafka_error(rerr, rd_kafka_ConfigResource_error_string(r));
+        e.message = "DescribeConfigs for topic '" + name + "': " + e.message;
+        return e;
+      }
+      const auto it = state->topics.find(name);
+      if (it == state->topics.end()) {
+        continue;
+      }
+      std::size_t entry_count = 0;
+      const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(r, &entry_count);
+      for (std::size_t j = 0; j < entry_count; ++j) {
+        const char* value = rd_kafka_ConfigEntry_value(entries[j]);
+        it->second.configs[rd_kafka_ConfigEntry_name(entries[j])] = ExistingConfig{
+            value != nullptr ? value : "",
+            rd_kafka_ConfigEntry_source(entries[j]) == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG};
+      }
+    }
+    for (const auto& [name, topic] : state->topics) {
+      if (topic.configs.empty()) {
+        return Error{ErrorCode::kInternal, "DescribeConfigs returned nothing for topic '" + name + "'"};
+      }
+    }
+    return std::nullopt;
+  }
+
   int timeout_ms() const { return static_cast<int>(config_.timeout.count()); }
 
   static void on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {

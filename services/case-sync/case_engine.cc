@@ -398,365 +398,513 @@ bool Internal::from_json(const std::string& text, Internal* out) {
   return true;
 }
 
-ApplyResult CaseEngine::apply(CaseRecord& record, const v1::Envelope& env, std::string_view raw_value,
-                              TimePoint now) const {
-  ApplyResult result;
-  const std::string key = event_key(env);
-  const std::string& event_id = env.event_id();
-  const auto& cur = record.snapshot;
+namespace {
 
-  auto reject = [&](std::string error_class, std::string reason) {
-    ApplyResult r;
-    r.outcome = Outcome::kRejected;
-    r.error_class = std::move(error_class);
-    r.reason = std::move(reason);
-    v1::CaseStateSnapshot named = cur;
-    named.set_case_id(env.case_id());
-    AlertBuilder b(named, now);
-    auto alert = b.make(env.case_id() + "/rejected/" + event_id, v1::ALERT_KIND_TRANSITION_REJECTED,
-                        v1::ALERT_SEVERITY_WARNING, b.with_procuratorates({env.producer_agency_id()}),
-                        "case " + env.case_id() + ": " + r.reason);
-    auto* d = alert.mutable_alert()->mutable_transition_rejected();
-    d->set_rejected_event_id(event_id);
-    d->set_rejected_event_type(env.event_type());
-    d->set_from_state(cur.state());
-    d->set_reason(r.reason);
-    *alert.mutable_alert()->mutable_decided_by_rule() =
-        rule_ref("caselink-sync.transition_table", "v1", "services/case-sync/transitions.cc", v1::CONFIDENCE_HIGH);
-    envelope::seal(alert);
-    r.alerts.push_back(std::move(alert));
-    return r;
-  };
+// Why an event is not folded: its dlq.error.class and the reason the alert and the DLQ carry.
+struct Rejection {
+  std::string error_class;
+  std::string reason;
+};
 
-  if (key.empty()) return reject("sync.unknown_event", "envelope has no payload");
-  if (is_ignored(key)) return result;  // kIgnored
-  if (std::find(record.internal.applied.begin(), record.internal.applied.end(), event_id) !=
-      record.internal.applied.end()) {
-    result.outcome = Outcome::kDuplicate;
-    return result;
-  }
-  const int from = cur.state();
+// kRejected with its TRANSITION_REJECTED alert, addressed from the case as it was (`cur`).
+ApplyResult rejected(const v1::CaseStateSnapshot& cur, const v1::Envelope& env, TimePoint now, Rejection why) {
+  ApplyResult r;
+  r.outcome = Outcome::kRejected;
+  r.error_class = std::move(why.error_class);
+  r.reason = std::move(why.reason);
+  v1::CaseStateSnapshot named = cur;
+  named.set_case_id(env.case_id());
+  AlertBuilder b(named, now);
+  auto alert = b.make(env.case_id() + "/rejected/" + env.event_id(), v1::ALERT_KIND_TRANSITION_REJECTED,
+                      v1::ALERT_SEVERITY_WARNING, b.with_procuratorates({env.producer_agency_id()}),
+                      "case " + env.case_id() + ": " + r.reason);
+  auto* d = alert.mutable_alert()->mutable_transition_rejected();
+  d->set_rejected_event_id(env.event_id());
+  d->set_rejected_event_type(env.event_type());
+  d->set_from_state(cur.state());
+  d->set_reason(r.reason);
+  *alert.mutable_alert()->mutable_decided_by_rule() =
+      rule_ref("caselink-sync.transition_table", "v1", "services/case-sync/transitions.cc", v1::CONFIDENCE_HIGH);
+  envelope::seal(alert);
+  r.alerts.push_back(std::move(alert));
+  return r;
+}
+
+// The case-level transition event `key` takes from the record's state; nullptr (and `why`) when
+// the transition table does not allow it or its decision step was already decided.
+const Transition* case_transition(const CaseRecord& record, const std::string& key, Rejection* why) {
+  const auto& decided = record.internal.decided;
+  const int from = record.snapshot.state();
   const Transition* t = find_transition(Scope::kCase, key, from);
   if (t == nullptr) {
     const Transition* any = any_transition(Scope::kCase, key);
     if (any == nullptr) {
-      return reject("sync.unsupported_event", "event " + key + " is not handled by caselink-sync");
-    }
-    if (any->decision_step != nullptr && record.internal.decided.count(any->decision_step) != 0) {
-      return reject("sync.second_decision", "a second, different decision for step " + std::string(any->decision_step) +
-                                                " (" + key + "; already decided by event " +
-                                                record.internal.decided.at(any->decision_step) + ") in state " +
-                                                state_name(from));
-    }
-    return reject("sync.transition_not_allowed",
-                  "event " + key + " not allowed in state " + state_name(from) + " (" + any->rule_id + ": " +
-                      any->legal_source + ")");
-  }
-  if (t->decision_step != nullptr && record.internal.decided.count(t->decision_step) != 0) {
-    return reject("sync.second_decision", "a second, different decision for step " + std::string(t->decision_step) +
-                                              " (already decided by event " +
-                                              record.internal.decided.at(t->decision_step) + ")");
-  }
-
-  CaseRecord work = record;
-  auto& s = work.snapshot;
-  auto& in = work.internal;
-  if (s.case_id().empty()) s.set_case_id(env.case_id());
-  if (in.profile.empty()) in.profile = rules_.select(v1::DOMAIN_UNSPECIFIED, "").name;
-  const TimePoint at = to_time_point(env.occurred_at());
-  AlertBuilder builder(s, now);
-
-  // --- mutual recognition: acknowledgements do not make a new version --------------------------
-  if (env.has_state_acknowledged()) {
-    const auto& a = env.state_acknowledged();
-    bool is_party = false;
-    for (const auto& p : s.parties()) is_party = is_party || p.party_id() == a.party_id();
-    if (!is_party) return reject("sync.ack_unknown_party", "party " + a.party_id() + " is not a party of the case");
-    if (a.state_version() == 0 || a.state_version() > s.version()) {
-      return reject("sync.ack_unknown_version", "acknowledged version " + std::to_string(a.state_version()) +
-                                                    " does not exist (current " + std::to_string(s.version()) + ")");
-    }
-    auto h = in.hashes.find(a.state_version());
-    if (h == in.hashes.end()) {
-      return reject("sync.ack_version_too_old", "acknowledged version " + std::to_string(a.state_version()) +
-                                                    " is older than the kept hash window");
-    }
-    const bool matches = h->second == a.state_hash_hex();
-    auto* rec = s.mutable_recognition();
-    v1::PartyAcknowledgement* slot = nullptr;
-    for (auto& pa : *rec->mutable_acknowledgements()) {
-      if (pa.party_id() == a.party_id()) slot = &pa;
-    }
-    if (slot == nullptr) slot = rec->add_acknowledgements();
-    slot->set_party_id(a.party_id());
-    slot->set_state_version(a.state_version());
-    slot->set_state_hash_hex(a.state_hash_hex());
-    slot->set_hash_matches(matches);
-    *slot->mutable_acknowledged_at() = env.occurred_at();
-    slot->set_acknowledgement_event_id(event_id);
-    if (!matches) {
-      auto alert = builder.make(s.case_id() + "/divergence/" + std::to_string(a.state_version()) + "/" + a.party_id(),
-                                v1::ALERT_KIND_DIVERGENCE, v1::ALERT_SEVERITY_CRITICAL,
-                                builder.with_procuratorates({a.party_id()}),
-                                "party " + a.party_id() + " acknowledged version " +
-                                    std::to_string(a.state_version()) + " with hash " + a.state_hash_hex() +
-                                    " but caselink-sync's hash is " + h->second);
-      auto* d = alert.mutable_alert()->mutable_divergence();
-      d->set_state_version(a.state_version());
-      d->set_caselink_hash_hex(h->second);
-      d->set_party_hash_hex(a.state_hash_hex());
-      d->add_party_ids(a.party_id());
-      *alert.mutable_alert()->mutable_decided_by_rule() =
-          rule_ref("caselink-sync.recognition", "v1", "结果互认 (issue 3)", v1::CONFIDENCE_HIGH);
-      envelope::seal(alert);
-      result.alerts.push_back(std::move(alert));
-    }
-    // Recognized when every required party's latest acknowledgement matches the same version.
-    uint64_t common = 0;
-    bool all = true;
-    for (const auto& p : s.parties()) {
-      if (!p.required_for_recognition()) continue;
-      const v1::PartyAcknowledgement* got = nullptr;
-      for (const auto& pa : rec->acknowledgements()) {
-        if (pa.party_id() == p.party_id()) got = &pa;
-      }
-      if (got == nullptr || !got->hash_matches() || (common != 0 && got->state_version() != common)) {
-        all = false;
-        break;
-      }
-      common = got->state_version();
-    }
-    if (all && common > rec->recognized_version()) rec->set_recognized_version(common);
-    in.applied.push_back(event_id);
-    while (in.applied.size() > options_.applied_window) in.applied.pop_front();
-    record = std::move(work);
-    result.outcome = Outcome::kAcknowledged;
-    return result;
-  }
-
-  // --- recommendation sub-state ----------------------------------------------------------------
-  const std::string rec_id = recommendation_id(env);
-  if (!rec_id.empty() || key.rfind("Recommendation", 0) == 0) {
-    if (rec_id.empty()) return reject("sync.invalid_event", key + ": recommendation_id must be set");
-    v1::RecommendationSummary* rs = find_recommendation(s, rec_id);
-    const int rfrom = rs == nullptr ? v1::RECOMMENDATION_STATUS_UNSPECIFIED : rs->status();
-    const Transition* rt = find_transition(Scope::kRecommendation, key, rfrom);
-    if (rt == nullptr) {
-      return reject("sync.transition_not_allowed",
-                    "recommendation " + rec_id + ": " + key + " not allowed in status " +
-                        (rs == nullptr ? std::string("(not issued)")
-                                       : v1::RecommendationStatus_Name(rs->status())));
-    }
-    if (rs == nullptr) {
-      rs = s.add_recommendations();
-      const auto& ri = env.recommendation_issued();
-      rs->set_recommendation_id(rec_id);
-      rs->set_type(ri.type());
-      rs->set_recipient_party_id(ri.recipient().organ_id());
-      upsert_party(s, ri.procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
-      upsert_party(s, ri.recipient(), v1::PARTY_ROLE_RECEIVING_AGENCY, true);
-    }
-    rs->set_status(static_cast<v1::RecommendationStatus>(rt->to));
-    if (env.has_recommendation_replied()) rs->set_reply_outcome(env.recommendation_replied().outcome());
-  }
-
-  // --- drop deadlines closed by the previous event; case facts; parties -------------------------
-  {
-    auto* ds = s.mutable_deadlines();
-    ds->erase(std::remove_if(ds->begin(), ds->end(), [](const v1::Deadline& d) { return !is_open(d); }), ds->end());
-  }
-  auto set_case_facts = [&](v1::Domain domain, const std::string& offence, const v1::Jurisdiction& j) {
-    if (domain != v1::DOMAIN_UNSPECIFIED) s.set_domain(domain);
-    if (!offence.empty()) s.set_offence_code(offence);
-    if (j.ByteSizeLong() != 0) *s.mutable_jurisdiction() = j;
-    in.profile = rules_.select(s.domain(), s.offence_code()).name;
-  };
-  switch (env.payload_case()) {
-    case v1::Envelope::kSuspectedCrimeReported: {
-      const auto& p = env.suspected_crime_reported();
-      set_case_facts(p.domain(), p.offence_code(), p.jurisdiction());
-      upsert_party(s, p.reporting_agency(), v1::PARTY_ROLE_REFERRING_AGENCY, true);
-      break;
-    }
-    case v1::Envelope::kCaseReferral: {
-      const auto& p = env.case_referral();
-      set_case_facts(p.domain(), p.offence_code(), p.jurisdiction());
-      upsert_party(s, p.referring_agency(), v1::PARTY_ROLE_REFERRING_AGENCY, true);
-      set_police(s, p.target_police_organ());
-      const Profile* prof = rules_.profile(in.profile);
-      const bool copy_required = prof != nullptr && prof->copy_to_procuratorate_required;
-      if (copy_required || p.copy_to_procuratorate()) {
-        if (!p.procuratorate().organ_id().empty()) {
-          upsert_party(s, p.procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
-        } else if (copy_required) {
-          auto alert = builder.make(s.case_id() + "/copy_missing/" + event_id, v1::ALERT_KIND_SUPERVISION_CLUE,
-                                    v1::ALERT_SEVERITY_WARNING, {p.referring_agency().organ_id()},
-                                    "transfer not copied to the same-level procuratorate (S2 Art 6)");
-          alert.mutable_alert()->mutable_supervision_clue()->set_reason(v1::SUPERVISION_CLUE_REASON_OTHER);
-          envelope::seal(alert);
-          result.alerts.push_back(std::move(alert));
-        }
-      }
-      break;
-    }
-    case v1::Envelope::kReferralAccepted: set_police(s, env.referral_accepted().police_organ()); break;
-    case v1::Envelope::kCaseForwarded:
-      if (env.case_forwarded().kind() == v1::FORWARD_KIND_TO_COMPETENT_ORGAN) set_police(s, env.case_forwarded().to_organ());
-      break;
-    case v1::Envelope::kFilingSupervisionRequested:
-      upsert_party(s, env.filing_supervision_requested().procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
-      break;
-    case v1::Envelope::kProsecutionDecision:
-      upsert_party(s, env.prosecution_decision().procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
-      break;
-    case v1::Envelope::kProcuratorialOpinion:
-      upsert_party(s, env.procuratorial_opinion().procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
-      upsert_party(s, env.procuratorial_opinion().recipient(), v1::PARTY_ROLE_RECEIVING_AGENCY, true);
-      break;
-    case v1::Envelope::kCourtJudgment: upsert_party(s, env.court_judgment().court(), v1::PARTY_ROLE_COURT, false); break;
-    case v1::Envelope::kReverseReviewStatusChanged:
-      s.set_reverse_review_status(env.reverse_review_status_changed().status());
-      break;
-    case v1::Envelope::kEvidenceReceipt: {
-      const auto& r = env.evidence_receipt();
-      auto* e = s.mutable_evidence();
-      e->set_latest_manifest_id(r.manifest_id());
-      e->set_receipt_status(r.status());
-      e->set_merkle_root_hex(r.merkle_root_hex());
-      e->clear_missing_categories();
-      for (int c : r.missing_categories()) e->add_missing_categories(static_cast<v1::MaterialCategory>(c));
-      e->set_item_count(r.item_count());
-      break;
-    }
-    default: break;
-  }
-
-  // --- deadlines: close, cancel, suspend, resume, extend the open ones; then start new ones -----
-  for (auto& d : *s.mutable_deadlines()) {
-    if (!is_open(d)) continue;
-    const StepRule* rule = find_rule(rules_, in.profile, d.step());
-    if (rule == nullptr) continue;
-    if (!rule->per.empty()) {
-      const std::string suffix = "#" + rec_id;
-      if (rec_id.empty() || d.deadline_id().size() < suffix.size() ||
-          d.deadline_id().compare(d.deadline_id().size() - suffix.size(), suffix.size(), suffix) != 0) {
-        continue;
-      }
-    }
-    auto matches_any = [&](const std::vector<std::string>& patterns) {
-      return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return key_matches(p, key); });
-    };
-    const TimePoint due = to_time_point(d.due_at());
-    if (matches_any(rule->stop)) {
-      const bool late = at >= due || d.status() == v1::DEADLINE_STATUS_OVERDUE;
-      d.set_status(late ? v1::DEADLINE_STATUS_OVERDUE : v1::DEADLINE_STATUS_MET);
-      d.set_closed_by_event_id(event_id);
-      const std::string mark = d.deadline_id() + "/overdue";
-      if (late && in.marks.count(mark) == 0) overdue_alerts(s, d, rule, now, &result.alerts);
-      in.marks.erase(d.deadline_id() + "/approaching");
-      in.marks.erase(mark);
-      in.suspended_ns.erase(d.deadline_id());
-    } else if (matches_any(rule->cancel)) {
-      d.set_status(v1::DEADLINE_STATUS_CANCELLED);
-      d.set_closed_by_event_id(event_id);
-      in.marks.erase(d.deadline_id() + "/approaching");
-      in.marks.erase(d.deadline_id() + "/overdue");
-      in.suspended_ns.erase(d.deadline_id());
-    } else if (matches_any(rule->suspend)) {
-      if (in.suspended_ns.count(d.deadline_id()) == 0) {
-        in.suspended_ns[d.deadline_id()] = std::chrono::duration_cast<std::chrono::nanoseconds>(due - at).count();
-      }
-    } else if (matches_any(rule->resume)) {
-      auto it = in.suspended_ns.find(d.deadline_id());
-      if (it != in.suspended_ns.end()) {
-        TimePoint new_due = at + std::chrono::nanoseconds(it->second);
-        if (rule->counting.holiday_roll_forward) {
-          Date last = local_date(new_due - std::chrono::nanoseconds(1));
-          while (!rules_.calendar().is_working_day(last)) last += std::chrono::days(1);
-          new_due = std::max(new_due, local_midnight(last + std::chrono::days(1)));
-        }
-        set_timestamp(d.mutable_due_at(), new_due);
-        in.suspended_ns.erase(it);
-      }
+      *why = {"sync.unsupported_event", "event " + key + " is not handled by caselink-sync"};
+    } else if (any->decision_step != nullptr && decided.count(any->decision_step) != 0) {
+      *why = {"sync.second_decision", "a second, different decision for step " + std::string(any->decision_step) +
+                                          " (" + key + "; already decided by event " +
+                                          decided.at(any->decision_step) + ") in state " + state_name(from)};
     } else {
-      for (const auto& x : rule->extensions) {
-        if (!key_matches(x.event, key)) continue;
-        int64_t amount = x.amount;
-        if (x.amount_from_event && env.has_reverse_review_status_changed()) {
-          amount = env.reverse_review_status_changed().extension_working_days();
-        }
-        if (amount <= 0) break;
-        Counting counting = rule->counting;
-        const TimePoint base = x.from == ExtensionFrom::kStart ? to_time_point(d.started_at())
-                                                                : due - std::chrono::nanoseconds(1);
-        const TimePoint new_due = rules_.due(base, amount, x.unit, counting);
-        set_timestamp(d.mutable_due_at(), new_due);
-        *d.mutable_rule() = rule_ref(rule->rule_id + "+" + x.event, rules_.version(), x.legal_source, x.confidence);
-        if (new_due > now && at < new_due && d.status() == v1::DEADLINE_STATUS_OVERDUE) {
-          d.set_status(v1::DEADLINE_STATUS_OPEN);
-        }
-        break;
-      }
+      *why = {"sync.transition_not_allowed", "event " + key + " not allowed in state " + state_name(from) + " (" +
+                                                 any->rule_id + ": " + any->legal_source + ")"};
     }
+    return nullptr;
   }
-  if (const Profile* prof = rules_.profile(in.profile)) {
-    for (const auto& rule : prof->steps) {
-      if (!rule.starts_on(key)) continue;
-      v1::Deadline d;
-      std::string id;
-      TimePoint start = at;
-      std::optional<TimePoint> stated_due;
-      if (rule.per == "recommendation_id") {
-        if (rec_id.empty()) continue;
-        id = rule.step + "#" + rec_id;
-        const auto& ri = env.recommendation_issued();
-        if (ri.has_received_at()) start = to_time_point(ri.received_at());
-        if (ri.has_reply_due_at()) stated_due = to_time_point(ri.reply_due_at());
-      } else {
-        id = rule.step + "#" + std::to_string(++in.step_seq[rule.step]);
-        if (env.has_procuratorial_opinion() && env.procuratorial_opinion().has_reply_due_at()) {
-          stated_due = to_time_point(env.procuratorial_opinion().reply_due_at());
-        }
-      }
-      const TimePoint due = rule.due_from_event && stated_due ? *stated_due
-                                                              : rules_.due(start, rule.amount, rule.unit, rule.counting);
-      d.set_deadline_id(id);
-      d.set_step(rule.step);
-      set_timestamp(d.mutable_due_at(), due);
-      set_timestamp(d.mutable_started_at(), start);
-      *d.mutable_rule() = rule_ref(rule.rule_id, rules_.version(), rule.legal_source, rule.confidence);
-      d.set_status(v1::DEADLINE_STATUS_OPEN);
-      d.set_responsible_party_id(responsible_party(s, rule.responsible, rec_id));
-      d.set_started_by_event_id(event_id);
-      *s.add_deadlines() = std::move(d);
-      if (rule.per == "recommendation_id") {
-        if (auto* rs = find_recommendation(s, rec_id)) set_timestamp(rs->mutable_reply_due_at(), due);
-      }
-    }
+  if (t->decision_step != nullptr && decided.count(t->decision_step) != 0) {
+    *why = {"sync.second_decision", "a second, different decision for step " + std::string(t->decision_step) +
+                                        " (already decided by event " + decided.at(t->decision_step) + ")"};
+    return nullptr;
   }
+  return t;
+}
 
-  // --- state, decision step, version, hash chain, timeline, dedup window -----------------------
-  if (t->to != kStay) s.set_state(static_cast<v1::CaseState>(t->to));
-  if (t->decision_step != nullptr) in.decided[t->decision_step] = event_id;
+void remember_applied(Internal& in, const std::string& event_id, size_t window) {
+  in.applied.push_back(event_id);
+  while (in.applied.size() > window) in.applied.pop_front();
+}
+
+// One event being folded into a copy of its case record (`s`, `in`); each applier below does one
+// part of the fold and adds the alerts it raises to `alerts`.
+struct Fold {
+  Fold(const DeadlineRules& rules, const v1::Envelope& env, const std::string& key, CaseRecord& work, TimePoint now,
+       std::vector<v1::Envelope>& alerts)
+      : rules(rules),
+        env(env),
+        key(key),
+        event_id(env.event_id()),
+        rec_id(recommendation_id(env)),
+        now(now),
+        at(to_time_point(env.occurred_at())),
+        s(work.snapshot),
+        in(work.internal),
+        builder(work.snapshot, now),
+        alerts(alerts) {}
+
+  const DeadlineRules& rules;
+  const v1::Envelope& env;
+  const std::string& key;       // event_key(env)
+  const std::string& event_id;  // env.event_id()
+  const std::string rec_id;     // recommendation_id(env): empty unless a recommendation event
+  const TimePoint now;
+  const TimePoint at;  // when the event occurred
+  v1::CaseStateSnapshot& s;
+  Internal& in;
+  const AlertBuilder builder;
+  std::vector<v1::Envelope>& alerts;
+};
+
+// --- mutual recognition: acknowledgements do not make a new version ------------------------------
+
+v1::PartyAcknowledgement* acknowledgement_slot(v1::RecognitionStatus* rec, const std::string& party_id) {
+  v1::PartyAcknowledgement* slot = nullptr;
+  for (auto& pa : *rec->mutable_acknowledgements()) {
+    if (pa.party_id() == party_id) slot = &pa;
+  }
+  return slot != nullptr ? slot : rec->add_acknowledgements();
+}
+
+v1::Envelope divergence_alert(const Fold& f, const v1::StateAcknowledged& a, const std::string& caselink_hash) {
+  auto alert = f.builder.make(f.s.case_id() + "/divergence/" + std::to_string(a.state_version()) + "/" + a.party_id(),
+                              v1::ALERT_KIND_DIVERGENCE, v1::ALERT_SEVERITY_CRITICAL,
+                              f.builder.with_procuratorates({a.party_id()}),
+                              "party " + a.party_id() + " acknowledged version " + std::to_string(a.state_version()) +
+                                  " with hash " + a.state_hash_hex() + " but caselink-sync's hash is " + caselink_hash);
+  auto* d = alert.mutable_alert()->mutable_divergence();
+  d->set_state_version(a.state_version());
+  d->set_caselink_hash_hex(caselink_hash);
+  d->set_party_hash_hex(a.state_hash_hex());
+  d->add_party_ids(a.party_id());
+  *alert.mutable_alert()->mutable_decided_by_rule() =
+      rule_ref("caselink-sync.recognition", "v1", "结果互认 (issue 3)", v1::CONFIDENCE_HIGH);
+  envelope::seal(alert);
+  return alert;
+}
+
+// Recognized when every required party's latest acknowledgement matches the same version.
+void update_recognized_version(v1::CaseStateSnapshot& s) {
+  auto* rec = s.mutable_recognition();
+  uint64_t common = 0;
+  for (const auto& p : s.parties()) {
+    if (!p.required_for_recognition()) continue;
+    const v1::PartyAcknowledgement* got = nullptr;
+    for (const auto& pa : rec->acknowledgements()) {
+      if (pa.party_id() == p.party_id()) got = &pa;
+    }
+    if (got == nullptr || !got->hash_matches() || (common != 0 && got->state_version() != common)) return;
+    common = got->state_version();
+  }
+  if (common > rec->recognized_version()) rec->set_recognized_version(common);
+}
+
+std::optional<Rejection> apply_acknowledgement(Fold& f) {
+  const auto& a = f.env.state_acknowledged();
+  const auto& parties = f.s.parties();
+  const bool is_party = std::any_of(parties.begin(), parties.end(),
+                                    [&](const v1::CaseParty& p) { return p.party_id() == a.party_id(); });
+  if (!is_party) return Rejection{"sync.ack_unknown_party", "party " + a.party_id() + " is not a party of the case"};
+  if (a.state_version() == 0 || a.state_version() > f.s.version()) {
+    return Rejection{"sync.ack_unknown_version", "acknowledged version " + std::to_string(a.state_version()) +
+                                                     " does not exist (current " + std::to_string(f.s.version()) + ")"};
+  }
+  auto h = f.in.hashes.find(a.state_version());
+  if (h == f.in.hashes.end()) {
+    return Rejection{"sync.ack_version_too_old", "acknowledged version " + std::to_string(a.state_version()) +
+                                                     " is older than the kept hash window"};
+  }
+  const bool matches = h->second == a.state_hash_hex();
+  v1::PartyAcknowledgement* slot = acknowledgement_slot(f.s.mutable_recognition(), a.party_id());
+  slot->set_party_id(a.party_id());
+  slot->set_state_version(a.state_version());
+  slot->set_state_hash_hex(a.state_hash_hex());
+  slot->set_hash_matches(matches);
+  *slot->mutable_acknowledged_at() = f.env.occurred_at();
+  slot->set_acknowledgement_event_id(f.event_id);
+  if (!matches) f.alerts.push_back(divergence_alert(f, a, h->second));
+  update_recognized_version(f.s);
+  return std::nullopt;
+}
+
+// --- recommendation sub-state --------------------------------------------------------------------
+
+std::optional<Rejection> apply_recommendation(Fold& f) {
+  if (f.rec_id.empty() && f.key.rfind("Recommendation", 0) != 0) return std::nullopt;
+  if (f.rec_id.empty()) return Rejection{"sync.invalid_event", f.key + ": recommendation_id must be set"};
+  v1::RecommendationSummary* rs = find_recommendation(f.s, f.rec_id);
+  const int rfrom = rs == nullptr ? v1::RECOMMENDATION_STATUS_UNSPECIFIED : rs->status();
+  const Transition* rt = find_transition(Scope::kRecommendation, f.key, rfrom);
+  if (rt == nullptr) {
+    return Rejection{"sync.transition_not_allowed",
+                     "recommendation " + f.rec_id + ": " + f.key + " not allowed in status " +
+                         (rs == nullptr ? std::string("(not issued)") : v1::RecommendationStatus_Name(rs->status()))};
+  }
+  if (rs == nullptr) {
+    rs = f.s.add_recommendations();
+    const auto& ri = f.env.recommendation_issued();
+    rs->set_recommendation_id(f.rec_id);
+    rs->set_type(ri.type());
+    rs->set_recipient_party_id(ri.recipient().organ_id());
+    upsert_party(f.s, ri.procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
+    upsert_party(f.s, ri.recipient(), v1::PARTY_ROLE_RECEIVING_AGENCY, true);
+  }
+  rs->set_status(static_cast<v1::RecommendationStatus>(rt->to));
+  if (f.env.has_recommendation_replied()) rs->set_reply_outcome(f.env.recommendation_replied().outcome());
+  return std::nullopt;
+}
+
+// --- case facts and parties: one applier per payload type ----------------------------------------
+
+void drop_closed_deadlines(v1::CaseStateSnapshot& s) {
+  auto* ds = s.mutable_deadlines();
+  ds->erase(std::remove_if(ds->begin(), ds->end(), [](const v1::Deadline& d) { return !is_open(d); }), ds->end());
+}
+
+void set_case_facts(Fold& f, v1::Domain domain, const std::string& offence, const v1::Jurisdiction& j) {
+  if (domain != v1::DOMAIN_UNSPECIFIED) f.s.set_domain(domain);
+  if (!offence.empty()) f.s.set_offence_code(offence);
+  if (j.ByteSizeLong() != 0) *f.s.mutable_jurisdiction() = j;
+  f.in.profile = f.rules.select(f.s.domain(), f.s.offence_code()).name;
+}
+
+void on_suspected_crime_reported(Fold& f) {
+  const auto& p = f.env.suspected_crime_reported();
+  set_case_facts(f, p.domain(), p.offence_code(), p.jurisdiction());
+  upsert_party(f.s, p.reporting_agency(), v1::PARTY_ROLE_REFERRING_AGENCY, true);
+}
+
+// A transfer is copied to the same-level procuratorate when the sender asks or the profile
+// requires it (S2 Art 6); a required copy without a procuratorate raises a supervision clue.
+void on_case_referral(Fold& f) {
+  const auto& p = f.env.case_referral();
+  set_case_facts(f, p.domain(), p.offence_code(), p.jurisdiction());
+  upsert_party(f.s, p.referring_agency(), v1::PARTY_ROLE_REFERRING_AGENCY, true);
+  set_police(f.s, p.target_police_organ());
+  const Profile* prof = f.rules.profile(f.in.profile);
+  const bool copy_required = prof != nullptr && prof->copy_to_procuratorate_required;
+  if (!copy_required && !p.copy_to_procuratorate()) return;
+  if (!p.procuratorate().organ_id().empty()) {
+    upsert_party(f.s, p.procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
+  } else if (copy_required) {
+    auto alert = f.builder.make(f.s.case_id() + "/copy_missing/" + f.event_id, v1::ALERT_KIND_SUPERVISION_CLUE,
+                                v1::ALERT_SEVERITY_WARNING, {p.referring_agency().organ_id()},
+                                "transfer not copied to the same-level procuratorate (S2 Art 6)");
+    alert.mutable_alert()->mutable_supervision_clue()->set_reason(v1::SUPERVISION_CLUE_REASON_OTHER);
+    envelope::seal(alert);
+    f.alerts.push_back(std::move(alert));
+  }
+}
+
+void on_referral_accepted(Fold& f) { set_police(f.s, f.env.referral_accepted().police_organ()); }
+
+void on_case_forwarded(Fold& f) {
+  if (f.env.case_forwarded().kind() == v1::FORWARD_KIND_TO_COMPETENT_ORGAN) {
+    set_police(f.s, f.env.case_forwarded().to_organ());
+  }
+}
+
+void on_filing_supervision_requested(Fold& f) {
+  upsert_party(f.s, f.env.filing_supervision_requested().procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
+}
+
+void on_prosecution_decision(Fold& f) {
+  upsert_party(f.s, f.env.prosecution_decision().procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
+}
+
+void on_procuratorial_opinion(Fold& f) {
+  upsert_party(f.s, f.env.procuratorial_opinion().procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
+  upsert_party(f.s, f.env.procuratorial_opinion().recipient(), v1::PARTY_ROLE_RECEIVING_AGENCY, true);
+}
+
+void on_court_judgment(Fold& f) { upsert_party(f.s, f.env.court_judgment().court(), v1::PARTY_ROLE_COURT, false); }
+
+void on_reverse_review_status_changed(Fold& f) {
+  f.s.set_reverse_review_status(f.env.reverse_review_status_changed().status());
+}
+
+void on_evidence_receipt(Fold& f) {
+  const auto& r = f.env.evidence_receipt();
+  auto* e = f.s.mutable_evidence();
+  e->set_latest_manifest_id(r.manifest_id());
+  e->set_receipt_status(r.status());
+  e->set_merkle_root_hex(r.merkle_root_hex());
+  e->clear_missing_categories();
+  for (int c : r.missing_categories()) e->add_missing_categories(static_cast<v1::MaterialCategory>(c));
+  e->set_item_count(r.item_count());
+}
+
+struct PayloadApplier {
+  v1::Envelope::PayloadCase payload;
+  void (*apply)(Fold&);
+};
+
+// Payload types not listed change no case facts or parties (their transition and deadlines still apply).
+constexpr PayloadApplier kPayloadAppliers[] = {
+    {v1::Envelope::kSuspectedCrimeReported, on_suspected_crime_reported},
+    {v1::Envelope::kCaseReferral, on_case_referral},
+    {v1::Envelope::kReferralAccepted, on_referral_accepted},
+    {v1::Envelope::kCaseForwarded, on_case_forwarded},
+    {v1::Envelope::kFilingSupervisionRequested, on_filing_supervision_requested},
+    {v1::Envelope::kProsecutionDecision, on_prosecution_decision},
+    {v1::Envelope::kProcuratorialOpinion, on_procuratorial_opinion},
+    {v1::Envelope::kCourtJudgment, on_court_judgment},
+    {v1::Envelope::kReverseReviewStatusChanged, on_reverse_review_status_changed},
+    {v1::Envelope::kEvidenceReceipt, on_evidence_receipt},
+};
+
+void apply_payload(Fold& f) {
+  for (const auto& applier : kPayloadAppliers) {
+    if (applier.payload == f.env.payload_case()) {
+      applier.apply(f);
+      return;
+    }
+  }
+}
+
+// --- open deadlines: close, cancel, suspend, resume or extend ------------------------------------
+
+void forget_deadline(Internal& in, const std::string& deadline_id) {
+  in.marks.erase(deadline_id + "/approaching");
+  in.marks.erase(deadline_id + "/overdue");
+  in.suspended_ns.erase(deadline_id);
+}
+
+// Met, or overdue when the stopping event came late (with the overdue alert if not yet raised).
+void stop_deadline(Fold& f, v1::Deadline& d, const StepRule* rule) {
+  const bool late = f.at >= to_time_point(d.due_at()) || d.status() == v1::DEADLINE_STATUS_OVERDUE;
+  d.set_status(late ? v1::DEADLINE_STATUS_OVERDUE : v1::DEADLINE_STATUS_MET);
+  d.set_closed_by_event_id(f.event_id);
+  if (late && f.in.marks.count(d.deadline_id() + "/overdue") == 0) overdue_alerts(f.s, d, rule, f.now, &f.alerts);
+  forget_deadline(f.in, d.deadline_id());
+}
+
+void cancel_deadline(Fold& f, v1::Deadline& d) {
+  d.set_status(v1::DEADLINE_STATUS_CANCELLED);
+  d.set_closed_by_event_id(f.event_id);
+  forget_deadline(f.in, d.deadline_id());
+}
+
+// Keeps the remaining time; the due date moves when the deadline resumes.
+void suspend_deadline(Fold& f, const v1::Deadline& d) {
+  if (f.in.suspended_ns.count(d.deadline_id()) == 0) {
+    f.in.suspended_ns[d.deadline_id()] =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(to_time_point(d.due_at()) - f.at).count();
+  }
+}
+
+void resume_deadline(Fold& f, v1::Deadline& d, const StepRule* rule) {
+  auto it = f.in.suspended_ns.find(d.deadline_id());
+  if (it == f.in.suspended_ns.end()) return;
+  TimePoint new_due = f.at + std::chrono::nanoseconds(it->second);
+  if (rule->counting.holiday_roll_forward) {
+    Date last = local_date(new_due - std::chrono::nanoseconds(1));
+    while (!f.rules.calendar().is_working_day(last)) last += std::chrono::days(1);
+    new_due = std::max(new_due, local_midnight(last + std::chrono::days(1)));
+  }
+  set_timestamp(d.mutable_due_at(), new_due);
+  f.in.suspended_ns.erase(it);
+}
+
+// The first of the rule's extensions that this event triggers moves the due date (and reopens an
+// overdue deadline whose new due date is still ahead).
+void extend_deadline(Fold& f, v1::Deadline& d, const StepRule* rule) {
+  for (const auto& x : rule->extensions) {
+    if (!key_matches(x.event, f.key)) continue;
+    int64_t amount = x.amount;
+    if (x.amount_from_event && f.env.has_reverse_review_status_changed()) {
+      amount = f.env.reverse_review_status_changed().extension_working_days();
+    }
+    if (amount <= 0) return;
+    Counting counting = rule->counting;
+    const TimePoint due = to_time_point(d.due_at());
+    const TimePoint base =
+        x.from == ExtensionFrom::kStart ? to_time_point(d.started_at()) : due - std::chrono::nanoseconds(1);
+    const TimePoint new_due = f.rules.due(base, amount, x.unit, counting);
+    set_timestamp(d.mutable_due_at(), new_due);
+    *d.mutable_rule() = rule_ref(rule->rule_id + "+" + x.event, f.rules.version(), x.legal_source, x.confidence);
+    if (new_due > f.now && f.at < new_due && d.status() == v1::DEADLINE_STATUS_OVERDUE) {
+      d.set_status(v1::DEADLINE_STATUS_OPEN);
+    }
+    return;
+  }
+}
+
+// A per-recommendation deadline ("<step>#<recommendation id>") moves only with its own recommendation.
+bool concerns_deadline(const Fold& f, const StepRule& rule, const v1::Deadline& d) {
+  if (rule.per.empty()) return true;
+  const std::string suffix = "#" + f.rec_id;
+  const std::string& id = d.deadline_id();
+  return !f.rec_id.empty() && id.size() >= suffix.size() &&
+         id.compare(id.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void update_open_deadlines(Fold& f) {
+  const auto matches_any = [&](const std::vector<std::string>& patterns) {
+    return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return key_matches(p, f.key); });
+  };
+  for (auto& d : *f.s.mutable_deadlines()) {
+    if (!is_open(d)) continue;
+    const StepRule* rule = find_rule(f.rules, f.in.profile, d.step());
+    if (rule == nullptr || !concerns_deadline(f, *rule, d)) continue;
+    if (matches_any(rule->stop)) {
+      stop_deadline(f, d, rule);
+    } else if (matches_any(rule->cancel)) {
+      cancel_deadline(f, d);
+    } else if (matches_any(rule->suspend)) {
+      suspend_deadline(f, d);
+    } else if (matches_any(rule->resume)) {
+      resume_deadline(f, d, rule);
+    } else {
+      extend_deadline(f, d, rule);
+    }
+  }
+}
+
+// --- new deadlines started by this event ----------------------------------------------------------
+
+void start_deadline(Fold& f, const StepRule& rule) {
+  std::string id;
+  TimePoint start = f.at;
+  std::optional<TimePoint> stated_due;
+  const bool per_recommendation = rule.per == "recommendation_id";
+  if (per_recommendation) {
+    if (f.rec_id.empty()) return;
+    id = rule.step + "#" + f.rec_id;
+    const auto& ri = f.env.recommendation_issued();
+    if (ri.has_received_at()) start = to_time_point(ri.received_at());
+    if (ri.has_reply_due_at()) stated_due = to_time_point(ri.reply_due_at());
+  } else {
+    id = rule.step + "#" + std::to_string(++f.in.step_seq[rule.step]);
+    if (f.env.has_procuratorial_opinion() && f.env.procuratorial_opinion().has_reply_due_at()) {
+      stated_due = to_time_point(f.env.procuratorial_opinion().reply_due_at());
+    }
+  }
+  const TimePoint due = rule.due_from_event && stated_due ? *stated_due
+                                                          : f.rules.due(start, rule.amount, rule.unit, rule.counting);
+  v1::Deadline d;
+  d.set_deadline_id(id);
+  d.set_step(rule.step);
+  set_timestamp(d.mutable_due_at(), due);
+  set_timestamp(d.mutable_started_at(), start);
+  *d.mutable_rule() = rule_ref(rule.rule_id, f.rules.version(), rule.legal_source, rule.confidence);
+  d.set_status(v1::DEADLINE_STATUS_OPEN);
+  d.set_responsible_party_id(responsible_party(f.s, rule.responsible, f.rec_id));
+  d.set_started_by_event_id(f.event_id);
+  *f.s.add_deadlines() = std::move(d);
+  if (per_recommendation) {
+    if (auto* rs = find_recommendation(f.s, f.rec_id)) set_timestamp(rs->mutable_reply_due_at(), due);
+  }
+}
+
+void start_deadlines(Fold& f) {
+  const Profile* prof = f.rules.profile(f.in.profile);
+  if (prof == nullptr) return;
+  for (const auto& rule : prof->steps) {
+    if (rule.starts_on(f.key)) start_deadline(f, rule);
+  }
+}
+
+// --- state, decision step, version, hash chain, timeline, dedup window ---------------------------
+
+void advance_version(Fold& f, const Transition& t, std::string_view raw_value, const EngineOptions& options) {
+  auto& s = f.s;
+  if (t.to != kStay) s.set_state(static_cast<v1::CaseState>(t.to));
+  if (t.decision_step != nullptr) f.in.decided[t.decision_step] = f.event_id;
   const std::string previous = s.state_hash_hex();
   s.set_previous_state_hash_hex(previous);
   s.set_version(s.version() + 1);
   s.set_state_hash_hex(chain_hash_hex(previous, raw_value));
   s.set_hash_scheme(kHashScheme);
-  in.hashes[s.version()] = s.state_hash_hex();
-  while (in.hashes.size() > options_.hash_window) in.hashes.erase(in.hashes.begin());
-  s.set_last_event_id(event_id);
-  s.set_last_event_type(env.event_type());
-  *s.mutable_last_event_occurred_at() = env.occurred_at();
+  f.in.hashes[s.version()] = s.state_hash_hex();
+  while (f.in.hashes.size() > options.hash_window) f.in.hashes.erase(f.in.hashes.begin());
+  s.set_last_event_id(f.event_id);
+  s.set_last_event_type(f.env.event_type());
+  *s.mutable_last_event_occurred_at() = f.env.occurred_at();
   auto* te = s.add_timeline();
-  te->set_event_id(event_id);
-  te->set_event_type(env.event_type());
-  *te->mutable_occurred_at() = env.occurred_at();
-  te->set_producer_id(env.producer_agency_id());
-  te->set_summary(key + " by " + env.producer_agency_id() + " -> " + state_name(s.state()));
-  while (static_cast<size_t>(s.timeline_size()) > options_.timeline_size) s.mutable_timeline()->DeleteSubrange(0, 1);
-  in.applied.push_back(event_id);
-  while (in.applied.size() > options_.applied_window) in.applied.pop_front();
+  te->set_event_id(f.event_id);
+  te->set_event_type(f.env.event_type());
+  *te->mutable_occurred_at() = f.env.occurred_at();
+  te->set_producer_id(f.env.producer_agency_id());
+  te->set_summary(f.key + " by " + f.env.producer_agency_id() + " -> " + state_name(s.state()));
+  while (static_cast<size_t>(s.timeline_size()) > options.timeline_size) s.mutable_timeline()->DeleteSubrange(0, 1);
+  remember_applied(f.in, f.event_id, options.applied_window);
+}
+
+}  // namespace
+
+ApplyResult CaseEngine::apply(CaseRecord& record, const v1::Envelope& env, std::string_view raw_value,
+                              TimePoint now) const {
+  ApplyResult result;
+  const std::string key = event_key(env);
+  const auto& cur = record.snapshot;
+  if (key.empty()) return rejected(cur, env, now, {"sync.unknown_event", "envelope has no payload"});
+  if (is_ignored(key)) return result;  // kIgnored
+  const auto& applied = record.internal.applied;
+  if (std::find(applied.begin(), applied.end(), env.event_id()) != applied.end()) {
+    result.outcome = Outcome::kDuplicate;
+    return result;
+  }
+  Rejection why;
+  const Transition* t = case_transition(record, key, &why);
+  if (t == nullptr) return rejected(cur, env, now, std::move(why));
+
+  // Folded into a copy: a rejection part-way leaves `record` as it was.
+  CaseRecord work = record;
+  if (work.snapshot.case_id().empty()) work.snapshot.set_case_id(env.case_id());
+  if (work.internal.profile.empty()) work.internal.profile = rules_.select(v1::DOMAIN_UNSPECIFIED, "").name;
+  Fold fold(rules_, env, key, work, now, result.alerts);
+
+  if (env.has_state_acknowledged()) {
+    if (auto rejection = apply_acknowledgement(fold)) return rejected(cur, env, now, std::move(*rejection));
+    remember_applied(work.internal, env.event_id(), options_.applied_window);
+    record = std::move(work);
+    result.outcome = Outcome::kAcknowledged;
+    return result;
+  }
+  if (auto rejection = apply_recommendation(fold)) return rejected(cur, env, now, std::move(*rejection));
+  drop_closed_deadlines(work.snapshot);
+  apply_payload(fold);
+  update_open_deadlines(fold);
+  start_deadlines(fold);
+  advance_version(fold, *t, raw_value, options_);
 
   record = std::move(work);
   result.outcome = Outcome::kApplied;

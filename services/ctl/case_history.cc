@@ -54,19 +54,17 @@ Result<int32_t> partition_count(RdKafka::KafkaConsumer& consumer, const std::str
   return static_cast<int32_t>(md->topics()->at(0)->partitions()->size());
 }
 
-// Reads the given partitions from `start` (per partition) to their end as of now.
-Result<std::vector<CaseRecordRef>> drain(RdKafka::KafkaConsumer& consumer, const TopicPartitions& parts,
-                                         const std::map<std::pair<std::string, int32_t>, int64_t>& start,
-                                         const ReadOptions& options, const std::string* key_filter,
-                                         size_t* undecodable) {
+using EndOffsets = std::map<std::pair<std::string, int32_t>, int64_t>;
+
+// Assigns the non-empty partitions of `parts` from `start` and fills `end_at`: where "now" ends,
+// per partition: the end offset at query time — for this read_committed consumer librdkafka
+// answers the last stable offset, not the high watermark — or the EOF the consumer reports
+// there. Records of a transaction still open at query time are not read (an inspection tool
+// shows what is committed now; it does not wait like kafka::read_to_end). Whichever comes first
+// closes the partition, so records produced while we read never keep us reading.
+Status assign_to_end(RdKafka::KafkaConsumer& consumer, const TopicPartitions& parts, const EndOffsets& start,
+                     const ReadOptions& options, EndOffsets* end_at) {
   std::vector<RdKafka::TopicPartition*> assignment;
-  // Where "now" ends, per partition: the end offset at query time — for this read_committed
-  // consumer librdkafka answers the last stable offset, not the high watermark — or the EOF the
-  // consumer reports there. Records of a transaction still open at query time are not read (an
-  // inspection tool shows what is committed now; it does not wait like kafka::read_to_end).
-  // Whichever comes first closes the partition, so records produced while we read never keep us
-  // reading.
-  std::map<std::pair<std::string, int32_t>, int64_t> end_at;
   for (const auto& tp : parts) {
     auto it = start.find(tp);
     const int64_t from = it == start.end() ? RdKafka::Topic::OFFSET_BEGINNING : it->second;
@@ -80,13 +78,48 @@ Result<std::vector<CaseRecordRef>> drain(RdKafka::KafkaConsumer& consumer, const
     }
     if (high <= low || (from >= 0 && from >= high)) continue;  // empty: nothing to wait for
     assignment.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, from));
-    end_at[tp] = high;
+    (*end_at)[tp] = high;
   }
-  std::vector<CaseRecordRef> out;
-  if (assignment.empty()) return out;
+  if (assignment.empty()) return Status::success();
   const auto assigned = consumer.assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
   if (assigned != RdKafka::ERR_NO_ERROR) return Error::unavailable("assign: " + RdKafka::err2str(assigned));
+  return Status::success();
+}
+
+// A consumed record as caselinkctl keeps it (`msg` is not const: RdKafka::Message::headers() is not).
+CaseRecordRef to_record_ref(RdKafka::Message& msg, size_t* undecodable) {
+  CaseRecordRef ref;
+  ref.topic = msg.topic_name();
+  ref.partition = msg.partition();
+  ref.offset = msg.offset();
+  ref.timestamp_ms = msg.timestamp().timestamp;
+  if (msg.key() != nullptr) ref.key = *msg.key();
+  if (const RdKafka::Headers* headers = msg.headers(); headers != nullptr) {
+    for (const auto& h : headers->get_all()) {
+      ref.headers.emplace_back(h.key(), h.value() == nullptr ? std::string()
+                                                             : std::string(static_cast<const char*>(h.value()),
+                                                                           h.value_size()));
+    }
+  }
+  if (msg.payload() != nullptr) ref.raw.assign(static_cast<const char*>(msg.payload()), msg.len());
+  auto decoded = envelope::decode(ref.raw);
+  if (decoded.ok()) {
+    ref.envelope = std::move(decoded).value();
+  } else if (undecodable != nullptr) {
+    ++*undecodable;
+  }
+  return ref;
+}
+
+// Reads the given partitions from `start` (per partition) to their end as of now.
+Result<std::vector<CaseRecordRef>> drain(RdKafka::KafkaConsumer& consumer, const TopicPartitions& parts,
+                                         const EndOffsets& start, const ReadOptions& options,
+                                         const std::string* key_filter, size_t* undecodable) {
+  EndOffsets end_at;
+  if (Status st = assign_to_end(consumer, parts, start, options, &end_at); !st.ok()) return st.error();
+  std::vector<CaseRecordRef> out;
+  if (end_at.empty()) return out;
 
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   while (!end_at.empty()) {
@@ -116,27 +149,7 @@ Result<std::vector<CaseRecordRef>> drain(RdKafka::KafkaConsumer& consumer, const
     if (end == end_at.end()) continue;  // already at its end: a record produced after the query
     if (msg->offset() + 1 >= end->second) end_at.erase(end);
     if (key_filter != nullptr && (msg->key() == nullptr || *msg->key() != *key_filter)) continue;
-    CaseRecordRef ref;
-    ref.topic = msg->topic_name();
-    ref.partition = msg->partition();
-    ref.offset = msg->offset();
-    ref.timestamp_ms = msg->timestamp().timestamp;
-    if (msg->key() != nullptr) ref.key = *msg->key();
-    if (const RdKafka::Headers* headers = msg->headers(); headers != nullptr) {
-      for (const auto& h : headers->get_all()) {
-        ref.headers.emplace_back(h.key(), h.value() == nullptr ? std::string()
-                                                               : std::string(static_cast<const char*>(h.value()),
-                                                                             h.value_size()));
-      }
-    }
-    if (msg->payload() != nullptr) ref.raw.assign(static_cast<const char*>(msg->payload()), msg->len());
-    auto decoded = envelope::decode(ref.raw);
-    if (decoded.ok()) {
-      ref.envelope = std::move(decoded).value();
-    } else if (undecodable != nullptr) {
-      ++*undecodable;
-    }
-    out.push_back(std::move(ref));
+    out.push_back(to_record_ref(*msg, undecodable));
   }
   consumer.unassign();
   return out;

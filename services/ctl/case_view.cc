@@ -64,9 +64,13 @@ std::string to_json(const google::protobuf::Message& m) {
 
 }  // namespace
 
-std::string summarize(const v1::Envelope& e) {
+namespace {
+
+// Each summarize_* writes one group of payloads; summarize() routes every payload case to one.
+
+// Administrative agency side: the suspected crime, the transfer and what goes with it.
+void summarize_transfer(const v1::Envelope& e, std::ostream& s) {
   using P = v1::Envelope;
-  std::ostringstream s;
   switch (e.payload_case()) {
     case P::kSuspectedCrimeReported:
       s << "suspected crime reported: " << e.suspected_crime_reported().offence_code() << " — "
@@ -105,6 +109,14 @@ std::string summarize(const v1::Envelope& e) {
       if (p.fine_amount_yuan() > 0) s << ", fine " << static_cast<long long>(p.fine_amount_yuan()) << " yuan";
       break;
     }
+    default: break;
+  }
+}
+
+// Police side: acceptance, forwarding, the filing decision and its review.
+void summarize_police(const v1::Envelope& e, std::ostream& s) {
+  using P = v1::Envelope;
+  switch (e.payload_case()) {
     case P::kReferralAccepted: s << "referral accepted by " << organ_name(e.referral_accepted().police_organ()); break;
     case P::kMaterialsSupplementRequested:
       s << "materials supplement requested: " << categories(e.materials_supplement_requested().missing_categories());
@@ -130,6 +142,14 @@ std::string summarize(const v1::Envelope& e) {
       s << "reconsideration "
         << strip(v1::ReconsiderationOutcome_Name(e.reconsideration_decided().outcome()), "RECONSIDERATION_OUTCOME_");
       break;
+    default: break;
+  }
+}
+
+// Procuratorate and court: supervision, prosecution, opinions, judgment, closing, reverse review.
+void summarize_procuratorate(const v1::Envelope& e, std::ostream& s) {
+  using P = v1::Envelope;
+  switch (e.payload_case()) {
     case P::kFilingSupervisionAction:
       s << "filing supervision: "
         << strip(v1::FilingSupervisionStep_Name(e.filing_supervision_action().step()), "FILING_SUPERVISION_STEP_");
@@ -152,6 +172,14 @@ std::string summarize(const v1::Envelope& e) {
       s << "reverse review: "
         << strip(v1::ReverseReviewStatus_Name(e.reverse_review_status_changed().status()), "REVERSE_REVIEW_STATUS_");
       break;
+    default: break;
+  }
+}
+
+// Evidence and the standards assessment.
+void summarize_evidence(const v1::Envelope& e, std::ostream& s) {
+  using P = v1::Envelope;
+  switch (e.payload_case()) {
     case P::kEvidenceManifest:
       s << "evidence manifest " << e.evidence_manifest().manifest_id() << ": " << e.evidence_manifest().items_size()
         << " item(s) ("
@@ -174,6 +202,14 @@ std::string summarize(const v1::Envelope& e) {
       }
       break;
     }
+    default: break;
+  }
+}
+
+// Recommendations, acknowledgements and caselink's own records.
+void summarize_other(const v1::Envelope& e, std::ostream& s) {
+  using P = v1::Envelope;
+  switch (e.payload_case()) {
     case P::kRecommendationIssued: s << "procuratorial recommendation issued"; break;
     case P::kRecommendationReplied: s << "recommendation replied"; break;
     case P::kRecommendationFollowedUp: s << "recommendation followed up"; break;
@@ -186,6 +222,51 @@ std::string summarize(const v1::Envelope& e) {
     case P::kAlert: s << strip(v1::AlertKind_Name(e.alert().kind()), "ALERT_KIND_") << ": " << e.alert().message(); break;
     case P::kProbe: s << "probe"; break;
     case P::PAYLOAD_NOT_SET: s << "(no payload)"; break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+// Every payload case is listed (no default), so the compiler names a new payload that has no summary.
+std::string summarize(const v1::Envelope& e) {
+  using P = v1::Envelope;
+  std::ostringstream s;
+  switch (e.payload_case()) {
+    case P::kSuspectedCrimeReported:
+    case P::kTransferDecided:
+    case P::kCaseReferral:
+    case P::kMaterialsSupplemented:
+    case P::kReconsiderationRequested:
+    case P::kFilingSupervisionRequested:
+    case P::kSeizedItemsHandedOver:
+    case P::kAdministrativePenaltyReported: summarize_transfer(e, s); break;
+    case P::kReferralAccepted:
+    case P::kMaterialsSupplementRequested:
+    case P::kCaseForwarded:
+    case P::kFilingReviewExtended:
+    case P::kFilingDecision:
+    case P::kReconsiderationDecided: summarize_police(e, s); break;
+    case P::kFilingSupervisionAction:
+    case P::kProsecutionDecision:
+    case P::kProcuratorialOpinion:
+    case P::kCourtJudgment:
+    case P::kCaseClosed:
+    case P::kReverseReviewStatusChanged: summarize_procuratorate(e, s); break;
+    case P::kEvidenceManifest:
+    case P::kEvidenceReceipt:
+    case P::kCustodyEvent:
+    case P::kStandardsAssessment: summarize_evidence(e, s); break;
+    case P::kRecommendationIssued:
+    case P::kRecommendationReplied:
+    case P::kRecommendationFollowedUp:
+    case P::kRecommendationEvaluated:
+    case P::kFeedbackAcknowledged:
+    case P::kStateAcknowledged:
+    case P::kCaseStateSnapshot:
+    case P::kAlert:
+    case P::kProbe:
+    case P::PAYLOAD_NOT_SET: summarize_other(e, s); break;
   }
   return s.str();
 }
@@ -357,41 +438,34 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-}  // namespace
-
-std::string render_text(const CaseView& view, TimePoint now) {
-  std::ostringstream out;
-  out << "Case " << view.case_id << "   (times in UTC)\n";
-  if (view.state) {
-    const auto& s = *view.state;
-    out << "  state       " << strip(v1::CaseState_Name(s.state()), "CASE_STATE_") << "   (version " << s.version()
-        << ", " << strip(v1::Domain_Name(s.domain()), "DOMAIN_") << ", offence " << s.offence_code() << ")\n";
-    out << "  last event  " << strip(s.last_event_type(), "caselink.v1.") << " at "
-        << (s.has_last_event_occurred_at() ? time_text(s.last_event_occurred_at()) : std::string("?")) << "\n";
-    out << "  parties    ";
-    size_t required = 0;
-    for (const auto& p : s.parties()) {
-      out << " " << p.party_id() << " " << strip(v1::PartyRole_Name(p.role()), "PARTY_ROLE_")
-          << (p.required_for_recognition() ? "*" : "");
-      if (p.required_for_recognition()) ++required;
-    }
-    out << "   (* required for recognition)\n";
-    out << "  recognition ";
-    if (s.recognition().recognized_version() > 0) {
-      out << "recognized at version " << s.recognition().recognized_version();
-    } else {
-      out << "not recognized yet";
-    }
-    out << " (" << s.recognition().acknowledgements_size() << " of " << required << " parties acknowledged)\n";
-    for (const auto& a : s.recognition().acknowledgements()) {
-      out << "              " << a.party_id() << " acknowledged version " << a.state_version()
-          << (a.hash_matches() ? " (hash matches)" : " (HASH DIFFERS)") << "\n";
-    }
-    out << "  hash        " << s.state_hash_hex() << "\n";
-  } else {
-    out << "  state       (no synchronized state on " << kStateTopic << ")\n";
+void render_state(std::ostream& out, const v1::CaseStateSnapshot& s) {
+  out << "  state       " << strip(v1::CaseState_Name(s.state()), "CASE_STATE_") << "   (version " << s.version()
+      << ", " << strip(v1::Domain_Name(s.domain()), "DOMAIN_") << ", offence " << s.offence_code() << ")\n";
+  out << "  last event  " << strip(s.last_event_type(), "caselink.v1.") << " at "
+      << (s.has_last_event_occurred_at() ? time_text(s.last_event_occurred_at()) : std::string("?")) << "\n";
+  out << "  parties    ";
+  size_t required = 0;
+  for (const auto& p : s.parties()) {
+    out << " " << p.party_id() << " " << strip(v1::PartyRole_Name(p.role()), "PARTY_ROLE_")
+        << (p.required_for_recognition() ? "*" : "");
+    if (p.required_for_recognition()) ++required;
   }
+  out << "   (* required for recognition)\n";
+  out << "  recognition ";
+  if (s.recognition().recognized_version() > 0) {
+    out << "recognized at version " << s.recognition().recognized_version();
+  } else {
+    out << "not recognized yet";
+  }
+  out << " (" << s.recognition().acknowledgements_size() << " of " << required << " parties acknowledged)\n";
+  for (const auto& a : s.recognition().acknowledgements()) {
+    out << "              " << a.party_id() << " acknowledged version " << a.state_version()
+        << (a.hash_matches() ? " (hash matches)" : " (HASH DIFFERS)") << "\n";
+  }
+  out << "  hash        " << s.state_hash_hex() << "\n";
+}
 
+void render_timeline(std::ostream& out, const CaseView& view) {
   out << "\nTimeline (" << view.timeline.size() << " events)\n";
   Table timeline;
   for (const auto* r : view.timeline) {
@@ -400,32 +474,41 @@ std::string render_text(const CaseView& view, TimePoint now) {
                   summarize(r->envelope)});
   }
   timeline.print(out, "  ");
+}
 
+// The status column and the "when" column of one deadline row.
+std::pair<std::string, std::string> deadline_status(const DeadlineLine& line, TimePoint now) {
+  const auto& d = line.deadline;
+  std::string status = strip(v1::DeadlineStatus_Name(d.status()), "DEADLINE_STATUS_");
+  std::string when;
+  const bool running = is_running(d) && !line.closed_unknown;
+  if (line.missed) status = "MISSED";
+  if (line.closed_unknown) {
+    if (!line.missed) status = "CLOSED";
+    when = line.seen_at_version == 0 ? std::string("known from its overdue alert only (snapshots compacted away)")
+                                     : "closed after version " + std::to_string(line.seen_at_version) +
+                                           " (that snapshot was compacted away)";
+  } else if (running) {
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(envelope::to_time_point(d.due_at()) - now);
+    when = left.count() >= 0 ? "due in " + duration_text(left) : "overdue by " + duration_text(left) + ", still open";
+  } else if (!d.closed_by_event_id().empty()) {
+    if (d.status() == v1::DEADLINE_STATUS_CANCELLED) {
+      when = "cancelled by event " + d.closed_by_event_id();
+    } else {
+      when = std::string(line.missed ? "done late, " : "") + "closed by event " + d.closed_by_event_id();
+    }
+  }
+  status.resize(std::max<size_t>(status.size(), 9), ' ');  // stable width for the common statuses
+  return {status, when};
+}
+
+void render_deadlines(std::ostream& out, const CaseView& view, TimePoint now) {
   out << "\nDeadlines (" << view.deadlines.size() << ")\n";
   if (view.deadlines.empty()) out << "  (none)\n";
   Table deadlines;
   for (const auto& line : view.deadlines) {
     const auto& d = line.deadline;
-    std::string status = strip(v1::DeadlineStatus_Name(d.status()), "DEADLINE_STATUS_");
-    std::string when;
-    const bool running = is_running(d) && !line.closed_unknown;
-    if (line.missed) status = "MISSED";
-    if (line.closed_unknown) {
-      if (!line.missed) status = "CLOSED";
-      when = line.seen_at_version == 0 ? std::string("known from its overdue alert only (snapshots compacted away)")
-                                       : "closed after version " + std::to_string(line.seen_at_version) +
-                                             " (that snapshot was compacted away)";
-    } else if (running) {
-      const auto left = std::chrono::duration_cast<std::chrono::seconds>(envelope::to_time_point(d.due_at()) - now);
-      when = left.count() >= 0 ? "due in " + duration_text(left) : "overdue by " + duration_text(left) + ", still open";
-    } else if (!d.closed_by_event_id().empty()) {
-      if (d.status() == v1::DEADLINE_STATUS_CANCELLED) {
-        when = "cancelled by event " + d.closed_by_event_id();
-      } else {
-        when = std::string(line.missed ? "done late, " : "") + "closed by event " + d.closed_by_event_id();
-      }
-    }
-    status.resize(std::max<size_t>(status.size(), 9), ' ');  // stable width for the common statuses
+    auto [status, when] = deadline_status(line, now);
     deadlines.add({status, d.deadline_id(), "due " + time_text(d.due_at()),
                    d.responsible_party_id().empty() ? "-" : d.responsible_party_id(), when});
   }
@@ -437,7 +520,9 @@ std::string render_text(const CaseView& view, TimePoint now) {
     if (!r.legal_source().empty()) out << " — " << r.legal_source();
     out << "\n";
   }
+}
 
+void render_alerts(std::ostream& out, const CaseView& view) {
   out << "\nAlerts (" << view.alerts.size() << ")\n";
   Table alerts;
   for (const auto* r : view.alerts) {
@@ -447,21 +532,39 @@ std::string render_text(const CaseView& view, TimePoint now) {
                 a.has_deadline() ? a.deadline().deadline_id() : "-", a.message()});
   }
   alerts.print(out, "  ");
+}
 
+void render_chain(std::ostream& out, const ChainReport& chain) {
   out << "\nHash chain: ";
-  if (view.chain.versions_present == 0) {
+  if (chain.versions_present == 0) {
     out << "no snapshots on " << kStateTopic << "\n";
-  } else if (view.chain.ok) {
-    out << "OK — " << view.chain.verified << " of " << view.chain.versions_present
+  } else if (chain.ok) {
+    out << "OK — " << chain.verified << " of " << chain.versions_present
         << " version(s) recomputed from the stored events";
-    if (view.chain.unverifiable > 0) out << ", " << view.chain.unverifiable << " whose event has left retention";
-    if (view.chain.first_version > 1) {
-      out << "; versions 1–" << view.chain.first_version - 1 << " were compacted away";
+    if (chain.unverifiable > 0) out << ", " << chain.unverifiable << " whose event has left retention";
+    if (chain.first_version > 1) {
+      out << "; versions 1–" << chain.first_version - 1 << " were compacted away";
     }
     out << "\n            (" << sync::kHashScheme << ")\n";
   } else {
-    out << "BROKEN at version " << view.chain.broken_version << ": " << view.chain.problem << "\n";
+    out << "BROKEN at version " << chain.broken_version << ": " << chain.problem << "\n";
   }
+}
+
+}  // namespace
+
+std::string render_text(const CaseView& view, TimePoint now) {
+  std::ostringstream out;
+  out << "Case " << view.case_id << "   (times in UTC)\n";
+  if (view.state) {
+    render_state(out, *view.state);
+  } else {
+    out << "  state       (no synchronized state on " << kStateTopic << ")\n";
+  }
+  render_timeline(out, view);
+  render_deadlines(out, view, now);
+  render_alerts(out, view);
+  render_chain(out, view.chain);
   return out.str();
 }
 

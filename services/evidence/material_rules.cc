@@ -334,120 +334,122 @@ void parse_usability_file(const YAML::Node& root, Checker& check, const Vocabula
   }
 }
 
-}  // namespace
-
-Result<MaterialRules> MaterialRules::load_texts(const std::vector<std::pair<std::string, std::string>>& files,
-                                                const Vocabulary& vocabulary) {
-  std::vector<std::string> errors;
-  MaterialRules rules;
+// What the files of a rule set held, before the checks across files.
+struct ParsedFiles {
+  std::vector<MaterialList> lists;
+  std::map<std::string, UsabilityProfile> profiles;
   std::map<std::string, std::string> usability_file_of;  // profile -> file (for messages)
   bool saw_usability = false;
+};
 
-  for (const auto& [name, text] : files) {
-    Checker check(name, &errors);
-    YAML::Node root;
-    try {
-      root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-      check.fail("", std::string("not valid YAML: ") + e.what());
+// An evidence_usability file's profiles join the set; a profile defined in two files is an error.
+void add_usability_file(const YAML::Node& root, Checker& check, const Vocabulary& vocabulary,
+                        const std::string& name, ParsedFiles* parsed) {
+  parsed->saw_usability = true;
+  std::map<std::string, UsabilityProfile> profiles;
+  parse_usability_file(root, check, vocabulary, &profiles);
+  for (auto& [profile_name, profile] : profiles) {
+    if (parsed->profiles.count(profile_name) != 0) {
+      check.fail("profiles",
+                 "profile '" + profile_name + "' is also defined in " + parsed->usability_file_of[profile_name]);
       continue;
     }
-    if (!root || !root.IsMap()) {
-      check.fail("", "the top level must be a map");
-      continue;
-    }
-    const auto kind = check.string_at(root, "", "kind");
-    if (!kind) {
-      continue;
-    }
-    if (*kind == "transfer_materials") {
-      parse_materials(root, check, vocabulary, &rules.lists_);
-    } else if (*kind == "evidence_usability") {
-      saw_usability = true;
-      std::map<std::string, UsabilityProfile> profiles;
-      parse_usability_file(root, check, vocabulary, &profiles);
-      for (auto& [profile_name, profile] : profiles) {
-        if (rules.profiles_.count(profile_name) != 0) {
-          check.fail("profiles",
-                     "profile '" + profile_name + "' is also defined in " + usability_file_of[profile_name]);
-          continue;
-        }
-        usability_file_of[profile_name] = name;
-        rules.profiles_[profile_name] = std::move(profile);
-      }
-    } else {
-      check.fail("kind", "must be transfer_materials or evidence_usability; got '" + *kind + "'");
-    }
+    parsed->usability_file_of[profile_name] = name;
+    parsed->profiles[profile_name] = std::move(profile);
   }
+}
 
-  // Rules across files.
-  if (rules.lists_.empty()) {
-    errors.push_back("(rule set): no transfer_materials file found");
+void parse_rule_file(const std::string& name, const std::string& text, const Vocabulary& vocabulary,
+                     std::vector<std::string>* errors, ParsedFiles* parsed) {
+  Checker check(name, errors);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    check.fail("", std::string("not valid YAML: ") + e.what());
+    return;
   }
-  if (!saw_usability) {
-    errors.push_back("(rule set): no evidence_usability file found");
+  if (!root || !root.IsMap()) {
+    check.fail("", "the top level must be a map");
+    return;
   }
+  const auto kind = check.string_at(root, "", "kind");
+  if (!kind) {
+    return;
+  }
+  if (*kind == "transfer_materials") {
+    parse_materials(root, check, vocabulary, &parsed->lists);
+  } else if (*kind == "evidence_usability") {
+    add_usability_file(root, check, vocabulary, name, parsed);
+  } else {
+    check.fail("kind", "must be transfer_materials or evidence_usability; got '" + *kind + "'");
+  }
+}
+
+// Across the transfer_materials lists: unique ids, one list per profile, each domain claimed
+// once, profiles that exist, exactly one default.
+void check_lists(const ParsedFiles& parsed, std::vector<std::string>* errors) {
   std::vector<std::string> defaults;
   std::map<std::string, std::string> domain_owner;
   std::set<std::string> list_profiles;
   std::map<std::string, std::string> id_owner;
-  for (const MaterialList& list : rules.lists_) {
+  for (const MaterialList& list : parsed.lists) {
     if (!list.id.empty()) {
       auto [it, inserted] = id_owner.emplace(list.id, list.file);
       if (!inserted) {
-        errors.push_back(list.file + ": id: '" + list.id + "' is also used by " + it->second);
+        errors->push_back(list.file + ": id: '" + list.id + "' is also used by " + it->second);
       }
     }
     if (list.is_default) {
       defaults.push_back(list.file);
     }
     if (!list.profile.empty() && !list_profiles.insert(list.profile).second) {
-      errors.push_back(list.file + ": profile: '" + list.profile + "' has more than one transfer_materials list");
+      errors->push_back(list.file + ": profile: '" + list.profile + "' has more than one transfer_materials list");
     }
     for (const std::string& domain : list.domains) {
       auto [it, inserted] = domain_owner.emplace(lower(domain), list.file);
       if (!inserted) {
-        errors.push_back(list.file + ": domains: '" + domain + "' is already claimed by " + it->second);
+        errors->push_back(list.file + ": domains: '" + domain + "' is already claimed by " + it->second);
       }
     }
-    if (saw_usability && !list.profile.empty() && rules.profiles_.count(list.profile) == 0) {
-      errors.push_back(list.file + ": profile: no evidence_usability profile named '" + list.profile + "'");
+    if (parsed.saw_usability && !list.profile.empty() && parsed.profiles.count(list.profile) == 0) {
+      errors->push_back(list.file + ": profile: no evidence_usability profile named '" + list.profile + "'");
     }
   }
-  if (!rules.lists_.empty() && defaults.size() != 1) {
+  if (!parsed.lists.empty() && defaults.size() != 1) {
     std::string names;
     for (const auto& d : defaults) {
       names += (names.empty() ? "" : ", ") + d;
     }
-    errors.push_back("(rule set): default: exactly one transfer_materials list must be the default, found " +
-                     std::to_string(defaults.size()) + (names.empty() ? "" : " (" + names + ")"));
+    errors->push_back("(rule set): default: exactly one transfer_materials list must be the default, found " +
+                      std::to_string(defaults.size()) + (names.empty() ? "" : " (" + names + ")"));
   }
-  for (const auto& [name, profile] : rules.profiles_) {
+}
+
+// Every `extends` names a profile, and no chain of them loops.
+void check_profile_chains(ParsedFiles& parsed, std::vector<std::string>* errors) {
+  for (const auto& [name, profile] : parsed.profiles) {
     std::set<std::string> chain{name};
     std::string next = profile.extends;
     while (!next.empty()) {
-      auto it = rules.profiles_.find(next);
-      if (it == rules.profiles_.end()) {
-        errors.push_back(usability_file_of[name] + ": profile '" + name + "': extends: no profile named '" + next +
-                         "'");
+      auto it = parsed.profiles.find(next);
+      if (it == parsed.profiles.end()) {
+        errors->push_back(parsed.usability_file_of[name] + ": profile '" + name + "': extends: no profile named '" +
+                          next + "'");
         break;
       }
       if (!chain.insert(next).second) {
-        errors.push_back(usability_file_of[name] + ": profile '" + name + "': extends: cycle through '" + next + "'");
+        errors->push_back(parsed.usability_file_of[name] + ": profile '" + name + "': extends: cycle through '" +
+                          next + "'");
         break;
       }
       next = it->second.extends;
     }
   }
+}
 
-  if (!errors.empty()) {
-    std::string message = "material rules are not valid:";
-    for (const std::string& e : errors) {
-      message += "\n  - " + e;
-    }
-    return Error::invalid(message, "evidence.rules_dir", "evidence.rules_invalid");
-  }
-
+// The rule-set version: SHA-256 over the files (base name and bytes) in name order.
+std::string rule_set_version(const std::vector<std::pair<std::string, std::string>>& files) {
   std::vector<std::pair<std::string, std::string>> sorted = files;
   std::sort(sorted.begin(), sorted.end());
   Sha256Hasher hasher;
@@ -457,7 +459,40 @@ Result<MaterialRules> MaterialRules::load_texts(const std::vector<std::pair<std:
     hasher.update(text);
     hasher.update(std::string_view("\0", 1));
   }
-  rules.version_ = hasher.finish().hex().substr(0, 16);
+  return hasher.finish().hex().substr(0, 16);
+}
+
+}  // namespace
+
+Result<MaterialRules> MaterialRules::load_texts(const std::vector<std::pair<std::string, std::string>>& files,
+                                                const Vocabulary& vocabulary) {
+  std::vector<std::string> errors;
+  ParsedFiles parsed;
+  for (const auto& [name, text] : files) {
+    parse_rule_file(name, text, vocabulary, &errors, &parsed);
+  }
+
+  // Rules across files.
+  if (parsed.lists.empty()) {
+    errors.push_back("(rule set): no transfer_materials file found");
+  }
+  if (!parsed.saw_usability) {
+    errors.push_back("(rule set): no evidence_usability file found");
+  }
+  check_lists(parsed, &errors);
+  check_profile_chains(parsed, &errors);
+  if (!errors.empty()) {
+    std::string message = "material rules are not valid:";
+    for (const std::string& e : errors) {
+      message += "\n  - " + e;
+    }
+    return Error::invalid(message, "evidence.rules_dir", "evidence.rules_invalid");
+  }
+
+  MaterialRules rules;
+  rules.lists_ = std::move(parsed.lists);
+  rules.profiles_ = std::move(parsed.profiles);
+  rules.version_ = rule_set_version(files);
   return rules;
 }
 

@@ -162,26 +162,18 @@ std::string merkle_root_hex(const std::vector<ManifestItem>& items) {
   return merkle_root(merkle_leaves(items)).hex();
 }
 
-Result<Verdict> verify_manifest(const Manifest& manifest, const BlobStore& store, const MaterialRules& rules,
-                                const VerifyOptions& options) {
-  const MaterialList& list = rules.list_for_domain(manifest.case_domain);
-  Verdict verdict;
-  verdict.profile = list.profile;
-  verdict.list = &list;
-  verdict.rules_version = rules.version();
+namespace {
 
-  auto integrity = check_integrity(manifest.items, store, options.verify_content);
-  if (!integrity.ok()) {
-    return integrity.error();
-  }
-  verdict.items = std::move(*integrity);
-
+// Per-item checks beyond integrity (category, evidence type, media type) and each item's
+// usability; returns the categories of the items that passed.
+std::set<std::string> check_items(const Manifest& manifest, const MaterialRules& rules, const MaterialList& list,
+                                  Verdict* verdict) {
   std::set<std::string> present_categories;
   for (size_t i = 0; i < manifest.items.size(); ++i) {
     const ManifestItem& item = manifest.items[i];
-    ItemResult& result = verdict.items[i];
+    ItemResult& result = verdict->items[i];
     if (item.size_bytes >= 0) {
-      verdict.total_size_bytes += item.size_bytes;
+      verdict->total_size_bytes += item.size_bytes;
     }
     if (item.category.empty()) {
       result.issues.push_back({ItemProblem::kUnknownCategory, "material category " + shown(item.category_raw) +
@@ -200,24 +192,27 @@ Result<Verdict> verify_manifest(const Manifest& manifest, const BlobStore& store
       present_categories.insert(item.category);
     }
   }
+  return present_categories;
+}
 
+// Required and conditional categories of the list that no passing item supplied.
+void find_missing(const MaterialList& list, const std::set<std::string>& present_categories, Verdict* verdict) {
   for (const MaterialEntry& entry : list.entries) {
-    if (!options.check_completeness) {
-      break;
-    }
     if (present_categories.count(entry.category) != 0 || entry.requirement == Requirement::kOptional) {
       continue;
     }
     MissingCategory missing{entry.category, entry.title, entry.requirement, &entry.source};
-    (entry.requirement == Requirement::kRequired ? verdict.missing_required : verdict.missing_conditional)
+    (entry.requirement == Requirement::kRequired ? verdict->missing_required : verdict->missing_conditional)
         .push_back(std::move(missing));
   }
+}
 
-  verdict.merkle_root_hex = merkle_root_hex(manifest.items);
-
+// Rejected when an item failed, else incomplete when a required category is missing, else
+// accepted; the summary says why.
+void decide(const MaterialList& list, Verdict* verdict) {
   size_t bad_items = 0;
   std::string bad;
-  for (const ItemResult& r : verdict.items) {
+  for (const ItemResult& r : verdict->items) {
     if (r.ok()) {
       continue;
     }
@@ -229,25 +224,47 @@ Result<Verdict> verify_manifest(const Manifest& manifest, const BlobStore& store
     bad += (bad.empty() ? "" : " ") + std::string("item ") + (r.item_id.empty() ? "(no id)" : "'" + r.item_id + "'") +
            ": " + why + ".";
   }
-
   if (bad_items > 0) {
-    verdict.status = ReceiptStatus::kRejected;
-    verdict.summary = "Rejected: " + std::to_string(bad_items) + " of " + std::to_string(verdict.items.size()) +
-                      " items failed verification. " + bad;
-  } else if (!verdict.missing_required.empty()) {
-    verdict.status = ReceiptStatus::kIncomplete;
-    verdict.supplement_period_starts = true;
-    verdict.summary = "Incomplete under the " + list.profile + " list (" + list.source.document + " " +
-                      list.source.article + "): missing " + join_categories(verdict.missing_required) +
-                      ". The supplement period starts with this receipt; caselink-sync computes its deadline.";
+    verdict->status = ReceiptStatus::kRejected;
+    verdict->summary = "Rejected: " + std::to_string(bad_items) + " of " + std::to_string(verdict->items.size()) +
+                       " items failed verification. " + bad;
+  } else if (!verdict->missing_required.empty()) {
+    verdict->status = ReceiptStatus::kIncomplete;
+    verdict->supplement_period_starts = true;
+    verdict->summary = "Incomplete under the " + list.profile + " list (" + list.source.document + " " +
+                       list.source.article + "): missing " + join_categories(verdict->missing_required) +
+                       ". The supplement period starts with this receipt; caselink-sync computes its deadline.";
   } else {
-    verdict.status = ReceiptStatus::kAccepted;
-    verdict.summary = "Accepted: " + std::to_string(verdict.items.size()) + " items verified under the " +
-                      list.profile + " list (" + list.source.document + " " + list.source.article + ").";
+    verdict->status = ReceiptStatus::kAccepted;
+    verdict->summary = "Accepted: " + std::to_string(verdict->items.size()) + " items verified under the " +
+                       list.profile + " list (" + list.source.document + " " + list.source.article + ").";
   }
-  if (!verdict.missing_conditional.empty() && verdict.status != ReceiptStatus::kRejected) {
-    verdict.summary += " Not supplied, confirm not applicable: " + join_categories(verdict.missing_conditional) + ".";
+  if (!verdict->missing_conditional.empty() && verdict->status != ReceiptStatus::kRejected) {
+    verdict->summary += " Not supplied, confirm not applicable: " + join_categories(verdict->missing_conditional) + ".";
   }
+}
+
+}  // namespace
+
+Result<Verdict> verify_manifest(const Manifest& manifest, const BlobStore& store, const MaterialRules& rules,
+                                const VerifyOptions& options) {
+  const MaterialList& list = rules.list_for_domain(manifest.case_domain);
+  Verdict verdict;
+  verdict.profile = list.profile;
+  verdict.list = &list;
+  verdict.rules_version = rules.version();
+
+  auto integrity = check_integrity(manifest.items, store, options.verify_content);
+  if (!integrity.ok()) {
+    return integrity.error();
+  }
+  verdict.items = std::move(*integrity);
+  const std::set<std::string> present_categories = check_items(manifest, rules, list, &verdict);
+  if (options.check_completeness) {
+    find_missing(list, present_categories, &verdict);
+  }
+  verdict.merkle_root_hex = merkle_root_hex(manifest.items);
+  decide(list, &verdict);
   return verdict;
 }
 

@@ -14,9 +14,11 @@
 #include "services/scenario/story.h"
 #include "services/scenario/watcher.h"
 
-int main(int argc, char** argv) {
-  using namespace caselink;
-  CLI::App app{"caselink-scenario — plays the administrative–criminal linkage scenario against a running stack"};
+namespace {
+
+using namespace caselink;
+
+struct Args {
   std::string bootstrap = "127.0.0.1:9092";
   std::string blob_dir = ".local/evidence-store";
   std::string ingress = "127.0.0.1:8080";
@@ -25,67 +27,72 @@ int main(int argc, char** argv) {
   int step_timeout_ms = 60000;
   bool dry_run = false;
   bool sdk_only = false;
-  app.add_option("--bootstrap", bootstrap, "Kafka bootstrap servers")->capture_default_str();
-  app.add_option("--blob-dir", blob_dir, "evidence blob store used by caselink-evidence (SDK uploads)")
+};
+
+void add_options(CLI::App& app, Args& a) {
+  app.add_option("--bootstrap", a.bootstrap, "Kafka bootstrap servers")->capture_default_str();
+  app.add_option("--blob-dir", a.blob_dir, "evidence blob store used by caselink-evidence (SDK uploads)")
       ->capture_default_str();
-  app.add_option("--ingress", ingress, "caselink-ingress host:port")->capture_default_str();
-  app.add_option("--tokens-file", tokens_file, "YAML map agency id -> bearer token for the ingress (demo tokens)")
+  app.add_option("--ingress", a.ingress, "caselink-ingress host:port")->capture_default_str();
+  app.add_option("--tokens-file", a.tokens_file, "YAML map agency id -> bearer token for the ingress (demo tokens)")
       ->capture_default_str();
-  app.add_option("--run-id", run_id, "suffix of the case ids (default: the current UTC time, so reruns never clash)");
-  app.add_option("--step-timeout-ms", step_timeout_ms, "how long to wait for the services' answer to one step")
+  app.add_option("--run-id", a.run_id, "suffix of the case ids (default: the current UTC time, so reruns never clash)");
+  app.add_option("--step-timeout-ms", a.step_timeout_ms, "how long to wait for the services' answer to one step")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_flag("--sdk-only", sdk_only,
+  app.add_flag("--sdk-only", a.sdk_only,
                "publish the ingress agencies' events through the SDK too (no ingress needed)");
-  app.add_flag("--dry-run", dry_run, "print the steps and case ids without connecting to anything");
-  CLI11_PARSE(app, argc, argv);
+  app.add_flag("--dry-run", a.dry_run, "print the steps and case ids without connecting to anything");
+}
 
-  const TimePoint now = SystemClock().now();
-  if (run_id.empty()) run_id = scenario::run_id_from(now);
-  const scenario::Story story = scenario::build_story(run_id, now);
-
-  if (dry_run) {
-    for (size_t i = 0; i < story.steps.size(); ++i) {
-      const auto& s = story.steps[i];
-      std::cout << i + 1 << "\t" << s.case_key << "\t" << (s.via == scenario::Via::kIngress ? "ingress" : "sdk") << "\t"
-                << (s.event.event_type().empty() ? "(acknowledgements)" : s.event.event_type()) << "\t" << s.narration
-                << "\n";
-    }
-    for (const auto& c : story.cases) std::cout << c.case_id << "\t" << c.key << "\t" << c.title << "\n";
-    return 0;
+void print_steps(const scenario::Story& story) {
+  for (size_t i = 0; i < story.steps.size(); ++i) {
+    const auto& s = story.steps[i];
+    std::cout << i + 1 << "\t" << s.case_key << "\t" << (s.via == scenario::Via::kIngress ? "ingress" : "sdk") << "\t"
+              << (s.event.event_type().empty() ? "(acknowledgements)" : s.event.event_type()) << "\t" << s.narration
+              << "\n";
   }
+  for (const auto& c : story.cases) std::cout << c.case_id << "\t" << c.key << "\t" << c.title << "\n";
+}
 
-  scenario::IngressChannelOptions ingress_options;
-  const auto colon = ingress.rfind(':');
+// --ingress host:port and the agencies' tokens (not read with --sdk-only). 0, or exit code 2.
+int ingress_options_from(const Args& a, scenario::IngressChannelOptions* out) {
+  const auto colon = a.ingress.rfind(':');
   if (colon == std::string::npos) {
-    std::cerr << "--ingress: expected host:port, got '" << ingress << "'\n";
+    std::cerr << "--ingress: expected host:port, got '" << a.ingress << "'\n";
     return 2;
   }
-  ingress_options.host = ingress.substr(0, colon);
-  ingress_options.port = ingress.substr(colon + 1);
+  out->host = a.ingress.substr(0, colon);
+  out->port = a.ingress.substr(colon + 1);
   try {
-    if (!sdk_only)
-    for (const auto& kv : YAML::LoadFile(tokens_file)) {
-      ingress_options.tokens[kv.first.as<std::string>()] = kv.second.as<std::string>();
+    if (!a.sdk_only) {
+      for (const auto& kv : YAML::LoadFile(a.tokens_file)) {
+        out->tokens[kv.first.as<std::string>()] = kv.second.as<std::string>();
+      }
     }
   } catch (const std::exception& e) {
-    std::cerr << "--tokens-file " << tokens_file << ": " << e.what() << "\n";
+    std::cerr << "--tokens-file " << a.tokens_file << ": " << e.what() << "\n";
     return 2;
   }
+  return 0;
+}
 
-  std::cerr << "caselink-scenario: run " << run_id << ", " << story.cases.size() << " cases, " << story.steps.size()
-            << " steps (broker " << bootstrap << ", ingress " << ingress << ")\n";
-  auto watcher = scenario::CaseWatcher::start(bootstrap);
+// Plays the story; prints one line per case. 0 when every case is OK, 1 when one is not, 3 when
+// the stack did not answer.
+int play_story(const Args& a, const scenario::Story& story, const scenario::IngressChannelOptions& ingress_options) {
+  std::cerr << "caselink-scenario: run " << a.run_id << ", " << story.cases.size() << " cases, " << story.steps.size()
+            << " steps (broker " << a.bootstrap << ", ingress " << a.ingress << ")\n";
+  auto watcher = scenario::CaseWatcher::start(a.bootstrap);
   if (!watcher.ok()) {
     std::cerr << "caselink-scenario: " << watcher.error().message << "\n";
     return 3;
   }
-  auto sdk = scenario::make_sdk_channel({bootstrap, blob_dir});
+  auto sdk = scenario::make_sdk_channel({a.bootstrap, a.blob_dir});
   auto http = scenario::make_ingress_channel(ingress_options);
   scenario::PlayOptions options;
-  options.step_timeout = std::chrono::milliseconds(step_timeout_ms);
+  options.step_timeout = std::chrono::milliseconds(a.step_timeout_ms);
   options.progress = &std::cerr;
-  auto outcomes = scenario::play(story, *sdk, sdk_only ? *sdk : *http, *watcher.value(), options);
+  auto outcomes = scenario::play(story, *sdk, a.sdk_only ? *sdk : *http, *watcher.value(), options);
   if (!outcomes.ok()) {
     std::cerr << "caselink-scenario: FAILED at " << outcomes.error().message << "\n";
     return 3;
@@ -97,4 +104,25 @@ int main(int argc, char** argv) {
     all_ok = all_ok && o.ok;
   }
   return all_ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace caselink;
+  CLI::App app{"caselink-scenario — plays the administrative–criminal linkage scenario against a running stack"};
+  Args args;
+  add_options(app, args);
+  CLI11_PARSE(app, argc, argv);
+
+  const TimePoint now = SystemClock().now();
+  if (args.run_id.empty()) args.run_id = scenario::run_id_from(now);
+  const scenario::Story story = scenario::build_story(args.run_id, now);
+  if (args.dry_run) {
+    print_steps(story);
+    return 0;
+  }
+  scenario::IngressChannelOptions ingress_options;
+  if (int code = ingress_options_from(args, &ingress_options); code != 0) return code;
+  return play_story(args, story, ingress_options);
 }

@@ -75,101 +75,111 @@ Status acknowledge(const Step& step, size_t index, const std::string& case_id, C
   return {};
 }
 
-}  // namespace
+// Uploads the step's blobs and publishes its event through the channel the step names.
+Status publish_step(const Step& step, size_t index, Channel& sdk, Channel& ingress, Progress& progress) {
+  Channel& channel = step.via == Via::kIngress ? ingress : sdk;
+  const char* via = channel.name();
+  for (const auto& blob : step.blobs) {
+    auto stored = channel.upload_blob(step.event.producer_agency_id(), blob.bytes);
+    if (!stored.ok()) return step_error(index, step, "blob upload: " + stored.error().message);
+    progress.line("        blob ", stored.value().substr(0, 16), "… ", blob.name, " (", blob.bytes.size(),
+                  " bytes, via ", via, ")");
+  }
+  auto sent = channel.publish(step.event);
+  if (!sent.ok()) return step_error(index, step, sent.error().message);
+  progress.line("        ", step.event.producer_agency_id(), " → ", sent.value().topic, "[", sent.value().partition,
+                "]@", sent.value().offset, " via ", via);
+  return {};
+}
 
-Result<std::vector<CaseOutcome>> play(const Story& story, Channel& sdk, Channel& ingress, CaseWatcher& watcher,
-                                      const PlayOptions& options) {
-  Progress progress(options.progress);
-  const size_t total = story.steps.size();
-  for (size_t i = 0; i < total; ++i) {
-    const Step& step = story.steps[i];
-    const StoryCase* story_case = story.find(step.case_key);
-    if (story_case == nullptr) return Error::internal("step names unknown case " + step.case_key);
-    const std::string& case_id = story_case->case_id;
-    progress.line("[scenario ", i + 1, "/", total, "] ", step.case_key, ": ", step.narration);
+// caselink-evidence's receipt for the step's manifest (checked against the expected status),
+// then caselink-sync applying that receipt. `answered` is false when either did not come.
+Status wait_for_receipt(const Step& step, size_t index, const std::string& case_id, CaseWatcher& watcher,
+                        const PlayOptions& options, Progress& progress, bool* answered) {
+  const std::string& event_id = step.event.event_id();
+  *answered = watcher.wait(
+      case_id, [&](const WatchedCase& c) { return c.receipts.count(event_id) > 0; }, options.step_timeout);
+  if (!*answered) return {};
+  const v1::Envelope receipt = watcher.snapshot_of(case_id).receipts.at(event_id);
+  const auto status = receipt.evidence_receipt().status();
+  std::string missing;
+  for (int m : receipt.evidence_receipt().missing_categories()) {
+    missing += " " + v1::MaterialCategory_Name(static_cast<v1::MaterialCategory>(m));
+  }
+  progress.line("        caselink-evidence: ", v1::ReceiptStatus_Name(status), missing.empty() ? "" : " missing:",
+                missing, " merkle ", receipt.evidence_receipt().merkle_root_hex().substr(0, 16), "…");
+  if (step.expected_receipt != v1::RECEIPT_STATUS_UNSPECIFIED && status != step.expected_receipt) {
+    return step_error(index, step, "expected receipt " + v1::ReceiptStatus_Name(step.expected_receipt) + ", got " +
+                                       v1::ReceiptStatus_Name(status));
+  }
+  const std::string receipt_id = receipt.event_id();
+  *answered = watcher.wait(
+      case_id, [&](const WatchedCase& c) { return c.applied_event_ids.count(receipt_id) > 0; }, options.step_timeout);
+  return {};
+}
 
-    if (step.acknowledge_current_state) {
-      if (auto s = acknowledge(step, i, case_id, sdk, watcher, options, progress); !s.ok()) return s.error();
-      continue;
-    }
-
-    const bool publishes = step.event.payload_case() != v1::Envelope::PAYLOAD_NOT_SET;
-    if (publishes) {
-      Channel& channel = step.via == Via::kIngress ? ingress : sdk;
-      const char* via = channel.name();
-      for (const auto& blob : step.blobs) {
-        auto stored = channel.upload_blob(step.event.producer_agency_id(), blob.bytes);
-        if (!stored.ok()) return step_error(i, step, "blob upload: " + stored.error().message);
-        progress.line("        blob ", stored.value().substr(0, 16), "… ", blob.name, " (", blob.bytes.size(),
-                      " bytes, via ", via, ")");
-      }
-      auto sent = channel.publish(step.event);
-      if (!sent.ok()) return step_error(i, step, sent.error().message);
-      progress.line("        ", step.event.producer_agency_id(), " → ", sent.value().topic, "[",
-                    sent.value().partition, "]@", sent.value().offset, " via ", via);
-    }
-
-    const std::string& event_id = step.event.event_id();
-    std::string rejected;
-    auto fail_if_rejected = [&](const WatchedCase& c) {
-      rejected = rejection_of(c, event_id);
-      return !rejected.empty();
-    };
-    bool answered = false;
-    switch (step.wait) {
-      case WaitFor::kApplied:
-        answered = watcher.wait(
-            case_id, [&](const WatchedCase& c) { return c.applied_event_ids.count(event_id) > 0; },
-            options.step_timeout, fail_if_rejected);
-        break;
-      case WaitFor::kReceipt: {
-        answered = watcher.wait(
-            case_id, [&](const WatchedCase& c) { return c.receipts.count(event_id) > 0; }, options.step_timeout);
-        if (!answered) break;
-        const v1::Envelope receipt = watcher.snapshot_of(case_id).receipts.at(event_id);
-        const auto status = receipt.evidence_receipt().status();
-        std::string missing;
-        for (int m : receipt.evidence_receipt().missing_categories()) {
-          missing += " " + v1::MaterialCategory_Name(static_cast<v1::MaterialCategory>(m));
+// Waits for what the step waits for; an error when caselink-sync rejected the event or nothing came.
+Status await_answer(const Step& step, size_t index, const std::string& case_id, CaseWatcher& watcher,
+                    const PlayOptions& options, Progress& progress) {
+  const std::string& event_id = step.event.event_id();
+  std::string rejected;
+  auto fail_if_rejected = [&](const WatchedCase& c) {
+    rejected = rejection_of(c, event_id);
+    return !rejected.empty();
+  };
+  bool answered = false;
+  switch (step.wait) {
+    case WaitFor::kApplied:
+      answered = watcher.wait(
+          case_id, [&](const WatchedCase& c) { return c.applied_event_ids.count(event_id) > 0; },
+          options.step_timeout, fail_if_rejected);
+      break;
+    case WaitFor::kReceipt:
+      if (auto s = wait_for_receipt(step, index, case_id, watcher, options, progress, &answered); !s.ok()) return s;
+      break;
+    case WaitFor::kAlert:
+      answered = watcher.wait(
+          case_id, [&](const WatchedCase& c) { return has_alert(c, step.alert_kind); }, options.step_timeout);
+      if (answered) {
+        for (const auto& a : watcher.snapshot_of(case_id).alerts) {
+          if (a.kind() == step.alert_kind) progress.line("        alert ", v1::AlertKind_Name(a.kind()), ": ", a.message());
         }
-        progress.line("        caselink-evidence: ", v1::ReceiptStatus_Name(status), missing.empty() ? "" : " missing:",
-                      missing, " merkle ", receipt.evidence_receipt().merkle_root_hex().substr(0, 16), "…");
-        if (step.expected_receipt != v1::RECEIPT_STATUS_UNSPECIFIED && status != step.expected_receipt) {
-          return step_error(i, step, "expected receipt " + v1::ReceiptStatus_Name(step.expected_receipt) + ", got " +
-                                         v1::ReceiptStatus_Name(status));
-        }
-        const std::string receipt_id = receipt.event_id();
-        answered = watcher.wait(
-            case_id, [&](const WatchedCase& c) { return c.applied_event_ids.count(receipt_id) > 0; },
-            options.step_timeout);
-        break;
       }
-      case WaitFor::kAlert:
-        answered = watcher.wait(
-            case_id, [&](const WatchedCase& c) { return has_alert(c, step.alert_kind); }, options.step_timeout);
-        if (answered) {
-          for (const auto& a : watcher.snapshot_of(case_id).alerts) {
-            if (a.kind() == step.alert_kind) progress.line("        alert ", v1::AlertKind_Name(a.kind()), ": ", a.message());
-          }
-        }
-        break;
-      case WaitFor::kRecognized:
-        answered = true;  // only acknowledge steps wait for recognition (handled above)
-        break;
-    }
-    if (!rejected.empty()) return step_error(i, step, "caselink-sync rejected the event: " + rejected);
-    if (!answered) {
-      return step_error(i, step, "no answer within " + std::to_string(options.step_timeout.count()) +
-                                     " ms (are caselink-sync, -evidence and -standards running? see their logs)");
-    }
-    if (publishes && story_case->has_state) {
-      const auto latest = watcher.snapshot_of(case_id).latest;
-      if (latest) {
-        progress.line("        state ", v1::CaseState_Name(latest->state()), " v", latest->version());
-      }
+      break;
+    case WaitFor::kRecognized:
+      answered = true;  // only acknowledge steps wait for recognition (handled in play_step)
+      break;
+  }
+  if (!rejected.empty()) return step_error(index, step, "caselink-sync rejected the event: " + rejected);
+  if (!answered) {
+    return step_error(index, step, "no answer within " + std::to_string(options.step_timeout.count()) +
+                                       " ms (are caselink-sync, -evidence and -standards running? see their logs)");
+  }
+  return {};
+}
+
+Status play_step(const Step& step, size_t index, const StoryCase& story_case, Channel& sdk, Channel& ingress,
+                 CaseWatcher& watcher, const PlayOptions& options, Progress& progress) {
+  const std::string& case_id = story_case.case_id;
+  if (step.acknowledge_current_state) {
+    return acknowledge(step, index, case_id, sdk, watcher, options, progress);
+  }
+  const bool publishes = step.event.payload_case() != v1::Envelope::PAYLOAD_NOT_SET;
+  if (publishes) {
+    if (auto s = publish_step(step, index, sdk, ingress, progress); !s.ok()) return s;
+  }
+  if (auto s = await_answer(step, index, case_id, watcher, options, progress); !s.ok()) return s;
+  if (publishes && story_case.has_state) {
+    const auto latest = watcher.snapshot_of(case_id).latest;
+    if (latest) {
+      progress.line("        state ", v1::CaseState_Name(latest->state()), " v", latest->version());
     }
   }
+  return {};
+}
 
+// Each case's final state and expected alerts, as the watcher saw them.
+std::vector<CaseOutcome> outcomes_of(const Story& story, CaseWatcher& watcher) {
   std::vector<CaseOutcome> outcomes;
   for (const auto& c : story.cases) {
     CaseOutcome out{c.key, c.case_id, c.title, true, {}};
@@ -189,6 +199,22 @@ Result<std::vector<CaseOutcome>> play(const Story& story, Channel& sdk, Channel&
     outcomes.push_back(std::move(out));
   }
   return outcomes;
+}
+
+}  // namespace
+
+Result<std::vector<CaseOutcome>> play(const Story& story, Channel& sdk, Channel& ingress, CaseWatcher& watcher,
+                                      const PlayOptions& options) {
+  Progress progress(options.progress);
+  const size_t total = story.steps.size();
+  for (size_t i = 0; i < total; ++i) {
+    const Step& step = story.steps[i];
+    const StoryCase* story_case = story.find(step.case_key);
+    if (story_case == nullptr) return Error::internal("step names unknown case " + step.case_key);
+    progress.line("[scenario ", i + 1, "/", total, "] ", step.case_key, ": ", step.narration);
+    if (auto s = play_step(step, i, *story_case, sdk, ingress, watcher, options, progress); !s.ok()) return s.error();
+  }
+  return outcomes_of(story, watcher);
 }
 
 }  // namespace caselink::scenario

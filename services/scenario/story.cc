@@ -130,13 +130,8 @@ class CaseScript {
 
 // 1. 污染环境: complete forward flow, with an incomplete evidence set and its supplement, and
 //    mutual recognition of the judged state by every party.
-void environmental_case(Story& story, TimePoint now) {
-  const TimePoint t0 = now - hours(4);
-  CaseScript c(story, "env", "sthjj-330100-" + story.run_id + "-01");
-  c.set_subject(v1::DOMAIN_ENVIRONMENT, "pollution_environment");
-  story.cases.push_back({"env", c.id(), "污染环境 — 某电镀公司非法倾倒危险废物 (ecology bureau → police → court)",
-                         v1::CASE_STATE_JUDGED, {}, true});
-
+// Report, transfer decision, referral and the first (incomplete) evidence set.
+void environmental_referral(CaseScript& c, TimePoint t0) {
   c.add(kEcology, Via::kSdk, t0, "生态环境局 task group reports a suspected crime (S1 Art 5)", [](v1::Envelope& e) {
     auto* r = e.mutable_suspected_crime_reported();
     *r->mutable_reporting_agency() = kEcology;
@@ -182,6 +177,10 @@ void environmental_case(Story& story, TimePoint now) {
               {v1::MATERIAL_CATEGORY_MONITORING_TEST_REPORT, v1::EVIDENCE_TYPE_MONITORING_REPORT, "监测报告",
                "杭环监〔2026〕第311号: 总铬 1830 mg/kg"}},
              v1::RECEIPT_STATUS_INCOMPLETE);
+}
+
+// The police sign, ask for the missing record, get it, file the case and receive the samples.
+void environmental_filing(CaseScript& c, TimePoint t0) {
   c.add(kPolice, Via::kSdk, t0 + minutes(100), "the police sign for the referral (S1 Art 7)", [](v1::Envelope& e) {
     auto* a = e.mutable_referral_accepted();
     *a->mutable_police_organ() = kPolice;
@@ -226,6 +225,10 @@ void environmental_case(Story& story, TimePoint now) {
           item->set_unit("份");
           item->set_hazardous(true);
         });
+}
+
+// Prosecution, judgment, and every party acknowledging the judged state.
+void environmental_trial(Story& story, CaseScript& c, TimePoint t0) {
   c.add(kProcuratorate, Via::kSdk, t0 + minutes(200), "the procuratorate prosecutes", [](v1::Envelope& e) {
     auto* p = e.mutable_prosecution_decision();
     p->set_outcome(v1::PROSECUTION_OUTCOME_PROSECUTE);
@@ -248,6 +251,18 @@ void environmental_case(Story& story, TimePoint now) {
   ack.acknowledge_current_state = true;
   ack.wait = WaitFor::kRecognized;
   story.steps.push_back(std::move(ack));
+}
+
+void environmental_case(Story& story, TimePoint now) {
+  const TimePoint t0 = now - hours(4);
+  CaseScript c(story, "env", "sthjj-330100-" + story.run_id + "-01");
+  c.set_subject(v1::DOMAIN_ENVIRONMENT, "pollution_environment");
+  story.cases.push_back({"env", c.id(), "污染环境 — 某电镀公司非法倾倒危险废物 (ecology bureau → police → court)",
+                         v1::CASE_STATE_JUDGED, {}, true});
+
+  environmental_referral(c, t0);
+  environmental_filing(c, t0);
+  environmental_trial(story, c, t0);
 }
 
 // 2. 拒不支付劳动报酬: the police decide late (deadline missed → overdue alert and a supervision
@@ -335,13 +350,8 @@ void wage_case(Story& story, TimePoint now) {
 
 // 3. 诈骗 (reverse linkage, 反向衔接): filed, not prosecuted, procuratorial opinion to the market
 //    regulator, administrative penalty reported back.
-void fraud_case(Story& story, TimePoint now) {
-  const TimePoint t0 = now - hours(3);
-  CaseScript c(story, "fraud", "scjg-330100-" + story.run_id + "-03");
-  c.set_subject(v1::DOMAIN_MARKET_REGULATION, "fraud");
-  story.cases.push_back({"fraud", c.id(), "诈骗 — 虚假宣传保健品骗取老年人钱款 (not prosecuted → reverse linkage)",
-                         v1::CASE_STATE_CLOSED, {}, true});
-
+// Referral with its evidence, the police signing and filing.
+void fraud_filing(CaseScript& c, TimePoint t0) {
   c.add(kMarket, Via::kIngress, t0, "市场监管局 refers the case (via the ingress)", [](v1::Envelope& e) {
     auto* r = e.mutable_case_referral();
     r->set_transfer_letter_number("杭市监移〔2026〕9号");
@@ -374,6 +384,10 @@ void fraud_case(Story& story, TimePoint now) {
     *d->mutable_police_organ() = kPolice;
     d->set_decision_document_number("杭公立〔2026〕1120号");
   });
+}
+
+// Not prosecuted → procuratorial opinion to the regulator → penalty reported → closed.
+void fraud_reverse_linkage(CaseScript& c, TimePoint t0) {
   c.add(kProcuratorate, Via::kSdk, t0 + minutes(80), "the procuratorate does not prosecute (minor, restitution made)",
         [](v1::Envelope& e) {
           auto* p = e.mutable_prosecution_decision();
@@ -420,6 +434,17 @@ void fraud_case(Story& story, TimePoint now) {
     cl->set_reason(v1::CASE_CLOSED_REASON_REVERSE_LINKAGE_COMPLETED);
     *cl->mutable_closing_organ() = kProcuratorate;
   });
+}
+
+void fraud_case(Story& story, TimePoint now) {
+  const TimePoint t0 = now - hours(3);
+  CaseScript c(story, "fraud", "scjg-330100-" + story.run_id + "-03");
+  c.set_subject(v1::DOMAIN_MARKET_REGULATION, "fraud");
+  story.cases.push_back({"fraud", c.id(), "诈骗 — 虚假宣传保健品骗取老年人钱款 (not prosecuted → reverse linkage)",
+                         v1::CASE_STATE_CLOSED, {}, true});
+
+  fraud_filing(c, t0);
+  fraud_reverse_linkage(c, t0);
 }
 
 // 4. 以罚代刑 screening: a farmland case closed with a fine only, never referred, although the

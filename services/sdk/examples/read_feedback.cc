@@ -50,26 +50,33 @@ std::string summarize(const v1::Envelope& envelope) {
   return out.empty() ? "(no status fields)" : out;
 }
 
-int read_feedback_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+namespace {
+
+struct ReadArgs {
   ClientOptions options;
-  options.agency_id = "sthjj-330100";
   std::string group_id;
   std::string case_filter;
   int64_t max_records = 0;
   int64_t idle_timeout_ms = 10000;
   bool no_commit = false;
+};
+
+// Parses `args` into `a`. -1 when the reader should run, else the exit code (help printed: 0,
+// bad arguments: 2).
+int parse_args(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, ReadArgs* a) {
+  a->options.agency_id = "sthjj-330100";
   CLI::App app{"caselink-example-read-feedback — an agency reads its feedback topic caselink.feedback.<agency>.v1 "
                "(caselink adapter SDK example)"};
-  app.add_option("--bootstrap", options.bootstrap, "Kafka bootstrap host:port")->required();
-  app.add_option("--agency", options.agency_id, "Agency (caselink party id) whose feedback to read")
+  app.add_option("--bootstrap", a->options.bootstrap, "Kafka bootstrap host:port")->required();
+  app.add_option("--agency", a->options.agency_id, "Agency (caselink party id) whose feedback to read")
       ->capture_default_str();
-  app.add_option("--group", group_id, "Consumer group (default: <agency>-adapter)");
-  app.add_option("--case", case_filter, "Print only records of this case id (all others are still committed)");
-  app.add_option("--max-records", max_records, "Exit after printing this many records (0 = no limit)")
+  app.add_option("--group", a->group_id, "Consumer group (default: <agency>-adapter)");
+  app.add_option("--case", a->case_filter, "Print only records of this case id (all others are still committed)");
+  app.add_option("--max-records", a->max_records, "Exit after printing this many records (0 = no limit)")
       ->capture_default_str();
-  app.add_option("--idle-timeout-ms", idle_timeout_ms, "Exit after this long without a new record")
+  app.add_option("--idle-timeout-ms", a->idle_timeout_ms, "Exit after this long without a new record")
       ->capture_default_str();
-  app.add_flag("--no-commit", no_commit, "Do not commit: the same records are read again next time");
+  app.add_flag("--no-commit", a->no_commit, "Do not commit: the same records are read again next time");
   app.footer("Prints one line per record: feedback type=... case=... event=... summary: ...\n"
              "Exit status: 0 done (max records or idle), 1 reading failed, 2 bad arguments.");
   std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -82,24 +89,33 @@ int read_feedback_main(const std::vector<std::string>& args, std::ostream& out, 
     err << e.what() << "\n" << app.help();
     return 2;
   }
-  if (max_records < 0 || idle_timeout_ms < 0) {
+  if (a->max_records < 0 || a->idle_timeout_ms < 0) {
     err << "--max-records and --idle-timeout-ms must be >= 0\n";
     return 2;
   }
-  if (group_id.empty()) {
-    group_id = options.agency_id + "-adapter";
+  if (a->group_id.empty()) {
+    a->group_id = a->options.agency_id + "-adapter";
   }
+  return -1;
+}
 
-  auto reader = FeedbackReader::create(options, group_id);
+}  // namespace
+
+int read_feedback_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  ReadArgs a;
+  if (int code = parse_args(args, out, err, &a); code >= 0) {
+    return code;
+  }
+  auto reader = FeedbackReader::create(a.options, a.group_id);
   if (!reader.ok()) {
     err << "cannot start: " << reader.error().describe() << "\n";
     return 2;
   }
   int64_t printed = 0;
   auto last_record = std::chrono::steady_clock::now();
-  while (max_records == 0 || printed < max_records) {
-    if (std::chrono::steady_clock::now() - last_record >= std::chrono::milliseconds(idle_timeout_ms)) {
-      err << "idle for " << idle_timeout_ms << " ms, stopping\n";
+  while (a.max_records == 0 || printed < a.max_records) {
+    if (std::chrono::steady_clock::now() - last_record >= std::chrono::milliseconds(a.idle_timeout_ms)) {
+      err << "idle for " << a.idle_timeout_ms << " ms, stopping\n";
       break;
     }
     auto batch = (*reader)->poll(std::chrono::milliseconds(500));
@@ -119,20 +135,20 @@ int read_feedback_main(const std::vector<std::string>& args, std::ostream& out, 
     size_t handled = 0;
     for (const v1::Envelope& e : *batch) {
       ++handled;
-      if (!case_filter.empty() && e.case_id() != case_filter) {
+      if (!a.case_filter.empty() && e.case_id() != a.case_filter) {
         continue;
       }
       out << "feedback type=" << e.event_type() << " case=" << e.case_id() << " event=" << e.event_id()
           << " causation=" << e.causation_id() << " summary: " << summarize(e) << "\n";
       out.flush();
-      if (++printed == max_records) {
+      if (++printed == a.max_records) {
         break;
       }
     }
     // Handled (printed) first, committed after: a crash in between means a re-delivery.
     // commit() covers the whole batch, so when --max-records stopped us inside it nothing is
     // committed: the printed records come again next time rather than the others being lost.
-    if (!no_commit && handled == batch->size()) {
+    if (!a.no_commit && handled == batch->size()) {
       if (Status committed = (*reader)->commit(); !committed.ok()) {
         err << "commit failed (the records will be read again): " << committed.error().describe() << "\n";
       }

@@ -67,99 +67,121 @@ NodeResult missing(const std::string& name) {
   return r;
 }
 
+NodeResult eval(const Condition& c, const Facts& facts, const std::string& province);
+
+// all_of / any_of: any_of is decided by a true child, all_of by a false child; otherwise unknown
+// when a child is unknown, else the non-decisive value with every child's deciding leaves.
+NodeResult eval_group(const Condition& c, const Facts& facts, const std::string& province) {
+  const bool any = c.kind == Condition::Kind::kAnyOf;
+  const Tri decisive = any ? Tri::kTrue : Tri::kFalse;
+  NodeResult out;
+  bool unknown = false;
+  std::vector<const Condition*> all_deciding;
+  std::vector<const Condition*> decisive_leaves;
+  std::vector<const std::string*> missing_facts;
+  bool province_figure = false;
+  for (const auto& child : c.children) {
+    NodeResult r = eval(child, facts, province);
+    if (r.value == decisive) {
+      decisive_leaves.insert(decisive_leaves.end(), r.deciding.begin(), r.deciding.end());
+    } else if (r.value == Tri::kUnknown) {
+      unknown = true;
+      missing_facts.insert(missing_facts.end(), r.missing.begin(), r.missing.end());
+      province_figure = province_figure || r.missing_province_figure;
+    } else {
+      all_deciding.insert(all_deciding.end(), r.deciding.begin(), r.deciding.end());
+    }
+  }
+  if (!decisive_leaves.empty()) {
+    out.value = decisive;
+    out.deciding = std::move(decisive_leaves);
+  } else if (unknown) {
+    out.value = Tri::kUnknown;
+    out.missing = std::move(missing_facts);
+    out.missing_province_figure = province_figure;
+  } else {
+    out.value = any ? Tri::kFalse : Tri::kTrue;
+    out.deciding = std::move(all_deciding);
+  }
+  return out;
+}
+
+NodeResult eval_compare(const Condition& c, const Facts& facts) {
+  const double* v = number_fact(facts, c.fact);
+  if (v == nullptr) {
+    return missing(c.fact);
+  }
+  return leaf(c, compare(*v, c.op, c.value) ? Tri::kTrue : Tri::kFalse);
+}
+
+// A national range: decided outside [low, high); inside it the province's own figure decides.
+NodeResult eval_range(const Condition& c, const Facts& facts) {
+  const double* v = number_fact(facts, c.fact);
+  if (v == nullptr) {
+    return missing(c.fact);
+  }
+  if (*v >= c.range_high) {
+    return leaf(c, Tri::kTrue);
+  }
+  if (*v < c.range_low) {
+    return leaf(c, Tri::kFalse);
+  }
+  NodeResult r;
+  r.missing_province_figure = true;
+  return r;
+}
+
+NodeResult eval_flag(const Condition& c, const Facts& facts) {
+  auto it = facts.find(c.fact);
+  const bool* v = it == facts.end() ? nullptr : std::get_if<bool>(&it->second);
+  if (v == nullptr) {
+    return missing(c.fact);
+  }
+  return leaf(c, *v == c.flag ? Tri::kTrue : Tri::kFalse);
+}
+
+NodeResult eval_text(const Condition& c, const Facts& facts) {
+  auto it = facts.find(c.fact);
+  const std::string* v = it == facts.end() ? nullptr : std::get_if<std::string>(&it->second);
+  if (v == nullptr) {
+    return missing(c.fact);
+  }
+  const bool hit = std::find(c.texts.begin(), c.texts.end(), *v) != c.texts.end();
+  return leaf(c, hit ? Tri::kTrue : Tri::kFalse);
+}
+
+NodeResult eval_sum(const Condition& c, const Facts& facts) {
+  double total = 0;
+  NodeResult unknown;
+  for (const auto& [name, weight] : c.terms) {
+    const double* v = number_fact(facts, name);
+    if (v == nullptr) {
+      unknown.missing.push_back(&name);
+    } else {
+      total += weight * *v;
+    }
+  }
+  if (!unknown.missing.empty()) {
+    return unknown;
+  }
+  return leaf(c, compare(total, c.op, c.value) ? Tri::kTrue : Tri::kFalse);
+}
+
 NodeResult eval(const Condition& c, const Facts& facts, const std::string& province) {
   switch (c.kind) {
     case Condition::Kind::kAllOf:
-    case Condition::Kind::kAnyOf: {
-      const bool any = c.kind == Condition::Kind::kAnyOf;
-      // any_of: decided by a true child; all_of: decided by a false child.
-      const Tri decisive = any ? Tri::kTrue : Tri::kFalse;
-      NodeResult out;
-      bool unknown = false;
-      std::vector<const Condition*> all_deciding;
-      std::vector<const Condition*> decisive_leaves;
-      std::vector<const std::string*> missing_facts;
-      bool province_figure = false;
-      for (const auto& child : c.children) {
-        NodeResult r = eval(child, facts, province);
-        if (r.value == decisive) {
-          decisive_leaves.insert(decisive_leaves.end(), r.deciding.begin(), r.deciding.end());
-        } else if (r.value == Tri::kUnknown) {
-          unknown = true;
-          missing_facts.insert(missing_facts.end(), r.missing.begin(), r.missing.end());
-          province_figure = province_figure || r.missing_province_figure;
-        } else {
-          all_deciding.insert(all_deciding.end(), r.deciding.begin(), r.deciding.end());
-        }
-      }
-      if (!decisive_leaves.empty()) {
-        out.value = decisive;
-        out.deciding = std::move(decisive_leaves);
-      } else if (unknown) {
-        out.value = Tri::kUnknown;
-        out.missing = std::move(missing_facts);
-        out.missing_province_figure = province_figure;
-      } else {
-        out.value = any ? Tri::kFalse : Tri::kTrue;
-        out.deciding = std::move(all_deciding);
-      }
-      return out;
-    }
-    case Condition::Kind::kCompare: {
-      const double* v = number_fact(facts, c.fact);
-      if (v == nullptr) {
-        return missing(c.fact);
-      }
-      return leaf(c, compare(*v, c.op, c.value) ? Tri::kTrue : Tri::kFalse);
-    }
-    case Condition::Kind::kRange: {
-      const double* v = number_fact(facts, c.fact);
-      if (v == nullptr) {
-        return missing(c.fact);
-      }
-      if (*v >= c.range_high) {
-        return leaf(c, Tri::kTrue);
-      }
-      if (*v < c.range_low) {
-        return leaf(c, Tri::kFalse);
-      }
-      NodeResult r;
-      r.missing_province_figure = true;
-      return r;
-    }
-    case Condition::Kind::kFlag: {
-      auto it = facts.find(c.fact);
-      const bool* v = it == facts.end() ? nullptr : std::get_if<bool>(&it->second);
-      if (v == nullptr) {
-        return missing(c.fact);
-      }
-      return leaf(c, *v == c.flag ? Tri::kTrue : Tri::kFalse);
-    }
-    case Condition::Kind::kText: {
-      auto it = facts.find(c.fact);
-      const std::string* v = it == facts.end() ? nullptr : std::get_if<std::string>(&it->second);
-      if (v == nullptr) {
-        return missing(c.fact);
-      }
-      const bool hit = std::find(c.texts.begin(), c.texts.end(), *v) != c.texts.end();
-      return leaf(c, hit ? Tri::kTrue : Tri::kFalse);
-    }
-    case Condition::Kind::kSum: {
-      double total = 0;
-      NodeResult unknown;
-      for (const auto& [name, weight] : c.terms) {
-        const double* v = number_fact(facts, name);
-        if (v == nullptr) {
-          unknown.missing.push_back(&name);
-        } else {
-          total += weight * *v;
-        }
-      }
-      if (!unknown.missing.empty()) {
-        return unknown;
-      }
-      return leaf(c, compare(total, c.op, c.value) ? Tri::kTrue : Tri::kFalse);
-    }
+    case Condition::Kind::kAnyOf:
+      return eval_group(c, facts, province);
+    case Condition::Kind::kCompare:
+      return eval_compare(c, facts);
+    case Condition::Kind::kRange:
+      return eval_range(c, facts);
+    case Condition::Kind::kFlag:
+      return eval_flag(c, facts);
+    case Condition::Kind::kText:
+      return eval_text(c, facts);
+    case Condition::Kind::kSum:
+      return eval_sum(c, facts);
   }
   return {};
 }

@@ -415,6 +415,68 @@ struct ConditionParser {
     return found;
   }
 
+  // gte_range: [low, high], low <= high.
+  bool parse_range(const YAML::Node& r, const std::string& field, Condition* c) {
+    if (!r.IsSequence() || r.size() != 2) {
+      ctx.error(r, field, "expected [low, high], got " + show(r));
+      return false;
+    }
+    c->kind = Condition::Kind::kRange;
+    if (!ctx.number(r[0], field + "[0]", &c->range_low) || !ctx.number(r[1], field + "[1]", &c->range_high)) {
+      return false;
+    }
+    if (c->range_low > c->range_high) {
+      ctx.error(r, field, "low must not exceed high");
+      return false;
+    }
+    return true;
+  }
+
+  bool parse_compare(const YAML::Node& v, const std::string& op, const std::string& field, Condition* c) {
+    c->kind = Condition::Kind::kCompare;
+    for (const auto& [name, o] : kOps) {
+      if (op == name) {
+        c->op = o;
+      }
+    }
+    return ctx.number(v, field, &c->value);
+  }
+
+  bool parse_flag(const YAML::Node& v, const std::string& field, Condition* c) {
+    c->kind = Condition::Kind::kFlag;
+    if (!ctx.boolean(v, field, &c->flag)) {
+      if (v.IsNull()) {
+        ctx.error(v, field, "expected true or false, got nothing");
+      }
+      return false;
+    }
+    return true;
+  }
+
+  // equals: one text value; in: a non-empty list of them (a bad item is an error, the rest are kept).
+  bool parse_text(const YAML::Node& v, const std::string& op, const std::string& field, Condition* c) {
+    c->kind = Condition::Kind::kText;
+    if (op == "equals") {
+      std::string text;
+      if (!ctx.string(v, field, &text)) {
+        return false;
+      }
+      c->texts.push_back(text);
+      return true;
+    }
+    if (!v.IsSequence() || v.size() == 0) {
+      ctx.error(v, field, "expected a non-empty list of text values, got " + show(v));
+      return false;
+    }
+    for (size_t i = 0; i < v.size(); ++i) {
+      std::string text;
+      if (ctx.string(v[i], field + "[" + std::to_string(i) + "]", &text)) {
+        c->texts.push_back(text);
+      }
+    }
+    return true;
+  }
+
   std::optional<Condition> parse_leaf(const YAML::Node& n, const std::string& path) {
     ctx.check_keys(n, path, kLeafKeys);
     Condition c;
@@ -441,65 +503,17 @@ struct ConditionParser {
                     to_string(spec->kind));
       return std::nullopt;
     }
+    bool ok = false;
     if (op == "gte_range") {
-      const YAML::Node r = n[op];
-      if (!r.IsSequence() || r.size() != 2) {
-        ctx.error(r, field, "expected [low, high], got " + show(r));
-        return std::nullopt;
-      }
-      c.kind = Condition::Kind::kRange;
-      if (!ctx.number(r[0], field + "[0]", &c.range_low) || !ctx.number(r[1], field + "[1]", &c.range_high)) {
-        return std::nullopt;
-      }
-      if (c.range_low > c.range_high) {
-        ctx.error(r, field, "low must not exceed high");
-        return std::nullopt;
-      }
-      return c;
-    }
-    if (numeric) {
-      c.kind = Condition::Kind::kCompare;
-      for (const auto& [name, o] : kOps) {
-        if (op == name) {
-          c.op = o;
-        }
-      }
-      if (!ctx.number(n[op], field, &c.value)) {
-        return std::nullopt;
-      }
-      return c;
-    }
-    if (op == "is") {
-      c.kind = Condition::Kind::kFlag;
-      if (!ctx.boolean(n[op], field, &c.flag)) {
-        if (n[op].IsNull()) {
-          ctx.error(n[op], field, "expected true or false, got nothing");
-        }
-        return std::nullopt;
-      }
-      return c;
-    }
-    c.kind = Condition::Kind::kText;
-    if (op == "equals") {
-      std::string v;
-      if (!ctx.string(n[op], field, &v)) {
-        return std::nullopt;
-      }
-      c.texts.push_back(v);
+      ok = parse_range(n[op], field, &c);
+    } else if (numeric) {
+      ok = parse_compare(n[op], op, field, &c);
+    } else if (op == "is") {
+      ok = parse_flag(n[op], field, &c);
     } else {
-      const YAML::Node list = n[op];
-      if (!list.IsSequence() || list.size() == 0) {
-        ctx.error(list, field, "expected a non-empty list of text values, got " + show(list));
-        return std::nullopt;
-      }
-      for (size_t i = 0; i < list.size(); ++i) {
-        std::string v;
-        if (ctx.string(list[i], field + "[" + std::to_string(i) + "]", &v)) {
-          c.texts.push_back(v);
-        }
-      }
+      ok = parse_text(n[op], op, field, &c);
     }
-    return c;
+    return ok ? std::optional<Condition>(std::move(c)) : std::nullopt;
   }
 
   std::optional<Condition> parse_sum(const YAML::Node& n, const std::string& path) {
@@ -611,13 +625,8 @@ bool parse_jurisdiction(const YAML::Node& n, const std::string& field, const Ctx
   return ok;
 }
 
-void parse_rule(const YAML::Node& n, const std::string& file, const std::string& offence, Problems& problems,
-                const Catalogue& cat, RuleSet* set) {
-  Rule r;
-  r.offence = offence;
-  r.file = file;
-  r.line = line_of(n);
-  // Name the rule in every message as soon as its id and version are known.
+// Names the rule in every message as soon as its id and version are known.
+std::string rule_label(const YAML::Node& n, const RuleSet& set) {
   std::string who = "rule";
   if (n.IsMap() && n["id"].IsScalar()) {
     who += " " + n["id"].Scalar();
@@ -625,38 +634,34 @@ void parse_rule(const YAML::Node& n, const std::string& file, const std::string&
       who += " v" + n["version"].Scalar();
     }
   } else {
-    who += " #" + std::to_string(set->rules.size() + 1);
+    who += " #" + std::to_string(set.rules.size() + 1);
   }
-  Ctx ctx{problems, file, who};
-  const size_t before = problems.size();
-  if (!ctx.check_keys(n, "", kRuleKeys)) {
-    return;
-  }
+  return who;
+}
+
+void parse_rule_identity(const YAML::Node& n, const Ctx& ctx, const std::string& offence, Rule* r) {
   static const std::regex kId("[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+");
-  if (ctx.string(n["id"], "id", &r.id)) {
-    if (!std::regex_match(r.id, kId)) {
-      ctx.error(n["id"], "id", "'" + r.id + "' must look like <offence>.<name> (lowercase, dots, underscores)");
-    } else if (r.id.rfind(offence + ".", 0) != 0) {
+  if (ctx.string(n["id"], "id", &r->id)) {
+    if (!std::regex_match(r->id, kId)) {
+      ctx.error(n["id"], "id", "'" + r->id + "' must look like <offence>.<name> (lowercase, dots, underscores)");
+    } else if (r->id.rfind(offence + ".", 0) != 0) {
       ctx.error(n["id"], "id", "must start with the offence code '" + offence + ".'");
     }
   }
-  if (ctx.integer(n["version"], "version", &r.version) && r.version < 1) {
+  if (ctx.integer(n["version"], "version", &r->version) && r->version < 1) {
     ctx.error(n["version"], "version", "must be 1 or more");
   }
-  Jurisdiction j;
-  if (!n["jurisdiction"].IsDefined()) {
-    ctx.error(n, "jurisdiction", "is required ('national' or {province, city_tier})");
-  } else if (parse_jurisdiction(n["jurisdiction"], "jurisdiction", ctx, cat, false, &j)) {
-    r.scope = RuleScope{j.province, j.city_tier};
-  }
-  const bool from_ok = ctx.date(n["effective_from"], "effective_from", &r.effective_from);
+}
+
+// effective_from / effective_to, the anchor date that selects the version, and retroactivity.
+void parse_rule_validity(const YAML::Node& n, const Ctx& ctx, Rule* r) {
+  const bool from_ok = ctx.date(n["effective_from"], "effective_from", &r->effective_from);
   if (n["effective_to"].IsDefined() && !n["effective_to"].IsNull()) {
     Date to;
     if (ctx.date(n["effective_to"], "effective_to", &to)) {
-      r.effective_to = to;
-      if (from_ok && to < r.effective_from) {
-        ctx.error(n["effective_to"], "effective_to",
-                  to.str() + " is before effective_from " + r.effective_from.str());
+      r->effective_to = to;
+      if (from_ok && to < r->effective_from) {
+        ctx.error(n["effective_to"], "effective_to", to.str() + " is before effective_from " + r->effective_from.str());
       }
     }
   }
@@ -664,60 +669,174 @@ void parse_rule(const YAML::Node& n, const std::string& file, const std::string&
     std::string anchor;
     if (ctx.string(n["anchor"], "anchor", &anchor)) {
       if (anchor == "act_date") {
-        r.anchor = Anchor::kActDate;
+        r->anchor = Anchor::kActDate;
       } else if (anchor == "filing_date") {
-        r.anchor = Anchor::kFilingDate;
+        r->anchor = Anchor::kFilingDate;
       } else {
         ctx.error(n["anchor"], "anchor", "'" + anchor + "' is not an anchor (act_date | filing_date)");
       }
     }
   }
-  ctx.boolean(n["retroactive_if_more_lenient"], "retroactive_if_more_lenient", &r.retroactive_if_more_lenient);
-  r.layer = !r.scope.city_tier.empty()  ? Layer::kCityTier
-            : !r.scope.province.empty() ? Layer::kProvincial
-                                        : Layer::kJudicialInterpretation;
-  if (n["layer"].IsDefined()) {
-    std::string layer;
-    if (ctx.string(n["layer"], "layer", &layer)) {
-      if (auto l = parse_layer(layer)) {
-        r.layer = *l;
-      } else {
-        ctx.error(n["layer"], "layer",
-                  "'" + layer + "' is not a layer (statute | judicial_interpretation | filing_standard | provincial | "
-                                "city_tier)");
-      }
+  ctx.boolean(n["retroactive_if_more_lenient"], "retroactive_if_more_lenient", &r->retroactive_if_more_lenient);
+}
+
+// The layer follows from the scope unless the rule names one.
+void parse_rule_layer(const YAML::Node& n, const Ctx& ctx, Rule* r) {
+  r->layer = !r->scope.city_tier.empty()  ? Layer::kCityTier
+             : !r->scope.province.empty() ? Layer::kProvincial
+                                          : Layer::kJudicialInterpretation;
+  if (!n["layer"].IsDefined()) {
+    return;
+  }
+  std::string layer;
+  if (ctx.string(n["layer"], "layer", &layer)) {
+    if (auto l = parse_layer(layer)) {
+      r->layer = *l;
+    } else {
+      ctx.error(n["layer"], "layer",
+                "'" + layer + "' is not a layer (statute | judicial_interpretation | filing_standard | provincial | "
+                              "city_tier)");
     }
   }
+}
+
+// legal_source, confidence, recall, note.
+void parse_rule_provenance(const YAML::Node& n, const Ctx& ctx, Rule* r) {
   const YAML::Node src = n["legal_source"];
   if (!src.IsDefined()) {
     ctx.error(n, "legal_source", "is required ({document, article})");
   } else if (ctx.check_keys(src, "legal_source", {"document", "article"})) {
-    ctx.string(src["document"], "legal_source.document", &r.source.document);
-    ctx.string(src["article"], "legal_source.article", &r.source.article);
+    ctx.string(src["document"], "legal_source.document", &r->source.document);
+    ctx.string(src["article"], "legal_source.article", &r->source.article);
   }
   if (!n["confidence"].IsDefined()) {
     ctx.error(n, "confidence", "is required (high | medium | low | unconfirmed)");
   } else {
-    ctx.confidence(n["confidence"], "confidence", &r.confidence);
+    ctx.confidence(n["confidence"], "confidence", &r->confidence);
   }
-  ctx.boolean(n["recall"], "recall", &r.recall);
-  ctx.string(n["note"], "note", &r.note, false);
+  ctx.boolean(n["recall"], "recall", &r->recall);
+  ctx.string(n["note"], "note", &r->note, false);
+}
+
+// threshold (required) and requires (procedural conditions, optional).
+void parse_rule_conditions(const YAML::Node& n, const Ctx& ctx, const Catalogue& cat, Rule* r) {
   if (!n["threshold"].IsDefined()) {
     ctx.error(n, "threshold", "is required (a condition)");
   } else {
     ConditionParser p{ctx, cat, false};
     if (auto c = p.parse(n["threshold"], "threshold")) {
-      r.threshold = std::move(*c);
+      r->threshold = std::move(*c);
     }
   }
   if (n["requires"].IsDefined()) {
     ConditionParser p{ctx, cat, true};
     if (auto c = p.parse(n["requires"], "requires")) {
-      r.procedural = std::move(*c);
+      r->procedural = std::move(*c);
     }
   }
+}
+
+void parse_rule(const YAML::Node& n, const std::string& file, const std::string& offence, Problems& problems,
+                const Catalogue& cat, RuleSet* set) {
+  Rule r;
+  r.offence = offence;
+  r.file = file;
+  r.line = line_of(n);
+  Ctx ctx{problems, file, rule_label(n, *set)};
+  const size_t before = problems.size();
+  if (!ctx.check_keys(n, "", kRuleKeys)) {
+    return;
+  }
+  parse_rule_identity(n, ctx, offence, &r);
+  Jurisdiction j;
+  if (!n["jurisdiction"].IsDefined()) {
+    ctx.error(n, "jurisdiction", "is required ('national' or {province, city_tier})");
+  } else if (parse_jurisdiction(n["jurisdiction"], "jurisdiction", ctx, cat, false, &j)) {
+    r.scope = RuleScope{j.province, j.city_tier};
+  }
+  parse_rule_validity(n, ctx, &r);
+  parse_rule_layer(n, ctx, &r);
+  parse_rule_provenance(n, ctx, &r);
+  parse_rule_conditions(n, ctx, cat, &r);
   if (problems.size() == before) {
     set->rules.push_back(std::move(r));
+  }
+}
+
+// One fact value of an example, read as the kind the catalogue declares for it.
+void parse_example_fact(const YAML::Node& key, const YAML::Node& value, const Ctx& ctx, const Catalogue& cat,
+                        Facts* facts) {
+  const std::string name = key.Scalar();
+  const std::string field = "facts." + name;
+  const FactSpec* spec = cat.fact(name);
+  if (spec == nullptr) {
+    ctx.error(key, field, "unknown fact '" + name + "' (declare it in " + kFactCatalogue + ")");
+    return;
+  }
+  if (spec->kind == FactKind::kNumber) {
+    double v = 0;
+    if (ctx.number(value, field, &v)) {
+      (*facts)[name] = v;
+    }
+  } else if (spec->kind == FactKind::kFlag) {
+    bool v = false;
+    if (ctx.boolean(value, field, &v)) {
+      (*facts)[name] = v;
+    } else if (value.IsNull()) {
+      ctx.error(value, field, "expected true or false, got nothing");
+    }
+  } else {
+    std::string v;
+    if (ctx.string(value, field, &v)) {
+      (*facts)[name] = v;
+    }
+  }
+}
+
+void parse_example_dates(const YAML::Node& n, const Ctx& ctx, RuleExample* ex) {
+  Date d;
+  if (n["act_date"].IsDefined() && ctx.date(n["act_date"], "act_date", &d)) {
+    ex->input.act_date = d;
+  }
+  if (n["filing_date"].IsDefined() && ctx.date(n["filing_date"], "filing_date", &d)) {
+    ex->input.filing_date = d;
+  }
+  if (n["as_of"].IsDefined() && ctx.date(n["as_of"], "as_of", &d)) {
+    ex->as_of = d;
+  }
+  if (!ex->input.act_date && !ex->input.filing_date && !ex->as_of) {
+    ctx.error(n, "as_of", "an example without act_date or filing_date needs as_of");
+  }
+}
+
+// expect (an outcome), expect_rule, expect_missing (fact names).
+void parse_example_expectations(const YAML::Node& n, const Ctx& ctx, RuleExample* ex) {
+  std::string expect;
+  if (ctx.string(n["expect"], "expect", &expect)) {
+    auto o = parse_outcome(expect);
+    if (!o) {
+      ctx.error(n["expect"], "expect",
+                "'" + expect + "' is not an outcome (MEETS_THRESHOLD | BELOW_THRESHOLD | INSUFFICIENT_FACTS | "
+                               "NO_APPLICABLE_RULE)");
+    } else {
+      ex->expect_outcome = *o;
+    }
+  }
+  ctx.string(n["expect_rule"], "expect_rule", &ex->expect_rule, false);
+  if (!n["expect_missing"].IsDefined()) {
+    return;
+  }
+  const YAML::Node list = n["expect_missing"];
+  if (!list.IsSequence()) {
+    ctx.error(list, "expect_missing", "expected a list of fact names, got " + show(list));
+    return;
+  }
+  ex->expect_missing.emplace();
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string v;
+    if (ctx.string(list[i], "expect_missing[" + std::to_string(i) + "]", &v)) {
+      ex->expect_missing->push_back(v);
+    }
   }
 }
 
@@ -740,79 +859,18 @@ void parse_example(const YAML::Node& n, const std::string& file, const std::stri
   if (n["jurisdiction"].IsDefined()) {
     parse_jurisdiction(n["jurisdiction"], "jurisdiction", ctx, cat, true, &ex.input.jurisdiction);
   }
-  Date d;
-  if (n["act_date"].IsDefined() && ctx.date(n["act_date"], "act_date", &d)) {
-    ex.input.act_date = d;
-  }
-  if (n["filing_date"].IsDefined() && ctx.date(n["filing_date"], "filing_date", &d)) {
-    ex.input.filing_date = d;
-  }
-  if (n["as_of"].IsDefined() && ctx.date(n["as_of"], "as_of", &d)) {
-    ex.as_of = d;
-  }
-  if (!ex.input.act_date && !ex.input.filing_date && !ex.as_of) {
-    ctx.error(n, "as_of", "an example without act_date or filing_date needs as_of");
-  }
+  parse_example_dates(n, ctx, &ex);
   const YAML::Node facts = n["facts"];
   if (facts.IsDefined() && !facts.IsNull()) {
     if (!facts.IsMap()) {
       ctx.error(facts, "facts", "expected a map of fact name -> value, got " + show(facts));
     } else {
       for (const auto& kv : facts) {
-        const std::string name = kv.first.Scalar();
-        const std::string field = "facts." + name;
-        const FactSpec* spec = cat.fact(name);
-        if (spec == nullptr) {
-          ctx.error(kv.first, field, "unknown fact '" + name + "' (declare it in " + kFactCatalogue + ")");
-          continue;
-        }
-        if (spec->kind == FactKind::kNumber) {
-          double v = 0;
-          if (ctx.number(kv.second, field, &v)) {
-            ex.input.facts[name] = v;
-          }
-        } else if (spec->kind == FactKind::kFlag) {
-          bool v = false;
-          if (ctx.boolean(kv.second, field, &v)) {
-            ex.input.facts[name] = v;
-          } else if (kv.second.IsNull()) {
-            ctx.error(kv.second, field, "expected true or false, got nothing");
-          }
-        } else {
-          std::string v;
-          if (ctx.string(kv.second, field, &v)) {
-            ex.input.facts[name] = v;
-          }
-        }
+        parse_example_fact(kv.first, kv.second, ctx, cat, &ex.input.facts);
       }
     }
   }
-  std::string expect;
-  if (ctx.string(n["expect"], "expect", &expect)) {
-    auto o = parse_outcome(expect);
-    if (!o) {
-      ctx.error(n["expect"], "expect",
-                "'" + expect + "' is not an outcome (MEETS_THRESHOLD | BELOW_THRESHOLD | INSUFFICIENT_FACTS | "
-                               "NO_APPLICABLE_RULE)");
-    } else {
-      ex.expect_outcome = *o;
-    }
-  }
-  ctx.string(n["expect_rule"], "expect_rule", &ex.expect_rule, false);
-  if (n["expect_missing"].IsDefined()) {
-    const YAML::Node list = n["expect_missing"];
-    if (!list.IsSequence()) {
-      ctx.error(list, "expect_missing", "expected a list of fact names, got " + show(list));
-    } else {
-      ex.expect_missing.emplace();
-      for (size_t i = 0; i < list.size(); ++i) {
-        std::string v;
-        if (ctx.string(list[i], "expect_missing[" + std::to_string(i) + "]", &v)) {
-          ex.expect_missing->push_back(v);
-        }
-      }
-    }
-  }
+  parse_example_expectations(n, ctx, &ex);
   if (problems.size() == before) {
     set->examples.push_back(std::move(ex));
   }
@@ -948,18 +1006,10 @@ std::string derived_uuid(std::string_view name_space, std::string_view name) {
          hex.substr(20, 12);
 }
 
-Result<RuleSet> parse_rule_set(const std::vector<RuleFile>& input) {
-  std::vector<RuleFile> files = input;
-  std::sort(files.begin(), files.end(), [](const RuleFile& a, const RuleFile& b) { return a.path < b.path; });
-  Problems problems;
-  RuleSet set;
-  std::string hash_input;
-  for (const auto& f : files) {
-    set.files.push_back(f.path);
-    hash_input += f.path + '\0' + std::to_string(f.text.size()) + '\0' + f.text;
-  }
-  set.version = "sha256:" + sha256_hex(hash_input).substr(0, 16);
+namespace {
 
+// The fact and jurisdiction catalogues, which every offence file is checked against.
+void parse_catalogues(const std::vector<RuleFile>& files, Problems& problems, RuleSet* set) {
   auto find = [&](const std::string& path) -> const RuleFile* {
     for (const auto& f : files) {
       if (f.path == path) {
@@ -980,14 +1030,15 @@ Result<RuleSet> parse_rule_set(const std::vector<RuleFile>& input) {
     }
     Ctx ctx{problems, f->path, ""};
     if (std::string(path) == kFactCatalogue) {
-      parse_facts(*root, ctx, &set.catalogue);
+      parse_facts(*root, ctx, &set->catalogue);
     } else {
-      parse_jurisdictions(*root, ctx, &set.catalogue);
+      parse_jurisdictions(*root, ctx, &set->catalogue);
     }
   }
-  if (!problems.empty()) {
-    return problems.error();  // offence files cannot be checked without the catalogues
-  }
+}
+
+// Every file outside catalogue/ is an offence file; there must be at least one.
+void parse_offence_files(const std::vector<RuleFile>& files, Problems& problems, RuleSet* set) {
   size_t offence_files = 0;
   for (const auto& f : files) {
     if (f.path.rfind("catalogue/", 0) == 0) {
@@ -1000,17 +1051,17 @@ Result<RuleSet> parse_rule_set(const std::vector<RuleFile>& input) {
     ++offence_files;
     auto root = parse_yaml(f, problems);
     if (root) {
-      parse_offence(*root, f.path, problems, set.catalogue, &set);
+      parse_offence(*root, f.path, problems, set->catalogue, set);
     }
   }
   if (offence_files == 0) {
     problems.add("(rule directory)", 0, "", "", "no offence files (*.yaml) found");
   }
-  check_rule_table(&set, problems);
-  if (!problems.empty()) {
-    return problems.error();
-  }
-  for (Rule& r : set.rules) {
+}
+
+// Each rule's fact names; lineages by id (in (scope, effective_from) order) and per offence.
+void index_rules(RuleSet* set) {
+  for (Rule& r : set->rules) {
     r.threshold.collect_facts(&r.facts);
     if (r.procedural) {
       r.procedural->collect_facts(&r.facts);
@@ -1018,20 +1069,46 @@ Result<RuleSet> parse_rule_set(const std::vector<RuleFile>& input) {
     std::sort(r.facts.begin(), r.facts.end());
     r.facts.erase(std::unique(r.facts.begin(), r.facts.end()), r.facts.end());
   }
-  for (size_t i = 0; i < set.rules.size(); ++i) {
-    auto& lineage = set.by_id[set.rules[i].id];
+  for (size_t i = 0; i < set->rules.size(); ++i) {
+    auto& lineage = set->by_id[set->rules[i].id];
     if (lineage.empty()) {
-      set.offences[set.rules[i].offence].lineages.push_back(set.rules[i].id);
+      set->offences[set->rules[i].offence].lineages.push_back(set->rules[i].id);
     }
     lineage.push_back(i);
   }
-  for (auto& [id, lineage] : set.by_id) {
+  for (auto& [id, lineage] : set->by_id) {
     std::sort(lineage.begin(), lineage.end(), [&](size_t a, size_t b) {
-      const Rule& ra = set.rules[a];
-      const Rule& rb = set.rules[b];
+      const Rule& ra = set->rules[a];
+      const Rule& rb = set->rules[b];
       return std::tie(ra.scope, ra.effective_from) < std::tie(rb.scope, rb.effective_from);
     });
   }
+}
+
+}  // namespace
+
+Result<RuleSet> parse_rule_set(const std::vector<RuleFile>& input) {
+  std::vector<RuleFile> files = input;
+  std::sort(files.begin(), files.end(), [](const RuleFile& a, const RuleFile& b) { return a.path < b.path; });
+  Problems problems;
+  RuleSet set;
+  std::string hash_input;
+  for (const auto& f : files) {
+    set.files.push_back(f.path);
+    hash_input += f.path + '\0' + std::to_string(f.text.size()) + '\0' + f.text;
+  }
+  set.version = "sha256:" + sha256_hex(hash_input).substr(0, 16);
+
+  parse_catalogues(files, problems, &set);
+  if (!problems.empty()) {
+    return problems.error();  // offence files cannot be checked without the catalogues
+  }
+  parse_offence_files(files, problems, &set);
+  check_rule_table(&set, problems);
+  if (!problems.empty()) {
+    return problems.error();
+  }
+  index_rules(&set);
   return set;
 }
 
