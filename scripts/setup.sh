@@ -28,8 +28,9 @@ APT_PACKAGES=(
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libssl-dev libzstd-dev libjemalloc-dev kcat uuid-dev curl
 )
-# Only for the test command's fuzz run (scripts/fuzz.sh); the main job (--targets) skips them.
-FUZZ_APT_PACKAGES=(clang libclang-rt-14-dev)
+# Only for the test command (the fuzz run, scripts/fuzz.sh; a venv for lizard on a stock Debian
+# python3); the main job (--targets) skips them.
+TEST_APT_PACKAGES=(clang libclang-rt-14-dev python3-venv)
 
 usage() {
   cat <<EOF
@@ -109,7 +110,7 @@ missing_packages() {
 }
 
 # ---------------------------------------------------------------------------------------------
-[[ ${#TARGETS[@]} -gt 0 ]] || APT_PACKAGES+=("${FUZZ_APT_PACKAGES[@]}")
+[[ ${#TARGETS[@]} -gt 0 ]] || APT_PACKAGES+=("${TEST_APT_PACKAGES[@]}")
 step 1 "apt packages (${#APT_PACKAGES[@]})…"
 mapfile -t MISSING < <(missing_packages "${APT_PACKAGES[@]}")
 if [[ ${#MISSING[@]} -eq 0 ]]; then
