@@ -26,8 +26,11 @@ std::shared_ptr<const RuleSet> shipped() {
 TEST(ShippedRules, LoadAndCoverTheRequiredOffences) {
   auto set = shipped();
   ASSERT_TRUE(set);
-  for (const char* offence : {"pollution_environment", "wage_arrears", "fake_products", "farmland_occupation",
-                              "major_liability_accident", "fraud", "tax_evasion"}) {
+  for (const char* offence :
+       {"pollution_environment", "wage_arrears", "fake_products", "farmland_occupation", "major_liability_accident",
+        "fraud", "tax_evasion", "unsafe_food", "toxic_food", "counterfeit_drugs", "substandard_drugs",
+        "drug_administration", "dangerous_operation", "labour_safety_accident", "illegal_business", "timber_theft",
+        "illegal_logging", "vat_invoice_fraud"}) {
     EXPECT_EQ(set->offences.count(offence), 1U) << offence;
   }
   for (const Rule& r : set->rules) {
