@@ -348,13 +348,13 @@ TEST_F(HandlerTest, MissingOrUnknownOffenceIsReportedNotGuessed) {
   EXPECT_EQ(a.missing_facts(0), "offence_code");
 
   v1::Envelope unknown = penalty_envelope();
-  unknown.mutable_administrative_penalty_reported()->set_offence_code("illegal_business");
+  unknown.mutable_administrative_penalty_reported()->set_offence_code("no_such_offence");
   envelope::seal(unknown);
   r = handler_->handle(record(unknown));
   ASSERT_EQ(r.outputs.size(), 1U);
   a = decode(r.outputs[0]).standards_assessment();
   EXPECT_EQ(a.outcome(), v1::ASSESSMENT_OUTCOME_UNSPECIFIED);
-  EXPECT_NE(a.summary().find("has no rules for offence 'illegal_business'"), std::string::npos) << a.summary();
+  EXPECT_NE(a.summary().find("has no rules for offence 'no_such_offence'"), std::string::npos) << a.summary();
 }
 
 TEST_F(HandlerTest, ChinaDateOfAnInstant) {
