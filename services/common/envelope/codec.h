@@ -26,6 +26,8 @@ inline constexpr uint32_t kSchemaVersion = 1;
 inline constexpr const char* kUndecodable = "envelope.undecodable";
 inline constexpr const char* kMissingField = "envelope.missing_field";
 inline constexpr const char* kInvalidField = "envelope.invalid_field";
+// A payload value breaks the contracts' value conventions (see validate()).
+inline constexpr const char* kInvalidValue = "envelope.invalid_value";
 inline constexpr const char* kUnknownType = "envelope.unknown_type";
 inline constexpr const char* kTypeMismatch = "envelope.type_mismatch";
 inline constexpr const char* kFutureSchemaVersion = "envelope.future_schema_version";
@@ -55,7 +57,14 @@ caselink::v1::Envelope make_envelope(const CaseId& case_id, const AgencyId& prod
 // Fills event_type from the payload and correlation_id from event_id when empty.
 void seal(caselink::v1::Envelope& envelope);
 
-// Checks every rule of the v1 envelope; see envelope.proto for the rules.
+// Checks every rule of the v1 envelope (see envelope.proto), and the value conventions of
+// every payload field that is set (referral.proto header), with `field` naming its path
+// ("case_referral.facts[0].number") and reason kInvalidValue:
+//   - every Timestamp (occurred_at, recorded_at, *_at) within the TimePoint range
+//     (kMinTimeSeconds..kMaxTimeSeconds, 1677..2262);
+//   - every double finite; money (`*_yuan` fields, facts named `*_yuan` or in unit "yuan") >= 0;
+//   - every `*_date` string empty or a real day YYYY-MM-DD in that range (valid_calendar_date).
+// decode() applies it, so every consumer and the ingress refuse the same records.
 Status validate(const caselink::v1::Envelope& envelope);
 
 // Parses and validates. Never throws.
