@@ -425,5 +425,160 @@ TEST_F(ServerTest, DrainAnswersEveryRequestInFlightThenReturns) {
   server_->stop();
 }
 
+// --- coverage the docs claim (issue 13): limits and timeouts of the HTTP edge ----------------
+
+// One connection the test drives step by step (keep-alive, Expect, partial bodies).
+class Connection {
+ public:
+  explicit Connection(uint16_t port) : socket_(ioc_) {
+    socket_.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    struct timeval tv{20, 0};
+    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  void send(const std::string& bytes) { net::write(socket_, net::buffer(bytes)); }
+  Answer read() {
+    http::response_parser<http::string_body> parser;
+    beast::error_code ec;
+    http::read(socket_, buffer_, parser, ec);
+    Answer answer;
+    if (!ec) {
+      answer.status = parser.get().result_int();
+      answer.body = parser.get().body();
+    }
+    return answer;
+  }
+  // True when the server closed the connection (EOF) rather than answering.
+  bool closed_by_server() {
+    char byte = 0;
+    beast::error_code ec;
+    const size_t n = socket_.read_some(net::buffer(&byte, 1), ec);
+    return n == 0 && (ec == net::error::eof || ec == net::error::connection_reset);
+  }
+
+ private:
+  net::io_context ioc_;
+  net::ip::tcp::socket socket_;
+  beast::flat_buffer buffer_;
+};
+
+std::string header_lines(const std::string& extra, const std::string& target = "/v1/events") {
+  return "POST " + target + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " +
+         kToken + "\r\n" + extra;
+}
+
+// Waits for `condition` (bounded: false after 10 s).
+template <typename Condition>
+bool eventually(Condition condition) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+std::string metric(const std::string& reason) {
+  return "caselink_ingress_rejected_total{reason=\"" + reason + "\"} 1";
+}
+
+TEST_F(ServerTest, HeadersOverTheLimitAre431) {
+  start();
+  Answer answer = send_raw(port_, header_lines("X-Filler: " + std::string(20 * 1024, 'a') + "\r\n\r\n"));
+  EXPECT_EQ(answer.status, 431u) << answer.body;
+  EXPECT_EQ(answer.error()["rule"], "http.header_too_large");
+}
+
+TEST_F(ServerTest, ChunkedBodyOverTheLimitIs413WhileReading) {
+  settings_.api.max_body_bytes = 1024;
+  start();
+  std::string request = header_lines("Transfer-Encoding: chunked\r\n\r\n");
+  for (int i = 0; i < 4; ++i) {
+    request += "200\r\n" + std::string(0x200, ' ') + "\r\n";  // 4 x 512 bytes, no Content-Length
+  }
+  request += "0\r\n\r\n";
+  Answer answer = send_raw(port_, request);
+  EXPECT_EQ(answer.status, 413u) << answer.body;
+  EXPECT_EQ(answer.error()["rule"], "http.body_too_large");
+}
+
+TEST_F(ServerTest, ExpectContinueIsAnsweredBeforeTheBodyAndOnlyWhenTheHeaderPasses) {
+  start();
+  const std::string body = event("continue-1");
+  Connection ok(port_);
+  ok.send(header_lines("Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
+  EXPECT_EQ(ok.read().status, 100u);
+  ok.send(body);
+  EXPECT_EQ(ok.read().status, 202u);
+
+  Connection refused(port_);
+  refused.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+  Answer answer = refused.read();
+  EXPECT_EQ(answer.status, 401u) << "refused from the header, the body is never asked for";
+  EXPECT_EQ(broker_.stored(), 1u);
+}
+
+TEST_F(ServerTest, ASlowBodyIsCutOffAtTheBodyTimeout) {
+  settings_.api.body_timeout_ms = 200;
+  start();
+  Connection slow(port_);
+  slow.send(header_lines("Content-Length: 100\r\n\r\n") + "{\"case_id\"");
+  EXPECT_TRUE(slow.closed_by_server());
+  // Beast closes the socket when the deadline passes, then runs the handler that counts it.
+  EXPECT_TRUE(eventually([&] { return registry_.render().find(metric("http.body_timeout")) != std::string::npos; }));
+  EXPECT_EQ(broker_.stored(), 0u);
+}
+
+TEST_F(ServerTest, AnIdleKeepAliveConnectionIsClosedAtTheIdleTimeout) {
+  settings_.api.idle_timeout_ms = 200;
+  start();
+  Connection idle(port_);
+  const std::string body = event("idle-1");
+  idle.send(header_lines("Content-Length: " + std::to_string(body.size()) + "\r\n\r\n") + body);
+  EXPECT_EQ(idle.read().status, 202u);
+  EXPECT_TRUE(idle.closed_by_server()) << "no next request within api.idle_timeout_ms";
+}
+
+TEST_F(ServerTest, ConnectionsBeyondMaxConnectionsAreClosedAtOnce) {
+  settings_.api.max_connections = 1;
+  start();
+  Connection first(port_);
+  first.send("GET /v1/cases/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken + "\r\n\r\n");
+  EXPECT_EQ(first.read().status, 404u);  // the first connection is open and served
+  Connection second(port_);
+  EXPECT_TRUE(second.closed_by_server());
+  EXPECT_NE(registry_.render().find(metric("http.too_many_connections")), std::string::npos);
+}
+
+// While draining, a request on a connection that was already open is answered 503 (and the
+// connection closed), not left waiting and not published.
+TEST_F(ServerTest, DuringDrainANewRequestOnAnOpenConnectionIs503) {
+  start();
+  broker_.set_mode(FakeBroker::Mode::kHold);
+  Connection open(port_);
+  open.send("GET /v1/cases/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken + "\r\n\r\n");
+  ASSERT_EQ(open.read().status, 404u);  // keep-alive: the connection stays open
+  Answer held;
+  std::thread client([&] { held = post(event("drain-held")); });
+  ASSERT_TRUE(broker_.wait_held(1));
+  std::thread stopper([&] { (void)server_->drain(std::chrono::seconds(20)); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!refuses_connections(port_) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  const std::string body = event("drain-late");
+  open.send(header_lines("Content-Length: " + std::to_string(body.size()) + "\r\n\r\n") + body);
+  Answer late = open.read();
+  EXPECT_EQ(late.status, 503u) << late.body;
+  EXPECT_EQ(late.error()["rule"], "server.shutting_down");
+  broker_.release(true);
+  client.join();
+  stopper.join();
+  EXPECT_EQ(held.status, 202u) << held.body;
+  EXPECT_EQ(broker_.stored(), 1u);
+}
+
 }  // namespace
 }  // namespace caselink::ingress
