@@ -237,6 +237,20 @@ TEST_F(IngressIntegration, EachClassOfBadInputIsRefusedNamingFieldAndRuleAndNoth
        "http.method_not_allowed"},
       {"bad batch", post(R"({"events":[)" + event_json(case_id) + R"(,{"occurred_at":"2026-03-01T08:30:00Z"}]})"), 422,
        "events[1].case_id", "envelope.missing_field"},
+      // Issue 13 B-F: values that crashed the ingress or were accepted and dead-lettered later.
+      {"number out of range", post(R"({"case_id":")" + case_id +
+                                   R"(","occurred_at":"2026-03-01T08:30:00Z","case_referral":{"prior_fine_paid_yuan":1e400}})"),
+       400, "case_referral.prior_fine_paid_yuan", "json.number_range"},
+      {"negative money", post(R"({"case_id":")" + case_id +
+                              R"(","occurred_at":"2026-03-01T08:30:00Z","case_referral":{"prior_fine_paid_yuan":-1}})"),
+       400, "case_referral.prior_fine_paid_yuan", "envelope.invalid_value"},
+      {"yes as boolean", post(R"({"case_id":")" + case_id +
+                              R"(","occurred_at":"2026-03-01T08:30:00Z","case_referral":{"copy_to_procuratorate":"yes"}})"),
+       400, "case_referral.copy_to_procuratorate", "json.wrong_type"},
+      {"occurred_at 9999", post(R"({"case_id":")" + case_id + R"(","occurred_at":"9999-12-31T00:00:00Z","case_referral":{}})"),
+       400, "occurred_at", "json.timestamp_format"},
+      {"deep nesting", post(R"({"case_id":")" + case_id + R"(","x":)" + std::string(30000, '[') + std::string(30000, ']') + "}"),
+       400, "x[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]", "json.too_deep"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(c.reply.status, c.status) << c.name << ": " << c.reply.body;
@@ -462,6 +476,14 @@ TEST_F(IngressIntegration, HalfOpenClientIsDisconnected) {
   const size_t n = stream.socket().read_some(net::buffer(&byte, 1), ec);
   EXPECT_EQ(n, 0u);
   EXPECT_EQ(ec, net::error::eof) << ec.message();
+  // Beast closes the socket when the deadline passes, then runs the handler that counts it:
+  // wait for the count (bounded) instead of reading it the instant the client saw EOF.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (registry.render().find("caselink_ingress_rejected_total{reason=\"http.header_timeout\"} 1") ==
+             std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
   EXPECT_NE(registry.render().find("caselink_ingress_rejected_total{reason=\"http.header_timeout\"} 1"),
             std::string::npos);
   server.stop();
