@@ -23,6 +23,7 @@
 #include "services/common/logging/logging.h"
 #include "services/common/metrics/standard_metrics.h"
 #include "services/ingress/api_error.h"
+#include "services/ingress/api_policy.h"
 #include "services/ingress/auth.h"
 #include "services/ingress/event_mapping.h"
 #include "services/ingress/idempotency.h"
@@ -41,7 +42,6 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
-constexpr size_t kMaxIdempotencyKeyLength = 255;
 
 std::string media_type(std::string_view content_type) {
   std::string out(content_type.substr(0, content_type.find(';')));
@@ -79,11 +79,7 @@ class RequestsInFlight {
 struct IngressServer::Impl {
   explicit Impl(IngressDependencies d)
       : deps(std::move(d)),
-        router(deps.settings.topic_overrides),
-        auth(*TokenAuthenticator::create(deps.settings.auth.token_sha256)),
-        limiter(deps.settings.limits.rate_per_second, deps.settings.limits.burst, deps.clock),
-        idempotency(static_cast<size_t>(deps.settings.idempotency.max_entries),
-                    std::chrono::seconds(deps.settings.idempotency.ttl_seconds), deps.clock),
+        policy(deps.settings, deps.clock),
         service_metrics(deps.registry, "caselink-ingress"),
         requests(deps.registry.counter("caselink_ingress_requests_total", "API requests answered, by route and status.",
                                        {"route", "status"})),
@@ -106,10 +102,7 @@ struct IngressServer::Impl {
   void accept();
 
   IngressDependencies deps;
-  TopicRouter router;
-  TokenAuthenticator auth;
-  RateLimiter limiter;
-  IdempotencyCache idempotency;
+  ApiPolicy policy;
   metrics::ServiceMetrics service_metrics;
   metrics::CounterFamily& requests;
   metrics::CounterFamily& rejected;
@@ -294,14 +287,12 @@ class Session : public std::enable_shared_from_this<Session> {
       return refused;
     }
     const auto authorization = request[http::field::authorization];
-    auto agency = impl_.auth.authenticate(std::string_view(authorization.data(), authorization.size()));
-    if (!agency) {
-      return ApiError::unauthenticated(authorization.empty() ? "missing Authorization: Bearer <token>"
-                                                             : "unknown or malformed bearer token");
+    if (auto refused =
+            impl_.policy.authenticate(std::string_view(authorization.data(), authorization.size()), &agency_)) {
+      return refused;
     }
-    agency_ = *agency;
     // Events are charged per event once the body says how many there are (and a replay is free).
-    return match_.route->id == RouteId::kPostEvents ? std::nullopt : rate_limit(1);
+    return match_.route->id == RouteId::kPostEvents ? std::nullopt : impl_.policy.charge(agency_, 1);
   }
 
   std::optional<ApiError> check_media_type() const {
@@ -330,17 +321,6 @@ class Session : public std::enable_shared_from_this<Session> {
             std::nullopt};
   }
 
-  std::optional<ApiError> rate_limit(double cost) {
-    const RateDecision decision = impl_.limiter.try_acquire(agency_, cost);
-    if (decision.allowed) {
-      return std::nullopt;
-    }
-    return ApiError{429, "rate_limited", "", "limits.rate",
-                    "agency " + agency_ + " is over its rate limit (" +
-                        std::to_string(impl_.deps.settings.limits.rate_per_second) + " events/s)",
-                    decision.retry_after_seconds};
-  }
-
   void read_body() {
     http::async_read(stream_, buffer_, *parser_, guard(&Session::on_body));
   }
@@ -366,67 +346,20 @@ class Session : public std::enable_shared_from_this<Session> {
   // --- POST /v1/events -------------------------------------------------------------------
 
   void post_events() {
-    MappingOptions options{&impl_.router, &impl_.deps.clock, static_cast<size_t>(api().max_batch_events)};
-    MappingOutcome outcome = parse_events(parser_->get().body(), agency_, options);
-    if (!outcome.ok()) {
-      return reply_error(*outcome.error, false);
+    const auto header = parser_->get()["Idempotency-Key"];
+    Admission admission =
+        impl_.policy.admit(parser_->get().body(), agency_, std::string_view(header.data(), header.size()));
+    if (admission.refused) {
+      return reply_error(*admission.refused, false);
+    }
+    if (admission.replay) {
+      impl_.idempotency_hits.inc();
+      return reply(admission.replay->status, admission.replay->body, false, {{"Idempotent-Replayed", "true"}});
     }
     auto publication = std::make_shared<Publication>();
-    publication->request = std::move(*outcome.request);
-    if (!claim_key(*publication)) {
-      return;  // answered from the idempotency memory, or the key was refused
-    }
-    // Charged only now: a replay publishes nothing and costs nothing.
-    if (auto refused = rate_limit(static_cast<double>(publication->request.events.size()))) {
-      release_key(*publication);
-      return reply_error(*refused, false);
-    }
+    publication->request = std::move(admission.request);
+    publication->key = std::move(admission.key);
     publish(publication);
-  }
-
-  // Idempotency: the header, or (one event, no header) the caller's event_id. Returns false
-  // when the request has been answered here.
-  bool claim_key(Publication& publication) {
-    const auto header = parser_->get()["Idempotency-Key"];
-    const ParsedRequest& parsed = publication.request;
-    std::string key;
-    if (!header.empty()) {
-      if (header.size() > kMaxIdempotencyKeyLength) {
-        reply_error(ApiError::bad_request("Idempotency-Key", "idempotency.key_format",
-                                          "at most " + std::to_string(kMaxIdempotencyKeyLength) + " characters"),
-                    false);
-        return false;
-      }
-      key = "key:" + std::string(header);
-    } else if (!parsed.batch && parsed.events[0].event_id_from_caller) {
-      key = "event:" + parsed.events[0].envelope.event_id();
-    }
-    if (key.empty()) {
-      return true;
-    }
-    key = agency_ + '\x1f' + key;
-    const std::string field = header.empty() ? "event_id" : "Idempotency-Key";
-    Claim claim = impl_.idempotency.claim(key, parsed.fingerprint);
-    switch (claim.kind) {
-      case ClaimKind::kNew:
-        publication.key = std::move(key);
-        return true;
-      case ClaimKind::kReplay:
-        impl_.idempotency_hits.inc();
-        reply(claim.answer->status, claim.answer->body, false, {{"Idempotent-Replayed", "true"}});
-        return false;
-      case ClaimKind::kInProgress:
-        reply_error({409, "conflict", field, "idempotency.in_progress",
-                     "a request with this key is still being published; retry later", 1},
-                    false);
-        return false;
-      case ClaimKind::kMismatch:
-        reply_error(ApiError::unprocessable(field, "idempotency.key_reuse",
-                                            "this key was already used for a different request body"),
-                    false);
-        return false;
-    }
-    return false;
   }
 
   void publish(const std::shared_ptr<Publication>& pub) {
@@ -503,25 +436,11 @@ class Session : public std::enable_shared_from_this<Session> {
     reply(a.status, a.body, false, a.headers);
   }
 
-  // Remembers a (partly) stored request's answer under its key; forgets the key of a request
-  // nothing of which was stored, so that a retry publishes.
+  // Remembers a (partly) stored request's answer under its key, forgets a key of which
+  // nothing was stored (ApiPolicy::settle).
   void settle_key(Publication& pub, const PublishAnswer& a) {
-    if (pub.key.empty()) {
-      return;
-    }
-    if (a.any_stored) {
-      impl_.idempotency.complete(pub.key, StoredAnswer{a.status, a.body});
-    } else {
-      impl_.idempotency.release(pub.key);
-    }
+    impl_.policy.settle(pub.key, a);
     pub.key.clear();
-  }
-
-  void release_key(Publication& pub) {
-    if (!pub.key.empty()) {
-      impl_.idempotency.release(pub.key);
-      pub.key.clear();
-    }
   }
 
   // --- PUT /v1/blobs/{sha256} ------------------------------------------------------------
