@@ -359,6 +359,26 @@ TEST_F(ServerTest, PartlyStoredBatchIsReplayedAs207) {
   EXPECT_EQ(broker_.stored(), 1u);
 }
 
+// The idempotency memory is per process (docs/services/ingress.md "Several replicas: sticky
+// routing is required"): a retry that reaches the same instance publishes nothing, one that
+// reaches another instance publishes again. This pins the documented behaviour the
+// requirement rests on.
+TEST_F(ServerTest, IdempotencyIsPerInstanceSoReplicasNeedStickyRouting) {
+  start();
+  IngressServer other({settings_, clock_, registry_, broker_.publisher(), *blobs_, cases_});
+  auto other_port = other.start();
+  ASSERT_TRUE(other_port.ok());
+  ASSERT_EQ(post(event("sticky-1"), {{"Idempotency-Key", "sticky"}}).status, 202u);
+  Answer same = post(event("sticky-1"), {{"Idempotency-Key", "sticky"}});
+  EXPECT_EQ(same.headers["Idempotent-Replayed"], "true");
+  EXPECT_EQ(broker_.stored(), 1u) << "sticky: the retry is answered from memory";
+  Answer elsewhere = send_raw(*other_port, post_request(event("sticky-1"), {{"Idempotency-Key", "sticky"}}));
+  EXPECT_EQ(elsewhere.status, 202u);
+  EXPECT_EQ(elsewhere.headers.count("Idempotent-Replayed"), 0u);
+  EXPECT_EQ(broker_.stored(), 2u) << "not sticky: published twice";
+  other.stop();
+}
+
 // --- F: the answer deadline ------------------------------------------------------------------
 
 // A delivery report that does not come is answered 503 at kafka.message_timeout_ms (the
