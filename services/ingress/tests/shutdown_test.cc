@@ -2,7 +2,7 @@
 // producer points at a loopback port where nothing listens (no broker needed: every POST
 // waits for kafka.message_timeout_ms), receives SIGTERM while POSTs are open. Each of them
 // must be answered (503 here: nothing can be stored; never a dropped connection, never a 2xx),
-// and the process must exit 0.
+// and the process must exit 0. On the way: /readyz is 503 naming the broker while there is none.
 
 #include <gtest/gtest.h>
 
@@ -85,6 +85,12 @@ TEST(IngressShutdown, SigtermAnswersEveryRequestInFlight) {
       << "the ingress did not start; see " << (dir / "ingress.log");
   const uint16_t api = read_port(dir / "api.port");
   const uint16_t admin = read_port(dir / "http.port");
+
+  // No broker: /readyz says so (503 with the reason), /healthz is still 200.
+  auto ready = caselink::testing::http_get(admin, "/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_NE(ready.body.find("broker"), std::string::npos) << ready.body;
+  EXPECT_EQ(caselink::testing::http_get(admin, "/healthz").status, 200);
 
   constexpr int kRequests = 3;
   std::vector<unsigned> statuses(kRequests, 0);
