@@ -12,9 +12,9 @@
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <future>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -24,11 +24,8 @@
 #include "services/common/metrics/standard_metrics.h"
 #include "services/ingress/api_error.h"
 #include "services/ingress/api_policy.h"
-#include "services/ingress/auth.h"
 #include "services/ingress/event_mapping.h"
-#include "services/ingress/idempotency.h"
 #include "services/ingress/publish_answer.h"
-#include "services/ingress/rate_limiter.h"
 #include "services/ingress/routes.h"
 
 namespace caselink::ingress {
