@@ -2,11 +2,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "services/common/envelope/codec.h"
+
 namespace caselink::ingress {
 
 std::string ApiError::to_json() const {
   nlohmann::json error = {{"code", code}, {"field", field}, {"rule", rule}, {"message", message}};
-  return nlohmann::json{{"error", std::move(error)}}.dump();
+  return dump_json(nlohmann::json{{"error", std::move(error)}});
+}
+
+std::string dump_json(const nlohmann::json& value) {
+  // Messages quote what the caller sent (a path, a header, a JSON parser's "last read"), which
+  // may be invalid UTF-8; the default strict dump() throws on that (type_error.316).
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 ApiError ApiError::bad_request(std::string field, std::string rule, std::string message) {
@@ -34,7 +42,11 @@ ApiError ApiError::unavailable(std::string rule, std::string message, int retry_
 }
 
 ApiError from_envelope_error(const Error& error, const std::string& prefix) {
-  std::string rule = error.reason.empty() ? "envelope.invalid_field" : error.reason;
+  std::string rule = error.reason.empty() ? envelope::kInvalidField : error.reason;
+  if (rule == envelope::kInvalidValue) {
+    // A value out of its range or form, like a malformed JSON value: the request is wrong.
+    return ApiError::bad_request(prefix + error.field, std::move(rule), error.message);
+  }
   return ApiError::unprocessable(prefix + error.field, std::move(rule), error.message);
 }
 

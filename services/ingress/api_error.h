@@ -6,6 +6,7 @@
 // rule that was broken (also the `reason` label of caselink_ingress_rejected_total), `field`
 // the JSON path or header the rule is about (empty when the whole request is meant).
 
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 
@@ -32,7 +33,12 @@ struct ApiError {
   static ApiError unavailable(std::string rule, std::string message, int retry_after_seconds);
 };
 
-// Maps an envelope codec error (Error::reason = envelope.*) to a 422 naming the field, with
+// JSON text of `value`; bytes that are not UTF-8 (quoted from a request) become U+FFFD
+// instead of throwing. Every answer body is written through it.
+std::string dump_json(const nlohmann::json& value);
+
+// Maps an envelope codec error (Error::reason = envelope.*) to a 422 naming the field (400 for
+// envelope.invalid_value: a value out of its range or form), with
 // `prefix` ("events[3].") put in front of the field.
 ApiError from_envelope_error(const Error& error, const std::string& prefix);
 

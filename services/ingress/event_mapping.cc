@@ -90,16 +90,52 @@ std::optional<ApiError> check_message(const json& object, const pb::Descriptor* 
   return std::nullopt;
 }
 
+// The JSON type a scalar field takes. Stricter than protobuf's JSON parser on purpose: it
+// reads "yes"/"no"/"1" as booleans and "NaN"/"Infinity" as numbers, which no consumer accepts
+// and which would only be dead-lettered later. Range and format of numbers stay protobuf's.
+std::optional<ApiError> check_scalar(const json& value, const pb::FieldDescriptor* field, const std::string& path) {
+  using F = pb::FieldDescriptor;
+  switch (field->cpp_type()) {
+    case F::CPPTYPE_BOOL:
+      if (!value.is_boolean()) {
+        return ApiError::bad_request(path, "json.wrong_type", "must be true or false, got " + json_type_name(value));
+      }
+      return std::nullopt;
+    case F::CPPTYPE_STRING:
+      if (!value.is_string()) {
+        return ApiError::bad_request(path, "json.wrong_type", "must be a string, got " + json_type_name(value));
+      }
+      return std::nullopt;
+    case F::CPPTYPE_ENUM:
+      if (!value.is_string() && !value.is_number_integer()) {
+        return ApiError::bad_request(path, "json.wrong_type", "must be an enum name, got " + json_type_name(value));
+      }
+      return std::nullopt;
+    default:  // numbers: a JSON number or a numeric string (proto3 JSON for 64-bit integers)
+      if (!value.is_number() && !value.is_string()) {
+        return ApiError::bad_request(path, "json.wrong_type", "must be a number, got " + json_type_name(value));
+      }
+      if (value.is_string()) {
+        const std::string& text = value.get_ref<const std::string&>();
+        if (text == "NaN" || text == "Infinity" || text == "-Infinity") {
+          return ApiError::bad_request(path, "json.invalid_value", "must be a finite number, got \"" + text + "\"");
+        }
+      }
+      return std::nullopt;
+  }
+}
+
 std::optional<ApiError> check_value(const json& value, const pb::FieldDescriptor* field, const std::string& path) {
   if (field->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) {
-    return std::nullopt;  // scalars and enums: protobuf's parser checks them (mapped below)
+    return check_scalar(value, field, path);
   }
   const std::string& type = field->message_type()->full_name();
   if (type == "google.protobuf.Timestamp") {
     TimePoint ignored;
     if (!value.is_string() || !parse_rfc3339(value.get<std::string>(), &ignored)) {
       return ApiError::bad_request(path, "json.timestamp_format",
-                                   "must be an RFC 3339 timestamp such as \"2026-03-01T08:30:00Z\", got " +
+                                   "must be an RFC 3339 timestamp between 1677-09-21 and 2262-04-11 such as "
+                                   "\"2026-03-01T08:30:00Z\", got " +
                                        (value.is_string() ? "\"" + value.get<std::string>() + "\"" : json_type_name(value)));
     }
     return std::nullopt;
@@ -165,6 +201,11 @@ std::optional<ApiError> parse_one(const json& element, std::optional<size_t> ind
   if (Status valid = envelope::validate(envelope); !valid.ok()) {
     return from_envelope_error(valid.error(), prefix);
   }
+  if (envelope::to_time_point(envelope.occurred_at()) > options.clock->now() + kMaxClockSkew) {
+    return ApiError::bad_request(prefix + "occurred_at", "event.occurred_in_future",
+                                 "lies more than " + std::to_string(kMaxClockSkew.count()) +
+                                     " s after the server's clock (" + format_rfc3339(options.clock->now()) + ")");
+  }
   auto topic = options.router->topic_for(envelope);
   if (!topic.ok()) {
     return ApiError::unprocessable(prefix + topic.error().field, topic.error().reason, topic.error().message);
@@ -173,15 +214,90 @@ std::optional<ApiError> parse_one(const json& element, std::optional<size_t> ind
   return std::nullopt;
 }
 
+// Follows the parser through the document, so that an error in the middle of it can name
+// the field being read ("events[2].case_referral.prior_fine_paid_yuan"), and refuses nesting
+// deeper than kMaxJsonDepth before anything (dump(), the descriptor walk) recurses over it.
+class JsonPathTracker {
+ public:
+  struct TooDeep {};
+
+  void on_event(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        if (levels_.size() >= kMaxJsonDepth) {
+          throw TooDeep{};
+        }
+        levels_.push_back({event == json::parse_event_t::array_start, {}, 0});
+        break;
+      case json::parse_event_t::key:
+        levels_.back().key = parsed.get<std::string>();
+        break;
+      case json::parse_event_t::value:
+        element_done();
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        levels_.pop_back();
+        element_done();
+        break;
+    }
+  }
+
+  std::string path() const {
+    std::string out;
+    for (const Level& level : levels_) {
+      if (level.array) {
+        out += "[" + std::to_string(level.index) + "]";
+      } else if (!level.key.empty()) {
+        out += (out.empty() ? "" : ".") + level.key;
+      }
+    }
+    return out;
+  }
+
+ private:
+  struct Level {
+    bool array = false;
+    std::string key;   // objects: the key whose value is being read
+    size_t index = 0;  // arrays: the element being read
+  };
+  void element_done() {
+    if (!levels_.empty() && levels_.back().array) {
+      ++levels_.back().index;
+    }
+  }
+  std::vector<Level> levels_;
+};
+
+// Parses without throwing: every nlohmann error becomes a 400 (parse_error, a number out of
+// range, ...). Error messages may quote the caller's bytes; ApiError::to_json escapes them.
+std::optional<ApiError> parse_document(std::string_view body, json* document) {
+  JsonPathTracker tracker;
+  const json::parser_callback_t follow = [&tracker](int, json::parse_event_t event, json& parsed) {
+    tracker.on_event(event, parsed);
+    return true;
+  };
+  try {
+    *document = json::parse(body.begin(), body.end(), follow);
+  } catch (const JsonPathTracker::TooDeep&) {
+    return ApiError::bad_request(tracker.path(), "json.too_deep",
+                                 "objects and arrays nest at most " + std::to_string(kMaxJsonDepth) + " levels deep");
+  } catch (const json::out_of_range& e) {
+    return ApiError::bad_request(tracker.path(), "json.number_range", "number out of range: " + std::string(e.what()));
+  } catch (const json::exception& e) {
+    return ApiError::bad_request("", "json.syntax", "the body is not valid JSON: " + std::string(e.what()));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 MappingOutcome parse_events(std::string_view body, const std::string& caller_agency, const MappingOptions& options) {
   MappingOutcome outcome;
   json document;
-  try {
-    document = json::parse(body.begin(), body.end());
-  } catch (const json::parse_error& e) {
-    outcome.error = ApiError::bad_request("", "json.syntax", "the body is not valid JSON: " + std::string(e.what()));
+  if (auto error = parse_document(body, &document)) {
+    outcome.error = std::move(error);
     return outcome;
   }
   if (!document.is_object()) {

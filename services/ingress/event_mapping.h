@@ -11,7 +11,16 @@
 // an envelope that a consumer would dead-letter.
 //
 // A batch is validated as a whole: one bad event rejects the batch and nothing is published.
+//
+// Limits checked here (400 naming the field): nesting deeper than kMaxJsonDepth (json.too_deep,
+// refused while parsing, before anything recurses over the document), numbers out of range
+// (json.number_range), scalars of the wrong JSON type ("yes" for a boolean, an object for
+// case_id: json.wrong_type), "NaN"/"Infinity" (json.invalid_value), occurred_at more than
+// kMaxClockSkew after the server's clock (event.occurred_in_future). The value conventions of
+// the contracts (finite, non-negative money, real `_date`s, times in 1677..2262) are
+// envelope::validate's, the same code every consumer's decode runs (envelope.invalid_value).
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +32,10 @@
 #include "services/ingress/routing.h"
 
 namespace caselink::ingress {
+
+inline constexpr size_t kMaxJsonDepth = 32;
+// How far occurred_at may lie after the server's clock (an agency's clock running fast).
+inline constexpr std::chrono::seconds kMaxClockSkew{300};
 
 struct ParsedEvent {
   caselink::v1::Envelope envelope;

@@ -56,9 +56,18 @@ size_t IdempotencyCache::size() const {
 }
 
 void IdempotencyCache::evict_over_limit() {
-  while (entries_.size() > max_entries_ && !lru_.empty()) {
-    entries_.erase(lru_.back());
-    lru_.pop_back();
+  // Least recently used first, but never a key still in flight: forgetting it would let a
+  // retry in that window publish the same request twice. When every entry is in flight the
+  // memory grows past max_entries until some complete (bounded by the requests in flight).
+  auto it = lru_.end();
+  while (entries_.size() > max_entries_ && it != lru_.begin()) {
+    --it;
+    auto entry = entries_.find(*it);
+    if (entry != entries_.end() && !entry->second.answer) {
+      continue;
+    }
+    entries_.erase(*it);
+    it = lru_.erase(it);
   }
 }
 

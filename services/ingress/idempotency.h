@@ -4,7 +4,9 @@
 // and publishes nothing new. Keyed by (agency, Idempotency-Key header — or the event_id when
 // the header is absent); the value holds a fingerprint of the request body and the answer.
 //
-// Bounded: at most `max_entries` (least recently used evicted first), each kept `ttl`.
+// Bounded: at most `max_entries` answered keys (least recently used evicted first), each kept
+// `ttl`. A key still in flight is never evicted (a retry in that window would publish twice),
+// so the memory may exceed `max_entries` by the number of requests in flight.
 // In memory only: a restart forgets it. A retry after a restart publishes again with the same
 // event_id (when the caller set one), and downstream consumers (caselink-sync) treat an exact
 // redelivery of a known event_id as a no-op. Thread-safe.

@@ -11,7 +11,10 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <future>
+#include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -20,10 +23,9 @@
 #include "services/common/logging/logging.h"
 #include "services/common/metrics/standard_metrics.h"
 #include "services/ingress/api_error.h"
-#include "services/ingress/auth.h"
+#include "services/ingress/api_policy.h"
 #include "services/ingress/event_mapping.h"
-#include "services/ingress/idempotency.h"
-#include "services/ingress/rate_limiter.h"
+#include "services/ingress/publish_answer.h"
 #include "services/ingress/routes.h"
 
 namespace caselink::ingress {
@@ -36,9 +38,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kRetryAfterUnavailableSeconds = 5;
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
-constexpr size_t kMaxIdempotencyKeyLength = 255;
 
 std::string media_type(std::string_view content_type) {
   std::string out(content_type.substr(0, content_type.find(';')));
@@ -47,16 +47,36 @@ std::string media_type(std::string_view content_type) {
   return out;
 }
 
+// Requests between their complete header and the end of writing their answer (drain()).
+class RequestsInFlight {
+ public:
+  void started() {
+    std::lock_guard lock(mutex_);
+    ++count_;
+  }
+  void finished() {
+    std::lock_guard lock(mutex_);
+    if (--count_ == 0) {
+      none_.notify_all();
+    }
+  }
+  bool wait_none(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return none_.wait_for(lock, timeout, [&] { return count_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable none_;
+  int64_t count_ = 0;
+};
+
 }  // namespace
 
 struct IngressServer::Impl {
   explicit Impl(IngressDependencies d)
       : deps(std::move(d)),
-        router(deps.settings.topic_overrides),
-        auth(*TokenAuthenticator::create(deps.settings.auth.token_sha256)),
-        limiter(deps.settings.limits.rate_per_second, deps.settings.limits.burst, deps.clock),
-        idempotency(static_cast<size_t>(deps.settings.idempotency.max_entries),
-                    std::chrono::seconds(deps.settings.idempotency.ttl_seconds), deps.clock),
+        policy(deps.settings, deps.clock),
         service_metrics(deps.registry, "caselink-ingress"),
         requests(deps.registry.counter("caselink_ingress_requests_total", "API requests answered, by route and status.",
                                        {"route", "status"})),
@@ -73,16 +93,13 @@ struct IngressServer::Impl {
         open_connections_gauge(
             deps.registry.gauge("caselink_ingress_open_connections", "Open API connections.").get()),
         ioc(std::make_shared<net::io_context>(deps.settings.api.threads)),
-        acceptor(*ioc),
+        acceptor(net::make_strand(*ioc)),
         open_connections(std::make_shared<std::atomic<int64_t>>(0)) {}
 
   void accept();
 
   IngressDependencies deps;
-  TopicRouter router;
-  TokenAuthenticator auth;
-  RateLimiter limiter;
-  IdempotencyCache idempotency;
+  ApiPolicy policy;
   metrics::ServiceMetrics service_metrics;
   metrics::CounterFamily& requests;
   metrics::CounterFamily& rejected;
@@ -90,45 +107,137 @@ struct IngressServer::Impl {
   metrics::Counter& idempotency_hits;
   metrics::Gauge& open_connections_gauge;
   std::shared_ptr<net::io_context> ioc;
-  tcp::acceptor acceptor;
+  tcp::acceptor acceptor;  // on its own strand: accept handlers and close() never overlap
   std::shared_ptr<std::atomic<int64_t>> open_connections;
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
   std::atomic<bool> accepting_stopped{false};
+  std::atomic<bool> draining{false};
+  // Shared with the sessions: a session may be destroyed after the server (a late delivery
+  // report holds it), and must not reach into a destroyed Impl then.
+  std::shared_ptr<RequestsInFlight> in_flight = std::make_shared<RequestsInFlight>();
   std::shared_ptr<spdlog::logger> log = logging::get("ingress.api");
 };
 
 namespace {
 
-struct EventResult {
-  bool done = false;
-  Result<kafka::Delivery> delivery = Error::internal("not delivered");
+// One POST /v1/events from the claim of its key to the last delivery report. Shared by the
+// delivery callbacks and the deadline timer, so a report that arrives after the answer (or
+// after the connection moved on to its next request) still settles the idempotency key.
+// Only touched on the connection's strand.
+struct Publication {
+  ParsedRequest request;
+  std::vector<EventOutcome> outcomes;
+  size_t pending = 0;
+  std::string key;  // the claimed idempotency key, "" when none
+  bool answered = false;
+  std::chrono::steady_clock::time_point started;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, IngressServer::Impl& impl)
-      : stream_(std::move(socket)), impl_(impl), open_connections_(impl.open_connections) {
+      : stream_(std::move(socket)),
+        impl_(impl),
+        open_connections_(impl.open_connections),
+        in_flight_count_(impl.in_flight),
+        publish_deadline_(stream_.get_executor()) {
     open_connections_->fetch_add(1);
   }
-  ~Session() { open_connections_->fetch_sub(1); }
+  ~Session() {
+    finish_request();
+    open_connections_->fetch_sub(1);
+  }
 
-  void start() { read_next(); }
+  void start() {
+    guarded([&] { read_next(); });
+  }
 
  private:
   const ApiSettings& api() const { return impl_.deps.settings.api; }
 
+  // --- the session boundary ------------------------------------------------------------------
+  // Whatever a handler throws (a bug, a library surprise, memory) is answered 500 and the
+  // connection closed. It never reaches io_context::run(), so no request can end the process.
+
+  template <typename Fn>
+  void guarded(Fn&& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      on_exception(e.what());
+    } catch (...) {
+      on_exception("unknown exception");
+    }
+  }
+
+  template <typename... Args>
+  std::function<void(Args...)> guard(void (Session::*method)(Args...)) {
+    return [self = shared_from_this(), method](Args... args) {
+      self->guarded([&] { (self.get()->*method)(args...); });
+    };
+  }
+
+  void on_exception(const std::string& what) noexcept {
+    try {
+      impl_.log->error("{} failed: {}", route_label_, what);
+      if (replying_) {
+        return close();
+      }
+      reply_error({500, "internal", "", "internal.exception", "the server failed while answering this request",
+                   std::nullopt},
+                  true);
+    } catch (...) {
+      close();
+    }
+  }
+
+  // --- reading a request -----------------------------------------------------------------------
+
   void read_next() {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
-    parser_->body_limit(static_cast<std::uint64_t>(std::max(api().max_body_bytes, api().max_blob_bytes)));
+    // No body limit yet: Beast would refuse a large Content-Length while reading the header
+    // (a 400 "body limit exceeded"); check_header answers 413 with the route's own limit.
+    // (Not boost::none: Beast 1.74 compares `len > none` as true and refuses every body.)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     stream_.expires_after(std::chrono::milliseconds(first_request_ ? api().header_timeout_ms : api().idle_timeout_ms));
     first_request_ = false;
-    http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+    http::async_read_header(stream_, buffer_, *parser_, guard(&Session::on_header));
   }
 
   void on_header(beast::error_code ec, std::size_t) {
+    if (ec) {
+      return on_header_error(ec);
+    }
+    started_ = std::chrono::steady_clock::now();
+    start_request();
+    if (impl_.draining.load()) {
+      return reply_error(ApiError::unavailable("server.shutting_down",
+                                               "the server is shutting down; retry (another instance)",
+                                               kRetryAfterUnavailableSeconds),
+                         true);
+    }
+    if (auto refused = check_header()) {
+      return reply_error(*refused, true);
+    }
+    const auto& request = parser_->get();
+    parser_->body_limit(static_cast<std::uint64_t>(body_limit()));
+    stream_.expires_after(std::chrono::milliseconds(api().body_timeout_ms));
+    if (beast::iequals(request[http::field::expect], "100-continue") && !parser_->is_done()) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, request.version());
+      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code e, std::size_t) {
+        if (e) {
+          return self->close();
+        }
+        self->guarded([&] { self->read_body(); });
+      });
+      return;
+    }
+    read_body();
+  }
+
+  void on_header_error(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == net::error::eof) {
       return close();
     }
@@ -143,102 +252,79 @@ class Session : public std::enable_shared_from_this<Session> {
                           "request headers exceed " + std::to_string(kMaxHeaderBytes) + " bytes", std::nullopt},
                          true);
     }
-    if (ec) {
-      return reply_error(ApiError::bad_request("", "http.malformed", "malformed HTTP request: " + ec.message()), true);
-    }
-    started_ = std::chrono::steady_clock::now();
+    reply_error(ApiError::bad_request("", "http.malformed", "malformed HTTP request: " + ec.message()), true);
+  }
+
+  // Route, size, media type, token and (for routes other than events) rate: everything that
+  // can be decided before the body is read. The body of a refused request is never read.
+  std::optional<ApiError> check_header() {
     const auto& request = parser_->get();
     match_ = match_route(std::string_view(request.method_string().data(), request.method_string().size()),
                          std::string_view(request.target().data(), request.target().size()));
+    route_label_ = "unmatched";
     if (!match_.path_known) {
-      return reply_error(ApiError::not_found("", "http.unknown_route",
-                                             "no route " + std::string(request.target()) + " (see the OpenAPI document)"),
-                         true);
+      return ApiError::not_found("", "http.unknown_route",
+                                 "no route " + std::string(request.target()) + " (see the OpenAPI document)");
     }
     if (match_.route == nullptr) {
-      std::string allow;
       for (const auto& m : match_.allowed) {
-        allow += (allow.empty() ? "" : ", ") + m;
+        allow_ += (allow_.empty() ? "" : ", ") + m;
       }
-      allow_ = allow;
-      return reply_error({405, "method_not_allowed", "", "http.method_not_allowed",
-                          std::string(request.method_string()) + " is not allowed here; allowed: " + allow,
-                          std::nullopt},
-                         true);
+      return ApiError{405, "method_not_allowed", "", "http.method_not_allowed",
+                      std::string(request.method_string()) + " is not allowed here; allowed: " + allow_, std::nullopt};
     }
     route_label_ = route_label(*match_.route);
     if (match_.bad_encoding) {
-      return reply_error(ApiError::bad_request("path", "http.path_encoding", "malformed %-escape in the path"), true);
+      return ApiError::bad_request("path", "http.path_encoding", "malformed %-escape in the path");
     }
+    if (auto length = parser_->content_length(); length && *length > static_cast<std::uint64_t>(body_limit())) {
+      return too_large();
+    }
+    if (auto refused = check_media_type()) {
+      return refused;
+    }
+    const auto authorization = request[http::field::authorization];
+    if (auto refused =
+            impl_.policy.authenticate(std::string_view(authorization.data(), authorization.size()), &agency_)) {
+      return refused;
+    }
+    // Events are charged per event once the body says how many there are (and a replay is free).
+    return match_.route->id == RouteId::kPostEvents ? std::nullopt : impl_.policy.charge(agency_, 1);
+  }
+
+  std::optional<ApiError> check_media_type() const {
     const RouteId route = match_.route->id;
-    const int64_t limit = route == RouteId::kPutBlob ? api().max_blob_bytes : api().max_body_bytes;
-    if (auto length = parser_->content_length(); length && *length > static_cast<std::uint64_t>(limit)) {
-      return reply_error(too_large(limit), true);
+    if (route == RouteId::kGetCase) {
+      return std::nullopt;
     }
-    if (route != RouteId::kGetCase) {
-      const std::string expected = route == RouteId::kPostEvents ? "application/json" : "application/octet-stream";
-      const std::string given = media_type(std::string_view(request[http::field::content_type].data(),
-                                                            request[http::field::content_type].size()));
-      if (given != expected) {
-        return reply_error({415, "unsupported_media_type", "Content-Type", "http.content_type",
-                            "must be " + expected + ", got '" + given + "'", std::nullopt},
-                           true);
-      }
+    const std::string expected = route == RouteId::kPostEvents ? "application/json" : "application/octet-stream";
+    const auto header = parser_->get()[http::field::content_type];
+    const std::string given = media_type(std::string_view(header.data(), header.size()));
+    if (given == expected) {
+      return std::nullopt;
     }
-    auto agency = impl_.auth.authenticate(
-        std::string_view(request[http::field::authorization].data(), request[http::field::authorization].size()));
-    if (!agency) {
-      return reply_error(ApiError::unauthenticated(request[http::field::authorization].empty()
-                                                       ? "missing Authorization: Bearer <token>"
-                                                       : "unknown or malformed bearer token"),
-                         true);
-    }
-    agency_ = *agency;
-    if (route != RouteId::kPostEvents) {
-      // Events are charged per event once the body says how many there are.
-      if (auto refused = rate_limit(1)) {
-        return reply_error(*refused, true);
-      }
-    }
-    parser_->body_limit(static_cast<std::uint64_t>(limit));
-    stream_.expires_after(std::chrono::milliseconds(api().body_timeout_ms));
-    if (beast::iequals(request[http::field::expect], "100-continue") && !parser_->is_done()) {
-      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, request.version());
-      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code e, std::size_t) {
-        if (e) {
-          return self->close();
-        }
-        self->read_body();
-      });
-      return;
-    }
-    read_body();
+    return ApiError{415, "unsupported_media_type", "Content-Type", "http.content_type",
+                    "must be " + expected + ", got '" + given + "'", std::nullopt};
+  }
+
+  int64_t body_limit() const {
+    return match_.route != nullptr && match_.route->id == RouteId::kPutBlob ? api().max_blob_bytes
+                                                                            : api().max_body_bytes;
+  }
+
+  ApiError too_large() const {
+    return {413, "payload_too_large", "body", "http.body_too_large",
+            "the body exceeds the limit of " + std::to_string(body_limit()) + " bytes for " + route_label_,
+            std::nullopt};
   }
 
   void read_body() {
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, shared_from_this()));
-  }
-
-  ApiError too_large(int64_t limit) const {
-    return {413, "payload_too_large", "body", "http.body_too_large",
-            "the body exceeds the limit of " + std::to_string(limit) + " bytes for " + route_label_, std::nullopt};
-  }
-
-  std::optional<ApiError> rate_limit(double cost) {
-    const RateDecision decision = impl_.limiter.try_acquire(agency_, cost);
-    if (decision.allowed) {
-      return std::nullopt;
-    }
-    return ApiError{429, "rate_limited", "", "limits.rate",
-                    "agency " + agency_ + " is over its rate limit (" +
-                        std::to_string(impl_.deps.settings.limits.rate_per_second) + " events/s)",
-                    decision.retry_after_seconds};
+    http::async_read(stream_, buffer_, *parser_, guard(&Session::on_body));
   }
 
   void on_body(beast::error_code ec, std::size_t) {
     if (ec == http::error::body_limit) {
-      const int64_t limit = match_.route->id == RouteId::kPutBlob ? api().max_blob_bytes : api().max_body_bytes;
-      return reply_error(too_large(limit), true);
+      return reply_error(too_large(), true);
     }
     if (ec == beast::error::timeout) {
       impl_.rejected.labels({"http.body_timeout"}).inc();
@@ -257,168 +343,101 @@ class Session : public std::enable_shared_from_this<Session> {
   // --- POST /v1/events -------------------------------------------------------------------
 
   void post_events() {
-    auto& request = parser_->get();
-    MappingOptions options{&impl_.router, &impl_.deps.clock, static_cast<size_t>(api().max_batch_events)};
-    MappingOutcome outcome = parse_events(request.body(), agency_, options);
-    if (!outcome.ok()) {
-      return reply_error(*outcome.error, false);
+    const auto header = parser_->get()["Idempotency-Key"];
+    Admission admission =
+        impl_.policy.admit(parser_->get().body(), agency_, std::string_view(header.data(), header.size()));
+    if (admission.refused) {
+      return reply_error(*admission.refused, false);
     }
-    parsed_ = std::move(*outcome.request);
-    if (auto refused = rate_limit(static_cast<double>(parsed_.events.size()))) {
-      return reply_error(*refused, false);
+    if (admission.replay) {
+      impl_.idempotency_hits.inc();
+      return reply(admission.replay->status, admission.replay->body, false, {{"Idempotent-Replayed", "true"}});
     }
-    // Idempotency: the header, or (one event, no header) the caller's event_id.
-    const auto header = request["Idempotency-Key"];
-    std::string key;
-    std::string fingerprint = parsed_.fingerprint;
-    if (!header.empty()) {
-      if (header.size() > kMaxIdempotencyKeyLength) {
-        return reply_error(ApiError::bad_request("Idempotency-Key", "idempotency.key_format",
-                                                 "at most " + std::to_string(kMaxIdempotencyKeyLength) + " characters"),
-                           false);
-      }
-      key = "key:" + std::string(header);
-    } else if (!parsed_.batch && parsed_.events[0].event_id_from_caller) {
-      key = "event:" + parsed_.events[0].envelope.event_id();
-    }
-    if (!key.empty()) {
-      idempotency_key_ = agency_ + '\x1f' + key;
-      Claim claim = impl_.idempotency.claim(idempotency_key_, fingerprint);
-      switch (claim.kind) {
-        case ClaimKind::kNew:
-          break;
-        case ClaimKind::kReplay:
-          impl_.idempotency_hits.inc();
-          idempotency_key_.clear();
-          return reply(claim.answer->status, claim.answer->body, false, {{"Idempotent-Replayed", "true"}});
-        case ClaimKind::kInProgress: {
-          idempotency_key_.clear();
-          ApiError e{409, "conflict", header.empty() ? "event_id" : "Idempotency-Key", "idempotency.in_progress",
-                     "a request with this key is still being published; retry later", 1};
-          return reply_error(e, false);
-        }
-        case ClaimKind::kMismatch:
-          idempotency_key_.clear();
-          return reply_error(
-              ApiError::unprocessable(header.empty() ? "event_id" : "Idempotency-Key", "idempotency.key_reuse",
-                                      "this key was already used for a different request body"),
-              false);
-      }
-    }
-    results_.assign(parsed_.events.size(), EventResult{});
-    pending_ = 0;
-    publish_started_ = std::chrono::steady_clock::now();
-    auto self = shared_from_this();
-    auto ioc = impl_.ioc;  // keeps the io_context alive for a late delivery report
-    for (size_t i = 0; i < parsed_.events.size(); ++i) {
-      const ParsedEvent& event = parsed_.events[i];
-      OutgoingRecord record = envelope::to_record(event.envelope, event.topic);
-      ++pending_;
-      Status queued = impl_.deps.publish(record, [self, ioc, i](Result<kafka::Delivery> delivery) {
-        net::post(self->stream_.get_executor(),
-                  [self, i, delivery = std::move(delivery)]() mutable { self->on_delivered(i, std::move(delivery)); });
-      });
-      if (!queued.ok()) {
-        --pending_;
-        results_[i].done = true;
-        results_[i].delivery = queued.error();
-      }
-    }
-    if (pending_ == 0) {
-      finish_publish();
-    }
+    auto publication = std::make_shared<Publication>();
+    publication->request = std::move(admission.request);
+    publication->key = std::move(admission.key);
+    publish(publication);
   }
 
-  void on_delivered(size_t index, Result<kafka::Delivery> delivery) {
-    impl_.publish_duration.observe(std::chrono::steady_clock::now() - publish_started_);
+  void publish(const std::shared_ptr<Publication>& pub) {
+    const size_t n = pub->request.events.size();
+    pub->outcomes.assign(n, EventOutcome{});
+    pub->pending = n;
+    pub->started = std::chrono::steady_clock::now();
+    auto self = shared_from_this();
+    auto ioc = impl_.ioc;  // keeps the io_context alive for a late delivery report
+    for (size_t i = 0; i < n; ++i) {
+      const ParsedEvent& event = pub->request.events[i];
+      Status queued = impl_.deps.publish(envelope::to_record(event.envelope, event.topic),
+                                         [self, ioc, pub, i](Result<kafka::Delivery> delivery) {
+                                           net::post(self->stream_.get_executor(), [self, pub, i,
+                                                                                    d = std::move(delivery)]() mutable {
+                                             self->guarded([&] { self->on_delivered(pub, i, std::move(d)); });
+                                           });
+                                         });
+      if (!queued.ok()) {
+        pub->outcomes[i] = {true, queued.error()};
+        --pub->pending;
+      }
+    }
+    if (pub->pending == 0) {
+      return answer(pub);
+    }
+    // librdkafka reports within message.timeout.ms, but not always promptly after it; the
+    // caller is answered by then whatever the producer does.
+    publish_deadline_.expires_after(std::chrono::milliseconds(impl_.deps.settings.kafka.message_timeout_ms));
+    publish_deadline_.async_wait([self, pub](beast::error_code ec) {
+      if (!ec && !pub->answered) {
+        self->guarded([&] { self->answer(pub); });
+      }
+    });
+  }
+
+  void on_delivered(const std::shared_ptr<Publication>& pub, size_t index, Result<kafka::Delivery> delivery) {
+    impl_.publish_duration.observe(std::chrono::steady_clock::now() - pub->started);
     if (delivery.ok()) {
       impl_.service_metrics.produced(delivery->topic).inc();
     }
-    results_[index].done = true;
-    results_[index].delivery = std::move(delivery);
-    if (--pending_ == 0) {
-      finish_publish();
+    pub->outcomes[index] = {true, std::move(delivery)};
+    if (--pub->pending > 0) {
+      return;
     }
-  }
-
-  json accepted_json(size_t index) const {
-    const kafka::Delivery& d = *results_[index].delivery;
-    return json{{"event_id", parsed_.events[index].envelope.event_id()},
-                {"topic", d.topic},
-                {"partition", d.partition},
-                {"offset", d.offset}};
-  }
-
-  ApiError publish_error(size_t index) const {
-    const Error& e = results_[index].delivery.error();
-    const std::string rule = e.code == ErrorCode::kUnavailable ? "publish.unavailable" : "publish.refused";
-    return ApiError::unavailable(rule, "event " + parsed_.events[index].envelope.event_id() +
-                                           " was not stored: " + e.message,
-                                 kRetryAfterUnavailableSeconds);
-  }
-
-  void finish_publish() {
-    size_t stored = 0;
-    for (const auto& r : results_) {
-      stored += r.delivery.ok() ? 1 : 0;
+    if (pub->answered) {
+      // Answered 503 at the deadline; the key stayed in progress until now.
+      return settle_key(*pub, answer_publish(pub->request, pub->outcomes));
     }
-    for (size_t i = 0; i < results_.size(); ++i) {
-      const auto& e = parsed_.events[i].envelope;
-      if (results_[i].delivery.ok()) {
+    publish_deadline_.cancel();
+    answer(pub);
+  }
+
+  void answer(const std::shared_ptr<Publication>& pub) {
+    pub->answered = true;
+    PublishAnswer a = answer_publish(pub->request, pub->outcomes);
+    for (size_t i = 0; i < pub->outcomes.size(); ++i) {
+      const auto& e = pub->request.events[i].envelope;
+      const EventOutcome& o = pub->outcomes[i];
+      if (o.decided && o.delivery.ok()) {
         impl_.log->debug("accepted {} {} case {} from {} -> {}[{}]@{}", e.event_type(), e.event_id(), e.case_id(),
-                         agency_, results_[i].delivery->topic, results_[i].delivery->partition,
-                         results_[i].delivery->offset);
+                         agency_, o.delivery->topic, o.delivery->partition, o.delivery->offset);
       } else {
         impl_.log->warn("not stored {} {} case {} from {}: {}", e.event_type(), e.event_id(), e.case_id(), agency_,
-                        results_[i].delivery.error().message);
+                        o.decided ? o.delivery.error().message : "no acknowledgement in time");
       }
     }
-    unsigned status = 202;
-    std::string body;
-    if (!parsed_.batch) {
-      if (stored == 1) {
-        body = accepted_json(0).dump();
-      } else {
-        ApiError error = publish_error(0);
-        release_key();
-        return reply_error(error, false);
-      }
-    } else {
-      json list = json::array();
-      for (size_t i = 0; i < results_.size(); ++i) {
-        json item;
-        if (results_[i].delivery.ok()) {
-          item = accepted_json(i);
-          item["status"] = 202;
-        } else {
-          ApiError error = publish_error(i);
-          impl_.rejected.labels({error.rule}).inc();
-          item = json::parse(error.to_json());
-          item["event_id"] = parsed_.events[i].envelope.event_id();
-          item["status"] = 503;
-        }
-        item["index"] = i;
-        list.push_back(std::move(item));
-      }
-      body = json{{"results", std::move(list)}}.dump();
-      status = stored == results_.size() ? 202 : (stored == 0 ? 503 : 207);
-      if (stored == 0) {
-        release_key();
-        return reply(status, body, false, {{"Retry-After", std::to_string(kRetryAfterUnavailableSeconds)}});
-      }
+    for (const std::string& rule : a.refused_rules) {
+      impl_.rejected.labels({rule}).inc();
     }
-    if (!idempotency_key_.empty()) {
-      impl_.idempotency.complete(idempotency_key_, StoredAnswer{status, body});
-      idempotency_key_.clear();
+    if (pub->pending == 0) {
+      settle_key(*pub, a);
     }
-    reply(status, body, false);
+    reply(a.status, a.body, false, a.headers);
   }
 
-  void release_key() {
-    if (!idempotency_key_.empty()) {
-      impl_.idempotency.release(idempotency_key_);
-      idempotency_key_.clear();
-    }
+  // Remembers a (partly) stored request's answer under its key, forgets a key of which
+  // nothing was stored (ApiPolicy::settle).
+  void settle_key(Publication& pub, const PublishAnswer& a) {
+    impl_.policy.settle(pub.key, a);
+    pub.key.clear();
   }
 
   // --- PUT /v1/blobs/{sha256} ------------------------------------------------------------
@@ -447,7 +466,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const bool created = !*existed;
     json answer{{"sha256", stored->hex()}, {"size_bytes", body.size()}, {"created", created}};
-    reply(created ? 201 : 200, answer.dump(), false);
+    reply(created ? 201 : 200, dump_json(answer), false);
   }
 
   // --- GET /v1/cases/{id} ----------------------------------------------------------------
@@ -507,26 +526,44 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     response->body() = std::move(body);
     // A body we did not read cannot be skipped safely: close the connection after answering.
-    const bool keep_alive = !close_after && request.keep_alive() && parser_->is_done();
+    // While draining, every answer closes its connection.
+    const bool keep_alive = !close_after && request.keep_alive() && parser_->is_done() && !impl_.draining.load();
     response->keep_alive(keep_alive);
     response->prepare_payload();
     stream_.expires_after(std::chrono::milliseconds(api().write_timeout_ms));
+    replying_ = true;
     http::async_write(stream_, *response,
                       [self = shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
+                        self->finish_request();
                         if (ec || !keep_alive) {
                           return self->close();
                         }
-                        self->reset_request_state();
-                        self->read_next();
+                        self->guarded([&] {
+                          self->reset_request_state();
+                          self->read_next();
+                        });
                       });
   }
 
   void reset_request_state() {
+    replying_ = false;
     agency_.clear();
     allow_.clear();
-    idempotency_key_.clear();
-    parsed_ = ParsedRequest{};
-    results_.clear();
+    route_label_ = "unmatched";
+  }
+
+  // In flight from a complete header to the end of writing its answer (IngressServer::drain).
+  void start_request() {
+    if (!in_flight_) {
+      in_flight_ = true;
+      in_flight_count_->started();
+    }
+  }
+  void finish_request() {
+    if (in_flight_) {
+      in_flight_ = false;
+      in_flight_count_->finished();
+    }
   }
 
   void close() {
@@ -538,27 +575,33 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   IngressServer::Impl& impl_;
   std::shared_ptr<std::atomic<int64_t>> open_connections_;
+  std::shared_ptr<RequestsInFlight> in_flight_count_;
   beast::flat_buffer buffer_;
   boost::optional<http::request_parser<http::string_body>> parser_;
   bool first_request_ = true;
+  bool replying_ = false;  // a response is being written: a late failure can only close
   std::chrono::steady_clock::time_point started_;
   RouteMatch match_;
   std::string route_label_ = "unmatched";
   std::string agency_;
   std::string allow_;
-  std::string idempotency_key_;
-  ParsedRequest parsed_;
-  std::vector<EventResult> results_;
-  size_t pending_ = 0;
-  std::chrono::steady_clock::time_point publish_started_;
+  bool in_flight_ = false;
+  net::steady_timer publish_deadline_;
 };
 
 }  // namespace
 
 void IngressServer::Impl::accept() {
+  // The handler runs on the acceptor's strand, like the close() in stop_accepting(): it sees
+  // accepting_stopped after a close and never re-arms a closed acceptor.
   acceptor.async_accept(net::make_strand(*ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopped.load() || accepting_stopped.load()) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      return;
+    }
     if (ec) {
-      if (!stopped.load() && !accepting_stopped.load() && ec != net::error::operation_aborted) {
+      if (ec != net::error::operation_aborted) {
         log->warn("accept: {}", ec.message());
         accept();
       }
@@ -605,7 +648,18 @@ Result<uint16_t> IngressServer::start() {
   const uint16_t port = impl_->acceptor.local_endpoint().port();
   impl_->accept();
   for (int i = 0; i < api.threads; ++i) {
-    impl_->threads.emplace_back([ioc = impl_->ioc] { ioc->run(); });
+    impl_->threads.emplace_back([ioc = impl_->ioc, log = impl_->log] {
+      // Sessions catch their own exceptions (Session::guarded); this is the last line, so that
+      // nothing thrown on an io thread can terminate the process.
+      for (;;) {
+        try {
+          ioc->run();
+          return;
+        } catch (const std::exception& e) {
+          log->error("io thread: {}", e.what());
+        }
+      }
+    });
   }
   return port;
 }
@@ -626,16 +680,34 @@ void IngressServer::stop() {
 }
 
 void IngressServer::stop_accepting() {
-  if (!impl_->threads.empty() && !impl_->accepting_stopped.exchange(true)) {
-    std::promise<void> closed;
-    auto done = closed.get_future();
-    net::post(impl_->acceptor.get_executor(), [impl = impl_.get(), &closed] {
+  if (impl_->accepting_stopped.exchange(true)) {
+    return;
+  }
+  if (impl_->threads.empty()) {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+    return;
+  }
+  // The promise is shared with the handler: if the wait below gives up, a late handler still
+  // writes to a live promise. The handler holds only a weak reference to the server.
+  auto closed = std::make_shared<std::promise<void>>();
+  auto done = closed->get_future();
+  net::post(impl_->acceptor.get_executor(), [weak = std::weak_ptr<Impl>(impl_), closed] {
+    if (auto impl = weak.lock()) {
       beast::error_code ignored;
       impl->acceptor.close(ignored);
-      closed.set_value();
-    });
-    done.wait_for(std::chrono::seconds(5));
+    }
+    closed->set_value();
+  });
+  if (done.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    impl_->log->warn("the API acceptor did not close within 5 s");
   }
+}
+
+bool IngressServer::drain(std::chrono::milliseconds timeout) {
+  impl_->draining.store(true);
+  stop_accepting();
+  return impl_->in_flight->wait_none(timeout);
 }
 
 }  // namespace caselink::ingress

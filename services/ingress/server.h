@@ -7,6 +7,7 @@
 // record to the idempotent producer and resumes on the connection's strand when the broker's
 // delivery report arrives. 202 is only ever sent after that report said "stored".
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -48,6 +49,11 @@ class IngressServer {
   Result<uint16_t> start();
   // Closes the listening socket; open connections go on (drain before stop()).
   void stop_accepting();
+  // Shut-down, step one: stops accepting, answers every new request on an open connection 503
+  // `server.shutting_down` (and closes it), and waits until every request in flight has been
+  // answered — a POST is answered within kafka.message_timeout_ms (202 when acknowledged, 503
+  // otherwise) — at most `timeout`. False when requests were still in flight then.
+  bool drain(std::chrono::milliseconds timeout);
   // Stops accepting, closes connections, joins the threads. Idempotent.
   void stop();
 

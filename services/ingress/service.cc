@@ -13,6 +13,7 @@
 #include "services/common/runtime/stop_signal.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/ingress/case_state.h"
+#include "services/ingress/recovering_producer.h"
 #include "services/ingress/server.h"
 #include "services/ingress/settings.h"
 
@@ -77,19 +78,24 @@ int run_ingress(int argc, char** argv) {
     log->critical("blobs.path: {}", blobs.error().describe());
     return 2;
   }
-  auto producer = kafka::IdempotentProducer::create(settings.kafka, name);
-  if (!producer.ok()) {
-    log->critical("cannot create the producer: {}", producer.error().describe());
+  RecoveringProducer producer([&settings, &name]() -> Result<std::unique_ptr<ProducerPort>> {
+    auto made = kafka::IdempotentProducer::create(settings.kafka, name);
+    if (!made.ok()) {
+      return made.error();
+    }
+    return wrap(std::move(*made));
+  });
+  if (Status started = producer.start(); !started.ok()) {
+    log->critical("{}", started.error().describe());
     return 2;
   }
-  kafka::IdempotentProducer& kafka_producer = **producer;
   CaseStateView cases;
   CaseStateFollower follower(settings.kafka, settings.case_state_topic, name, cases);
   follower.start();
 
   IngressServer server({settings, clock, registry,
-                        [&kafka_producer](const OutgoingRecord& record, kafka::DeliveryCallback done) {
-                          return kafka_producer.send_async(record, std::move(done));
+                        [&producer](const OutgoingRecord& record, kafka::DeliveryCallback done) {
+                          return producer.send_async(record, std::move(done));
                         },
                         **blobs, cases});
   auto api_port = server.start();
@@ -103,8 +109,9 @@ int run_ingress(int argc, char** argv) {
   }
 
   auto readiness = [&]() -> http::ReadyState {
-    if (!kafka_producer.broker_connected()) {
-      return {false, "no broker connection yet"};
+    // Not ready while the producer is broken beyond replacement or has no broker (issue 13 #3).
+    if (ProducerHealth health = producer.health(); !health.ready) {
+      return {false, health.reason};
     }
     if (!follower.caught_up()) {
       return {false, follower.status()};
@@ -112,7 +119,7 @@ int run_ingress(int argc, char** argv) {
     return {true, ""};
   };
   registry.on_collect([&] {
-    service_metrics.broker_connected().set(kafka_producer.broker_connected() ? 1 : 0);
+    service_metrics.broker_connected().set(producer.health().broker_connected ? 1 : 0);
     service_metrics.ready().set(readiness().ready ? 1 : 0);
   });
   http::AdminServerOptions admin_options;
@@ -134,13 +141,17 @@ int run_ingress(int argc, char** argv) {
   while (!stop.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  log->info("stopping: no new connections; waiting for in-flight publishes");
-  server.stop_accepting();
-  if (Status flushed = kafka_producer.flush(std::chrono::milliseconds(settings.kafka.message_timeout_ms)); !flushed.ok()) {
+  log->info("stopping: no new connections; answering the requests in flight");
+  // Every POST in flight is answered within kafka.message_timeout_ms (202 once acknowledged,
+  // 503 otherwise) and its answer written within api.write_timeout_ms; wait for those answers,
+  // not for a fixed time.
+  const auto bound = std::chrono::milliseconds(settings.kafka.message_timeout_ms + settings.api.write_timeout_ms);
+  if (!server.drain(bound)) {
+    log->warn("requests still in flight after {} ms; closing their connections", bound.count());
+  }
+  if (Status flushed = producer.flush(std::chrono::milliseconds(settings.kafka.message_timeout_ms)); !flushed.ok()) {
     log->warn("{}", flushed.error().describe());
   }
-  // Let the answers of the last acknowledged publishes be written.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   server.stop();
   follower.stop();
   admin.stop();

@@ -22,8 +22,10 @@ std::string format_rfc3339(TimePoint t) {
   return buffer;
 }
 
+bool time_in_range(int64_t seconds) { return seconds >= kMinTimeSeconds && seconds <= kMaxTimeSeconds; }
+
 namespace {
-bool digits(const std::string& s, size_t pos, size_t n, int* out) {
+bool digits(std::string_view s, size_t pos, size_t n, int* out) {
   if (pos + n > s.size()) {
     return false;
   }
@@ -37,7 +39,36 @@ bool digits(const std::string& s, size_t pos, size_t n, int* out) {
   *out = v;
   return true;
 }
+// Seconds since 1970 of a UTC civil time; false for a day the month does not have.
+bool to_epoch_seconds(int year, int month, int day, int hour, int minute, int second, int64_t* out) {
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  const std::time_t epoch = timegm(&tm);
+  // timegm normalizes out-of-range days (Feb 30 -> Mar 2); reject those.
+  std::tm check{};
+  gmtime_r(&epoch, &check);
+  if (check.tm_mday != day || check.tm_mon != month - 1) {
+    return false;
+  }
+  *out = static_cast<int64_t>(epoch);
+  return true;
+}
 }  // namespace
+
+bool valid_calendar_date(std::string_view text) {
+  int year, month, day;
+  if (text.size() != 10 || !digits(text, 0, 4, &year) || text[4] != '-' || !digits(text, 5, 2, &month) ||
+      text[7] != '-' || !digits(text, 8, 2, &day) || month < 1 || month > 12 || day < 1 || day > 31) {
+    return false;
+  }
+  int64_t seconds = 0;
+  return to_epoch_seconds(year, month, day, 0, 0, 0, &seconds) && time_in_range(seconds);
+}
 
 bool parse_rfc3339(const std::string& text, TimePoint* out) {
   int year, month, day, hour, minute, second;
@@ -87,18 +118,8 @@ bool parse_rfc3339(const std::string& text, TimePoint* out) {
   if (pos != text.size()) {
     return false;
   }
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const std::time_t epoch = timegm(&tm);
-  // timegm normalizes out-of-range days (Feb 30 -> Mar 2); reject those.
-  std::tm check{};
-  gmtime_r(&epoch, &check);
-  if (check.tm_mday != day || check.tm_mon != month - 1) {
+  int64_t epoch = 0;
+  if (!to_epoch_seconds(year, month, day, hour, minute, second, &epoch) || !time_in_range(epoch - offset_seconds)) {
     return false;
   }
   *out = TimePoint(std::chrono::seconds(epoch - offset_seconds)) +

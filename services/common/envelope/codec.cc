@@ -5,6 +5,8 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <cctype>
+#include <cmath>
+#include <vector>
 
 #include "services/common/core/uuid.h"
 
@@ -32,14 +34,101 @@ bool valid_case_id(const std::string& id) {
   return true;
 }
 
-bool valid_timestamp(const pb::Timestamp& ts) {
-  // The proto3 Timestamp range: 0001-01-01 .. 9999-12-31, nanos in [0, 1e9).
-  return ts.seconds() >= -62135596800LL && ts.seconds() <= 253402300799LL && ts.nanos() >= 0 &&
-         ts.nanos() < 1000000000;
+// Narrower than the proto3 Timestamp range (0001..9999): only what a TimePoint can hold, so
+// no consumer's time arithmetic wraps (a referral dated 9999-12-31 looked overdue at once).
+bool valid_timestamp(int64_t seconds, int64_t nanos) {
+  return time_in_range(seconds) && nanos >= 0 && nanos < 1000000000;
 }
+
+bool valid_timestamp(const pb::Timestamp& ts) { return valid_timestamp(ts.seconds(), ts.nanos()); }
+
+constexpr const char* kTimeRange = "must be a time between 1677-09-21 and 2262-04-11 (64-bit nanoseconds)";
 
 Error invalid(std::string field, std::string message, const char* reason) {
   return Error::invalid(std::move(message), std::move(field), reason);
+}
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// A Fact whose name or unit says yuan is money, like a typed `_yuan` field.
+bool is_money_fact(const pb::Message& message) {
+  if (message.GetDescriptor() != caselink::v1::Fact::descriptor()) {
+    return false;
+  }
+  const auto& fact = static_cast<const caselink::v1::Fact&>(message);
+  return ends_with(fact.name(), "_yuan") || fact.unit() == "yuan";
+}
+
+Status check_scalar(const pb::Message& message, const pb::FieldDescriptor* field, int index, const std::string& path) {
+  const pb::Reflection* r = message.GetReflection();
+  using F = pb::FieldDescriptor;
+  if (field->cpp_type() == F::CPPTYPE_DOUBLE || field->cpp_type() == F::CPPTYPE_FLOAT) {
+    double v = 0;
+    if (field->cpp_type() == F::CPPTYPE_DOUBLE) {
+      v = index < 0 ? r->GetDouble(message, field) : r->GetRepeatedDouble(message, field, index);
+    } else {
+      v = index < 0 ? r->GetFloat(message, field) : r->GetRepeatedFloat(message, field, index);
+    }
+    if (!std::isfinite(v)) {
+      return invalid(path, "must be a finite number", kInvalidValue);
+    }
+    if (v < 0 && (ends_with(field->name(), "_yuan") || is_money_fact(message))) {
+      return invalid(path, "is an amount of money and must not be negative", kInvalidValue);
+    }
+  } else if (field->cpp_type() == F::CPPTYPE_STRING && ends_with(field->name(), "_date")) {
+    const std::string v = index < 0 ? r->GetString(message, field) : r->GetRepeatedString(message, field, index);
+    if (!v.empty() && !valid_calendar_date(v)) {
+      return invalid(path, "must be a date YYYY-MM-DD between 1678 and 2261 (or empty), got '" + v + "'",
+                     kInvalidValue);
+    }
+  }
+  return Status::success();
+}
+
+Status check_values(const pb::Message& message, const std::string& path);
+
+Status check_element(const pb::Message& message, const pb::FieldDescriptor* field, int index,
+                     const std::string& path) {
+  if (field->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+    return check_scalar(message, field, index, path);
+  }
+  const pb::Reflection* r = message.GetReflection();
+  const pb::Message& child = index < 0 ? r->GetMessage(message, field) : r->GetRepeatedMessage(message, field, index);
+  if (child.GetDescriptor() == pb::Timestamp::descriptor()) {
+    const auto& ts = static_cast<const pb::Timestamp&>(child);
+    if (!valid_timestamp(ts)) {
+      return invalid(path, kTimeRange, kInvalidValue);
+    }
+    return Status::success();
+  }
+  return check_values(child, path);
+}
+
+// The value rules of the contracts' conventions (referral.proto header), for every field that
+// is set, at any depth: numbers finite, money (`_yuan`, money facts) not negative, `_date`
+// strings real dates, Timestamps within the TimePoint range. The schema is not recursive, so
+// the depth is bounded by it.
+Status check_values(const pb::Message& message, const std::string& path) {
+  std::vector<const pb::FieldDescriptor*> fields;
+  message.GetReflection()->ListFields(message, &fields);
+  for (const pb::FieldDescriptor* field : fields) {
+    const std::string here = path.empty() ? field->name() : path + "." + field->name();
+    if (!field->is_repeated()) {
+      if (Status st = check_element(message, field, -1, here); !st.ok()) {
+        return st;
+      }
+      continue;
+    }
+    const int size = message.GetReflection()->FieldSize(message, field);
+    for (int i = 0; i < size; ++i) {
+      if (Status st = check_element(message, field, i, here + "[" + std::to_string(i) + "]"); !st.ok()) {
+        return st;
+      }
+    }
+  }
+  return Status::success();
 }
 
 }  // namespace
@@ -143,15 +232,15 @@ Status validate(const Envelope& envelope) {
     return invalid("occurred_at", "must be set", kMissingField);
   }
   if (!valid_timestamp(envelope.occurred_at())) {
-    return invalid("occurred_at", "is not a valid timestamp", kInvalidField);
+    return invalid("occurred_at", kTimeRange, kInvalidField);
   }
   if (!envelope.has_recorded_at()) {
     return invalid("recorded_at", "must be set", kMissingField);
   }
   if (!valid_timestamp(envelope.recorded_at())) {
-    return invalid("recorded_at", "is not a valid timestamp", kInvalidField);
+    return invalid("recorded_at", kTimeRange, kInvalidField);
   }
-  return Status::success();
+  return check_values(envelope, "");
 }
 
 Result<Envelope> decode(std::string_view bytes) {
@@ -164,6 +253,25 @@ Result<Envelope> decode(std::string_view bytes) {
   Status status = validate(envelope);
   if (!status.ok()) {
     return status.error();
+  }
+  return envelope;
+}
+
+Result<Envelope> decode_record(const ConsumedRecord& record) {
+  if (!record.value) {
+    return Error::invalid("a tombstone (null value) on an event topic", "value", kUndecodable);
+  }
+  auto envelope = decode(*record.value);
+  if (!envelope.ok()) {
+    return envelope.error();
+  }
+  if (!record.key) {
+    return Error::invalid("the record has no key; it must be the case_id '" + envelope->case_id() + "'", "key",
+                          kKeyMismatch);
+  }
+  if (*record.key != envelope->case_id()) {
+    return Error::invalid("record key '" + *record.key + "' is not the case_id '" + envelope->case_id() + "'", "key",
+                          kKeyMismatch);
   }
   return envelope;
 }

@@ -26,9 +26,13 @@ inline constexpr uint32_t kSchemaVersion = 1;
 inline constexpr const char* kUndecodable = "envelope.undecodable";
 inline constexpr const char* kMissingField = "envelope.missing_field";
 inline constexpr const char* kInvalidField = "envelope.invalid_field";
+// A payload value breaks the contracts' value conventions (see validate()).
+inline constexpr const char* kInvalidValue = "envelope.invalid_value";
 inline constexpr const char* kUnknownType = "envelope.unknown_type";
 inline constexpr const char* kTypeMismatch = "envelope.type_mismatch";
 inline constexpr const char* kFutureSchemaVersion = "envelope.future_schema_version";
+// The record key is missing or is not the envelope's case_id (decode_record).
+inline constexpr const char* kKeyMismatch = "envelope.key_mismatch";
 
 // CloudEvents header names (Kafka protocol binding, binary mode).
 inline constexpr const char* kCeSpecVersion = "ce_specversion";
@@ -55,11 +59,25 @@ caselink::v1::Envelope make_envelope(const CaseId& case_id, const AgencyId& prod
 // Fills event_type from the payload and correlation_id from event_id when empty.
 void seal(caselink::v1::Envelope& envelope);
 
-// Checks every rule of the v1 envelope; see envelope.proto for the rules.
+// Checks every rule of the v1 envelope (see envelope.proto), and the value conventions of
+// every payload field that is set (referral.proto header), with `field` naming its path
+// ("case_referral.facts[0].number") and reason kInvalidValue:
+//   - every Timestamp (occurred_at, recorded_at, *_at) within the TimePoint range
+//     (kMinTimeSeconds..kMaxTimeSeconds, 1677..2262);
+//   - every double finite; money (`*_yuan` fields, facts named `*_yuan` or in unit "yuan") >= 0;
+//   - every `*_date` string empty or a real day YYYY-MM-DD in that range (valid_calendar_date).
+// decode() applies it, so every consumer and the ingress refuse the same records.
 Status validate(const caselink::v1::Envelope& envelope);
 
 // Parses and validates. Never throws.
 Result<caselink::v1::Envelope> decode(std::string_view bytes);
+
+// The one decode step for a consumed event record (issue 13 H: services disagreed on keys):
+// a tombstone is undecodable (field "value"); the value must decode() and validate; the key
+// must be present and equal case_id (field "key", kKeyMismatch) — every caselink topic is
+// keyed by case id, and a record under another key sits on another partition than its case,
+// out of order with it. Never throws.
+Result<caselink::v1::Envelope> decode_record(const ConsumedRecord& record);
 
 // Serializes (deterministic field order, so hashes over it are stable).
 std::string encode(const caselink::v1::Envelope& envelope);

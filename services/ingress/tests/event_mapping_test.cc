@@ -5,6 +5,8 @@
 #include "services/common/envelope/codec.h"
 #include "services/ingress/event_mapping.h"
 
+#include <nlohmann/json.hpp>
+
 namespace caselink::ingress {
 namespace {
 
@@ -120,6 +122,104 @@ TEST_F(EventMappingTest, BatchIsValidatedAsAWholeAndErrorsCarryTheIndex) {
   expect_error(R"({"events":[)" + ok_event + R"(],"extra":1})", 400, "extra", "json.unknown_field");
   expect_error(R"({"events":[)" + ok_event + "," + ok_event + "," + ok_event + "," + ok_event + "]}", 413, "events",
                "batch.too_many_events");
+}
+
+// Issue 13 B–F: inputs that crashed the ingress or were accepted with 202 and dead-lettered
+// later. Each is refused with 400 naming the field (the raw crashing requests are also in
+// tests/corpus/ and go through the whole server in server_test.cc).
+std::string referral(const std::string& fields, const std::string& occurred_at = "2026-03-01T08:30:00Z") {
+  return R"({"case_id":"c-1","occurred_at":")" + occurred_at + R"(","case_referral":{)" + fields + "}}";
+}
+
+TEST_F(EventMappingTest, OutOfRangeAndMalformedValuesAreRefusedNamingTheField) {
+  struct Row {
+    std::string name, body, field, rule;
+  };
+  const std::vector<Row> rows = {
+      {"1e400", referral(R"("prior_fine_paid_yuan":1e400)"), "case_referral.prior_fine_paid_yuan",
+       "json.number_range"},
+      {"-1e400 in a batch", R"({"events":[)" + referral(R"("facts":[{"name":"a","number":-1e400}])") + "]}",
+       "events[0].case_referral.facts[0].number", "json.number_range"},
+      {"negative money", referral(R"("prior_fine_paid_yuan":-5)"), "case_referral.prior_fine_paid_yuan",
+       "envelope.invalid_value"},
+      {"negative money fact", referral(R"("facts":[{"name":"amount_yuan","number":-1}])"),
+       "case_referral.facts[0].number", "envelope.invalid_value"},
+      {"NaN", referral(R"("prior_fine_paid_yuan":"NaN")"), "case_referral.prior_fine_paid_yuan", "json.invalid_value"},
+      {"Infinity", referral(R"("facts":[{"name":"a","number":"Infinity"}])"), "case_referral.facts[0].number",
+       "json.invalid_value"},
+      {"-Infinity", referral(R"("prior_fine_paid_yuan":"-Infinity")"), "case_referral.prior_fine_paid_yuan",
+       "json.invalid_value"},
+      {"act_date not a date", referral(R"("act_date":"not-a-date")"), "case_referral.act_date",
+       "envelope.invalid_value"},
+      {"act_date Feb 30", referral(R"("act_date":"2026-02-30")"), "case_referral.act_date", "envelope.invalid_value"},
+      {"act_date 9999", referral(R"("act_date":"9999-12-31")"), "case_referral.act_date", "envelope.invalid_value"},
+      {"yes as boolean", referral(R"("penalty_already_imposed":"yes")"), "case_referral.penalty_already_imposed",
+       "json.wrong_type"},
+      {"no as boolean", referral(R"("copy_to_procuratorate":"no")"), "case_referral.copy_to_procuratorate",
+       "json.wrong_type"},
+      {"1 as boolean", referral(R"("copy_to_procuratorate":1)"), "case_referral.copy_to_procuratorate",
+       "json.wrong_type"},
+      {"case_id object", R"({"case_id":{"a":1},"occurred_at":"2026-03-01T08:30:00Z","case_referral":{}})", "case_id",
+       "json.wrong_type"},
+      {"occurred_at 0001", referral("", "0001-01-01T00:00:00Z"), "occurred_at", "json.timestamp_format"},
+      {"occurred_at 9999", referral("", "9999-12-31T23:59:59Z"), "occurred_at", "json.timestamp_format"},
+      {"occurred_at 2263", referral("", "2263-01-01T00:00:00Z"), "occurred_at", "json.timestamp_format"},
+      // The clock is at 2027-01-15T08:00:00Z; the skew allowed is kMaxClockSkew (300 s).
+      {"occurred_at next year", referral("", "2028-01-01T00:00:00Z"), "occurred_at", "event.occurred_in_future"},
+      {"occurred_at 301 s ahead", referral("", "2027-01-15T08:05:01Z"), "occurred_at", "event.occurred_in_future"},
+      {"stated_due_at 9999",
+       R"({"case_id":"c-1","occurred_at":"2026-03-01T08:30:00Z","materials_supplement_requested":{"stated_due_at":"9999-01-01T00:00:00Z"}})",
+       "materials_supplement_requested.stated_due_at", "json.timestamp_format"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    expect_error(row.body, 400, row.field, row.rule);
+  }
+}
+
+TEST_F(EventMappingTest, ValuesAtTheEdgesOfTheRulesAreAccepted) {
+  for (const std::string& body :
+       {referral(R"("prior_fine_paid_yuan":0,"act_date":"2024-02-29","penalty_already_imposed":true)"),
+        referral(R"("facts":[{"name":"temperature_delta","number":-3}])"),  // not money: may be negative
+        referral(R"("prior_fine_paid_yuan":"12.5")"),                       // proto3 JSON: numbers as strings
+        referral("", "2027-01-15T08:05:00Z")}) {                              // exactly the allowed skew
+    auto outcome = parse(body);
+    EXPECT_TRUE(outcome.ok()) << body << " -> " << (outcome.ok() ? "" : outcome.error->to_json());
+  }
+}
+
+TEST_F(EventMappingTest, NestingIsBoundedWhileParsing) {
+  // 100,000 levels used to overflow the stack in dump(); now refused at kMaxJsonDepth + 1.
+  const std::string deep = R"({"case_id":"c","x":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  std::string path = "x";
+  for (size_t i = 0; i + 1 < kMaxJsonDepth; ++i) {
+    path += "[0]";
+  }
+  expect_error(deep, 400, path, "json.too_deep");
+  std::string deep_object;
+  for (size_t i = 0; i <= kMaxJsonDepth; ++i) {
+    deep_object += R"({"a":)";
+  }
+  deep_object += "1" + std::string(kMaxJsonDepth + 1, '}');
+  auto outcome = parse(deep_object);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error->rule, "json.too_deep");
+  EXPECT_NE(outcome.error->message.find(std::to_string(kMaxJsonDepth)), std::string::npos);
+  // kMaxJsonDepth levels are fine for the parser (the descriptor walk then refuses the field).
+  std::string at_limit = R"({"case_id":"c","x":)" + std::string(kMaxJsonDepth - 1, '[') +
+                         std::string(kMaxJsonDepth - 1, ']') + "}";
+  auto limit = parse(at_limit);
+  ASSERT_FALSE(limit.ok());
+  EXPECT_EQ(limit.error->rule, "json.unknown_field");
+}
+
+TEST_F(EventMappingTest, InvalidUtf8IsASyntaxErrorAndItsAnswerIsValidJson) {
+  const std::string body = "{\"case_id\":\"\xff\xfe\",\"occurred_at\":\"2026-03-01T08:30:00Z\"}";
+  auto outcome = parse(body);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error->rule, "json.syntax");
+  const std::string answer = outcome.error->to_json();  // threw type_error.316 before
+  EXPECT_FALSE(nlohmann::json::parse(answer, nullptr, false).is_discarded()) << answer;
 }
 
 TEST_F(EventMappingTest, ErrorJsonHasTheDocumentedShape) {

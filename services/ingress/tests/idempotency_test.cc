@@ -55,5 +55,23 @@ TEST(IdempotencyCache, EvictsTheLeastRecentlyUsedBeyondTheBound) {
   EXPECT_EQ(cache.claim("b", "f").kind, ClaimKind::kNew);
 }
 
+// Issue 13 #8: evicting a key in flight let its retry publish a second time.
+TEST(IdempotencyCache, NeverEvictsAKeyStillInFlight) {
+  ManualClock clock(TimePoint(std::chrono::seconds(1000)));
+  IdempotencyCache cache(2, std::chrono::seconds(60), clock);
+  for (const char* key : {"a", "b", "c"}) {
+    EXPECT_EQ(cache.claim(key, "f").kind, ClaimKind::kNew);
+  }
+  EXPECT_EQ(cache.size(), 3u);  // over the bound while all three are in flight
+  EXPECT_EQ(cache.claim("a", "f").kind, ClaimKind::kInProgress) << "a retry of the oldest must not publish again";
+  for (const char* key : {"a", "b", "c"}) {
+    cache.complete(key, {202, key});
+  }
+  (void)cache.claim("d", "f");  // now answered keys make room, least recently used first
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.claim("d", "f").kind, ClaimKind::kInProgress);
+  EXPECT_EQ(cache.claim("a", "f").kind, ClaimKind::kReplay);  // a was touched last before d
+}
+
 }  // namespace
 }  // namespace caselink::ingress

@@ -77,6 +77,30 @@ TEST(Rfc3339, RejectsMalformedText) {
   }
 }
 
+// Issue 13 E: a TimePoint holds 1677..2262; beyond, the conversion used to wrap silently
+// (9999-12-31 became a date in the past).
+TEST(Rfc3339, RefusesTimesATimePointCannotHold) {
+  TimePoint t;
+  for (const char* bad : {"0001-01-01T00:00:00Z", "1677-09-21T00:12:43Z", "2262-04-11T23:47:16Z",
+                          "9999-12-31T23:59:59Z", "2262-04-12T00:00:00+00:00"}) {
+    EXPECT_FALSE(parse_rfc3339(bad, &t)) << bad;
+  }
+  ASSERT_TRUE(parse_rfc3339("2262-04-11T23:47:15Z", &t));
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(), kMaxTimeSeconds);
+  ASSERT_TRUE(parse_rfc3339("1677-09-21T00:12:44Z", &t));
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(), kMinTimeSeconds);
+}
+
+TEST(CalendarDate, IsARealDayInTheTimePointRange) {
+  for (const char* good : {"2026-03-01", "2024-02-29", "1678-01-01", "2262-04-11"}) {
+    EXPECT_TRUE(valid_calendar_date(good)) << good;
+  }
+  for (const char* bad : {"", "not-a-date", "2026-02-30", "2025-02-29", "2026-13-01", "2026-1-01", "2026-03-01T00",
+                          "9999-12-31", "0001-01-01", "2262-04-12", "1677-09-20", "2026-03-0x"}) {
+    EXPECT_FALSE(valid_calendar_date(bad)) << bad;
+  }
+}
+
 TEST(ManualClock, MovesOnlyWhenTold) {
   ManualClock clock(TimePoint(std::chrono::seconds(1000)));
   EXPECT_EQ(clock.now(), TimePoint(std::chrono::seconds(1000)));

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "services/common/core/uuid.h"
 #include "services/common/envelope/codec.h"
 
@@ -86,11 +88,98 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"missing_occurred_at", [](Envelope& e) { e.clear_occurred_at(); }, "occurred_at", kMissingField},
         Case{"bad_occurred_at", [](Envelope& e) { e.mutable_occurred_at()->set_nanos(-1); }, "occurred_at",
              kInvalidField},
+        // Issue 13 E: the proto3 Timestamp range reaches 9999, a TimePoint only 2262.
+        Case{"occurred_at_9999", [](Envelope& e) { e.mutable_occurred_at()->set_seconds(253402300799LL); },
+             "occurred_at", kInvalidField},
+        Case{"occurred_at_0001", [](Envelope& e) { e.mutable_occurred_at()->set_seconds(-62135596800LL); },
+             "occurred_at", kInvalidField},
+        Case{"recorded_at_2263", [](Envelope& e) { e.mutable_recorded_at()->set_seconds(kMaxTimeSeconds + 1); },
+             "recorded_at", kInvalidField},
+        // Issue 13 D: the value conventions, at any depth of any payload.
+        Case{"referral_due_9999",
+             [](Envelope& e) {
+               e.mutable_materials_supplement_requested()->mutable_stated_due_at()->set_seconds(253402300799LL);
+               e.set_event_type("caselink.v1.MaterialsSupplementRequested");
+             },
+             "materials_supplement_requested.stated_due_at", kInvalidValue},
+        Case{"act_date_not_a_date",
+             [](Envelope& e) {
+               e.mutable_case_referral()->set_act_date("not-a-date");
+               e.set_event_type("caselink.v1.CaseReferral");
+             },
+             "case_referral.act_date", kInvalidValue},
+        Case{"act_date_9999",
+             [](Envelope& e) {
+               e.mutable_case_referral()->set_act_date("9999-12-31");
+               e.set_event_type("caselink.v1.CaseReferral");
+             },
+             "case_referral.act_date", kInvalidValue},
+        Case{"negative_money",
+             [](Envelope& e) {
+               e.mutable_case_referral()->set_prior_fine_paid_yuan(-0.01);
+               e.set_event_type("caselink.v1.CaseReferral");
+             },
+             "case_referral.prior_fine_paid_yuan", kInvalidValue},
+        Case{"nan_money",
+             [](Envelope& e) {
+               e.mutable_case_referral()->set_prior_fine_paid_yuan(std::nan(""));
+               e.set_event_type("caselink.v1.CaseReferral");
+             },
+             "case_referral.prior_fine_paid_yuan", kInvalidValue},
+        Case{"infinite_fact",
+             [](Envelope& e) {
+               auto* fact = e.mutable_case_referral()->add_facts();
+               fact->set_name("area_mu");
+               fact->set_number(HUGE_VAL);
+               e.set_event_type("caselink.v1.CaseReferral");
+             },
+             "case_referral.facts[0].number", kInvalidValue},
+        Case{"negative_money_fact",
+             [](Envelope& e) {
+               auto* fact = e.mutable_case_referral()->add_facts();
+               fact->set_name("x");
+               fact->set_unit("yuan");
+               fact->set_number(-3);
+               e.set_event_type("caselink.v1.CaseReferral");
+             },
+             "case_referral.facts[0].number", kInvalidValue},
         Case{"missing_recorded_at", [](Envelope& e) { e.clear_recorded_at(); }, "recorded_at", kMissingField},
         Case{"missing_schema_version", [](Envelope& e) { e.set_schema_version(0); }, "schema_version", kMissingField},
         Case{"future_schema_version", [](Envelope& e) { e.set_schema_version(kSchemaVersion + 1); },
              "schema_version", kFutureSchemaVersion}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+
+// Issue 13 H: one key rule for every consumer.
+TEST(Envelope, DecodeRecordChecksTheKeyAgainstTheCaseId) {
+  const Envelope env = valid_probe();
+  ConsumedRecord record;
+  record.topic = "t";
+  record.key = env.case_id();
+  record.value = encode(env);
+  auto ok = decode_record(record);
+  ASSERT_TRUE(ok.ok()) << ok.error().describe();
+  EXPECT_EQ(ok->event_id(), env.event_id());
+
+  record.key = "another-case";
+  auto wrong = decode_record(record);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().reason, kKeyMismatch);
+  EXPECT_EQ(wrong.error().field, "key");
+
+  record.key.reset();
+  auto null_key = decode_record(record);
+  ASSERT_FALSE(null_key.ok());
+  EXPECT_EQ(null_key.error().reason, kKeyMismatch);
+
+  record.key = env.case_id();
+  record.value.reset();
+  auto tombstone = decode_record(record);
+  ASSERT_FALSE(tombstone.ok());
+  EXPECT_EQ(tombstone.error().reason, kUndecodable);
+
+  record.value = "\x0a\xff not an envelope";
+  EXPECT_EQ(decode_record(record).error().reason, kUndecodable);
+}
 
 TEST(Envelope, CloudEventHeaders) {
   Envelope env = valid_probe();

@@ -1,0 +1,111 @@
+#include "services/ingress/api_policy.h"
+
+namespace caselink::ingress {
+
+ApiPolicy::ApiPolicy(const IngressSettings& settings, const Clock& clock)
+    : settings_(settings),
+      clock_(clock),
+      router_(settings.topic_overrides),
+      auth_(*TokenAuthenticator::create(settings.auth.token_sha256)),
+      limiter_(settings.limits.rate_per_second, settings.limits.burst, clock),
+      idempotency_(static_cast<size_t>(settings.idempotency.max_entries),
+                   std::chrono::seconds(settings.idempotency.ttl_seconds), clock) {}
+
+std::optional<ApiError> ApiPolicy::authenticate(std::string_view authorization, std::string* agency) const {
+  if (auto found = auth_.authenticate(authorization)) {
+    *agency = std::move(*found);
+    return std::nullopt;
+  }
+  return ApiError::unauthenticated(authorization.empty() ? "missing Authorization: Bearer <token>"
+                                                         : "unknown or malformed bearer token");
+}
+
+std::optional<ApiError> ApiPolicy::charge(const std::string& agency, double cost) {
+  const RateDecision decision = limiter_.try_acquire(agency, cost);
+  if (decision.allowed) {
+    return std::nullopt;
+  }
+  return ApiError{429, "rate_limited", "", "limits.rate",
+                  "agency " + agency + " is over its rate limit (" + std::to_string(settings_.limits.rate_per_second) +
+                      " events/s)",
+                  decision.retry_after_seconds};
+}
+
+Admission ApiPolicy::admit(std::string_view body, const std::string& agency, std::string_view idempotency_header) {
+  Admission admission;
+  MappingOptions options{&router_, &clock_, static_cast<size_t>(settings_.api.max_batch_events)};
+  MappingOutcome outcome = parse_events(body, agency, options);
+  if (!outcome.ok()) {
+    admission.refused = std::move(outcome.error);
+    return admission;
+  }
+  admission.request = std::move(*outcome.request);
+  if (auto refused = claim(admission, agency, idempotency_header)) {
+    admission.refused = std::move(refused);
+    return admission;
+  }
+  if (admission.replay) {
+    return admission;
+  }
+  // Charged only now: a replay publishes nothing and costs nothing.
+  if (auto refused = charge(agency, static_cast<double>(admission.request.events.size()))) {
+    release(admission.key);
+    admission.key.clear();
+    admission.refused = std::move(refused);
+  }
+  return admission;
+}
+
+std::optional<ApiError> ApiPolicy::claim(Admission& admission, const std::string& agency, std::string_view header) {
+  const ParsedRequest& parsed = admission.request;
+  std::string key;
+  if (!header.empty()) {
+    if (header.size() > kMaxIdempotencyKeyLength) {
+      return ApiError::bad_request("Idempotency-Key", "idempotency.key_format",
+                                   "at most " + std::to_string(kMaxIdempotencyKeyLength) + " characters");
+    }
+    key = "key:" + std::string(header);
+  } else if (!parsed.batch && parsed.events[0].event_id_from_caller) {
+    key = "event:" + parsed.events[0].envelope.event_id();
+  }
+  if (key.empty()) {
+    return std::nullopt;
+  }
+  key = agency + '\x1f' + key;
+  const std::string field = header.empty() ? "event_id" : "Idempotency-Key";
+  Claim claim = idempotency_.claim(key, parsed.fingerprint);
+  switch (claim.kind) {
+    case ClaimKind::kNew:
+      admission.key = std::move(key);
+      return std::nullopt;
+    case ClaimKind::kReplay:
+      admission.replay = std::move(claim.answer);
+      return std::nullopt;
+    case ClaimKind::kInProgress:
+      return ApiError{409, "conflict", field, "idempotency.in_progress",
+                      "a request with this key is still being published; retry later", 1};
+    case ClaimKind::kMismatch:
+      return ApiError::unprocessable(field, "idempotency.key_reuse",
+                                     "this key was already used for a different request body");
+  }
+  return std::nullopt;
+}
+
+void ApiPolicy::settle(const std::string& key, const PublishAnswer& answer) {
+  if (key.empty()) {
+    return;
+  }
+  if (answer.any_stored) {
+    idempotency_.complete(key, StoredAnswer{answer.status, answer.body});
+  } else {
+    idempotency_.release(key);
+  }
+}
+
+void ApiPolicy::release(const std::string& key) {
+  if (!key.empty()) {
+    idempotency_.release(key);
+  }
+}
+
+}  // namespace caselink::ingress

@@ -1,0 +1,80 @@
+// The API policy without HTTP (issue 12: auth, rate limit, idempotency and status decisions
+// apart from the protocol code).
+#include <gtest/gtest.h>
+
+#include "services/ingress/api_policy.h"
+
+namespace caselink::ingress {
+namespace {
+
+const std::string kBody =
+    R"({"case_id":"c-1","occurred_at":"2026-03-01T08:30:00Z","suspected_crime_reported":{}})";
+
+class ApiPolicyTest : public ::testing::Test {
+ protected:
+  ApiPolicyTest() {
+    settings_ = default_settings();
+    settings_.auth.token_sha256 = {{"a-1", sha256_hex("token-1")}};
+    settings_.limits = {0.001, 1};  // one event, practically no refill
+  }
+  IngressSettings settings_;
+  ManualClock clock_{TimePoint(std::chrono::seconds(1'800'000'000))};
+};
+
+PublishAnswer stored(unsigned status = 202) { return {status, "{\"stored\":true}", {}, {}, true}; }
+PublishAnswer not_stored() { return {503, "{}", {}, {"publish.unavailable"}, false}; }
+
+TEST_F(ApiPolicyTest, AuthenticatesByToken) {
+  ApiPolicy policy(settings_, clock_);
+  std::string agency;
+  EXPECT_FALSE(policy.authenticate("Bearer token-1", &agency));
+  EXPECT_EQ(agency, "a-1");
+  auto missing = policy.authenticate("", &agency);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 401u);
+  EXPECT_NE(missing->message.find("missing"), std::string::npos);
+  EXPECT_EQ(policy.authenticate("Bearer nope", &agency)->rule, "auth.bearer_token");
+}
+
+TEST_F(ApiPolicyTest, AReplayCostsNothingAndANewRequestIsCharged) {
+  ApiPolicy policy(settings_, clock_);
+  Admission first = policy.admit(kBody, "a-1", "k");
+  ASSERT_FALSE(first.refused) << first.refused->to_json();
+  ASSERT_FALSE(first.key.empty());
+  policy.settle(first.key, stored());
+  Admission replay = policy.admit(kBody, "a-1", "k");
+  ASSERT_FALSE(replay.refused) << replay.refused->to_json();
+  ASSERT_TRUE(replay.replay);
+  EXPECT_EQ(replay.replay->body, "{\"stored\":true}");
+  Admission other = policy.admit(kBody, "a-1", "other-key");
+  ASSERT_TRUE(other.refused);
+  EXPECT_EQ(other.refused->status, 429u);
+  // The refused request's key was released: with budget it could publish.
+  EXPECT_EQ(policy.idempotency().claim("a-1\x1fkey:other-key", "x").kind, ClaimKind::kNew);
+}
+
+TEST_F(ApiPolicyTest, KeyDecisions) {
+  settings_.limits = {1000, 1000};
+  ApiPolicy policy(settings_, clock_);
+  Admission first = policy.admit(kBody, "a-1", "k");
+  ASSERT_FALSE(first.refused);
+  Admission during = policy.admit(kBody, "a-1", "k");
+  ASSERT_TRUE(during.refused);
+  EXPECT_EQ(during.refused->status, 409u);
+  EXPECT_EQ(during.refused->field, "Idempotency-Key");
+  Admission other_body = policy.admit(
+      R"({"case_id":"c-2","occurred_at":"2026-03-01T08:30:00Z","suspected_crime_reported":{}})", "a-1", "k");
+  ASSERT_TRUE(other_body.refused);
+  EXPECT_EQ(other_body.refused->rule, "idempotency.key_reuse");
+  policy.settle(first.key, not_stored());  // nothing stored: released
+  Admission retry = policy.admit(kBody, "a-1", "k");
+  EXPECT_FALSE(retry.refused);
+  EXPECT_FALSE(retry.replay);
+  EXPECT_FALSE(retry.key.empty());
+  EXPECT_EQ(policy.admit(kBody, "a-1", std::string(256, 'k')).refused->rule, "idempotency.key_format");
+  // Keys are per agency; no key without header or event_id.
+  EXPECT_TRUE(policy.admit(kBody, "a-1", "").key.empty());
+}
+
+}  // namespace
+}  // namespace caselink::ingress
