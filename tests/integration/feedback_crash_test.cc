@@ -4,11 +4,11 @@
 // end), then a filing decision each (the late cases' decisions are held in their case state until
 // the referral comes), then the late referrals and an acknowledgement of every other early case's
 // feedback. An instance is SIGKILLed in each of the three phases once it has committed inputs of
-// its own and while inputs are left; a last instance finishes. The check: every decision routed to the agency's feedback topic exactly
-// once, with its derived event id; the changelog's last state of every case has the decision,
-// holds nothing, and has its feedback acknowledged exactly when an acknowledgement was sent; no
-// alert (the timeouts are an hour), nothing dead-lettered. Nothing waits by sleeping: kills and
-// checks wait for the group's committed input offsets.
+// its own and while inputs are left; a last instance finishes. The check: every decision routed
+// to the agency's feedback topic exactly once, with its derived event id; the changelog's last
+// state of every case has the decision, holds nothing, and has its feedback acknowledged exactly
+// when an acknowledgement was sent; no alert (the timeouts are an hour), nothing dead-lettered.
+// Nothing waits by sleeping: kills and checks wait for the group's committed input offsets.
 
 #include <gtest/gtest.h>
 

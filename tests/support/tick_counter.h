@@ -21,8 +21,12 @@ class TickCounter : public kafka::RecordHandler {
   explicit TickCounter(kafka::RecordHandler& inner) : inner_(inner) {}
 
   kafka::HandlerResult handle(const ConsumedRecord& record) override { return inner_.handle(record); }
-  void on_partitions_assigned(const std::vector<kafka::TopicPartition>& p) override { inner_.on_partitions_assigned(p); }
-  void on_partitions_revoked(const std::vector<kafka::TopicPartition>& p) override { inner_.on_partitions_revoked(p); }
+  void on_partitions_assigned(const std::vector<kafka::TopicPartition>& partitions) override {
+    inner_.on_partitions_assigned(partitions);
+  }
+  void on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) override {
+    inner_.on_partitions_revoked(partitions);
+  }
   void on_transaction_committed() override { inner_.on_transaction_committed(); }
   void on_transaction_aborted() override { inner_.on_transaction_aborted(); }
   std::vector<OutgoingRecord> on_tick(TimePoint now) override {
