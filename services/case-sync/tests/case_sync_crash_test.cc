@@ -349,10 +349,13 @@ TEST_F(SyncCrash, RandomKillsMidStreamMatchUninterruptedRun) {
     produced += static_cast<int64_t>(kCases) * kStepsPerRound;
     const int64_t at_start = crashed.committed();
     auto child = crashed.spawn("0");
-    // Once it has restored its cases from the state topic and committed inputs of its own; in
-    // the round that sends the parked cases' filing decisions (step 3, after all of step 2),
-    // once it is well into them.
-    const int64_t mark = at_start + (round == kParkingRound ? kCases + kCases / 5 : 0) + progress_before_kill(rng);
+    // Once it has restored its cases from the state topic and committed inputs of its own. In
+    // the round that sends the parked cases' filing decisions (step 3, the last kCases inputs
+    // so far): once at least kCases / 5 of step 3 are committed. On every partition step 3
+    // comes after the earlier steps, so a committed total of (inputs before step 3) + n means
+    // at least n step-3 inputs committed, whatever the partitions' pace.
+    const int64_t base = round == kParkingRound ? produced - kCases + kCases / 5 : at_start;
+    const int64_t mark = base + progress_before_kill(rng);
     ASSERT_TRUE(testing::wait_until([&] { return !child->running() || crashed.committed() >= mark; },
                                     std::chrono::seconds(120), std::chrono::milliseconds(50)))
         << "round " << round << ": no progress in 120 s; see " << crashed.log("0");
