@@ -5,7 +5,9 @@
 #       with the allocator CASELINK_ALLOCATOR names (jemalloc by default)
 #   caselink_test(name LABEL unit|integration|e2e SOURCES ... DEPS ...)
 #       a GoogleTest binary registered with ctest under the given label. Integration and e2e
-#       tests find the broker through KAFKA_BOOTSTRAP (scripts/test.sh sets it).
+#       tests find the broker through KAFKA_BOOTSTRAP (scripts/test.sh sets it). A binary in
+#       which a test skipped (GTEST_SKIP, e.g. no broker) and none failed exits 77 and ctest
+#       shows it as skipped ("Not Run"), never as passed (tests/support/gtest_main.cc).
 
 set(CASELINK_WARNINGS -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
 if(CASELINK_WERROR)
@@ -50,9 +52,10 @@ function(caselink_test name)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   _caselink_common(${name})
-  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  # caselink_gtest_main (tests/support) instead of GTest::gtest_main: it exits 77 on a skip.
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} caselink_gtest_main GTest::gtest GTest::gmock)
   add_test(NAME ${name} COMMAND ${name} --gtest_color=no)
-  set_tests_properties(${name} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
+  set_tests_properties(${name} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT} SKIP_RETURN_CODE 77
     ENVIRONMENT "CASELINK_BUILD_DIR=${PROJECT_BINARY_DIR};CASELINK_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
   # Tests against the one shared broker run one at a time: the crash tests kill processes
   # and time out on their own, and two of them at once on two cores only add noise.

@@ -6,7 +6,9 @@
 #                                  print every case, leave the stack running for exploration
 #   scripts/run.sh --stop          stop the services and the broker (data is kept)
 #   scripts/run.sh --stop --wipe   ... and delete the broker's data and the evidence store
-#   scripts/run.sh --status        show what runs
+#   scripts/run.sh --status        show what runs; a service that died after run.sh started it
+#                                  is reported DEAD with its last log lines (exit 3 when any
+#                                  service is not running)
 #   scripts/run.sh --then-stop     play the scenario, then stop everything
 #   scripts/run.sh --no-setup      skip scripts/setup.sh (already set up and built)
 #
@@ -76,18 +78,46 @@ stop_services() {
   done
 }
 
+# A pid file that names no live process: the service was started by this script and died
+# (run.sh --stop removes the pid file of what it stops). Prints why and returns 1.
+report_dead() {
+  local name="$1" pid_file="$RUN_DIR/$1.pid"
+  [[ -f "$pid_file" ]] || return 0
+  kill -0 "$(cat "$pid_file")" 2>/dev/null && return 0
+  printf '%-22s DEAD (pid %s exited; nothing restarts it here: deploy/systemd does); last log lines:\n' \
+    "$name" "$(cat "$pid_file")"
+  tail -n 10 "$RUN_DIR/$name.log" 2>/dev/null | sed 's/^/    /'
+  return 1
+}
+
+# Every service started and still alive? Reports each dead one; returns 1 when any is dead.
+check_alive() {
+  local dead=0
+  for entry in "${SERVICES[@]}"; do
+    read -r name _ _ _ <<<"$entry"
+    report_dead "$name" >&2 || dead=1
+  done
+  return "$dead"
+}
+
 status() {
-  [[ "$OWN_BROKER" == 1 ]] && { bash deploy/local/kafka.sh status --name "$NAME" --port "$PORT" || true; }
+  local all_running=1
+  [[ "$OWN_BROKER" == 1 ]] && { bash deploy/local/kafka.sh status --name "$NAME" --port "$PORT" || all_running=0; }
   for entry in "${SERVICES[@]}"; do
     read -r name _ _ offset <<<"$entry"
     local port=$((PORT_BASE + offset))
     if [[ -f "$RUN_DIR/$name.pid" ]] && kill -0 "$(cat "$RUN_DIR/$name.pid")" 2>/dev/null; then
       printf '%-22s running (pid %s)  http://127.0.0.1:%s/readyz -> %s\n' "$name" "$(cat "$RUN_DIR/$name.pid")" \
         "$port" "$(curl -s -m 2 "http://127.0.0.1:$port/readyz" || echo unreachable)"
+    elif [[ -f "$RUN_DIR/$name.pid" ]]; then
+      report_dead "$name" || true
+      all_running=0
     else
       printf '%-22s stopped\n' "$name"
+      all_running=0
     fi
   done
+  [[ "$all_running" == 1 ]] || return 3
 }
 
 stop_all() {
@@ -106,9 +136,9 @@ SETUP=1
 THEN_STOP=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --stop) shift; stop_all "${1:-}"; exit 0 ;;
-    --status) status; exit 0 ;;
+    --status) status && exit 0 || exit $? ;;
     --no-setup) SETUP=0 ;;
     --then-stop) THEN_STOP=1 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -180,6 +210,10 @@ while IFS=$'\t' read -r case_id key verdict title; do
   "$BUILD/services/ctl/caselinkctl" case show "$case_id" --bootstrap "$BOOTSTRAP" || true
 done <"$RUN_DIR/scenario.cases"
 
+# A service that crashed while the scenario ran would otherwise be left dead without a word.
+services_alive=1
+check_alive || services_alive=0
+
 if [[ "$THEN_STOP" == 1 ]]; then
   step - "stopping (--then-stop)"
   stop_all
@@ -193,6 +227,10 @@ caselink is running:
   services    bash scripts/run.sh --status
   stop        bash scripts/run.sh --stop        (add --wipe to delete the broker's data)
 MSG
+fi
+if [[ "$services_alive" == 0 ]]; then
+  echo "run.sh: a service died (reported above); see $RUN_DIR/*.log" >&2
+  exit 1
 fi
 if [[ "$scenario_status" != 0 ]]; then
   echo "run.sh: the scenario did not end as expected (exit $scenario_status); see the lines above and $RUN_DIR/*.log" >&2

@@ -40,13 +40,13 @@ Prepares this machine (Debian 12) to build and run caselink:
   1. apt packages (compilers, CMake/Ninja, librdkafka, protobuf, Boost, spdlog, gtest,
      benchmark, CLI11, yaml-cpp, nlohmann-json, OpenSSL, zstd, jemalloc, kcat, uuid; without
      --targets also clang and its libFuzzer runtime for scripts/fuzz.sh) — skipped when all are
-     already installed
+     already installed; systemd (for systemd-analyze) when it is missing
   2. Java 17 and Maven (openjdk-17-jre-headless, maven) if missing
   3. Apache Kafka ${KAFKA_VERSION} jars into deploy/kafka/libs (via deploy/kafka/pom.xml) —
      skipped when the pom is unchanged since the last fetch
-  4. buf ${BUF_VERSION} (protobuf lint/breaking) into .local/buf via npm, when npm exists
-     (a failure here is only a warning); lizard ${LIZARD_VERSION} (function-length check) into
-     .local/lizard, a Python venv
+  4. buf ${BUF_VERSION} (protobuf lint/breaking) into .local/buf via npm (npm from Debian if
+     missing); when that fails setup warns and the contract test fails until buf is installed;
+     lizard ${LIZARD_VERSION} (function-length check) into .local/lizard, a Python venv
   5. CMake configure + Ninja build into build/ (RelWithDebInfo), unless --no-build
 
 Options:
@@ -119,6 +119,8 @@ else
   info "missing: ${MISSING[*]}"
   apt_install "${APT_PACKAGES[@]}"
 fi
+# systemd-analyze verifies deploy/systemd/ (tests/deploy); a container may have no systemd.
+command -v systemd-analyze >/dev/null 2>&1 || apt_install systemd
 
 # ---------------------------------------------------------------------------------------------
 step 2 "Java 17+ and Maven…"
@@ -169,16 +171,15 @@ step 4 "buf ${BUF_VERSION} (protobuf lint)…"
 BUF_BIN="$BUF_PREFIX/node_modules/.bin/buf"
 if [[ -x "$BUF_BIN" ]] && [[ "$("$BUF_BIN" --version 2>/dev/null)" == "$BUF_VERSION" ]]; then
   info "already installed: .local/buf/node_modules/.bin/buf"
-elif ! command -v npm >/dev/null 2>&1; then
-  warn "npm not found: buf not installed (contract lint will be skipped)"
 else
+  command -v npm >/dev/null 2>&1 || apt_install npm
   mkdir -p "$BUF_PREFIX"
   if npm install --prefix "$BUF_PREFIX" --save-exact --no-audit --no-fund --loglevel=error \
        "@bufbuild/buf@${BUF_VERSION}" >/dev/null \
      && [[ "$("$BUF_BIN" --version 2>/dev/null)" == "$BUF_VERSION" ]]; then
     info "installed: .local/buf/node_modules/.bin/buf ($("$BUF_BIN" --version))"
   else
-    warn "could not install @bufbuild/buf@${BUF_VERSION} with npm (contract lint will be skipped)"
+    warn "could not install @bufbuild/buf@${BUF_VERSION} with npm: ctest's contract_buf_lint will FAIL until it is"
   fi
 fi
 

@@ -5,10 +5,10 @@
 #      - if proto/ has uncommitted changes: against the last commit that touched proto/;
 #      - otherwise: against the commit before that one that touched proto/;
 #      skipped, with a message, when there is no such commit or it does not build.
-# Exit codes: 0 = passed, 1 = a check failed, 77 = SKIP (buf is not installed); ctest maps 77 to
-# "skipped" (SKIP_RETURN_CODE in tests/contract/CMakeLists.txt).
+# Exit codes: 0 = passed, 1 = a check failed or buf is not installed. A missing buf is a failure,
+# not a skip: the contract is unchecked until it is installed (scripts/setup.sh step 4 does).
 # buf is looked up as $BUF, then .local/buf/node_modules/.bin/buf, then on PATH. Install it with
-#   npm install --prefix .local/buf @bufbuild/buf
+#   scripts/setup.sh --no-build      (or: npm install --prefix .local/buf @bufbuild/buf)
 # The script only reads git (log, diff, ls-files); buf clones the baseline into a temporary
 # directory and never touches the working tree or the index.
 set -euo pipefail
@@ -25,9 +25,9 @@ if [[ -z $buf ]]; then
   fi
 fi
 if [[ -z $buf ]] || ! "$buf" --version >/dev/null 2>&1; then
-  echo "SKIP: buf not found (looked at \$BUF, $root/.local/buf/node_modules/.bin/buf and PATH)."
-  echo "SKIP: install it with: npm install --prefix .local/buf @bufbuild/buf"
-  exit 77
+  echo "FAIL: buf not found (looked at \$BUF, $root/.local/buf/node_modules/.bin/buf and PATH)."
+  echo "FAIL: install it with: scripts/setup.sh --no-build (or npm install --prefix .local/buf @bufbuild/buf)"
+  exit 1
 fi
 echo "buf $("$buf" --version) at $buf"
 

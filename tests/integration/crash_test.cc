@@ -6,14 +6,17 @@
 // read_committed consumer must see every acknowledged input exactly once in the output
 // (no loss, no duplicate), and must never see a record of an aborted transaction (the
 // read_uncommitted view shows those records exist, so the kill really hit mid-transaction).
+// Nothing waits by sleeping: the tests wait for what they can observe (the group's committed
+// input offsets, records on a topic), each with a deadline, and count only kills that hit a
+// process that was alive, had made progress and still had inputs to process.
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <random>
-#include <thread>
 
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/producer.h"
@@ -23,6 +26,8 @@ namespace caselink {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr int kPartitions = 3;
 
 struct Fixture {
   std::string bootstrap;
@@ -46,7 +51,7 @@ std::optional<Fixture> make_fixture(const std::string& name) {
   f.group = testing::unique_name("it." + name + ".group");
   f.dir = fs::temp_directory_path() / testing::unique_name("caselink-" + name);
   fs::create_directories(f.dir);
-  EXPECT_TRUE(testing::create_topics(f.bootstrap, {f.in, f.out}, 3).ok());
+  EXPECT_TRUE(testing::create_topics(f.bootstrap, {f.in, f.out}, kPartitions).ok());
   EXPECT_TRUE(testing::create_topics(f.bootstrap, {f.dlq}, 1).ok());
   return f;
 }
@@ -148,11 +153,12 @@ TEST(CrashIntegration, KillBetweenProduceAndCommitLosesAndDoublesNothing) {
   // transaction, and the new one re-reads from the last committed offset.
   const std::string fast = write_config(*f, "fast.yaml", 50, 100);
   testing::ChildProcess second(testing::build_path(kBinary), {"--config", fast}, log);
-  auto committed = testing::read_topic(f->bootstrap, f->out, testing::Isolation::kReadCommitted, kInputs,
-                                       std::chrono::seconds(120));
-  // Give a duplicate, if there were one, time to show up.
+  // Every input's offset committed = every output committed (same transaction); reading past
+  // the output's end then shows every output there is, duplicates included.
+  ASSERT_TRUE(testing::wait_caught_up(f->bootstrap, f->group, {f->in}, std::chrono::seconds(120)))
+      << "the restarted passthrough did not process every input; see " << log;
   auto settled = testing::read_topic(f->bootstrap, f->out, testing::Isolation::kReadCommitted, 0,
-                                     std::chrono::seconds(30), std::chrono::seconds(3));
+                                     std::chrono::seconds(60));
   expect_exactly_once(count_sequences(settled), kInputs);
   EXPECT_EQ(settled.size(), kInputs);
 
@@ -164,42 +170,65 @@ TEST(CrashIntegration, KillBetweenProduceAndCommitLosesAndDoublesNothing) {
   EXPECT_EQ(second.terminate(std::chrono::seconds(30)), 0) << "see " << log;
 }
 
-TEST(CrashIntegration, RandomKillsWhileStreaming) {
+// SIGKILL at random points of a stream, kKills times, then a last instance finishes it. A kill
+// counts only when it hit a process that was running, had committed progress of its own (it had
+// joined and was working) and died with inputs left (it was interrupted mid-stream); every kill
+// must count, or the run proves nothing. The survivor must have had inputs left when it started.
+TEST(CrashIntegration, RandomKillsMidStreamLoseAndDoubleNothing) {
   auto f = make_fixture("kill2");
   if (!f) {
     GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
-  constexpr uint64_t kBatches = 6;
-  constexpr uint64_t kPerBatch = 500;
-  const std::string config = write_config(*f, "svc.yaml", 50, 100);
+  constexpr int kKills = 5;
+  constexpr uint64_t kPerRound = 2000;
+  // Small transactions: many commits per round, so a kill lands inside one.
+  const std::string config = write_config(*f, "svc.yaml", 20, 100);
   const std::string log = (f->dir / "passthrough.log").string();
   std::mt19937 rng{std::random_device{}()};
-  std::uniform_int_distribution<int> delay_ms(300, 2500);
+  std::uniform_int_distribution<int64_t> progress_before_kill(1, kPerRound / 4);
+  auto committed = [&] { return testing::committed_total(f->bootstrap, f->group, f->in, kPartitions); };
 
-  std::thread feeder([&] {
-    for (uint64_t b = 0; b < kBatches; ++b) {
-      produce_inputs(*f, b * kPerBatch, kPerBatch);
-      std::this_thread::sleep_for(std::chrono::milliseconds(700));
-    }
-  });
-  int kills = 0;
-  for (uint64_t round = 0; round < kBatches - 1; ++round) {
+  uint64_t produced = 0;
+  int kills_mid_work = 0;
+  for (int round = 0; round < kKills; ++round) {
+    produce_inputs(*f, produced, kPerRound);
+    produced += kPerRound;
+    const int64_t at_start = committed();
     testing::ChildProcess child(testing::build_path(kBinary), {"--config", config}, log);
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500 + delay_ms(rng)));
+    // Kill once the child has committed a random number of inputs of its own (it rejoins the
+    // group first: the dead member's session expires after 6 s).
+    const int64_t mark = at_start + progress_before_kill(rng);
+    ASSERT_TRUE(testing::wait_until([&] { return !child.running() || committed() >= mark; }, std::chrono::seconds(90)))
+        << "round " << round << ": no progress in 90 s; see " << log;
     ASSERT_TRUE(child.running()) << "passthrough died on its own; see " << log;
     child.kill_hard();
-    ++kills;
+    const int64_t at_death = committed();
+    std::cerr << "kill " << round + 1 << ": committed " << at_start << " at start, " << at_death << " at death, "
+              << produced << " produced\n";
+    if (at_death > at_start && at_death < static_cast<int64_t>(produced)) {
+      ++kills_mid_work;
+    }
   }
-  feeder.join();
+  EXPECT_EQ(kills_mid_work, kKills) << "a kill of a process that had finished its inputs interrupts nothing";
+
+  produce_inputs(*f, produced, kPerRound);
+  produced += kPerRound;
+  const int64_t before_survivor = committed();
+  ASSERT_LT(before_survivor, static_cast<int64_t>(produced));
   testing::ChildProcess last(testing::build_path(kBinary), {"--config", config}, log);
-  const uint64_t total = kBatches * kPerBatch;
-  testing::read_topic(f->bootstrap, f->out, testing::Isolation::kReadCommitted, total, std::chrono::seconds(180));
+  ASSERT_TRUE(testing::wait_caught_up(f->bootstrap, f->group, {f->in}, std::chrono::seconds(180)))
+      << "the survivor did not finish the stream; see " << log;
+  EXPECT_TRUE(last.running()) << "see " << log;
+  EXPECT_EQ(committed(), static_cast<int64_t>(produced));
+
   auto settled = testing::read_topic(f->bootstrap, f->out, testing::Isolation::kReadCommitted, 0,
-                                     std::chrono::seconds(60), std::chrono::seconds(3));
-  EXPECT_EQ(kills, static_cast<int>(kBatches - 1));
-  expect_exactly_once(count_sequences(settled), total);
-  EXPECT_EQ(settled.size(), total);
-  EXPECT_EQ(last.terminate(std::chrono::seconds(30)), 0);
+                                     std::chrono::seconds(60));
+  expect_exactly_once(count_sequences(settled), produced);
+  EXPECT_EQ(settled.size(), produced);
+  auto raw = testing::read_topic(f->bootstrap, f->out, testing::Isolation::kReadUncommitted, 0,
+                                 std::chrono::seconds(60));
+  EXPECT_GT(raw.size(), produced) << "no kill left an aborted transaction behind: none hit between produce and commit";
+  EXPECT_EQ(last.terminate(std::chrono::seconds(30)), 0) << "see " << log;
 }
 
 }  // namespace

@@ -64,21 +64,16 @@ TEST(TransactionalLoopIntegration, EachInputExactlyOnceAndGarbageToDlq) {
   Status result;
   std::thread runner([&] { result = transactional_loop.run(stop); });
 
-  auto outputs = testing::read_topic(*bootstrap, out, testing::Isolation::kReadCommitted, kValid,
-                                     std::chrono::seconds(90));
-  auto dead = testing::read_topic(*bootstrap, dlq, testing::Isolation::kReadCommitted, 3, std::chrono::seconds(30));
-  // Wait until the loop has committed the offsets of every input (1003 records).
-  int64_t committed_total = 0;
-  for (int i = 0; i < 100 && committed_total < static_cast<int64_t>(kValid + 3); ++i) {
-    committed_total = 0;
-    for (int64_t o : testing::committed_offsets(*bootstrap, loop.group_id, in, 3)) {
-      committed_total += std::max<int64_t>(o, 0);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  // Once the loop has committed the offsets of every input (1003 records), every output and DLQ
+  // record is committed with them: read both to their end, so a duplicate anywhere shows.
+  const bool caught_up = testing::wait_caught_up(*bootstrap, loop.group_id, {in}, std::chrono::seconds(90));
+  const int64_t committed_total = testing::committed_total(*bootstrap, loop.group_id, in, 3);
+  auto outputs = testing::read_topic(*bootstrap, out, testing::Isolation::kReadCommitted, 0, std::chrono::seconds(60));
+  auto dead = testing::read_topic(*bootstrap, dlq, testing::Isolation::kReadCommitted, 0, std::chrono::seconds(30));
   stop.store(true);
   runner.join();
   ASSERT_TRUE(result.ok()) << result.error().describe();
+  ASSERT_TRUE(caught_up) << "the loop did not commit every input within 90 s";
 
   std::map<uint64_t, int> seen;
   for (const auto& r : outputs) {

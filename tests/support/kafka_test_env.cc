@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -85,12 +86,9 @@ Status create_topics(const std::string& bootstrap, const std::vector<std::string
   return status;
 }
 
-namespace {
-
-// High watermark per partition of `topic` now (partitions with nothing in them left out);
-// empty when the broker does not answer. Asked through a read_uncommitted handle: since
-// librdkafka 1.7.1 a read_committed one answers the last stable offset instead.
-std::map<int32_t, int64_t> high_watermarks(const std::string& bootstrap, const std::string& topic) {
+// Asked through a read_uncommitted handle: since librdkafka 1.7.1 a read_committed one answers
+// the last stable offset instead of the high watermark.
+std::map<int32_t, int64_t> end_offsets(const std::string& bootstrap, const std::string& topic) {
   std::map<int32_t, int64_t> ends;
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
@@ -114,8 +112,6 @@ std::map<int32_t, int64_t> high_watermarks(const std::string& bootstrap, const s
   return ends;
 }
 
-}  // namespace
-
 std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::string& topic, Isolation isolation,
                                        size_t expected, std::chrono::milliseconds timeout,
                                        std::chrono::milliseconds idle) {
@@ -133,7 +129,7 @@ std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::
   // transaction (and briefly after every commit, until the markers are written). So with
   // expected == 0 the read also goes on until every partition has passed its high watermark of
   // now, i.e. every transaction open now has committed or aborted.
-  std::map<int32_t, int64_t> not_passed = expected == 0 ? high_watermarks(bootstrap, topic) : std::map<int32_t, int64_t>{};
+  std::map<int32_t, int64_t> not_passed = expected == 0 ? end_offsets(bootstrap, topic) : std::map<int32_t, int64_t>{};
   consumer->subscribe({topic});
   std::vector<ConsumedRecord> out;
   const auto start = std::chrono::steady_clock::now();
@@ -189,12 +185,18 @@ std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, err);
   conf->set("group.id", group, err);
+  // read_committed would ask for stable offsets only (KIP-447): while a killed producer's
+  // transaction holds uncommitted offsets, the broker answers UNSTABLE_OFFSET_COMMIT until the
+  // transaction times out. What a test wants is what is committed now, which this answers.
+  conf->set("isolation.level", "read_uncommitted", err);
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
   std::vector<RdKafka::TopicPartition*> tps;
   for (int p = 0; p < partitions; ++p) {
     tps.push_back(RdKafka::TopicPartition::create(topic, p));
   }
-  consumer->committed(tps, 10000);
+  for (int attempt = 0; attempt < 5 && consumer->committed(tps, 10000) != RdKafka::ERR_NO_ERROR; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // broker busy: ask again
+  }
   std::vector<int64_t> out;
   for (auto* tp : tps) {
     out.push_back(tp->offset());
@@ -202,6 +204,121 @@ std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::
   }
   consumer->close();
   return out;
+}
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(poll);
+  }
+  return true;
+}
+
+int64_t committed_total(const std::string& bootstrap, const std::string& group, const std::string& topic,
+                        int partitions) {
+  int64_t total = 0;
+  for (const int64_t offset : committed_offsets(bootstrap, group, topic, partitions)) {
+    total += std::max<int64_t>(offset, 0);
+  }
+  return total;
+}
+
+bool wait_caught_up(const std::string& bootstrap, const std::string& group, const std::vector<std::string>& topics,
+                    std::chrono::milliseconds timeout) {
+  std::map<std::string, std::map<int32_t, int64_t>> ends;
+  for (const auto& topic : topics) {
+    ends[topic] = end_offsets(bootstrap, topic);
+  }
+  return wait_until(
+      [&] {
+        for (const auto& [topic, partitions] : ends) {
+          if (partitions.empty()) {
+            continue;
+          }
+          const std::vector<int64_t> committed =
+              committed_offsets(bootstrap, group, topic, partitions.rbegin()->first + 1);
+          for (const auto& [partition, end] : partitions) {
+            if (committed[static_cast<size_t>(partition)] < end) {
+              return false;
+            }
+          }
+        }
+        return true;
+      },
+      timeout, std::chrono::milliseconds(300));
+}
+
+namespace {
+
+GroupView to_view(const rd_kafka_ConsumerGroupDescription_t* description) {
+  GroupView view;
+  view.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(description));
+  for (size_t i = 0; i < rd_kafka_ConsumerGroupDescription_member_count(description); ++i) {
+    const rd_kafka_MemberDescription_t* m = rd_kafka_ConsumerGroupDescription_member(description, i);
+    GroupMember member;
+    const char* instance = rd_kafka_MemberDescription_group_instance_id(m);
+    member.instance_id = instance != nullptr ? instance : "";
+    member.client_id = rd_kafka_MemberDescription_client_id(m);
+    const rd_kafka_topic_partition_list_t* assigned =
+        rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(m));
+    for (int p = 0; assigned != nullptr && p < assigned->cnt; ++p) {
+      member.partitions.emplace_back(assigned->elems[p].topic, assigned->elems[p].partition);
+    }
+    view.members.push_back(std::move(member));
+  }
+  return view;
+}
+
+}  // namespace
+
+std::optional<GroupView> describe_group(const std::string& bootstrap, const std::string& group) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (rk == nullptr) {
+    return std::nullopt;
+  }
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  const char* groups[] = {group.c_str()};
+  rd_kafka_DescribeConsumerGroups(rk, groups, 1, nullptr, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 15000);
+  std::optional<GroupView> view;
+  if (event != nullptr && rd_kafka_event_error(event) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    size_t count = 0;
+    const rd_kafka_ConsumerGroupDescription_t** descriptions = rd_kafka_DescribeConsumerGroups_result_groups(
+        rd_kafka_event_DescribeConsumerGroups_result(event), &count);
+    if (count == 1 && rd_kafka_ConsumerGroupDescription_error(descriptions[0]) == nullptr) {
+      view = to_view(descriptions[0]);
+    }
+  }
+  if (event != nullptr) {
+    rd_kafka_event_destroy(event);
+  }
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_destroy(rk);
+  return view;
+}
+
+bool wait_group(const std::string& bootstrap, const std::string& group, size_t members, size_t partitions,
+                std::chrono::milliseconds timeout) {
+  return wait_until(
+      [&] {
+        const auto view = describe_group(bootstrap, group);
+        if (!view || view->state != "Stable" || view->members.size() != members) {
+          return false;
+        }
+        size_t held = 0;
+        for (const auto& m : view->members) {
+          held += m.partitions.size();
+        }
+        return held == partitions;
+      },
+      timeout, std::chrono::milliseconds(500));
 }
 
 ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args,

@@ -5,8 +5,11 @@
 // with each other or with a running demo.
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "services/common/core/record.h"
@@ -38,6 +41,44 @@ std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::
 // Committed offsets of `group` on `topic`, per partition (-1 when none).
 std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::string& group,
                                        const std::string& topic, int partitions);
+
+// Polls `condition` every `poll` until it holds (true) or `timeout` passed (false). What tests
+// use instead of a sleep: they wait for something they can observe, with a deadline.
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll = std::chrono::milliseconds(200));
+
+// Sum over `topic`'s partitions of `group`'s committed offsets (a partition without one counts 0):
+// how many inputs the group has processed for good, when the topic started at offset 0.
+int64_t committed_total(const std::string& bootstrap, const std::string& group, const std::string& topic,
+                        int partitions);
+
+// End offset (high watermark) per partition of `topic` now, partitions holding records only;
+// empty when the broker does not answer.
+std::map<int32_t, int64_t> end_offsets(const std::string& bootstrap, const std::string& topic);
+
+// Until `group` has committed, on every partition of every topic in `topics`, up to the end that
+// partition had at the call. A transactional loop commits its input offsets in the transaction
+// of the outputs, so afterwards every output of every input produced before the call is
+// committed, and read_topic(..., expected = 0) of an output topic sees all of them: the sound
+// way to check that nothing more (no duplicate, no DLQ record) appears. False on timeout.
+bool wait_caught_up(const std::string& bootstrap, const std::string& group, const std::vector<std::string>& topics,
+                    std::chrono::milliseconds timeout);
+
+// A consumer group as the group coordinator describes it (admin API).
+struct GroupMember {
+  std::string instance_id;  // group.instance.id (static membership), empty when none
+  std::string client_id;
+  std::vector<std::pair<std::string, int32_t>> partitions;  // assigned (topic, partition)
+};
+struct GroupView {
+  std::string state;  // "Stable", "PreparingRebalance", "CompletingRebalance", "Empty", "Dead"
+  std::vector<GroupMember> members;
+};
+std::optional<GroupView> describe_group(const std::string& bootstrap, const std::string& group);
+
+// Until `group` is Stable with `members` members that together hold `partitions` partitions.
+bool wait_group(const std::string& bootstrap, const std::string& group, size_t members, size_t partitions,
+                std::chrono::milliseconds timeout);
 
 // A child process started with fork/exec; killed (SIGKILL) in the destructor if still running.
 class ChildProcess {

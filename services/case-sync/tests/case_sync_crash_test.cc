@@ -3,6 +3,9 @@
 //
 // The stream: kCases forward cases, each referral -> accepted -> filing -> ... -> closed, plus one
 // acknowledgement per case (divergent for every 10th case -> exactly one DIVERGENCE alert).
+// Every 7th case has its filing decision sent before the acceptance it depends on: caselink-sync
+// parks it in the case (stored with the case on the state topic) and applies it once the
+// acceptance arrives, so its chain is the same as if it had come in order.
 // Events of one case go, in order, to one input topic keyed by case id. Event times are "now"
 // plus seconds, so no statutory deadline (shortest: 24 h, approaching at 18 h) can fire while the
 // test runs: the outcome is a pure function of the input, whatever the wall clock of the child.
@@ -10,15 +13,18 @@
 // The check (docs/kafka.md §4): every case present in the read_committed state topic, with the
 // same version, state hash and state as the uninterrupted run and as recomputed from the input
 // records; the same alert count per case as the uninterrupted run; no alert id seen twice; no
-// record in the DLQ.
+// record in the DLQ. Nothing waits by sleeping: kills happen once the group's committed input
+// offsets show the instance working, and a kill counts only when the instance died with inputs
+// of its own left (it was interrupted mid-stream).
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <random>
-#include <thread>
+#include <set>
 
 #include "services/case-sync/case_engine.h"
 #include "services/case-sync/tests/test_support.h"
@@ -47,6 +53,16 @@ struct CaseStream {
   std::vector<test::Ev> events;
   std::string final_hash;  // after the 9 versioned events
   bool divergent = false;
+  bool parked = false;  // filing decision (step 4) sent before the acceptance (step 3)
+  // The event sent as step `step`: for a parked case steps 3 and 4 trade places.
+  const test::Ev& sent_at(int step) const {
+    if (parked && (step == kAcceptedStep || step == kFilingStep)) {
+      step = step == kAcceptedStep ? kFilingStep : kAcceptedStep;
+    }
+    return events[static_cast<size_t>(step)];
+  }
+  static constexpr int kAcceptedStep = 3;
+  static constexpr int kFilingStep = 4;
 };
 
 std::vector<CaseStream> make_stream(TimePoint t0) {
@@ -56,6 +72,7 @@ std::vector<CaseStream> make_stream(TimePoint t0) {
     CaseStream cs;
     cs.id = "crash-case-" + std::to_string(c);
     cs.divergent = c % 10 == 0;
+    cs.parked = c % 7 == 3;
     int step = 0;
     auto add = [&](const std::function<void(v1::Envelope&)>& f) {
       cs.events.push_back(test::make(cs.id, t0 + std::chrono::seconds(step++), f));
@@ -153,16 +170,16 @@ struct SyncRun {
                                                    log(instance_id));
   }
 
+  // Inputs committed by the group (processed for good), in total and per partition.
+  int64_t committed() const { return testing::committed_total(bootstrap, group, in, kPartitions); }
+  std::vector<int64_t> committed_per_partition() const {
+    return testing::committed_offsets(bootstrap, group, in, kPartitions);
+  }
+
   // Until the group's committed input offsets cover all kTotalEvents inputs.
   bool wait_consumed(std::chrono::seconds timeout) const {
-    const auto give_up = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < give_up) {
-      int64_t committed = 0;
-      for (int64_t o : testing::committed_offsets(bootstrap, group, in, kPartitions)) committed += std::max<int64_t>(o, 0);
-      if (committed >= static_cast<int64_t>(kTotalEvents)) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-    return false;
+    return testing::wait_until([this] { return committed() >= static_cast<int64_t>(kTotalEvents); }, timeout,
+                               std::chrono::milliseconds(500));
   }
 };
 
@@ -177,7 +194,7 @@ void produce_step(const std::string& bootstrap, const std::vector<CaseStream>& c
   for (const auto& cs : cases) {
     for (const SyncRun* run : runs) {
       ASSERT_TRUE((*producer)
-                      ->send_async(envelope::to_record(cs.events[static_cast<size_t>(step)].env, run->in),
+                      ->send_async(envelope::to_record(cs.sent_at(step).env, run->in),
                                    [&failed](Result<kafka::Delivery> r) {
                                      if (!r.ok()) failed.fetch_add(1);
                                    })
@@ -188,14 +205,6 @@ void produce_step(const std::string& bootstrap, const std::vector<CaseStream>& c
   ASSERT_EQ(failed.load(), 0);
 }
 
-// Joins a thread on every exit path (ASSERT_* returns early).
-struct Joiner {
-  std::thread& thread;
-  ~Joiner() {
-    if (thread.joinable()) thread.join();
-  }
-};
-
 struct Outcome {
   struct Snap {
     uint64_t version = 0;
@@ -204,6 +213,7 @@ struct Outcome {
     bool operator==(const Snap&) const = default;
   };
   std::map<std::string, Snap> snapshots;      // latest per case
+  std::set<std::string> still_parked;          // cases whose latest snapshot still holds a parked event
   std::map<std::string, int> alerts_per_case;  // every committed alert
   std::map<std::string, int> alert_ids;        // alert id -> times seen
   size_t dlq = 0;
@@ -212,6 +222,23 @@ struct Outcome {
 // Alert ids are stable per condition (<case>/<kind>/...); raised and resolved are distinct.
 std::string alert_id_of(const v1::Envelope& env) {
   return env.alert().alert_id() + "#" + std::to_string(static_cast<int>(env.alert().status()));
+}
+
+// A state record that carries an event parked in its case (internal header, docs/services/case-sync.md).
+bool holds_parked(const ConsumedRecord& r) {
+  return find_header(r.headers, kInternalHeader).value_or("").find("\"parked\"") != std::string::npos;
+}
+
+// Parked cases whose committed state holds their parked filing decision now.
+size_t cases_parked_now(const SyncRun& run, const std::vector<CaseStream>& cases) {
+  std::map<std::string, bool> parked;
+  for (const auto& r : testing::read_topic(run.bootstrap, run.state, testing::Isolation::kReadCommitted, 0,
+                                           std::chrono::seconds(120))) {
+    if (r.key) parked[*r.key] = holds_parked(r);
+  }
+  size_t n = 0;
+  for (const auto& cs : cases) n += cs.parked && parked[cs.id] ? 1 : 0;
+  return n;
 }
 
 Outcome collect(const SyncRun& run) {
@@ -224,6 +251,11 @@ Outcome collect(const SyncRun& run) {
     if (!env.ok()) continue;
     const auto& s = env->case_state_snapshot();
     o.snapshots[env->case_id()] = {s.version(), s.state_hash_hex(), static_cast<int>(s.state())};
+    if (holds_parked(r)) {
+      o.still_parked.insert(env->case_id());
+    } else {
+      o.still_parked.erase(env->case_id());
+    }
   }
   for (const auto& r : testing::read_topic(run.bootstrap, run.alerts, testing::Isolation::kReadCommitted, 0,
                                            std::chrono::seconds(60), std::chrono::seconds(3))) {
@@ -260,6 +292,8 @@ void expect_correct(const Outcome& o, const std::vector<CaseStream>& cases, cons
     if (alerts != (cs.divergent ? 1 : 0) && ++wrong <= 5) ADD_FAILURE() << cs.id << ": " << alerts << " alerts";
   }
   EXPECT_EQ(wrong, 0);
+  EXPECT_TRUE(o.still_parked.empty()) << o.still_parked.size() << " cases still hold a parked event, e.g. "
+                                      << (o.still_parked.empty() ? "" : *o.still_parked.begin());
   for (const auto& [id, n] : o.alert_ids) EXPECT_EQ(n, 1) << "duplicate alert " << id;
   EXPECT_EQ(o.dlq, 0U) << "records dead-lettered";
 }
@@ -283,75 +317,137 @@ class SyncCrash : public ::testing::Test {
     bootstrap = *b;
     cases = make_stream(SystemClock().now());
   }
-  // Feeds the stream step by step (all cases' step k, then k+1, ...) with pauses, so it flows
-  // for about kEventsPerCase * pause.
-  std::thread feeder(std::vector<const SyncRun*> runs, std::chrono::milliseconds pause) {
-    return std::thread([this, runs, pause] {
-      for (int step = 0; step < kEventsPerCase; ++step) {
-        produce_step(bootstrap, cases, step, runs);
-        std::this_thread::sleep_for(pause);
-      }
-    });
+  // Produces steps [first, first + count) of every case to each of `runs` (all acknowledged).
+  void feed(const std::vector<const SyncRun*>& runs, int first, int count) {
+    for (int step = first; step < first + count; ++step) {
+      produce_step(bootstrap, cases, step, runs);
+    }
   }
   std::string bootstrap;
   std::vector<CaseStream> cases;
 };
 
-TEST_F(SyncCrash, RandomKillsWhileStreamingMatchUninterruptedRun) {
+// The stream arrives in chunks of kStepsPerRound steps. Each chunk is followed by a fresh
+// instance that is SIGKILLed once it has committed a random number of inputs of its own; a kill
+// counts when that instance was running, had committed progress and died with inputs left.
+// The last chunk is finished by a last instance, which must have had inputs left when it started.
+TEST_F(SyncCrash, RandomKillsMidStreamMatchUninterruptedRun) {
+  constexpr int kKills = 4;
+  constexpr int kStepsPerRound = 2;
+  static_assert((kKills + 1) * kStepsPerRound == kEventsPerCase);
+  constexpr int kParkingRound = CaseStream::kAcceptedStep / kStepsPerRound;  // sends steps 2 and 3
   SyncRun crashed(bootstrap, "crash");
   SyncRun reference(bootstrap, "ref");
   auto ref_child = reference.spawn("0");
-
   std::mt19937 rng{std::random_device{}()};
-  std::uniform_int_distribution<int> delay_ms(500, 3000);
-  std::uniform_int_distribution<int> kills_dist(3, 5);
-  const int kills_wanted = kills_dist(rng);
+  std::uniform_int_distribution<int64_t> progress_before_kill(1, kCases / 5);
 
-  std::thread feed = feeder({&crashed, &reference}, std::chrono::milliseconds(1500));
-  Joiner join_feed{feed};
-  int kills = 0;
-  for (int round = 0; round < kills_wanted; ++round) {
+  int64_t produced = 0;
+  int kills_mid_work = 0;
+  for (int round = 0; round < kKills; ++round) {
+    feed({&crashed, &reference}, round * kStepsPerRound, kStepsPerRound);
+    produced += static_cast<int64_t>(kCases) * kStepsPerRound;
+    const int64_t at_start = crashed.committed();
     auto child = crashed.spawn("0");
-    // Long enough to rejoin the group (the dead member's session expires after 6 s) and process.
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500 + delay_ms(rng)));
+    // Once it has restored its cases from the state topic and committed inputs of its own. In
+    // the round that sends the parked cases' filing decisions (step 3, the last kCases inputs
+    // so far): once at least kCases / 5 of step 3 are committed. On every partition step 3
+    // comes after the earlier steps, so a committed total of (inputs before step 3) + n means
+    // at least n step-3 inputs committed, whatever the partitions' pace.
+    const int64_t base = round == kParkingRound ? produced - kCases + kCases / 5 : at_start;
+    const int64_t mark = base + progress_before_kill(rng);
+    ASSERT_TRUE(testing::wait_until([&] { return !child->running() || crashed.committed() >= mark; },
+                                    std::chrono::seconds(120), std::chrono::milliseconds(50)))
+        << "round " << round << ": no progress in 120 s; see " << crashed.log("0");
     ASSERT_TRUE(child->running()) << "caselink-sync died on its own; see " << crashed.log("0");
     child->kill_hard();
-    ++kills;
+    const int64_t at_death = crashed.committed();
+    std::cerr << "kill " << round + 1 << ": committed " << at_start << " at start, " << at_death << " at death, "
+              << produced << " produced\n";
+    if (at_death > at_start && at_death < produced) {
+      ++kills_mid_work;
+    }
+    if (round == kParkingRound) {
+      // The next instance must restore them from the state topic and release each once, in order.
+      const size_t parked = cases_parked_now(crashed, cases);
+      std::cerr << "  " << parked << " cases held a parked filing decision at the kill\n";
+      EXPECT_GT(parked, 0U) << "no parked event was committed before the kill";
+    }
   }
-  feed.join();
+  EXPECT_EQ(kills_mid_work, kKills) << "a kill of an instance that had finished its inputs interrupts nothing";
+
+  feed({&crashed, &reference}, kKills * kStepsPerRound, kStepsPerRound);
+  ASSERT_LT(crashed.committed(), static_cast<int64_t>(kTotalEvents)) << "nothing left for the last instance";
   auto last = crashed.spawn("0");
   ASSERT_TRUE(crashed.wait_consumed(std::chrono::seconds(180))) << "not idle; see " << crashed.log("0");
   ASSERT_TRUE(reference.wait_consumed(std::chrono::seconds(120))) << "see " << reference.log("0");
-  EXPECT_GE(kills, 3);
 
   const Outcome got = collect(crashed);
   const Outcome ref = collect(reference);
   expect_correct(ref, cases, "uninterrupted run");
-  expect_correct(got, cases, "run with " + std::to_string(kills) + " SIGKILLs");
+  expect_correct(got, cases, "run with " + std::to_string(kills_mid_work) + " SIGKILLs mid-stream");
   expect_identical(got, ref);
   EXPECT_EQ(last->terminate(std::chrono::seconds(30)), 0) << "see " << crashed.log("0");
   EXPECT_EQ(ref_child->terminate(std::chrono::seconds(30)), 0) << "see " << reference.log("0");
 }
 
+// The input partitions the group coordinator has assigned to instance `instance_id` (the loop
+// names its consumer "caselink-sync-consumer-<loop.instance_id>").
+std::vector<int32_t> partitions_of(const SyncRun& run, const std::string& instance_id) {
+  std::vector<int32_t> out;
+  if (auto view = testing::describe_group(run.bootstrap, run.group)) {
+    for (const auto& m : view->members) {
+      if (m.client_id != "caselink-sync-consumer-" + instance_id) continue;
+      for (const auto& [topic, partition] : m.partitions) {
+        if (topic == run.in) out.push_back(partition);
+      }
+    }
+  }
+  return out;
+}
+
+// Two instances share the partitions; "b" is SIGKILLed mid-stream, once it has committed inputs
+// of its own and while its partitions still hold inputs. "a" must take over b's partitions (the
+// group shows one member holding all of them) and process what b left and what came after.
 TEST_F(SyncCrash, SurvivorTakesOverWhenOneOfTwoInstancesIsKilled) {
   SyncRun scaled(bootstrap, "scale");
   SyncRun reference(bootstrap, "sref");
   auto ref_child = reference.spawn("0");
   auto a = scaled.spawn("a");
   auto b = scaled.spawn("b");
-  // Both in the group before the stream starts (range: 3 partitions each).
-  std::this_thread::sleep_for(std::chrono::seconds(8));
+  ASSERT_TRUE(testing::wait_group(bootstrap, scaled.group, 2, kPartitions, std::chrono::seconds(60)))
+      << "a and b never shared the partitions; see " << scaled.log("a") << " and " << scaled.log("b");
+  const std::vector<int32_t> of_b = partitions_of(scaled, "b");
+  ASSERT_FALSE(of_b.empty()) << "b holds no partition";
+  auto committed_of_b = [&] {
+    const std::vector<int64_t> per_partition = scaled.committed_per_partition();
+    int64_t sum = 0;
+    for (int32_t p : of_b) sum += std::max<int64_t>(per_partition[static_cast<size_t>(p)], 0);
+    return sum;
+  };
 
-  std::thread feed = feeder({&scaled, &reference}, std::chrono::milliseconds(1000));
-  Joiner join_feed{feed};
+  constexpr int kStepsBeforeKill = kEventsPerCase / 2;
+  feed({&scaled, &reference}, 0, kStepsBeforeKill);
   std::mt19937 rng{std::random_device{}()};
-  std::this_thread::sleep_for(std::chrono::milliseconds(4000 + std::uniform_int_distribution<int>(0, 2000)(rng)));
+  const int64_t mark = std::uniform_int_distribution<int64_t>(1, kCases / 10)(rng);
+  ASSERT_TRUE(testing::wait_until([&] { return !b->running() || committed_of_b() >= mark; }, std::chrono::seconds(120),
+                                  std::chrono::milliseconds(50)))
+      << "b made no progress; see " << scaled.log("b");
   ASSERT_TRUE(b->running()) << "see " << scaled.log("b");
   b->kill_hard();  // mid-stream
-  feed.join();
+  int64_t end_of_b = 0;
+  const auto ends = testing::end_offsets(bootstrap, scaled.in);
+  for (int32_t p : of_b) end_of_b += ends.count(p) != 0 ? ends.at(p) : 0;
+  const int64_t b_at_death = committed_of_b();
+  EXPECT_LT(b_at_death, end_of_b) << "b had finished its inputs: the kill interrupted nothing";
+
+  feed({&scaled, &reference}, kStepsBeforeKill, kEventsPerCase - kStepsBeforeKill);
+  ASSERT_TRUE(testing::wait_group(bootstrap, scaled.group, 1, kPartitions, std::chrono::seconds(60)))
+      << "a never took b's partitions; see " << scaled.log("a");
   ASSERT_TRUE(scaled.wait_consumed(std::chrono::seconds(180))) << "survivor did not take over; see " << scaled.log("a");
   ASSERT_TRUE(reference.wait_consumed(std::chrono::seconds(120))) << "see " << reference.log("0");
   ASSERT_TRUE(a->running()) << "see " << scaled.log("a");
+  EXPECT_GT(committed_of_b(), b_at_death) << "nothing of b's partitions processed after the kill";
 
   const Outcome got = collect(scaled);
   const Outcome ref = collect(reference);

@@ -2,7 +2,9 @@
 // a full forward case and a full reverse case (final snapshot + hash chain re-verified from the
 // input records), a divergent acknowledgement, and a missed deadline giving exactly one overdue
 // alert. Events of one case are produced in order to one input topic (the handler accepts any
-// case payload on any of its input topics), so their order is deterministic.
+// case payload on any of its input topics), so their order is deterministic. Absence checks
+// wait for something observable: the group's committed input offsets past the inputs (then the
+// DLQ is read to its end), or timer ticks that ran with the moved clock (testing::TickCounter).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -12,6 +14,7 @@
 #include "services/case-sync/tests/test_support.h"
 #include "services/common/kafka/producer.h"
 #include "tests/support/kafka_test_env.h"
+#include "tests/support/tick_counter.h"
 
 namespace caselink::sync {
 namespace {
@@ -115,7 +118,8 @@ class SyncIntegration : public ::testing::Test {
     loop_settings.commit_every_ms = 100;
     reader = make_kafka_state_reader(run.kafka, loop_settings.group_id + "-restore", 60000);
     handler = std::make_unique<SyncHandler>(engine, settings, clock, reader.get(), nullptr);
-    loop = std::make_unique<kafka::TransactionalLoop>(run.kafka, loop_settings, "caselink-sync", *handler, nullptr, clock,
+    ticks = std::make_unique<testing::TickCounter>(*handler);
+    loop = std::make_unique<kafka::TransactionalLoop>(run.kafka, loop_settings, "caselink-sync", *ticks, nullptr, clock,
                                                       std::chrono::milliseconds(200));
     runner = std::thread([this] { status = loop->run(stop); });
   }
@@ -157,6 +161,7 @@ class SyncIntegration : public ::testing::Test {
   CaseEngine engine{test::repo_rules(), {}};
   std::unique_ptr<StateReader> reader;
   std::unique_ptr<SyncHandler> handler;
+  std::unique_ptr<testing::TickCounter> ticks;
   std::unique_ptr<kafka::TransactionalLoop> loop;
   std::atomic<bool> stop{false};
   Status status;
@@ -186,8 +191,11 @@ TEST_F(SyncIntegration, EarlyEventWaitsForItsPredecessor) {
   ASSERT_EQ(snaps.count("it-park-1"), 1U);
   EXPECT_EQ(snaps["it-park-1"].state(), v1::CASE_STATE_FILED);
   expect_chain(snaps["it-park-1"], {evs[0], evs[1], evs[2]});
-  EXPECT_TRUE(testing::read_topic(run.kafka.bootstrap, run.dlq, testing::Isolation::kReadCommitted, 1,
-                                  std::chrono::seconds(3))
+  // A DLQ record would commit with its input's offset: once every input is committed, the DLQ
+  // read to its end holds every record there will be.
+  ASSERT_TRUE(testing::wait_caught_up(run.kafka.bootstrap, loop_settings.group_id, {run.in}, std::chrono::seconds(60)));
+  EXPECT_TRUE(testing::read_topic(run.kafka.bootstrap, run.dlq, testing::Isolation::kReadCommitted, 0,
+                                  std::chrono::seconds(30))
                   .empty())
       << "nothing dead-lettered";
 }
@@ -234,12 +242,16 @@ TEST_F(SyncIntegration, MissedDeadlineGivesExactlyOneOverdueAlert) {
   send(evs);
   ASSERT_EQ(snapshots(4).count("it-late-1"), 1U);
   clock.set(at("2026-03-05T16:00:01Z"));
-  std::this_thread::sleep_for(std::chrono::seconds(3));  // several ticks
+  ASSERT_GE(alerts(1, std::chrono::seconds(60)).size(), 1U) << "no overdue alert";
   clock.set(at("2026-03-20T00:00:00Z"));
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ASSERT_GE(alerts(2, std::chrono::seconds(60)).size(), 2U) << "no supervision clue";
+  // Later ticks, with the clock past every deadline, must raise nothing more.
+  const uint64_t emitted = ticks->emitted(run.alerts);
+  ASSERT_TRUE(ticks->wait_ticks(5, std::chrono::seconds(30)));
+  EXPECT_EQ(ticks->emitted(run.alerts), emitted) << "a tick raised an alert again";
   int overdue = 0;
   int clue = 0;
-  for (const auto& a : alerts(0, std::chrono::seconds(20))) {
+  for (const auto& a : alerts(0, std::chrono::seconds(30))) {
     if (a.kind() == v1::ALERT_KIND_DEADLINE_OVERDUE && a.deadline().step() == "police_filing_review") ++overdue;
     if (a.kind() == v1::ALERT_KIND_SUPERVISION_CLUE) ++clue;
   }

@@ -2,6 +2,9 @@
 // clock: a referral + filing decision lands on the agency's feedback topic; an unacknowledged
 // feedback raises exactly one alert, an acknowledged one none, a referral without a decision
 // one FILING_DECISION_MISSING; after a restart the state is restored and nothing re-alerts.
+// "Nothing more" is checked on what can be observed, never after a sleep: timer ticks that ran
+// with the moved clock (testing::TickCounter) emitted nothing, and the group's committed input
+// offsets passed the inputs before the DLQ is read to its end.
 
 #include <gtest/gtest.h>
 
@@ -15,6 +18,7 @@
 #include "services/feedback/changelog_reader.h"
 #include "services/feedback/handler.h"
 #include "tests/support/kafka_test_env.h"
+#include "tests/support/tick_counter.h"
 
 namespace caselink::feedback {
 namespace {
@@ -29,7 +33,8 @@ class Instance {
            const Clock& clock)
       : reader_(kafka, loop.group_id),
         handler_(settings, clock, reader_, registry_),
-        loop_(kafka, loop, "caselink-feedback", handler_, nullptr, clock, 50ms) {
+        ticks_(handler_),
+        loop_(kafka, loop, "caselink-feedback", ticks_, nullptr, clock, 50ms) {
     thread_ = std::thread([this] { result_ = loop_.run(stop_); });
   }
   ~Instance() { stop(); }
@@ -50,11 +55,13 @@ class Instance {
     }
     return false;
   }
+  const testing::TickCounter& ticks() const { return ticks_; }
 
  private:
   metrics::Registry registry_;
   KafkaChangelogReader reader_;
   FeedbackHandler handler_;
+  testing::TickCounter ticks_;
   kafka::TransactionalLoop loop_;
   std::atomic<bool> stop_{false};
   Status result_;
@@ -168,9 +175,12 @@ TEST(FeedbackIntegration, RoutesAcknowledgesAndAlertsExactlyOnceAcrossARestart) 
     auto alerts = decode_all(
         testing::read_topic(*bootstrap, settings.alert_topic, testing::Isolation::kReadCommitted, 2, 60s));
     ASSERT_EQ(alerts.size(), 2U);
-    std::this_thread::sleep_for(2s);  // ~40 more ticks: nothing may follow
+    // More ticks with the clock past both timeouts: nothing may follow.
+    const uint64_t emitted = instance.ticks().emitted(settings.alert_topic);
+    ASSERT_TRUE(instance.ticks().wait_ticks(10, 30s));
+    EXPECT_EQ(instance.ticks().emitted(settings.alert_topic), emitted) << "a tick raised an alert again";
     alerts = decode_all(testing::read_topic(*bootstrap, settings.alert_topic, testing::Isolation::kReadCommitted, 0,
-                                            30s, 2s));
+                                            30s));
     ASSERT_EQ(alerts.size(), 2U) << "each condition alerts exactly once";
     std::map<std::string, v1::AlertKind> by_case;
     for (const auto& a : alerts) {
@@ -192,8 +202,9 @@ TEST(FeedbackIntegration, RoutesAcknowledgesAndAlertsExactlyOnceAcrossARestart) 
     Instance instance(kafka, loop, settings, clock);
     ASSERT_TRUE(instance.wait_ready(60s));
     clock.advance(10h);
-    std::this_thread::sleep_for(3s);
-    auto alerts = testing::read_topic(*bootstrap, settings.alert_topic, testing::Isolation::kReadCommitted, 0, 30s, 2s);
+    ASSERT_TRUE(instance.ticks().wait_ticks(10, 30s));
+    EXPECT_EQ(instance.ticks().emitted(settings.alert_topic), 0U) << "a restored condition alerted again";
+    auto alerts = testing::read_topic(*bootstrap, settings.alert_topic, testing::Isolation::kReadCommitted, 0, 30s);
     EXPECT_EQ(alerts.size(), 2U) << "no re-alert after restart";
     // A decision that overtakes its referral (they travel on different topics) is held in the
     // case state, not dead-lettered, and routed to the agency once the referral arrives.
@@ -217,7 +228,10 @@ TEST(FeedbackIntegration, RoutesAcknowledgesAndAlertsExactlyOnceAcrossARestart) 
       if (f.case_id() == early_case && f.causation_id() == early.event_id()) ++early_routed;
     }
     EXPECT_EQ(early_routed, 1U);
-    EXPECT_TRUE(testing::read_topic(*bootstrap, dlq, testing::Isolation::kReadCommitted, 0, 10s, 2s).empty())
+    // A DLQ record commits with its input's offset: once every input is committed, the DLQ read
+    // to its end holds every record there will be.
+    ASSERT_TRUE(testing::wait_caught_up(*bootstrap, loop.group_id, loop.input_topics, 60s));
+    EXPECT_TRUE(testing::read_topic(*bootstrap, dlq, testing::Isolation::kReadCommitted, 0, 30s).empty())
         << "nothing is dead-lettered";
   }
 }
