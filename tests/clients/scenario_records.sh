@@ -30,10 +30,13 @@ if scenario_ran; then
 fi
 export CASELINK_BUILD_DIR="${CASELINK_BUILD_DIR:-$ROOT/build}"
 export CASELINK_RUN_DIR="$CASELINK_BUILD_DIR/clients-run"
-export CASELINK_PORT_BASE=19500
-export CASELINK_INGRESS_PORT=19580
+# Ports apart from e2e_scenario_smoke's (19401-19406, 19480) and from the brokers' (19x00-19x01).
+export CASELINK_PORT_BASE=19440
+export CASELINK_INGRESS_PORT=19487
 rm -rf "$CASELINK_RUN_DIR"
 mkdir -p "$CASELINK_RUN_DIR"
+# run.sh leaves the services running when it fails half-way; --then-stop covers only success.
+trap 'bash scripts/run.sh --stop >/dev/null 2>&1' EXIT
 echo "playing the scenario on ${KAFKA_BOOTSTRAP} (scripts/run.sh --no-setup --then-stop)"
 if ! bash scripts/run.sh --no-setup --then-stop >"$CASELINK_RUN_DIR/run.out" 2>&1; then
   tail -n 60 "$CASELINK_RUN_DIR/run.out"
