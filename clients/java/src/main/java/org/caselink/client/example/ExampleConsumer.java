@@ -32,6 +32,8 @@ public final class ExampleConsumer {
       System.err.println("usage: ExampleConsumer <bootstrap> <group-id> <topic>...");
       System.exit(2);
     }
+    // Kafka's client logs its whole configuration at INFO; keep the output to the events.
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     List<String> topics = Arrays.asList(args).subList(2, args.length);
     try (CaselinkConsumer consumer = new CaselinkConsumer(CaselinkConsumer.settings(args[0], args[1]), topics,
         (record, raw) -> System.out.println(raw.topic() + "[" + raw.partition() + "]@" + raw.offset() + " "
