@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from caselink_client import ENVELOPE_TOPICS, CaselinkConsumer, encode_headers
 from conftest import make_envelope
@@ -23,7 +23,6 @@ FEEDBACK_TOPIC = re.compile(r"^caselink\.feedback\.[a-z0-9-]+\.v1$")
 # What caselink's services themselves write: each must be among the decoded records.
 SERVICE_OUTPUT_TYPES = {"caselink.v1.CaseStateSnapshot", "caselink.v1.Alert", "caselink.v1.EvidenceReceipt",
                         "caselink.v1.StandardsAssessment"}
-TEST_TOPIC = "caselink.bench.in.v1"  # test traffic only (docs/topics.md)
 
 
 def caselink_topics():
@@ -66,11 +65,20 @@ def test_every_record_on_the_caselink_topics_decodes():
     assert consumer.duplicates == 0, "event ids repeated across caselink's topics"
 
 
-def produce(records):
+def new_topic():
+    """A topic of this test's own, so its deliberately bad record is on no caselink topic."""
+    name = f"it.clients.py.{uuid.uuid4().hex[:12]}"
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})  # kept alive until the futures resolve
+    for future in admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)]).values():
+        future.result(timeout=30)
+    return name
+
+
+def produce(topic, records):
     producer = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True,
                          "partitioner": "murmur2_random"})
     for key, value, headers in records:
-        producer.produce(TEST_TOPIC, key=key, value=value, headers=headers)
+        producer.produce(topic, key=key, value=value, headers=headers)
     assert producer.flush(30) == 0
 
 
@@ -79,11 +87,12 @@ def test_consumer_handles_each_event_id_once_skips_invalid_and_commits():
     first, second = make_envelope("probe", case_id=case_id), make_envelope("probe", case_id=case_id)
     records = [(case_id, e.SerializeToString(), encode_headers(e)) for e in (first, second, first)]
     records.insert(1, (case_id, b"\x0a\xffnot an envelope", []))
-    produce(records)
+    topic = new_topic()
+    produce(topic, records)
 
     handled, invalid = [], []
     group = f"clients-py-it-{uuid.uuid4()}"
-    consumer = CaselinkConsumer(BOOTSTRAP, group, [TEST_TOPIC],
+    consumer = CaselinkConsumer(BOOTSTRAP, group, [topic],
                                 lambda record, _m: handled.append(record.event_id) if record.case_id == case_id else None,
                                 on_invalid=lambda m, e: invalid.append(e.error_class) if m.key() == case_id.encode() else None)
     with consumer:
@@ -94,7 +103,7 @@ def test_consumer_handles_each_event_id_once_skips_invalid_and_commits():
     assert any(offset > 0 for offset in committed.values()), committed
     # Everything read was committed: a second consumer of the group sees none of our records.
     again = []
-    with CaselinkConsumer(BOOTSTRAP, group, [TEST_TOPIC],
+    with CaselinkConsumer(BOOTSTRAP, group, [topic],
                           lambda r, _m: again.append(r) if r.case_id == case_id else None) as second_run:
         second_run.run(until_caught_up=True, deadline=time.monotonic() + 60)
     assert again == []
@@ -102,5 +111,5 @@ def test_consumer_handles_each_event_id_once_skips_invalid_and_commits():
 
 def test_the_consumer_refuses_settings_that_break_its_guarantees():
     with pytest.raises(ValueError, match="isolation.level"):
-        CaselinkConsumer(BOOTSTRAP, "g", [TEST_TOPIC], lambda r, m: None,
+        CaselinkConsumer(BOOTSTRAP, "g", ["caselink.alert.v1"], lambda r, m: None,
                          config={"isolation.level": "read_uncommitted"})

@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -41,7 +42,6 @@ class CaselinkTopicsBrokerTest {
   static final Pattern FEEDBACK = Pattern.compile("^caselink\\.feedback\\.[a-z0-9-]+\\.v1$");
   static final Set<String> SERVICE_OUTPUT_TYPES = Set.of("caselink.v1.CaseStateSnapshot", "caselink.v1.Alert",
       "caselink.v1.EvidenceReceipt", "caselink.v1.StandardsAssessment");
-  static final String TEST_TOPIC = "caselink.bench.in.v1";
   static String bootstrap;
 
   @BeforeAll
@@ -50,10 +50,23 @@ class CaselinkTopicsBrokerTest {
     assumeTrue(bootstrap != null && !bootstrap.isEmpty(), "KAFKA_BOOTSTRAP is not set (scripts/test.sh sets it)");
   }
 
-  static List<String> caselinkTopics() throws Exception {
+  static Admin admin() {
     Properties p = new Properties();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    try (Admin admin = Admin.create(p)) {
+    return Admin.create(p);
+  }
+
+  /** A topic of this test's own, so its deliberately bad record is on no caselink topic. */
+  static String newTopic() throws Exception {
+    String name = "it.clients.java." + UUID.randomUUID().toString().substring(0, 12);
+    try (Admin admin = admin()) {
+      admin.createTopics(List.of(new NewTopic(name, 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
+    }
+    return name;
+  }
+
+  static List<String> caselinkTopics() throws Exception {
+    try (Admin admin = admin()) {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       List<String> missing = ENVELOPE_TOPICS.stream().filter(t -> !existing.contains(t)).toList();
       assertEquals(List.of(), missing, "topics missing (apply deploy/topics.yaml)");
@@ -96,18 +109,19 @@ class CaselinkTopicsBrokerTest {
     String caseId = "clients-java-" + UUID.randomUUID().toString().substring(0, 12);
     Envelope first = Envelopes.envelope("probe").setCaseId(caseId).build();
     Envelope second = Envelopes.envelope("probe").setCaseId(caseId).build();
+    String topic = newTopic();
     Properties pp = new Properties();
     pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
       for (byte[] value : List.of(first.toByteArray(), new byte[] {0x0a, (byte) 0xff, 'x'}, second.toByteArray(), first.toByteArray())) {
-        producer.send(new ProducerRecord<>(TEST_TOPIC, caseId, value)).get(30, TimeUnit.SECONDS);
+        producer.send(new ProducerRecord<>(topic, caseId, value)).get(30, TimeUnit.SECONDS);
       }
     }
     String group = "clients-java-it-" + UUID.randomUUID();
     List<String> handled = new ArrayList<>();
     List<String> invalid = new ArrayList<>();
-    try (CaselinkConsumer consumer = new CaselinkConsumer(CaselinkConsumer.settings(bootstrap, group), List.of(TEST_TOPIC),
+    try (CaselinkConsumer consumer = new CaselinkConsumer(CaselinkConsumer.settings(bootstrap, group), List.of(topic),
         (r, raw) -> { if (caseId.equals(r.caseId())) { handled.add(r.eventId()); } },
         (raw, e) -> { if (caseId.equals(raw.key())) { invalid.add(e.errorClass()); } },
         new CaselinkConsumer.MemorySeenEvents(10_000))) {
@@ -116,7 +130,7 @@ class CaselinkTopicsBrokerTest {
     assertEquals(List.of(first.getEventId(), second.getEventId()), handled, "the redelivered event had a second effect");
     assertEquals(List.of("envelope.undecodable"), invalid);
     List<String> again = new ArrayList<>();
-    try (CaselinkConsumer consumer = new CaselinkConsumer(CaselinkConsumer.settings(bootstrap, group), List.of(TEST_TOPIC),
+    try (CaselinkConsumer consumer = new CaselinkConsumer(CaselinkConsumer.settings(bootstrap, group), List.of(topic),
         (r, raw) -> { if (caseId.equals(r.caseId())) { again.add(r.eventId()); } },
         (raw, e) -> { if (caseId.equals(raw.key())) { again.add("invalid"); } },
         new CaselinkConsumer.MemorySeenEvents(10_000))) {
@@ -129,7 +143,7 @@ class CaselinkTopicsBrokerTest {
   void settingsThatBreakTheGuaranteesAreRefused() {
     Properties p = CaselinkConsumer.settings(bootstrap, "g");
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
-    assertThrows(IllegalArgumentException.class, () -> new CaselinkConsumer(p, List.of(TEST_TOPIC),
+    assertThrows(IllegalArgumentException.class, () -> new CaselinkConsumer(p, List.of("caselink.alert.v1"),
         (r, raw) -> { }, (raw, e) -> { }, new CaselinkConsumer.MemorySeenEvents(1)));
   }
 }
