@@ -46,7 +46,9 @@ Prepares this machine (Debian 12) to build and run caselink:
      skipped when the pom is unchanged since the last fetch
   4. buf ${BUF_VERSION} (protobuf lint/breaking) into .local/buf via npm (npm from Debian if
      missing); when that fails setup warns and the contract test fails until buf is installed;
-     lizard ${LIZARD_VERSION} (function-length check) into .local/lizard, a Python venv
+     lizard ${LIZARD_VERSION} (function-length check) into .local/lizard, a Python venv; without
+     --targets, the client libraries' test dependencies (.local/clients-py venv, clients/java's
+     Maven artifacts)
   5. CMake configure + Ninja build into build/ (RelWithDebInfo), unless --no-build
 
 Options:
@@ -195,6 +197,34 @@ elif python3 -m pip install -q --user "lizard==${LIZARD_VERSION}"; then
   info "installed with pip --user: python3 -m lizard"
 else
   warn "could not install lizard ${LIZARD_VERSION}: contract_function_length will fail"
+fi
+
+# The client libraries' tests (tests/clients; not for --targets): a venv with the Python client's
+# dependencies, and every Maven artifact of clients/java fetched by one run of its unit tests,
+# so the tests themselves run offline. Each redone only when its pins or pom change.
+CLIENTS_PY="$ROOT/.local/clients-py"
+CLIENTS_PY_PINS="protobuf==4.21.12 confluent-kafka==2.6.1 pytest==8.3.4 setuptools==75.6.0 wheel==0.45.1"
+CLIENTS_JAVA_STAMP="$ROOT/.local/clients-java.pom.sha256"
+if [[ ${#TARGETS[@]} -eq 0 ]]; then
+  if [[ "$(cat "$CLIENTS_PY/.pins" 2>/dev/null)" == "$CLIENTS_PY_PINS" ]]; then
+    info "already installed: .local/clients-py (Python client test venv)"
+  elif rm -rf "$CLIENTS_PY" && python3 -m venv "$CLIENTS_PY" \
+       && "$CLIENTS_PY/bin/pip" install -q $CLIENTS_PY_PINS; then
+    echo "$CLIENTS_PY_PINS" >"$CLIENTS_PY/.pins"
+    info "installed: .local/clients-py ($CLIENTS_PY_PINS)"
+  else
+    warn "could not make the venv .local/clients-py: clients_python will fail"
+  fi
+  JAVA_POM_SUM="$(sha256sum "$ROOT/clients/java/pom.xml" | cut -d' ' -f1)"
+  if [[ "$(cat "$CLIENTS_JAVA_STAMP" 2>/dev/null)" == "$JAVA_POM_SUM" ]]; then
+    info "Maven artifacts of clients/java already resolved"
+  elif mvn -q -B -Dstyle.color=never -f "$ROOT/clients/java/pom.xml" clean test -Dtest=EnvelopeDecoderTest \
+         2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d'; then
+    echo "$JAVA_POM_SUM" >"$CLIENTS_JAVA_STAMP"
+    info "Maven artifacts of clients/java resolved"
+  else
+    warn "could not resolve the Maven artifacts of clients/java: clients_java will fail"
+  fi
 fi
 
 # ---------------------------------------------------------------------------------------------
