@@ -316,9 +316,18 @@ TEST_F(HandlerTest, UndecodableAndInvalidInputsAreDeadLettered) {
   v1::Envelope bad_kind = penalty_envelope();
   bad_kind.mutable_administrative_penalty_reported()->mutable_facts(0)->set_flag(true);
   expect_refused(bad_kind, "facts[0]: fact 'hazardous_waste_tonnes' must be a number, got a flag");
-  v1::Envelope bad_date = penalty_envelope();
-  bad_date.mutable_administrative_penalty_reported()->set_act_date("2024-02-30");
-  expect_refused(bad_date, "act_date: '2024-02-30' is not a date (YYYY-MM-DD)");
+  {
+    // An impossible date is refused by the envelope validation every consumer shares, before
+    // the standards mapping sees it.
+    v1::Envelope bad_date = penalty_envelope();
+    bad_date.mutable_administrative_penalty_reported()->set_act_date("2024-02-30");
+    envelope::seal(bad_date);
+    auto r = handler_->handle(record(bad_date));
+    ASSERT_TRUE(r.dead_letter);
+    EXPECT_EQ(r.dead_letter->error_class, envelope::kInvalidValue);
+    EXPECT_NE(r.dead_letter->message.find("must be a date YYYY-MM-DD"), std::string::npos) << r.dead_letter->message;
+    EXPECT_TRUE(r.outputs.empty());
+  }
   v1::Envelope bad_code = penalty_envelope();
   bad_code.mutable_administrative_penalty_reported()->mutable_jurisdiction()->set_province_code("33");
   expect_refused(bad_code, "jurisdiction.province_code: '33' is not a 6-digit division code");
