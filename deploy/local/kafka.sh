@@ -353,7 +353,7 @@ make_passwords() {
     [[ "$user" != "$BROKER_USER" ]] || die "$ACL_SPEC: '$BROKER_USER' is reserved for the brokers"
     pw="$(openssl rand -hex 24)"
     write_client_props "$user" "$pw"
-    [[ "$user" == "$ADMIN_USER" ]] && write_java_client_props "$user" "$pw"
+    if [[ "$user" == "$ADMIN_USER" ]]; then write_java_client_props "$user" "$pw"; fi
   done
 }
 

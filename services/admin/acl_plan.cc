@@ -121,7 +121,8 @@ AclReport reconcile_acls(const AclSpec& spec, AclCluster& cluster, const AclReco
   AclReport report;
   Result<std::vector<AclBinding>> existing = cluster.describe_acls();
   if (!existing) {
-    report.errors.push_back("DescribeAcls: " + existing.error().message + " [" + to_string(existing.error().code) + "]");
+    const Error& e = existing.error();
+    report.errors.push_back("DescribeAcls: " + e.message + " [" + to_string(e.code) + "]");
     return report;
   }
   report.plan = compute_acl_plan(spec, existing.value());

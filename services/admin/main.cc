@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   int64_t acls_timeout_ms = acls.timeout.count();
   CLI::App* acls_cmd = app.add_subcommand("acls", "Plan or apply the declarative ACL spec (deploy/acls.yaml)");
   acls_cmd->require_subcommand(1);
-  CLI::App* acls_plan = acls_cmd->add_subcommand("plan", "Print CREATE / DELETE / OK / UNMANAGED; exit 0 in line, 2 changes");
+  CLI::App* acls_plan =
+      acls_cmd->add_subcommand("plan", "Print CREATE / DELETE / OK / UNMANAGED; exit 0 in line, 2 changes");
   CLI::App* acls_apply = acls_cmd->add_subcommand("apply", "Plan, then create and delete until the cluster matches");
   for (CLI::App* sub : {acls_plan, acls_apply}) {
     sub->add_option("--spec", acls.spec_path, "ACL spec file")->capture_default_str();

@@ -22,7 +22,8 @@ class KafkaTopicCluster final : public TopicCluster {
 
   Result<ClusterState> describe(const std::vector<std::string>& topics) override {
     const rd_kafka_metadata_t* md_raw = nullptr;
-    const rd_kafka_resp_err_t err = rd_kafka_metadata(client_.rk(), /*all_topics=*/1, nullptr, &md_raw, client_.timeout_ms());
+    const rd_kafka_resp_err_t err =
+        rd_kafka_metadata(client_.rk(), /*all_topics=*/1, nullptr, &md_raw, client_.timeout_ms());
     MetadataPtr md(md_raw);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_poll(client_.rk(), 0);  // serves queued error callbacks: the connect error says most
