@@ -137,6 +137,7 @@ Result<std::map<std::string, std::string>> load_client_properties(const std::str
     std::string key = line.substr(first, eq - first);
     key.erase(key.find_last_not_of(" \t") + 1);
     std::string value = line.substr(eq + 1);
+    value.erase(0, std::min(value.size(), value.find_first_not_of(" \t")));
     value.erase(value.find_last_not_of(" \t\r") + 1);
     if (!out.emplace(key, value).second) {
       return Error{ErrorCode::kInvalidSpec, path + ":" + std::to_string(number) + ": '" + key + "' set twice"};
