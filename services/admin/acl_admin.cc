@@ -217,21 +217,25 @@ class KafkaAclCluster final : public AclCluster {
   }
 
  private:
+  // librdkafka first: a broker that refuses ACL changes (no authorizer) says so before any JVM
+  // is started for the transactional-id bindings.
   std::optional<Error> for_each_kind(const std::vector<AclBinding>& bindings, bool add) {
     std::vector<AclBinding> ours;
+    std::vector<AclBinding> transactional;
     for (const AclBinding& b : bindings) {
-      if (b.resource == AclResourceType::kTransactionalId) {
-        if (std::optional<Error> e = acl_command(b, add)) {
-          return e;
-        }
-      } else {
-        ours.push_back(b);
+      (b.resource == AclResourceType::kTransactionalId ? transactional : ours).push_back(b);
+    }
+    if (!ours.empty()) {
+      if (std::optional<Error> e = add ? create_with_librdkafka(ours) : delete_with_librdkafka(ours)) {
+        return e;
       }
     }
-    if (ours.empty()) {
-      return std::nullopt;
+    for (const AclBinding& b : transactional) {
+      if (std::optional<Error> e = acl_command(b, add)) {
+        return e;
+      }
     }
-    return add ? create_with_librdkafka(ours) : delete_with_librdkafka(ours);
+    return std::nullopt;
   }
 
   std::optional<Error> create_with_librdkafka(const std::vector<AclBinding>& bindings) {
