@@ -38,10 +38,18 @@ class FakeAclCluster final : public AclCluster {
   int creates = 0;
   int deletes = 0;
   bool ignore_creates = false;  // a broker that accepts and then never shows the ACL
+  std::optional<Error> refuse;  // a broker that refuses every change (e.g. no authorizer)
+  int describes = 0;
 
-  Result<std::vector<AclBinding>> describe_acls() override { return std::vector<AclBinding>(acls.begin(), acls.end()); }
+  Result<std::vector<AclBinding>> describe_acls() override {
+    ++describes;
+    return std::vector<AclBinding>(acls.begin(), acls.end());
+  }
   std::optional<Error> create_acls(const std::vector<AclBinding>& bindings) override {
     ++creates;
+    if (refuse) {
+      return refuse;
+    }
     if (!ignore_creates) {
       acls.insert(bindings.begin(), bindings.end());
     }
@@ -125,6 +133,16 @@ TEST(AclReconcile, AChangeThatNeverShowsUpFails) {
   const AclReport report = reconcile_acls(spec(), cluster, applying(), out);
   EXPECT_EQ(report.exit_code(), 1);
   EXPECT_NE(out.str().find("still differs from the spec"), std::string::npos) << out.str();
+}
+
+TEST(AclReconcile, ARefusedChangeFailsWithoutWaiting) {
+  FakeAclCluster cluster;
+  cluster.refuse = Error{ErrorCode::kRejected, "No Authorizer is configured."};
+  std::ostringstream out;
+  EXPECT_EQ(reconcile_acls(spec(), cluster, applying(), out).exit_code(), 1);
+  EXPECT_EQ(cluster.describes, 1) << "no verification rounds after a refusal";
+  EXPECT_NE(out.str().find("ERROR      CreateAcls: No Authorizer is configured. [rejected]"), std::string::npos)
+      << out.str();
 }
 
 }  // namespace
