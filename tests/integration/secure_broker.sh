@@ -7,7 +7,8 @@
 #   an unauthenticated client is refused; a client trusting another CA fails the TLS handshake;
 #   a wrong password fails authentication; agency A cannot read agency B's feedback topic but can
 #   read its own; A can write its input topic and cannot write the state topic; the admin can do
-#   everything; acls apply is idempotent and shows and repairs drift.
+#   everything; acls apply is idempotent and shows and repairs drift; caselink-passthrough (a
+#   transactional service) works under its own ACLs with the keys in kafka.properties.
 # Finally greps the broker logs and this test's own output for every generated password.
 # Skipped (77) when Kafka's jars or kcat are missing.
 set -uo pipefail
@@ -116,6 +117,31 @@ out="$(consume "$ADMIN" "caselink.feedback.$OTHER.v1")"
 grep -q "feedback-for-$OTHER" <<<"$out" && pass "the admin reads any topic" || fail "admin read: $out"
 consume "$ADMIN" caselink.case.state.v1 | grep -q admin-was-here && pass "the admin writes any topic" \
   || fail "admin's state record not read back"
+
+# ---- A transactional service under its ACLs: caselink-passthrough (group, transactional id,
+# input, DLQ) with the security keys in kafka.properties, as docs/configuration.md says.
+PT_BIN="$BUILD/services/passthrough/caselink-passthrough"
+if [[ -x "$PT_BIN" ]]; then
+  PT_CFG="$(cfg caselink-passthrough)"
+  CASELINK_KAFKA_BOOTSTRAP="$B" CASELINK_HTTP_PORT=0 CASELINK_KAFKA_PROPERTIES="security.protocol=SASL_SSL,\
+sasl.mechanisms=SCRAM-SHA-512,sasl.username=caselink-passthrough,\
+sasl.password=$(sed -n 's/^sasl.password=//p' "$PT_CFG"),ssl.ca.location=$INST/ca.crt" \
+    "$PT_BIN" --config deploy/config/passthrough.yaml >"$WORK/passthrough.out" 2>&1 &
+  pt=$!
+  produce "$ADMIN" caselink.bench.in.v1 "not-an-envelope" >/dev/null || fail "admin cannot write caselink.bench.in.v1"
+  deadline=$((SECONDS + 60)); dead=0
+  while (( SECONDS < deadline )); do
+    dead="$(kcat_as "$ADMIN" -C -t caselink.dlq.v1 -o beginning -e -q -f '%h\n' | grep -c 'dlq.service=caselink-passthrough')"
+    (( dead >= 1 )) && break
+    sleep 0.5
+  done
+  kill "$pt" 2>/dev/null; wait "$pt" 2>/dev/null
+  (( dead >= 1 )) && ! grep -qi 'authorization' "$WORK/passthrough.out" \
+    && pass "caselink-passthrough consumes, dead-letters and commits transactionally under its ACLs" \
+    || fail "caselink-passthrough under its ACLs: $dead DLQ record(s); $(grep -i 'authoriz' "$WORK/passthrough.out" | head -2)"
+else
+  fail "$PT_BIN not built (ninja caselink-passthrough)"
+fi
 
 # ---- No generated password in any log or in this test's output
 mapfile -t secrets < <(sed -n 's/^sasl.password=//p' "$INST"/clients/*.properties; cat "$INST/secrets/broker.password")
