@@ -351,6 +351,12 @@ make_passwords() {
   for user in "$ADMIN_USER" $(acl_principals); do
     [[ -s "$CLIENTS/$user.properties" ]] && continue
     [[ "$user" != "$BROKER_USER" ]] || die "$ACL_SPEC: '$BROKER_USER' is reserved for the brokers"
+    # SCRAM users are bootstrapped when storage is formatted, i.e. once per instance.
+    if [[ -f "$(node_dir 1)/data/meta.properties" ]]; then
+      log "WARNING: principal '$user' is new in $ACL_SPEC but instance '$NAME' is already formatted:" \
+        "it has no SCRAM user here (deploy/README.md, 'Adding an agency'; or stop --wipe)"
+      continue
+    fi
     pw="$(openssl rand -hex 24)"
     write_client_props "$user" "$pw"
     if [[ "$user" == "$ADMIN_USER" ]]; then write_java_client_props "$user" "$pw"; fi
