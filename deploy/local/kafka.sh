@@ -27,6 +27,9 @@ Commands:
   bootstrap        print the bootstrap address (e.g. 127.0.0.1:9092)
   kill-node N      SIGKILL node N (failover tests on a 3-node cluster)
   start-node N     start node N again and wait until it is back in the cluster metadata
+  client-config [PRINCIPAL]
+                   secured instance only: print the path of PRINCIPAL's librdkafka client
+                   properties file (default admin); e.g. kcat -F "$(kafka.sh client-config)"
 
 Options:
   --name NAME      instance name (default dev; env CASELINK_KAFKA_NAME);
@@ -36,15 +39,23 @@ Options:
   --nodes 1|3      number of combined broker+controller nodes (default 1; env CASELINK_KAFKA_NODES)
   --heap SIZE      JVM -Xmx per node (default 512m; env CASELINK_KAFKA_HEAP)
   --timeout SEC    how long start waits for readiness (default 90; env CASELINK_KAFKA_TIMEOUT)
+  --secure         TLS + SASL/SCRAM-SHA-512 + ACLs, deny by default (env CASELINK_KAFKA_SECURE=1).
+                   Opt-in for now: the default is plaintext until every client connects through
+                   the client factory. Generates a local CA, broker certificates and one random
+                   password per principal under .local/kafka/NAME/ (see deploy/README.md)
+  --acl-spec FILE  with --secure: the ACL spec whose principals get SCRAM users at first start
+                   (default deploy/acls.yaml; env CASELINK_KAFKA_ACL_SPEC)
   --wipe           with stop: delete .local/kafka/NAME/ afterwards
   -h, --help       this help
 
-Port and node count are fixed when an instance is first started (recorded in
+Port, node count and --secure are fixed when an instance is first started (recorded in
 .local/kafka/NAME/instance.env); later commands reuse them. To change them: stop --wipe.
 
 Examples:
   deploy/local/kafka.sh start                                  # 127.0.0.1:9092
   deploy/local/kafka.sh start --name trio --nodes 3 --port 19092
+  deploy/local/kafka.sh start --name sec --port 19192 --secure  # SASL_SSL, ACLs deny by default
+  kcat -F "$(deploy/local/kafka.sh client-config --name sec)" -L -b 127.0.0.1:19192
   deploy/local/kafka.sh kill-node 2 --name trio
   deploy/local/kafka.sh stop --wipe --name trio
 EOF
@@ -57,8 +68,8 @@ since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; 
 
 # ---------------------------------------------------------------------------------------------
 # Arguments
-CMD=""; ARG_N=""; WIPE=0
-OPT_NAME=""; OPT_PORT=""; OPT_NODES=""; OPT_HEAP=""; OPT_TIMEOUT=""
+CMD=""; ARG_N=""; WIPE=0; OPT_SECURE=""
+OPT_NAME=""; OPT_PORT=""; OPT_NODES=""; OPT_HEAP=""; OPT_TIMEOUT=""; OPT_ACL_SPEC=""
 need_val() { [[ $# -ge 2 && -n "$2" ]] || die "option $1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -73,6 +84,9 @@ while [[ $# -gt 0 ]]; do
     --timeout) need_val "$@"; OPT_TIMEOUT="$2"; shift 2 ;;
     --timeout=*) OPT_TIMEOUT="${1#*=}"; shift ;;
     --wipe)    WIPE=1; shift ;;
+    --secure)  OPT_SECURE=1; shift ;;
+    --acl-spec) need_val "$@"; OPT_ACL_SPEC="$2"; shift 2 ;;
+    --acl-spec=*) OPT_ACL_SPEC="${1#*=}"; shift ;;
     -h|--help|help) usage; exit 0 ;;
     -*)        die "unknown option: $1 (see --help)" ;;
     *)
@@ -94,11 +108,21 @@ TIMEOUT="${OPT_TIMEOUT:-${CASELINK_KAFKA_TIMEOUT:-90}}"
 [[ "$HEAP" =~ ^[0-9]+[kKmMgG]?$ ]] || die "bad --heap: '$HEAP' (e.g. 512m, 1g)"
 [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "bad --timeout: '$TIMEOUT'"
 
-# Port and node count: recorded at first start, reused later; explicit conflicting values fail.
-PORT=""; NODES=""
+REQ_SECURE="${OPT_SECURE:-${CASELINK_KAFKA_SECURE:-}}"
+[[ -z "$REQ_SECURE" || "$REQ_SECURE" == 0 || "$REQ_SECURE" == 1 ]] || die "CASELINK_KAFKA_SECURE must be 0 or 1"
+ACL_SPEC="${OPT_ACL_SPEC:-${CASELINK_KAFKA_ACL_SPEC:-$ROOT/deploy/acls.yaml}}"
+
+# Port, node count and security: recorded at first start, reused later; explicit conflicting
+# values fail.
+PORT=""; NODES=""; SECURE=""
 if [[ -f "$INST/instance.env" ]]; then
   PORT="$(sed -n 's/^PORT=//p' "$INST/instance.env")"
   NODES="$(sed -n 's/^NODES=//p' "$INST/instance.env")"
+  SECURE="$(sed -n 's/^SECURE=//p' "$INST/instance.env")"
+  SECURE="${SECURE:-0}"   # instances created before --secure existed are plaintext
+  if [[ "$REQ_SECURE" == 1 && "$SECURE" != 1 ]]; then
+    die "instance '$NAME' was created without --secure (use another --name, or 'stop --wipe' it first)"
+  fi
   if [[ -n "$REQ_PORT" && "$REQ_PORT" != "$PORT" ]]; then
     die "instance '$NAME' was created with port $PORT, not $REQ_PORT (use another --name, or 'stop --wipe' it first)"
   fi
@@ -108,11 +132,16 @@ if [[ -f "$INST/instance.env" ]]; then
 fi
 PORT="${PORT:-${REQ_PORT:-9092}}"
 NODES="${NODES:-${REQ_NODES:-1}}"
+SECURE="${SECURE:-${REQ_SECURE:-0}}"
 [[ "$PORT" =~ ^[0-9]+$ ]] && (( PORT >= 1024 && PORT + 2 * NODES <= 65535 )) || die "bad port: '$PORT'"
 [[ "$NODES" == 1 || "$NODES" == 3 ]] || die "--nodes must be 1 or 3 (got '$NODES')"
 
 # ---------------------------------------------------------------------------------------------
 # Layout
+SECRETS="$INST/secrets"        # --secure: CA key, node keystores, passwords (0700, files 0600)
+CLIENTS="$INST/clients"        # --secure: one librdkafka properties file per principal (0600)
+ADMIN_USER=admin               # super user, for tools (caselink-topics) and tests
+BROKER_USER=caselink-broker    # the brokers' certificate principal and inter-broker SCRAM user
 client_port() { echo $(( PORT + 2 * ($1 - 1) )); }
 ctrl_port()   { echo $(( PORT + 2 * ($1 - 1) + 1 )); }
 node_dir()    { echo "$INST/node-$1"; }
@@ -172,22 +201,59 @@ check_prereqs() {
 
 # ---------------------------------------------------------------------------------------------
 # Node lifecycle
+plaintext_listener_props() {
+  cat <<EOF
+listeners=PLAINTEXT://127.0.0.1:$(client_port "$1"),CONTROLLER://127.0.0.1:$(ctrl_port "$1")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(client_port "$1")
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+EOF
+}
+
+# --secure: clients and brokers on SASL_SSL (SCRAM-SHA-512), the controller listener on mutual
+# TLS. SCRAM cannot authenticate the controller listener: the credentials live in the metadata
+# log that the controller quorum serves, so controllers (and brokers registering with them) must
+# authenticate before that log is readable; KIP-900 bootstraps SCRAM for brokers only.
+# The broker certificate's DN maps to the principal User:caselink-broker, which is also the
+# inter-broker SCRAM user, so one principal is the brokers' super user.
+secure_listener_props() {
+  local i="$1"
+  cat <<EOF
+listeners=SASL_SSL://127.0.0.1:$(client_port "$i"),CONTROLLER://127.0.0.1:$(ctrl_port "$i")
+advertised.listeners=SASL_SSL://127.0.0.1:$(client_port "$i")
+inter.broker.listener.name=SASL_SSL
+listener.security.protocol.map=CONTROLLER:SSL,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$BROKER_USER" password="$(cat "$SECRETS/broker.password")";
+listener.name.controller.ssl.client.auth=required
+ssl.keystore.type=PEM
+ssl.keystore.location=$SECRETS/node-$i.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$INST/ca.crt
+ssl.principal.mapping.rules=RULE:^CN=$BROKER_USER,O=caselink-local\$/$BROKER_USER/,DEFAULT
+# Deny by default: only super users and principals with an ACL (deploy/acls.yaml) get in.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:$ADMIN_USER;User:$BROKER_USER
+EOF
+}
+
 write_props() {
   local i="$1" d rf minisr
   d="$(node_dir "$i")"
   if (( NODES == 1 )); then rf=1; minisr=1; else rf=3; minisr=2; fi
   mkdir -p "$d/data" "$d/logs"
+  # A secured node's properties hold the inter-broker password.
+  if (( SECURE )); then install -m 600 /dev/null "$d/server.properties"; fi
   cat >"$d/server.properties" <<EOF
 # Generated by deploy/local/kafka.sh on every start: edit the script, not this file.
 # Instance '$NAME', node $i of $NODES. KRaft combined broker+controller, static quorum.
 process.roles=broker,controller
 node.id=$i
 controller.quorum.voters=$(voters)
-listeners=PLAINTEXT://127.0.0.1:$(client_port "$i"),CONTROLLER://127.0.0.1:$(ctrl_port "$i")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(client_port "$i")
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+$(if (( SECURE )); then secure_listener_props "$i"; else plaintext_listener_props "$i"; fi)
 log.dirs=$d/data
 
 # Topics are created by our tooling only, never by a stray producer or consumer.
@@ -215,6 +281,124 @@ log.retention.check.interval.ms=300000
 EOF
 }
 
+# ---------------------------------------------------------------------------------------------
+# --secure: local CA, broker certificates, SCRAM users (all generated once per instance)
+
+# The principals of the ACL spec: every "  - name: X" entry of its principals list.
+acl_principals() {
+  [[ -f "$ACL_SPEC" ]] || die "ACL spec not found: $ACL_SPEC (--acl-spec)"
+  sed -n 's/^  - name: *"\{0,1\}\([A-Za-z0-9._-]*\)"\{0,1\} *\(#.*\)\{0,1\}$/\1/p' "$ACL_SPEC"
+}
+
+# EC P-256 keys: generated in milliseconds (RSA-2048 takes ~0.5 s each on this machine).
+new_key_req() {  # $1 key out, $2 csr/cert out, $3 subject, extra openssl req args...
+  local key="$1" out="$2" subj="$3"; shift 3
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$key" -out "$out" \
+    -subj "$subj" "$@" 2>/dev/null
+}
+
+make_ca() {
+  [[ -s "$INST/ca.crt" && -s "$SECRETS/ca.key" ]] && return 0
+  new_key_req "$SECRETS/ca.key" "$INST/ca.crt" "/O=caselink-local/CN=caselink local CA ($NAME)" \
+    -x509 -days 825 -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    || die "openssl: cannot create the local CA"
+}
+
+# Node i's keystore: PKCS#8 key + certificate + CA, PEM (ssl.keystore.type=PEM, KIP-651).
+make_node_cert() {
+  local i="$1" tmp="$SECRETS/node-$1"
+  [[ -s "$SECRETS/node-$i.pem" ]] && return 0
+  new_key_req "$tmp.key" "$tmp.csr" "/O=caselink-local/CN=$BROKER_USER" || die "openssl: node $i key"
+  printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=serverAuth,clientAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$tmp.ext"
+  openssl x509 -req -in "$tmp.csr" -CA "$INST/ca.crt" -CAkey "$SECRETS/ca.key" -days 825 \
+    -set_serial "0x$(openssl rand -hex 16)" -extfile "$tmp.ext" -out "$tmp.crt" 2>/dev/null \
+    || die "openssl: cannot sign node $i's certificate"
+  cat "$tmp.key" "$tmp.crt" "$INST/ca.crt" >"$SECRETS/node-$i.pem"
+  rm -f "$tmp.key" "$tmp.csr" "$tmp.ext" "$tmp.crt"
+}
+
+# librdkafka keys (kcat -F, caselink-topics --client-config, kafka.properties of a service).
+write_client_props() {
+  local user="$1" password="$2" f="$CLIENTS/$1.properties"
+  cat >"$f" <<EOF
+# Generated by deploy/local/kafka.sh for instance '$NAME': principal User:$user. Secret: do not copy.
+bootstrap.servers=$(bootstrap)
+security.protocol=SASL_SSL
+sasl.mechanisms=SCRAM-SHA-512
+sasl.username=$user
+sasl.password=$password
+ssl.ca.location=$INST/ca.crt
+EOF
+}
+
+# The same for Java tools (kafka-topics, kafka-acls, the JVM readiness probe): --command-config.
+write_java_client_props() {
+  local user="$1" password="$2"
+  cat >"$CLIENTS/$user.java.properties" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$user" password="$password";
+ssl.truststore.type=PEM
+ssl.truststore.location=$INST/ca.crt
+EOF
+}
+
+# One random password per user (admin, the brokers, every principal of the ACL spec).
+make_passwords() {
+  local user pw
+  [[ -s "$SECRETS/broker.password" ]] || openssl rand -hex 24 >"$SECRETS/broker.password"
+  for user in "$ADMIN_USER" $(acl_principals); do
+    [[ -s "$CLIENTS/$user.properties" ]] && continue
+    [[ "$user" != "$BROKER_USER" ]] || die "$ACL_SPEC: '$BROKER_USER' is reserved for the brokers"
+    # SCRAM users are bootstrapped when storage is formatted, i.e. once per instance.
+    if [[ -f "$(node_dir 1)/data/meta.properties" ]]; then
+      log "WARNING: principal '$user' is new in $ACL_SPEC but instance '$NAME' is already formatted:" \
+        "it has no SCRAM user here (deploy/README.md, 'Adding an agency'; or stop --wipe)"
+      continue
+    fi
+    pw="$(openssl rand -hex 24)"
+    write_client_props "$user" "$pw"
+    if [[ "$user" == "$ADMIN_USER" ]]; then write_java_client_props "$user" "$pw"; fi
+  done
+}
+
+ensure_secure_material() {
+  (( SECURE )) || return 0
+  command -v openssl >/dev/null 2>&1 || die "openssl not found"
+  local i old_umask
+  old_umask="$(umask)"
+  umask 077
+  mkdir -p "$SECRETS" "$CLIENTS"
+  make_ca
+  for i in $(all_nodes); do make_node_cert "$i"; done
+  make_passwords
+  umask "$old_umask"
+  chmod 644 "$INST/ca.crt"   # public: every client needs it
+}
+
+# StorageTool arguments that bootstrap the SCRAM users (KIP-900), in a 0600 @argfile so no
+# password shows in the process list.
+scram_argfile() {
+  local f="$SECRETS/format.args" f2 user pw
+  ( umask 077
+    printf 'kafka.tools.StorageTool\nformat\n'
+    printf -- '--add-scram\nSCRAM-SHA-512=[name=%s,password=%s]\n' "$BROKER_USER" "$(cat "$SECRETS/broker.password")"
+    for f2 in "$CLIENTS"/*.properties; do
+      [[ "$f2" == *.java.properties ]] && continue
+      user="$(sed -n 's/^sasl.username=//p' "$f2")"; pw="$(sed -n 's/^sasl.password=//p' "$f2")"
+      printf -- '--add-scram\nSCRAM-SHA-512=[name=%s,password=%s]\n' "$user" "$pw"
+    done ) >"$f"
+  echo "$f"
+}
+
+client_config_path() {
+  local user="${1:-$ADMIN_USER}"
+  (( SECURE )) || die "instance '$NAME' is not secured (started without --secure): no client config"
+  [[ -f "$CLIENTS/$user.properties" ]] || die "no client config for principal '$user' in $CLIENTS"
+  echo "$CLIENTS/$user.properties"
+}
+
 cluster_id() {
   if [[ ! -s "$INST/cluster.id" ]]; then
     local id
@@ -228,17 +412,20 @@ cluster_id() {
 # Formats the storage of the given nodes (those not formatted yet), in parallel.
 format_nodes() {
   local cid="$1"; shift
-  local i d pids=() todo=()
+  local i d pids=() todo=() main="kafka.tools.StorageTool format" argfile=""
+  # The java launcher expands an @argfile only before the main class: the file holds both.
+  if (( SECURE )); then argfile="$(scram_argfile)"; main="@$argfile"; fi
   for i in "$@"; do
     d="$(node_dir "$i")"
     [[ -f "$d/data/meta.properties" ]] && continue
     todo+=("$i")
+    # shellcheck disable=SC2086  # $main: one word, or an @argfile (main class + SCRAM users)
     "$JAVA" "${TOOL_JVM_OPTS[@]}" -cp "$LIBS/*" -Dlog4j.configuration="file:$LOG4J" -Dkafka.logs.dir="$d/logs" \
-      kafka.tools.StorageTool format --ignore-formatted -t "$cid" -c "$d/server.properties" \
+      $main --ignore-formatted -t "$cid" -c "$d/server.properties" \
       >"$d/format.log" 2>&1 &
     pids+=("$!")
   done
-  [[ ${#todo[@]} -gt 0 ]] || return 0
+  [[ ${#todo[@]} -gt 0 ]] || { rm -f "$argfile"; return 0; }
   log "formatting storage of node(s) ${todo[*]} (cluster id $cid)"
   local k rc=0
   for k in "${!pids[@]}"; do
@@ -246,6 +433,7 @@ format_nodes() {
       rc=1; log "format of node ${todo[$k]} failed:"; sed 's/^/    /' "$(node_dir "${todo[$k]}")/format.log" >&2
     fi
   done
+  rm -f "$argfile"
   (( rc == 0 )) || die "storage format failed"
 }
 
@@ -303,6 +491,10 @@ tail_logs() {
 
 has_kcat() { command -v "$KCAT" >/dev/null 2>&1; }
 
+# kcat / JVM tool arguments that authenticate as the admin on a secured instance.
+kcat_auth() { if (( SECURE )); then printf '%s\n' -F "$CLIENTS/$ADMIN_USER.properties"; fi; }
+java_auth() { if (( SECURE )); then printf '%s\n' --command-config "$CLIENTS/$ADMIN_USER.java.properties"; fi; }
+
 # True when the client port of every node in "$@" accepts TCP connections.
 all_accept() {
   local i
@@ -316,11 +508,13 @@ metadata_brokers() {
   local boot="$1"
   if has_kcat; then
     # "  broker 2 at 127.0.0.1:9094 (controller)"
-    timeout 15 "$KCAT" -L -b "$boot" -m 5 2>/dev/null \
+    # shellcheck disable=SC2046
+    timeout 15 "$KCAT" $(kcat_auth) -L -b "$boot" -m 5 2>/dev/null \
       | sed -n 's/^ *broker \([0-9]*\) at 127\.0\.0\.1:\([0-9]*\).*/\1 \2/p' || true
   else
     # Slower fallback: a JVM per probe. "127.0.0.1:9094 (id: 2 rack: null) -> ("
-    timeout 30 "$JAVA" "${TOOL_JVM_OPTS[@]}" -cp "$LIBS/*" kafka.admin.BrokerApiVersionsCommand --bootstrap-server "$boot" 2>/dev/null \
+    # shellcheck disable=SC2046
+    timeout 30 "$JAVA" "${TOOL_JVM_OPTS[@]}" -cp "$LIBS/*" kafka.admin.BrokerApiVersionsCommand --bootstrap-server "$boot" $(java_auth) 2>/dev/null \
       | sed -n 's/^127\.0\.0\.1:\([0-9]*\) (id: \([0-9]*\) rack.*/\2 \1/p' || true
   fi
 }
@@ -415,8 +609,9 @@ cmd_start() {
   check_ports "${to_start[@]}"
   mkdir -p "$INST"
   if [[ ! -f "$INST/instance.env" ]]; then
-    printf 'PORT=%s\nNODES=%s\n' "$PORT" "$NODES" >"$INST/instance.env"
+    printf 'PORT=%s\nNODES=%s\nSECURE=%s\n' "$PORT" "$NODES" "$SECURE" >"$INST/instance.env"
   fi
+  ensure_secure_material
   for i in "${to_start[@]}"; do write_props "$i"; done
   cid="$(cluster_id)"
   format_nodes "$cid" "${to_start[@]}"
@@ -426,6 +621,9 @@ cmd_start() {
     log "stopping the node(s) this command started: ${to_start[*]}"
     stop_nodes "${to_start[@]}"
     die "instance '$NAME' did not become ready"
+  fi
+  if (( SECURE )); then
+    log "secured (SASL_SSL, SCRAM-SHA-512, ACLs deny by default); admin client config: $CLIENTS/$ADMIN_USER.properties"
   fi
   bootstrap
 }
@@ -470,10 +668,11 @@ cmd_status() {
     echo "instance '$NAME': not created ($INST)"
     return 3
   fi
-  echo "instance '$NAME': $NODES node(s), bootstrap $(bootstrap), data $INST"
+  echo "instance '$NAME': $NODES node(s), bootstrap $(bootstrap), data $INST$( (( SECURE )) && echo ", secured (SASL_SSL)")"
   for i in $(all_nodes); do is_running "$i" || all=0; done
   if (( all )) && has_kcat; then
-    listed="$(timeout 5 "$KCAT" -L -b "$(bootstrap)" -m 2 2>/dev/null \
+    # shellcheck disable=SC2046
+    listed="$(timeout 5 "$KCAT" $(kcat_auth) -L -b "$(bootstrap)" -m 2 2>/dev/null \
       | sed -n 's/^ *broker \([0-9]*\) at 127\.0\.0\.1:\([0-9]*\).*/\1 \2/p' || true)"
   fi
   for i in $(all_nodes); do
@@ -526,6 +725,7 @@ cmd_start_node() {
   fi
   check_prereqs
   check_ports "$ARG_N"
+  ensure_secure_material
   write_props "$ARG_N"
   format_nodes "$(cluster_id)" "$ARG_N"
   launch_node "$ARG_N"
@@ -548,5 +748,6 @@ case "$CMD" in
   bootstrap)  bootstrap ;;
   kill-node)  cmd_kill_node ;;
   start-node) cmd_start_node ;;
+  client-config) client_config_path "$ARG_N" ;;
   *) die "unknown command: $CMD (see --help)" ;;
 esac

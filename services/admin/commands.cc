@@ -1,9 +1,14 @@
 #include "services/admin/commands.h"
 
 #include <algorithm>
+#include <fstream>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 
+#include "services/admin/acl_plan.h"
+#include "services/admin/acl_spec.h"
 #include "services/admin/topic_admin.h"
 #include "services/admin/topic_plan.h"
 #include "services/admin/topic_spec.h"
@@ -12,6 +17,42 @@ namespace caselink::admin {
 namespace {
 
 constexpr std::chrono::milliseconds kVerifyInterval{200};
+
+std::function<void(int, const std::string&)> log_to(std::ostream& err) {
+  return [&err, mu = std::make_shared<std::mutex>()](int level, const std::string& line) {
+    const std::lock_guard<std::mutex> lock(*mu);
+    err << "librdkafka[" << level << "] " << line << '\n';
+  };
+}
+
+// The client part of the admin config: bootstrap, timeout, --client-config, -v.
+Result<KafkaAdminConfig> admin_config(const std::string& bootstrap, std::chrono::milliseconds timeout,
+                                      const std::string& client_config, bool verbose, std::ostream& err) {
+  KafkaAdminConfig config;
+  config.bootstrap = bootstrap;
+  config.timeout = timeout;
+  if (verbose) {
+    config.log = log_to(err);
+  }
+  if (!client_config.empty()) {
+    Result<std::map<std::string, std::string>> properties = load_client_properties(client_config);
+    if (!properties) {
+      return properties.error();
+    }
+    config.properties = std::move(properties).value();
+  }
+  return config;
+}
+
+// kafka.sh writes NAME.java.properties beside NAME.properties.
+std::string java_config_beside(const std::string& client_config) {
+  const std::string suffix = ".properties";
+  if (client_config.size() <= suffix.size() || !client_config.ends_with(suffix)) {
+    return "";
+  }
+  const std::string candidate = client_config.substr(0, client_config.size() - suffix.size()) + ".java" + suffix;
+  return std::ifstream(candidate).good() ? candidate : "";
+}
 
 }  // namespace
 
@@ -25,16 +66,13 @@ int run_apply(const ApplyCommand& command, std::ostream& out, std::ostream& err)
     return static_cast<int>(Outcome::kFailed);
   }
 
-  KafkaAdminConfig config;
-  config.bootstrap = command.bootstrap;
-  config.timeout = command.timeout;
-  if (command.verbose) {
-    config.log = [&err, mu = std::make_shared<std::mutex>()](int level, const std::string& line) {
-      const std::lock_guard<std::mutex> lock(*mu);
-      err << "librdkafka[" << level << "] " << line << '\n';
-    };
+  Result<KafkaAdminConfig> config =
+      admin_config(command.bootstrap, command.timeout, command.client_config, command.verbose, err);
+  if (!config) {
+    err << "error: " << config.error().message << '\n';
+    return static_cast<int>(Outcome::kFailed);
   }
-  Result<std::unique_ptr<TopicCluster>> cluster = make_kafka_topic_cluster(config);
+  Result<std::unique_ptr<TopicCluster>> cluster = make_kafka_topic_cluster(config.value());
   if (!cluster) {
     err << "error: " << cluster.error().message << '\n';
     return static_cast<int>(Outcome::kFailed);
@@ -47,6 +85,38 @@ int run_apply(const ApplyCommand& command, std::ostream& out, std::ostream& err)
   const ReconcileReport report = reconcile(spec.value(), *cluster.value(), options, out);
   if (!report.errors.empty()) {
     err << "caselink-topics: " << report.errors.size() << " problem(s); the cluster is not in line with "
+        << command.spec_path << '\n';
+  }
+  return report.exit_code();
+}
+
+int run_acls(const AclsCommand& command, std::ostream& out, std::ostream& err) {
+  const Result<AclSpec, SpecProblems> spec = load_acl_spec(command.spec_path);
+  if (!spec) {
+    err << to_string(spec.error()) << '\n';
+    return static_cast<int>(Outcome::kFailed);
+  }
+  Result<KafkaAdminConfig> config =
+      admin_config(command.bootstrap, command.timeout, command.client_config, command.verbose, err);
+  if (!config) {
+    err << "error: " << config.error().message << '\n';
+    return static_cast<int>(Outcome::kFailed);
+  }
+  config.value().kafka_libs = command.kafka_libs;
+  config.value().java_client_config =
+      command.java_client_config.empty() ? java_config_beside(command.client_config) : command.java_client_config;
+  Result<std::unique_ptr<AclCluster>> cluster = make_kafka_acl_cluster(config.value());
+  if (!cluster) {
+    err << "error: " << cluster.error().message << '\n';
+    return static_cast<int>(Outcome::kFailed);
+  }
+  AclReconcileOptions options;
+  options.apply = command.apply;
+  options.verify_interval = kVerifyInterval;
+  options.verify_attempts = static_cast<int>(std::max<int64_t>(1, command.timeout / kVerifyInterval));
+  const AclReport report = reconcile_acls(spec.value(), *cluster.value(), options, out);
+  if (!report.errors.empty()) {
+    err << "caselink-topics acls: " << report.errors.size() << " problem(s); the cluster's ACLs are not in line with "
         << command.spec_path << '\n';
   }
   return report.exit_code();

@@ -28,6 +28,33 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600000))
       ->capture_default_str();
   apply_cmd->add_flag("-v,--verbose", apply.verbose, "Print librdkafka's log lines to stderr");
+  apply_cmd->add_option("--client-config", apply.client_config,
+                        "librdkafka properties file for TLS/SASL (kafka.sh client-config prints the admin's)")
+      ->envname("CASELINK_KAFKA_CLIENT_CONFIG");
+
+  caselink::admin::AclsCommand acls;
+  int64_t acls_timeout_ms = acls.timeout.count();
+  CLI::App* acls_cmd = app.add_subcommand("acls", "Plan or apply the declarative ACL spec (deploy/acls.yaml)");
+  acls_cmd->require_subcommand(1);
+  CLI::App* acls_plan =
+      acls_cmd->add_subcommand("plan", "Print CREATE / DELETE / OK / UNMANAGED; exit 0 in line, 2 changes");
+  CLI::App* acls_apply = acls_cmd->add_subcommand("apply", "Plan, then create and delete until the cluster matches");
+  for (CLI::App* sub : {acls_plan, acls_apply}) {
+    sub->add_option("--spec", acls.spec_path, "ACL spec file")->capture_default_str();
+    sub->add_option("--bootstrap", acls.bootstrap, "Kafka bootstrap servers")
+        ->envname("KAFKA_BOOTSTRAP")
+        ->capture_default_str();
+    sub->add_option("--client-config", acls.client_config, "The admin's librdkafka properties (TLS/SASL)")
+        ->envname("CASELINK_KAFKA_CLIENT_CONFIG");
+    sub->add_option("--java-client-config", acls.java_client_config,
+                    "The admin's Java client properties, for transactional-id ACLs (default: "
+                    "<client-config stem>.java.properties when it exists)");
+    sub->add_option("--kafka-libs", acls.kafka_libs, "Kafka's jars, for transactional-id ACLs (AclCommand)")
+        ->envname("CASELINK_KAFKA_LIBS");
+    sub->add_option("--timeout-ms", acls_timeout_ms, "Per-request timeout (and for the post-apply check)")
+        ->check(CLI::Range(1, 3600000));
+    sub->add_flag("-v,--verbose", acls.verbose, "Print librdkafka's log lines to stderr");
+  }
 
   std::string list_spec = "deploy/topics.yaml";
   CLI::App* list_cmd = app.add_subcommand("list", "Print the spec's topic names, one per line (validates the spec)");
@@ -37,6 +64,11 @@ int main(int argc, char** argv) {
 
   if (*list_cmd) {
     return caselink::admin::run_list(list_spec, std::cout, std::cerr);
+  }
+  if (*acls_cmd) {
+    acls.apply = static_cast<bool>(*acls_apply);
+    acls.timeout = std::chrono::milliseconds(acls_timeout_ms);
+    return caselink::admin::run_acls(acls, std::cout, std::cerr);
   }
   apply.timeout = std::chrono::milliseconds(timeout_ms);
   if (*rf_opt) {

@@ -9,93 +9,27 @@
 #include <utility>
 #include <vector>
 
+#include "services/admin/admin_client.h"
+
 namespace caselink::admin {
 namespace {
 
-// ---- RAII for librdkafka C objects ----------------------------------------------------------
-
-template <auto Destroy>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    if (p != nullptr) {
-      Destroy(p);
-    }
-  }
-};
-
-using ConfPtr = std::unique_ptr<rd_kafka_conf_t, Deleter<&rd_kafka_conf_destroy>>;
-using KafkaPtr = std::unique_ptr<rd_kafka_t, Deleter<&rd_kafka_destroy>>;
-using QueuePtr = std::unique_ptr<rd_kafka_queue_t, Deleter<&rd_kafka_queue_destroy>>;
-using EventPtr = std::unique_ptr<rd_kafka_event_t, Deleter<&rd_kafka_event_destroy>>;
-using OptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, Deleter<&rd_kafka_AdminOptions_destroy>>;
-using NewTopicPtr = std::unique_ptr<rd_kafka_NewTopic_t, Deleter<&rd_kafka_NewTopic_destroy>>;
-using NewPartitionsPtr = std::unique_ptr<rd_kafka_NewPartitions_t, Deleter<&rd_kafka_NewPartitions_destroy>>;
-using ConfigResourcePtr = std::unique_ptr<rd_kafka_ConfigResource_t, Deleter<&rd_kafka_ConfigResource_destroy>>;
-using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, Deleter<&rd_kafka_metadata_destroy>>;
-
-constexpr std::size_t kErrstrSize = 512;
-
-// Raw pointer views of owning vectors, for the librdkafka array arguments.
-template <typename T, typename D>
-std::vector<T*> raw(const std::vector<std::unique_ptr<T, D>>& owned) {
-  std::vector<T*> out;
-  out.reserve(owned.size());
-  for (const auto& p : owned) {
-    out.push_back(p.get());
-  }
-  return out;
-}
-
-Error kafka_error(rd_kafka_resp_err_t err, const char* detail) {
-  std::string message = (detail != nullptr && *detail != '\0') ? detail : rd_kafka_err2str(err);
-  message += std::string(" (") + rd_kafka_err2name(err) + ")";
-  return Error{classify_kafka_error(err), std::move(message)};
-}
-
 class KafkaTopicCluster final : public TopicCluster {
  public:
-  explicit KafkaTopicCluster(KafkaAdminConfig config) : config_(std::move(config)) {}
+  explicit KafkaTopicCluster(KafkaAdminConfig config) : client_(std::move(config)) {}
 
-  std::optional<Error> init() {
-    ConfPtr conf(rd_kafka_conf_new());
-    std::array<char, kErrstrSize> errstr{};
-    const std::pair<const char*, std::string> settings[] = {
-        {"bootstrap.servers", config_.bootstrap},
-        {"client.id", "caselink-topics"},
-        // librdkafka accepts 10..300000 here; longer --timeout-ms still applies to each request.
-        {"socket.timeout.ms", std::to_string(std::clamp<int64_t>(config_.timeout.count(), 10, 300000))},
-    };
-    for (const auto& [key, value] : settings) {
-      if (rd_kafka_conf_set(conf.get(), key, value.c_str(), errstr.data(), errstr.size()) != RD_KAFKA_CONF_OK) {
-        return Error{ErrorCode::kInvalidSpec, std::string("librdkafka setting ") + key + "=" + value + ": " +
-                                                  errstr.data()};
-      }
-    }
-    rd_kafka_conf_set_opaque(conf.get(), this);
-    rd_kafka_conf_set_log_cb(conf.get(), &KafkaTopicCluster::on_log);
-    rd_kafka_conf_set_error_cb(conf.get(), &KafkaTopicCluster::on_error);
-
-    // rd_kafka_new takes ownership of conf only on success.
-    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr.data(), errstr.size());
-    if (rk == nullptr) {
-      return Error{ErrorCode::kInternal, std::string("cannot create the Kafka client: ") + errstr.data()};
-    }
-    (void)conf.release();
-    rk_.reset(rk);
-    queue_.reset(rd_kafka_queue_new(rk_.get()));
-    return std::nullopt;
-  }
+  std::optional<Error> init() { return client_.init(); }
 
   Result<ClusterState> describe(const std::vector<std::string>& topics) override {
     const rd_kafka_metadata_t* md_raw = nullptr;
-    const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), /*all_topics=*/1, nullptr, &md_raw, timeout_ms());
+    const rd_kafka_resp_err_t err =
+        rd_kafka_metadata(client_.rk(), /*all_topics=*/1, nullptr, &md_raw, client_.timeout_ms());
     MetadataPtr md(md_raw);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      rd_kafka_poll(rk_.get(), 0);  // serves queued error callbacks: the connect error says most
-      std::string message = "cannot read cluster metadata from " + config_.bootstrap + " within " +
-                            std::to_string(timeout_ms()) + " ms: " + rd_kafka_err2str(err);
-      if (const std::string last = last_client_error(); !last.empty()) {
+      rd_kafka_poll(client_.rk(), 0);  // serves queued error callbacks: the connect error says most
+      std::string message = "cannot read cluster metadata from " + client_.config().bootstrap + " within " +
+                            std::to_string(client_.timeout_ms()) + " ms: " + rd_kafka_err2str(err);
+      if (const std::string last = client_.last_error(); !last.empty()) {
         message += "; last client error: " + last;
       }
       return Error{classify_kafka_error(err), message};
@@ -175,14 +109,14 @@ class KafkaTopicCluster final : public TopicCluster {
     for (const std::string& name : existing) {
       resources.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
     }
-    Result<OptionsPtr> options = admin_options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, false);
+    Result<OptionsPtr> options = client_.admin_options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, false);
     if (!options) {
       return options.error();
     }
     auto resource_ptrs = raw(resources);
-    rd_kafka_DescribeConfigs(rk_.get(), resource_ptrs.data(), resource_ptrs.size(), options.value().get(),
-                             queue_.get());
-    Result<EventPtr> event = wait_for(RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, "DescribeConfigs");
+    rd_kafka_DescribeConfigs(client_.rk(), resource_ptrs.data(), resource_ptrs.size(), options.value().get(),
+                             client_.queue());
+    Result<EventPtr> event = client_.wait_for(RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, "DescribeConfigs");
     if (!event) {
       return event.error();
     }
@@ -216,75 +150,6 @@ class KafkaTopicCluster final : public TopicCluster {
       }
     }
     return std::nullopt;
-  }
-
-  int timeout_ms() const { return static_cast<int>(config_.timeout.count()); }
-
-  static void on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
-    auto* self = static_cast<KafkaTopicCluster*>(rd_kafka_opaque(rk));
-    if (self != nullptr && self->config_.log) {
-      self->config_.log(level, std::string(fac) + ": " + buf);
-    }
-  }
-
-  static void on_error(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
-    auto* self = static_cast<KafkaTopicCluster*>(opaque);
-    if (self == nullptr) {
-      return;
-    }
-    {
-      const std::lock_guard<std::mutex> lock(self->mu_);
-      self->last_error_ = reason;
-    }
-    if (self->config_.log) {
-      self->config_.log(3, std::string("error: ") + rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ": " +
-                               reason);
-    }
-  }
-
-  std::string last_client_error() {
-    const std::lock_guard<std::mutex> lock(mu_);
-    return last_error_;
-  }
-
-  Result<OptionsPtr> admin_options(rd_kafka_admin_op_t op, bool validate_only) {
-    OptionsPtr options(rd_kafka_AdminOptions_new(rk_.get(), op));
-    std::array<char, kErrstrSize> errstr{};
-    if (rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms(), errstr.data(), errstr.size()) !=
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Error{ErrorCode::kInvalidSpec, std::string("--timeout-ms: ") + errstr.data()};
-    }
-    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS) {
-      // Let the broker wait until the change has propagated before it answers.
-      if (rd_kafka_AdminOptions_set_operation_timeout(options.get(), timeout_ms(), errstr.data(), errstr.size()) !=
-          RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return Error{ErrorCode::kInvalidSpec, std::string("--timeout-ms: ") + errstr.data()};
-      }
-    }
-    if (validate_only && rd_kafka_AdminOptions_set_validate_only(options.get(), 1, errstr.data(), errstr.size()) !=
-                             RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Error{ErrorCode::kInternal, std::string("validate_only: ") + errstr.data()};
-    }
-    return options;
-  }
-
-  // Waits for the result of the one admin request in flight on queue_.
-  Result<EventPtr> wait_for(rd_kafka_event_type_t type, const char* what) {
-    constexpr int kSlackMs = 5000;  // the request itself times out first and reports it
-    EventPtr event(rd_kafka_queue_poll(queue_.get(), timeout_ms() + kSlackMs));
-    if (!event) {
-      return Error{ErrorCode::kUnavailable, std::string(what) + ": no answer from " + config_.bootstrap + " within " +
-                                                std::to_string(timeout_ms() + kSlackMs) + " ms"};
-    }
-    if (rd_kafka_event_type(event.get()) != type) {
-      return Error{ErrorCode::kInternal, std::string(what) + ": unexpected event " + rd_kafka_event_name(event.get())};
-    }
-    if (const rd_kafka_resp_err_t err = rd_kafka_event_error(event.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      Error e = kafka_error(err, rd_kafka_event_error_string(event.get()));
-      e.message = std::string(what) + " via " + config_.bootstrap + ": " + e.message;
-      return e;
-    }
-    return event;
   }
 
   static void fail_all(const std::vector<const TopicAction*>& actions, const Error& error,
@@ -334,14 +199,14 @@ class KafkaTopicCluster final : public TopicCluster {
       }
       topics.push_back(std::move(t));
     }
-    Result<OptionsPtr> options = admin_options(RD_KAFKA_ADMIN_OP_CREATETOPICS, validate_only);
+    Result<OptionsPtr> options = client_.admin_options(RD_KAFKA_ADMIN_OP_CREATETOPICS, validate_only);
     if (!options) {
       fail_all(actions, options.error(), outcomes);
       return;
     }
     auto ptrs = raw(topics);
-    rd_kafka_CreateTopics(rk_.get(), ptrs.data(), ptrs.size(), options.value().get(), queue_.get());
-    Result<EventPtr> event = wait_for(RD_KAFKA_EVENT_CREATETOPICS_RESULT, "CreateTopics");
+    rd_kafka_CreateTopics(client_.rk(), ptrs.data(), ptrs.size(), options.value().get(), client_.queue());
+    Result<EventPtr> event = client_.wait_for(RD_KAFKA_EVENT_CREATETOPICS_RESULT, "CreateTopics");
     if (!event) {
       fail_all(actions, event.error(), outcomes);
       return;
@@ -365,14 +230,14 @@ class KafkaTopicCluster final : public TopicCluster {
       }
       parts.push_back(std::move(p));
     }
-    Result<OptionsPtr> options = admin_options(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, validate_only);
+    Result<OptionsPtr> options = client_.admin_options(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, validate_only);
     if (!options) {
       fail_all(actions, options.error(), outcomes);
       return;
     }
     auto ptrs = raw(parts);
-    rd_kafka_CreatePartitions(rk_.get(), ptrs.data(), ptrs.size(), options.value().get(), queue_.get());
-    Result<EventPtr> event = wait_for(RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT, "CreatePartitions");
+    rd_kafka_CreatePartitions(client_.rk(), ptrs.data(), ptrs.size(), options.value().get(), client_.queue());
+    Result<EventPtr> event = client_.wait_for(RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT, "CreatePartitions");
     if (!event) {
       fail_all(actions, event.error(), outcomes);
       return;
@@ -399,14 +264,14 @@ class KafkaTopicCluster final : public TopicCluster {
       }
       resources.push_back(std::move(r));
     }
-    Result<OptionsPtr> options = admin_options(RD_KAFKA_ADMIN_OP_ALTERCONFIGS, validate_only);
+    Result<OptionsPtr> options = client_.admin_options(RD_KAFKA_ADMIN_OP_ALTERCONFIGS, validate_only);
     if (!options) {
       fail_all(actions, options.error(), outcomes);
       return;
     }
     auto ptrs = raw(resources);
-    rd_kafka_AlterConfigs(rk_.get(), ptrs.data(), ptrs.size(), options.value().get(), queue_.get());
-    Result<EventPtr> event = wait_for(RD_KAFKA_EVENT_ALTERCONFIGS_RESULT, "AlterConfigs");
+    rd_kafka_AlterConfigs(client_.rk(), ptrs.data(), ptrs.size(), options.value().get(), client_.queue());
+    Result<EventPtr> event = client_.wait_for(RD_KAFKA_EVENT_ALTERCONFIGS_RESULT, "AlterConfigs");
     if (!event) {
       fail_all(actions, event.error(), outcomes);
       return;
@@ -431,13 +296,7 @@ class KafkaTopicCluster final : public TopicCluster {
     }
   }
 
-  // Destroyed in reverse order: the queue, then the client (whose threads may still call
-  // on_log/on_error while it shuts down), then what those callbacks use.
-  KafkaAdminConfig config_;
-  std::mutex mu_;
-  std::string last_error_;
-  KafkaPtr rk_;
-  QueuePtr queue_;
+  AdminClient client_;
 };
 
 }  // namespace

@@ -1,14 +1,17 @@
 #pragma once
 
-// The librdkafka (C admin API) implementation of TopicCluster. Every librdkafka call of the
-// admin module lives in topic_admin.cc; nothing here throws.
+// The librdkafka (C admin API) implementations of TopicCluster and AclCluster. Every librdkafka
+// call of the admin module lives in topic_admin.cc, acl_admin.cc and admin_client.cc; nothing
+// here throws.
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "services/admin/result.h"
+#include "services/admin/acl_plan.h"
 #include "services/admin/topic_plan.h"
 
 namespace caselink::admin {
@@ -20,10 +23,22 @@ struct KafkaAdminConfig {
   std::chrono::milliseconds timeout{30000};
   // librdkafka's own log lines (syslog level, text); empty: dropped.
   std::function<void(int level, const std::string& line)> log;
+  // Extra librdkafka settings (--client-config: security.protocol, sasl.*, ssl.*), applied
+  // after caselink's own; bootstrap.servers in it is ignored (--bootstrap decides).
+  std::map<std::string, std::string> properties;
+  // ACLs on transactional ids only (librdkafka 2.0.2 has no TRANSACTIONAL_ID resource type):
+  // Kafka's own AclCommand from these jars, authenticated with this Java client config.
+  std::string kafka_libs;
+  std::string java_client_config;
 };
+
+// Reads a librdkafka properties file (key=value lines, '#' comments), e.g. the one
+// deploy/local/kafka.sh --secure writes per principal. Messages never quote a value.
+Result<std::map<std::string, std::string>> load_client_properties(const std::string& path);
 
 // Creates the client (no connection is made until the first describe()).
 Result<std::unique_ptr<TopicCluster>> make_kafka_topic_cluster(const KafkaAdminConfig& config);
+Result<std::unique_ptr<AclCluster>> make_kafka_acl_cluster(const KafkaAdminConfig& config);
 
 // The one place librdkafka error codes (rd_kafka_resp_err_t values) become decisions.
 ErrorCode classify_kafka_error(int rd_kafka_resp_err);

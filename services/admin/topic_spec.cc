@@ -11,6 +11,8 @@
 #include <sstream>
 #include <utility>
 
+#include "services/admin/spec_yaml.h"
+
 namespace caselink::admin {
 namespace {
 
@@ -44,27 +46,6 @@ std::optional<std::string> check_segment(std::string_view segment) {
     }
   }
   return std::nullopt;
-}
-
-int line_of(const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  return mark.line >= 0 ? mark.line + 1 : 0;
-}
-
-std::string node_kind(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-      return "nothing";
-    case YAML::NodeType::Scalar:
-      return "'" + node.Scalar() + "'";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "nothing";
 }
 
 // The fields a topic entry and the feedback_agencies section share, as read from YAML
@@ -518,7 +499,9 @@ std::string SpecProblem::to_string() const {
   }
   out += ": ";
   if (!topic.empty()) {
-    out += (topic.find('[') == std::string::npos && topic != "feedback_agencies" ? "topic '" + topic + "'" : topic) +
+    // Entries already named ("topics[3]", "feedback_agencies", "principal 'x'") print as they are.
+    out += (topic.find_first_of("['") == std::string::npos && topic != "feedback_agencies" ? "topic '" + topic + "'"
+                                                                                             : topic) +
            ": ";
   }
   if (!field.empty()) {

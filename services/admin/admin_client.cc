@@ -1,0 +1,149 @@
+#include "services/admin/admin_client.h"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <utility>
+
+namespace caselink::admin {
+
+Error kafka_error(rd_kafka_resp_err_t err, const char* detail) {
+  std::string message = (detail != nullptr && *detail != '\0') ? detail : rd_kafka_err2str(err);
+  message += std::string(" (") + rd_kafka_err2name(err) + ")";
+  return Error{classify_kafka_error(err), std::move(message)};
+}
+
+std::optional<Error> AdminClient::init() {
+  ConfPtr conf(rd_kafka_conf_new());
+  std::array<char, kErrstrSize> errstr{};
+  const std::pair<const char*, std::string> settings[] = {
+      {"bootstrap.servers", config_.bootstrap},
+      {"client.id", "caselink-topics"},
+      // librdkafka accepts 10..300000 here; longer --timeout-ms still applies to each request.
+      {"socket.timeout.ms", std::to_string(std::clamp<int64_t>(config_.timeout.count(), 10, 300000))},
+  };
+  for (const auto& [key, value] : settings) {
+    if (rd_kafka_conf_set(conf.get(), key, value.c_str(), errstr.data(), errstr.size()) != RD_KAFKA_CONF_OK) {
+      return Error{ErrorCode::kInvalidSpec, std::string("librdkafka setting ") + key + "=" + value + ": " +
+                                                errstr.data()};
+    }
+  }
+  for (const auto& [key, value] : config_.properties) {
+    if (key == "bootstrap.servers") {
+      continue;  // --bootstrap decides
+    }
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr.data(), errstr.size()) != RD_KAFKA_CONF_OK) {
+      // Never the value, nor librdkafka's text (which may quote it): it may be a password.
+      return Error{ErrorCode::kInvalidSpec, "client config: librdkafka refused the setting '" + key + "'"};
+    }
+  }
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_log_cb(conf.get(), &AdminClient::on_log);
+  rd_kafka_conf_set_error_cb(conf.get(), &AdminClient::on_error);
+
+  // rd_kafka_new takes ownership of conf only on success.
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr.data(), errstr.size());
+  if (rk == nullptr) {
+    return Error{ErrorCode::kInternal, std::string("cannot create the Kafka client: ") + errstr.data()};
+  }
+  (void)conf.release();
+  rk_.reset(rk);
+  queue_.reset(rd_kafka_queue_new(rk_.get()));
+  return std::nullopt;
+}
+
+void AdminClient::on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
+  auto* self = static_cast<AdminClient*>(rd_kafka_opaque(rk));
+  if (self != nullptr && self->config_.log) {
+    self->config_.log(level, std::string(fac) + ": " + buf);
+  }
+}
+
+void AdminClient::on_error(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
+  auto* self = static_cast<AdminClient*>(opaque);
+  if (self == nullptr) {
+    return;
+  }
+  {
+    const std::lock_guard<std::mutex> lock(self->mu_);
+    self->last_error_ = reason;
+  }
+  if (self->config_.log) {
+    self->config_.log(3, std::string("error: ") + rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ": " +
+                             reason);
+  }
+}
+
+std::string AdminClient::last_error() {
+  const std::lock_guard<std::mutex> lock(mu_);
+  return last_error_;
+}
+
+Result<OptionsPtr> AdminClient::admin_options(rd_kafka_admin_op_t op, bool validate_only) {
+  OptionsPtr options(rd_kafka_AdminOptions_new(rk_.get(), op));
+  std::array<char, kErrstrSize> errstr{};
+  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms(), errstr.data(), errstr.size()) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error{ErrorCode::kInvalidSpec, std::string("--timeout-ms: ") + errstr.data()};
+  }
+  if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS) {
+    // Let the broker wait until the change has propagated before it answers.
+    if (rd_kafka_AdminOptions_set_operation_timeout(options.get(), timeout_ms(), errstr.data(), errstr.size()) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Error{ErrorCode::kInvalidSpec, std::string("--timeout-ms: ") + errstr.data()};
+    }
+  }
+  if (validate_only && rd_kafka_AdminOptions_set_validate_only(options.get(), 1, errstr.data(), errstr.size()) !=
+                           RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error{ErrorCode::kInternal, std::string("validate_only: ") + errstr.data()};
+  }
+  return options;
+}
+
+Result<EventPtr> AdminClient::wait_for(rd_kafka_event_type_t type, const char* what) {
+  constexpr int kSlackMs = 5000;  // the request itself times out first and reports it
+  EventPtr event(rd_kafka_queue_poll(queue_.get(), timeout_ms() + kSlackMs));
+  if (!event) {
+    return Error{ErrorCode::kUnavailable, std::string(what) + ": no answer from " + config_.bootstrap + " within " +
+                                              std::to_string(timeout_ms() + kSlackMs) + " ms"};
+  }
+  if (rd_kafka_event_type(event.get()) != type) {
+    return Error{ErrorCode::kInternal, std::string(what) + ": unexpected event " + rd_kafka_event_name(event.get())};
+  }
+  if (const rd_kafka_resp_err_t err = rd_kafka_event_error(event.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    Error e = kafka_error(err, rd_kafka_event_error_string(event.get()));
+    e.message = std::string(what) + " via " + config_.bootstrap + ": " + e.message;
+    return e;
+  }
+  return event;
+}
+
+Result<std::map<std::string, std::string>> load_client_properties(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return Error{ErrorCode::kInvalidSpec, "--client-config: cannot read " + path};
+  }
+  std::map<std::string, std::string> out;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') {
+      continue;
+    }
+    const auto eq = line.find('=');
+    if (eq == std::string::npos || eq <= first) {
+      return Error{ErrorCode::kInvalidSpec, path + ":" + std::to_string(number) + ": expected key=value"};
+    }
+    std::string key = line.substr(first, eq - first);
+    key.erase(key.find_last_not_of(" \t") + 1);
+    std::string value = line.substr(eq + 1);
+    value.erase(0, std::min(value.size(), value.find_first_not_of(" \t")));
+    value.erase(value.find_last_not_of(" \t\r") + 1);
+    if (!out.emplace(key, value).second) {
+      return Error{ErrorCode::kInvalidSpec, path + ":" + std::to_string(number) + ": '" + key + "' set twice"};
+    }
+  }
+  return out;
+}
+
+}  // namespace caselink::admin
