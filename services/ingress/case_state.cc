@@ -5,6 +5,7 @@
 #include <chrono>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/client.h"
@@ -75,12 +76,67 @@ std::string CaseStateFollower::status() const {
   return status_;
 }
 
+void CaseStateFollower::set_status(std::string status) {
+  std::lock_guard lock(status_mutex_);
+  status_ = std::move(status);
+}
+
+int CaseStateFollower::wait_for_partitions(RdKafka::KafkaConsumer& consumer) {
+  int partitions = 0;
+  auto backoff = std::chrono::milliseconds(200);
+  std::string err;
+  while (!stop_.load() && partitions == 0) {
+    std::unique_ptr<RdKafka::Topic> topic(RdKafka::Topic::create(&consumer, topic_, nullptr, err));
+    RdKafka::Metadata* raw = nullptr;
+    const RdKafka::ErrorCode code = consumer.metadata(false, topic.get(), &raw, 5000);
+    std::unique_ptr<RdKafka::Metadata> metadata(raw);
+    if (code == RdKafka::ERR_NO_ERROR && metadata && !metadata->topics()->empty() &&
+        metadata->topics()->front()->err() == RdKafka::ERR_NO_ERROR) {
+      partitions = static_cast<int>(metadata->topics()->front()->partitions()->size());
+    }
+    if (partitions == 0) {
+      set_status("case state topic " + topic_ + " not reachable yet (" + RdKafka::err2str(code) + ")");
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    }
+  }
+  return stop_.load() ? 0 : partitions;
+}
+
+void CaseStateFollower::handle(const RdKafka::Message& message, std::set<int32_t>& not_at_end) {
+  auto log = logging::get("ingress.case_state");
+  switch (message.err()) {
+    case RdKafka::ERR_NO_ERROR: {
+      if (message.payload() == nullptr) {
+        break;  // tombstone: v1 never writes them (docs/topics.md); nothing to apply
+      }
+      Status applied = view_.apply(std::string_view(static_cast<const char*>(message.payload()), message.len()));
+      if (!applied.ok()) {
+        skipped_.fetch_add(1);
+        log->warn("skipped {}[{}]@{}: {}", topic_, message.partition(), message.offset(), applied.error().describe());
+      }
+      break;
+    }
+    case RdKafka::ERR__PARTITION_EOF:
+      if (!caught_up_.load()) {
+        not_at_end.erase(message.partition());
+        if (not_at_end.empty()) {
+          caught_up_.store(true);
+          set_status("");
+          log->info("case state caught up: {} cases", view_.size());
+        }
+      }
+      break;
+    case RdKafka::ERR__TIMED_OUT:
+      break;
+    default:
+      log->warn("case state consumer: {}", message.errstr());
+      break;
+  }
+}
+
 void CaseStateFollower::run() {
   auto log = logging::get("ingress.case_state");
-  auto set_status = [this](std::string s) {
-    std::lock_guard lock(status_mutex_);
-    status_ = std::move(s);
-  };
   // librdkafka's KafkaConsumer needs a group.id even when it only assigns; nothing is committed.
   auto conf = kafka::make_conf(kafka_, {{"group.id", client_id_ + ".case-state"},
                                         {"client.id", client_id_ + "-case-state"},
@@ -101,25 +157,8 @@ void CaseStateFollower::run() {
     log->error("cannot create the case state consumer: {}", err);
     return;
   }
-  // Find the partitions (retry until the broker answers and the topic exists).
-  int partitions = 0;
-  auto backoff = std::chrono::milliseconds(200);
-  while (!stop_.load() && partitions == 0) {
-    std::unique_ptr<RdKafka::Topic> topic(RdKafka::Topic::create(consumer.get(), topic_, nullptr, err));
-    RdKafka::Metadata* raw = nullptr;
-    const RdKafka::ErrorCode code = consumer->metadata(false, topic.get(), &raw, 5000);
-    std::unique_ptr<RdKafka::Metadata> metadata(raw);
-    if (code == RdKafka::ERR_NO_ERROR && metadata && !metadata->topics()->empty() &&
-        metadata->topics()->front()->err() == RdKafka::ERR_NO_ERROR) {
-      partitions = static_cast<int>(metadata->topics()->front()->partitions()->size());
-    }
-    if (partitions == 0) {
-      set_status("case state topic " + topic_ + " not reachable yet (" + RdKafka::err2str(code) + ")");
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-    }
-  }
-  if (stop_.load()) {
+  const int partitions = wait_for_partitions(*consumer);
+  if (partitions == 0) {
     consumer->close();
     return;
   }
@@ -135,36 +174,7 @@ void CaseStateFollower::run() {
   log->info("following {} ({} partitions) from the beginning", topic_, partitions);
   while (!stop_.load()) {
     std::unique_ptr<RdKafka::Message> message(consumer->consume(200));
-    switch (message->err()) {
-      case RdKafka::ERR_NO_ERROR: {
-        if (message->payload() == nullptr) {
-          break;  // tombstone: v1 never writes them (docs/topics.md); nothing to apply
-        }
-        Status applied = view_.apply(
-            std::string_view(static_cast<const char*>(message->payload()), message->len()));
-        if (!applied.ok()) {
-          skipped_.fetch_add(1);
-          log->warn("skipped {}[{}]@{}: {}", topic_, message->partition(), message->offset(),
-                    applied.error().describe());
-        }
-        break;
-      }
-      case RdKafka::ERR__PARTITION_EOF:
-        if (!caught_up_.load()) {
-          not_at_end.erase(message->partition());
-          if (not_at_end.empty()) {
-            caught_up_.store(true);
-            set_status("");
-            log->info("case state caught up: {} cases", view_.size());
-          }
-        }
-        break;
-      case RdKafka::ERR__TIMED_OUT:
-        break;
-      default:
-        log->warn("case state consumer: {}", message->errstr());
-        break;
-    }
+    handle(*message, not_at_end);
   }
   consumer->close();
 }

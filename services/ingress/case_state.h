@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -17,6 +18,11 @@
 #include "caselink/v1/case_state.pb.h"
 #include "services/common/core/result.h"
 #include "services/common/kafka/settings.h"
+
+namespace RdKafka {
+class KafkaConsumer;
+class Message;
+}  // namespace RdKafka
 
 namespace caselink::ingress {
 
@@ -54,6 +60,11 @@ class CaseStateFollower {
 
  private:
   void run();
+  void set_status(std::string status);
+  // The partition count of topic_, retrying until the broker answers; 0 when stopped first.
+  int wait_for_partitions(RdKafka::KafkaConsumer& consumer);
+  // Applies one record (or end-of-partition) to the view.
+  void handle(const RdKafka::Message& message, std::set<int32_t>& not_at_end);
 
   kafka::KafkaSettings kafka_;
   std::string topic_;

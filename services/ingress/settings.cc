@@ -19,16 +19,9 @@ Status positive(int64_t value, const char* key) {
   }
   return Status::success();
 }
-}  // namespace
 
-void bind(config::ConfigBinder& b, IngressSettings* s) {
-  b.bind("log.level", &s->log.level, "trace|debug|info|warn|error|critical|off");
-  b.bind("log.format", &s->log.format, "text | json");
-  b.bind("http.bind", &s->http.bind, "Address of the admin endpoint (/healthz, /readyz, /metrics)");
-  b.bind("http.port", &s->http.port, "Port of the admin endpoint (0 = any free port)");
-  b.bind("http.port_file", &s->http.port_file, "Write the bound admin port to this file");
-  kafka::bind(b, &s->kafka);
-
+// The public API's, limits', idempotency, auth, routing, case-state and blob keys.
+void bind_api(config::ConfigBinder& b, IngressSettings* s) {
   b.bind("api.bind", &s->api.bind, "Address of the public JSON API");
   b.bind("api.port", &s->api.port, "Port of the public JSON API (0 = any free port)");
   b.bind("api.port_file", &s->api.port_file, "Write the bound API port to this file");
@@ -52,55 +45,70 @@ void bind(config::ConfigBinder& b, IngressSettings* s) {
   b.bind("case_state.topic", &s->case_state_topic, "Compacted topic with the latest snapshot per case");
   b.bind("blobs.path", &s->blob_store_path, "Root of the local content-addressed evidence store");
 
-  b.check([s]() -> Status {
-    if (s->http.port < 0 || s->http.port > 65535) {
-      return Error::invalid("must be 0..65535", "http.port");
+}
+
+// Every cross-key and range check, naming the key to fix.
+Status validate(const IngressSettings* s) {
+  if (s->http.port < 0 || s->http.port > 65535) {
+    return Error::invalid("must be 0..65535", "http.port");
+  }
+  if (s->api.port < 0 || s->api.port > 65535) {
+    return Error::invalid("must be 0..65535", "api.port");
+  }
+  if (s->api.threads < 1 || s->api.threads > 64) {
+    return Error::invalid("must be 1..64", "api.threads");
+  }
+  for (const auto& [value, key] : std::initializer_list<std::pair<int64_t, const char*>>{
+           {s->api.header_timeout_ms, "api.header_timeout_ms"},
+           {s->api.body_timeout_ms, "api.body_timeout_ms"},
+           {s->api.write_timeout_ms, "api.write_timeout_ms"},
+           {s->api.idle_timeout_ms, "api.idle_timeout_ms"},
+           {s->api.max_body_bytes, "api.max_body_bytes"},
+           {s->api.max_blob_bytes, "api.max_blob_bytes"},
+           {s->api.max_batch_events, "api.max_batch_events"},
+           {s->api.max_connections, "api.max_connections"},
+           {s->idempotency.max_entries, "idempotency.max_entries"},
+           {s->idempotency.ttl_seconds, "idempotency.ttl_seconds"}}) {
+    if (Status st = positive(value, key); !st.ok()) {
+      return st;
     }
-    if (s->api.port < 0 || s->api.port > 65535) {
-      return Error::invalid("must be 0..65535", "api.port");
+  }
+  if (!(s->limits.rate_per_second > 0)) {
+    return Error::invalid("must be > 0", "limits.rate_per_second");
+  }
+  if (s->limits.burst < static_cast<double>(s->api.max_batch_events)) {
+    return Error::invalid("must be >= api.max_batch_events (" + std::to_string(s->api.max_batch_events) +
+                              "), or a full batch could never pass",
+                          "limits.burst");
+  }
+  if (s->auth.token_sha256.empty()) {
+    return Error::invalid("no agency configured: nobody could call the API", "auth.token_sha256");
+  }
+  for (const auto& [agency, hex] : s->auth.token_sha256) {
+    if (Status st = validate_token_hash(agency, hex); !st.ok()) {
+      return st;
     }
-    if (s->api.threads < 1 || s->api.threads > 64) {
-      return Error::invalid("must be 1..64", "api.threads");
-    }
-    for (const auto& [value, key] : std::initializer_list<std::pair<int64_t, const char*>>{
-             {s->api.header_timeout_ms, "api.header_timeout_ms"},
-             {s->api.body_timeout_ms, "api.body_timeout_ms"},
-             {s->api.write_timeout_ms, "api.write_timeout_ms"},
-             {s->api.idle_timeout_ms, "api.idle_timeout_ms"},
-             {s->api.max_body_bytes, "api.max_body_bytes"},
-             {s->api.max_blob_bytes, "api.max_blob_bytes"},
-             {s->api.max_batch_events, "api.max_batch_events"},
-             {s->api.max_connections, "api.max_connections"},
-             {s->idempotency.max_entries, "idempotency.max_entries"},
-             {s->idempotency.ttl_seconds, "idempotency.ttl_seconds"}}) {
-      if (Status st = positive(value, key); !st.ok()) {
-        return st;
-      }
-    }
-    if (!(s->limits.rate_per_second > 0)) {
-      return Error::invalid("must be > 0", "limits.rate_per_second");
-    }
-    if (s->limits.burst < static_cast<double>(s->api.max_batch_events)) {
-      return Error::invalid("must be >= api.max_batch_events (" + std::to_string(s->api.max_batch_events) +
-                                "), or a full batch could never pass",
-                            "limits.burst");
-    }
-    if (s->auth.token_sha256.empty()) {
-      return Error::invalid("no agency configured: nobody could call the API", "auth.token_sha256");
-    }
-    for (const auto& [agency, hex] : s->auth.token_sha256) {
-      if (Status st = validate_token_hash(agency, hex); !st.ok()) {
-        return st;
-      }
-    }
-    if (s->case_state_topic.empty()) {
-      return Error::invalid("must be set", "case_state.topic");
-    }
-    if (s->blob_store_path.empty()) {
-      return Error::invalid("must be set", "blobs.path");
-    }
-    return Status::success();
-  });
+  }
+  if (s->case_state_topic.empty()) {
+    return Error::invalid("must be set", "case_state.topic");
+  }
+  if (s->blob_store_path.empty()) {
+    return Error::invalid("must be set", "blobs.path");
+  }
+  return Status::success();
+}
+
+}  // namespace
+
+void bind(config::ConfigBinder& b, IngressSettings* s) {
+  b.bind("log.level", &s->log.level, "trace|debug|info|warn|error|critical|off");
+  b.bind("log.format", &s->log.format, "text | json");
+  b.bind("http.bind", &s->http.bind, "Address of the admin endpoint (/healthz, /readyz, /metrics)");
+  b.bind("http.port", &s->http.port, "Port of the admin endpoint (0 = any free port)");
+  b.bind("http.port_file", &s->http.port_file, "Write the bound admin port to this file");
+  kafka::bind(b, &s->kafka);
+  bind_api(b, s);
+  b.check([s]() { return validate(s); });
 }
 
 }  // namespace caselink::ingress
