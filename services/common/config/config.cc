@@ -278,6 +278,17 @@ void ConfigBinder::bind(const std::string& key, std::vector<std::string>* out, s
        }});
 }
 
+// An entry of a free-form map (kafka.properties …) whose value is a secret: --print-config
+// shows *** for it (sasl.password, ssl.key.password, sasl.oauthbearer.client.secret, …).
+bool is_secret_entry(const std::string& key) {
+  for (const char* word : {"password", "secret", "private", "sasl.jaas", "oauthbearer.config", "token"}) {
+    if (key.find(word) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void ConfigBinder::bind(const std::string& key, std::map<std::string, std::string>* out, std::string help,
                         Need need) {
   add({key, "map", std::move(help), need, Secrecy::kPlain, true,
@@ -306,7 +317,7 @@ void ConfigBinder::bind(const std::string& key, std::map<std::string, std::strin
        [out] {
          std::string joined;
          for (const auto& [k, v] : *out) {
-           joined += (joined.empty() ? "" : ",") + k + "=" + v;
+           joined += (joined.empty() ? "" : ",") + k + "=" + (is_secret_entry(k) ? std::string("***") : v);
          }
          return joined;
        }});

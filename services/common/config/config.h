@@ -39,6 +39,10 @@ EnvLookup process_environment();
 enum class Need { kOptional, kRequired };
 enum class Secrecy { kPlain, kSecret };
 
+// True for an entry of a free-form map (kafka.properties …) whose value is a secret
+// (a key naming a password, secret, private key, JAAS or OAUTHBEARER config, or a token).
+bool is_secret_entry(const std::string& key);
+
 class ConfigBinder {
  public:
   // Loads a YAML file. An empty path means "no file": defaults and environment only.

@@ -195,5 +195,22 @@ TEST(Config, DescribeMasksSecrets) {
   EXPECT_NE(text.find("CASELINK_AUTH_TOKEN"), std::string::npos);
 }
 
+TEST(Config, DescribeMasksSecretEntriesOfAMap) {
+  auto b = ConfigBinder::parse(
+      "props: {security.protocol: SASL_SSL, sasl.username: agency-a, sasl.password: s3cr3t-pw, "
+      "ssl.key.password: k3y-pw}",
+      "t.yaml", "CASELINK_", fake_env({}));
+  ASSERT_TRUE(b.ok());
+  std::map<std::string, std::string> props;
+  b->bind("props", &props, "librdkafka properties");
+  ASSERT_TRUE(b->finish().ok());
+  EXPECT_EQ(props.at("sasl.password"), "s3cr3t-pw");
+  const std::string text = b->describe();
+  EXPECT_EQ(text.find("s3cr3t-pw"), std::string::npos) << text;
+  EXPECT_EQ(text.find("k3y-pw"), std::string::npos) << text;
+  EXPECT_NE(text.find("sasl.password=***"), std::string::npos) << text;
+  EXPECT_NE(text.find("sasl.username=agency-a"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace caselink::config
