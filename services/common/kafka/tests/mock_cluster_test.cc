@@ -346,8 +346,10 @@ TEST(TransactionalLoopMock, RecordTooLargeDeadLettersItsInputAsOutputRefused) {
 // ready, and writes the record once the DLQ works again: it is never dropped.
 TEST(TransactionalLoopMock, DlqWriteFailureBacksOffAndNeverDropsTheRecord) {
   MockEnv env("dlq-broken");
-  env.loop.retry_backoff_ms = 100;
-  env.loop.retry_backoff_max_ms = 400;
+  // Longer than one abort-rewind-refetch cycle on the mock (about 0.5 s), so the gaps below
+  // show the back-off and not the cycle.
+  env.loop.retry_backoff_ms = 1000;
+  env.loop.retry_backoff_max_ms = 2000;
   seed(env.kafka, "in", 3, true);
   EchoHandler handler(UINT64_MAX);
   CountingObserver observer;
@@ -376,7 +378,7 @@ TEST(TransactionalLoopMock, DlqWriteFailureBacksOffAndNeverDropsTheRecord) {
     std::lock_guard<std::mutex> lock(mutex);
     // From the second failure in a row on, at least retry_backoff_ms between attempts.
     for (size_t i = 2; i < 5; ++i) {
-      EXPECT_GE(attempts[i] - attempts[i - 1], std::chrono::milliseconds(100)) << "attempt " << i;
+      EXPECT_GE(attempts[i] - attempts[i - 1], std::chrono::milliseconds(1000)) << "attempt " << i;
     }
   }
   EXPECT_GE(observer.dlq_write_failures_.load(), 5);
