@@ -3,6 +3,7 @@
 // and readiness follows the broker through an outage in both directions (issue 13 G).
 
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafkacpp.h>
 
 #include <cstdlib>
 #include <map>
@@ -142,6 +143,76 @@ TEST(LoopFaultsIntegration, CommitWhoseAnswerWasLostIsFoundCommitted) {
   for (const auto& [sequence, times] : handler.kept()) {
     EXPECT_EQ(times, 1) << "sequence " << sequence;
   }
+}
+
+// A zombie: instance A stalls in the middle of a transaction (outputs produced, not committed)
+// while a new incarnation with the same transactional.id initializes, which fences A and aborts
+// A's open transaction. When A wakes, its commit fails as fenced; A recreates its producer,
+// rewinds and processes those inputs again. read_committed readers see every output exactly
+// once: nothing of the fenced transaction, nothing doubled.
+TEST(LoopFaultsIntegration, ZombieIsFencedByANewIncarnationAndNothingIsDoubled) {
+  auto bootstrap = testing::kafka_bootstrap();
+  if (!bootstrap) {
+    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+  }
+  Topics t;
+  ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
+  kafka::KafkaSettings kafka;
+  kafka.bootstrap = *bootstrap;
+  constexpr uint64_t kInputs = 40;
+  seed(kafka, t.in, 0, kInputs);
+  // Stalls once, on sequence 17, until released: the zombie's pause (GC, stopped VM, ...).
+  struct Stalling : StagingEcho {
+    using StagingEcho::StagingEcho;
+    kafka::HandlerResult handle(const ConsumedRecord& record) override {
+      auto env = envelope::decode(record.value.value_or(""));
+      if (env.ok() && env->probe().sequence() == 17 && !stalled_.exchange(true)) {
+        while (!release_.load()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+      }
+      return StagingEcho::handle(record);
+    }
+    std::atomic<bool> stalled_{false};
+    std::atomic<bool> release_{false};
+  } handler(t.out);
+  RecreationCounter observer;
+  SystemClock clock;
+  const kafka::LoopSettings settings = loop_settings(t);
+  kafka::TransactionalLoop loop(kafka, settings, "zombie-test", handler, &observer, clock);
+  std::atomic<bool> stop{false};
+  Status result;
+  std::thread runner([&] { result = loop.run(stop); });
+  ASSERT_TRUE(wait_for([&] { return handler.stalled_.load(); }, std::chrono::seconds(60)));
+  {
+    // The new incarnation: same transactional.id; InitProducerId bumps the epoch and aborts
+    // the zombie's open transaction.
+    std::string err;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    conf->set("bootstrap.servers", *bootstrap, err);
+    conf->set("transactional.id", kafka::effective_transactional_id(settings), err);
+    std::unique_ptr<RdKafka::Producer> incarnation(RdKafka::Producer::create(conf.get(), err));
+    ASSERT_TRUE(incarnation) << err;
+    std::unique_ptr<RdKafka::Error> fenced(incarnation->init_transactions(30000));
+    ASSERT_EQ(fenced, nullptr) << fenced->str();
+  }
+  handler.release_.store(true);
+  const auto outputs = testing::read_topic(*bootstrap, t.out, testing::Isolation::kReadCommitted, kInputs,
+                                           std::chrono::seconds(90));
+  stop.store(true);
+  runner.join();
+  ASSERT_TRUE(result.ok());
+  std::map<uint64_t, int> seen;
+  for (const auto& r : outputs) {
+    auto env = envelope::decode(r.value.value_or(""));
+    ASSERT_TRUE(env.ok());
+    seen[env->probe().sequence()]++;
+  }
+  EXPECT_EQ(seen.size(), kInputs);
+  for (const auto& [sequence, times] : seen) {
+    EXPECT_EQ(times, 1) << "sequence " << sequence;
+  }
+  EXPECT_GE(observer.recreated_.load(), 1) << "the zombie was never told it was fenced";
 }
 
 // G: readiness follows the broker promptly in both directions: 503 within seconds of the

@@ -11,6 +11,7 @@
 
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "services/common/envelope/codec.h"
@@ -429,6 +430,35 @@ class StagingHandler : public EchoHandler {
   std::mutex mutex_;
   std::map<uint64_t, int> kept_;
 };
+
+// A handler that throws is a bug, but the record is dead-lettered as handler.exception with
+// the message and every other input goes on (crash-vs-cope, docs/error-handling.md).
+TEST(TransactionalLoopMock, HandlerExceptionDeadLettersTheRecordAndGoesOn) {
+  MockEnv env("throws");
+  seed(env.kafka, "in", 10, false);
+  struct Throwing : EchoHandler {
+    Throwing() : EchoHandler(UINT64_MAX) {}
+    HandlerResult handle(const ConsumedRecord& record) override {
+      auto env = envelope::decode(record.value.value_or(""));
+      if (env.ok() && env->probe().sequence() == 6) {
+        throw std::runtime_error("bug: sequence 6");
+      }
+      return EchoHandler::handle(record);
+    }
+  } handler;
+  SystemClock clock;
+  TransactionalLoop loop(env.kafka, env.loop, "throws-test", handler, nullptr, clock);
+  Running running(loop);
+  auto dead = read_committed(env.kafka.bootstrap, "dlq", 1);
+  auto out = read_committed(env.kafka.bootstrap, "out", 9);
+  ASSERT_TRUE(running.stop().ok());
+  ASSERT_EQ(dead.size(), 1U);
+  EXPECT_EQ(find_header(dead[0].headers, kDlqErrorClass), "handler.exception");
+  EXPECT_EQ(find_header(dead[0].headers, kDlqErrorMessage), "bug: sequence 6");
+  EXPECT_EQ(sequences(dead).begin()->first, 6U);
+  EXPECT_EQ(sequences(out).size(), 9U);
+  EXPECT_EQ(sequences(out).count(6), 0U);
+}
 
 // #4 (the settled branch runs on the real broker: tests/integration/loop_faults_test.cc,
 // the mock does not keep transactional offsets). A commit in doubt whose transaction carried no input offsets (a timer
