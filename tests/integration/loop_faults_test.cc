@@ -3,6 +3,7 @@
 // and readiness follows the broker through an outage in both directions (issue 13 G).
 
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <cstdlib>
@@ -213,6 +214,86 @@ TEST(LoopFaultsIntegration, ZombieIsFencedByANewIncarnationAndNothingIsDoubled) 
     EXPECT_EQ(times, 1) << "sequence " << sequence;
   }
   EXPECT_GE(observer.recreated_.load(), 1) << "the zombie was never told it was fenced";
+}
+
+// Members of `group` as the group coordinator sees them (-1 when the call fails).
+int group_members(const std::string& bootstrap, const std::string& group) {
+  char err[256];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  const struct rd_kafka_group_list* list = nullptr;
+  int members = -1;
+  if (rd_kafka_list_groups(rk, group.c_str(), &list, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    members = list->group_cnt == 1 ? list->groups[0].member_cnt : 0;
+    rd_kafka_group_list_destroy(list);
+  }
+  rd_kafka_destroy(rk);
+  return members;
+}
+
+// A lost assignment: the handler stalls past max.poll.interval.ms, the consumer is dropped from
+// the group while the transaction is open. The loop must abort that transaction (another member
+// may own the partitions now), rejoin and process the inputs again: every output exactly once.
+TEST(LoopFaultsIntegration, LostAssignmentAbortsTheOpenTransaction) {
+  auto bootstrap = testing::kafka_bootstrap();
+  if (!bootstrap) {
+    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+  }
+  Topics t;
+  ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
+  kafka::KafkaSettings kafka;
+  kafka.bootstrap = *bootstrap;
+  // The smallest the broker allows (group.min.session.timeout.ms = 6 s).
+  kafka.properties = {{"max.poll.interval.ms", "6000"}, {"session.timeout.ms", "6000"}};
+  constexpr uint64_t kInputs = 40;
+  seed(kafka, t.in, 0, kInputs);
+  struct Stalling : StagingEcho {
+    using StagingEcho::StagingEcho;
+    kafka::HandlerResult handle(const ConsumedRecord& record) override {
+      auto env = envelope::decode(record.value.value_or(""));
+      if (env.ok() && env->probe().sequence() == 17 && !stalled_.exchange(true)) {
+        while (!release_.load()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+      }
+      return StagingEcho::handle(record);
+    }
+    std::atomic<bool> stalled_{false};
+    std::atomic<bool> release_{false};
+  } handler(t.out);
+  SystemClock clock;
+  kafka::LoopSettings settings = loop_settings(t);
+  // No commit falls due around the stall, so the transaction is still open when the consumer
+  // learns that its assignment is lost (the rebalance callback's "lost" branch).
+  settings.commit_every_records = 1000;
+  settings.commit_every_ms = 10000;
+  kafka::TransactionalLoop loop(kafka, settings, "lost-test", handler, nullptr, clock);
+  std::atomic<bool> stop{false};
+  Status result;
+  std::thread runner([&] { result = loop.run(stop); });
+  ASSERT_TRUE(wait_for([&] { return handler.stalled_.load(); }, std::chrono::seconds(60)));
+  // Dropped from the group while stalled: the coordinator lists no member any more.
+  const bool dropped = wait_for([&] { return group_members(*bootstrap, settings.group_id) == 0; },
+                                std::chrono::seconds(60));
+  handler.release_.store(true);
+  ASSERT_TRUE(dropped) << "the stalled consumer was never dropped from the group";
+  const auto outputs = testing::read_topic(*bootstrap, t.out, testing::Isolation::kReadCommitted, kInputs,
+                                           std::chrono::seconds(90));
+  stop.store(true);
+  runner.join();
+  ASSERT_TRUE(result.ok());
+  std::map<uint64_t, int> seen;
+  for (const auto& r : outputs) {
+    auto env = envelope::decode(r.value.value_or(""));
+    ASSERT_TRUE(env.ok());
+    seen[env->probe().sequence()]++;
+  }
+  EXPECT_EQ(seen.size(), kInputs);
+  for (const auto& [sequence, times] : seen) {
+    EXPECT_EQ(times, 1) << "sequence " << sequence;
+  }
+  EXPECT_GE(loop.aborted_transactions(), 1U) << "the open transaction of the lost assignment was not aborted";
 }
 
 // G: readiness follows the broker promptly in both directions: 503 within seconds of the
