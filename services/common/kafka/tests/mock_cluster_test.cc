@@ -460,6 +460,26 @@ TEST(TransactionalLoopMock, HandlerExceptionDeadLettersTheRecordAndGoesOn) {
   EXPECT_EQ(sequences(out).count(6), 0U);
 }
 
+// The idempotent producer's fatal path (librdkafka #4438 in 2.0.2 raises such errors): after a
+// fatal error fatal_error() names it and every send fails at once, so the caller (ingress, SDK)
+// knows to recreate the producer; a new producer delivers again.
+TEST(IdempotentProducerMock, FatalErrorIsReportedAndSendsFailUntilRecreated) {
+  MockEnv env("fatal-producer");
+  auto producer = IdempotentProducer::create(env.kafka, "fatal");
+  ASSERT_TRUE(producer.ok());
+  const OutgoingRecord record{"in", "case-1", std::string("x"), {}};
+  ASSERT_TRUE((*producer)->send(record).ok());
+  EXPECT_EQ((*producer)->fatal_error(), "");
+  (*producer)->raise_fatal_error_for_testing("injected: idempotence state lost");
+  EXPECT_NE((*producer)->fatal_error().find("injected: idempotence state lost"), std::string::npos)
+      << (*producer)->fatal_error();
+  EXPECT_FALSE((*producer)->send(record).ok());
+  auto fresh = IdempotentProducer::create(env.kafka, "fatal-recreated");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE((*fresh)->send(record).ok());
+  EXPECT_EQ((*fresh)->fatal_error(), "");
+}
+
 // #4 (the settled branch runs on the real broker: tests/integration/loop_faults_test.cc,
 // the mock does not keep transactional offsets). A commit in doubt whose transaction carried no input offsets (a timer
 // output only) cannot be settled from the committed offsets; the handler hears
