@@ -175,14 +175,14 @@ LoopReadiness TransactionalLoop::readiness() const {
   if (assigned_count_.load() == 0) {
     return {false, "no partitions assigned yet"};
   }
+  if (const int failing = failing_.load(); failing >= 3) {
+    std::lock_guard<std::mutex> lock(failure_mutex_);
+    return {false, std::to_string(failing) + " transactions in a row failed, backing off; last: " + last_failure_};
+  }
   const int64_t stalled_ms = (steady_now_ns() - heartbeat_ns_.load()) / 1000000;
   if (stalled_ms > loop_.ready_stall_ms) {
     return {false, "loop has not come round for " + std::to_string(stalled_ms) +
                        " ms (waiting on the broker or restoring state)"};
-  }
-  if (const int failing = failing_.load(); failing >= 3) {
-    std::lock_guard<std::mutex> lock(failure_mutex_);
-    return {false, std::to_string(failing) + " transactions in a row failed, backing off; last: " + last_failure_};
   }
   return {true, "ready"};
 }
@@ -754,6 +754,11 @@ bool TransactionalLoop::poll_once(const std::atomic<bool>& stop, std::string& fa
 
 Status TransactionalLoop::run(const std::atomic<bool>& stop) {
   stop_ = &stop;
+  // `stop` may die before this loop does; a rebalance callback after run() must not read it.
+  struct ForgetStop {
+    const std::atomic<bool>*& stop;
+    ~ForgetStop() { stop = nullptr; }
+  } forget_stop{stop_};
   heartbeat_ns_.store(steady_now_ns());
   if (Status st = create_producer(); !st.ok()) {
     return st;
