@@ -14,6 +14,7 @@
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
+#include "tests/support/broker_outage.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink {
@@ -303,9 +304,7 @@ TEST(LoopFaultsIntegration, LostAssignmentAbortsTheOpenTransaction) {
 // (e.g. deploy/local/kafka.sh kill-node 1 --name NAME / start-node 1 --name NAME).
 TEST(LoopFaultsIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   auto bootstrap = testing::kafka_bootstrap();
-  const char* stop_broker = std::getenv("KAFKA_OUTAGE_STOP");
-  const char* start_broker = std::getenv("KAFKA_OUTAGE_START");
-  if (!bootstrap || !stop_broker || !start_broker) {
+  if (!bootstrap || !testing::outage_commands_set()) {
     GTEST_SKIP() << "needs KAFKA_BOOTSTRAP, KAFKA_OUTAGE_STOP and KAFKA_OUTAGE_START (a broker it may stop)";
   }
   Topics t;
@@ -338,19 +337,8 @@ TEST(LoopFaultsIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   const bool ready_at_start =
       wait_for([&] { return loop.readiness().ready && !handler.kept().empty(); }, std::chrono::seconds(60));
   EXPECT_TRUE(ready_at_start) << loop.readiness().reason;
-
-  const auto down_at = Clock::now();
-  ASSERT_EQ(std::system(stop_broker), 0) << stop_broker;
-  const bool went_unready = wait_for([&] { return !loop.readiness().ready; }, std::chrono::seconds(60));
-  const auto unready_after = Clock::now() - down_at;
-  // Stay down long enough for the loop to be stuck in its slowest calls.
-  std::this_thread::sleep_for(std::chrono::seconds(20));
-  const bool still_unready = !loop.readiness().ready;
-  // The start command returns once the broker answers metadata requests: "back" from there.
-  ASSERT_EQ(std::system(start_broker), 0) << start_broker;
-  const auto up_at = Clock::now();
-  const bool came_back = wait_for([&] { return loop.readiness().ready; }, std::chrono::seconds(120));
-  const auto ready_after = Clock::now() - up_at;
+  const testing::OutageReport outage =
+      testing::run_broker_outage([&] { return loop.readiness().ready; }, std::chrono::seconds(25));
   const auto kept_before = handler.kept().size();
   const bool progressing =
       wait_for([&] { return handler.kept().size() > kept_before + 20; }, std::chrono::seconds(60));
@@ -358,18 +346,16 @@ TEST(LoopFaultsIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   feeder.join();
   runner.join();
   ASSERT_TRUE(result.ok());
-  using std::chrono::duration_cast;
-  using std::chrono::milliseconds;
-  EXPECT_TRUE(went_unready);
-  EXPECT_LT(unready_after, std::chrono::seconds(10))
-      << "503 only after " << duration_cast<milliseconds>(unready_after).count() << " ms";
-  EXPECT_TRUE(still_unready) << "ready again while the broker is down: " << loop.readiness().reason;
-  EXPECT_TRUE(came_back) << loop.readiness().reason;
-  EXPECT_LT(ready_after, std::chrono::seconds(10))
-      << "200 only " << duration_cast<milliseconds>(ready_after).count() << " ms after the broker was back";
+  ASSERT_TRUE(outage.stop_ok && outage.start_ok) << "the outage commands failed";
+  EXPECT_TRUE(outage.went_unready);
+  EXPECT_LT(outage.unready_after, std::chrono::seconds(10)) << "503 only after " << outage.unready_after.count() << " ms";
+  EXPECT_TRUE(outage.unready_while_down) << "ready again while the broker is down: " << loop.readiness().reason;
+  EXPECT_TRUE(outage.came_back) << loop.readiness().reason;
+  EXPECT_LT(outage.ready_after, std::chrono::seconds(10))
+      << "200 only " << outage.ready_after.count() << " ms after the broker was back";
   EXPECT_TRUE(progressing) << "the loop did not resume after the outage";
-  std::cerr << "readiness: 503 after " << duration_cast<milliseconds>(unready_after).count() << " ms, 200 again "
-            << duration_cast<milliseconds>(ready_after).count() << " ms after the broker was back\n";
+  std::cerr << "readiness: 503 after " << outage.unready_after.count() << " ms, 200 again "
+            << outage.ready_after.count() << " ms after the broker was back\n";
 }
 
 }  // namespace
