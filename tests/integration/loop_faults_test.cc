@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "services/common/envelope/codec.h"
+#include "services/common/kafka/dlq.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "tests/support/broker_outage.h"
@@ -145,6 +146,54 @@ TEST(LoopFaultsIntegration, CommitWhoseAnswerWasLostIsFoundCommitted) {
   for (const auto& [sequence, times] : handler.kept()) {
     EXPECT_EQ(times, 1) << "sequence " << sequence;
   }
+}
+
+// A record the broker refuses for itself after produce() accepted it (larger than the broker's
+// message.max.bytes but not the client's): the delivery report names its input, the commit
+// fails, and after the rewind that input is dead-lettered as output.refused; every other input
+// goes through. Before, the loop aborted and retried the same transaction forever.
+TEST(LoopFaultsIntegration, OutputTheBrokerRefusesDeadLettersItsInput) {
+  auto bootstrap = testing::kafka_bootstrap();
+  if (!bootstrap) {
+    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+  }
+  Topics t;
+  ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
+  kafka::KafkaSettings kafka;
+  kafka.bootstrap = *bootstrap;
+  // The client lets 2 MB through; the broker (message.max.bytes about 1 MB by default) does not.
+  kafka.properties = {{"message.max.bytes", "5000000"}};
+  constexpr uint64_t kInputs = 20;
+  seed(kafka, t.in, 0, kInputs);
+  struct Bloating : StagingEcho {
+    using StagingEcho::StagingEcho;
+    kafka::HandlerResult handle(const ConsumedRecord& record) override {
+      kafka::HandlerResult result = StagingEcho::handle(record);
+      auto env = envelope::decode(record.value.value_or(""));
+      if (env.ok() && env->probe().sequence() == 7 && !result.outputs.empty()) {
+        result.outputs[0].value = std::string(2 * 1024 * 1024, 'x');
+      }
+      return result;
+    }
+  } handler(t.out);
+  SystemClock clock;
+  kafka::TransactionalLoop loop(kafka, loop_settings(t), "refused-test", handler, nullptr, clock);
+  std::atomic<bool> stop{false};
+  Status result;
+  std::thread runner([&] { result = loop.run(stop); });
+  const auto dead =
+      testing::read_topic(*bootstrap, t.dlq, testing::Isolation::kReadCommitted, 1, std::chrono::seconds(60));
+  const auto outputs = testing::read_topic(*bootstrap, t.out, testing::Isolation::kReadCommitted, kInputs - 1,
+                                           std::chrono::seconds(60));
+  stop.store(true);
+  runner.join();
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(dead.size(), 1U);
+  EXPECT_EQ(find_header(dead[0].headers, kafka::kDlqErrorClass), "output.refused");
+  auto refused = envelope::decode(dead[0].value.value_or(""));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->probe().sequence(), 7U);
+  EXPECT_EQ(outputs.size(), kInputs - 1);
 }
 
 // A zombie: instance A stalls in the middle of a transaction (outputs produced, not committed)

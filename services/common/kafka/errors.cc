@@ -57,7 +57,11 @@ ProduceAction classify_produce_error(RdKafka::ErrorCode code) {
       return ProduceAction::kOk;
     case RdKafka::ERR__QUEUE_FULL:
       return ProduceAction::kPollAndRetry;
+    // The record itself (also as reported by the broker in a delivery report): too large for
+    // the topic, or invalid for it (e.g. no key on a compacted topic).
     case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
+    case RdKafka::ERR_INVALID_RECORD:
       return ProduceAction::kInvalidRecord;
     case RdKafka::ERR__UNKNOWN_TOPIC:
     case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:

@@ -37,9 +37,25 @@ void delete_all(std::vector<RdKafka::TopicPartition*>& partitions) {
 
 // librdkafka callbacks, forwarded to the loop (they run on the loop's thread, inside
 // consume()).
-class TransactionalLoop::Callbacks : public RdKafka::RebalanceCb, public RdKafka::EventCb {
+class TransactionalLoop::Callbacks : public RdKafka::RebalanceCb,
+                                     public RdKafka::EventCb,
+                                     public RdKafka::DeliveryReportCb {
  public:
   explicit Callbacks(TransactionalLoop* loop) : loop_(loop) {}
+
+  // Delivery reports of the transactional producer (served by poll, flush and commit). A
+  // record the broker refuses for itself (too large for the topic) poisons the input it came
+  // from, as a synchronous refusal does: the commit then fails abortable, the loop rewinds and
+  // dead-letters that input as output.refused instead of retrying it forever.
+  void dr_cb(RdKafka::Message& message) override {
+    std::unique_ptr<InputKey> input(static_cast<InputKey*>(message.msg_opaque()));
+    if (input && message.err() != RdKafka::ERR_NO_ERROR &&
+        classify_produce_error(message.err()) == ProduceAction::kInvalidRecord) {
+      log()->error("{}[{}] offset {}: the broker refused its output to {}: {}", std::get<0>(*input),
+                   std::get<1>(*input), std::get<2>(*input), message.topic_name(), message.errstr());
+      loop_->poisoned_.insert(*input);
+    }
+  }
 
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
@@ -232,6 +248,7 @@ Status TransactionalLoop::create_producer() {
     return conf.error();
   }
   std::string err;
+  (*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(callbacks_.get()), err);
   producer_.reset(RdKafka::Producer::create(conf->get(), err));
   if (!producer_) {
     return Error::invalid("cannot create producer: " + err);
@@ -375,12 +392,17 @@ bool TransactionalLoop::begin_if_needed(const std::atomic<bool>& stop) {
 }
 
 std::optional<TransactionalLoop::ProduceFailure> TransactionalLoop::produce_all(
-    const std::vector<OutgoingRecord>& records) {
+    const std::vector<OutgoingRecord>& records, const std::optional<InputKey>& input) {
   for (const OutgoingRecord& record : records) {
     for (;;) {
       RdKafka::ErrorCode code = faults_.produce ? faults_.produce(record) : RdKafka::ERR_NO_ERROR;
       if (code == RdKafka::ERR_NO_ERROR) {
-        code = produce(*producer_, record);
+        // Owned by the delivery report, which names the input when the broker refuses the record.
+        auto* opaque = input ? new InputKey(*input) : nullptr;
+        code = produce(*producer_, record, opaque);
+        if (code != RdKafka::ERR_NO_ERROR) {
+          delete opaque;
+        }
       }
       const ProduceAction action = classify_produce_error(code);
       if (action == ProduceAction::kOk) {
@@ -436,13 +458,14 @@ void TransactionalLoop::process(const ConsumedRecord& record, const std::atomic<
     log()->warn("dead-lettering record: {}: {}", result.dead_letter->error_class, result.dead_letter->message);
     outputs.push_back(make_dlq_record(record, dlq_context_, *result.dead_letter, clock_.now()));
   }
-  if (const auto failed = produce_all(outputs)) {
+  const InputKey input{record.topic, record.partition, record.offset};
+  if (const auto failed = produce_all(outputs, input)) {
     if (failed->topic == loop_.dlq_topic && result.dead_letter) {
       // Never dropped: the input stays uncommitted and is retried after a back-off.
       log()->error("cannot write the dead-letter record to {}: {}", failed->topic, failed->error);
       observer_->dlq_write_failed();
     } else if (failed->record_refused) {
-      poisoned_.insert({record.topic, record.partition, record.offset});
+      poisoned_.insert(input);
     }
     abort_and_rewind(stop, "an output to " + failed->topic + " could not be produced: " + failed->error);
     return;
@@ -678,7 +701,7 @@ void TransactionalLoop::maybe_tick(const std::atomic<bool>& stop) {
   if (!begin_if_needed(stop)) {
     return;
   }
-  if (const auto failed = produce_all(outputs)) {
+  if (const auto failed = produce_all(outputs, std::nullopt)) {
     abort_and_rewind(stop, "a timer output to " + failed->topic + " could not be produced: " + failed->error);
   }
 }

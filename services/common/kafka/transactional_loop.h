@@ -22,8 +22,10 @@
 //                             offsets cannot tell (none in the transaction, broker gone), the
 //                             handler hears on_state_uncertain and rebuilds its state from its
 //                             changelog before the loop rewinds.
-//   produce() refuses an
-//   output                 -> only a record-level refusal (too large) is the input's fault:
+//   produce() or the
+//   broker refuses an
+//   output                 -> only a record-level refusal (too large; at produce() or in the
+//                             delivery report, which names the input) is the input's fault:
 //                             abort, rewind, dead-letter that input as output.refused. Any
 //                             other error (ERR__STATE, fenced, unknown topic) aborts, rewinds
 //                             and processes the input again.
@@ -208,7 +210,9 @@ class TransactionalLoop {
   bool begin_if_needed(const std::atomic<bool>& stop);
   void process(const ConsumedRecord& record, const std::atomic<bool>& stop);
   HandlerResult decide(const ConsumedRecord& record);
-  std::optional<ProduceFailure> produce_all(const std::vector<OutgoingRecord>& records);
+  using InputKey = std::tuple<std::string, int32_t, int64_t>;  // topic, partition, offset
+  std::optional<ProduceFailure> produce_all(const std::vector<OutgoingRecord>& records,
+                                            const std::optional<InputKey>& input);
   void commit(const std::atomic<bool>& stop);
   bool send_offsets(const std::atomic<bool>& stop);
   TxnAction commit_transaction();
@@ -247,7 +251,7 @@ class TransactionalLoop {
   int64_t records_in_txn_ = 0;
   std::map<TopicPartition, int64_t> pending_offsets_;  // next offset to read, per partition
   std::map<std::string, uint64_t> produced_in_txn_;
-  std::set<std::tuple<std::string, int32_t, int64_t>> poisoned_;  // inputs whose outputs Kafka refused
+  std::set<InputKey> poisoned_;  // inputs whose outputs Kafka refused
   std::set<TopicPartition> assignment_;
   std::chrono::steady_clock::time_point last_tick_;
   std::chrono::steady_clock::time_point last_transient_log_{};

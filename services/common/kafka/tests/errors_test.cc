@@ -54,6 +54,8 @@ TEST(ProduceClassification, Table) {
   EXPECT_EQ(classify_produce_error(RdKafka::ERR_NO_ERROR), ProduceAction::kOk);
   EXPECT_EQ(classify_produce_error(RdKafka::ERR__QUEUE_FULL), ProduceAction::kPollAndRetry);
   EXPECT_EQ(classify_produce_error(RdKafka::ERR_MSG_SIZE_TOO_LARGE), ProduceAction::kInvalidRecord);
+  EXPECT_EQ(classify_produce_error(RdKafka::ERR_RECORD_LIST_TOO_LARGE), ProduceAction::kInvalidRecord);
+  EXPECT_EQ(classify_produce_error(RdKafka::ERR_INVALID_RECORD), ProduceAction::kInvalidRecord);
   EXPECT_EQ(classify_produce_error(RdKafka::ERR__UNKNOWN_TOPIC), ProduceAction::kAbortTransaction);
   EXPECT_EQ(classify_produce_error(RdKafka::ERR__STATE), ProduceAction::kAbortTransaction);
   EXPECT_EQ(classify_produce_error(RdKafka::ERR__FATAL), ProduceAction::kAbortTransaction);
