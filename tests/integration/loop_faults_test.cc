@@ -361,6 +361,11 @@ TEST(LoopFaultsIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   kafka::KafkaSettings kafka;
   kafka.bootstrap = *bootstrap;
   kafka.statistics_interval_ms = 500;
+  // An outage longer than the session loses the group membership; on its return the group then
+  // waits for the stale member's session to expire before it assigns again (Kafka's rule), so
+  // readiness comes back within session.timeout.ms of the broker, not sooner. 10 s here (the
+  // librdkafka default is 45 s: the 37 s of 503 issue 13 G saw after the broker was back).
+  kafka.properties = {{"session.timeout.ms", "10000"}};
   kafka::LoopSettings settings = loop_settings(t);
   settings.ready_stall_ms = 3000;
   StagingEcho handler(t.out);
@@ -400,8 +405,8 @@ TEST(LoopFaultsIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   EXPECT_LT(outage.unready_after, std::chrono::seconds(10)) << "503 only after " << outage.unready_after.count() << " ms";
   EXPECT_TRUE(outage.unready_while_down) << "ready again while the broker is down: " << loop.readiness().reason;
   EXPECT_TRUE(outage.came_back) << loop.readiness().reason;
-  EXPECT_LT(outage.ready_after, std::chrono::seconds(10))
-      << "200 only " << outage.ready_after.count() << " ms after the broker was back";
+  EXPECT_LT(outage.ready_after, std::chrono::seconds(20))
+      << "200 only " << outage.ready_after.count() << " ms after the broker was back (session.timeout.ms 10 s)";
   EXPECT_TRUE(progressing) << "the loop did not resume after the outage";
   std::cerr << "readiness: 503 after " << outage.unready_after.count() << " ms, 200 again "
             << outage.ready_after.count() << " ms after the broker was back\n";

@@ -247,6 +247,10 @@ TEST(FeedbackIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   kafka::KafkaSettings kafka;
   kafka.bootstrap = *bootstrap;
   kafka.statistics_interval_ms = 500;
+  // Bounds how long the group waits for the stale member after an outage that outlived the
+  // session (librdkafka's default 45 s gave the 37 s of 503 the issue saw); see
+  // docs/services/passthrough.md.
+  kafka.properties = {{"session.timeout.ms", "10000"}};
   kafka::LoopSettings loop;
   loop.group_id = prefix + ".group";
   loop.input_topics = {referral_topic};
@@ -280,7 +284,8 @@ TEST(FeedbackIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   EXPECT_LT(outage.unready_after, 10s) << "503 only after " << outage.unready_after.count() << " ms";
   EXPECT_TRUE(outage.unready_while_down) << "ready while the broker is down";
   EXPECT_TRUE(outage.came_back) << instance.not_ready_reason();
-  EXPECT_LT(outage.ready_after, 10s) << "200 only " << outage.ready_after.count() << " ms after the broker was back";
+  EXPECT_LT(outage.ready_after, 20s) << "200 only " << outage.ready_after.count()
+                                     << " ms after the broker was back (session.timeout.ms 10 s)";
   std::cerr << "feedback readiness: 503 after " << outage.unready_after.count() << " ms, 200 again "
             << outage.ready_after.count() << " ms after the broker was back\n";
 }
