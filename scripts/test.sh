@@ -39,6 +39,10 @@ if [[ -z "${KAFKA_BOOTSTRAP:-}" ]]; then
   STARTED=1
   KAFKA_BOOTSTRAP="$(bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" | tail -n 1)"
   export KAFKA_BOOTSTRAP
+  # Our own broker, so the broker-outage tests (it_loop_faults, it_feedback) may kill it and
+  # start it again; against a broker given in KAFKA_BOOTSTRAP they are skipped (and say so).
+  export KAFKA_OUTAGE_STOP="bash $ROOT/deploy/local/kafka.sh kill-node 1 --name $NAME"
+  export KAFKA_OUTAGE_START="bash $ROOT/deploy/local/kafka.sh start-node 1 --name $NAME"
 else
   echo "[test 2/4] using the broker at ${KAFKA_BOOTSTRAP}" >&2
 fi

@@ -4,6 +4,7 @@
 
 #include "services/case-sync/transitions.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/kafka/decode.h"
 #include "services/common/kafka/client.h"
 #include "services/common/kafka/read_to_end.h"
 #include "services/common/logging/logging.h"
@@ -191,21 +192,12 @@ void SyncHandler::publish_gauges() {
 }
 
 kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
-  if (!record.value) {
-    count("rejected");
-    return kafka::HandlerResult::reject(envelope::kUndecodable, "value: tombstone on an event topic");
-  }
-  auto decoded = envelope::decode(*record.value);
+  auto decoded = kafka::decode_record(record);
   if (!decoded.ok()) {
     count("rejected");
-    return kafka::HandlerResult::reject(decoded.error().reason, decoded.error().describe());
+    return kafka::refuse(decoded.error());
   }
   const v1::Envelope& env = *decoded;
-  if (record.key.value_or("") != env.case_id()) {
-    count("rejected");
-    return kafka::HandlerResult::reject("sync.key_mismatch",
-                                        "record key '" + record.key.value_or("") + "' != case_id '" + env.case_id() + "'");
-  }
   const TimePoint now = clock_.now();
   CaseRecord work = load(record.partition, env.case_id()).value_or(CaseRecord{});
   ApplyResult res = engine_.apply(work, env, *record.value, now);

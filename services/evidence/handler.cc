@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "services/common/envelope/codec.h"
+#include "services/common/kafka/decode.h"
 #include "services/common/logging/logging.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/evidence/proto_mapping.h"
@@ -70,12 +71,9 @@ EvidenceHandler::EvidenceHandler(Settings settings, std::shared_ptr<const BlobSt
       metrics_(std::move(metrics)) {}
 
 kafka::HandlerResult EvidenceHandler::handle(const ConsumedRecord& record) {
-  if (!record.value) {
-    return kafka::HandlerResult::reject(envelope::kUndecodable, "value: tombstone (no value) on an event topic");
-  }
-  auto decoded = envelope::decode(*record.value);
+  auto decoded = kafka::decode_record(record);
   if (!decoded.ok()) {
-    return kafka::HandlerResult::reject(decoded.error().reason, decoded.error().describe());
+    return kafka::refuse(decoded.error());
   }
   switch (decoded->payload_case()) {
     case v1::Envelope::kEvidenceManifest:

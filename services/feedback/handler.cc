@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "services/common/envelope/codec.h"
+#include "services/common/kafka/decode.h"
 #include "services/common/logging/logging.h"
 
 namespace caselink::feedback {
@@ -199,19 +200,12 @@ OutgoingRecord FeedbackHandler::alert_record(const std::string& case_id, const v
 }
 
 HandlerResult FeedbackHandler::handle(const ConsumedRecord& record) {
-  if (!record.value) {
-    return reject(envelope::kUndecodable, "value: tombstone (no value) on an event topic");
-  }
-  auto decoded = envelope::decode(*record.value);
+  auto decoded = kafka::decode_record(record);
   if (!decoded.ok()) {
     metrics_->rejected.labels({decoded.error().reason}).inc();
-    return HandlerResult::reject(decoded.error().reason, decoded.error().describe());
+    return kafka::refuse(decoded.error());
   }
   const v1::Envelope& env = *decoded;
-  if (record.key && *record.key != env.case_id()) {
-    return reject(kKeyMismatch, "record key '" + *record.key + "' differs from Envelope.case_id '" + env.case_id() +
-                                    "': the key must be the case id so a case stays on one partition");
-  }
   const auto payload = env.payload_case();
   if (payload == v1::Envelope::kCaseReferral) {
     return on_referral(env, record.partition);

@@ -65,7 +65,6 @@ inline constexpr const char* kUnauthorizedAgency = "feedback.unauthorized_agency
 inline constexpr const char* kAgencyConflict = "feedback.agency_conflict";
 inline constexpr const char* kUnknownFeedback = "feedback.unknown_feedback";
 inline constexpr const char* kAckAgencyMismatch = "feedback.ack_agency_mismatch";
-inline constexpr const char* kKeyMismatch = "feedback.key_mismatch";
 
 // One changelog record as read back: key and value (nullopt for a tombstone).
 struct ChangelogRecord {

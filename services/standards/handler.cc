@@ -5,6 +5,7 @@
 #include <csignal>
 
 #include "services/common/envelope/codec.h"
+#include "services/common/kafka/decode.h"
 #include "services/common/logging/logging.h"
 #include "services/standards/engine/loader.h"
 #include "services/standards/mapping.h"
@@ -208,15 +209,12 @@ void StandardsHandler::on_transaction_aborted() { pending_.clear(); }
 
 kafka::HandlerResult StandardsHandler::handle(const ConsumedRecord& record) {
   maybe_reload();
-  if (!record.value) {
-    return kafka::HandlerResult::reject(envelope::kUndecodable, "value: tombstone (no value) on an event topic");
-  }
-  auto decoded = envelope::decode(*record.value);
+  auto decoded = kafka::decode_record(record);
   if (!decoded.ok()) {
     if (metrics_) {
       metrics_->invalid.labels({decoded.error().reason}).inc();
     }
-    return kafka::HandlerResult::reject(decoded.error().reason, decoded.error().describe());
+    return kafka::refuse(decoded.error());
   }
   const v1::Envelope& in = *decoded;
   const bool referral = in.payload_case() == v1::Envelope::kCaseReferral;

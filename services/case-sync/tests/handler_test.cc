@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "services/case-sync/handler.h"
+#include "services/common/kafka/decode.h"
 #include "services/case-sync/tests/test_support.h"
 
 namespace caselink::sync {
@@ -94,7 +95,9 @@ TEST_F(HandlerFixture, RejectedEventIsDeadLetteredWithAnAlertNamingTheCase) {
   auto ref = referral();
   auto rec = input(ref);
   rec.key = "other";
-  EXPECT_EQ(h.handle(rec).dead_letter->error_class, "sync.key_mismatch");
+  EXPECT_EQ(h.handle(rec).dead_letter->error_class, kafka::kKeyMismatch);
+  rec.key.reset();
+  EXPECT_EQ(h.handle(rec).dead_letter->error_class, kafka::kKeyMissing);
 }
 
 test::Ev filed(ManualClock& clock) {

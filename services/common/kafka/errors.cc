@@ -12,6 +12,8 @@ const char* to_string(TxnAction action) {
       return "abort_and_rewind";
     case TxnAction::kRecreateProducer:
       return "recreate_producer";
+    case TxnAction::kOutcomeUnknown:
+      return "outcome_unknown";
   }
   return "unknown";
 }
@@ -27,11 +29,16 @@ TxnAction classify_txn_error(const TxnErrorFlags& f, bool is_commit) {
   if (!f.is_error) {
     return TxnAction::kNone;
   }
-  // Fatal wins over everything: the producer instance is unusable (e.g. fenced by a newer
-  // incarnation with the same transactional.id).
-  if (f.fatal || f.code == RdKafka::ERR__FENCED || f.code == RdKafka::ERR_PRODUCER_FENCED ||
+  // Fenced by a newer incarnation with the same transactional.id: this producer is unusable,
+  // and its open transaction is aborted by the newer epoch (a fenced EndTxn never commits).
+  if (f.code == RdKafka::ERR__FENCED || f.code == RdKafka::ERR_PRODUCER_FENCED ||
       f.code == RdKafka::ERR_INVALID_PRODUCER_EPOCH) {
     return TxnAction::kRecreateProducer;
+  }
+  // Any other fatal error wins over the abort/retry flags: the instance is unusable. During a
+  // commit it may have struck after the broker committed (e.g. librdkafka #4438).
+  if (f.fatal) {
+    return is_commit ? TxnAction::kOutcomeUnknown : TxnAction::kRecreateProducer;
   }
   if (f.txn_requires_abort) {
     return TxnAction::kAbortAndRewind;
@@ -39,10 +46,9 @@ TxnAction classify_txn_error(const TxnErrorFlags& f, bool is_commit) {
   if (f.retriable) {
     return TxnAction::kRetry;
   }
-  // A commit that failed without a classification is indeterminate (Jepsen's advice):
-  // start over with a fresh producer, which resolves the old transaction either way.
-  (void)is_commit;
-  return TxnAction::kRecreateProducer;
+  // Unclassified: a commit is indeterminate (it may have reached the broker); any other call
+  // has committed nothing. Either way a fresh producer resolves the old transaction.
+  return is_commit ? TxnAction::kOutcomeUnknown : TxnAction::kRecreateProducer;
 }
 
 ProduceAction classify_produce_error(RdKafka::ErrorCode code) {
@@ -51,7 +57,11 @@ ProduceAction classify_produce_error(RdKafka::ErrorCode code) {
       return ProduceAction::kOk;
     case RdKafka::ERR__QUEUE_FULL:
       return ProduceAction::kPollAndRetry;
+    // The record itself (also as reported by the broker in a delivery report): too large for
+    // the topic, or invalid for it (e.g. no key on a compacted topic).
     case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
+    case RdKafka::ERR_INVALID_RECORD:
       return ProduceAction::kInvalidRecord;
     case RdKafka::ERR__UNKNOWN_TOPIC:
     case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:

@@ -13,7 +13,10 @@ enum class TxnAction {
   kNone,              // success
   kRetry,             // retriable: call the same API again
   kAbortAndRewind,    // abortable: abort_transaction, seek inputs back to committed offsets
-  kRecreateProducer,  // fatal, fenced, unclassified or indeterminate: new producer, same id
+  kRecreateProducer,  // fatal, fenced or unclassified, outcome known: new producer, same id
+  kOutcomeUnknown,    // commit_transaction failed in a way that leaves open whether it committed
+                      // (timeout, unclassified, fatal other than fenced): new producer, then
+                      // find out the outcome before rewinding (transactional_loop.h)
 };
 
 const char* to_string(TxnAction action);
@@ -27,13 +30,24 @@ struct TxnErrorFlags {
 };
 
 // Decides what to do after a transactional API call failed. `is_commit` matters because a
-// commit that timed out is indeterminate: it may or may not have committed.
+// commit_transaction that failed without saying "abort" or "retry" is indeterminate: the
+// broker may have committed it (Jepsen's advice), so the answer is kOutcomeUnknown instead of
+// kRecreateProducer. Fenced stays kRecreateProducer for a commit too: a fenced producer's
+// EndTxn was refused, and the newer epoch aborts what it left open. Every other call (begin,
+// produce, send_offsets, abort) cannot commit anything, so its outcome is always known.
+// A retriable commit error is kRetry; the caller treats "retries exhausted" as kOutcomeUnknown.
 TxnAction classify_txn_error(const TxnErrorFlags& flags, bool is_commit);
 
 // Reads the flags from an RdKafka::Error (nullptr = success).
 TxnErrorFlags flags_of(const RdKafka::Error* error);
 
 // What to do when produce() itself returns an error code (before delivery).
+//   kPollAndRetry      local queue full: serve delivery reports, produce again
+//   kInvalidRecord     the record itself can never be produced (too large): the only case that
+//                      is the input's fault and may dead-letter it (`output.refused`)
+//   kAbortTransaction  anything else (ERR__STATE after another delivery failed, ERR__FATAL,
+//                      an unknown topic or partition, ...): not the record's fault — abort,
+//                      rewind and process the input again
 enum class ProduceAction { kOk, kPollAndRetry, kAbortTransaction, kInvalidRecord };
 ProduceAction classify_produce_error(RdKafka::ErrorCode code);
 

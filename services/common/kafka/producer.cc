@@ -1,5 +1,6 @@
 #include "services/common/kafka/producer.h"
 
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <future>
@@ -115,6 +116,10 @@ Status IdempotentProducer::flush(std::chrono::milliseconds timeout) {
     return Error::unavailable("flush: " + RdKafka::err2str(code));
   }
   return Status::success();
+}
+
+void IdempotentProducer::raise_fatal_error_for_testing(const std::string& reason) {
+  rd_kafka_test_fatal_error(producer_->c_ptr(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason.c_str());
 }
 
 std::string IdempotentProducer::fatal_error() const {

@@ -56,6 +56,10 @@ class IdempotentProducer {
   // idempotence state was lost, librdkafka #4438 in 2.0.2) every send fails: recreate it.
   std::string fatal_error() const;
 
+  // Test seam: raises a fatal error as librdkafka would (rd_kafka_test_fatal_error), so the
+  // recreate-on-fatal path of a caller can be tested without a broker that misbehaves.
+  void raise_fatal_error_for_testing(const std::string& reason);
+
  private:
   class Callbacks;
   IdempotentProducer() = default;

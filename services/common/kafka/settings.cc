@@ -39,6 +39,8 @@ void bind(config::ConfigBinder& binder, LoopSettings* s, const KafkaSettings* ka
   binder.bind("loop.auto_offset_reset", &s->auto_offset_reset, "earliest | latest for a new group");
   binder.bind("loop.retry_backoff_ms", &s->retry_backoff_ms, "First back-off when the broker is unreachable, ms");
   binder.bind("loop.retry_backoff_max_ms", &s->retry_backoff_max_ms, "Largest back-off, ms");
+  binder.bind("loop.ready_stall_ms", &s->ready_stall_ms,
+              "/readyz answers 503 when the loop has not come round for this long, ms");
   binder.bind("loop.prefetch_messages", &s->prefetch_messages,
               "Records read ahead per input partition at most (librdkafka queued.min.messages)");
   binder.bind("loop.prefetch_kbytes", &s->prefetch_kbytes,
@@ -113,6 +115,9 @@ Status validate(const LoopSettings& s, const KafkaSettings& kafka) {
   }
   if (s.retry_backoff_ms < 1 || s.retry_backoff_max_ms < s.retry_backoff_ms) {
     return Error::invalid("must be >= 1 and <= loop.retry_backoff_max_ms", "loop.retry_backoff_ms");
+  }
+  if (s.ready_stall_ms < 100) {
+    return Error::invalid("must be at least 100", "loop.ready_stall_ms");
   }
   // librdkafka's own ranges for queued.min.messages and queued.max.messages.kbytes.
   if (s.prefetch_messages < 1 || s.prefetch_messages > 10000000) {

@@ -59,8 +59,14 @@ struct LoopSettings {
   // Where a group with no committed offset starts: earliest | latest.
   std::string auto_offset_reset = "earliest";
   // Back-off between attempts to reach the broker at start (doubles up to the max).
+  // Also the back-off after transactions fail twice or more in a row (e.g. the DLQ topic is
+  // missing), so a failure that repeats never becomes a tight abort-and-rewind loop.
   int64_t retry_backoff_ms = 500;
   int64_t retry_backoff_max_ms = 10000;
+  // /readyz turns 503 when the loop has not come round for this long (blocked in a Kafka call
+  // while the broker is gone, or restoring state), so readiness follows the broker even when
+  // librdkafka's statistics cannot be served. Larger than the slowest single record.
+  int64_t ready_stall_ms = 5000;
   // Read-ahead of the consumer, per input partition: librdkafka fetches while a partition's
   // local queue holds fewer records than this (queued.min.messages) and fewer KB than this
   // (queued.max.messages.kbytes). The defaults are librdkafka's: fastest catch-up, but a service

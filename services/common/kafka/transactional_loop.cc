@@ -37,9 +37,25 @@ void delete_all(std::vector<RdKafka::TopicPartition*>& partitions) {
 
 // librdkafka callbacks, forwarded to the loop (they run on the loop's thread, inside
 // consume()).
-class TransactionalLoop::Callbacks : public RdKafka::RebalanceCb, public RdKafka::EventCb {
+class TransactionalLoop::Callbacks : public RdKafka::RebalanceCb,
+                                     public RdKafka::EventCb,
+                                     public RdKafka::DeliveryReportCb {
  public:
   explicit Callbacks(TransactionalLoop* loop) : loop_(loop) {}
+
+  // Delivery reports of the transactional producer (served by poll, flush and commit). A
+  // record the broker refuses for itself (too large for the topic) poisons the input it came
+  // from, as a synchronous refusal does: the commit then fails abortable, the loop rewinds and
+  // dead-letters that input as output.refused instead of retrying it forever.
+  void dr_cb(RdKafka::Message& message) override {
+    std::unique_ptr<InputKey> input(static_cast<InputKey*>(message.msg_opaque()));
+    if (input && message.err() != RdKafka::ERR_NO_ERROR &&
+        classify_produce_error(message.err()) == ProduceAction::kInvalidRecord) {
+      log()->error("{}[{}] offset {}: the broker refused its output to {}: {}", std::get<0>(*input),
+                   std::get<1>(*input), std::get<2>(*input), message.topic_name(), message.errstr());
+      loop_->poisoned_.insert(*input);
+    }
+  }
 
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
@@ -146,14 +162,24 @@ TransactionalLoop::TransactionalLoop(KafkaSettings kafka, LoopSettings loop, std
       dlq_context_{loop_.dlq_topic, service_, loop_.group_id},
       callbacks_(std::make_unique<Callbacks>(this)) {}
 
-TransactionalLoop::~TransactionalLoop() {
-  // Producer before consumer: nothing may still reference the consumer's group metadata.
-  producer_.reset();
+TransactionalLoop::~TransactionalLoop() { close_clients(); }
+
+// Consumer before producer: closing the consumer revokes its partitions, and the rebalance
+// callback commits (or aborts) the open transaction through the producer.
+void TransactionalLoop::close_clients() {
   if (consumer_) {
     consumer_->close();
     consumer_.reset();
   }
+  producer_.reset();
 }
+
+namespace {
+int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
 
 LoopReadiness TransactionalLoop::readiness() const {
   if (!producer_ready_.load()) {
@@ -164,6 +190,15 @@ LoopReadiness TransactionalLoop::readiness() const {
   }
   if (assigned_count_.load() == 0) {
     return {false, "no partitions assigned yet"};
+  }
+  if (const int failing = failing_.load(); failing >= 3) {
+    std::lock_guard<std::mutex> lock(failure_mutex_);
+    return {false, std::to_string(failing) + " transactions in a row failed, backing off; last: " + last_failure_};
+  }
+  const int64_t stalled_ms = (steady_now_ns() - heartbeat_ns_.load()) / 1000000;
+  if (stalled_ms > loop_.ready_stall_ms) {
+    return {false, "loop has not come round for " + std::to_string(stalled_ms) +
+                       " ms (waiting on the broker or restoring state)"};
   }
   return {true, "ready"};
 }
@@ -195,7 +230,13 @@ Status TransactionalLoop::create_consumer() {
   return Status::success();
 }
 
+
 Status TransactionalLoop::create_producer() {
+  if (faults_.create_producer) {
+    if (const RdKafka::ErrorCode code = faults_.create_producer(); code != RdKafka::ERR_NO_ERROR) {
+      return Error::unavailable("cannot create producer (injected): " + RdKafka::err2str(code));
+    }
+  }
   auto conf = make_conf(kafka_, {{"client.id", service_ + "-producer-" + loop_.instance_id},
                                  {"transactional.id", transactional_id_},
                                  {"partitioner", kCasePartitioner},
@@ -207,6 +248,7 @@ Status TransactionalLoop::create_producer() {
     return conf.error();
   }
   std::string err;
+  (*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(callbacks_.get()), err);
   producer_.reset(RdKafka::Producer::create(conf->get(), err));
   if (!producer_) {
     return Error::invalid("cannot create producer: " + err);
@@ -243,45 +285,94 @@ bool TransactionalLoop::init_producer_with_retry(const std::atomic<bool>& stop) 
     if (action == TxnAction::kRecreateProducer && e.error->is_fatal()) {
       log()->error("init_transactions failed fatally ({}); recreating the producer", e.text());
       producer_.reset();
-      if (Status st = create_producer(); !st.ok()) {
-        log()->critical("cannot recreate producer: {}", st.error().describe());
+      if (!make_producer(stop)) {
         return false;
       }
     } else {
       log()->warn("broker not reachable for init_transactions (attempt {}): {}; retrying with back-off", attempt,
                   e.text());
     }
+    connected_.store(false);
     observer_->broker_connected(false);
+    update_readiness();
     backoff(stop, attempt);
   }
   return false;
 }
 
-void TransactionalLoop::recreate_producer(const std::atomic<bool>& stop, const std::string& why) {
+// Creates the producer, retrying with back-off until it exists or the loop stops.
+bool TransactionalLoop::make_producer(const std::atomic<bool>& stop) {
+  for (int attempt = 1; !stop.load(); ++attempt) {
+    Status st = create_producer();
+    if (st.ok()) {
+      return true;
+    }
+    log()->error("cannot create producer (attempt {}): {}", attempt, st.error().describe());
+    backoff(stop, attempt);
+  }
+  return false;
+}
+
+void TransactionalLoop::recreate_producer(const std::atomic<bool>& stop, const std::string& why, Outcome outcome) {
   log()->warn("recreating transactional producer '{}': {}", transactional_id_, why);
   producer_ready_.store(false);
   update_readiness();
   producer_.reset();
   txn_open_ = false;
-  after_abort("fatal");
   observer_->producer_recreated();
-  for (int attempt = 1; !stop.load(); ++attempt) {
-    if (Status st = create_producer(); st.ok()) {
-      break;
-    } else {
-      log()->error("cannot create producer: {}", st.error().describe());
-      backoff(stop, attempt);
-    }
+  const std::map<TopicPartition, int64_t> carried = pending_offsets_;
+  // init_transactions on the new producer completes or aborts whatever the old one left open,
+  // so only after it does the group's committed offset tell the outcome.
+  if (make_producer(stop) && init_producer_with_retry(stop) && outcome == Outcome::kUnknown) {
+    outcome = find_commit_outcome(carried);
   }
-  if (producer_) {
-    init_producer_with_retry(stop);
+  if (outcome == Outcome::kCommitted) {
+    log()->info("the transaction whose commit was in doubt did commit; going on after it");
+    finish_commit();
+    rewind_to_committed();
+    return;
   }
+  after_abort("fatal");
+  if (outcome == Outcome::kUnknown) {
+    log()->warn("outcome of the last commit unknown: the handler rebuilds the state of {} partition(s)",
+                assignment_.size());
+    handler_.on_state_uncertain({assignment_.begin(), assignment_.end()});
+  }
+  note_failure(stop, why);
   rewind_to_committed();
+}
+
+TransactionalLoop::Outcome TransactionalLoop::find_commit_outcome(const std::map<TopicPartition, int64_t>& carried) {
+  if (carried.empty() || !consumer_) {
+    return Outcome::kUnknown;
+  }
+  std::vector<RdKafka::TopicPartition*> partitions;
+  for (const auto& [tp, next] : carried) {
+    partitions.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
+  }
+  const RdKafka::ErrorCode code = consumer_->committed(partitions, kTxnCallTimeoutMs);
+  size_t committed = 0;
+  for (const auto* p : partitions) {
+    committed += p->err() == RdKafka::ERR_NO_ERROR && p->offset() == carried.at({p->topic(), p->partition()});
+  }
+  delete_all(partitions);
+  if (code != RdKafka::ERR_NO_ERROR) {
+    log()->warn("cannot read committed offsets to settle the last commit: {}", RdKafka::err2str(code));
+    return Outcome::kUnknown;
+  }
+  // The transaction carried the offsets of every partition in it: all or none are committed.
+  if (committed == carried.size()) {
+    return Outcome::kCommitted;
+  }
+  return committed == 0 ? Outcome::kAborted : Outcome::kUnknown;
 }
 
 bool TransactionalLoop::begin_if_needed(const std::atomic<bool>& stop) {
   if (txn_open_) {
     return true;
+  }
+  if (!producer_) {
+    return false;  // stopping: recreation gave up
   }
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
     ErrorHolder e{producer_->begin_transaction()};
@@ -300,10 +391,19 @@ bool TransactionalLoop::begin_if_needed(const std::atomic<bool>& stop) {
   return false;
 }
 
-bool TransactionalLoop::produce_all(const std::vector<OutgoingRecord>& records) {
+std::optional<TransactionalLoop::ProduceFailure> TransactionalLoop::produce_all(
+    const std::vector<OutgoingRecord>& records, const std::optional<InputKey>& input) {
   for (const OutgoingRecord& record : records) {
     for (;;) {
-      const RdKafka::ErrorCode code = produce(*producer_, record);
+      RdKafka::ErrorCode code = faults_.produce ? faults_.produce(record) : RdKafka::ERR_NO_ERROR;
+      if (code == RdKafka::ERR_NO_ERROR) {
+        // Owned by the delivery report, which names the input when the broker refuses the record.
+        auto* opaque = input ? new InputKey(*input) : nullptr;
+        code = produce(*producer_, record, opaque);
+        if (code != RdKafka::ERR_NO_ERROR) {
+          delete opaque;
+        }
+      }
       const ProduceAction action = classify_produce_error(code);
       if (action == ProduceAction::kOk) {
         produced_in_txn_[record.topic] += 1;
@@ -314,10 +414,25 @@ bool TransactionalLoop::produce_all(const std::vector<OutgoingRecord>& records) 
         continue;
       }
       log()->error("produce to {} failed: {}", record.topic, RdKafka::err2str(code));
-      return false;
+      return ProduceFailure{action == ProduceAction::kInvalidRecord, record.topic, RdKafka::err2str(code)};
     }
   }
-  return true;
+  return std::nullopt;
+}
+
+// What the handler decided, or the loop's own verdict for an input whose output Kafka refused.
+HandlerResult TransactionalLoop::decide(const ConsumedRecord& record) {
+  if (poisoned_.count({record.topic, record.partition, record.offset}) != 0) {
+    return HandlerResult::reject("output.refused", "Kafka refused an output of this record (e.g. too large)");
+  }
+  try {
+    return handler_.handle(record);
+  } catch (const std::exception& e) {
+    // Crash-vs-cope: input must never crash the service. A throwing handler is a bug,
+    // but the record is parked on the DLQ with the reason and the loop goes on.
+    log()->error("handler threw: {}", e.what());
+    return HandlerResult::reject("handler.exception", e.what());
+  }
 }
 
 void TransactionalLoop::process(const ConsumedRecord& record, const std::atomic<bool>& stop) {
@@ -328,24 +443,14 @@ void TransactionalLoop::process(const ConsumedRecord& record, const std::atomic<
                                        find_header(record.headers, "ce_type").value_or(""), record.topic,
                                        record.partition, record.offset});
   const auto started = std::chrono::steady_clock::now();
-  HandlerResult result;
-  const auto poison_key = std::make_tuple(record.topic, record.partition, record.offset);
-  if (poisoned_.count(poison_key) != 0) {
-    result = HandlerResult::reject("output.refused", "Kafka refused an output of this record (e.g. too large)");
-  } else {
-    try {
-      result = handler_.handle(record);
-    } catch (const std::exception& e) {
-      // Crash-vs-cope: input must never crash the service. A throwing handler is a bug,
-      // but the record is parked on the DLQ with the reason and the loop goes on.
-      log()->error("handler threw: {}", e.what());
-      result = HandlerResult::reject("handler.exception", e.what());
-    }
-  }
+  HandlerResult result = decide(record);
   if (result.retry_later) {
     log()->warn("handler asked to retry later: {}", result.retry_reason);
+    const bool backed_off = failures_in_a_row_ >= 1;  // abort_and_rewind backs off from the 2nd
     abort_and_rewind(stop, "retry requested: " + result.retry_reason);
-    backoff(stop, 1);
+    if (!backed_off) {
+      backoff(stop, 1);
+    }
     return;
   }
   std::vector<OutgoingRecord> outputs = std::move(result.outputs);
@@ -353,9 +458,16 @@ void TransactionalLoop::process(const ConsumedRecord& record, const std::atomic<
     log()->warn("dead-lettering record: {}: {}", result.dead_letter->error_class, result.dead_letter->message);
     outputs.push_back(make_dlq_record(record, dlq_context_, *result.dead_letter, clock_.now()));
   }
-  if (!produce_all(outputs)) {
-    poisoned_.insert(poison_key);
-    abort_and_rewind(stop, "an output of the record could not be produced");
+  const InputKey input{record.topic, record.partition, record.offset};
+  if (const auto failed = produce_all(outputs, input)) {
+    if (failed->topic == loop_.dlq_topic && result.dead_letter) {
+      // Never dropped: the input stays uncommitted and is retried after a back-off.
+      log()->error("cannot write the dead-letter record to {}: {}", failed->topic, failed->error);
+      observer_->dlq_write_failed();
+    } else if (failed->record_refused) {
+      poisoned_.insert(input);
+    }
+    abort_and_rewind(stop, "an output to " + failed->topic + " could not be produced: " + failed->error);
     return;
   }
   if (result.dead_letter) {
@@ -378,53 +490,94 @@ bool TransactionalLoop::commit_due() const {
   return std::chrono::steady_clock::now() - txn_started_ >= std::chrono::milliseconds(loop_.commit_every_ms);
 }
 
-void TransactionalLoop::commit(const std::atomic<bool>& stop) {
-  if (!txn_open_) {
-    return;
+// Returns false when the transaction was aborted or the producer recreated instead.
+bool TransactionalLoop::send_offsets(const std::atomic<bool>& stop) {
+  if (pending_offsets_.empty()) {
+    return true;
   }
-  if (!pending_offsets_.empty()) {
-    std::vector<RdKafka::TopicPartition*> offsets;
-    for (const auto& [tp, next] : pending_offsets_) {
-      offsets.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition, next));
-    }
-    std::unique_ptr<RdKafka::ConsumerGroupMetadata> group(consumer_->groupMetadata());
-    for (int attempt = 0;; ++attempt) {
-      ErrorHolder e{producer_->send_offsets_to_transaction(offsets, group.get(), kTxnCallTimeoutMs)};
-      const TxnAction action = classify_txn_error(flags_of(e.error), false);
-      if (action == TxnAction::kNone) {
-        break;
-      }
-      if (action == TxnAction::kRetry && attempt < kMaxRetries) {
-        continue;
-      }
-      delete_all(offsets);
-      if (action == TxnAction::kAbortAndRewind) {
-        abort_and_rewind(stop, "send_offsets_to_transaction: " + e.text());
-      } else {
-        recreate_producer(stop, "send_offsets_to_transaction: " + e.text());
-      }
-      return;
-    }
-    delete_all(offsets);
+  std::vector<RdKafka::TopicPartition*> offsets;
+  for (const auto& [tp, next] : pending_offsets_) {
+    offsets.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition, next));
   }
+  std::unique_ptr<RdKafka::ConsumerGroupMetadata> group(consumer_->groupMetadata());
   for (int attempt = 0;; ++attempt) {
-    ErrorHolder e{producer_->commit_transaction(kTxnCallTimeoutMs)};
-    const TxnAction action = classify_txn_error(flags_of(e.error), true);
-    if (action == TxnAction::kNone) {
-      break;
-    }
+    ErrorHolder e{producer_->send_offsets_to_transaction(offsets, group.get(), kTxnCallTimeoutMs)};
+    const TxnAction action = classify_txn_error(flags_of(e.error), false);
     if (action == TxnAction::kRetry && attempt < kMaxRetries) {
-      log()->warn("commit_transaction retriable error (attempt {}): {}", attempt + 1, e.text());
       continue;
     }
-    if (action == TxnAction::kAbortAndRewind) {
-      abort_and_rewind(stop, "commit_transaction: " + e.text());
-    } else {
-      recreate_producer(stop, "commit_transaction: " + e.text());
+    delete_all(offsets);
+    if (action == TxnAction::kNone) {
+      return true;
     }
+    if (action == TxnAction::kAbortAndRewind) {
+      abort_and_rewind(stop, "send_offsets_to_transaction: " + e.text());
+    } else {
+      recreate_producer(stop, "send_offsets_to_transaction: " + e.text());
+    }
+    return false;
+  }
+}
+
+// commit_transaction with retries; kRetry never comes back (retries exhausted = unknown).
+TxnAction TransactionalLoop::commit_transaction() {
+  for (int attempt = 0;; ++attempt) {
+    // An injected fault is an unclassified error (no retriable/abort/fatal flag).
+    auto injected = [](RdKafka::ErrorCode code) {
+      return std::make_pair(TxnErrorFlags{true, false, false, false, code}, "injected: " + RdKafka::err2str(code));
+    };
+    std::pair<TxnErrorFlags, std::string> outcome;
+    if (const RdKafka::ErrorCode code = faults_.before_commit ? faults_.before_commit() : RdKafka::ERR_NO_ERROR) {
+      outcome = injected(code);
+    } else {
+      ErrorHolder e{producer_->commit_transaction(kTxnCallTimeoutMs)};
+      outcome = {flags_of(e.error), e.text()};
+      if (const RdKafka::ErrorCode after = faults_.after_commit && !e.error ? faults_.after_commit()
+                                                                           : RdKafka::ERR_NO_ERROR) {
+        outcome = injected(after);
+      }
+    }
+    const TxnAction action = classify_txn_error(outcome.first, true);
+    if (action != TxnAction::kRetry) {
+      if (action != TxnAction::kNone) {
+        log()->error("commit_transaction failed ({}): {}", to_string(action), outcome.second);
+      }
+      return action;
+    }
+    if (attempt >= kMaxRetries) {
+      log()->error("commit_transaction still failing after {} attempts: {}", attempt + 1, outcome.second);
+      return TxnAction::kOutcomeUnknown;
+    }
+    log()->warn("commit_transaction retriable error (attempt {}): {}", attempt + 1, outcome.second);
+  }
+}
+
+void TransactionalLoop::commit(const std::atomic<bool>& stop) {
+  if (!txn_open_ || !producer_) {
     return;
   }
-  txn_open_ = false;
+  if (!send_offsets(stop)) {
+    return;
+  }
+  switch (commit_transaction()) {
+    case TxnAction::kNone:
+    case TxnAction::kRetry:
+      txn_open_ = false;
+      finish_commit();
+      return;
+    case TxnAction::kAbortAndRewind:
+      abort_and_rewind(stop, "commit_transaction failed and must be aborted");
+      return;
+    case TxnAction::kRecreateProducer:
+      recreate_producer(stop, "commit_transaction failed; nothing committed");
+      return;
+    case TxnAction::kOutcomeUnknown:
+      recreate_producer(stop, "commit_transaction outcome unknown", Outcome::kUnknown);
+      return;
+  }
+}
+
+void TransactionalLoop::finish_commit() {
   commits_.fetch_add(1);
   observer_->transaction("commit");
   for (const auto& [topic, count] : produced_in_txn_) {
@@ -434,7 +587,10 @@ void TransactionalLoop::commit(const std::atomic<bool>& stop) {
   pending_offsets_.clear();
   poisoned_.clear();
   records_in_txn_ = 0;
+  failures_in_a_row_ = 0;
+  failing_.store(0);
   handler_.on_transaction_committed();
+  update_readiness();
 }
 
 void TransactionalLoop::after_abort(const char* result) {
@@ -444,6 +600,23 @@ void TransactionalLoop::after_abort(const char* result) {
   produced_in_txn_.clear();
   records_in_txn_ = 0;
   handler_.on_transaction_aborted();
+}
+
+// Counts a failed transaction; from the second in a row backs off, from the third the
+// service reports not ready (readiness()).
+void TransactionalLoop::note_failure(const std::atomic<bool>& stop, const std::string& why) {
+  ++failures_in_a_row_;
+  {
+    std::lock_guard<std::mutex> lock(failure_mutex_);
+    last_failure_ = why;
+  }
+  failing_.store(failures_in_a_row_);
+  update_readiness();
+  if (failures_in_a_row_ >= 2) {
+    log()->warn("{} transactions in a row failed (last: {}); backing off before the next attempt",
+                failures_in_a_row_, why);
+    backoff(stop, failures_in_a_row_ - 1);
+  }
 }
 
 void TransactionalLoop::abort_and_rewind(const std::atomic<bool>& stop, const std::string& why) {
@@ -457,6 +630,7 @@ void TransactionalLoop::abort_and_rewind(const std::atomic<bool>& stop, const st
     txn_open_ = false;
   }
   after_abort("abort");
+  note_failure(stop, why);
   rewind_to_committed();
 }
 
@@ -527,8 +701,8 @@ void TransactionalLoop::maybe_tick(const std::atomic<bool>& stop) {
   if (!begin_if_needed(stop)) {
     return;
   }
-  if (!produce_all(outputs)) {
-    abort_and_rewind(stop, "a timer output could not be produced");
+  if (const auto failed = produce_all(outputs, std::nullopt)) {
+    abort_and_rewind(stop, "a timer output to " + failed->topic + " could not be produced: " + failed->error);
   }
 }
 
@@ -542,12 +716,14 @@ void TransactionalLoop::handle_assign(const std::vector<TopicPartition>& partiti
 }
 
 void TransactionalLoop::handle_revoke(const std::vector<TopicPartition>& partitions, bool lost) {
+  static const std::atomic<bool> never_stop{false};
+  const std::atomic<bool>& stop = stop_ != nullptr ? *stop_ : never_stop;
   if (txn_open_) {
-    if (lost) {
+    if (lost || !producer_) {
       // Someone else may own these partitions already; our transaction must not commit.
-      abort_and_rewind(*stop_, "assignment lost");
+      abort_and_rewind(stop, lost ? "assignment lost" : "no producer to commit with");
     } else {
-      commit(*stop_);
+      commit(stop);
     }
   }
   for (const auto& tp : partitions) {
@@ -559,8 +735,54 @@ void TransactionalLoop::handle_revoke(const std::vector<TopicPartition>& partiti
   handler_.on_partitions_revoked(partitions);
 }
 
+// One turn of the loop: timers, one consume, delivery reports, a commit when due.
+// Returns false on a fatal consumer error (stored in `fatal`).
+bool TransactionalLoop::poll_once(const std::atomic<bool>& stop, std::string& fatal) {
+  heartbeat_ns_.store(steady_now_ns());
+  maybe_tick(stop);
+  int timeout_ms = 100;
+  if (txn_open_) {
+    const auto left = std::chrono::milliseconds(loop_.commit_every_ms) -
+                      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                            txn_started_);
+    timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, 100));
+  }
+  std::unique_ptr<RdKafka::Message> message(consumer_->consume(timeout_ms));
+  heartbeat_ns_.store(steady_now_ns());
+  switch (classify_consume_error(message->err())) {
+    case ConsumeAction::kRecord:
+      connected_.store(true);
+      process(to_consumed_record(*message), stop);
+      break;
+    case ConsumeAction::kIdle:
+      break;
+    case ConsumeAction::kTransient:
+      if (std::chrono::steady_clock::now() - last_transient_log_ > std::chrono::seconds(5)) {
+        log()->warn("consumer: {}", message->errstr());
+        last_transient_log_ = std::chrono::steady_clock::now();
+      }
+      break;
+    case ConsumeAction::kFatal:
+      fatal = message->errstr();
+      return false;
+  }
+  if (producer_) {
+    producer_->poll(0);
+  }
+  if (commit_due()) {
+    commit(stop);
+  }
+  return true;
+}
+
 Status TransactionalLoop::run(const std::atomic<bool>& stop) {
   stop_ = &stop;
+  // `stop` may die before this loop does; a rebalance callback after run() must not read it.
+  struct ForgetStop {
+    const std::atomic<bool>*& stop;
+    ~ForgetStop() { stop = nullptr; }
+  } forget_stop{stop_};
+  heartbeat_ns_.store(steady_now_ns());
   if (Status st = create_producer(); !st.ok()) {
     return st;
   }
@@ -577,43 +799,20 @@ Status TransactionalLoop::run(const std::atomic<bool>& stop) {
     return Error::invalid("subscribe failed: " + RdKafka::err2str(code), "loop.input_topics");
   }
   last_tick_ = std::chrono::steady_clock::now();
-  auto last_transient_log = std::chrono::steady_clock::time_point{};
+  std::string fatal;
   while (!stop.load()) {
-    maybe_tick(stop);
-    int timeout_ms = 100;
-    if (txn_open_) {
-      const auto left = std::chrono::milliseconds(loop_.commit_every_ms) -
-                        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                              txn_started_);
-      timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, 100));
-    }
-    std::unique_ptr<RdKafka::Message> message(consumer_->consume(timeout_ms));
-    switch (classify_consume_error(message->err())) {
-      case ConsumeAction::kRecord:
-        connected_.store(true);
-        process(to_consumed_record(*message), stop);
-        break;
-      case ConsumeAction::kIdle:
-        break;
-      case ConsumeAction::kTransient:
-        if (std::chrono::steady_clock::now() - last_transient_log > std::chrono::seconds(5)) {
-          log()->warn("consumer: {}", message->errstr());
-          last_transient_log = std::chrono::steady_clock::now();
-        }
-        break;
-      case ConsumeAction::kFatal:
-        log()->critical("consumer fatal error: {}", message->errstr());
-        return Error::fatal("consumer fatal error: " + message->errstr());
-    }
-    producer_->poll(0);
-    if (commit_due()) {
-      commit(stop);
+    if (!poll_once(stop, fatal)) {
+      log()->critical("consumer fatal error: {}", fatal);
+      close_clients();
+      return Error::fatal("consumer fatal error: " + fatal);
     }
   }
   log()->info("stopping: committing the open transaction and leaving the group");
   commit(stop);
-  consumer_->close();
-  producer_->flush(5000);
+  if (producer_) {
+    producer_->flush(5000);
+  }
+  close_clients();
   producer_ready_.store(false);
   update_readiness();
   log()->info("stopped after {} committed and {} aborted transactions", commits_.load(), aborts_.load());

@@ -13,6 +13,27 @@
 //   fatal / fenced /
 //   unclassified error     -> destroy and recreate the producer with the same
 //                             transactional.id (which fences any zombie), rewind, go on
+//   commit outcome unknown -> (commit timed out for good, unclassified or fatal during commit)
+//                             recreate the producer: its InitProducerId completes or aborts the
+//                             old transaction. Then read the group's committed offsets: equal to
+//                             the offsets the transaction carried = it committed (the handler
+//                             hears on_transaction_committed and the loop goes on from there);
+//                             older = it aborted (on_transaction_aborted, rewind). When the
+//                             offsets cannot tell (none in the transaction, broker gone), the
+//                             handler hears on_state_uncertain and rebuilds its state from its
+//                             changelog before the loop rewinds.
+//   produce() or the
+//   broker refuses an
+//   output                 -> only a record-level refusal (too large; at produce() or in the
+//                             delivery report, which names the input) is the input's fault:
+//                             abort, rewind, dead-letter that input as output.refused. Any
+//                             other error (ERR__STATE, fenced, unknown topic) aborts, rewinds
+//                             and processes the input again.
+//   failures in a row      -> from the second aborted transaction without a commit in between,
+//                             back off exponentially (loop.retry_backoff_ms .. _max_ms); from the
+//                             third, report not ready. A DLQ write that fails (topic missing or
+//                             not authorized, record too large) is counted and retried this way:
+//                             the record is never dropped.
 //   broker unreachable     -> keep retrying with back-off, log it, report not ready
 //   handler throws         -> the record is dead-lettered (class handler.exception)
 //
@@ -23,8 +44,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -35,13 +58,8 @@
 #include "services/common/core/record.h"
 #include "services/common/core/result.h"
 #include "services/common/kafka/dlq.h"
+#include "services/common/kafka/errors.h"
 #include "services/common/kafka/settings.h"
-
-namespace RdKafka {
-class KafkaConsumer;
-class Producer;
-class Error;
-}  // namespace RdKafka
 
 namespace caselink::kafka {
 
@@ -97,6 +115,15 @@ class RecordHandler {
   // Called about every `tick_interval` inside the loop (timers, deadline alerts). Returned
   // records are published in the current transaction.
   virtual std::vector<OutgoingRecord> on_tick(TimePoint /*now*/) { return {}; }
+  // A commit's outcome could not be found out: state staged since the last commit may or may
+  // not be in Kafka. The handler must rebuild its state of `assigned` from its changelog (the
+  // loop rewinds to the committed offsets right after). The default does what a rebalance
+  // does: revoke and re-assign, so a handler that restores on assignment (caselink-sync,
+  // caselink-feedback) reloads through that path; stateless handlers lose nothing.
+  virtual void on_state_uncertain(const std::vector<TopicPartition>& assigned) {
+    on_partitions_revoked(assigned);
+    on_partitions_assigned(assigned);
+  }
 };
 
 // Hooks for metrics; every method has a no-op default.
@@ -112,6 +139,23 @@ class LoopObserver {
   virtual void broker_connected(bool /*connected*/) {}
   virtual void ready(bool /*ready*/) {}
   virtual void producer_recreated() {}
+  // The dead-letter record could not be written; the input is retried after a back-off.
+  virtual void dlq_write_failed() {}
+};
+
+// Test seam: faults a real broker cannot raise on demand. Every hook is optional; production
+// code never sets them.
+struct LoopFaults {
+  // Returned instead of producing the record when not ERR_NO_ERROR.
+  std::function<RdKafka::ErrorCode(const OutgoingRecord&)> produce;
+  // Asked before commit_transaction: when it returns an error the commit is not attempted and
+  // that error (unclassified) is reported instead, the transaction left open.
+  std::function<RdKafka::ErrorCode()> before_commit;
+  // Asked after a successful commit_transaction: an error here is reported as if the commit
+  // had failed (the classic "committed, but the answer was lost").
+  std::function<RdKafka::ErrorCode()> after_commit;
+  // Returned instead of creating the transactional producer when not ERR_NO_ERROR.
+  std::function<RdKafka::ErrorCode()> create_producer;
 };
 
 struct LoopReadiness {
@@ -134,8 +178,12 @@ class TransactionalLoop {
   Status run(const std::atomic<bool>& stop);
 
   // Thread-safe: ready once the transactional producer is initialized, the consumer holds
-  // an assignment and a broker is reachable.
+  // an assignment, a broker is reachable, the loop came round within loop.ready_stall_ms and
+  // fewer than three transactions in a row failed.
   LoopReadiness readiness() const;
+
+  // Before run() only.
+  void inject_faults_for_testing(LoopFaults faults) { faults_ = std::move(faults); }
 
   // Counters for tests and logs (thread-safe).
   uint64_t committed_transactions() const { return commits_.load(); }
@@ -148,15 +196,33 @@ class TransactionalLoop {
   Status create_consumer();
   Status create_producer();
   bool init_producer_with_retry(const std::atomic<bool>& stop);
-  void recreate_producer(const std::atomic<bool>& stop, const std::string& why);
+  enum class Outcome { kAborted, kCommitted, kUnknown };
+  void recreate_producer(const std::atomic<bool>& stop, const std::string& why,
+                         Outcome outcome = Outcome::kAborted);
+  bool make_producer(const std::atomic<bool>& stop);
+  Outcome find_commit_outcome(const std::map<TopicPartition, int64_t>& carried);
 
+  struct ProduceFailure {
+    bool record_refused = false;  // the record itself can never be produced (too large)
+    std::string topic;
+    std::string error;
+  };
   bool begin_if_needed(const std::atomic<bool>& stop);
   void process(const ConsumedRecord& record, const std::atomic<bool>& stop);
-  bool produce_all(const std::vector<OutgoingRecord>& records);
+  HandlerResult decide(const ConsumedRecord& record);
+  using InputKey = std::tuple<std::string, int32_t, int64_t>;  // topic, partition, offset
+  std::optional<ProduceFailure> produce_all(const std::vector<OutgoingRecord>& records,
+                                            const std::optional<InputKey>& input);
   void commit(const std::atomic<bool>& stop);
+  bool send_offsets(const std::atomic<bool>& stop);
+  TxnAction commit_transaction();
+  void finish_commit();
   void abort_and_rewind(const std::atomic<bool>& stop, const std::string& why);
   void rewind_to_committed();
   void after_abort(const char* result);
+  void note_failure(const std::atomic<bool>& stop, const std::string& why);
+  void close_clients();
+  bool poll_once(const std::atomic<bool>& stop, std::string& fatal);
   bool commit_due() const;
   void maybe_tick(const std::atomic<bool>& stop);
   void handle_assign(const std::vector<TopicPartition>& partitions);
@@ -185,15 +251,22 @@ class TransactionalLoop {
   int64_t records_in_txn_ = 0;
   std::map<TopicPartition, int64_t> pending_offsets_;  // next offset to read, per partition
   std::map<std::string, uint64_t> produced_in_txn_;
-  std::set<std::tuple<std::string, int32_t, int64_t>> poisoned_;  // inputs whose outputs Kafka refused
+  std::set<InputKey> poisoned_;  // inputs whose outputs Kafka refused
   std::set<TopicPartition> assignment_;
   std::chrono::steady_clock::time_point last_tick_;
+  std::chrono::steady_clock::time_point last_transient_log_{};
+  LoopFaults faults_;
+  int failures_in_a_row_ = 0;  // aborted transactions / recreated producers since the last commit
 
   std::atomic<bool> producer_ready_{false};
   std::atomic<bool> connected_{false};
   std::atomic<size_t> assigned_count_{0};
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> aborts_{0};
+  std::atomic<int> failing_{0};                       // failures_in_a_row_, for readiness()
+  std::atomic<int64_t> heartbeat_ns_{0};              // steady clock, last time round the loop
+  mutable std::mutex failure_mutex_;
+  std::string last_failure_;                          // guarded by failure_mutex_
 };
 
 }  // namespace caselink::kafka

@@ -47,6 +47,11 @@ ServiceMetrics::ServiceMetrics(Registry& registry, std::string service)
       producer_recreated_(registry
                               .counter("caselink_producer_recreated_total",
                                        "Transactional producers re-created after a fatal error.", {"service"})
+                              .labels({service_})),
+      dlq_write_failures_(registry
+                              .counter("caselink_dlq_write_failures_total",
+                                       "Dead-letter records Kafka refused; the input is retried after a back-off.",
+                                       {"service"})
                               .labels({service_})) {}
 
 Counter& ServiceMetrics::consumed(const std::string& topic) {

@@ -29,6 +29,7 @@ class ServiceMetrics {
   //   caselink_broker_connected{service}                       gauge 0/1
   //   caselink_ready{service}                                  gauge 0/1
   //   caselink_producer_recreated_total{service}               counter
+  //   caselink_dlq_write_failures_total{service}               counter (DLQ writes refused, retried)
   ServiceMetrics(Registry& registry, std::string service);
 
   [[nodiscard]] const std::string& service() const noexcept { return service_; }
@@ -48,6 +49,7 @@ class ServiceMetrics {
   Gauge& broker_connected() noexcept { return broker_connected_; }
   Gauge& ready() noexcept { return ready_; }
   Counter& producer_recreated() noexcept { return producer_recreated_; }
+  Counter& dlq_write_failures() noexcept { return dlq_write_failures_; }
 
   // The families, for anything the accessors do not cover.
   CounterFamily& consumed_family() noexcept { return consumed_family_; }
@@ -70,6 +72,7 @@ class ServiceMetrics {
   Gauge& broker_connected_;
   Gauge& ready_;
   Counter& producer_recreated_;
+  Counter& dlq_write_failures_;
 };
 
 }  // namespace caselink::metrics

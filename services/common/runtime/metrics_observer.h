@@ -22,6 +22,7 @@ class MetricsLoopObserver final : public kafka::LoopObserver {
   void broker_connected(bool connected) override { metrics_.broker_connected().set(connected ? 1 : 0); }
   void ready(bool ready) override { metrics_.ready().set(ready ? 1 : 0); }
   void producer_recreated() override { metrics_.producer_recreated().inc(); }
+  void dlq_write_failed() override { metrics_.dlq_write_failures().inc(); }
 
  private:
   metrics::ServiceMetrics& metrics_;

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "services/common/core/build_info.h"
 #include "services/common/http/admin_server.h"
@@ -29,15 +30,22 @@ void bind(config::ConfigBinder& binder, CommonSettings* s) {
   kafka::bind(binder, &s->loop, &s->kafka);
 }
 
-int run_service(int argc, char** argv, const CoreDefinition& definition) {
-  CLI::App app{definition.name + " — " + definition.description};
+namespace {
+
+struct CommandLine {
   std::string config_path;
   bool print_config = false;
   bool check_config = false;
-  app.add_option("-c,--config", config_path, "YAML config file (keys: see --print-config)")
+};
+
+// Parses argv; returns an exit code when the process ends here (--help, --version, bad usage).
+std::optional<int> parse_command_line(int argc, char** argv, const CoreDefinition& definition, CommandLine& cli) {
+  CLI::App app{definition.name + " — " + definition.description};
+  app.add_option("-c,--config", cli.config_path, "YAML config file (keys: see --print-config)")
       ->envname("CASELINK_CONFIG");
-  app.add_flag("--print-config", print_config, "Print every setting with its value and environment variable, then exit");
-  app.add_flag("--check-config", check_config, "Validate the configuration and exit (0 = valid)");
+  app.add_flag("--print-config", cli.print_config,
+               "Print every setting with its value and environment variable, then exit");
+  app.add_flag("--check-config", cli.check_config, "Validate the configuration and exit (0 = valid)");
   app.set_version_flag("--version", version_line(definition.name),
                        "Print the version and the allocator this binary runs on, then exit");
   app.footer(
@@ -49,13 +57,18 @@ int run_service(int argc, char** argv, const CoreDefinition& definition) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  return std::nullopt;
+}
 
-  CommonSettings common;
+// Loads and validates the whole configuration into `common` (and the service's own settings);
+// returns an exit code when the process ends here (printed, checked, or invalid: exit 2).
+std::optional<int> load_configuration(const CoreDefinition& definition, const CommandLine& cli,
+                                      CommonSettings& common) {
   common.log.service = definition.name;
   if (definition.defaults) {
     definition.defaults(common);
   }
-  auto binder = config::ConfigBinder::load(config_path);
+  auto binder = config::ConfigBinder::load(cli.config_path);
   if (!binder.ok()) {
     std::cerr << definition.name << ": " << binder.error().message << "\n";
     return 2;
@@ -65,18 +78,51 @@ int run_service(int argc, char** argv, const CoreDefinition& definition) {
     definition.bind(*binder);
   }
   Status valid = binder->finish();
-  if (print_config) {
+  if (cli.print_config) {
     std::cout << binder->describe();
   }
   if (!valid.ok()) {
     std::cerr << definition.name << ": " << valid.error().message << "\n";
     return 2;
   }
-  if (print_config || check_config) {
-    if (check_config) {
-      std::cout << definition.name << ": configuration " << binder->origin() << " is valid\n";
-    }
+  if (cli.check_config) {
+    std::cout << definition.name << ": configuration " << binder->origin() << " is valid\n";
+  }
+  if (cli.print_config || cli.check_config) {
     return 0;
+  }
+  return std::nullopt;
+}
+
+// Starts the admin endpoint (/healthz, /readyz from the loop, /metrics); false when it cannot bind.
+bool start_admin(http::AdminHttpServer& admin, const CoreDefinition& definition, const HttpSettings& settings) {
+  auto log = logging::get("runtime");
+  http::StartResult started = admin.start();
+  if (!started.ok()) {
+    log->critical("cannot start the admin endpoint: {}", started.message);
+    return false;
+  }
+  log->info("{} admin endpoint on http://{}:{}/ (healthz, readyz, metrics)", definition.name, settings.bind,
+            started.port);
+  if (!settings.port_file.empty()) {
+    std::ofstream(settings.port_file) << started.port << "\n";
+  }
+  return true;
+}
+
+}  // namespace
+
+// Start-up in dependency order (config, logging, metrics, handler, loop, admin endpoint), then
+// the loop runs until SIGTERM/SIGINT; shut-down in reverse (the loop commits or aborts and leaves
+// the group, then HTTP stops).
+int run_service(int argc, char** argv, const CoreDefinition& definition) {
+  CommandLine cli;
+  if (auto exit_code = parse_command_line(argc, argv, definition, cli)) {
+    return *exit_code;
+  }
+  CommonSettings common;
+  if (auto exit_code = load_configuration(definition, cli, common)) {
+    return *exit_code;
   }
   if (Status st = logging::init(common.log); !st.ok()) {
     std::cerr << definition.name << ": " << st.error().describe() << "\n";
@@ -96,7 +142,6 @@ int run_service(int argc, char** argv, const CoreDefinition& definition) {
     return 2;
   }
   kafka::TransactionalLoop loop(common.kafka, common.loop, definition.name, **handler, &observer, clock);
-
   http::AdminServerOptions http_options;
   http_options.bind_address = common.http.bind;
   http_options.port = static_cast<uint16_t>(common.http.port);
@@ -107,17 +152,9 @@ int run_service(int argc, char** argv, const CoreDefinition& definition) {
         return http::ReadyState{r.ready, r.reason};
       },
       registry);
-  http::StartResult started = admin.start();
-  if (!started.ok()) {
-    log->critical("cannot start the admin endpoint: {}", started.message);
+  if (!start_admin(admin, definition, common.http)) {
     return 2;
   }
-  log->info("{} admin endpoint on http://{}:{}/ (healthz, readyz, metrics)", definition.name, common.http.bind,
-            started.port);
-  if (!common.http.port_file.empty()) {
-    std::ofstream(common.http.port_file) << started.port << "\n";
-  }
-
   std::atomic<bool>& stop = install_stop_signal_handlers();
   Status result = loop.run(stop);
   admin.stop();

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "services/common/envelope/codec.h"
+#include "services/common/kafka/decode.h"
 #include "services/evidence/handler.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/evidence/proto_mapping.h"
@@ -211,6 +212,20 @@ TEST_F(HandlerTest, NotAManifestGoesToTheDlq) {
   ConsumedRecord tombstone;
   result = handler_->handle(tombstone);
   ASSERT_TRUE(result.dead_letter);
+}
+
+// Issue 13 H: one key rule for every consuming service, applied by the shared decode step.
+TEST_F(HandlerTest, KeyThatIsNotTheCaseIdIsDeadLettered) {
+  ConsumedRecord r = record_of(manifest_envelope(complete_manifest()));
+  r.key = "another-case";
+  auto result = handler_->handle(r);
+  ASSERT_TRUE(result.dead_letter);
+  EXPECT_EQ(result.dead_letter->error_class, kafka::kKeyMismatch);
+  r.key.reset();
+  result = handler_->handle(r);
+  ASSERT_TRUE(result.dead_letter);
+  EXPECT_EQ(result.dead_letter->error_class, kafka::kKeyMissing);
+  EXPECT_TRUE(result.outputs.empty());
 }
 
 TEST_F(HandlerTest, ManifestWithoutDomainGoesToTheDlq) {

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "services/common/envelope/codec.h"
+#include "services/common/kafka/decode.h"
 #include "services/feedback/handler.h"
 
 namespace caselink::feedback {
@@ -297,7 +298,18 @@ TEST_F(FeedbackTest, GarbageAndKeyMismatchAreDeadLettered) {
   r.key = "another-case";
   result = handler->handle(r);
   ASSERT_TRUE(result.dead_letter);
-  EXPECT_EQ(result.dead_letter->error_class, kKeyMismatch);
+  EXPECT_EQ(result.dead_letter->error_class, kafka::kKeyMismatch);
+}
+
+// Issue 13 H: a record without a key was processed by caselink-feedback; the shared decode
+// step refuses it like every other consuming service does.
+TEST_F(FeedbackTest, NullKeyIsDeadLettered) {
+  ConsumedRecord r = record(filing_decision("case-1", kT0), "caselink.decision.v1");
+  r.key.reset();
+  auto result = handler->handle(r);
+  ASSERT_TRUE(result.dead_letter);
+  EXPECT_EQ(result.dead_letter->error_class, kafka::kKeyMissing);
+  EXPECT_TRUE(result.outputs.empty());
 }
 
 TEST_F(FeedbackTest, AcknowledgementClearsThePendingFeedback) {

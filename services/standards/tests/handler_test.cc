@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "services/common/envelope/codec.h"
+#include "services/common/kafka/decode.h"
 #include "services/common/metrics/registry.h"
 #include "services/standards/engine/loader.h"
 #include "services/standards/handler.h"
@@ -289,6 +290,23 @@ TEST_F(HandlerTest, OtherEventTypesAreIgnored) {
   auto result = handler_->handle(record(env, "caselink.referral.v1"));
   EXPECT_FALSE(result.dead_letter);
   EXPECT_TRUE(result.outputs.empty());
+}
+
+// Issue 13 H: a record whose key is not its case id was assessed by caselink-standards; the
+// shared decode step refuses it (and a keyless one) like every other consuming service does.
+TEST_F(HandlerTest, KeyThatIsNotTheCaseIdIsDeadLettered) {
+  v1::Envelope env = penalty_envelope();
+  envelope::seal(env);
+  ConsumedRecord r = record(env);
+  r.key = "another-case";
+  auto mismatch = handler_->handle(r);
+  ASSERT_TRUE(mismatch.dead_letter);
+  EXPECT_EQ(mismatch.dead_letter->error_class, kafka::kKeyMismatch);
+  EXPECT_TRUE(mismatch.outputs.empty());
+  r.key.reset();
+  auto keyless = handler_->handle(r);
+  ASSERT_TRUE(keyless.dead_letter);
+  EXPECT_EQ(keyless.dead_letter->error_class, kafka::kKeyMissing);
 }
 
 TEST_F(HandlerTest, UndecodableAndInvalidInputsAreDeadLettered) {

@@ -29,14 +29,22 @@ INSTANTIATE_TEST_SUITE_P(
         TxnRow{"abortable_and_retriable", {true, true, true, false, RdKafka::ERR__STATE}, true,
                TxnAction::kAbortAndRewind},
         TxnRow{"fatal", {true, false, false, true, RdKafka::ERR__FATAL}, false, TxnAction::kRecreateProducer},
-        TxnRow{"fatal_beats_abortable", {true, false, true, true, RdKafka::ERR__FATAL}, true,
+        TxnRow{"fatal_beats_abortable", {true, false, true, true, RdKafka::ERR__FATAL}, false,
                TxnAction::kRecreateProducer},
+        TxnRow{"fatal_commit_is_indeterminate", {true, false, true, true, RdKafka::ERR__FATAL}, true,
+               TxnAction::kOutcomeUnknown},
+        TxnRow{"fatal_retriable_commit_is_indeterminate", {true, true, false, true, RdKafka::ERR__FATAL}, true,
+               TxnAction::kOutcomeUnknown},
         TxnRow{"fenced_local", {true, false, false, false, RdKafka::ERR__FENCED}, false, TxnAction::kRecreateProducer},
-        TxnRow{"fenced_broker", {true, false, true, false, RdKafka::ERR_PRODUCER_FENCED}, true,
+        TxnRow{"fenced_broker", {true, false, true, false, RdKafka::ERR_PRODUCER_FENCED}, false,
+               TxnAction::kRecreateProducer},
+        TxnRow{"fenced_commit_never_committed", {true, false, true, true, RdKafka::ERR_PRODUCER_FENCED}, true,
                TxnAction::kRecreateProducer},
         TxnRow{"invalid_epoch", {true, false, false, false, RdKafka::ERR_INVALID_PRODUCER_EPOCH}, false,
                TxnAction::kRecreateProducer},
         TxnRow{"unclassified_commit_is_indeterminate", {true, false, false, false, RdKafka::ERR__TRANSPORT}, true,
+               TxnAction::kOutcomeUnknown},
+        TxnRow{"unclassified_send_offsets_is_not", {true, false, false, false, RdKafka::ERR__TRANSPORT}, false,
                TxnAction::kRecreateProducer},
         TxnRow{"unclassified_other", {true, false, false, false, RdKafka::ERR_UNKNOWN}, false,
                TxnAction::kRecreateProducer}),
@@ -46,8 +54,13 @@ TEST(ProduceClassification, Table) {
   EXPECT_EQ(classify_produce_error(RdKafka::ERR_NO_ERROR), ProduceAction::kOk);
   EXPECT_EQ(classify_produce_error(RdKafka::ERR__QUEUE_FULL), ProduceAction::kPollAndRetry);
   EXPECT_EQ(classify_produce_error(RdKafka::ERR_MSG_SIZE_TOO_LARGE), ProduceAction::kInvalidRecord);
+  EXPECT_EQ(classify_produce_error(RdKafka::ERR_RECORD_LIST_TOO_LARGE), ProduceAction::kInvalidRecord);
+  EXPECT_EQ(classify_produce_error(RdKafka::ERR_INVALID_RECORD), ProduceAction::kInvalidRecord);
   EXPECT_EQ(classify_produce_error(RdKafka::ERR__UNKNOWN_TOPIC), ProduceAction::kAbortTransaction);
   EXPECT_EQ(classify_produce_error(RdKafka::ERR__STATE), ProduceAction::kAbortTransaction);
+  EXPECT_EQ(classify_produce_error(RdKafka::ERR__FATAL), ProduceAction::kAbortTransaction);
+  EXPECT_EQ(classify_produce_error(RdKafka::ERR_UNKNOWN_TOPIC_OR_PART), ProduceAction::kAbortTransaction);
+  EXPECT_EQ(classify_produce_error(RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED), ProduceAction::kAbortTransaction);
 }
 
 TEST(ConsumeClassification, Table) {

@@ -10,6 +10,8 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <map>
+#include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "services/common/envelope/codec.h"
@@ -95,6 +97,89 @@ class EchoHandler : public RecordHandler {
   int aborted_ = 0;
 };
 
+// Publishes `count` Probe envelopes (sequence 0..count-1, seven cases) to `topic`, then an
+// undecodable record when `garbage` is set.
+void seed(const KafkaSettings& kafka, const std::string& topic, uint64_t count, bool garbage) {
+  auto producer = IdempotentProducer::create(kafka, "seeder");
+  ASSERT_TRUE(producer.ok()) << producer.error().describe();
+  SystemClock clock;
+  for (uint64_t i = 0; i < count; ++i) {
+    v1::Envelope env =
+        envelope::make_envelope(CaseId("case-" + std::to_string(i % 7)), AgencyId("a"), clock.now(), clock.now());
+    env.mutable_probe()->set_sequence(i);
+    envelope::seal(env);
+    auto delivered = (*producer)->send(envelope::to_record(env, topic));
+    ASSERT_TRUE(delivered.ok()) << delivered.error().describe();
+  }
+  if (garbage) {
+    auto sent = (*producer)->send(OutgoingRecord{topic, "case-x", std::string("not an envelope"), {}});
+    ASSERT_TRUE(sent.ok());
+  }
+}
+
+// A mock cluster with topics in (3 partitions), out (3) and dlq (1), and settings for it.
+struct MockEnv {
+  MockCluster cluster;
+  KafkaSettings kafka;
+  LoopSettings loop;
+  explicit MockEnv(const std::string& group) {
+    cluster.create_topic("in", 3);
+    cluster.create_topic("out", 3);
+    cluster.create_topic("dlq", 1);
+    kafka.bootstrap = cluster.bootstrap();
+    kafka.statistics_interval_ms = 200;
+    loop.group_id = group;
+    loop.input_topics = {"in"};
+    loop.dlq_topic = "dlq";
+    loop.commit_every_records = 7;
+    loop.commit_every_ms = 50;
+  }
+};
+
+// Runs a loop on its own thread; stops and joins it on destruction.
+class Running {
+ public:
+  Running(TransactionalLoop& loop) : loop_(loop), thread_([this] { result_ = loop_.run(stop_); }) {}
+  ~Running() { (void)stop(); }
+  Status stop() {
+    stop_.store(true);
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+    return result_;
+  }
+
+ private:
+  TransactionalLoop& loop_;
+  std::atomic<bool> stop_{false};
+  Status result_;
+  std::thread thread_;
+};
+
+// Waits for `condition` until `deadline` passes; returns its last value.
+template <typename F>
+bool wait_for(F condition, std::chrono::seconds deadline = std::chrono::seconds(30)) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > until) {
+      return condition();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+std::map<uint64_t, int> sequences(const std::vector<ConsumedRecord>& records) {
+  std::map<uint64_t, int> seen;
+  for (const auto& r : records) {
+    auto env = envelope::decode(r.value.value_or(""));
+    if (env.ok()) {
+      seen[env->probe().sequence()]++;
+    }
+  }
+  return seen;
+}
+
 TEST(TransactionalLoopMock, EchoesEachInputOnceAndDeadLettersGarbage) {
   MockCluster cluster;
   cluster.create_topic("in", 3);
@@ -156,25 +241,296 @@ TEST(TransactionalLoopMock, EchoesEachInputOnceAndDeadLettersGarbage) {
   EXPECT_GE(transactional_loop.committed_transactions(), 1U);
 }
 
-TEST(TransactionalLoopMock, BrokerUnreachableKeepsRetryingAndStopsCleanly) {
-  KafkaSettings kafka;
-  kafka.bootstrap = "127.0.0.1:1";  // nothing listens there
-  LoopSettings loop;
-  loop.group_id = "nobody";
-  loop.input_topics = {"in"};
-  loop.retry_backoff_ms = 10;
-  loop.retry_backoff_max_ms = 20;
+// Counts what the loop reports; thread-safe because readiness is also asked from the test.
+class CountingObserver : public LoopObserver {
+ public:
+  void broker_connected(bool connected) override { (connected ? connected_ : disconnected_).fetch_add(1); }
+  void ready(bool ready) override {
+    if (ready) {
+      was_ready_.store(true);
+    } else if (was_ready_.load()) {
+      unready_after_ready_.fetch_add(1);
+    }
+  }
+  void dlq_write_failed() override { dlq_write_failures_.fetch_add(1); }
+  void producer_recreated() override { recreated_.fetch_add(1); }
+  std::atomic<int> connected_{0};
+  std::atomic<int> disconnected_{0};
+  std::atomic<bool> was_ready_{false};
+  std::atomic<int> unready_after_ready_{0};
+  std::atomic<int> dlq_write_failures_{0};
+  std::atomic<int> recreated_{0};
+};
+
+// The broker is down when the loop starts: it keeps trying (more than one failed attempt is
+// seen), becomes ready once the broker is up, and stops cleanly.
+TEST(TransactionalLoopMock, BrokerUnreachableKeepsRetryingUntilItIsBack) {
+  MockEnv env("late-broker");
+  env.loop.retry_backoff_ms = 10;
+  env.loop.retry_backoff_max_ms = 50;
+  rd_kafka_mock_broker_set_down(env.cluster.cluster(), 1);
+  EchoHandler handler(UINT64_MAX);
+  CountingObserver observer;
+  SystemClock clock;
+  TransactionalLoop loop(env.kafka, env.loop, "late-broker-test", handler, &observer, clock);
+  Running running(loop);
+  // Each attempt is an init_transactions that waits 10 s for the broker.
+  ASSERT_TRUE(wait_for([&] { return observer.disconnected_.load() >= 2; }, std::chrono::seconds(60)))
+      << "the loop stopped trying";
+  EXPECT_FALSE(loop.readiness().ready);
+  rd_kafka_mock_broker_set_up(env.cluster.cluster(), 1);
+  EXPECT_TRUE(wait_for([&] { return loop.readiness().ready; })) << loop.readiness().reason;
+  EXPECT_TRUE(running.stop().ok());
+}
+
+// #1: a produce error that is not the record's fault (the transaction is in an abortable
+// state, the producer is fenced, the topic is briefly unknown) aborts and retries; the input
+// is processed again and never dead-lettered.
+class TransientProduceError : public ::testing::TestWithParam<RdKafka::ErrorCode> {};
+
+TEST_P(TransientProduceError, IsNotTheRecordsFault) {
+  MockEnv env("transient-" + std::to_string(static_cast<int>(GetParam())));
+  seed(env.kafka, "in", 20, false);
   EchoHandler handler(UINT64_MAX);
   SystemClock clock;
-  TransactionalLoop transactional_loop(kafka, loop, "unreachable-test", handler, nullptr, clock);
-  std::atomic<bool> stop{false};
-  Status result;
-  std::thread runner([&] { result = transactional_loop.run(stop); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  EXPECT_FALSE(transactional_loop.readiness().ready);
-  stop.store(true);
-  runner.join();
-  EXPECT_TRUE(result.ok());
+  TransactionalLoop loop(env.kafka, env.loop, "transient-test", handler, nullptr, clock);
+  std::atomic<int> outputs{0};
+  std::atomic<bool> injected{false};
+  loop.inject_faults_for_testing({.produce = [&](const OutgoingRecord& r) {
+    if (r.topic == "out" && ++outputs == 6 && !injected.exchange(true)) {
+      return GetParam();
+    }
+    return RdKafka::ERR_NO_ERROR;
+  }});
+  Running running(loop);
+  auto out = read_committed(env.kafka.bootstrap, "out", 20);
+  auto dead = read_committed(env.kafka.bootstrap, "dlq", 0);
+  ASSERT_TRUE(running.stop().ok());
+  EXPECT_TRUE(injected.load());
+  EXPECT_EQ(sequences(out).size(), 20U);
+  EXPECT_TRUE(dead.empty()) << "dead-lettered as " << find_header(dead[0].headers, kDlqErrorClass).value_or("?");
+  EXPECT_GE(loop.aborted_transactions(), 1U);
+}
+
+INSTANTIATE_TEST_SUITE_P(Codes, TransientProduceError,
+                         ::testing::Values(RdKafka::ERR__STATE, RdKafka::ERR__FATAL,
+                                           RdKafka::ERR_UNKNOWN_TOPIC_OR_PART, RdKafka::ERR__UNKNOWN_TOPIC),
+                         [](const auto& info) {
+                           const int code = static_cast<int>(info.param);
+                           return (code < 0 ? "local_" : "broker_") + std::to_string(code < 0 ? -code : code);
+                         });
+
+// ...while a record-level refusal (too large) dead-letters exactly that input.
+TEST(TransactionalLoopMock, RecordTooLargeDeadLettersItsInputAsOutputRefused) {
+  MockEnv env("too-large");
+  seed(env.kafka, "in", 10, false);
+  EchoHandler handler(UINT64_MAX);
+  SystemClock clock;
+  TransactionalLoop loop(env.kafka, env.loop, "too-large-test", handler, nullptr, clock);
+  loop.inject_faults_for_testing({.produce = [](const OutgoingRecord& r) {
+    auto env = envelope::decode(r.value.value_or(""));
+    return r.topic == "out" && env.ok() && env->probe().sequence() == 4 ? RdKafka::ERR_MSG_SIZE_TOO_LARGE
+                                                                        : RdKafka::ERR_NO_ERROR;
+  }});
+  Running running(loop);
+  auto dead = read_committed(env.kafka.bootstrap, "dlq", 1);
+  auto out = read_committed(env.kafka.bootstrap, "out", 9);
+  ASSERT_TRUE(running.stop().ok());
+  ASSERT_EQ(dead.size(), 1U);
+  EXPECT_EQ(find_header(dead[0].headers, kDlqErrorClass), "output.refused");
+  EXPECT_EQ(sequences(dead).begin()->first, 4U);
+  EXPECT_EQ(sequences(out).size(), 9U);
+}
+
+// #5: the DLQ cannot be written (topic missing or not authorized). The loop backs off
+// exponentially instead of aborting and rewinding in a tight loop, counts it, reports not
+// ready, and writes the record once the DLQ works again: it is never dropped.
+TEST(TransactionalLoopMock, DlqWriteFailureBacksOffAndNeverDropsTheRecord) {
+  MockEnv env("dlq-broken");
+  // Longer than one abort-rewind-refetch cycle on the mock (about 0.5 s), so the gaps below
+  // show the back-off and not the cycle.
+  env.loop.retry_backoff_ms = 1000;
+  env.loop.retry_backoff_max_ms = 2000;
+  seed(env.kafka, "in", 3, true);
+  EchoHandler handler(UINT64_MAX);
+  CountingObserver observer;
+  SystemClock clock;
+  TransactionalLoop loop(env.kafka, env.loop, "dlq-broken-test", handler, &observer, clock);
+  std::atomic<bool> dlq_broken{true};
+  std::mutex mutex;
+  std::vector<std::chrono::steady_clock::time_point> attempts;
+  loop.inject_faults_for_testing({.produce = [&](const OutgoingRecord& r) {
+    if (r.topic != "dlq" || !dlq_broken.load()) {
+      return RdKafka::ERR_NO_ERROR;
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    attempts.push_back(std::chrono::steady_clock::now());
+    return RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED;
+  }});
+  Running running(loop);
+  auto count = [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return attempts.size();
+  };
+  ASSERT_TRUE(wait_for([&] { return count() >= 5; })) << "only " << count() << " DLQ attempts";
+  EXPECT_FALSE(loop.readiness().ready);
+  EXPECT_NE(loop.readiness().reason.find("in a row failed"), std::string::npos) << loop.readiness().reason;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    // From the second failure in a row on, at least retry_backoff_ms between attempts.
+    for (size_t i = 2; i < 5; ++i) {
+      EXPECT_GE(attempts[i] - attempts[i - 1], std::chrono::milliseconds(1000)) << "attempt " << i;
+    }
+  }
+  EXPECT_GE(observer.dlq_write_failures_.load(), 5);
+  dlq_broken.store(false);
+  auto dead = read_committed(env.kafka.bootstrap, "dlq", 1);
+  ASSERT_EQ(dead.size(), 1U);
+  EXPECT_EQ(dead[0].value, "not an envelope");
+  EXPECT_EQ(find_header(dead[0].headers, kDlqErrorClass), "envelope.undecodable");
+  EXPECT_TRUE(wait_for([&] { return loop.readiness().ready; })) << loop.readiness().reason;
+  EXPECT_TRUE(running.stop().ok());
+}
+
+// Counts which inputs the handler saw in committed transactions, the way a stateful handler
+// (case-sync's staged changes) keeps state: staged per transaction, kept on commit, dropped
+// on abort.
+class StagingHandler : public EchoHandler {
+ public:
+  StagingHandler() : EchoHandler(UINT64_MAX) {}
+  HandlerResult handle(const ConsumedRecord& record) override {
+    auto env = envelope::decode(record.value.value_or(""));
+    if (env.ok()) {
+      staged_.push_back(env->probe().sequence());
+    }
+    return EchoHandler::handle(record);
+  }
+  void on_transaction_committed() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (uint64_t s : staged_) {
+      kept_[s]++;
+    }
+    staged_.clear();
+  }
+  void on_transaction_aborted() override { staged_.clear(); }
+  void on_state_uncertain(const std::vector<TopicPartition>& assigned) override {
+    uncertain_.fetch_add(1);
+    uncertain_partitions_.store(assigned.size());
+    staged_.clear();
+  }
+  std::map<uint64_t, int> kept() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return kept_;
+  }
+  std::atomic<int> uncertain_{0};
+  std::atomic<size_t> uncertain_partitions_{0};
+
+ private:
+  std::vector<uint64_t> staged_;
+  std::mutex mutex_;
+  std::map<uint64_t, int> kept_;
+};
+
+// A handler that throws is a bug, but the record is dead-lettered as handler.exception with
+// the message and every other input goes on (crash-vs-cope, docs/error-handling.md).
+TEST(TransactionalLoopMock, HandlerExceptionDeadLettersTheRecordAndGoesOn) {
+  MockEnv env("throws");
+  seed(env.kafka, "in", 10, false);
+  struct Throwing : EchoHandler {
+    Throwing() : EchoHandler(UINT64_MAX) {}
+    HandlerResult handle(const ConsumedRecord& record) override {
+      auto env = envelope::decode(record.value.value_or(""));
+      if (env.ok() && env->probe().sequence() == 6) {
+        throw std::runtime_error("bug: sequence 6");
+      }
+      return EchoHandler::handle(record);
+    }
+  } handler;
+  SystemClock clock;
+  TransactionalLoop loop(env.kafka, env.loop, "throws-test", handler, nullptr, clock);
+  Running running(loop);
+  auto dead = read_committed(env.kafka.bootstrap, "dlq", 1);
+  auto out = read_committed(env.kafka.bootstrap, "out", 9);
+  ASSERT_TRUE(running.stop().ok());
+  ASSERT_EQ(dead.size(), 1U);
+  EXPECT_EQ(find_header(dead[0].headers, kDlqErrorClass), "handler.exception");
+  EXPECT_EQ(find_header(dead[0].headers, kDlqErrorMessage), "bug: sequence 6");
+  EXPECT_EQ(sequences(dead).begin()->first, 6U);
+  EXPECT_EQ(sequences(out).size(), 9U);
+  EXPECT_EQ(sequences(out).count(6), 0U);
+}
+
+// The idempotent producer's fatal path (librdkafka #4438 in 2.0.2 raises such errors): after a
+// fatal error fatal_error() names it and every send fails at once, so the caller (ingress, SDK)
+// knows to recreate the producer; a new producer delivers again.
+TEST(IdempotentProducerMock, FatalErrorIsReportedAndSendsFailUntilRecreated) {
+  MockEnv env("fatal-producer");
+  auto producer = IdempotentProducer::create(env.kafka, "fatal");
+  ASSERT_TRUE(producer.ok());
+  const OutgoingRecord record{"in", "case-1", std::string("x"), {}};
+  ASSERT_TRUE((*producer)->send(record).ok());
+  EXPECT_EQ((*producer)->fatal_error(), "");
+  (*producer)->raise_fatal_error_for_testing("injected: idempotence state lost");
+  EXPECT_NE((*producer)->fatal_error().find("injected: idempotence state lost"), std::string::npos)
+      << (*producer)->fatal_error();
+  EXPECT_FALSE((*producer)->send(record).ok());
+  auto fresh = IdempotentProducer::create(env.kafka, "fatal-recreated");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE((*fresh)->send(record).ok());
+  EXPECT_EQ((*fresh)->fatal_error(), "");
+}
+
+// #4 (the settled branch runs on the real broker: tests/integration/loop_faults_test.cc,
+// the mock does not keep transactional offsets). A commit in doubt whose transaction carried no input offsets (a timer
+// output only) cannot be settled from the committed offsets; the handler hears
+// on_state_uncertain with every assigned partition before the loop goes on.
+TEST(TransactionalLoopMock, CommitThatCannotBeSettledMakesTheHandlerReload) {
+  MockEnv env("unsettled");
+  struct TickingHandler : StagingHandler {
+    std::vector<OutgoingRecord> on_tick(TimePoint) override {
+      if (ticked_.exchange(true)) {
+        return {};
+      }
+      return {OutgoingRecord{"out", "case-tick", std::string("tick"), {}}};
+    }
+    std::atomic<bool> ticked_{false};
+  } handler;
+  SystemClock clock;
+  TransactionalLoop loop(env.kafka, env.loop, "unsettled-test", handler, nullptr, clock,
+                         std::chrono::milliseconds(10));
+  loop.inject_faults_for_testing({.after_commit = [] { return RdKafka::ERR__TIMED_OUT; }});
+  Running running(loop);
+  ASSERT_TRUE(wait_for([&] { return handler.uncertain_.load() >= 1; }));
+  EXPECT_EQ(handler.uncertain_partitions_.load(), 3U);
+  EXPECT_TRUE(running.stop().ok());
+}
+
+// #6: recreating the producer fails until the loop is stopped. The loop must not touch the
+// missing producer (it crashed polling a null producer) and stops cleanly.
+TEST(TransactionalLoopMock, ProducerThatCannotBeRecreatedDoesNotCrashTheLoop) {
+  MockEnv env("no-producer");
+  env.loop.retry_backoff_ms = 10;
+  env.loop.retry_backoff_max_ms = 20;
+  seed(env.kafka, "in", 10, false);
+  EchoHandler handler(UINT64_MAX);
+  CountingObserver observer;
+  SystemClock clock;
+  TransactionalLoop loop(env.kafka, env.loop, "no-producer-test", handler, &observer, clock);
+  std::atomic<int> created{0};
+  std::atomic<int> refused{0};
+  loop.inject_faults_for_testing(
+      {.after_commit = [] { return RdKafka::ERR__FATAL; },
+       .create_producer = [&] {
+         if (created.fetch_add(1) == 0) {
+           return RdKafka::ERR_NO_ERROR;
+         }
+         refused.fetch_add(1);
+         return RdKafka::ERR__FATAL;
+       }});
+  Running running(loop);
+  ASSERT_TRUE(wait_for([&] { return refused.load() >= 3; }));
+  EXPECT_FALSE(loop.readiness().ready);
+  EXPECT_TRUE(running.stop().ok());
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ TEST(ServiceMetrics, RegistersTheStandardSetWithZeroes) {
            "# TYPE caselink_broker_connected gauge\n",
            "# TYPE caselink_ready gauge\n",
            "# TYPE caselink_producer_recreated_total counter\n",
+           "# TYPE caselink_dlq_write_failures_total counter\n",
        }) {
     EXPECT_TRUE(contains(text, type_line)) << type_line << "\n" << text;
   }
@@ -36,6 +37,7 @@ TEST(ServiceMetrics, RegistersTheStandardSetWithZeroes) {
            "caselink_broker_connected{service=\"caselink-sync\"} 0\n",
            "caselink_ready{service=\"caselink-sync\"} 0\n",
            "caselink_producer_recreated_total{service=\"caselink-sync\"} 0\n",
+           "caselink_dlq_write_failures_total{service=\"caselink-sync\"} 0\n",
        }) {
     EXPECT_TRUE(contains(text, sample)) << sample << "\n" << text;
   }
@@ -54,6 +56,7 @@ TEST(ServiceMetrics, AccessorsFillTheRightSeries) {
   m.broker_connected().set(1);
   m.ready().set(1);
   m.producer_recreated().inc();
+  m.dlq_write_failures().inc(3);
   const std::string text = r.render();
   for (const char* sample : {
            "caselink_messages_consumed_total{service=\"svc\",topic=\"caselink.referral.v1\"} 1\n",
@@ -67,6 +70,7 @@ TEST(ServiceMetrics, AccessorsFillTheRightSeries) {
            "caselink_broker_connected{service=\"svc\"} 1\n",
            "caselink_ready{service=\"svc\"} 1\n",
            "caselink_producer_recreated_total{service=\"svc\"} 1\n",
+           "caselink_dlq_write_failures_total{service=\"svc\"} 3\n",
        }) {
     EXPECT_TRUE(contains(text, sample)) << sample << "\n" << text;
   }

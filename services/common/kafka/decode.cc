@@ -1,0 +1,30 @@
+#include "services/common/kafka/decode.h"
+
+#include "services/common/envelope/codec.h"
+
+namespace caselink::kafka {
+
+Result<caselink::v1::Envelope> decode_record(const ConsumedRecord& record) {
+  if (!record.value) {
+    return Error::invalid("value: tombstone (no value) on an event topic", "value", envelope::kUndecodable);
+  }
+  auto decoded = envelope::decode(*record.value);
+  if (!decoded.ok()) {
+    return decoded.error();
+  }
+  if (!record.key) {
+    return Error::invalid("key: missing; it must be the case id '" + decoded->case_id() +
+                              "' so the case stays on one partition",
+                          "key", kKeyMissing);
+  }
+  if (*record.key != decoded->case_id()) {
+    return Error::invalid("key: '" + *record.key + "' differs from Envelope.case_id '" + decoded->case_id() +
+                              "'; the key must be the case id so the case stays on one partition",
+                          "key", kKeyMismatch);
+  }
+  return decoded;
+}
+
+HandlerResult refuse(const Error& error) { return HandlerResult::reject(error.reason, error.describe()); }
+
+}  // namespace caselink::kafka
