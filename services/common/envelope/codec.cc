@@ -257,25 +257,6 @@ Result<Envelope> decode(std::string_view bytes) {
   return envelope;
 }
 
-Result<Envelope> decode_record(const ConsumedRecord& record) {
-  if (!record.value) {
-    return Error::invalid("a tombstone (null value) on an event topic", "value", kUndecodable);
-  }
-  auto envelope = decode(*record.value);
-  if (!envelope.ok()) {
-    return envelope.error();
-  }
-  if (!record.key) {
-    return Error::invalid("the record has no key; it must be the case_id '" + envelope->case_id() + "'", "key",
-                          kKeyMismatch);
-  }
-  if (*record.key != envelope->case_id()) {
-    return Error::invalid("record key '" + *record.key + "' is not the case_id '" + envelope->case_id() + "'", "key",
-                          kKeyMismatch);
-  }
-  return envelope;
-}
-
 std::string encode(const Envelope& envelope) {
   // Sized once up front: a growing string re-allocates and copies several times per record.
   std::string out(envelope.ByteSizeLong(), '\0');

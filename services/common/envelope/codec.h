@@ -31,8 +31,6 @@ inline constexpr const char* kInvalidValue = "envelope.invalid_value";
 inline constexpr const char* kUnknownType = "envelope.unknown_type";
 inline constexpr const char* kTypeMismatch = "envelope.type_mismatch";
 inline constexpr const char* kFutureSchemaVersion = "envelope.future_schema_version";
-// The record key is missing or is not the envelope's case_id (decode_record).
-inline constexpr const char* kKeyMismatch = "envelope.key_mismatch";
 
 // CloudEvents header names (Kafka protocol binding, binary mode).
 inline constexpr const char* kCeSpecVersion = "ce_specversion";
@@ -72,12 +70,8 @@ Status validate(const caselink::v1::Envelope& envelope);
 // Parses and validates. Never throws.
 Result<caselink::v1::Envelope> decode(std::string_view bytes);
 
-// The one decode step for a consumed event record (issue 13 H: services disagreed on keys):
-// a tombstone is undecodable (field "value"); the value must decode() and validate; the key
-// must be present and equal case_id (field "key", kKeyMismatch) — every caselink topic is
-// keyed by case id, and a record under another key sits on another partition than its case,
-// out of order with it. Never throws.
-Result<caselink::v1::Envelope> decode_record(const ConsumedRecord& record);
+// The decode step of a consumed record (tombstone, decode, validate, key = case id) is
+// kafka::decode_record (services/common/kafka/decode.h), the one every consumer calls.
 
 // Serializes (deterministic field order, so hashes over it are stable).
 std::string encode(const caselink::v1::Envelope& envelope);

@@ -149,38 +149,6 @@ INSTANTIATE_TEST_SUITE_P(
              "schema_version", kFutureSchemaVersion}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
-// Issue 13 H: one key rule for every consumer.
-TEST(Envelope, DecodeRecordChecksTheKeyAgainstTheCaseId) {
-  const Envelope env = valid_probe();
-  ConsumedRecord record;
-  record.topic = "t";
-  record.key = env.case_id();
-  record.value = encode(env);
-  auto ok = decode_record(record);
-  ASSERT_TRUE(ok.ok()) << ok.error().describe();
-  EXPECT_EQ(ok->event_id(), env.event_id());
-
-  record.key = "another-case";
-  auto wrong = decode_record(record);
-  ASSERT_FALSE(wrong.ok());
-  EXPECT_EQ(wrong.error().reason, kKeyMismatch);
-  EXPECT_EQ(wrong.error().field, "key");
-
-  record.key.reset();
-  auto null_key = decode_record(record);
-  ASSERT_FALSE(null_key.ok());
-  EXPECT_EQ(null_key.error().reason, kKeyMismatch);
-
-  record.key = env.case_id();
-  record.value.reset();
-  auto tombstone = decode_record(record);
-  ASSERT_FALSE(tombstone.ok());
-  EXPECT_EQ(tombstone.error().reason, kUndecodable);
-
-  record.value = "\x0a\xff not an envelope";
-  EXPECT_EQ(decode_record(record).error().reason, kUndecodable);
-}
-
 TEST(Envelope, CloudEventHeaders) {
   Envelope env = valid_probe();
   Headers headers = cloud_event_headers(env);
