@@ -186,6 +186,18 @@ TEST_F(Fixture, ExtensionReplacesTheLimit) {
   for (const auto& a : tick(at("2026-03-06T00:00:00Z"))) {
     EXPECT_NE(a.alert().kind(), v1::ALERT_KIND_DEADLINE_OVERDUE);
   }
+  // Issue 20 #2: the decision never comes: one overdue alert and one clue at the extended due
+  // instant, from caselink-sync alone (caselink-feedback keeps no filing timer any more).
+  int overdue = 0;
+  int clue = 0;
+  for (const auto& t : {at("2026-03-09T16:00:00Z"), at("2026-03-20T00:00:00Z")}) {
+    for (const auto& a : tick(t)) {
+      overdue += a.alert().kind() == v1::ALERT_KIND_DEADLINE_OVERDUE;
+      clue += a.alert().kind() == v1::ALERT_KIND_SUPERVISION_CLUE;
+    }
+  }
+  EXPECT_EQ(overdue, 1);
+  EXPECT_EQ(clue, 1);
 }
 
 TEST_F(Fixture, HashChainCoversThePreviousHashAndTheEnvelope) {
