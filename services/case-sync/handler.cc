@@ -176,6 +176,17 @@ void SyncHandler::store(Resident& cases, const std::string& case_id, ResidentCas
   it->second = std::move(resident);
 }
 
+void SyncHandler::erase(Resident& cases, const std::string& case_id) {
+  if (auto it = cases.find(case_id); it != cases.end()) {
+    resident_bytes_ -= it->second.packed.size();
+    cases.erase(it);
+  }
+}
+
+bool SyncHandler::spent_placeholder(const CaseRecord& record) {
+  return record.snapshot.version() == 0 && record.internal.parked.empty();
+}
+
 void SyncHandler::drop_partition(int32_t partition) {
   if (auto it = committed_.find(partition); it != committed_.end()) {
     for (const auto& [id, resident] : it->second) resident_bytes_ -= resident.packed.size();
@@ -218,6 +229,8 @@ kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
       return out;
     }
     count("parked");
+    // A case never seen gets a placeholder record (version 0, nothing applied) that carries it.
+    if (work.snapshot.case_id().empty()) work.snapshot.set_case_id(env.case_id());
     log()->info("case_id={} event_id={} event_type={} topic={} partition={} offset={} parked: {}", env.case_id(),
                 env.event_id(), env.event_type(), record.topic, record.partition, record.offset, res.reason);
     work.internal.parked.push_back(ParkedEvent{record.topic, record.partition, record.offset, record.timestamp_ms,
@@ -262,8 +275,8 @@ void SyncHandler::emit_alerts(const std::vector<v1::Envelope>& alerts, std::vect
 bool SyncHandler::parkable(const ApplyResult& res, const CaseRecord& work) const {
   // Only "not yet": a transition the table has but not from the current state. A second,
   // different decision or an unknown event stays wrong whatever arrives later. A case never
-  // seen has no state record to carry the parked event, so its early events are not parked.
-  return settings_.park_ms > 0 && res.error_class == "sync.transition_not_allowed" && work.snapshot.version() > 0 &&
+  // seen (version 0) is parked too: a decision can overtake its referral on another topic.
+  return settings_.park_ms > 0 && res.error_class == "sync.transition_not_allowed" &&
          work.internal.parked.size() < static_cast<size_t>(settings_.park_max_per_case);
 }
 
@@ -333,7 +346,13 @@ bool SyncHandler::settle_parked(CaseRecord& work, TimePoint now, bool expire, st
 void SyncHandler::on_transaction_committed() {
   for (auto& [p, cases] : staging_) {
     auto& target = committed_[p];
-    for (auto& [id, rec] : cases) store(target, id, pack(rec));
+    for (auto& [id, rec] : cases) {
+      if (spent_placeholder(rec)) {
+        erase(target, id);
+      } else {
+        store(target, id, pack(rec));
+      }
+    }
   }
   staging_.clear();
   publish_gauges();
@@ -402,6 +421,11 @@ void SyncHandler::restore_partitions(const std::vector<int32_t>& partitions) {
       return;
     }
     auto& cases = committed_[r.partition];
+    if (spent_placeholder(rec)) {
+      // The early events of a case never seen expired: the placeholder carries nothing any more.
+      erase(cases, rec.snapshot.case_id());
+      return;
+    }
     auto it = cases.find(rec.snapshot.case_id());
     // Compaction keeps the latest; before compaction, later records (same or higher version) win.
     if (it == cases.end() || rec.snapshot.version() >= it->second.version) {

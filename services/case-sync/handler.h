@@ -96,6 +96,10 @@ class SyncHandler final : public kafka::RecordHandler {
   ResidentCase pack(const CaseRecord& record);
   // Insert or replace a committed case, keeping resident_bytes_ exact.
   void store(Resident& cases, const std::string& case_id, ResidentCase resident);
+  void erase(Resident& cases, const std::string& case_id);
+  // A placeholder (version 0: a case never seen, kept only to carry parked events) whose parked
+  // events are gone: not kept in memory, and dropped when read back from the state topic.
+  static bool spent_placeholder(const CaseRecord& record);
   void drop_partition(int32_t partition);
   void publish_gauges();
   void emit_alerts(const std::vector<v1::Envelope>& alerts, std::vector<OutgoingRecord>& out);
