@@ -51,6 +51,11 @@ void bind(config::ConfigBinder& b, Settings* s) {
          "How long an event that arrived before its predecessor (another topic) waits in its case before it is "
          "dead-lettered; 0 dead-letters at once");
   b.bind("sync.park_max_per_case", &s->park_max_per_case, "Events parked per case at most; more are dead-lettered at once");
+  b.bind("sync.time_mode", &s->time_mode,
+         "wall_clock (production) or event_time (replay, tests): timers driven by the watermark = highest occurred_at "
+         "read by this instance - sync.allowed_lateness_ms");
+  b.bind("sync.allowed_lateness_ms", &s->allowed_lateness_ms,
+         "event_time mode: how far behind the highest occurred_at seen the watermark stays (out-of-order tolerance)");
   b.check([s]() -> Status {
     if (!(s->approaching_fraction > 0 && s->approaching_fraction < 1)) {
       return Error::invalid("must be between 0 and 1 (exclusive)", "sync.approaching_fraction");
@@ -60,6 +65,10 @@ void bind(config::ConfigBinder& b, Settings* s) {
     if (s->timeline_size < 0) return Error::invalid("must be >= 0", "sync.timeline_size");
     if (s->park_ms < 0) return Error::invalid("must be >= 0", "sync.park_ms");
     if (s->park_max_per_case < 0) return Error::invalid("must be >= 0", "sync.park_max_per_case");
+    if (s->time_mode != kWallClock && s->time_mode != kEventTime) {
+      return Error::invalid("must be wall_clock or event_time", "sync.time_mode");
+    }
+    if (s->allowed_lateness_ms < 0) return Error::invalid("must be >= 0", "sync.allowed_lateness_ms");
     if (s->state_topic.empty()) return Error::invalid("must be set", "sync.state_topic");
     if (s->alert_topic.empty()) return Error::invalid("must be set", "sync.alert_topic");
     return Status::success();
@@ -100,7 +109,13 @@ SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Cloc
       clock_(clock),
       reader_(reader),
       service_(std::move(service_name)),
+      event_time_(settings_.time_mode == kEventTime),
       registry_(registry) {
+  if (event_time_) {
+    log()->warn("sync.time_mode = event_time: timers follow the events' occurred_at (watermark, lateness {} ms), "
+                "not the clock; for replay and tests, never for production",
+                settings_.allowed_lateness_ms);
+  }
   if (registry_ != nullptr) {
     // Families are registered once here and kept: the registry refuses a second registration with other help text.
     events_total_ = &registry_->counter("caselink_sync_events_total",
@@ -116,6 +131,13 @@ SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Cloc
         "caselink_sync_resident_bytes", "Bytes of the packed (compressed) committed cases, without container overhead.",
         {"service"});
   }
+}
+
+TimePoint SyncHandler::current_time() const { return event_time_ ? watermark_ : clock_.now(); }
+
+void SyncHandler::observe(TimePoint occurred_at) {
+  if (!event_time_) return;
+  watermark_ = std::max(watermark_, occurred_at - std::chrono::milliseconds(settings_.allowed_lateness_ms));
 }
 
 void SyncHandler::count(const char* outcome) {
@@ -217,7 +239,8 @@ kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
     return kafka::HandlerResult::reject("sync.key_mismatch",
                                         "record key '" + record.key.value_or("") + "' != case_id '" + env.case_id() + "'");
   }
-  const TimePoint now = clock_.now();
+  observe(envelope::to_time_point(env.occurred_at()));
+  const TimePoint now = current_time();
   CaseRecord work = load(record.partition, env.case_id()).value_or(CaseRecord{});
   ApplyResult res = engine_.apply(work, env, *record.value, now);
   kafka::HandlerResult out;
@@ -361,8 +384,9 @@ void SyncHandler::on_transaction_committed() {
 void SyncHandler::on_transaction_aborted() { staging_.clear(); }
 
 std::vector<OutgoingRecord> SyncHandler::on_tick(TimePoint /*loop_now*/) {
-  // The handler's own clock decides (the same clock as the loop's in production).
-  const TimePoint now = clock_.now();
+  // The handler's own clock decides (the same clock as the loop's in production), or the
+  // watermark in event-time mode.
+  const TimePoint now = current_time();
   std::vector<OutgoingRecord> out;
   std::vector<std::pair<int32_t, std::string>> due;
   for (const auto& [p, cases] : committed_) {
@@ -428,6 +452,8 @@ void SyncHandler::restore_partitions(const std::vector<int32_t>& partitions) {
     }
     auto it = cases.find(rec.snapshot.case_id());
     // Compaction keeps the latest; before compaction, later records (same or higher version) win.
+    // Event-time mode: the watermark resumes where the restored history ends, not at zero.
+    if (rec.snapshot.has_last_event_occurred_at()) observe(envelope::to_time_point(rec.snapshot.last_event_occurred_at()));
     if (it == cases.end() || rec.snapshot.version() >= it->second.version) {
       store(cases, rec.snapshot.case_id(), pack(rec));
     }

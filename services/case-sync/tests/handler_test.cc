@@ -266,6 +266,70 @@ TEST_F(HandlerFixture, EarlyEventOfACaseNeverSeenExpiresToTheDlqLikeAKnownCase) 
   EXPECT_FALSE(restarted.committed_case("case-A").has_value()) << "nor restored";
 }
 
+// Issue 20 #7: in event-time mode the timers follow the watermark (highest occurred_at read -
+// allowed lateness), not the clock: a back-dated history replayed in seconds of wall time raises
+// exactly what it would have raised live, and nothing races a timer.
+TEST_F(HandlerFixture, EventTimeModeDrivesTimersByTheWatermark) {
+  settings.time_mode = kEventTime;
+  settings.allowed_lateness_ms = 3600000;
+  FakeReader state;
+  auto overdue_in = [](const std::vector<OutgoingRecord>& out) {
+    int n = 0;
+    for (const auto& o : out) {
+      if (o.topic == "caselink.alert.v1") n += envelope::decode(*o.value)->alert().kind() == v1::ALERT_KIND_DEADLINE_OVERDUE;
+    }
+    return n;
+  };
+  const TimePoint wall = clock.now();
+  // Another case's event that occurred at `t` moves the watermark to t - 1 h.
+  auto other_at = [&](const std::string& t) {
+    return input(test::make("case-B-" + t, at(t), [](v1::Envelope& e) {
+      auto* p = e.mutable_case_referral();
+      *p->mutable_referring_agency() = organ("rsj-330100");
+      *p->mutable_target_police_organ() = organ("ga-330100");
+    }));
+  };
+  {
+    SyncHandler h(engine, settings, clock, &state, nullptr);
+    h.on_partitions_assigned({{"caselink.referral.v1", 2}});
+    publish(state, h.handle(input(referral())));
+    publish(state, h.handle(input(accepted())));  // 2026-03-02T02:00Z: due 2026-03-05T16:00Z
+    h.on_transaction_committed();
+    clock.set(wall + std::chrono::hours(24 * 30));  // the wall clock means nothing here
+    EXPECT_EQ(overdue_in(h.on_tick(clock.now())), 0);
+    publish(state, h.handle(other_at("2026-03-05T16:59:59Z")));  // watermark 1 s before due
+    h.on_transaction_committed();
+    EXPECT_EQ(overdue_in(h.on_tick(clock.now())), 0);
+    h.on_transaction_committed();
+  }
+  // A restart resumes the watermark from the restored history (no zero, no jump).
+  SyncHandler restarted(engine, settings, clock, &state, nullptr);
+  restarted.on_partitions_assigned({{"caselink.referral.v1", 2}});
+  EXPECT_EQ(overdue_in(restarted.on_tick(clock.now())), 0);
+  restarted.handle(other_at("2026-03-05T17:00:00Z"));  // watermark reaches the due instant
+  restarted.on_transaction_committed();
+  EXPECT_EQ(overdue_in(restarted.on_tick(clock.now())), 1);
+  restarted.on_transaction_committed();
+  EXPECT_EQ(overdue_in(restarted.on_tick(clock.now())), 0) << "once";
+}
+
+TEST_F(HandlerFixture, WallClockModeIgnoresEventTimeForTimers) {
+  SyncHandler h(engine, settings, clock, &reader, nullptr);  // default: wall_clock
+  h.on_partitions_assigned({{"caselink.referral.v1", 2}});
+  h.handle(input(referral()));
+  h.handle(input(accepted()));
+  h.handle(input(test::make("case-B", at("2026-06-01T00:00:00Z"), [](v1::Envelope& e) {
+    auto* p = e.mutable_case_referral();
+    *p->mutable_referring_agency() = organ("rsj-330100");
+  })));
+  h.on_transaction_committed();
+  for (const auto& o : h.on_tick(clock.now())) EXPECT_NE(o.topic, "caselink.alert.v1");
+}
+
+TEST(SyncSettings, WallClockIsTheDefaultTimeMode) {
+  EXPECT_EQ(Settings{}.time_mode, kWallClock);
+}
+
 TEST_F(HandlerFixture, ParkedEventSurvivesRestoreFromTheStateTopic) {
   FakeReader state;
   {
