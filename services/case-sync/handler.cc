@@ -256,8 +256,13 @@ kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
     if (work.snapshot.case_id().empty()) work.snapshot.set_case_id(env.case_id());
     log()->info("case_id={} event_id={} event_type={} topic={} partition={} offset={} parked: {}", env.case_id(),
                 env.event_id(), env.event_type(), record.topic, record.partition, record.offset, res.reason);
+    // Event-time mode: the wait is counted from the event's own occurred_at (or the watermark,
+    // if that is further on): its predecessor occurred before it, so it can only be missing for
+    // good once the stream has moved park_ms past it. Counted from the watermark alone, an event
+    // parked early in a batch would expire as soon as a later-dated event of the batch is read.
+    const TimePoint parked_at = event_time_ ? std::max(now, envelope::to_time_point(env.occurred_at())) : now;
     work.internal.parked.push_back(ParkedEvent{record.topic, record.partition, record.offset, record.timestamp_ms,
-                                               *record.value, now.time_since_epoch().count()});
+                                               *record.value, parked_at.time_since_epoch().count()});
     // Same version and hash, republished so that the parked event is stored with the case.
     out.outputs.push_back(engine_.state_record(work, settings_.state_topic, now));
     staging_[record.partition][env.case_id()] = std::move(work);
