@@ -58,6 +58,10 @@ service_env() {
   case "$name" in
     caselink-evidence) echo "CASELINK_EVIDENCE_STORE_PATH=$BLOB_DIR" ;;
     caselink-ingress) echo "CASELINK_BLOBS_PATH=$BLOB_DIR CASELINK_API_PORT=$INGRESS_PORT" ;;
+    # The scenario replays back-dated cases: timers on event time (the stream's watermark), not
+    # the wall clock (docs/services/case-sync.md, "Time"). Set here, not in deploy/config, which
+    # is the template for production configs.
+    caselink-sync) echo "CASELINK_SYNC_TIME_MODE=event_time" ;;
   esac
 }
 

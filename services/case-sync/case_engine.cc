@@ -200,6 +200,29 @@ void overdue_alerts(const v1::CaseStateSnapshot& s, const v1::Deadline& d, const
   }
 }
 
+// The overdue alert(s) a deadline raised, withdrawn: the stop event `stop_event_id` came late on
+// the wall clock but occurred before the due instant, so the step was done on time (MET). Same
+// alert_id as the raised ones (that is how a consumer matches them), status RESOLVED, its own
+// event id; `d` carries the MET status.
+void resolution_alerts(const v1::CaseStateSnapshot& s, const v1::Deadline& d, const StepRule* rule, TimePoint now,
+                       const std::string& stop_event_id, std::vector<v1::Envelope>* out) {
+  std::vector<v1::Envelope> raised;
+  overdue_alerts(s, d, rule, now, &raised);
+  for (auto& env : raised) {
+    auto* a = env.mutable_alert();
+    env.set_event_id(uuid_from(a->alert_id() + "/resolved/" + stop_event_id));
+    env.set_correlation_id(env.event_id());
+    a->set_status(v1::ALERT_STATUS_RESOLVED);
+    a->set_severity(v1::ALERT_SEVERITY_INFO);
+    a->set_resolved_by_event_id(stop_event_id);
+    a->set_message("withdrawn: " + d.deadline_id() + " was met; event " + stop_event_id +
+                   " occurred before the due instant " + format_rfc3339(to_time_point(d.due_at())) +
+                   " but was reported after the overdue alert (this alert was raised in error)");
+    envelope::seal(env);
+    out->push_back(std::move(env));
+  }
+}
+
 v1::RuleRef rule_ref(const std::string& id, const std::string& version, const std::string& source,
                      v1::Confidence confidence) {
   v1::RuleRef r;
@@ -707,12 +730,17 @@ void forget_deadline(Internal& in, const std::string& deadline_id) {
   in.suspended_ns.erase(deadline_id);
 }
 
-// Met, or overdue when the stopping event came late (with the overdue alert if not yet raised).
+// Judged on event time only: met when the stopping event occurred before the due instant, even
+// if it arrives after the timer marked the deadline overdue (a batch upload of a timely step) —
+// then the overdue alerts already raised are withdrawn. Overdue otherwise (with the overdue
+// alert if not yet raised).
 void stop_deadline(Fold& f, v1::Deadline& d, const StepRule* rule) {
-  const bool late = f.at >= to_time_point(d.due_at()) || d.status() == v1::DEADLINE_STATUS_OVERDUE;
+  const bool late = f.at >= to_time_point(d.due_at());
+  const bool alerted = f.in.marks.count(d.deadline_id() + "/overdue") != 0;
   d.set_status(late ? v1::DEADLINE_STATUS_OVERDUE : v1::DEADLINE_STATUS_MET);
   d.set_closed_by_event_id(f.event_id);
-  if (late && f.in.marks.count(d.deadline_id() + "/overdue") == 0) overdue_alerts(f.s, d, rule, f.now, &f.alerts);
+  if (late && !alerted) overdue_alerts(f.s, d, rule, f.now, &f.alerts);
+  if (!late && alerted) resolution_alerts(f.s, d, rule, f.now, f.event_id, &f.alerts);
   forget_deadline(f.in, d.deadline_id());
 }
 

@@ -52,6 +52,11 @@ void bind(config::ConfigBinder& b, Settings* s) {
          "How long an event that arrived before its predecessor (another topic) waits in its case before it is "
          "dead-lettered; 0 dead-letters at once");
   b.bind("sync.park_max_per_case", &s->park_max_per_case, "Events parked per case at most; more are dead-lettered at once");
+  b.bind("sync.time_mode", &s->time_mode,
+         "wall_clock (production) or event_time (replay, tests): timers driven by the watermark = highest occurred_at "
+         "read by this instance - sync.allowed_lateness_ms");
+  b.bind("sync.allowed_lateness_ms", &s->allowed_lateness_ms,
+         "event_time mode: how far behind the highest occurred_at seen the watermark stays (out-of-order tolerance)");
   b.check([s]() -> Status {
     if (!(s->approaching_fraction > 0 && s->approaching_fraction < 1)) {
       return Error::invalid("must be between 0 and 1 (exclusive)", "sync.approaching_fraction");
@@ -61,6 +66,10 @@ void bind(config::ConfigBinder& b, Settings* s) {
     if (s->timeline_size < 0) return Error::invalid("must be >= 0", "sync.timeline_size");
     if (s->park_ms < 0) return Error::invalid("must be >= 0", "sync.park_ms");
     if (s->park_max_per_case < 0) return Error::invalid("must be >= 0", "sync.park_max_per_case");
+    if (s->time_mode != kWallClock && s->time_mode != kEventTime) {
+      return Error::invalid("must be wall_clock or event_time", "sync.time_mode");
+    }
+    if (s->allowed_lateness_ms < 0) return Error::invalid("must be >= 0", "sync.allowed_lateness_ms");
     if (s->state_topic.empty()) return Error::invalid("must be set", "sync.state_topic");
     if (s->alert_topic.empty()) return Error::invalid("must be set", "sync.alert_topic");
     return Status::success();
@@ -101,7 +110,13 @@ SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Cloc
       clock_(clock),
       reader_(reader),
       service_(std::move(service_name)),
+      event_time_(settings_.time_mode == kEventTime),
       registry_(registry) {
+  if (event_time_) {
+    log()->warn("sync.time_mode = event_time: timers follow the events' occurred_at (watermark, lateness {} ms), "
+                "not the clock; for replay and tests, never for production",
+                settings_.allowed_lateness_ms);
+  }
   if (registry_ != nullptr) {
     // Families are registered once here and kept: the registry refuses a second registration with other help text.
     events_total_ = &registry_->counter("caselink_sync_events_total",
@@ -117,6 +132,13 @@ SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Cloc
         "caselink_sync_resident_bytes", "Bytes of the packed (compressed) committed cases, without container overhead.",
         {"service"});
   }
+}
+
+TimePoint SyncHandler::current_time() const { return event_time_ ? watermark_ : clock_.now(); }
+
+void SyncHandler::observe(TimePoint occurred_at) {
+  if (!event_time_) return;
+  watermark_ = std::max(watermark_, occurred_at - std::chrono::milliseconds(settings_.allowed_lateness_ms));
 }
 
 void SyncHandler::count(const char* outcome) {
@@ -177,6 +199,17 @@ void SyncHandler::store(Resident& cases, const std::string& case_id, ResidentCas
   it->second = std::move(resident);
 }
 
+void SyncHandler::erase(Resident& cases, const std::string& case_id) {
+  if (auto it = cases.find(case_id); it != cases.end()) {
+    resident_bytes_ -= it->second.packed.size();
+    cases.erase(it);
+  }
+}
+
+bool SyncHandler::spent_placeholder(const CaseRecord& record) {
+  return record.snapshot.version() == 0 && record.internal.parked.empty();
+}
+
 void SyncHandler::drop_partition(int32_t partition) {
   if (auto it = committed_.find(partition); it != committed_.end()) {
     for (const auto& [id, resident] : it->second) resident_bytes_ -= resident.packed.size();
@@ -198,7 +231,8 @@ kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
     return kafka::refuse(decoded.error());
   }
   const v1::Envelope& env = *decoded;
-  const TimePoint now = clock_.now();
+  observe(envelope::to_time_point(env.occurred_at()));
+  const TimePoint now = current_time();
   CaseRecord work = load(record.partition, env.case_id()).value_or(CaseRecord{});
   ApplyResult res = engine_.apply(work, env, *record.value, now);
   kafka::HandlerResult out;
@@ -210,10 +244,17 @@ kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
       return out;
     }
     count("parked");
+    // A case never seen gets a placeholder record (version 0, nothing applied) that carries it.
+    if (work.snapshot.case_id().empty()) work.snapshot.set_case_id(env.case_id());
     log()->info("case_id={} event_id={} event_type={} topic={} partition={} offset={} parked: {}", env.case_id(),
                 env.event_id(), env.event_type(), record.topic, record.partition, record.offset, res.reason);
+    // Event-time mode: the wait is counted from the event's own occurred_at (or the watermark,
+    // if that is further on): its predecessor occurred before it, so it can only be missing for
+    // good once the stream has moved park_ms past it. Counted from the watermark alone, an event
+    // parked early in a batch would expire as soon as a later-dated event of the batch is read.
+    const TimePoint parked_at = event_time_ ? std::max(now, envelope::to_time_point(env.occurred_at())) : now;
     work.internal.parked.push_back(ParkedEvent{record.topic, record.partition, record.offset, record.timestamp_ms,
-                                               *record.value, now.time_since_epoch().count()});
+                                               *record.value, parked_at.time_since_epoch().count()});
     // Same version and hash, republished so that the parked event is stored with the case.
     out.outputs.push_back(engine_.state_record(work, settings_.state_topic, now));
     staging_[record.partition][env.case_id()] = std::move(work);
@@ -254,8 +295,8 @@ void SyncHandler::emit_alerts(const std::vector<v1::Envelope>& alerts, std::vect
 bool SyncHandler::parkable(const ApplyResult& res, const CaseRecord& work) const {
   // Only "not yet": a transition the table has but not from the current state. A second,
   // different decision or an unknown event stays wrong whatever arrives later. A case never
-  // seen has no state record to carry the parked event, so its early events are not parked.
-  return settings_.park_ms > 0 && res.error_class == "sync.transition_not_allowed" && work.snapshot.version() > 0 &&
+  // seen (version 0) is parked too: a decision can overtake its referral on another topic.
+  return settings_.park_ms > 0 && res.error_class == "sync.transition_not_allowed" &&
          work.internal.parked.size() < static_cast<size_t>(settings_.park_max_per_case);
 }
 
@@ -325,7 +366,13 @@ bool SyncHandler::settle_parked(CaseRecord& work, TimePoint now, bool expire, st
 void SyncHandler::on_transaction_committed() {
   for (auto& [p, cases] : staging_) {
     auto& target = committed_[p];
-    for (auto& [id, rec] : cases) store(target, id, pack(rec));
+    for (auto& [id, rec] : cases) {
+      if (spent_placeholder(rec)) {
+        erase(target, id);
+      } else {
+        store(target, id, pack(rec));
+      }
+    }
   }
   staging_.clear();
   publish_gauges();
@@ -334,8 +381,9 @@ void SyncHandler::on_transaction_committed() {
 void SyncHandler::on_transaction_aborted() { staging_.clear(); }
 
 std::vector<OutgoingRecord> SyncHandler::on_tick(TimePoint /*loop_now*/) {
-  // The handler's own clock decides (the same clock as the loop's in production).
-  const TimePoint now = clock_.now();
+  // The handler's own clock decides (the same clock as the loop's in production), or the
+  // watermark in event-time mode.
+  const TimePoint now = current_time();
   std::vector<OutgoingRecord> out;
   std::vector<std::pair<int32_t, std::string>> due;
   for (const auto& [p, cases] : committed_) {
@@ -394,8 +442,15 @@ void SyncHandler::restore_partitions(const std::vector<int32_t>& partitions) {
       return;
     }
     auto& cases = committed_[r.partition];
+    if (spent_placeholder(rec)) {
+      // The early events of a case never seen expired: the placeholder carries nothing any more.
+      erase(cases, rec.snapshot.case_id());
+      return;
+    }
     auto it = cases.find(rec.snapshot.case_id());
     // Compaction keeps the latest; before compaction, later records (same or higher version) win.
+    // Event-time mode: the watermark resumes where the restored history ends, not at zero.
+    if (rec.snapshot.has_last_event_occurred_at()) observe(envelope::to_time_point(rec.snapshot.last_event_occurred_at()));
     if (it == cases.end() || rec.snapshot.version() >= it->second.version) {
       store(cases, rec.snapshot.case_id(), pack(rec));
     }

@@ -39,7 +39,15 @@ struct Settings {
   // Parking of early events (docs/services/case-sync.md, "Early events").
   int64_t park_ms = 300000;
   int64_t park_max_per_case = 16;
+  // What drives the timers (docs/services/case-sync.md, "Time"): "wall_clock" (production) or
+  // "event_time" (replay and tests): the watermark, the highest occurred_at this instance has
+  // read minus allowed_lateness_ms.
+  std::string time_mode = "wall_clock";
+  int64_t allowed_lateness_ms = 0;
 };
+
+inline constexpr const char* kWallClock = "wall_clock";
+inline constexpr const char* kEventTime = "event_time";
 
 void bind(config::ConfigBinder& binder, Settings* settings);
 EngineOptions engine_options(const Settings& settings);
@@ -96,6 +104,10 @@ class SyncHandler final : public kafka::RecordHandler {
   ResidentCase pack(const CaseRecord& record);
   // Insert or replace a committed case, keeping resident_bytes_ exact.
   void store(Resident& cases, const std::string& case_id, ResidentCase resident);
+  void erase(Resident& cases, const std::string& case_id);
+  // A placeholder (version 0: a case never seen, kept only to carry parked events) whose parked
+  // events are gone: not kept in memory, and dropped when read back from the state topic.
+  static bool spent_placeholder(const CaseRecord& record);
   void drop_partition(int32_t partition);
   void publish_gauges();
   void emit_alerts(const std::vector<v1::Envelope>& alerts, std::vector<OutgoingRecord>& out);
@@ -107,6 +119,10 @@ class SyncHandler final : public kafka::RecordHandler {
   TimePoint next_instant(const CaseRecord& record) const;
   void restore_partitions(const std::vector<int32_t>& partitions);
   void count(const char* outcome);
+  // "Now" for deadlines, timers and parking: the injected clock, or in event-time mode the
+  // watermark, which observe() advances (never backwards) with each event read.
+  TimePoint current_time() const;
+  void observe(TimePoint occurred_at);
 
   const CaseEngine& engine_;
   Settings settings_;
@@ -118,6 +134,8 @@ class SyncHandler final : public kafka::RecordHandler {
   std::map<int32_t, Resident> committed_;
   std::map<int32_t, Staged> staging_;
   size_t resident_bytes_ = 0;
+  bool event_time_ = false;
+  TimePoint watermark_{};  // event-time mode: highest occurred_at seen - allowed lateness
   std::map<int32_t, std::set<std::string>> holders_;  // partition number -> assigned input topics
   metrics::Registry* registry_;
   metrics::CounterFamily* events_total_ = nullptr;

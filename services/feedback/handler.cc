@@ -63,8 +63,6 @@ void bind(config::ConfigBinder& binder, Settings* s) {
   binder.bind("feedback.topic_template", &s->topic_template, "Feedback topic of an agency; {agency} = agency id");
   binder.bind("feedback.ack_timeout_ms", &s->ack_timeout_ms,
               "Unacknowledged feedback raises FEEDBACK_UNACKNOWLEDGED after this many ms");
-  binder.bind("feedback.filing_decision_timeout_ms", &s->filing_decision_timeout_ms,
-              "A referral without FilingDecision raises FILING_DECISION_MISSING this many ms after it occurred");
   binder.bind("feedback.changelog_topic", &s->changelog_topic, "Compacted changelog of the per-case state");
   binder.bind("feedback.alert_topic", &s->alert_topic, "Topic alerts are published to");
   binder.bind("feedback.producer_id", &s->producer_id, "Envelope.producer_agency_id of records this service makes");
@@ -88,9 +86,6 @@ Status validate(const Settings& s) {
   }
   if (s.ack_timeout_ms <= 0) {
     return Error::invalid("must be > 0", "feedback.ack_timeout_ms");
-  }
-  if (s.filing_decision_timeout_ms <= 0) {
-    return Error::invalid("must be > 0", "feedback.filing_decision_timeout_ms");
   }
   if (s.restore_timeout_ms <= 0) {
     return Error::invalid("must be > 0", "feedback.restore_timeout_ms");
@@ -246,10 +241,8 @@ HandlerResult FeedbackHandler::on_referral(const v1::Envelope& env, int32_t part
   state.referral_event_id = env.event_id();
   state.police_party = referral.target_police_organ().organ_id();
   state.procuratorate_party = referral.procuratorate().organ_id();
+  // Only for the pending-filing gauge: the filing deadline itself is caselink-sync's.
   state.filing_expected = true;
-  state.filing_started_at = envelope::to_time_point(env.occurred_at());
-  state.filing_due_at = state.filing_started_at + std::chrono::milliseconds(settings_.filing_decision_timeout_ms);
-  state.filing_alerted = false;
   state.filing_decision_event_id.clear();
   // Results that overtook this referral are routed now, in this transaction, in event-id order.
   std::vector<OutgoingRecord> outputs;
@@ -299,26 +292,7 @@ HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partit
     agency = env.case_forwarded().to_organ().organ_id();
   }
   if (agency.empty()) {
-    // The referral and its results travel on different topics, so a result can overtake its
-    // referral (seen under load: an assessment read before the referral it assesses). Hold it in
-    // the case state (changelog, so a restart keeps it) and route it when the referral comes.
-    auto held = cases_.find(env.case_id());
-    const size_t already = held == cases_.end() ? 0 : held->second.held.size();
-    if (held != cases_.end() && held->second.held.contains(env.event_id())) {
-      metrics_->duplicates.get().inc();
-      return HandlerResult::emit({});
-    }
-    if (already >= kMaxHeldPerCase) {
-      return reject(kUnknownAgency, env.event_type() + " for case '" + env.case_id() + "': no CaseReferral seen for " +
-                                        "this case, the payload names no agency, and " + std::to_string(already) +
-                                        " results already wait for the referral");
-    }
-    CaseState& state = touch(env.case_id(), partition);
-    state.held.emplace(env.event_id(), envelope::encode(env));
-    metrics_->held.get().inc();
-    log()->info("holding {} {} of case {} until its referral arrives", env.event_type(), env.event_id(),
-                env.case_id());
-    return HandlerResult::emit({changelog_record(env.case_id())});
+    return hold(env, partition);
   }
   if (!agencies_.contains(agency)) {
     return reject(kUnauthorizedAgency, env.event_type() + " for case '" + env.case_id() + "' would go to agency '" +
@@ -354,6 +328,28 @@ HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partit
   }
   metrics_->routed.labels({agency}).inc();
   return HandlerResult::emit({envelope::to_record(out, topic), changelog_record(env.case_id())});
+}
+
+// The referral and its results travel on different topics, so a result can overtake its
+// referral (seen under load: an assessment read before the referral it assesses). Held in the
+// case state (changelog, so a restart keeps it) and routed when the referral comes.
+HandlerResult FeedbackHandler::hold(const v1::Envelope& env, int32_t partition) {
+  auto held = cases_.find(env.case_id());
+  const size_t already = held == cases_.end() ? 0 : held->second.held.size();
+  if (held != cases_.end() && held->second.held.contains(env.event_id())) {
+    metrics_->duplicates.get().inc();
+    return HandlerResult::emit({});
+  }
+  if (already >= kMaxHeldPerCase) {
+    return reject(kUnknownAgency, env.event_type() + " for case '" + env.case_id() + "': no CaseReferral seen for " +
+                                      "this case, the payload names no agency, and " + std::to_string(already) +
+                                      " results already wait for the referral");
+  }
+  CaseState& state = touch(env.case_id(), partition);
+  state.held.emplace(env.event_id(), envelope::encode(env));
+  metrics_->held.get().inc();
+  log()->info("holding {} {} of case {} until its referral arrives", env.event_type(), env.event_id(), env.case_id());
+  return HandlerResult::emit({changelog_record(env.case_id())});
 }
 
 HandlerResult FeedbackHandler::on_ack(const v1::Envelope& env) {
@@ -395,80 +391,48 @@ HandlerResult FeedbackHandler::on_ack(const v1::Envelope& env) {
   return HandlerResult::emit(std::move(outputs));
 }
 
+v1::Alert FeedbackHandler::unacknowledged_alert(const std::string& feedback_id, const FeedbackEntry& entry) const {
+  v1::Alert alert;
+  alert.set_alert_id("feedback_unacknowledged:" + feedback_id);
+  alert.set_kind(v1::ALERT_KIND_FEEDBACK_UNACKNOWLEDGED);
+  alert.set_severity(v1::ALERT_SEVERITY_WARNING);
+  alert.set_status(v1::ALERT_STATUS_RAISED);
+  alert.add_addressed_to_party_ids(entry.agency);
+  auto* details = alert.mutable_feedback_unacknowledged();
+  details->set_feedback_event_id(feedback_id);
+  details->set_agency_id(entry.agency);
+  details->set_feedback_topic(entry.topic);
+  alert.set_message("agency " + entry.agency + " has not acknowledged feedback " + feedback_id + " (" +
+                    entry.source_event_type + ") within " + ms_text(settings_.ack_timeout_ms));
+  auto* rule = alert.mutable_decided_by_rule();
+  rule->set_rule_id("feedback.ack_timeout");
+  rule->set_rule_version("ack_timeout_ms=" + std::to_string(settings_.ack_timeout_ms));
+  rule->set_legal_source("caselink mechanism (acknowledgement.proto); domain.md §8.2: organs report back late");
+  return alert;
+}
+
+// Acknowledgement tracking only: statutory deadlines are caselink-sync's (issue 20 #2).
 std::vector<OutgoingRecord> FeedbackHandler::on_tick(TimePoint now) {
   std::vector<OutgoingRecord> outputs;
   // Collect first: touch() may insert into undo_ but never into cases_ here.
   for (auto& [case_id, current] : cases_) {
-    bool changed = false;
-    const bool filing_due = current.filing_expected && !current.filing_alerted && current.filing_due_at <= now;
     std::vector<std::string> overdue;
     for (const auto& [id, entry] : current.feedback) {
       if (!entry.acked && !entry.alerted && entry.due_at <= now) {
         overdue.push_back(id);
       }
     }
-    if (!filing_due && overdue.empty()) {
+    if (overdue.empty()) {
       continue;
     }
     CaseState& state = touch(case_id, current.partition);
     for (const auto& id : overdue) {
       FeedbackEntry& entry = state.feedback.at(id);
       entry.alerted = true;
-      changed = true;
-      v1::Alert alert;
-      alert.set_alert_id("feedback_unacknowledged:" + id);
-      alert.set_kind(v1::ALERT_KIND_FEEDBACK_UNACKNOWLEDGED);
-      alert.set_severity(v1::ALERT_SEVERITY_WARNING);
-      alert.set_status(v1::ALERT_STATUS_RAISED);
-      alert.add_addressed_to_party_ids(entry.agency);
-      auto* details = alert.mutable_feedback_unacknowledged();
-      details->set_feedback_event_id(id);
-      details->set_agency_id(entry.agency);
-      details->set_feedback_topic(entry.topic);
-      alert.set_message("agency " + entry.agency + " has not acknowledged feedback " + id + " (" +
-                        entry.source_event_type + ") within " + ms_text(settings_.ack_timeout_ms));
-      auto* rule = alert.mutable_decided_by_rule();
-      rule->set_rule_id("feedback.ack_timeout");
-      rule->set_rule_version("ack_timeout_ms=" + std::to_string(settings_.ack_timeout_ms));
-      rule->set_legal_source("caselink mechanism (acknowledgement.proto); domain.md §8.2: organs report back late");
-      outputs.push_back(alert_record(case_id, alert, now));
+      outputs.push_back(alert_record(case_id, unacknowledged_alert(id, entry), now));
       metrics_->alerts.labels({"FEEDBACK_UNACKNOWLEDGED", "RAISED"}).inc();
     }
-    if (filing_due) {
-      state.filing_alerted = true;
-      changed = true;
-      v1::Alert alert;
-      alert.set_alert_id("filing_decision_missing:" + state.referral_event_id);
-      alert.set_kind(v1::ALERT_KIND_FILING_DECISION_MISSING);
-      alert.set_severity(v1::ALERT_SEVERITY_CRITICAL);
-      alert.set_status(v1::ALERT_STATUS_RAISED);
-      for (const std::string* party : {&state.police_party, &state.procuratorate_party, &state.agency}) {
-        if (!party->empty()) {
-          alert.add_addressed_to_party_ids(*party);
-        }
-      }
-      auto* deadline = alert.mutable_deadline();
-      deadline->set_deadline_id("feedback.filing_decision#" + state.referral_event_id);
-      deadline->set_step("police_filing_decision");
-      envelope::set_timestamp(deadline->mutable_due_at(), state.filing_due_at);
-      envelope::set_timestamp(deadline->mutable_started_at(), state.filing_started_at);
-      deadline->set_status(v1::DEADLINE_STATUS_OVERDUE);
-      deadline->set_responsible_party_id(state.police_party);
-      deadline->set_started_by_event_id(state.referral_event_id);
-      auto* rule = alert.mutable_decided_by_rule();
-      rule->set_rule_id("feedback.filing_decision_timeout");
-      rule->set_rule_version("filing_decision_timeout_ms=" + std::to_string(settings_.filing_decision_timeout_ms));
-      rule->set_legal_source("S1 Art 8 (decide within 3 days); S1 Art 17 (overdue -> filing supervision)");
-      rule->set_confidence(v1::CONFIDENCE_HIGH);
-      *deadline->mutable_rule() = *rule;
-      alert.set_message("no filing decision for case " + case_id + " referred by " + state.agency + " (referral " +
-                        state.referral_event_id + ") within " + ms_text(settings_.filing_decision_timeout_ms));
-      outputs.push_back(alert_record(case_id, alert, now));
-      metrics_->alerts.labels({"FILING_DECISION_MISSING", "RAISED"}).inc();
-    }
-    if (changed) {
-      outputs.push_back(changelog_record(case_id));
-    }
+    outputs.push_back(changelog_record(case_id));
   }
   update_gauges();
   return outputs;

@@ -7,8 +7,8 @@
 //    (causation_id = the decision's event id, event id derived from it).
 //  * Each feedback record must be acknowledged (FeedbackAcknowledged on caselink.ack.v1) within
 //    feedback.ack_timeout_ms, else one FEEDBACK_UNACKNOWLEDGED alert.
-//  * Each CaseReferral must get a FilingDecision within feedback.filing_decision_timeout_ms,
-//    else one FILING_DECISION_MISSING alert.
+//  * No statutory deadline is kept here: the police filing deadline (profile, extensions,
+//    overdue alert and supervision clue) is caselink-sync's alone (issue 20 #2).
 //
 // Pure logic: no librdkafka here. The clock is injected and the changelog is read through
 // ChangelogSource (a Kafka implementation lives in changelog_reader.h, a fake in the tests).
@@ -39,9 +39,6 @@ struct Settings {
   std::string topic_template = "caselink.feedback.{agency}.v1";
   // An unacknowledged feedback record raises FEEDBACK_UNACKNOWLEDGED after this long.
   int64_t ack_timeout_ms = 86400000;  // 1 d
-  // A referral without a FilingDecision raises FILING_DECISION_MISSING this long after its
-  // occurred_at. 3 natural days (S1 Art 8); caselink-sync owns the exact statutory counting.
-  int64_t filing_decision_timeout_ms = 259200000;  // 3 d
   // Compacted changelog of the per-case state (key = case id), written in the same
   // transaction as the outputs and read back when partitions are assigned.
   std::string changelog_topic = "caselink.feedback-loop.state.v1";
@@ -102,6 +99,7 @@ class FeedbackHandler final : public kafka::RecordHandler {
 
   kafka::HandlerResult on_referral(const v1::Envelope& env, int32_t partition);
   kafka::HandlerResult on_result(const v1::Envelope& env, int32_t partition);
+  kafka::HandlerResult hold(const v1::Envelope& env, int32_t partition);
   kafka::HandlerResult on_ack(const v1::Envelope& env);
   kafka::HandlerResult reject(const char* error_class, std::string message);
 
@@ -109,6 +107,7 @@ class FeedbackHandler final : public kafka::RecordHandler {
   CaseState& touch(const std::string& case_id, int32_t partition);
   OutgoingRecord changelog_record(const std::string& case_id) const;
   OutgoingRecord alert_record(const std::string& case_id, const v1::Alert& alert, TimePoint now) const;
+  v1::Alert unacknowledged_alert(const std::string& feedback_id, const FeedbackEntry& entry) const;
   void restore(const std::vector<int32_t>& partitions);
   void update_gauges();
 

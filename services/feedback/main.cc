@@ -1,5 +1,5 @@
 // caselink-feedback: routes decisions and results to the originating agency's feedback topic
-// and raises alerts for unacknowledged feedback and missing filing decisions.
+// and raises alerts for unacknowledged feedback (filing deadlines are caselink-sync's).
 #include "services/common/runtime/service_main.h"
 #include "services/feedback/changelog_reader.h"
 #include "services/feedback/handler.h"
@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   return runtime::service_main<feedback::Settings>(
       argc, argv,
       {.name = "caselink-feedback",
-       .description = "routes decisions to each agency's feedback topic; alerts on missing acks and filing decisions",
+       .description = "routes decisions to each agency's feedback topic; alerts on missing acks",
        .defaults =
            [](runtime::CommonSettings& common) {
              common.loop.group_id = "caselink-feedback";

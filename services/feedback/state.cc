@@ -68,9 +68,11 @@ std::string serialize(const CaseState& s) {
          {"police_party", s.police_party},
          {"procuratorate_party", s.procuratorate_party},
          {"filing_expected", s.filing_expected},
-         {"filing_started_at_ms", to_ms(s.filing_started_at)},
-         {"filing_due_at_ms", to_ms(s.filing_due_at)},
-         {"filing_alerted", s.filing_alerted},
+         // Fixed values only for a release before issue 20 #2 reading this after a rollback (it
+         // requires the keys): "already alerted" keeps it from raising the removed filing alert.
+         {"filing_started_at_ms", 0},
+         {"filing_due_at_ms", 0},
+         {"filing_alerted", true},
          {"filing_decision_event_id", s.filing_decision_event_id},
          {"feedback", std::move(feedback)}};
   if (!s.held.empty()) {
@@ -95,9 +97,6 @@ Result<CaseState> deserialize(std::string_view text) {
     s.police_party = j.at("police_party").get<std::string>();
     s.procuratorate_party = j.at("procuratorate_party").get<std::string>();
     s.filing_expected = j.at("filing_expected").get<bool>();
-    s.filing_started_at = from_ms(j.at("filing_started_at_ms").get<int64_t>());
-    s.filing_due_at = from_ms(j.at("filing_due_at_ms").get<int64_t>());
-    s.filing_alerted = j.at("filing_alerted").get<bool>();
     s.filing_decision_event_id = j.at("filing_decision_event_id").get<std::string>();
     for (const auto& [id, e] : j.at("feedback").items()) {
       FeedbackEntry entry;

@@ -33,10 +33,9 @@ struct CaseState {
   std::string referral_event_id;       // latest CaseReferral
   std::string police_party;            // target police organ of the referral (alert addressee)
   std::string procuratorate_party;     // procuratorate named in the referral, if any
-  bool filing_expected = false;        // a filing decision is still awaited
-  TimePoint filing_started_at{};
-  TimePoint filing_due_at{};
-  bool filing_alerted = false;         // FILING_DECISION_MISSING raised for this referral
+  // A filing decision is still awaited: reported by a gauge only; the filing deadline is
+  // caselink-sync's (issue 20 #2), feedback raises no alert for it.
+  bool filing_expected = false;
   std::string filing_decision_event_id;
   std::map<std::string, FeedbackEntry> feedback;  // by feedback event id
   // Results that arrived before the case's referral (they travel on other topics, so Kafka does

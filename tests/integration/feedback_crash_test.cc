@@ -72,7 +72,6 @@ struct FeedbackRun {
                             << "  changelog_topic: " << changelog << "\n"
                             << "  alert_topic: " << alert << "\n"
                             << "  ack_timeout_ms: 3600000\n"
-                            << "  filing_decision_timeout_ms: 3600000\n"
                             << "http:\n"
                             << "  port: 0\n";
   }

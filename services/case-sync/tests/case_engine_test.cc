@@ -3,6 +3,8 @@
 // recommendations, the procuratorate as a party of environmental cases.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "services/case-sync/tests/test_support.h"
 #include "services/case-sync/transitions.h"
 
@@ -108,6 +110,40 @@ TEST_F(Fixture, PoliceReviewOverdueExactlyOnceWithSupervisionClue) {
   EXPECT_EQ(deadline("police_filing_review")->status(), v1::DEADLINE_STATUS_OVERDUE);
 }
 
+// Issue 20 #1: the decision occurred before the due instant but reached caselink-sync after the
+// timer had raised the overdue alert and the supervision clue (a batch upload). The deadline is
+// MET and both alerts are withdrawn (same alert_id, status RESOLVED), once.
+TEST_F(Fixture, TimelyStepReportedAfterTheOverdueAlertIsMetAndWithdrawsTheAlerts) {
+  refer(at("2026-03-02T02:00:00Z"));
+  accept(at("2026-03-02T02:00:00Z"));  // due 2026-03-05T16:00Z
+  std::map<std::string, v1::AlertKind> raised;
+  for (const auto& a : tick(at("2026-03-05T16:00:05Z"))) {
+    if (a.alert().kind() != v1::ALERT_KIND_DEADLINE_APPROACHING) raised[a.alert().alert_id()] = a.alert().kind();
+  }
+  ASSERT_EQ(raised.size(), 2u);  // DEADLINE_OVERDUE + SUPERVISION_CLUE
+  ASSERT_EQ(deadline("police_filing_review")->status(), v1::DEADLINE_STATUS_OVERDUE);
+  auto ev = test::make("env-330100-2026-0001", at("2026-03-05T09:00:00Z"), [](v1::Envelope& e) {
+    e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED);
+  });
+  auto r = engine.apply(rec, ev.env, ev.raw, at("2026-03-05T16:00:10Z"));  // arrives after the timer
+  ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  EXPECT_EQ(deadline("police_filing_review")->status(), v1::DEADLINE_STATUS_MET);
+  std::map<std::string, v1::AlertKind> resolved;
+  for (const auto& a : r.alerts) {
+    EXPECT_EQ(a.alert().status(), v1::ALERT_STATUS_RESOLVED) << a.alert().message();
+    EXPECT_EQ(a.alert().resolved_by_event_id(), ev.env.event_id());
+    resolved[a.alert().alert_id()] = a.alert().kind();
+    EXPECT_EQ(raised.count(a.alert().alert_id()), 1u) << a.alert().alert_id();
+    if (a.alert().has_deadline()) {
+      EXPECT_EQ(a.alert().deadline().status(), v1::DEADLINE_STATUS_MET);
+    }
+  }
+  EXPECT_EQ(resolved, raised);
+  for (const auto& a : tick(at("2026-04-01T00:00:00Z"))) {  // later steps may fall due; this one never again
+    EXPECT_EQ(raised.count(a.alert().alert_id()), 0u) << a.alert().alert_id();
+  }
+}
+
 TEST_F(Fixture, DeadlineMetInTimeEmitsNothing) {
   refer(at("2026-03-02T02:00:00Z"));
   accept(at("2026-03-02T03:00:00Z"));
@@ -150,6 +186,18 @@ TEST_F(Fixture, ExtensionReplacesTheLimit) {
   for (const auto& a : tick(at("2026-03-06T00:00:00Z"))) {
     EXPECT_NE(a.alert().kind(), v1::ALERT_KIND_DEADLINE_OVERDUE);
   }
+  // Issue 20 #2: the decision never comes: one overdue alert and one clue at the extended due
+  // instant, from caselink-sync alone (caselink-feedback keeps no filing timer any more).
+  int overdue = 0;
+  int clue = 0;
+  for (const auto& t : {at("2026-03-09T16:00:00Z"), at("2026-03-20T00:00:00Z")}) {
+    for (const auto& a : tick(t)) {
+      overdue += a.alert().kind() == v1::ALERT_KIND_DEADLINE_OVERDUE;
+      clue += a.alert().kind() == v1::ALERT_KIND_SUPERVISION_CLUE;
+    }
+  }
+  EXPECT_EQ(overdue, 1);
+  EXPECT_EQ(clue, 1);
 }
 
 TEST_F(Fixture, HashChainCoversThePreviousHashAndTheEnvelope) {

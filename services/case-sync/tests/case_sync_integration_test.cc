@@ -118,6 +118,8 @@ class SyncIntegration : public ::testing::Test {
     loop_settings.commit_every_ms = 100;
     reader = make_kafka_state_reader(run.kafka, loop_settings.group_id + "-restore", 60000);
     handler = std::make_unique<SyncHandler>(engine, settings, clock, reader.get(), nullptr);
+    // Expired parked events go to this run's DLQ, where the tests look (not caselink.dlq.v1).
+    handler->set_dead_letter_context({run.dlq, "caselink-sync", loop_settings.group_id});
     ticks = std::make_unique<testing::TickCounter>(*handler);
     loop = std::make_unique<kafka::TransactionalLoop>(run.kafka, loop_settings, "caselink-sync", *ticks, nullptr, clock,
                                                       std::chrono::milliseconds(200));
@@ -257,6 +259,113 @@ TEST_F(SyncIntegration, MissedDeadlineGivesExactlyOneOverdueAlert) {
   }
   EXPECT_EQ(overdue, 1);
   EXPECT_EQ(clue, 1);
+}
+
+// Polls the alert topic until `done` holds for what it has read (or the timeout passes).
+template <typename Done>
+std::vector<v1::Envelope> alerts_until(const Topics& run, Done done, std::chrono::seconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  std::vector<v1::Envelope> out;
+  do {
+    out.clear();
+    for (const auto& r : testing::read_topic(run.kafka.bootstrap, run.alerts, testing::Isolation::kReadCommitted, 0,
+                                             std::chrono::seconds(10), std::chrono::milliseconds(500))) {
+      auto env = envelope::decode(*r.value);
+      if (env.ok()) out.push_back(*env);
+    }
+  } while (!done(out) && std::chrono::steady_clock::now() < until);
+  return out;
+}
+
+// Another case's event that occurred at `t`: in event-time mode it moves the watermark to t.
+test::Ev clock_event(const std::string& t) {
+  return test::make("it-clock-" + t, at(t), [](v1::Envelope& e) {
+    auto* p = e.mutable_suspected_crime_reported();
+    *p->mutable_reporting_agency() = organ("rsj-330100");
+  });
+}
+
+// Issue 20 #1 on the broker, in event-time mode (no clock to race): the police review falls
+// overdue when the stream passes its due instant; then the decision, which occurred before the
+// due instant, arrives (a batch upload): the deadline is MET and the overdue alert and the
+// supervision clue are each withdrawn once (same alert_id, RESOLVED), nothing else repeats.
+TEST_F(SyncIntegration, TimelyDecisionReportedLateWithdrawsItsOverdueAlerts) {
+  settings.time_mode = kEventTime;
+  start();
+  auto evs = forward_case("it-timely-1", at("2026-03-02T02:00:00Z"));
+  const test::Ev decision = evs[4];  // FilingDecision.FILED
+  evs.resize(4);  // accepted 2026-03-02T05:00Z: police review due 2026-03-05T16:00Z
+  send(evs);
+  send({clock_event("2026-03-06T00:00:00Z")});
+  auto is = [](const v1::Envelope& e, v1::AlertKind kind, v1::AlertStatus status) {
+    return e.case_id() == "it-timely-1" && e.alert().kind() == kind && e.alert().status() == status;
+  };
+  auto count = [&](const std::vector<v1::Envelope>& all, v1::AlertKind kind, v1::AlertStatus status) {
+    return std::count_if(all.begin(), all.end(), [&](const v1::Envelope& e) { return is(e, kind, status); });
+  };
+  auto raised = alerts_until(run, [&](const auto& all) {
+    return count(all, v1::ALERT_KIND_DEADLINE_OVERDUE, v1::ALERT_STATUS_RAISED) >= 1 &&
+           count(all, v1::ALERT_KIND_SUPERVISION_CLUE, v1::ALERT_STATUS_RAISED) >= 1;
+  }, std::chrono::seconds(60));
+  ASSERT_EQ(count(raised, v1::ALERT_KIND_DEADLINE_OVERDUE, v1::ALERT_STATUS_RAISED), 1);
+  send({decision});  // occurred 2026-03-02T22:00Z, before the due instant
+  auto all = alerts_until(run, [&](const auto& a) {
+    return count(a, v1::ALERT_KIND_DEADLINE_OVERDUE, v1::ALERT_STATUS_RESOLVED) >= 1 &&
+           count(a, v1::ALERT_KIND_SUPERVISION_CLUE, v1::ALERT_STATUS_RESOLVED) >= 1;
+  }, std::chrono::seconds(60));
+  // Settle: every input committed and more timer ticks ran; then the topic holds everything.
+  ASSERT_TRUE(testing::wait_caught_up(run.kafka.bootstrap, loop_settings.group_id, {run.in}, std::chrono::seconds(60)));
+  ASSERT_TRUE(ticks->wait_ticks(5, std::chrono::seconds(30)));
+  all = alerts_until(run, [](const auto&) { return true; }, std::chrono::seconds(1));
+  std::map<std::string, int> raised_ids;
+  std::map<std::string, int> resolved_ids;
+  for (const auto& e : all) {
+    if (e.case_id() != "it-timely-1" || e.alert().kind() == v1::ALERT_KIND_DEADLINE_APPROACHING) continue;
+    auto& ids = e.alert().status() == v1::ALERT_STATUS_RESOLVED ? resolved_ids : raised_ids;
+    ++ids[e.alert().alert_id()];
+    if (e.alert().status() == v1::ALERT_STATUS_RESOLVED) {
+      EXPECT_EQ(e.alert().resolved_by_event_id(), decision.env.event_id());
+    }
+  }
+  EXPECT_EQ(raised_ids.size(), 2U) << "overdue + supervision clue";
+  EXPECT_EQ(resolved_ids, raised_ids) << "each raised alert withdrawn exactly once";
+  auto snaps = snapshots(0);
+  ASSERT_EQ(snaps.count("it-timely-1"), 1U);
+  bool met = false;
+  for (const auto& d : snaps["it-timely-1"].deadlines()) {
+    met = met || (d.step() == "police_filing_review" && d.status() == v1::DEADLINE_STATUS_MET);
+  }
+  EXPECT_TRUE(met) << snaps["it-timely-1"].DebugString();
+}
+
+// Issue 20 #6 on the broker: the acceptance and the decision of a case caselink-sync has never
+// seen arrive before its referral; they wait in a placeholder (version 0) on the state topic and
+// follow the referral in order; nothing is dead-lettered. Event-time mode: a parked event
+// expires once the watermark is park_ms past its occurred_at, and the decision occurred 19 h
+// after the acceptance, so the allowed lateness must cover that skew (as for a real replay).
+TEST_F(SyncIntegration, EarlyEventsOfACaseNeverSeenWaitForTheReferral) {
+  settings.time_mode = kEventTime;
+  settings.allowed_lateness_ms = 2 * 24 * 3600 * 1000LL;
+  start();
+  const auto evs = reverse_case("it-unseen-1", at("2026-03-02T02:00:00Z"));
+  send({evs[1], evs[2]});  // acceptance and decision before the referral
+  const auto parked = testing::read_topic(run.kafka.bootstrap, run.state, testing::Isolation::kReadCommitted, 2,
+                                          std::chrono::seconds(60));
+  ASSERT_EQ(parked.size(), 2U) << "two placeholder records";
+  for (const auto& r : parked) {
+    EXPECT_EQ(envelope::decode(*r.value)->case_state_snapshot().version(), 0U);
+    EXPECT_NE(find_header(r.headers, kInternalHeader).value_or("").find("\"parked\""), std::string::npos);
+  }
+  send({evs[0]});
+  auto snaps = snapshots(5);
+  ASSERT_EQ(snaps.count("it-unseen-1"), 1U);
+  EXPECT_EQ(snaps["it-unseen-1"].state(), v1::CASE_STATE_FILED);
+  expect_chain(snaps["it-unseen-1"], {evs[0], evs[1], evs[2]});
+  ASSERT_TRUE(testing::wait_caught_up(run.kafka.bootstrap, loop_settings.group_id, {run.in}, std::chrono::seconds(60)));
+  EXPECT_TRUE(testing::read_topic(run.kafka.bootstrap, run.dlq, testing::Isolation::kReadCommitted, 0,
+                                  std::chrono::seconds(30))
+                  .empty())
+      << "nothing dead-lettered";
 }
 
 }  // namespace

@@ -80,6 +80,7 @@ TEST_F(HandlerFixture, AbortRollsBackCommitFoldsIn) {
 }
 
 TEST_F(HandlerFixture, RejectedEventIsDeadLetteredWithAnAlertNamingTheCase) {
+  settings.park_ms = 0;  // refused at once instead of parked
   SyncHandler h(engine, settings, clock, &reader, nullptr);
   h.on_partitions_assigned({{"caselink.decision.v1", 2}});
   auto decision = test::make("case-Z", clock.now(), [](v1::Envelope& e) {
@@ -181,13 +182,155 @@ TEST_F(HandlerFixture, ParkedEventThatNeverFitsIsDeadLetteredAfterTheWait) {
   for (const auto& o : h.on_tick(clock.now())) EXPECT_NE(o.topic, "dlq") << "dead-lettered twice";
 }
 
-TEST_F(HandlerFixture, NotParkedForUnknownCaseSecondDecisionOrWhenDisabled) {
-  // Unknown case: covered by RejectedEventIsDeadLetteredWithAnAlertNamingTheCase.
+TEST_F(HandlerFixture, NotParkedWhenDisabled) {
   settings.park_ms = 0;
   SyncHandler off(engine, settings, clock, &reader, nullptr);
   off.on_partitions_assigned({{"caselink.referral.v1", 2}});
   off.handle(input(referral()));
   EXPECT_TRUE(off.handle(input(filed(clock))).dead_letter.has_value()) << "park_ms 0: at once";
+}
+
+std::vector<uint64_t> state_versions(const kafka::HandlerResult& r, const std::string& topic) {
+  std::vector<uint64_t> versions;
+  for (const auto& o : r.outputs) {
+    if (o.topic == topic) versions.push_back(envelope::decode(*o.value)->case_state_snapshot().version());
+  }
+  return versions;
+}
+
+// Issue 20 #6: a decision that overtakes its referral on another topic, for a case caselink-sync
+// has never seen, waits in a placeholder record (version 0) and is applied after the referral,
+// in arrival order; nothing is dead-lettered, and the placeholder survives a restart.
+TEST_F(HandlerFixture, EarlyEventsOfACaseNeverSeenAreParkedAndReleasedInOrder) {
+  FakeReader state;
+  const auto acceptance = accepted();
+  const auto decision = filed(clock);
+  {
+    SyncHandler h(engine, settings, clock, &state, nullptr);
+    h.on_partitions_assigned({{"caselink.referral.v1", 2}, {"caselink.decision.v1", 2}});
+    for (const auto* early : {&acceptance, &decision}) {
+      auto r = h.handle(input(*early));
+      EXPECT_FALSE(r.dead_letter.has_value()) << "parked, not dead-lettered";
+      ASSERT_EQ(state_versions(r, settings.state_topic), std::vector<uint64_t>{0}) << "placeholder, nothing applied";
+      EXPECT_EQ(r.outputs[0].key, "case-A");
+      publish(state, r);
+    }
+    h.on_transaction_committed();
+    ASSERT_EQ(h.committed_case("case-A")->internal.parked.size(), 2U);
+  }
+  SyncHandler restarted(engine, settings, clock, &state, nullptr);
+  restarted.on_partitions_assigned({{"caselink.referral.v1", 2}, {"caselink.decision.v1", 2}});
+  auto r = restarted.handle(input(referral()));
+  EXPECT_FALSE(r.dead_letter.has_value());
+  EXPECT_EQ(state_versions(r, settings.state_topic), (std::vector<uint64_t>{1, 2, 3}))
+      << "referral, then the parked acceptance and decision in arrival order";
+  restarted.on_transaction_committed();
+  const auto c = restarted.committed_case("case-A");
+  EXPECT_EQ(c->snapshot.state(), v1::CASE_STATE_FILED);
+  EXPECT_TRUE(c->internal.parked.empty());
+  EXPECT_EQ(c->snapshot.last_event_id(), decision.env.event_id());
+}
+
+// The same wait (sync.park_ms) and the same answer as for a known case when the referral never
+// comes: dead-lettered with one TRANSITION_REJECTED alert; the spent placeholder is forgotten.
+TEST_F(HandlerFixture, EarlyEventOfACaseNeverSeenExpiresToTheDlqLikeAKnownCase) {
+  settings.park_ms = 60000;
+  FakeReader state;
+  SyncHandler h(engine, settings, clock, &state, nullptr);
+  h.set_dead_letter_context({"dlq", "caselink-sync", "g"});
+  h.on_partitions_assigned({{"caselink.decision.v1", 2}});
+  const auto decision = filed(clock);
+  publish(state, h.handle(input(decision)));
+  h.on_transaction_committed();
+  clock.set(clock.now() + std::chrono::seconds(59));
+  for (const auto& o : h.on_tick(clock.now())) EXPECT_NE(o.topic, "dlq") << "dead-lettered before the wait ended";
+  clock.set(clock.now() + std::chrono::seconds(1));
+  kafka::HandlerResult expired;
+  expired.outputs = h.on_tick(clock.now());
+  int dlq = 0;
+  int rejected_alerts = 0;
+  for (const auto& o : expired.outputs) {
+    if (o.topic == "dlq") {
+      ++dlq;
+      EXPECT_EQ(*o.value, decision.raw);
+      EXPECT_NE(find_header(o.headers, kafka::kDlqErrorMessage).value_or("").find("waited 60000 ms"), std::string::npos);
+    }
+    if (o.topic == settings.alert_topic) {
+      rejected_alerts += envelope::decode(*o.value)->alert().kind() == v1::ALERT_KIND_TRANSITION_REJECTED;
+    }
+  }
+  EXPECT_EQ(dlq, 1);
+  EXPECT_EQ(rejected_alerts, 1);
+  publish(state, expired);
+  h.on_transaction_committed();
+  EXPECT_FALSE(h.committed_case("case-A").has_value()) << "the spent placeholder is not kept";
+  SyncHandler restarted(engine, settings, clock, &state, nullptr);
+  restarted.on_partitions_assigned({{"caselink.decision.v1", 2}});
+  EXPECT_FALSE(restarted.committed_case("case-A").has_value()) << "nor restored";
+}
+
+// Issue 20 #7: in event-time mode the timers follow the watermark (highest occurred_at read -
+// allowed lateness), not the clock: a back-dated history replayed in seconds of wall time raises
+// exactly what it would have raised live, and nothing races a timer.
+TEST_F(HandlerFixture, EventTimeModeDrivesTimersByTheWatermark) {
+  settings.time_mode = kEventTime;
+  settings.allowed_lateness_ms = 3600000;
+  FakeReader state;
+  auto overdue_in = [](const std::vector<OutgoingRecord>& out) {
+    int n = 0;
+    for (const auto& o : out) {
+      if (o.topic == "caselink.alert.v1") n += envelope::decode(*o.value)->alert().kind() == v1::ALERT_KIND_DEADLINE_OVERDUE;
+    }
+    return n;
+  };
+  const TimePoint wall = clock.now();
+  // Another case's event that occurred at `t` moves the watermark to t - 1 h.
+  auto other_at = [&](const std::string& t) {
+    return input(test::make("case-B-" + t, at(t), [](v1::Envelope& e) {
+      auto* p = e.mutable_case_referral();
+      *p->mutable_referring_agency() = organ("rsj-330100");
+      *p->mutable_target_police_organ() = organ("ga-330100");
+    }));
+  };
+  {
+    SyncHandler h(engine, settings, clock, &state, nullptr);
+    h.on_partitions_assigned({{"caselink.referral.v1", 2}});
+    publish(state, h.handle(input(referral())));
+    publish(state, h.handle(input(accepted())));  // 2026-03-02T02:00Z: due 2026-03-05T16:00Z
+    h.on_transaction_committed();
+    clock.set(wall + std::chrono::hours(24 * 30));  // the wall clock means nothing here
+    EXPECT_EQ(overdue_in(h.on_tick(clock.now())), 0);
+    publish(state, h.handle(other_at("2026-03-05T16:59:59Z")));  // watermark 1 s before due
+    h.on_transaction_committed();
+    EXPECT_EQ(overdue_in(h.on_tick(clock.now())), 0);
+    h.on_transaction_committed();
+  }
+  // A restart resumes the watermark from the restored history (no zero, no jump).
+  SyncHandler restarted(engine, settings, clock, &state, nullptr);
+  restarted.on_partitions_assigned({{"caselink.referral.v1", 2}});
+  EXPECT_EQ(overdue_in(restarted.on_tick(clock.now())), 0);
+  restarted.handle(other_at("2026-03-05T17:00:00Z"));  // watermark reaches the due instant
+  restarted.on_transaction_committed();
+  EXPECT_EQ(overdue_in(restarted.on_tick(clock.now())), 1);
+  restarted.on_transaction_committed();
+  EXPECT_EQ(overdue_in(restarted.on_tick(clock.now())), 0) << "once";
+}
+
+TEST_F(HandlerFixture, WallClockModeIgnoresEventTimeForTimers) {
+  SyncHandler h(engine, settings, clock, &reader, nullptr);  // default: wall_clock
+  h.on_partitions_assigned({{"caselink.referral.v1", 2}});
+  h.handle(input(referral()));
+  h.handle(input(accepted()));
+  h.handle(input(test::make("case-B", at("2026-06-01T00:00:00Z"), [](v1::Envelope& e) {
+    auto* p = e.mutable_case_referral();
+    *p->mutable_referring_agency() = organ("rsj-330100");
+  })));
+  h.on_transaction_committed();
+  for (const auto& o : h.on_tick(clock.now())) EXPECT_NE(o.topic, "caselink.alert.v1");
+}
+
+TEST(SyncSettings, WallClockIsTheDefaultTimeMode) {
+  EXPECT_EQ(Settings{}.time_mode, kWallClock);
 }
 
 TEST_F(HandlerFixture, ParkedEventSurvivesRestoreFromTheStateTopic) {
