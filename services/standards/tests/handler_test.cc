@@ -100,8 +100,13 @@ class HandlerTest : public ::testing::Test {
   std::unique_ptr<StandardsHandler> make(int64_t dedup) {
     Settings s;
     s.dedup_capacity = dedup;
-    s.clue_recipient_template = "jcy-{city}";
-    return std::make_unique<StandardsHandler>(s, rules_, loader_, clock_, &registry_, &reload_);
+    auto h = std::make_unique<StandardsHandler>(s, rules_, loader_, clock_, &registry_, &reload_);
+    auto organs = load_organs(std::string(CASELINK_RULES_DIR) + "/organs/organs.yaml", *rules_);
+    EXPECT_TRUE(organs.ok()) << organs.error().message;
+    if (organs.ok()) {
+      h->set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
+    }
+    return h;
   }
 
   static v1::Envelope decode(const OutgoingRecord& r) {
@@ -117,6 +122,57 @@ class HandlerTest : public ::testing::Test {
   std::atomic<bool> reload_{false};
   std::unique_ptr<StandardsHandler> handler_;
 };
+
+// Issue 20 #3: the clue goes to the procuratorate's party id from the organ registry (jcy-330100,
+// as everywhere else), not to a name made from a template ("procuratorate-330100" before).
+TEST_F(HandlerTest, SupervisionClueIsAddressedToTheCompetentProcuratorateFromTheRegistry) {
+  auto result = handler_->handle(record(penalty_envelope()));
+  ASSERT_EQ(result.outputs.size(), 2U);
+  const v1::Alert alert = decode(result.outputs[1]).alert();
+  ASSERT_EQ(alert.addressed_to_party_ids_size(), 1);
+  EXPECT_EQ(alert.addressed_to_party_ids(0), "jcy-330100");
+
+  // A county the registry does not list: its city's procuratorate, and the clue says so.
+  v1::Envelope county = penalty_envelope();
+  county.set_event_id("0b8e5d9e-0000-4000-8000-00000000c0c0");
+  county.mutable_administrative_penalty_reported()->set_decision_number("杭环罚〔2024〕43号");
+  county.mutable_administrative_penalty_reported()->mutable_jurisdiction()->set_county_code("330106");
+  envelope::seal(county);
+  auto r2 = handler_->handle(record(county));
+  ASSERT_EQ(r2.outputs.size(), 2U);
+  const v1::Alert a2 = decode(r2.outputs[1]).alert();
+  ASSERT_EQ(a2.addressed_to_party_ids_size(), 1);
+  EXPECT_EQ(a2.addressed_to_party_ids(0), "jcy-330100");
+  EXPECT_NE(a2.message().find("region 330106 is not in the organ registry"), std::string::npos) << a2.message();
+}
+
+// Without a registry entry the clue is still published (nothing lost), unaddressed, with the
+// region named in the message and counted in caselink_standards_unaddressed_clues_total.
+TEST_F(HandlerTest, ClueForARegionWithoutOrgansNamesTheRegionAndIsCounted) {
+  Settings s;
+  metrics::Registry own;
+  StandardsHandler bare(s, rules_, loader_, clock_, &own, &reload_);
+  auto result = bare.handle(record(penalty_envelope()));
+  ASSERT_EQ(result.outputs.size(), 2U);
+  const v1::Alert alert = decode(result.outputs[1]).alert();
+  EXPECT_EQ(alert.addressed_to_party_ids_size(), 0);
+  EXPECT_NE(alert.message().find("region '330100'"), std::string::npos) << alert.message();
+  EXPECT_NE(own.render().find("caselink_standards_unaddressed_clues_total 1"), std::string::npos);
+}
+
+TEST_F(HandlerTest, OrganRegistryMustCoverEveryProvinceOfTheCatalogue) {
+  const std::string path = ::testing::TempDir() + "/organs-one-province.yaml";
+  {
+    std::ofstream out(path);
+    out << "competence: {rule: r, description: d, legal_source: s, confidence: MEDIUM}\n"
+           "regions:\n  \"330000\": {name: 浙江省, level: province, procuratorate: {id: jcy-330000, name: p},"
+           " police: {id: ga-330000, name: q}}\n";
+  }
+  auto organs = load_organs(path, *rules_);
+  ASSERT_FALSE(organs.ok());
+  EXPECT_NE(organs.error().message.find("440000"), std::string::npos) << organs.error().message;
+  EXPECT_NE(organs.error().message.find("standards.organs_file"), std::string::npos);
+}
 
 TEST_F(HandlerTest, PenaltyOverThresholdYieldsAssessmentAndOneSupervisionClue) {
   const v1::Envelope in = penalty_envelope();
