@@ -227,11 +227,39 @@ std::string summarize(const Assessment& a, const CaseFacts& input) {
     if (c.outcome == Outcome::kNoApplicableRule) {
       s += ": " + c.explanation;
     }
+    // An open verdict still says what the stated facts showed ("hazardous_waste_tonnes not met:
+    // 2.5 < 3"), so INSUFFICIENT_FACTS never hides a stated item below its figure.
+    if (c.outcome == Outcome::kInsufficientFacts) {
+      for (const auto& item : c.items) {
+        if (item.result != ItemResult::kUnknown) {
+          s += "; " + item.condition + " " + item.text;
+        }
+      }
+    }
   }
   if (!a.missing_facts.empty()) {
     s += " | missing: " + join(a.missing_facts, ", ");
   }
   return s;
+}
+
+// The per-item report of one conclusion (issue 20 #9).
+void add_items(const Conclusion& c, v1::RuleConclusion* rc) {
+  for (const ItemEvaluation& item : c.items) {
+    v1::ItemEvaluation* out = rc->add_items();
+    out->set_item(item.item);
+    out->set_condition(item.condition);
+    for (const auto& f : item.facts) {
+      out->add_facts(f);
+    }
+    out->set_result(item.result == ItemResult::kMet      ? v1::ITEM_RESULT_MET
+                    : item.result == ItemResult::kNotMet ? v1::ITEM_RESULT_NOT_MET
+                                                         : v1::ITEM_RESULT_UNKNOWN);
+    out->set_stated_value(item.stated);
+    out->set_procedural(item.procedural);
+    out->set_could_change_outcome(item.could_change_outcome);
+    out->set_text(item.text);
+  }
 }
 
 v1::StandardsAssessment to_proto(const Assessment& a, const RuleSet& rules, const CaseFacts& input,
@@ -295,6 +323,7 @@ v1::StandardsAssessment to_proto(const Assessment& a, const RuleSet& rules, cons
                      " (" + c.compared_with->document + ")";
     }
     rc->set_matched_clause(join(c.basis, "; "));
+    add_items(c, rc);
     for (const auto& m : c.missing_facts) {
       rc->add_missing_facts(m);
     }

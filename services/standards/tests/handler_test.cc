@@ -513,3 +513,76 @@ TEST(StandardsSettings, BindRejectsUnknownKeysAndBadValues) {
 
 }  // namespace
 }  // namespace caselink::standards
+
+namespace caselink::standards {
+namespace {
+
+// Issue 20 #9: 2.5 t of hazardous waste and nothing else. The verdict stays INSUFFICIENT_FACTS
+// (another item of the any_of could still be met), but the assessment says the stated item was
+// evaluated and is below its figure, and which unknown facts could still change the outcome.
+TEST(ItemReport, InsufficientFactsStillReportsAStatedItemBelowItsFigure) {
+  auto set = load_rule_set(CASELINK_RULES_DIR);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  auto rules = std::make_shared<const RuleSet>(std::move(*set));
+  ManualClock clock{at("2024-06-02T00:00:00Z")};
+  StandardsHandler handler(Settings{}, rules, nullptr, clock, nullptr, nullptr);
+  auto result = handler.handle(record(penalty_envelope(2.5)));
+  ASSERT_FALSE(result.dead_letter) << result.dead_letter->message;
+  ASSERT_GE(result.outputs.size(), 1U);
+  auto env = envelope::decode(*result.outputs[0].value);
+  ASSERT_TRUE(env.ok());
+  const v1::StandardsAssessment& a = env->standards_assessment();
+  EXPECT_EQ(a.outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+  ASSERT_GT(a.missing_facts_size(), 0);
+  EXPECT_EQ(std::count(a.missing_facts().begin(), a.missing_facts().end(), "hazardous_waste_tonnes"), 0)
+      << "a stated fact is not missing";
+
+  const v1::ItemEvaluation* waste = nullptr;
+  int open_items = 0;
+  for (const auto& c : a.conclusions()) {
+    if (c.outcome() != v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS) continue;
+    for (const auto& item : c.items()) {
+      if (item.condition() == "hazardous_waste_tonnes >= 3") waste = &item;
+      if (item.result() == v1::ITEM_RESULT_UNKNOWN && item.could_change_outcome()) {
+        ++open_items;
+        EXPECT_FALSE(item.facts().empty());
+        for (const auto& f : item.facts()) {
+          EXPECT_NE(std::find(a.missing_facts().begin(), a.missing_facts().end(), f), a.missing_facts().end()) << f;
+        }
+      }
+    }
+  }
+  ASSERT_NE(waste, nullptr) << "the hazardous-waste item is reported";
+  EXPECT_EQ(waste->result(), v1::ITEM_RESULT_NOT_MET);
+  EXPECT_EQ(waste->text(), "not met: 2.5 < 3");
+  EXPECT_EQ(waste->stated_value(), "2.5");
+  EXPECT_EQ(waste->item(), "第一条(二)");
+  EXPECT_FALSE(waste->could_change_outcome());
+  EXPECT_GT(open_items, 0) << "the unknown facts that could still change the outcome are marked";
+  EXPECT_NE(a.summary().find("hazardous_waste_tonnes >= 3 not met: 2.5 < 3"), std::string::npos) << a.summary();
+}
+
+// A met item reads "met: 5 >= 3"; a decided verdict marks no unknown item as open.
+TEST(ItemReport, MeetsReportsTheMetItemAndNoOpenItems) {
+  auto set = load_rule_set(CASELINK_RULES_DIR);
+  ASSERT_TRUE(set.ok());
+  auto rules = std::make_shared<const RuleSet>(std::move(*set));
+  ManualClock clock{at("2024-06-02T00:00:00Z")};
+  StandardsHandler handler(Settings{}, rules, nullptr, clock, nullptr, nullptr);
+  auto result = handler.handle(record(penalty_envelope(5)));
+  ASSERT_GE(result.outputs.size(), 1U);
+  auto env = envelope::decode(*result.outputs[0].value);
+  ASSERT_TRUE(env.ok());
+  bool met = false;
+  for (const auto& c : env->standards_assessment().conclusions()) {
+    for (const auto& item : c.items()) {
+      met = met || (item.condition() == "hazardous_waste_tonnes >= 3" && item.text() == "met: 5 >= 3" &&
+                    item.result() == v1::ITEM_RESULT_MET);
+      EXPECT_FALSE(item.could_change_outcome()) << item.condition();
+    }
+  }
+  EXPECT_TRUE(met);
+}
+
+}  // namespace
+}  // namespace caselink::standards
