@@ -2,9 +2,10 @@
 
 namespace caselink::ingress {
 
-ApiPolicy::ApiPolicy(const IngressSettings& settings, const Clock& clock)
+ApiPolicy::ApiPolicy(const IngressSettings& settings, const Clock& clock, const standards::Catalogue* facts)
     : settings_(settings),
       clock_(clock),
+      facts_(facts),
       router_(settings.topic_overrides),
       auth_(*TokenAuthenticator::create(settings.auth.token_sha256)),
       limiter_(settings.limits.rate_per_second, settings.limits.burst, clock),
@@ -33,7 +34,7 @@ std::optional<ApiError> ApiPolicy::charge(const std::string& agency, double cost
 
 Admission ApiPolicy::admit(std::string_view body, const std::string& agency, std::string_view idempotency_header) {
   Admission admission;
-  MappingOptions options{&router_, &clock_, static_cast<size_t>(settings_.api.max_batch_events)};
+  MappingOptions options{&router_, &clock_, static_cast<size_t>(settings_.api.max_batch_events), facts_};
   MappingOutcome outcome = parse_events(body, agency, options);
   if (!outcome.ok()) {
     admission.refused = std::move(outcome.error);

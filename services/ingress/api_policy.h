@@ -33,7 +33,8 @@ struct Admission {
 
 class ApiPolicy {
  public:
-  ApiPolicy(const IngressSettings& settings, const Clock& clock);
+  // `facts`: the fact catalogue POST /v1/events checks facts against (null = no check).
+  ApiPolicy(const IngressSettings& settings, const Clock& clock, const standards::Catalogue* facts = nullptr);
 
   // Sets `agency` from an `Authorization: Bearer <token>` header, or returns the 401.
   std::optional<ApiError> authenticate(std::string_view authorization, std::string* agency) const;
@@ -58,6 +59,7 @@ class ApiPolicy {
 
   const IngressSettings& settings_;
   const Clock& clock_;
+  const standards::Catalogue* facts_;
   TopicRouter router_;
   TokenAuthenticator auth_;
   RateLimiter limiter_;

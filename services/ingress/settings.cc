@@ -44,6 +44,8 @@ void bind_api(config::ConfigBinder& b, IngressSettings* s) {
   b.bind("routing.topic_overrides", &s->topic_overrides, "default topic -> topic actually used (tests, staging)");
   b.bind("case_state.topic", &s->case_state_topic, "Compacted topic with the latest snapshot per case");
   b.bind("blobs.path", &s->blob_store_path, "Root of the local content-addressed evidence store");
+  b.bind("facts.rules_dir", &s->facts_rules_dir,
+         "Rule directory: facts of referrals and penalty records are checked against its catalogue/facts.yaml");
 
 }
 
@@ -94,6 +96,9 @@ Status validate(const IngressSettings* s) {
   }
   if (s->blob_store_path.empty()) {
     return Error::invalid("must be set", "blobs.path");
+  }
+  if (s->facts_rules_dir.empty()) {
+    return Error::invalid("must be set", "facts.rules_dir");
   }
   return Status::success();
 }

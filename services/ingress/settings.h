@@ -59,6 +59,9 @@ struct IngressSettings {
   std::map<std::string, std::string> topic_overrides;  // default topic -> topic used
   std::string case_state_topic = "caselink.case.state.v1";
   std::string blob_store_path = ".local/evidence-store";
+  // Rule directory whose catalogue/facts.yaml the facts of referrals and penalty records are
+  // checked against (issue 20 #10; the check caselink-standards applies). Loaded at start.
+  std::string facts_rules_dir = "rules";
 };
 
 // Defaults that differ from the common ones (admin port 9306, a shorter produce timeout: an

@@ -369,6 +369,11 @@ TEST_F(HandlerTest, UndecodableAndInvalidInputsAreDeadLettered) {
   v1::Envelope bad_unit = penalty_envelope();
   bad_unit.mutable_administrative_penalty_reported()->mutable_facts(0)->set_unit("kg");
   expect_refused(bad_unit, "facts[0].unit: fact 'hazardous_waste_tonnes' is in t, got unit 'kg'");
+  // Issue 20 #10: a fact the catalogue does not know is refused naming it (it was ignored, so a
+  // misspelt "hazardous_waste_tons" silently gave INSUFFICIENT_FACTS).
+  v1::Envelope unknown = penalty_envelope();
+  unknown.mutable_administrative_penalty_reported()->mutable_facts(0)->set_name("hazardous_waste_tons");
+  expect_refused(unknown, "facts[0].name: unknown fact 'hazardous_waste_tons': not in the fact catalogue");
   v1::Envelope bad_kind = penalty_envelope();
   bad_kind.mutable_administrative_penalty_reported()->mutable_facts(0)->set_flag(true);
   expect_refused(bad_kind, "facts[0]: fact 'hazardous_waste_tonnes' must be a number, got a flag");
