@@ -694,6 +694,16 @@ void on_evidence_receipt(Fold& f) {
   e->clear_missing_categories();
   for (int c : r.missing_categories()) e->add_missing_categories(static_cast<v1::MaterialCategory>(c));
   e->set_item_count(r.item_count());
+  // Counted from the receipt's per-item results (issue 20 #5: both stayed 0 although the receipt
+  // flagged items).
+  uint32_t recollect = 0;
+  uint32_t failed = 0;
+  for (const auto& item : r.item_results()) {
+    if (item.usability() == v1::EVIDENCE_USABILITY_REQUIRES_RECOLLECTION) ++recollect;
+    if (!item.verified()) ++failed;
+  }
+  e->set_items_requiring_recollection(recollect);
+  e->set_items_failed_verification(failed);
 }
 
 struct PayloadApplier {

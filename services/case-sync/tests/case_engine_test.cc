@@ -336,3 +336,44 @@ TEST(ClueAddressee, WithoutARegistryTheClueNamesTheOrganAndRegionItCouldNotAddre
 
 }  // namespace
 }  // namespace caselink::sync
+
+namespace caselink::sync {
+namespace {
+
+// Issue 20 #5: the snapshot's evidence summary counts the items the receipt flags for
+// re-collection (witness testimony, statements) and the items that failed verification.
+TEST(EvidenceSummary, CountsItemsRequiringRecollectionAndFailedVerification) {
+  CaseEngine engine{test::repo_rules(), {}};
+  CaseRecord rec;
+  auto refer = test::make("env-330100-2026-0009", test::at("2026-03-02T02:00:00Z"), [](v1::Envelope& e) {
+    auto* p = e.mutable_case_referral();
+    p->set_domain(v1::DOMAIN_ENVIRONMENT);
+    p->set_offence_code("pollution_environment");
+    *p->mutable_referring_agency() = test::organ("sthjj-330100");
+    *p->mutable_target_police_organ() = test::organ("ga-330100");
+  }, "p");
+  ASSERT_EQ(engine.apply(rec, refer.env, refer.raw, test::at("2026-03-02T02:00:00Z")).outcome, Outcome::kApplied);
+  auto receipt = test::make("env-330100-2026-0009", test::at("2026-03-02T03:00:00Z"), [](v1::Envelope& e) {
+    auto* r = e.mutable_evidence_receipt();
+    r->set_manifest_id("m-1");
+    r->set_status(v1::RECEIPT_STATUS_INCOMPLETE);
+    r->set_item_count(4);
+    const v1::EvidenceUsability usability[] = {
+        v1::EVIDENCE_USABILITY_USABLE, v1::EVIDENCE_USABILITY_REQUIRES_RECOLLECTION,
+        v1::EVIDENCE_USABILITY_REQUIRES_RECOLLECTION, v1::EVIDENCE_USABILITY_USABLE_AFTER_REVIEW};
+    for (int i = 0; i < 4; ++i) {
+      auto* item = r->add_item_results();
+      item->set_item_id("i-" + std::to_string(i));
+      item->set_verified(i != 3);
+      item->set_usability(usability[i]);
+    }
+  }, "caselink-evidence");
+  auto applied = engine.apply(rec, receipt.env, receipt.raw, test::at("2026-03-02T03:00:00Z"));
+  ASSERT_EQ(applied.outcome, Outcome::kApplied) << applied.reason;
+  EXPECT_EQ(rec.snapshot.evidence().item_count(), 4U);
+  EXPECT_EQ(rec.snapshot.evidence().items_requiring_recollection(), 2U);
+  EXPECT_EQ(rec.snapshot.evidence().items_failed_verification(), 1U);
+}
+
+}  // namespace
+}  // namespace caselink::sync
