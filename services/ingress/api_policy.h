@@ -56,6 +56,7 @@ class ApiPolicy {
 
  private:
   std::optional<ApiError> claim(Admission& admission, const std::string& agency, std::string_view header);
+  std::optional<ApiError> check_party_kind(const ParsedRequest& request, const std::string& party) const;
 
   const IngressSettings& settings_;
   const Clock& clock_;

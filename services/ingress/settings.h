@@ -46,6 +46,9 @@ struct AuthSettings {
   std::map<std::string, std::string> token_sha256;
   // Agencies that may read every case (e.g. a procuratorate's supervision desk).
   std::vector<std::string> read_all_agencies;
+  // party id -> kind (agency | police | procuratorate | court); a party not listed is an
+  // agency. The kind decides the events the party may submit (party_policy.h, issue 20 #8).
+  std::map<std::string, std::string> party_kinds;
 };
 
 struct IngressSettings {
