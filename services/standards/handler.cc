@@ -15,6 +15,12 @@ namespace {
 
 std::shared_ptr<spdlog::logger> log() { return logging::get("standards"); }
 
+// 以罚代刑: a penalty imposed, never referred, for conduct that meets a criminal threshold.
+bool needs_clue(const v1::AdministrativePenaltyReported& p, const v1::StandardsAssessment& published) {
+  return published.outcome() == v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD && !p.ever_referred() &&
+         p.outcome() == v1::PENALTY_OUTCOME_IMPOSED;
+}
+
 // "meets_threshold", "below_threshold", "insufficient_facts", "unspecified" (no applicable rule).
 std::string outcome_label(v1::AssessmentOutcome outcome) {
   std::string name = v1::AssessmentOutcome_Name(outcome).substr(std::string("ASSESSMENT_OUTCOME_").size());
@@ -263,31 +269,12 @@ kafka::HandlerResult StandardsHandler::handle(const ConsumedRecord& record) {
   const TimePoint occurred = envelope::to_time_point(in.occurred_at());
   const Assessment assessment = engine_.assess(*input, china_date(occurred));
   const std::string assessment_id = derived_uuid(kAssessmentIdSpace, in.event_id());
-  v1::StandardsAssessment proto = to_proto(assessment, rules, *input, subject, assessment_id);
-
-  std::vector<OutgoingRecord> outputs;
-  // The assessment is moved into its envelope, not copied (a copy per record showed up in the
-  // bulk-screening profile, bench/screening); only a clue, which must embed it, copies it.
-  v1::Envelope assessed = envelope::make_envelope(CaseId(in.case_id()), AgencyId(kProducerId), occurred, clock_.now());
-  assessed.set_event_id(assessment_id);
-  assessed.set_correlation_id(in.correlation_id());
-  assessed.set_causation_id(in.event_id());
-  *assessed.mutable_standards_assessment() = std::move(proto);
-  envelope::seal(assessed);
-  outputs.push_back(envelope::to_record(assessed, settings_.assessment_topic));
+  const v1::Envelope assessed = assessment_envelope(
+      in, to_proto(assessment, rules, *input, subject, assessment_id), occurred, referral);
+  std::vector<OutgoingRecord> outputs{envelope::to_record(assessed, settings_.assessment_topic)};
   const v1::StandardsAssessment& published = assessed.standards_assessment();
-  if (metrics_) {
-    metrics_->assessed(referral, published.outcome()).inc();
-  }
-  log()->debug("assessed {} {}: {}", referral ? "referral" : "penalty record", in.event_id(), published.summary());
-
-  if (penalty) {
-    const auto& p = in.administrative_penalty_reported();
-    const bool clue = published.outcome() == v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD && !p.ever_referred() &&
-                      p.outcome() == v1::PENALTY_OUTCOME_IMPOSED;
-    if (clue) {
-      outputs.push_back(supervision_clue(in, published, rules.version, occurred));
-    }
+  if (penalty && needs_clue(in.administrative_penalty_reported(), published)) {
+    outputs.push_back(supervision_clue(in, published, rules.version, occurred));
   }
   return kafka::HandlerResult::emit(std::move(outputs));
 }
@@ -319,6 +306,25 @@ Result<organs::Registry> load_organs(const std::string& path, const RuleSet& rul
                           "standards.organs_file");
   }
   return registry;
+}
+
+// The assessment in its envelope, counted and logged. The assessment is moved in, not copied (a
+// copy per record showed up in the bulk-screening profile, bench/screening); only a clue, which
+// must embed it, copies it.
+v1::Envelope StandardsHandler::assessment_envelope(const v1::Envelope& in, v1::StandardsAssessment assessment,
+                                                   TimePoint occurred, bool referral) {
+  v1::Envelope assessed = envelope::make_envelope(CaseId(in.case_id()), AgencyId(kProducerId), occurred, clock_.now());
+  assessed.set_event_id(assessment.assessment_id());
+  assessed.set_correlation_id(in.correlation_id());
+  assessed.set_causation_id(in.event_id());
+  *assessed.mutable_standards_assessment() = std::move(assessment);
+  envelope::seal(assessed);
+  const v1::StandardsAssessment& published = assessed.standards_assessment();
+  if (metrics_) {
+    metrics_->assessed(referral, published.outcome()).inc();
+  }
+  log()->debug("assessed {} {}: {}", referral ? "referral" : "penalty record", in.event_id(), published.summary());
+  return assessed;
 }
 
 // The procuratorate competent for the record's region (county, else city, else province; the

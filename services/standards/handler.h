@@ -79,6 +79,8 @@ class StandardsHandler final : public kafka::RecordHandler {
   struct Metrics;
   void maybe_reload();
   bool seen(const std::string& event_id) const;
+  v1::Envelope assessment_envelope(const v1::Envelope& in, v1::StandardsAssessment assessment, TimePoint occurred,
+                                   bool referral);
   OutgoingRecord supervision_clue(const v1::Envelope& in, const v1::StandardsAssessment& published,
                                   const std::string& rule_version, TimePoint occurred);
   std::vector<std::string> clue_addressees(const v1::AdministrativePenaltyReported& p, std::string* note);
