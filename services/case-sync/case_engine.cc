@@ -167,10 +167,32 @@ std::string deadline_alert_id(const std::string& case_id, const v1::Deadline& d,
   return case_id + "/deadline/" + d.deadline_id() + "/" + what;
 }
 
+// Who receives a supervision clue (issue 20 #3): the procuratorates that are parties of the case;
+// when none is (the general regime, where the copy is not mandatory), the procuratorate competent
+// for the responsible organ ("ga-330100" -> jcy-330100), else for the case's region, from the
+// organ registry. When the registry knows neither, `gap` names the organ and region.
+std::vector<std::string> clue_addressees(const AlertBuilder& b, const v1::CaseStateSnapshot& s,
+                                         const v1::Deadline& d, const organs::Registry* organs, std::string* gap) {
+  std::vector<std::string> to = b.with_procuratorates({});
+  if (!to.empty()) return to;
+  const v1::Jurisdiction& j = s.jurisdiction();
+  const std::string region = !j.county_code().empty() ? j.county_code()
+                             : !j.city_code().empty() ? j.city_code()
+                                                      : j.province_code();
+  if (organs != nullptr) {
+    auto found = organs->competent_for_organ(d.responsible_party_id());
+    if (!found.ok() && !region.empty()) found = organs->competent_for(region);
+    if (found.ok()) return {found->organs->procuratorate.id};
+  }
+  *gap = "no addressee: no procuratorate is a party and the organ registry has no procuratorate for organ '" +
+         d.responsible_party_id() + "' or region '" + region + "'";
+  return {};
+}
+
 // The overdue alert(s) of a deadline: DEADLINE_OVERDUE (or the rule's kind) and, where the
 // rule says so, a supervision clue for the procuratorate.
-void overdue_alerts(const v1::CaseStateSnapshot& s, const v1::Deadline& d, const StepRule* rule, TimePoint now,
-                    std::vector<v1::Envelope>* out) {
+void overdue_alerts(const v1::CaseStateSnapshot& s, const v1::Deadline& d, const StepRule* rule,
+                    const organs::Registry* organs, TimePoint now, std::vector<v1::Envelope>* out) {
   AlertBuilder b(s, now);
   v1::AlertKind kind = v1::ALERT_KIND_DEADLINE_OVERDUE;
   if (rule != nullptr && rule->alert_kind == "RECOMMENDATION_REPLY_OVERDUE") {
@@ -185,12 +207,15 @@ void overdue_alerts(const v1::CaseStateSnapshot& s, const v1::Deadline& d, const
   envelope::seal(env);
   out->push_back(std::move(env));
   if (rule != nullptr && !rule->on_overdue.empty()) {
+    std::string gap;
+    auto to = clue_addressees(b, s, d, organs, &gap);
     auto clue = b.make(deadline_alert_id(s.case_id(), d, "supervision_clue"), v1::ALERT_KIND_SUPERVISION_CLUE,
-                       v1::ALERT_SEVERITY_CRITICAL, b.with_procuratorates({}),
-                       rule->on_overdue == "supervision_clue"
-                           ? "police overdue on the filing decision (" + d.deadline_id() +
-                                 "): grounds for filing supervision (S1 Art 17; S2 Art 12)"
-                           : "procuratorial opinion unanswered (" + d.deadline_id() + ", CPL Art 177 ¶3)");
+                       v1::ALERT_SEVERITY_CRITICAL, std::move(to),
+                       (rule->on_overdue == "supervision_clue"
+                            ? "police overdue on the filing decision (" + d.deadline_id() +
+                                  "): grounds for filing supervision (S1 Art 17; S2 Art 12)"
+                            : "procuratorial opinion unanswered (" + d.deadline_id() + ", CPL Art 177 ¶3)") +
+                           (gap.empty() ? std::string() : " [" + gap + "]"));
     auto* details = clue.mutable_alert()->mutable_supervision_clue();
     details->set_reason(rule->on_overdue == "opinion_unanswered" ? v1::SUPERVISION_CLUE_REASON_OPINION_UNANSWERED
                                                                  : v1::SUPERVISION_CLUE_REASON_OTHER);
@@ -204,10 +229,11 @@ void overdue_alerts(const v1::CaseStateSnapshot& s, const v1::Deadline& d, const
 // the wall clock but occurred before the due instant, so the step was done on time (MET). Same
 // alert_id as the raised ones (that is how a consumer matches them), status RESOLVED, its own
 // event id; `d` carries the MET status.
-void resolution_alerts(const v1::CaseStateSnapshot& s, const v1::Deadline& d, const StepRule* rule, TimePoint now,
-                       const std::string& stop_event_id, std::vector<v1::Envelope>* out) {
+void resolution_alerts(const v1::CaseStateSnapshot& s, const v1::Deadline& d, const StepRule* rule,
+                       const organs::Registry* organs, TimePoint now, const std::string& stop_event_id,
+                       std::vector<v1::Envelope>* out) {
   std::vector<v1::Envelope> raised;
-  overdue_alerts(s, d, rule, now, &raised);
+  overdue_alerts(s, d, rule, organs, now, &raised);
   for (auto& env : raised) {
     auto* a = env.mutable_alert();
     env.set_event_id(uuid_from(a->alert_id() + "/resolved/" + stop_event_id));
@@ -692,6 +718,16 @@ void on_evidence_receipt(Fold& f) {
   e->clear_missing_categories();
   for (int c : r.missing_categories()) e->add_missing_categories(static_cast<v1::MaterialCategory>(c));
   e->set_item_count(r.item_count());
+  // Counted from the receipt's per-item results (issue 20 #5: both stayed 0 although the receipt
+  // flagged items).
+  uint32_t recollect = 0;
+  uint32_t failed = 0;
+  for (const auto& item : r.item_results()) {
+    if (item.usability() == v1::EVIDENCE_USABILITY_REQUIRES_RECOLLECTION) ++recollect;
+    if (!item.verified()) ++failed;
+  }
+  e->set_items_requiring_recollection(recollect);
+  e->set_items_failed_verification(failed);
 }
 
 struct PayloadApplier {
@@ -739,8 +775,8 @@ void stop_deadline(Fold& f, v1::Deadline& d, const StepRule* rule) {
   const bool alerted = f.in.marks.count(d.deadline_id() + "/overdue") != 0;
   d.set_status(late ? v1::DEADLINE_STATUS_OVERDUE : v1::DEADLINE_STATUS_MET);
   d.set_closed_by_event_id(f.event_id);
-  if (late && !alerted) overdue_alerts(f.s, d, rule, f.now, &f.alerts);
-  if (!late && alerted) resolution_alerts(f.s, d, rule, f.now, f.event_id, &f.alerts);
+  if (late && !alerted) overdue_alerts(f.s, d, rule, f.rules.organs(), f.now, &f.alerts);
+  if (!late && alerted) resolution_alerts(f.s, d, rule, f.rules.organs(), f.now, f.event_id, &f.alerts);
   forget_deadline(f.in, d.deadline_id());
 }
 
@@ -955,7 +991,7 @@ std::vector<v1::Envelope> CaseEngine::tick(CaseRecord& record, TimePoint now, bo
     if (now >= due) {
       if (in.marks.count(overdue_mark) != 0) continue;
       d.set_status(v1::DEADLINE_STATUS_OVERDUE);
-      overdue_alerts(s, d, rule, now, &alerts);
+      overdue_alerts(s, d, rule, rules_.organs(), now, &alerts);
       in.marks.insert(overdue_mark);
       if (rule->per == "recommendation_id") {
         const std::string rid = d.deadline_id().substr(d.deadline_id().find('#') + 1);

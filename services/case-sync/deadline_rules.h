@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -15,6 +16,7 @@
 #include "caselink/v1/referral.pb.h"
 #include "services/common/core/clock.h"
 #include "services/common/core/result.h"
+#include "services/common/organs/registry.h"
 
 namespace caselink::sync {
 
@@ -114,6 +116,11 @@ class DeadlineRules {
   // Computes the exclusive due instant of a period of `amount` `unit` starting at `start`.
   TimePoint due(TimePoint start, int64_t amount, Unit unit, const Counting& counting) const;
 
+  // The organ registry (rules/organs/organs.yaml) supervision clues are addressed from when no
+  // procuratorate is a party of the case; null = none loaded (the clue then names the gap).
+  const organs::Registry* organs() const { return organs_.get(); }
+  void set_organs(std::shared_ptr<const organs::Registry> registry) { organs_ = std::move(registry); }
+
  private:
   struct Selection {
     std::string profile;
@@ -124,6 +131,7 @@ class DeadlineRules {
   HolidayCalendar calendar_;
   std::map<std::string, Profile> profiles_;
   std::vector<Selection> selection_;
+  std::shared_ptr<const organs::Registry> organs_;
 };
 
 }  // namespace caselink::sync

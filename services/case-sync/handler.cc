@@ -42,6 +42,7 @@ void bind(config::ConfigBinder& b, Settings* s) {
   b.bind("sync.state_topic", &s->state_topic, "Compacted topic of case snapshots (written and restored from)");
   b.bind("sync.alert_topic", &s->alert_topic, "Topic for alerts");
   b.bind("sync.rules_directory", &s->rules_directory, "Directory with profiles.yaml and holiday calendars");
+  b.bind("sync.organs_file", &s->organs_file, "Organ registry: whom a supervision clue is addressed to");
   b.bind("sync.approaching_fraction", &s->approaching_fraction,
          "Fraction of a deadline's period after which DEADLINE_APPROACHING is raised (0 < f < 1)");
   b.bind("sync.applied_window", &s->applied_window, "Applied event ids remembered per case (duplicate detection)");

@@ -31,6 +31,9 @@ struct Settings {
   std::string alert_topic = "caselink.alert.v1";
   // Directory with profiles.yaml and the holiday calendars.
   std::string rules_directory = "rules/deadlines";
+  // Organ registry: a supervision clue of a case with no procuratorate party goes to the
+  // procuratorate competent for the responsible organ or the case's region (issue 20 #3).
+  std::string organs_file = "rules/organs/organs.yaml";
   double approaching_fraction = 0.75;
   int64_t applied_window = 512;
   int64_t hash_window = 64;

@@ -18,7 +18,12 @@ int main(int argc, char** argv) {
          if (!rules.ok()) {
            return rules.error();
          }
+         auto organs = organs::Registry::load_file(s.organs_file);
+         if (!organs.ok()) {
+           return Error::invalid("sync.organs_file: " + organs.error().message, "sync.organs_file");
+         }
          auto owned_rules = std::make_shared<sync::DeadlineRules>(std::move(rules).value());
+         owned_rules->set_organs(std::make_shared<const organs::Registry>(std::move(organs).value()));
          auto engine = std::make_shared<sync::CaseEngine>(*owned_rules, sync::engine_options(s));
          std::shared_ptr<sync::StateReader> reader = sync::make_kafka_state_reader(
              ctx.common.kafka, ctx.common.loop.group_id + "-restore-" + ctx.common.loop.instance_id,

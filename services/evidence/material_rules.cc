@@ -190,6 +190,42 @@ std::string list_names(const std::set<std::string>& names) {
   return out;
 }
 
+// One entry of a material list. `required_for_offences` (issue 20 #4) makes a conditional
+// entry required for the offences it names (offence codes, e.g. pollution_environment).
+MaterialEntry parse_entry(const YAML::Node& entry, const std::string& path, Checker& check,
+                          const Vocabulary& vocabulary, const LegalSource& list_source, std::set<std::string>& seen) {
+  check.only_keys(entry, path, {"category", "requirement", "title", "source", "required_for_offences"});
+  MaterialEntry e;
+  e.category = check.string_at(entry, path, "category").value_or("");
+  if (!e.category.empty()) {
+    if (vocabulary.material_categories.count(e.category) == 0) {
+      check.fail(path + ".category", "unknown material category '" + e.category + "' (the contract defines: " +
+                                         list_names(vocabulary.material_categories) + ")");
+    } else if (!seen.insert(e.category).second) {
+      check.fail(path + ".category", "'" + e.category + "' is listed twice");
+    }
+  }
+  if (auto r = check.string_at(entry, path, "requirement")) {
+    const std::string v = lower(*r);
+    if (v == "required") {
+      e.requirement = Requirement::kRequired;
+    } else if (v == "conditional") {
+      e.requirement = Requirement::kConditional;
+    } else if (v == "optional") {
+      e.requirement = Requirement::kOptional;
+    } else {
+      check.fail(path + ".requirement", "must be one of required, conditional, optional; got '" + *r + "'");
+    }
+  }
+  e.title = check.string_at(entry, path, "title").value_or("");
+  e.source = entry["source"] ? check.source_at(entry["source"], path + ".source") : list_source;
+  e.required_for_offences = check.string_list_at(entry, path, "required_for_offences", false);
+  if (!e.required_for_offences.empty() && e.requirement != Requirement::kConditional) {
+    check.fail(path + ".required_for_offences", "only a conditional entry can be required for some offences");
+  }
+  return e;
+}
+
 void parse_materials(const YAML::Node& root, Checker& check, const Vocabulary& vocabulary,
                      std::vector<MaterialList>* lists) {
   check.only_keys(root, "", {"id", "kind", "profile", "default", "domains", "title", "source", "categories"});
@@ -222,32 +258,7 @@ void parse_materials(const YAML::Node& root, Checker& check, const Vocabulary& v
       if (!check.map_at(entry, path)) {
         continue;
       }
-      check.only_keys(entry, path, {"category", "requirement", "title", "source"});
-      MaterialEntry e;
-      e.category = check.string_at(entry, path, "category").value_or("");
-      if (!e.category.empty()) {
-        if (vocabulary.material_categories.count(e.category) == 0) {
-          check.fail(path + ".category", "unknown material category '" + e.category + "' (the contract defines: " +
-                                             list_names(vocabulary.material_categories) + ")");
-        } else if (!seen.insert(e.category).second) {
-          check.fail(path + ".category", "'" + e.category + "' is listed twice");
-        }
-      }
-      if (auto r = check.string_at(entry, path, "requirement")) {
-        const std::string v = lower(*r);
-        if (v == "required") {
-          e.requirement = Requirement::kRequired;
-        } else if (v == "conditional") {
-          e.requirement = Requirement::kConditional;
-        } else if (v == "optional") {
-          e.requirement = Requirement::kOptional;
-        } else {
-          check.fail(path + ".requirement", "must be one of required, conditional, optional; got '" + *r + "'");
-        }
-      }
-      e.title = check.string_at(entry, path, "title").value_or("");
-      e.source = entry["source"] ? check.source_at(entry["source"], path + ".source") : list.source;
-      list.entries.push_back(std::move(e));
+      list.entries.push_back(parse_entry(entry, path, check, vocabulary, list.source, seen));
     }
   }
   lists->push_back(std::move(list));
@@ -563,6 +574,15 @@ Usability MaterialRules::usability(const std::string& profile, const std::string
     *source = nullptr;
   }
   return Usability::kNotListed;
+}
+
+Requirement MaterialEntry::requirement_for(const std::string& offence_code) const {
+  if (requirement == Requirement::kConditional && !offence_code.empty() &&
+      std::find(required_for_offences.begin(), required_for_offences.end(), offence_code) !=
+          required_for_offences.end()) {
+    return Requirement::kRequired;
+  }
+  return requirement;
 }
 
 }  // namespace caselink::evidence

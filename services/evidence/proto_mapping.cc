@@ -148,6 +148,7 @@ Manifest to_manifest(const v1::EvidenceManifest& manifest) {
   Manifest m;
   m.manifest_id = manifest.manifest_id();
   m.case_domain = domain_name(manifest.domain());
+  m.offence_code = manifest.offence_code();
   m.items.reserve(manifest.items_size());
   for (const v1::EvidenceItem& item : manifest.items()) {
     ManifestItem i;

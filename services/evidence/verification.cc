@@ -196,13 +196,16 @@ std::set<std::string> check_items(const Manifest& manifest, const MaterialRules&
 }
 
 // Required and conditional categories of the list that no passing item supplied.
-void find_missing(const MaterialList& list, const std::set<std::string>& present_categories, Verdict* verdict) {
+// A conditional category the list requires for the case's offence counts as required.
+void find_missing(const MaterialList& list, const std::set<std::string>& present_categories,
+                  const std::string& offence_code, Verdict* verdict) {
   for (const MaterialEntry& entry : list.entries) {
-    if (present_categories.count(entry.category) != 0 || entry.requirement == Requirement::kOptional) {
+    const Requirement requirement = entry.requirement_for(offence_code);
+    if (present_categories.count(entry.category) != 0 || requirement == Requirement::kOptional) {
       continue;
     }
-    MissingCategory missing{entry.category, entry.title, entry.requirement, &entry.source};
-    (entry.requirement == Requirement::kRequired ? verdict->missing_required : verdict->missing_conditional)
+    MissingCategory missing{entry.category, entry.title, requirement, &entry.source};
+    (requirement == Requirement::kRequired ? verdict->missing_required : verdict->missing_conditional)
         .push_back(std::move(missing));
   }
 }
@@ -233,7 +236,8 @@ void decide(const MaterialList& list, Verdict* verdict) {
     verdict->supplement_period_starts = true;
     verdict->summary = "Incomplete under the " + list.profile + " list (" + list.source.document + " " +
                        list.source.article + "): missing " + join_categories(verdict->missing_required) +
-                       ". The supplement period starts with this receipt; caselink-sync computes its deadline.";
+                       ". The police may ask for a supplement (MaterialsSupplementRequested), which opens the "
+                       "supplement deadline in caselink-sync.";
   } else {
     verdict->status = ReceiptStatus::kAccepted;
     verdict->summary = "Accepted: " + std::to_string(verdict->items.size()) + " items verified under the " +
@@ -261,7 +265,7 @@ Result<Verdict> verify_manifest(const Manifest& manifest, const BlobStore& store
   verdict.items = std::move(*integrity);
   const std::set<std::string> present_categories = check_items(manifest, rules, list, &verdict);
   if (options.check_completeness) {
-    find_missing(list, present_categories, &verdict);
+    find_missing(list, present_categories, manifest.offence_code, &verdict);
   }
   verdict.merkle_root_hex = merkle_root_hex(manifest.items);
   decide(list, &verdict);

@@ -9,8 +9,9 @@
 // the case's domain profile, each item's usability in criminal proceedings, and the Merkle
 // root (merkle.h). Decision:
 //   REJECTED    at least one item has a problem (each bad item is named with why)
-//   INCOMPLETE  no item problem, but a required category is missing (each is named); the
-//               supplement period starts with this receipt (caselink-sync computes the deadline)
+//   INCOMPLETE  no item problem, but a required category (or one the list requires for the
+//               manifest's offence) is missing (each is named); it opens no deadline: the
+//               police's MaterialsSupplementRequested does, in caselink-sync (S2 Art 8)
 //   ACCEPTED    otherwise
 
 #include <cstdint>
@@ -42,6 +43,7 @@ struct ManifestItem {
 struct Manifest {
   std::string manifest_id;
   std::string case_domain;  // selects the material list and usability profile
+  std::string offence_code;  // makes offence-specific conditional categories required
   std::vector<ManifestItem> items;
 };
 
@@ -100,7 +102,9 @@ struct Verdict {
   std::vector<ItemResult> items;    // in manifest order
   std::vector<MissingCategory> missing_required;     // make the receipt INCOMPLETE
   std::vector<MissingCategory> missing_conditional;  // reported as "confirm not applicable"
-  bool supplement_period_starts = false;             // true exactly when INCOMPLETE
+  // True exactly when INCOMPLETE: grounds for the police to request a supplement (the request,
+  // not this receipt, opens the supplement deadline in caselink-sync).
+  bool supplement_period_starts = false;
   std::string summary;                               // one human-readable paragraph
 };
 

@@ -1,10 +1,13 @@
 #include "services/ingress/api_policy.h"
 
+#include "services/ingress/party_policy.h"
+
 namespace caselink::ingress {
 
-ApiPolicy::ApiPolicy(const IngressSettings& settings, const Clock& clock)
+ApiPolicy::ApiPolicy(const IngressSettings& settings, const Clock& clock, const standards::Catalogue* facts)
     : settings_(settings),
       clock_(clock),
+      facts_(facts),
       router_(settings.topic_overrides),
       auth_(*TokenAuthenticator::create(settings.auth.token_sha256)),
       limiter_(settings.limits.rate_per_second, settings.limits.burst, clock),
@@ -31,15 +34,36 @@ std::optional<ApiError> ApiPolicy::charge(const std::string& agency, double cost
                   decision.retry_after_seconds};
 }
 
+// Every event of the request must be one the caller's party kind may send (party_policy.h).
+std::optional<ApiError> ApiPolicy::check_party_kind(const ParsedRequest& request, const std::string& party) const {
+  auto it = settings_.auth.party_kinds.find(party);
+  const PartyKind kind =
+      it == settings_.auth.party_kinds.end() ? PartyKind::kAgency : parse_party_kind(it->second).value_or(PartyKind::kAgency);
+  for (size_t i = 0; i < request.events.size(); ++i) {
+    const std::string& type = request.events[i].envelope.event_type();
+    if (!may_send(kind, type)) {
+      const std::string field = (request.batch ? "events[" + std::to_string(i) + "]." : std::string()) + "event_type";
+      return ApiError::forbidden(field, "auth.party_kind",
+                                 "a " + std::string(to_string(kind)) + " token (" + party + ") may not send " + type +
+                                     "; a " + to_string(kind) + " may send: " + allowed_types(kind));
+    }
+  }
+  return std::nullopt;
+}
+
 Admission ApiPolicy::admit(std::string_view body, const std::string& agency, std::string_view idempotency_header) {
   Admission admission;
-  MappingOptions options{&router_, &clock_, static_cast<size_t>(settings_.api.max_batch_events)};
+  MappingOptions options{&router_, &clock_, static_cast<size_t>(settings_.api.max_batch_events), facts_};
   MappingOutcome outcome = parse_events(body, agency, options);
   if (!outcome.ok()) {
     admission.refused = std::move(outcome.error);
     return admission;
   }
   admission.request = std::move(*outcome.request);
+  if (auto refused = check_party_kind(admission.request, agency)) {
+    admission.refused = std::move(refused);
+    return admission;
+  }
   if (auto refused = claim(admission, agency, idempotency_header)) {
     admission.refused = std::move(refused);
     return admission;

@@ -33,7 +33,8 @@ struct Admission {
 
 class ApiPolicy {
  public:
-  ApiPolicy(const IngressSettings& settings, const Clock& clock);
+  // `facts`: the fact catalogue POST /v1/events checks facts against (null = no check).
+  ApiPolicy(const IngressSettings& settings, const Clock& clock, const standards::Catalogue* facts = nullptr);
 
   // Sets `agency` from an `Authorization: Bearer <token>` header, or returns the 401.
   std::optional<ApiError> authenticate(std::string_view authorization, std::string* agency) const;
@@ -55,9 +56,11 @@ class ApiPolicy {
 
  private:
   std::optional<ApiError> claim(Admission& admission, const std::string& agency, std::string_view header);
+  std::optional<ApiError> check_party_kind(const ParsedRequest& request, const std::string& party) const;
 
   const IngressSettings& settings_;
   const Clock& clock_;
+  const standards::Catalogue* facts_;
   TopicRouter router_;
   TokenAuthenticator auth_;
   RateLimiter limiter_;

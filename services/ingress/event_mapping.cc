@@ -1,5 +1,7 @@
 #include "services/ingress/event_mapping.h"
 
+#include "services/standards/fact_check.h"
+
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -157,6 +159,27 @@ std::string field_from_protobuf_message(const std::string& message) {
   return {};
 }
 
+// The catalogue check caselink-standards applies (standards::to_facts), answered before anything
+// is published: an unknown fact name or a wrong unit would otherwise be dead-lettered there.
+std::optional<ApiError> check_facts(const caselink::v1::Envelope& envelope, const standards::Catalogue* catalogue,
+                                    const std::string& prefix) {
+  if (catalogue == nullptr) {
+    return std::nullopt;
+  }
+  const bool referral = envelope.has_case_referral();
+  if (!referral && !envelope.has_administrative_penalty_reported()) {
+    return std::nullopt;
+  }
+  auto checked = standards::to_facts(referral ? envelope.case_referral().facts()
+                                              : envelope.administrative_penalty_reported().facts(),
+                                     *catalogue);
+  if (checked.ok()) {
+    return std::nullopt;
+  }
+  const std::string payload = referral ? "case_referral." : "administrative_penalty_reported.";
+  return ApiError::unprocessable(prefix + payload + checked.error().field, "facts.catalogue", checked.error().message);
+}
+
 std::optional<ApiError> parse_one(const json& element, std::optional<size_t> index, const std::string& caller_agency,
                                   const MappingOptions& options, ParsedEvent* out) {
   const std::string prefix = field_prefix(index);
@@ -200,6 +223,9 @@ std::optional<ApiError> parse_one(const json& element, std::optional<size_t> ind
   envelope::seal(envelope);
   if (Status valid = envelope::validate(envelope); !valid.ok()) {
     return from_envelope_error(valid.error(), prefix);
+  }
+  if (auto error = check_facts(envelope, options.facts, prefix)) {
+    return error;
   }
   if (envelope::to_time_point(envelope.occurred_at()) > options.clock->now() + kMaxClockSkew) {
     return ApiError::bad_request(prefix + "occurred_at", "event.occurred_in_future",

@@ -30,6 +30,7 @@
 #include "services/common/core/clock.h"
 #include "services/ingress/api_error.h"
 #include "services/ingress/routing.h"
+#include "services/standards/engine/rule.h"
 
 namespace caselink::ingress {
 
@@ -57,6 +58,10 @@ struct MappingOptions {
   const TopicRouter* router = nullptr;
   const Clock* clock = nullptr;
   size_t max_batch_events = 100;
+  // The fact catalogue (rules/catalogue/facts.yaml): facts of a CaseReferral or an
+  // AdministrativePenaltyReported with an unknown name, the wrong kind or the wrong unit are
+  // refused with 422 (rule facts.catalogue) naming the field and the fact. Null = no check.
+  const standards::Catalogue* facts = nullptr;
 };
 
 struct MappingOutcome {

@@ -20,6 +20,7 @@
 #include "services/evidence/blob_store.h"
 #include "services/ingress/case_state.h"
 #include "services/ingress/settings.h"
+#include "services/standards/engine/rule.h"
 
 namespace caselink::ingress {
 
@@ -35,6 +36,8 @@ struct IngressDependencies {
   Publisher publish;
   evidence::BlobStore& blobs;
   CaseStateView& cases;
+  // Fact catalogue the facts of referrals and penalty records are checked against (null = none).
+  const standards::Catalogue* facts = nullptr;
 };
 
 class IngressServer {

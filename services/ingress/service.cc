@@ -1,5 +1,7 @@
 #include "services/ingress/service.h"
 
+#include "services/standards/engine/loader.h"
+
 #include <CLI/CLI.hpp>
 
 #include <fstream>
@@ -150,6 +152,11 @@ int run_components(const IngressSettings& settings) {
     log->critical("{}", started.error().describe());
     return 2;
   }
+  auto rules = standards::load_rule_set(settings.facts_rules_dir);
+  if (!rules.ok()) {
+    log->critical("facts.rules_dir: {}", rules.error().describe());
+    return 2;
+  }
   CaseStateView cases;
   CaseStateFollower follower(settings.kafka, settings.case_state_topic, kName, cases);
   follower.start();
@@ -158,7 +165,7 @@ int run_components(const IngressSettings& settings) {
                         [&producer](const OutgoingRecord& record, kafka::DeliveryCallback done) {
                           return producer.send_async(record, std::move(done));
                         },
-                        **blobs, cases});
+                        **blobs, cases, &rules->catalogue});
   auto api_port = server.start();
   if (!api_port.ok()) {
     log->critical("{}", api_port.error().describe());

@@ -1,5 +1,7 @@
 #include "services/ingress/settings.h"
 
+#include "services/ingress/party_policy.h"
+
 #include "services/ingress/auth.h"
 
 namespace caselink::ingress {
@@ -41,9 +43,13 @@ void bind_api(config::ConfigBinder& b, IngressSettings* s) {
   b.bind("auth.token_sha256", &s->auth.token_sha256,
          "agency id -> SHA-256 hex of its bearer token (printf %s TOKEN | sha256sum)");
   b.bind("auth.read_all_agencies", &s->auth.read_all_agencies, "Agencies allowed to read every case");
+  b.bind("auth.party_kinds", &s->auth.party_kinds,
+         "party id -> agency | police | procuratorate | court (default agency): the events it may submit");
   b.bind("routing.topic_overrides", &s->topic_overrides, "default topic -> topic actually used (tests, staging)");
   b.bind("case_state.topic", &s->case_state_topic, "Compacted topic with the latest snapshot per case");
   b.bind("blobs.path", &s->blob_store_path, "Root of the local content-addressed evidence store");
+  b.bind("facts.rules_dir", &s->facts_rules_dir,
+         "Rule directory: facts of referrals and penalty records are checked against its catalogue/facts.yaml");
 
 }
 
@@ -94,6 +100,14 @@ Status validate(const IngressSettings* s) {
   }
   if (s->blob_store_path.empty()) {
     return Error::invalid("must be set", "blobs.path");
+  }
+  for (const auto& [party, kind] : s->auth.party_kinds) {
+    if (!parse_party_kind(kind)) {
+      return Error::invalid("'" + kind + "' is not agency, police, procuratorate or court", "auth.party_kinds." + party);
+    }
+  }
+  if (s->facts_rules_dir.empty()) {
+    return Error::invalid("must be set", "facts.rules_dir");
   }
   return Status::success();
 }

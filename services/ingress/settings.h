@@ -46,6 +46,9 @@ struct AuthSettings {
   std::map<std::string, std::string> token_sha256;
   // Agencies that may read every case (e.g. a procuratorate's supervision desk).
   std::vector<std::string> read_all_agencies;
+  // party id -> kind (agency | police | procuratorate | court); a party not listed is an
+  // agency. The kind decides the events the party may submit (party_policy.h, issue 20 #8).
+  std::map<std::string, std::string> party_kinds;
 };
 
 struct IngressSettings {
@@ -59,6 +62,9 @@ struct IngressSettings {
   std::map<std::string, std::string> topic_overrides;  // default topic -> topic used
   std::string case_state_topic = "caselink.case.state.v1";
   std::string blob_store_path = ".local/evidence-store";
+  // Rule directory whose catalogue/facts.yaml the facts of referrals and penalty records are
+  // checked against (issue 20 #10; the check caselink-standards applies). Loaded at start.
+  std::string facts_rules_dir = "rules";
 };
 
 // Defaults that differ from the common ones (admin port 9306, a shorter produce timeout: an

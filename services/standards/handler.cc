@@ -16,17 +16,10 @@ namespace {
 
 std::shared_ptr<spdlog::logger> log() { return logging::get("standards"); }
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
-std::string recipient(const std::string& pattern, const v1::Jurisdiction& j) {
-  std::string s = replace_all(pattern, "{province}", j.province_code());
-  s = replace_all(s, "{city}", j.city_code().empty() ? j.province_code() : j.city_code());
-  return replace_all(s, "{county}", j.county_code());
+// 以罚代刑: a penalty imposed, never referred, for conduct that meets a criminal threshold.
+bool needs_clue(const v1::AdministrativePenaltyReported& p, const v1::StandardsAssessment& published) {
+  return published.outcome() == v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD && !p.ever_referred() &&
+         p.outcome() == v1::PENALTY_OUTCOME_IMPOSED;
 }
 
 // "meets_threshold", "below_threshold", "insufficient_facts", "unspecified" (no applicable rule).
@@ -53,6 +46,9 @@ struct StandardsHandler::Metrics {
         clues(r.counter("caselink_standards_supervision_clues_total",
                         "Supervision clues (penalty records meeting a criminal threshold, never referred).")
                   .get()),
+        unaddressed(r.counter("caselink_standards_unaddressed_clues_total",
+                              "Supervision clues for a region the organ registry does not cover (published unaddressed).")
+                        .get()),
         duplicates(r.counter("caselink_standards_duplicates_total",
                              "Redelivered input events dropped by the dedup window.")
                        .get()),
@@ -80,6 +76,7 @@ struct StandardsHandler::Metrics {
   // [referral, penalty][outcome]
   std::array<std::array<metrics::Counter*, v1::AssessmentOutcome_ARRAYSIZE>, 2> assessment_by_outcome{};
   metrics::Counter& clues;
+  metrics::Counter& unaddressed;
   metrics::Counter& duplicates;
   metrics::CounterFamily& ignored;
   metrics::CounterFamily& invalid;
@@ -93,8 +90,8 @@ void bind(config::ConfigBinder& binder, Settings* s) {
               "Rule directory: offence files *.yaml and catalogue/ (reloaded on SIGHUP)");
   binder.bind("standards.assessment_topic", &s->assessment_topic, "Topic of the StandardsAssessment events");
   binder.bind("standards.alert_topic", &s->alert_topic, "Topic of the supervision-clue alerts");
-  binder.bind("standards.clue_recipient_template", &s->clue_recipient_template,
-              "Party id a supervision clue is addressed to; {province}, {city}, {county} are replaced");
+  binder.bind("standards.organs_file", &s->organs_file,
+              "Organ registry (rules/organs/organs.yaml): supervision clues go to the competent procuratorate");
   binder.bind("standards.dedup_capacity", &s->dedup_capacity,
               "Input event ids remembered to drop redeliveries (0 = off)");
   binder.check([s]() -> Status {
@@ -107,8 +104,8 @@ void bind(config::ConfigBinder& binder, Settings* s) {
     if (s->alert_topic.empty()) {
       return Error::invalid("must be set", "standards.alert_topic");
     }
-    if (s->clue_recipient_template.empty()) {
-      return Error::invalid("must be set", "standards.clue_recipient_template");
+    if (s->organs_file.empty()) {
+      return Error::invalid("must be set", "standards.organs_file");
     }
     if (s->dedup_capacity < 0) {
       return Error::invalid("must be 0 or more", "standards.dedup_capacity");
@@ -270,69 +267,12 @@ kafka::HandlerResult StandardsHandler::handle(const ConsumedRecord& record) {
   const TimePoint occurred = envelope::to_time_point(in.occurred_at());
   const Assessment assessment = engine_.assess(*input, china_date(occurred));
   const std::string assessment_id = derived_uuid(kAssessmentIdSpace, in.event_id());
-  v1::StandardsAssessment proto = to_proto(assessment, rules, *input, subject, assessment_id);
-
-  std::vector<OutgoingRecord> outputs;
-  // The assessment is moved into its envelope, not copied (a copy per record showed up in the
-  // bulk-screening profile, bench/screening); only a clue, which must embed it, copies it.
-  v1::Envelope assessed = envelope::make_envelope(CaseId(in.case_id()), AgencyId(kProducerId), occurred, clock_.now());
-  assessed.set_event_id(assessment_id);
-  assessed.set_correlation_id(in.correlation_id());
-  assessed.set_causation_id(in.event_id());
-  *assessed.mutable_standards_assessment() = std::move(proto);
-  envelope::seal(assessed);
-  outputs.push_back(envelope::to_record(assessed, settings_.assessment_topic));
+  const v1::Envelope assessed = assessment_envelope(
+      in, to_proto(assessment, rules, *input, subject, assessment_id), occurred, referral);
+  std::vector<OutgoingRecord> outputs{envelope::to_record(assessed, settings_.assessment_topic)};
   const v1::StandardsAssessment& published = assessed.standards_assessment();
-  if (metrics_) {
-    metrics_->assessed(referral, published.outcome()).inc();
-  }
-  log()->debug("assessed {} {}: {}", referral ? "referral" : "penalty record", in.event_id(), published.summary());
-
-  if (penalty) {
-    const auto& p = in.administrative_penalty_reported();
-    const bool clue = published.outcome() == v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD && !p.ever_referred() &&
-                      p.outcome() == v1::PENALTY_OUTCOME_IMPOSED;
-    if (clue) {
-      v1::Envelope out = envelope::make_envelope(CaseId(in.case_id()), AgencyId(kProducerId), occurred, clock_.now());
-      out.set_event_id(derived_uuid(kClueEventIdSpace, in.event_id()));
-      out.set_correlation_id(in.correlation_id());
-      out.set_causation_id(in.event_id());
-      v1::Alert* alert = out.mutable_alert();
-      // The same penalty decision reported again is the same condition: same alert id.
-      const std::string condition = p.decision_number().empty()
-                                        ? "event:" + in.event_id()
-                                        : "decision:" + p.deciding_agency().organ_id() + "/" + p.decision_number();
-      alert->set_alert_id(derived_uuid(kClueIdSpace, condition));
-      alert->set_kind(v1::ALERT_KIND_SUPERVISION_CLUE);
-      alert->set_severity(v1::ALERT_SEVERITY_WARNING);
-      alert->set_status(v1::ALERT_STATUS_RAISED);
-      alert->add_addressed_to_party_ids(recipient(settings_.clue_recipient_template, p.jurisdiction()));
-      v1::SupervisionClueDetails* details = alert->mutable_supervision_clue();
-      details->set_reason(v1::SUPERVISION_CLUE_REASON_PENALTY_INSTEAD_OF_TRANSFER);
-      *details->mutable_assessment() = published;
-      details->set_penalty_decision_number(p.decision_number());
-      details->set_penalty_event_id(in.event_id());
-      alert->set_message("以罚代刑 supervision clue: penalty decision " +
-                         (p.decision_number().empty() ? std::string("(no number)") : p.decision_number()) + " of " +
-                         (!p.deciding_agency().name().empty()       ? p.deciding_agency().name()
-                          : !p.deciding_agency().organ_id().empty() ? p.deciding_agency().organ_id()
-                                                                     : std::string("(agency not stated)")) +
-                         " meets a criminal threshold and was never transferred: " + published.summary());
-      v1::RuleRef* rule = alert->mutable_decided_by_rule();
-      rule->set_rule_id("standards.screening.penalty_instead_of_transfer");
-      rule->set_rule_version(rules.version);
-      rule->set_legal_source("S1 Art 11 ¶1, Art 16 ¶2 (不得以行政处罚代替移送)");
-      rule->set_confidence(v1::CONFIDENCE_HIGH);
-      envelope::seal(out);
-      outputs.push_back(envelope::to_record(out, settings_.alert_topic));
-      if (metrics_) {
-        metrics_->clues.inc();
-      }
-      // Debug, not info: a bulk screening run raises clues for a large share of millions of
-      // records; the clue itself is on the alert topic and counted in the metrics.
-      log()->debug("supervision clue for penalty decision {} ({}): {}", p.decision_number(), in.event_id(),
-                   published.summary());
-    }
+  if (penalty && needs_clue(in.administrative_penalty_reported(), published)) {
+    outputs.push_back(supervision_clue(in, published, rules.version, occurred));
   }
   return kafka::HandlerResult::emit(std::move(outputs));
 }
@@ -344,6 +284,122 @@ std::atomic<bool>& install_reload_signal_handler() {
   action.sa_flags = SA_RESTART;
   sigaction(SIGHUP, &action, nullptr);
   return g_reload;
+}
+
+Result<organs::Registry> load_organs(const std::string& path, const RuleSet& rules) {
+  auto registry = organs::Registry::load_file(path);
+  if (!registry.ok()) {
+    return Error::invalid("standards.organs_file: " + registry.error().message, "standards.organs_file");
+  }
+  std::vector<std::string> provinces;
+  for (const auto& kv : rules.catalogue.provinces) {
+    provinces.push_back(kv.first);
+  }
+  if (const auto missing = registry->uncovered(provinces); !missing.empty()) {
+    std::string list;
+    for (const auto& code : missing) {
+      list += (list.empty() ? "" : ", ") + code;
+    }
+    return Error::invalid("standards.organs_file: " + path + " has no organs for province(s) " + list,
+                          "standards.organs_file");
+  }
+  return registry;
+}
+
+// The assessment in its envelope, counted and logged. The assessment is moved in, not copied (a
+// copy per record showed up in the bulk-screening profile, bench/screening); only a clue, which
+// must embed it, copies it.
+v1::Envelope StandardsHandler::assessment_envelope(const v1::Envelope& in, v1::StandardsAssessment assessment,
+                                                   TimePoint occurred, bool referral) {
+  v1::Envelope assessed = envelope::make_envelope(CaseId(in.case_id()), AgencyId(kProducerId), occurred, clock_.now());
+  assessed.set_event_id(assessment.assessment_id());
+  assessed.set_correlation_id(in.correlation_id());
+  assessed.set_causation_id(in.event_id());
+  *assessed.mutable_standards_assessment() = std::move(assessment);
+  envelope::seal(assessed);
+  const v1::StandardsAssessment& published = assessed.standards_assessment();
+  if (metrics_) {
+    metrics_->assessed(referral, published.outcome()).inc();
+  }
+  log()->debug("assessed {} {}: {}", referral ? "referral" : "penalty record", in.event_id(), published.summary());
+  return assessed;
+}
+
+// The procuratorate competent for the record's region (county, else city, else province; the
+// deciding agency's id when the record states no region), from the organ registry. A region the
+// registry does not cover yields no addressee, an error log naming it, and a counted metric.
+std::vector<std::string> StandardsHandler::clue_addressees(const v1::AdministrativePenaltyReported& p,
+                                                           std::string* note) {
+  const v1::Jurisdiction& j = p.jurisdiction();
+  const std::string region = !j.county_code().empty() ? j.county_code()
+                             : !j.city_code().empty() ? j.city_code()
+                                                      : j.province_code();
+  Result<organs::Competent> found = Error::not_found("no organ registry loaded (standards.organs_file)");
+  if (organs_ && !region.empty()) {
+    found = organs_->competent_for(region);
+  } else if (organs_) {
+    found = organs_->competent_for_organ(p.deciding_agency().organ_id());
+  }
+  if (!found.ok()) {
+    *note = "not addressed: " + found.error().message + " (region '" + region + "', agency '" +
+            p.deciding_agency().organ_id() + "')";
+    log()->error("supervision clue for penalty decision {}: {}", p.decision_number(), *note);
+    if (metrics_) {
+      metrics_->unaddressed.inc();
+    }
+    return {};
+  }
+  *note = found->note;
+  return {found->organs->procuratorate.id};
+}
+
+// The 以罚代刑 clue for a penalty record that meets a criminal threshold and was never referred.
+OutgoingRecord StandardsHandler::supervision_clue(const v1::Envelope& in, const v1::StandardsAssessment& published,
+                                                  const std::string& rule_version, TimePoint occurred) {
+  const auto& p = in.administrative_penalty_reported();
+  v1::Envelope out = envelope::make_envelope(CaseId(in.case_id()), AgencyId(kProducerId), occurred, clock_.now());
+  out.set_event_id(derived_uuid(kClueEventIdSpace, in.event_id()));
+  out.set_correlation_id(in.correlation_id());
+  out.set_causation_id(in.event_id());
+  v1::Alert* alert = out.mutable_alert();
+  // The same penalty decision reported again is the same condition: same alert id.
+  const std::string condition = p.decision_number().empty()
+                                    ? "event:" + in.event_id()
+                                    : "decision:" + p.deciding_agency().organ_id() + "/" + p.decision_number();
+  alert->set_alert_id(derived_uuid(kClueIdSpace, condition));
+  alert->set_kind(v1::ALERT_KIND_SUPERVISION_CLUE);
+  alert->set_severity(v1::ALERT_SEVERITY_WARNING);
+  alert->set_status(v1::ALERT_STATUS_RAISED);
+  std::string note;
+  for (const auto& party : clue_addressees(p, &note)) {
+    alert->add_addressed_to_party_ids(party);
+  }
+  v1::SupervisionClueDetails* details = alert->mutable_supervision_clue();
+  details->set_reason(v1::SUPERVISION_CLUE_REASON_PENALTY_INSTEAD_OF_TRANSFER);
+  *details->mutable_assessment() = published;
+  details->set_penalty_decision_number(p.decision_number());
+  details->set_penalty_event_id(in.event_id());
+  alert->set_message("以罚代刑 supervision clue: penalty decision " +
+                     (p.decision_number().empty() ? std::string("(no number)") : p.decision_number()) + " of " +
+                     (!p.deciding_agency().name().empty()       ? p.deciding_agency().name()
+                      : !p.deciding_agency().organ_id().empty() ? p.deciding_agency().organ_id()
+                                                                 : std::string("(agency not stated)")) +
+                     " meets a criminal threshold and was never transferred: " + published.summary() +
+                     (note.empty() ? std::string() : " [" + note + "]"));
+  v1::RuleRef* rule = alert->mutable_decided_by_rule();
+  rule->set_rule_id("standards.screening.penalty_instead_of_transfer");
+  rule->set_rule_version(rule_version);
+  rule->set_legal_source("S1 Art 11 ¶1, Art 16 ¶2 (不得以行政处罚代替移送)");
+  rule->set_confidence(v1::CONFIDENCE_HIGH);
+  envelope::seal(out);
+  if (metrics_) {
+    metrics_->clues.inc();
+  }
+  // Debug, not info: a bulk screening run raises clues for a large share of millions of
+  // records; the clue itself is on the alert topic and counted in the metrics.
+  log()->debug("supervision clue for penalty decision {} ({}): {}", p.decision_number(), in.event_id(),
+               published.summary());
+  return envelope::to_record(out, settings_.alert_topic);
 }
 
 }  // namespace caselink::standards

@@ -5,7 +5,8 @@
 // (rules/*.yaml) and publishes a StandardsAssessment (caselink.standards.assessment.v1). A
 // penalty record that was never referred and meets a criminal threshold also yields one
 // supervision clue (Alert kind SUPERVISION_CLUE, 以罚代刑) to caselink.alert.v1, addressed to
-// the procuratorate. docs/services/standards.md.
+// the competent (same-level) procuratorate from the organ registry (rules/organs/organs.yaml).
+// docs/services/standards.md.
 //
 // Pure logic: no librdkafka, no signals, no wall clock (the clock is injected). Output ids are
 // derived from the input event id, so a redelivered input yields the same ids; within the
@@ -23,6 +24,8 @@
 #include "services/common/core/clock.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/metrics/registry.h"
+#include "services/common/organs/registry.h"
+#include "caselink/v1/envelope.pb.h"
 #include "services/standards/engine/engine.h"
 
 namespace caselink::standards {
@@ -32,9 +35,10 @@ struct Settings {
   std::string rules_dir = "rules";
   std::string assessment_topic = "caselink.standards.assessment.v1";
   std::string alert_topic = "caselink.alert.v1";
-  // Party id the supervision clue is addressed to; {province}, {city} (the city code, or the
-  // province code when the record has no city) and {county} are replaced from the record.
-  std::string clue_recipient_template = "procuratorate-{city}";
+  // Organ registry: the supervision clue goes to the procuratorate competent for the record's
+  // region (county, else city, else province). Loaded at start; it must cover every province of
+  // the rule catalogue.
+  std::string organs_file = "rules/organs/organs.yaml";
   // Input event ids remembered to drop redeliveries (0 = no dedup; ids still deterministic).
   int64_t dedup_capacity = 100000;
 };
@@ -66,16 +70,25 @@ class StandardsHandler final : public kafka::RecordHandler {
   // Loads a new rule set; on success it replaces the current one, on failure the current one
   // stays and the error is logged and returned.
   Status reload();
+  // The organ registry clues are addressed from. Without one (or for a region it does not
+  // cover) a clue is still published, unaddressed, and an error naming the region is logged.
+  void set_organs(std::shared_ptr<const organs::Registry> registry) { organs_ = std::move(registry); }
   std::shared_ptr<const RuleSet> rules() const { return engine_.rules_ptr(); }
 
  private:
   struct Metrics;
   void maybe_reload();
   bool seen(const std::string& event_id) const;
+  v1::Envelope assessment_envelope(const v1::Envelope& in, v1::StandardsAssessment assessment, TimePoint occurred,
+                                   bool referral);
+  OutgoingRecord supervision_clue(const v1::Envelope& in, const v1::StandardsAssessment& published,
+                                  const std::string& rule_version, TimePoint occurred);
+  std::vector<std::string> clue_addressees(const v1::AdministrativePenaltyReported& p, std::string* note);
 
   Settings settings_;
   Engine engine_;
   RuleLoader loader_;
+  std::shared_ptr<const organs::Registry> organs_;
   const Clock& clock_;
   std::atomic<bool>* reload_flag_;
   std::unique_ptr<Metrics> metrics_;
@@ -84,6 +97,10 @@ class StandardsHandler final : public kafka::RecordHandler {
   std::deque<std::string> committed_order_;
   std::unordered_set<std::string> pending_;
 };
+
+// Loads the organ registry and checks that it covers every province of the rule catalogue (a
+// record of any valid jurisdiction then has a competent procuratorate). Errors name the key.
+Result<organs::Registry> load_organs(const std::string& path, const RuleSet& rules);
 
 // SIGHUP -> the returned process-wide flag (async-signal-safe store). Idempotent.
 std::atomic<bool>& install_reload_signal_handler();

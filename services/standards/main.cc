@@ -22,10 +22,16 @@ int main(int argc, char** argv) {
            return Error::invalid("standards.rules_dir: rule set " + s.rules_dir + " is invalid:\n" +
                                  rules.error().message);
          }
+         auto organs = standards::load_organs(s.organs_file, *rules);
+         if (!organs.ok()) {
+           return organs.error();
+         }
          auto loader = [dir = s.rules_dir] { return standards::load_rule_set(dir); };
          std::atomic<bool>& reload = standards::install_reload_signal_handler();
-         return std::unique_ptr<kafka::RecordHandler>(std::make_unique<standards::StandardsHandler>(
+         auto handler = std::make_unique<standards::StandardsHandler>(
              s, std::make_shared<const standards::RuleSet>(std::move(*rules)), loader, context.clock,
-             &context.registry, &reload));
+             &context.registry, &reload);
+         handler->set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
+         return std::unique_ptr<kafka::RecordHandler>(std::move(handler));
        }});
 }

@@ -73,52 +73,6 @@ Date china_date(TimePoint t) {
   return Date{static_cast<int32_t>(shifted.time_since_epoch().count())};
 }
 
-Result<Facts> to_facts(const google::protobuf::RepeatedPtrField<v1::Fact>& facts, const Catalogue& catalogue) {
-  Facts out;
-  for (int i = 0; i < facts.size(); ++i) {
-    const v1::Fact& f = facts.Get(i);
-    const std::string field = "facts[" + std::to_string(i) + "]";
-    if (f.name().empty()) {
-      return invalid(field + ".name", "must not be empty");
-    }
-    if (out.count(f.name()) != 0) {
-      return invalid(field + ".name", "fact '" + f.name() + "' is given twice");
-    }
-    FactValue value;
-    FactKind kind = FactKind::kNumber;
-    switch (f.value_case()) {
-      case v1::Fact::kNumber:
-        if (!std::isfinite(f.number())) {
-          return invalid(field + ".number", "fact '" + f.name() + "' must be a finite number");
-        }
-        value = f.number();
-        break;
-      case v1::Fact::kFlag:
-        value = f.flag();
-        kind = FactKind::kFlag;
-        break;
-      case v1::Fact::kText:
-        value = f.text();
-        kind = FactKind::kText;
-        break;
-      default:
-        return invalid(field, "fact '" + f.name() + "' has no value (number, flag or text)");
-    }
-    if (const FactSpec* spec = catalogue.fact(f.name())) {
-      if (spec->kind != kind) {
-        return invalid(field, "fact '" + f.name() + "' must be a " + to_string(spec->kind) + ", got a " +
-                                  to_string(kind));
-      }
-      if (kind == FactKind::kNumber && !f.unit().empty() && f.unit() != spec->unit) {
-        return invalid(field + ".unit",
-                       "fact '" + f.name() + "' is in " + spec->unit + ", got unit '" + f.unit() + "'");
-      }
-    }
-    out.emplace(f.name(), std::move(value));
-  }
-  return out;
-}
-
 Result<Jurisdiction> to_jurisdiction(const v1::Jurisdiction& j, const Catalogue& catalogue) {
   Jurisdiction out;
   out.province = j.province_code();
@@ -227,11 +181,39 @@ std::string summarize(const Assessment& a, const CaseFacts& input) {
     if (c.outcome == Outcome::kNoApplicableRule) {
       s += ": " + c.explanation;
     }
+    // An open verdict still says what the stated facts showed ("hazardous_waste_tonnes not met:
+    // 2.5 < 3"), so INSUFFICIENT_FACTS never hides a stated item below its figure.
+    if (c.outcome == Outcome::kInsufficientFacts) {
+      for (const auto& item : c.items) {
+        if (item.result != ItemResult::kUnknown) {
+          s += "; " + item.condition + " " + item.text;
+        }
+      }
+    }
   }
   if (!a.missing_facts.empty()) {
     s += " | missing: " + join(a.missing_facts, ", ");
   }
   return s;
+}
+
+// The per-item report of one conclusion (issue 20 #9).
+void add_items(const Conclusion& c, v1::RuleConclusion* rc) {
+  for (const ItemEvaluation& item : c.items) {
+    v1::ItemEvaluation* out = rc->add_items();
+    out->set_item(item.item);
+    out->set_condition(item.condition);
+    for (const auto& f : item.facts) {
+      out->add_facts(f);
+    }
+    out->set_result(item.result == ItemResult::kMet      ? v1::ITEM_RESULT_MET
+                    : item.result == ItemResult::kNotMet ? v1::ITEM_RESULT_NOT_MET
+                                                         : v1::ITEM_RESULT_UNKNOWN);
+    out->set_stated_value(item.stated);
+    out->set_procedural(item.procedural);
+    out->set_could_change_outcome(item.could_change_outcome);
+    out->set_text(item.text);
+  }
 }
 
 v1::StandardsAssessment to_proto(const Assessment& a, const RuleSet& rules, const CaseFacts& input,
@@ -295,6 +277,7 @@ v1::StandardsAssessment to_proto(const Assessment& a, const RuleSet& rules, cons
                      " (" + c.compared_with->document + ")";
     }
     rc->set_matched_clause(join(c.basis, "; "));
+    add_items(c, rc);
     for (const auto& m : c.missing_facts) {
       rc->add_missing_facts(m);
     }

@@ -12,20 +12,12 @@
 #include "services/common/core/clock.h"
 #include "services/common/core/result.h"
 #include "services/standards/engine/engine.h"
+#include "services/standards/fact_check.h"
 
 namespace caselink::standards {
 
-// DLQ error class of an input the service refuses (bad date, code, fact kind or unit, ...).
-inline constexpr const char* kInvalidInput = "standards.invalid_input";
-
 // The calendar day of an instant in China Standard Time (UTC+8), as the contracts use.
 Date china_date(TimePoint t);
-
-// Proto facts -> engine facts, checked against the catalogue: every fact has a name and a
-// value, no name twice; a catalogued fact has the catalogue's kind and (when given) unit.
-// Facts the catalogue does not know are passed through unchecked (no rule reads them).
-// Errors are kInvalid with `field` = "facts[<i>]" and name the fact.
-Result<Facts> to_facts(const google::protobuf::RepeatedPtrField<v1::Fact>& facts, const Catalogue& catalogue);
 
 // Proto jurisdiction -> engine jurisdiction. Codes must be 6 digits when given; a city tier
 // must be one of the catalogue's and agree with the city's tier.

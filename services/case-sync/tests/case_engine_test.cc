@@ -315,3 +315,113 @@ TEST_F(Fixture, InternalStateRoundTripsThroughTheStateRecord) {
 
 }  // namespace
 }  // namespace caselink::sync
+
+namespace caselink::sync {
+namespace {
+
+// Issue 20 #3: in the general regime no procuratorate is a party of the case (the copy is not
+// mandatory); the "police overdue on filing" clue still reaches the procuratorate competent for
+// the police organ, from the organ registry (rules/organs/organs.yaml) — it was unaddressed.
+std::vector<v1::Envelope> general_regime_overdue(const DeadlineRules& rules, const std::string& police) {
+  CaseEngine engine{rules, {}};
+  CaseRecord rec;
+  auto apply = [&](TimePoint t, const std::function<void(v1::Envelope&)>& fill) {
+    auto ev = test::make("lab-440300-2026-0001", t, fill, "p");
+    auto r = engine.apply(rec, ev.env, ev.raw, t);
+    EXPECT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  };
+  apply(test::at("2026-03-02T02:00:00Z"), [&](v1::Envelope& e) {
+    auto* p = e.mutable_case_referral();
+    p->set_domain(v1::DOMAIN_LABOUR);
+    p->set_offence_code("wage_arrears");
+    *p->mutable_referring_agency() = test::organ("rsj-440300");
+    *p->mutable_target_police_organ() = test::organ(police);
+    p->mutable_jurisdiction()->set_province_code("440000");
+    p->mutable_jurisdiction()->set_city_code("440300");
+  });
+  apply(test::at("2026-03-02T02:00:00Z"),
+        [&](v1::Envelope& e) { *e.mutable_referral_accepted()->mutable_police_organ() = test::organ(police); });
+  bool changed = false;
+  std::vector<v1::Envelope> clues;
+  for (auto& a : engine.tick(rec, test::at("2026-04-01T00:00:00Z"), &changed)) {
+    if (a.alert().kind() == v1::ALERT_KIND_SUPERVISION_CLUE) clues.push_back(a);
+  }
+  return clues;
+}
+
+DeadlineRules rules_with_organs() {
+  DeadlineRules rules = test::repo_rules();
+  const char* src = std::getenv("CASELINK_SOURCE_DIR");
+  auto organs = organs::Registry::load_file(std::string(src != nullptr ? src : ".") + "/rules/organs/organs.yaml");
+  EXPECT_TRUE(organs.ok()) << organs.error().message;
+  if (organs.ok()) rules.set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
+  return rules;
+}
+
+TEST(ClueAddressee, GeneralRegimeClueGoesToTheProcuratorateCompetentForThePoliceOrgan) {
+  const DeadlineRules rules = rules_with_organs();
+  auto clues = general_regime_overdue(rules, "ga-440300");
+  ASSERT_EQ(clues.size(), 1U);
+  ASSERT_EQ(clues[0].alert().addressed_to_party_ids_size(), 1);
+  EXPECT_EQ(clues[0].alert().addressed_to_party_ids(0), "jcy-440300");
+}
+
+TEST(ClueAddressee, PoliceOrganWithoutARegionFallsBackToTheCaseRegion) {
+  const DeadlineRules rules = rules_with_organs();
+  auto clues = general_regime_overdue(rules, "shenzhen-police");
+  ASSERT_EQ(clues.size(), 1U);
+  ASSERT_EQ(clues[0].alert().addressed_to_party_ids_size(), 1);
+  EXPECT_EQ(clues[0].alert().addressed_to_party_ids(0), "jcy-440300");
+}
+
+TEST(ClueAddressee, WithoutARegistryTheClueNamesTheOrganAndRegionItCouldNotAddress) {
+  auto clues = general_regime_overdue(test::repo_rules(), "ga-440300");
+  ASSERT_EQ(clues.size(), 1U);
+  EXPECT_EQ(clues[0].alert().addressed_to_party_ids_size(), 0);
+  EXPECT_NE(clues[0].alert().message().find("region '440300'"), std::string::npos) << clues[0].alert().message();
+  EXPECT_NE(clues[0].alert().message().find("'ga-440300'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace caselink::sync
+
+namespace caselink::sync {
+namespace {
+
+// Issue 20 #5: the snapshot's evidence summary counts the items the receipt flags for
+// re-collection (witness testimony, statements) and the items that failed verification.
+TEST(EvidenceSummary, CountsItemsRequiringRecollectionAndFailedVerification) {
+  CaseEngine engine{test::repo_rules(), {}};
+  CaseRecord rec;
+  auto refer = test::make("env-330100-2026-0009", test::at("2026-03-02T02:00:00Z"), [](v1::Envelope& e) {
+    auto* p = e.mutable_case_referral();
+    p->set_domain(v1::DOMAIN_ENVIRONMENT);
+    p->set_offence_code("pollution_environment");
+    *p->mutable_referring_agency() = test::organ("sthjj-330100");
+    *p->mutable_target_police_organ() = test::organ("ga-330100");
+  }, "p");
+  ASSERT_EQ(engine.apply(rec, refer.env, refer.raw, test::at("2026-03-02T02:00:00Z")).outcome, Outcome::kApplied);
+  auto receipt = test::make("env-330100-2026-0009", test::at("2026-03-02T03:00:00Z"), [](v1::Envelope& e) {
+    auto* r = e.mutable_evidence_receipt();
+    r->set_manifest_id("m-1");
+    r->set_status(v1::RECEIPT_STATUS_INCOMPLETE);
+    r->set_item_count(4);
+    const v1::EvidenceUsability usability[] = {
+        v1::EVIDENCE_USABILITY_USABLE, v1::EVIDENCE_USABILITY_REQUIRES_RECOLLECTION,
+        v1::EVIDENCE_USABILITY_REQUIRES_RECOLLECTION, v1::EVIDENCE_USABILITY_USABLE_AFTER_REVIEW};
+    for (int i = 0; i < 4; ++i) {
+      auto* item = r->add_item_results();
+      item->set_item_id("i-" + std::to_string(i));
+      item->set_verified(i != 3);
+      item->set_usability(usability[i]);
+    }
+  }, "caselink-evidence");
+  auto applied = engine.apply(rec, receipt.env, receipt.raw, test::at("2026-03-02T03:00:00Z"));
+  ASSERT_EQ(applied.outcome, Outcome::kApplied) << applied.reason;
+  EXPECT_EQ(rec.snapshot.evidence().item_count(), 4U);
+  EXPECT_EQ(rec.snapshot.evidence().items_requiring_recollection(), 2U);
+  EXPECT_EQ(rec.snapshot.evidence().items_failed_verification(), 1U);
+}
+
+}  // namespace
+}  // namespace caselink::sync

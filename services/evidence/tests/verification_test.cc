@@ -158,7 +158,7 @@ TEST_F(VerificationTest, EachMissingRequiredCategoryMakesItIncomplete) {
     EXPECT_EQ(categories(v.missing_required), std::vector<std::string>{c.category});
     EXPECT_TRUE(v.supplement_period_starts);
     EXPECT_NE(v.summary.find("missing " + c.category), std::string::npos) << v.summary;
-    EXPECT_NE(v.summary.find("supplement period starts"), std::string::npos) << v.summary;
+    EXPECT_NE(v.summary.find("opens the supplement deadline in caselink-sync"), std::string::npos) << v.summary;
     ASSERT_NE(v.missing_required[0].source, nullptr);
     EXPECT_FALSE(v.missing_required[0].source->article.empty());
   }
@@ -356,6 +356,46 @@ TEST_F(VerificationTest, StoreDownIsUnavailableNotAVerdict) {
   auto verdict = verify_manifest(general_complete(), down, *rules_);
   ASSERT_FALSE(verdict.ok());
   EXPECT_EQ(verdict.error().code, ErrorCode::kUnavailable);
+}
+
+// Issue 20 #4: Order 310 Art 6(4) (test or appraisal reports) is conditional, and the condition
+// always holds for an offence whose threshold is proven by a measurement: a referral of such an
+// offence without any report is INCOMPLETE naming the category; for other offences it stays
+// conditional (ACCEPTED, "confirm not applicable").
+TEST_F(VerificationTest, AppraisalReportIsRequiredForOffencesProvenByMeasurement) {
+  for (const char* offence : {"fake_products", "major_liability_accident", "pollution_environment"}) {
+    Manifest m = general_complete();
+    m.offence_code = offence;
+    std::erase_if(m.items, [](const ManifestItem& i) { return i.category == "INSPECTION_OR_APPRAISAL_REPORT"; });
+    const Verdict v = verify(m);
+    SCOPED_TRACE(offence);
+    EXPECT_EQ(v.status, ReceiptStatus::kIncomplete) << v.summary;
+    EXPECT_EQ(categories(v.missing_required), std::vector<std::string>{"INSPECTION_OR_APPRAISAL_REPORT"});
+  }
+  for (const char* offence : {"wage_arrears", "tax_evasion", ""}) {
+    Manifest m = general_complete();
+    m.offence_code = offence;
+    std::erase_if(m.items, [](const ManifestItem& i) { return i.category == "INSPECTION_OR_APPRAISAL_REPORT"; });
+    const Verdict v = verify(m);
+    SCOPED_TRACE(offence);
+    EXPECT_EQ(v.status, ReceiptStatus::kAccepted) << v.summary;
+    EXPECT_EQ(categories(v.missing_conditional), std::vector<std::string>{"INSPECTION_OR_APPRAISAL_REPORT"});
+  }
+}
+
+// Every offence a material list names has an offence file (rules/<code>.yaml): a misspelt code
+// would silently never apply.
+TEST_F(VerificationTest, OffencesNamedByMaterialListsExist) {
+  size_t named = 0;
+  for (const MaterialList& list : rules_->lists()) {
+    for (const MaterialEntry& e : list.entries) {
+      for (const auto& code : e.required_for_offences) {
+        ++named;
+        EXPECT_TRUE(fs::exists(testing::shipped_rules_dir().parent_path() / (code + ".yaml"))) << list.file << ": " << code;
+      }
+    }
+  }
+  EXPECT_GT(named, 0U);
 }
 
 }  // namespace

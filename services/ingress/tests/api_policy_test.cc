@@ -78,3 +78,78 @@ TEST_F(ApiPolicyTest, KeyDecisions) {
 
 }  // namespace
 }  // namespace caselink::ingress
+
+namespace caselink::ingress {
+namespace {
+
+// Issue 20 #8: police, procuratorates and courts have tokens too, and each kind may send only
+// its own events: a police token may send decisions, not referrals (403 auth.party_kind naming
+// the type and what the kind may send).
+class PartyKindTest : public ::testing::Test {
+ protected:
+  PartyKindTest() {
+    settings_ = default_settings();
+    settings_.auth.token_sha256 = {{"sthjj-330100", sha256_hex("t-agency")},
+                                   {"ga-330100", sha256_hex("t-police")},
+                                   {"jcy-330100", sha256_hex("t-procuratorate")},
+                                   {"fy-330100", sha256_hex("t-court")}};
+    settings_.auth.party_kinds = {{"ga-330100", "police"}, {"jcy-330100", "procuratorate"}, {"fy-330100", "court"}};
+    settings_.limits = {1000, 1000};
+  }
+  static std::string body(const std::string& payload) {
+    return R"({"case_id":"env-330100-2026-0001","occurred_at":"2026-03-01T08:30:00Z",")" + payload + R"(":{}})";
+  }
+  std::optional<ApiError> admit(const std::string& party, const std::string& payload) {
+    ApiPolicy policy(settings_, clock_);
+    return policy.admit(body(payload), party, "").refused;
+  }
+  IngressSettings settings_;
+  ManualClock clock_{TimePoint(std::chrono::seconds(1'800'000'000))};
+};
+
+TEST_F(PartyKindTest, EachKindSendsItsOwnEvents) {
+  EXPECT_FALSE(admit("sthjj-330100", "suspected_crime_reported"));
+  EXPECT_FALSE(admit("ga-330100", "filing_decision"));
+  EXPECT_FALSE(admit("ga-330100", "referral_accepted"));
+  EXPECT_FALSE(admit("jcy-330100", "prosecution_decision"));
+  EXPECT_FALSE(admit("jcy-330100", "recommendation_issued"));
+  EXPECT_FALSE(admit("fy-330100", "court_judgment"));
+  EXPECT_FALSE(admit("fy-330100", "state_acknowledged"));
+}
+
+TEST_F(PartyKindTest, APoliceTokenMayNotSendAReferral) {
+  auto refused = admit("ga-330100", "suspected_crime_reported");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403U);
+  EXPECT_EQ(refused->rule, "auth.party_kind");
+  EXPECT_EQ(refused->field, "event_type");
+  EXPECT_NE(refused->message.find("a police token (ga-330100) may not send caselink.v1.SuspectedCrimeReported"),
+            std::string::npos)
+      << refused->message;
+  EXPECT_NE(refused->message.find("FilingDecision"), std::string::npos);
+  auto agency = admit("sthjj-330100", "filing_decision");
+  ASSERT_TRUE(agency);
+  EXPECT_EQ(agency->rule, "auth.party_kind");
+  auto court = admit("fy-330100", "prosecution_decision");
+  ASSERT_TRUE(court);
+  EXPECT_EQ(court->status, 403U);
+  auto procuratorate = admit("jcy-330100", "filing_decision");
+  ASSERT_TRUE(procuratorate);
+}
+
+TEST_F(PartyKindTest, AnUnknownKindIsRefusedAtStartNamingTheKey) {
+  IngressSettings s = default_settings();
+  auto binder = config::ConfigBinder::parse("auth: {token_sha256: {ga-330100: " + sha256_hex("t") +
+                                                "}, party_kinds: {ga-330100: polis}}",
+                                            "t.yaml", "CASELINK_TEST_UNSET_", [](const std::string&) {
+                                              return std::optional<std::string>();
+                                            });
+  ASSERT_TRUE(binder.ok()) << binder.error().describe();
+  bind(*binder, &s);
+  auto st = binder->finish();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().describe().find("auth.party_kinds.ga-330100"), std::string::npos) << st.error().describe();
+}
+
+}  // namespace
+}  // namespace caselink::ingress

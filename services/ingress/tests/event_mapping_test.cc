@@ -231,3 +231,58 @@ TEST_F(EventMappingTest, ErrorJsonHasTheDocumentedShape) {
 
 }  // namespace
 }  // namespace caselink::ingress
+
+#include "services/standards/engine/loader.h"
+
+namespace caselink::ingress {
+namespace {
+
+// Issue 20 #10: the ingress applies the fact-catalogue check caselink-standards applies, so an
+// unknown fact name or a wrong unit is a 422 naming the field and the fact, not a record that
+// is published and then dead-lettered.
+class FactCatalogueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* src = std::getenv("CASELINK_SOURCE_DIR");
+    auto set = standards::load_rule_set(std::string(src != nullptr ? src : ".") + "/rules");
+    ASSERT_TRUE(set.ok()) << set.error().message;
+    rules_ = std::make_unique<standards::RuleSet>(std::move(*set));
+  }
+  MappingOutcome parse(const std::string& facts) {
+    MappingOptions options{&router_, &clock_, 3, &rules_->catalogue};
+    return parse_events(R"({"case_id":"env-330100-2026-0001","occurred_at":"2026-03-01T08:30:00Z",
+        "case_referral":{"offence_code":"pollution_environment","facts":[)" + facts + "]}}",
+                        "sthjj-330100", options);
+  }
+  TopicRouter router_;
+  ManualClock clock_{TimePoint(std::chrono::seconds(1'800'000'000))};
+  std::unique_ptr<standards::RuleSet> rules_;
+};
+
+TEST_F(FactCatalogueTest, UnknownFactNameIs422NamingIt) {
+  MappingOutcome outcome = parse(R"({"name":"hazardous_waste_tons","number":2.5,"unit":"t"})");
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error->status, 422U);
+  EXPECT_EQ(outcome.error->field, "case_referral.facts[0].name");
+  EXPECT_EQ(outcome.error->rule, "facts.catalogue");
+  EXPECT_NE(outcome.error->message.find("unknown fact 'hazardous_waste_tons'"), std::string::npos)
+      << outcome.error->message;
+}
+
+TEST_F(FactCatalogueTest, WrongUnitOrKindIs422NamingTheFact) {
+  MappingOutcome unit = parse(R"({"name":"hazardous_waste_tonnes","number":2500,"unit":"kg"})");
+  ASSERT_FALSE(unit.ok());
+  EXPECT_EQ(unit.error->field, "case_referral.facts[0].unit");
+  EXPECT_NE(unit.error->message.find("'hazardous_waste_tonnes' is in t, got unit 'kg'"), std::string::npos);
+  MappingOutcome kind = parse(R"({"name":"hazardous_waste_tonnes","flag":true})");
+  ASSERT_FALSE(kind.ok());
+  EXPECT_EQ(kind.error->field, "case_referral.facts[0]");
+}
+
+TEST_F(FactCatalogueTest, CataloguedFactsPass) {
+  MappingOutcome outcome = parse(R"({"name":"hazardous_waste_tonnes","number":2.5,"unit":"t"})");
+  EXPECT_TRUE(outcome.ok()) << outcome.error->to_json();
+}
+
+}  // namespace
+}  // namespace caselink::ingress

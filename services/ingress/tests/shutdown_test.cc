@@ -67,6 +67,12 @@ uint16_t read_port(const std::filesystem::path& file) {
   return static_cast<uint16_t>(port);
 }
 
+// The fact catalogue the ingress loads at start (facts.rules_dir): the source tree's rules.
+std::string rules_dir() {
+  const char* src = std::getenv("CASELINK_SOURCE_DIR");
+  return std::string(src != nullptr ? src : ".") + "/rules";
+}
+
 TEST(IngressShutdown, SigtermAnswersEveryRequestInFlight) {
   const auto dir = std::filesystem::temp_directory_path() / ("ingress-shutdown-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -77,7 +83,8 @@ TEST(IngressShutdown, SigtermAnswersEveryRequestInFlight) {
            << "http: {port: 0, port_file: \"" << (dir / "http.port").string() << "\"}\n"
            << "auth: {token_sha256: {shutdown-agency: " << sha256_hex("shutdown-token") << "}}\n"
            << "blobs: {path: \"" << (dir / "blobs").string() << "\"}\n"
-           << "log: {level: info}\n";
+           << "log: {level: info}\n"
+           << "facts: {rules_dir: \"" << rules_dir() << "\"}\n";
   }
   caselink::testing::ChildProcess ingress(CASELINK_INGRESS_BINARY, {"-c", (dir / "ingress.yaml").string()},
                                           (dir / "ingress.log").string());

@@ -220,6 +220,117 @@ std::string basis_line(const Condition& c, const Facts& facts) {
   return line;
 }
 
+// --- per-item report (issue 20 #9) --------------------------------------------------------------
+
+const char* negated(Condition::Op op) {
+  switch (op) {
+    case Condition::Op::kGte:
+      return "<";
+    case Condition::Op::kGt:
+      return "<=";
+    case Condition::Op::kLte:
+      return ">";
+    case Condition::Op::kLt:
+      return ">=";
+    case Condition::Op::kEq:
+      return "!=";
+  }
+  return "?";
+}
+
+// The stated value of a leaf: "2.5", "true", "'x'"; a sum lists its terms ("a = 1, b = ?").
+std::string stated_value(const Condition& c, const Facts& facts) {
+  if (c.kind == Condition::Kind::kSum) {
+    std::string out;
+    bool any = false;
+    for (size_t i = 0; i < c.terms.size(); ++i) {
+      any = any || facts.count(c.terms[i].first) != 0;
+      out += (i ? ", " : "") + c.terms[i].first + " = " + fact_text(facts, c.terms[i].first);
+    }
+    return any ? out : std::string();
+  }
+  return facts.count(c.fact) == 0 ? std::string() : fact_text(facts, c.fact);
+}
+
+double sum_of(const Condition& c, const Facts& facts) {
+  double total = 0;
+  for (const auto& [name, weight] : c.terms) {
+    const double* v = number_fact(facts, name);
+    total += v == nullptr ? 0 : weight * *v;
+  }
+  return total;
+}
+
+// "met: 3.5 >= 3", "not met: 2.5 < 3", "unknown: x not stated (needs x >= 3)".
+std::string item_text(const Condition& c, const Facts& facts, Tri value, const std::string& stated) {
+  if (value == Tri::kUnknown) {
+    if (c.kind == Condition::Kind::kRange && !stated.empty()) {
+      return "unknown: " + stated + " is within the national range [" + number(c.range_low) + ", " +
+             number(c.range_high) + "); the provincial figure decides";
+    }
+    return "unknown: " + (c.kind == Condition::Kind::kSum ? std::string("a term") : c.fact) +
+           " not stated (needs " + c.describe() + ")";
+  }
+  const std::string verdict = value == Tri::kTrue ? "met: " : "not met: ";
+  switch (c.kind) {
+    case Condition::Kind::kCompare:
+      return verdict + stated + " " + (value == Tri::kTrue ? to_string(c.op) : negated(c.op)) + " " +
+             number(c.value);
+    case Condition::Kind::kSum:
+      return verdict + number(sum_of(c, facts)) + " " + (value == Tri::kTrue ? to_string(c.op) : negated(c.op)) +
+             " " + number(c.value) + " (" + stated + ")";
+    case Condition::Kind::kRange:
+      return value == Tri::kTrue ? verdict + stated + " >= " + number(c.range_high) + " (top of the national range)"
+                                 : verdict + stated + " < " + number(c.range_low) + " (bottom of the national range)";
+    default:
+      return verdict + c.fact + " = " + stated + " (needs " + c.describe() + ")";
+  }
+}
+
+// Every leaf of `c`, evaluated on its own (its value does not depend on the rest of the tree).
+void collect_items(const Condition& c, const Facts& facts, const std::string& province, bool procedural,
+                   std::vector<ItemEvaluation>* out) {
+  if (!c.is_leaf()) {
+    for (const auto& child : c.children) {
+      collect_items(child, facts, province, procedural, out);
+    }
+    return;
+  }
+  const NodeResult r = eval(c, facts, province);
+  ItemEvaluation item;
+  item.item = c.item;
+  item.condition = c.describe();
+  c.collect_facts(&item.facts);
+  item.result = r.value == Tri::kTrue ? ItemResult::kMet : r.value == Tri::kFalse ? ItemResult::kNotMet
+                                                                                  : ItemResult::kUnknown;
+  item.stated = stated_value(c, facts);
+  item.procedural = procedural;
+  item.text = item_text(c, facts, r.value, item.stated);
+  out->push_back(std::move(item));
+}
+
+// An unknown item could still change the outcome when the verdict is open (INSUFFICIENT_FACTS)
+// and one of its facts (or the provincial figure it waits for) is among the missing ones: the
+// missing set only holds facts of undecided branches.
+void mark_open_items(RuleEvaluation* eval) {
+  if (eval->outcome != Outcome::kInsufficientFacts) {
+    return;
+  }
+  auto missing = [&](const std::string& name) {
+    return std::binary_search(eval->missing_facts.begin(), eval->missing_facts.end(), name);
+  };
+  const bool figure_open = std::any_of(eval->missing_facts.begin(), eval->missing_facts.end(), [](const auto& m) {
+    return m.rfind(kMissingProvincialFigurePrefix, 0) == 0 || m == kMissingProvince;
+  });
+  for (auto& item : eval->items) {
+    if (item.result != ItemResult::kUnknown) {
+      continue;
+    }
+    item.could_change_outcome = (!item.stated.empty() && figure_open) ||
+                                std::any_of(item.facts.begin(), item.facts.end(), missing);
+  }
+}
+
 void sort_unique(std::vector<std::string>* v) {
   std::sort(v->begin(), v->end());
   v->erase(std::unique(v->begin(), v->end()), v->end());
@@ -342,6 +453,7 @@ Conclusion conclude(const SetEvaluation& chosen, std::string explanation) {
   c.rule = cite(*chosen.rule);
   c.missing_facts = chosen.eval.missing_facts;
   c.basis = chosen.eval.basis;
+  c.items = chosen.eval.items;
   c.confidence = chosen.eval.confidence;
   c.relies_on_recall = chosen.eval.relies_on_recall;
   c.explanation = std::move(explanation);
@@ -415,6 +527,18 @@ Conclusion assess_lineage(const RuleSet& set, const std::string& id, const std::
 }
 
 }  // namespace
+
+const char* to_string(ItemResult result) {
+  switch (result) {
+    case ItemResult::kMet:
+      return "met";
+    case ItemResult::kNotMet:
+      return "not met";
+    case ItemResult::kUnknown:
+      return "unknown";
+  }
+  return "?";
+}
 
 std::vector<FactProblem> check_facts(const Catalogue& catalogue, const Facts& facts) {
   std::vector<FactProblem> problems;
@@ -513,6 +637,11 @@ RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::st
     }
     sort_unique(&out.missing_facts);
   }
+  collect_items(rule.threshold, facts, province, false, &out.items);
+  if (rule.procedural) {
+    collect_items(*rule.procedural, facts, province, true, &out.items);
+  }
+  mark_open_items(&out);
   out.confidence = rule.confidence;
   out.relies_on_recall = rule.recall;
   for (const Condition* c : deciding) {

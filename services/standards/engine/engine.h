@@ -62,6 +62,23 @@ struct RuleCitation {
   bool recall = false;
 };
 
+// One item (leaf condition) of a rule evaluated on the stated facts (issue 20 #9): what was
+// evaluated and with what result, so an INSUFFICIENT_FACTS verdict still shows a stated item that
+// is below its figure, and which unknown items could still change the outcome.
+enum class ItemResult { kMet, kNotMet, kUnknown };
+const char* to_string(ItemResult result);
+
+struct ItemEvaluation {
+  std::string item;                // legal item label, e.g. "第一条(二)" (may be empty)
+  std::string condition;           // "hazardous_waste_tonnes >= 3"
+  std::vector<std::string> facts;  // fact names the item reads
+  ItemResult result = ItemResult::kUnknown;
+  std::string stated;  // the stated value(s), "2.5" or "a = 1, b = ?"; empty when nothing stated
+  bool procedural = false;            // from the rule's procedural conditions
+  bool could_change_outcome = false;  // unknown, and stating it could still change the outcome
+  std::string text;                   // "not met: 2.5 < 3", "unknown: x not stated (needs x >= 3)"
+};
+
 // The conclusion of one rule lineage for one case.
 struct Conclusion {
   std::string rule_id;
@@ -70,6 +87,7 @@ struct Conclusion {
   std::optional<RuleCitation> compared_with;  // the other entry of a more-lenient comparison
   std::vector<std::string> missing_facts;     // sorted, unique (INSUFFICIENT_FACTS)
   std::vector<std::string> basis;             // leaves that decided, e.g. "hazardous_waste_tonnes 3.5 >= 3 [第一条(二)]"
+  std::vector<ItemEvaluation> items;          // every item of the reported entry, evaluated
   // min(rule confidence, confidence of the deciding leaves); a conclusion resting on an
   // unconfirmed item says so.
   Confidence confidence = Confidence::kUnconfirmed;
@@ -104,6 +122,7 @@ struct RuleEvaluation {
   Outcome outcome = Outcome::kInsufficientFacts;
   std::vector<std::string> missing_facts;
   std::vector<std::string> basis;
+  std::vector<ItemEvaluation> items;  // threshold items, then procedural ones, in rule order
   Confidence confidence = Confidence::kUnconfirmed;
   bool relies_on_recall = false;
 };

@@ -101,8 +101,13 @@ class HandlerTest : public ::testing::Test {
   std::unique_ptr<StandardsHandler> make(int64_t dedup) {
     Settings s;
     s.dedup_capacity = dedup;
-    s.clue_recipient_template = "jcy-{city}";
-    return std::make_unique<StandardsHandler>(s, rules_, loader_, clock_, &registry_, &reload_);
+    auto h = std::make_unique<StandardsHandler>(s, rules_, loader_, clock_, &registry_, &reload_);
+    auto organs = load_organs(std::string(CASELINK_RULES_DIR) + "/organs/organs.yaml", *rules_);
+    EXPECT_TRUE(organs.ok()) << organs.error().message;
+    if (organs.ok()) {
+      h->set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
+    }
+    return h;
   }
 
   static v1::Envelope decode(const OutgoingRecord& r) {
@@ -118,6 +123,57 @@ class HandlerTest : public ::testing::Test {
   std::atomic<bool> reload_{false};
   std::unique_ptr<StandardsHandler> handler_;
 };
+
+// Issue 20 #3: the clue goes to the procuratorate's party id from the organ registry (jcy-330100,
+// as everywhere else), not to a name made from a template ("procuratorate-330100" before).
+TEST_F(HandlerTest, SupervisionClueIsAddressedToTheCompetentProcuratorateFromTheRegistry) {
+  auto result = handler_->handle(record(penalty_envelope()));
+  ASSERT_EQ(result.outputs.size(), 2U);
+  const v1::Alert alert = decode(result.outputs[1]).alert();
+  ASSERT_EQ(alert.addressed_to_party_ids_size(), 1);
+  EXPECT_EQ(alert.addressed_to_party_ids(0), "jcy-330100");
+
+  // A county the registry does not list: its city's procuratorate, and the clue says so.
+  v1::Envelope county = penalty_envelope();
+  county.set_event_id("0b8e5d9e-0000-4000-8000-00000000c0c0");
+  county.mutable_administrative_penalty_reported()->set_decision_number("杭环罚〔2024〕43号");
+  county.mutable_administrative_penalty_reported()->mutable_jurisdiction()->set_county_code("330106");
+  envelope::seal(county);
+  auto r2 = handler_->handle(record(county));
+  ASSERT_EQ(r2.outputs.size(), 2U);
+  const v1::Alert a2 = decode(r2.outputs[1]).alert();
+  ASSERT_EQ(a2.addressed_to_party_ids_size(), 1);
+  EXPECT_EQ(a2.addressed_to_party_ids(0), "jcy-330100");
+  EXPECT_NE(a2.message().find("region 330106 is not in the organ registry"), std::string::npos) << a2.message();
+}
+
+// Without a registry entry the clue is still published (nothing lost), unaddressed, with the
+// region named in the message and counted in caselink_standards_unaddressed_clues_total.
+TEST_F(HandlerTest, ClueForARegionWithoutOrgansNamesTheRegionAndIsCounted) {
+  Settings s;
+  metrics::Registry own;
+  StandardsHandler bare(s, rules_, loader_, clock_, &own, &reload_);
+  auto result = bare.handle(record(penalty_envelope()));
+  ASSERT_EQ(result.outputs.size(), 2U);
+  const v1::Alert alert = decode(result.outputs[1]).alert();
+  EXPECT_EQ(alert.addressed_to_party_ids_size(), 0);
+  EXPECT_NE(alert.message().find("region '330100'"), std::string::npos) << alert.message();
+  EXPECT_NE(own.render().find("caselink_standards_unaddressed_clues_total 1"), std::string::npos);
+}
+
+TEST_F(HandlerTest, OrganRegistryMustCoverEveryProvinceOfTheCatalogue) {
+  const std::string path = ::testing::TempDir() + "/organs-one-province.yaml";
+  {
+    std::ofstream out(path);
+    out << "competence: {rule: r, description: d, legal_source: s, confidence: MEDIUM}\n"
+           "regions:\n  \"330000\": {name: 浙江省, level: province, procuratorate: {id: jcy-330000, name: p},"
+           " police: {id: ga-330000, name: q}}\n";
+  }
+  auto organs = load_organs(path, *rules_);
+  ASSERT_FALSE(organs.ok());
+  EXPECT_NE(organs.error().message.find("440000"), std::string::npos) << organs.error().message;
+  EXPECT_NE(organs.error().message.find("standards.organs_file"), std::string::npos);
+}
 
 TEST_F(HandlerTest, PenaltyOverThresholdYieldsAssessmentAndOneSupervisionClue) {
   const v1::Envelope in = penalty_envelope();
@@ -331,6 +387,11 @@ TEST_F(HandlerTest, UndecodableAndInvalidInputsAreDeadLettered) {
   v1::Envelope bad_unit = penalty_envelope();
   bad_unit.mutable_administrative_penalty_reported()->mutable_facts(0)->set_unit("kg");
   expect_refused(bad_unit, "facts[0].unit: fact 'hazardous_waste_tonnes' is in t, got unit 'kg'");
+  // Issue 20 #10: a fact the catalogue does not know is refused naming it (it was ignored, so a
+  // misspelt "hazardous_waste_tons" silently gave INSUFFICIENT_FACTS).
+  v1::Envelope unknown = penalty_envelope();
+  unknown.mutable_administrative_penalty_reported()->mutable_facts(0)->set_name("hazardous_waste_tons");
+  expect_refused(unknown, "facts[0].name: unknown fact 'hazardous_waste_tons': not in the fact catalogue");
   v1::Envelope bad_kind = penalty_envelope();
   bad_kind.mutable_administrative_penalty_reported()->mutable_facts(0)->set_flag(true);
   expect_refused(bad_kind, "facts[0]: fact 'hazardous_waste_tonnes' must be a number, got a flag");
@@ -471,6 +532,79 @@ TEST(StandardsSettings, BindRejectsUnknownKeysAndBadValues) {
   EXPECT_NE(check("standards:\n  dedup_capacity: -1\n").find("standards.dedup_capacity"), std::string::npos);
   EXPECT_NE(check("standards:\n  rules_dir: \"\"\n").find("standards.rules_dir"), std::string::npos);
   EXPECT_EQ(check("standards:\n  rules_dir: /etc/caselink/rules\n  dedup_capacity: 0\n"), "");
+}
+
+}  // namespace
+}  // namespace caselink::standards
+
+namespace caselink::standards {
+namespace {
+
+// Issue 20 #9: 2.5 t of hazardous waste and nothing else. The verdict stays INSUFFICIENT_FACTS
+// (another item of the any_of could still be met), but the assessment says the stated item was
+// evaluated and is below its figure, and which unknown facts could still change the outcome.
+TEST(ItemReport, InsufficientFactsStillReportsAStatedItemBelowItsFigure) {
+  auto set = load_rule_set(CASELINK_RULES_DIR);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  auto rules = std::make_shared<const RuleSet>(std::move(*set));
+  ManualClock clock{at("2024-06-02T00:00:00Z")};
+  StandardsHandler handler(Settings{}, rules, nullptr, clock, nullptr, nullptr);
+  auto result = handler.handle(record(penalty_envelope(2.5)));
+  ASSERT_FALSE(result.dead_letter) << result.dead_letter->message;
+  ASSERT_GE(result.outputs.size(), 1U);
+  auto env = envelope::decode(*result.outputs[0].value);
+  ASSERT_TRUE(env.ok());
+  const v1::StandardsAssessment& a = env->standards_assessment();
+  EXPECT_EQ(a.outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+  ASSERT_GT(a.missing_facts_size(), 0);
+  EXPECT_EQ(std::count(a.missing_facts().begin(), a.missing_facts().end(), "hazardous_waste_tonnes"), 0)
+      << "a stated fact is not missing";
+
+  const v1::ItemEvaluation* waste = nullptr;
+  int open_items = 0;
+  for (const auto& c : a.conclusions()) {
+    if (c.outcome() != v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS) continue;
+    for (const auto& item : c.items()) {
+      if (item.condition() == "hazardous_waste_tonnes >= 3") waste = &item;
+      if (item.result() == v1::ITEM_RESULT_UNKNOWN && item.could_change_outcome()) {
+        ++open_items;
+        EXPECT_FALSE(item.facts().empty());
+        for (const auto& f : item.facts()) {
+          EXPECT_NE(std::find(a.missing_facts().begin(), a.missing_facts().end(), f), a.missing_facts().end()) << f;
+        }
+      }
+    }
+  }
+  ASSERT_NE(waste, nullptr) << "the hazardous-waste item is reported";
+  EXPECT_EQ(waste->result(), v1::ITEM_RESULT_NOT_MET);
+  EXPECT_EQ(waste->text(), "not met: 2.5 < 3");
+  EXPECT_EQ(waste->stated_value(), "2.5");
+  EXPECT_EQ(waste->item(), "第一条(二)");
+  EXPECT_FALSE(waste->could_change_outcome());
+  EXPECT_GT(open_items, 0) << "the unknown facts that could still change the outcome are marked";
+  EXPECT_NE(a.summary().find("hazardous_waste_tonnes >= 3 not met: 2.5 < 3"), std::string::npos) << a.summary();
+}
+
+// A met item reads "met: 5 >= 3"; a decided verdict marks no unknown item as open.
+TEST(ItemReport, MeetsReportsTheMetItemAndNoOpenItems) {
+  auto set = load_rule_set(CASELINK_RULES_DIR);
+  ASSERT_TRUE(set.ok());
+  auto rules = std::make_shared<const RuleSet>(std::move(*set));
+  ManualClock clock{at("2024-06-02T00:00:00Z")};
+  StandardsHandler handler(Settings{}, rules, nullptr, clock, nullptr, nullptr);
+  auto result = handler.handle(record(penalty_envelope(5)));
+  ASSERT_GE(result.outputs.size(), 1U);
+  auto env = envelope::decode(*result.outputs[0].value);
+  ASSERT_TRUE(env.ok());
+  bool met = false;
+  for (const auto& c : env->standards_assessment().conclusions()) {
+    for (const auto& item : c.items()) {
+      met = met || (item.condition() == "hazardous_waste_tonnes >= 3" && item.text() == "met: 5 >= 3" &&
+                    item.result() == v1::ITEM_RESULT_MET);
+      EXPECT_FALSE(item.could_change_outcome()) << item.condition();
+    }
+  }
+  EXPECT_TRUE(met);
 }
 
 }  // namespace

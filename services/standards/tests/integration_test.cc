@@ -77,8 +77,11 @@ void run_instance(const std::string& bootstrap, const Topics& topics, const std:
   settings.alert_topic = topics.alerts;
   SystemClock clock;
   std::atomic<bool> reload{false};
-  StandardsHandler handler(settings, std::make_shared<const RuleSet>(std::move(*rules)), nullptr, clock, nullptr,
-                           &reload);
+  auto rule_set = std::make_shared<const RuleSet>(std::move(*rules));
+  StandardsHandler handler(settings, rule_set, nullptr, clock, nullptr, &reload);
+  auto organs = load_organs(std::string(CASELINK_RULES_DIR) + "/organs/organs.yaml", *rule_set);
+  ASSERT_TRUE(organs.ok()) << organs.error().message;
+  handler.set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
   kafka::KafkaSettings kafka;
   kafka.bootstrap = bootstrap;
   kafka::LoopSettings loop;
@@ -173,7 +176,7 @@ TEST(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
   EXPECT_EQ(clue->alert().kind(), v1::ALERT_KIND_SUPERVISION_CLUE);
   EXPECT_EQ(clue->alert().supervision_clue().penalty_event_id(), over.event_id());
   EXPECT_EQ(clue->alert().supervision_clue().assessment().outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
-  EXPECT_EQ(clue->alert().addressed_to_party_ids(0), "procuratorate-330100");
+  EXPECT_EQ(clue->alert().addressed_to_party_ids(0), "jcy-330100");
   EXPECT_EQ(clue->event_id(), derived_uuid(kClueEventIdSpace, over.event_id()));
 
   ASSERT_EQ(dead.size(), 1U);

@@ -393,3 +393,30 @@ TEST(ShippedRules, MissingProceduralConditionsAreNamed) {
 
 }  // namespace
 }  // namespace caselink::standards
+
+#include <fstream>
+#include <sstream>
+
+#include "services/standards/engine/facts_doc.h"
+
+namespace caselink::standards {
+namespace {
+
+// Issue 20 #10: docs/facts.md documents every fact of the catalogue; it is generated, and this
+// test fails while the committed file differs from what the catalogue and the rules render.
+TEST(FactsDoc, IsUpToDate) {
+  auto set = load_rule_set(CASELINK_RULES_DIR);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  const std::string want = facts_markdown(*set);
+  std::ifstream in(std::string(CASELINK_RULES_DIR) + "/../docs/facts.md", std::ios::binary);
+  std::stringstream have;
+  have << in.rdbuf();
+  EXPECT_EQ(have.str(), want) << "docs/facts.md is out of date: regenerate it with "
+                                 "build/services/standards/standards-rules-check --facts-md rules > docs/facts.md";
+  for (const auto& [name, spec] : set->catalogue.facts) {
+    EXPECT_NE(want.find("| `" + name + "` |"), std::string::npos) << name;
+  }
+}
+
+}  // namespace
+}  // namespace caselink::standards

@@ -1,15 +1,26 @@
 // standards-rules-check: validates a rule directory and runs the examples its files carry.
 //   standards-rules-check [RULES_DIR]      (default: ./rules)
+//   standards-rules-check --facts-md [RULES_DIR]   prints docs/facts.md (the fact catalogue)
 // Exit 0 when every file is valid and every example passes, 1 otherwise, 2 on bad usage.
 #include <iostream>
 
 #include "services/standards/engine/engine.h"
+#include "services/standards/engine/facts_doc.h"
 #include "services/standards/engine/loader.h"
 
 int main(int argc, char** argv) {
   using namespace caselink::standards;
+  if (argc >= 2 && std::string(argv[1]) == "--facts-md") {
+    auto set = load_rule_set(argc >= 3 ? argv[2] : "rules");
+    if (!set.ok()) {
+      std::cerr << set.error().message << "\n";
+      return 1;
+    }
+    std::cout << facts_markdown(*set);
+    return 0;
+  }
   if (argc > 2 || (argc == 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help"))) {
-    std::cerr << "usage: standards-rules-check [RULES_DIR]\n"
+    std::cerr << "usage: standards-rules-check [--facts-md] [RULES_DIR]\n"
                  "Validates every rule file (rules/*.yaml, rules/catalogue/*.yaml) and runs their examples.\n";
     return 2;
   }
