@@ -116,6 +116,10 @@ int run_acls(const AclsCommand& command, std::ostream& out, std::ostream& err) {
   options.verify_attempts = static_cast<int>(std::max<int64_t>(1, command.timeout / kVerifyInterval));
   const AclReport report = reconcile_acls(spec.value(), *cluster.value(), options, out);
   if (!report.errors.empty()) {
+    // Each problem on its own line (the broker's error and its code), then the summary.
+    for (const std::string& e : report.errors) {
+      err << "error: " << e << '\n';
+    }
     err << "caselink-topics acls: " << report.errors.size() << " problem(s); the cluster's ACLs are not in line with "
         << command.spec_path << '\n';
   }

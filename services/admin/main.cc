@@ -32,14 +32,20 @@ int main(int argc, char** argv) {
                         "librdkafka properties file for TLS/SASL (kafka.sh client-config prints the admin's)")
       ->envname("CASELINK_KAFKA_CLIENT_CONFIG");
 
-  caselink::admin::AclsCommand acls;
-  int64_t acls_timeout_ms = acls.timeout.count();
+  // One command struct per subcommand: CLI11 applies an option's environment variable even for a
+  // subcommand that was not invoked, so options shared between `plan` and `apply` would let
+  // KAFKA_BOOTSTRAP overwrite the --bootstrap given to the one that was.
+  caselink::admin::AclsCommand acls_of[2];
+  int64_t acls_timeout_ms[2] = {acls_of[0].timeout.count(), acls_of[1].timeout.count()};
   CLI::App* acls_cmd = app.add_subcommand("acls", "Plan or apply the declarative ACL spec (deploy/acls.yaml)");
   acls_cmd->require_subcommand(1);
   CLI::App* acls_plan =
       acls_cmd->add_subcommand("plan", "Print CREATE / DELETE / OK / UNMANAGED; exit 0 in line, 2 changes");
   CLI::App* acls_apply = acls_cmd->add_subcommand("apply", "Plan, then create and delete until the cluster matches");
-  for (CLI::App* sub : {acls_plan, acls_apply}) {
+  CLI::App* acls_subs[2] = {acls_plan, acls_apply};
+  for (int i = 0; i < 2; ++i) {
+    CLI::App* sub = acls_subs[i];
+    caselink::admin::AclsCommand& acls = acls_of[i];
     sub->add_option("--spec", acls.spec_path, "ACL spec file")->capture_default_str();
     sub->add_option("--bootstrap", acls.bootstrap, "Kafka bootstrap servers")
         ->envname("KAFKA_BOOTSTRAP")
@@ -51,7 +57,7 @@ int main(int argc, char** argv) {
                     "<client-config stem>.java.properties when it exists)");
     sub->add_option("--kafka-libs", acls.kafka_libs, "Kafka's jars, for transactional-id ACLs (AclCommand)")
         ->envname("CASELINK_KAFKA_LIBS");
-    sub->add_option("--timeout-ms", acls_timeout_ms, "Per-request timeout (and for the post-apply check)")
+    sub->add_option("--timeout-ms", acls_timeout_ms[i], "Per-request timeout (and for the post-apply check)")
         ->check(CLI::Range(1, 3600000));
     sub->add_flag("-v,--verbose", acls.verbose, "Print librdkafka's log lines to stderr");
   }
@@ -66,8 +72,10 @@ int main(int argc, char** argv) {
     return caselink::admin::run_list(list_spec, std::cout, std::cerr);
   }
   if (*acls_cmd) {
-    acls.apply = static_cast<bool>(*acls_apply);
-    acls.timeout = std::chrono::milliseconds(acls_timeout_ms);
+    const int chosen = *acls_apply ? 1 : 0;
+    caselink::admin::AclsCommand& acls = acls_of[chosen];
+    acls.apply = chosen == 1;
+    acls.timeout = std::chrono::milliseconds(acls_timeout_ms[chosen]);
     return caselink::admin::run_acls(acls, std::cout, std::cerr);
   }
   apply.timeout = std::chrono::milliseconds(timeout_ms);

@@ -61,13 +61,13 @@ consume() { local f="$1" topic="$2"; kcat_as "$f" -C -t "$topic" -o beginning -e
 "$TOPICS_BIN" acls plan --spec deploy/acls.yaml --bootstrap "$B" --client-config "$ADMIN" >"$WORK/plan.out" 2>&1
 rc=$?
 [[ $rc == 0 ]] && grep -q '^acls: 0 create, 0 delete, [0-9]* ok, 0 unmanaged$' "$WORK/plan.out" \
-  && pass "acls plan after apply: nothing to change" || fail "acls plan after apply (exit $rc): $(tail -1 "$WORK/plan.out")"
+  && pass "acls plan after apply: nothing to change" || fail "acls plan after apply (exit $rc): $(grep -v '^\(OK\|CREATE\|DELETE\|UNMANAGED\) ' "$WORK/plan.out" | tail -5)"
 sed 's/^    group_prefix: caselink-evidence$/    group_prefix: caselink-evidence-v2/' deploy/acls.yaml >"$WORK/drift.yaml"
 "$TOPICS_BIN" acls plan --spec "$WORK/drift.yaml" --bootstrap "$B" --client-config "$ADMIN" >"$WORK/drift.out" 2>&1
 rc=$?
 [[ $rc == 2 ]] && grep -q '^CREATE .*User:caselink-evidence READ group caselink-evidence-v2\*' "$WORK/drift.out" \
   && grep -q '^DELETE .*User:caselink-evidence READ group caselink-evidence\* ' "$WORK/drift.out" \
-  && pass "drift shown: exit 2, CREATE the new grant, DELETE the old one" || fail "drift plan (exit $rc)"
+  && pass "drift shown: exit 2, CREATE the new grant, DELETE the old one" || fail "drift plan (exit $rc): $(grep -v '^\(OK\|CREATE\|DELETE\|UNMANAGED\) ' "$WORK/drift.out" | tail -5)"
 "$TOPICS_BIN" acls apply --spec "$WORK/drift.yaml" --bootstrap "$B" --client-config "$ADMIN" >/dev/null 2>&1 \
   && "$TOPICS_BIN" acls apply --spec deploy/acls.yaml --bootstrap "$B" --client-config "$ADMIN" >"$WORK/back.out" 2>&1 \
   && grep -q '^acls: 1 create, 1 delete, ' "$WORK/back.out" && pass "drift repaired by apply" \
