@@ -30,6 +30,11 @@ Status CaseStateView::apply(std::string_view value) {
 }
 
 void CaseStateView::apply(const caselink::v1::CaseStateSnapshot& snapshot) {
+  if (snapshot.version() == 0) {
+    // caselink-sync's placeholder for a case it has never seen, carrying parked early events
+    // (docs/services/case-sync.md): no case exists yet, so GET /v1/cases/{id} stays 404.
+    return;
+  }
   std::unique_lock lock(mutex_);
   auto it = cases_.find(snapshot.case_id());
   if (it == cases_.end()) {

@@ -28,6 +28,15 @@ TEST(CaseStateView, KeepsTheHighestVersionPerCase) {
   EXPECT_EQ(view.find("c1")->version(), 3u);
 }
 
+// caselink-sync's version-0 placeholder (early events of a case it has never seen) is no case.
+TEST(CaseStateView, IgnoresThePlaceholderOfACaseNotYetReferred) {
+  CaseStateView view;
+  ASSERT_TRUE(view.apply(snapshot_record("early", 0)).ok());
+  EXPECT_FALSE(view.find("early").has_value());
+  ASSERT_TRUE(view.apply(snapshot_record("early", 1)).ok());
+  EXPECT_EQ(view.find("early")->version(), 1u);
+}
+
 TEST(CaseStateView, RefusesRecordsThatAreNotSnapshots) {
   CaseStateView view;
   EXPECT_FALSE(view.apply(std::string_view("garbage")).ok());
