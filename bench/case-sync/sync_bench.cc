@@ -298,7 +298,9 @@ ServiceResult service_phase(const Options& o, TimePoint t0) {
                         << "], prefetch_messages: " << sync_loop_settings(o).prefetch_messages
                         << ", prefetch_kbytes: " << sync_loop_settings(o).prefetch_kbytes << "}\n"
                         << "sync: {state_topic: " << state << ", alert_topic: " << alerts << ", rules_directory: \""
-                        << fs::absolute(o.rules_directory).string() << "\"}\n"
+                        << fs::absolute(o.rules_directory).string() << "\", organs_file: \""
+                        << fs::absolute(fs::path(o.rules_directory).parent_path() / "organs" / "organs.yaml").string()
+                        << "\"}\n"
                         << "http: {port: 0}\nlog: {level: warn}\n";
   const fs::path log = dir / "caselink-sync.log";
   std::cerr << "[bench] service phase: " << o.service_binary << " (log " << log.string() << ")\n";

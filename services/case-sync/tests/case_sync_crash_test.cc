@@ -158,6 +158,7 @@ struct SyncRun {
                         << "  state_topic: " << state << "\n"
                         << "  alert_topic: " << alerts << "\n"
                         << "  rules_directory: \"" << source_dir() << "/rules/deadlines\"\n"
+                        << "  organs_file: \"" << source_dir() << "/rules/organs/organs.yaml\"\n"
                         << "http:\n"
                         << "  port: 0\n";
     return path.string();
