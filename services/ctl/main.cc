@@ -11,6 +11,13 @@ int main(int argc, char** argv) {
   CLI::App app{"caselinkctl — inspect caselink cases and topics (read-only)"};
   app.require_subcommand(1);
   ReadOptions options;
+  // The connection (security included) as the services take it from the environment.
+  auto from_env = caselink::kafka::settings_from_environment();
+  if (!from_env.ok()) {
+    std::cerr << "caselinkctl: " << from_env.error().describe() << "\n";
+    return 2;
+  }
+  options.kafka = *from_env;
   int timeout_ms = 30000;
   app.add_option("--bootstrap", options.bootstrap, "Kafka bootstrap servers")
       ->capture_default_str()
