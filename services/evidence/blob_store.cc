@@ -8,7 +8,7 @@ namespace {
 constexpr size_t kChunk = 1 << 16;
 }  // namespace
 
-Result<std::string> read_all(const BlobStore& store, const Sha256Digest& digest) {
+Result<std::string> read_all(const BlobStore& store, const crypto::Sha256Digest& digest) {
   auto reader = store.open(digest);
   if (!reader.ok()) {
     return reader.error();
@@ -27,12 +27,12 @@ Result<std::string> read_all(const BlobStore& store, const Sha256Digest& digest)
   }
 }
 
-Result<BlobContent> rehash(const BlobStore& store, const Sha256Digest& digest) {
+Result<BlobContent> rehash(const BlobStore& store, const crypto::Sha256Digest& digest) {
   auto reader = store.open(digest);
   if (!reader.ok()) {
     return reader.error();
   }
-  Sha256Hasher hasher;
+  crypto::Sha256Hasher hasher;
   BlobContent content;
   std::array<char, kChunk> buffer{};
   for (;;) {

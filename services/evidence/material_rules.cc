@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "services/evidence/sha256.h"
+#include "services/common/crypto/sha256.h"
 
 namespace caselink::evidence {
 
@@ -463,7 +463,7 @@ void check_profile_chains(ParsedFiles& parsed, std::vector<std::string>* errors)
 std::string rule_set_version(const std::vector<std::pair<std::string, std::string>>& files) {
   std::vector<std::pair<std::string, std::string>> sorted = files;
   std::sort(sorted.begin(), sorted.end());
-  Sha256Hasher hasher;
+  crypto::Sha256Hasher hasher;
   for (const auto& [name, text] : sorted) {
     hasher.update(std::filesystem::path(name).filename().string());
     hasher.update(std::string_view("\0", 1));

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "services/common/crypto/sha256.h"
 #include "services/evidence/merkle.h"
-#include "services/evidence/sha256.h"
 
 namespace caselink::evidence {
 
@@ -230,20 +230,6 @@ v1::EvidenceReceipt to_receipt(const Verdict& verdict, const v1::EvidenceManifes
   receipt.set_item_count(static_cast<uint32_t>(verdict.items.size()));
   receipt.set_total_size_bytes(verdict.total_size_bytes);
   return receipt;
-}
-
-std::string derived_event_id(std::string_view tag, std::string_view input_event_id) {
-  Sha256Hasher hasher;
-  hasher.update("caselink-evidence/");
-  hasher.update(tag);
-  hasher.update("/");
-  hasher.update(input_event_id);
-  Sha256Digest::Bytes bytes = hasher.finish().bytes();
-  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0F) | 0x80);  // version 8
-  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3F) | 0x80);  // variant 10
-  const std::string hex = Sha256Digest(bytes).hex();
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
-         hex.substr(20, 12);
 }
 
 Result<v1::EvidenceManifest> manifest_from_json(const std::string& json) {
