@@ -11,20 +11,6 @@
 
 namespace caselink::evidence {
 
-const char* to_string(Confidence c) {
-  switch (c) {
-    case Confidence::kHigh:
-      return "high";
-    case Confidence::kMedium:
-      return "medium";
-    case Confidence::kLow:
-      return "low";
-    case Confidence::kUnconfirmed:
-      return "unconfirmed";
-  }
-  return "unconfirmed";
-}
-
 const char* to_string(Requirement r) {
   switch (r) {
     case Requirement::kRequired:
@@ -155,15 +141,8 @@ class Checker {
     source.article = string_at(node, path, "article").value_or("");
     source.note = string_at(node, path, "note", false).value_or("");
     if (auto c = string_at(node, path, "confidence")) {
-      const std::string v = lower(*c);
-      if (v == "high") {
-        source.confidence = Confidence::kHigh;
-      } else if (v == "medium") {
-        source.confidence = Confidence::kMedium;
-      } else if (v == "low") {
-        source.confidence = Confidence::kLow;
-      } else if (v == "unconfirmed") {
-        source.confidence = Confidence::kUnconfirmed;
+      if (auto parsed = parse_confidence(lower(*c))) {
+        source.confidence = *parsed;
       } else {
         fail(join(path, "confidence"), "must be one of high, medium, low, unconfirmed; got '" + *c + "'");
       }

@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "services/common/crypto/sha256.h"
+#include "services/common/envelope/vocabulary.h"
 #include "services/evidence/merkle.h"
 
 namespace caselink::evidence {
@@ -55,20 +56,6 @@ std::set<std::string> names_of(const pb::EnumDescriptor* descriptor, const std::
 const std::string kCategoryPrefix = "MATERIAL_CATEGORY_";
 const std::string kTypePrefix = "EVIDENCE_TYPE_";
 const std::string kDomainPrefix = "DOMAIN_";
-
-v1::Confidence to_proto(Confidence c) {
-  switch (c) {
-    case Confidence::kHigh:
-      return v1::CONFIDENCE_HIGH;
-    case Confidence::kMedium:
-      return v1::CONFIDENCE_MEDIUM;
-    case Confidence::kLow:
-      return v1::CONFIDENCE_LOW;
-    case Confidence::kUnconfirmed:
-      return v1::CONFIDENCE_UNCONFIRMED;
-  }
-  return v1::CONFIDENCE_UNSPECIFIED;
-}
 
 v1::MaterialCategory category_of(const std::string& name) {
   const pb::EnumValueDescriptor* value = v1::MaterialCategory_descriptor()->FindValueByName(kCategoryPrefix + name);
@@ -225,7 +212,7 @@ v1::EvidenceReceipt to_receipt(const Verdict& verdict, const v1::EvidenceManifes
     rule->set_rule_id(verdict.list->id);
     rule->set_rule_version(verdict.rules_version);
     rule->set_legal_source(verdict.list->source.document + " " + verdict.list->source.article);
-    rule->set_confidence(to_proto(verdict.list->source.confidence));
+    rule->set_confidence(envelope::to_proto(verdict.list->source.confidence));
   }
   receipt.set_item_count(static_cast<uint32_t>(verdict.items.size()));
   receipt.set_total_size_bytes(verdict.total_size_bytes);
