@@ -8,6 +8,9 @@
 #       tests find the broker through KAFKA_BOOTSTRAP (scripts/test.sh sets it). A binary in
 #       which a test skipped (GTEST_SKIP, e.g. no broker) and none failed exits 77 and ctest
 #       shows it as skipped ("Not Run"), never as passed (tests/support/gtest_main.cc).
+#       Names say the tier: unit `<area>[_<what>]_test` (common_core_test, sdk_test),
+#       integration `it_<area>[_<what>]` (it_feedback_crash), e2e `e2e_<what>`; script tests in
+#       tests/ use their folder as prefix (contract_*, fuzz_*, clients_*, deploy_*).
 
 set(CASELINK_WARNINGS -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
 if(CASELINK_WERROR)

@@ -33,6 +33,7 @@
 #include "services/case-sync/tests/test_support.h"
 #include "services/common/core/build_info.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/logging/logging.h"
@@ -188,7 +189,7 @@ double loop_phase(const Options& o, const std::string& in, kafka::RecordHandler&
   for (const auto& [key, value] : extra_properties(o)) kafka.properties[key] = value;
   loop.group_id = group;
   loop.input_topics = {in};
-  loop.dlq_topic = "caselink.dlq.v1";
+  loop.dlq_topic = envelope::topics::kDlq;
   loop.commit_every_records = o.commit_every_records;
   loop.commit_every_ms = o.commit_every_ms;
   SystemClock clock;

@@ -53,6 +53,7 @@
 #include "services/common/core/clock.h"
 #include "services/common/core/uuid.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/envelope/routing.h"
 #include "services/common/kafka/client.h"
 #include "services/sdk/agency_client.h"
 
@@ -69,7 +70,7 @@ struct Options {
   std::string ingress = "127.0.0.1:8080";
   std::string tokens_file = "deploy/config/demo-agency-tokens.yaml";
   std::string agency = "sthjj-330100";
-  std::string feedback_topic_template = "caselink.feedback.{agency}.v1";
+  std::string feedback_topic_template = envelope::topics::kFeedbackTemplate;
   double rate = 200;
   double duration_s = 60;
   int64_t events = 0;  // overrides duration_s when > 0
@@ -592,8 +593,7 @@ int run(int argc, char** argv) {
   std::cerr << caselink::version_line("caselink-e2e-bench") << "\n";
 
   const int64_t n = o.events > 0 ? o.events : static_cast<int64_t>(std::llround(o.rate * o.duration_s));
-  std::string topic = o.feedback_topic_template;
-  if (auto at = topic.find("{agency}"); at != std::string::npos) topic.replace(at, 8, o.agency);
+  const std::string topic = envelope::feedback_topic_for(o.agency, o.feedback_topic_template);
   const std::string run_tag = new_uuid().substr(0, 8);
 
   auto watcher = FeedbackWatcher::start(o.bootstrap, topic);

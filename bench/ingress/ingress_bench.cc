@@ -32,6 +32,7 @@
 #include "services/common/core/build_info.h"
 #include "services/common/core/clock.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/logging/logging.h"
 #include "services/ingress/event_mapping.h"
@@ -54,7 +55,7 @@ struct Options {
   double seconds = 10;
   double rate = 0;           // latency phase target; 0 = half the saturated rate
   std::string bootstrap = "127.0.0.1:9092";
-  std::string topic = "caselink.bench.in.v1";  // direct phase; match the ingress's routing
+  std::string topic = envelope::topics::kBenchIn;  // direct phase; match the ingress's routing
   bool skip_direct = false;
 };
 

@@ -16,6 +16,7 @@
 
 #include "services/common/core/build_info.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/logging/logging.h"
@@ -80,7 +81,7 @@ double loop_phase(const Options& o, const std::string& in, const std::string& ou
   kafka::LoopSettings loop;
   loop.group_id = testing::unique_name("bench.group");
   loop.input_topics = {in};
-  loop.dlq_topic = "caselink.dlq.v1";
+  loop.dlq_topic = envelope::topics::kDlq;
   loop.commit_every_records = o.commit_every_records;
   loop.commit_every_ms = o.commit_every_ms;
   passthrough::PassthroughHandler handler({out, validate});

@@ -11,12 +11,12 @@
 #include <utility>
 
 #include "services/admin/spec_yaml.h"
+#include "services/common/envelope/topics.h"
 
 namespace caselink::admin {
 namespace {
 
 constexpr int kSpecVersion = 1;
-constexpr std::string_view kAgencyPlaceholder = "{agency}";
 // Principals the broker config makes super users (deploy/local/kafka.sh): never in the spec.
 constexpr std::string_view kReserved[] = {"admin", "caselink-broker"};
 
@@ -36,13 +36,6 @@ bool overlaps(std::string_view written, std::string_view owned) {
   return is_prefix(written) ? o.starts_with(w) : w.starts_with(o);
 }
 
-std::string replace_all(std::string text, std::string_view from, const std::string& to) {
-  for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
 // The grant fields a principal entry and agency_defaults share, as read from YAML.
 struct Grants {
   std::vector<std::pair<std::string, int>> read_topics;  // (name, line)
@@ -52,9 +45,9 @@ struct Grants {
   bool any = false;  // at least one grant field given
 };
 
-class AclParser {
+class AclParser : private SpecProblemCollector {
  public:
-  explicit AclParser(std::string file) : file_(std::move(file)) {}
+  explicit AclParser(std::string file) : SpecProblemCollector(std::move(file)) {}
 
   Result<AclSpec, SpecProblems> parse(const YAML::Node& root) {
     if (!root.IsMap()) {
@@ -73,19 +66,10 @@ class AclParser {
     read_principals(root["principals"], agency_defaults, line_of(root), &spec);
     read_owners(root["owners"], &spec);
     check_owners(spec);
-    if (!problems_.empty()) {
-      std::stable_sort(problems_.begin(), problems_.end(),
-                       [](const SpecProblem& a, const SpecProblem& b) { return a.line < b.line; });
-      return problems_;
-    }
-    return spec;
+    return finish(std::move(spec));
   }
 
  private:
-  void add(int line, std::string entry, std::string field, std::string message) {
-    problems_.push_back(SpecProblem{file_, line, std::move(entry), std::move(field), std::move(message)});
-  }
-
   static std::string entry_of(const std::string& principal) { return "principal '" + principal + "'"; }
 
   void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed, const std::string& entry) {
@@ -99,11 +83,7 @@ class AclParser {
       if (!seen.insert(name).second) {
         add(line_of(it->first), entry, name, "duplicate key");
       } else if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        std::string list;
-        for (std::string_view a : allowed) {
-          list += (list.empty() ? "" : ", ") + std::string(a);
-        }
-        add(line_of(it->first), entry, name, "unknown key (allowed: " + list + ")");
+        add(line_of(it->first), entry, name, "unknown key (allowed: " + allowed_list(allowed) + ")");
       }
     }
   }
@@ -263,7 +243,7 @@ class AclParser {
 
   std::optional<std::string> checked_topic(const std::string& raw, int line, const std::string& entry,
                                            const std::string& field, const std::string& principal) {
-    const std::string topic = replace_all(raw, kAgencyPlaceholder, principal);
+    const std::string topic = envelope::with_agency(raw, principal);
     if (is_prefix(topic)) {
       const std::string_view s = stem(topic);
       const bool ok = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -287,7 +267,7 @@ class AclParser {
     if (!raw) {
       return "";
     }
-    std::string prefix = replace_all(*raw, kAgencyPlaceholder, principal);
+    std::string prefix = envelope::with_agency(*raw, principal);
     const bool ok = std::all_of(prefix.begin(), prefix.end(), [](char c) {
       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
              c == '_';
@@ -338,8 +318,6 @@ class AclParser {
     }
   }
 
-  std::string file_;
-  SpecProblems problems_;
   std::map<std::string, int> owner_lines_;
 };
 
@@ -446,27 +424,11 @@ std::vector<AclBinding> AclSpec::bindings() const {
 }
 
 Result<AclSpec, SpecProblems> parse_acl_spec(std::string_view yaml_text, const std::string& source) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return SpecProblems{{source, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "", "not valid YAML: " + e.msg}};
-  }
-  try {
-    return AclParser(source).parse(root);
-  } catch (const YAML::Exception& e) {  // a node of an unexpected type deep inside
-    return SpecProblems{{source, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "", "unexpected structure: " + e.msg}};
-  }
+  return parse_yaml_spec<AclSpec, AclParser>(yaml_text, source);
 }
 
 Result<AclSpec, SpecProblems> load_acl_spec(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return SpecProblems{{path, 0, "", "", "cannot read the file (pass --spec deploy/acls.yaml from the repo root)"}};
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_acl_spec(text.str(), path);
+  return load_spec_file<AclSpec>(path, "deploy/acls.yaml", &parse_acl_spec);
 }
 
 }  // namespace caselink::admin

@@ -54,6 +54,54 @@ std::string java_config_beside(const std::string& client_config) {
   return std::ifstream(candidate).good() ? candidate : "";
 }
 
+// Prints "error: <message>" when `result` failed; true then.
+template <typename T>
+bool failed(const Result<T>& result, std::ostream& err) {
+  if (!result) {
+    err << "error: " << result.error().message << '\n';
+    return true;
+  }
+  return false;
+}
+
+// The cluster of a command (its bootstrap, timeout, --client-config, -v; `adjust` may add to the
+// config), made by `make`; nullptr after printing why it could not be made.
+template <typename Cluster, typename Command, typename Adjust>
+std::unique_ptr<Cluster> connect(const Command& command,
+                                 Result<std::unique_ptr<Cluster>> (*make)(const KafkaAdminConfig&), Adjust adjust,
+                                 std::ostream& err) {
+  Result<KafkaAdminConfig> config =
+      admin_config(command.bootstrap, command.timeout, command.client_config, command.verbose, err);
+  if (failed(config, err)) {
+    return nullptr;
+  }
+  adjust(config.value());
+  Result<std::unique_ptr<Cluster>> cluster = make(config.value());
+  if (failed(cluster, err)) {
+    return nullptr;
+  }
+  return std::move(cluster).value();
+}
+
+// Prints the spec's problems when it did not load; true then.
+template <typename Spec>
+bool failed(const Result<Spec, SpecProblems>& spec, std::ostream& err) {
+  if (!spec) {
+    err << to_string(spec.error()) << '\n';
+    return true;
+  }
+  return false;
+}
+
+// Reconcile options whose verification polls every kVerifyInterval for as long as --timeout.
+template <typename Options>
+Options verifying_for(std::chrono::milliseconds timeout) {
+  Options options;
+  options.verify_interval = kVerifyInterval;
+  options.verify_attempts = static_cast<int>(std::max<int64_t>(1, timeout / kVerifyInterval));
+  return options;
+}
+
 }  // namespace
 
 int run_apply(const ApplyCommand& command, std::ostream& out, std::ostream& err) {
@@ -61,28 +109,19 @@ int run_apply(const ApplyCommand& command, std::ostream& out, std::ostream& err)
   if (spec && command.replication_factor) {
     spec = with_replication_factor(std::move(spec).value(), *command.replication_factor);
   }
-  if (!spec) {
-    err << to_string(spec.error()) << '\n';
+  if (failed(spec, err)) {
     return static_cast<int>(Outcome::kFailed);
   }
 
-  Result<KafkaAdminConfig> config =
-      admin_config(command.bootstrap, command.timeout, command.client_config, command.verbose, err);
-  if (!config) {
-    err << "error: " << config.error().message << '\n';
-    return static_cast<int>(Outcome::kFailed);
-  }
-  Result<std::unique_ptr<TopicCluster>> cluster = make_kafka_topic_cluster(config.value());
-  if (!cluster) {
-    err << "error: " << cluster.error().message << '\n';
+  const std::unique_ptr<TopicCluster> cluster =
+      connect<TopicCluster>(command, &make_kafka_topic_cluster, [](KafkaAdminConfig&) {}, err);
+  if (cluster == nullptr) {
     return static_cast<int>(Outcome::kFailed);
   }
 
-  ReconcileOptions options;
+  auto options = verifying_for<ReconcileOptions>(command.timeout);
   options.dry_run = command.dry_run;
-  options.verify_interval = kVerifyInterval;
-  options.verify_attempts = static_cast<int>(std::max<int64_t>(1, command.timeout / kVerifyInterval));
-  const ReconcileReport report = reconcile(spec.value(), *cluster.value(), options, out);
+  const ReconcileReport report = reconcile(spec.value(), *cluster, options, out);
   if (!report.errors.empty()) {
     err << "caselink-topics: " << report.errors.size() << " problem(s); the cluster is not in line with "
         << command.spec_path << '\n';
@@ -92,29 +131,21 @@ int run_apply(const ApplyCommand& command, std::ostream& out, std::ostream& err)
 
 int run_acls(const AclsCommand& command, std::ostream& out, std::ostream& err) {
   const Result<AclSpec, SpecProblems> spec = load_acl_spec(command.spec_path);
-  if (!spec) {
-    err << to_string(spec.error()) << '\n';
+  if (failed(spec, err)) {
     return static_cast<int>(Outcome::kFailed);
   }
-  Result<KafkaAdminConfig> config =
-      admin_config(command.bootstrap, command.timeout, command.client_config, command.verbose, err);
-  if (!config) {
-    err << "error: " << config.error().message << '\n';
+  const auto acl_settings = [&command](KafkaAdminConfig& config) {
+    config.kafka_libs = command.kafka_libs;
+    config.java_client_config =
+        command.java_client_config.empty() ? java_config_beside(command.client_config) : command.java_client_config;
+  };
+  const std::unique_ptr<AclCluster> cluster = connect<AclCluster>(command, &make_kafka_acl_cluster, acl_settings, err);
+  if (cluster == nullptr) {
     return static_cast<int>(Outcome::kFailed);
   }
-  config.value().kafka_libs = command.kafka_libs;
-  config.value().java_client_config =
-      command.java_client_config.empty() ? java_config_beside(command.client_config) : command.java_client_config;
-  Result<std::unique_ptr<AclCluster>> cluster = make_kafka_acl_cluster(config.value());
-  if (!cluster) {
-    err << "error: " << cluster.error().message << '\n';
-    return static_cast<int>(Outcome::kFailed);
-  }
-  AclReconcileOptions options;
+  auto options = verifying_for<AclReconcileOptions>(command.timeout);
   options.apply = command.apply;
-  options.verify_interval = kVerifyInterval;
-  options.verify_attempts = static_cast<int>(std::max<int64_t>(1, command.timeout / kVerifyInterval));
-  const AclReport report = reconcile_acls(spec.value(), *cluster.value(), options, out);
+  const AclReport report = reconcile_acls(spec.value(), *cluster, options, out);
   if (!report.errors.empty()) {
     // Each problem on its own line (the broker's error and its code), then the summary.
     for (const std::string& e : report.errors) {
@@ -128,8 +159,7 @@ int run_acls(const AclsCommand& command, std::ostream& out, std::ostream& err) {
 
 int run_list(const std::string& spec_path, std::ostream& out, std::ostream& err) {
   const Result<TopicsSpec, SpecProblems> spec = load_topics_spec(spec_path);
-  if (!spec) {
-    err << to_string(spec.error()) << '\n';
+  if (failed(spec, err)) {
     return static_cast<int>(Outcome::kFailed);
   }
   for (const TopicSpec& t : spec.value().topics) {

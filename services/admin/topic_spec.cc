@@ -12,13 +12,14 @@
 #include <utility>
 
 #include "services/admin/spec_yaml.h"
+#include "services/common/envelope/topics.h"
 
 namespace caselink::admin {
 namespace {
 
 constexpr std::size_t kMaxTopicNameLength = 249;  // Kafka's own limit
 constexpr int kSpecVersion = 1;
-constexpr std::string_view kAgencyPlaceholder = "{agency}";
+constexpr std::string_view kAgencyPlaceholder = envelope::topics::kAgencyPlaceholder;
 
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
@@ -68,9 +69,9 @@ struct Defaults {
   std::map<std::string, std::string> configs;
 };
 
-class Parser {
+class Parser : private SpecProblemCollector {
  public:
-  explicit Parser(std::string file) : file_(std::move(file)) {}
+  explicit Parser(std::string file) : SpecProblemCollector(std::move(file)) {}
 
   Result<TopicsSpec, SpecProblems> parse(const YAML::Node& root) {
     if (!root.IsMap()) {
@@ -118,19 +119,10 @@ class Parser {
     }
 
     check_duplicates(spec);
-    if (!problems_.empty()) {
-      std::stable_sort(problems_.begin(), problems_.end(),
-                       [](const SpecProblem& a, const SpecProblem& b) { return a.line < b.line; });
-      return problems_;
-    }
-    return spec;
+    return finish(std::move(spec));
   }
 
  private:
-  void add(int line, std::string topic, std::string field, std::string message) {
-    problems_.push_back(SpecProblem{file_, line, std::move(topic), std::move(field), std::move(message)});
-  }
-
   // Every key is a scalar, known, and appears once.
   bool check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed, const std::string& topic,
                   const std::string& prefix) {
@@ -150,11 +142,7 @@ class Parser {
         ok = false;
       }
       if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        std::string list;
-        for (std::string_view a : allowed) {
-          list += (list.empty() ? "" : ", ") + std::string(a);
-        }
-        add(line_of(key), topic, field, "unknown key (allowed: " + list + ")");
+        add(line_of(key), topic, field, "unknown key (allowed: " + allowed_list(allowed) + ")");
         ok = false;
       }
     }
@@ -416,8 +404,7 @@ class Parser {
       if (tmpl.empty()) {
         continue;
       }
-      std::string name = tmpl;
-      name.replace(name.find(kAgencyPlaceholder), kAgencyPlaceholder.size(), id);
+      const std::string name = envelope::feedback_topic_for(id, tmpl);
       if (auto why = check_topic_name(name)) {
         add(line_of(a), name, "name_template", "generates an invalid topic name: " + *why);
         continue;
@@ -425,10 +412,7 @@ class Parser {
       RawTopic one = raw;
       one.line = line_of(a);
       if (one.description) {
-        for (std::size_t at = one.description->find(kAgencyPlaceholder); at != std::string::npos;
-             at = one.description->find(kAgencyPlaceholder, at + id.size())) {
-          one.description->replace(at, kAgencyPlaceholder.size(), id);
-        }
+        one.description = envelope::with_agency(*one.description, id);
       }
       if (auto t = resolve(one, defaults, name)) {
         spec.topics.push_back(std::move(*t));
@@ -462,10 +446,6 @@ class Parser {
                               ": acks=all writes would always fail"});
     }
   }
-
- private:
-  std::string file_;
-  SpecProblems problems_;
 };
 
 }  // namespace
@@ -557,27 +537,11 @@ std::optional<std::string> check_agency_id(std::string_view id) {
 }
 
 Result<TopicsSpec, SpecProblems> parse_topics_spec(std::string_view yaml_text, const std::string& source) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return SpecProblems{{source, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "", "not valid YAML: " + e.msg}};
-  }
-  try {
-    return Parser(source).parse(root);
-  } catch (const YAML::Exception& e) {  // should not happen: the parser checks node types first
-    return SpecProblems{{source, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "", "unexpected YAML shape: " + e.msg}};
-  }
+  return parse_yaml_spec<TopicsSpec, Parser>(yaml_text, source);
 }
 
 Result<TopicsSpec, SpecProblems> load_topics_spec(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return SpecProblems{{path, 0, "", "", "cannot read the file (pass --spec deploy/topics.yaml from the repo root)"}};
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_topics_spec(text.str(), path);
+  return load_spec_file<TopicsSpec>(path, "deploy/topics.yaml", &parse_topics_spec);
 }
 
 Result<TopicsSpec, SpecProblems> with_replication_factor(TopicsSpec spec, int replication_factor) {

@@ -1,12 +1,11 @@
 #include "services/case-sync/case_engine.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <initializer_list>
 #include <nlohmann/json.hpp>
 
 #include "services/case-sync/transitions.h"
+#include "services/common/crypto/derived_uuid.h"
+#include "services/common/crypto/sha256.h"
 #include "services/common/envelope/codec.h"
 
 namespace caselink::sync {
@@ -28,24 +27,6 @@ std::string unhex(const std::string& hex) {
     out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   }
   return out;
-}
-
-std::string to_hex(const unsigned char* data, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = digits[data[i] >> 4];
-    out[2 * i + 1] = digits[data[i] & 0xF];
-  }
-  return out;
-}
-
-// A name-based UUID (version 5 layout over SHA-256), so a re-raised alert keeps its event id.
-std::string uuid_from(const std::string& name) {
-  std::string h = sha256_hex(name).substr(0, 32);
-  h[12] = '5';
-  h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3];
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20, 12);
 }
 
 const StepRule* find_rule(const DeadlineRules& rules, const std::string& profile, const std::string& step) {
@@ -135,7 +116,7 @@ class AlertBuilder {
   v1::Envelope make(const std::string& alert_id, v1::AlertKind kind, v1::AlertSeverity severity,
                     std::vector<std::string> to, const std::string& message) const {
     v1::Envelope env = envelope::make_envelope(CaseId(s_.case_id()), AgencyId(kProducerId), now_, now_);
-    env.set_event_id(uuid_from(alert_id));
+    env.set_event_id(crypto::derived_uuid(kAlertIdPurpose, alert_id));
     env.set_correlation_id(env.event_id());
     auto* a = env.mutable_alert();
     a->set_alert_id(alert_id);
@@ -236,7 +217,7 @@ void resolution_alerts(const v1::CaseStateSnapshot& s, const v1::Deadline& d, co
   overdue_alerts(s, d, rule, organs, now, &raised);
   for (auto& env : raised) {
     auto* a = env.mutable_alert();
-    env.set_event_id(uuid_from(a->alert_id() + "/resolved/" + stop_event_id));
+    env.set_event_id(crypto::derived_uuid(kAlertIdPurpose, a->alert_id() + "/resolved/" + stop_event_id));
     env.set_correlation_id(env.event_id());
     a->set_status(v1::ALERT_STATUS_RESOLVED);
     a->set_severity(v1::ALERT_SEVERITY_INFO);
@@ -261,38 +242,12 @@ v1::RuleRef rule_ref(const std::string& id, const std::string& version, const st
 
 }  // namespace
 
-namespace {
-
-// Fetched once: with OpenSSL 3, EVP_sha256() passed to EVP_DigestInit_ex looks the algorithm up
-// again on every call, a visible share of caselink-sync's per-event CPU. EVP_MD objects are
-// shareable between threads.
-const EVP_MD* sha256_algorithm() {
-  static const EVP_MD* const algorithm = [] {
-    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
-    return fetched != nullptr ? fetched : EVP_sha256();
-  }();
-  return algorithm;
-}
-
-std::string sha256_hex_of(std::initializer_list<std::string_view> parts) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, sha256_algorithm(), nullptr);
-  for (std::string_view part : parts) EVP_DigestUpdate(ctx, part.data(), part.size());
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  return to_hex(md, len);
-}
-
-}  // namespace
-
-std::string sha256_hex(std::string_view data) { return sha256_hex_of({data}); }
-
 std::string chain_hash_hex(const std::string& previous_hex, std::string_view raw_value) {
   // Hashed in two parts: the same digest as over their concatenation, without copying the event.
-  const std::string previous = unhex(previous_hex);
-  return sha256_hex_of({previous, raw_value});
+  crypto::Sha256Hasher hasher;
+  hasher.update(unhex(previous_hex));
+  hasher.update(raw_value);
+  return hasher.finish().hex();
 }
 
 const char* to_string(Outcome outcome) {

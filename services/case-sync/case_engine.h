@@ -116,8 +116,11 @@ class CaseEngine {
   EngineOptions options_;
 };
 
-// SHA-256 helpers (OpenSSL EVP).
-std::string sha256_hex(std::string_view data);
+// Purpose of alert event ids: crypto::derived_uuid(kAlertIdPurpose, alert_id), and for the
+// resolution of an alert crypto::derived_uuid(kAlertIdPurpose, alert_id + "/resolved/" + stop event id).
+inline constexpr const char* kAlertIdPurpose = "caselink-sync/alert";
+
+// The hash of the chain (kHashScheme) after `previous_hex`, in hex.
 std::string chain_hash_hex(const std::string& previous_hex, std::string_view raw_value);
 
 }  // namespace caselink::sync

@@ -4,6 +4,7 @@
 
 #include "services/case-sync/transitions.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/decode.h"
 #include "services/common/kafka/client.h"
 #include "services/common/kafka/read_to_end.h"
@@ -90,8 +91,9 @@ void loop_defaults(kafka::LoopSettings* loop) {
   loop->group_id = "caselink-sync";
   // Per-case state spans several input topics: co-partitioned assignment.
   loop->partition_assignment_strategy = "range";
-  loop->input_topics = {"caselink.referral.v1", "caselink.decision.v1",       "caselink.evidence.receipt.v1",
-                        "caselink.recommendation.v1", "caselink.ack.v1", "caselink.admin-penalty.v1"};
+  namespace topics = envelope::topics;
+  loop->input_topics = {topics::kReferral,       topics::kDecision, topics::kEvidenceReceipt,
+                        topics::kRecommendation, topics::kAck,      topics::kAdminPenalty};
   // librdkafka's read-ahead (100,000 records / 64 MB per partition) took the process from
   // ~110-130 MB to a 162-176 MB peak while catching up on 400,000 events for 100,000 open cases;
   // this bound kept the peak at 112-127 MB for ~10 % of catch-up speed (docs/performance.md).

@@ -19,6 +19,7 @@
 #include "services/case-sync/case_engine.h"
 #include "services/case-sync/resident.h"
 #include "services/common/config/config.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/dlq.h"
 #include "services/common/kafka/settings.h"
 #include "services/common/kafka/transactional_loop.h"
@@ -27,8 +28,8 @@
 namespace caselink::sync {
 
 struct Settings {
-  std::string state_topic = "caselink.case.state.v1";
-  std::string alert_topic = "caselink.alert.v1";
+  std::string state_topic = envelope::topics::kCaseState;
+  std::string alert_topic = envelope::topics::kAlert;
   // Directory with profiles.yaml and the holiday calendars.
   std::string rules_directory = "rules/deadlines";
   // Organ registry: a supervision clue of a case with no procuratorate party goes to the
@@ -132,7 +133,7 @@ class SyncHandler final : public kafka::RecordHandler {
   const Clock& clock_;
   StateReader* reader_;
   std::string service_;
-  kafka::DlqContext dlq_{"caselink.dlq.v1", "caselink-sync", "caselink-sync"};
+  kafka::DlqContext dlq_{envelope::topics::kDlq, "caselink-sync", "caselink-sync"};
   ResidentCodec codec_;
   std::map<int32_t, Resident> committed_;
   std::map<int32_t, Staged> staging_;

@@ -6,6 +6,7 @@
 
 #include "services/common/kafka/topic_reader.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/envelope/routing.h"
 
 namespace caselink::ctl {
 
@@ -86,11 +87,11 @@ Result<std::vector<int32_t>> partition_counts(const std::vector<std::string>& to
 }  // namespace
 
 const std::vector<std::string>& case_topics() {
-  static const std::vector<std::string> topics = {
-      "caselink.referral.v1",       "caselink.decision.v1",       "caselink.evidence.manifest.v1",
-      "caselink.evidence.receipt.v1", "caselink.admin-penalty.v1", "caselink.standards.assessment.v1",
-      "caselink.recommendation.v1", "caselink.ack.v1",            "caselink.alert.v1",
-      "caselink.case.state.v1"};
+  static const std::vector<std::string> topics = [] {
+    std::vector<std::string> all = envelope::event_topics();
+    all.insert(all.end(), {envelope::topics::kAlert, envelope::topics::kCaseState});
+    return all;
+  }();
   return topics;
 }
 

@@ -14,15 +14,16 @@
 
 #include "caselink/v1/envelope.pb.h"
 #include "services/common/core/result.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/settings.h"
 
 namespace caselink::ctl {
 
 // The case topics caselinkctl reads (docs/topics.md), state topic included.
 const std::vector<std::string>& case_topics();
-inline constexpr const char* kStateTopic = "caselink.case.state.v1";
-inline constexpr const char* kAlertTopic = "caselink.alert.v1";
-inline constexpr const char* kDlqTopic = "caselink.dlq.v1";
+inline constexpr const char* kStateTopic = envelope::topics::kCaseState;
+inline constexpr const char* kAlertTopic = envelope::topics::kAlert;
+inline constexpr const char* kDlqTopic = envelope::topics::kDlq;
 
 // Kafka's murmur2 (seed 0x9747b28c), as librdkafka and the Java client compute it.
 uint32_t murmur2(std::string_view key);

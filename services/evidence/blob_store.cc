@@ -5,15 +5,16 @@
 namespace caselink::evidence {
 
 namespace {
-constexpr size_t kChunk = 1 << 16;
-}  // namespace
 
-Result<std::string> read_all(const BlobStore& store, const Sha256Digest& digest) {
+constexpr size_t kChunk = 1 << 16;
+
+// Reads the blob in chunks, handing each to `consume`.
+template <typename Consume>
+Status read_chunks(const BlobStore& store, const crypto::Sha256Digest& digest, Consume consume) {
   auto reader = store.open(digest);
   if (!reader.ok()) {
     return reader.error();
   }
-  std::string out;
   std::array<char, kChunk> buffer{};
   for (;;) {
     auto n = (*reader)->read(buffer.data(), buffer.size());
@@ -21,30 +22,31 @@ Result<std::string> read_all(const BlobStore& store, const Sha256Digest& digest)
       return n.error();
     }
     if (*n == 0) {
-      return out;
+      return {};
     }
-    out.append(buffer.data(), *n);
+    consume(std::string_view(buffer.data(), *n));
   }
 }
 
-Result<BlobContent> rehash(const BlobStore& store, const Sha256Digest& digest) {
-  auto reader = store.open(digest);
-  if (!reader.ok()) {
-    return reader.error();
+}  // namespace
+
+Result<std::string> read_all(const BlobStore& store, const crypto::Sha256Digest& digest) {
+  std::string out;
+  if (Status st = read_chunks(store, digest, [&out](std::string_view chunk) { out.append(chunk); }); !st.ok()) {
+    return st.error();
   }
-  Sha256Hasher hasher;
+  return out;
+}
+
+Result<BlobContent> rehash(const BlobStore& store, const crypto::Sha256Digest& digest) {
+  crypto::Sha256Hasher hasher;
   BlobContent content;
-  std::array<char, kChunk> buffer{};
-  for (;;) {
-    auto n = (*reader)->read(buffer.data(), buffer.size());
-    if (!n.ok()) {
-      return n.error();
-    }
-    if (*n == 0) {
-      break;
-    }
-    hasher.update(std::string_view(buffer.data(), *n));
-    content.size_bytes += static_cast<int64_t>(*n);
+  const Status st = read_chunks(store, digest, [&](std::string_view chunk) {
+    hasher.update(chunk);
+    content.size_bytes += static_cast<int64_t>(chunk.size());
+  });
+  if (!st.ok()) {
+    return st.error();
   }
   content.content_digest = hasher.finish();
   return content;

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "services/common/core/result.h"
-#include "services/evidence/sha256.h"
+#include "services/common/crypto/sha256.h"
 
 namespace caselink::evidence {
 
@@ -37,28 +37,29 @@ class BlobStore {
 
   // Stores `bytes` and returns their digest. When `claimed` is given and differs from the
   // digest of the bytes, nothing is stored and the result is kInvalid.
-  virtual Result<Sha256Digest> put(std::string_view bytes, std::optional<Sha256Digest> claimed = std::nullopt) = 0;
+  virtual Result<crypto::Sha256Digest> put(std::string_view bytes,
+                                           std::optional<crypto::Sha256Digest> claimed = std::nullopt) = 0;
 
-  virtual Result<std::unique_ptr<BlobReader>> open(const Sha256Digest& digest) const = 0;
+  virtual Result<std::unique_ptr<BlobReader>> open(const crypto::Sha256Digest& digest) const = 0;
 
-  virtual Result<BlobStat> stat(const Sha256Digest& digest) const = 0;
+  virtual Result<BlobStat> stat(const crypto::Sha256Digest& digest) const = 0;
 
   // kNotFound is reported as false, not as an error.
-  virtual Result<bool> exists(const Sha256Digest& digest) const = 0;
+  virtual Result<bool> exists(const crypto::Sha256Digest& digest) const = 0;
 
   // A human-readable location for logs and the verify command (e.g. the file path).
-  virtual std::string describe(const Sha256Digest& digest) const = 0;
+  virtual std::string describe(const crypto::Sha256Digest& digest) const = 0;
 };
 
 // Reads a whole blob into memory (small blobs and tests).
-Result<std::string> read_all(const BlobStore& store, const Sha256Digest& digest);
+Result<std::string> read_all(const BlobStore& store, const crypto::Sha256Digest& digest);
 
 // What the store actually holds under `digest`: its size and the SHA-256 of its content,
 // streamed in chunks. A content hash that differs from `digest` means the blob was altered.
 struct BlobContent {
   int64_t size_bytes = 0;
-  Sha256Digest content_digest;
+  crypto::Sha256Digest content_digest;
 };
-Result<BlobContent> rehash(const BlobStore& store, const Sha256Digest& digest);
+Result<BlobContent> rehash(const BlobStore& store, const crypto::Sha256Digest& digest);
 
 }  // namespace caselink::evidence

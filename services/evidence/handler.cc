@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "services/common/crypto/derived_uuid.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/decode.h"
 #include "services/common/logging/logging.h"
@@ -108,7 +109,7 @@ kafka::HandlerResult EvidenceHandler::handle_manifest(const v1::Envelope& input)
 
   const TimePoint now = clock_.now();
   v1::Envelope out = envelope::make_envelope(CaseId(input.case_id()), AgencyId(settings_.producer_id), now, now);
-  out.set_event_id(derived_event_id("receipt", input.event_id()));
+  out.set_event_id(crypto::derived_uuid(kReceiptIdPurpose, input.event_id()));
   out.set_correlation_id(input.correlation_id().empty() ? input.event_id() : input.correlation_id());
   out.set_causation_id(input.event_id());
   *out.mutable_evidence_receipt() = to_receipt(*verdict, manifest, input.event_id());

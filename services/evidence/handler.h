@@ -19,6 +19,7 @@
 
 #include "services/common/config/config.h"
 #include "services/common/core/clock.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/metrics/registry.h"
 #include "services/evidence/blob_store.h"
@@ -32,7 +33,7 @@ namespace caselink::evidence {
 
 struct Settings {
   // Where receipts go.
-  std::string receipt_topic = "caselink.evidence.receipt.v1";
+  std::string receipt_topic = envelope::topics::kEvidenceReceipt;
   // Root directory of the local content-addressed blob store (required).
   std::string store_path;
   // Directory of the material-list and usability files.

@@ -123,15 +123,15 @@ Result<std::unique_ptr<LocalBlobStore>> LocalBlobStore::open_existing(const fs::
   return std::unique_ptr<LocalBlobStore>(new LocalBlobStore(fs::absolute(root)));
 }
 
-fs::path LocalBlobStore::path_of(const Sha256Digest& digest) const {
+fs::path LocalBlobStore::path_of(const crypto::Sha256Digest& digest) const {
   const std::string hex = digest.hex();
   return root_ / "sha256" / hex.substr(0, 2) / hex;
 }
 
-std::string LocalBlobStore::describe(const Sha256Digest& digest) const { return path_of(digest).string(); }
+std::string LocalBlobStore::describe(const crypto::Sha256Digest& digest) const { return path_of(digest).string(); }
 
-Result<Sha256Digest> LocalBlobStore::put(std::string_view bytes, std::optional<Sha256Digest> claimed) {
-  const Sha256Digest digest = sha256(bytes);
+Result<crypto::Sha256Digest> LocalBlobStore::put(std::string_view bytes, std::optional<crypto::Sha256Digest> claimed) {
+  const crypto::Sha256Digest digest = crypto::sha256(bytes);
   if (claimed && *claimed != digest) {
     return Error::invalid("claimed sha256 " + claimed->hex() + " does not match the content (" + digest.hex() + ")",
                           "sha256", "evidence.hash_mismatch");
@@ -180,7 +180,7 @@ Result<Sha256Digest> LocalBlobStore::put(std::string_view bytes, std::optional<S
   return digest;
 }
 
-Result<std::unique_ptr<BlobReader>> LocalBlobStore::open(const Sha256Digest& digest) const {
+Result<std::unique_ptr<BlobReader>> LocalBlobStore::open(const crypto::Sha256Digest& digest) const {
   const fs::path path = path_of(digest);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -192,7 +192,7 @@ Result<std::unique_ptr<BlobReader>> LocalBlobStore::open(const Sha256Digest& dig
   return std::unique_ptr<BlobReader>(std::make_unique<FileReader>(fd, path));
 }
 
-Result<BlobStat> LocalBlobStore::stat(const Sha256Digest& digest) const {
+Result<BlobStat> LocalBlobStore::stat(const crypto::Sha256Digest& digest) const {
   const fs::path path = path_of(digest);
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
@@ -207,7 +207,7 @@ Result<BlobStat> LocalBlobStore::stat(const Sha256Digest& digest) const {
   return BlobStat{static_cast<int64_t>(st.st_size)};
 }
 
-Result<bool> LocalBlobStore::exists(const Sha256Digest& digest) const {
+Result<bool> LocalBlobStore::exists(const crypto::Sha256Digest& digest) const {
   auto st = stat(digest);
   if (st.ok()) {
     return true;

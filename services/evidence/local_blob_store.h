@@ -22,14 +22,15 @@ class LocalBlobStore final : public BlobStore {
   // verify command on a read-only mount). kNotFound when `root` is not a directory.
   static Result<std::unique_ptr<LocalBlobStore>> open_existing(const std::filesystem::path& root);
 
-  Result<Sha256Digest> put(std::string_view bytes, std::optional<Sha256Digest> claimed = std::nullopt) override;
-  Result<std::unique_ptr<BlobReader>> open(const Sha256Digest& digest) const override;
-  Result<BlobStat> stat(const Sha256Digest& digest) const override;
-  Result<bool> exists(const Sha256Digest& digest) const override;
-  std::string describe(const Sha256Digest& digest) const override;
+  Result<crypto::Sha256Digest> put(std::string_view bytes,
+                                   std::optional<crypto::Sha256Digest> claimed = std::nullopt) override;
+  Result<std::unique_ptr<BlobReader>> open(const crypto::Sha256Digest& digest) const override;
+  Result<BlobStat> stat(const crypto::Sha256Digest& digest) const override;
+  Result<bool> exists(const crypto::Sha256Digest& digest) const override;
+  std::string describe(const crypto::Sha256Digest& digest) const override;
 
   // Where the blob with this digest lives (whether or not it exists).
-  std::filesystem::path path_of(const Sha256Digest& digest) const;
+  std::filesystem::path path_of(const crypto::Sha256Digest& digest) const;
   const std::filesystem::path& root() const { return root_; }
 
  private:

@@ -7,23 +7,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "services/evidence/sha256.h"
+#include "services/common/crypto/sha256.h"
 
 namespace caselink::evidence {
-
-const char* to_string(Confidence c) {
-  switch (c) {
-    case Confidence::kHigh:
-      return "high";
-    case Confidence::kMedium:
-      return "medium";
-    case Confidence::kLow:
-      return "low";
-    case Confidence::kUnconfirmed:
-      return "unconfirmed";
-  }
-  return "unconfirmed";
-}
 
 const char* to_string(Requirement r) {
   switch (r) {
@@ -155,15 +141,8 @@ class Checker {
     source.article = string_at(node, path, "article").value_or("");
     source.note = string_at(node, path, "note", false).value_or("");
     if (auto c = string_at(node, path, "confidence")) {
-      const std::string v = lower(*c);
-      if (v == "high") {
-        source.confidence = Confidence::kHigh;
-      } else if (v == "medium") {
-        source.confidence = Confidence::kMedium;
-      } else if (v == "low") {
-        source.confidence = Confidence::kLow;
-      } else if (v == "unconfirmed") {
-        source.confidence = Confidence::kUnconfirmed;
+      if (auto parsed = parse_confidence(lower(*c))) {
+        source.confidence = *parsed;
       } else {
         fail(join(path, "confidence"), "must be one of high, medium, low, unconfirmed; got '" + *c + "'");
       }
@@ -463,7 +442,7 @@ void check_profile_chains(ParsedFiles& parsed, std::vector<std::string>* errors)
 std::string rule_set_version(const std::vector<std::pair<std::string, std::string>>& files) {
   std::vector<std::pair<std::string, std::string>> sorted = files;
   std::sort(sorted.begin(), sorted.end());
-  Sha256Hasher hasher;
+  crypto::Sha256Hasher hasher;
   for (const auto& [name, text] : sorted) {
     hasher.update(std::filesystem::path(name).filename().string());
     hasher.update(std::string_view("\0", 1));

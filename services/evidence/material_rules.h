@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "services/common/core/confidence.h"
 #include "services/common/core/result.h"
 
 namespace caselink::evidence {
@@ -34,8 +35,6 @@ struct Vocabulary {
   std::set<std::string> domains;  // lowercase, e.g. "environment"
 };
 
-enum class Confidence { kHigh, kMedium, kLow, kUnconfirmed };
-const char* to_string(Confidence c);
 
 struct LegalSource {
   std::string document;

@@ -14,7 +14,7 @@
 
 #include <vector>
 
-#include "services/evidence/sha256.h"
+#include "services/common/crypto/sha256.h"
 
 namespace caselink::evidence {
 
@@ -23,8 +23,8 @@ inline constexpr const char* kMerkleScheme = "rfc6962-sha256-items-sorted-by-id-
 
 // merkle_root() takes the digests already in leaf order.
 
-Sha256Digest merkle_leaf(const Sha256Digest& item);
-Sha256Digest merkle_node(const Sha256Digest& left, const Sha256Digest& right);
-Sha256Digest merkle_root(const std::vector<Sha256Digest>& items);
+crypto::Sha256Digest merkle_leaf(const crypto::Sha256Digest& item);
+crypto::Sha256Digest merkle_node(const crypto::Sha256Digest& left, const crypto::Sha256Digest& right);
+crypto::Sha256Digest merkle_root(const std::vector<crypto::Sha256Digest>& items);
 
 }  // namespace caselink::evidence

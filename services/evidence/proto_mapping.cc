@@ -6,8 +6,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "services/common/crypto/sha256.h"
+#include "services/common/envelope/vocabulary.h"
 #include "services/evidence/merkle.h"
-#include "services/evidence/sha256.h"
 
 namespace caselink::evidence {
 
@@ -55,20 +56,6 @@ std::set<std::string> names_of(const pb::EnumDescriptor* descriptor, const std::
 const std::string kCategoryPrefix = "MATERIAL_CATEGORY_";
 const std::string kTypePrefix = "EVIDENCE_TYPE_";
 const std::string kDomainPrefix = "DOMAIN_";
-
-v1::Confidence to_proto(Confidence c) {
-  switch (c) {
-    case Confidence::kHigh:
-      return v1::CONFIDENCE_HIGH;
-    case Confidence::kMedium:
-      return v1::CONFIDENCE_MEDIUM;
-    case Confidence::kLow:
-      return v1::CONFIDENCE_LOW;
-    case Confidence::kUnconfirmed:
-      return v1::CONFIDENCE_UNCONFIRMED;
-  }
-  return v1::CONFIDENCE_UNSPECIFIED;
-}
 
 v1::MaterialCategory category_of(const std::string& name) {
   const pb::EnumValueDescriptor* value = v1::MaterialCategory_descriptor()->FindValueByName(kCategoryPrefix + name);
@@ -225,25 +212,11 @@ v1::EvidenceReceipt to_receipt(const Verdict& verdict, const v1::EvidenceManifes
     rule->set_rule_id(verdict.list->id);
     rule->set_rule_version(verdict.rules_version);
     rule->set_legal_source(verdict.list->source.document + " " + verdict.list->source.article);
-    rule->set_confidence(to_proto(verdict.list->source.confidence));
+    rule->set_confidence(envelope::to_proto(verdict.list->source.confidence));
   }
   receipt.set_item_count(static_cast<uint32_t>(verdict.items.size()));
   receipt.set_total_size_bytes(verdict.total_size_bytes);
   return receipt;
-}
-
-std::string derived_event_id(std::string_view tag, std::string_view input_event_id) {
-  Sha256Hasher hasher;
-  hasher.update("caselink-evidence/");
-  hasher.update(tag);
-  hasher.update("/");
-  hasher.update(input_event_id);
-  Sha256Digest::Bytes bytes = hasher.finish().bytes();
-  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0F) | 0x80);  // version 8
-  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3F) | 0x80);  // variant 10
-  const std::string hex = Sha256Digest(bytes).hex();
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
-         hex.substr(20, 12);
 }
 
 Result<v1::EvidenceManifest> manifest_from_json(const std::string& json) {

@@ -46,10 +46,9 @@ caselink::v1::EvidenceUsability to_proto(Usability usability);
 caselink::v1::EvidenceReceipt to_receipt(const Verdict& verdict, const caselink::v1::EvidenceManifest& manifest,
                                          const std::string& manifest_event_id);
 
-// A UUID derived from `input_event_id` and a purpose tag, so the same input always yields the
-// same output event id (redelivery is idempotent downstream). RFC 9562 version 8 layout:
-// the first 16 bytes of SHA-256("caselink-evidence/" + tag + "/" + input_event_id).
-std::string derived_event_id(std::string_view tag, std::string_view input_event_id);
+// Purpose of the receipt's event id: crypto::derived_uuid(kReceiptIdPurpose, manifest event id),
+// so the same input always yields the same output event id (redelivery is idempotent downstream).
+inline constexpr const char* kReceiptIdPurpose = "caselink-evidence/receipt";
 
 // Proto3 JSON (as written by JsonStringToMessage's counterpart) -> manifest. Unknown fields
 // are rejected.

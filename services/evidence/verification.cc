@@ -58,7 +58,7 @@ namespace {
 std::string shown(const std::string& raw) { return raw.empty() ? "(unset)" : "'" + raw + "'"; }
 
 // Checks the item against the store. Returns an error only when the store itself fails.
-Status check_stored(const ManifestItem& item, const Sha256Digest& digest, const BlobStore& store,
+Status check_stored(const ManifestItem& item, const crypto::Sha256Digest& digest, const BlobStore& store,
                     const VerifyOptions& options, std::vector<ItemIssue>* issues) {
   auto stat = store.stat(digest);
   if (!stat.ok()) {
@@ -102,7 +102,7 @@ std::string join_categories(const std::vector<MissingCategory>& missing) {
 
 }  // namespace
 
-std::vector<Sha256Digest> merkle_leaves(const std::vector<ManifestItem>& items) {
+std::vector<crypto::Sha256Digest> merkle_leaves(const std::vector<ManifestItem>& items) {
   std::vector<const ManifestItem*> ordered;
   ordered.reserve(items.size());
   for (const ManifestItem& item : items) {
@@ -110,10 +110,10 @@ std::vector<Sha256Digest> merkle_leaves(const std::vector<ManifestItem>& items) 
   }
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const ManifestItem* a, const ManifestItem* b) { return a->item_id < b->item_id; });
-  std::vector<Sha256Digest> digests;
+  std::vector<crypto::Sha256Digest> digests;
   digests.reserve(items.size());
   for (const ManifestItem* item : ordered) {
-    if (auto digest = Sha256Digest::from_hex(item->sha256_hex); digest.ok()) {
+    if (auto digest = crypto::Sha256Digest::from_hex(item->sha256_hex); digest.ok()) {
       digests.push_back(*digest);
     }
   }
@@ -141,7 +141,7 @@ Result<std::vector<ItemResult>> check_integrity(const std::vector<ManifestItem>&
       result.issues.push_back(
           {ItemProblem::kNegativeSize, "size_bytes is " + std::to_string(item.size_bytes) + "; it cannot be negative"});
     }
-    auto digest = Sha256Digest::from_hex(item.sha256_hex);
+    auto digest = crypto::Sha256Digest::from_hex(item.sha256_hex);
     if (!digest.ok()) {
       result.issues.push_back({ItemProblem::kMalformedHash, "sha256 " + shown(item.sha256_hex) + " " +
                                                                 digest.error().message});
@@ -155,7 +155,7 @@ Result<std::vector<ItemResult>> check_integrity(const std::vector<ManifestItem>&
 
 std::string merkle_root_hex(const std::vector<ManifestItem>& items) {
   for (const ManifestItem& item : items) {
-    if (!Sha256Digest::from_hex(item.sha256_hex).ok()) {
+    if (!crypto::Sha256Digest::from_hex(item.sha256_hex).ok()) {
       return {};
     }
   }

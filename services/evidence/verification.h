@@ -130,7 +130,7 @@ std::string merkle_root_hex(const std::vector<ManifestItem>& items);
 
 // The items' digests ordered as the Merkle root takes them: by item_id (byte-wise ascending;
 // equal ids keep manifest order). Items whose hash is malformed are skipped.
-std::vector<Sha256Digest> merkle_leaves(const std::vector<ManifestItem>& items);
+std::vector<crypto::Sha256Digest> merkle_leaves(const std::vector<ManifestItem>& items);
 
 // kUnavailable when the store cannot be read (retry later); every problem with the input
 // itself is part of the Verdict, never an error.

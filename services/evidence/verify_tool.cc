@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "services/common/config/cli.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/evidence/merkle.h"
 #include "services/evidence/proto_mapping.h"
@@ -25,15 +26,9 @@ int verify_main(const std::vector<std::string>& args, std::ostream& out, std::os
   app.add_option("--expect-root", expect_root, "merkle_root_hex of the receipt to compare against");
   app.footer("Exit status: 0 all items and the root match, 1 mismatch, 2 usage or unreadable input.\n"
              "Merkle scheme: " + std::string(kMerkleScheme) + " (docs/services/evidence.md).");
-  std::vector<std::string> reversed(args.rbegin(), args.rend());
-  try {
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    err << "caselink-evidence-verify: " << e.what() << "\n" << "run with --help for usage\n";
-    return 2;
+  if (std::optional<int> status =
+          config::parse_cli(app, args, out, err, "caselink-evidence-verify: ", /*help_on_error=*/false)) {
+    return *status;
   }
 
   std::ifstream in(manifest_path);

@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <thread>
 
+#include "services/common/crypto/derived_uuid.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/envelope/routing.h"
 #include "services/common/kafka/decode.h"
 #include "services/common/logging/logging.h"
 
@@ -15,8 +17,6 @@ namespace {
 using kafka::HandlerResult;
 
 std::shared_ptr<spdlog::logger> log() { return logging::get("feedback.handler"); }
-
-constexpr const char* kAgencyPlaceholder = "{agency}";
 
 bool valid_agency_id(const std::string& id) {
   if (id.empty() || id.size() > 100 || id.front() == '-' || id.back() == '-') {
@@ -81,7 +81,7 @@ Status validate(const Settings& s) {
                             "feedback.agencies");
     }
   }
-  if (s.topic_template.find(kAgencyPlaceholder) == std::string::npos) {
+  if (s.topic_template.find(envelope::topics::kAgencyPlaceholder) == std::string::npos) {
     return Error::invalid("must contain {agency}, e.g. caselink.feedback.{agency}.v1", "feedback.topic_template");
   }
   if (s.ack_timeout_ms <= 0) {
@@ -157,10 +157,7 @@ FeedbackHandler::FeedbackHandler(Settings settings, const Clock& clock, Changelo
 FeedbackHandler::~FeedbackHandler() = default;
 
 std::string FeedbackHandler::topic_for(const std::string& agency) const {
-  std::string topic = settings_.topic_template;
-  const auto at = topic.find(kAgencyPlaceholder);
-  topic.replace(at, std::string(kAgencyPlaceholder).size(), agency);
-  return topic;
+  return envelope::feedback_topic_for(agency, settings_.topic_template);
 }
 
 HandlerResult FeedbackHandler::reject(const char* error_class, std::string message) {
@@ -188,7 +185,7 @@ OutgoingRecord FeedbackHandler::changelog_record(const std::string& case_id) con
 OutgoingRecord FeedbackHandler::alert_record(const std::string& case_id, const v1::Alert& alert, TimePoint now) const {
   v1::Envelope env = envelope::make_envelope(CaseId(case_id), AgencyId(settings_.producer_id), now, now);
   const char* purpose = alert.status() == v1::ALERT_STATUS_RESOLVED ? "alert.resolved" : "alert.raised";
-  env.set_event_id(derived_uuid(purpose, alert.alert_id()));
+  env.set_event_id(crypto::derived_uuid(purpose, alert.alert_id()));
   *env.mutable_alert() = alert;
   envelope::seal(env);
   return envelope::to_record(env, settings_.alert_topic);
@@ -272,7 +269,7 @@ HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partit
     metrics_->ignored.labels({env.event_type()}).inc();
     return HandlerResult::emit({});
   }
-  const std::string feedback_id = derived_uuid("feedback", env.event_id());
+  const std::string feedback_id = crypto::derived_uuid("feedback", env.event_id());
   auto it = cases_.find(env.case_id());
   if (it != cases_.end() && it->second.feedback.contains(feedback_id)) {
     metrics_->duplicates.get().inc();

@@ -26,6 +26,7 @@
 #include "caselink/v1/envelope.pb.h"
 #include "services/common/config/config.h"
 #include "services/common/core/clock.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/metrics/registry.h"
 #include "services/feedback/state.h"
@@ -36,14 +37,14 @@ struct Settings {
   // Agencies allowed to receive feedback; one topic per agency must exist. Required.
   std::vector<std::string> agencies;
   // Feedback topic of an agency; {agency} is replaced by the agency id.
-  std::string topic_template = "caselink.feedback.{agency}.v1";
+  std::string topic_template = envelope::topics::kFeedbackTemplate;
   // An unacknowledged feedback record raises FEEDBACK_UNACKNOWLEDGED after this long.
   int64_t ack_timeout_ms = 86400000;  // 1 d
   // Compacted changelog of the per-case state (key = case id), written in the same
   // transaction as the outputs and read back when partitions are assigned.
-  std::string changelog_topic = "caselink.feedback-loop.state.v1";
+  std::string changelog_topic = envelope::topics::kFeedbackLoopState;
   // Where alerts go.
-  std::string alert_topic = "caselink.alert.v1";
+  std::string alert_topic = envelope::topics::kAlert;
   // Producer id written into the envelopes this service creates.
   std::string producer_id = "caselink-feedback";
   // How long a restore may keep failing (broker unreachable, topic missing) before the

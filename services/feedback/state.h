@@ -49,8 +49,4 @@ struct CaseState {
 std::string serialize(const CaseState& state);
 Result<CaseState> deserialize(std::string_view json);
 
-// A deterministic UUID (version 5 layout, SHA-1) of `purpose` and `input`: the same input
-// event always yields the same output event id, so a redelivery produces the same record.
-std::string derived_uuid(std::string_view purpose, std::string_view input);
-
 }  // namespace caselink::feedback

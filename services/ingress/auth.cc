@@ -4,7 +4,7 @@
 
 #include <cctype>
 
-#include "services/evidence/sha256.h"
+#include "services/common/crypto/sha256.h"
 
 namespace caselink::ingress {
 
@@ -32,7 +32,7 @@ Result<TokenAuthenticator> TokenAuthenticator::create(const std::map<std::string
     if (Status st = validate_token_hash(agency, hex); !st.ok()) {
       return st.error();
     }
-    auto digest = evidence::Sha256Digest::from_hex(hex);
+    auto digest = crypto::Sha256Digest::from_hex(hex);
     if (!digest.ok()) {
       return Error::invalid(digest.error().message, "auth.token_sha256." + agency);
     }
@@ -48,7 +48,7 @@ std::optional<std::string> TokenAuthenticator::agency_for_token(std::string_view
   if (token.empty()) {
     return std::nullopt;
   }
-  const evidence::Sha256Digest presented = evidence::sha256(token);
+  const crypto::Sha256Digest presented = crypto::sha256(token);
   const Entry* match = nullptr;
   for (const Entry& entry : entries_) {
     // Every entry is compared, whatever matched before.

@@ -9,15 +9,13 @@
 #include <regex>
 
 #include "services/common/core/uuid.h"
+#include "services/common/crypto/sha256.h"
 #include "services/common/envelope/codec.h"
-#include "services/evidence/sha256.h"
 
 namespace caselink::ingress {
 
 namespace pb = google::protobuf;
 using nlohmann::json;
-
-std::string sha256_hex(std::string_view data) { return evidence::sha256(data).hex(); }
 
 namespace {
 
@@ -195,7 +193,7 @@ std::optional<ApiError> parse_one(const json& element, std::optional<size_t> ind
     const std::string message(status.message());
     return ApiError::bad_request(prefix + field_from_protobuf_message(message), "json.invalid_value", message);
   }
-  out->fingerprint = sha256_hex(text);
+  out->fingerprint = crypto::sha256_hex(text);
   caselink::v1::Envelope& envelope = out->envelope;
   out->event_id_from_caller = !envelope.event_id().empty();
   if (envelope.event_id().empty()) {
@@ -333,7 +331,7 @@ MappingOutcome parse_events(std::string_view body, const std::string& caller_age
     return outcome;
   }
   ParsedRequest request;
-  request.fingerprint = sha256_hex(document.dump());
+  request.fingerprint = crypto::sha256_hex(document.dump());
   if (document.contains("events")) {
     request.batch = true;
     for (const auto& [key, value] : document.items()) {

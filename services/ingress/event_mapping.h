@@ -74,7 +74,4 @@ struct MappingOutcome {
 // refused with 403 (field producer_agency_id).
 MappingOutcome parse_events(std::string_view body, const std::string& caller_agency, const MappingOptions& options);
 
-// SHA-256 of `data` as 64 lowercase hex digits.
-std::string sha256_hex(std::string_view data);
-
 }  // namespace caselink::ingress

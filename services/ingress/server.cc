@@ -443,7 +443,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // --- PUT /v1/blobs/{sha256} ------------------------------------------------------------
 
   void put_blob() {
-    auto claimed = evidence::Sha256Digest::from_hex(match_.parameter);
+    auto claimed = crypto::Sha256Digest::from_hex(match_.parameter);
     if (!claimed.ok()) {
       return reply_error(ApiError::bad_request("sha256", "blob.digest_format", claimed.error().message), false);
     }
@@ -459,7 +459,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (stored.error().code == ErrorCode::kInvalid) {
         return reply_error(ApiError::unprocessable("sha256", "blob.digest_mismatch",
                                                    "the path names " + claimed->hex() + " but the body's SHA-256 is " +
-                                                       evidence::sha256(body).hex()),
+                                                       crypto::sha256(body).hex()),
                            false);
       }
       return reply_error(ApiError::unavailable("blob.store_unavailable", stored.error().message, 5), false);

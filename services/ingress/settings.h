@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "services/common/config/config.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/settings.h"
 #include "services/common/logging/logging.h"
 #include "services/common/runtime/service_main.h"
@@ -60,7 +61,7 @@ struct IngressSettings {
   IdempotencySettings idempotency;
   AuthSettings auth;
   std::map<std::string, std::string> topic_overrides;  // default topic -> topic used
-  std::string case_state_topic = "caselink.case.state.v1";
+  std::string case_state_topic = envelope::topics::kCaseState;
   std::string blob_store_path = ".local/evidence-store";
   // Rule directory whose catalogue/facts.yaml the facts of referrals and penalty records are
   // checked against (issue 20 #10; the check caselink-standards applies). Loaded at start.

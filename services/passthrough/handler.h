@@ -8,13 +8,14 @@
 #include <string>
 
 #include "services/common/config/config.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/transactional_loop.h"
 
 namespace caselink::passthrough {
 
 struct Settings {
   // Where every input record is copied.
-  std::string output_topic = "caselink.bench.out.v1";
+  std::string output_topic = envelope::topics::kBenchOut;
   // When true, each value must be a valid v1 envelope; anything else is dead-lettered.
   // When false (the benchmark baseline) bytes are copied without looking at them.
   bool validate_envelopes = false;

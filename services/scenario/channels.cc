@@ -8,7 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
-#include "services/evidence/sha256.h"
+#include "services/common/crypto/sha256.h"
 #include "services/sdk/agency_client.h"
 
 namespace caselink::scenario {
@@ -97,7 +97,7 @@ class IngressChannel final : public Channel {
   }
 
  private:
-  static std::string evidence_digest(std::string_view bytes) { return evidence::sha256(bytes).hex(); }
+  static std::string evidence_digest(std::string_view bytes) { return crypto::sha256(bytes).hex(); }
 
   Result<std::pair<int, std::string>> request(http::verb verb, const std::string& target, const std::string& agency,
                                               std::string body, const char* content_type) {

@@ -5,8 +5,8 @@
 #include <functional>
 
 #include "services/common/core/ids.h"
+#include "services/common/crypto/sha256.h"
 #include "services/common/envelope/codec.h"
-#include "services/evidence/sha256.h"
 
 namespace caselink::scenario {
 
@@ -98,7 +98,7 @@ class CaseScript {
         item->set_material_category(category);
         item->set_evidence_type(type);
         item->set_description(description);
-        item->set_sha256_hex(evidence::sha256(text).hex());
+        item->set_sha256_hex(crypto::sha256(text).hex());
         item->set_size_bytes(static_cast<int64_t>(text.size()));
         item->set_media_type("text/plain; charset=utf-8");
         *item->mutable_collected_at() = e.occurred_at();

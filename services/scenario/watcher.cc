@@ -4,13 +4,14 @@
 
 #include "services/common/core/uuid.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/envelope/topics.h"
 
 namespace caselink::scenario {
 
 namespace {
 
-const std::vector<std::string> kWatchedTopics = {"caselink.case.state.v1", "caselink.alert.v1",
-                                                 "caselink.evidence.receipt.v1"};
+const std::vector<std::string> kWatchedTopics = {envelope::topics::kCaseState, envelope::topics::kAlert,
+                                                 envelope::topics::kEvidenceReceipt};
 
 std::string set(RdKafka::Conf& conf, const std::string& key, const std::string& value) {
   std::string err;
@@ -94,7 +95,7 @@ void CaseWatcher::apply(const std::string& topic, const std::string& value) {
   const v1::Envelope& env = decoded.value();
   std::lock_guard lock(mu_);
   WatchedCase& c = cases_[env.case_id()];
-  if (topic == "caselink.case.state.v1" && env.has_case_state_snapshot()) {
+  if (topic == envelope::topics::kCaseState && env.has_case_state_snapshot()) {
     const auto& s = env.case_state_snapshot();
     c.applied_event_ids.insert(s.last_event_id());
     // Same version again = an acknowledgement folded in (recognition changes, version does not).

@@ -170,7 +170,7 @@ Result<v1::EvidenceItem> AgencyClient::evidence_item(std::string_view sha256_hex
   if (!blobs_) {
     return Error::invalid("no blob store: set ClientOptions::blob_dir", "blob_dir", kNoBlobStore);
   }
-  auto digest = evidence::Sha256Digest::from_hex(sha256_hex);
+  auto digest = crypto::Sha256Digest::from_hex(sha256_hex);
   if (!digest.ok()) {
     Error error = digest.error();
     error.field = "sha256_hex";

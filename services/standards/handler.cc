@@ -4,6 +4,7 @@
 #include <cctype>
 #include <csignal>
 
+#include "services/common/crypto/derived_uuid.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/decode.h"
 #include "services/common/logging/logging.h"
@@ -266,7 +267,7 @@ kafka::HandlerResult StandardsHandler::handle(const ConsumedRecord& record) {
 
   const TimePoint occurred = envelope::to_time_point(in.occurred_at());
   const Assessment assessment = engine_.assess(*input, china_date(occurred));
-  const std::string assessment_id = derived_uuid(kAssessmentIdSpace, in.event_id());
+  const std::string assessment_id = crypto::derived_uuid(kAssessmentIdSpace, in.event_id());
   const v1::Envelope assessed = assessment_envelope(
       in, to_proto(assessment, rules, *input, subject, assessment_id), occurred, referral);
   std::vector<OutgoingRecord> outputs{envelope::to_record(assessed, settings_.assessment_topic)};
@@ -358,7 +359,7 @@ OutgoingRecord StandardsHandler::supervision_clue(const v1::Envelope& in, const 
                                                   const std::string& rule_version, TimePoint occurred) {
   const auto& p = in.administrative_penalty_reported();
   v1::Envelope out = envelope::make_envelope(CaseId(in.case_id()), AgencyId(kProducerId), occurred, clock_.now());
-  out.set_event_id(derived_uuid(kClueEventIdSpace, in.event_id()));
+  out.set_event_id(crypto::derived_uuid(kClueEventIdSpace, in.event_id()));
   out.set_correlation_id(in.correlation_id());
   out.set_causation_id(in.event_id());
   v1::Alert* alert = out.mutable_alert();
@@ -366,7 +367,7 @@ OutgoingRecord StandardsHandler::supervision_clue(const v1::Envelope& in, const 
   const std::string condition = p.decision_number().empty()
                                     ? "event:" + in.event_id()
                                     : "decision:" + p.deciding_agency().organ_id() + "/" + p.decision_number();
-  alert->set_alert_id(derived_uuid(kClueIdSpace, condition));
+  alert->set_alert_id(crypto::derived_uuid(kClueIdSpace, condition));
   alert->set_kind(v1::ALERT_KIND_SUPERVISION_CLUE);
   alert->set_severity(v1::ALERT_SEVERITY_WARNING);
   alert->set_status(v1::ALERT_STATUS_RAISED);

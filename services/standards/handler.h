@@ -22,6 +22,7 @@
 
 #include "services/common/config/config.h"
 #include "services/common/core/clock.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/metrics/registry.h"
 #include "services/common/organs/registry.h"
@@ -33,8 +34,8 @@ namespace caselink::standards {
 struct Settings {
   // Directory with the offence files (*.yaml) and catalogue/ (facts.yaml, jurisdictions.yaml).
   std::string rules_dir = "rules";
-  std::string assessment_topic = "caselink.standards.assessment.v1";
-  std::string alert_topic = "caselink.alert.v1";
+  std::string assessment_topic = envelope::topics::kStandardsAssessment;
+  std::string alert_topic = envelope::topics::kAlert;
   // Organ registry: the supervision clue goes to the procuratorate competent for the record's
   // region (county, else city, else province). Loaded at start; it must cover every province of
   // the rule catalogue.

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <algorithm>
 
+#include "services/common/envelope/vocabulary.h"
+
 namespace caselink::standards {
 
 namespace {
@@ -54,7 +56,7 @@ v1::RuleRef rule_ref(const RuleCitation& r, Confidence confidence) {
   ref.set_rule_id(r.id);
   ref.set_rule_version(std::to_string(r.version));
   ref.set_legal_source(r.document + " " + r.article);
-  ref.set_confidence(to_proto(confidence));
+  ref.set_confidence(envelope::to_proto(confidence));
   return ref;
 }
 
@@ -125,20 +127,6 @@ v1::AssessmentOutcome to_proto(Outcome outcome) {
       return v1::ASSESSMENT_OUTCOME_UNSPECIFIED;
   }
   return v1::ASSESSMENT_OUTCOME_UNSPECIFIED;
-}
-
-v1::Confidence to_proto(Confidence confidence) {
-  switch (confidence) {
-    case Confidence::kHigh:
-      return v1::CONFIDENCE_HIGH;
-    case Confidence::kMedium:
-      return v1::CONFIDENCE_MEDIUM;
-    case Confidence::kLow:
-      return v1::CONFIDENCE_LOW;
-    case Confidence::kUnconfirmed:
-      return v1::CONFIDENCE_UNCONFIRMED;
-  }
-  return v1::CONFIDENCE_UNSPECIFIED;
 }
 
 v1::ThresholdLayer to_proto(Layer layer) {

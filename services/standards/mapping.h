@@ -37,7 +37,6 @@ struct Subject {
 };
 
 v1::AssessmentOutcome to_proto(Outcome outcome);
-v1::Confidence to_proto(Confidence confidence);
 v1::ThresholdLayer to_proto(Layer layer);
 
 // Engine assessment -> contract. An empty offence code (the agency mapped none) becomes

@@ -18,6 +18,7 @@
 #include <map>
 #include <random>
 
+#include "services/common/crypto/derived_uuid.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/producer.h"
 #include "services/feedback/state.h"
@@ -117,7 +118,7 @@ Stream make_stream(const std::string& prefix) {
     if (s.acked[id]) {
       v1::Envelope ack = envelope::make_envelope(CaseId(id), AgencyId(kAgency), now, now);
       ack.mutable_feedback_acknowledged()->set_feedback_event_id(
-          feedback::derived_uuid("feedback", decision.event_id()));
+          crypto::derived_uuid("feedback", decision.event_id()));
       ack.mutable_feedback_acknowledged()->set_agency_id(kAgency);
       envelope::seal(ack);
       s.acks.push_back(std::move(ack));
@@ -153,7 +154,7 @@ void expect_routed_exactly_once(const FeedbackRun& run, const Stream& stream) {
                                            std::chrono::seconds(120))) {
     auto env = envelope::decode(r.value.value_or(""));
     ASSERT_TRUE(env.ok());
-    EXPECT_EQ(env->event_id(), feedback::derived_uuid("feedback", env->causation_id()));
+    EXPECT_EQ(env->event_id(), crypto::derived_uuid("feedback", env->causation_id()));
     routed[env->causation_id()]++;
   }
   int wrong = 0;
@@ -188,7 +189,7 @@ void expect_acks_tracked(const FeedbackRun& run, const Stream& stream) {
     }
     auto state = feedback::deserialize(it->second);
     ASSERT_TRUE(state.ok()) << state.error().describe();
-    const std::string feedback_id = feedback::derived_uuid("feedback", decision_id);
+    const std::string feedback_id = crypto::derived_uuid("feedback", decision_id);
     const bool has = state->feedback.contains(feedback_id);
     const bool ok = has && state->held.empty() && !state->filing_expected &&
                     state->feedback.at(feedback_id).acked == stream.acked.at(case_id);

@@ -1,5 +1,5 @@
 // Plan computation and the reconcile loop against an in-memory "cluster": no broker.
-// (What a real broker does is proven by admin_topics_integration_test.)
+// (What a real broker does is proven by it_admin_topics.)
 #include "services/admin/topic_plan.h"
 
 #include <gtest/gtest.h>

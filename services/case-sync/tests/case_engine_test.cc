@@ -7,6 +7,7 @@
 
 #include "services/case-sync/tests/test_support.h"
 #include "services/case-sync/transitions.h"
+#include "services/common/crypto/sha256.h"
 
 namespace caselink::sync {
 namespace {
@@ -213,17 +214,17 @@ TEST_F(Fixture, HashChainCoversThePreviousHashAndTheEnvelope) {
   EXPECT_EQ(rec.snapshot.version(), 3U);
   EXPECT_EQ(rec.snapshot.state_hash_hex(), h);
   EXPECT_EQ(rec.snapshot.previous_state_hash_hex(), rec.internal.hashes.at(2));
-  EXPECT_EQ(rec.internal.hashes.at(1), sha256_hex(applied[0].raw));
+  EXPECT_EQ(rec.internal.hashes.at(1), crypto::sha256_hex(applied[0].raw));
   EXPECT_EQ(rec.snapshot.hash_scheme(), kHashScheme);
 }
 
 // Known answers (FIPS 180-2 "abc"; the second computed independently): the scheme is a published
 // contract — any party re-verifies a case from the topics — so the digest must not drift.
 TEST(HashChain, KnownAnswers) {
-  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(crypto::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(chain_hash_hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "event"),
             "7aadfa539d64b458117d6e865b3ad61f677e79af3a180d0da3c07963f8073cb9");
-  EXPECT_EQ(chain_hash_hex("", "abc"), sha256_hex("abc"));  // the first version has no predecessor
+  EXPECT_EQ(chain_hash_hex("", "abc"), crypto::sha256_hex("abc"));  // the first version has no predecessor
 }
 
 TEST_F(Fixture, RecognitionWhenAllRequiredPartiesAckTheSameVersion) {

@@ -13,7 +13,7 @@ Result<std::string> topic_for(const caselink::v1::Envelope& envelope) {
     case P::kReconsiderationRequested:
     case P::kFilingSupervisionRequested:
     case P::kSeizedItemsHandedOver:
-      return std::string("caselink.referral.v1");
+      return std::string(topics::kReferral);
     // Decisions of the police, procuratorate and courts.
     case P::kReferralAccepted:
     case P::kMaterialsSupplementRequested:
@@ -27,28 +27,28 @@ Result<std::string> topic_for(const caselink::v1::Envelope& envelope) {
     case P::kCourtJudgment:
     case P::kCaseClosed:
     case P::kReverseReviewStatusChanged:
-      return std::string("caselink.decision.v1");
+      return std::string(topics::kDecision);
     case P::kEvidenceManifest:
     case P::kCustodyEvent:
-      return std::string("caselink.evidence.manifest.v1");
+      return std::string(topics::kEvidenceManifest);
     case P::kEvidenceReceipt:
-      return std::string("caselink.evidence.receipt.v1");
+      return std::string(topics::kEvidenceReceipt);
     case P::kAdministrativePenaltyReported:
-      return std::string("caselink.admin-penalty.v1");
+      return std::string(topics::kAdminPenalty);
     case P::kStandardsAssessment:
-      return std::string("caselink.standards.assessment.v1");
+      return std::string(topics::kStandardsAssessment);
     case P::kRecommendationIssued:
     case P::kRecommendationReplied:
     case P::kRecommendationFollowedUp:
     case P::kRecommendationEvaluated:
-      return std::string("caselink.recommendation.v1");
+      return std::string(topics::kRecommendation);
     case P::kFeedbackAcknowledged:
     case P::kStateAcknowledged:
-      return std::string("caselink.ack.v1");
+      return std::string(topics::kAck);
     case P::kCaseStateSnapshot:
-      return std::string("caselink.case.state.v1");
+      return std::string(topics::kCaseState);
     case P::kAlert:
-      return std::string("caselink.alert.v1");
+      return std::string(topics::kAlert);
     case P::kProbe:
     case P::PAYLOAD_NOT_SET:
       break;
@@ -58,8 +58,11 @@ Result<std::string> topic_for(const caselink::v1::Envelope& envelope) {
                         "payload", "envelope.unroutable_payload");
 }
 
-std::string feedback_topic_for(std::string_view agency_id) {
-  return "caselink.feedback." + std::string(agency_id) + ".v1";
+const std::vector<std::string>& event_topics() {
+  static const std::vector<std::string> kTopics = {
+      topics::kReferral,       topics::kDecision,       topics::kEvidenceManifest, topics::kEvidenceReceipt,
+      topics::kAdminPenalty,   topics::kStandardsAssessment, topics::kRecommendation, topics::kAck};
+  return kTopics;
 }
 
 }  // namespace caselink::envelope

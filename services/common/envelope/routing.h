@@ -5,18 +5,21 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "caselink/v1/envelope.pb.h"
 #include "services/common/core/result.h"
+#include "services/common/envelope/topics.h"
 
 namespace caselink::envelope {
+
+// The topics agencies and services publish events of a case to (every topic topic_for answers
+// but the case-state and alert topics, which only services write), in docs/topics.md order.
+const std::vector<std::string>& event_topics();
 
 // The v1 topic for the payload set in `envelope` ("caselink.referral.v1", ...). An error
 // (reason "envelope.unroutable_payload") for payloads that only services publish or that have no topic
 // of their own: none set, Probe.
 Result<std::string> topic_for(const caselink::v1::Envelope& envelope);
-
-// The per-agency feedback topic (deploy/topics.yaml feedback_agencies.name_template).
-std::string feedback_topic_for(std::string_view agency_id);
 
 }  // namespace caselink::envelope

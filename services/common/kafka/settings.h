@@ -14,6 +14,7 @@
 
 #include "services/common/config/config.h"
 #include "services/common/core/result.h"
+#include "services/common/envelope/topics.h"
 
 namespace caselink::kafka {
 
@@ -63,7 +64,7 @@ struct LoopSettings {
   // Distinguishes instances of one service (only used for the default transactional id).
   std::string instance_id = "0";
   // Dead-letter topic for records that cannot be decoded, are invalid or unauthorized.
-  std::string dlq_topic = "caselink.dlq.v1";
+  std::string dlq_topic = envelope::topics::kDlq;
   // A transaction is committed after this many input records or this many milliseconds,
   // whichever comes first. The main throughput/latency knob (docs/performance.md).
   int64_t commit_every_records = 500;

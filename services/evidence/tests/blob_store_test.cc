@@ -71,16 +71,16 @@ TEST(LocalBlobStore, ClaimedHashIsVerified) {
   testing::TempDir dir;
   auto store = LocalBlobStore::create(dir.path());
   ASSERT_TRUE(store.ok());
-  const Sha256Digest wrong = sha256("something else");
+  const crypto::Sha256Digest wrong = crypto::sha256("something else");
   auto put = (*store)->put("abc", wrong);
   ASSERT_FALSE(put.ok());
   EXPECT_EQ(put.error().code, ErrorCode::kInvalid);
   EXPECT_EQ(put.error().reason, "evidence.hash_mismatch");
-  EXPECT_FALSE(*(*store)->exists(sha256("abc")));
+  EXPECT_FALSE(*(*store)->exists(crypto::sha256("abc")));
   EXPECT_FALSE(*(*store)->exists(wrong));
   EXPECT_TRUE(fs::is_empty(dir.path() / "tmp"));
 
-  auto right = (*store)->put("abc", sha256("abc"));
+  auto right = (*store)->put("abc", crypto::sha256("abc"));
   EXPECT_TRUE(right.ok());
 }
 
@@ -100,7 +100,7 @@ TEST(LocalBlobStore, MissingBlobIsNotFound) {
   testing::TempDir dir;
   auto store = LocalBlobStore::create(dir.path());
   ASSERT_TRUE(store.ok());
-  const Sha256Digest absent = sha256("never stored");
+  const crypto::Sha256Digest absent = crypto::sha256("never stored");
   EXPECT_FALSE(*(*store)->exists(absent));
   auto st = (*store)->stat(absent);
   ASSERT_FALSE(st.ok());
@@ -121,7 +121,7 @@ TEST(LocalBlobStore, TamperedBlobIsDetectedAndRepairedByAGoodPut) {
   auto content = rehash(**store, *digest);
   ASSERT_TRUE(content.ok());
   EXPECT_NE(content->content_digest, *digest);
-  EXPECT_EQ(content->content_digest, sha256("0riginal evidence"));
+  EXPECT_EQ(content->content_digest, crypto::sha256("0riginal evidence"));
 
   ASSERT_TRUE((*store)->put("original evidence").ok());
   EXPECT_EQ(rehash(**store, *digest)->content_digest, *digest);
@@ -155,7 +155,7 @@ TEST(LocalBlobStore, OpenExistingCreatesNothing) {
   fs::remove_all(dir.path() / "s" / "tmp");
   auto store = LocalBlobStore::open_existing(dir.path() / "s");
   ASSERT_TRUE(store.ok());
-  EXPECT_EQ(*read_all(**store, sha256("abc")), "abc");
+  EXPECT_EQ(*read_all(**store, crypto::sha256("abc")), "abc");
   EXPECT_FALSE(fs::exists(dir.path() / "s" / "tmp"));
   // A put still works (it makes tmp/ when needed).
   EXPECT_TRUE((*store)->put("def").ok());

@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "services/common/crypto/derived_uuid.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/dlq.h"
 #include "services/common/kafka/producer.h"
@@ -83,7 +84,7 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
   const v1::EvidenceManifest tampered_manifest = environmental_manifest(store, "m-tampered", "B");
   const v1::Envelope tampered = wrap("env-330100-2026-0002", tampered_manifest);
   // The monitoring report of the second case is altered in the store after upload.
-  const fs::path altered = store.path_of(*Sha256Digest::from_hex(tampered_manifest.items(3).sha256_hex()));
+  const fs::path altered = store.path_of(*crypto::Sha256Digest::from_hex(tampered_manifest.items(3).sha256_hex()));
   fs::permissions(altered, fs::perms::owner_write, fs::perm_options::add);
   std::ofstream(altered, std::ios::binary | std::ios::trunc) << "monitoring report: Cd 0.2x the discharge standard B";
 
@@ -146,7 +147,7 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
   const v1::Envelope& accepted = by_manifest["m-good"];
   EXPECT_EQ(accepted.case_id(), good.case_id());
   EXPECT_EQ(accepted.causation_id(), good.event_id());
-  EXPECT_EQ(accepted.event_id(), derived_event_id("receipt", good.event_id()));
+  EXPECT_EQ(accepted.event_id(), crypto::derived_uuid(kReceiptIdPurpose, good.event_id()));
   EXPECT_EQ(accepted.evidence_receipt().status(), v1::RECEIPT_STATUS_ACCEPTED);
   EXPECT_EQ(accepted.evidence_receipt().material_list_rule().rule_id(), "materials.s2.art6");
   EXPECT_EQ(accepted.evidence_receipt().item_count(), 5U);

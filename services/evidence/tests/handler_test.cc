@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "services/common/crypto/derived_uuid.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/decode.h"
 #include "services/evidence/handler.h"
@@ -107,7 +108,7 @@ TEST_F(HandlerTest, CompleteManifestIsAcceptedWithAReceiptEnvelope) {
   EXPECT_EQ(out.producer_agency_id(), "caselink-evidence");
   EXPECT_EQ(out.causation_id(), in.event_id());
   EXPECT_EQ(out.correlation_id(), in.correlation_id());
-  EXPECT_EQ(out.event_id(), derived_event_id("receipt", in.event_id()));
+  EXPECT_EQ(out.event_id(), crypto::derived_uuid(kReceiptIdPurpose, in.event_id()));
   EXPECT_EQ(envelope::to_time_point(out.occurred_at()), clock_.now());
   const v1::EvidenceReceipt& receipt = out.evidence_receipt();
   EXPECT_EQ(receipt.status(), v1::RECEIPT_STATUS_ACCEPTED);
@@ -158,7 +159,7 @@ TEST_F(HandlerTest, SupplementIsNotJudgedForCompleteness) {
 
 TEST_F(HandlerTest, TamperedBlobIsRejectedNamingTheItem) {
   const v1::EvidenceManifest m = complete_manifest();
-  const fs::path path = store_->path_of(*Sha256Digest::from_hex(m.items(1).sha256_hex()));
+  const fs::path path = store_->path_of(*crypto::Sha256Digest::from_hex(m.items(1).sha256_hex()));
   fs::permissions(path, fs::perms::owner_write, fs::perm_options::add);
   std::ofstream(path, std::ios::binary | std::ios::trunc) << "rep0rt";
   const v1::Envelope out = receipt_of(handler_->handle(record_of(manifest_envelope(m))));
@@ -175,7 +176,7 @@ TEST_F(HandlerTest, TamperedBlobIsRejectedNamingTheItem) {
 
 TEST_F(HandlerTest, MissingBlobWrongHashNegativeSizeUnknownCategory) {
   v1::EvidenceManifest m = complete_manifest();
-  m.mutable_items(0)->set_sha256_hex(sha256("never uploaded").hex());
+  m.mutable_items(0)->set_sha256_hex(crypto::sha256("never uploaded").hex());
   m.mutable_items(1)->set_size_bytes(-3);
   m.mutable_items(2)->set_material_category(static_cast<v1::MaterialCategory>(99));
   v1::EvidenceItem* bad_hash = m.add_items();
@@ -265,13 +266,15 @@ TEST_F(HandlerTest, CustodyEventsAreAcknowledgedOrDeadLettered) {
 
 class DownStore final : public BlobStore {
  public:
-  Result<Sha256Digest> put(std::string_view, std::optional<Sha256Digest>) override {
+  Result<crypto::Sha256Digest> put(std::string_view, std::optional<crypto::Sha256Digest>) override {
     return Error::unavailable("down");
   }
-  Result<std::unique_ptr<BlobReader>> open(const Sha256Digest&) const override { return Error::unavailable("down"); }
-  Result<BlobStat> stat(const Sha256Digest&) const override { return Error::unavailable("disk gone"); }
-  Result<bool> exists(const Sha256Digest&) const override { return Error::unavailable("down"); }
-  std::string describe(const Sha256Digest&) const override { return "down"; }
+  Result<std::unique_ptr<BlobReader>> open(const crypto::Sha256Digest&) const override {
+    return Error::unavailable("down");
+  }
+  Result<BlobStat> stat(const crypto::Sha256Digest&) const override { return Error::unavailable("disk gone"); }
+  Result<bool> exists(const crypto::Sha256Digest&) const override { return Error::unavailable("down"); }
+  std::string describe(const crypto::Sha256Digest&) const override { return "down"; }
 };
 
 TEST_F(HandlerTest, UnreadableStoreRetriesInsteadOfAnswering) {

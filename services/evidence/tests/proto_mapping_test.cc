@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include "services/common/core/uuid.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/evidence/merkle.h"
 #include "services/evidence/proto_mapping.h"
@@ -141,16 +140,6 @@ TEST(ProtoMapping, CustodyEventChecks) {
   EXPECT_TRUE(validate_custody_event(access).ok());
 }
 
-TEST(ProtoMapping, DerivedEventIdIsDeterministicCanonicalAndDistinct) {
-  const std::string a = derived_event_id("receipt", "11111111-2222-4333-8444-555555555555");
-  EXPECT_EQ(a, derived_event_id("receipt", "11111111-2222-4333-8444-555555555555"));
-  EXPECT_TRUE(is_canonical_uuid(a)) << a;
-  EXPECT_EQ(a[14], '8') << "version 8";
-  EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos) << "RFC variant";
-  EXPECT_NE(a, derived_event_id("receipt", "11111111-2222-4333-8444-555555555556"));
-  EXPECT_NE(a, derived_event_id("other", "11111111-2222-4333-8444-555555555555"));
-}
-
 TEST(ProtoMapping, ReceiptCarriesEverything) {
   testing::TempDir dir;
   auto store = LocalBlobStore::create(dir.path());
@@ -183,7 +172,7 @@ TEST(ProtoMapping, ReceiptCarriesEverything) {
   EXPECT_EQ(receipt.merkle_scheme(), kMerkleScheme);
   // Leaves sorted by id: a, b, c.
   EXPECT_EQ(receipt.merkle_root_hex(),
-            merkle_root({sha256("interview"), sha256("letter"), sha256("other")}).hex());
+            merkle_root({crypto::sha256("interview"), crypto::sha256("letter"), crypto::sha256("other")}).hex());
   ASSERT_EQ(receipt.item_results_size(), 3);
   EXPECT_EQ(receipt.item_results(0).item_id(), "b");
   EXPECT_TRUE(receipt.item_results(0).verified());

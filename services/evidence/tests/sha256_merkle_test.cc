@@ -1,5 +1,5 @@
-// SHA-256 and the manifest Merkle root against known vectors. The Merkle constants were
-// computed independently with Python's hashlib using the recursive RFC 6962 definition
+// The manifest Merkle root against known vectors (SHA-256 itself: services/common/crypto/tests).
+// The Merkle constants were computed independently with Python's hashlib using the recursive RFC 6962 definition
 // (split at the largest power of two below n), not with the level-by-level code under test.
 
 #include <gtest/gtest.h>
@@ -7,58 +7,19 @@
 #include <string>
 #include <vector>
 
+#include "services/common/crypto/sha256.h"
 #include "services/evidence/merkle.h"
-#include "services/evidence/sha256.h"
 
 namespace caselink::evidence {
 namespace {
 
-TEST(Sha256, KnownVectors) {
-  EXPECT_EQ(sha256("").hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(sha256("abc").hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  // FIPS 180-2 long message: one million 'a'.
-  EXPECT_EQ(sha256(std::string(1000000, 'a')).hex(),
-            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-}
-
-TEST(Sha256, IncrementalEqualsOneShot) {
-  Sha256Hasher hasher;
-  hasher.update("a");
-  hasher.update("");
-  hasher.update("bc");
-  EXPECT_EQ(hasher.finish(), sha256("abc"));
-  // finish() resets the hasher.
-  EXPECT_EQ(hasher.finish(), sha256(""));
-}
-
-TEST(Sha256Digest, HexRoundTripAndValidation) {
-  const std::string hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-  auto parsed = Sha256Digest::from_hex(hex);
-  ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(parsed->hex(), hex);
-  std::string upper = hex;
-  for (char& c : upper) {
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  auto from_upper = Sha256Digest::from_hex(upper);
-  ASSERT_TRUE(from_upper.ok());
-  EXPECT_EQ(from_upper->hex(), hex) << "canonical form is lowercase";
-
-  EXPECT_FALSE(Sha256Digest::from_hex("").ok());
-  EXPECT_FALSE(Sha256Digest::from_hex(hex.substr(1)).ok());
-  EXPECT_FALSE(Sha256Digest::from_hex(hex + "0").ok());
-  auto bad = Sha256Digest::from_hex("g" + hex.substr(1));
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message.find("position 0"), std::string::npos) << bad.error().message;
-}
-
 // Items: SHA-256 of these texts.
-std::vector<Sha256Digest> items(size_t n) {
+std::vector<crypto::Sha256Digest> items(size_t n) {
   const std::vector<std::string> texts = {"transfer letter", "investigation report", "seized items list",
                                           "appraisal report", "photos"};
-  std::vector<Sha256Digest> out;
+  std::vector<crypto::Sha256Digest> out;
   for (size_t i = 0; i < n; ++i) {
-    out.push_back(sha256(texts[i]));
+    out.push_back(crypto::sha256(texts[i]));
   }
   return out;
 }
@@ -99,7 +60,7 @@ TEST(Merkle, OddNodeIsPromotedNotDuplicated) {
 
 TEST(Merkle, OrderMatters) {
   auto two = items(2);
-  std::vector<Sha256Digest> swapped = {two[1], two[0]};
+  std::vector<crypto::Sha256Digest> swapped = {two[1], two[0]};
   EXPECT_NE(merkle_root(two), merkle_root(swapped));
 }
 

@@ -112,9 +112,9 @@ TEST_F(VerificationTest, CompleteGeneralManifestIsAccepted) {
     EXPECT_TRUE(r.ok()) << r.item_id;
     EXPECT_EQ(r.collecting_body, "某市生态环境局");
   }
-  std::vector<Sha256Digest> digests;
+  std::vector<crypto::Sha256Digest> digests;
   for (const auto& i : m.items) {
-    digests.push_back(*Sha256Digest::from_hex(i.sha256_hex));
+    digests.push_back(*crypto::Sha256Digest::from_hex(i.sha256_hex));
   }
   // Item ids i1..i4 are already in id order.
   EXPECT_EQ(v.merkle_root_hex, merkle_root(digests).hex());
@@ -181,7 +181,7 @@ TEST_F(VerificationTest, EmptyManifestIsIncompleteNamingEveryRequiredCategory) {
   EXPECT_EQ(v.status, ReceiptStatus::kIncomplete);
   EXPECT_EQ(categories(v.missing_required),
             (std::vector<std::string>{"TRANSFER_LETTER", "INVESTIGATION_REPORT", "SITE_INSPECTION_RECORD"}));
-  EXPECT_EQ(v.merkle_root_hex, sha256("").hex());
+  EXPECT_EQ(v.merkle_root_hex, crypto::sha256("").hex());
 }
 
 struct ProblemCase {
@@ -216,13 +216,13 @@ TEST_F(VerificationTest, EachItemProblemRejectsNamingTheItem) {
       {"media type missing", ItemProblem::kMediaTypeMissing,
        [](ManifestItem& i, LocalBlobStore&) { i.media_type.clear(); }, "media_type must be set"},
       {"blob missing", ItemProblem::kBlobMissing,
-       [](ManifestItem& i, LocalBlobStore&) { i.sha256_hex = sha256("never uploaded").hex(); },
+       [](ManifestItem& i, LocalBlobStore&) { i.sha256_hex = crypto::sha256("never uploaded").hex(); },
        "no blob with sha256"},
       {"size mismatch", ItemProblem::kSizeMismatch, [](ManifestItem& i, LocalBlobStore&) { i.size_bytes += 1; },
        "the stored blob has"},
       {"tampered blob", ItemProblem::kHashMismatch,
        [](ManifestItem& i, LocalBlobStore& store) {
-         const fs::path path = store.path_of(*Sha256Digest::from_hex(i.sha256_hex));
+         const fs::path path = store.path_of(*crypto::Sha256Digest::from_hex(i.sha256_hex));
          fs::permissions(path, fs::perms::owner_write, fs::perm_options::add);
          std::ofstream(path, std::ios::binary | std::ios::trunc) << "investigation rep0rt";  // same size
        },
@@ -254,7 +254,7 @@ TEST_F(VerificationTest, SeveralProblemsOnOneItemAndSeveralBadItems) {
   Manifest m = general_complete();
   m.items[0].size_bytes = -1;
   m.items[0].category.clear();
-  m.items[3].sha256_hex = sha256("nothing").hex();
+  m.items[3].sha256_hex = crypto::sha256("nothing").hex();
   const Verdict v = verify(m);
   EXPECT_EQ(v.status, ReceiptStatus::kRejected);
   EXPECT_EQ(v.items[0].issues.size(), 2U);
@@ -330,7 +330,7 @@ TEST_F(VerificationTest, PartyStatementRequiresRecollectionButIsNotAProblem) {
 
 TEST_F(VerificationTest, WithoutContentCheckTamperingGoesUnnoticedButSizeIsChecked) {
   Manifest m = general_complete();
-  const fs::path path = store_->path_of(*Sha256Digest::from_hex(m.items[0].sha256_hex));
+  const fs::path path = store_->path_of(*crypto::Sha256Digest::from_hex(m.items[0].sha256_hex));
   fs::permissions(path, fs::perms::owner_write, fs::perm_options::add);
   std::ofstream(path, std::ios::binary | std::ios::trunc) << "transfer lettex";
   EXPECT_EQ(verify(m, {.verify_content = false}).status, ReceiptStatus::kAccepted);
@@ -342,13 +342,15 @@ TEST_F(VerificationTest, WithoutContentCheckTamperingGoesUnnoticedButSizeIsCheck
 // A store that cannot be reached: verification reports kUnavailable (retry), not a verdict.
 class DownStore final : public BlobStore {
  public:
-  Result<Sha256Digest> put(std::string_view, std::optional<Sha256Digest>) override {
+  Result<crypto::Sha256Digest> put(std::string_view, std::optional<crypto::Sha256Digest>) override {
     return Error::unavailable("down");
   }
-  Result<std::unique_ptr<BlobReader>> open(const Sha256Digest&) const override { return Error::unavailable("down"); }
-  Result<BlobStat> stat(const Sha256Digest&) const override { return Error::unavailable("down"); }
-  Result<bool> exists(const Sha256Digest&) const override { return Error::unavailable("down"); }
-  std::string describe(const Sha256Digest&) const override { return "down"; }
+  Result<std::unique_ptr<BlobReader>> open(const crypto::Sha256Digest&) const override {
+    return Error::unavailable("down");
+  }
+  Result<BlobStat> stat(const crypto::Sha256Digest&) const override { return Error::unavailable("down"); }
+  Result<bool> exists(const crypto::Sha256Digest&) const override { return Error::unavailable("down"); }
+  std::string describe(const crypto::Sha256Digest&) const override { return "down"; }
 };
 
 TEST_F(VerificationTest, StoreDownIsUnavailableNotAVerdict) {

@@ -58,7 +58,9 @@ class VerifyToolTest : public ::testing::Test {
 
   std::string expected_root() const {
     // Sorted by id: letter, report, video.
-    return merkle_root({sha256("transfer letter"), sha256("investigation report"), sha256("site video")}).hex();
+    return merkle_root({crypto::sha256("transfer letter"), crypto::sha256("investigation report"),
+                        crypto::sha256("site video")})
+        .hex();
   }
 
   testing::TempDir dir_;
@@ -77,7 +79,7 @@ TEST_F(VerifyToolTest, IntactEvidenceMatches) {
 }
 
 TEST_F(VerifyToolTest, TamperedItemIsNamed) {
-  const fs::path path = store_->path_of(sha256("investigation report"));
+  const fs::path path = store_->path_of(crypto::sha256("investigation report"));
   fs::permissions(path, fs::perms::owner_write, fs::perm_options::add);
   std::ofstream(path, std::ios::binary | std::ios::trunc) << "investigation rep0rt";
   EXPECT_EQ(run(), 1);
@@ -87,7 +89,7 @@ TEST_F(VerifyToolTest, TamperedItemIsNamed) {
 }
 
 TEST_F(VerifyToolTest, MissingBlobAndWrongSizeAreNamed) {
-  fs::remove(store_->path_of(sha256("site video")));
+  fs::remove(store_->path_of(crypto::sha256("site video")));
   manifest_.mutable_items(0)->set_size_bytes(1);
   write_manifest();
   EXPECT_EQ(run(), 1);
@@ -96,7 +98,7 @@ TEST_F(VerifyToolTest, MissingBlobAndWrongSizeAreNamed) {
 }
 
 TEST_F(VerifyToolTest, DifferentReceiptRootIsAMismatch) {
-  EXPECT_EQ(run({"--expect-root", sha256("other").hex()}), 1);
+  EXPECT_EQ(run({"--expect-root", crypto::sha256("other").hex()}), 1);
   EXPECT_NE(out_.str().find("DIFFERS from the receipt"), std::string::npos) << out_.str();
 }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 
+#include "services/common/crypto/derived_uuid.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/decode.h"
 #include "services/feedback/handler.h"
@@ -188,7 +189,7 @@ TEST_F(FeedbackTest, RoutesEveryDecisionTypeToTheReferringAgencysTopic) {
     EXPECT_EQ(out.case_id(), "case-1");
     EXPECT_EQ(out.causation_id(), in.event_id());
     EXPECT_EQ(out.correlation_id(), "corr-1");
-    EXPECT_EQ(out.event_id(), derived_uuid("feedback", in.event_id()));
+    EXPECT_EQ(out.event_id(), crypto::derived_uuid("feedback", in.event_id()));
     EXPECT_NE(out.event_id(), in.event_id());
     EXPECT_EQ(out.producer_agency_id(), "caselink-feedback");
     EXPECT_EQ(out.occurred_at().seconds(), in.occurred_at().seconds());
@@ -460,7 +461,7 @@ TEST_F(FeedbackTest, RestartRestoresPendingAcksAndDoesNotReAlert) {
   auto after = alerts(tick_commit(kT0 + 200h));
   ASSERT_EQ(after.size(), 1U) << "only the judgment's feedback, never a repeat";
   EXPECT_EQ(after[0].alert().feedback_unacknowledged().feedback_event_id(),
-            derived_uuid("feedback", judgment.event_id()));
+            crypto::derived_uuid("feedback", judgment.event_id()));
 
   // Revoking every input partition of number 2 drops its cases.
   handler->on_partitions_revoked({{"caselink.referral.v1", 2}, {"caselink.decision.v1", 2}});
@@ -496,9 +497,9 @@ TEST(FeedbackState, SerializationRoundTrips) {
   EXPECT_EQ(*back, s);
   EXPECT_FALSE(deserialize("{}").ok());
   EXPECT_FALSE(deserialize("not json").ok());
-  EXPECT_EQ(derived_uuid("feedback", "x"), derived_uuid("feedback", "x"));
-  EXPECT_NE(derived_uuid("feedback", "x"), derived_uuid("feedback", "y"));
-  EXPECT_EQ(derived_uuid("feedback", "x").size(), 36U);
+  EXPECT_EQ(crypto::derived_uuid("feedback", "x"), crypto::derived_uuid("feedback", "x"));
+  EXPECT_NE(crypto::derived_uuid("feedback", "x"), crypto::derived_uuid("feedback", "y"));
+  EXPECT_EQ(crypto::derived_uuid("feedback", "x").size(), 36U);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <map>
 #include <thread>
 
+#include "services/common/crypto/derived_uuid.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
@@ -159,7 +160,7 @@ TEST(FeedbackIntegration, RoutesAcknowledgesAndAlertsExactlyOnceAcrossARestart) 
     for (const auto& f : feedback) {
       EXPECT_EQ(f.event_type(), "caselink.v1.FilingDecision");
       EXPECT_EQ(f.causation_id(), decision_ids[f.case_id()]) << "causation_id is the decision's event id";
-      EXPECT_EQ(f.event_id(), derived_uuid("feedback", decision_ids[f.case_id()]));
+      EXPECT_EQ(f.event_id(), crypto::derived_uuid("feedback", decision_ids[f.case_id()]));
       EXPECT_EQ(f.producer_agency_id(), "caselink-feedback");
       feedback_ids[f.case_id()] = f.event_id();
     }

@@ -2,6 +2,7 @@
 // apart from the protocol code).
 #include <gtest/gtest.h>
 
+#include "services/common/crypto/sha256.h"
 #include "services/ingress/api_policy.h"
 
 namespace caselink::ingress {
@@ -14,7 +15,7 @@ class ApiPolicyTest : public ::testing::Test {
  protected:
   ApiPolicyTest() {
     settings_ = default_settings();
-    settings_.auth.token_sha256 = {{"a-1", sha256_hex("token-1")}};
+    settings_.auth.token_sha256 = {{"a-1", crypto::sha256_hex("token-1")}};
     settings_.limits = {0.001, 1};  // one event, practically no refill
   }
   IngressSettings settings_;
@@ -89,10 +90,10 @@ class PartyKindTest : public ::testing::Test {
  protected:
   PartyKindTest() {
     settings_ = default_settings();
-    settings_.auth.token_sha256 = {{"sthjj-330100", sha256_hex("t-agency")},
-                                   {"ga-330100", sha256_hex("t-police")},
-                                   {"jcy-330100", sha256_hex("t-procuratorate")},
-                                   {"fy-330100", sha256_hex("t-court")}};
+    settings_.auth.token_sha256 = {{"sthjj-330100", crypto::sha256_hex("t-agency")},
+                                   {"ga-330100", crypto::sha256_hex("t-police")},
+                                   {"jcy-330100", crypto::sha256_hex("t-procuratorate")},
+                                   {"fy-330100", crypto::sha256_hex("t-court")}};
     settings_.auth.party_kinds = {{"ga-330100", "police"}, {"jcy-330100", "procuratorate"}, {"fy-330100", "court"}};
     settings_.limits = {1000, 1000};
   }
@@ -139,7 +140,7 @@ TEST_F(PartyKindTest, APoliceTokenMayNotSendAReferral) {
 
 TEST_F(PartyKindTest, AnUnknownKindIsRefusedAtStartNamingTheKey) {
   IngressSettings s = default_settings();
-  auto binder = config::ConfigBinder::parse("auth: {token_sha256: {ga-330100: " + sha256_hex("t") +
+  auto binder = config::ConfigBinder::parse("auth: {token_sha256: {ga-330100: " + crypto::sha256_hex("t") +
                                                 "}, party_kinds: {ga-330100: polis}}",
                                             "t.yaml", "CASELINK_TEST_UNSET_", [](const std::string&) {
                                               return std::optional<std::string>();

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "services/common/crypto/sha256.h"
 #include "services/ingress/auth.h"
 #include "services/ingress/event_mapping.h"
 
@@ -7,19 +8,19 @@ namespace caselink::ingress {
 namespace {
 
 TEST(TokenAuthenticator, MatchesTheHashedTokenOfTheRightAgency) {
-  auto auth = TokenAuthenticator::create({{"sthjj-330100", sha256_hex("env-secret")},
-                                          {"swj-330100", sha256_hex("tax-secret")}});
+  auto auth = TokenAuthenticator::create({{"sthjj-330100", crypto::sha256_hex("env-secret")},
+                                          {"swj-330100", crypto::sha256_hex("tax-secret")}});
   ASSERT_TRUE(auth.ok());
   EXPECT_EQ(auth->agency_for_token("env-secret"), "sthjj-330100");
   EXPECT_EQ(auth->agency_for_token("tax-secret"), "swj-330100");
   EXPECT_EQ(auth->agency_for_token("env-secreT"), std::nullopt);
   EXPECT_EQ(auth->agency_for_token(""), std::nullopt);
   // The configured value is the hash: presenting the hash itself is not the token.
-  EXPECT_EQ(auth->agency_for_token(sha256_hex("env-secret")), std::nullopt);
+  EXPECT_EQ(auth->agency_for_token(crypto::sha256_hex("env-secret")), std::nullopt);
 }
 
 TEST(TokenAuthenticator, ParsesTheBearerHeader) {
-  auto auth = TokenAuthenticator::create({{"sthjj-330100", sha256_hex("env-secret")}});
+  auto auth = TokenAuthenticator::create({{"sthjj-330100", crypto::sha256_hex("env-secret")}});
   ASSERT_TRUE(auth.ok());
   EXPECT_EQ(auth->authenticate("Bearer env-secret"), "sthjj-330100");
   EXPECT_EQ(auth->authenticate("bearer env-secret "), "sthjj-330100");
@@ -39,7 +40,7 @@ TEST(TokenAuthenticator, RejectsAConfiguredValueThatIsNotAHashNamingTheKey) {
 
 TEST(Sha256Hex, IsWhatSha256sumPrints) {
   // printf %s demo | sha256sum
-  EXPECT_EQ(sha256_hex("demo"), "2a97516c354b68848cdbd8f54a226a0a55b21ed138e207ad6c5cbb9c00aa5aea");
+  EXPECT_EQ(crypto::sha256_hex("demo"), "2a97516c354b68848cdbd8f54a226a0a55b21ed138e207ad6c5cbb9c00aa5aea");
 }
 
 }  // namespace

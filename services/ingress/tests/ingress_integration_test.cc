@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "services/common/crypto/sha256.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/producer.h"
 #include "services/evidence/local_blob_store.h"
@@ -124,7 +125,8 @@ class IngressIntegration : public ::testing::Test {
     settings_->api.max_blob_bytes = 1 << 20;
     settings_->api.max_batch_events = 10;
     settings_->limits = {100000, 100000};
-    settings_->auth.token_sha256 = {{"sthjj-330100", sha256_hex(kEnvToken)}, {"swj-330100", sha256_hex(kTaxToken)}};
+    settings_->auth.token_sha256 = {{"sthjj-330100", crypto::sha256_hex(kEnvToken)},
+                                    {"swj-330100", crypto::sha256_hex(kTaxToken)}};
     // Recommendations go to a topic that does not exist (auto-creation is off): the way to
     // make one event of a batch fail on a healthy broker.
     settings_->topic_overrides = {{"caselink.referral.v1", referral_},
@@ -316,7 +318,7 @@ TEST_F(IngressIntegration, BatchAnswersPerEventAndOnlyAfterTheBrokerDecided) {
 
 TEST_F(IngressIntegration, BlobsAreStoredUnderTheirHash) {
   const std::string content = "scanned transfer letter " + caselink::testing::unique_name("blob");
-  const std::string digest = sha256_hex(content);
+  const std::string digest = crypto::sha256_hex(content);
   auto put = [&](const std::string& hash, const std::string& body) {
     return call(port_, http::verb::put, "/v1/blobs/" + hash, body, kEnvToken, "application/octet-stream");
   };
@@ -324,11 +326,11 @@ TEST_F(IngressIntegration, BlobsAreStoredUnderTheirHash) {
   EXPECT_EQ(created.status, 201u) << created.body;
   EXPECT_EQ(created.as_json()["sha256"], digest);
   EXPECT_EQ(put(digest, content).status, 200u);
-  auto stored = evidence::read_all(*blobs_, *evidence::Sha256Digest::from_hex(digest));
+  auto stored = evidence::read_all(*blobs_, *crypto::Sha256Digest::from_hex(digest));
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(*stored, content);
 
-  Reply mismatch = put(sha256_hex("other"), content);
+  Reply mismatch = put(crypto::sha256_hex("other"), content);
   EXPECT_EQ(mismatch.status, 422u);
   EXPECT_EQ(mismatch.as_json()["error"]["field"], "sha256");
   EXPECT_EQ(mismatch.as_json()["error"]["rule"], "blob.digest_mismatch");

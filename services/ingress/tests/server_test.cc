@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "services/common/crypto/sha256.h"
 #include "services/common/envelope/codec.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/ingress/event_mapping.h"
@@ -182,7 +183,7 @@ class ServerTest : public ::testing::Test {
     blobs_ = blobs_holder_.get();
     settings_ = default_settings();
     settings_.api.port = 0;
-    settings_.auth.token_sha256 = {{"fuzz-agency", sha256_hex(kToken)}};
+    settings_.auth.token_sha256 = {{"fuzz-agency", crypto::sha256_hex(kToken)}};
     settings_.limits = {100000, 100000};
   }
   void TearDown() override {

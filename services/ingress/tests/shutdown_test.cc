@@ -14,6 +14,7 @@
 #include <fstream>
 #include <thread>
 
+#include "services/common/crypto/sha256.h"
 #include "services/ingress/event_mapping.h"
 #include "tests/support/http_get.h"
 #include "tests/support/kafka_test_env.h"
@@ -81,7 +82,7 @@ TEST(IngressShutdown, SigtermAnswersEveryRequestInFlight) {
     config << "kafka: {bootstrap: \"127.0.0.1:1\", message_timeout_ms: 4000}\n"
            << "api: {port: 0, port_file: \"" << (dir / "api.port").string() << "\"}\n"
            << "http: {port: 0, port_file: \"" << (dir / "http.port").string() << "\"}\n"
-           << "auth: {token_sha256: {shutdown-agency: " << sha256_hex("shutdown-token") << "}}\n"
+           << "auth: {token_sha256: {shutdown-agency: " << crypto::sha256_hex("shutdown-token") << "}}\n"
            << "blobs: {path: \"" << (dir / "blobs").string() << "\"}\n"
            << "log: {level: info}\n"
            << "facts: {rules_dir: \"" << rules_dir() << "\"}\n";

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <google/protobuf/descriptor.h>
 
+#include "services/common/config/cli.h"
 #include "services/sdk/examples/examples.h"
 
 namespace caselink::sdk::examples {
@@ -79,15 +80,8 @@ int parse_args(const std::vector<std::string>& args, std::ostream& out, std::ost
   app.add_flag("--no-commit", a->no_commit, "Do not commit: the same records are read again next time");
   app.footer("Prints one line per record: feedback type=... case=... event=... summary: ...\n"
              "Exit status: 0 done (max records or idle), 1 reading failed, 2 bad arguments.");
-  std::vector<std::string> reversed(args.rbegin(), args.rend());
-  try {
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    err << e.what() << "\n" << app.help();
-    return 2;
+  if (std::optional<int> status = config::parse_cli(app, args, out, err)) {
+    return *status;
   }
   if (a->max_records < 0 || a->idle_timeout_ms < 0) {
     err << "--max-records and --idle-timeout-ms must be >= 0\n";

@@ -16,6 +16,7 @@
 
 #include "services/common/core/uuid.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/config/cli.h"
 #include "services/sdk/examples/examples.h"
 
 namespace caselink::sdk::examples {
@@ -178,15 +179,8 @@ int submit_referral_main(const std::vector<std::string>& args, std::ostream& out
       ->capture_default_str();
   app.footer("Prints one 'blob' line per uploaded file and one 'delivered' line per event.\n"
              "Exit status: 0 all events acknowledged, 1 publishing failed, 2 bad arguments.");
-  std::vector<std::string> reversed(args.rbegin(), args.rend());
-  try {
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    err << e.what() << "\n" << app.help();
-    return 2;
+  if (std::optional<int> status = config::parse_cli(app, args, out, err)) {
+    return *status;
   }
   if (case_id.empty()) {
     case_id = new_case_id(options.agency_id);

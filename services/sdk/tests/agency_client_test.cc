@@ -171,7 +171,7 @@ TEST(BlobTest, UploadReturnsSha256AndIsIdempotent) {
   EXPECT_EQ(files, 1u);
   auto store = evidence::LocalBlobStore::open_existing(dir);
   ASSERT_TRUE(store.ok());
-  auto bytes = evidence::read_all(**store, *evidence::Sha256Digest::from_hex(abc_hex));
+  auto bytes = evidence::read_all(**store, *crypto::Sha256Digest::from_hex(abc_hex));
   ASSERT_TRUE(bytes.ok());
   EXPECT_EQ(*bytes, "abc");
   fs::remove_all(dir);
@@ -190,7 +190,7 @@ TEST(BlobTest, EvidenceItemTakesHashAndSizeFromTheStore) {
   auto item = (*client)->upload_evidence(content, spec);
   ASSERT_TRUE(item.ok()) << item.error().describe();
   EXPECT_EQ(item->item_id(), "monitoring-report");
-  EXPECT_EQ(item->sha256_hex(), evidence::sha256(content).hex());
+  EXPECT_EQ(item->sha256_hex(), crypto::sha256(content).hex());
   EXPECT_EQ(item->size_bytes(), static_cast<int64_t>(content.size()));
   EXPECT_EQ(item->material_category(), v1::MATERIAL_CATEGORY_MONITORING_TEST_REPORT);
   EXPECT_EQ(item->evidence_type(), v1::EVIDENCE_TYPE_MONITORING_REPORT);
@@ -204,7 +204,7 @@ TEST(BlobTest, EvidenceItemTakesHashAndSizeFromTheStore) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->sha256_hex(), item->sha256_hex());
 
-  auto missing = (*client)->evidence_item(evidence::sha256("never uploaded").hex(), spec);
+  auto missing = (*client)->evidence_item(crypto::sha256("never uploaded").hex(), spec);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(missing.error().reason, kBlobMissing);

@@ -66,7 +66,7 @@ TEST(PollutionReferralTest, ManifestThenReferralBackedByTheUploadedBlobs) {
   auto store = evidence::LocalBlobStore::open_existing(dir);
   ASSERT_TRUE(store.ok());
   for (const auto& item : m.items()) {
-    auto digest = evidence::Sha256Digest::from_hex(item.sha256_hex());
+    auto digest = crypto::Sha256Digest::from_hex(item.sha256_hex());
     ASSERT_TRUE(digest.ok()) << item.item_id();
     auto content = evidence::rehash(**store, *digest);
     ASSERT_TRUE(content.ok()) << item.item_id();

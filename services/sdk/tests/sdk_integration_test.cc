@@ -224,7 +224,7 @@ TEST_F(SdkIntegrationTest, ExamplesSubmitAReferralAndReadItsFeedback) {
   ASSERT_TRUE(store.ok());
   ASSERT_GE(manifest->evidence_manifest().items_size(), 3);
   for (const auto& item : manifest->evidence_manifest().items()) {
-    auto digest = evidence::Sha256Digest::from_hex(item.sha256_hex());
+    auto digest = crypto::Sha256Digest::from_hex(item.sha256_hex());
     ASSERT_TRUE(digest.ok());
     auto content = evidence::rehash(**store, *digest);
     ASSERT_TRUE(content.ok()) << item.item_id();

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "services/common/envelope/codec.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/logging/logging.h"
 #include "services/standards/engine/engine.h"
 #include "services/standards/engine/loader.h"
@@ -164,7 +165,7 @@ void BM_HandlerPenaltyRecord(benchmark::State& state) {
     f->set_unit("t");
     envelope::seal(env);
     ConsumedRecord r;
-    r.topic = "caselink.admin-penalty.v1";
+    r.topic = envelope::topics::kAdminPenalty;
     r.key = env.case_id();
     r.value = envelope::encode(env);
     records.push_back(std::move(r));

@@ -11,16 +11,6 @@ namespace {
 
 enum class Tri { kFalse, kTrue, kUnknown };
 
-std::string number(double v) {
-  char buf[32];
-  if (std::floor(v) == v && std::fabs(v) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%g", v);
-  }
-  return buf;
-}
-
 struct NodeResult {
   Tri value = Tri::kUnknown;
   std::vector<const Condition*> deciding;  // leaves that decided a true/false value
@@ -192,7 +182,7 @@ std::string fact_text(const Facts& facts, const std::string& name) {
     return "?";
   }
   if (const double* d = std::get_if<double>(&it->second)) {
-    return number(*d);
+    return number_text(*d);
   }
   if (const bool* b = std::get_if<bool>(&it->second)) {
     return *b ? "true" : "false";
@@ -222,22 +212,6 @@ std::string basis_line(const Condition& c, const Facts& facts) {
 
 // --- per-item report (issue 20 #9) --------------------------------------------------------------
 
-const char* negated(Condition::Op op) {
-  switch (op) {
-    case Condition::Op::kGte:
-      return "<";
-    case Condition::Op::kGt:
-      return "<=";
-    case Condition::Op::kLte:
-      return ">";
-    case Condition::Op::kLt:
-      return ">=";
-    case Condition::Op::kEq:
-      return "!=";
-  }
-  return "?";
-}
-
 // The stated value of a leaf: "2.5", "true", "'x'"; a sum lists its terms ("a = 1, b = ?").
 std::string stated_value(const Condition& c, const Facts& facts) {
   if (c.kind == Condition::Kind::kSum) {
@@ -265,23 +239,22 @@ double sum_of(const Condition& c, const Facts& facts) {
 std::string item_text(const Condition& c, const Facts& facts, Tri value, const std::string& stated) {
   if (value == Tri::kUnknown) {
     if (c.kind == Condition::Kind::kRange && !stated.empty()) {
-      return "unknown: " + stated + " is within the national range [" + number(c.range_low) + ", " +
-             number(c.range_high) + "); the provincial figure decides";
+      return "unknown: " + stated + " is within the national range [" + number_text(c.range_low) + ", " +
+             number_text(c.range_high) + "); the provincial figure decides";
     }
     return "unknown: " + (c.kind == Condition::Kind::kSum ? std::string("a term") : c.fact) +
            " not stated (needs " + c.describe() + ")";
   }
   const std::string verdict = value == Tri::kTrue ? "met: " : "not met: ";
+  const std::string op = value == Tri::kTrue ? to_string(c.op) : negated_string(c.op);
   switch (c.kind) {
     case Condition::Kind::kCompare:
-      return verdict + stated + " " + (value == Tri::kTrue ? to_string(c.op) : negated(c.op)) + " " +
-             number(c.value);
+      return verdict + stated + " " + op + " " + number_text(c.value);
     case Condition::Kind::kSum:
-      return verdict + number(sum_of(c, facts)) + " " + (value == Tri::kTrue ? to_string(c.op) : negated(c.op)) +
-             " " + number(c.value) + " (" + stated + ")";
+      return verdict + number_text(sum_of(c, facts)) + " " + op + " " + number_text(c.value) + " (" + stated + ")";
     case Condition::Kind::kRange:
-      return value == Tri::kTrue ? verdict + stated + " >= " + number(c.range_high) + " (top of the national range)"
-                                 : verdict + stated + " < " + number(c.range_low) + " (bottom of the national range)";
+      return value == Tri::kTrue ? verdict + stated + " >= " + number_text(c.range_high) + " (top of the national range)"
+                                 : verdict + stated + " < " + number_text(c.range_low) + " (bottom of the national range)";
     default:
       return verdict + c.fact + " = " + stated + " (needs " + c.describe() + ")";
   }

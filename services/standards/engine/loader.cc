@@ -1,6 +1,5 @@
 #include "services/standards/engine/loader.h"
 
-#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -12,6 +11,8 @@
 #include <regex>
 #include <set>
 #include <sstream>
+
+#include "services/common/crypto/sha256.h"
 
 namespace caselink::standards {
 
@@ -983,37 +984,6 @@ std::optional<YAML::Node> parse_yaml(const RuleFile& f, Problems& problems) {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view bytes) {
-  // Fetched once: OpenSSL 3 otherwise looks the implementation up on every call.
-  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (kSha256 == nullptr || EVP_Digest(bytes.data(), bytes.size(), digest, &len, kSha256, nullptr) != 1) {
-    std::fprintf(stderr, "caselink-standards: OpenSSL SHA-256 unavailable\n");
-    std::abort();  // a broken invariant: ids and rule-set versions depend on it
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0x0F]);
-  }
-  return out;
-}
-
-std::string derived_uuid(std::string_view name_space, std::string_view name) {
-  std::string input(name_space);
-  input.push_back('\0');
-  input.append(name);
-  std::string hex = sha256_hex(input).substr(0, 32);
-  hex[12] = '8';  // version 8 (RFC 9562 custom / name-based with SHA-256)
-  static constexpr char kVariant[] = "89ab";
-  hex[16] = kVariant[(hex[16] >= 'a' ? hex[16] - 'a' + 10 : hex[16] - '0') & 0x3];
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
-         hex.substr(20, 12);
-}
-
 namespace {
 
 // The fact and jurisdiction catalogues, which every offence file is checked against.
@@ -1105,7 +1075,7 @@ Result<RuleSet> parse_rule_set(const std::vector<RuleFile>& input) {
     set.files.push_back(f.path);
     hash_input += f.path + '\0' + std::to_string(f.text.size()) + '\0' + f.text;
   }
-  set.version = "sha256:" + sha256_hex(hash_input).substr(0, 16);
+  set.version = "sha256:" + crypto::sha256_hex(hash_input).substr(0, 16);
 
   try {
     parse_catalogues(files, problems, &set);

@@ -33,11 +33,4 @@ Result<RuleSet> parse_rule_set(const std::vector<RuleFile>& files);
 // Reads <dir>/*.yaml and <dir>/catalogue/*.yaml, then parse_rule_set().
 Result<RuleSet> load_rule_set(const std::string& dir);
 
-// Lowercase hex SHA-256 of `bytes`.
-std::string sha256_hex(std::string_view bytes);
-
-// A name-based UUID (RFC 9562 version 8, SHA-256 of namespace + name), canonical text form:
-// the same inputs always give the same id.
-std::string derived_uuid(std::string_view name_space, std::string_view name);
-
 }  // namespace caselink::standards

@@ -5,8 +5,8 @@
 
 namespace caselink::standards {
 
-namespace {
-std::string number(double v) {
+// Whole numbers without a decimal point, others as %g: how rule texts and reports print figures.
+std::string number_text(double v) {
   char buf[32];
   if (std::floor(v) == v && std::fabs(v) < 1e15) {
     std::snprintf(buf, sizeof buf, "%.0f", v);
@@ -15,7 +15,6 @@ std::string number(double v) {
   }
   return buf;
 }
-}  // namespace
 
 const FactSpec* Catalogue::fact(std::string_view name) const {
   auto it = facts.find(name);
@@ -31,20 +30,39 @@ std::string Catalogue::tier_of_city(std::string_view city) const {
   return {};
 }
 
-const char* to_string(Condition::Op op) {
-  switch (op) {
-    case Condition::Op::kGte:
-      return ">=";
-    case Condition::Op::kGt:
-      return ">";
-    case Condition::Op::kLte:
-      return "<=";
-    case Condition::Op::kLt:
-      return "<";
-    case Condition::Op::kEq:
-      return "==";
+namespace {
+
+// Each comparison, as written, and the comparison that holds exactly when it does not.
+struct OpText {
+  Condition::Op op;
+  const char* text;
+  const char* negated;
+};
+constexpr OpText kOpTexts[] = {{Condition::Op::kGte, ">=", "<"},
+                               {Condition::Op::kGt, ">", "<="},
+                               {Condition::Op::kLte, "<=", ">"},
+                               {Condition::Op::kLt, "<", ">="},
+                               {Condition::Op::kEq, "==", "!="}};
+
+const OpText* op_text(Condition::Op op) {
+  for (const OpText& t : kOpTexts) {
+    if (t.op == op) {
+      return &t;
+    }
   }
-  return "?";
+  return nullptr;
+}
+
+}  // namespace
+
+const char* to_string(Condition::Op op) {
+  const OpText* t = op_text(op);
+  return t != nullptr ? t->text : "?";
+}
+
+const char* negated_string(Condition::Op op) {
+  const OpText* t = op_text(op);
+  return t != nullptr ? t->negated : "?";
 }
 
 void Condition::collect_facts(std::vector<std::string>* out) const {
@@ -72,9 +90,9 @@ std::string Condition::describe() const {
     case Kind::kAnyOf:
       return "any_of";
     case Kind::kCompare:
-      return fact + " " + to_string(op) + " " + number(value);
+      return fact + " " + to_string(op) + " " + number_text(value);
     case Kind::kRange:
-      return fact + " >= [" + number(range_low) + ".." + number(range_high) + "]";
+      return fact + " >= [" + number_text(range_low) + ".." + number_text(range_high) + "]";
     case Kind::kFlag:
       return fact + (flag ? " is true" : " is false");
     case Kind::kText: {
@@ -87,9 +105,9 @@ std::string Condition::describe() const {
     case Kind::kSum: {
       std::string s;
       for (size_t i = 0; i < terms.size(); ++i) {
-        s += (i ? " + " : "") + (terms[i].second == 1 ? "" : number(terms[i].second) + "*") + terms[i].first;
+        s += (i ? " + " : "") + (terms[i].second == 1 ? "" : number_text(terms[i].second) + "*") + terms[i].first;
       }
-      return s + " " + to_string(op) + " " + number(value);
+      return s + " " + to_string(op) + " " + number_text(value);
     }
   }
   return "?";

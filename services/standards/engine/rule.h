@@ -73,6 +73,10 @@ struct Condition {
 };
 
 const char* to_string(Condition::Op op);
+// A figure as rule texts and reports print it: whole numbers without decimals, others as %g.
+std::string number_text(double v);
+// The comparison that holds exactly when `op` does not (">=" -> "<", "==" -> "!=").
+const char* negated_string(Condition::Op op);
 
 struct LegalSource {
   std::string document;

@@ -12,6 +12,8 @@
 #include <variant>
 #include <vector>
 
+#include "services/common/core/confidence.h"
+
 namespace caselink::standards {
 
 // A civil date (Beijing calendar day), stored as days since 1970-01-01.
@@ -64,9 +66,6 @@ enum class Outcome {
 const char* to_string(Outcome outcome);
 std::optional<Outcome> parse_outcome(std::string_view text);
 
-// domain.md confidence legend, ordered from weakest to strongest.
-enum class Confidence { kUnconfirmed = 0, kLow = 1, kMedium = 2, kHigh = 3 };
-const char* to_string(Confidence confidence);
-std::optional<Confidence> parse_confidence(std::string_view text);
+// Confidence (domain.md confidence legend): services/common/core/confidence.h.
 
 }  // namespace caselink::standards

@@ -3,7 +3,6 @@
 // comparison, confidence propagation.
 #include <gtest/gtest.h>
 
-#include "services/common/core/uuid.h"
 #include "services/standards/engine/engine.h"
 #include "services/standards/tests/test_rules.h"
 
@@ -307,17 +306,6 @@ TEST_F(EngineTest, CheckFactsRefusesWrongKinds) {
   EXPECT_EQ(problems[1].fact, "in_key_area");
 }
 
-TEST(Hashing, Sha256KnownVectorsAndDerivedUuid) {
-  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  const std::string a = derived_uuid("caselink-standards/clue", "event-1");
-  EXPECT_EQ(a, derived_uuid("caselink-standards/clue", "event-1"));
-  EXPECT_NE(a, derived_uuid("caselink-standards/clue", "event-2"));
-  EXPECT_NE(a, derived_uuid("caselink-standards/assessment", "event-1"));
-  EXPECT_TRUE(is_canonical_uuid(a));
-  EXPECT_EQ(a[14], '8');
-  EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos);
-}
 
 }  // namespace
 }  // namespace caselink::standards

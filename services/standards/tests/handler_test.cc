@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "services/common/crypto/derived_uuid.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/decode.h"
 #include "services/common/metrics/registry.h"
@@ -189,7 +190,7 @@ TEST_F(HandlerTest, PenaltyOverThresholdYieldsAssessmentAndOneSupervisionClue) {
   EXPECT_EQ(ae.producer_agency_id(), "caselink-standards");
   EXPECT_EQ(ae.causation_id(), in.event_id());
   EXPECT_EQ(ae.correlation_id(), in.correlation_id());
-  EXPECT_EQ(ae.event_id(), derived_uuid(kAssessmentIdSpace, in.event_id()));
+  EXPECT_EQ(ae.event_id(), crypto::derived_uuid(kAssessmentIdSpace, in.event_id()));
   const v1::StandardsAssessment& a = ae.standards_assessment();
   EXPECT_EQ(a.assessment_id(), ae.event_id());
   EXPECT_EQ(a.subject_kind(), v1::ASSESSMENT_SUBJECT_KIND_ADMINISTRATIVE_PENALTY);
@@ -219,7 +220,7 @@ TEST_F(HandlerTest, PenaltyOverThresholdYieldsAssessmentAndOneSupervisionClue) {
   const OutgoingRecord& cr = result.outputs[1];
   EXPECT_EQ(cr.topic, "caselink.alert.v1");
   const v1::Envelope ce = decode(cr);
-  EXPECT_EQ(ce.event_id(), derived_uuid(kClueEventIdSpace, in.event_id()));
+  EXPECT_EQ(ce.event_id(), crypto::derived_uuid(kClueEventIdSpace, in.event_id()));
   const v1::Alert& alert = ce.alert();
   EXPECT_EQ(alert.kind(), v1::ALERT_KIND_SUPERVISION_CLUE);
   EXPECT_EQ(alert.status(), v1::ALERT_STATUS_RAISED);

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "services/common/crypto/derived_uuid.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/dlq.h"
 #include "services/common/kafka/producer.h"
@@ -177,7 +178,7 @@ TEST(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
   EXPECT_EQ(clue->alert().supervision_clue().penalty_event_id(), over.event_id());
   EXPECT_EQ(clue->alert().supervision_clue().assessment().outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
   EXPECT_EQ(clue->alert().addressed_to_party_ids(0), "jcy-330100");
-  EXPECT_EQ(clue->event_id(), derived_uuid(kClueEventIdSpace, over.event_id()));
+  EXPECT_EQ(clue->event_id(), crypto::derived_uuid(kClueEventIdSpace, over.event_id()));
 
   ASSERT_EQ(dead.size(), 1U);
   EXPECT_EQ(find_header(dead[0].headers, kafka::kDlqErrorClass), "envelope.undecodable");

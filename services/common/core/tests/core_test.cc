@@ -3,6 +3,7 @@
 #include <set>
 
 #include "services/common/core/clock.h"
+#include "services/common/core/confidence.h"
 #include "services/common/core/ids.h"
 #include "services/common/core/result.h"
 #include "services/common/core/uuid.h"
@@ -18,6 +19,16 @@ TEST(Result, CarriesValueOrError) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalid);
   EXPECT_EQ(bad.error().describe(), "invalid: case_id: must not be empty");
+}
+
+TEST(Confidence, WordsOfTheRuleFilesRoundTripAndOrder) {
+  for (Confidence c : {Confidence::kUnconfirmed, Confidence::kLow, Confidence::kMedium, Confidence::kHigh}) {
+    EXPECT_EQ(parse_confidence(to_string(c)), c);
+  }
+  EXPECT_EQ(parse_confidence("high"), Confidence::kHigh);
+  EXPECT_EQ(parse_confidence("HIGH"), std::nullopt) << "callers lower-case first where files may not";
+  EXPECT_EQ(parse_confidence("sure"), std::nullopt);
+  EXPECT_LT(Confidence::kLow, Confidence::kHigh) << "ordered weakest to strongest";
 }
 
 TEST(Status, DefaultIsSuccess) {

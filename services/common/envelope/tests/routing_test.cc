@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include "services/common/envelope/codec.h"
 
 namespace caselink::envelope {
@@ -55,6 +58,30 @@ TEST(Routing, EnvelopeWithoutPayloadIsRefusedNamingTheField) {
 
 TEST(Routing, FeedbackTopicFollowsTheSpecTemplate) {
   EXPECT_EQ(feedback_topic_for("sthjj-330100"), "caselink.feedback.sthjj-330100.v1");
+  // A deployment's own template (caselink-feedback's feedback.topic_template).
+  EXPECT_EQ(feedback_topic_for("ga-1", "prov.fb.{agency}.v1"), "prov.fb.ga-1.v1");
+  EXPECT_EQ(feedback_topic_for("ga-1", "{agency}.{agency}"), "ga-1.ga-1");
+}
+
+// The event topics are exactly the topics topic_for routes agency and service events to.
+TEST(Routing, EventTopicsAreTheRoutedTopicsButStateAndAlerts) {
+  std::set<std::string> routed;
+  const auto* descriptor = caselink::v1::Envelope::descriptor();
+  const auto* oneof = descriptor->FindOneofByName("payload");
+  ASSERT_NE(oneof, nullptr);
+  for (int i = 0; i < oneof->field_count(); ++i) {
+    caselink::v1::Envelope env;
+    const auto* field = oneof->field(i);
+    env.GetReflection()->MutableMessage(&env, field);
+    if (auto topic = topic_for(env); topic.ok()) {
+      routed.insert(*topic);
+    }
+  }
+  routed.erase(topics::kCaseState);
+  routed.erase(topics::kAlert);
+  const auto& listed = event_topics();
+  EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()), routed);
+  EXPECT_EQ(listed.size(), routed.size()) << "no topic listed twice";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 
-// SHA-256 digests (OpenSSL EVP) and their hex form, the identity of every evidence blob.
+// The one SHA-256 of the tree (OpenSSL EVP): evidence blob identities, the case-sync hash chain,
+// rule-set versions, request fingerprints and bearer-token hashes all hash through it.
 
 #include <array>
 #include <cstdint>
@@ -10,7 +11,7 @@
 
 #include "services/common/core/result.h"
 
-namespace caselink::evidence {
+namespace caselink::crypto {
 
 // A SHA-256 digest. The canonical text form is 64 lowercase hex digits.
 class Sha256Digest {
@@ -54,4 +55,7 @@ class Sha256Hasher {
 
 Sha256Digest sha256(std::string_view data);
 
-}  // namespace caselink::evidence
+// 64 lowercase hex digits of the SHA-256 of `data`.
+std::string sha256_hex(std::string_view data);
+
+}  // namespace caselink::crypto

@@ -1,11 +1,11 @@
-#include "services/evidence/sha256.h"
+#include "services/common/crypto/sha256.h"
 
 #include <openssl/evp.h>
 
 #include <cstdlib>
 #include <iostream>
 
-namespace caselink::evidence {
+namespace caselink::crypto {
 
 namespace {
 
@@ -25,8 +25,19 @@ int hex_value(char c) {
 // OpenSSL failing to hash in memory is a broken invariant (no allocation, no provider), not
 // bad input: crash at once rather than record a wrong digest.
 [[noreturn]] void die(const char* what) {
-  std::cerr << "caselink-evidence: OpenSSL SHA-256 failed in " << what << "\n";
+  std::cerr << "caselink: OpenSSL SHA-256 failed in " << what << "\n";
   std::abort();
+}
+
+// Fetched once: with OpenSSL 3, EVP_sha256() passed to EVP_DigestInit_ex looks the algorithm up
+// again on every call, a visible share of caselink-sync's per-event CPU (one chain hash per
+// event). EVP_MD objects are shareable between threads.
+const EVP_MD* sha256_algorithm() {
+  static const EVP_MD* const algorithm = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
+  return algorithm;
 }
 
 }  // namespace
@@ -64,7 +75,7 @@ struct Sha256Hasher::Impl {
   EVP_MD_CTX* ctx = nullptr;
   ~Impl() { EVP_MD_CTX_free(ctx); }
   void reset() {
-    if (EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
+    if (EVP_DigestInit_ex(ctx, sha256_algorithm(), nullptr) != 1) {
       die("EVP_DigestInit_ex");
     }
   }
@@ -106,4 +117,6 @@ Sha256Digest sha256(std::string_view data) {
   return hasher.finish();
 }
 
-}  // namespace caselink::evidence
+std::string sha256_hex(std::string_view data) { return sha256(data).hex(); }
+
+}  // namespace caselink::crypto
