@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "services/common/core/uuid.h"
+#include "services/common/signing/runtime.h"
 
 namespace caselink::envelope {
 

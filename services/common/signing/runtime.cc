@@ -100,8 +100,7 @@ Result<std::shared_ptr<Runtime>> Runtime::create(const Settings& settings, metri
   impl->keys = std::move(*keys);
   impl->custodian = settings.custodian;
   if (metrics != nullptr) {
-    impl->failures = &metrics->counter("caselink_signature_failures_total",
-                                       "Consumed envelopes refused by the signature check, by reason.", {"reason"});
+    impl->failures = &metrics->counter(kFailuresMetric, kFailuresHelp, {"reason"});
   }
   std::shared_ptr<Runtime> runtime(new Runtime(std::move(impl)));
   runtime->required_ = settings.verify == "required";

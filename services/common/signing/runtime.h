@@ -28,8 +28,12 @@
 namespace caselink::signing {
 
 // DLQ reason (dlq.error.class) of an envelope refused by the signature check; the message
-// (dlq.error.message) starts with the failure reason ("revoked: key ... was revoked at ...").
+// (dlq.error.message) names the failure reason ("invalid: signature: revoked: key ... was revoked at ...").
 inline constexpr const char* kSignatureReason = "envelope.signature";
+
+// The counter of refusals, one child per verify() reason (envelope_signature.h).
+inline constexpr const char* kFailuresMetric = "caselink_signature_failures_total";
+inline constexpr const char* kFailuresHelp = "Consumed envelopes refused by the signature check, by reason.";
 
 struct Settings {
   std::string verify = "off";
