@@ -20,7 +20,7 @@ BUILD_DIR="${CASELINK_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 WORK="$ROOT/.local/fuzz"
 SECONDS_PER_TARGET=60
 JOBS=2
-ALL=(envelope ingress_events ingress_http rule_files material_rules deadline_rules manifest)
+ALL=(envelope ingress_events ingress_http rule_files material_rules deadline_rules manifest signature)
 
 usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 

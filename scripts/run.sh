@@ -36,6 +36,15 @@ else
   BOOTSTRAP="127.0.0.1:${PORT}"
 fi
 BLOB_DIR="$RUN_DIR/evidence-store"
+# Ed25519 keys and the key registry (scripts/keys.sh, docs/contracts/signing.md), made here on
+# first run and never committed. Every service runs with signing.verify: required.
+KEY_DIR="$RUN_DIR/keys"
+# Parties with their own key: the caselink services that emit events, and the agencies the
+# scenario publishes for through the SDK.
+OWN_KEY_PARTIES="caselink-sync caselink-feedback caselink-standards caselink-evidence
+  sthjj-330100 rsj-330100 scjg-330100 zrzy-330100 ga-330100 jcy-330100 fy-330100"
+# Agencies the ingress authenticates by token (deploy/config/ingress.yaml) and signs for.
+CUSTODIAL_PARTIES="sthjj-330100 rsj-330100 scjg-330100 swj-330100 zrzy-330100 yjgl-330100"
 BUILD="${CASELINK_BUILD_DIR:-$ROOT/build}"
 
 # name  binary (relative to build/)  config  admin port offset
@@ -55,6 +64,8 @@ step() { printf '\n\033[1m[run %s] %s\033[0m\n' "$1" "$2" >&2; }
 service_env() {
   local name="$1" port="$2"
   echo "CASELINK_KAFKA_BOOTSTRAP=$BOOTSTRAP CASELINK_HTTP_PORT=$port"
+  echo "CASELINK_SIGNING_VERIFY=required CASELINK_SIGNING_REGISTRY_FILE=$KEY_DIR/registry.yaml"
+  [[ -d "$KEY_DIR/$name" ]] && echo "CASELINK_SIGNING_KEY_DIR=$KEY_DIR/$name"
   case "$name" in
     caselink-evidence) echo "CASELINK_EVIDENCE_STORE_PATH=$BLOB_DIR" ;;
     caselink-ingress) echo "CASELINK_BLOBS_PATH=$BLOB_DIR CASELINK_API_PORT=$INGRESS_PORT" ;;
@@ -172,6 +183,10 @@ step 3/6 "creating topics from deploy/topics.yaml"
 
 step 4/6 "starting the services"
 mkdir -p "$RUN_DIR" "$BLOB_DIR"
+# shellcheck disable=SC2086
+bash scripts/keys.sh --dir "$KEY_DIR" own $OWN_KEY_PARTIES
+# shellcheck disable=SC2086
+bash scripts/keys.sh --dir "$KEY_DIR" custody caselink-ingress $CUSTODIAL_PARTIES
 stop_services
 for entry in "${SERVICES[@]}"; do
   read -r name binary config offset <<<"$entry"
@@ -204,14 +219,16 @@ done
 step 5/6 "playing the linkage scenario (ingress + adapter SDK → Kafka → services)"
 set +e
 "$BUILD/services/scenario/caselink-scenario" --bootstrap "$BOOTSTRAP" --blob-dir "$BLOB_DIR" \
-  --ingress "127.0.0.1:${INGRESS_PORT}" --tokens-file deploy/config/demo-agency-tokens.yaml >"$RUN_DIR/scenario.cases"
+  --ingress "127.0.0.1:${INGRESS_PORT}" --tokens-file deploy/config/demo-agency-tokens.yaml \
+  --signing-keys "$KEY_DIR" >"$RUN_DIR/scenario.cases"
 scenario_status=$?
 set -e
 
 step 6/6 "the cases, as caselinkctl shows them"
 while IFS=$'\t' read -r case_id key verdict title; do
   printf '\n\033[1m== %s  (%s, scenario check: %s)\033[0m\n%s\n' "$case_id" "$key" "$verdict" "$title"
-  "$BUILD/services/ctl/caselinkctl" case show "$case_id" --bootstrap "$BOOTSTRAP" || true
+  "$BUILD/services/ctl/caselinkctl" case show "$case_id" --bootstrap "$BOOTSTRAP" \
+    --key-registry "$KEY_DIR/registry.yaml" || true
 done <"$RUN_DIR/scenario.cases"
 
 # A service that crashed while the scenario ran would otherwise be left dead without a word.

@@ -10,6 +10,7 @@
 
 #include "services/case-sync/case_engine.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/signing/envelope_signature.h"
 
 namespace caselink::ctl {
 
@@ -382,7 +383,29 @@ bool by_time_then_position(const CaseRecordRef* a, const CaseRecordRef* b) {
 
 }  // namespace
 
-CaseView build_view(const std::string& case_id, const CaseHistory& history) {
+SignatureLine check_signature(const v1::Envelope& event, const signing::KeyRegistry* registry) {
+  SignatureLine line;
+  line.key_id = event.signature_key_id();
+  line.signer = event.producer_agency_id();
+  line.custodian = event.signature_custodian();
+  if (event.signature().empty()) {
+    line.status = "unsigned";
+    return line;
+  }
+  if (registry == nullptr) {
+    line.status = "not checked";
+    return line;
+  }
+  if (const auto* key = registry->find(line.key_id)) {
+    line.signer = key->party;
+  }
+  auto failure = signing::verify(event, *registry);
+  line.status = failure ? failure->reason : "verified";
+  line.detail = failure ? failure->detail : "";
+  return line;
+}
+
+CaseView build_view(const std::string& case_id, const CaseHistory& history, const signing::KeyRegistry* registry) {
   CaseView view;
   view.case_id = case_id;
   std::vector<const v1::CaseStateSnapshot*> snapshots;
@@ -403,6 +426,7 @@ CaseView build_view(const std::string& case_id, const CaseHistory& history) {
   view.deadlines = gather_deadlines(snapshots, view.alerts);
   std::stable_sort(view.timeline.begin(), view.timeline.end(), by_time_then_position);
   std::stable_sort(view.alerts.begin(), view.alerts.end(), by_time_then_position);
+  for (const auto* r : view.timeline) view.signatures.push_back(check_signature(r->envelope, registry));
   view.chain = verify_chain(history);
   return view;
 }
@@ -465,13 +489,21 @@ void render_state(std::ostream& out, const v1::CaseStateSnapshot& s) {
   out << "  hash        " << s.state_hash_hex() << "\n";
 }
 
+// "signed by sthjj-330100 (sthjj-330100.k1, custodial: caselink-ingress): verified".
+std::string signature_text(const SignatureLine& s) {
+  if (s.status == "unsigned") return "unsigned";
+  std::string text = "signed by " + s.signer + " (" + s.key_id + (s.custodian.empty() ? "" : ", custodial: " + s.custodian) + "): ";
+  return text + (s.status == "verified" || s.status == "not checked" ? s.status : "FAILED " + s.status);
+}
+
 void render_timeline(std::ostream& out, const CaseView& view) {
   out << "\nTimeline (" << view.timeline.size() << " events)\n";
   Table timeline;
-  for (const auto* r : view.timeline) {
+  for (size_t i = 0; i < view.timeline.size(); ++i) {
+    const auto* r = view.timeline[i];
     timeline.add({time_text(r->envelope.occurred_at()), r->envelope.producer_agency_id(), short_type(r->envelope),
                   strip(r->topic, "caselink.") + "/" + std::to_string(r->partition) + "@" + std::to_string(r->offset),
-                  summarize(r->envelope)});
+                  signature_text(view.signatures[i]), summarize(r->envelope)});
   }
   timeline.print(out, "  ");
 }
@@ -573,8 +605,12 @@ std::string render_json(const CaseView& view) {
   j["case_id"] = view.case_id;
   j["state"] = view.state ? nlohmann::json::parse(to_json(*view.state)) : nlohmann::json(nullptr);
   j["timeline"] = nlohmann::json::array();
-  for (const auto* r : view.timeline) {
+  for (size_t i = 0; i < view.timeline.size(); ++i) {
+    const auto* r = view.timeline[i];
+    const SignatureLine& s = view.signatures[i];
     j["timeline"].push_back({{"event_id", r->envelope.event_id()},
+                             {"signature", {{"key_id", s.key_id}, {"signer", s.signer}, {"custodian", s.custodian},
+                                            {"status", s.status}, {"detail", s.detail}}},
                              {"event_type", r->envelope.event_type()},
                              {"producer", r->envelope.producer_agency_id()},
                              {"occurred_at", format_rfc3339(envelope::to_time_point(r->envelope.occurred_at()))},

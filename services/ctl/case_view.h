@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "services/common/core/clock.h"
+#include "services/common/signing/key_registry.h"
 #include "services/ctl/case_history.h"
 
 namespace caselink::ctl {
@@ -43,16 +44,32 @@ struct DeadlineLine {
   bool closed_unknown = false;
 };
 
+// Who signed one event and whether the signature verifies (docs/contracts/signing.md).
+struct SignatureLine {
+  std::string key_id;     // empty: unsigned
+  std::string signer;     // the key's party when the registry knows the key, else the producer
+  std::string custodian;  // non-empty for a custodial signature
+  // "verified", "unsigned", "not checked" (no key registry given) or the refusal reason
+  // ("invalid", "revoked", "unknown_key", ...).
+  std::string status;
+  std::string detail;     // why, for a refusal
+};
+
+// `registry` null: signatures are reported but not checked.
+SignatureLine check_signature(const v1::Envelope& event, const signing::KeyRegistry* registry);
+
 struct CaseView {
   std::string case_id;
   std::vector<const CaseRecordRef*> timeline;  // events (not snapshots, not alerts), by occurred_at
+  std::vector<SignatureLine> signatures;       // one per timeline entry, same order
   std::optional<v1::CaseStateSnapshot> state;  // highest version
   std::vector<DeadlineLine> deadlines;         // running first, then closed; each by due time
   std::vector<const CaseRecordRef*> alerts;    // Alert envelopes, by occurred_at
   ChainReport chain;
 };
 
-CaseView build_view(const std::string& case_id, const CaseHistory& history);
+CaseView build_view(const std::string& case_id, const CaseHistory& history,
+                    const signing::KeyRegistry* registry = nullptr);
 
 // One line about an event's payload, for people ("filing decision: NOT_FILED (reason …)").
 std::string summarize(const v1::Envelope& event);

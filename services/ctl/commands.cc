@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "services/common/core/clock.h"
@@ -11,8 +12,17 @@
 
 namespace caselink::ctl {
 
-int case_show(const std::string& case_id, const ReadOptions& options, bool json, std::ostream& out,
-              std::ostream& err) {
+int case_show(const std::string& case_id, const ReadOptions& options, bool json, std::ostream& out, std::ostream& err,
+              const std::string& key_registry) {
+  std::optional<signing::KeyRegistry> registry;
+  if (!key_registry.empty()) {
+    auto loaded = signing::KeyRegistry::load(key_registry);
+    if (!loaded.ok()) {
+      err << "caselinkctl: --key-registry: " << loaded.error().message << "\n";
+      return kUsage;
+    }
+    registry = std::move(*loaded);
+  }
   auto history = read_case(case_id, options);
   if (!history.ok()) {
     err << "caselinkctl: " << history.error().message << "\n";
@@ -23,7 +33,7 @@ int case_show(const std::string& case_id, const ReadOptions& options, bool json,
         << (options.all_partitions ? "" : " (records produced with another partitioner: try --all-partitions)") << "\n";
     return kNotFound;
   }
-  const CaseView view = build_view(case_id, history.value());
+  const CaseView view = build_view(case_id, history.value(), registry ? &*registry : nullptr);
   if (json) {
     out << render_json(view) << "\n";
   } else {

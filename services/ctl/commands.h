@@ -11,7 +11,10 @@ namespace caselink::ctl {
 // Exit codes (also in docs/services/caselinkctl.md).
 enum ExitCode : int { kOk = 0, kNotFound = 1, kUsage = 2, kBrokerError = 3, kChainBroken = 4 };
 
-int case_show(const std::string& case_id, const ReadOptions& options, bool json, std::ostream& out, std::ostream& err);
+// `key_registry`: the key registry file (docs/contracts/signing.md) the events' signatures are
+// checked against; empty = signatures are shown but not checked.
+int case_show(const std::string& case_id, const ReadOptions& options, bool json, std::ostream& out, std::ostream& err,
+              const std::string& key_registry = {});
 int case_list(const std::string& state_filter, const ReadOptions& options, std::ostream& out, std::ostream& err);
 int dlq_tail(int64_t count, const ReadOptions& options, std::ostream& out, std::ostream& err);
 

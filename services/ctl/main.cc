@@ -2,6 +2,7 @@
 // state, deadlines, alerts, hash-chain check), `case list`, `dlq tail`. Logic in commands.cc.
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "services/ctl/commands.h"
@@ -31,6 +32,10 @@ int main(int argc, char** argv) {
   auto* show = case_cmd->add_subcommand("show", "timeline, state, deadlines, alerts and hash-chain check of a case");
   show->add_option("case-id", case_id, "the case id (the Kafka key)")->required();
   show->add_flag("--json", json, "print one JSON object instead of text");
+  std::string key_registry;
+  if (const char* env = std::getenv("CASELINK_SIGNING_REGISTRY_FILE")) key_registry = env;
+  show->add_option("--key-registry", key_registry,
+                   "key registry YAML to verify each event's signature against (env CASELINK_SIGNING_REGISTRY_FILE)");
   show->add_flag("--all-partitions", options.all_partitions,
                  "read every partition, not only the one the case id hashes to");
   std::string state_filter;
@@ -58,7 +63,7 @@ int main(int argc, char** argv) {
     return code == 0 ? kOk : kUsage;
   }
   options.timeout = std::chrono::milliseconds(timeout_ms);
-  if (show->parsed()) return case_show(case_id, options, json, std::cout, std::cerr);
+  if (show->parsed()) return case_show(case_id, options, json, std::cout, std::cerr, key_registry);
   if (list->parsed()) return case_list(state_filter, options, std::cout, std::cerr);
   if (tail->parsed()) return dlq_tail(count, options, std::cout, std::cerr);
   return kUsage;

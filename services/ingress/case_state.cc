@@ -10,6 +10,7 @@
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/client.h"
 #include "services/common/logging/logging.h"
+#include "services/common/signing/runtime.h"
 
 namespace caselink::ingress {
 
@@ -17,6 +18,11 @@ Status CaseStateView::apply(std::string_view value) {
   auto envelope = envelope::decode(value);
   if (!envelope.ok()) {
     return envelope.error();
+  }
+  // With signing.verify: required only a snapshot signed by its producer (caselink-sync) is
+  // served: a record forged straight onto the state topic is skipped.
+  if (Status signature = signing::verify_if_installed(*envelope); !signature.ok()) {
+    return signature.error();
   }
   if (!envelope->has_case_state_snapshot()) {
     return Error::invalid("not a CaseStateSnapshot but " + envelope->event_type(), "payload", envelope::kTypeMismatch);

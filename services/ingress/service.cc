@@ -157,6 +157,14 @@ int run_components(const IngressSettings& settings) {
     log->critical("facts.rules_dir: {}", rules.error().describe());
     return 2;
   }
+  auto signer = signing::Runtime::create(settings.signing, &registry);
+  if (!signer.ok()) {
+    log->critical("cannot start: {}", signer.error().describe());
+    return 2;
+  }
+  // Installed before the first event is accepted: envelope::to_record signs custodially for
+  // every agency whose key is in signing.key_dir; snapshots are verified as they are read.
+  signing::ScopedInstall signing_policy(*signer);
   CaseStateView cases;
   CaseStateFollower follower(settings.kafka, settings.case_state_topic, kName, cases);
   follower.start();

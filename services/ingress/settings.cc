@@ -121,6 +121,7 @@ void bind(config::ConfigBinder& b, IngressSettings* s) {
   b.bind("http.port", &s->http.port, "Port of the admin endpoint (0 = any free port)");
   b.bind("http.port_file", &s->http.port_file, "Write the bound admin port to this file");
   kafka::bind(b, &s->kafka);
+  signing::bind(b, &s->signing);
   bind_api(b, s);
   b.check([s]() { return validate(s); });
 }

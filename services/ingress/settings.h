@@ -14,6 +14,7 @@
 #include "services/common/kafka/settings.h"
 #include "services/common/logging/logging.h"
 #include "services/common/runtime/service_main.h"
+#include "services/common/signing/runtime.h"
 
 namespace caselink::ingress {
 
@@ -66,6 +67,10 @@ struct IngressSettings {
   // Rule directory whose catalogue/facts.yaml the facts of referrals and penalty records are
   // checked against (issue 20 #10; the check caselink-standards applies). Loaded at start.
   std::string facts_rules_dir = "rules";
+  // signing.*: with key_dir set, the ingress signs each agency's events with the key it holds
+  // for that agency, custodially in signing.custodian's name (default "caselink-ingress");
+  // signing.verify applies to the case state snapshots it serves (docs/contracts/signing.md).
+  signing::Settings signing{.custodian = "caselink-ingress"};
 };
 
 // Defaults that differ from the common ones (admin port 9306, a shorter produce timeout: an

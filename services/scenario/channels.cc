@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <filesystem>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -48,6 +50,13 @@ class SdkChannel final : public Channel {
     o.agency_id = agency;
     o.blob_dir = options_.blob_dir;
     o.client_id = "caselink-scenario-" + agency;
+    if (!options_.signing_key_dir.empty()) {
+      const auto pem = std::filesystem::path(options_.signing_key_dir) / agency / (agency + ".k1.pem");
+      if (std::filesystem::exists(pem)) {
+        o.signing_key_file = pem.string();
+        o.signing_key_id = agency + ".k1";
+      }
+    }
     auto created = sdk::AgencyClient::create(std::move(o));
     if (!created.ok()) return created.error();
     auto* raw = created.value().get();

@@ -34,6 +34,9 @@ class Channel {
 struct SdkChannelOptions {
   std::string bootstrap;
   std::string blob_dir;  // the evidence store caselink-evidence verifies against
+  // scripts/keys.sh's directory: an agency with a key <dir>/<agency>/<agency>.k1.pem signs what
+  // it publishes with it (empty: unsigned).
+  std::string signing_key_dir;
 };
 std::unique_ptr<Channel> make_sdk_channel(SdkChannelOptions options);
 

@@ -1,6 +1,8 @@
 #include "services/sdk/agency_client.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "services/common/core/ids.h"
@@ -8,6 +10,7 @@
 #include "services/common/envelope/routing.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/settings.h"
+#include "services/common/signing/envelope_signature.h"
 #include "services/evidence/local_blob_store.h"
 
 namespace caselink::sdk {
@@ -60,6 +63,10 @@ Status validate(const ClientOptions& options) {
   if (options.client_id.empty()) {
     return Error::invalid("must not be empty", "client_id");
   }
+  if (options.signing_key_file.empty() != options.signing_key_id.empty()) {
+    return Error::invalid("signing_key_file and signing_key_id go together: set both or neither",
+                          options.signing_key_id.empty() ? "signing_key_id" : "signing_key_file");
+  }
   if (options.delivery_timeout_ms < 1000) {
     return Error::invalid("must be at least 1000 (got " + std::to_string(options.delivery_timeout_ms) + ")",
                           "delivery_timeout_ms");
@@ -79,7 +86,21 @@ Status validate(const ClientOptions& options) {
   return Status::success();
 }
 
-Result<OutgoingRecord> prepare_record(v1::Envelope& envelope, std::string_view agency_id) {
+static Result<signing::PrivateKey> read_signing_key(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return Error::invalid("cannot read '" + path + "'", "signing_key_file");
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto key = signing::PrivateKey::from_pem(text.str(), path);
+  if (!key.ok()) {
+    return Error::invalid(key.error().message, "signing_key_file");
+  }
+  return key;
+}
+
+Result<OutgoingRecord> prepare_record(v1::Envelope& envelope, std::string_view agency_id, const EventSigner* signer) {
   if (envelope.producer_agency_id().empty()) {
     envelope.set_producer_agency_id(std::string(agency_id));
   }
@@ -95,6 +116,9 @@ Result<OutgoingRecord> prepare_record(v1::Envelope& envelope, std::string_view a
   auto topic = envelope::topic_for(envelope);
   if (!topic.ok()) {
     return topic.error();
+  }
+  if (signer != nullptr) {
+    signing::sign(envelope, signer->key, signer->key_id);
   }
   return envelope::to_record(envelope, std::move(*topic));
 }
@@ -121,6 +145,13 @@ Result<std::unique_ptr<AgencyClient>> AgencyClient::create(ClientOptions options
       return error;
     }
     client->blobs_ = std::move(*store);
+  }
+  if (!client->options_.signing_key_file.empty()) {
+    auto key = read_signing_key(client->options_.signing_key_file);
+    if (!key.ok()) {
+      return key.error();
+    }
+    client->signer_ = std::make_unique<EventSigner>(EventSigner{std::move(*key), client->options_.signing_key_id});
   }
   if (Status producer = client->ensure_producer(); !producer.ok()) {
     return producer.error();
@@ -207,7 +238,7 @@ Result<v1::EvidenceItem> AgencyClient::upload_evidence(std::string_view bytes, c
 }
 
 Result<Delivery> AgencyClient::publish(v1::Envelope envelope) {
-  auto record = prepare_record(envelope, options_.agency_id);
+  auto record = prepare_record(envelope, options_.agency_id, signer_.get());
   if (!record.ok()) {
     return record.error();
   }
@@ -239,7 +270,7 @@ Result<std::vector<Delivery>> AgencyClient::publish_all(std::vector<v1::Envelope
   // manifest published alone.
   for (size_t i = 0; i < envelopes.size(); ++i) {
     v1::Envelope copy = envelopes[i];
-    auto record = prepare_record(copy, options_.agency_id);
+    auto record = prepare_record(copy, options_.agency_id, signer_.get());
     if (!record.ok()) {
       Error error = record.error();
       error.message = "event " + std::to_string(i + 1) + " of " + std::to_string(envelopes.size()) +

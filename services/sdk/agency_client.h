@@ -30,6 +30,7 @@
 #include "services/common/core/clock.h"
 #include "services/common/core/record.h"
 #include "services/common/core/result.h"
+#include "services/common/signing/ed25519.h"
 
 namespace RdKafka {
 class KafkaConsumer;
@@ -75,6 +76,12 @@ struct ClientOptions {
   std::map<std::string, std::string> kafka_overrides;
   // Source of "now" for new_envelope(); the system clock when null. Tests inject a ManualClock.
   std::shared_ptr<const Clock> clock;
+  // The agency's own Ed25519 signing key (docs/contracts/signing.md): a PKCS#8 PEM file
+  // (`openssl genpkey -algorithm ed25519`, scripts/keys.sh) and the id the key registry lists it
+  // under. Both or neither; with them every published event is signed (SIGNATURE_MODE_OWN_KEY),
+  // which caselink's services require when they run with signing.verify: required.
+  std::string signing_key_file;
+  std::string signing_key_id;
 };
 
 // Checks the options without touching the network; every error names its field
@@ -104,7 +111,13 @@ struct EvidenceItemSpec {
 // producer is `agency_id` (kInvalid, sdk.producer_mismatch), validates with the shared codec,
 // routes by payload (services/common/envelope/routing.h) and builds the Kafka record
 // (key = case id, value = encoded envelope, CloudEvents headers). No network.
-Result<OutgoingRecord> prepare_record(v1::Envelope& envelope, std::string_view agency_id);
+// With `signer`, the envelope is signed with the agency's key before it is encoded.
+struct EventSigner {
+  signing::PrivateKey key;
+  std::string key_id;
+};
+Result<OutgoingRecord> prepare_record(v1::Envelope& envelope, std::string_view agency_id,
+                                      const EventSigner* signer = nullptr);
 
 class AgencyClient {
  public:
@@ -158,6 +171,7 @@ class AgencyClient {
   std::unique_ptr<evidence::LocalBlobStore> blobs_;
   std::mutex producer_mutex_;
   std::unique_ptr<kafka::IdempotentProducer> producer_;
+  std::unique_ptr<EventSigner> signer_;
 };
 
 // Reads the agency's own feedback topic caselink.feedback.<agency>.v1 (written by

@@ -4,8 +4,8 @@
 #
 # Runs scripts/run.sh --no-setup against that broker with its own run dir and ports, then checks
 # what a user sees: every case of the scenario ends as the story says (the scenario's own check),
-# and caselinkctl's printout shows the timelines, final states, the missed deadline, the alerts
-# and a verified hash chain.
+# and caselinkctl's printout shows the timelines, final states, the missed deadline, the alerts,
+# a verified hash chain and a verified signature on every event.
 set -uo pipefail
 ROOT="${CASELINK_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 cd "$ROOT"
@@ -44,6 +44,15 @@ expect "its supplement accepted" 'caselink-evidence: RECEIPT_STATUS_ACCEPTED'
 expect "the missed deadline" 'alert ALERT_KIND_DEADLINE_OVERDUE'
 expect "the 以罚代刑 supervision clue" 'alert ALERT_KIND_SUPERVISION_CLUE'
 expect "mutual recognition" 'recognized by all parties at version [0-9]+'
+
+# Signed events (docs/contracts/signing.md): run.sh runs every service with signing.verify:
+# required, so the scenario ending as told means nothing valid was refused; caselinkctl shows
+# who signed each event and that it verifies, custodially through the ingress and with the
+# agency's own key through the SDK, and no signature that fails.
+expect "an event signed custodially by the ingress, verified" 'custodial: caselink-ingress\): verified'
+expect "an event signed with an agency's own key, verified" 'signed by ga-330100 \(ga-330100\.k1\): verified'
+expect "an event signed by a caselink service, verified" 'signed by caselink-[a-z]+ \(caselink-[a-z]+\.k1\): verified'
+grep -Eq 'FAILED [a-z_]+| unsigned( |$)' "$OUT" && fail "an event whose signature is missing or fails: $(grep -Em3 'FAILED [a-z_]+| unsigned( |$)' "$OUT")"
 
 # caselinkctl's view of each case (the block after each '== <case id>' header).
 section() { awk -v id="$1" '/^\x1b\[1m== /{on = index($0, id) > 0} on' "$OUT"; }

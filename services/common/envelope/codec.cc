@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "services/common/core/uuid.h"
+#include "services/common/signing/runtime.h"
 
 namespace caselink::envelope {
 
@@ -282,6 +283,14 @@ Headers cloud_event_headers(const Envelope& envelope) {
 }
 
 OutgoingRecord to_record(const Envelope& envelope, std::string topic) {
+  // Every emitted event passes here, so this is where the process signs (runtime.h): an
+  // unsigned envelope of a producer whose key this process holds leaves signed.
+  if (envelope.signature().empty() && signing::installed() != nullptr) {
+    Envelope signed_envelope = envelope;
+    signing::sign_if_installed(signed_envelope);
+    return OutgoingRecord{std::move(topic), signed_envelope.case_id(), encode(signed_envelope),
+                          cloud_event_headers(signed_envelope)};
+  }
   return OutgoingRecord{std::move(topic), envelope.case_id(), encode(envelope), cloud_event_headers(envelope)};
 }
 

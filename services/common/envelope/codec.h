@@ -79,7 +79,9 @@ std::string encode(const caselink::v1::Envelope& envelope);
 // The CloudEvents headers for this envelope.
 Headers cloud_event_headers(const caselink::v1::Envelope& envelope);
 
-// The record to publish: key = case id, value = encoded envelope, CloudEvents headers.
+// The record to publish: key = case id, value = encoded envelope, CloudEvents headers. When a
+// signing runtime is installed (services/common/signing/runtime.h) and holds a key of the
+// producer, an unsigned envelope is signed first.
 OutgoingRecord to_record(const caselink::v1::Envelope& envelope, std::string topic);
 
 // google.protobuf.Timestamp <-> TimePoint.

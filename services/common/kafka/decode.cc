@@ -1,6 +1,7 @@
 #include "services/common/kafka/decode.h"
 
 #include "services/common/envelope/codec.h"
+#include "services/common/signing/runtime.h"
 
 namespace caselink::kafka {
 
@@ -21,6 +22,12 @@ Result<caselink::v1::Envelope> decode_record(const ConsumedRecord& record) {
     return Error::invalid("key: '" + *record.key + "' differs from Envelope.case_id '" + decoded->case_id() +
                               "'; the key must be the case id so the case stays on one partition",
                           "key", kKeyMismatch);
+  }
+  // The signature check (signing.verify) sits here so every consumer refuses the same records;
+  // a no-op until the service installs its signing runtime.
+  Status signature = signing::verify_if_installed(*decoded);
+  if (!signature.ok()) {
+    return signature.error();
   }
   return decoded;
 }

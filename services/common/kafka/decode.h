@@ -10,6 +10,11 @@
 // events stay in order on one partition and co-partitioned topics meet in one instance. A
 // record without a key or with a key other than Envelope.case_id is refused — processing it
 // could put the case's state on the wrong instance.
+//
+// Last, the signature (docs/contracts/signing.md): with `signing.verify: required` an envelope
+// whose signature is missing, made with an unknown key or another party's key, revoked at its
+// signing time or wrong is refused with reason `envelope.signature` (signing::kSignatureReason)
+// and a message starting with the failure reason.
 
 #include "caselink/v1/envelope.pb.h"
 #include "services/common/core/record.h"

@@ -28,6 +28,7 @@ void bind(config::ConfigBinder& binder, CommonSettings* s) {
   });
   kafka::bind(binder, &s->kafka);
   kafka::bind(binder, &s->loop, &s->kafka);
+  signing::bind(binder, &s->signing);
 }
 
 namespace {
@@ -135,6 +136,17 @@ int run_service(int argc, char** argv, const CoreDefinition& definition) {
   metrics::Registry registry;
   metrics::ServiceMetrics service_metrics(registry, definition.name);
   MetricsLoopObserver observer(service_metrics);
+  auto signer = signing::Runtime::create(common.signing, &registry);
+  if (!signer.ok()) {
+    log->critical("cannot start: {}", signer.error().describe());
+    return 2;
+  }
+  // Installed before the handler is made and removed after the loop stops: every envelope the
+  // service emits or consumes passes the same policy (envelope::to_record, kafka::decode_record).
+  signing::ScopedInstall signing_policy(*signer);
+  log->info("signing: verify={} registry={} key_dir={}", common.signing.verify,
+            common.signing.registry_file.empty() ? "-" : common.signing.registry_file,
+            common.signing.key_dir.empty() ? "-" : common.signing.key_dir);
   ServiceContext context{common, clock, registry};
   auto handler = definition.make_handler(context);
   if (!handler.ok()) {

@@ -27,6 +27,7 @@
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/logging/logging.h"
 #include "services/common/metrics/registry.h"
+#include "services/common/signing/runtime.h"
 
 namespace caselink::runtime {
 
@@ -41,6 +42,7 @@ struct CommonSettings {
   HttpSettings http;
   kafka::KafkaSettings kafka;
   kafka::LoopSettings loop;
+  signing::Settings signing;  // signing.*: sign what is emitted, verify what is consumed
 };
 
 void bind(config::ConfigBinder& binder, CommonSettings* settings);

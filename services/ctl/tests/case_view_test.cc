@@ -6,6 +6,7 @@
 #include "services/common/envelope/codec.h"
 #include "services/ctl/case_history.h"
 #include "services/ctl/case_view.h"
+#include "services/common/signing/envelope_signature.h"
 
 namespace caselink::ctl {
 namespace {
@@ -60,7 +61,8 @@ v1::Envelope event(const std::string& case_id, int minute, const std::function<v
   return e;
 }
 
-CaseHistory chained_history(const std::string& case_id, int versions) {
+// With `key`, every event is signed with it (key id "sthjj-330100.k1") before it is stored.
+CaseHistory chained_history(const std::string& case_id, int versions, const signing::PrivateKey* key = nullptr) {
   CaseHistory h;
   std::string previous;
   int64_t offset = 0;
@@ -73,6 +75,7 @@ CaseHistory chained_history(const std::string& case_id, int versions) {
         env.mutable_filing_decision()->set_not_filed_reason(v1::NOT_FILED_REASON_INSUFFICIENT_EVIDENCE);
       }
     });
+    if (key != nullptr) signing::sign(e, *key, "sthjj-330100.k1");
     CaseRecordRef ev{v == 1 ? "caselink.referral.v1" : "caselink.decision.v1", 0, offset++, -1, case_id, {},
                      envelope::encode(e), e};
     auto snap = event(case_id, v, [&](v1::Envelope& env) {
@@ -148,6 +151,53 @@ TEST(View, TimelineStateAndTextNameWhatHappened) {
   EXPECT_NE(text.find("filing decision: NOT_FILED (INSUFFICIENT_EVIDENCE)"), std::string::npos) << text;
   EXPECT_NE(text.find("Hash chain: OK — 2 of 2"), std::string::npos) << text;
   EXPECT_NE(render_json(view).find("\"verified\": 2"), std::string::npos);
+}
+
+// The chain hashes each applied event's stored bytes, signature included (issue 15 §4): the
+// same event with another signature (e.g. re-signed to claim another signer) breaks it.
+TEST(HashChain, CoversEachEventsSignature) {
+  auto key = signing::PrivateKey::generate();
+  auto other = signing::PrivateKey::generate();
+  auto h = chained_history("c-sig", 3, &*key);
+  ASSERT_TRUE(verify_chain(h).ok);
+  auto& second = h.records[2];
+  ASSERT_FALSE(second.envelope.signature().empty());
+  signing::sign(second.envelope, *other, "sthjj-330100.k1");
+  second.raw = envelope::encode(second.envelope);
+  const auto report = verify_chain(h);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.broken_version, 2u);
+}
+
+TEST(View, SaysWhoSignedEachEventAndWhetherItVerifies) {
+  auto key = signing::PrivateKey::generate();
+  auto h = chained_history("c-who", 3, &*key);
+  const signing::PublicKey pub = key->public_key();
+  auto registry = signing::KeyRegistry::parse(
+      "keys:\n  - {key_id: sthjj-330100.k1, party: sthjj-330100, public_key: " +
+          signing::to_hex(std::string_view(reinterpret_cast<const char*>(pub.data()), pub.size())) + "}\n",
+      "test");
+  ASSERT_TRUE(registry.ok()) << registry.error().message;
+  signing::sign(h.records[2].envelope, *key, "sthjj-330100.k1", "caselink-ingress");  // custodial
+  h.records[4].envelope.mutable_filing_decision()->set_not_filed_reason(v1::NOT_FILED_REASON_NO_CRIMINAL_FACT);
+  h.records[0].envelope.clear_signature();
+
+  const auto view = build_view("c-who", h, &*registry);
+  ASSERT_EQ(view.signatures.size(), 3u);
+  EXPECT_EQ(view.signatures[0].status, "unsigned");
+  EXPECT_EQ(view.signatures[1].status, "verified");
+  EXPECT_EQ(view.signatures[1].custodian, "caselink-ingress");
+  EXPECT_EQ(view.signatures[2].status, "invalid");
+  TimePoint now;
+  ASSERT_TRUE(parse_rfc3339("2026-11-02T08:00:00Z", &now));
+  const std::string text = render_text(view, now);
+  EXPECT_NE(text.find("signed by sthjj-330100 (sthjj-330100.k1, custodial: caselink-ingress): verified"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("signed by sthjj-330100 (sthjj-330100.k1): FAILED invalid"), std::string::npos) << text;
+  EXPECT_NE(render_json(view).find("\"status\": \"verified\""), std::string::npos);
+
+  const auto unchecked = build_view("c-who", h);
+  EXPECT_EQ(unchecked.signatures[1].status, "not checked");
 }
 
 // Snapshots carry open deadlines plus those closed by their own event: a deadline met two

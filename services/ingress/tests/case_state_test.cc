@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "services/common/envelope/codec.h"
+#include "services/common/signing/runtime.h"
+#include "services/common/signing/tests/test_keys.h"
 #include "services/ingress/case_state.h"
 
 namespace caselink::ingress {
@@ -46,6 +50,34 @@ TEST(CaseStateView, RefusesRecordsThatAreNotSnapshots) {
   envelope::seal(env);
   EXPECT_FALSE(view.apply(envelope::encode(env)).ok());
   EXPECT_EQ(view.size(), 0u);
+}
+
+// With signing.verify: required only snapshots signed by caselink-sync are served: a forged
+// "version 999" written straight to the state topic (issue 15 §2) is skipped.
+TEST(CaseStateView, WithVerificationRequiredServesOnlySignedSnapshots) {
+  const auto dir = std::filesystem::temp_directory_path() / ("ingress-state-sign-" + std::to_string(::getpid()));
+  signing::Settings s;
+  s.verify = "required";
+  s.key_dir = (dir / "caselink-sync").string();
+  s.registry_file = signing::testing::write_keys(dir / "caselink-sync", {{"caselink-sync.k1", "caselink-sync", ""}});
+  auto runtime = signing::Runtime::create(s, nullptr);
+  ASSERT_TRUE(runtime.ok()) << runtime.error().describe();
+  signing::ScopedInstall installed(*runtime);
+
+  CaseStateView view;
+  auto forged = view.apply(snapshot_record("c1", 999));  // unsigned: encode() does not sign
+  ASSERT_FALSE(forged.ok());
+  EXPECT_EQ(forged.error().reason, signing::kSignatureReason);
+  EXPECT_FALSE(view.find("c1").has_value());
+
+  SystemClock clock;
+  auto env = envelope::make_envelope(CaseId("c1"), AgencyId("caselink-sync"), clock.now(), clock.now());
+  env.mutable_case_state_snapshot()->set_case_id("c1");
+  env.mutable_case_state_snapshot()->set_version(2);
+  envelope::seal(env);
+  ASSERT_TRUE(view.apply(*envelope::to_record(env, "caselink.case.state.v1").value).ok());  // signed here
+  EXPECT_EQ(view.find("c1")->version(), 2u);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

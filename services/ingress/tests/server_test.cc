@@ -19,6 +19,9 @@
 #include <thread>
 
 #include "services/common/crypto/sha256.h"
+#include "services/common/signing/envelope_signature.h"
+#include "services/common/signing/runtime.h"
+#include "services/common/signing/tests/test_keys.h"
 #include "services/common/envelope/codec.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/ingress/event_mapping.h"
@@ -83,6 +86,12 @@ class FakeBroker {
     return stored_;
   }
 
+  // The values of the records stored, in order.
+  std::vector<std::string> values() const {
+    std::lock_guard lock(mutex_);
+    return values_;
+  }
+
  private:
   Status publish(const OutgoingRecord& record, kafka::DeliveryCallback done) {
     std::unique_lock lock(mutex_);
@@ -111,6 +120,7 @@ class FakeBroker {
     {
       std::lock_guard lock(mutex_);
       offset = static_cast<int64_t>(stored_++);
+      values_.push_back(record.value.value_or(""));
     }
     done(kafka::Delivery{record.topic, 0, offset});
   }
@@ -121,6 +131,7 @@ class FakeBroker {
   std::string fail_topic_;
   std::vector<std::pair<OutgoingRecord, kafka::DeliveryCallback>> held_;
   size_t stored_ = 0;
+  std::vector<std::string> values_;
 };
 
 struct Answer {
@@ -287,6 +298,30 @@ TEST_F(ServerTest, EveryCorpusRequestIsAnsweredAndTheServerLivesOn) {
   EXPECT_EQ(files, expectations().size()) << "a named corpus file is missing";
   // Still serving.
   EXPECT_EQ(post(event("after-the-corpus")).status, 202u);
+}
+
+// Custodial signing (docs/services/ingress.md): with the agency's key in signing.key_dir, the
+// published envelope is signed with it and says the ingress held the key.
+TEST_F(ServerTest, SignsAcceptedEventsCustodiallyWithTheAgencysKey) {
+  signing::Settings s;
+  s.key_dir = (dir_ / "keys").string();
+  s.registry_file = signing::testing::write_keys(dir_ / "keys", {{"fuzz-agency.custodial.k1", "fuzz-agency", ""}});
+  s.custodian = "caselink-ingress";
+  auto runtime = signing::Runtime::create(s, nullptr);
+  ASSERT_TRUE(runtime.ok()) << runtime.error().describe();
+  signing::ScopedInstall installed(*runtime);
+  start();
+  ASSERT_EQ(post(event("signed-1")).status, 202u);
+  ASSERT_EQ(broker_.values().size(), 1u);
+  auto published = envelope::decode(broker_.values()[0]);
+  ASSERT_TRUE(published.ok());
+  EXPECT_EQ(published->signature_key_id(), "fuzz-agency.custodial.k1");
+  EXPECT_EQ(published->signature_mode(), v1::SIGNATURE_MODE_CUSTODIAL);
+  EXPECT_EQ(published->signature_custodian(), "caselink-ingress");
+  auto registry = signing::KeyRegistry::load(s.registry_file);
+  ASSERT_TRUE(registry.ok());
+  auto failure = signing::verify(*published, *registry);
+  EXPECT_FALSE(failure.has_value()) << failure->detail;
 }
 
 // F: a 17 MiB blob is a 413 naming the blob limit, also when it is only announced.

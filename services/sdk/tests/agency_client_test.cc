@@ -4,6 +4,13 @@
 // the real broker).
 
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "services/common/signing/envelope_signature.h"
+#include "services/common/signing/tests/test_keys.h"
 #include <librdkafka/rdkafka.h>
 
 #include <filesystem>
@@ -412,6 +419,46 @@ TEST(MockClusterTest, ReaderReturnsGoodRecordsThenTheUndecodableOneAsAnError) {
   EXPECT_EQ(errors[0].reason, envelope::kUndecodable);
   EXPECT_NE(errors[0].message.find(topic + "/0@1"), std::string::npos) << errors[0].message;
   EXPECT_TRUE((*reader)->commit().ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing with the agency's own key (docs/contracts/signing.md)
+
+TEST(SigningTest, PublishedEventsAreSignedWithTheAgencysOwnKey) {
+  const auto dir = std::filesystem::temp_directory_path() / ("caselink-sdk-sign-" + std::to_string(::getpid()));
+  const std::string registry_path = signing::testing::write_keys(dir, {{"sthjj-330100.k1", kAgency, ""}});
+  ClientOptions o = options();
+  o.signing_key_file = (dir / "sthjj-330100.k1.pem").string();
+  o.signing_key_id = "sthjj-330100.k1";
+  auto client = AgencyClient::create(o);
+  ASSERT_TRUE(client.ok()) << client.error().describe();
+  auto signer = signing::PrivateKey::from_pem(
+      [&] { std::ifstream in(o.signing_key_file); std::stringstream t; t << in.rdbuf(); return t.str(); }(), "k");
+  ASSERT_TRUE(signer.ok());
+  EventSigner event_signer{std::move(*signer), o.signing_key_id};
+
+  v1::Envelope env = (*client)->new_envelope("case-42");
+  env.mutable_case_referral()->set_offence_code("pollution_environment");
+  auto record = prepare_record(env, kAgency, &event_signer);
+  ASSERT_TRUE(record.ok()) << record.error().describe();
+  auto published = envelope::decode(*record->value);
+  ASSERT_TRUE(published.ok());
+  EXPECT_EQ(published->signature_mode(), v1::SIGNATURE_MODE_OWN_KEY);
+  auto registry = signing::KeyRegistry::load(registry_path);
+  ASSERT_TRUE(registry.ok());
+  auto failure = signing::verify(*published, *registry);
+  EXPECT_FALSE(failure.has_value()) << failure->detail;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SigningTest, KeyOptionsAreCheckedAndNamed) {
+  ClientOptions only_file = options();
+  only_file.signing_key_file = "/nonexistent.pem";
+  EXPECT_EQ(validate(only_file).error().field, "signing_key_id");
+  only_file.signing_key_id = "k1";
+  auto created = AgencyClient::create(only_file);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().field, "signing_key_file");
 }
 
 }  // namespace
