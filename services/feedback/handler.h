@@ -26,7 +26,7 @@
 #include "caselink/v1/envelope.pb.h"
 #include "services/common/config/config.h"
 #include "services/common/core/clock.h"
-#include "services/common/kafka/transactional_loop.h"
+#include "services/common/kafka/record_handler.h"
 #include "services/common/metrics/registry.h"
 #include "services/feedback/state.h"
 

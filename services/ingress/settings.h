@@ -1,8 +1,9 @@
 #pragma once
 
 // Typed configuration of caselink-ingress (deploy/config/ingress.yaml), with defaults in the
-// struct and every check naming its key. `http.*` is the admin endpoint (/healthz, /readyz,
-// /metrics) as in every caselink service; `api.*` is the public JSON API.
+// struct and every check naming its key. `api.*` is the public JSON API; `log.*`, `http.*` (the
+// admin endpoint: /healthz, /readyz, /metrics) and `kafka.*` are bound once, by the runtime,
+// as in every caselink service.
 
 #include <cstdint>
 #include <map>
@@ -11,7 +12,6 @@
 
 #include "services/common/config/config.h"
 #include "services/common/kafka/settings.h"
-#include "services/common/logging/logging.h"
 #include "services/common/runtime/service_main.h"
 
 namespace caselink::ingress {
@@ -52,8 +52,8 @@ struct AuthSettings {
 };
 
 struct IngressSettings {
-  logging::Settings log;
-  runtime::HttpSettings http;  // admin endpoint
+  // The runtime's kafka.* settings, copied in by make_service (not bound here): the publish
+  // deadline of a request is kafka.message_timeout_ms.
   kafka::KafkaSettings kafka;
   ApiSettings api;
   LimitSettings limits;
@@ -67,8 +67,13 @@ struct IngressSettings {
   std::string facts_rules_dir = "rules";
 };
 
-// Defaults that differ from the common ones (admin port 9306, a shorter produce timeout: an
-// HTTP caller waits for it).
+// A shorter produce timeout than the common one: an HTTP caller waits for it.
+inline constexpr int64_t kProduceTimeoutMs = 10000;
+
+// The runtime's settings as the ingress defaults them: admin port 9306, kProduceTimeoutMs.
+void common_defaults(runtime::CommonSettings& common);
+
+// The ingress settings with the common defaults applied to `kafka` (tests).
 IngressSettings default_settings();
 
 void bind(config::ConfigBinder& binder, IngressSettings* settings);

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "services/common/config/config.h"
-#include "services/common/kafka/transactional_loop.h"
+#include "services/common/kafka/record_handler.h"
 
 namespace caselink::passthrough {
 
