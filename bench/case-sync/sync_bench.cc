@@ -29,7 +29,7 @@
 #include <optional>
 #include <thread>
 
-#include "services/case-sync/handler.h"
+#include "services/case-sync/kafka_edge.h"
 #include "services/case-sync/tests/test_support.h"
 #include "services/common/core/build_info.h"
 #include "services/common/envelope/codec.h"

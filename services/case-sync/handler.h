@@ -21,8 +21,7 @@
 #include "services/common/config/config.h"
 #include "services/common/envelope/topics.h"
 #include "services/common/kafka/dlq.h"
-#include "services/common/kafka/settings.h"
-#include "services/common/kafka/transactional_loop.h"
+#include "services/common/kafka/record_handler.h"
 #include "services/common/metrics/registry.h"
 
 namespace caselink::sync {
@@ -56,11 +55,6 @@ inline constexpr const char* kEventTime = "event_time";
 void bind(config::ConfigBinder& binder, Settings* settings);
 EngineOptions engine_options(const Settings& settings);
 
-// caselink-sync's defaults for the shared loop (the config file can change each): its group,
-// the case topics it folds, range assignment (a case's partitions of every topic meet in one
-// instance) and a read-ahead bounded for its memory budget.
-void loop_defaults(kafka::LoopSettings* loop);
-
 // Reads the state topic's records of some partitions, from the beginning to the end, handing
 // each to `visit` as it arrives (an uncompacted state topic can hold many versions per case;
 // they are folded one by one, never all held at once).
@@ -70,10 +64,6 @@ class StateReader {
   virtual ~StateReader() = default;
   virtual Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) = 0;
 };
-
-// The real one: a plain read_committed consumer with assign() (no group membership, no commits).
-std::unique_ptr<StateReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka, std::string client_id,
-                                                     int64_t timeout_ms);
 
 class SyncHandler final : public kafka::RecordHandler {
  public:
@@ -95,9 +85,6 @@ class SyncHandler final : public kafka::RecordHandler {
 
   // Where a parked event that never fits is dead-lettered (the loop's DLQ topic, group, service).
   void set_dead_letter_context(kafka::DlqContext context) { dlq_ = std::move(context); }
-
-  // Keeps objects the handler refers to (rules, engine, reader) alive as long as it lives.
-  void keep_alive(std::shared_ptr<void> owned) { owned_.push_back(std::move(owned)); }
 
  private:
   using Staged = std::unordered_map<std::string, CaseRecord>;
@@ -147,7 +134,6 @@ class SyncHandler final : public kafka::RecordHandler {
   metrics::CounterFamily* restored_total_ = nullptr;
   metrics::GaugeFamily* cases_gauge_ = nullptr;
   metrics::GaugeFamily* resident_bytes_gauge_ = nullptr;
-  std::vector<std::shared_ptr<void>> owned_;
 };
 
 }  // namespace caselink::sync

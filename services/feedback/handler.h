@@ -27,7 +27,7 @@
 #include "services/common/config/config.h"
 #include "services/common/core/clock.h"
 #include "services/common/envelope/topics.h"
-#include "services/common/kafka/transactional_loop.h"
+#include "services/common/kafka/record_handler.h"
 #include "services/common/metrics/registry.h"
 #include "services/feedback/state.h"
 

@@ -1,13 +1,16 @@
 #pragma once
 
-// The composition root of caselink-ingress (main.cc only calls run_ingress): command line,
-// config, logging and metrics, then the components in dependency order — blob store,
-// idempotent producer, case-state follower, public API, admin endpoint — and, on SIGTERM or
-// SIGINT, the reverse: stop accepting, let in-flight publishes be acknowledged, stop.
+// caselink-ingress's wiring for the composition root (services/common/runtime): the blob store
+// and the fact catalogue, then the components in dependency order — idempotent producer,
+// case-state follower, public API — which the runtime starts in that order and, on SIGTERM or
+// SIGINT, stops in reverse: the API stops accepting and answers its requests in flight (each
+// POST within kafka.message_timeout_ms), the follower stops, the producer flushes.
+
+#include "services/common/runtime/service_main.h"
+#include "services/ingress/settings.h"
 
 namespace caselink::ingress {
 
-// Returns the process exit code: 0 clean stop, 1 runtime failure, 2 bad command line or config.
-int run_ingress(int argc, char** argv);
+Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& context, const IngressSettings& settings);
 
 }  // namespace caselink::ingress

@@ -6,11 +6,17 @@
 
 namespace caselink::ingress {
 
+void common_defaults(runtime::CommonSettings& common) {
+  common.http.port = 9306;
+  common.kafka.message_timeout_ms = kProduceTimeoutMs;
+  // With signing.key_dir set, the ingress signs each agency's events with the key it holds for
+  // that agency, custodially in this name (docs/contracts/signing.md).
+  common.signing.custodian = "caselink-ingress";
+}
+
 IngressSettings default_settings() {
   IngressSettings s;
-  s.log.service = "caselink-ingress";
-  s.http.port = 9306;
-  s.kafka.message_timeout_ms = 10000;
+  s.kafka.message_timeout_ms = kProduceTimeoutMs;
   return s;
 }
 
@@ -55,9 +61,6 @@ void bind_api(config::ConfigBinder& b, IngressSettings* s) {
 
 // Every cross-key and range check, naming the key to fix.
 Status validate(const IngressSettings* s) {
-  if (s->http.port < 0 || s->http.port > 65535) {
-    return Error::invalid("must be 0..65535", "http.port");
-  }
   if (s->api.port < 0 || s->api.port > 65535) {
     return Error::invalid("must be 0..65535", "api.port");
   }
@@ -115,13 +118,6 @@ Status validate(const IngressSettings* s) {
 }  // namespace
 
 void bind(config::ConfigBinder& b, IngressSettings* s) {
-  b.bind("log.level", &s->log.level, "trace|debug|info|warn|error|critical|off");
-  b.bind("log.format", &s->log.format, "text | json");
-  b.bind("http.bind", &s->http.bind, "Address of the admin endpoint (/healthz, /readyz, /metrics)");
-  b.bind("http.port", &s->http.port, "Port of the admin endpoint (0 = any free port)");
-  b.bind("http.port_file", &s->http.port_file, "Write the bound admin port to this file");
-  kafka::bind(b, &s->kafka);
-  signing::bind(b, &s->signing);
   bind_api(b, s);
   b.check([s]() { return validate(s); });
 }

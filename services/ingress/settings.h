@@ -1,8 +1,9 @@
 #pragma once
 
 // Typed configuration of caselink-ingress (deploy/config/ingress.yaml), with defaults in the
-// struct and every check naming its key. `http.*` is the admin endpoint (/healthz, /readyz,
-// /metrics) as in every caselink service; `api.*` is the public JSON API.
+// struct and every check naming its key. `api.*` is the public JSON API; `log.*`, `http.*` (the
+// admin endpoint: /healthz, /readyz, /metrics) and `kafka.*` are bound once, by the runtime,
+// as in every caselink service.
 
 #include <cstdint>
 #include <map>
@@ -12,9 +13,7 @@
 #include "services/common/config/config.h"
 #include "services/common/envelope/topics.h"
 #include "services/common/kafka/settings.h"
-#include "services/common/logging/logging.h"
 #include "services/common/runtime/service_main.h"
-#include "services/common/signing/runtime.h"
 
 namespace caselink::ingress {
 
@@ -54,8 +53,8 @@ struct AuthSettings {
 };
 
 struct IngressSettings {
-  logging::Settings log;
-  runtime::HttpSettings http;  // admin endpoint
+  // The runtime's kafka.* settings, copied in by make_service (not bound here): the publish
+  // deadline of a request is kafka.message_timeout_ms.
   kafka::KafkaSettings kafka;
   ApiSettings api;
   LimitSettings limits;
@@ -67,14 +66,15 @@ struct IngressSettings {
   // Rule directory whose catalogue/facts.yaml the facts of referrals and penalty records are
   // checked against (issue 20 #10; the check caselink-standards applies). Loaded at start.
   std::string facts_rules_dir = "rules";
-  // signing.*: with key_dir set, the ingress signs each agency's events with the key it holds
-  // for that agency, custodially in signing.custodian's name (default "caselink-ingress");
-  // signing.verify applies to the case state snapshots it serves (docs/contracts/signing.md).
-  signing::Settings signing{.custodian = "caselink-ingress"};
 };
 
-// Defaults that differ from the common ones (admin port 9306, a shorter produce timeout: an
-// HTTP caller waits for it).
+// A shorter produce timeout than the common one: an HTTP caller waits for it.
+inline constexpr int64_t kProduceTimeoutMs = 10000;
+
+// The runtime's settings as the ingress defaults them: admin port 9306, kProduceTimeoutMs.
+void common_defaults(runtime::CommonSettings& common);
+
+// The ingress settings with the common defaults applied to `kafka` (tests).
 IngressSettings default_settings();
 
 void bind(config::ConfigBinder& binder, IngressSettings* settings);

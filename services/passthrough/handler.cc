@@ -1,6 +1,6 @@
 #include "services/passthrough/handler.h"
 
-#include "services/common/envelope/codec.h"
+#include "services/common/kafka/decode.h"
 
 namespace caselink::passthrough {
 
@@ -18,12 +18,9 @@ void bind(config::ConfigBinder& binder, Settings* s) {
 
 kafka::HandlerResult PassthroughHandler::handle(const ConsumedRecord& record) {
   if (settings_.validate_envelopes) {
-    if (!record.value) {
-      return kafka::HandlerResult::reject(envelope::kUndecodable, "value: tombstone (no value) on an event topic");
-    }
-    auto decoded = envelope::decode(*record.value);
-    if (!decoded.ok()) {
-      return kafka::HandlerResult::reject(decoded.error().reason, decoded.error().describe());
+    // Blind copies go wherever the input's partition is: the envelope is checked, the key is not.
+    if (auto decoded = kafka::decode_record(record, kafka::KeyRule::kAny); !decoded.ok()) {
+      return kafka::refuse(decoded.error());
     }
   }
   OutgoingRecord out{settings_.output_topic, record.key.value_or(""), record.value, record.headers};

@@ -9,7 +9,7 @@
 
 #include "services/common/config/config.h"
 #include "services/common/envelope/topics.h"
-#include "services/common/kafka/transactional_loop.h"
+#include "services/common/kafka/record_handler.h"
 
 namespace caselink::passthrough {
 

@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cctype>
-#include <csignal>
 
 #include "services/common/crypto/derived_uuid.h"
 #include "services/common/envelope/codec.h"
@@ -31,10 +30,6 @@ std::string outcome_label(v1::AssessmentOutcome outcome) {
   }
   return name;
 }
-
-std::atomic<bool> g_reload{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
-extern "C" void on_reload_signal(int) { g_reload.store(true); }
 
 }  // namespace
 
@@ -276,15 +271,6 @@ kafka::HandlerResult StandardsHandler::handle(const ConsumedRecord& record) {
     outputs.push_back(supervision_clue(in, published, rules.version, occurred));
   }
   return kafka::HandlerResult::emit(std::move(outputs));
-}
-
-std::atomic<bool>& install_reload_signal_handler() {
-  struct sigaction action {};
-  action.sa_handler = on_reload_signal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART;
-  sigaction(SIGHUP, &action, nullptr);
-  return g_reload;
 }
 
 Result<organs::Registry> load_organs(const std::string& path, const RuleSet& rules) {

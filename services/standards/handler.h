@@ -23,7 +23,7 @@
 #include "services/common/config/config.h"
 #include "services/common/core/clock.h"
 #include "services/common/envelope/topics.h"
-#include "services/common/kafka/transactional_loop.h"
+#include "services/common/kafka/record_handler.h"
 #include "services/common/metrics/registry.h"
 #include "services/common/organs/registry.h"
 #include "caselink/v1/envelope.pb.h"
@@ -102,8 +102,5 @@ class StandardsHandler final : public kafka::RecordHandler {
 // Loads the organ registry and checks that it covers every province of the rule catalogue (a
 // record of any valid jurisdiction then has a competent procuratorate). Errors name the key.
 Result<organs::Registry> load_organs(const std::string& path, const RuleSet& rules);
-
-// SIGHUP -> the returned process-wide flag (async-signal-safe store). Idempotent.
-std::atomic<bool>& install_reload_signal_handler();
 
 }  // namespace caselink::standards

@@ -10,7 +10,7 @@
 #include <map>
 #include <thread>
 
-#include "services/case-sync/handler.h"
+#include "services/case-sync/kafka_edge.h"
 #include "services/case-sync/tests/test_support.h"
 #include "services/common/kafka/producer.h"
 #include "tests/support/kafka_test_env.h"

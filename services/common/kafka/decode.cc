@@ -5,13 +5,13 @@
 
 namespace caselink::kafka {
 
-Result<caselink::v1::Envelope> decode_record(const ConsumedRecord& record) {
+Result<caselink::v1::Envelope> decode_record(const ConsumedRecord& record, KeyRule key_rule) {
   if (!record.value) {
     return Error::invalid("value: tombstone (no value) on an event topic", "value", envelope::kUndecodable);
   }
   auto decoded = envelope::decode(*record.value);
-  if (!decoded.ok()) {
-    return decoded.error();
+  if (!decoded.ok() || key_rule == KeyRule::kAny) {
+    return decoded;
   }
   if (!record.key) {
     return Error::invalid("key: missing; it must be the case id '" + decoded->case_id() +

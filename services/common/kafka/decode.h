@@ -19,7 +19,7 @@
 #include "caselink/v1/envelope.pb.h"
 #include "services/common/core/record.h"
 #include "services/common/core/result.h"
-#include "services/common/kafka/transactional_loop.h"
+#include "services/common/kafka/record_handler.h"
 
 namespace caselink::kafka {
 
@@ -28,9 +28,13 @@ namespace caselink::kafka {
 inline constexpr const char* kKeyMissing = "record.key_missing";
 inline constexpr const char* kKeyMismatch = "record.key_mismatch";
 
+// Whether the key rule applies. Only a consumer that copies records without caring which
+// instance holds a case (caselink-passthrough) checks the envelope alone.
+enum class KeyRule { kCaseId, kAny };
+
 // The envelope of `record`, or an error whose reason is the class to dead-letter it with and
 // whose message names the field. Never throws.
-Result<caselink::v1::Envelope> decode_record(const ConsumedRecord& record);
+Result<caselink::v1::Envelope> decode_record(const ConsumedRecord& record, KeyRule key_rule = KeyRule::kCaseId);
 
 // Dead-letters the record refused by decode_record() (or any other invalid input).
 HandlerResult refuse(const Error& error);

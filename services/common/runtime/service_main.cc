@@ -9,12 +9,13 @@
 #include "services/common/core/build_info.h"
 #include "services/common/http/admin_server.h"
 #include "services/common/metrics/standard_metrics.h"
+#include "services/common/runtime/lifecycle.h"
 #include "services/common/runtime/metrics_observer.h"
 #include "services/common/runtime/stop_signal.h"
 
 namespace caselink::runtime {
 
-void bind(config::ConfigBinder& binder, CommonSettings* s) {
+void bind(config::ConfigBinder& binder, CommonSettings* s, bool with_loop) {
   binder.bind("log.level", &s->log.level, "trace|debug|info|warn|error|critical|off");
   binder.bind("log.format", &s->log.format, "text | json (JSON lines with case_id, event_id, ...)");
   binder.bind("http.bind", &s->http.bind, "Address of the admin endpoint (/healthz, /readyz, /metrics)");
@@ -27,7 +28,9 @@ void bind(config::ConfigBinder& binder, CommonSettings* s) {
     return Status::success();
   });
   kafka::bind(binder, &s->kafka);
-  kafka::bind(binder, &s->loop, &s->kafka);
+  if (with_loop) {
+    kafka::bind(binder, &s->loop, &s->kafka);
+  }
   signing::bind(binder, &s->signing);
 }
 
@@ -49,10 +52,14 @@ std::optional<int> parse_command_line(int argc, char** argv, const CoreDefinitio
   app.add_flag("--check-config", cli.check_config, "Validate the configuration and exit (0 = valid)");
   app.set_version_flag("--version", version_line(definition.name),
                        "Print the version and the allocator this binary runs on, then exit");
-  app.footer(
-      "Every setting can be overridden by an environment variable: key 'loop.group_id' -> CASELINK_LOOP_GROUP_ID.\n"
-      "Admin endpoint: GET /healthz, /readyz, /metrics on http.bind:http.port.\n"
-      "Stops cleanly on SIGTERM or SIGINT (commits or aborts the open transaction, leaves the group).");
+  std::string footer = definition.help.empty() ? "" : definition.help + "\n";
+  footer +=
+      "Every setting can be overridden by an environment variable: key 'http.port' -> CASELINK_HTTP_PORT.\n"
+      "Admin endpoint: GET /healthz, /readyz, /metrics on http.bind:http.port.\n";
+  footer += definition.input_topics.empty()
+                ? "Stops cleanly on SIGTERM or SIGINT (in-flight work is finished first)."
+                : "Stops cleanly on SIGTERM or SIGINT (commits or aborts the open transaction, leaves the group).";
+  app.footer(footer);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -66,6 +73,11 @@ std::optional<int> parse_command_line(int argc, char** argv, const CoreDefinitio
 std::optional<int> load_configuration(const CoreDefinition& definition, const CommandLine& cli,
                                       CommonSettings& common) {
   common.log.service = definition.name;
+  const bool with_loop = !definition.input_topics.empty();
+  if (with_loop) {
+    common.loop.group_id = definition.name;
+    common.loop.input_topics = definition.input_topics;
+  }
   if (definition.defaults) {
     definition.defaults(common);
   }
@@ -74,7 +86,7 @@ std::optional<int> load_configuration(const CoreDefinition& definition, const Co
     std::cerr << definition.name << ": " << binder.error().message << "\n";
     return 2;
   }
-  bind(*binder, &common);
+  bind(*binder, &common, with_loop);
   if (definition.bind) {
     definition.bind(*binder);
   }
@@ -95,7 +107,7 @@ std::optional<int> load_configuration(const CoreDefinition& definition, const Co
   return std::nullopt;
 }
 
-// Starts the admin endpoint (/healthz, /readyz from the loop, /metrics); false when it cannot bind.
+// Starts the admin endpoint (/healthz, /readyz, /metrics); false when it cannot bind.
 bool start_admin(http::AdminHttpServer& admin, const CoreDefinition& definition, const HttpSettings& settings) {
   auto log = logging::get("runtime");
   http::StartResult started = admin.start();
@@ -111,11 +123,81 @@ bool start_admin(http::AdminHttpServer& admin, const CoreDefinition& definition,
   return true;
 }
 
+// The bundle's components, then the loop on its handler (when the service consumes topics).
+// Checks the definition against the bundle: a broken invariant of the service's own code.
+std::optional<int> add_loop(const CoreDefinition& definition, ServiceBundle& bundle,
+                            std::unique_ptr<kafka::TransactionalLoop>& loop, const CommonSettings& common,
+                            MetricsLoopObserver& observer, const Clock& clock, StopWaiter& waiter) {
+  auto log = logging::get("runtime");
+  if ((bundle.handler != nullptr) != !definition.input_topics.empty()) {
+    log->critical("{}: a record handler needs input topics and input topics need a handler", definition.name);
+    return 2;
+  }
+  if (bundle.handler) {
+    loop = std::make_unique<kafka::TransactionalLoop>(common.kafka, common.loop, definition.name, *bundle.handler,
+                                                      &observer, clock);
+    bundle.components.push_back(loop_component(*loop, waiter));
+  }
+  return std::nullopt;
+}
+
+// Builds and runs the service from a loaded configuration; returns the exit code.
+int run_components(const CoreDefinition& definition, const CommonSettings& common) {
+  auto log = logging::get("runtime");
+  log->info("{} starting", version_line(definition.name));
+  SystemClock clock;
+  metrics::Registry registry;
+  metrics::ServiceMetrics service_metrics(registry, definition.name);
+  MetricsLoopObserver observer(service_metrics);
+  auto signer = signing::Runtime::create(common.signing, &registry);
+  if (!signer.ok()) {
+    log->critical("cannot start: {}", signer.error().describe());
+    return 2;
+  }
+  // Installed before the bundle is made and removed after its components stop: every envelope
+  // the service emits or consumes passes the same policy (envelope::to_record, kafka::decode_record).
+  signing::ScopedInstall signing_policy(*signer);
+  log->info("signing: verify={} registry={} key_dir={}", common.signing.verify,
+            common.signing.registry_file.empty() ? "-" : common.signing.registry_file,
+            common.signing.key_dir.empty() ? "-" : common.signing.key_dir);
+  StopWaiter waiter(install_stop_signal_handlers());
+  auto bundle = definition.make(ServiceContext{definition.name, common, clock, registry, service_metrics});
+  if (!bundle.ok()) {
+    log->critical("cannot start: {}", bundle.error().describe());
+    return 2;
+  }
+  std::unique_ptr<kafka::TransactionalLoop> loop;  // destroyed before the bundle's handler
+  if (auto exit_code = add_loop(definition, *bundle, loop, common, observer, clock, waiter)) {
+    return *exit_code;
+  }
+  Lifecycle lifecycle(bundle->components);
+  if (Status started = lifecycle.start(); !started.ok()) {
+    log->critical("cannot start: {}", started.error().describe());
+    return 2;
+  }
+  http::AdminServerOptions http_options;
+  http_options.bind_address = common.http.bind;
+  http_options.port = static_cast<uint16_t>(common.http.port);
+  http::AdminHttpServer admin(http_options, [&lifecycle] { return lifecycle.readiness(); }, registry);
+  if (!start_admin(admin, definition, common.http)) {
+    return 2;
+  }
+  std::optional<Error> failure = waiter.wait();
+  log->info("stopping");
+  lifecycle.stop();
+  admin.stop();
+  if (failure) {
+    log->critical("stopped with an error: {}", failure->describe());
+    return 1;
+  }
+  log->info("{} stopped cleanly", definition.name);
+  return 0;
+}
+
 }  // namespace
 
-// Start-up in dependency order (config, logging, metrics, handler, loop, admin endpoint), then
-// the loop runs until SIGTERM/SIGINT; shut-down in reverse (the loop commits or aborts and leaves
-// the group, then HTTP stops).
+// Start-up in dependency order (command line, config, logging), then the components; see
+// service_main.h for the order and the shut-down in reverse.
 int run_service(int argc, char** argv, const CoreDefinition& definition) {
   CommandLine cli;
   if (auto exit_code = parse_command_line(argc, argv, definition, cli)) {
@@ -129,53 +211,7 @@ int run_service(int argc, char** argv, const CoreDefinition& definition) {
     std::cerr << definition.name << ": " << st.error().describe() << "\n";
     return 2;
   }
-  auto log = logging::get("runtime");
-  log->info("{} starting", version_line(definition.name));
-
-  SystemClock clock;
-  metrics::Registry registry;
-  metrics::ServiceMetrics service_metrics(registry, definition.name);
-  MetricsLoopObserver observer(service_metrics);
-  auto signer = signing::Runtime::create(common.signing, &registry);
-  if (!signer.ok()) {
-    log->critical("cannot start: {}", signer.error().describe());
-    return 2;
-  }
-  // Installed before the handler is made and removed after the loop stops: every envelope the
-  // service emits or consumes passes the same policy (envelope::to_record, kafka::decode_record).
-  signing::ScopedInstall signing_policy(*signer);
-  log->info("signing: verify={} registry={} key_dir={}", common.signing.verify,
-            common.signing.registry_file.empty() ? "-" : common.signing.registry_file,
-            common.signing.key_dir.empty() ? "-" : common.signing.key_dir);
-  ServiceContext context{common, clock, registry};
-  auto handler = definition.make_handler(context);
-  if (!handler.ok()) {
-    log->critical("cannot start: {}", handler.error().describe());
-    return 2;
-  }
-  kafka::TransactionalLoop loop(common.kafka, common.loop, definition.name, **handler, &observer, clock);
-  http::AdminServerOptions http_options;
-  http_options.bind_address = common.http.bind;
-  http_options.port = static_cast<uint16_t>(common.http.port);
-  http::AdminHttpServer admin(
-      http_options,
-      [&loop] {
-        const kafka::LoopReadiness r = loop.readiness();
-        return http::ReadyState{r.ready, r.reason};
-      },
-      registry);
-  if (!start_admin(admin, definition, common.http)) {
-    return 2;
-  }
-  std::atomic<bool>& stop = install_stop_signal_handlers();
-  Status result = loop.run(stop);
-  admin.stop();
-  if (!result.ok()) {
-    log->critical("stopped with an error: {}", result.error().describe());
-    return 1;
-  }
-  log->info("{} stopped cleanly", definition.name);
-  return 0;
+  return run_components(definition, common);
 }
 
 }  // namespace caselink::runtime

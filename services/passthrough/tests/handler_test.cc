@@ -36,6 +36,19 @@ TEST(Passthrough, ValidatingModeDeadLettersGarbage) {
   EXPECT_TRUE(result.outputs.empty());
   auto tombstone = handler.handle(input(std::nullopt));
   ASSERT_TRUE(tombstone.dead_letter);
+  EXPECT_EQ(tombstone.dead_letter->error_class, envelope::kUndecodable);
+}
+
+// The blind copy checks the envelope only: a record keyed by something else than its case id
+// (which the consuming services dead-letter) is copied, as before the shared opening.
+TEST(Passthrough, ValidatingModeDoesNotApplyTheKeyRule) {
+  PassthroughHandler handler({"out", true});
+  v1::Envelope env = envelope::make_envelope(CaseId("case-9"), AgencyId("a"), TimePoint{}, TimePoint{});
+  env.mutable_probe()->set_sequence(1);
+  envelope::seal(env);
+  auto result = handler.handle(input(envelope::encode(env)));
+  EXPECT_FALSE(result.dead_letter);
+  EXPECT_EQ(result.outputs.size(), 1U);
 }
 
 TEST(Passthrough, ValidatingModePassesValidEnvelopes) {

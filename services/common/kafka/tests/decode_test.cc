@@ -174,5 +174,17 @@ TEST_F(SignatureCheck, VerifyOffChecksNothing) {
   EXPECT_TRUE(decode_record(emitted(probe("b"))).ok());
 }
 
+// KeyRule::kAny (caselink-passthrough's blind copy): the envelope is still checked, the key not.
+TEST(DecodeRecordAnyKey, ChecksTheEnvelopeButNotTheKey) {
+  EXPECT_TRUE(decode_record(record_of(std::nullopt, probe_of("case-1")), KeyRule::kAny).ok());
+  EXPECT_TRUE(decode_record(record_of("case-2", probe_of("case-1")), KeyRule::kAny).ok());
+  auto tombstone = decode_record(record_of("case-1", std::nullopt), KeyRule::kAny);
+  ASSERT_FALSE(tombstone.ok());
+  EXPECT_EQ(tombstone.error().reason, envelope::kUndecodable);
+  auto garbage = decode_record(record_of("case-1", std::string("\x0a\xff\xff")), KeyRule::kAny);
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.error().reason, envelope::kUndecodable);
+}
+
 }  // namespace
 }  // namespace caselink::kafka

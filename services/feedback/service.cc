@@ -1,0 +1,15 @@
+#include "services/feedback/service.h"
+
+#include "services/feedback/changelog_reader.h"
+
+namespace caselink::feedback {
+
+Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& ctx, const Settings& s) {
+  runtime::ServiceBundle bundle;
+  auto& reader = bundle.make<KafkaChangelogReader>(ctx.common.kafka, ctx.common.loop.group_id,
+                                                   std::chrono::milliseconds(s.restore_timeout_ms));
+  bundle.handler = std::make_unique<FeedbackHandler>(s, ctx.clock, reader, ctx.registry);
+  return bundle;
+}
+
+}  // namespace caselink::feedback

@@ -1,0 +1,25 @@
+#include "services/standards/service.h"
+
+#include "services/common/runtime/stop_signal.h"
+#include "services/standards/engine/loader.h"
+
+namespace caselink::standards {
+
+Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& context, const Settings& s) {
+  auto rules = load_rule_set(s.rules_dir);
+  if (!rules.ok()) {
+    return Error::invalid("standards.rules_dir: rule set " + s.rules_dir + " is invalid:\n" + rules.error().message);
+  }
+  auto organs = load_organs(s.organs_file, *rules);
+  if (!organs.ok()) {
+    return organs.error();
+  }
+  auto loader = [dir = s.rules_dir] { return load_rule_set(dir); };
+  std::atomic<bool>& reload = runtime::install_reload_signal_handler();
+  auto handler = std::make_unique<StandardsHandler>(s, std::make_shared<const RuleSet>(std::move(*rules)), loader,
+                                                    context.clock, &context.registry, &reload);
+  handler->set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
+  return runtime::handler_bundle(std::move(handler));
+}
+
+}  // namespace caselink::standards
