@@ -92,6 +92,10 @@ Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Runtime::~Runtime() = default;
 
 Result<std::shared_ptr<Runtime>> Runtime::create(const Settings& settings, metrics::Registry* metrics) {
+  if (settings.verify == "required" && settings.registry_file.empty()) {
+    return Error::invalid("signing.registry_file: required when signing.verify is 'required'",
+                          "signing.registry_file");
+  }
   auto impl = std::make_unique<Impl>();
   auto keys = read_private_keys(settings.key_dir);
   if (!keys.ok()) {

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "services/common/signing/key_registry.h"
+#include "services/common/signing/runtime.h"
 #include "services/common/signing/tests/test_keys.h"
 
 namespace caselink::signing {
@@ -71,6 +72,27 @@ TEST(RegistryFile, ReloadsWhenTheFileChangesAndKeepsTheOldOneOnABadEdit) {
   EXPECT_NE((*file)->current()->find("b-1"), nullptr) << "a bad edit keeps the registry in force";
   EXPECT_NE((*file)->last_error().find("not valid YAML"), std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+TEST(Runtime, RefusesSettingsThatCannotWork) {
+  Settings required;
+  required.verify = "required";
+  auto no_registry = Runtime::create(required, nullptr);
+  ASSERT_FALSE(no_registry.ok());
+  EXPECT_EQ(no_registry.error().field, "signing.registry_file");
+
+  required.registry_file = "/nonexistent/registry.yaml";
+  auto unreadable = Runtime::create(required, nullptr);
+  ASSERT_FALSE(unreadable.ok());
+  EXPECT_NE(unreadable.error().message.find("signing.registry_file"), std::string::npos);
+
+  auto binder = config::ConfigBinder::parse("signing:\n  verify: sometimes\n", "test");
+  ASSERT_TRUE(binder.ok());
+  Settings bound;
+  bind(*binder, &bound);
+  Status checked = binder->finish();
+  ASSERT_FALSE(checked.ok());
+  EXPECT_NE(checked.error().message.find("signing.verify"), std::string::npos) << checked.error().message;
 }
 
 }  // namespace
