@@ -140,7 +140,9 @@ await_dead() {
 restart() { bash scripts/run.sh --start-service "$1" >>"$RUN/restarts.log" 2>&1; }
 admin_port() {
   local i
-  for i in "${!ADMIN_OFFSET[@]}"; do [[ "${ADMIN_OFFSET[$i]}" == "$1" ]] && echo $((CASELINK_PORT_BASE + i)); done
+  for i in "${!ADMIN_OFFSET[@]}"; do
+    if [[ "${ADMIN_OFFSET[$i]}" == "$1" ]]; then echo $((CASELINK_PORT_BASE + i)); fi
+  done
 }
 # Waits (up to 180 s) until the service answers /readyz; prints the seconds it took from $2.
 await_ready() {
@@ -175,7 +177,7 @@ kill9() {
   sleep "0.$R"   # a supervisor's restart delay
   restart "$svc"
   local took
-  took="$(await_ready "$svc" "$t")" || return 1
+  took="$(await_ready "$svc" "$t")" || exit 1
   [[ "$svc" == caselink-sync ]] && figure "kill -9 caselink-sync -> replacement ready (state restored): ${took} s"
   return 0
 }
@@ -186,7 +188,7 @@ sigstop() {
   kill -STOP "$(pid_of "$svc")"
   sleep "$secs"   # the fault's length, not a wait for a condition
   kill -CONT "$(pid_of "$svc")"
-  await_ready "$svc" "$(now)" >/dev/null
+  await_ready "$svc" "$(now)" >/dev/null || exit 1
 }
 
 kill_leader() {
@@ -259,8 +261,8 @@ touch "$RUN/stop"
 for pid in "${LANES[@]}"; do wait "$pid" || true; done
 LANES=()
 
-failed_503="$(grep -l 'answered 503' "$RUN"/c"$SEED"-l*.err 2>/dev/null | wc -l)"
-unreachable="$(grep -l 'unreachable' "$RUN"/c"$SEED"-l*.err 2>/dev/null | wc -l)"
+failed_503="$(cat "$RUN"/c"$SEED"-l*.err | grep -c 'answered 503' || true)"
+unreachable="$(cat "$RUN"/c"$SEED"-l*.err | grep -c 'unreachable' || true)"
 figure "scenario runs cut short by an ingress 503: $failed_503; by the ingress being unreachable: $unreachable"
 figure "faults injected: $(($(wc -l <"$RUN/faults.tsv") - 2)); scenario runs: $(wc -l <"$RUN/runs.tsv")"
 

@@ -131,7 +131,7 @@ def parse_run(path):
 class Judge:
     def __init__(self, view, faults):
         self.v, self.faults = view, faults
-        self.loss, self.dup, self.model = [], [], []
+        self.loss, self.dup, self.model, self.half = [], [], [], []
         self.effects = 0
 
     def last_fault_before(self, ts):
@@ -220,19 +220,39 @@ def shape(view, case):
             tuple(e.event_type for e in s.timeline))
 
 
+def unacknowledged(view, run_id, acked):
+    """Inputs of a run's cases (case ids end in -<run id>-0N) on the input topics that the run
+    never saw acknowledged: an ambiguous outcome after a lost connection, a half-done request
+    after a 503."""
+    marker = f"-{run_id}-0"
+    return [f"{t}[{p}]@{o}" for (t, p, o), (d, _) in view.at.items()
+            if t in TIMELINE_TOPICS + ("caselink.evidence.manifest.v1",) and marker in d.case_id
+            and (t, p, o) not in acked]
+
+
 def judge_runs(view, runs, faults):
     j = Judge(view, faults)
     cases_of = {}
+    j.unacked, j.refused_503 = 0, 0
     for run_id, code, path in runs:
-        case_by_key = {}
+        case_by_key, acked = {}, set()
         for kind, detail, key in parse_run(path):
             if kind == "published":
+                acked.add(detail[:3])
                 case = j.check_published(*detail, case_of_run=f"{key} of run {run_id}")
                 if case:
                     case_by_key[key] = case
             else:
                 j.check_ack(*detail, case_by_key.get(key))
         cases_of[run_id] = (code, case_by_key)
+        extra = unacknowledged(view, run_id, acked)
+        j.unacked += len(extra)
+        with open(path, encoding="utf-8", errors="replace") as f:
+            refused = f.read().count("answered 503")
+        j.refused_503 += refused
+        if refused and extra:
+            j.fail("half", f"run {run_id}", f"the ingress answered 503 but {', '.join(extra)} is on the topic "
+                   "(a refused request half-done)", time.time())
     j.check_duplicates()
     base_id = runs[0][0]
     base = {k: shape(view, c) for k, c in cases_of[base_id][1].items()}
@@ -268,7 +288,7 @@ def main():
         records = read_all(a.bootstrap, "read_committed")
         view = View(records)
         j, completed = judge_runs(view, runs, faults)
-        if j.dup or not (j.loss or j.model) or time.monotonic() > deadline:
+        if j.dup or j.half or not (j.loss or j.model) or time.monotonic() > deadline:
             break
         print(f"chaos checker: {len(j.loss) + len(j.model)} finding(s) may be the pipeline catching up; "
               "reading again", file=sys.stderr)
@@ -283,11 +303,13 @@ def main():
           f"{sum(1 for r in runs[1:] if r[1] != 0)} cut short by a fault)")
     print(f"  acknowledged inputs checked: {j.effects}; cases: {len(view.snapshots)}; "
           f"records visible: {committed}; records of aborted transactions hidden: {max(0, uncommitted - committed)}")
-    print(f"  dead-lettered: {view.dlq}; undecodable: {len(view.undecodable)}")
+    print(f"  dead-lettered: {view.dlq}; undecodable: {len(view.undecodable)}; requests the ingress refused "
+          f"(503): {j.refused_503}, of them half-done: {len(j.half)}; inputs on the topics whose "
+          f"acknowledgement never arrived (connection lost): {j.unacked}")
     print(f"  lost: {len(j.loss)}  duplicated: {len(j.dup)}  differs from the fault-free model: {len(j.model)}")
-    for line in (j.loss + j.dup + j.model + view.undecodable)[:40]:
+    for line in (j.loss + j.dup + j.half + j.model + view.undecodable)[:40]:
         print("  " + line)
-    ok = not (j.loss or j.dup or j.model or view.undecodable or view.dlq)
+    ok = not (j.loss or j.dup or j.half or j.model or view.undecodable or view.dlq)
     print(f"== verdict: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 
