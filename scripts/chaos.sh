@@ -38,7 +38,7 @@ while [[ $# -gt 0 ]]; do
     --long) MODE=long ;;
     --seed) shift; SEED="${1:?--seed needs a number}" ;;
     --keep) KEEP=1 ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "chaos.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -109,7 +109,7 @@ export KAFKA_BOOTSTRAP
 log "cluster up: $KAFKA_BOOTSTRAP; topics with RF 3, min.insync.replicas 2; starting the services"
 bash scripts/run.sh --no-setup --services-only >"$RUN/run.out" 2>&1 || { tail -n 30 "$RUN/run.out" >&2; exit 1; }
 
-# One scenario run: RUN_ID; appends "run_id <TAB> exit <TAB> stderr" to runs.tsv.
+# One scenario run: RUN_ID; appends "run_id <TAB> exit <TAB> stderr" to runs.tsv; PLAYED = its exit.
 play() {
   local id="$1" code=0
   "$CASELINK_BUILD_DIR/services/scenario/caselink-scenario" --bootstrap "$KAFKA_BOOTSTRAP" \
@@ -117,7 +117,7 @@ play() {
     --tokens-file deploy/config/demo-agency-tokens.yaml --run-id "$id" --step-timeout-ms "$STEP_TIMEOUT_MS" \
     >"$RUN/$id.cases" 2>"$RUN/$id.err" || code=$?
   printf '%s\t%s\t%s\n' "$id" "$code" "$RUN/$id.err" >>"$RUN/runs.tsv"
-  return 0
+  PLAYED="$code"
 }
 
 # A lane plays scenario runs one after another until the stop file appears.
@@ -126,7 +126,7 @@ lane() {
   while [[ ! -e "$RUN/stop" ]]; do
     n=$((n + 1))
     play "c$SEED-l$1-$n"
-    [[ "$(tail -n 1 "$RUN/runs.tsv" | cut -f2)" == 0 ]] || sleep 1   # a fault cut it short: next run
+    [[ "$PLAYED" == 0 ]] || sleep 1   # a fault cut it short: the next run a moment later
   done
 }
 
@@ -238,7 +238,7 @@ log "fault-free baseline run (the model)"
 : >"$RUN/faults.tsv"
 : >"$RUN/figures.txt"
 play "c$SEED-base"
-[[ "$(cut -f2 "$RUN/runs.tsv")" == 0 ]] || { echo "chaos.sh: the fault-free run failed; see $RUN/c$SEED-base.err" >&2; exit 1; }
+[[ "$PLAYED" == 0 ]] || { echo "chaos.sh: the fault-free run failed; see $RUN/c$SEED-base.err" >&2; exit 1; }
 fault "faults start (two scenario lanes running)"
 for l in 1 2; do lane "$l" & LANES+=("$!"); done
 sleep 3

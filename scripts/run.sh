@@ -199,7 +199,7 @@ THEN_STOP=0
 SERVICES_ONLY=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --stop) shift; stop_all "${1:-}"; exit 0 ;;
     --status) status && exit 0 || exit $? ;;
     --no-setup) SETUP=0 ;;

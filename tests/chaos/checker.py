@@ -222,18 +222,38 @@ def shape(view, case):
 
 def unacknowledged(view, run_id, acked):
     """Inputs of a run's cases (case ids end in -<run id>-0N) on the input topics that the run
-    never saw acknowledged: an ambiguous outcome after a lost connection, a half-done request
-    after a 503."""
+    never saw acknowledged, with their record times: an ambiguous outcome after a lost connection
+    or a 503 publish.timeout, a half-done request after any other 503."""
     marker = f"-{run_id}-0"
-    return [f"{t}[{p}]@{o}" for (t, p, o), (d, _) in view.at.items()
+    return [(f"{t}[{p}]@{o}", ts) for (t, p, o), (d, ts) in view.at.items()
             if t in TIMELINE_TOPICS + ("caselink.evidence.manifest.v1",) and marker in d.case_id
             and (t, p, o) not in acked]
+
+
+REFUSED = re.compile(r'answered 503: .*"rule":"([^"]*)"')
+
+
+def judge_refusals(j, run_id, path, extra):
+    """A 503 is a refusal, so nothing of the request may be stored, except publish.timeout: the
+    ingress could not learn the broker's answer in time and says the event may still be stored
+    (docs/services/ingress.md, "Acknowledgement and broker trouble"); that one is in doubt."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        rules = REFUSED.findall(f.read())
+    j.refused_503 += len(rules)
+    if not rules:
+        return
+    if all(r == "publish.timeout" for r in rules):
+        j.in_doubt_stored += len(extra)
+        return
+    for where, ts in extra:
+        j.fail("half", f"run {run_id}", f"the ingress answered 503 {', '.join(rules)} but {where} is on the "
+               "topic (a refused request half-done)", ts)
 
 
 def judge_runs(view, runs, faults):
     j = Judge(view, faults)
     cases_of = {}
-    j.unacked, j.refused_503 = 0, 0
+    j.unacked, j.refused_503, j.in_doubt_stored = 0, 0, 0
     for run_id, code, path in runs:
         case_by_key, acked = {}, set()
         for kind, detail, key in parse_run(path):
@@ -247,12 +267,7 @@ def judge_runs(view, runs, faults):
         cases_of[run_id] = (code, case_by_key)
         extra = unacknowledged(view, run_id, acked)
         j.unacked += len(extra)
-        with open(path, encoding="utf-8", errors="replace") as f:
-            refused = f.read().count("answered 503")
-        j.refused_503 += refused
-        if refused and extra:
-            j.fail("half", f"run {run_id}", f"the ingress answered 503 but {', '.join(extra)} is on the topic "
-                   "(a refused request half-done)", time.time())
+        judge_refusals(j, run_id, path, extra)
     j.check_duplicates()
     base_id = runs[0][0]
     base = {k: shape(view, c) for k, c in cases_of[base_id][1].items()}
@@ -305,7 +320,8 @@ def main():
           f"records visible: {committed}; records of aborted transactions hidden: {max(0, uncommitted - committed)}")
     print(f"  dead-lettered: {view.dlq}; undecodable: {len(view.undecodable)}; requests the ingress refused "
           f"(503): {j.refused_503}, of them half-done: {len(j.half)}; inputs on the topics whose "
-          f"acknowledgement never arrived (connection lost): {j.unacked}")
+          f"acknowledgement never arrived: {j.unacked} (of them answered 503 publish.timeout, 'may still "
+          f"be stored': {j.in_doubt_stored})")
     print(f"  lost: {len(j.loss)}  duplicated: {len(j.dup)}  differs from the fault-free model: {len(j.model)}")
     for line in (j.loss + j.dup + j.half + j.model + view.undecodable)[:40]:
         print("  " + line)

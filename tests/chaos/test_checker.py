@@ -120,3 +120,14 @@ def test_two_assessments_of_one_referral_and_an_alert_twice_are_duplicates(tmp_p
         Msg("caselink.standards.assessment.v1", 0, 1, envelope("standards_assessment", causation=ref_id)))
     j = judge(tmp_path, records)
     assert any("standards_assessment" in d for d in j.dup)
+
+
+def test_a_refused_request_on_the_topic_is_half_done_but_a_publish_timeout_is_in_doubt(tmp_path):
+    records = world()
+    unacked = envelope("evidence_manifest")
+    records["caselink.evidence.manifest.v1"] = [Msg("caselink.evidence.manifest.v1", 0, 0, unacked)]
+    refused = '        caselink-scenario: FAILED at step 3: ingress answered 503: {"error":{"rule":"%s"}}'
+    j = judge(tmp_path, records, LOG + [refused % "publish.unavailable"])
+    assert len(j.half) == 1 and "caselink.evidence.manifest.v1[0]@0" in j.half[0]
+    j = judge(tmp_path, records, LOG + [refused % "publish.timeout"])
+    assert (j.half, j.in_doubt_stored, j.refused_503) == ([], 1, 1)
