@@ -241,7 +241,7 @@ play "c$SEED-base"
 [[ "$PLAYED" == 0 ]] || { echo "chaos.sh: the fault-free run failed; see $RUN/c$SEED-base.err" >&2; exit 1; }
 fault "faults start (two scenario lanes running)"
 for l in 1 2; do lane "$l" & LANES+=("$!"); done
-sleep 3
+sleep 3   # the lanes under way before the first fault (a point in the load, not a condition)
 
 if [[ "$MODE" == short ]]; then
   FAULTS=(caselink-sync caselink-evidence "stop:caselink-standards" leader caselink-ingress caselink-feedback)
