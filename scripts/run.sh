@@ -11,6 +11,11 @@
 #                                  service is not running)
 #   scripts/run.sh --then-stop     play the scenario, then stop everything
 #   scripts/run.sh --no-setup      skip scripts/setup.sh (already set up and built)
+#   scripts/run.sh --services-only start the broker (unless given), topics and services, then
+#                                  return without playing the scenario (scripts/chaos.sh)
+#   scripts/run.sh --start-service NAME
+#                                  start one service again if it is not running (what
+#                                  supervision would do; scripts/chaos.sh after a kill -9)
 #
 # Environment:
 #   KAFKA_BOOTSTRAP      use this running broker instead of starting the local one
@@ -19,6 +24,8 @@
 #   CASELINK_INGRESS_PORT  the ingress HTTP API (default 8080)
 #   CASELINK_RUN_DIR     pid files, logs and the evidence store (default .local/run)
 #   CASELINK_BUILD_DIR   the build tree with the binaries (default build)
+#   CASELINK_REPLICATION_FACTOR  passed to caselink-topics --replication-factor (a 3-broker
+#                        cluster: 3, which also sets min.insync.replicas=2); default: the spec's
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -147,15 +154,69 @@ stop_all() {
   if [[ "${1:-}" == "--wipe" ]]; then rm -rf "$BLOB_DIR"; fi
 }
 
+# Starts one service entry of SERVICES in the background; its pid goes to RUN_DIR/NAME.pid.
+start_service() {
+  local name binary config offset port
+  read -r name binary config offset <<<"$1"
+  port=$((PORT_BASE + offset))
+  # shellcheck disable=SC2046
+  env $(service_env "$name" "$port") nohup "$BUILD/$binary" --config "$config" >>"$RUN_DIR/$name.log" 2>&1 &
+  echo $! >"$RUN_DIR/$name.pid"
+  printf '  %-22s pid %-7s admin http://127.0.0.1:%-5s log %s\n' "$name" "$!" "$port" "$RUN_DIR/$name.log" >&2
+}
+
+# Waits until one service entry answers /readyz (up to 120 s); exits 1 when it died or never did.
+wait_ready() {
+  local name offset port i
+  read -r name _ _ offset <<<"$1"
+  port=$((PORT_BASE + offset))
+  printf '  waiting for %s to be ready ' "$name" >&2
+  for i in $(seq 1 120); do
+    if curl -sf -m 2 "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
+      echo " ready" >&2
+      return 0
+    fi
+    if ! kill -0 "$(cat "$RUN_DIR/$name.pid")" 2>/dev/null; then
+      echo " FAILED (exited); last log lines:" >&2
+      tail -n 20 "$RUN_DIR/$name.log" >&2
+      exit 1
+    fi
+    printf '.' >&2
+    sleep 1
+  done
+  echo " not ready after 120 s; see $RUN_DIR/$name.log" >&2
+  exit 1
+}
+
+# --start-service NAME: start NAME unless its pid file names a live process.
+start_one() {
+  local entry
+  for entry in "${SERVICES[@]}"; do
+    [[ "${entry%% *}" == "$1" ]] || continue
+    if [[ -f "$RUN_DIR/$1.pid" ]] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; then
+      echo "$1 is running (pid $(cat "$RUN_DIR/$1.pid"))" >&2
+      return 0
+    fi
+    mkdir -p "$RUN_DIR" "$BLOB_DIR"
+    start_service "$entry"
+    return 0
+  done
+  echo "run.sh: no service named '$1'" >&2
+  return 2
+}
+
 SETUP=1
 THEN_STOP=0
+SERVICES_ONLY=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --stop) shift; stop_all "${1:-}"; exit 0 ;;
     --status) status && exit 0 || exit $? ;;
     --no-setup) SETUP=0 ;;
     --then-stop) THEN_STOP=1 ;;
+    --services-only) SERVICES_ONLY=1 ;;
+    --start-service) shift; start_one "${1:-}"; exit $? ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -179,7 +240,8 @@ else
 fi
 
 step 3/6 "creating topics from deploy/topics.yaml"
-"$BUILD/services/admin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP"
+"$BUILD/services/admin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP" \
+  ${CASELINK_REPLICATION_FACTOR:+--replication-factor "$CASELINK_REPLICATION_FACTOR"}
 
 step 4/6 "starting the services"
 mkdir -p "$RUN_DIR" "$BLOB_DIR"
@@ -188,33 +250,12 @@ bash scripts/keys.sh --dir "$KEY_DIR" own $OWN_KEY_PARTIES
 # shellcheck disable=SC2086
 bash scripts/keys.sh --dir "$KEY_DIR" custody caselink-ingress $CUSTODIAL_PARTIES
 stop_services
-for entry in "${SERVICES[@]}"; do
-  read -r name binary config offset <<<"$entry"
-  port=$((PORT_BASE + offset))
-  # shellcheck disable=SC2046
-  env $(service_env "$name" "$port") nohup "$BUILD/$binary" --config "$config" >>"$RUN_DIR/$name.log" 2>&1 &
-  echo $! >"$RUN_DIR/$name.pid"
-  printf '  %-22s pid %-7s admin http://127.0.0.1:%-5s log %s\n' "$name" "$!" "$port" "$RUN_DIR/$name.log" >&2
-done
-for entry in "${SERVICES[@]}"; do
-  read -r name _ _ offset <<<"$entry"
-  port=$((PORT_BASE + offset))
-  printf '  waiting for %s to be ready ' "$name" >&2
-  for i in $(seq 1 120); do
-    if curl -sf -m 2 "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
-      echo " ready" >&2
-      break
-    fi
-    if ! kill -0 "$(cat "$RUN_DIR/$name.pid")" 2>/dev/null; then
-      echo " FAILED (exited); last log lines:" >&2
-      tail -n 20 "$RUN_DIR/$name.log" >&2
-      exit 1
-    fi
-    printf '.' >&2
-    sleep 1
-    [[ "$i" == 120 ]] && { echo " not ready after 120 s; see $RUN_DIR/$name.log" >&2; exit 1; }
-  done
-done
+for entry in "${SERVICES[@]}"; do start_service "$entry"; done
+for entry in "${SERVICES[@]}"; do wait_ready "$entry"; done
+if [[ "$SERVICES_ONLY" == 1 ]]; then
+  echo "run.sh: services started (--services-only); stop with: bash scripts/run.sh --stop" >&2
+  exit 0
+fi
 
 step 5/6 "playing the linkage scenario (ingress + adapter SDK → Kafka → services)"
 set +e
