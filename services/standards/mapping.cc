@@ -166,7 +166,8 @@ std::string summarize(const Assessment& a, const CaseFacts& input) {
   }
   std::string s = std::string(to_string(a.outcome)) + " " + input.offence;
   for (const auto& c : a.conclusions) {
-    if (c.outcome != a.outcome) {
+    // A higher tier is named once, by tier_reached; its open items do not explain the verdict.
+    if (c.outcome != a.outcome || (c.tier != kEntryTier && c.tier != a.tier_reached)) {
       continue;
     }
     if (c.rule) {
@@ -190,6 +191,9 @@ std::string summarize(const Assessment& a, const CaseFacts& input) {
         }
       }
     }
+  }
+  if (!a.tier_reached.empty() && a.tier_reached != kEntryTier) {
+    s += " | tier reached: " + a.tier_reached;
   }
   if (!a.missing_facts.empty()) {
     s += " | missing: " + join(a.missing_facts, ", ");
@@ -236,6 +240,7 @@ v1::StandardsAssessment to_proto(const Assessment& a, const RuleSet& rules, cons
     return out;
   }
   out.set_outcome(to_proto(a.outcome));
+  out.set_tier_reached(a.tier_reached);
   for (const auto& m : a.missing_facts) {
     out.add_missing_facts(m);
   }
@@ -250,6 +255,7 @@ v1::StandardsAssessment to_proto(const Assessment& a, const RuleSet& rules, cons
     }
     v1::RuleConclusion* rc = out.add_conclusions();
     rc->set_outcome(to_proto(c.outcome));
+    rc->set_tier(c.tier);
     std::string explanation = c.explanation;
     if (c.rule) {
       *rc->mutable_rule() = rule_ref(*c.rule, c.confidence);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <set>
 
 namespace caselink::standards {
@@ -446,6 +447,57 @@ SetEvaluation evaluate_set(const std::vector<const Rule*>& rules, const Facts& f
 
 bool same_rules(const std::vector<const Rule*>& a, const std::vector<const Rule*>& b) { return a == b; }
 
+// A higher tier's threshold is an alternative of the entry threshold (facts that reach 情节严重
+// reach the crime a fortiori), so the entry evaluation takes the higher tiers in force at the same
+// dates into account: one that MEETS makes the entry MEETS on its basis; one that is undecided
+// keeps a BELOW entry open (INSUFFICIENT) and adds its missing facts. Without this, a 2016 item
+// that moved to 2023's 情节严重 tier would give a false BELOW when only that item is unknown, and
+// 2023 would look more lenient at the entry tier in the more-lenient comparison.
+void combine_higher_tiers(const RuleSet& set, const std::vector<size_t>& higher, const Jurisdiction& j,
+                          const std::string& city_tier, const Dates& dates, const Facts& facts, SetEvaluation* entry) {
+  if (higher.empty() || entry->eval.outcome == Outcome::kMeetsThreshold) {
+    return;
+  }
+  std::vector<std::string> tiers;
+  for (size_t index : higher) {
+    if (std::find(tiers.begin(), tiers.end(), set.rules[index].tier) == tiers.end()) {
+      tiers.push_back(set.rules[index].tier);
+    }
+  }
+  for (const std::string& t : tiers) {
+    std::vector<size_t> entries;
+    std::copy_if(higher.begin(), higher.end(), std::back_inserter(entries),
+                 [&](size_t i) { return set.rules[i].tier == t; });
+    const Selection s = select(set, entries, j, city_tier, dates);
+    if (s.rules.empty()) {
+      continue;
+    }
+    SetEvaluation e = evaluate_set(s.rules, facts, j.province);
+    if (e.eval.outcome == Outcome::kInsufficientFacts) {
+      entry->eval.outcome = Outcome::kInsufficientFacts;
+      entry->eval.missing_facts.insert(entry->eval.missing_facts.end(), e.eval.missing_facts.begin(),
+                                       e.eval.missing_facts.end());
+      sort_unique(&entry->eval.missing_facts);
+      entry->eval.basis.clear();
+      continue;
+    }
+    if (e.eval.outcome != Outcome::kMeetsThreshold) {
+      continue;
+    }
+    entry->eval.outcome = Outcome::kMeetsThreshold;
+    entry->eval.missing_facts.clear();
+    entry->eval.basis.clear();
+    for (const auto& line : e.eval.basis) {
+      entry->eval.basis.push_back(line + " (" + t + ", " + e.rule->ref() + ")");
+    }
+    entry->eval.confidence = std::min(entry->rule->confidence, e.eval.confidence);
+    entry->eval.relies_on_recall = entry->rule->recall || e.eval.relies_on_recall;
+    entry->note += (entry->note.empty() ? "" : "; ") + std::string("met through the higher tier ") + t + " of " +
+                   e.rule->ref() + ", which implies the entry threshold";
+    return;
+  }
+}
+
 Conclusion conclude(const SetEvaluation& chosen, std::string explanation) {
   Conclusion c;
   c.rule_id = chosen.rule->id;
@@ -463,8 +515,10 @@ Conclusion conclude(const SetEvaluation& chosen, std::string explanation) {
   return c;
 }
 
+// `higher`: the entries of the lineage's higher tiers when `lineage` is its entry tier (else empty).
 Conclusion assess_lineage(const RuleSet& set, const std::string& id, const std::vector<size_t>& lineage,
-                          const CaseFacts& input, const std::string& tier, Date as_of) {
+                          const std::vector<size_t>& higher, const CaseFacts& input, const std::string& tier,
+                          Date as_of) {
   const Jurisdiction& j = input.jurisdiction;
   const Dates then_dates{input.act_date, input.filing_date ? input.filing_date : std::optional<Date>(as_of)};
   const Dates now_dates{as_of, as_of};
@@ -493,7 +547,8 @@ Conclusion assess_lineage(const RuleSet& set, const std::string& id, const std::
                     " (acts before the first encoded version are not assessed)";
     return c;
   }
-  const SetEvaluation at_then = evaluate_set(then.rules, input.facts, j.province);
+  SetEvaluation at_then = evaluate_set(then.rules, input.facts, j.province);
+  combine_higher_tiers(set, higher, j, tier, then_dates, input.facts, &at_then);
   std::string why = "in force at the " + std::string(to_string(then.anchor_kind)) + " " + then.anchor.str();
   if (then.anchor_kind == Anchor::kFilingDate && !input.filing_date) {
     why += " (not filed yet: assessment date used)";
@@ -512,7 +567,8 @@ Conclusion assess_lineage(const RuleSet& set, const std::string& id, const std::
     }
     return anchored(conclude(at_then, why));
   }
-  const SetEvaluation at_now = evaluate_set(now.rules, input.facts, j.province);
+  SetEvaluation at_now = evaluate_set(now.rules, input.facts, j.province);
+  combine_higher_tiers(set, higher, j, tier, now_dates, input.facts, &at_now);
   if (static_cast<int>(at_now.eval.outcome) < static_cast<int>(at_then.eval.outcome)) {
     Conclusion c = conclude(at_now, "more lenient than " + at_then.rule->ref() + " (" + why + "), which gives " +
                                         to_string(at_then.eval.outcome) + "; the more lenient version applies");
@@ -654,6 +710,28 @@ RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::st
   return out;
 }
 
+namespace {
+
+// The entries of one lineage grouped by tier, the entry tier first, then by rank (file order
+// within a rank).
+std::vector<std::pair<std::string, std::vector<size_t>>> by_tier(const RuleSet& set, const std::vector<size_t>& lineage) {
+  std::vector<std::pair<std::string, std::vector<size_t>>> out;
+  for (size_t index : lineage) {
+    const std::string& tier = set.rules[index].tier;
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == tier; });
+    if (it == out.end()) {
+      out.push_back({tier, {index}});
+    } else {
+      it->second.push_back(index);
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return tier_rank(a.first) < tier_rank(b.first); });
+  return out;
+}
+
+}  // namespace
+
 Assessment Engine::assess(const CaseFacts& input, Date as_of) const {
   const RuleSet& set = *rules_;
   Assessment a;
@@ -672,15 +750,32 @@ Assessment Engine::assess(const CaseFacts& input, Date as_of) const {
   bool insufficient = false;
   bool below = false;
   for (const std::string& id : offence->second.lineages) {
-    auto lineage = set.by_id.find(id);
-    Conclusion c = assess_lineage(set, id, lineage->second, input, tier, as_of);
-    meets = meets || c.outcome == Outcome::kMeetsThreshold;
-    insufficient = insufficient || c.outcome == Outcome::kInsufficientFacts;
-    below = below || c.outcome == Outcome::kBelowThreshold;
-    if (c.outcome == Outcome::kInsufficientFacts) {
-      a.missing_facts.insert(a.missing_facts.end(), c.missing_facts.begin(), c.missing_facts.end());
+    const auto tiers = by_tier(set, set.by_id.find(id)->second);
+    std::vector<size_t> higher;
+    for (const auto& [penalty_tier, entries] : tiers) {
+      if (penalty_tier != kEntryTier) {
+        higher.insert(higher.end(), entries.begin(), entries.end());
+      }
     }
-    a.conclusions.push_back(std::move(c));
+    for (const auto& [penalty_tier, entries] : tiers) {
+      const bool entry = penalty_tier == kEntryTier;
+      Conclusion c = assess_lineage(set, id, entries, entry ? higher : std::vector<size_t>{}, input, tier, as_of);
+      c.tier = penalty_tier;
+      if (!entry && c.outcome == Outcome::kNoApplicableRule) {
+        continue;
+      }
+      if (c.outcome == Outcome::kMeetsThreshold &&
+          (a.tier_reached.empty() || tier_rank(penalty_tier) > tier_rank(a.tier_reached))) {
+        a.tier_reached = penalty_tier;
+      }
+      meets = meets || c.outcome == Outcome::kMeetsThreshold;
+      insufficient = insufficient || (entry && c.outcome == Outcome::kInsufficientFacts);
+      below = below || (entry && c.outcome == Outcome::kBelowThreshold);
+      if (entry && c.outcome == Outcome::kInsufficientFacts) {
+        a.missing_facts.insert(a.missing_facts.end(), c.missing_facts.begin(), c.missing_facts.end());
+      }
+      a.conclusions.push_back(std::move(c));
+    }
   }
   a.outcome = meets ? Outcome::kMeetsThreshold
               : insufficient ? Outcome::kInsufficientFacts
@@ -731,6 +826,10 @@ std::vector<std::string> run_examples(const RuleSet& rules) {
         failures.push_back(where + "expected rule " + ex.expect_rule + " to decide, got " + got);
         continue;
       }
+    }
+    if (ex.expect_tier && *ex.expect_tier != a.tier_reached) {
+      failures.push_back(where + "expected tier '" + *ex.expect_tier + "' to be reached, got '" + a.tier_reached + "'");
+      continue;
     }
     if (ex.expect_missing) {
       std::vector<std::string> want = *ex.expect_missing;

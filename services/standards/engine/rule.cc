@@ -17,6 +17,35 @@ std::string number(double v) {
 }
 }  // namespace
 
+namespace {
+struct TierName {
+  const char* name;
+  int rank;
+};
+constexpr TierName kTiers[] = {{kEntryTier, 1},
+                               {"amount_large", 2},
+                               {"circumstances_serious", 2},
+                               {"amount_especially_large", 3},
+                               {"circumstances_especially_serious", 3}};
+}  // namespace
+
+int tier_rank(std::string_view tier) {
+  for (const TierName& t : kTiers) {
+    if (tier == t.name) {
+      return t.rank;
+    }
+  }
+  return 0;
+}
+
+std::string tier_names() {
+  std::string out;
+  for (const TierName& t : kTiers) {
+    out += (out.empty() ? "" : " | ") + std::string(t.name);
+  }
+  return out;
+}
+
 const FactSpec* Catalogue::fact(std::string_view name) const {
   auto it = facts.find(name);
   return it == facts.end() ? nullptr : &it->second;
@@ -72,6 +101,10 @@ std::string Condition::describe() const {
     case Kind::kAnyOf:
       return "any_of";
     case Kind::kCompare:
+      if (approach_figure > 0) {
+        return fact + " approaching " + number(approach_figure) + " (>= " + number(approach_share) +
+               " of it: " + number(value) + ")";
+      }
       return fact + " " + to_string(op) + " " + number(value);
     case Kind::kRange:
       return fact + " >= [" + number(range_low) + ".." + number(range_high) + "]";

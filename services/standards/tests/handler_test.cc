@@ -201,8 +201,14 @@ TEST_F(HandlerTest, PenaltyOverThresholdYieldsAssessmentAndOneSupervisionClue) {
   EXPECT_EQ(a.anchor_date(), "2024-03-01");
   EXPECT_EQ(a.anchor_date_kind(), v1::ANCHOR_DATE_KIND_ACT_DATE);
   EXPECT_EQ(a.jurisdiction().province_code(), "330000");
-  ASSERT_EQ(a.conclusions_size(), 1);
+  // The entry tier, then the 情节严重 tier of the same lineage (issue 16 §2); 5 t reach the entry only.
+  ASSERT_EQ(a.conclusions_size(), 2);
+  EXPECT_EQ(a.tier_reached(), "entry");
+  EXPECT_EQ(a.conclusions(1).tier(), "circumstances_serious");
+  EXPECT_EQ(a.conclusions(1).rule().rule_version(), "3");
+  EXPECT_NE(a.conclusions(1).outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
   const v1::RuleConclusion& c = a.conclusions(0);
+  EXPECT_EQ(c.tier(), "entry");
   EXPECT_EQ(c.rule().rule_id(), "pollution_environment.serious");
   EXPECT_EQ(c.rule().rule_version(), "2");
   EXPECT_NE(c.rule().legal_source().find("法释〔2023〕7号"), std::string::npos);
@@ -598,6 +604,9 @@ TEST(ItemReport, MeetsReportsTheMetItemAndNoOpenItems) {
   ASSERT_TRUE(env.ok());
   bool met = false;
   for (const auto& c : env->standards_assessment().conclusions()) {
+    if (c.tier() != "entry") {
+      continue;  // a higher tier's open items could change the tier reached, not the verdict
+    }
     for (const auto& item : c.items()) {
       met = met || (item.condition() == "hazardous_waste_tonnes >= 3" && item.text() == "met: 5 >= 3" &&
                     item.result() == v1::ITEM_RESULT_MET);
