@@ -217,6 +217,10 @@ void add_items(const Conclusion& c, v1::RuleConclusion* rc) {
     out->set_procedural(item.procedural);
     out->set_could_change_outcome(item.could_change_outcome);
     out->set_text(item.text);
+    out->set_fact_source(item.fact_source);
+    for (const auto& cited : item.cited_records) {
+      out->add_cited_records(cited);
+    }
   }
 }
 

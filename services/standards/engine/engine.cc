@@ -1,6 +1,7 @@
 #include "services/standards/engine/engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iterator>
@@ -416,16 +417,106 @@ struct SetEvaluation {
   std::string note;
 };
 
-SetEvaluation evaluate_set(const std::vector<const Rule*>& rules, const Facts& facts, const std::string& province) {
+// --- windowed facts (issue 16 §2) ----------------------------------------------------------------
+
+// The same calendar day `months` earlier (the last day of a shorter month).
+Date months_before(Date d, int32_t months) {
+  const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{d.days}}};
+  const int total = static_cast<int>(ymd.year()) * 12 + static_cast<int>(static_cast<unsigned>(ymd.month())) - 1 - months;
+  const std::chrono::year y{total / 12};
+  const std::chrono::month m{static_cast<unsigned>(total % 12 + 1)};
+  const std::chrono::day last = std::chrono::year_month_day_last{y, std::chrono::month_day_last{m}}.day();
+  return Date::from_ymd(static_cast<int>(y), static_cast<unsigned>(m),
+                        static_cast<unsigned>(std::min(ymd.day(), last)));
+}
+
+void windowed_leaves(const Condition& c, std::vector<const Condition*>* out) {
+  if (c.window_months > 0) {
+    out->push_back(&c);
+  }
+  for (const auto& child : c.children) {
+    windowed_leaves(child, out);
+  }
+}
+
+// Where a windowed fact's value came from, for the item report.
+struct WindowSource {
+  std::string fact;
+  std::string source;  // "counted" | "declared"
+  std::vector<std::string> cited;
+};
+
+// The facts a rule is evaluated on: each windowed fact is the larger of the sender's number and
+// caselink's own count of the penalties it has seen in the leaf's window before the act date
+// (same party, same offence). caselink's count is a lower bound of the real history, so without
+// a declared number it is used only when it already meets the leaf; below that the fact stays
+// unknown (never a false BELOW).
+const Facts& windowed_facts(const Rule& rule, const CaseFacts& input, Facts* storage, std::vector<WindowSource>* out) {
+  std::vector<const Condition*> leaves;
+  windowed_leaves(rule.threshold, &leaves);
+  if (rule.procedural) {
+    windowed_leaves(*rule.procedural, &leaves);
+  }
+  if (leaves.empty()) {
+    return input.facts;
+  }
+  *storage = input.facts;
+  for (const Condition* leaf : leaves) {
+    const auto declared = input.facts.find(leaf->fact);
+    const double* stated = declared == input.facts.end() ? nullptr : std::get_if<double>(&declared->second);
+    WindowSource ws{leaf->fact, stated != nullptr ? "declared" : "", {}};
+    if (input.act_date) {
+      const Date from = months_before(*input.act_date, leaf->window_months);
+      for (const SeenPenalty& p : input.seen_penalties) {
+        if (p.offence == rule.offence && p.decided >= from && p.decided < *input.act_date) {
+          ws.cited.push_back(p.decision_number + " (" + p.decided.str() + ")");
+        }
+      }
+    }
+    const double counted = static_cast<double>(ws.cited.size());
+    if (counted > 0 && (stated != nullptr ? counted > *stated : counted >= leaf->value)) {
+      (*storage)[leaf->fact] = counted;
+      ws.source = "counted";
+    }
+    if (!ws.source.empty() || !ws.cited.empty()) {
+      out->push_back(std::move(ws));
+    }
+  }
+  return *storage;
+}
+
+// Evaluates one rule on the case, windowed facts resolved, and marks where they came from.
+RuleEvaluation evaluate_case(const Rule& rule, const CaseFacts& input, const std::string& province) {
+  Facts storage;
+  std::vector<WindowSource> sources;
+  RuleEvaluation e = evaluate_rule(rule, windowed_facts(rule, input, &storage, &sources), province);
+  for (ItemEvaluation& item : e.items) {
+    for (const WindowSource& ws : sources) {
+      if (std::find(item.facts.begin(), item.facts.end(), ws.fact) == item.facts.end()) {
+        continue;
+      }
+      item.fact_source = ws.source;
+      item.cited_records = ws.cited;
+      if (ws.source == "counted") {
+        item.text += "; counted by caselink from " + std::to_string(ws.cited.size()) + " penalties it has seen";
+      } else if (!ws.cited.empty()) {
+        item.text += "; caselink has seen " + std::to_string(ws.cited.size()) + " of them";
+      }
+    }
+  }
+  return e;
+}
+
+SetEvaluation evaluate_set(const std::vector<const Rule*>& rules, const CaseFacts& input, const std::string& province) {
   SetEvaluation out;
   out.rule = rules.front();
-  out.eval = evaluate_rule(*rules.front(), facts, province);
+  out.eval = evaluate_case(*rules.front(), input, province);
   if (rules.size() == 1) {
     return out;
   }
   bool agree = true;
   for (size_t i = 1; i < rules.size(); ++i) {
-    if (evaluate_rule(*rules[i], facts, province).outcome != out.eval.outcome) {
+    if (evaluate_case(*rules[i], input, province).outcome != out.eval.outcome) {
       agree = false;
     }
   }
@@ -454,7 +545,8 @@ bool same_rules(const std::vector<const Rule*>& a, const std::vector<const Rule*
 // that moved to 2023's 情节严重 tier would give a false BELOW when only that item is unknown, and
 // 2023 would look more lenient at the entry tier in the more-lenient comparison.
 void combine_higher_tiers(const RuleSet& set, const std::vector<size_t>& higher, const Jurisdiction& j,
-                          const std::string& city_tier, const Dates& dates, const Facts& facts, SetEvaluation* entry) {
+                          const std::string& city_tier, const Dates& dates, const CaseFacts& input,
+                          SetEvaluation* entry) {
   if (higher.empty() || entry->eval.outcome == Outcome::kMeetsThreshold) {
     return;
   }
@@ -472,7 +564,7 @@ void combine_higher_tiers(const RuleSet& set, const std::vector<size_t>& higher,
     if (s.rules.empty()) {
       continue;
     }
-    SetEvaluation e = evaluate_set(s.rules, facts, j.province);
+    SetEvaluation e = evaluate_set(s.rules, input, j.province);
     if (e.eval.outcome == Outcome::kInsufficientFacts) {
       entry->eval.outcome = Outcome::kInsufficientFacts;
       entry->eval.missing_facts.insert(entry->eval.missing_facts.end(), e.eval.missing_facts.begin(),
@@ -547,8 +639,8 @@ Conclusion assess_lineage(const RuleSet& set, const std::string& id, const std::
                     " (acts before the first encoded version are not assessed)";
     return c;
   }
-  SetEvaluation at_then = evaluate_set(then.rules, input.facts, j.province);
-  combine_higher_tiers(set, higher, j, tier, then_dates, input.facts, &at_then);
+  SetEvaluation at_then = evaluate_set(then.rules, input, j.province);
+  combine_higher_tiers(set, higher, j, tier, then_dates, input, &at_then);
   std::string why = "in force at the " + std::string(to_string(then.anchor_kind)) + " " + then.anchor.str();
   if (then.anchor_kind == Anchor::kFilingDate && !input.filing_date) {
     why += " (not filed yet: assessment date used)";
@@ -567,8 +659,8 @@ Conclusion assess_lineage(const RuleSet& set, const std::string& id, const std::
     }
     return anchored(conclude(at_then, why));
   }
-  SetEvaluation at_now = evaluate_set(now.rules, input.facts, j.province);
-  combine_higher_tiers(set, higher, j, tier, now_dates, input.facts, &at_now);
+  SetEvaluation at_now = evaluate_set(now.rules, input, j.province);
+  combine_higher_tiers(set, higher, j, tier, now_dates, input, &at_now);
   if (static_cast<int>(at_now.eval.outcome) < static_cast<int>(at_then.eval.outcome)) {
     Conclusion c = conclude(at_now, "more lenient than " + at_then.rule->ref() + " (" + why + "), which gives " +
                                         to_string(at_then.eval.outcome) + "; the more lenient version applies");

@@ -85,6 +85,11 @@ struct ItemEvaluation {
   bool procedural = false;            // from the rule's procedural conditions
   bool could_change_outcome = false;  // unknown, and stating it could still change the outcome
   std::string text;                   // "not met: 2.5 < 3", "unknown: x not stated (needs x >= 3)"
+  // Windowed facts only (issue 16 §2): "counted" (caselink's own count of penalties it has seen
+  // decided) or "declared" (the sender's number); the penalties caselink has seen in the window,
+  // "decision number (YYYY-MM-DD)".
+  std::string fact_source;
+  std::vector<std::string> cited_records;
 };
 
 // The conclusion of one rule lineage for one case.

@@ -221,7 +221,7 @@ void parse_facts(const YAML::Node& root, Ctx ctx, Catalogue* cat) {
       fc.error(kv.first, "name", "must be lower_snake_case");
     }
     const YAML::Node n = kv.second;
-    if (!fc.check_keys(n, "", {"kind", "unit", "integer", "procedural", "description"})) {
+    if (!fc.check_keys(n, "", {"kind", "unit", "integer", "procedural", "windowed", "description"})) {
       continue;
     }
     std::string kind;
@@ -243,6 +243,11 @@ void parse_facts(const YAML::Node& root, Ctx ctx, Catalogue* cat) {
     }
     fc.boolean(n["integer"], "integer", &spec.integer);
     fc.boolean(n["procedural"], "procedural", &spec.procedural);
+    if (fc.string(n["windowed"], "windowed", &spec.windowed, false) &&
+        (spec.windowed != kWindowedPenaltyCount || spec.kind != FactKind::kNumber || !spec.integer)) {
+      fc.error(n["windowed"], "windowed",
+               "'" + spec.windowed + "': the only windowed kind is " + kWindowedPenaltyCount + " (an integer number)");
+    }
     fc.string(n["description"], "description", &spec.description);
     if (cat->facts.count(spec.name) != 0) {
       fc.error(kv.first, "name", "declared twice");
@@ -317,7 +322,7 @@ void parse_jurisdictions(const YAML::Node& root, Ctx ctx, Catalogue* cat) {
 // Conditions
 
 const std::vector<std::string> kLeafKeys = {"fact", "gte", "gt", "lte", "lt", "eq", "gte_range", "approaching", "is",
-                                            "equals", "in", "item", "confidence", "recall", "note"};
+                                            "equals", "in", "window", "item", "confidence", "recall", "note"};
 const std::vector<std::string> kSumKeys = {"sum", "gte", "gt", "lte", "lt", "eq", "item", "confidence", "recall", "note"};
 const std::vector<std::pair<const char*, Condition::Op>> kOps = {{"gte", Condition::Op::kGte},
                                                                   {"gt", Condition::Op::kGt},
@@ -441,6 +446,38 @@ struct ConditionParser {
     return true;
   }
 
+  // window: {years: N} or {months: N}, required on a windowed fact (it says which past the
+  // count covers) and refused elsewhere; a windowed leaf compares with gte (a lower bound).
+  bool parse_window(const YAML::Node& w, const std::string& field, const FactSpec& spec, const std::string& op,
+                    Condition* c) {
+    if (spec.windowed.empty()) {
+      if (w.IsDefined()) {
+        ctx.error(w, field, "fact '" + spec.name + "' is not windowed (catalogue `windowed:`)");
+        return false;
+      }
+      return true;
+    }
+    if (!w.IsDefined()) {
+      ctx.error(w, field, "fact '" + spec.name + "' is windowed: say over which past it counts ({years: N} or {months: N})");
+      return false;
+    }
+    if (!ctx.check_keys(w, field, {"years", "months"}) || w.size() != 1) {
+      ctx.error(w, field, "expected one of {years: N} or {months: N}, got " + show(w));
+      return false;
+    }
+    int64_t n = 0;
+    const bool years = w["years"].IsDefined();
+    if (!ctx.integer(w[years ? "years" : "months"], field + (years ? ".years" : ".months"), &n)) {
+      return false;
+    }
+    if (n < 1 || n > 600 || op != "gte") {
+      ctx.error(w, field, "a window is 1 or more years/months on a 'gte' comparison");
+      return false;
+    }
+    c->window_months = static_cast<int32_t>(years ? n * 12 : n);
+    return true;
+  }
+
   // approaching: {figure: 30000, share: 0.8} -> value >= 24000, the figure and share kept for
   // the description. Both are required: "接近" has no figure of its own, so the rule file must
   // state (and mark the confidence of) the share it uses.
@@ -534,6 +571,9 @@ struct ConditionParser {
       ctx.error(n[op], field,
                 "'" + op + "' compares a " + to_string(wanted) + " but fact '" + c.fact + "' is a " +
                     to_string(spec->kind));
+      return std::nullopt;
+    }
+    if (!parse_window(n["window"], path + ".window", *spec, op, &c)) {
       return std::nullopt;
     }
     bool ok = false;

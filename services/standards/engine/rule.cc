@@ -105,7 +105,10 @@ std::string Condition::describe() const {
         return fact + " approaching " + number(approach_figure) + " (>= " + number(approach_share) +
                " of it: " + number(value) + ")";
       }
-      return fact + " " + to_string(op) + " " + number(value);
+      return fact + " " + to_string(op) + " " + number(value) +
+             (window_months == 0              ? ""
+              : window_months % 12 == 0 ? " within " + std::to_string(window_months / 12) + " years"
+                                        : " within " + std::to_string(window_months) + " months");
     case Kind::kRange:
       return fact + " >= [" + number(range_low) + ".." + number(range_high) + "]";
     case Kind::kFlag:

@@ -16,12 +16,20 @@
 namespace caselink::standards {
 
 // One entry of rules/catalogue/facts.yaml.
+inline constexpr const char* kWindowedPenaltyCount = "same_kind_penalty_count";
+
 struct FactSpec {
   std::string name;
   FactKind kind = FactKind::kNumber;
   std::string unit;          // numbers only: yuan, tonnes, mu, persons, months, multiple, percent, ...
   bool integer = false;      // counts (persons, months, penalties): "just under" is one less
   bool procedural = false;   // a procedural condition (an order ignored, earlier penalties)
+  // Typed, windowed fact (issue 16 §2): what the number counts over a window that each rule leaf
+  // states (`window: {years: 2}`). kWindowedPenaltyCount: administrative penalties of the same
+  // party for the same kind of act (the case's offence) decided within the window before the act.
+  // caselink counts those it has seen itself (CaseFacts::seen_penalties) and cites them; otherwise
+  // the sender's number is used, marked as declared. Empty: not windowed.
+  std::string windowed;
   std::string description;
 };
 
@@ -60,6 +68,7 @@ struct Condition {
   double range_high = 0;                              //        at or above high -> true
   bool flag = true;                                   // flag: expected value
   std::vector<std::string> texts;                     // text: accepted values
+  int32_t window_months = 0;                          // windowed fact: the window before the act date
   // "接近" (approaching) a figure (issue 16 §3), e.g. 法释〔2011〕7号 第二条第二款: a compare leaf
   // `value >= approach_figure * approach_share`; the share is data with its own confidence
   // because the interpretation does not say how close "接近" is. 0 = not an approaching leaf.

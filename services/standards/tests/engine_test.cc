@@ -547,3 +547,118 @@ TEST(Approaching, MetFromTheShareOfTheFigureAndDescribedAsSuch) {
 
 }  // namespace
 }  // namespace caselink::standards
+
+// --- typed, windowed facts (issue 16 §2) ----------------------------------------------------------
+
+namespace caselink::standards {
+namespace {
+
+const char* kWindowed = R"yaml(offence: windowed
+title: windowed offence
+statute: test
+rules:
+  - id: windowed.repeat
+    version: 1
+    jurisdiction: national
+    effective_from: 2011-01-01
+    legal_source: {document: doc, article: art}
+    confidence: high
+    threshold:
+      any_of:
+        - {fact: amount_yuan, gte: 3000}
+        - {fact: window_penalties, gte: 2, window: {years: 2}, item: 二年内二次以上}
+)yaml";
+
+class WindowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto files = testing::demo_files();
+    files.push_back({"windowed.yaml", kWindowed});
+    auto set = parse_rule_set(files);
+    ASSERT_TRUE(set.ok()) << set.error().message;
+    engine_ = std::make_unique<Engine>(std::make_shared<RuleSet>(std::move(*set)));
+  }
+  // Act on 2024-03-01: the two-year window is [2022-03-01, 2024-03-01).
+  Assessment assess(std::vector<std::pair<const char*, const char*>> seen, std::optional<double> declared,
+                    const char* offence = "windowed") {
+    CaseFacts c;
+    c.offence = "windowed";
+    c.act_date = *Date::parse("2024-03-01");
+    c.facts["amount_yuan"] = 0.0;
+    if (declared) {
+      c.facts["window_penalties"] = *declared;
+    }
+    for (const auto& [number, date] : seen) {
+      c.seen_penalties.push_back({number, offence, *Date::parse(date)});
+    }
+    return engine_->assess(c, *c.act_date);
+  }
+  static const ItemEvaluation& item(const Assessment& a) { return a.conclusions.at(0).items.at(1); }
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(WindowTest, CaselinkCountsThePenaltiesItHasSeenInTheWindowAndCitesThem) {
+  const Assessment a = assess({{"罚1号", "2022-03-01"}, {"罚2号", "2024-02-29"}}, std::nullopt);
+  EXPECT_EQ(a.outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(item(a).condition, "window_penalties >= 2 within 2 years");
+  EXPECT_EQ(item(a).fact_source, "counted");
+  EXPECT_EQ(item(a).cited_records, (std::vector<std::string>{"罚1号 (2022-03-01)", "罚2号 (2024-02-29)"}));
+}
+
+TEST_F(WindowTest, WindowEdgesAndOtherOffences) {
+  // Just outside the window (the day before it opens), on the act date itself, another offence.
+  for (const char* outside : {"2022-02-28", "2024-03-01"}) {
+    const Assessment a = assess({{"罚1号", outside}, {"罚2号", "2023-01-01"}}, std::nullopt);
+    EXPECT_EQ(a.outcome, Outcome::kInsufficientFacts) << outside;  // 1 seen: a lower bound, not a "no"
+    EXPECT_EQ(a.missing_facts, std::vector<std::string>{"window_penalties"}) << outside;
+    EXPECT_EQ(item(a).cited_records.size(), 1U) << outside;
+    EXPECT_EQ(item(a).fact_source, "") << outside;
+  }
+  EXPECT_EQ(assess({{"a", "2023-01-01"}, {"b", "2023-02-01"}}, std::nullopt, "demo").outcome,
+            Outcome::kInsufficientFacts);
+}
+
+TEST_F(WindowTest, DeclaredNumberAndCountTheLargerWins) {
+  Assessment a = assess({{"罚1号", "2023-01-01"}, {"罚2号", "2023-02-01"}}, 1.0);
+  EXPECT_EQ(a.outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(item(a).fact_source, "counted");
+  a = assess({{"罚1号", "2023-01-01"}}, 2.0);
+  EXPECT_EQ(a.outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(item(a).fact_source, "declared");
+  EXPECT_EQ(item(a).cited_records.size(), 1U);
+  a = assess({}, 1.0);
+  EXPECT_EQ(a.outcome, Outcome::kBelowThreshold);
+  EXPECT_EQ(item(a).fact_source, "declared");
+}
+
+TEST(WindowLoader, WindowIsRequiredOnWindowedFactsAndRefusedElsewhere) {
+  auto files = testing::demo_files();
+  files.push_back({"windowed.yaml", R"yaml(offence: windowed
+title: t
+statute: s
+rules:
+  - id: windowed.repeat
+    version: 1
+    jurisdiction: national
+    effective_from: 2011-01-01
+    legal_source: {document: doc, article: art}
+    confidence: high
+    threshold:
+      any_of:
+        - {fact: window_penalties, gte: 2}
+        - {fact: amount_yuan, gte: 3000, window: {years: 2}}
+        - {fact: window_penalties, gte: 2, window: {days: 2}}
+        - {fact: window_penalties, lt: 2, window: {years: 2}}
+)yaml"});
+  auto set = parse_rule_set(files);
+  ASSERT_FALSE(set.ok());
+  const std::string& m = set.error().message;
+  EXPECT_NE(m.find("any_of[0].window: fact 'window_penalties' is windowed"), std::string::npos) << m;
+  EXPECT_NE(m.find("any_of[1].window: fact 'amount_yuan' is not windowed"), std::string::npos) << m;
+  EXPECT_NE(m.find("any_of[2].window.days: unknown key"), std::string::npos) << m;
+  EXPECT_NE(m.find("any_of[3].window: a window is 1 or more years/months on a 'gte' comparison"), std::string::npos)
+      << m;
+}
+
+}  // namespace
+}  // namespace caselink::standards
