@@ -341,10 +341,18 @@ const Profile* DeadlineRules::profile(const std::string& name) const {
   return it == profiles_.end() ? nullptr : &it->second;
 }
 
-TimePoint DeadlineRules::due(TimePoint start, int64_t amount, Unit unit, const Counting& counting) const {
+TimePoint DeadlineRules::due(TimePoint start, int64_t amount, Unit unit, const Counting& counting,
+                             std::optional<Date>* calendar_unknown) const {
   if (unit == Unit::kHours) {
     return start + hours(amount);
   }
+  // Every day judged working / non-working must be covered by a calendar file.
+  auto working = [&](Date d) {
+    if (calendar_unknown != nullptr && !*calendar_unknown && !calendar_.covers(d)) {
+      *calendar_unknown = d;
+    }
+    return calendar_.is_working_day(d);
+  };
   // Day-based units: with the start day excluded, day 1 is the day after the start.
   Date first = local_date(start);
   Date last = first;
@@ -355,7 +363,7 @@ TimePoint DeadlineRules::due(TimePoint start, int64_t amount, Unit unit, const C
     int64_t counted = 0;
     while (counted < amount) {
       d += days(1);
-      if (calendar_.is_working_day(d)) ++counted;
+      if (working(d)) ++counted;
     }
     last = d;
   } else {  // months: the same day number `amount` months later, clamped to the month's end
@@ -368,7 +376,7 @@ TimePoint DeadlineRules::due(TimePoint start, int64_t amount, Unit unit, const C
     if (!counting.start_day_excluded) last -= days(1);
   }
   if (counting.holiday_roll_forward) {
-    while (!calendar_.is_working_day(last)) last += days(1);
+    while (!working(last)) last += days(1);
   }
   return local_midnight(last + days(1));
 }

@@ -114,7 +114,12 @@ class DeadlineRules {
   const Profile* profile(const std::string& name) const;
 
   // Computes the exclusive due instant of a period of `amount` `unit` starting at `start`.
-  TimePoint due(TimePoint start, int64_t amount, Unit unit, const Counting& counting) const;
+  // `calendar_unknown` (optional) receives the first day the counting had to judge as working or
+  // not (working days, holiday roll-forward) that no calendar file covers, e.g. a day of 2027
+  // while only holidays-cn-2026.yaml is loaded; the due instant then treats only weekends as
+  // non-working and must be reported as uncertain ("calendar unknown"), never passed off as exact.
+  TimePoint due(TimePoint start, int64_t amount, Unit unit, const Counting& counting,
+                std::optional<Date>* calendar_unknown = nullptr) const;
 
   // The organ registry (rules/organs/organs.yaml) supervision clues are addressed from when no
   // procuratorate is a party of the case; null = none loaded (the clue then names the gap).

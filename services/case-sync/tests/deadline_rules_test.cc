@@ -131,6 +131,35 @@ TEST(DeadlineRules, HolidaysAndAdjustedWorkingDays) {
   EXPECT_TRUE(r.calendar().is_working_day(*parse_date("2026-02-28")));
 }
 
+// Issue 16 §1/§2: a deadline whose counting needs the holiday calendar of a year rules/deadlines
+// does not have (2027) says so, with the first uncovered day; natural days without roll-forward
+// need no calendar.
+TEST(DeadlineRules, CountingIntoAYearWithoutCalendarIsCalendarUnknown) {
+  const auto& r = repo_rules();
+  Counting wd{true, true};
+  std::optional<Date> unknown;
+  // 3 working days from Mon 28 Dec 2026: 29, 30, 31 Dec count: within 2026, known.
+  EXPECT_EQ(format_rfc3339(r.due(at("2026-12-28T02:00:00Z"), 3, Unit::kWorkingDays, wd, &unknown)),
+            "2026-12-31T16:00:00.000Z");
+  EXPECT_FALSE(unknown);
+  // 4 working days: the fourth is in 2027, which no calendar file covers.
+  (void)r.due(at("2026-12-28T02:00:00Z"), 4, Unit::kWorkingDays, wd, &unknown);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(format_date(*unknown), "2027-01-01");
+  // Natural days ending on 31 Dec 2026 (a Thursday, working): known; one more day ends in 2027
+  // and the roll-forward must judge 1 Jan 2027: unknown.
+  unknown.reset();
+  (void)r.due(at("2026-12-28T02:00:00Z"), 3, Unit::kNaturalDays, wd, &unknown);
+  EXPECT_FALSE(unknown);
+  (void)r.due(at("2026-12-28T02:00:00Z"), 4, Unit::kNaturalDays, wd, &unknown);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(format_date(*unknown), "2027-01-01");
+  // Natural days without roll-forward need no calendar, whatever the year.
+  unknown.reset();
+  (void)r.due(at("2026-12-28T02:00:00Z"), 30, Unit::kNaturalDays, Counting{true, false}, &unknown);
+  EXPECT_FALSE(unknown);
+}
+
 TEST(DeadlineRules, BadDataIsRefusedNamingTheKey) {
   auto bad = DeadlineRules::from_texts(
       "profiles:\n  general:\n    steps:\n      x: {start: A, amount: 3, unit: fortnights, responsible: police, "
