@@ -43,10 +43,8 @@ std::vector<SeenPenalty> PenaltyHistory::earlier(const v1::Envelope& event) cons
     if (auto it = committed_.find(party); it != committed_.end()) {
       std::for_each(it->second.begin(), it->second.end(), take);
     }
-    for (const auto& [who, p] : pending_) {
-      if (who == party) {
-        take(p);
-      }
+    if (auto it = pending_.find(party); it != pending_.end()) {
+      std::for_each(it->second.begin(), it->second.end(), take);
     }
   }
   return out;
@@ -62,20 +60,22 @@ void PenaltyHistory::add(const v1::Envelope& event) {
   }
   const SeenPenalty seen{p.decision_number(), p.offence_code(), china_date(envelope::to_time_point(p.decided_at()))};
   for (const std::string& party : parties_of(event)) {
-    pending_.emplace_back(party, seen);
+    pending_[party].push_back(seen);
   }
 }
 
 void PenaltyHistory::commit() {
-  for (auto& [party, p] : pending_) {
+  for (auto& [party, list] : pending_) {
     auto [it, fresh] = committed_.try_emplace(party);
     if (fresh) {
       order_.push_back(party);
     }
-    const bool known = std::any_of(it->second.begin(), it->second.end(),
-                                   [&](const SeenPenalty& q) { return q.decision_number == p.decision_number; });
-    if (!known) {
-      it->second.push_back(std::move(p));
+    for (SeenPenalty& p : list) {
+      const bool known = std::any_of(it->second.begin(), it->second.end(),
+                                     [&](const SeenPenalty& q) { return q.decision_number == p.decision_number; });
+      if (!known) {
+        it->second.push_back(std::move(p));
+      }
     }
   }
   pending_.clear();

@@ -41,7 +41,7 @@ class PenaltyHistory {
   size_t capacity_;
   std::map<std::string, std::vector<SeenPenalty>> committed_;  // suspect_id -> penalties
   std::deque<std::string> order_;                              // first-seen order, for eviction
-  std::vector<std::pair<std::string, SeenPenalty>> pending_;
+  std::map<std::string, std::vector<SeenPenalty>> pending_;    // the open transaction's, by party
 };
 
 }  // namespace caselink::standards

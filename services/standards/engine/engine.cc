@@ -460,7 +460,7 @@ const Facts& windowed_facts(const Rule& rule, const CaseFacts& input, Facts* sto
   if (leaves.empty()) {
     return input.facts;
   }
-  *storage = input.facts;
+  bool copied = false;  // the facts are copied only when a count replaces a value
   for (const Condition* leaf : leaves) {
     const auto declared = input.facts.find(leaf->fact);
     const double* stated = declared == input.facts.end() ? nullptr : std::get_if<double>(&declared->second);
@@ -475,6 +475,10 @@ const Facts& windowed_facts(const Rule& rule, const CaseFacts& input, Facts* sto
     }
     const double counted = static_cast<double>(ws.cited.size());
     if (counted > 0 && (stated != nullptr ? counted > *stated : counted >= leaf->value)) {
+      if (!copied) {
+        *storage = input.facts;
+        copied = true;
+      }
       (*storage)[leaf->fact] = counted;
       ws.source = "counted";
     }
@@ -482,14 +486,15 @@ const Facts& windowed_facts(const Rule& rule, const CaseFacts& input, Facts* sto
       out->push_back(std::move(ws));
     }
   }
-  return *storage;
+  return copied ? *storage : input.facts;
 }
 
 // Evaluates one rule on the case, windowed facts resolved, and marks where they came from.
-RuleEvaluation evaluate_case(const Rule& rule, const CaseFacts& input, const std::string& province) {
+RuleEvaluation evaluate_case(const Rule& rule, const CaseFacts& input, const std::string& province,
+                             bool with_items = true) {
   Facts storage;
   std::vector<WindowSource> sources;
-  RuleEvaluation e = evaluate_rule(rule, windowed_facts(rule, input, &storage, &sources), province);
+  RuleEvaluation e = evaluate_rule(rule, windowed_facts(rule, input, &storage, &sources), province, with_items);
   for (ItemEvaluation& item : e.items) {
     for (const WindowSource& ws : sources) {
       if (std::find(item.facts.begin(), item.facts.end(), ws.fact) == item.facts.end()) {
@@ -507,16 +512,17 @@ RuleEvaluation evaluate_case(const Rule& rule, const CaseFacts& input, const std
   return e;
 }
 
-SetEvaluation evaluate_set(const std::vector<const Rule*>& rules, const CaseFacts& input, const std::string& province) {
+SetEvaluation evaluate_set(const std::vector<const Rule*>& rules, const CaseFacts& input, const std::string& province,
+                           bool with_items = true) {
   SetEvaluation out;
   out.rule = rules.front();
-  out.eval = evaluate_case(*rules.front(), input, province);
+  out.eval = evaluate_case(*rules.front(), input, province, with_items);
   if (rules.size() == 1) {
     return out;
   }
   bool agree = true;
   for (size_t i = 1; i < rules.size(); ++i) {
-    if (evaluate_case(*rules[i], input, province).outcome != out.eval.outcome) {
+    if (evaluate_case(*rules[i], input, province, false).outcome != out.eval.outcome) {
       agree = false;
     }
   }
@@ -564,7 +570,7 @@ void combine_higher_tiers(const RuleSet& set, const std::vector<size_t>& higher,
     if (s.rules.empty()) {
       continue;
     }
-    SetEvaluation e = evaluate_set(s.rules, input, j.province);
+    SetEvaluation e = evaluate_set(s.rules, input, j.province, false);
     if (e.eval.outcome == Outcome::kInsufficientFacts) {
       entry->eval.outcome = Outcome::kInsufficientFacts;
       entry->eval.missing_facts.insert(entry->eval.missing_facts.end(), e.eval.missing_facts.begin(),
@@ -744,7 +750,7 @@ void add_missing(const NodeResult& r, const std::string& province, std::vector<s
 
 }  // namespace
 
-RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::string& province) {
+RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::string& province, bool with_items) {
   RuleEvaluation out;
   const NodeResult t = eval(rule.threshold, facts, province);
   NodeResult p;
@@ -785,11 +791,13 @@ RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::st
     }
     sort_unique(&out.missing_facts);
   }
-  collect_items(rule.threshold, facts, province, false, &out.items);
-  if (rule.procedural) {
-    collect_items(*rule.procedural, facts, province, true, &out.items);
+  if (with_items) {
+    collect_items(rule.threshold, facts, province, false, &out.items);
+    if (rule.procedural) {
+      collect_items(*rule.procedural, facts, province, true, &out.items);
+    }
+    mark_open_items(&out);
   }
-  mark_open_items(&out);
   out.confidence = rule.confidence;
   out.relies_on_recall = rule.recall;
   for (const Condition* c : deciding) {

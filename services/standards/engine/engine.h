@@ -145,7 +145,10 @@ struct RuleEvaluation {
   Confidence confidence = Confidence::kUnconfirmed;
   bool relies_on_recall = false;
 };
-RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::string& province);
+// `with_items` false skips the per-item report (a higher tier evaluated only as an alternative of
+// the entry threshold: its outcome, missing facts and basis are all that is used).
+RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::string& province,
+                             bool with_items = true);
 
 class Engine {
  public:
