@@ -651,7 +651,7 @@ void set_case_facts(Fold& f, v1::Domain domain, const std::string& offence, cons
   if (domain != v1::DOMAIN_UNSPECIFIED) f.s.set_domain(domain);
   if (!offence.empty()) f.s.set_offence_code(offence);
   if (j.ByteSizeLong() != 0) *f.s.mutable_jurisdiction() = j;
-  f.in.profile = f.rules.select(f.s.domain(), f.s.offence_code()).name;
+  f.in.profile = f.rules.select(f.s.domain(), f.s.offence_code(), local_date(f.at)).name;
 }
 
 void on_suspected_crime_reported(Fold& f) {

@@ -63,6 +63,21 @@ YAML::Node merge(const YAML::Node& base, const YAML::Node& overlay) {
   return out;
 }
 
+// effective_from: {date: YYYY-MM-DD, legal_source: ..., confidence: ...} (optional).
+Status parse_effective(const YAML::Node& n, const std::string& where, Profile* p) {
+  if (!n) return Status::success();
+  if (!n.IsMap() || !n["date"] || !n["legal_source"] || !n["confidence"]) {
+    return Error::invalid("needs {date, legal_source, confidence}", where);
+  }
+  p->effective_from = parse_date(n["date"].as<std::string>());
+  if (!p->effective_from) return Error::invalid("date must be YYYY-MM-DD", where + ".date");
+  p->effective_source = n["legal_source"].as<std::string>();
+  auto conf = parse_confidence(n["confidence"].as<std::string>(), where + ".confidence");
+  if (!conf.ok()) return conf.error();
+  p->effective_confidence = *conf;
+  return Status::success();
+}
+
 Result<StepRule> parse_step(const std::string& profile, const std::string& step, const YAML::Node& n,
                             const YAML::Node& day_counting) {
   const std::string where = "profiles." + profile + ".steps." + step;
@@ -295,6 +310,10 @@ Result<DeadlineRules> DeadlineRules::from_texts(const std::string& profiles_yaml
       profile.name = name;
       profile.copy_to_procuratorate_required =
           kv.second["copy_to_procuratorate_required"] && kv.second["copy_to_procuratorate_required"].as<bool>();
+      if (Status st = parse_effective(kv.second["effective_from"], "profiles." + name + ".effective_from", &profile);
+          !st.ok()) {
+        return st.error();
+      }
       for (const auto& [step, node] : resolved[name]) {
         auto rule = parse_step(name, step, node, kv.second["day_counting"]);
         if (!rule.ok()) return rule.error();
@@ -326,8 +345,11 @@ Result<DeadlineRules> DeadlineRules::from_texts(const std::string& profiles_yaml
   return rules;
 }
 
-const Profile& DeadlineRules::select(v1::Domain domain, const std::string& offence_code) const {
+const Profile& DeadlineRules::select(v1::Domain domain, const std::string& offence_code,
+                                     std::optional<Date> on) const {
   for (const auto& sel : selection_) {
+    const Profile& candidate = profiles_.at(sel.profile);
+    if (on && candidate.effective_from && *on < *candidate.effective_from) continue;
     const bool catch_all = sel.domains.empty() && sel.offence_codes.empty();
     if (catch_all || sel.domains.count(domain) != 0 || sel.offence_codes.count(offence_code) != 0) {
       return profiles_.at(sel.profile);

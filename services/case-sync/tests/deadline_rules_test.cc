@@ -160,6 +160,21 @@ TEST(DeadlineRules, CountingIntoAYearWithoutCalendarIsCalendarUnknown) {
   EXPECT_FALSE(unknown);
 }
 
+// Issue 16 §2: profiles have effective dates; a case referred before one follows the next match.
+TEST(DeadlineRules, ProfilesAreSelectedOnlyFromTheirEffectiveDate) {
+  const auto& r = repo_rules();
+  EXPECT_EQ(r.select(v1::DOMAIN_ENVIRONMENT, "pollution_environment", parse_date("2017-01-24")).name, "general");
+  EXPECT_EQ(r.select(v1::DOMAIN_ENVIRONMENT, "pollution_environment", parse_date("2017-01-25")).name, "environment");
+  EXPECT_EQ(r.select(v1::DOMAIN_ENVIRONMENT, "pollution_environment", parse_date("2017-01-26")).name, "environment");
+  EXPECT_EQ(r.select(v1::DOMAIN_TAX, "tax_evasion", parse_date("2017-12-31")).name, "general");
+  EXPECT_EQ(r.select(v1::DOMAIN_TAX, "tax_evasion", parse_date("2018-01-01")).name, "economic_crime");
+  EXPECT_EQ(r.select(v1::DOMAIN_ENVIRONMENT, "pollution_environment").name, "environment");  // no date: no limit
+  ASSERT_TRUE(r.profile("environment")->effective_from);
+  EXPECT_EQ(format_date(*r.profile("environment")->effective_from), "2017-01-25");
+  EXPECT_EQ(r.profile("environment")->effective_confidence, v1::CONFIDENCE_HIGH);
+  EXPECT_FALSE(r.profile("general")->effective_from);
+}
+
 TEST(DeadlineRules, BadDataIsRefusedNamingTheKey) {
   auto bad = DeadlineRules::from_texts(
       "profiles:\n  general:\n    steps:\n      x: {start: A, amount: 3, unit: fortnights, responsible: police, "
