@@ -260,6 +260,28 @@ Result<DeadlineRules> DeadlineRules::load_directory(const std::string& directory
   return from_texts(*text, calendars);
 }
 
+namespace {
+
+// One profile: its own keys (copy requirement, effective date) and its resolved steps.
+Result<Profile> build_profile(const std::string& name, const YAML::Node& n,
+                              const std::vector<std::pair<std::string, YAML::Node>>& steps) {
+  Profile profile;
+  profile.name = name;
+  profile.copy_to_procuratorate_required =
+      n["copy_to_procuratorate_required"] && n["copy_to_procuratorate_required"].as<bool>();
+  if (Status st = parse_effective(n["effective_from"], "profiles." + name + ".effective_from", &profile); !st.ok()) {
+    return st.error();
+  }
+  for (const auto& [step, node] : steps) {
+    auto rule = parse_step(name, step, node, n["day_counting"]);
+    if (!rule.ok()) return rule.error();
+    profile.steps.push_back(std::move(rule).value());
+  }
+  return profile;
+}
+
+}  // namespace
+
 Result<DeadlineRules> DeadlineRules::from_texts(const std::string& profiles_yaml,
                                                 const std::vector<std::string>& calendars) {
   DeadlineRules rules;
@@ -306,20 +328,9 @@ Result<DeadlineRules> DeadlineRules::from_texts(const std::string& profiles_yaml
     for (const auto& kv : profiles) {
       const std::string name = kv.first.as<std::string>();
       if (Status st = resolve(name, 0); !st.ok()) return st.error();
-      Profile profile;
-      profile.name = name;
-      profile.copy_to_procuratorate_required =
-          kv.second["copy_to_procuratorate_required"] && kv.second["copy_to_procuratorate_required"].as<bool>();
-      if (Status st = parse_effective(kv.second["effective_from"], "profiles." + name + ".effective_from", &profile);
-          !st.ok()) {
-        return st.error();
-      }
-      for (const auto& [step, node] : resolved[name]) {
-        auto rule = parse_step(name, step, node, kv.second["day_counting"]);
-        if (!rule.ok()) return rule.error();
-        profile.steps.push_back(std::move(rule).value());
-      }
-      rules.profiles_[name] = std::move(profile);
+      auto profile = build_profile(name, kv.second, resolved[name]);
+      if (!profile.ok()) return profile.error();
+      rules.profiles_[name] = std::move(profile).value();
     }
     for (const auto& s : root["selection"]) {
       Selection sel;
