@@ -169,7 +169,9 @@ std::vector<CaseSpec> short_cases() {
         num("protected_land_function_lost_mu", 0, "mu"), num("other_agricultural_land_function_lost_mu", 0, "mu"),
         num("other_land_function_lost_mu", 0, "mu"), num("trees_killed_cubic_metres", 0, "m3"),
         num("persons_evacuated", 0, "persons"), num("persons_poisoned", 0, "persons"),
-        num("minor_injuries", 0, "persons"), num("serious_injuries", 0, "persons")},
+        num("minor_injuries", 0, "persons"), num("serious_injuries", 0, "persons"),
+        // The 2023 情节严重 tier (an alternative of the entry threshold) reads these too.
+        num("saplings_killed", 0, "plants"), num("permanent_basic_farmland_or_public_forest_function_lost_mu", 0, "mu")},
        Expected::kBelow, 5, 0.5, 1.0},
   };
 }

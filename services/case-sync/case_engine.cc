@@ -606,7 +606,7 @@ void set_case_facts(Fold& f, v1::Domain domain, const std::string& offence, cons
   if (domain != v1::DOMAIN_UNSPECIFIED) f.s.set_domain(domain);
   if (!offence.empty()) f.s.set_offence_code(offence);
   if (j.ByteSizeLong() != 0) *f.s.mutable_jurisdiction() = j;
-  f.in.profile = f.rules.select(f.s.domain(), f.s.offence_code()).name;
+  f.in.profile = f.rules.select(f.s.domain(), f.s.offence_code(), local_date(f.at)).name;
 }
 
 void on_suspected_crime_reported(Fold& f) {
@@ -819,6 +819,20 @@ void update_open_deadlines(Fold& f) {
 
 // --- new deadlines started by this event ----------------------------------------------------------
 
+// Issue 16: a due date counted without the holiday calendar of its year is marked and alerted,
+// never passed off as exact (one alert per deadline: the id is derived from it).
+void report_calendar_unknown(Fold& f, v1::Deadline& d, Date day) {
+  d.set_calendar_unknown_date(format_date(day));
+  auto alert = f.builder.make(f.s.case_id() + "/calendar_unknown/" + d.deadline_id(), v1::ALERT_KIND_CALENDAR_UNKNOWN,
+                              v1::ALERT_SEVERITY_WARNING, {d.responsible_party_id()},
+                              "deadline " + d.step() + ": the holiday calendar for " + format_date(day) +
+                                  " is not in caselink's rule data (rules/deadlines); due_at counts weekends only "
+                                  "and may be wrong until holidays-cn-" + format_date(day).substr(0, 4) +
+                                  ".yaml is added");
+  envelope::seal(alert);
+  f.alerts.push_back(std::move(alert));
+}
+
 void start_deadline(Fold& f, const StepRule& rule) {
   std::string id;
   TimePoint start = f.at;
@@ -836,8 +850,10 @@ void start_deadline(Fold& f, const StepRule& rule) {
       stated_due = to_time_point(f.env.procuratorial_opinion().reply_due_at());
     }
   }
-  const TimePoint due = rule.due_from_event && stated_due ? *stated_due
-                                                          : f.rules.due(start, rule.amount, rule.unit, rule.counting);
+  std::optional<Date> calendar_unknown;
+  const TimePoint due = rule.due_from_event && stated_due
+                            ? *stated_due
+                            : f.rules.due(start, rule.amount, rule.unit, rule.counting, &calendar_unknown);
   v1::Deadline d;
   d.set_deadline_id(id);
   d.set_step(rule.step);
@@ -847,6 +863,9 @@ void start_deadline(Fold& f, const StepRule& rule) {
   d.set_status(v1::DEADLINE_STATUS_OPEN);
   d.set_responsible_party_id(responsible_party(f.s, rule.responsible, f.rec_id));
   d.set_started_by_event_id(f.event_id);
+  if (calendar_unknown) {
+    report_calendar_unknown(f, d, *calendar_unknown);
+  }
   *f.s.add_deadlines() = std::move(d);
   if (per_recommendation) {
     if (auto* rs = find_recommendation(f.s, f.rec_id)) set_timestamp(rs->mutable_reply_due_at(), due);

@@ -63,6 +63,21 @@ YAML::Node merge(const YAML::Node& base, const YAML::Node& overlay) {
   return out;
 }
 
+// effective_from: {date: YYYY-MM-DD, legal_source: ..., confidence: ...} (optional).
+Status parse_effective(const YAML::Node& n, const std::string& where, Profile* p) {
+  if (!n) return Status::success();
+  if (!n.IsMap() || !n["date"] || !n["legal_source"] || !n["confidence"]) {
+    return Error::invalid("needs {date, legal_source, confidence}", where);
+  }
+  p->effective_from = parse_date(n["date"].as<std::string>());
+  if (!p->effective_from) return Error::invalid("date must be YYYY-MM-DD", where + ".date");
+  p->effective_source = n["legal_source"].as<std::string>();
+  auto conf = parse_confidence(n["confidence"].as<std::string>(), where + ".confidence");
+  if (!conf.ok()) return conf.error();
+  p->effective_confidence = *conf;
+  return Status::success();
+}
+
 Result<StepRule> parse_step(const std::string& profile, const std::string& step, const YAML::Node& n,
                             const YAML::Node& day_counting) {
   const std::string where = "profiles." + profile + ".steps." + step;
@@ -245,6 +260,28 @@ Result<DeadlineRules> DeadlineRules::load_directory(const std::string& directory
   return from_texts(*text, calendars);
 }
 
+namespace {
+
+// One profile: its own keys (copy requirement, effective date) and its resolved steps.
+Result<Profile> build_profile(const std::string& name, const YAML::Node& n,
+                              const std::vector<std::pair<std::string, YAML::Node>>& steps) {
+  Profile profile;
+  profile.name = name;
+  profile.copy_to_procuratorate_required =
+      n["copy_to_procuratorate_required"] && n["copy_to_procuratorate_required"].as<bool>();
+  if (Status st = parse_effective(n["effective_from"], "profiles." + name + ".effective_from", &profile); !st.ok()) {
+    return st.error();
+  }
+  for (const auto& [step, node] : steps) {
+    auto rule = parse_step(name, step, node, n["day_counting"]);
+    if (!rule.ok()) return rule.error();
+    profile.steps.push_back(std::move(rule).value());
+  }
+  return profile;
+}
+
+}  // namespace
+
 Result<DeadlineRules> DeadlineRules::from_texts(const std::string& profiles_yaml,
                                                 const std::vector<std::string>& calendars) {
   DeadlineRules rules;
@@ -291,16 +328,9 @@ Result<DeadlineRules> DeadlineRules::from_texts(const std::string& profiles_yaml
     for (const auto& kv : profiles) {
       const std::string name = kv.first.as<std::string>();
       if (Status st = resolve(name, 0); !st.ok()) return st.error();
-      Profile profile;
-      profile.name = name;
-      profile.copy_to_procuratorate_required =
-          kv.second["copy_to_procuratorate_required"] && kv.second["copy_to_procuratorate_required"].as<bool>();
-      for (const auto& [step, node] : resolved[name]) {
-        auto rule = parse_step(name, step, node, kv.second["day_counting"]);
-        if (!rule.ok()) return rule.error();
-        profile.steps.push_back(std::move(rule).value());
-      }
-      rules.profiles_[name] = std::move(profile);
+      auto profile = build_profile(name, kv.second, resolved[name]);
+      if (!profile.ok()) return profile.error();
+      rules.profiles_[name] = std::move(profile).value();
     }
     for (const auto& s : root["selection"]) {
       Selection sel;
@@ -326,8 +356,11 @@ Result<DeadlineRules> DeadlineRules::from_texts(const std::string& profiles_yaml
   return rules;
 }
 
-const Profile& DeadlineRules::select(v1::Domain domain, const std::string& offence_code) const {
+const Profile& DeadlineRules::select(v1::Domain domain, const std::string& offence_code,
+                                     std::optional<Date> on) const {
   for (const auto& sel : selection_) {
+    const Profile& candidate = profiles_.at(sel.profile);
+    if (on && candidate.effective_from && *on < *candidate.effective_from) continue;
     const bool catch_all = sel.domains.empty() && sel.offence_codes.empty();
     if (catch_all || sel.domains.count(domain) != 0 || sel.offence_codes.count(offence_code) != 0) {
       return profiles_.at(sel.profile);
@@ -341,10 +374,18 @@ const Profile* DeadlineRules::profile(const std::string& name) const {
   return it == profiles_.end() ? nullptr : &it->second;
 }
 
-TimePoint DeadlineRules::due(TimePoint start, int64_t amount, Unit unit, const Counting& counting) const {
+TimePoint DeadlineRules::due(TimePoint start, int64_t amount, Unit unit, const Counting& counting,
+                             std::optional<Date>* calendar_unknown) const {
   if (unit == Unit::kHours) {
     return start + hours(amount);
   }
+  // Every day judged working / non-working must be covered by a calendar file.
+  auto working = [&](Date d) {
+    if (calendar_unknown != nullptr && !*calendar_unknown && !calendar_.covers(d)) {
+      *calendar_unknown = d;
+    }
+    return calendar_.is_working_day(d);
+  };
   // Day-based units: with the start day excluded, day 1 is the day after the start.
   Date first = local_date(start);
   Date last = first;
@@ -355,7 +396,7 @@ TimePoint DeadlineRules::due(TimePoint start, int64_t amount, Unit unit, const C
     int64_t counted = 0;
     while (counted < amount) {
       d += days(1);
-      if (calendar_.is_working_day(d)) ++counted;
+      if (working(d)) ++counted;
     }
     last = d;
   } else {  // months: the same day number `amount` months later, clamped to the month's end
@@ -368,7 +409,7 @@ TimePoint DeadlineRules::due(TimePoint start, int64_t amount, Unit unit, const C
     if (!counting.start_day_excluded) last -= days(1);
   }
   if (counting.holiday_roll_forward) {
-    while (!calendar_.is_working_day(last)) last += days(1);
+    while (!working(last)) last += days(1);
   }
   return local_midnight(last + days(1));
 }

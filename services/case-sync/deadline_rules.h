@@ -92,6 +92,11 @@ struct StepRule {
 
 struct Profile {
   std::string name;
+  // First day the profile's source is in force (issue 16 §2); a case referred earlier is not
+  // selected for it (the next matching selection applies). Absent: no date limit.
+  std::optional<Date> effective_from;
+  std::string effective_source;
+  v1::Confidence effective_confidence = v1::CONFIDENCE_UNSPECIFIED;
   bool copy_to_procuratorate_required = false;
   std::vector<StepRule> steps;  // in file order
 };
@@ -109,12 +114,19 @@ class DeadlineRules {
 
   const std::string& version() const { return version_; }
   const HolidayCalendar& calendar() const { return calendar_; }
-  // Profile for a case's domain and offence code (selection rules of profiles.yaml).
-  const Profile& select(v1::Domain domain, const std::string& offence_code) const;
+  // Profile for a case's domain and offence code (selection rules of profiles.yaml); with `on`
+  // (the local date of the referral), a profile not yet in force on that day is skipped.
+  const Profile& select(v1::Domain domain, const std::string& offence_code,
+                        std::optional<Date> on = std::nullopt) const;
   const Profile* profile(const std::string& name) const;
 
   // Computes the exclusive due instant of a period of `amount` `unit` starting at `start`.
-  TimePoint due(TimePoint start, int64_t amount, Unit unit, const Counting& counting) const;
+  // `calendar_unknown` (optional) receives the first day the counting had to judge as working or
+  // not (working days, holiday roll-forward) that no calendar file covers, e.g. a day of 2027
+  // while only holidays-cn-2026.yaml is loaded; the due instant then treats only weekends as
+  // non-working and must be reported as uncertain ("calendar unknown"), never passed off as exact.
+  TimePoint due(TimePoint start, int64_t amount, Unit unit, const Counting& counting,
+                std::optional<Date>* calendar_unknown = nullptr) const;
 
   // The organ registry (rules/organs/organs.yaml) supervision clues are addressed from when no
   // procuratorate is a party of the case; null = none loaded (the clue then names the gap).

@@ -90,6 +90,8 @@ void bind(config::ConfigBinder& binder, Settings* s) {
               "Organ registry (rules/organs/organs.yaml): supervision clues go to the competent procuratorate");
   binder.bind("standards.dedup_capacity", &s->dedup_capacity,
               "Input event ids remembered to drop redeliveries (0 = off)");
+  binder.bind("standards.penalty_history_parties", &s->penalty_history_parties,
+              "Parties whose penalties are remembered to count windowed facts such as prior_penalties_count (0 = off)");
   binder.check([s]() -> Status {
     if (s->rules_dir.empty()) {
       return Error::invalid("must be set", "standards.rules_dir");
@@ -106,6 +108,9 @@ void bind(config::ConfigBinder& binder, Settings* s) {
     if (s->dedup_capacity < 0) {
       return Error::invalid("must be 0 or more", "standards.dedup_capacity");
     }
+    if (s->penalty_history_parties < 0) {
+      return Error::invalid("must be 0 or more", "standards.penalty_history_parties");
+    }
     return Status::success();
   });
 }
@@ -116,7 +121,8 @@ StandardsHandler::StandardsHandler(Settings settings, std::shared_ptr<const Rule
       engine_(std::move(rules)),
       loader_(std::move(loader)),
       clock_(clock),
-      reload_flag_(reload_flag) {
+      reload_flag_(reload_flag),
+      history_(static_cast<size_t>(std::max<int64_t>(0, settings_.penalty_history_parties))) {
   if (registry != nullptr) {
     metrics_ = std::make_unique<Metrics>(*registry);
     metrics_->rule_set.labels({engine_.rules().version}).set(1);
@@ -182,6 +188,7 @@ bool StandardsHandler::seen(const std::string& event_id) const {
 }
 
 void StandardsHandler::on_transaction_committed() {
+  history_.commit();
   if (settings_.dedup_capacity == 0) {
     pending_.clear();
     return;
@@ -198,7 +205,10 @@ void StandardsHandler::on_transaction_committed() {
   }
 }
 
-void StandardsHandler::on_transaction_aborted() { pending_.clear(); }
+void StandardsHandler::on_transaction_aborted() {
+  pending_.clear();
+  history_.abort();
+}
 
 kafka::HandlerResult StandardsHandler::handle(const ConsumedRecord& record) {
   maybe_reload();
@@ -260,6 +270,9 @@ kafka::HandlerResult StandardsHandler::handle(const ConsumedRecord& record) {
     return kafka::HandlerResult::reject(kInvalidInput, input.error().message);
   }
 
+  // Windowed facts: the same party's earlier penalties this instance has seen (a lower bound).
+  input->seen_penalties = history_.earlier(in);
+  history_.add(in);
   const TimePoint occurred = envelope::to_time_point(in.occurred_at());
   const Assessment assessment = engine_.assess(*input, china_date(occurred));
   const std::string assessment_id = crypto::derived_uuid(kAssessmentIdSpace, in.event_id());

@@ -28,6 +28,7 @@
 #include "services/common/organs/registry.h"
 #include "caselink/v1/envelope.pb.h"
 #include "services/standards/engine/engine.h"
+#include "services/standards/penalty_history.h"
 
 namespace caselink::standards {
 
@@ -42,6 +43,9 @@ struct Settings {
   std::string organs_file = "rules/organs/organs.yaml";
   // Input event ids remembered to drop redeliveries (0 = no dedup; ids still deterministic).
   int64_t dedup_capacity = 100000;
+  // Parties whose imposed penalties are remembered to count windowed facts (penalty_history.h;
+  // 0 = off: windowed facts are then only declared by the sender).
+  int64_t penalty_history_parties = 100000;
 };
 
 void bind(config::ConfigBinder& binder, Settings* settings);
@@ -97,6 +101,7 @@ class StandardsHandler final : public kafka::RecordHandler {
   std::unordered_set<std::string> committed_;
   std::deque<std::string> committed_order_;
   std::unordered_set<std::string> pending_;
+  PenaltyHistory history_;
 };
 
 // Loads the organ registry and checks that it covers every province of the rule catalogue (a

@@ -154,7 +154,8 @@ std::string summarize(const Assessment& a, const CaseFacts& input) {
   }
   std::string s = std::string(to_string(a.outcome)) + " " + input.offence;
   for (const auto& c : a.conclusions) {
-    if (c.outcome != a.outcome) {
+    // A higher tier is named once, by tier_reached; its open items do not explain the verdict.
+    if (c.outcome != a.outcome || (c.tier != kEntryTier && c.tier != a.tier_reached)) {
       continue;
     }
     if (c.rule) {
@@ -179,6 +180,9 @@ std::string summarize(const Assessment& a, const CaseFacts& input) {
       }
     }
   }
+  if (!a.tier_reached.empty() && a.tier_reached != kEntryTier) {
+    s += " | tier reached: " + a.tier_reached;
+  }
   if (!a.missing_facts.empty()) {
     s += " | missing: " + join(a.missing_facts, ", ");
   }
@@ -201,6 +205,10 @@ void add_items(const Conclusion& c, v1::RuleConclusion* rc) {
     out->set_procedural(item.procedural);
     out->set_could_change_outcome(item.could_change_outcome);
     out->set_text(item.text);
+    out->set_fact_source(item.fact_source);
+    for (const auto& cited : item.cited_records) {
+      out->add_cited_records(cited);
+    }
   }
 }
 
@@ -224,6 +232,7 @@ v1::StandardsAssessment to_proto(const Assessment& a, const RuleSet& rules, cons
     return out;
   }
   out.set_outcome(to_proto(a.outcome));
+  out.set_tier_reached(a.tier_reached);
   for (const auto& m : a.missing_facts) {
     out.add_missing_facts(m);
   }
@@ -238,6 +247,7 @@ v1::StandardsAssessment to_proto(const Assessment& a, const RuleSet& rules, cons
     }
     v1::RuleConclusion* rc = out.add_conclusions();
     rc->set_outcome(to_proto(c.outcome));
+    rc->set_tier(c.tier);
     std::string explanation = c.explanation;
     if (c.rule) {
       *rc->mutable_rule() = rule_ref(*c.rule, c.confidence);

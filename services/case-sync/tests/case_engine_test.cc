@@ -426,3 +426,64 @@ TEST(EvidenceSummary, CountsItemsRequiringRecollectionAndFailedVerification) {
 
 }  // namespace
 }  // namespace caselink::sync
+
+namespace caselink::sync {
+namespace {
+
+// Issue 16: a deadline counted into a year without a holiday calendar (2027) is marked
+// "calendar unknown" and alerted once; the same step started earlier in 2026 is not.
+TEST_F(Fixture, DeadlineCountedIntoAYearWithoutCalendarIsMarkedAndAlerted) {
+  refer(at("2026-12-01T02:00:00Z"));
+  auto r = apply(at("2026-12-01T03:00:00Z"),
+                 [](v1::Envelope& e) { *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-330100"); });
+  ASSERT_EQ(r.outcome, Outcome::kApplied);
+  for (const auto& d : rec.snapshot.deadlines()) {
+    EXPECT_EQ(d.calendar_unknown_date(), "") << d.step();
+  }
+  for (const auto& a : r.alerts) {
+    EXPECT_NE(a.alert().kind(), v1::ALERT_KIND_CALENDAR_UNKNOWN);
+  }
+}
+
+TEST(CalendarUnknown, LateDecemberStartIsMarkedAndAlertedOnce) {
+  CaseEngine engine{test::repo_rules(), {}};
+  CaseRecord rec;
+  auto apply = [&](const char* t, const std::function<void(v1::Envelope&)>& fill) {
+    auto ev = test::make("env-330100-2026-0099", at(t), fill, "p");
+    return engine.apply(rec, ev.env, ev.raw, at(t));
+  };
+  ASSERT_EQ(apply("2026-12-30T02:00:00Z",
+                  [](v1::Envelope& e) {
+                    auto* p = e.mutable_case_referral();
+                    p->set_domain(v1::DOMAIN_ENVIRONMENT);
+                    p->set_offence_code("pollution_environment");
+                    *p->mutable_referring_agency() = organ("sthjj-330100");
+                    *p->mutable_target_police_organ() = organ("ga-330100");
+                    p->set_copy_to_procuratorate(true);
+                    *p->mutable_procuratorate() = organ("jcy-330100");
+                  })
+                .outcome,
+            Outcome::kApplied);
+  auto r = apply("2026-12-30T03:00:00Z",
+                 [](v1::Envelope& e) { *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-330100"); });
+  ASSERT_EQ(r.outcome, Outcome::kApplied);
+  int marked = 0;
+  for (const auto& d : rec.snapshot.deadlines()) {
+    if (!d.calendar_unknown_date().empty()) {
+      ++marked;
+      EXPECT_EQ(d.calendar_unknown_date().substr(0, 4), "2027") << d.step();
+    }
+  }
+  int alerts = 0;
+  for (const auto& a : r.alerts) {
+    if (a.alert().kind() == v1::ALERT_KIND_CALENDAR_UNKNOWN) {
+      ++alerts;
+      EXPECT_NE(a.alert().message().find("holidays-cn-2027.yaml"), std::string::npos) << a.alert().message();
+    }
+  }
+  EXPECT_GT(marked, 0) << "a step with working days or roll-forward started on 2026-12-30";
+  EXPECT_EQ(alerts, marked);
+}
+
+}  // namespace
+}  // namespace caselink::sync

@@ -131,6 +131,50 @@ TEST(DeadlineRules, HolidaysAndAdjustedWorkingDays) {
   EXPECT_TRUE(r.calendar().is_working_day(*parse_date("2026-02-28")));
 }
 
+// Issue 16 §1/§2: a deadline whose counting needs the holiday calendar of a year rules/deadlines
+// does not have (2027) says so, with the first uncovered day; natural days without roll-forward
+// need no calendar.
+TEST(DeadlineRules, CountingIntoAYearWithoutCalendarIsCalendarUnknown) {
+  const auto& r = repo_rules();
+  Counting wd{true, true};
+  std::optional<Date> unknown;
+  // 3 working days from Mon 28 Dec 2026: 29, 30, 31 Dec count: within 2026, known.
+  EXPECT_EQ(format_rfc3339(r.due(at("2026-12-28T02:00:00Z"), 3, Unit::kWorkingDays, wd, &unknown)),
+            "2026-12-31T16:00:00.000Z");
+  EXPECT_FALSE(unknown);
+  // 4 working days: the fourth is in 2027, which no calendar file covers.
+  (void)r.due(at("2026-12-28T02:00:00Z"), 4, Unit::kWorkingDays, wd, &unknown);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(format_date(*unknown), "2027-01-01");
+  // Natural days ending on 31 Dec 2026 (a Thursday, working): known; one more day ends in 2027
+  // and the roll-forward must judge 1 Jan 2027: unknown.
+  unknown.reset();
+  (void)r.due(at("2026-12-28T02:00:00Z"), 3, Unit::kNaturalDays, wd, &unknown);
+  EXPECT_FALSE(unknown);
+  (void)r.due(at("2026-12-28T02:00:00Z"), 4, Unit::kNaturalDays, wd, &unknown);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(format_date(*unknown), "2027-01-01");
+  // Natural days without roll-forward need no calendar, whatever the year.
+  unknown.reset();
+  (void)r.due(at("2026-12-28T02:00:00Z"), 30, Unit::kNaturalDays, Counting{true, false}, &unknown);
+  EXPECT_FALSE(unknown);
+}
+
+// Issue 16 §2: profiles have effective dates; a case referred before one follows the next match.
+TEST(DeadlineRules, ProfilesAreSelectedOnlyFromTheirEffectiveDate) {
+  const auto& r = repo_rules();
+  EXPECT_EQ(r.select(v1::DOMAIN_ENVIRONMENT, "pollution_environment", parse_date("2017-01-24")).name, "general");
+  EXPECT_EQ(r.select(v1::DOMAIN_ENVIRONMENT, "pollution_environment", parse_date("2017-01-25")).name, "environment");
+  EXPECT_EQ(r.select(v1::DOMAIN_ENVIRONMENT, "pollution_environment", parse_date("2017-01-26")).name, "environment");
+  EXPECT_EQ(r.select(v1::DOMAIN_TAX, "tax_evasion", parse_date("2017-12-31")).name, "general");
+  EXPECT_EQ(r.select(v1::DOMAIN_TAX, "tax_evasion", parse_date("2018-01-01")).name, "economic_crime");
+  EXPECT_EQ(r.select(v1::DOMAIN_ENVIRONMENT, "pollution_environment").name, "environment");  // no date: no limit
+  ASSERT_TRUE(r.profile("environment")->effective_from);
+  EXPECT_EQ(format_date(*r.profile("environment")->effective_from), "2017-01-25");
+  EXPECT_EQ(r.profile("environment")->effective_confidence, v1::CONFIDENCE_HIGH);
+  EXPECT_FALSE(r.profile("general")->effective_from);
+}
+
 TEST(DeadlineRules, BadDataIsRefusedNamingTheKey) {
   auto bad = DeadlineRules::from_texts(
       "profiles:\n  general:\n    steps:\n      x: {start: A, amount: 3, unit: fortnights, responsible: police, "

@@ -1,8 +1,10 @@
 #include "services/standards/engine/engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <set>
 
 namespace caselink::standards {
@@ -388,16 +390,112 @@ struct SetEvaluation {
   std::string note;
 };
 
-SetEvaluation evaluate_set(const std::vector<const Rule*>& rules, const Facts& facts, const std::string& province) {
+// --- windowed facts (issue 16 §2) ----------------------------------------------------------------
+
+// The same calendar day `months` earlier (the last day of a shorter month).
+Date months_before(Date d, int32_t months) {
+  const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{d.days}}};
+  const int total = static_cast<int>(ymd.year()) * 12 + static_cast<int>(static_cast<unsigned>(ymd.month())) - 1 - months;
+  const std::chrono::year y{total / 12};
+  const std::chrono::month m{static_cast<unsigned>(total % 12 + 1)};
+  const std::chrono::day last = std::chrono::year_month_day_last{y, std::chrono::month_day_last{m}}.day();
+  return Date::from_ymd(static_cast<int>(y), static_cast<unsigned>(m),
+                        static_cast<unsigned>(std::min(ymd.day(), last)));
+}
+
+void windowed_leaves(const Condition& c, std::vector<const Condition*>* out) {
+  if (c.window_months > 0) {
+    out->push_back(&c);
+  }
+  for (const auto& child : c.children) {
+    windowed_leaves(child, out);
+  }
+}
+
+// Where a windowed fact's value came from, for the item report.
+struct WindowSource {
+  std::string fact;
+  std::string source;  // "counted" | "declared"
+  std::vector<std::string> cited;
+};
+
+// The facts a rule is evaluated on: each windowed fact is the larger of the sender's number and
+// caselink's own count of the penalties it has seen in the leaf's window before the act date
+// (same party, same offence). caselink's count is a lower bound of the real history, so without
+// a declared number it is used only when it already meets the leaf; below that the fact stays
+// unknown (never a false BELOW).
+const Facts& windowed_facts(const Rule& rule, const CaseFacts& input, Facts* storage, std::vector<WindowSource>* out) {
+  std::vector<const Condition*> leaves;
+  windowed_leaves(rule.threshold, &leaves);
+  if (rule.procedural) {
+    windowed_leaves(*rule.procedural, &leaves);
+  }
+  if (leaves.empty()) {
+    return input.facts;
+  }
+  bool copied = false;  // the facts are copied only when a count replaces a value
+  for (const Condition* leaf : leaves) {
+    const auto declared = input.facts.find(leaf->fact);
+    const double* stated = declared == input.facts.end() ? nullptr : std::get_if<double>(&declared->second);
+    WindowSource ws{leaf->fact, stated != nullptr ? "declared" : "", {}};
+    if (input.act_date) {
+      const Date from = months_before(*input.act_date, leaf->window_months);
+      for (const SeenPenalty& p : input.seen_penalties) {
+        if (p.offence == rule.offence && p.decided >= from && p.decided < *input.act_date) {
+          ws.cited.push_back(p.decision_number + " (" + p.decided.str() + ")");
+        }
+      }
+    }
+    const double counted = static_cast<double>(ws.cited.size());
+    if (counted > 0 && (stated != nullptr ? counted > *stated : counted >= leaf->value)) {
+      if (!copied) {
+        *storage = input.facts;
+        copied = true;
+      }
+      (*storage)[leaf->fact] = counted;
+      ws.source = "counted";
+    }
+    if (!ws.source.empty() || !ws.cited.empty()) {
+      out->push_back(std::move(ws));
+    }
+  }
+  return copied ? *storage : input.facts;
+}
+
+// Evaluates one rule on the case, windowed facts resolved, and marks where they came from.
+RuleEvaluation evaluate_case(const Rule& rule, const CaseFacts& input, const std::string& province,
+                             bool with_items = true) {
+  Facts storage;
+  std::vector<WindowSource> sources;
+  RuleEvaluation e = evaluate_rule(rule, windowed_facts(rule, input, &storage, &sources), province, with_items);
+  for (ItemEvaluation& item : e.items) {
+    for (const WindowSource& ws : sources) {
+      if (std::find(item.facts.begin(), item.facts.end(), ws.fact) == item.facts.end()) {
+        continue;
+      }
+      item.fact_source = ws.source;
+      item.cited_records = ws.cited;
+      if (ws.source == "counted") {
+        item.text += "; counted by caselink from " + std::to_string(ws.cited.size()) + " penalties it has seen";
+      } else if (!ws.cited.empty()) {
+        item.text += "; caselink has seen " + std::to_string(ws.cited.size()) + " of them";
+      }
+    }
+  }
+  return e;
+}
+
+SetEvaluation evaluate_set(const std::vector<const Rule*>& rules, const CaseFacts& input, const std::string& province,
+                           bool with_items = true) {
   SetEvaluation out;
   out.rule = rules.front();
-  out.eval = evaluate_rule(*rules.front(), facts, province);
+  out.eval = evaluate_case(*rules.front(), input, province, with_items);
   if (rules.size() == 1) {
     return out;
   }
   bool agree = true;
   for (size_t i = 1; i < rules.size(); ++i) {
-    if (evaluate_rule(*rules[i], facts, province).outcome != out.eval.outcome) {
+    if (evaluate_case(*rules[i], input, province, false).outcome != out.eval.outcome) {
       agree = false;
     }
   }
@@ -419,6 +517,58 @@ SetEvaluation evaluate_set(const std::vector<const Rule*>& rules, const Facts& f
 
 bool same_rules(const std::vector<const Rule*>& a, const std::vector<const Rule*>& b) { return a == b; }
 
+// A higher tier's threshold is an alternative of the entry threshold (facts that reach 情节严重
+// reach the crime a fortiori), so the entry evaluation takes the higher tiers in force at the same
+// dates into account: one that MEETS makes the entry MEETS on its basis; one that is undecided
+// keeps a BELOW entry open (INSUFFICIENT) and adds its missing facts. Without this, a 2016 item
+// that moved to 2023's 情节严重 tier would give a false BELOW when only that item is unknown, and
+// 2023 would look more lenient at the entry tier in the more-lenient comparison.
+void combine_higher_tiers(const RuleSet& set, const std::vector<size_t>& higher, const Jurisdiction& j,
+                          const std::string& city_tier, const Dates& dates, const CaseFacts& input,
+                          SetEvaluation* entry) {
+  if (higher.empty() || entry->eval.outcome == Outcome::kMeetsThreshold) {
+    return;
+  }
+  std::vector<std::string> tiers;
+  for (size_t index : higher) {
+    if (std::find(tiers.begin(), tiers.end(), set.rules[index].tier) == tiers.end()) {
+      tiers.push_back(set.rules[index].tier);
+    }
+  }
+  for (const std::string& t : tiers) {
+    std::vector<size_t> entries;
+    std::copy_if(higher.begin(), higher.end(), std::back_inserter(entries),
+                 [&](size_t i) { return set.rules[i].tier == t; });
+    const Selection s = select(set, entries, j, city_tier, dates);
+    if (s.rules.empty()) {
+      continue;
+    }
+    SetEvaluation e = evaluate_set(s.rules, input, j.province, false);
+    if (e.eval.outcome == Outcome::kInsufficientFacts) {
+      entry->eval.outcome = Outcome::kInsufficientFacts;
+      entry->eval.missing_facts.insert(entry->eval.missing_facts.end(), e.eval.missing_facts.begin(),
+                                       e.eval.missing_facts.end());
+      sort_unique(&entry->eval.missing_facts);
+      entry->eval.basis.clear();
+      continue;
+    }
+    if (e.eval.outcome != Outcome::kMeetsThreshold) {
+      continue;
+    }
+    entry->eval.outcome = Outcome::kMeetsThreshold;
+    entry->eval.missing_facts.clear();
+    entry->eval.basis.clear();
+    for (const auto& line : e.eval.basis) {
+      entry->eval.basis.push_back(line + " (" + t + ", " + e.rule->ref() + ")");
+    }
+    entry->eval.confidence = std::min(entry->rule->confidence, e.eval.confidence);
+    entry->eval.relies_on_recall = entry->rule->recall || e.eval.relies_on_recall;
+    entry->note += (entry->note.empty() ? "" : "; ") + std::string("met through the higher tier ") + t + " of " +
+                   e.rule->ref() + ", which implies the entry threshold";
+    return;
+  }
+}
+
 Conclusion conclude(const SetEvaluation& chosen, std::string explanation) {
   Conclusion c;
   c.rule_id = chosen.rule->id;
@@ -436,8 +586,10 @@ Conclusion conclude(const SetEvaluation& chosen, std::string explanation) {
   return c;
 }
 
+// `higher`: the entries of the lineage's higher tiers when `lineage` is its entry tier (else empty).
 Conclusion assess_lineage(const RuleSet& set, const std::string& id, const std::vector<size_t>& lineage,
-                          const CaseFacts& input, const std::string& tier, Date as_of) {
+                          const std::vector<size_t>& higher, const CaseFacts& input, const std::string& tier,
+                          Date as_of) {
   const Jurisdiction& j = input.jurisdiction;
   const Dates then_dates{input.act_date, input.filing_date ? input.filing_date : std::optional<Date>(as_of)};
   const Dates now_dates{as_of, as_of};
@@ -466,7 +618,8 @@ Conclusion assess_lineage(const RuleSet& set, const std::string& id, const std::
                     " (acts before the first encoded version are not assessed)";
     return c;
   }
-  const SetEvaluation at_then = evaluate_set(then.rules, input.facts, j.province);
+  SetEvaluation at_then = evaluate_set(then.rules, input, j.province);
+  combine_higher_tiers(set, higher, j, tier, then_dates, input, &at_then);
   std::string why = "in force at the " + std::string(to_string(then.anchor_kind)) + " " + then.anchor.str();
   if (then.anchor_kind == Anchor::kFilingDate && !input.filing_date) {
     why += " (not filed yet: assessment date used)";
@@ -485,7 +638,8 @@ Conclusion assess_lineage(const RuleSet& set, const std::string& id, const std::
     }
     return anchored(conclude(at_then, why));
   }
-  const SetEvaluation at_now = evaluate_set(now.rules, input.facts, j.province);
+  SetEvaluation at_now = evaluate_set(now.rules, input, j.province);
+  combine_higher_tiers(set, higher, j, tier, now_dates, input, &at_now);
   if (static_cast<int>(at_now.eval.outcome) < static_cast<int>(at_then.eval.outcome)) {
     Conclusion c = conclude(at_now, "more lenient than " + at_then.rule->ref() + " (" + why + "), which gives " +
                                         to_string(at_then.eval.outcome) + "; the more lenient version applies");
@@ -569,7 +723,7 @@ void add_missing(const NodeResult& r, const std::string& province, std::vector<s
 
 }  // namespace
 
-RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::string& province) {
+RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::string& province, bool with_items) {
   RuleEvaluation out;
   const NodeResult t = eval(rule.threshold, facts, province);
   NodeResult p;
@@ -610,11 +764,13 @@ RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::st
     }
     sort_unique(&out.missing_facts);
   }
-  collect_items(rule.threshold, facts, province, false, &out.items);
-  if (rule.procedural) {
-    collect_items(*rule.procedural, facts, province, true, &out.items);
+  if (with_items) {
+    collect_items(rule.threshold, facts, province, false, &out.items);
+    if (rule.procedural) {
+      collect_items(*rule.procedural, facts, province, true, &out.items);
+    }
+    mark_open_items(&out);
   }
-  mark_open_items(&out);
   out.confidence = rule.confidence;
   out.relies_on_recall = rule.recall;
   for (const Condition* c : deciding) {
@@ -626,6 +782,28 @@ RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::st
   }
   return out;
 }
+
+namespace {
+
+// The entries of one lineage grouped by tier, the entry tier first, then by rank (file order
+// within a rank).
+std::vector<std::pair<std::string, std::vector<size_t>>> by_tier(const RuleSet& set, const std::vector<size_t>& lineage) {
+  std::vector<std::pair<std::string, std::vector<size_t>>> out;
+  for (size_t index : lineage) {
+    const std::string& tier = set.rules[index].tier;
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == tier; });
+    if (it == out.end()) {
+      out.push_back({tier, {index}});
+    } else {
+      it->second.push_back(index);
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return tier_rank(a.first) < tier_rank(b.first); });
+  return out;
+}
+
+}  // namespace
 
 Assessment Engine::assess(const CaseFacts& input, Date as_of) const {
   const RuleSet& set = *rules_;
@@ -645,15 +823,32 @@ Assessment Engine::assess(const CaseFacts& input, Date as_of) const {
   bool insufficient = false;
   bool below = false;
   for (const std::string& id : offence->second.lineages) {
-    auto lineage = set.by_id.find(id);
-    Conclusion c = assess_lineage(set, id, lineage->second, input, tier, as_of);
-    meets = meets || c.outcome == Outcome::kMeetsThreshold;
-    insufficient = insufficient || c.outcome == Outcome::kInsufficientFacts;
-    below = below || c.outcome == Outcome::kBelowThreshold;
-    if (c.outcome == Outcome::kInsufficientFacts) {
-      a.missing_facts.insert(a.missing_facts.end(), c.missing_facts.begin(), c.missing_facts.end());
+    const auto tiers = by_tier(set, set.by_id.find(id)->second);
+    std::vector<size_t> higher;
+    for (const auto& [penalty_tier, entries] : tiers) {
+      if (penalty_tier != kEntryTier) {
+        higher.insert(higher.end(), entries.begin(), entries.end());
+      }
     }
-    a.conclusions.push_back(std::move(c));
+    for (const auto& [penalty_tier, entries] : tiers) {
+      const bool entry = penalty_tier == kEntryTier;
+      Conclusion c = assess_lineage(set, id, entries, entry ? higher : std::vector<size_t>{}, input, tier, as_of);
+      c.tier = penalty_tier;
+      if (!entry && c.outcome == Outcome::kNoApplicableRule) {
+        continue;
+      }
+      if (c.outcome == Outcome::kMeetsThreshold &&
+          (a.tier_reached.empty() || tier_rank(penalty_tier) > tier_rank(a.tier_reached))) {
+        a.tier_reached = penalty_tier;
+      }
+      meets = meets || c.outcome == Outcome::kMeetsThreshold;
+      insufficient = insufficient || (entry && c.outcome == Outcome::kInsufficientFacts);
+      below = below || (entry && c.outcome == Outcome::kBelowThreshold);
+      if (entry && c.outcome == Outcome::kInsufficientFacts) {
+        a.missing_facts.insert(a.missing_facts.end(), c.missing_facts.begin(), c.missing_facts.end());
+      }
+      a.conclusions.push_back(std::move(c));
+    }
   }
   a.outcome = meets ? Outcome::kMeetsThreshold
               : insufficient ? Outcome::kInsufficientFacts
@@ -704,6 +899,10 @@ std::vector<std::string> run_examples(const RuleSet& rules) {
         failures.push_back(where + "expected rule " + ex.expect_rule + " to decide, got " + got);
         continue;
       }
+    }
+    if (ex.expect_tier && *ex.expect_tier != a.tier_reached) {
+      failures.push_back(where + "expected tier '" + *ex.expect_tier + "' to be reached, got '" + a.tier_reached + "'");
+      continue;
     }
     if (ex.expect_missing) {
       std::vector<std::string> want = *ex.expect_missing;

@@ -30,6 +30,14 @@
 //   otherwise                                               -> INSUFFICIENT_FACTS (+ missing)
 // Across the lineages of an offence: MEETS if any meets, else INSUFFICIENT if any, else BELOW
 // if any, else NO_APPLICABLE_RULE.
+//
+// Tiers (issue 16 §2): each entry of a lineage belongs to a penalty tier (rule.h). Selection and
+// the more-lenient comparison run per tier, and each tier has its own conclusion. A higher tier's
+// threshold is an alternative of the entry threshold (its facts reach the crime a fortiori: e.g.
+// the 2023 pollution items that moved to 情节严重), so the entry conclusion counts the higher tiers
+// in force at the same dates: one that MEETS makes it MEETS, one that is undecided keeps a BELOW
+// open with its missing facts. Only the entry conclusion decides INSUFFICIENT / BELOW and the
+// missing facts. The assessment names the highest tier met (`tier_reached`).
 
 #include <memory>
 #include <optional>
@@ -77,11 +85,18 @@ struct ItemEvaluation {
   bool procedural = false;            // from the rule's procedural conditions
   bool could_change_outcome = false;  // unknown, and stating it could still change the outcome
   std::string text;                   // "not met: 2.5 < 3", "unknown: x not stated (needs x >= 3)"
+  // Windowed facts only (issue 16 §2): "counted" (caselink's own count of penalties it has seen
+  // decided) or "declared" (the sender's number); the penalties caselink has seen in the window,
+  // "decision number (YYYY-MM-DD)".
+  std::string fact_source;
+  std::vector<std::string> cited_records;
 };
 
 // The conclusion of one rule lineage for one case.
 struct Conclusion {
   std::string rule_id;
+  // The penalty tier of this conclusion (rule.h kEntryTier unless a higher tier of the lineage).
+  std::string tier = kEntryTier;
   Outcome outcome = Outcome::kNoApplicableRule;
   std::optional<RuleCitation> rule;           // the entry whose outcome is reported
   std::optional<RuleCitation> compared_with;  // the other entry of a more-lenient comparison
@@ -104,7 +119,11 @@ struct Conclusion {
 struct Assessment {
   std::string offence;
   Outcome outcome = Outcome::kNoApplicableRule;
-  std::vector<Conclusion> conclusions;     // one per lineage of the offence
+  // One per lineage of the offence at its entry tier, then one per higher tier of a lineage that
+  // has a version for the case (a higher tier's NO_APPLICABLE_RULE is left out).
+  std::vector<Conclusion> conclusions;
+  // The highest tier a conclusion MEETS ("entry", "amount_large", ...); empty unless MEETS.
+  std::string tier_reached;
   std::vector<std::string> missing_facts;  // union over the INSUFFICIENT conclusions
   std::string rule_set_version;
   Date as_of;
@@ -126,7 +145,10 @@ struct RuleEvaluation {
   Confidence confidence = Confidence::kUnconfirmed;
   bool relies_on_recall = false;
 };
-RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::string& province);
+// `with_items` false skips the per-item report (a higher tier evaluated only as an alternative of
+// the entry threshold: its outcome, missing facts and basis are all that is used).
+RuleEvaluation evaluate_rule(const Rule& rule, const Facts& facts, const std::string& province,
+                             bool with_items = true);
 
 class Engine {
  public:

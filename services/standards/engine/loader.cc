@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <tuple>
 #include <set>
 #include <sstream>
 
@@ -221,7 +222,7 @@ void parse_facts(const YAML::Node& root, Ctx ctx, Catalogue* cat) {
       fc.error(kv.first, "name", "must be lower_snake_case");
     }
     const YAML::Node n = kv.second;
-    if (!fc.check_keys(n, "", {"kind", "unit", "integer", "procedural", "description"})) {
+    if (!fc.check_keys(n, "", {"kind", "unit", "integer", "procedural", "windowed", "description"})) {
       continue;
     }
     std::string kind;
@@ -243,6 +244,11 @@ void parse_facts(const YAML::Node& root, Ctx ctx, Catalogue* cat) {
     }
     fc.boolean(n["integer"], "integer", &spec.integer);
     fc.boolean(n["procedural"], "procedural", &spec.procedural);
+    if (fc.string(n["windowed"], "windowed", &spec.windowed, false) &&
+        (spec.windowed != kWindowedPenaltyCount || spec.kind != FactKind::kNumber || !spec.integer)) {
+      fc.error(n["windowed"], "windowed",
+               "'" + spec.windowed + "': the only windowed kind is " + kWindowedPenaltyCount + " (an integer number)");
+    }
     fc.string(n["description"], "description", &spec.description);
     if (cat->facts.count(spec.name) != 0) {
       fc.error(kv.first, "name", "declared twice");
@@ -316,8 +322,8 @@ void parse_jurisdictions(const YAML::Node& root, Ctx ctx, Catalogue* cat) {
 // ---------------------------------------------------------------------------------------------
 // Conditions
 
-const std::vector<std::string> kLeafKeys = {"fact", "gte", "gt", "lte", "lt", "eq", "gte_range", "is",
-                                            "equals", "in", "item", "confidence", "recall", "note"};
+const std::vector<std::string> kLeafKeys = {"fact", "gte", "gt", "lte", "lt", "eq", "gte_range", "approaching", "is",
+                                            "equals", "in", "window", "item", "confidence", "recall", "note"};
 const std::vector<std::string> kSumKeys = {"sum", "gte", "gt", "lte", "lt", "eq", "item", "confidence", "recall", "note"};
 const std::vector<std::pair<const char*, Condition::Op>> kOps = {{"gte", Condition::Op::kGte},
                                                                   {"gt", Condition::Op::kGt},
@@ -441,6 +447,59 @@ struct ConditionParser {
     return true;
   }
 
+  // window: {years: N} or {months: N}, required on a windowed fact (it says which past the
+  // count covers) and refused elsewhere; a windowed leaf compares with gte (a lower bound).
+  bool parse_window(const YAML::Node& w, const std::string& field, const FactSpec& spec, const std::string& op,
+                    Condition* c) {
+    if (spec.windowed.empty()) {
+      if (w.IsDefined()) {
+        ctx.error(w, field, "fact '" + spec.name + "' is not windowed (catalogue `windowed:`)");
+        return false;
+      }
+      return true;
+    }
+    if (!w.IsDefined()) {
+      ctx.error(w, field, "fact '" + spec.name + "' is windowed: say over which past it counts ({years: N} or {months: N})");
+      return false;
+    }
+    if (!ctx.check_keys(w, field, {"years", "months"}) || w.size() != 1) {
+      ctx.error(w, field, "expected one of {years: N} or {months: N}, got " + show(w));
+      return false;
+    }
+    int64_t n = 0;
+    const bool years = w["years"].IsDefined();
+    if (!ctx.integer(w[years ? "years" : "months"], field + (years ? ".years" : ".months"), &n)) {
+      return false;
+    }
+    if (n < 1 || n > 600 || op != "gte") {
+      ctx.error(w, field, "a window is 1 or more years/months on a 'gte' comparison");
+      return false;
+    }
+    c->window_months = static_cast<int32_t>(years ? n * 12 : n);
+    return true;
+  }
+
+  // approaching: {figure: 30000, share: 0.8} -> value >= 24000, the figure and share kept for
+  // the description. Both are required: "接近" has no figure of its own, so the rule file must
+  // state (and mark the confidence of) the share it uses.
+  bool parse_approaching(const YAML::Node& v, const std::string& field, Condition* c) {
+    if (!ctx.check_keys(v, field, {"figure", "share"})) {
+      return false;
+    }
+    c->kind = Condition::Kind::kCompare;
+    c->op = Condition::Op::kGte;
+    if (!ctx.number(v["figure"], field + ".figure", &c->approach_figure) ||
+        !ctx.number(v["share"], field + ".share", &c->approach_share)) {
+      return false;
+    }
+    if (c->approach_figure <= 0 || c->approach_share <= 0 || c->approach_share >= 1) {
+      ctx.error(v, field, "figure must be above 0 and share between 0 and 1 (exclusive)");
+      return false;
+    }
+    c->value = c->approach_figure * c->approach_share;
+    return true;
+  }
+
   bool parse_compare(const YAML::Node& v, const std::string& op, const std::string& field, Condition* c) {
     c->kind = Condition::Kind::kCompare;
     for (const auto& [name, o] : kOps) {
@@ -492,10 +551,12 @@ struct ConditionParser {
     const FactSpec* spec = fact(n["fact"], path + ".fact");
     c.fact = is_scalar(n["fact"]) ? n["fact"].Scalar() : "";
     common(n, path, &c);
-    const auto found = comparators(n, {"gte", "gt", "lte", "lt", "eq", "gte_range", "is", "equals", "in"});
+    const auto found =
+        comparators(n, {"gte", "gt", "lte", "lt", "eq", "gte_range", "approaching", "is", "equals", "in"});
     if (found.size() != 1) {
       ctx.error(n, path,
-                found.empty() ? "a fact condition needs one comparison (gte, gt, lte, lt, eq, gte_range, is, equals, in)"
+                found.empty() ? "a fact condition needs one comparison (gte, gt, lte, lt, eq, gte_range, approaching, "
+                                "is, equals, in)"
                               : "a fact condition has exactly one comparison, found " + join(found));
       return std::nullopt;
     }
@@ -504,7 +565,8 @@ struct ConditionParser {
     if (spec == nullptr) {
       return std::nullopt;
     }
-    const bool numeric = op == "gte" || op == "gt" || op == "lte" || op == "lt" || op == "eq" || op == "gte_range";
+    const bool numeric =
+        op == "gte" || op == "gt" || op == "lte" || op == "lt" || op == "eq" || op == "gte_range" || op == "approaching";
     const FactKind wanted = numeric ? FactKind::kNumber : op == "is" ? FactKind::kFlag : FactKind::kText;
     if (spec->kind != wanted) {
       ctx.error(n[op], field,
@@ -512,9 +574,14 @@ struct ConditionParser {
                     to_string(spec->kind));
       return std::nullopt;
     }
+    if (!parse_window(n["window"], path + ".window", *spec, op, &c)) {
+      return std::nullopt;
+    }
     bool ok = false;
     if (op == "gte_range") {
       ok = parse_range(n[op], field, &c);
+    } else if (op == "approaching") {
+      ok = parse_approaching(n[op], field, &c);
     } else if (numeric) {
       ok = parse_compare(n[op], op, field, &c);
     } else if (op == "is") {
@@ -588,11 +655,11 @@ struct ConditionParser {
 
 const std::vector<std::string> kTopKeys = {"offence", "title", "statute", "note", "rules", "examples"};
 const std::vector<std::string> kRuleKeys = {"id",         "version",    "jurisdiction", "effective_from",
-                                            "effective_to", "anchor",   "retroactive_if_more_lenient",
+                                            "effective_to", "anchor",   "retroactive_if_more_lenient", "tier",
                                             "legal_source", "layer",      "confidence", "recall",     "note",
                                             "threshold",  "requires"};
 const std::vector<std::string> kExampleKeys = {"name",    "jurisdiction", "act_date", "filing_date", "as_of",
-                                               "facts",   "expect",       "expect_rule", "expect_missing"};
+                                               "facts",   "expect",       "expect_rule", "expect_missing", "expect_tier"};
 
 bool parse_jurisdiction(const YAML::Node& n, const std::string& field, const Ctx& ctx, const Catalogue& cat,
                         bool allow_city, Jurisdiction* out) {
@@ -687,6 +754,9 @@ void parse_rule_validity(const YAML::Node& n, const Ctx& ctx, Rule* r) {
     }
   }
   ctx.boolean(n["retroactive_if_more_lenient"], "retroactive_if_more_lenient", &r->retroactive_if_more_lenient);
+  if (n["tier"].IsDefined() && ctx.string(n["tier"], "tier", &r->tier) && tier_rank(r->tier) == 0) {
+    ctx.error(n["tier"], "tier", "'" + r->tier + "' is not a tier (" + tier_names() + ")");
+  }
 }
 
 // The layer follows from the scope unless the rule names one.
@@ -832,6 +902,15 @@ void parse_example_expectations(const YAML::Node& n, const Ctx& ctx, RuleExample
     }
   }
   ctx.string(n["expect_rule"], "expect_rule", &ex->expect_rule, false);
+  if (n["expect_tier"].IsDefined()) {
+    std::string tier;
+    if (ctx.string(n["expect_tier"], "expect_tier", &tier, false)) {
+      if (!tier.empty() && tier_rank(tier) == 0) {
+        ctx.error(n["expect_tier"], "expect_tier", "'" + tier + "' is not a tier (" + tier_names() + ", or \"\")");
+      }
+      ex->expect_tier = tier;
+    }
+  }
   if (!n["expect_missing"].IsDefined()) {
     return;
   }
@@ -946,9 +1025,19 @@ void check_rule_table(RuleSet* set, Problems& problems) {
       problems.add(r.file, r.line, who, "id", "id already used by offence " + oit->second);
     }
   }
-  std::map<std::pair<std::string, RuleScope>, std::vector<const Rule*>> chains;
+  // One chain per (id, tier, jurisdiction): each penalty tier has its own versions.
+  std::map<std::tuple<std::string, std::string, RuleScope>, std::vector<const Rule*>> chains;
+  std::map<std::string, bool> has_entry;
   for (const Rule& r : set->rules) {
-    chains[{r.id, r.scope}].push_back(&r);
+    chains[{r.id, r.tier, r.scope}].push_back(&r);
+    has_entry[r.id] = has_entry[r.id] || r.tier == kEntryTier;
+  }
+  for (const Rule& r : set->rules) {
+    if (!has_entry[r.id]) {
+      problems.add(r.file, r.line, "rule " + r.ref(), "tier",
+                   "lineage " + r.id + " has no entry-tier version; a higher tier refines an entry threshold");
+      has_entry[r.id] = true;  // once per lineage
+    }
   }
   for (auto& [key, chain] : chains) {
     std::sort(chain.begin(), chain.end(),
@@ -960,7 +1049,7 @@ void check_rule_table(RuleSet* set, Problems& problems) {
         problems.add(next->file, next->line, "rule " + next->ref(), "effective_from",
                      "validity " + next->effective_from.str() + ".." +
                          (next->effective_to ? next->effective_to->str() : std::string("open")) + " overlaps " +
-                         prev->ref() + " (" + key.second.str() + ", " + prev->effective_from.str() + ".." +
+                         prev->ref() + " (" + std::get<2>(key).str() + ", " + prev->effective_from.str() + ".." +
                          (prev->effective_to ? prev->effective_to->str() : std::string("open")) + ", " + prev->file +
                          ":" + std::to_string(prev->line) + "); one rule id has one version in force per jurisdiction");
       }

@@ -16,6 +16,35 @@ std::string number_text(double v) {
   return buf;
 }
 
+namespace {
+struct TierName {
+  const char* name;
+  int rank;
+};
+constexpr TierName kTiers[] = {{kEntryTier, 1},
+                               {"amount_large", 2},
+                               {"circumstances_serious", 2},
+                               {"amount_especially_large", 3},
+                               {"circumstances_especially_serious", 3}};
+}  // namespace
+
+int tier_rank(std::string_view tier) {
+  for (const TierName& t : kTiers) {
+    if (tier == t.name) {
+      return t.rank;
+    }
+  }
+  return 0;
+}
+
+std::string tier_names() {
+  std::string out;
+  for (const TierName& t : kTiers) {
+    out += (out.empty() ? "" : " | ") + std::string(t.name);
+  }
+  return out;
+}
+
 const FactSpec* Catalogue::fact(std::string_view name) const {
   auto it = facts.find(name);
   return it == facts.end() ? nullptr : &it->second;
@@ -90,7 +119,14 @@ std::string Condition::describe() const {
     case Kind::kAnyOf:
       return "any_of";
     case Kind::kCompare:
-      return fact + " " + to_string(op) + " " + number_text(value);
+      if (approach_figure > 0) {
+        return fact + " approaching " + number_text(approach_figure) + " (>= " + number_text(approach_share) +
+               " of it: " + number_text(value) + ")";
+      }
+      return fact + " " + to_string(op) + " " + number_text(value) +
+             (window_months == 0              ? ""
+              : window_months % 12 == 0 ? " within " + std::to_string(window_months / 12) + " years"
+                                        : " within " + std::to_string(window_months) + " months");
     case Kind::kRange:
       return fact + " >= [" + number_text(range_low) + ".." + number_text(range_high) + "]";
     case Kind::kFlag:

@@ -16,12 +16,20 @@
 namespace caselink::standards {
 
 // One entry of rules/catalogue/facts.yaml.
+inline constexpr const char* kWindowedPenaltyCount = "same_kind_penalty_count";
+
 struct FactSpec {
   std::string name;
   FactKind kind = FactKind::kNumber;
   std::string unit;          // numbers only: yuan, tonnes, mu, persons, months, multiple, percent, ...
   bool integer = false;      // counts (persons, months, penalties): "just under" is one less
   bool procedural = false;   // a procedural condition (an order ignored, earlier penalties)
+  // Typed, windowed fact (issue 16 §2): what the number counts over a window that each rule leaf
+  // states (`window: {years: 2}`). kWindowedPenaltyCount: administrative penalties of the same
+  // party for the same kind of act (the case's offence) decided within the window before the act.
+  // caselink counts those it has seen itself (CaseFacts::seen_penalties) and cites them; otherwise
+  // the sender's number is used, marked as declared. Empty: not windowed.
+  std::string windowed;
   std::string description;
 };
 
@@ -60,6 +68,12 @@ struct Condition {
   double range_high = 0;                              //        at or above high -> true
   bool flag = true;                                   // flag: expected value
   std::vector<std::string> texts;                     // text: accepted values
+  int32_t window_months = 0;                          // windowed fact: the window before the act date
+  // "接近" (approaching) a figure (issue 16 §3), e.g. 法释〔2011〕7号 第二条第二款: a compare leaf
+  // `value >= approach_figure * approach_share`; the share is data with its own confidence
+  // because the interpretation does not say how close "接近" is. 0 = not an approaching leaf.
+  double approach_figure = 0;
+  double approach_share = 0;
   std::string item;                                   // legal item label, e.g. "第一条(二)"
   std::optional<Confidence> confidence;               // when weaker than the rule's
   bool recall = false;                                // figure given from memory (domain.md)
@@ -92,6 +106,17 @@ enum class Layer { kStatute, kJudicialInterpretation, kFilingStandard, kProvinci
 const char* to_string(Layer layer);
 std::optional<Layer> parse_layer(std::string_view text);
 
+// Penalty tiers of one lineage (issue 16 §2): the entry tier is the criminal threshold (数额较大,
+// 严重污染环境, 情节严重 where that is the entry); higher tiers are the statute's aggravated
+// brackets. "amount_*" for 数额巨大 / 数额特别巨大, "circumstances_*" for 情节严重 / 情节特别严重
+// (also 后果特别严重). Rank: entry 1; amount_large, circumstances_serious 2;
+// amount_especially_large, circumstances_especially_serious 3.
+inline constexpr const char* kEntryTier = "entry";
+// The rank of a tier name, 0 for a name that is not a tier.
+int tier_rank(std::string_view tier);
+// The allowed tier names, for error messages: "entry | amount_large | ...".
+std::string tier_names();
+
 struct RuleScope {
   std::string province;   // "" = national
   std::string city_tier;  // "" = whole province
@@ -112,6 +137,9 @@ struct Rule {
   // When this rule is in force at assessment time but an older one was in force at the act
   // date: apply this one if its outcome is more lenient (两高 temporal-effect rule).
   bool retroactive_if_more_lenient = true;
+  // The penalty tier this entry decides (kEntryTier unless the file says `tier:`). Validity
+  // windows must not overlap within one (id, tier, jurisdiction).
+  std::string tier = kEntryTier;
   LegalSource source;
   // Default: city_tier / provincial from the scope, judicial_interpretation for national rules.
   Layer layer = Layer::kJudicialInterpretation;
@@ -140,6 +168,7 @@ struct RuleExample {
   Outcome expect_outcome = Outcome::kNoApplicableRule;
   std::string expect_rule;                         // "id v3", optional
   std::optional<std::vector<std::string>> expect_missing;  // exact list, optional
+  std::optional<std::string> expect_tier;  // the tier the facts reach ("" = none met), optional
 };
 
 struct Offence {

@@ -46,6 +46,14 @@ struct Jurisdiction {
   std::string city_tier;
 };
 
+// An administrative penalty caselink has seen on its own topics (AdministrativePenaltyReported)
+// for the same party as the case: what windowed facts are counted from.
+struct SeenPenalty {
+  std::string decision_number;
+  std::string offence;  // offence code of the penalised act
+  Date decided;
+};
+
 // One case, for one offence, as the engine sees it.
 struct CaseFacts {
   std::string offence;                  // offence code, e.g. "pollution"
@@ -53,6 +61,9 @@ struct CaseFacts {
   std::optional<Date> act_date;         // when the conduct took place (last act of a continuing one)
   std::optional<Date> filing_date;      // police filing (立案) date, when there is one
   Facts facts;
+  // Earlier penalties of the same party(ies) caselink has seen (not the subject itself); a lower
+  // bound of the real history (caselink sees only what is reported to it).
+  std::vector<SeenPenalty> seen_penalties;
 };
 
 // Ordered from most to least lenient for the accused: a more-lenient comparison picks the

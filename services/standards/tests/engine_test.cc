@@ -309,3 +309,344 @@ TEST_F(EngineTest, CheckFactsRefusesWrongKinds) {
 
 }  // namespace
 }  // namespace caselink::standards
+
+// --- penalty tiers (issue 16 §2) -----------------------------------------------------------------
+
+namespace caselink::standards {
+namespace {
+
+// One lineage with three tiers. The 2011 entry tier has a tonnes item that moved, in 2021, to the
+// amount_large tier (like the 2016 pollution items that moved to 2023's 情节严重).
+const char* kTiered = R"yaml(offence: tiered
+title: tiered offence
+statute: test
+rules:
+  - id: tiered.amount
+    version: 1
+    jurisdiction: national
+    effective_from: 2011-01-01
+    effective_to: 2020-12-31
+    legal_source: {document: old, article: art 1}
+    confidence: high
+    threshold:
+      any_of:
+        - {fact: amount_yuan, gte: 3000}
+        - {fact: tonnes, gte: 30}
+  - id: tiered.amount
+    version: 2
+    jurisdiction: national
+    effective_from: 2021-01-01
+    legal_source: {document: new, article: art 1}
+    confidence: high
+    threshold:
+      any_of:
+        - {fact: amount_yuan, gte: 3000}
+  - id: tiered.amount
+    version: 3
+    tier: amount_large
+    jurisdiction: national
+    effective_from: 2021-01-01
+    legal_source: {document: new, article: art 2}
+    confidence: medium
+    threshold:
+      any_of:
+        - {fact: amount_yuan, gte: 30000}
+        - {fact: tonnes, gte: 30}
+  - id: tiered.amount
+    version: 4
+    tier: amount_especially_large
+    jurisdiction: national
+    effective_from: 2011-01-01
+    legal_source: {document: old, article: art 3}
+    confidence: high
+    threshold:
+      any_of:
+        - {fact: amount_yuan, gte: 500000}
+)yaml";
+
+std::vector<RuleFile> tiered_files(const char* offence = kTiered) {
+  auto files = testing::demo_files();
+  files.push_back({"tiered.yaml", offence});
+  return files;
+}
+
+class TierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto set = parse_rule_set(tiered_files());
+    ASSERT_TRUE(set.ok()) << set.error().message;
+    engine_ = std::make_unique<Engine>(std::make_shared<RuleSet>(std::move(*set)));
+  }
+  Assessment assess(const char* act, const char* as_of, Facts facts) {
+    CaseFacts c;
+    c.offence = "tiered";
+    c.act_date = *Date::parse(act);
+    c.facts = std::move(facts);
+    return engine_->assess(c, *Date::parse(as_of));
+  }
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(TierTest, TierReachedAtJustUnderAndJustOverEachFigure) {
+  struct Case {
+    double amount;
+    Outcome outcome;
+    const char* tier;
+  };
+  for (const Case& k : {Case{2999.99, Outcome::kBelowThreshold, ""}, Case{3000, Outcome::kMeetsThreshold, "entry"},
+                        Case{29999.99, Outcome::kMeetsThreshold, "entry"},
+                        Case{30000, Outcome::kMeetsThreshold, "amount_large"},
+                        Case{30000.01, Outcome::kMeetsThreshold, "amount_large"},
+                        Case{499999.99, Outcome::kMeetsThreshold, "amount_large"},
+                        Case{500000, Outcome::kMeetsThreshold, "amount_especially_large"},
+                        Case{500000.01, Outcome::kMeetsThreshold, "amount_especially_large"}}) {
+    const Assessment a = assess("2022-05-01", "2022-06-01", {{"amount_yuan", k.amount}, {"tonnes", 0.0}});
+    EXPECT_EQ(a.outcome, k.outcome) << k.amount;
+    EXPECT_EQ(a.tier_reached, k.tier) << k.amount;
+  }
+}
+
+TEST_F(TierTest, EachTierIsItsOwnConclusionAndOnlyTheEntryTierNamesMissingFacts) {
+  const Assessment a = assess("2022-05-01", "2022-06-01", {});
+  ASSERT_EQ(a.conclusions.size(), 3U);
+  EXPECT_EQ(a.conclusions[0].tier, "entry");
+  EXPECT_EQ(a.conclusions[1].tier, "amount_large");
+  EXPECT_EQ(a.conclusions[2].tier, "amount_especially_large");
+  EXPECT_EQ(a.outcome, Outcome::kInsufficientFacts);
+  // The large tier's tonnes item is an alternative of the entry threshold, so it is missing too.
+  EXPECT_EQ(a.missing_facts, (std::vector<std::string>{"amount_yuan", "tonnes"}));
+  EXPECT_EQ(a.conclusions[2].missing_facts, std::vector<std::string>{"amount_yuan"});
+  // Before 2021 the amount_large tier has no version: no conclusion for it.
+  EXPECT_EQ(assess("2020-05-01", "2020-06-01", {}).conclusions.size(), 2U);
+}
+
+TEST_F(TierTest, AnItemThatMovedToAHigherTierStillMeetsTheOffence) {
+  // After the move: tonnes alone reaches amount_large, so the crime, while the entry tier waits.
+  Assessment a = assess("2022-05-01", "2022-06-01", {{"tonnes", 30.0}});
+  EXPECT_EQ(a.outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(a.tier_reached, "amount_large");
+  a = assess("2022-05-01", "2022-06-01", {{"tonnes", 29.99}, {"amount_yuan", 0.0}});
+  EXPECT_EQ(a.outcome, Outcome::kBelowThreshold);
+  // Every entry item below, the moved item unknown: not BELOW (it could still reach the tier).
+  a = assess("2022-05-01", "2022-06-01", {{"amount_yuan", 0.0}});
+  EXPECT_EQ(a.outcome, Outcome::kInsufficientFacts);
+  EXPECT_EQ(a.missing_facts, std::vector<std::string>{"tonnes"});
+  // Before the move it is an entry item.
+  a = assess("2020-12-31", "2020-12-31", {{"tonnes", 30.0}});
+  EXPECT_EQ(a.outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(a.tier_reached, "entry");
+  EXPECT_EQ(a.conclusions[0].rule->version, 1);
+}
+
+// The more-lenient comparison at the entry tier must count the higher tiers in force "now": the
+// new entry tier lost the tonnes item, but the act still reaches the new law's amount_large tier.
+TEST_F(TierTest, MoreLenientComparisonCountsHigherTiersInForceNow) {
+  const Assessment a = assess("2020-12-31", "2022-01-01", {{"tonnes", 30.0}, {"amount_yuan", 0.0}});
+  EXPECT_EQ(a.outcome, Outcome::kMeetsThreshold);
+  ASSERT_TRUE(a.conclusions[0].rule);
+  EXPECT_EQ(a.conclusions[0].rule->version, 1);  // the old law, not set aside as "more lenient"
+  EXPECT_FALSE(a.conclusions[0].more_lenient_applied);
+  // Under the figure the new law is more lenient only if nothing reaches any tier.
+  const Assessment b = assess("2020-12-31", "2022-01-01", {{"tonnes", 29.99}, {"amount_yuan", 0.0}});
+  EXPECT_EQ(b.outcome, Outcome::kBelowThreshold);
+}
+
+TEST(TierLoader, TiersHaveTheirOwnValidityChainsAndNamesAreChecked) {
+  // v2 (entry) and v3 (amount_large) both start 2021-01-01 nationally: no overlap across tiers.
+  EXPECT_TRUE(parse_rule_set(tiered_files()).ok());
+  std::string bad = std::string(kTiered) + R"yaml(  - id: tiered.amount
+    version: 5
+    tier: amount_large
+    jurisdiction: national
+    effective_from: 2022-01-01
+    legal_source: {document: x, article: y}
+    confidence: high
+    threshold: {fact: amount_yuan, gte: 40000}
+  - id: tiered.amount
+    version: 6
+    tier: huge
+    jurisdiction: national
+    effective_from: 2011-01-01
+    legal_source: {document: x, article: y}
+    confidence: high
+    threshold: {fact: amount_yuan, gte: 40000}
+  - id: tiered.amount
+    version: 7
+    tier: circumstances_serious
+    jurisdiction: national
+    effective_from: 2011-01-01
+    legal_source: {document: x, article: y}
+    confidence: high
+    threshold: {fact: amount_yuan, approaching: {figure: 30000, share: 1.5}}
+  - id: tiered.other
+    version: 1
+    tier: circumstances_serious
+    jurisdiction: national
+    effective_from: 2011-01-01
+    legal_source: {document: x, article: y}
+    confidence: high
+    threshold: {fact: amount_yuan, gte: 40000}
+)yaml";
+  auto set = parse_rule_set(tiered_files(bad.c_str()));
+  ASSERT_FALSE(set.ok());
+  const std::string& m = set.error().message;
+  EXPECT_NE(m.find("rule tiered.amount v5: effective_from: validity 2022-01-01..open overlaps tiered.amount v3"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("tier: 'huge' is not a tier (entry | amount_large"), std::string::npos) << m;
+  EXPECT_NE(m.find("tiered.other has no entry-tier version"), std::string::npos) << m;
+  EXPECT_NE(m.find("threshold.approaching: figure must be above 0 and share between 0 and 1"), std::string::npos)
+      << m;
+}
+
+// "接近" (issue 16 §3): met from share x figure, described with both, and not below it.
+TEST(Approaching, MetFromTheShareOfTheFigureAndDescribedAsSuch) {
+  std::string text = std::string(kTiered) + R"yaml(  - id: tiered.amount
+    version: 5
+    tier: circumstances_serious
+    jurisdiction: national
+    effective_from: 2011-01-01
+    legal_source: {document: x, article: y}
+    confidence: medium
+    threshold:
+      all_of:
+        - {fact: amount_yuan, approaching: {figure: 30000, share: 0.8}, confidence: unconfirmed}
+        - {fact: in_key_area, is: true}
+)yaml";
+  auto set = parse_rule_set(tiered_files(text.c_str()));
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  const Rule* r = set->find("tiered.amount", 5);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->threshold.children[0].describe(), "amount_yuan approaching 30000 (>= 0.8 of it: 24000)");
+  Engine engine(std::make_shared<RuleSet>(std::move(*set)));
+  auto tier_for = [&](double amount, bool circumstance) {
+    CaseFacts c;
+    c.offence = "tiered";
+    c.act_date = *Date::parse("2022-01-01");
+    c.facts = {{"amount_yuan", amount}, {"in_key_area", circumstance}, {"tonnes", 0.0}};
+    const Assessment a = engine.assess(c, *c.act_date);
+    return a.tier_reached;
+  };
+  EXPECT_EQ(tier_for(24000, true), "circumstances_serious");
+  EXPECT_EQ(tier_for(24000.01, true), "circumstances_serious");
+  EXPECT_EQ(tier_for(23999.99, true), "entry");
+  EXPECT_EQ(tier_for(24000, false), "entry");
+}
+
+}  // namespace
+}  // namespace caselink::standards
+
+// --- typed, windowed facts (issue 16 §2) ----------------------------------------------------------
+
+namespace caselink::standards {
+namespace {
+
+const char* kWindowed = R"yaml(offence: windowed
+title: windowed offence
+statute: test
+rules:
+  - id: windowed.repeat
+    version: 1
+    jurisdiction: national
+    effective_from: 2011-01-01
+    legal_source: {document: doc, article: art}
+    confidence: high
+    threshold:
+      any_of:
+        - {fact: amount_yuan, gte: 3000}
+        - {fact: window_penalties, gte: 2, window: {years: 2}, item: 二年内二次以上}
+)yaml";
+
+class WindowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto files = testing::demo_files();
+    files.push_back({"windowed.yaml", kWindowed});
+    auto set = parse_rule_set(files);
+    ASSERT_TRUE(set.ok()) << set.error().message;
+    engine_ = std::make_unique<Engine>(std::make_shared<RuleSet>(std::move(*set)));
+  }
+  // Act on 2024-03-01: the two-year window is [2022-03-01, 2024-03-01).
+  Assessment assess(std::vector<std::pair<const char*, const char*>> seen, std::optional<double> declared,
+                    const char* offence = "windowed") {
+    CaseFacts c;
+    c.offence = "windowed";
+    c.act_date = *Date::parse("2024-03-01");
+    c.facts["amount_yuan"] = 0.0;
+    if (declared) {
+      c.facts["window_penalties"] = *declared;
+    }
+    for (const auto& [number, date] : seen) {
+      c.seen_penalties.push_back({number, offence, *Date::parse(date)});
+    }
+    return engine_->assess(c, *c.act_date);
+  }
+  static const ItemEvaluation& item(const Assessment& a) { return a.conclusions.at(0).items.at(1); }
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(WindowTest, CaselinkCountsThePenaltiesItHasSeenInTheWindowAndCitesThem) {
+  const Assessment a = assess({{"罚1号", "2022-03-01"}, {"罚2号", "2024-02-29"}}, std::nullopt);
+  EXPECT_EQ(a.outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(item(a).condition, "window_penalties >= 2 within 2 years");
+  EXPECT_EQ(item(a).fact_source, "counted");
+  EXPECT_EQ(item(a).cited_records, (std::vector<std::string>{"罚1号 (2022-03-01)", "罚2号 (2024-02-29)"}));
+}
+
+TEST_F(WindowTest, WindowEdgesAndOtherOffences) {
+  // Just outside the window (the day before it opens), on the act date itself, another offence.
+  for (const char* outside : {"2022-02-28", "2024-03-01"}) {
+    const Assessment a = assess({{"罚1号", outside}, {"罚2号", "2023-01-01"}}, std::nullopt);
+    EXPECT_EQ(a.outcome, Outcome::kInsufficientFacts) << outside;  // 1 seen: a lower bound, not a "no"
+    EXPECT_EQ(a.missing_facts, std::vector<std::string>{"window_penalties"}) << outside;
+    EXPECT_EQ(item(a).cited_records.size(), 1U) << outside;
+    EXPECT_EQ(item(a).fact_source, "") << outside;
+  }
+  EXPECT_EQ(assess({{"a", "2023-01-01"}, {"b", "2023-02-01"}}, std::nullopt, "demo").outcome,
+            Outcome::kInsufficientFacts);
+}
+
+TEST_F(WindowTest, DeclaredNumberAndCountTheLargerWins) {
+  Assessment a = assess({{"罚1号", "2023-01-01"}, {"罚2号", "2023-02-01"}}, 1.0);
+  EXPECT_EQ(a.outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(item(a).fact_source, "counted");
+  a = assess({{"罚1号", "2023-01-01"}}, 2.0);
+  EXPECT_EQ(a.outcome, Outcome::kMeetsThreshold);
+  EXPECT_EQ(item(a).fact_source, "declared");
+  EXPECT_EQ(item(a).cited_records.size(), 1U);
+  a = assess({}, 1.0);
+  EXPECT_EQ(a.outcome, Outcome::kBelowThreshold);
+  EXPECT_EQ(item(a).fact_source, "declared");
+}
+
+TEST(WindowLoader, WindowIsRequiredOnWindowedFactsAndRefusedElsewhere) {
+  auto files = testing::demo_files();
+  files.push_back({"windowed.yaml", R"yaml(offence: windowed
+title: t
+statute: s
+rules:
+  - id: windowed.repeat
+    version: 1
+    jurisdiction: national
+    effective_from: 2011-01-01
+    legal_source: {document: doc, article: art}
+    confidence: high
+    threshold:
+      any_of:
+        - {fact: window_penalties, gte: 2}
+        - {fact: amount_yuan, gte: 3000, window: {years: 2}}
+        - {fact: window_penalties, gte: 2, window: {days: 2}}
+        - {fact: window_penalties, lt: 2, window: {years: 2}}
+)yaml"});
+  auto set = parse_rule_set(files);
+  ASSERT_FALSE(set.ok());
+  const std::string& m = set.error().message;
+  EXPECT_NE(m.find("any_of[0].window: fact 'window_penalties' is windowed"), std::string::npos) << m;
+  EXPECT_NE(m.find("any_of[1].window: fact 'amount_yuan' is not windowed"), std::string::npos) << m;
+  EXPECT_NE(m.find("any_of[2].window.days: unknown key"), std::string::npos) << m;
+  EXPECT_NE(m.find("any_of[3].window: a window is 1 or more years/months on a 'gte' comparison"), std::string::npos)
+      << m;
+}
+
+}  // namespace
+}  // namespace caselink::standards

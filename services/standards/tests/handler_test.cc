@@ -202,8 +202,14 @@ TEST_F(HandlerTest, PenaltyOverThresholdYieldsAssessmentAndOneSupervisionClue) {
   EXPECT_EQ(a.anchor_date(), "2024-03-01");
   EXPECT_EQ(a.anchor_date_kind(), v1::ANCHOR_DATE_KIND_ACT_DATE);
   EXPECT_EQ(a.jurisdiction().province_code(), "330000");
-  ASSERT_EQ(a.conclusions_size(), 1);
+  // The entry tier, then the 情节严重 tier of the same lineage (issue 16 §2); 5 t reach the entry only.
+  ASSERT_EQ(a.conclusions_size(), 2);
+  EXPECT_EQ(a.tier_reached(), "entry");
+  EXPECT_EQ(a.conclusions(1).tier(), "circumstances_serious");
+  EXPECT_EQ(a.conclusions(1).rule().rule_version(), "3");
+  EXPECT_NE(a.conclusions(1).outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
   const v1::RuleConclusion& c = a.conclusions(0);
+  EXPECT_EQ(c.tier(), "entry");
   EXPECT_EQ(c.rule().rule_id(), "pollution_environment.serious");
   EXPECT_EQ(c.rule().rule_version(), "2");
   EXPECT_NE(c.rule().legal_source().find("法释〔2023〕7号"), std::string::npos);
@@ -599,6 +605,9 @@ TEST(ItemReport, MeetsReportsTheMetItemAndNoOpenItems) {
   ASSERT_TRUE(env.ok());
   bool met = false;
   for (const auto& c : env->standards_assessment().conclusions()) {
+    if (c.tier() != "entry") {
+      continue;  // a higher tier's open items could change the tier reached, not the verdict
+    }
     for (const auto& item : c.items()) {
       met = met || (item.condition() == "hazardous_waste_tonnes >= 3" && item.text() == "met: 5 >= 3" &&
                     item.result() == v1::ITEM_RESULT_MET);
@@ -606,6 +615,95 @@ TEST(ItemReport, MeetsReportsTheMetItemAndNoOpenItems) {
     }
   }
   EXPECT_TRUE(met);
+}
+
+}  // namespace
+}  // namespace caselink::standards
+
+namespace caselink::standards {
+namespace {
+
+// Windowed facts (issue 16 §2): the same party's earlier pollution penalties that caselink has
+// seen are counted in the 2-year window of 第一条(六) and cited; the open transaction's entries
+// count at once, an aborted transaction's do not, and a history of 0 parties counts nothing.
+class PenaltyHistoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto set = load_rule_set(CASELINK_RULES_DIR);
+    ASSERT_TRUE(set.ok()) << set.error().message;
+    rules_ = std::make_shared<const RuleSet>(std::move(*set));
+  }
+  std::unique_ptr<StandardsHandler> make(int64_t parties) {
+    Settings s;
+    s.penalty_history_parties = parties;
+    return std::make_unique<StandardsHandler>(s, rules_, nullptr, clock_, nullptr, nullptr);
+  }
+  static v1::Envelope penalty(const std::string& number, const char* decided, const char* act) {
+    v1::Envelope env = penalty_envelope(0);
+    auto* p = env.mutable_administrative_penalty_reported();
+    p->set_decision_number(number);
+    envelope::set_timestamp(p->mutable_decided_at(), at(decided));
+    p->set_act_date(act);
+    p->add_penalized_parties()->set_suspect_id("unit-91330100-x");
+    envelope::seal(env);
+    return env;
+  }
+  static const v1::ItemEvaluation* prior_item(const kafka::HandlerResult& r) {
+    static v1::StandardsAssessment a;
+    a = envelope::decode(*r.outputs.at(0).value)->standards_assessment();
+    for (const auto& item : a.conclusions(0).items()) {
+      if (item.facts_size() == 1 && item.facts(0) == "prior_penalties_count") {
+        return &item;
+      }
+    }
+    return nullptr;
+  }
+  static v1::AssessmentOutcome outcome(const kafka::HandlerResult& r) {
+    return envelope::decode(*r.outputs.at(0).value)->standards_assessment().outcome();
+  }
+  std::shared_ptr<const RuleSet> rules_;
+  ManualClock clock_{at("2024-06-02T00:00:00Z")};
+};
+
+TEST_F(PenaltyHistoryTest, TwoEarlierPenaltiesInTheWindowAreCountedAndCited) {
+  auto h = make(1000);
+  (void)h->handle(record(penalty("杭环罚〔2022〕1号", "2022-03-01T02:00:00Z", "2022-01-10")));
+  (void)h->handle(record(penalty("杭环罚〔2023〕2号", "2023-06-01T02:00:00Z", "2023-05-10")));
+  h->on_transaction_committed();
+  const auto r = h->handle(record(penalty("杭环罚〔2024〕42号", "2024-05-10T02:00:00Z", "2024-03-01")));
+  EXPECT_EQ(outcome(r), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+  const v1::ItemEvaluation* item = prior_item(r);
+  ASSERT_NE(item, nullptr);
+  EXPECT_EQ(item->fact_source(), "counted");
+  ASSERT_EQ(item->cited_records_size(), 2);
+  EXPECT_EQ(item->cited_records(0), "杭环罚〔2022〕1号 (2022-03-01)");
+  EXPECT_EQ(item->condition(), "prior_penalties_count >= 2 within 2 years");
+}
+
+TEST_F(PenaltyHistoryTest, OneOutsideTheWindowAbortedOrHistoryOffCountsNothingDecisive) {
+  auto h = make(1000);
+  // 2022-02-29 does not exist: 2022-02-28 (Beijing) is the day before the window opens.
+  (void)h->handle(record(penalty("杭环罚〔2022〕1号", "2022-02-28T02:00:00Z", "2022-01-10")));
+  (void)h->handle(record(penalty("杭环罚〔2023〕2号", "2023-06-01T02:00:00Z", "2023-05-10")));
+  h->on_transaction_committed();
+  auto r = h->handle(record(penalty("杭环罚〔2024〕42号", "2024-05-10T02:00:00Z", "2024-03-01")));
+  EXPECT_EQ(outcome(r), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+  ASSERT_NE(prior_item(r), nullptr);
+  EXPECT_EQ(prior_item(r)->cited_records_size(), 1);
+
+  auto aborted = make(1000);
+  (void)aborted->handle(record(penalty("杭环罚〔2022〕1号", "2022-03-01T02:00:00Z", "2022-01-10")));
+  (void)aborted->handle(record(penalty("杭环罚〔2023〕2号", "2023-06-01T02:00:00Z", "2023-05-10")));
+  aborted->on_transaction_aborted();
+  r = aborted->handle(record(penalty("杭环罚〔2024〕42号", "2024-05-10T02:00:00Z", "2024-03-01")));
+  EXPECT_EQ(outcome(r), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+
+  auto off = make(0);
+  (void)off->handle(record(penalty("杭环罚〔2022〕1号", "2022-03-01T02:00:00Z", "2022-01-10")));
+  (void)off->handle(record(penalty("杭环罚〔2023〕2号", "2023-06-01T02:00:00Z", "2023-05-10")));
+  off->on_transaction_committed();
+  r = off->handle(record(penalty("杭环罚〔2024〕42号", "2024-05-10T02:00:00Z", "2024-03-01")));
+  EXPECT_EQ(outcome(r), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
 }
 
 }  // namespace

@@ -54,10 +54,12 @@ TEST(ShippedRules, ProvincialFiguresLieInsideTheNationalRange) {
   auto set = shipped();
   ASSERT_TRUE(set);
   for (const auto& [id, lineage] : set->by_id) {
-    std::map<std::string, std::pair<double, double>> ranges;  // fact -> national range
+    // (tier, fact) -> national range: each penalty tier has its own range (fraud 数额较大 / 巨大).
+    std::map<std::pair<std::string, std::string>, std::pair<double, double>> ranges;
+    std::string tier;
     std::function<void(const Condition&)> ranges_of = [&](const Condition& c) {
       if (c.kind == Condition::Kind::kRange) {
-        ranges[c.fact] = {c.range_low, c.range_high};
+        ranges[{tier, c.fact}] = {c.range_low, c.range_high};
       }
       for (const auto& child : c.children) {
         ranges_of(child);
@@ -65,13 +67,15 @@ TEST(ShippedRules, ProvincialFiguresLieInsideTheNationalRange) {
     };
     for (size_t i : lineage) {
       if (set->rules[i].scope.province.empty()) {
+        tier = set->rules[i].tier;
         ranges_of(set->rules[i].threshold);
       }
     }
     std::function<void(const Rule&, const Condition&)> check = [&](const Rule& r, const Condition& c) {
-      if (c.kind == Condition::Kind::kCompare && ranges.count(c.fact) != 0) {
-        EXPECT_GE(c.value, ranges[c.fact].first) << r.ref() << " " << c.fact;
-        EXPECT_LE(c.value, ranges[c.fact].second) << r.ref() << " " << c.fact;
+      const auto range = ranges.find({r.tier, c.fact});
+      if (c.kind == Condition::Kind::kCompare && c.approach_figure == 0 && range != ranges.end()) {
+        EXPECT_GE(c.value, range->second.first) << r.ref() << " " << c.fact;
+        EXPECT_LE(c.value, range->second.second) << r.ref() << " " << c.fact;
       }
       for (const auto& child : c.children) {
         check(r, child);
@@ -102,7 +106,7 @@ TEST(ShippedRules, EveryEntryIsSelectedInItsJurisdictionAtItsStartDate) {
     const Assessment a = engine.assess(c, r.effective_from);
     bool found = false;
     for (const auto& con : a.conclusions) {
-      if (con.rule_id == r.id) {
+      if (con.rule_id == r.id && con.tier == r.tier) {
         found = true;
         ASSERT_TRUE(con.rule) << r.ref() << ": " << con.explanation;
         EXPECT_EQ(con.rule->version, r.version) << r.ref() << ": " << con.explanation;

@@ -18,6 +18,8 @@ inline const char* kFacts = R"yaml(facts:
   category: {kind: text, description: a category}
   order_ignored: {kind: flag, procedural: true, description: an order to pay ignored}
   prior_penalties: {kind: number, unit: count, integer: true, procedural: true, description: earlier penalties}
+  window_penalties: {kind: number, unit: count, integer: true, procedural: true, windowed: same_kind_penalty_count,
+                     description: earlier penalties of the same kind within a window}
 )yaml";
 
 inline const char* kJurisdictions = R"yaml(provinces:

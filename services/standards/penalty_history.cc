@@ -1,0 +1,90 @@
+#include "services/standards/penalty_history.h"
+
+#include <algorithm>
+
+#include "services/common/envelope/codec.h"
+#include "services/standards/mapping.h"
+
+namespace caselink::standards {
+
+namespace {
+
+std::vector<std::string> parties_of(const v1::Envelope& event) {
+  std::vector<std::string> out;
+  const auto& list = event.has_administrative_penalty_reported()
+                         ? event.administrative_penalty_reported().penalized_parties()
+                         : event.case_referral().suspects();
+  for (const auto& party : list) {
+    if (!party.suspect_id().empty()) {
+      out.push_back(party.suspect_id());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<SeenPenalty> PenaltyHistory::earlier(const v1::Envelope& event) const {
+  std::vector<SeenPenalty> out;
+  if (capacity_ == 0) {
+    return out;
+  }
+  const std::string self = event.has_administrative_penalty_reported()
+                               ? event.administrative_penalty_reported().decision_number()
+                               : std::string();
+  auto take = [&](const SeenPenalty& p) {
+    const bool dup = std::any_of(out.begin(), out.end(),
+                                 [&](const SeenPenalty& q) { return q.decision_number == p.decision_number; });
+    if (!dup && p.decision_number != self) {
+      out.push_back(p);
+    }
+  };
+  for (const std::string& party : parties_of(event)) {
+    if (auto it = committed_.find(party); it != committed_.end()) {
+      std::for_each(it->second.begin(), it->second.end(), take);
+    }
+    if (auto it = pending_.find(party); it != pending_.end()) {
+      std::for_each(it->second.begin(), it->second.end(), take);
+    }
+  }
+  return out;
+}
+
+void PenaltyHistory::add(const v1::Envelope& event) {
+  if (capacity_ == 0 || !event.has_administrative_penalty_reported()) {
+    return;
+  }
+  const auto& p = event.administrative_penalty_reported();
+  if (p.outcome() != v1::PENALTY_OUTCOME_IMPOSED || p.decision_number().empty() || !p.has_decided_at()) {
+    return;
+  }
+  const SeenPenalty seen{p.decision_number(), p.offence_code(), china_date(envelope::to_time_point(p.decided_at()))};
+  for (const std::string& party : parties_of(event)) {
+    pending_[party].push_back(seen);
+  }
+}
+
+void PenaltyHistory::commit() {
+  for (auto& [party, list] : pending_) {
+    auto [it, fresh] = committed_.try_emplace(party);
+    if (fresh) {
+      order_.push_back(party);
+    }
+    for (SeenPenalty& p : list) {
+      const bool known = std::any_of(it->second.begin(), it->second.end(),
+                                     [&](const SeenPenalty& q) { return q.decision_number == p.decision_number; });
+      if (!known) {
+        it->second.push_back(std::move(p));
+      }
+    }
+  }
+  pending_.clear();
+  while (order_.size() > capacity_) {
+    committed_.erase(order_.front());
+    order_.pop_front();
+  }
+}
+
+void PenaltyHistory::abort() { pending_.clear(); }
+
+}  // namespace caselink::standards
