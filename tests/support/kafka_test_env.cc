@@ -30,13 +30,7 @@ kafka::KafkaSettings settings_for(const std::string& bootstrap) {
 
 }  // namespace
 
-std::optional<std::string> kafka_bootstrap() {
-  const char* value = std::getenv("KAFKA_BOOTSTRAP");
-  if (value == nullptr || *value == '\0') {
-    return std::nullopt;
-  }
-  return std::string(value);
-}
+std::optional<std::string> kafka_bootstrap() { return kafka::bootstrap_from_environment(); }
 
 std::string unique_name(const std::string& prefix) {
   static std::mt19937_64 rng{std::random_device{}()};
