@@ -329,6 +329,9 @@ ChildProcess::ChildProcess(const std::string& program, const std::vector<std::st
       dup2(fd, STDERR_FILENO);
       close(fd);
     }
+    // A service reads CASELINK_KAFKA_BOOTSTRAP (overriding its config file); the tests' own
+    // broker variable must not redirect a child that a test configured otherwise.
+    unsetenv("CASELINK_KAFKA_BOOTSTRAP");
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(program.c_str()));
     for (const auto& a : args) {
