@@ -6,6 +6,11 @@
 #include "services/common/kafka/settings.h"
 #include "services/admin/commands.h"
 
+// --bootstrap defaults to CASELINK_KAFKA_BOOTSTRAP (KAFKA_BOOTSTRAP: deprecated alias, warns).
+static std::string default_bootstrap(const std::string& fallback) {
+  return caselink::kafka::bootstrap_from_environment().value_or(fallback);
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"caselink-topics: applies the declarative topic spec (deploy/topics.yaml) to a Kafka cluster"};
   app.require_subcommand(1);
@@ -43,10 +48,7 @@ int main(int argc, char** argv) {
       acls_cmd->add_subcommand("plan", "Print CREATE / DELETE / OK / UNMANAGED; exit 0 in line, 2 changes");
   CLI::App* acls_apply = acls_cmd->add_subcommand("apply", "Plan, then create and delete until the cluster matches");
   CLI::App* acls_subs[2] = {acls_plan, acls_apply};
-  // --bootstrap defaults to CASELINK_KAFKA_BOOTSTRAP (KAFKA_BOOTSTRAP: deprecated alias).
-  if (auto from_env = caselink::kafka::bootstrap_from_environment()) {
-    apply.bootstrap = acls_of[0].bootstrap = acls_of[1].bootstrap = *from_env;
-  }
+  apply.bootstrap = acls_of[0].bootstrap = acls_of[1].bootstrap = default_bootstrap(apply.bootstrap);
   for (int i = 0; i < 2; ++i) {
     CLI::App* sub = acls_subs[i];
     caselink::admin::AclsCommand& acls = acls_of[i];
