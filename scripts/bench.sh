@@ -17,7 +17,8 @@
 #              with scripts/run.sh from --build on this broker, ports 19401.., ingress 19480),
 #              against the same events published by the SDK; exits 3 if any went missing.
 #
-# Starts a private broker (instance 'bench', port 19392) unless KAFKA_BOOTSTRAP is set, runs the
+# Starts a private broker (instance 'bench', port 19392) unless CASELINK_KAFKA_BOOTSTRAP (deprecated:
+# KAFKA_BOOTSTRAP) is set, runs the
 # mode, and stops what it started. Binaries come from --build DIR (default build/, which
 # scripts/setup.sh builds; another DIR must already hold the bench binary).
 set -euo pipefail
@@ -55,10 +56,13 @@ E2E_ENV=(CASELINK_RUN_DIR="$ROOT/.local/bench-e2e" CASELINK_PORT_BASE=19400 CASE
          CASELINK_BUILD_DIR="$BUILD")
 STACK=0
 cleanup() {
-  [[ "$STACK" == 1 ]] && { env "${E2E_ENV[@]}" KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" bash scripts/run.sh --stop >&2 || true; }
+  [[ "$STACK" == 1 ]] && { env "${E2E_ENV[@]}" CASELINK_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" bash scripts/run.sh --stop >&2 || true; }
   [[ "$STARTED" == 1 ]] && bash deploy/local/kafka.sh stop --name bench --wipe >&2 || true
 }
 trap cleanup EXIT
+# CASELINK_KAFKA_BOOTSTRAP names the broker; KAFKA_BOOTSTRAP is a deprecated alias (warns).
+if [[ -n "${CASELINK_KAFKA_BOOTSTRAP:-}" ]]; then KAFKA_BOOTSTRAP="$CASELINK_KAFKA_BOOTSTRAP"
+elif [[ -n "${KAFKA_BOOTSTRAP:-}" ]]; then echo "warning: KAFKA_BOOTSTRAP is deprecated; set CASELINK_KAFKA_BOOTSTRAP" >&2; fi
 if [[ -z "${KAFKA_BOOTSTRAP:-}" ]]; then
   bash deploy/local/kafka.sh stop --name bench --wipe >/dev/null 2>&1 || true
   STARTED=1
@@ -73,7 +77,7 @@ if [[ "$MODE" == e2e ]]; then
   # scenario, whose few records do not touch the bench's cases), then the bench against it.
   STACK=1
   mkdir -p .local/bench-e2e
-  env "${E2E_ENV[@]}" KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" bash scripts/run.sh --no-setup >.local/bench-e2e/run.out 2>&1 \
+  env "${E2E_ENV[@]}" CASELINK_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" bash scripts/run.sh --no-setup >.local/bench-e2e/run.out 2>&1 \
     || echo "bench.sh: run.sh exited non-zero (scenario?); see .local/bench-e2e/run.out" >&2
   curl -sf -m 2 http://127.0.0.1:19406/readyz >/dev/null \
     || { echo "bench.sh: the ingress is not ready; see .local/bench-e2e/*.log" >&2; exit 1; }

@@ -18,7 +18,8 @@
 #                                  supervision would do; scripts/chaos.sh after a kill -9)
 #
 # Environment:
-#   KAFKA_BOOTSTRAP      use this running broker instead of starting the local one
+#   CASELINK_KAFKA_BOOTSTRAP  use this running broker instead of starting the local one
+#                        (KAFKA_BOOTSTRAP: deprecated alias)
 #   CASELINK_KAFKA_PORT  port of the local broker (default 9092; the tests use 19092)
 #   CASELINK_PORT_BASE   admin ports are base+1.. (default 9300: passthrough 9301 … ingress 9306)
 #   CASELINK_INGRESS_PORT  the ingress HTTP API (default 8080)
@@ -36,6 +37,9 @@ RUN_DIR="${CASELINK_RUN_DIR:-$ROOT/.local/run}"
 PORT_BASE="${CASELINK_PORT_BASE:-9300}"
 INGRESS_PORT="${CASELINK_INGRESS_PORT:-8080}"
 OWN_BROKER=1
+# CASELINK_KAFKA_BOOTSTRAP names the broker; KAFKA_BOOTSTRAP is a deprecated alias (warns).
+if [[ -n "${CASELINK_KAFKA_BOOTSTRAP:-}" ]]; then KAFKA_BOOTSTRAP="$CASELINK_KAFKA_BOOTSTRAP"
+elif [[ -n "${KAFKA_BOOTSTRAP:-}" ]]; then echo "warning: KAFKA_BOOTSTRAP is deprecated; set CASELINK_KAFKA_BOOTSTRAP" >&2; fi
 if [[ -n "${KAFKA_BOOTSTRAP:-}" ]]; then
   BOOTSTRAP="$KAFKA_BOOTSTRAP"
   OWN_BROKER=0

@@ -6,7 +6,8 @@
 #   scripts/test.sh -L unit      extra arguments go to ctest (e.g. only the unit tier)
 #
 # Environment:
-#   KAFKA_BOOTSTRAP   use this running broker instead of starting one (e.g. 127.0.0.1:9092)
+#   CASELINK_KAFKA_BOOTSTRAP   use this running broker instead of starting one (e.g. 127.0.0.1:9092);
+#                     KAFKA_BOOTSTRAP is a deprecated alias
 #   CASELINK_TEST_KAFKA_PORT   port of the private test broker (default 19092; the demo uses 9092)
 set -euo pipefail
 
@@ -33,6 +34,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# CASELINK_KAFKA_BOOTSTRAP names the broker; KAFKA_BOOTSTRAP is a deprecated alias (warns).
+if [[ -n "${CASELINK_KAFKA_BOOTSTRAP:-}" ]]; then KAFKA_BOOTSTRAP="$CASELINK_KAFKA_BOOTSTRAP"
+elif [[ -n "${KAFKA_BOOTSTRAP:-}" ]]; then echo "warning: KAFKA_BOOTSTRAP is deprecated; set CASELINK_KAFKA_BOOTSTRAP" >&2; fi
 if [[ -z "${KAFKA_BOOTSTRAP:-}" ]]; then
   echo "[test 2/4] starting a private Kafka broker (KRaft, 127.0.0.1:${PORT})" >&2
   bash deploy/local/kafka.sh stop --name "$NAME" --wipe >/dev/null 2>&1 || true
@@ -47,6 +51,8 @@ else
   echo "[test 2/4] using the broker at ${KAFKA_BOOTSTRAP}" >&2
 fi
 
+# Tests read CASELINK_KAFKA_BOOTSTRAP; KAFKA_BOOTSTRAP stays set for the client tests' scripts.
+export KAFKA_BOOTSTRAP CASELINK_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP"
 echo "[test 3/4] applying the topic spec deploy/topics.yaml to ${KAFKA_BOOTSTRAP}" >&2
 build/services/admin/caselink-topics apply --spec deploy/topics.yaml --bootstrap "$KAFKA_BOOTSTRAP" >&2
 

@@ -3,7 +3,13 @@
 
 #include <iostream>
 
+#include "services/common/kafka/settings.h"
 #include "services/admin/commands.h"
+
+// --bootstrap defaults to CASELINK_KAFKA_BOOTSTRAP (KAFKA_BOOTSTRAP: deprecated alias, warns).
+static std::string default_bootstrap(const std::string& fallback) {
+  return caselink::kafka::bootstrap_from_environment().value_or(fallback);
+}
 
 int main(int argc, char** argv) {
   CLI::App app{"caselink-topics: applies the declarative topic spec (deploy/topics.yaml) to a Kafka cluster"};
@@ -17,7 +23,6 @@ int main(int argc, char** argv) {
                "1: errors; 2: --dry-run found changes");
   apply_cmd->add_option("--spec", apply.spec_path, "Topic spec file")->capture_default_str();
   apply_cmd->add_option("--bootstrap", apply.bootstrap, "Kafka bootstrap servers")
-      ->envname("KAFKA_BOOTSTRAP")
       ->capture_default_str();
   CLI::Option* rf_opt = apply_cmd->add_option("--replication-factor", replication_factor,
                                               "Override every topic's replication factor (3 on the 3-node cluster; "
@@ -34,7 +39,7 @@ int main(int argc, char** argv) {
 
   // One command struct per subcommand: CLI11 applies an option's environment variable even for a
   // subcommand that was not invoked, so options shared between `plan` and `apply` would let
-  // KAFKA_BOOTSTRAP overwrite the --bootstrap given to the one that was.
+  // an environment variable overwrite the --bootstrap given to the one that was.
   caselink::admin::AclsCommand acls_of[2];
   int64_t acls_timeout_ms[2] = {acls_of[0].timeout.count(), acls_of[1].timeout.count()};
   CLI::App* acls_cmd = app.add_subcommand("acls", "Plan or apply the declarative ACL spec (deploy/acls.yaml)");
@@ -43,12 +48,12 @@ int main(int argc, char** argv) {
       acls_cmd->add_subcommand("plan", "Print CREATE / DELETE / OK / UNMANAGED; exit 0 in line, 2 changes");
   CLI::App* acls_apply = acls_cmd->add_subcommand("apply", "Plan, then create and delete until the cluster matches");
   CLI::App* acls_subs[2] = {acls_plan, acls_apply};
+  apply.bootstrap = acls_of[0].bootstrap = acls_of[1].bootstrap = default_bootstrap(apply.bootstrap);
   for (int i = 0; i < 2; ++i) {
     CLI::App* sub = acls_subs[i];
     caselink::admin::AclsCommand& acls = acls_of[i];
     sub->add_option("--spec", acls.spec_path, "ACL spec file")->capture_default_str();
     sub->add_option("--bootstrap", acls.bootstrap, "Kafka bootstrap servers")
-        ->envname("KAFKA_BOOTSTRAP")
         ->capture_default_str();
     sub->add_option("--client-config", acls.client_config, "The admin's librdkafka properties (TLS/SASL)")
         ->envname("CASELINK_KAFKA_CLIENT_CONFIG");

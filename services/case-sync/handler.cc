@@ -63,7 +63,7 @@ EngineOptions engine_options(const Settings& s) {
   return o;
 }
 
-SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Clock& clock, StateReader* reader,
+SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Clock& clock, kafka::ChangelogReader* reader,
                          metrics::Registry* registry, std::string service_name)
     : engine_(engine),
       settings_(std::move(settings)),

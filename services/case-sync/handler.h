@@ -21,6 +21,7 @@
 #include "services/common/config/config.h"
 #include "services/common/envelope/topics.h"
 #include "services/common/kafka/dlq.h"
+#include "services/common/kafka/changelog_reader.h"
 #include "services/common/kafka/record_handler.h"
 #include "services/common/metrics/registry.h"
 
@@ -55,19 +56,10 @@ inline constexpr const char* kEventTime = "event_time";
 void bind(config::ConfigBinder& binder, Settings* settings);
 EngineOptions engine_options(const Settings& settings);
 
-// Reads the state topic's records of some partitions, from the beginning to the end, handing
-// each to `visit` as it arrives (an uncompacted state topic can hold many versions per case;
-// they are folded one by one, never all held at once).
-class StateReader {
- public:
-  using Visitor = std::function<void(const ConsumedRecord&)>;
-  virtual ~StateReader() = default;
-  virtual Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) = 0;
-};
 
 class SyncHandler final : public kafka::RecordHandler {
  public:
-  SyncHandler(const CaseEngine& engine, Settings settings, const Clock& clock, StateReader* reader,
+  SyncHandler(const CaseEngine& engine, Settings settings, const Clock& clock, kafka::ChangelogReader* reader,
               metrics::Registry* registry, std::string service_name = "caselink-sync");
 
   kafka::HandlerResult handle(const ConsumedRecord& record) override;
@@ -118,7 +110,7 @@ class SyncHandler final : public kafka::RecordHandler {
   const CaseEngine& engine_;
   Settings settings_;
   const Clock& clock_;
-  StateReader* reader_;
+  kafka::ChangelogReader* reader_;
   std::string service_;
   kafka::DlqContext dlq_{envelope::topics::kDlq, "caselink-sync", "caselink-sync"};
   ResidentCodec codec_;

@@ -1,34 +1,8 @@
 #include "services/case-sync/kafka_edge.h"
 
 #include "services/common/kafka/read_to_end.h"
-#include "services/common/logging/logging.h"
 
 namespace caselink::sync {
-
-namespace {
-
-class KafkaStateReader final : public StateReader {
- public:
-  KafkaStateReader(kafka::KafkaSettings kafka, std::string client_id, int64_t timeout_ms)
-      : kafka_(std::move(kafka)), client_id_(std::move(client_id)), timeout_ms_(timeout_ms) {}
-
-  Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override {
-    kafka::ReadToEndRequest request{topic, partitions, client_id_, std::chrono::milliseconds(timeout_ms_),
-                                    [&topic](int32_t p, int64_t stable, int64_t end) {
-                                      logging::get("sync.handler")->info("restoring {}[{}]: waiting for an open transaction (stable offset "
-                                                  "{}, end {})",
-                                                  topic, p, stable, end);
-                                    }};
-    return kafka::read_to_end(kafka_, request, visit);
-  }
-
- private:
-  kafka::KafkaSettings kafka_;
-  std::string client_id_;
-  int64_t timeout_ms_;
-};
-
-}  // namespace
 
 void loop_defaults(kafka::LoopSettings* loop) {
   // Per-case state spans several input topics: co-partitioned assignment.
@@ -40,9 +14,10 @@ void loop_defaults(kafka::LoopSettings* loop) {
   loop->prefetch_kbytes = 8192;
 }
 
-std::unique_ptr<StateReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka, std::string client_id,
-                                                     int64_t timeout_ms) {
-  return std::make_unique<KafkaStateReader>(kafka, std::move(client_id), timeout_ms);
+std::unique_ptr<kafka::ChangelogReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka,
+                                                               std::string client_id, int64_t timeout_ms) {
+  return std::make_unique<kafka::KafkaChangelogReader>(kafka, std::move(client_id),
+                                                       std::chrono::milliseconds(timeout_ms), "sync.restore");
 }
 
 }  // namespace caselink::sync

@@ -1,7 +1,7 @@
 #pragma once
 
 // caselink-sync's Kafka edge, apart from the pure handler library (caselink_sync links no
-// librdkafka): the StateReader on kafka::read_to_end and the defaults of the shared loop.
+// librdkafka): the changelog reader (kafka::KafkaChangelogReader) and the defaults of the shared loop.
 
 #include <memory>
 #include <string>
@@ -16,8 +16,8 @@ namespace caselink::sync {
 // partitions of every topic meet in one instance) and a read-ahead bounded for its memory budget.
 void loop_defaults(kafka::LoopSettings* loop);
 
-// The real StateReader: a plain read_committed consumer with assign() (no group membership, no commits).
-std::unique_ptr<StateReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka, std::string client_id,
+// The state topic's reader: kafka::KafkaChangelogReader (assign-only, read_committed, no commits).
+std::unique_ptr<kafka::ChangelogReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka, std::string client_id,
                                                      int64_t timeout_ms);
 
 }  // namespace caselink::sync

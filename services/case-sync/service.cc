@@ -16,7 +16,7 @@ Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& ctx, 
   owned_rules.set_organs(std::make_shared<const organs::Registry>(std::move(organs).value()));
   auto& engine = bundle.make<CaseEngine>(owned_rules, engine_options(s));
   const kafka::LoopSettings& loop = ctx.common.loop;
-  auto& reader = bundle.own(std::shared_ptr<StateReader>(
+  auto& reader = bundle.own(std::shared_ptr<kafka::ChangelogReader>(
       make_kafka_state_reader(ctx.common.kafka, loop.group_id + "-restore-" + loop.instance_id, s.restore_timeout_ms)));
   auto handler = std::make_unique<SyncHandler>(engine, s, ctx.clock, &reader, &ctx.registry);
   handler->set_dead_letter_context({loop.dlq_topic, ctx.name, loop.group_id});

@@ -19,10 +19,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.kafka = *from_env;
+  options.bootstrap = from_env->bootstrap;  // CASELINK_KAFKA_BOOTSTRAP (CASELINK_BOOTSTRAP: deprecated)
   int timeout_ms = 30000;
   app.add_option("--bootstrap", options.bootstrap, "Kafka bootstrap servers")
-      ->capture_default_str()
-      ->envname("CASELINK_BOOTSTRAP");
+      ->capture_default_str();
   app.add_option("--timeout-ms", timeout_ms, "give up reading after this long")->capture_default_str()->check(CLI::PositiveNumber);
 
   auto* case_cmd = app.add_subcommand("case", "one case or all cases");
@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   for (auto* sub : {case_cmd, show, list, dlq, tail}) {
     sub->fallthrough();
     sub->footer(
-        "Also: --bootstrap ADDR (Kafka, default 127.0.0.1:9092 or $CASELINK_BOOTSTRAP), --timeout-ms N (default "
+        "Also: --bootstrap ADDR (Kafka, default 127.0.0.1:9092 or $CASELINK_KAFKA_BOOTSTRAP), --timeout-ms N (default "
         "30000).\nExit codes: 0 ok, 1 case not found, 2 usage, 3 broker/IO error, 4 hash chain broken.");
   }
   try {

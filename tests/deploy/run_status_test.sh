@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/run.sh --status reports a service that died after run.sh started it (a pid file naming
 # no live process) as DEAD with its last log lines, and exits 3; a live one as running. Needs no
-# broker (KAFKA_BOOTSTRAP points nowhere, so run.sh does not look at a local one) and no build.
+# broker (CASELINK_KAFKA_BOOTSTRAP points nowhere, so run.sh does not look at a local one) and no build.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 run_dir=$(mktemp -d)
@@ -24,7 +24,7 @@ sleep 300 &
 alive_pid=$!
 echo "$alive_pid" >"$run_dir/caselink-feedback.pid"
 
-output=$(KAFKA_BOOTSTRAP=127.0.0.1:1 CASELINK_RUN_DIR="$run_dir" CASELINK_PORT_BASE=1 \
+output=$(CASELINK_KAFKA_BOOTSTRAP=127.0.0.1:1 CASELINK_RUN_DIR="$run_dir" CASELINK_PORT_BASE=1 \
   bash "$root/scripts/run.sh" --status 2>&1)
 status=$?
 echo "$output"

@@ -7,7 +7,9 @@
 #   an unauthenticated client is refused; a client trusting another CA fails the TLS handshake;
 #   a wrong password fails authentication; agency A cannot read agency B's feedback topic but can
 #   read its own; A can write its input topic and cannot write the state topic; the admin can do
-#   everything; acls apply is idempotent and shows and repairs drift; caselink-passthrough (a
+#   everything; a client made by the client factory with the typed security settings
+#   (kafka.security_protocol, kafka.sasl_*, kafka.ssl_ca_location) connects and a wrong password
+#   is refused; acls apply is idempotent and shows and repairs drift; caselink-passthrough (a
 #   transactional service) works under its own ACLs with the keys in kafka.properties.
 # Finally greps the broker logs and this test's own output for every generated password.
 # Skipped (77) when Kafka's jars or kcat are missing.
@@ -91,6 +93,29 @@ out="$(kcat_as "$WORK/wrong.properties" -L -m 5)"
 rc=$?
 [[ $rc != 0 ]] && grep -qi 'authentication failed' <<<"$out" && pass "a wrong password fails SASL authentication" \
   || fail "wrong password (exit $rc): ${out:0:300}"
+
+# ---- The client factory: a caselink client with the typed security settings from the
+# environment (CASELINK_KAFKA_SECURITY_PROTOCOL, _SASL_*, _SSL_CA_LOCATION) authenticates; the
+# same with a wrong password is refused.
+PROBE="$BUILD/tests/support/caselink-kafka-probe"
+if [[ -x "$PROBE" ]]; then
+  probe_as() {  # probe_as <principal> <password>
+    CASELINK_KAFKA_BOOTSTRAP="$B" CASELINK_KAFKA_SECURITY_PROTOCOL=sasl_ssl CASELINK_KAFKA_SASL_MECHANISM=SCRAM-SHA-512 \
+      CASELINK_KAFKA_SASL_USERNAME="$1" CASELINK_KAFKA_SASL_PASSWORD="$2" CASELINK_KAFKA_SSL_CA_LOCATION="$INST/ca.crt" \
+      timeout 60 "$PROBE" 2>&1
+  }
+  a_pw="$(sed -n 's/^sasl.password=//p' "$(cfg "$A")")"
+  out="$(probe_as "$A" "$a_pw")" && grep -q '^connected' <<<"$out" \
+    && pass "a factory-made client with SASL_SSL settings from the environment connects" || fail "factory client: $out"
+  out="$(probe_as "$A" not-the-password)"
+  rc=$?
+  [[ $rc == 1 ]] && grep -qi 'authentication' <<<"$out" && pass "a factory-made client with a wrong password is refused" \
+    || fail "factory client, wrong password (exit $rc): $out"
+  out="$(CASELINK_KAFKA_BOOTSTRAP="$B" timeout 60 "$PROBE" 2>&1)" && fail "a factory-made plaintext client connected: $out" \
+    || pass "a factory-made client without security settings is refused"
+else
+  fail "$PROBE not built (ninja caselink-kafka-probe)"
+fi
 
 # ---- Authorization (deny by default)
 produce "$(cfg caselink-feedback)" "caselink.feedback.$A.v1" "feedback-for-$A" >/dev/null \

@@ -1,7 +1,7 @@
 #pragma once
 
 // Helpers for tests that talk to the real broker started by scripts/test.sh
-// (KAFKA_BOOTSTRAP). Tests create their own uniquely named topics, so they never collide
+// (CASELINK_KAFKA_BOOTSTRAP). Tests create their own uniquely named topics, so they never collide
 // with each other or with a running demo.
 
 #include <chrono>
@@ -17,7 +17,7 @@
 
 namespace caselink::testing {
 
-// KAFKA_BOOTSTRAP, or nullopt (integration tests then GTEST_SKIP with a message).
+// CASELINK_KAFKA_BOOTSTRAP (KAFKA_BOOTSTRAP: deprecated alias), or nullopt (integration tests then GTEST_SKIP with a message).
 std::optional<std::string> kafka_bootstrap();
 
 // "<prefix>.<random>" — unique per call.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iostream>
 
 namespace caselink::kafka {
 
@@ -114,7 +115,27 @@ std::vector<std::pair<std::string, std::pair<std::string, std::string>>> Securit
   return out;
 }
 
+std::optional<std::string> bootstrap_from_environment(const config::EnvLookup& env) {
+  auto set = [&env](const char* name) -> std::optional<std::string> {
+    auto value = env(name);
+    return value && !value->empty() ? value : std::nullopt;
+  };
+  if (auto value = set("CASELINK_KAFKA_BOOTSTRAP")) return value;
+  for (const char* alias : {"KAFKA_BOOTSTRAP", "CASELINK_BOOTSTRAP"}) {
+    if (auto value = set(alias)) {
+      std::cerr << "warning: " << alias << " is deprecated; set CASELINK_KAFKA_BOOTSTRAP instead\n";
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
 Result<KafkaSettings> settings_from_environment(config::EnvLookup env) {
+  // The deprecated bootstrap aliases still work here (with a warning).
+  const std::optional<std::string> bootstrap = bootstrap_from_environment(env);
+  env = [inner = std::move(env), bootstrap](const std::string& name) -> std::optional<std::string> {
+    return name == "CASELINK_KAFKA_BOOTSTRAP" ? bootstrap : inner(name);
+  };
   auto binder = config::ConfigBinder::parse("{}", "environment", "CASELINK_", std::move(env));
   if (!binder.ok()) return binder.error();
   KafkaSettings settings;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -105,6 +106,11 @@ const std::vector<std::string>& owned_properties();
 void bind(config::ConfigBinder& binder, KafkaSettings* settings);
 // Binds loop.* keys and registers their checks (needs the KafkaSettings for cross checks).
 void bind(config::ConfigBinder& binder, LoopSettings* settings, const KafkaSettings* kafka);
+
+// The broker list from the environment: CASELINK_KAFKA_BOOTSTRAP (the one name services, tools,
+// tests and scripts use), else the deprecated aliases KAFKA_BOOTSTRAP and CASELINK_BOOTSTRAP
+// (a warning on stderr names the new variable); nullopt when none is set.
+std::optional<std::string> bootstrap_from_environment(const config::EnvLookup& env = config::process_environment());
 
 // kafka.* from the environment alone (CASELINK_KAFKA_BOOTSTRAP, CASELINK_KAFKA_SECURITY_PROTOCOL,
 // CASELINK_KAFKA_SASL_PASSWORD, …): for command-line tools and tests that have no config file,

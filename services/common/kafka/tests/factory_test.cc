@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "services/common/kafka/factory.h"
 
@@ -91,6 +92,23 @@ TEST(ClientFactory, RefusedSecretIsNotRepeated) {
   auto producer = make_producer(kafka, {});
   ASSERT_FALSE(producer.ok());
   EXPECT_EQ(producer.error().message.find("do-not-print-me"), std::string::npos);
+}
+
+TEST(ClientFactory, OneBootstrapVariableWithDeprecatedAliases) {
+  auto env_of = [](std::map<std::string, std::string> vars) {
+    return [vars](const std::string& name) -> std::optional<std::string> {
+      auto it = vars.find(name);
+      return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
+  };
+  EXPECT_EQ(bootstrap_from_environment(env_of({{"CASELINK_KAFKA_BOOTSTRAP", "a:1"}, {"KAFKA_BOOTSTRAP", "b:2"}})),
+            "a:1");
+  EXPECT_EQ(bootstrap_from_environment(env_of({{"KAFKA_BOOTSTRAP", "b:2"}})), "b:2");
+  EXPECT_EQ(bootstrap_from_environment(env_of({{"CASELINK_BOOTSTRAP", "c:3"}})), "c:3");
+  EXPECT_EQ(bootstrap_from_environment(env_of({})), std::nullopt);
+  auto settings = settings_from_environment(env_of({{"KAFKA_BOOTSTRAP", "b:2"}}));
+  ASSERT_TRUE(settings.ok());
+  EXPECT_EQ(settings->bootstrap, "b:2");
 }
 
 TEST(ClientFactory, MockClusterServesFactoryClients) {
