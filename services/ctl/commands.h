@@ -9,7 +9,15 @@
 namespace caselink::ctl {
 
 // Exit codes (also in docs/services/caselinkctl.md).
-enum ExitCode : int { kOk = 0, kNotFound = 1, kUsage = 2, kBrokerError = 3, kChainBroken = 4 };
+enum ExitCode : int {
+  kOk = 0,
+  kNotFound = 1,
+  kUsage = 2,
+  kBrokerError = 3,
+  kChainBroken = 4,
+  kAttention = 5,  // ops: topics drift from the spec; a group falling behind
+  kFailing = 6,    // ops: a group stalled or stopped
+};
 
 int case_show(const std::string& case_id, const ReadOptions& options, bool json, std::ostream& out, std::ostream& err);
 int case_list(const std::string& state_filter, const ReadOptions& options, std::ostream& out, std::ostream& err);

@@ -1,0 +1,33 @@
+#pragma once
+// The command line of caselinkctl's ops commands (topics, lag, tail, dlq list|show|replay,
+// audit verify): declared on the app main.cc builds, run after parsing. Keeps main.cc a list.
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace caselink::ctl {
+
+class OpsCli {
+ public:
+  // Adds the ops subcommands to `app` and list/show/replay to the existing `dlq` command, and
+  // --client-config / --version to `app`.
+  OpsCli(CLI::App& app, CLI::App& dlq);
+  ~OpsCli();
+  OpsCli(const OpsCli&) = delete;
+  OpsCli& operator=(const OpsCli&) = delete;
+
+  // Subcommands whose --help should carry main's common footer.
+  [[nodiscard]] std::vector<CLI::App*> subcommands() const;
+
+  // Runs the parsed ops subcommand; nullopt when the one parsed is not an ops command.
+  std::optional<int> run(const std::string& bootstrap, std::chrono::milliseconds timeout);
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace caselink::ctl
