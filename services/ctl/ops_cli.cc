@@ -6,6 +6,7 @@
 #include "services/admin/topic_admin.h"
 #include "services/common/core/build_info.h"
 #include "services/ctl/commands.h"
+#include "services/ctl/ops_dlq.h"
 #include "services/ctl/ops_lag.h"
 #include "services/ctl/ops_topics.h"
 
@@ -20,6 +21,13 @@ struct OpsCli::State {
   LagRequest lag_request;
   std::vector<std::string> lag_groups;
   double lag_interval_s = 5;
+  CLI::App* dlq_list = nullptr;
+  CLI::App* dlq_show = nullptr;
+  CLI::App* dlq_replay = nullptr;
+  std::string offsets;  // --offset N|A-B
+  int32_t show_partition = 0;
+  int64_t show_offset = 0;
+  ReplayRequest replay;
 };
 
 namespace {
@@ -28,9 +36,16 @@ void add_json(CLI::App* sub, OpsOptions& options) {
   sub->add_flag("--json", options.json, "print JSON instead of a table");
 }
 
+void add_selector(CLI::App* sub, DlqSelector& selector, std::string& offsets) {
+  sub->add_option("--partition", selector.partition, "only dead letters on this DLQ partition");
+  sub->add_option("--offset", offsets, "only this DLQ offset N or range A-B (inclusive; needs --partition)");
+  sub->add_option("--reason", selector.reason, "only this dlq.error.class, e.g. envelope.unknown_type");
+  sub->add_option("--case", selector.case_id, "only dead letters of this case (record key or envelope case id)");
+}
+
 }  // namespace
 
-OpsCli::OpsCli(CLI::App& app, CLI::App& /*dlq*/) : s_(std::make_unique<State>()) {
+OpsCli::OpsCli(CLI::App& app, CLI::App& dlq) : s_(std::make_unique<State>()) {
   app.set_version_flag("--version", version_line("caselinkctl"), "print the version and exit");
   app.add_option("--client-config", s_->client_config,
                  "librdkafka properties file for TLS/SASL, as caselink-topics --client-config")
@@ -51,11 +66,33 @@ OpsCli::OpsCli(CLI::App& app, CLI::App& /*dlq*/) : s_(std::make_unique<State>())
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
   add_json(s_->lag, s_->options);
+
+  add_dlq(dlq);
+}
+
+void OpsCli::add_dlq(CLI::App& dlq) {
+  s_->dlq_list = dlq.add_subcommand("list", "dead letters with their reason headers and whether they were replayed");
+  add_selector(s_->dlq_list, s_->replay.selector, s_->offsets);
+  add_json(s_->dlq_list, s_->options);
+  s_->dlq_show = dlq.add_subcommand("show", "one dead letter: every header and the envelope decoded");
+  s_->dlq_show->add_option("partition", s_->show_partition, "DLQ partition")->required();
+  s_->dlq_show->add_option("offset", s_->show_offset, "DLQ offset")->required();
+  add_json(s_->dlq_show, s_->options);
+  s_->dlq_replay = dlq.add_subcommand(
+      "replay", "write selected dead letters back to their original topic, once each, recorded on " +
+                    std::string(kReplayLogTopic));
+  add_selector(s_->dlq_replay, s_->replay.selector, s_->offsets);
+  s_->dlq_replay->add_flag("--dry-run", s_->replay.dry_run, "say what would be replayed; write nothing");
+  s_->dlq_replay->add_option("--note", s_->replay.note, "why (the fix made), kept in the replay log");
+  s_->dlq_replay->add_option("--by", s_->replay.by, "who replays (default: $USER), kept in the replay log");
+  add_json(s_->dlq_replay, s_->options);
 }
 
 OpsCli::~OpsCli() = default;
 
-std::vector<CLI::App*> OpsCli::subcommands() const { return {s_->topics, s_->lag}; }
+std::vector<CLI::App*> OpsCli::subcommands() const {
+  return {s_->topics, s_->lag, s_->dlq_list, s_->dlq_show, s_->dlq_replay};
+}
 
 std::optional<int> OpsCli::run(const std::string& bootstrap, std::chrono::milliseconds timeout) {
   OpsOptions options = s_->options;
@@ -80,7 +117,27 @@ std::optional<int> OpsCli::run(const std::string& bootstrap, std::chrono::millis
     s_->lag_request.interval = std::chrono::milliseconds(static_cast<int64_t>(s_->lag_interval_s * 1000));
     return lag_command(s_->lag_request, *cluster.value(), options, std::cout, std::cerr);
   }
-  return std::nullopt;
+  return run_dlq(options);
+}
+
+std::optional<int> OpsCli::run_dlq(const OpsOptions& options) {
+  if (s_->dlq_show->parsed()) return dlq_show(s_->show_partition, s_->show_offset, options, std::cout, std::cerr);
+  if (!s_->dlq_list->parsed() && !s_->dlq_replay->parsed()) return std::nullopt;
+  DlqSelector& selector = s_->replay.selector;
+  if (!s_->offsets.empty() && (!selector.partition || !parse_offset_range(s_->offsets, &selector))) {
+    std::cerr << "caselinkctl: --offset: expected N or A-B with A <= B, together with --partition\n";
+    return kUsage;
+  }
+  if (s_->dlq_list->parsed()) return dlq_list(selector, options, std::cout, std::cerr);
+  if (selector.empty()) {
+    std::cerr << "caselinkctl: dlq replay: select what to replay (--partition/--offset, --reason or --case)\n";
+    return kUsage;
+  }
+  if (s_->replay.by.empty()) {
+    const char* user = std::getenv("USER");
+    s_->replay.by = user != nullptr ? user : "unknown";
+  }
+  return dlq_replay(s_->replay, options, std::cout, std::cerr);
 }
 
 }  // namespace caselink::ctl

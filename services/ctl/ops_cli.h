@@ -7,6 +7,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "services/ctl/ops.h"
 
 namespace caselink::ctl {
 
@@ -27,6 +30,8 @@ class OpsCli {
 
  private:
   struct State;
+  void add_dlq(CLI::App& dlq);
+  std::optional<int> run_dlq(const OpsOptions& options);
   std::unique_ptr<State> s_;
 };
 
