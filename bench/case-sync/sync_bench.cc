@@ -118,7 +118,7 @@ double produce_phase(const Options& o, const std::string& topic, TimePoint t0, i
   kafka::KafkaSettings settings;
   settings.bootstrap = o.bootstrap;
   settings.properties["linger.ms"] = "5";
-  auto producer = kafka::IdempotentProducer::create(settings, "sync-bench-producer");
+  auto producer = kafka::make_idempotent_producer(settings, "sync-bench-producer");
   if (!producer.ok()) throw std::runtime_error(producer.error().describe());
   std::atomic<int64_t> failed{0};
   std::vector<std::string> chain(static_cast<size_t>(cases));

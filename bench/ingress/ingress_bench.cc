@@ -156,7 +156,7 @@ PhaseResult http_phase(const Options& o, double rate) {
 double direct_phase(const Options& o) {
   kafka::KafkaSettings settings;
   settings.bootstrap = o.bootstrap;
-  auto producer = kafka::IdempotentProducer::create(settings, "caselink-ingress-bench");
+  auto producer = kafka::make_idempotent_producer(settings, "caselink-ingress-bench");
   if (!producer.ok()) {
     std::cerr << "direct: " << producer.error().describe() << "\n";
     return 0;

@@ -42,7 +42,7 @@ double produce_phase(const Options& o, const std::string& topic) {
   kafka::KafkaSettings settings;
   settings.bootstrap = o.bootstrap;
   settings.properties["linger.ms"] = "5";
-  auto producer = kafka::IdempotentProducer::create(settings, "bench-producer");
+  auto producer = kafka::make_idempotent_producer(settings, "bench-producer");
   if (!producer.ok()) {
     throw std::runtime_error(producer.error().describe());
   }

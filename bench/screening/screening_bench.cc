@@ -181,7 +181,7 @@ ProduceResult produce_phase(const Options& o, const std::string& topic, TimePoin
   kafka::KafkaSettings settings;
   settings.bootstrap = o.bootstrap;
   settings.properties["linger.ms"] = "5";
-  auto producer = kafka::IdempotentProducer::create(settings, "screening-bench-producer");
+  auto producer = kafka::make_idempotent_producer(settings, "screening-bench-producer");
   if (!producer.ok()) throw std::runtime_error(producer.error().describe());
   bench::PenaltyGenerator gen(o.seed, now);
   std::atomic<int64_t> failed{0};

@@ -142,7 +142,7 @@ int run_components(const IngressSettings& settings) {
     return 2;
   }
   RecoveringProducer producer([&settings]() -> Result<std::unique_ptr<ProducerPort>> {
-    auto made = kafka::IdempotentProducer::create(settings.kafka, kName);
+    auto made = kafka::make_idempotent_producer(settings.kafka, kName);
     if (!made.ok()) {
       return made.error();
     }

@@ -132,7 +132,7 @@ Status AgencyClient::ensure_producer() {
   if (producer_) {
     return Status::success();
   }
-  auto producer = kafka::IdempotentProducer::create(kafka_settings(options_), options_.client_id);
+  auto producer = kafka::make_idempotent_producer(kafka_settings(options_), options_.client_id);
   if (!producer.ok()) {
     // librdkafka refused a property: name it the way the caller wrote it.
     Error error = producer.error();

@@ -82,7 +82,7 @@ std::string write_config(const Fixture& f, const std::string& file, int64_t comm
 void produce_inputs(const Fixture& f, uint64_t first, uint64_t count) {
   kafka::KafkaSettings settings;
   settings.bootstrap = f.bootstrap;
-  auto producer = kafka::IdempotentProducer::create(settings, "crash-seeder");
+  auto producer = kafka::make_idempotent_producer(settings, "crash-seeder");
   ASSERT_TRUE(producer.ok());
   SystemClock clock;
   for (uint64_t i = first; i < first + count; ++i) {

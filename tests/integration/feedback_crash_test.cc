@@ -131,7 +131,7 @@ Stream make_stream(const std::string& prefix) {
 void produce(const std::string& bootstrap, const std::vector<v1::Envelope>& events, const std::string& topic) {
   kafka::KafkaSettings settings;
   settings.bootstrap = bootstrap;
-  auto producer = kafka::IdempotentProducer::create(settings, "feedback-crash-seeder");
+  auto producer = kafka::make_idempotent_producer(settings, "feedback-crash-seeder");
   ASSERT_TRUE(producer.ok());
   std::atomic<int> failed{0};
   for (const auto& env : events) {

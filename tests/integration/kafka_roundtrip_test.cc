@@ -23,7 +23,7 @@ TEST(KafkaRoundTrip, AcknowledgedRecordsComeBackInOrderPerCase) {
 
   kafka::KafkaSettings settings;
   settings.bootstrap = *bootstrap;
-  auto producer = kafka::IdempotentProducer::create(settings, "roundtrip-test");
+  auto producer = kafka::make_idempotent_producer(settings, "roundtrip-test");
   ASSERT_TRUE(producer.ok()) << producer.error().describe();
 
   SystemClock clock;

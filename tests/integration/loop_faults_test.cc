@@ -80,7 +80,7 @@ bool wait_for(F condition, std::chrono::seconds deadline) {
 }
 
 void seed(const kafka::KafkaSettings& kafka, const std::string& topic, uint64_t from, uint64_t count) {
-  auto producer = kafka::IdempotentProducer::create(kafka, "seeder");
+  auto producer = kafka::make_idempotent_producer(kafka, "seeder");
   ASSERT_TRUE(producer.ok());
   SystemClock clock;
   for (uint64_t i = from; i < from + count; ++i) {
@@ -375,7 +375,7 @@ TEST(LoopFaultsIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   Status result;
   std::thread runner([&] { result = loop.run(stop); });
   // Records keep arriving throughout, so transactions are open when the broker goes.
-  auto feeder_producer = kafka::IdempotentProducer::create(kafka, "feeder");
+  auto feeder_producer = kafka::make_idempotent_producer(kafka, "feeder");
   ASSERT_TRUE(feeder_producer.ok());
   std::thread feeder([&] {
     SystemClock c;

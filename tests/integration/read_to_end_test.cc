@@ -12,55 +12,10 @@
 
 #include "services/common/kafka/read_to_end.h"
 #include "tests/support/kafka_test_env.h"
+#include "tests/support/open_transaction.h"
 
 namespace caselink {
 namespace {
-
-// A raw transactional producer, so the test controls exactly when a transaction ends.
-class OpenTransaction {
- public:
-  OpenTransaction(const std::string& bootstrap, const std::string& topic) : topic_(topic) {
-    std::string err;
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    conf->set("bootstrap.servers", bootstrap, err);
-    conf->set("transactional.id", testing::unique_name("it.read-to-end.txn"), err);
-    conf->set("transaction.timeout.ms", "60000", err);
-    producer_.reset(RdKafka::Producer::create(conf.get(), err));
-  }
-  ~OpenTransaction() {
-    if (open_) std::unique_ptr<RdKafka::Error>(producer_->abort_transaction(10000));
-  }
-  bool ready() const { return producer_ != nullptr; }
-
-  // Begins a transaction and writes `values` into it, flushed to the broker.
-  bool write(const std::vector<std::string>& values) {
-    if (!initialized_) {
-      if (std::unique_ptr<RdKafka::Error> e(producer_->init_transactions(30000)); e) return false;
-      initialized_ = true;
-    }
-    if (std::unique_ptr<RdKafka::Error> e(producer_->begin_transaction()); e) return false;
-    open_ = true;
-    for (const auto& v : values) {
-      const std::string key = "case-1";
-      if (producer_->produce(topic_, 0, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(v.data()), v.size(),
-                             key.data(), key.size(), 0, nullptr) != RdKafka::ERR_NO_ERROR) {
-        return false;
-      }
-    }
-    return producer_->flush(30000) == RdKafka::ERR_NO_ERROR;
-  }
-  bool commit() {
-    std::unique_ptr<RdKafka::Error> e(producer_->commit_transaction(30000));
-    open_ = false;
-    return e == nullptr;
-  }
-
- private:
-  std::string topic_;
-  std::unique_ptr<RdKafka::Producer> producer_;
-  bool initialized_ = false;
-  bool open_ = false;
-};
 
 class ReadToEnd : public ::testing::Test {
  protected:
@@ -79,7 +34,7 @@ class ReadToEnd : public ::testing::Test {
 };
 
 TEST_F(ReadToEnd, WaitsForATransactionOpenAtTheStartAndReadsItsRecordsOnceCommitted) {
-  OpenTransaction txn(settings.bootstrap, topic);
+  testing::OpenTransaction txn(settings.bootstrap, topic);
   ASSERT_TRUE(txn.ready());
   ASSERT_TRUE(txn.write({"v1", "v2"}));
   ASSERT_TRUE(txn.commit());
@@ -111,7 +66,7 @@ TEST_F(ReadToEnd, WaitsForATransactionOpenAtTheStartAndReadsItsRecordsOnceCommit
 }
 
 TEST_F(ReadToEnd, GivesUpNamingThePartitionHeldByAnOpenTransaction) {
-  OpenTransaction txn(settings.bootstrap, topic);
+  testing::OpenTransaction txn(settings.bootstrap, topic);
   ASSERT_TRUE(txn.ready());
   ASSERT_TRUE(txn.write({"v1"}));
   ASSERT_TRUE(txn.commit());
@@ -122,7 +77,7 @@ TEST_F(ReadToEnd, GivesUpNamingThePartitionHeldByAnOpenTransaction) {
                                            [&](const ConsumedRecord& r) { seen.push_back(r.value.value_or("")); });
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code, ErrorCode::kUnavailable);
-  EXPECT_NE(status.error().message.find("partition(s) 0 (stable offset 2 of 3)"), std::string::npos)
+  EXPECT_NE(status.error().message.find("[0] (stable offset 2 of 3)"), std::string::npos)
       << status.error().describe();
   EXPECT_EQ(seen, std::vector<std::string>{"v1"});  // the committed part was read
 }

@@ -32,7 +32,7 @@ TEST(TransactionalLoopIntegration, EachInputExactlyOnceAndGarbageToDlq) {
   kafka.bootstrap = *bootstrap;
   constexpr uint64_t kValid = 1000;
   {
-    auto producer = kafka::IdempotentProducer::create(kafka, "seeder");
+    auto producer = kafka::make_idempotent_producer(kafka, "seeder");
     ASSERT_TRUE(producer.ok());
     SystemClock clock;
     for (uint64_t i = 0; i < kValid; ++i) {

@@ -189,7 +189,7 @@ void produce_step(const std::string& bootstrap, const std::vector<CaseStream>& c
                   const std::vector<const SyncRun*>& runs) {
   kafka::KafkaSettings settings;
   settings.bootstrap = bootstrap;
-  auto producer = kafka::IdempotentProducer::create(settings, "sync-crash-seeder");
+  auto producer = kafka::make_idempotent_producer(settings, "sync-crash-seeder");
   ASSERT_TRUE(producer.ok());
   std::atomic<int> failed{0};
   for (const auto& cs : cases) {

@@ -130,7 +130,7 @@ class SyncIntegration : public ::testing::Test {
     if (runner.joinable()) runner.join();
   }
   void send(const std::vector<test::Ev>& evs) {
-    auto producer = kafka::IdempotentProducer::create(run.kafka, "it-sync-seeder");
+    auto producer = kafka::make_idempotent_producer(run.kafka, "it-sync-seeder");
     ASSERT_TRUE(producer.ok());
     for (const auto& ev : evs) {
       ASSERT_TRUE((*producer)->send(envelope::to_record(ev.env, run.in)).ok());

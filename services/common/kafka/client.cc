@@ -2,32 +2,6 @@
 
 namespace caselink::kafka {
 
-Result<std::unique_ptr<RdKafka::Conf>> make_conf(const KafkaSettings& settings,
-                                                 const std::map<std::string, std::string>& role) {
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  std::string err;
-  auto set = [&](const std::string& key, const std::string& value, const std::string& origin) -> Status {
-    if (conf->set(key, value, err) != RdKafka::Conf::CONF_OK) {
-      return Error::invalid("librdkafka refused " + key + "=" + value + ": " + err, origin);
-    }
-    return Status::success();
-  };
-  for (const auto& [key, value] : settings.properties) {
-    if (Status st = set(key, value, "kafka.properties." + key); !st.ok()) {
-      return st.error();
-    }
-  }
-  if (Status st = set("bootstrap.servers", settings.bootstrap, "kafka.bootstrap"); !st.ok()) {
-    return st.error();
-  }
-  for (const auto& [key, value] : role) {
-    if (Status st = set(key, value, key); !st.ok()) {
-      return st.error();
-    }
-  }
-  return conf;
-}
-
 ConsumedRecord to_consumed_record(RdKafka::Message& message) {
   ConsumedRecord record;
   record.topic = message.topic_name();

@@ -15,8 +15,9 @@
 
 namespace caselink::kafka {
 
-// Builds a global configuration: user properties from settings, then `role` properties
-// (which win). Returns an error naming the property librdkafka refused.
+// Builds a global configuration: user properties from settings, the broker list and the
+// connection security, then `role` properties (which win). Returns an error naming the key of
+// the property librdkafka refused. Clients are made by factory.h, which uses this.
 Result<std::unique_ptr<RdKafka::Conf>> make_conf(const KafkaSettings& settings,
                                                  const std::map<std::string, std::string>& role);
 

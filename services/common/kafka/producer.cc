@@ -6,6 +6,7 @@
 #include <future>
 
 #include "services/common/kafka/client.h"
+#include "services/common/kafka/factory.h"
 #include "services/common/logging/logging.h"
 
 namespace caselink::kafka {
@@ -47,22 +48,18 @@ Result<std::unique_ptr<IdempotentProducer>> IdempotentProducer::create(const Kaf
                                                                        const std::string& client_id) {
   std::unique_ptr<IdempotentProducer> self(new IdempotentProducer());
   self->callbacks_ = std::make_unique<Callbacks>(&self->connected_);
-  auto conf = make_conf(settings, {{"client.id", client_id},
-                                   {"enable.idempotence", "true"},
-                                   {"partitioner", kCasePartitioner},
-                                   {"acks", "all"},
-                                   {"message.timeout.ms", std::to_string(settings.message_timeout_ms)},
-                                   {"statistics.interval.ms", std::to_string(settings.statistics_interval_ms)}});
-  if (!conf.ok()) {
-    return conf.error();
+  auto producer = make_producer(settings,
+                                {{"client.id", client_id},
+                                 {"enable.idempotence", "true"},
+                                 {"partitioner", kCasePartitioner},
+                                 {"acks", "all"},
+                                 {"message.timeout.ms", std::to_string(settings.message_timeout_ms)},
+                                 {"statistics.interval.ms", std::to_string(settings.statistics_interval_ms)}},
+                                {.event = self->callbacks_.get(), .delivery = self->callbacks_.get()});
+  if (!producer.ok()) {
+    return producer.error();
   }
-  std::string err;
-  (*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(self->callbacks_.get()), err);
-  (*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(self->callbacks_.get()), err);
-  self->producer_.reset(RdKafka::Producer::create(conf->get(), err));
-  if (!self->producer_) {
-    return Error::invalid("cannot create producer: " + err);
-  }
+  self->producer_ = std::move(producer).value();
   IdempotentProducer* raw = self.get();
   self->poller_ = std::thread([raw] {
     while (!raw->stop_.load()) {

@@ -29,10 +29,14 @@ struct Delivery {
 
 using DeliveryCallback = std::function<void(Result<Delivery>)>;
 
+class IdempotentProducer;
+// Creates the producer and its delivery thread (factory.h, the one place clients are made).
+// Does not wait for the broker.
+Result<std::unique_ptr<IdempotentProducer>> make_idempotent_producer(const KafkaSettings& settings,
+                                                                     const std::string& client_id);
+
 class IdempotentProducer {
  public:
-  // Creates the producer and its delivery thread. Does not wait for the broker.
-  static Result<std::unique_ptr<IdempotentProducer>> create(const KafkaSettings& settings, const std::string& client_id);
   ~IdempotentProducer();
   IdempotentProducer(const IdempotentProducer&) = delete;
   IdempotentProducer& operator=(const IdempotentProducer&) = delete;
@@ -61,8 +65,11 @@ class IdempotentProducer {
   void raise_fatal_error_for_testing(const std::string& reason);
 
  private:
+  friend Result<std::unique_ptr<IdempotentProducer>> make_idempotent_producer(const KafkaSettings&,
+                                                                              const std::string&);
   class Callbacks;
   IdempotentProducer() = default;
+  static Result<std::unique_ptr<IdempotentProducer>> create(const KafkaSettings& settings, const std::string& client_id);
 
   std::unique_ptr<Callbacks> callbacks_;
   std::unique_ptr<RdKafka::Producer> producer_;

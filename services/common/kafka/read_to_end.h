@@ -1,20 +1,9 @@
 #pragma once
 
 // Reading a changelog (compacted state topic) from the beginning to "now", for stateful
-// services that rebuild their state when partitions are assigned.
-//
-// "Now" is the high watermark of each partition when the read starts, and the read is
-// read_committed. A read_committed consumer reports end-of-partition at the last stable
-// offset (LSO), which can lag the high watermark for two reasons:
-//   * a transaction that committed moments ago: the broker answers EndTxn before it has
-//     written the commit markers, so its records are committed but not yet readable — stopping
-//     at the LSO would lose exactly the records this process (or the previous owner) just wrote;
-//   * a transaction still open, e.g. of an instance killed mid-transaction: its records may
-//     still commit (or will be aborted when transaction.timeout.ms expires).
-// Either way the state is only known once the LSO has passed the watermark taken at the start,
-// so that is what this waits for (bounded by `timeout`). The watermark is asked through a
-// read_uncommitted handle: since librdkafka 1.7.1 a read_committed one answers the LSO. Records produced after the start are
-// read too when they are already stable; they are never waited for.
+// services that rebuild their state when partitions are assigned: a kafka::TopicReader
+// (topic_reader.h) from the beginning with EndAt::kSettled — it waits for transactions open at
+// the start instead of stopping at the last stable offset.
 
 #include <chrono>
 #include <functional>

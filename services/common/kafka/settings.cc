@@ -1,6 +1,7 @@
 #include "services/common/kafka/settings.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace caselink::kafka {
 
@@ -21,6 +22,18 @@ void bind(config::ConfigBinder& binder, KafkaSettings* s) {
               "librdkafka statistics interval (lag and broker metrics), ms");
   binder.bind("kafka.message_timeout_ms", &s->message_timeout_ms,
               "How long a produce may wait for acks=all before it fails, ms");
+  binder.bind("kafka.security_protocol", &s->security.protocol,
+              "plaintext (default) | ssl | sasl_plaintext | sasl_ssl, for every Kafka client");
+  binder.bind("kafka.sasl_mechanism", &s->security.sasl_mechanism,
+              "SASL mechanism: SCRAM-SHA-512 (default with sasl_*) | SCRAM-SHA-256 | PLAIN");
+  binder.bind("kafka.sasl_username", &s->security.sasl_username, "SASL user name (the service's principal)");
+  binder.bind("kafka.sasl_password", &s->security.sasl_password, "SASL password (secret; prefer the environment)",
+              config::Need::kOptional, config::Secrecy::kSecret);
+  binder.bind("kafka.ssl_ca_location", &s->security.ssl_ca_location,
+              "CA certificate (PEM) that broker certificates must chain to");
+  binder.bind("kafka.ssl_certificate_location", &s->security.ssl_certificate_location,
+              "Client certificate (PEM) for mutual TLS");
+  binder.bind("kafka.ssl_key_location", &s->security.ssl_key_location, "Private key (PEM) of the client certificate");
   binder.check([s] { return validate(*s); });
 }
 
@@ -48,9 +61,65 @@ void bind(config::ConfigBinder& binder, LoopSettings* s, const KafkaSettings* ka
   binder.check([s, kafka] { return validate(*s, *kafka); });
 }
 
+namespace {
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+bool uses_sasl(const SecuritySettings& s) { return lower(s.protocol).rfind("sasl_", 0) == 0; }
+
+Status validate(const SecuritySettings& s, const std::map<std::string, std::string>& properties) {
+  const std::string protocol = lower(s.protocol);
+  if (!protocol.empty() && protocol != "plaintext" && protocol != "ssl" && protocol != "sasl_plaintext" &&
+      protocol != "sasl_ssl") {
+    return Error::invalid("must be plaintext, ssl, sasl_plaintext or sasl_ssl", "kafka.security_protocol");
+  }
+  if (uses_sasl(s) && (s.sasl_username.empty() || s.sasl_password.empty())) {
+    return Error::invalid("kafka.security_protocol=" + s.protocol + " needs kafka.sasl_username and kafka.sasl_password",
+                          s.sasl_username.empty() ? "kafka.sasl_username" : "kafka.sasl_password");
+  }
+  if (!uses_sasl(s) && (!s.sasl_username.empty() || !s.sasl_password.empty() || !s.sasl_mechanism.empty())) {
+    return Error::invalid("SASL credentials given but kafka.security_protocol is not sasl_plaintext or sasl_ssl",
+                          "kafka.security_protocol");
+  }
+  // One source per librdkafka property: a typed setting and the same key in kafka.properties
+  // would leave the reader guessing which one wins.
+  for (const auto& [key, typed] : s.properties()) {
+    if (properties.count(key) != 0) {
+      return Error::invalid("'" + key + "' is also set by " + typed.first + "; set it in one place",
+                            "kafka.properties." + key);
+    }
+  }
+  return Status::success();
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::pair<std::string, std::string>>> SecuritySettings::properties() const {
+  std::vector<std::pair<std::string, std::pair<std::string, std::string>>> out;
+  auto add = [&out](const char* property, const char* key, const std::string& value) {
+    if (!value.empty()) out.push_back({property, {key, value}});
+  };
+  add("security.protocol", "kafka.security_protocol", protocol);
+  if (uses_sasl(*this)) {
+    add("sasl.mechanisms", "kafka.sasl_mechanism", sasl_mechanism.empty() ? "SCRAM-SHA-512" : sasl_mechanism);
+  }
+  add("sasl.username", "kafka.sasl_username", sasl_username);
+  add("sasl.password", "kafka.sasl_password", sasl_password);
+  add("ssl.ca.location", "kafka.ssl_ca_location", ssl_ca_location);
+  add("ssl.certificate.location", "kafka.ssl_certificate_location", ssl_certificate_location);
+  add("ssl.key.location", "kafka.ssl_key_location", ssl_key_location);
+  return out;
+}
+
 Status validate(const KafkaSettings& s) {
   if (s.bootstrap.empty()) {
     return Error::invalid("must list at least one broker host:port", "kafka.bootstrap");
+  }
+  if (Status security = validate(s.security, s.properties); !security.ok()) {
+    return security;
   }
   for (const auto& [key, value] : s.properties) {
     const auto& owned = owned_properties();

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "services/common/config/config.h"
@@ -20,6 +21,23 @@ namespace caselink::kafka {
 // so one case lands on the same partition whichever client — C++ or Java — writes it.
 inline constexpr const char* kCasePartitioner = "murmur2_random";
 
+// How every client connects (kafka.security_*, kafka.sasl_*, kafka.ssl_*), applied by the client
+// factory (factory.h) to every producer, consumer and admin handle. An empty value leaves
+// librdkafka's default (plaintext, no SASL). deploy/local/kafka.sh --secure serves SASL_SSL with
+// SCRAM-SHA-512; `kafka.sh client-config PRINCIPAL` prints a principal's credentials.
+struct SecuritySettings {
+  std::string protocol;           // plaintext | ssl | sasl_plaintext | sasl_ssl (librdkafka security.protocol)
+  std::string sasl_mechanism;     // SCRAM-SHA-512 (default with sasl_*) | SCRAM-SHA-256 | PLAIN
+  std::string sasl_username;
+  std::string sasl_password;      // a secret: --print-config shows ***
+  std::string ssl_ca_location;    // CA certificate (PEM) the broker certificates are checked against
+  std::string ssl_certificate_location;  // client certificate (PEM), for mutual TLS
+  std::string ssl_key_location;          // its private key (PEM)
+
+  // The librdkafka properties these settings stand for, each with its config key.
+  std::vector<std::pair<std::string, std::pair<std::string, std::string>>> properties() const;
+};
+
 struct KafkaSettings {
   // Broker list, host:port[,host:port].
   std::string bootstrap = "127.0.0.1:9092";
@@ -30,6 +48,8 @@ struct KafkaSettings {
   int64_t statistics_interval_ms = 1000;
   // Upper bound for one produce to be acknowledged (acks=all) before it counts as failed.
   int64_t message_timeout_ms = 30000;
+  // Connection security (TLS, SASL) of every client.
+  SecuritySettings security;
 };
 
 struct LoopSettings {

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "services/common/kafka/client.h"
+#include "services/common/kafka/factory.h"
 #include "services/common/kafka/errors.h"
 #include "services/common/logging/logging.h"
 
@@ -206,7 +207,7 @@ LoopReadiness TransactionalLoop::readiness() const {
 void TransactionalLoop::update_readiness() { observer_->ready(readiness().ready); }
 
 Status TransactionalLoop::create_consumer() {
-  auto conf = make_conf(kafka_, {{"group.id", loop_.group_id},
+  auto consumer = kafka::make_consumer(kafka_, {{"group.id", loop_.group_id},
                                  {"client.id", service_ + "-consumer-" + loop_.instance_id},
                                  {"isolation.level", "read_committed"},
                                  {"enable.auto.commit", "false"},
@@ -216,17 +217,12 @@ Status TransactionalLoop::create_consumer() {
                                  {"enable.partition.eof", "false"},
                                  {"queued.min.messages", std::to_string(loop_.prefetch_messages)},
                                  {"queued.max.messages.kbytes", std::to_string(loop_.prefetch_kbytes)},
-                                 {"statistics.interval.ms", std::to_string(kafka_.statistics_interval_ms)}});
-  if (!conf.ok()) {
-    return conf.error();
+                                 {"statistics.interval.ms", std::to_string(kafka_.statistics_interval_ms)}},
+                                {.event = callbacks_.get(), .rebalance = callbacks_.get()});
+  if (!consumer.ok()) {
+    return consumer.error();
   }
-  std::string err;
-  (*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(callbacks_.get()), err);
-  (*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(callbacks_.get()), err);
-  consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), err));
-  if (!consumer_) {
-    return Error::invalid("cannot create consumer: " + err);
-  }
+  consumer_ = std::move(consumer).value();
   return Status::success();
 }
 
@@ -237,22 +233,18 @@ Status TransactionalLoop::create_producer() {
       return Error::unavailable("cannot create producer (injected): " + RdKafka::err2str(code));
     }
   }
-  auto conf = make_conf(kafka_, {{"client.id", service_ + "-producer-" + loop_.instance_id},
+  auto producer = kafka::make_producer(kafka_, {{"client.id", service_ + "-producer-" + loop_.instance_id},
                                  {"transactional.id", transactional_id_},
                                  {"partitioner", kCasePartitioner},
                                  {"enable.idempotence", "true"},
                                  {"acks", "all"},
                                  {"message.timeout.ms", std::to_string(kafka_.message_timeout_ms)},
-                                 {"transaction.timeout.ms", std::to_string(loop_.transaction_timeout_ms)}});
-  if (!conf.ok()) {
-    return conf.error();
+                                 {"transaction.timeout.ms", std::to_string(loop_.transaction_timeout_ms)}},
+                                {.delivery = callbacks_.get()});
+  if (!producer.ok()) {
+    return producer.error();
   }
-  std::string err;
-  (*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(callbacks_.get()), err);
-  producer_.reset(RdKafka::Producer::create(conf->get(), err));
-  if (!producer_) {
-    return Error::invalid("cannot create producer: " + err);
-  }
+  producer_ = std::move(producer).value();
   return Status::success();
 }
 

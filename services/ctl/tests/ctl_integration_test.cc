@@ -124,7 +124,7 @@ class CaselinkctlIt : public ::testing::Test {
     bootstrap_ = *b;
     kafka::KafkaSettings settings;
     settings.bootstrap = bootstrap_;
-    auto p = kafka::IdempotentProducer::create(settings, "it-caselinkctl");
+    auto p = kafka::make_idempotent_producer(settings, "it-caselinkctl");
     ASSERT_TRUE(p.ok()) << p.error().message;
     agencies_ = std::move(p).value();
   }

@@ -96,7 +96,7 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
   kafka::KafkaSettings kafka;
   kafka.bootstrap = *bootstrap;
   {
-    auto producer = kafka::IdempotentProducer::create(kafka, "it-evidence-seeder");
+    auto producer = kafka::make_idempotent_producer(kafka, "it-evidence-seeder");
     ASSERT_TRUE(producer.ok());
     for (const v1::Envelope* env : std::vector<const v1::Envelope*>{&good, &tampered, &probe}) {
       ASSERT_TRUE((*producer)->send(envelope::to_record(*env, in)).ok());

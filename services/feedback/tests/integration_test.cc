@@ -116,7 +116,7 @@ TEST(FeedbackIntegration, RoutesAcknowledgesAndAlertsExactlyOnceAcrossARestart) 
   loop.commit_every_ms = 100;
   ManualClock clock(std::chrono::system_clock::now());
 
-  auto producer = kafka::IdempotentProducer::create(kafka, "it-feedback-seeder");
+  auto producer = kafka::make_idempotent_producer(kafka, "it-feedback-seeder");
   ASSERT_TRUE(producer.ok());
   auto send = [&](v1::Envelope env, const std::string& topic) {
     envelope::seal(env);
@@ -273,7 +273,7 @@ TEST(FeedbackIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   loop.retry_backoff_max_ms = 1000;
   SystemClock clock;
   Instance instance(kafka, loop, settings, clock);
-  auto producer = kafka::IdempotentProducer::create(kafka, "it-feedback-outage");
+  auto producer = kafka::make_idempotent_producer(kafka, "it-feedback-outage");
   ASSERT_TRUE(producer.ok());
   std::atomic<bool> feeding{true};
   std::thread feeder([&] {

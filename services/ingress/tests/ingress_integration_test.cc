@@ -131,7 +131,7 @@ class IngressIntegration : public ::testing::Test {
                                   {"caselink.recommendation.v1", caselink::testing::unique_name("it.ingress.missing")}};
     settings_->case_state_topic = state_;
 
-    producer_ = kafka::IdempotentProducer::create(settings_->kafka, "it-ingress")->release();
+    producer_ = kafka::make_idempotent_producer(settings_->kafka, "it-ingress")->release();
     blobs_ = evidence::LocalBlobStore::create(dir_ / "store")->release();
     cases_ = new CaseStateView();
     follower_ = new CaseStateFollower(settings_->kafka, state_, "it-ingress", *cases_);
@@ -380,7 +380,7 @@ TEST_F(IngressIntegration, BrokerUnavailableAnswers503NeverAccepted) {
   IngressSettings settings = *settings_;
   settings.kafka.bootstrap = "127.0.0.1:1";
   settings.kafka.message_timeout_ms = 1500;
-  auto producer = kafka::IdempotentProducer::create(settings.kafka, "it-ingress-down");
+  auto producer = kafka::make_idempotent_producer(settings.kafka, "it-ingress-down");
   ASSERT_TRUE(producer.ok());
   kafka::IdempotentProducer& down = **producer;
   metrics::Registry registry;

@@ -32,7 +32,7 @@ TEST(ReadinessDuringOutage, FollowsTheBrokerDownAndBackUp) {
   settings.statistics_interval_ms = 200;
   settings.message_timeout_ms = 5000;
   RecoveringProducer producer([&]() -> Result<std::unique_ptr<ProducerPort>> {
-    auto made = kafka::IdempotentProducer::create(settings, "readiness-test");
+    auto made = kafka::make_idempotent_producer(settings, "readiness-test");
     if (!made.ok()) {
       return made.error();
     }

@@ -378,7 +378,7 @@ TEST(MockClusterTest, ReaderReturnsGoodRecordsThenTheUndecodableOneAsAnError) {
   cluster.create_topic(topic, 1);
   kafka::KafkaSettings settings;
   settings.bootstrap = cluster.bootstrap();
-  auto producer = kafka::IdempotentProducer::create(settings, "feedback-writer");
+  auto producer = kafka::make_idempotent_producer(settings, "feedback-writer");
   ASSERT_TRUE(producer.ok());
   auto feedback = [](const std::string& case_id) {
     v1::Envelope env = envelope::make_envelope(CaseId(case_id), AgencyId("caselink-feedback"),

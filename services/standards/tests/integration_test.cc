@@ -124,7 +124,7 @@ TEST(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
   {
     kafka::KafkaSettings kafka;
     kafka.bootstrap = *bootstrap;
-    auto producer = kafka::IdempotentProducer::create(kafka, "it-standards-seeder");
+    auto producer = kafka::make_idempotent_producer(kafka, "it-standards-seeder");
     ASSERT_TRUE(producer.ok());
     ASSERT_TRUE((*producer)->send(envelope::to_record(ref, topics.referrals)).ok());
     ASSERT_TRUE((*producer)->send(envelope::to_record(other, topics.referrals)).ok());

@@ -100,7 +100,7 @@ class EchoHandler : public RecordHandler {
 // Publishes `count` Probe envelopes (sequence 0..count-1, seven cases) to `topic`, then an
 // undecodable record when `garbage` is set.
 void seed(const KafkaSettings& kafka, const std::string& topic, uint64_t count, bool garbage) {
-  auto producer = IdempotentProducer::create(kafka, "seeder");
+  auto producer = make_idempotent_producer(kafka, "seeder");
   ASSERT_TRUE(producer.ok()) << producer.error().describe();
   SystemClock clock;
   for (uint64_t i = 0; i < count; ++i) {
@@ -190,7 +190,7 @@ TEST(TransactionalLoopMock, EchoesEachInputOnceAndDeadLettersGarbage) {
   kafka.bootstrap = cluster.bootstrap();
   kafka.statistics_interval_ms = 200;
   {
-    auto producer = IdempotentProducer::create(kafka, "seeder");
+    auto producer = make_idempotent_producer(kafka, "seeder");
     ASSERT_TRUE(producer.ok()) << producer.error().describe();
     SystemClock clock;
     for (uint64_t i = 0; i < 50; ++i) {
@@ -465,7 +465,7 @@ TEST(TransactionalLoopMock, HandlerExceptionDeadLettersTheRecordAndGoesOn) {
 // knows to recreate the producer; a new producer delivers again.
 TEST(IdempotentProducerMock, FatalErrorIsReportedAndSendsFailUntilRecreated) {
   MockEnv env("fatal-producer");
-  auto producer = IdempotentProducer::create(env.kafka, "fatal");
+  auto producer = make_idempotent_producer(env.kafka, "fatal");
   ASSERT_TRUE(producer.ok());
   const OutgoingRecord record{"in", "case-1", std::string("x"), {}};
   ASSERT_TRUE((*producer)->send(record).ok());
@@ -474,7 +474,7 @@ TEST(IdempotentProducerMock, FatalErrorIsReportedAndSendsFailUntilRecreated) {
   EXPECT_NE((*producer)->fatal_error().find("injected: idempotence state lost"), std::string::npos)
       << (*producer)->fatal_error();
   EXPECT_FALSE((*producer)->send(record).ok());
-  auto fresh = IdempotentProducer::create(env.kafka, "fatal-recreated");
+  auto fresh = make_idempotent_producer(env.kafka, "fatal-recreated");
   ASSERT_TRUE(fresh.ok());
   EXPECT_TRUE((*fresh)->send(record).ok());
   EXPECT_EQ((*fresh)->fatal_error(), "");
