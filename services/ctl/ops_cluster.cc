@@ -6,7 +6,7 @@
 
 #include "services/admin/admin_client.h"
 #include "services/common/core/uuid.h"
-#include "services/common/kafka/client.h"
+#include "services/common/kafka/factory.h"
 
 namespace caselink::ctl {
 
@@ -18,26 +18,20 @@ Error from_admin(const admin::Error& e) {
   return Error::internal(e.message);
 }
 
-// A consumer used only for metadata and watermarks: never subscribed, never commits. A
-// read_committed one answers the last stable offset as "high" (librdkafka >= 1.7.1).
-Result<std::unique_ptr<RdKafka::KafkaConsumer>> offsets_consumer(const kafka::KafkaSettings& settings,
-                                                                 const std::string& isolation) {
-  auto conf = kafka::make_conf(settings, {{"group.id", "caselinkctl-" + new_uuid()},
-                                          {"client.id", "caselinkctl"},
-                                          {"enable.auto.commit", "false"},
-                                          {"isolation.level", isolation},
-                                          {"log_level", "2"}});
-  if (!conf.ok()) return conf.error();
-  std::string err;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.value().get(), err));
-  if (!consumer) return Error::internal("cannot create a Kafka consumer: " + err);
-  return consumer;
+// A handle used only for watermarks: never subscribed, never commits. A read_committed one
+// answers the last stable offset as "high" (librdkafka >= 1.7.1).
+Result<std::unique_ptr<RdKafka::Consumer>> offsets_handle(const kafka::KafkaSettings& settings,
+                                                          const std::string& isolation) {
+  return kafka::make_offsets_handle(settings, {{"group.id", "caselinkctl-" + new_uuid()},
+                                               {"client.id", "caselinkctl"},
+                                               {"isolation.level", isolation},
+                                               {"log_level", "2"}});
 }
 
 class KafkaOpsCluster final : public OpsCluster {
  public:
-  KafkaOpsCluster(admin::KafkaAdminConfig config, std::unique_ptr<RdKafka::KafkaConsumer> uncommitted,
-                  std::unique_ptr<RdKafka::KafkaConsumer> committed)
+  KafkaOpsCluster(admin::KafkaAdminConfig config, std::unique_ptr<RdKafka::Consumer> uncommitted,
+                  std::unique_ptr<RdKafka::Consumer> committed)
       : admin_(std::move(config)), uncommitted_(std::move(uncommitted)), committed_(std::move(committed)) {}
 
   std::optional<admin::Error> init() { return admin_.init(); }
@@ -162,8 +156,8 @@ class KafkaOpsCluster final : public OpsCluster {
   }
 
   admin::AdminClient admin_;
-  std::unique_ptr<RdKafka::KafkaConsumer> uncommitted_;
-  std::unique_ptr<RdKafka::KafkaConsumer> committed_;
+  std::unique_ptr<RdKafka::Consumer> uncommitted_;
+  std::unique_ptr<RdKafka::Consumer> committed_;
   bool loaded_ = false;
   std::map<std::string, std::map<int32_t, int32_t>> replicas_;
 };
@@ -176,9 +170,9 @@ Result<std::unique_ptr<OpsCluster>> OpsCluster::create(const kafka::KafkaSetting
   config.bootstrap = settings.bootstrap;
   config.timeout = timeout;
   config.properties = settings.properties;
-  auto uncommitted = offsets_consumer(settings, "read_uncommitted");
+  auto uncommitted = offsets_handle(settings, "read_uncommitted");
   if (!uncommitted.ok()) return uncommitted.error();
-  auto committed = offsets_consumer(settings, "read_committed");
+  auto committed = offsets_handle(settings, "read_committed");
   if (!committed.ok()) return committed.error();
   auto cluster = std::make_unique<KafkaOpsCluster>(std::move(config), std::move(uncommitted).value(),
                                                    std::move(committed).value());

@@ -9,10 +9,9 @@
 #include "services/case-sync/case_engine.h"
 #include "services/common/core/clock.h"
 #include "services/common/kafka/dlq.h"
-#include "services/common/kafka/read_to_end.h"
 #include "services/ctl/commands.h"
-#include "services/ctl/ops_cluster.h"
 #include "services/ctl/ops_format.h"
+#include "services/ctl/ops_read.h"
 #include "services/ctl/ops_replay_producer.h"
 
 namespace caselink::ctl {
@@ -106,15 +105,11 @@ OutgoingRecord make_replay_log_record(const CaseRecordRef& dead, const std::stri
 
 namespace {
 
-ReadOptions read_options(const OpsOptions& options) {
-  ReadOptions r;
-  r.bootstrap = options.kafka.bootstrap;
-  r.timeout = options.timeout;
-  return r;
-}
-
 Result<std::vector<CaseRecordRef>> selected_dead_letters(const DlqSelector& selector, const OpsOptions& options) {
-  auto all = read_topic(kDlqTopic, read_options(options));
+  auto reader = reader_options(options, "caselinkctl-dlq");
+  reader.topics = {kDlqTopic};
+  reader.end = kafka::EndAt::kStableNow;  // what is dead-lettered now
+  auto all = read_all(options, std::move(reader));
   if (!all.ok()) return all.error();
   std::vector<CaseRecordRef> out;
   for (auto& r : all.value()) {
@@ -126,25 +121,22 @@ Result<std::vector<CaseRecordRef>> selected_dead_letters(const DlqSelector& sele
   return out;
 }
 
-// Replay id -> the replay log entry (JSON), everything committed on the log up to now.
+// Replay id -> the replay log entry (JSON): everything on the log, waiting for transactions
+// open when the read starts (kSettled), so a replay committed moments ago is never missed.
 Result<std::map<std::string, nlohmann::json>> replay_log(const OpsOptions& options) {
-  auto cluster = OpsCluster::create(options.kafka, options.timeout);
-  if (!cluster.ok()) return cluster.error();
-  auto ends = cluster.value()->ends(kReplayLogTopic);
-  if (!ends.ok()) {
-    return Error::unavailable(ends.error().message + " (apply deploy/topics.yaml with caselink-topics)");
+  auto reader = reader_options(options, "caselinkctl-replay-log");
+  reader.topics = {kReplayLogTopic};
+  reader.end = kafka::EndAt::kSettled;
+  auto records = read_all(options, std::move(reader));
+  if (!records.ok()) {
+    Error e = records.error();
+    if (e.code == ErrorCode::kNotFound) e.message += " (apply deploy/topics.yaml with caselink-topics)";
+    return e;
   }
-  kafka::ReadToEndRequest request;
-  request.topic = kReplayLogTopic;
-  for (const auto& e : ends.value()) request.partitions.push_back(e.partition);
-  request.client_id = "caselinkctl-replay-log";
-  request.timeout = options.timeout;
   std::map<std::string, nlohmann::json> log;
-  const Status st = kafka::read_to_end(options.kafka, request, [&](const ConsumedRecord& r) {
-    if (!r.key || !r.value) return;
-    log[*r.key] = nlohmann::json::parse(*r.value, nullptr, /*allow_exceptions=*/false);
-  });
-  if (!st.ok()) return st.error();
+  for (const auto& r : records.value()) {
+    if (!r.key.empty()) log[r.key] = nlohmann::json::parse(r.raw, nullptr, /*allow_exceptions=*/false);
+  }
   return log;
 }
 

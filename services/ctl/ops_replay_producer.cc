@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "services/common/kafka/client.h"
+#include "services/common/kafka/factory.h"
 
 namespace caselink::ctl {
 
@@ -87,18 +88,17 @@ class KafkaReplayProducer final : public ReplayProducer {
 Result<std::unique_ptr<ReplayProducer>> ReplayProducer::create(const kafka::KafkaSettings& settings,
                                                                const std::string& transactional_id,
                                                                std::chrono::milliseconds timeout) {
-  auto conf = kafka::make_conf(settings, {{"transactional.id", transactional_id},
-                                          {"enable.idempotence", "true"},
-                                          {"acks", "all"},
-                                          {"partitioner", kafka::kCasePartitioner},
-                                          {"client.id", "caselinkctl-replay"},
-                                          {"log_level", "2"}});
-  if (!conf.ok()) return conf.error();
   auto deliveries = std::make_unique<Deliveries>();
-  std::string err;
-  if (conf.value()->set("dr_cb", deliveries.get(), err) != RdKafka::Conf::CONF_OK) return Error::internal(err);
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.value().get(), err));
-  if (!producer) return Error::internal("cannot create the replay producer: " + err);
+  auto made = kafka::make_producer(settings,
+                                   {{"transactional.id", transactional_id},
+                                    {"enable.idempotence", "true"},
+                                    {"acks", "all"},
+                                    {"partitioner", kafka::kCasePartitioner},
+                                    {"client.id", "caselinkctl-replay"},
+                                    {"log_level", "2"}},
+                                   {nullptr, deliveries.get(), nullptr});
+  if (!made.ok()) return made.error();
+  std::unique_ptr<RdKafka::Producer> producer = std::move(made).value();
   if (RdKafka::Error* e = producer->init_transactions(static_cast<int>(timeout.count()))) {
     return Error::unavailable("init_transactions (" + transactional_id + "): " + take_message(e));
   }

@@ -20,6 +20,7 @@
 #include "services/common/core/clock.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/dlq.h"
+#include "services/common/kafka/factory.h"
 #include "services/common/kafka/producer.h"
 #include "services/ctl/commands.h"
 #include "services/ctl/ops_dlq.h"
@@ -40,7 +41,7 @@ class CtlOpsIt : public ::testing::Test {
     bootstrap_ = *b;
     kafka::KafkaSettings settings;
     settings.bootstrap = bootstrap_;
-    auto p = kafka::IdempotentProducer::create(settings, "it-caselinkctl-ops");
+    auto p = kafka::make_idempotent_producer(settings, "it-caselinkctl-ops");
     ASSERT_TRUE(p.ok()) << p.error().describe();
     producer_ = std::move(p).value();
   }
@@ -60,16 +61,19 @@ class CtlOpsIt : public ::testing::Test {
 
   // Commits `offset` on partition 0 for `group` without joining it (no member).
   void commit(const std::string& group, const std::string& topic, int64_t offset) {
-    std::string err;
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    ASSERT_EQ(conf->set("bootstrap.servers", bootstrap_, err), RdKafka::Conf::CONF_OK);
-    ASSERT_EQ(conf->set("group.id", group, err), RdKafka::Conf::CONF_OK);
-    std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
-    ASSERT_TRUE(c) << err;
+    auto made = kafka::make_consumer(settings(), {{"group.id", group}});
+    ASSERT_TRUE(made.ok()) << made.error().describe();
+    auto& c = made.value();
     std::vector<RdKafka::TopicPartition*> tps = {RdKafka::TopicPartition::create(topic, 0, offset)};
     EXPECT_EQ(c->commitSync(tps), RdKafka::ERR_NO_ERROR);
     RdKafka::TopicPartition::destroy(tps);
     c->close();
+  }
+
+  kafka::KafkaSettings settings() const {
+    kafka::KafkaSettings s;
+    s.bootstrap = bootstrap_;
+    return s;
   }
 
   std::string bootstrap_;
@@ -161,13 +165,9 @@ TEST_F(CtlOpsIt, LagVerdictFollowsWhatHappensBetweenTheSamples) {
             }),
             std::make_pair(int{kAttention}, std::string("FALLING_BEHIND")));
   // A member that holds the partition and does not commit: stalled.
-  std::string err;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  ASSERT_EQ(conf->set("bootstrap.servers", bootstrap_, err), RdKafka::Conf::CONF_OK);
-  ASSERT_EQ(conf->set("group.id", group, err), RdKafka::Conf::CONF_OK);
-  ASSERT_EQ(conf->set("enable.auto.commit", "false", err), RdKafka::Conf::CONF_OK);
-  std::unique_ptr<RdKafka::KafkaConsumer> member(RdKafka::KafkaConsumer::create(conf.get(), err));
-  ASSERT_TRUE(member) << err;
+  auto made = kafka::make_consumer(settings(), {{"group.id", group}, {"enable.auto.commit", "false"}});
+  ASSERT_TRUE(made.ok()) << made.error().describe();
+  auto& member = made.value();
   ASSERT_EQ(member->subscribe({topic}), RdKafka::ERR_NO_ERROR);
   ASSERT_TRUE(testing::wait_until(
       [&] {
