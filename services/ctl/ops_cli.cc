@@ -1,13 +1,17 @@
 #include "services/ctl/ops_cli.h"
 
+#include <atomic>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 
 #include "services/admin/topic_admin.h"
 #include "services/common/core/build_info.h"
 #include "services/ctl/commands.h"
+#include "services/ctl/ops_audit.h"
 #include "services/ctl/ops_dlq.h"
 #include "services/ctl/ops_lag.h"
+#include "services/ctl/ops_tail.h"
 #include "services/ctl/ops_topics.h"
 
 namespace caselink::ctl {
@@ -28,9 +32,19 @@ struct OpsCli::State {
   int32_t show_partition = 0;
   int64_t show_offset = 0;
   ReplayRequest replay;
+  CLI::App* tail = nullptr;
+  TailRequest tail_request;
+  std::string tail_from = "beginning";
+  CLI::App* audit = nullptr;
+  CLI::App* audit_verify = nullptr;
+  std::string audit_case;
+  bool audit_all_partitions = false;
 };
 
 namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int /*signal*/) { g_stop.store(true); }
 
 void add_json(CLI::App* sub, OpsOptions& options) {
   sub->add_flag("--json", options.json, "print JSON instead of a table");
@@ -68,6 +82,29 @@ OpsCli::OpsCli(CLI::App& app, CLI::App& dlq) : s_(std::make_unique<State>()) {
   add_json(s_->lag, s_->options);
 
   add_dlq(dlq);
+  add_tail_and_audit(app);
+}
+
+void OpsCli::add_tail_and_audit(CLI::App& app) {
+  s_->tail = app.add_subcommand("tail", "records of a topic as JSON lines, the decoded envelope first (read_committed)");
+  s_->tail->add_option("topic", s_->tail_request.topic, "the topic, e.g. caselink.decision.v1")->required();
+  s_->tail->add_option("--from", s_->tail_from, "beginning | end | offset:N | time:2026-03-02T00:00:00Z | last:N")
+      ->capture_default_str();
+  s_->tail->add_option("--case", s_->tail_request.case_id, "only records of this case");
+  s_->tail->add_option("--type", s_->tail_request.event_type, "only this event type, e.g. FilingDecision");
+  s_->tail->add_flag("-f,--follow", s_->tail_request.follow, "keep reading new records until Ctrl-C");
+  s_->tail->add_option("-n,--limit", s_->tail_request.limit, "stop after this many records")
+      ->check(CLI::PositiveNumber);
+  s_->tail->add_flag("--json", s_->options.json, "accepted for uniformity: tail always prints JSON lines");
+
+  s_->audit = app.add_subcommand("audit", "audit a case from the topics alone");
+  s_->audit->require_subcommand(1);
+  s_->audit_verify = s_->audit->add_subcommand(
+      "verify", "recompute a case's hash chain from the stored events with caselink-sync's chain function");
+  s_->audit_verify->add_option("case-id", s_->audit_case, "the case id (the Kafka key)")->required();
+  s_->audit_verify->add_flag("--all-partitions", s_->audit_all_partitions,
+                             "read every partition, not only the one the case id hashes to");
+  add_json(s_->audit_verify, s_->options);
 }
 
 void OpsCli::add_dlq(CLI::App& dlq) {
@@ -91,7 +128,7 @@ void OpsCli::add_dlq(CLI::App& dlq) {
 OpsCli::~OpsCli() = default;
 
 std::vector<CLI::App*> OpsCli::subcommands() const {
-  return {s_->topics, s_->lag, s_->dlq_list, s_->dlq_show, s_->dlq_replay};
+  return {s_->topics, s_->lag, s_->dlq_list, s_->dlq_show, s_->dlq_replay, s_->tail, s_->audit, s_->audit_verify};
 }
 
 std::optional<int> OpsCli::run(const std::string& bootstrap, std::chrono::milliseconds timeout) {
@@ -117,7 +154,25 @@ std::optional<int> OpsCli::run(const std::string& bootstrap, std::chrono::millis
     s_->lag_request.interval = std::chrono::milliseconds(static_cast<int64_t>(s_->lag_interval_s * 1000));
     return lag_command(s_->lag_request, *cluster.value(), options, std::cout, std::cerr);
   }
+  if (s_->tail->parsed()) return run_tail(options);
+  if (s_->audit_verify->parsed()) {
+    return audit_verify(s_->audit_case, s_->audit_all_partitions, options, std::cout, std::cerr);
+  }
   return run_dlq(options);
+}
+
+int OpsCli::run_tail(const OpsOptions& options) {
+  const auto start = parse_start(s_->tail_from);
+  if (!start) {
+    std::cerr << "caselinkctl: --from: expected beginning, end, offset:N, time:<RFC 3339> or last:N\n";
+    return kUsage;
+  }
+  s_->tail_request.start = *start;
+  // Ctrl-C or SIGTERM ends --follow between two polls, with the output flushed.
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  s_->tail_request.stop = &g_stop;
+  return tail_command(s_->tail_request, options, std::cout, std::cerr);
 }
 
 std::optional<int> OpsCli::run_dlq(const OpsOptions& options) {

@@ -31,6 +31,8 @@ class OpsCli {
  private:
   struct State;
   void add_dlq(CLI::App& dlq);
+  void add_tail_and_audit(CLI::App& app);
+  int run_tail(const OpsOptions& options);
   std::optional<int> run_dlq(const OpsOptions& options);
   std::unique_ptr<State> s_;
 };

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "services/admin/topic_admin.h"
+#include "services/case-sync/case_engine.h"
 #include "services/common/core/clock.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/dlq.h"
@@ -247,8 +248,102 @@ TEST_F(CtlOpsIt, DlqReplayRestoresAFixedRecordExactlyOnce) {
   EXPECT_EQ(nlohmann::json::parse(after.out)["dead_letters"][0]["replayed"]["note"], "fixed") << after.out;
 }
 
+TEST_F(CtlOpsIt, TailPrintsDecodedRecordsAsJsonLinesAndFollows) {
+  const std::string topic = fresh_topic(1);
+  auto [a1, r1] = fixed_record(topic);
+  auto [b1, r2] = fixed_record(topic);
+  ASSERT_TRUE(producer_->send(r1).ok());
+  ASSERT_TRUE(producer_->send(r2).ok());
+  ASSERT_TRUE(producer_->send({topic, "changelog-key", R"({"not":"an envelope"})", {}}).ok());
+  const std::string b = " --bootstrap " + bootstrap_;
+  auto lines = [](const std::string& out) {
+    std::vector<nlohmann::ordered_json> v;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) v.push_back(nlohmann::ordered_json::parse(line));
+    return v;
+  };
+  const CtlRun all = run_ctl("tail " + topic + b, false);
+  ASSERT_EQ(all.status, kOk) << all.out;
+  const auto rows = lines(all.out);
+  ASSERT_EQ(rows.size(), 3u) << all.out;
+  EXPECT_EQ(rows[0].begin().key(), "envelope");  // envelope first
+  EXPECT_EQ(rows[0]["envelope"]["event_id"], a1.event_id());
+  EXPECT_EQ(rows[0]["offset"], 0);
+  EXPECT_TRUE(rows[2]["envelope"].is_null());
+  EXPECT_EQ(rows[2]["value"]["not"], "an envelope");
+
+  EXPECT_EQ(lines(run_ctl("tail " + topic + " --case " + b1.case_id() + b, false).out).size(), 1u);
+  EXPECT_EQ(lines(run_ctl("tail " + topic + " --type FeedbackAcknowledged" + b, false).out).size(), 2u);
+  EXPECT_EQ(lines(run_ctl("tail " + topic + " --from offset:1" + b, false).out).size(), 2u);
+  EXPECT_EQ(lines(run_ctl("tail " + topic + " --from end" + b, false).out).size(), 0u);
+  EXPECT_EQ(lines(run_ctl("tail " + topic + " --from time:2200-01-01T00:00:00Z" + b, false).out).size(), 0u);
+  EXPECT_EQ(run_ctl("tail " + topic + " --from yesterday" + b).status, kUsage);
+  EXPECT_EQ(run_ctl("tail caselink.no-such-topic.v1" + b).status, kNotFound);
+
+  // --follow: prints what is there, then what comes, until --limit.
+  const std::string log = "/tmp/" + testing::unique_name("ctlops-follow") + ".log";
+  const char* bin = std::getenv("CASELINKCTL_BIN");
+  testing::ChildProcess follower(bin != nullptr ? bin : testing::build_path("services/ctl/caselinkctl"),
+                                 {"tail", topic, "--follow", "--limit", "4", "--bootstrap", bootstrap_}, log);
+  auto log_lines = [&] {
+    std::ifstream in(log);
+    size_t n = 0;
+    for (std::string line; std::getline(in, line);) ++n;
+    return n;
+  };
+  ASSERT_TRUE(testing::wait_until([&] { return log_lines() == 3; }, milliseconds(20000)));
+  auto [late, r4] = fixed_record(topic);
+  ASSERT_TRUE(producer_->send(r4).ok());
+  ASSERT_TRUE(testing::wait_until([&] { return !follower.running(); }, milliseconds(20000)));
+  ASSERT_EQ(log_lines(), 4u);
+  std::ifstream in(log);
+  std::string last;
+  for (std::string line; std::getline(in, line);) last = line;
+  EXPECT_EQ(nlohmann::json::parse(last)["envelope"]["event_id"], late.event_id());
+  std::remove(log.c_str());
+}
+
+// A snapshot as caselink-sync writes it: version, the applied event, the chain hashes.
+OutgoingRecord snapshot(const std::string& case_id, uint64_t version, const std::string& event_id,
+                        const std::string& previous, const std::string& hash) {
+  v1::Envelope env =
+      envelope::make_envelope(CaseId(case_id), AgencyId("caselink-sync"), SystemClock().now(), SystemClock().now());
+  auto* s = env.mutable_case_state_snapshot();
+  s->set_version(version);
+  s->set_last_event_id(event_id);
+  s->set_previous_state_hash_hex(previous);
+  s->set_state_hash_hex(hash);
+  envelope::seal(env);
+  return envelope::to_record(env, "caselink.case.state.v1");
+}
+
+TEST_F(CtlOpsIt, AuditVerifyRecomputesTheChainFromTheTopics) {
+  auto [event, record] = fixed_record("caselink.ack.v1");
+  const std::string id = event.case_id();
+  ASSERT_TRUE(producer_->send(record).ok());
+  const std::string h1 = sync::chain_hash_hex("", *record.value);
+  ASSERT_TRUE(producer_->send(snapshot(id, 1, event.event_id(), "", h1)).ok());
+  const std::string b = " --bootstrap " + bootstrap_;
+  const CtlRun ok = run_ctl("audit verify " + id + b);
+  EXPECT_EQ(ok.status, kOk) << ok.out;
+  EXPECT_NE(ok.out.find("OK — 1 of 1 version(s) recomputed"), std::string::npos) << ok.out;
+
+  auto [second, record2] = fixed_record("caselink.ack.v1");
+  record2.key = id;  // same case
+  second.set_case_id(id);
+  record2.value = envelope::encode(second);
+  ASSERT_TRUE(producer_->send(record2).ok());
+  ASSERT_TRUE(producer_->send(snapshot(id, 2, second.event_id(), h1, sync::chain_hash_hex(h1, "forged"))).ok());
+  const CtlRun broken = run_ctl("audit verify " + id + " --json" + b, false);
+  EXPECT_EQ(broken.status, kChainBroken) << broken.out;
+  const auto j = nlohmann::json::parse(broken.out);
+  EXPECT_EQ(j["broken_version"], 2);
+  EXPECT_EQ(j["verified"], 1);
+  EXPECT_EQ(run_ctl("audit verify no-such-case-" + id + b).status, kNotFound);
+}
+
 TEST_F(CtlOpsIt, EveryOpsSubcommandHasHelpAndUsageErrors) {
-  for (const char* sub : {"topics", "lag", "dlq list", "dlq show", "dlq replay"}) {
+  for (const char* sub : {"topics", "lag", "dlq list", "dlq show", "dlq replay", "tail", "audit verify"}) {
     const CtlRun help = run_ctl(std::string(sub) + " --help");
     EXPECT_EQ(help.status, 0) << sub;
     EXPECT_NE(help.out.find("Exit codes"), std::string::npos) << sub << help.out;
