@@ -7,6 +7,7 @@
 #include "services/admin/admin_client.h"
 #include "services/common/core/uuid.h"
 #include "services/common/kafka/factory.h"
+#include "services/common/kafka/topic_reader.h"
 
 namespace caselink::ctl {
 
@@ -30,9 +31,12 @@ Result<std::unique_ptr<RdKafka::Consumer>> offsets_handle(const kafka::KafkaSett
 
 class KafkaOpsCluster final : public OpsCluster {
  public:
-  KafkaOpsCluster(admin::KafkaAdminConfig config, std::unique_ptr<RdKafka::Consumer> uncommitted,
-                  std::unique_ptr<RdKafka::Consumer> committed)
-      : admin_(std::move(config)), uncommitted_(std::move(uncommitted)), committed_(std::move(committed)) {}
+  KafkaOpsCluster(kafka::KafkaSettings settings, admin::KafkaAdminConfig config,
+                  std::unique_ptr<RdKafka::Consumer> uncommitted, std::unique_ptr<RdKafka::Consumer> committed)
+      : settings_(std::move(settings)),
+        admin_(std::move(config)),
+        uncommitted_(std::move(uncommitted)),
+        committed_(std::move(committed)) {}
 
   std::optional<admin::Error> init() { return admin_.init(); }
 
@@ -132,6 +136,29 @@ class KafkaOpsCluster final : public OpsCluster {
     return out;
   }
 
+  Result<bool> has_records_from(const std::string& topic, int32_t partition, int64_t from) override {
+    kafka::TopicReaderOptions options;
+    options.partitions = {{topic, partition}};
+    options.start = kafka::StartAt::offset(from);
+    options.end = kafka::EndAt::kStableNow;
+    options.client_id = "caselinkctl-lag";
+    options.timeout = admin_.config().timeout;
+    options.fail_when_brokers_down = true;
+    options.properties = {{"log_level", "2"}};
+    auto reader = kafka::TopicReader::open(settings_, std::move(options));
+    if (!reader.ok()) return reader.error();
+    bool found = false;
+    const auto deadline = std::chrono::steady_clock::now() + admin_.config().timeout;
+    while (!found && !reader.value()->at_end()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Error::unavailable("reading " + topic + "[" + std::to_string(partition) + "] timed out");
+      }
+      const Status st = reader.value()->poll(std::chrono::milliseconds(200), [&](const ConsumedRecord&) { found = true; });
+      if (!st.ok()) return st.error();
+    }
+    return found;
+  }
+
  private:
   int timeout_ms() const { return admin_.timeout_ms(); }
 
@@ -155,6 +182,7 @@ class KafkaOpsCluster final : public OpsCluster {
     return Status::success();
   }
 
+  kafka::KafkaSettings settings_;
   admin::AdminClient admin_;
   std::unique_ptr<RdKafka::Consumer> uncommitted_;
   std::unique_ptr<RdKafka::Consumer> committed_;
@@ -174,7 +202,7 @@ Result<std::unique_ptr<OpsCluster>> OpsCluster::create(const kafka::KafkaSetting
   if (!uncommitted.ok()) return uncommitted.error();
   auto committed = offsets_handle(settings, "read_committed");
   if (!committed.ok()) return committed.error();
-  auto cluster = std::make_unique<KafkaOpsCluster>(std::move(config), std::move(uncommitted).value(),
+  auto cluster = std::make_unique<KafkaOpsCluster>(settings, std::move(config), std::move(uncommitted).value(),
                                                    std::move(committed).value());
   if (auto err = cluster->init()) return from_admin(*err);
   return std::unique_ptr<OpsCluster>(std::move(cluster));

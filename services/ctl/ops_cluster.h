@@ -54,6 +54,11 @@ class OpsCluster {
   virtual Result<GroupInfo> describe_group(const std::string& group) = 0;
   // The offsets the group committed, per topic partition.
   virtual Result<std::map<TopicPartitionKey, int64_t>> committed(const std::string& group) = 0;
+  // Whether a read_committed consumer would get any record at or after `from` on the
+  // partition now. Transaction markers (commit/abort) and aborted records take offsets but are
+  // never delivered, so a group that consumed everything of a transactionally written topic
+  // still shows end - committed >= 1; this tells such a "lag" from records really waiting.
+  virtual Result<bool> has_records_from(const std::string& topic, int32_t partition, int64_t from) = 0;
 };
 
 }  // namespace caselink::ctl

@@ -85,7 +85,7 @@ std::string render_lag_text(const std::vector<PartitionLag>& rows, std::chrono::
   for (const auto& r : rows) {
     table.add({r.group, r.topic, std::to_string(r.partition),
                r.second.committed < 0 ? "-" : std::to_string(r.second.committed), std::to_string(r.second.end),
-               std::to_string(r.second.lag()), std::to_string(r.first.lag()),
+               std::to_string(r.second.lag()) + (r.markers_only ? " (markers)" : ""), std::to_string(r.first.lag()),
                r.group_state + " (" + std::to_string(r.members) + ")", to_string(r.verdict)});
   }
   std::map<LagVerdict, size_t> count;
@@ -104,6 +104,7 @@ std::string render_lag_json(const std::vector<PartitionLag>& rows, std::chrono::
                    {"committed", r.second.committed},
                    {"end", r.second.end},
                    {"lag", r.second.lag()},
+                   {"markers_only", r.markers_only},
                    {"first_sample", {{"committed", r.first.committed}, {"end", r.first.end}, {"lag", r.first.lag()}}},
                    {"group_state", r.group_state},
                    {"members", r.members},
@@ -143,8 +144,18 @@ int lag_command(const LagRequest& request, OpsCluster& cluster, const OpsOptions
     const auto it = first.value().find(key);
     const LagSample before = it == first.value().end() ? now : it->second;
     const GroupInfo& info = infos[group];
-    rows.push_back({group, key.second.first, key.second.second, before, now, info.state, info.members.size(),
-                    judge(before, now, !info.members.empty())});
+    PartitionLag row{group, key.second.first, key.second.second, before, now, info.state, info.members.size(),
+                     judge(before, now, !info.members.empty()), false};
+    if (row.verdict != LagVerdict::kOk) {
+      auto pending = cluster.has_records_from(row.topic, row.partition, std::max(now.committed, now.low));
+      if (!pending.ok()) {
+        err << "caselinkctl: " << pending.error().message << "\n";
+        return kBrokerError;
+      }
+      row.markers_only = !pending.value();
+      if (row.markers_only) row.verdict = LagVerdict::kOk;
+    }
+    rows.push_back(std::move(row));
   }
   out << (options.json ? render_lag_json(rows, request.interval) + "\n" : render_lag_text(rows, request.interval));
   auto worst = LagVerdict::kOk;

@@ -46,6 +46,9 @@ struct PartitionLag {
   std::string group_state;
   size_t members = 0;
   LagVerdict verdict = LagVerdict::kOk;
+  // The offsets between committed and end hold no record a read_committed consumer would get
+  // (transaction markers, aborted records): caught up, whatever end - committed says.
+  bool markers_only = false;
 };
 
 std::string render_lag_text(const std::vector<PartitionLag>& rows, std::chrono::milliseconds interval);
@@ -58,6 +61,8 @@ struct LagRequest {
   std::function<void(std::chrono::milliseconds)> wait;
 };
 
+// A partition with lag whose verdict is not OK is read from its committed offset to its end
+// (OpsCluster::has_records_from): when nothing is there but transaction markers, it is OK.
 // Exit: kOk every partition OK, kAttention some FALLING_BEHIND, kFailing some STALLED or
 // STOPPED, kNotFound a named group does not exist, kBrokerError.
 int lag_command(const LagRequest& request, OpsCluster& cluster, const OpsOptions& options, std::ostream& out,

@@ -26,6 +26,7 @@
 #include "services/ctl/commands.h"
 #include "services/ctl/ops_dlq.h"
 #include "services/ctl/ops_lag.h"
+#include "services/ctl/ops_replay_producer.h"
 #include "services/ctl/tests/run_ctl.h"
 #include "tests/support/kafka_test_env.h"
 
@@ -134,6 +135,26 @@ TEST_F(CtlOpsIt, LagOfAGroupWithoutMembersIsStopped) {
   EXPECT_EQ(rows[0]["verdict"], "STOPPED");
   EXPECT_EQ(run_ctl("lag --group no-such-group-" + topic + " --interval 0 --bootstrap " + bootstrap_).status,
             kNotFound);
+}
+
+// A transactional writer leaves a commit marker after its records: a group that consumed them
+// all commits the offset after the last record, one short of the end. That is not lag.
+TEST_F(CtlOpsIt, LagCountsRecordsNotTransactionMarkers) {
+  const std::string topic = fresh_topic(1);
+  auto writer = ReplayProducer::create(settings(), testing::unique_name("ctlops-tx"), milliseconds(30000));
+  ASSERT_TRUE(writer.ok()) << writer.error().describe();
+  ASSERT_TRUE(writer.value()->write_transaction({{topic, "k", "a", {}}, {topic, "k", "b", {}}}).ok());
+  const std::string group = testing::unique_name("ctlops-markers");
+  commit(group, topic, 2);
+  const CtlRun run = run_ctl("lag --group " + group + " --interval 0.1 --json --bootstrap " + bootstrap_, false);
+  ASSERT_EQ(run.status, kOk) << run.out;
+  const auto rows = nlohmann::json::parse(run.out)["partitions"];
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["end"], 3);  // two records and the commit marker
+  EXPECT_EQ(rows[0]["markers_only"], true);
+  EXPECT_EQ(rows[0]["verdict"], "OK");
+  commit(group, topic, 1);  // one real record waiting: stopped again
+  EXPECT_EQ(run_ctl("lag --group " + group + " --interval 0.1 --bootstrap " + bootstrap_).status, kFailing);
 }
 
 TEST_F(CtlOpsIt, LagVerdictFollowsWhatHappensBetweenTheSamples) {
