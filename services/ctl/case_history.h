@@ -14,6 +14,7 @@
 
 #include "caselink/v1/envelope.pb.h"
 #include "services/common/core/result.h"
+#include "services/common/kafka/settings.h"
 
 namespace caselink::ctl {
 
@@ -46,6 +47,8 @@ struct CaseHistory {
 
 struct ReadOptions {
   std::string bootstrap = "127.0.0.1:9092";
+  // Everything else of the connection (security: kafka.sasl_*, kafka.ssl_*, …); `bootstrap` wins.
+  kafka::KafkaSettings kafka;
   bool all_partitions = false;
   std::chrono::milliseconds timeout{30000};
 };

@@ -14,8 +14,15 @@ int main(int argc, char** argv) {
   CLI::App app{"caselinkctl — inspect caselink cases and topics, and run them day to day"};
   app.require_subcommand(1);
   ReadOptions options;
-  // The services' variable when caselinkctl's own is not set.
-  if (const char* services = std::getenv("CASELINK_KAFKA_BOOTSTRAP")) options.bootstrap = services;
+  // The connection (security included) as the services take it from the environment.
+  auto from_env = caselink::kafka::settings_from_environment();
+  if (!from_env.ok()) {
+    std::cerr << "caselinkctl: " << from_env.error().describe() << "\n";
+    return 2;
+  }
+  options.kafka = *from_env;
+  // The services' bootstrap variable when caselinkctl's own ($CASELINK_BOOTSTRAP) is not set.
+  if (std::getenv("CASELINK_KAFKA_BOOTSTRAP") != nullptr) options.bootstrap = options.kafka.bootstrap;
   int timeout_ms = 30000;
   app.add_option("--bootstrap", options.bootstrap, "Kafka bootstrap servers")
       ->capture_default_str()
@@ -65,6 +72,6 @@ int main(int argc, char** argv) {
   if (show->parsed()) return case_show(case_id, options, json, std::cout, std::cerr);
   if (list->parsed()) return case_list(state_filter, options, std::cout, std::cerr);
   if (tail->parsed()) return dlq_tail(count, options, std::cout, std::cerr);
-  if (auto code = ops.run(options.bootstrap, options.timeout)) return *code;
+  if (auto code = ops.run(options.kafka, options.bootstrap, options.timeout)) return *code;
   return kUsage;
 }

@@ -13,6 +13,7 @@ int audit_verify(const std::string& case_id, bool all_partitions, const OpsOptio
                  std::ostream& err) {
   ReadOptions read;
   read.bootstrap = options.kafka.bootstrap;
+  read.kafka = options.kafka;
   read.timeout = options.timeout;
   read.all_partitions = all_partitions;
   auto history = read_case(case_id, read);

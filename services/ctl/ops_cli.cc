@@ -131,8 +131,10 @@ std::vector<CLI::App*> OpsCli::subcommands() const {
   return {s_->topics, s_->lag, s_->dlq_list, s_->dlq_show, s_->dlq_replay, s_->tail, s_->audit, s_->audit_verify};
 }
 
-std::optional<int> OpsCli::run(const std::string& bootstrap, std::chrono::milliseconds timeout) {
+std::optional<int> OpsCli::run(const kafka::KafkaSettings& kafka, const std::string& bootstrap,
+                               std::chrono::milliseconds timeout) {
   OpsOptions options = s_->options;
+  options.kafka = kafka;
   options.kafka.bootstrap = bootstrap;
   options.timeout = timeout;
   if (!s_->client_config.empty()) {
@@ -141,7 +143,7 @@ std::optional<int> OpsCli::run(const std::string& bootstrap, std::chrono::millis
       std::cerr << "caselinkctl: " << props.error().message << "\n";
       return kUsage;
     }
-    options.kafka.properties = props.value();
+    for (const auto& [k, v] : props.value()) options.kafka.properties[k] = v;
   }
   if (s_->topics->parsed()) return topics_command(s_->topics_request, options, std::cout, std::cerr);
   if (s_->lag->parsed()) {

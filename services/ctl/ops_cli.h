@@ -25,8 +25,11 @@ class OpsCli {
   // Subcommands whose --help should carry main's common footer.
   [[nodiscard]] std::vector<CLI::App*> subcommands() const;
 
-  // Runs the parsed ops subcommand; nullopt when the one parsed is not an ops command.
-  std::optional<int> run(const std::string& bootstrap, std::chrono::milliseconds timeout);
+  // Runs the parsed ops subcommand with the connection settings `kafka` (from the environment,
+  // as the services read them), `bootstrap` and --client-config on top; nullopt when the one
+  // parsed is not an ops command.
+  std::optional<int> run(const kafka::KafkaSettings& kafka, const std::string& bootstrap,
+                         std::chrono::milliseconds timeout);
 
  private:
   struct State;

@@ -114,6 +114,15 @@ std::vector<std::pair<std::string, std::pair<std::string, std::string>>> Securit
   return out;
 }
 
+Result<KafkaSettings> settings_from_environment(config::EnvLookup env) {
+  auto binder = config::ConfigBinder::parse("{}", "environment", "CASELINK_", std::move(env));
+  if (!binder.ok()) return binder.error();
+  KafkaSettings settings;
+  bind(*binder, &settings);
+  if (Status st = binder->finish(); !st.ok()) return st.error();
+  return settings;
+}
+
 Status validate(const KafkaSettings& s) {
   if (s.bootstrap.empty()) {
     return Error::invalid("must list at least one broker host:port", "kafka.bootstrap");

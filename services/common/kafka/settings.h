@@ -105,6 +105,11 @@ void bind(config::ConfigBinder& binder, KafkaSettings* settings);
 // Binds loop.* keys and registers their checks (needs the KafkaSettings for cross checks).
 void bind(config::ConfigBinder& binder, LoopSettings* settings, const KafkaSettings* kafka);
 
+// kafka.* from the environment alone (CASELINK_KAFKA_BOOTSTRAP, CASELINK_KAFKA_SECURITY_PROTOCOL,
+// CASELINK_KAFKA_SASL_PASSWORD, …): for command-line tools and tests that have no config file,
+// so they connect the way the services do.
+Result<KafkaSettings> settings_from_environment(config::EnvLookup env = config::process_environment());
+
 // Stand-alone checks (also run by the binder): every error names its key.
 Status validate(const KafkaSettings& settings);
 Status validate(const LoopSettings& settings, const KafkaSettings& kafka);

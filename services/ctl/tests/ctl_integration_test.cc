@@ -27,6 +27,7 @@
 #include "services/common/envelope/routing.h"
 #include "services/common/kafka/dlq.h"
 #include "services/common/kafka/producer.h"
+#include "services/common/kafka/factory.h"
 #include "services/ctl/case_history.h"
 #include "services/ctl/tests/run_ctl.h"
 #include "tests/support/kafka_test_env.h"
@@ -57,19 +58,14 @@ v1::Organ organ(const std::string& id) {
 class TxnProducer {
  public:
   explicit TxnProducer(const std::string& bootstrap) {
-    std::string err;
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    for (const auto& [k, v] : std::map<std::string, std::string>{{"bootstrap.servers", bootstrap},
-                                                                 {"transactional.id", testing::unique_name("it-ctl-tx")},
-                                                                 {"partitioner", "murmur2_random"}}) {
-      if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
-        throw std::runtime_error(err);
-      }
+    kafka::KafkaSettings settings;
+    settings.bootstrap = bootstrap;
+    auto made = kafka::make_producer(
+        settings, {{"transactional.id", testing::unique_name("it-ctl-tx")}, {"partitioner", kafka::kCasePartitioner}});
+    if (!made.ok()) {
+      throw std::runtime_error(made.error().message);
     }
-    producer_.reset(RdKafka::Producer::create(conf.get(), err));
-    if (!producer_) {
-      throw std::runtime_error(err);
-    }
+    producer_ = std::move(made).value();
     check(producer_->init_transactions(30000));
   }
   ~TxnProducer() {
