@@ -13,6 +13,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -267,6 +268,33 @@ TEST_F(CtlOpsIt, DlqReplayRestoresAFixedRecordExactlyOnce) {
   EXPECT_EQ(logged, 1u);
   const CtlRun after = run_ctl("dlq list --case " + env.case_id() + " --json" + b, false);
   EXPECT_EQ(nlohmann::json::parse(after.out)["dead_letters"][0]["replayed"]["note"], "fixed") << after.out;
+}
+
+// Two operators replay the same dead letter at the same moment: the fixed transactional id
+// fences one of them (or it finds the other's log entry), never both writing.
+TEST_F(CtlOpsIt, ConcurrentReplaysOfOneDeadLetterHaveOneEffect) {
+  const std::string original_topic = fresh_topic(1);
+  auto [env, record] = fixed_record(original_topic);
+  ConsumedRecord consumed{original_topic, 0, 3, 0, record.key, record.value, record.headers};
+  const auto dead = kafka::make_dlq_record(consumed, {"caselink.dlq.v1", "caselink-test", "test-group"},
+                                           {"test.concurrent", "refused", 1}, SystemClock().now());
+  ASSERT_TRUE(producer_->send(dead).ok());
+  const char* bin = std::getenv("CASELINKCTL_BIN");
+  const std::string program = bin != nullptr ? bin : testing::build_path("services/ctl/caselinkctl");
+  const std::vector<std::string> args = {"dlq", "replay", "--case", env.case_id(), "--bootstrap", bootstrap_};
+  const std::string log = "/tmp/" + testing::unique_name("ctlops-concurrent") + ".log";
+  testing::ChildProcess one(program, args, log);
+  testing::ChildProcess two(program, args, log);
+  ASSERT_TRUE(testing::wait_until([&] { return !one.running() && !two.running(); }, milliseconds(60000)));
+  const auto back = testing::read_topic(bootstrap_, original_topic, testing::Isolation::kReadCommitted, 0,
+                                        milliseconds(20000), milliseconds(1000));
+  std::ifstream in(log);
+  const std::string printed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(back.size(), 1u) << printed;
+  // Whatever happened, one more replay finds it done.
+  const CtlRun again = run_ctl("dlq replay --case " + env.case_id() + " --bootstrap " + bootstrap_);
+  EXPECT_NE(again.out.find("0 replayed, 1 already replayed"), std::string::npos) << again.out << printed;
+  std::remove(log.c_str());
 }
 
 TEST_F(CtlOpsIt, TailPrintsDecodedRecordsAsJsonLinesAndFollows) {
