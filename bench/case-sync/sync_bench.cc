@@ -220,7 +220,7 @@ double max_rss_mb() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // kB on Linux
 }
 
-class NoState final : public sync::StateReader {
+class NoState final : public kafka::ChangelogReader {
  public:
   Status read(const std::string&, const std::vector<int32_t>&, const Visitor&) override { return Status::success(); }
 };
@@ -385,7 +385,8 @@ int run_loop_phases(const Options& o, const sync::CaseEngine& engine, sync::Sett
   kafka::KafkaSettings kafka;
   kafka.bootstrap = o.bootstrap;
   const std::string group = testing::unique_name("bench.sync.group");
-  auto reader = sync::make_kafka_state_reader(kafka, group + "-restore", 120000);
+  auto reader = std::make_unique<kafka::KafkaChangelogReader>(kafka, group + "-restore",
+                                                              std::chrono::milliseconds(120000), "sync.restore");
   SystemClock clock;
   sync::SyncHandler sync_handler(engine, sync_settings, clock, reader.get(), nullptr);
   const double sync_rate = loop_phase(o, in, sync_handler, group, sync_loop_settings(o));

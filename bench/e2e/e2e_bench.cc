@@ -53,6 +53,7 @@
 #include "services/common/core/clock.h"
 #include "services/common/core/uuid.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/kafka/factory.h"
 #include "services/common/kafka/client.h"
 #include "services/sdk/agency_client.h"
 
@@ -150,15 +151,14 @@ class FeedbackWatcher {
     kafka::KafkaSettings settings;
     settings.bootstrap = bootstrap;
     settings.statistics_interval_ms = 0;
-    auto conf = kafka::make_conf(settings, {{"client.id", "caselink-e2e-bench"},
-                                            {"group.id", "caselink-e2e-bench-" + new_uuid()},
-                                            {"isolation.level", "read_committed"},
-                                            {"enable.auto.commit", "false"},
-                                            {"enable.auto.offset.store", "false"}});
-    if (!conf.ok()) return conf.error();
+    auto made = kafka::make_consumer(settings, {{"client.id", "caselink-e2e-bench"},
+                                                {"group.id", "caselink-e2e-bench-" + new_uuid()},
+                                                {"isolation.level", "read_committed"},
+                                                {"enable.auto.commit", "false"},
+                                                {"enable.auto.offset.store", "false"}});
+    if (!made.ok()) return made.error();
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer = std::move(made).value();
     std::string err;
-    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), err));
-    if (!consumer) return Error::unavailable("cannot create the feedback consumer: " + err);
 
     // Position every partition at its current end, so only records written from now on count.
     RdKafka::Metadata* raw = nullptr;

@@ -38,6 +38,7 @@
 #include "bench/screening/generator.h"
 #include "services/common/core/build_info.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/kafka/factory.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/logging/logging.h"
@@ -320,15 +321,14 @@ LoopResult loop_phase(const Options& o, const std::string& in, const std::string
 // value to `visit`. Counts, never stores: a million assessments do not fit the point of the bench.
 int64_t read_all(const std::string& bootstrap, const std::string& topic, int partitions,
                  const std::function<void(const std::string&)>& visit) {
-  std::string err;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", bootstrap, err);
-  conf->set("group.id", testing::unique_name("screening-bench-verify"), err);
-  conf->set("isolation.level", "read_committed", err);
-  conf->set("enable.auto.commit", "false", err);
-  conf->set("enable.partition.eof", "true", err);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
-  if (!consumer) throw std::runtime_error("verify consumer: " + err);
+  kafka::KafkaSettings settings;
+  settings.bootstrap = bootstrap;
+  auto made = kafka::make_consumer(settings, {{"group.id", testing::unique_name("screening-bench-verify")},
+                                              {"isolation.level", "read_committed"},
+                                              {"enable.auto.commit", "false"},
+                                              {"enable.partition.eof", "true"}});
+  if (!made.ok()) throw std::runtime_error("verify consumer: " + made.error().message);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = std::move(made).value();
   std::vector<RdKafka::TopicPartition*> tps;
   for (int p = 0; p < partitions; ++p) {
     tps.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <utility>
 
+#include "services/common/kafka/factory.h"
+
 namespace caselink::admin {
 
 Error kafka_error(rd_kafka_resp_err_t err, const char* detail) {
@@ -14,40 +16,31 @@ Error kafka_error(rd_kafka_resp_err_t err, const char* detail) {
 }
 
 std::optional<Error> AdminClient::init() {
-  ConfPtr conf(rd_kafka_conf_new());
-  std::array<char, kErrstrSize> errstr{};
-  const std::pair<const char*, std::string> settings[] = {
-      {"bootstrap.servers", config_.bootstrap},
+  // The handle comes from the client factory, like every librdkafka client: the client config
+  // (--client-config: security and other properties) as kafka.properties, --bootstrap as the
+  // broker list (a bootstrap.servers in the client config is ignored: --bootstrap decides).
+  kafka::KafkaSettings settings;
+  settings.bootstrap = config_.bootstrap;
+  settings.properties = config_.properties;
+  settings.properties.erase("bootstrap.servers");
+  const kafka::Properties role = {
       {"client.id", "caselink-topics"},
       // librdkafka accepts 10..300000 here; longer --timeout-ms still applies to each request.
       {"socket.timeout.ms", std::to_string(std::clamp<int64_t>(config_.timeout.count(), 10, 300000))},
   };
-  for (const auto& [key, value] : settings) {
-    if (rd_kafka_conf_set(conf.get(), key, value.c_str(), errstr.data(), errstr.size()) != RD_KAFKA_CONF_OK) {
-      return Error{ErrorCode::kInvalidSpec, std::string("librdkafka setting ") + key + "=" + value + ": " +
-                                                errstr.data()};
-    }
-  }
-  for (const auto& [key, value] : config_.properties) {
-    if (key == "bootstrap.servers") {
-      continue;  // --bootstrap decides
-    }
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr.data(), errstr.size()) != RD_KAFKA_CONF_OK) {
+  auto made = kafka::make_admin(settings, role, {this, &AdminClient::on_log, &AdminClient::on_error});
+  if (!made.ok()) {
+    const std::string& field = made.error().field;
+    const std::string prefix = "kafka.properties.";
+    if (field.rfind(prefix, 0) == 0) {
       // Never the value, nor librdkafka's text (which may quote it): it may be a password.
-      return Error{ErrorCode::kInvalidSpec, "client config: librdkafka refused the setting '" + key + "'"};
+      return Error{ErrorCode::kInvalidSpec,
+                   "client config: librdkafka refused the setting '" + field.substr(prefix.size()) + "'"};
     }
+    return Error{made.error().code == caselink::ErrorCode::kInvalid ? ErrorCode::kInvalidSpec : ErrorCode::kInternal,
+                 made.error().message};
   }
-  rd_kafka_conf_set_opaque(conf.get(), this);
-  rd_kafka_conf_set_log_cb(conf.get(), &AdminClient::on_log);
-  rd_kafka_conf_set_error_cb(conf.get(), &AdminClient::on_error);
-
-  // rd_kafka_new takes ownership of conf only on success.
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr.data(), errstr.size());
-  if (rk == nullptr) {
-    return Error{ErrorCode::kInternal, std::string("cannot create the Kafka client: ") + errstr.data()};
-  }
-  (void)conf.release();
-  rk_.reset(rk);
+  rk_.reset(made->release());
   queue_.reset(rd_kafka_queue_new(rk_.get()));
   return std::nullopt;
 }

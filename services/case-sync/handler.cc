@@ -15,27 +15,6 @@ namespace {
 
 std::shared_ptr<spdlog::logger> log() { return logging::get("sync.handler"); }
 
-class KafkaStateReader final : public StateReader {
- public:
-  KafkaStateReader(kafka::KafkaSettings kafka, std::string client_id, int64_t timeout_ms)
-      : kafka_(std::move(kafka)), client_id_(std::move(client_id)), timeout_ms_(timeout_ms) {}
-
-  Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override {
-    kafka::ReadToEndRequest request{topic, partitions, client_id_, std::chrono::milliseconds(timeout_ms_),
-                                    [&topic](int32_t p, int64_t stable, int64_t end) {
-                                      log()->info("restoring {}[{}]: waiting for an open transaction (stable offset "
-                                                  "{}, end {})",
-                                                  topic, p, stable, end);
-                                    }};
-    return kafka::read_to_end(kafka_, request, visit);
-  }
-
- private:
-  kafka::KafkaSettings kafka_;
-  std::string client_id_;
-  int64_t timeout_ms_;
-};
-
 }  // namespace
 
 void bind(config::ConfigBinder& b, Settings* s) {
@@ -99,12 +78,8 @@ void loop_defaults(kafka::LoopSettings* loop) {
   loop->prefetch_kbytes = 8192;
 }
 
-std::unique_ptr<StateReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka, std::string client_id,
-                                                     int64_t timeout_ms) {
-  return std::make_unique<KafkaStateReader>(kafka, std::move(client_id), timeout_ms);
-}
 
-SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Clock& clock, StateReader* reader,
+SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Clock& clock, kafka::ChangelogReader* reader,
                          metrics::Registry* registry, std::string service_name)
     : engine_(engine),
       settings_(std::move(settings)),

@@ -20,6 +20,7 @@
 #include "services/case-sync/resident.h"
 #include "services/common/config/config.h"
 #include "services/common/kafka/dlq.h"
+#include "services/common/kafka/read_to_end.h"
 #include "services/common/kafka/settings.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/metrics/registry.h"
@@ -60,23 +61,9 @@ EngineOptions engine_options(const Settings& settings);
 // instance) and a read-ahead bounded for its memory budget.
 void loop_defaults(kafka::LoopSettings* loop);
 
-// Reads the state topic's records of some partitions, from the beginning to the end, handing
-// each to `visit` as it arrives (an uncompacted state topic can hold many versions per case;
-// they are folded one by one, never all held at once).
-class StateReader {
- public:
-  using Visitor = std::function<void(const ConsumedRecord&)>;
-  virtual ~StateReader() = default;
-  virtual Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) = 0;
-};
-
-// The real one: a plain read_committed consumer with assign() (no group membership, no commits).
-std::unique_ptr<StateReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka, std::string client_id,
-                                                     int64_t timeout_ms);
-
 class SyncHandler final : public kafka::RecordHandler {
  public:
-  SyncHandler(const CaseEngine& engine, Settings settings, const Clock& clock, StateReader* reader,
+  SyncHandler(const CaseEngine& engine, Settings settings, const Clock& clock, kafka::ChangelogReader* reader,
               metrics::Registry* registry, std::string service_name = "caselink-sync");
 
   kafka::HandlerResult handle(const ConsumedRecord& record) override;
@@ -130,7 +117,7 @@ class SyncHandler final : public kafka::RecordHandler {
   const CaseEngine& engine_;
   Settings settings_;
   const Clock& clock_;
-  StateReader* reader_;
+  kafka::ChangelogReader* reader_;
   std::string service_;
   kafka::DlqContext dlq_{"caselink.dlq.v1", "caselink-sync", "caselink-sync"};
   ResidentCodec codec_;

@@ -25,9 +25,9 @@ int main(int argc, char** argv) {
          auto owned_rules = std::make_shared<sync::DeadlineRules>(std::move(rules).value());
          owned_rules->set_organs(std::make_shared<const organs::Registry>(std::move(organs).value()));
          auto engine = std::make_shared<sync::CaseEngine>(*owned_rules, sync::engine_options(s));
-         std::shared_ptr<sync::StateReader> reader = sync::make_kafka_state_reader(
+         std::shared_ptr<kafka::ChangelogReader> reader = std::make_shared<kafka::KafkaChangelogReader>(
              ctx.common.kafka, ctx.common.loop.group_id + "-restore-" + ctx.common.loop.instance_id,
-             s.restore_timeout_ms);
+             std::chrono::milliseconds(s.restore_timeout_ms), "sync.restore");
          auto handler = std::make_unique<sync::SyncHandler>(*engine, s, ctx.clock, reader.get(), &ctx.registry);
          handler->set_dead_letter_context({ctx.common.loop.dlq_topic, "caselink-sync", ctx.common.loop.group_id});
          handler->keep_alive(owned_rules);

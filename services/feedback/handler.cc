@@ -146,7 +146,7 @@ struct FeedbackHandler::Metrics {
 // Handler
 // ---------------------------------------------------------------------------------------------
 
-FeedbackHandler::FeedbackHandler(Settings settings, const Clock& clock, ChangelogSource& changelog,
+FeedbackHandler::FeedbackHandler(Settings settings, const Clock& clock, kafka::ChangelogReader& changelog,
                                  metrics::Registry& registry)
     : settings_(std::move(settings)),
       agencies_(settings_.agencies.begin(), settings_.agencies.end()),
@@ -510,21 +510,26 @@ void FeedbackHandler::on_partitions_revoked(const std::vector<kafka::TopicPartit
 void FeedbackHandler::restore(const std::vector<int32_t>& partitions) {
   const auto started = std::chrono::steady_clock::now();
   for (int attempt = 1;; ++attempt) {
-    auto records = changelog_.read(settings_.changelog_topic, partitions);
-    if (records.ok()) {
+    // Collected first and applied only when the whole read succeeded, so a failed attempt
+    // leaves no half-restored state behind.
+    std::vector<std::pair<std::string, std::optional<std::string>>> records;
+    const Status read = changelog_.read(settings_.changelog_topic, partitions, [&records](const ConsumedRecord& r) {
+      records.emplace_back(r.key.value_or(std::string()), r.value);
+    });
+    if (read.ok()) {
       size_t restored = 0;
-      for (const auto& r : *records) {
-        if (!r.value) {
-          cases_.erase(r.key);
+      for (const auto& [key, value] : records) {
+        if (!value) {
+          cases_.erase(key);
           continue;
         }
-        auto state = deserialize(*r.value);
+        auto state = deserialize(*value);
         if (!state.ok()) {
           metrics_->restore_errors.get().inc();
-          log()->error("changelog value of case '{}' skipped: {}", r.key, state.error().describe());
+          log()->error("changelog value of case '{}' skipped: {}", key, state.error().describe());
           continue;
         }
-        cases_[r.key] = std::move(*state);
+        cases_[key] = std::move(*state);
         ++restored;
       }
       metrics_->restored.get().inc(restored);
@@ -540,11 +545,11 @@ void FeedbackHandler::restore(const std::vector<int32_t>& partitions) {
       log()->critical("cannot restore state from '{}' after {} attempt(s): {}. Check that the topic exists with "
                       "as many partitions as the input topics (docs/services/feedback.md); exiting so that a "
                       "restart retries",
-                      settings_.changelog_topic, attempt, records.error().describe());
+                      settings_.changelog_topic, attempt, read.error().describe());
       std::abort();
     }
     log()->warn("restore from '{}' failed (attempt {}): {}; retrying", settings_.changelog_topic, attempt,
-                records.error().describe());
+                read.error().describe());
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(500LL * attempt, 5000)));
   }
 }

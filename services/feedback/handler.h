@@ -11,7 +11,8 @@
 //    overdue alert and supervision clue) is caselink-sync's alone (issue 20 #2).
 //
 // Pure logic: no librdkafka here. The clock is injected and the changelog is read through
-// ChangelogSource (a Kafka implementation lives in changelog_reader.h, a fake in the tests).
+// kafka::ChangelogReader (read_to_end.h: the Kafka implementation, shared with caselink-sync; a
+// fake in the tests).
 // docs/services/feedback.md describes the design.
 
 #include <cstdint>
@@ -26,6 +27,7 @@
 #include "caselink/v1/envelope.pb.h"
 #include "services/common/config/config.h"
 #include "services/common/core/clock.h"
+#include "services/common/kafka/read_to_end.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/metrics/registry.h"
 #include "services/feedback/state.h"
@@ -63,22 +65,9 @@ inline constexpr const char* kAgencyConflict = "feedback.agency_conflict";
 inline constexpr const char* kUnknownFeedback = "feedback.unknown_feedback";
 inline constexpr const char* kAckAgencyMismatch = "feedback.ack_agency_mismatch";
 
-// One changelog record as read back: key and value (nullopt for a tombstone).
-struct ChangelogRecord {
-  std::string key;
-  std::optional<std::string> value;
-};
-
-// Reads whole partitions of the changelog topic, oldest first, up to the last committed record.
-class ChangelogSource {
- public:
-  virtual ~ChangelogSource() = default;
-  virtual Result<std::vector<ChangelogRecord>> read(const std::string& topic, const std::vector<int32_t>& partitions) = 0;
-};
-
 class FeedbackHandler final : public kafka::RecordHandler {
  public:
-  FeedbackHandler(Settings settings, const Clock& clock, ChangelogSource& changelog, metrics::Registry& registry);
+  FeedbackHandler(Settings settings, const Clock& clock, kafka::ChangelogReader& changelog, metrics::Registry& registry);
   ~FeedbackHandler() override;
   FeedbackHandler(const FeedbackHandler&) = delete;
   FeedbackHandler& operator=(const FeedbackHandler&) = delete;
@@ -114,7 +103,7 @@ class FeedbackHandler final : public kafka::RecordHandler {
   Settings settings_;
   std::set<std::string> agencies_;
   const Clock& clock_;
-  ChangelogSource& changelog_;
+  kafka::ChangelogReader& changelog_;
   std::unique_ptr<Metrics> metrics_;
 
   std::map<std::string, CaseState> cases_;                   // owned cases, by case id

@@ -1,7 +1,7 @@
 // caselink-feedback: routes decisions and results to the originating agency's feedback topic
 // and raises alerts for unacknowledged feedback (filing deadlines are caselink-sync's).
 #include "services/common/runtime/service_main.h"
-#include "services/feedback/changelog_reader.h"
+#include "services/common/kafka/read_to_end.h"
 #include "services/feedback/handler.h"
 
 namespace {
@@ -10,7 +10,8 @@ namespace {
 class Service final : public caselink::kafka::RecordHandler {
  public:
   Service(const caselink::runtime::ServiceContext& ctx, const caselink::feedback::Settings& s)
-      : reader_(ctx.common.kafka, ctx.common.loop.group_id, std::chrono::milliseconds(s.restore_timeout_ms)),
+      : reader_(ctx.common.kafka, ctx.common.loop.group_id + "-restore", std::chrono::milliseconds(s.restore_timeout_ms),
+                "feedback.restore"),
         handler_(s, ctx.clock, reader_, ctx.registry) {}
   caselink::kafka::HandlerResult handle(const caselink::ConsumedRecord& r) override { return handler_.handle(r); }
   void on_partitions_assigned(const std::vector<caselink::kafka::TopicPartition>& p) override {
@@ -24,7 +25,7 @@ class Service final : public caselink::kafka::RecordHandler {
   std::vector<caselink::OutgoingRecord> on_tick(caselink::TimePoint now) override { return handler_.on_tick(now); }
 
  private:
-  caselink::feedback::KafkaChangelogReader reader_;
+  caselink::kafka::KafkaChangelogReader reader_;
   caselink::feedback::FeedbackHandler handler_;
 };
 

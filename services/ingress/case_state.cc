@@ -1,14 +1,11 @@
 #include "services/ingress/case_state.h"
 
-#include <librdkafka/rdkafkacpp.h>
-
 #include <chrono>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "services/common/envelope/codec.h"
-#include "services/common/kafka/client.h"
+#include "services/common/kafka/topic_reader.h"
 #include "services/common/logging/logging.h"
 
 namespace caselink::ingress {
@@ -86,102 +83,57 @@ void CaseStateFollower::set_status(std::string status) {
   status_ = std::move(status);
 }
 
-int CaseStateFollower::wait_for_partitions(RdKafka::KafkaConsumer& consumer) {
-  int partitions = 0;
+std::unique_ptr<kafka::TopicReader> CaseStateFollower::open_reader() {
+  kafka::TopicReaderOptions options;
+  options.topics = {topic_};
+  options.start = kafka::StartAt::beginning();
+  // Caught up at the first end of every partition: the view serves what is committed now.
+  options.end = kafka::EndAt::kStableNow;
+  options.client_id = client_id_ + "-case-state";
+  options.timeout = std::chrono::milliseconds(5000);
   auto backoff = std::chrono::milliseconds(200);
-  std::string err;
-  while (!stop_.load() && partitions == 0) {
-    std::unique_ptr<RdKafka::Topic> topic(RdKafka::Topic::create(&consumer, topic_, nullptr, err));
-    RdKafka::Metadata* raw = nullptr;
-    const RdKafka::ErrorCode code = consumer.metadata(false, topic.get(), &raw, 5000);
-    std::unique_ptr<RdKafka::Metadata> metadata(raw);
-    if (code == RdKafka::ERR_NO_ERROR && metadata && !metadata->topics()->empty() &&
-        metadata->topics()->front()->err() == RdKafka::ERR_NO_ERROR) {
-      partitions = static_cast<int>(metadata->topics()->front()->partitions()->size());
+  while (!stop_.load()) {
+    auto reader = kafka::TopicReader::open(kafka_, options);
+    if (reader.ok()) return std::move(reader).value();
+    if (reader.error().code == ErrorCode::kInvalid) {
+      set_status("case state consumer: " + reader.error().message);
+      logging::get("ingress.case_state")->error("cannot create the case state consumer: {}", reader.error().describe());
+      return nullptr;
     }
-    if (partitions == 0) {
-      set_status("case state topic " + topic_ + " not reachable yet (" + RdKafka::err2str(code) + ")");
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-    }
+    set_status("case state topic " + topic_ + " not reachable yet (" + reader.error().message + ")");
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
-  return stop_.load() ? 0 : partitions;
+  return nullptr;
 }
 
-void CaseStateFollower::handle(const RdKafka::Message& message, std::set<int32_t>& not_at_end) {
-  auto log = logging::get("ingress.case_state");
-  switch (message.err()) {
-    case RdKafka::ERR_NO_ERROR: {
-      if (message.payload() == nullptr) {
-        break;  // tombstone: v1 never writes them (docs/topics.md); nothing to apply
-      }
-      Status applied = view_.apply(std::string_view(static_cast<const char*>(message.payload()), message.len()));
-      if (!applied.ok()) {
-        skipped_.fetch_add(1);
-        log->warn("skipped {}[{}]@{}: {}", topic_, message.partition(), message.offset(), applied.error().describe());
-      }
-      break;
-    }
-    case RdKafka::ERR__PARTITION_EOF:
-      if (!caught_up_.load()) {
-        not_at_end.erase(message.partition());
-        if (not_at_end.empty()) {
-          caught_up_.store(true);
-          set_status("");
-          log->info("case state caught up: {} cases", view_.size());
-        }
-      }
-      break;
-    case RdKafka::ERR__TIMED_OUT:
-      break;
-    default:
-      log->warn("case state consumer: {}", message.errstr());
-      break;
+void CaseStateFollower::apply(const ConsumedRecord& record) {
+  if (!record.value) {
+    return;  // tombstone: v1 never writes them (docs/topics.md); nothing to apply
+  }
+  Status applied = view_.apply(*record.value);
+  if (!applied.ok()) {
+    skipped_.fetch_add(1);
+    logging::get("ingress.case_state")
+        ->warn("skipped {}[{}]@{}: {}", topic_, record.partition, record.offset, applied.error().describe());
   }
 }
 
 void CaseStateFollower::run() {
   auto log = logging::get("ingress.case_state");
-  // librdkafka's KafkaConsumer needs a group.id even when it only assigns; nothing is committed.
-  auto conf = kafka::make_conf(kafka_, {{"group.id", client_id_ + ".case-state"},
-                                        {"client.id", client_id_ + "-case-state"},
-                                        {"isolation.level", "read_committed"},
-                                        {"enable.auto.commit", "false"},
-                                        {"enable.auto.offset.store", "false"},
-                                        {"enable.partition.eof", "true"},
-                                        {"auto.offset.reset", "earliest"}});
-  if (!conf.ok()) {
-    set_status("case state consumer: " + conf.error().message);
-    log->error("cannot configure the case state consumer: {}", conf.error().describe());
-    return;
-  }
-  std::string err;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), err));
-  if (!consumer) {
-    set_status("case state consumer: " + err);
-    log->error("cannot create the case state consumer: {}", err);
-    return;
-  }
-  const int partitions = wait_for_partitions(*consumer);
-  if (partitions == 0) {
-    consumer->close();
-    return;
-  }
-  std::vector<RdKafka::TopicPartition*> assignment;
-  std::set<int32_t> not_at_end;
-  for (int p = 0; p < partitions; ++p) {
-    assignment.push_back(RdKafka::TopicPartition::create(topic_, p, RdKafka::Topic::OFFSET_BEGINNING));
-    not_at_end.insert(p);
-  }
-  consumer->assign(assignment);
-  RdKafka::TopicPartition::destroy(assignment);
+  std::unique_ptr<kafka::TopicReader> reader = open_reader();
+  if (!reader) return;
   set_status("reading case state from " + topic_);
-  log->info("following {} ({} partitions) from the beginning", topic_, partitions);
+  log->info("following {} ({} partitions) from the beginning", topic_, reader->end_offsets().size());
   while (!stop_.load()) {
-    std::unique_ptr<RdKafka::Message> message(consumer->consume(200));
-    handle(*message, not_at_end);
+    Status polled = reader->poll(std::chrono::milliseconds(200), [this](const ConsumedRecord& r) { apply(r); });
+    if (!polled.ok()) log->warn("case state consumer: {}", polled.error().message);
+    if (!caught_up_.load() && reader->at_end()) {
+      caught_up_.store(true);
+      set_status("");
+      log->info("case state caught up: {} cases", view_.size());
+    }
   }
-  consumer->close();
 }
 
 }  // namespace caselink::ingress

@@ -10,19 +10,18 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
 
 #include "caselink/v1/case_state.pb.h"
+#include "services/common/core/record.h"
 #include "services/common/core/result.h"
 #include "services/common/kafka/settings.h"
 
-namespace RdKafka {
-class KafkaConsumer;
-class Message;
-}  // namespace RdKafka
+namespace caselink::kafka {
+class TopicReader;
+}  // namespace caselink::kafka
 
 namespace caselink::ingress {
 
@@ -61,10 +60,10 @@ class CaseStateFollower {
  private:
   void run();
   void set_status(std::string status);
-  // The partition count of topic_, retrying until the broker answers; 0 when stopped first.
-  int wait_for_partitions(RdKafka::KafkaConsumer& consumer);
-  // Applies one record (or end-of-partition) to the view.
-  void handle(const RdKafka::Message& message, std::set<int32_t>& not_at_end);
+  // A reader of topic_ from the beginning, retried until the topic is there; null when stopped first.
+  std::unique_ptr<kafka::TopicReader> open_reader();
+  // Applies one record to the view.
+  void apply(const ConsumedRecord& record);
 
   kafka::KafkaSettings kafka_;
   std::string topic_;

@@ -82,7 +82,14 @@ int ingress_options_from(const Args& a, scenario::IngressChannelOptions* out) {
 int play_story(const Args& a, const scenario::Story& story, const scenario::IngressChannelOptions& ingress_options) {
   std::cerr << "caselink-scenario: run " << a.run_id << ", " << story.cases.size() << " cases, " << story.steps.size()
             << " steps (broker " << a.bootstrap << ", ingress " << a.ingress << ")\n";
-  auto watcher = scenario::CaseWatcher::start(a.bootstrap);
+  // The connection (security included) as the services take it from the environment.
+  auto connection = kafka::settings_from_environment();
+  if (!connection.ok()) {
+    std::cerr << "caselink-scenario: " << connection.error().describe() << "\n";
+    return 2;
+  }
+  connection->bootstrap = a.bootstrap;
+  auto watcher = scenario::CaseWatcher::start(*connection);
   if (!watcher.ok()) {
     std::cerr << "caselink-scenario: " << watcher.error().message << "\n";
     return 3;

@@ -1,7 +1,5 @@
 #include "services/scenario/watcher.h"
 
-#include <librdkafka/rdkafkacpp.h>
-
 #include "services/common/core/uuid.h"
 #include "services/common/envelope/codec.h"
 
@@ -12,58 +10,24 @@ namespace {
 const std::vector<std::string> kWatchedTopics = {"caselink.case.state.v1", "caselink.alert.v1",
                                                  "caselink.evidence.receipt.v1"};
 
-std::string set(RdKafka::Conf& conf, const std::string& key, const std::string& value) {
-  std::string err;
-  if (conf.set(key, value, err) != RdKafka::Conf::CONF_OK) return key + ": " + err;
-  return {};
-}
-
 }  // namespace
 
-Result<std::unique_ptr<CaseWatcher>> CaseWatcher::start(const std::string& bootstrap) {
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  for (const auto& [k, v] : std::map<std::string, std::string>{
-           {"bootstrap.servers", bootstrap},
-           // assign() only: the group id is required by the consumer API but no offsets are committed.
-           {"group.id", "caselink-scenario-watch-" + new_uuid()},
-           {"enable.auto.commit", "false"},
-           {"isolation.level", "read_committed"},
-           {"client.id", "caselink-scenario-watch"}}) {
-    if (auto err = set(*conf, k, v); !err.empty()) return Error::invalid("watcher config: " + err);
+Result<std::unique_ptr<CaseWatcher>> CaseWatcher::start(const kafka::KafkaSettings& settings) {
+  kafka::TopicReaderOptions options;
+  options.topics = kWatchedTopics;
+  // Each partition's current end, asked explicitly: OFFSET_END would be resolved only at the
+  // first fetch, after the player may already have caused new records.
+  options.start = kafka::StartAt::end();
+  options.client_id = "caselink-scenario-watch-" + new_uuid();
+  options.timeout = std::chrono::milliseconds(10000);
+  auto reader = kafka::TopicReader::open(settings, options);
+  if (!reader.ok()) {
+    return Error::unavailable("watcher: " + reader.error().message + " (is the broker up and the topic spec applied?)");
   }
-  std::string err;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
-  if (!consumer) return Error::unavailable("watcher consumer: " + err);
-
-  // Start at each partition's current end (high watermark), asked explicitly: OFFSET_END would be
-  // resolved only at the first fetch, after the player may already have caused new records.
-  std::vector<RdKafka::TopicPartition*> assignment;
-  for (const auto& topic : kWatchedTopics) {
-    std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(consumer.get(), topic, nullptr, err));
-    RdKafka::Metadata* raw = nullptr;
-    if (consumer->metadata(false, handle.get(), &raw, 10000) != RdKafka::ERR_NO_ERROR || raw == nullptr) {
-      return Error::unavailable("watcher: no metadata for " + topic + " (is the broker up and the topic spec applied?)");
-    }
-    std::unique_ptr<RdKafka::Metadata> md(raw);
-    if (md->topics()->empty() || md->topics()->at(0)->err() != RdKafka::ERR_NO_ERROR) {
-      return Error::unavailable("watcher: topic " + topic + " does not exist (run caselink-topics apply)");
-    }
-    for (const auto* p : *md->topics()->at(0)->partitions()) {
-      int64_t low = 0;
-      int64_t high = 0;
-      if (consumer->query_watermark_offsets(topic, p->id(), &low, &high, 10000) != RdKafka::ERR_NO_ERROR) {
-        return Error::unavailable("watcher: cannot read the end offset of " + topic);
-      }
-      assignment.push_back(RdKafka::TopicPartition::create(topic, p->id(), high));
-    }
-  }
-  const auto assign_err = consumer->assign(assignment);
-  RdKafka::TopicPartition::destroy(assignment);
-  if (assign_err != RdKafka::ERR_NO_ERROR) return Error::unavailable("watcher assign: " + RdKafka::err2str(assign_err));
-  return std::unique_ptr<CaseWatcher>(new CaseWatcher(std::move(consumer)));
+  return std::unique_ptr<CaseWatcher>(new CaseWatcher(std::move(reader).value()));
 }
 
-CaseWatcher::CaseWatcher(std::unique_ptr<RdKafka::KafkaConsumer> consumer) : consumer_(std::move(consumer)) {
+CaseWatcher::CaseWatcher(std::unique_ptr<kafka::TopicReader> reader) : reader_(std::move(reader)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -73,7 +37,6 @@ CaseWatcher::~CaseWatcher() {
     stop_ = true;
   }
   thread_.join();
-  consumer_->close();
 }
 
 void CaseWatcher::run() {
@@ -82,9 +45,10 @@ void CaseWatcher::run() {
       std::lock_guard lock(mu_);
       if (stop_) return;
     }
-    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(200));
-    if (!msg || msg->err() != RdKafka::ERR_NO_ERROR || msg->payload() == nullptr) continue;
-    apply(msg->topic_name(), std::string(static_cast<const char*>(msg->payload()), msg->len()));
+    // Errors are librdkafka's to retry; the player's step timeout bounds a broker that is gone.
+    (void)reader_->poll(std::chrono::milliseconds(200), [this](const ConsumedRecord& r) {
+      if (r.value) apply(r.topic, *r.value);
+    });
   }
 }
 

@@ -19,9 +19,8 @@
 #include "caselink/v1/envelope.pb.h"
 #include "services/common/core/result.h"
 
-namespace RdKafka {
-class KafkaConsumer;
-}
+#include "services/common/kafka/settings.h"
+#include "services/common/kafka/topic_reader.h"
 
 namespace caselink::scenario {
 
@@ -34,7 +33,8 @@ struct WatchedCase {
 
 class CaseWatcher {
  public:
-  static Result<std::unique_ptr<CaseWatcher>> start(const std::string& bootstrap);
+  // Follows the watched topics from their current end (the connection from `settings`).
+  static Result<std::unique_ptr<CaseWatcher>> start(const kafka::KafkaSettings& settings);
   ~CaseWatcher();
   CaseWatcher(const CaseWatcher&) = delete;
   CaseWatcher& operator=(const CaseWatcher&) = delete;
@@ -48,11 +48,11 @@ class CaseWatcher {
   WatchedCase snapshot_of(const std::string& case_id) const;
 
  private:
-  explicit CaseWatcher(std::unique_ptr<RdKafka::KafkaConsumer> consumer);
+  explicit CaseWatcher(std::unique_ptr<kafka::TopicReader> reader);
   void run();
   void apply(const std::string& topic, const std::string& value);
 
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<kafka::TopicReader> reader_;
   mutable std::mutex mu_;
   std::condition_variable changed_;
   std::map<std::string, WatchedCase> cases_;

@@ -5,6 +5,7 @@
 #include "services/common/envelope/routing.h"
 #include "services/common/kafka/client.h"
 #include "services/common/kafka/errors.h"
+#include "services/common/kafka/factory.h"
 #include "services/common/kafka/settings.h"
 #include "services/common/logging/logging.h"
 #include "services/sdk/agency_client.h"
@@ -88,27 +89,22 @@ Result<std::unique_ptr<FeedbackReader>> FeedbackReader::create(ClientOptions opt
   std::unique_ptr<FeedbackReader> reader(new FeedbackReader());
   reader->topic_ = envelope::feedback_topic_for(options.agency_id);
   reader->rebalance_ = std::make_unique<Rebalance>(reader.get());
-  auto conf = kafka::make_conf(settings, {{"client.id", options.client_id},
-                                          {"group.id", group_id},
-                                          {"isolation.level", "read_committed"},
-                                          {"enable.auto.commit", "false"},
-                                          {"enable.auto.offset.store", "false"}});
-  if (!conf.ok()) {
-    Error error = conf.error();
+  // A group consumer (subscribe, commits by hand): the agency's adapter resumes where it left off.
+  auto consumer = kafka::make_consumer(settings,
+                                       {{"client.id", options.client_id},
+                                        {"group.id", group_id},
+                                        {"isolation.level", "read_committed"},
+                                        {"enable.auto.commit", "false"},
+                                        {"enable.auto.offset.store", "false"}},
+                                       {.rebalance = reader->rebalance_.get()});
+  if (!consumer.ok()) {
+    Error error = consumer.error();
     if (error.field.rfind("kafka.properties.", 0) == 0) {
       error.field = "kafka_overrides." + error.field.substr(std::string("kafka.properties.").size());
     }
     return error;
   }
-  std::string err;
-  if ((*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(reader->rebalance_.get()), err) !=
-      RdKafka::Conf::CONF_OK) {
-    return Error::internal("cannot install the rebalance callback: " + err);
-  }
-  reader->consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), err));
-  if (!reader->consumer_) {
-    return Error::invalid("cannot create consumer: " + err);
-  }
+  reader->consumer_ = std::move(consumer).value();
   if (RdKafka::ErrorCode code = reader->consumer_->subscribe({reader->topic_}); code != RdKafka::ERR_NO_ERROR) {
     return Error::invalid("cannot subscribe to " + reader->topic_ + ": " + RdKafka::err2str(code));
   }

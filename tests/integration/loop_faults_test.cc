@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "services/common/envelope/codec.h"
+#include "services/common/kafka/factory.h"
 #include "services/common/kafka/dlq.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
@@ -238,12 +239,11 @@ TEST(LoopFaultsIntegration, ZombieIsFencedByANewIncarnationAndNothingIsDoubled) 
   {
     // The new incarnation: same transactional.id; InitProducerId bumps the epoch and aborts
     // the zombie's open transaction.
-    std::string err;
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    conf->set("bootstrap.servers", *bootstrap, err);
-    conf->set("transactional.id", kafka::effective_transactional_id(settings), err);
-    std::unique_ptr<RdKafka::Producer> incarnation(RdKafka::Producer::create(conf.get(), err));
-    ASSERT_TRUE(incarnation) << err;
+    kafka::KafkaSettings connection;
+    connection.bootstrap = *bootstrap;
+    auto made = kafka::make_producer(connection, {{"transactional.id", kafka::effective_transactional_id(settings)}});
+    ASSERT_TRUE(made.ok()) << made.error().message;
+    std::unique_ptr<RdKafka::Producer> incarnation = std::move(made).value();
     std::unique_ptr<RdKafka::Error> fenced(incarnation->init_transactions(30000));
     ASSERT_EQ(fenced, nullptr) << fenced->str();
   }
@@ -268,17 +268,16 @@ TEST(LoopFaultsIntegration, ZombieIsFencedByANewIncarnationAndNothingIsDoubled) 
 
 // Members of `group` as the group coordinator sees them (-1 when the call fails).
 int group_members(const std::string& bootstrap, const std::string& group) {
-  char err[256];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  kafka::KafkaSettings connection;
+  connection.bootstrap = bootstrap;
+  auto admin = kafka::make_admin(connection, {});
+  if (!admin.ok()) return -1;
   const struct rd_kafka_group_list* list = nullptr;
   int members = -1;
-  if (rd_kafka_list_groups(rk, group.c_str(), &list, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (rd_kafka_list_groups(admin->get(), group.c_str(), &list, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     members = list->group_cnt == 1 ? list->groups[0].member_cnt : 0;
     rd_kafka_group_list_destroy(list);
   }
-  rd_kafka_destroy(rk);
   return members;
 }
 

@@ -14,7 +14,21 @@
 #include <random>
 #include <thread>
 
+#include "services/common/kafka/factory.h"
+
 namespace caselink::testing {
+
+namespace {
+
+// Every test client is made by the factory, like the services' (security from the environment).
+kafka::KafkaSettings settings_for(const std::string& bootstrap) {
+  auto settings = kafka::settings_from_environment();
+  kafka::KafkaSettings out = settings.ok() ? *settings : kafka::KafkaSettings{};
+  out.bootstrap = bootstrap;
+  return out;
+}
+
+}  // namespace
 
 std::optional<std::string> kafka_bootstrap() {
   const char* value = std::getenv("KAFKA_BOOTSTRAP");
@@ -42,12 +56,11 @@ std::string build_path(const std::string& relative) {
 Status create_topics(const std::string& bootstrap, const std::vector<std::string>& topics, int partitions,
                      int replication_factor) {
   char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-  if (rk == nullptr) {
-    return Error::internal(std::string("rd_kafka_new: ") + err);
+  auto admin = kafka::make_admin(settings_for(bootstrap), {});
+  if (!admin.ok()) {
+    return admin.error();
   }
+  rd_kafka_t* rk = admin->get();
   std::vector<rd_kafka_NewTopic_t*> new_topics;
   for (const auto& name : topics) {
     new_topics.push_back(rd_kafka_NewTopic_new(name.c_str(), partitions, replication_factor, err, sizeof(err)));
@@ -82,7 +95,6 @@ Status create_topics(const std::string& bootstrap, const std::vector<std::string
   for (auto* t : new_topics) {
     rd_kafka_NewTopic_destroy(t);
   }
-  rd_kafka_destroy(rk);
   return status;
 }
 
@@ -91,11 +103,9 @@ Status create_topics(const std::string& bootstrap, const std::vector<std::string
 std::map<int32_t, int64_t> end_offsets(const std::string& bootstrap, const std::string& topic) {
   std::map<int32_t, int64_t> ends;
   std::string err;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", bootstrap, err);
-  conf->set("isolation.level", "read_uncommitted", err);
-  std::unique_ptr<RdKafka::Consumer> handle(RdKafka::Consumer::create(conf.get(), err));
-  if (!handle) return ends;
+  auto made = kafka::make_offsets_handle(settings_for(bootstrap), {{"isolation.level", "read_uncommitted"}});
+  if (!made.ok()) return ends;
+  std::unique_ptr<RdKafka::Consumer> handle = std::move(made).value();
   std::unique_ptr<RdKafka::Topic> topic_handle(RdKafka::Topic::create(handle.get(), topic, nullptr, err));
   RdKafka::Metadata* raw = nullptr;
   if (handle->metadata(false, topic_handle.get(), &raw, 10000) != RdKafka::ERR_NO_ERROR || raw == nullptr) return ends;
@@ -115,15 +125,15 @@ std::map<int32_t, int64_t> end_offsets(const std::string& bootstrap, const std::
 std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::string& topic, Isolation isolation,
                                        size_t expected, std::chrono::milliseconds timeout,
                                        std::chrono::milliseconds idle) {
-  std::string err;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", bootstrap, err);
-  conf->set("group.id", unique_name("reader"), err);
-  conf->set("isolation.level", isolation == Isolation::kReadCommitted ? "read_committed" : "read_uncommitted", err);
-  conf->set("auto.offset.reset", "earliest", err);
-  conf->set("enable.auto.commit", "false", err);
-  conf->set("enable.partition.eof", "true", err);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  auto made = kafka::make_consumer(
+      settings_for(bootstrap),
+      {{"group.id", unique_name("reader")},
+       {"isolation.level", isolation == Isolation::kReadCommitted ? "read_committed" : "read_uncommitted"},
+       {"auto.offset.reset", "earliest"},
+       {"enable.auto.commit", "false"},
+       {"enable.partition.eof", "true"}});
+  if (!made.ok()) return {};
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = std::move(made).value();
   // Idle alone is not "read everything": under read_committed the consumer stops at the last
   // stable offset, held back for up to transaction.timeout.ms by a killed producer's open
   // transaction (and briefly after every commit, until the markers are written). So with
@@ -181,15 +191,12 @@ std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::
 
 std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::string& group,
                                        const std::string& topic, int partitions) {
-  std::string err;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", bootstrap, err);
-  conf->set("group.id", group, err);
   // read_committed would ask for stable offsets only (KIP-447): while a killed producer's
   // transaction holds uncommitted offsets, the broker answers UNSTABLE_OFFSET_COMMIT until the
   // transaction times out. What a test wants is what is committed now, which this answers.
-  conf->set("isolation.level", "read_uncommitted", err);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  auto made = kafka::make_consumer(settings_for(bootstrap), {{"group.id", group}, {"isolation.level", "read_uncommitted"}});
+  if (!made.ok()) return {};
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = std::move(made).value();
   std::vector<RdKafka::TopicPartition*> tps;
   for (int p = 0; p < partitions; ++p) {
     tps.push_back(RdKafka::TopicPartition::create(topic, p));
@@ -276,13 +283,11 @@ GroupView to_view(const rd_kafka_ConsumerGroupDescription_t* description) {
 }  // namespace
 
 std::optional<GroupView> describe_group(const std::string& bootstrap, const std::string& group) {
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-  if (rk == nullptr) {
+  auto admin = kafka::make_admin(settings_for(bootstrap), {});
+  if (!admin.ok()) {
     return std::nullopt;
   }
+  rd_kafka_t* rk = admin->get();
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
   const char* groups[] = {group.c_str()};
   rd_kafka_DescribeConsumerGroups(rk, groups, 1, nullptr, queue);
@@ -300,7 +305,6 @@ std::optional<GroupView> describe_group(const std::string& bootstrap, const std:
     rd_kafka_event_destroy(event);
   }
   rd_kafka_queue_destroy(queue);
-  rd_kafka_destroy(rk);
   return view;
 }
 

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "services/common/kafka/factory.h"
 #include "services/admin/commands.h"
 #include "services/admin/topic_admin.h"
 #include "services/admin/topic_plan.h"
@@ -35,19 +36,14 @@ std::string random_suffix() {
 
 // ---- independent observation of the broker, with librdkafka directly --------------------------
 
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
-};
-using Kafka = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
+using Kafka = kafka::AdminHandle;
 
 Kafka connect(const std::string& bootstrap) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
-  EXPECT_EQ(rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), errstr, sizeof errstr),
-            RD_KAFKA_CONF_OK);
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-  EXPECT_NE(rk, nullptr) << errstr;
-  return Kafka(rk);
+  kafka::KafkaSettings settings;
+  settings.bootstrap = bootstrap;
+  auto admin = kafka::make_admin(settings, {});
+  EXPECT_TRUE(admin.ok()) << admin.error().message;
+  return admin.ok() ? std::move(admin).value() : Kafka();
 }
 
 // Partition count from metadata; 0 if the topic does not exist.

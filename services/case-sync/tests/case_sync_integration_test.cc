@@ -116,7 +116,8 @@ class SyncIntegration : public ::testing::Test {
     loop_settings.input_topics = {run.in};
     loop_settings.dlq_topic = run.dlq;
     loop_settings.commit_every_ms = 100;
-    reader = make_kafka_state_reader(run.kafka, loop_settings.group_id + "-restore", 60000);
+    reader = std::make_unique<kafka::KafkaChangelogReader>(run.kafka, loop_settings.group_id + "-restore",
+                                                           std::chrono::milliseconds(60000), "sync.restore");
     handler = std::make_unique<SyncHandler>(engine, settings, clock, reader.get(), nullptr);
     // Expired parked events go to this run's DLQ, where the tests look (not caselink.dlq.v1).
     handler->set_dead_letter_context({run.dlq, "caselink-sync", loop_settings.group_id});
@@ -161,7 +162,7 @@ class SyncIntegration : public ::testing::Test {
   kafka::LoopSettings loop_settings;
   ManualClock clock{at("2026-03-02T02:00:00Z")};
   CaseEngine engine{test::repo_rules(), {}};
-  std::unique_ptr<StateReader> reader;
+  std::unique_ptr<kafka::ChangelogReader> reader;
   std::unique_ptr<SyncHandler> handler;
   std::unique_ptr<testing::TickCounter> ticks;
   std::unique_ptr<kafka::TransactionalLoop> loop;

@@ -12,7 +12,7 @@ namespace {
 using test::at;
 using test::organ;
 
-class FakeReader final : public StateReader {
+class FakeReader final : public kafka::ChangelogReader {
  public:
   Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override {
     for (const auto& r : records) {

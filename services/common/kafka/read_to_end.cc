@@ -1,6 +1,7 @@
 #include "services/common/kafka/read_to_end.h"
 
 #include "services/common/kafka/topic_reader.h"
+#include "services/common/logging/logging.h"
 
 namespace caselink::kafka {
 
@@ -18,6 +19,17 @@ Status read_to_end(const KafkaSettings& settings, const ReadToEndRequest& reques
     };
   }
   return read_topics_to_end(settings, std::move(options), visit);
+}
+
+Status KafkaChangelogReader::read(const std::string& topic, const std::vector<int32_t>& partitions,
+                                  const Visitor& visit) {
+  ReadToEndRequest request{topic, partitions, client_id_, timeout_,
+                           [this, &topic](int32_t p, int64_t stable, int64_t end) {
+                             logging::get(log_name_)->info(
+                                 "restoring {}[{}]: waiting for an open transaction (stable offset {}, end {})", topic,
+                                 p, stable, end);
+                           }};
+  return read_to_end(kafka_, request, visit);
 }
 
 }  // namespace caselink::kafka

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,34 @@ struct ReadToEndRequest {
 // Errors: kUnavailable when the watermarks cannot be read or the end is not reached in time.
 Status read_to_end(const KafkaSettings& settings, const ReadToEndRequest& request,
                    const std::function<void(const ConsumedRecord&)>& visit);
+
+// The one restore seam of stateful services (caselink-sync's case state, caselink-feedback's
+// changelog): whole partitions of a state topic, oldest first, to the end (read_to_end). The
+// Kafka implementation is KafkaChangelogReader; unit tests pass a fake.
+class ChangelogReader {
+ public:
+  using Visitor = std::function<void(const ConsumedRecord&)>;
+  virtual ~ChangelogReader() = default;
+  virtual Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) = 0;
+};
+
+// read_to_end with a short-lived, assign-only read_committed consumer per call. Logs (to logger
+// `log_name`) while a partition waits for an open transaction.
+class KafkaChangelogReader final : public ChangelogReader {
+ public:
+  KafkaChangelogReader(KafkaSettings kafka, std::string client_id, std::chrono::milliseconds timeout,
+                       std::string log_name)
+      : kafka_(std::move(kafka)),
+        client_id_(std::move(client_id)),
+        timeout_(timeout),
+        log_name_(std::move(log_name)) {}
+  Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override;
+
+ private:
+  KafkaSettings kafka_;
+  std::string client_id_;
+  std::chrono::milliseconds timeout_;
+  std::string log_name_;
+};
 
 }  // namespace caselink::kafka

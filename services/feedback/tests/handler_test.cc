@@ -20,27 +20,31 @@ constexpr const char* kOtherAgency = "scjg-330100";
 const TimePoint kT0 = TimePoint(std::chrono::seconds(1'800'000'000));
 
 // The changelog as a list of records per partition; tests append what the handler published.
-class FakeChangelog final : public ChangelogSource {
+class FakeChangelog final : public kafka::ChangelogReader {
  public:
-  Result<std::vector<ChangelogRecord>> read(const std::string& topic, const std::vector<int32_t>& partitions) override {
+  Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override {
     ++reads;
-    std::vector<ChangelogRecord> out;
     for (int32_t p : partitions) {
       for (const auto& r : by_partition[{topic, p}]) {
-        out.push_back(r);
+        visit(r);
       }
     }
-    return out;
+    return Status::success();
   }
   // Appends the changelog records among `outputs` (as a commit would make them visible).
   void append(const std::vector<OutgoingRecord>& outputs, int32_t partition) {
     for (const auto& o : outputs) {
       if (o.topic == "caselink.feedback-loop.state.v1") {
-        by_partition[{o.topic, partition}].push_back({o.key, o.value});
+        ConsumedRecord r;
+        r.topic = o.topic;
+        r.partition = partition;
+        r.key = o.key;
+        r.value = o.value;
+        by_partition[{o.topic, partition}].push_back(std::move(r));
       }
     }
   }
-  std::map<std::pair<std::string, int32_t>, std::vector<ChangelogRecord>> by_partition;
+  std::map<std::pair<std::string, int32_t>, std::vector<ConsumedRecord>> by_partition;
   int reads = 0;
 };
 

@@ -16,7 +16,7 @@
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/metrics/registry.h"
-#include "services/feedback/changelog_reader.h"
+#include "services/common/kafka/read_to_end.h"
 #include "services/feedback/handler.h"
 #include "tests/support/broker_outage.h"
 #include "tests/support/kafka_test_env.h"
@@ -33,7 +33,7 @@ class Instance {
  public:
   Instance(const kafka::KafkaSettings& kafka, const kafka::LoopSettings& loop, const Settings& settings,
            const Clock& clock)
-      : reader_(kafka, loop.group_id),
+      : reader_(kafka, loop.group_id + "-restore", std::chrono::seconds(120), "feedback.restore"),
         handler_(settings, clock, reader_, registry_),
         ticks_(handler_),
         loop_(kafka, loop, "caselink-feedback", ticks_, nullptr, clock, 50ms) {
@@ -63,7 +63,7 @@ class Instance {
 
  private:
   metrics::Registry registry_;
-  KafkaChangelogReader reader_;
+  kafka::KafkaChangelogReader reader_;
   FeedbackHandler handler_;
   testing::TickCounter ticks_;
   kafka::TransactionalLoop loop_;

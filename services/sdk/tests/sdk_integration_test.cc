@@ -23,6 +23,7 @@
 
 #include "services/common/core/uuid.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/kafka/factory.h"
 #include "services/common/kafka/client.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/sdk/agency_client.h"
@@ -102,13 +103,14 @@ std::string slurp(const std::string& path) {
 // The one record at topic/partition/offset (read_committed), or nullopt.
 std::optional<ConsumedRecord> record_at(const std::string& bootstrap, const std::string& topic, int32_t partition,
                                         int64_t offset) {
-  std::string err;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", bootstrap, err);
-  conf->set("group.id", testing::unique_name("sdk-readback"), err);
-  conf->set("isolation.level", "read_committed", err);
-  conf->set("enable.auto.commit", "false", err);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  kafka::KafkaSettings settings;
+  settings.bootstrap = bootstrap;
+  auto made = kafka::make_consumer(settings, {{"group.id", testing::unique_name("sdk-readback")},
+                                              {"isolation.level", "read_committed"},
+                                              {"enable.auto.commit", "false"}});
+  EXPECT_TRUE(made.ok()) << made.error().message;
+  if (!made.ok()) return std::nullopt;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = std::move(made).value();
   std::vector<RdKafka::TopicPartition*> assignment{RdKafka::TopicPartition::create(topic, partition, offset)};
   consumer->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
@@ -127,12 +129,12 @@ std::optional<ConsumedRecord> record_at(const std::string& bootstrap, const std:
 // Writes `env` to the agency's feedback topic the way caselink-feedback does: inside a Kafka
 // transaction (its exactly-once loop), key = case id, CloudEvents headers.
 void write_feedback_transactionally(const std::string& bootstrap, const v1::Envelope& env) {
-  std::string err;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", bootstrap, err);
-  conf->set("transactional.id", testing::unique_name("sdk-it-feedback"), err);
-  conf->set("partitioner", "murmur2_random", err);
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), err));
+  kafka::KafkaSettings settings;
+  settings.bootstrap = bootstrap;
+  auto made = kafka::make_producer(settings, {{"transactional.id", testing::unique_name("sdk-it-feedback")},
+                                              {"partitioner", kafka::kCasePartitioner}});
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  std::unique_ptr<RdKafka::Producer> producer = std::move(made).value();
   EXPECT_EQ(producer->init_transactions(30000), nullptr);
   EXPECT_EQ(producer->begin_transaction(), nullptr);
   EXPECT_EQ(kafka::produce(*producer, envelope::to_record(env, kFeedbackTopic)), RdKafka::ERR_NO_ERROR);
