@@ -192,12 +192,20 @@ class KafkaOpsCluster final : public OpsCluster {
 
 }  // namespace
 
-Result<std::unique_ptr<OpsCluster>> OpsCluster::create(const kafka::KafkaSettings& settings,
-                                                       std::chrono::milliseconds timeout) {
+admin::KafkaAdminConfig admin_config(const kafka::KafkaSettings& settings, std::chrono::milliseconds timeout) {
   admin::KafkaAdminConfig config;
   config.bootstrap = settings.bootstrap;
   config.timeout = timeout;
   config.properties = settings.properties;
+  for (const auto& [property, key_value] : settings.security.properties()) {
+    config.properties[property] = key_value.second;
+  }
+  return config;
+}
+
+Result<std::unique_ptr<OpsCluster>> OpsCluster::create(const kafka::KafkaSettings& settings,
+                                                       std::chrono::milliseconds timeout) {
+  admin::KafkaAdminConfig config = admin_config(settings, timeout);
   auto uncommitted = offsets_handle(settings, "read_uncommitted");
   if (!uncommitted.ok()) return uncommitted.error();
   auto committed = offsets_handle(settings, "read_committed");

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "services/admin/topic_admin.h"
 #include "services/common/core/result.h"
 #include "services/common/kafka/settings.h"
 
@@ -38,6 +39,10 @@ struct GroupInfo {
 };
 
 using TopicPartitionKey = std::pair<std::string, int32_t>;
+
+// caselink-topics' admin client settings for `settings`: its kafka.properties plus the typed
+// security settings (as librdkafka properties), so the admin calls connect like every client.
+admin::KafkaAdminConfig admin_config(const kafka::KafkaSettings& settings, std::chrono::milliseconds timeout);
 
 class OpsCluster {
  public:

@@ -164,11 +164,7 @@ int topics_command(const TopicsRequest& request, const OpsOptions& options, std:
   if (!wanted.empty()) {
     std::erase_if(selected.topics, [&](const admin::TopicSpec& t) { return wanted.count(t.name) == 0; });
   }
-  admin::KafkaAdminConfig config;
-  config.bootstrap = options.kafka.bootstrap;
-  config.timeout = options.timeout;
-  config.properties = options.kafka.properties;
-  auto admin_cluster = admin::make_kafka_topic_cluster(config);
+  auto admin_cluster = admin::make_kafka_topic_cluster(admin_config(options.kafka, options.timeout));
   std::vector<std::string> described = names;
   for (const auto& t : selected.names()) described.push_back(t);
   auto state = admin_cluster.ok() ? admin_cluster.value()->describe(described)

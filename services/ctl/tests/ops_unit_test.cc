@@ -91,6 +91,22 @@ topics:
   EXPECT_EQ(json["topics"][1]["in_line"], false);
 }
 
+TEST(AdminConfig, CarriesTheServicesSecuritySettings) {
+  kafka::KafkaSettings settings;
+  settings.bootstrap = "broker:9093";
+  settings.properties = {{"client.rack", "r1"}};
+  settings.security.protocol = "sasl_ssl";
+  settings.security.sasl_username = "ops";
+  settings.security.sasl_password = "secret";
+  const auto config = admin_config(settings, std::chrono::milliseconds(1234));
+  EXPECT_EQ(config.bootstrap, "broker:9093");
+  EXPECT_EQ(config.timeout, std::chrono::milliseconds(1234));
+  EXPECT_EQ(config.properties.at("client.rack"), "r1");
+  EXPECT_EQ(config.properties.at("security.protocol"), "sasl_ssl");
+  EXPECT_EQ(config.properties.at("sasl.mechanisms"), "SCRAM-SHA-512");
+  EXPECT_EQ(config.properties.at("sasl.password"), "secret");
+}
+
 CaseRecordRef dead_letter() {
   CaseRecordRef r;
   r.topic = "caselink.dlq.v1";
