@@ -9,7 +9,15 @@
 namespace caselink::ctl {
 
 // Exit codes (also in docs/services/caselinkctl.md).
-enum ExitCode : int { kOk = 0, kNotFound = 1, kUsage = 2, kBrokerError = 3, kChainBroken = 4 };
+enum ExitCode : int {
+  kOk = 0,
+  kNotFound = 1,
+  kUsage = 2,
+  kBrokerError = 3,
+  kChainBroken = 4,
+  kAttention = 5,  // ops: topics drift from the spec; a group falling behind
+  kFailing = 6,    // ops: a group stalled or stopped
+};
 
 // `key_registry`: the key registry file (docs/contracts/signing.md) the events' signatures are
 // checked against; empty = signatures are shown but not checked.

@@ -1,15 +1,17 @@
 // caselinkctl — look at caselink's cases and topics: `case show <id>` (timeline, synchronized
-// state, deadlines, alerts, hash-chain check), `case list`, `dlq tail`. Logic in commands.cc.
+// state, deadlines, alerts, hash-chain check), `case list`, `dlq tail`; and run them: `topics`,
+// `lag`, `tail`, `dlq list|show|replay`, `audit verify`. Logic in commands.cc and ops_*.cc.
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 
 #include "services/ctl/commands.h"
+#include "services/ctl/ops_cli.h"
 
 int main(int argc, char** argv) {
   using namespace caselink::ctl;
-  CLI::App app{"caselinkctl — inspect caselink cases and topics (read-only)"};
+  CLI::App app{"caselinkctl — inspect caselink cases and topics, and run them day to day"};
   app.require_subcommand(1);
   ReadOptions options;
   // The connection (security included) as the services take it from the environment.
@@ -48,13 +50,19 @@ int main(int argc, char** argv) {
   auto* tail = dlq->add_subcommand("tail", "the newest DLQ records with where they came from and why");
   tail->add_option("-n,--count", count, "how many records")->capture_default_str()->check(CLI::PositiveNumber);
 
+  OpsCli ops(app, *dlq);
+
   // --bootstrap / --timeout-ms may follow the subcommand too ("case show X --bootstrap B"); say so
   // in every subcommand's --help, which lists only the subcommand's own options.
-  for (auto* sub : {case_cmd, show, list, dlq, tail}) {
+  std::vector<CLI::App*> subs = {case_cmd, show, list, dlq, tail};
+  for (auto* sub : ops.subcommands()) subs.push_back(sub);
+  for (auto* sub : subs) {
     sub->fallthrough();
     sub->footer(
-        "Also: --bootstrap ADDR (Kafka, default 127.0.0.1:9092 or $CASELINK_KAFKA_BOOTSTRAP), --timeout-ms N (default "
-        "30000).\nExit codes: 0 ok, 1 case not found, 2 usage, 3 broker/IO error, 4 hash chain broken.");
+        "Also: --bootstrap ADDR (Kafka, default 127.0.0.1:9092 or $CASELINK_BOOTSTRAP, else the services'\n"
+        "$CASELINK_KAFKA_BOOTSTRAP), --client-config FILE (librdkafka TLS/SASL properties), --timeout-ms N\n"
+        "(default 30000).\nExit codes: 0 ok, 1 not found, 2 usage, 3 broker/IO error, 4 hash chain broken, 5 attention\n"
+        "(topic drift, a group falling behind), 6 failing (a group stalled or stopped).");
   }
   try {
     app.parse(argc, argv);
@@ -66,5 +74,6 @@ int main(int argc, char** argv) {
   if (show->parsed()) return case_show(case_id, options, json, std::cout, std::cerr, key_registry);
   if (list->parsed()) return case_list(state_filter, options, std::cout, std::cerr);
   if (tail->parsed()) return dlq_tail(count, options, std::cout, std::cerr);
+  if (auto code = ops.run(options.kafka, options.bootstrap, options.timeout)) return *code;
   return kUsage;
 }

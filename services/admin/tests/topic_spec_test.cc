@@ -371,6 +371,7 @@ TEST(TopicSpec, ShippedSpecIsValid) {
       "caselink.feedback-loop.state.v1",
       "caselink.alert.v1",
       "caselink.dlq.v1",
+      "caselink.dlq.replay.v1",
       "caselink.bench.in.v1",
       "caselink.bench.out.v1",
       "caselink.feedback.sthjj-330100.v1",
@@ -396,7 +397,8 @@ TEST(TopicSpec, ShippedSpecIsValid) {
       continue;
     }
     EXPECT_EQ(t.cleanup_policy, CleanupPolicy::kDelete);
-    if (t.name.rfind("caselink.feedback.", 0) == 0 || t.name == "caselink.alert.v1") {
+    if (t.name.rfind("caselink.feedback.", 0) == 0 || t.name == "caselink.alert.v1" ||
+        t.name == "caselink.dlq.replay.v1") {
       EXPECT_EQ(t.retention_ms, 90 * kDay);
     } else if (t.name.rfind("caselink.bench.", 0) == 0) {
       EXPECT_EQ(t.retention_ms, kDay);
@@ -404,7 +406,8 @@ TEST(TopicSpec, ShippedSpecIsValid) {
       EXPECT_EQ(t.retention_ms, 30 * kDay);
     }
     const bool three = t.name == "caselink.dlq.v1" || t.name.rfind("caselink.feedback.", 0) == 0;
-    EXPECT_EQ(t.partitions, three ? 3 : 6);
+    // The replay log is read whole before every replay: one partition.
+    EXPECT_EQ(t.partitions, t.name == "caselink.dlq.replay.v1" ? 1 : three ? 3 : 6);
   }
 
   // The 3-node override applies cleanly.

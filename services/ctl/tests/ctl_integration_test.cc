@@ -29,35 +29,11 @@
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/factory.h"
 #include "services/ctl/case_history.h"
+#include "services/ctl/tests/run_ctl.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink::ctl {
 namespace {
-
-struct CtlRun {
-  int status = -1;
-  std::string out;
-};
-
-CtlRun run_ctl(const std::string& args, bool with_stderr = true) {
-  CtlRun r;
-  // CMake passes the binary's path ($<TARGET_FILE:caselinkctl>); outside ctest, the build tree.
-  const char* bin = std::getenv("CASELINKCTL_BIN");
-  const std::string cmd = (bin != nullptr ? std::string(bin) : testing::build_path("services/ctl/caselinkctl")) + " " +
-                          args + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) {
-    return r;
-  }
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) {
-    r.out.append(buf.data(), n);
-  }
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 const sync::DeadlineRules& repo_rules() {
   static const sync::DeadlineRules rules = [] {

@@ -1,0 +1,18 @@
+#pragma once
+// `caselinkctl audit verify <case>`: recomputes a case's hash chain from the topics alone, with
+// caselink-sync's own chain function (verify_chain in case_view.h, which calls
+// sync::chain_hash_hex) — the check `case show` prints, as a command of its own with an exit
+// code for scripts and auditors.
+
+#include <ostream>
+#include <string>
+
+#include "services/ctl/ops.h"
+
+namespace caselink::ctl {
+
+// Exit: kOk chain intact, kChainBroken, kNotFound (no record of the case), kBrokerError.
+int audit_verify(const std::string& case_id, bool all_partitions, const OpsOptions& options, std::ostream& out,
+                 std::ostream& err);
+
+}  // namespace caselink::ctl

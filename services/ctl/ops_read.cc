@@ -1,0 +1,41 @@
+#include "services/ctl/ops_read.h"
+
+#include "services/common/envelope/codec.h"
+
+namespace caselink::ctl {
+
+CaseRecordRef to_ref(const ConsumedRecord& record) {
+  CaseRecordRef ref;
+  ref.topic = record.topic;
+  ref.partition = record.partition;
+  ref.offset = record.offset;
+  ref.timestamp_ms = record.timestamp_ms;
+  ref.key = record.key.value_or("");
+  ref.headers = record.headers;
+  ref.raw = record.value.value_or("");
+  if (record.value) {
+    auto env = envelope::decode(*record.value);
+    if (env.ok()) ref.envelope = std::move(env).value();
+  }
+  return ref;
+}
+
+kafka::TopicReaderOptions reader_options(const OpsOptions& options, const std::string& client_id) {
+  kafka::TopicReaderOptions reader;
+  reader.client_id = client_id;
+  reader.timeout = options.timeout;
+  reader.fail_when_brokers_down = true;
+  // A command-line tool reports broker trouble once, in its own words and exit code.
+  reader.properties = {{"log_level", "2"}};
+  return reader;
+}
+
+Result<std::vector<CaseRecordRef>> read_all(const OpsOptions& options, kafka::TopicReaderOptions reader) {
+  std::vector<CaseRecordRef> out;
+  const Status st =
+      kafka::read_topics_to_end(options.kafka, std::move(reader), [&](const ConsumedRecord& r) { out.push_back(to_ref(r)); });
+  if (!st.ok()) return st.error();
+  return out;
+}
+
+}  // namespace caselink::ctl
