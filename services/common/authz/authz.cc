@@ -183,6 +183,28 @@ PartyKind RoleModel::kind_of(std::string_view party_id) const {
   return kind;
 }
 
+PartyKind sender_kind(const RoleModel& model, const v1::CaseStateSnapshot& snapshot, std::string_view sender) {
+  for (const auto& p : snapshot.parties()) {
+    if (p.party_id() != sender) {
+      continue;
+    }
+    switch (p.role()) {
+      case v1::PARTY_ROLE_REFERRING_AGENCY:
+      case v1::PARTY_ROLE_RECEIVING_AGENCY:
+        return PartyKind::kAgency;
+      case v1::PARTY_ROLE_POLICE:
+        return PartyKind::kPolice;
+      case v1::PARTY_ROLE_PROCURATORATE:
+        return PartyKind::kProcuratorate;
+      case v1::PARTY_ROLE_COURT:
+        return PartyKind::kCourt;
+      default:
+        break;  // an observer (e.g. a police organ the case was forwarded away from): by its id
+    }
+  }
+  return model.kind_of(sender);
+}
+
 std::optional<Refusal> check_kind(const RoleModel& model, std::string_view event_type, PartyKind kind,
                                   std::string_view sender) {
   if (model.may_send(kind, event_type)) {

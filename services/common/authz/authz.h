@@ -72,8 +72,18 @@ class RoleModel {
   std::map<std::string, PartyKind, std::less<>> prefixes_;
 };
 
+// The party the payload says is acting — the organ that must be the sender ("in its own name"):
+// CaseReferral.referring_agency, FilingDecision.police_organ, StateAcknowledged.party_id, ...;
+// empty when the payload names none.
+std::string acting_party(const v1::Envelope& event);
+
 // Whether case_rules.cc implements a case rule of this name (roles.yaml may name only these).
 bool implemented(std::string_view rule);
+
+// The kind of `sender` for a consumer without a token kind (caselink-sync): its role in the case
+// when it has one (the referral named it: its police organ is police whatever its id), else by
+// its id (RoleModel::kind_of).
+PartyKind sender_kind(const RoleModel& model, const v1::CaseStateSnapshot& snapshot, std::string_view sender);
 
 // The kind check: refusal "party_kind" when `kind` may not send `event_type`.
 std::optional<Refusal> check_kind(const RoleModel& model, std::string_view event_type, PartyKind kind,
@@ -83,7 +93,8 @@ std::optional<Refusal> check_kind(const RoleModel& model, std::string_view event
 // `snapshot` == nullptr means the case is not known to the caller (the ingress has not read it
 // yet): only what the event itself shows is checked ("in its own name"), the rest is left to
 // caselink-sync, which always passes the case (a version-0 one for a case never seen).
-// `organs` (may be null) answers which procuratorate is competent for a case without one.
+// `organs` answers which procuratorate is competent for a case that names none; null (the
+// ingress has no registry) leaves that question to caselink-sync.
 std::optional<Refusal> check_case(const RoleModel& model, const v1::Envelope& event, std::string_view sender,
                                   const v1::CaseStateSnapshot* snapshot, const organs::Registry* organs);
 

@@ -160,6 +160,9 @@ std::optional<Refusal> competent_procuratorate(const Check& c) {
     }
     return c.refuse("the procuratorate of the case is " + listed(named) + ", not the sender");
   }
+  if (c.organs == nullptr) {
+    return std::nullopt;  // no registry here (the ingress): caselink-sync, which has it, decides
+  }
   const std::string competent = registry_procuratorate(c);
   if (!competent.empty() && competent == c.sender) {
     return std::nullopt;
@@ -233,6 +236,8 @@ const std::map<std::string, std::function<std::optional<Refusal>(const Check&)>,
 }
 
 }  // namespace
+
+std::string acting_party(const v1::Envelope& event) { return acting_organ(event).first; }
 
 bool implemented(std::string_view rule) { return implementations().count(rule) != 0; }
 

@@ -167,3 +167,22 @@ TEST(CheckCase, OnlyAPartyCloses) {
 
 }  // namespace
 }  // namespace caselink::authz
+
+namespace caselink::authz {
+namespace {
+
+TEST(SenderKind, TheRoleInTheCaseBeforeTheIdConvention) {
+  v1::CaseStateSnapshot s;
+  auto* p = s.add_parties();
+  p->set_party_id("shenzhen-police");
+  p->set_role(v1::PARTY_ROLE_POLICE);
+  auto* o = s.add_parties();
+  o->set_party_id("ga-330100");
+  o->set_role(v1::PARTY_ROLE_OBSERVER);
+  EXPECT_EQ(sender_kind(RoleModel::builtin(), s, "shenzhen-police"), PartyKind::kPolice);
+  EXPECT_EQ(sender_kind(RoleModel::builtin(), s, "ga-330100"), PartyKind::kPolice);
+  EXPECT_EQ(sender_kind(RoleModel::builtin(), s, "other-police"), PartyKind::kAgency);
+}
+
+}  // namespace
+}  // namespace caselink::authz
