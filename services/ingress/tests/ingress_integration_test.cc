@@ -352,9 +352,15 @@ Reply publish_referred_case(kafka::IdempotentProducer& producer, const std::stri
   party->set_party_id("sthjj-330100");
   party->set_role(caselink::v1::PARTY_ROLE_REFERRING_AGENCY);
   envelope::seal(env);
-  EXPECT_TRUE(producer.send(envelope::to_record(env, state)).ok());
-  Reply reply;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  // Run alone, this is the suite's first write to the state topic just created: the producer may
+  // not have its metadata yet (a transient refusal): retried until stored or the deadline.
+  Status sent = producer.send(envelope::to_record(env, state));
+  while (!sent.ok() && std::chrono::steady_clock::now() < deadline) {
+    sent = producer.send(envelope::to_record(env, state));
+  }
+  EXPECT_TRUE(sent.ok()) << sent.error().describe();
+  Reply reply;
   do {
     reply = call(port, http::verb::get, "/v1/cases/" + case_id, "", kEnvToken, "");
     if (reply.status == 200) break;
