@@ -355,7 +355,7 @@ Reply publish_referred_case(kafka::IdempotentProducer& producer, const std::stri
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   // Run alone, this is the suite's first write to the state topic just created: the producer may
   // not have its metadata yet (a transient refusal): retried until stored or the deadline.
-  Status sent = producer.send(envelope::to_record(env, state));
+  auto sent = producer.send(envelope::to_record(env, state));
   while (!sent.ok() && std::chrono::steady_clock::now() < deadline) {
     sent = producer.send(envelope::to_record(env, state));
   }
