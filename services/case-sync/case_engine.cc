@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "services/case-sync/transitions.h"
+#include "services/common/authz/authz.h"
 #include "services/common/crypto/derived_uuid.h"
 #include "services/common/crypto/sha256.h"
 #include "services/common/envelope/codec.h"
@@ -429,6 +430,47 @@ ApplyResult rejected(const v1::CaseStateSnapshot& cur, const v1::Envelope& env, 
   d->set_reason(r.reason);
   *alert.mutable_alert()->mutable_decided_by_rule() =
       rule_ref("caselink-sync.transition_table", "v1", "services/case-sync/transitions.cc", v1::CONFIDENCE_HIGH);
+  envelope::seal(alert);
+  r.alerts.push_back(std::move(alert));
+  return r;
+}
+
+// Who may say what (issue 15 §2, rules/roles/roles.yaml): the sender's kind (by its party id)
+// and the case rule of the payload, against the case as it stands, before anything is folded, so
+// an outsider's payload can neither take a step nor make anyone a party. Run once the transition
+// table allows the step: a step arriving before its predecessor parks as before and is checked
+// when it fits (when the parties it is checked against are known).
+std::optional<authz::Refusal> authorize(const v1::CaseStateSnapshot& s, const v1::Envelope& env,
+                                        const organs::Registry* organs) {
+  const authz::RoleModel& model = authz::RoleModel::builtin();
+  const std::string& sender = env.producer_agency_id();
+  if (auto refused = authz::check_kind(model, env.event_type(), authz::sender_kind(model, s, sender), sender)) {
+    return refused;
+  }
+  return authz::check_case(model, env, sender, &s, organs);
+}
+
+// kRejected (dlq.error.class "authz.<rule>") with its AUTHORIZATION_REFUSED alert.
+ApplyResult refused_by_role(const v1::CaseStateSnapshot& cur, const v1::Envelope& env, TimePoint now,
+                            authz::Refusal why) {
+  ApplyResult r;
+  r.outcome = Outcome::kRejected;
+  r.error_class = why.code();
+  r.reason = why.message;
+  v1::CaseStateSnapshot named = cur;
+  named.set_case_id(env.case_id());
+  AlertBuilder b(named, now);
+  auto alert = b.make(env.case_id() + "/authz/" + env.event_id(), v1::ALERT_KIND_AUTHORIZATION_REFUSED,
+                      v1::ALERT_SEVERITY_CRITICAL, b.with_procuratorates({}),
+                      "case " + env.case_id() + ": refused (" + r.error_class + "): " + r.reason);
+  auto* d = alert.mutable_alert()->mutable_authorization_refused();
+  d->set_rejected_event_id(env.event_id());
+  d->set_rejected_event_type(env.event_type());
+  d->set_producer_agency_id(env.producer_agency_id());
+  d->set_rule(why.rule);
+  d->set_reason(r.reason);
+  *alert.mutable_alert()->mutable_decided_by_rule() =
+      rule_ref(r.error_class, "v1", "rules/roles/roles.yaml", v1::CONFIDENCE_HIGH);
   envelope::seal(alert);
   r.alerts.push_back(std::move(alert));
   return r;
@@ -923,6 +965,9 @@ ApplyResult CaseEngine::apply(CaseRecord& record, const v1::Envelope& env, std::
   Rejection why;
   const Transition* t = case_transition(record, key, &why);
   if (t == nullptr) return rejected(cur, env, now, std::move(why));
+  if (options_.authorize) {
+    if (auto refused = authorize(cur, env, rules_.organs())) return refused_by_role(cur, env, now, std::move(*refused));
+  }
 
   // Folded into a copy: a rejection part-way leaves `record` as it was.
   CaseRecord work = record;

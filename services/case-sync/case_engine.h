@@ -66,6 +66,10 @@ struct EngineOptions {
   size_t hash_window = 64;
   // Timeline entries kept in the snapshot.
   size_t timeline_size = 8;
+  // Who may say what (rules/roles/roles.yaml). Not a setting: always on in the service; off
+  // only in the table-driven tests of the transition table, which apply each step to a bare
+  // case without parties.
+  bool authorize = true;
 };
 
 enum class Outcome {

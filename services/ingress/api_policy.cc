@@ -4,10 +4,12 @@
 
 namespace caselink::ingress {
 
-ApiPolicy::ApiPolicy(const IngressSettings& settings, const Clock& clock, const standards::Catalogue* facts)
+ApiPolicy::ApiPolicy(const IngressSettings& settings, const Clock& clock, const standards::Catalogue* facts,
+                     CaseLookup cases)
     : settings_(settings),
       clock_(clock),
       facts_(facts),
+      cases_(std::move(cases)),
       router_(settings.topic_overrides),
       auth_(*TokenAuthenticator::create(settings.auth.token_sha256)),
       limiter_(settings.limits.rate_per_second, settings.limits.burst, clock),
@@ -51,6 +53,28 @@ std::optional<ApiError> ApiPolicy::check_party_kind(const ParsedRequest& request
   return std::nullopt;
 }
 
+// The case rules of rules/roles/roles.yaml against the case as the ingress last read it. A case
+// it has not read (or caselink-sync's version-0 placeholder of one not referred yet) is not known
+// here: only what the event shows itself ("in its own name") is checked, caselink-sync decides
+// the rest. No organ registry here: a procuratorate acting in a case that names none is left to
+// caselink-sync too. The 403 names the rule: authz.<rule>.
+std::optional<ApiError> ApiPolicy::check_case_rules(const ParsedRequest& request, const std::string& party) const {
+  for (size_t i = 0; i < request.events.size(); ++i) {
+    const v1::Envelope& event = request.events[i].envelope;
+    std::optional<v1::CaseStateSnapshot> snapshot = cases_ ? cases_(event.case_id()) : std::nullopt;
+    if (snapshot && snapshot->version() == 0) {
+      snapshot.reset();
+    }
+    auto refused = authz::check_case(authz::RoleModel::builtin(), event, party, snapshot ? &*snapshot : nullptr,
+                                     nullptr);
+    if (refused) {
+      const std::string field = (request.batch ? "events[" + std::to_string(i) + "]." : std::string()) + "case_id";
+      return ApiError::forbidden(field, refused->code(), refused->message);
+    }
+  }
+  return std::nullopt;
+}
+
 Admission ApiPolicy::admit(std::string_view body, const std::string& agency, std::string_view idempotency_header) {
   Admission admission;
   MappingOptions options{&router_, &clock_, static_cast<size_t>(settings_.api.max_batch_events), facts_};
@@ -69,6 +93,12 @@ Admission ApiPolicy::admit(std::string_view body, const std::string& agency, std
     return admission;
   }
   if (admission.replay) {
+    return admission;  // answered as the first time, whatever the case has become since
+  }
+  if (auto refused = check_case_rules(admission.request, agency)) {
+    release(admission.key);
+    admission.key.clear();
+    admission.refused = std::move(refused);
     return admission;
   }
   // Charged only now: a replay publishes nothing and costs nothing.

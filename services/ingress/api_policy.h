@@ -5,10 +5,12 @@
 // session (server.cc) only moves bytes and calls these; the policy is unit-tested without a
 // socket (api_policy_test.cc), the whole path through the Publisher seam (server_test.cc).
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "caselink/v1/case_state.pb.h"
 #include "services/common/core/clock.h"
 #include "services/ingress/api_error.h"
 #include "services/ingress/auth.h"
@@ -31,10 +33,17 @@ struct Admission {
   std::string key;                     // ...under this claimed idempotency key ("" = none)
 };
 
+// The case as the ingress last read it from caselink.case.state.v1 (GET /v1/cases reads the
+// same view); nullopt when it has not read the case.
+using CaseLookup = std::function<std::optional<v1::CaseStateSnapshot>(const std::string& case_id)>;
+
 class ApiPolicy {
  public:
   // `facts`: the fact catalogue POST /v1/events checks facts against (null = no check).
-  ApiPolicy(const IngressSettings& settings, const Clock& clock, const standards::Catalogue* facts = nullptr);
+  // `cases`: the case state the authorization of event content is checked against (issue 15
+  // §2; empty = no case known, only what each event shows itself is checked).
+  ApiPolicy(const IngressSettings& settings, const Clock& clock, const standards::Catalogue* facts = nullptr,
+            CaseLookup cases = {});
 
   // Sets `agency` from an `Authorization: Bearer <token>` header, or returns the 401.
   std::optional<ApiError> authenticate(std::string_view authorization, std::string* agency) const;
@@ -57,10 +66,13 @@ class ApiPolicy {
  private:
   std::optional<ApiError> claim(Admission& admission, const std::string& agency, std::string_view header);
   std::optional<ApiError> check_party_kind(const ParsedRequest& request, const std::string& party) const;
+  // Every event must be a step the caller may take in its case as it stands (authz::check_case).
+  std::optional<ApiError> check_case_rules(const ParsedRequest& request, const std::string& party) const;
 
   const IngressSettings& settings_;
   const Clock& clock_;
   const standards::Catalogue* facts_;
+  CaseLookup cases_;
   TopicRouter router_;
   TokenAuthenticator auth_;
   RateLimiter limiter_;

@@ -76,7 +76,8 @@ class RequestsInFlight {
 struct IngressServer::Impl {
   explicit Impl(IngressDependencies d)
       : deps(std::move(d)),
-        policy(deps.settings, deps.clock, deps.facts),
+        policy(deps.settings, deps.clock, deps.facts,
+               [&cases = deps.cases](const std::string& id) { return cases.find(id); }),
         service_metrics(deps.registry, "caselink-ingress"),
         requests(deps.registry.counter("caselink_ingress_requests_total", "API requests answered, by route and status.",
                                        {"route", "status"})),

@@ -20,7 +20,7 @@ struct Fixture : ::testing::Test {
   CaseRecord rec;
   std::vector<test::Ev> applied;
 
-  ApplyResult apply(TimePoint t, const std::function<void(v1::Envelope&)>& fill, const std::string& producer = "p") {
+  ApplyResult apply(TimePoint t, const std::function<void(v1::Envelope&)>& fill, const std::string& producer = "") {
     auto ev = test::make("env-330100-2026-0001", t, fill, producer);
     auto r = engine.apply(rec, ev.env, ev.raw, t);
     if (r.outcome == Outcome::kApplied) applied.push_back(ev);
@@ -327,7 +327,7 @@ std::vector<v1::Envelope> general_regime_overdue(const DeadlineRules& rules, con
   CaseEngine engine{rules, {}};
   CaseRecord rec;
   auto apply = [&](TimePoint t, const std::function<void(v1::Envelope&)>& fill) {
-    auto ev = test::make("lab-440300-2026-0001", t, fill, "p");
+    auto ev = test::make("lab-440300-2026-0001", t, fill);
     auto r = engine.apply(rec, ev.env, ev.raw, t);
     EXPECT_EQ(r.outcome, Outcome::kApplied) << r.reason;
   };
@@ -400,7 +400,7 @@ TEST(EvidenceSummary, CountsItemsRequiringRecollectionAndFailedVerification) {
     p->set_offence_code("pollution_environment");
     *p->mutable_referring_agency() = test::organ("sthjj-330100");
     *p->mutable_target_police_organ() = test::organ("ga-330100");
-  }, "p");
+  });
   ASSERT_EQ(engine.apply(rec, refer.env, refer.raw, test::at("2026-03-02T02:00:00Z")).outcome, Outcome::kApplied);
   auto receipt = test::make("env-330100-2026-0009", test::at("2026-03-02T03:00:00Z"), [](v1::Envelope& e) {
     auto* r = e.mutable_evidence_receipt();
@@ -483,6 +483,86 @@ TEST(CalendarUnknown, LateDecemberStartIsMarkedAndAlertedOnce) {
   }
   EXPECT_GT(marked, 0) << "a step with working days or roll-forward started on 2026-12-30";
   EXPECT_EQ(alerts, marked);
+}
+
+// Issue 15 §2 in caselink-sync: a record a producer with write access to the topic sends in
+// someone else's name, or for a step it may not take in this case, is refused with
+// dlq.error.class "authz.<rule>" and an AUTHORIZATION_REFUSED alert, and changes nothing — in
+// particular it makes nobody a party.
+struct AuthzFixture : Fixture {
+  void expect_refused(const ApplyResult& r, const std::string& error_class, const std::string& before) {
+    ASSERT_EQ(r.outcome, Outcome::kRejected) << r.reason;
+    EXPECT_EQ(r.error_class, error_class) << r.reason;
+    EXPECT_EQ(rec.snapshot.SerializeAsString(), before) << "a refused event must change nothing";
+    ASSERT_EQ(r.alerts.size(), 1U);
+    const auto& alert = r.alerts[0].alert();
+    EXPECT_EQ(alert.kind(), v1::ALERT_KIND_AUTHORIZATION_REFUSED);
+    EXPECT_EQ("authz." + alert.authorization_refused().rule(), error_class);
+    EXPECT_FALSE(alert.authorization_refused().producer_agency_id().empty());
+  }
+  bool is_party(const std::string& id) const {
+    for (const auto& p : rec.snapshot.parties()) {
+      if (p.party_id() == id) return true;
+    }
+    return false;
+  }
+};
+
+TEST_F(AuthzFixture, EveryForgeryOfTheIssueIsRefusedAndTheLegitimateStepsApply) {
+  const TimePoint t = at("2026-03-02T02:00:00Z");
+  refer(t);
+  const std::string before = rec.snapshot.SerializeAsString();
+  // Another police organ accepts, or decides NOT_FILED, in the case addressed to ga-330100.
+  expect_refused(apply(t, [](v1::Envelope& e) { *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-440300"); },
+                       "ga-440300"),
+                 "authz.addressed_police", before);
+  expect_refused(apply(t, [](v1::Envelope& e) { e.mutable_referral_accepted(); }, "sthjj-440300"), "authz.party_kind",
+                 before);
+  // An outsider acknowledges the state as the victim.
+  expect_refused(apply(t,
+                       [&](v1::Envelope& e) {
+                         auto* a = e.mutable_state_acknowledged();
+                         a->set_party_id("sthjj-330100");
+                         a->set_state_version(rec.snapshot.version());
+                         a->set_state_hash_hex(rec.snapshot.state_hash_hex());
+                       },
+                       "scjg-440300"),
+                 "authz.acknowledge_as_itself", before);
+  // An outsider's recommendation addressed to itself would make it a party.
+  for (const char* sender : {"scjg-440300", "jcy-440300"}) {
+    SCOPED_TRACE(sender);
+    auto r = apply(t, [&](v1::Envelope& e) {
+      auto* ri = e.mutable_recommendation_issued();
+      ri->set_recommendation_id("r-forged");
+      *ri->mutable_procuratorate() = organ(sender);
+      *ri->mutable_recipient() = organ("scjg-440300");
+    }, sender);
+    expect_refused(r, std::string(sender) == "scjg-440300" ? "authz.party_kind" : "authz.competent_procuratorate",
+                   before);
+    EXPECT_FALSE(is_party("scjg-440300"));
+  }
+  // The addressed police accepts: applied.
+  accept(t + std::chrono::minutes(10));
+  EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_ACCEPTED);
+  const std::string accepted = rec.snapshot.SerializeAsString();
+  auto not_filed = [](v1::Envelope& e) { e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_NOT_FILED); };
+  expect_refused(apply(t + std::chrono::minutes(20), not_filed, "ga-440300"), "authz.addressed_police", accepted);
+  ASSERT_EQ(apply(t + std::chrono::minutes(20), not_filed, "ga-330100").outcome, Outcome::kApplied);
+  // An outsider agency closes the case (NOT_FILED allows closing).
+  const std::string decided = rec.snapshot.SerializeAsString();
+  expect_refused(apply(t + std::chrono::minutes(30), [](v1::Envelope& e) { e.mutable_case_closed(); }, "scjg-440300"),
+                 "authz.case_party", decided);
+  EXPECT_EQ(apply(t + std::chrono::minutes(30), [](v1::Envelope& e) { e.mutable_case_closed(); }, "sthjj-330100").outcome,
+            Outcome::kApplied);
+}
+
+TEST_F(AuthzFixture, AReferralInAnotherAgencysNameIsRefused) {
+  auto r = apply(at("2026-03-02T02:00:00Z"), [](v1::Envelope& e) {
+    auto* p = e.mutable_case_referral();
+    *p->mutable_referring_agency() = organ("sthjj-330100");
+    *p->mutable_target_police_organ() = organ("ga-330100");
+  }, "scjg-440300");
+  expect_refused(r, "authz.referring_agency_as_itself", CaseRecord{}.snapshot.SerializeAsString());
 }
 
 }  // namespace

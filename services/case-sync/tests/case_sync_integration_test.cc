@@ -7,7 +7,9 @@
 // DLQ is read to its end), or timer ticks that ran with the moved clock (testing::TickCounter).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "services/case-sync/kafka_edge.h"
@@ -63,8 +65,9 @@ std::vector<test::Ev> forward_case(const std::string& id, TimePoint t0) {
 
 std::vector<test::Ev> reverse_case(const std::string& id, TimePoint t0) {
   std::vector<test::Ev> evs;
-  auto add = [&](int hours, const std::function<void(v1::Envelope&)>& f) {
-    evs.push_back(test::make(id, t0 + std::chrono::hours(hours), f));
+  // The referring (and receiving) agency here is scjg-330100, not the cast's default agency.
+  auto add = [&](int hours, const std::function<void(v1::Envelope&)>& f, const std::string& sender = "") {
+    evs.push_back(test::make(id, t0 + std::chrono::hours(hours), f, sender));
   };
   add(0, [](v1::Envelope& e) {
     auto* p = e.mutable_case_referral();
@@ -80,7 +83,7 @@ std::vector<test::Ev> reverse_case(const std::string& id, TimePoint t0) {
   });
   add(220, [](v1::Envelope& e) {
     e.mutable_reverse_review_status_changed()->set_status(v1::REVERSE_REVIEW_STATUS_HANDED_TO_ADMIN_PROSECUTION);
-  });
+  }, "jcy-330100");
   add(300, [](v1::Envelope& e) {
     auto* p = e.mutable_procuratorial_opinion();
     p->set_kind(v1::PROCURATORIAL_OPINION_KIND_REVERSE_PENALTY);
@@ -91,8 +94,9 @@ std::vector<test::Ev> reverse_case(const std::string& id, TimePoint t0) {
     auto* p = e.mutable_administrative_penalty_reported();
     p->set_report_context(v1::PENALTY_REPORT_CONTEXT_PROCURATORIAL_OPINION_RESULT);
     p->set_outcome(v1::PENALTY_OUTCOME_IMPOSED);
-  });
-  add(510, [](v1::Envelope& e) { e.mutable_case_closed()->set_reason(v1::CASE_CLOSED_REASON_REVERSE_LINKAGE_COMPLETED); });
+  }, "scjg-330100");
+  add(510, [](v1::Envelope& e) { e.mutable_case_closed()->set_reason(v1::CASE_CLOSED_REASON_REVERSE_LINKAGE_COMPLETED); },
+      "scjg-330100");
   return evs;
 }
 
@@ -367,6 +371,97 @@ TEST_F(SyncIntegration, EarlyEventsOfACaseNeverSeenWaitForTheReferral) {
                                   std::chrono::seconds(30))
                   .empty())
       << "nothing dead-lettered";
+}
+
+
+// Issue 15 §2 on the broker: records a producer with write access to the input topic sends
+// straight to Kafka (no ingress in front) in someone else's name, or for a step it may not take
+// in the case, are dead-lettered with dlq.error.class authz.<rule>, each raises an
+// AUTHORIZATION_REFUSED alert, none changes the case (the outsider never becomes a party), and
+// the legitimate next step still applies.
+TEST_F(SyncIntegration, ForgedStepsSentStraightToKafkaAreDeadLetteredAuthz) {
+  start();
+  const TimePoint t0 = at("2026-03-02T02:00:00Z");
+  auto evs = forward_case("it-authz-1", t0);
+  const test::Ev filed = evs[4];  // FilingDecision.FILED by ga-330100
+  evs.resize(4);                  // reported, approved, referred, accepted
+  send(evs);
+  const TimePoint t = t0 + std::chrono::hours(5);
+  const std::vector<std::pair<test::Ev, std::string>> forged = {
+      {test::make("it-authz-1", t,
+                  [](v1::Envelope& e) { e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_NOT_FILED); },
+                  "ga-440300"),
+       "authz.addressed_police"},
+      {test::make("it-authz-1", t,
+                  [](v1::Envelope& e) {
+                    auto* a = e.mutable_state_acknowledged();
+                    a->set_party_id("sthjj-330100");
+                    a->set_state_version(4);
+                    a->set_state_hash_hex(std::string(64, 'a'));
+                  },
+                  "scjg-440300"),
+       "authz.acknowledge_as_itself"},
+      {test::make("it-authz-1", t,
+                  [](v1::Envelope& e) {
+                    auto* r = e.mutable_recommendation_issued();
+                    r->set_recommendation_id("r-forged-1");
+                    *r->mutable_procuratorate() = organ("scjg-440300");
+                    *r->mutable_recipient() = organ("scjg-440300");
+                  },
+                  "scjg-440300"),
+       "authz.party_kind"},
+      {test::make("it-authz-1", t,
+                  [](v1::Envelope& e) {
+                    auto* r = e.mutable_recommendation_issued();
+                    r->set_recommendation_id("r-forged-2");
+                    *r->mutable_procuratorate() = organ("jcy-440300");
+                    *r->mutable_recipient() = organ("scjg-440300");
+                  },
+                  "jcy-440300"),
+       "authz.competent_procuratorate"},
+      {test::make("it-authz-2", t,
+                  [](v1::Envelope& e) {
+                    auto* p = e.mutable_case_referral();
+                    *p->mutable_referring_agency() = organ("sthjj-330100");
+                    *p->mutable_target_police_organ() = organ("ga-330100");
+                  },
+                  "scjg-440300"),
+       "authz.referring_agency_as_itself"},
+  };
+  std::vector<test::Ev> records;
+  std::multiset<std::string> want;
+  for (const auto& [ev, rule] : forged) {
+    records.push_back(ev);
+    want.insert(rule);
+  }
+  records.push_back(filed);
+  send(records);
+  std::multiset<std::string> got;
+  for (const auto& r : testing::read_topic(run.kafka.bootstrap, run.dlq, testing::Isolation::kReadCommitted,
+                                           forged.size(), std::chrono::seconds(60))) {
+    got.insert(find_header(r.headers, kafka::kDlqErrorClass).value_or("(none)"));
+  }
+  EXPECT_EQ(got, want);
+  auto snaps = snapshots(evs.size() + 1);
+  ASSERT_EQ(snaps.count("it-authz-1"), 1U);
+  EXPECT_EQ(snaps["it-authz-1"].state(), v1::CASE_STATE_FILED) << "the legitimate decision applied";
+  expect_chain(snaps["it-authz-1"], {evs[0], evs[1], evs[2], evs[3], filed});
+  for (const auto& p : snaps["it-authz-1"].parties()) EXPECT_NE(p.party_id(), "scjg-440300");
+  EXPECT_TRUE(snaps["it-authz-1"].recommendations().empty());
+  EXPECT_TRUE(snaps["it-authz-1"].recognition().acknowledgements().empty());
+  EXPECT_EQ(snaps.count("it-authz-2"), 0U);
+  int refused = 0;
+  for (const auto& a : alerts_until(
+           run,
+           [&](const std::vector<v1::Envelope>& out) {
+             return std::count_if(out.begin(), out.end(), [](const v1::Envelope& e) {
+                      return e.alert().kind() == v1::ALERT_KIND_AUTHORIZATION_REFUSED;
+                    }) >= static_cast<long>(forged.size());
+           },
+           std::chrono::seconds(60))) {
+    if (a.alert().kind() == v1::ALERT_KIND_AUTHORIZATION_REFUSED) ++refused;
+  }
+  EXPECT_EQ(refused, static_cast<int>(forged.size()));
 }
 
 }  // namespace

@@ -13,6 +13,14 @@ namespace {
 
 using test::at;
 
+// The table-driven tests below apply each step to a bare case (no parties): the role model is
+// not what they test (authz_test.cc, case_engine_test.cc AuthzFixture do).
+EngineOptions table_only() {
+  EngineOptions o;
+  o.authorize = false;
+  return o;
+}
+
 // Builds an envelope for an event key ("FilingDecision.NOT_FILED") by reflection.
 test::Ev event_for(const std::string& case_id, const std::string& key, TimePoint t) {
   const std::string message = key.substr(0, key.find('.'));
@@ -47,7 +55,7 @@ test::Ev event_for(const std::string& case_id, const std::string& key, TimePoint
 
 TEST(Transitions, EveryAllowedTransitionApplies) {
   const DeadlineRules& rules = test::repo_rules();
-  CaseEngine engine(rules, {});
+  CaseEngine engine(rules, table_only());
   int applied = 0;
   for (const auto& t : transition_table()) {
     if (t.scope != Scope::kCase) continue;
@@ -86,7 +94,7 @@ struct Forbidden {
 };
 
 TEST(Transitions, RepresentativeForbiddenEventsAreRejectedWithAnAlert) {
-  CaseEngine engine(test::repo_rules(), {});
+  CaseEngine engine(test::repo_rules(), table_only());
   const Forbidden cases[] = {
       {v1::CASE_STATE_UNSPECIFIED, "FilingDecision.FILED", "sync.transition_not_allowed"},  // never referred
       {v1::CASE_STATE_UNSPECIFIED, "ReferralAccepted", "sync.transition_not_allowed"},
@@ -116,7 +124,7 @@ TEST(Transitions, RepresentativeForbiddenEventsAreRejectedWithAnAlert) {
 }
 
 TEST(Transitions, SecondDifferentDecisionForTheSameStepIsRejected) {
-  CaseEngine engine(test::repo_rules(), {});
+  CaseEngine engine(test::repo_rules(), table_only());
   CaseRecord rec;
   rec.snapshot.set_state(v1::CASE_STATE_ACCEPTED);
   auto filed = event_for("c-2", "FilingDecision.FILED", at("2026-03-02T02:00:00Z"));

@@ -115,7 +115,13 @@ TEST_F(PartyKindTest, EachKindSendsItsOwnEvents) {
   EXPECT_FALSE(admit("jcy-330100", "prosecution_decision"));
   EXPECT_FALSE(admit("jcy-330100", "recommendation_issued"));
   EXPECT_FALSE(admit("fy-330100", "court_judgment"));
-  EXPECT_FALSE(admit("fy-330100", "state_acknowledged"));
+  // An acknowledgement names the acknowledging party, the sender itself (issue 15 §2).
+  ApiPolicy policy(settings_, clock_);
+  EXPECT_FALSE(policy
+                   .admit(R"({"case_id":"env-330100-2026-0001","occurred_at":"2026-03-01T08:30:00Z",)"
+                          R"("state_acknowledged":{"party_id":"fy-330100"}})",
+                          "fy-330100", "")
+                   .refused);
 }
 
 TEST_F(PartyKindTest, APoliceTokenMayNotSendAReferral) {
@@ -150,6 +156,134 @@ TEST_F(PartyKindTest, AnUnknownKindIsRefusedAtStartNamingTheKey) {
   auto st = binder->finish();
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().describe().find("auth.party_kinds.ga-330100"), std::string::npos) << st.error().describe();
+}
+
+}  // namespace
+}  // namespace caselink::ingress
+
+namespace caselink::ingress {
+namespace {
+
+// Issue 15 §2: who may say what in THIS case. Each forgery an agency's (or another organ's)
+// token could make is refused 403 naming the rule of rules/roles/roles.yaml; the legitimate
+// steps of the case's own parties pass. The case is the one the ingress read from the state
+// topic (the CaseLookup seam; GET /v1/cases/{id} reads the same view).
+class CaseRulesTest : public ::testing::Test {
+ protected:
+  CaseRulesTest() {
+    settings_ = default_settings();
+    for (const char* party : {"sthjj-330100", "scjg-440300", "ga-330100", "ga-440300", "jcy-330100", "jcy-440300"}) {
+      settings_.auth.token_sha256[party] = sha256_hex(std::string("t-") + party);
+    }
+    settings_.auth.party_kinds = {{"ga-330100", "police"},
+                                  {"ga-440300", "police"},
+                                  {"jcy-330100", "procuratorate"},
+                                  {"jcy-440300", "procuratorate"}};
+    settings_.limits = {1000, 1000};
+    victim_.set_case_id(kCase);
+    victim_.set_version(4);
+    add_party("sthjj-330100", v1::PARTY_ROLE_REFERRING_AGENCY);
+    add_party("ga-330100", v1::PARTY_ROLE_POLICE);
+    add_party("jcy-330100", v1::PARTY_ROLE_PROCURATORATE);
+  }
+  void add_party(const char* id, v1::PartyRole role) {
+    auto* p = victim_.add_parties();
+    p->set_party_id(id);
+    p->set_role(role);
+  }
+  static std::string body(const std::string& payload_json) {
+    return R"({"case_id":")" + std::string(kCase) + R"(","occurred_at":"2026-03-01T08:30:00Z",)" + payload_json + "}";
+  }
+  // The refusal's rule ("" when admitted).
+  std::string admit(const std::string& party, const std::string& payload_json, bool case_known = true) {
+    ApiPolicy policy(settings_, clock_, nullptr, [&](const std::string& id) -> std::optional<v1::CaseStateSnapshot> {
+      if (case_known && id == kCase) {
+        return victim_;
+      }
+      return std::nullopt;
+    });
+    auto refused = policy.admit(body(payload_json), party, "").refused;
+    if (refused) {
+      EXPECT_EQ(refused->status, 403U) << refused->message;
+      return refused->rule;
+    }
+    return "";
+  }
+  static constexpr const char* kCase = "env-330100-2026-0001";
+  IngressSettings settings_;
+  ManualClock clock_{TimePoint(std::chrono::seconds(1'800'000'000))};
+  v1::CaseStateSnapshot victim_;
+};
+
+TEST_F(CaseRulesTest, AnOutsiderCannotMakeItselfAPartyByARecommendationToItself) {
+  const std::string to_itself =
+      R"("recommendation_issued":{"recommendation_id":"r-1","procuratorate":{"organ_id":"scjg-440300"},)"
+      R"("recipient":{"organ_id":"scjg-440300"}})";
+  EXPECT_EQ(admit("scjg-440300", to_itself), "auth.party_kind");
+  // Another region's procuratorate may not recommend in a case whose procuratorate is named.
+  const std::string by_other =
+      R"("recommendation_issued":{"recommendation_id":"r-1","procuratorate":{"organ_id":"jcy-440300"},)"
+      R"("recipient":{"organ_id":"scjg-440300"}})";
+  EXPECT_EQ(admit("jcy-440300", by_other), "authz.competent_procuratorate");
+  const std::string by_own =
+      R"("recommendation_issued":{"recommendation_id":"r-1","procuratorate":{"organ_id":"jcy-330100"},)"
+      R"("recipient":{"organ_id":"sthjj-330100"}})";
+  EXPECT_EQ(admit("jcy-330100", by_own), "");
+  // In the competent procuratorate's name, by someone else.
+  EXPECT_EQ(admit("jcy-440300", by_own), "authz.competent_procuratorate");
+}
+
+TEST_F(CaseRulesTest, OnlyTheAddressedPoliceAcceptsAndDecides) {
+  EXPECT_EQ(admit("scjg-440300", R"("referral_accepted":{})"), "auth.party_kind");
+  EXPECT_EQ(admit("ga-440300", R"("referral_accepted":{"police_organ":{"organ_id":"ga-440300"}})"),
+            "authz.addressed_police");
+  EXPECT_EQ(admit("ga-440300", R"("filing_decision":{"outcome":"FILING_OUTCOME_NOT_FILED"})"),
+            "authz.addressed_police");
+  EXPECT_EQ(admit("ga-330100", R"("referral_accepted":{"police_organ":{"organ_id":"ga-330100"}})"), "");
+  EXPECT_EQ(admit("ga-330100", R"("filing_decision":{"police_organ":{"organ_id":"ga-440300"}})"),
+            "authz.addressed_police");
+}
+
+TEST_F(CaseRulesTest, OnlyAPartyCloses) {
+  EXPECT_EQ(admit("scjg-440300", R"("case_closed":{})"), "authz.case_party");
+  EXPECT_EQ(admit("sthjj-330100", R"("case_closed":{})"), "");
+}
+
+TEST_F(CaseRulesTest, OnlyAPartyAcknowledgesAndOnlyAsItself) {
+  const std::string as_victim = R"("state_acknowledged":{"party_id":"sthjj-330100","state_version":4,)"
+                                R"("state_hash_hex":"00"})";
+  EXPECT_EQ(admit("scjg-440300", as_victim), "authz.acknowledge_as_itself");
+  EXPECT_EQ(admit("scjg-440300", as_victim, /*case_known=*/false), "authz.acknowledge_as_itself");
+  EXPECT_EQ(admit("scjg-440300", R"("state_acknowledged":{"party_id":"scjg-440300","state_version":4})"),
+            "authz.acknowledge_as_itself");
+  EXPECT_EQ(admit("sthjj-330100", as_victim), "");
+}
+
+TEST_F(CaseRulesTest, OnlyTheReferringAgencyRefersAndOnlyInItsOwnName) {
+  const std::string in_victims_name = R"("case_referral":{"referring_agency":{"organ_id":"sthjj-330100"}})";
+  EXPECT_EQ(admit("scjg-440300", in_victims_name, /*case_known=*/false), "authz.referring_agency_as_itself");
+  EXPECT_EQ(admit("scjg-440300", R"("case_referral":{"referring_agency":{"organ_id":"scjg-440300"}})"),
+            "authz.referring_agency_as_itself");
+  EXPECT_EQ(admit("scjg-440300", R"("materials_supplemented":{})"), "authz.referring_agency");
+  EXPECT_EQ(admit("sthjj-330100", in_victims_name), "");
+  EXPECT_EQ(admit("sthjj-330100", in_victims_name, /*case_known=*/false), "");
+}
+
+TEST_F(CaseRulesTest, ARefusalReleasesTheIdempotencyKeyAndAReplayIsAnsweredAsBefore) {
+  bool known = false;
+  ApiPolicy policy(settings_, clock_, nullptr, [&](const std::string&) -> std::optional<v1::CaseStateSnapshot> {
+    if (known) {
+      return victim_;
+    }
+    return std::nullopt;
+  });
+  const std::string closing = body(R"("case_closed":{})");
+  known = true;
+  ASSERT_TRUE(policy.admit(closing, "scjg-440300", "k-1").refused);
+  // The key was released: the same request is decided again, not "in progress".
+  auto again = policy.admit(closing, "scjg-440300", "k-1");
+  ASSERT_TRUE(again.refused);
+  EXPECT_EQ(again.refused->rule, "authz.case_party");
 }
 
 }  // namespace

@@ -340,9 +340,12 @@ TEST_F(IngressIntegration, BlobsAreStoredUnderTheirHash) {
   EXPECT_EQ(malformed.as_json()["error"]["rule"], "blob.digest_format");
 }
 
-TEST_F(IngressIntegration, CaseStateIsServedToItsPartiesOnly) {
-  const std::string case_id = caselink::testing::unique_name("case");
-  auto env = envelope::make_envelope(CaseId(case_id), AgencyId("caselink-sync"), clock_.now(), clock_.now());
+// Publishes a snapshot of `case_id` (version 7, REFERRED, referred by sthjj-330100) to the state
+// topic as caselink-sync would, and polls until the ingress serves it to that agency (bounded, no
+// timing claim). Returns the last answer.
+Reply publish_referred_case(kafka::IdempotentProducer& producer, const std::string& state,
+                            const Clock& clock, uint16_t port, const std::string& case_id) {
+  auto env = envelope::make_envelope(CaseId(case_id), AgencyId("caselink-sync"), clock.now(), clock.now());
   auto* snapshot = env.mutable_case_state_snapshot();
   snapshot->set_case_id(case_id);
   snapshot->set_version(7);
@@ -351,16 +354,26 @@ TEST_F(IngressIntegration, CaseStateIsServedToItsPartiesOnly) {
   party->set_party_id("sthjj-330100");
   party->set_role(caselink::v1::PARTY_ROLE_REFERRING_AGENCY);
   envelope::seal(env);
-  ASSERT_TRUE(producer_->send(envelope::to_record(env, state_)).ok());
-
-  // The follower reads asynchronously: poll until it has the snapshot (bounded, no timing claim).
-  Reply reply;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  // Run alone, this is the suite's first write to the state topic just created: the producer may
+  // not have its metadata yet (a transient refusal): retried until stored or the deadline.
+  auto sent = producer.send(envelope::to_record(env, state));
+  while (!sent.ok() && std::chrono::steady_clock::now() < deadline) {
+    sent = producer.send(envelope::to_record(env, state));
+  }
+  EXPECT_TRUE(sent.ok()) << sent.error().describe();
+  Reply reply;
   do {
-    reply = call(port_, http::verb::get, "/v1/cases/" + case_id, "", kEnvToken, "");
+    reply = call(port, http::verb::get, "/v1/cases/" + case_id, "", kEnvToken, "");
     if (reply.status == 200) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   } while (std::chrono::steady_clock::now() < deadline);
+  return reply;
+}
+
+TEST_F(IngressIntegration, CaseStateIsServedToItsPartiesOnly) {
+  const std::string case_id = caselink::testing::unique_name("case");
+  Reply reply = publish_referred_case(*producer_, state_, clock_, port_, case_id);
   ASSERT_EQ(reply.status, 200u) << reply.body;
   json state = reply.as_json();
   EXPECT_EQ(state["case_id"], case_id);
@@ -371,6 +384,31 @@ TEST_F(IngressIntegration, CaseStateIsServedToItsPartiesOnly) {
   EXPECT_EQ(stranger.status, 403u);
   EXPECT_EQ(stranger.as_json()["error"]["rule"], "case.not_a_party");
   EXPECT_EQ(call(port_, http::verb::get, "/v1/cases/no-such-case", "", kEnvToken, "").status, 404u);
+}
+
+// Issue 15 §2 with the real follower: once the ingress has read a case from the state topic,
+// another agency's token may not close it, acknowledge its state as the referring agency, or
+// refer it in that agency's name (403 naming the rule); the referring agency's own
+// acknowledgement is accepted.
+TEST_F(IngressIntegration, AnotherAgencysStepsInACaseAreRefusedNamingTheRule) {
+  const std::string case_id = caselink::testing::unique_name("case");
+  ASSERT_EQ(publish_referred_case(*producer_, state_, clock_, port_, case_id).status, 200u);
+  const std::string head = R"({"case_id":")" + case_id + R"(","occurred_at":"2026-03-01T08:30:00Z",)";
+  const std::string as_referrer = R"("state_acknowledged":{"party_id":"sthjj-330100","state_version":7}})";
+  struct Forgery {
+    std::string payload;
+    std::string rule;
+  };
+  for (const Forgery& f : std::vector<Forgery>{
+           {R"("case_closed":{}})", "authz.case_party"},
+           {as_referrer, "authz.acknowledge_as_itself"},
+           {R"("case_referral":{"referring_agency":{"organ_id":"sthjj-330100"}}})", "authz.referring_agency_as_itself"}}) {
+    Reply r = post(head + f.payload, kTaxToken);
+    EXPECT_EQ(r.status, 403u) << r.body;
+    EXPECT_EQ(r.as_json()["error"]["rule"], f.rule) << r.body;
+  }
+  EXPECT_EQ(post(head + as_referrer, kEnvToken).status, 202u);
+  EXPECT_EQ(call(port_, http::verb::get, "/v1/cases/" + case_id, "", kTaxToken, "").status, 403u);
 }
 
 // Broker unavailable: a second server whose producer points at a loopback port where nothing

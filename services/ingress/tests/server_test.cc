@@ -638,3 +638,30 @@ TEST_F(ServerTest, DuringDrainANewRequestOnAnOpenConnectionIs503) {
 
 }  // namespace
 }  // namespace caselink::ingress
+
+namespace caselink::ingress {
+namespace {
+
+// Issue 15 §2 through the whole HTTP path and the Publisher seam: a step in a case the caller
+// has no part in is 403 naming the rule, nothing reaches the broker, and the case stays closed
+// to the caller's GET.
+TEST_F(ServerTest, AnOutsidersStepInAnotherAgencysCaseIs403NamingTheRuleAndNothingIsPublished) {
+  v1::CaseStateSnapshot victim;
+  victim.set_case_id("victim-1");
+  victim.set_version(2);
+  auto* party = victim.add_parties();
+  party->set_party_id("sthjj-330100");
+  party->set_role(v1::PARTY_ROLE_REFERRING_AGENCY);
+  cases_.apply(victim);
+  start();
+  Answer closed = post(R"({"case_id":"victim-1","occurred_at":"2026-03-01T08:30:00Z","case_closed":{}})");
+  EXPECT_EQ(closed.status, 403u) << closed.body;
+  EXPECT_NE(closed.body.find(R"("rule":"authz.case_party")"), std::string::npos) << closed.body;
+  EXPECT_EQ(broker_.stored(), 0u);
+  Answer read = send_raw(port_, "GET /v1/cases/victim-1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken +
+                                    "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(read.status, 403u) << read.body;
+}
+
+}  // namespace
+}  // namespace caselink::ingress
