@@ -59,8 +59,8 @@ int main(int argc, char** argv) {
   for (auto* sub : subs) {
     sub->fallthrough();
     sub->footer(
-        "Also: --bootstrap ADDR (Kafka, default 127.0.0.1:9092 or $CASELINK_BOOTSTRAP, else the services'\n"
-        "$CASELINK_KAFKA_BOOTSTRAP), --client-config FILE (librdkafka TLS/SASL properties), --timeout-ms N\n"
+        "Also: --bootstrap ADDR (Kafka, default 127.0.0.1:9092 or $CASELINK_KAFKA_BOOTSTRAP),\n"
+        "--client-config FILE (librdkafka TLS/SASL properties), --timeout-ms N\n"
         "(default 30000).\nExit codes: 0 ok, 1 not found, 2 usage, 3 broker/IO error, 4 hash chain broken, 5 attention\n"
         "(topic drift, a group falling behind), 6 failing (a group stalled or stopped).");
   }
