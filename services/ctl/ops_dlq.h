@@ -23,13 +23,14 @@
 #include <string>
 #include <vector>
 
+#include "services/common/envelope/topics.h"
 #include "services/common/core/record.h"
 #include "services/ctl/case_history.h"
 #include "services/ctl/ops.h"
 
 namespace caselink::ctl {
 
-inline constexpr const char* kReplayLogTopic = "caselink.dlq.replay.v1";
+inline constexpr const char* kReplayLogTopic = envelope::topics::kDlqReplay;
 inline constexpr const char* kReplayTransactionalId = "caselinkctl-dlq-replay";
 // Headers added to a replayed record.
 inline constexpr const char* kReplayIdHeader = "caselink.replay.id";

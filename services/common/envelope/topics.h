@@ -21,6 +21,8 @@ inline constexpr const char* kAck = "caselink.ack.v1";
 inline constexpr const char* kCaseState = "caselink.case.state.v1";
 inline constexpr const char* kAlert = "caselink.alert.v1";
 inline constexpr const char* kDlq = "caselink.dlq.v1";
+// Every dead letter `caselinkctl dlq replay` re-published (docs/topics.md).
+inline constexpr const char* kDlqReplay = "caselink.dlq.replay.v1";
 inline constexpr const char* kFeedbackLoopState = "caselink.feedback-loop.state.v1";
 // The per-agency feedback topics; {agency} stands for the agency id.
 inline constexpr const char* kFeedbackTemplate = "caselink.feedback.{agency}.v1";
