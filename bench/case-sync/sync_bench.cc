@@ -30,6 +30,7 @@
 #include <thread>
 
 #include "services/case-sync/kafka_edge.h"
+#include "services/common/kafka/read_to_end.h"
 #include "services/case-sync/tests/test_support.h"
 #include "services/common/core/build_info.h"
 #include "services/common/envelope/codec.h"

@@ -8,6 +8,7 @@
 
 #include "services/case-sync/case_engine.h"
 #include "services/common/core/clock.h"
+#include "services/common/crypto/sha256.h"
 #include "services/common/kafka/dlq.h"
 #include "services/ctl/commands.h"
 #include "services/ctl/ops_format.h"
@@ -50,7 +51,7 @@ bool parse_offset_range(const std::string& text, DlqSelector* selector) {
 
 std::string replay_id_for(const std::string& dlq_topic, int32_t partition, int64_t offset) {
   // 128 bits of the hash are plenty to tell dead letters apart; the input says what it names.
-  return sync::sha256_hex(dlq_topic + "/" + std::to_string(partition) + "/" + std::to_string(offset)).substr(0, 32);
+  return crypto::sha256_hex(dlq_topic + "/" + std::to_string(partition) + "/" + std::to_string(offset)).substr(0, 32);
 }
 
 namespace {

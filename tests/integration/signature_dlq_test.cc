@@ -14,6 +14,7 @@
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/decode.h"
 #include "services/common/kafka/dlq.h"
+#include "services/common/kafka/factory.h"
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/signing/envelope_signature.h"
@@ -86,7 +87,7 @@ TEST(SignatureIntegration, RequiredVerificationDeadLettersWhatIsNotValidlySigned
   const signing::PrivateKey a_key = key_in(dir / "a.k1.pem");
   const signing::PrivateKey old_key = key_in(dir / "old.k1.pem");
   {
-    auto producer = kafka::IdempotentProducer::create(kafka, "seeder");
+    auto producer = kafka::make_idempotent_producer(kafka, "seeder");
     ASSERT_TRUE(producer.ok());
     v1::Envelope as_b = probe("wrong-party", "b", now);
     signing::sign(as_b, a_key, "a.k1");

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "services/case-sync/kafka_edge.h"
+#include "services/common/kafka/read_to_end.h"
 #include "services/case-sync/tests/test_support.h"
 #include "services/common/kafka/producer.h"
 #include "tests/support/kafka_test_env.h"

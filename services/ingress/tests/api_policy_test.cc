@@ -173,7 +173,7 @@ class CaseRulesTest : public ::testing::Test {
   CaseRulesTest() {
     settings_ = default_settings();
     for (const char* party : {"sthjj-330100", "scjg-440300", "ga-330100", "ga-440300", "jcy-330100", "jcy-440300"}) {
-      settings_.auth.token_sha256[party] = sha256_hex(std::string("t-") + party);
+      settings_.auth.token_sha256[party] = crypto::sha256_hex(std::string("t-") + party);
     }
     settings_.auth.party_kinds = {{"ga-330100", "police"},
                                   {"ga-440300", "police"},
