@@ -448,8 +448,10 @@ TEST_F(Fixture, DeadlineCountedIntoAYearWithoutCalendarIsMarkedAndAlerted) {
 TEST(CalendarUnknown, LateDecemberStartIsMarkedAndAlertedOnce) {
   CaseEngine engine{test::repo_rules(), {}};
   CaseRecord rec;
-  auto apply = [&](const char* t, const std::function<void(v1::Envelope&)>& fill) {
-    auto ev = test::make("env-330100-2026-0099", at(t), fill, "p");
+  // Each step from the party entitled to take it (issue 15 §2): the referring agency refers,
+  // the police organ it is addressed to accepts.
+  auto apply = [&](const char* t, const std::function<void(v1::Envelope&)>& fill, const char* sender) {
+    auto ev = test::make("env-330100-2026-0099", at(t), fill, sender);
     return engine.apply(rec, ev.env, ev.raw, at(t));
   };
   ASSERT_EQ(apply("2026-12-30T02:00:00Z",
@@ -461,11 +463,13 @@ TEST(CalendarUnknown, LateDecemberStartIsMarkedAndAlertedOnce) {
                     *p->mutable_target_police_organ() = organ("ga-330100");
                     p->set_copy_to_procuratorate(true);
                     *p->mutable_procuratorate() = organ("jcy-330100");
-                  })
+                  },
+                  "sthjj-330100")
                 .outcome,
             Outcome::kApplied);
-  auto r = apply("2026-12-30T03:00:00Z",
-                 [](v1::Envelope& e) { *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-330100"); });
+  auto r = apply(
+      "2026-12-30T03:00:00Z",
+      [](v1::Envelope& e) { *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-330100"); }, "ga-330100");
   ASSERT_EQ(r.outcome, Outcome::kApplied);
   int marked = 0;
   for (const auto& d : rec.snapshot.deadlines()) {
