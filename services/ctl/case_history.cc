@@ -38,24 +38,6 @@ Error with_broker(Error error, const ReadOptions& options) {
   return error;
 }
 
-// A consumed record as caselinkctl keeps it.
-CaseRecordRef to_record_ref(const ConsumedRecord& record, size_t* undecodable) {
-  CaseRecordRef ref;
-  ref.topic = record.topic;
-  ref.partition = record.partition;
-  ref.offset = record.offset;
-  ref.timestamp_ms = record.timestamp_ms;
-  ref.key = record.key.value_or("");
-  ref.headers = record.headers;
-  ref.raw = record.value.value_or("");
-  auto decoded = envelope::decode(ref.raw);
-  if (decoded.ok()) {
-    ref.envelope = std::move(decoded).value();
-  } else if (undecodable != nullptr) {
-    ++*undecodable;
-  }
-  return ref;
-}
 
 // Reads what `o` names to its end as of now.
 Result<std::vector<CaseRecordRef>> drain(const ReadOptions& options, kafka::TopicReaderOptions o,
@@ -85,6 +67,27 @@ Result<std::vector<int32_t>> partition_counts(const std::vector<std::string>& to
 }
 
 }  // namespace
+
+CaseRecordRef to_record_ref(const ConsumedRecord& record, size_t* undecodable) {
+  CaseRecordRef ref;
+  ref.topic = record.topic;
+  ref.partition = record.partition;
+  ref.offset = record.offset;
+  ref.timestamp_ms = record.timestamp_ms;
+  ref.key = record.key.value_or("");
+  ref.headers = record.headers;
+  ref.raw = record.value.value_or("");
+  if (record.value) {
+    if (auto decoded = envelope::decode(*record.value); decoded.ok()) {
+      ref.envelope = std::move(decoded).value();
+      return ref;
+    }
+  }
+  if (undecodable != nullptr) {
+    ++*undecodable;  // a tombstone or a value that is no envelope
+  }
+  return ref;
+}
 
 const std::vector<std::string>& case_topics() {
   static const std::vector<std::string> topics = [] {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "caselink/v1/envelope.pb.h"
+#include "services/common/core/record.h"
 #include "services/common/core/result.h"
 #include "services/common/envelope/topics.h"
 #include "services/common/kafka/settings.h"
@@ -55,6 +56,10 @@ struct ReadOptions {
 };
 
 // Reads the case's records from every case topic up to the end as of now (read_committed).
+// A consumed record as caselinkctl keeps it: the envelope decoded when it is one (else counted
+// in `undecodable`, which may be null).
+CaseRecordRef to_record_ref(const ConsumedRecord& record, size_t* undecodable);
+
 Result<CaseHistory> read_case(const std::string& case_id, const ReadOptions& options);
 
 // Reads whole topics up to their end (read_committed): every record, decoded where possible.

@@ -4,21 +4,7 @@
 
 namespace caselink::ctl {
 
-CaseRecordRef to_ref(const ConsumedRecord& record) {
-  CaseRecordRef ref;
-  ref.topic = record.topic;
-  ref.partition = record.partition;
-  ref.offset = record.offset;
-  ref.timestamp_ms = record.timestamp_ms;
-  ref.key = record.key.value_or("");
-  ref.headers = record.headers;
-  ref.raw = record.value.value_or("");
-  if (record.value) {
-    auto env = envelope::decode(*record.value);
-    if (env.ok()) ref.envelope = std::move(env).value();
-  }
-  return ref;
-}
+CaseRecordRef to_ref(const ConsumedRecord& record) { return to_record_ref(record, nullptr); }
 
 kafka::TopicReaderOptions reader_options(const OpsOptions& options, const std::string& client_id) {
   kafka::TopicReaderOptions reader;

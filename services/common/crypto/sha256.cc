@@ -1,5 +1,7 @@
 #include "services/common/crypto/sha256.h"
 
+#include "services/common/crypto/hex.h"
+
 #include <openssl/evp.h>
 
 #include <cstdlib>
@@ -8,19 +10,6 @@
 namespace caselink::crypto {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 // OpenSSL failing to hash in memory is a broken invariant (no allocation, no provider), not
 // bad input: crash at once rather than record a wrong digest.
@@ -47,29 +36,14 @@ Result<Sha256Digest> Sha256Digest::from_hex(std::string_view text) {
     return Error::invalid("must be 64 hex digits, got " + std::to_string(text.size()) + " characters", "sha256");
   }
   Bytes bytes{};
-  for (size_t i = 0; i < kSize; ++i) {
-    const int hi = hex_value(text[2 * i]);
-    const int lo = hex_value(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      return Error::invalid("must be 64 hex digits, found a non-hex character at position " +
-                                std::to_string(hi < 0 ? 2 * i : 2 * i + 1),
-                            "sha256");
-    }
-    bytes[i] = static_cast<uint8_t>(hi * 16 + lo);
+  if (const long bad = hex_decode(text, bytes); bad >= 0) {
+    return Error::invalid("must be 64 hex digits, found a non-hex character at position " + std::to_string(bad),
+                          "sha256");
   }
   return Sha256Digest(bytes);
 }
 
-std::string Sha256Digest::hex() const {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * kSize);
-  for (uint8_t b : bytes_) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0x0F]);
-  }
-  return out;
-}
+std::string Sha256Digest::hex() const { return to_hex(std::span<const uint8_t>(bytes_)); }
 
 struct Sha256Hasher::Impl {
   EVP_MD_CTX* ctx = nullptr;

@@ -1,5 +1,7 @@
 #include "services/common/signing/ed25519.h"
 
+#include "services/common/crypto/hex.h"
+
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -17,19 +19,6 @@ struct MdCtx {
 };
 
 const unsigned char* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 }  // namespace
 
@@ -126,17 +115,7 @@ bool verify(const PublicKey& key, std::string_view message, std::string_view sig
   return ok;
 }
 
-std::string to_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto b = static_cast<uint8_t>(c);
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0x0f]);
-  }
-  return out;
-}
+std::string to_hex(std::string_view bytes) { return crypto::to_hex(bytes); }
 
 Result<PublicKey> public_key_from_hex(std::string_view hex) {
   PublicKey key{};
@@ -144,13 +123,8 @@ Result<PublicKey> public_key_from_hex(std::string_view hex) {
     return Error::invalid("public key: expected 64 hex digits (32 bytes), got " + std::to_string(hex.size()) +
                           " characters");
   }
-  for (size_t i = 0; i < key.size(); ++i) {
-    const int hi = hex_value(hex[2 * i]);
-    const int lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      return Error::invalid("public key: not a hex digit at position " + std::to_string(2 * i));
-    }
-    key[i] = static_cast<uint8_t>(hi * 16 + lo);
+  if (const long bad = crypto::hex_decode(hex, key); bad >= 0) {
+    return Error::invalid("public key: not a hex digit at position " + std::to_string(bad));
   }
   return key;
 }
