@@ -106,6 +106,8 @@ rm -rf "$RUN"
 mkdir -p "$RUN"
 KAFKA_BOOTSTRAP="$(bash deploy/local/kafka.sh start --name "$NAME" --nodes 3 --port "$P" 2>"$RUN/kafka.log" | tail -n 1)"
 export KAFKA_BOOTSTRAP
+# The one name the services and run.sh read first (test.sh exports its own broker under it).
+export CASELINK_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP"
 log "cluster up: $KAFKA_BOOTSTRAP; topics with RF 3, min.insync.replicas 2; starting the services"
 bash scripts/run.sh --no-setup --services-only >"$RUN/run.out" 2>&1 || { tail -n 30 "$RUN/run.out" >&2; exit 1; }
 

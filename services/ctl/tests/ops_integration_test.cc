@@ -379,10 +379,9 @@ TEST_F(CtlOpsIt, AuditVerifyRecomputesTheChainFromTheTopics) {
   EXPECT_EQ(ok.status, kOk) << ok.out;
   EXPECT_NE(ok.out.find("OK — 1 of 1 version(s) recomputed"), std::string::npos) << ok.out;
 
-  auto [second, record2] = fixed_record("caselink.ack.v1");
-  record2.key = id;  // same case
-  second.set_case_id(id);
-  record2.value = envelope::encode(second);
+  auto [second, first_try] = fixed_record("caselink.ack.v1");
+  second.set_case_id(id);  // same case: key, value and CloudEvents headers made again from it
+  const OutgoingRecord record2 = envelope::to_record(second, "caselink.ack.v1");
   ASSERT_TRUE(producer_->send(record2).ok());
   ASSERT_TRUE(producer_->send(snapshot(id, 2, second.event_id(), h1, sync::chain_hash_hex(h1, "forged"))).ok());
   const CtlRun broken = run_ctl("audit verify " + id + " --json" + b, false);
