@@ -112,11 +112,14 @@ log "cluster up: $KAFKA_BOOTSTRAP; topics with RF 3, min.insync.replicas 2; star
 bash scripts/run.sh --no-setup --services-only >"$RUN/run.out" 2>&1 || { tail -n 30 "$RUN/run.out" >&2; exit 1; }
 
 # One scenario run: RUN_ID; appends "run_id <TAB> exit <TAB> stderr" to runs.tsv; PLAYED = its exit.
+# The SDK signs with the agencies' own keys that run.sh made under $RUN/keys: the services run
+# with signing.verify: required, as in the main job.
 play() {
   local id="$1" code=0
   "$CASELINK_BUILD_DIR/services/scenario/caselink-scenario" --bootstrap "$KAFKA_BOOTSTRAP" \
     --blob-dir "$RUN/evidence-store" --ingress "127.0.0.1:$CASELINK_INGRESS_PORT" \
-    --tokens-file deploy/config/demo-agency-tokens.yaml --run-id "$id" --step-timeout-ms "$STEP_TIMEOUT_MS" \
+    --tokens-file deploy/config/demo-agency-tokens.yaml --signing-keys "$RUN/keys" \
+    --run-id "$id" --step-timeout-ms "$STEP_TIMEOUT_MS" \
     >"$RUN/$id.cases" 2>"$RUN/$id.err" || code=$?
   printf '%s\t%s\t%s\n' "$id" "$code" "$RUN/$id.err" >>"$RUN/runs.tsv"
   PLAYED="$code"
@@ -240,7 +243,12 @@ log "fault-free baseline run (the model)"
 : >"$RUN/faults.tsv"
 : >"$RUN/figures.txt"
 play "c$SEED-base"
-[[ "$PLAYED" == 0 ]] || { echo "chaos.sh: the fault-free run failed; see $RUN/c$SEED-base.err" >&2; exit 1; }
+if [[ "$PLAYED" != 0 ]]; then
+  # The last lines say why (CI keeps only this output, not the run directory).
+  echo "chaos.sh: the fault-free run failed (exit $PLAYED); the end of $RUN/c$SEED-base.err:" >&2
+  tail -n 15 "$RUN/c$SEED-base.err" >&2
+  exit 1
+fi
 fault "faults start (two scenario lanes running)"
 for l in 1 2; do lane "$l" & LANES+=("$!"); done
 sleep 3   # the lanes under way before the first fault (a point in the load, not a condition)
