@@ -86,18 +86,25 @@ Status validate(const ClientOptions& options) {
   return Status::success();
 }
 
-static Result<signing::PrivateKey> read_signing_key(const std::string& path) {
-  std::ifstream in(path);
+Result<std::unique_ptr<EventSigner>> load_signer(const std::string& key_file, const std::string& key_id) {
+  if (key_file.empty() != key_id.empty()) {
+    return Error::invalid("signing_key_file and signing_key_id go together: set both or neither",
+                          key_id.empty() ? "signing_key_id" : "signing_key_file");
+  }
+  if (key_file.empty()) {
+    return std::unique_ptr<EventSigner>();
+  }
+  std::ifstream in(key_file);
   if (!in) {
-    return Error::invalid("cannot read '" + path + "'", "signing_key_file");
+    return Error::invalid("cannot read '" + key_file + "'", "signing_key_file");
   }
   std::stringstream text;
   text << in.rdbuf();
-  auto key = signing::PrivateKey::from_pem(text.str(), path);
+  auto key = signing::PrivateKey::from_pem(text.str(), key_file);
   if (!key.ok()) {
     return Error::invalid(key.error().message, "signing_key_file");
   }
-  return key;
+  return std::make_unique<EventSigner>(EventSigner{std::move(*key), key_id});
 }
 
 Result<OutgoingRecord> prepare_record(v1::Envelope& envelope, std::string_view agency_id, const EventSigner* signer) {
@@ -146,13 +153,11 @@ Result<std::unique_ptr<AgencyClient>> AgencyClient::create(ClientOptions options
     }
     client->blobs_ = std::move(*store);
   }
-  if (!client->options_.signing_key_file.empty()) {
-    auto key = read_signing_key(client->options_.signing_key_file);
-    if (!key.ok()) {
-      return key.error();
-    }
-    client->signer_ = std::make_unique<EventSigner>(EventSigner{std::move(*key), client->options_.signing_key_id});
+  auto signer = load_signer(client->options_.signing_key_file, client->options_.signing_key_id);
+  if (!signer.ok()) {
+    return signer.error();
   }
+  client->signer_ = std::move(*signer);
   if (Status producer = client->ensure_producer(); !producer.ok()) {
     return producer.error();
   }

@@ -119,6 +119,12 @@ struct EventSigner {
 Result<OutgoingRecord> prepare_record(v1::Envelope& envelope, std::string_view agency_id,
                                       const EventSigner* signer = nullptr);
 
+// The agency's signer from a PKCS#8 PEM key file and its registry id (ClientOptions'
+// signing_key_file / signing_key_id): null when both are empty, kInvalid naming the field when
+// only one is set or the file is not an Ed25519 key. For records a consumer publishes inside
+// the loop's transaction through prepare_record (examples/acknowledge_feedback.cc).
+Result<std::unique_ptr<EventSigner>> load_signer(const std::string& key_file, const std::string& key_id);
+
 class AgencyClient {
  public:
   // Validates the options, opens (creates) the blob store when blob_dir is set and creates the

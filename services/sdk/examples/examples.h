@@ -1,8 +1,8 @@
 #pragma once
 
-// The two SDK example programs as functions, so the binaries stay three lines and the tests can
-// drive the same code. Read submit_referral.cc and read_feedback.cc as the worked examples of
-// docs/sdk.md.
+// The SDK example programs as functions, so the binaries stay three lines and the tests can
+// drive the same code. Read submit_referral.cc, read_feedback.cc and acknowledge_feedback.cc as the
+// worked examples of docs/sdk.md.
 
 #include <ostream>
 #include <string>
@@ -21,6 +21,19 @@ int submit_referral_main(const std::vector<std::string>& args, std::ostream& out
 // commits after each batch. Exit 0 after --max-records records or --idle-timeout-ms without
 // records, 1 when reading failed, 2 on bad arguments.
 int read_feedback_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// caselink-example-acknowledge-feedback: acknowledges the agency's filing and prosecution
+// decisions, evidence receipts and threshold assessments exactly once (TypedConsumer on the
+// transactional loop; FeedbackAcknowledged on caselink.ack.v1 in the transaction of the input).
+// Exit 0 after --max-records acknowledgements, --idle-timeout-ms without one, or SIGINT/SIGTERM;
+// 1 when the loop could not run; 2 on bad arguments.
+int acknowledge_feedback_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// The FeedbackAcknowledged envelope by `agency_id` for one feedback record. Its event id is
+// derived from the feedback's event id and the agency (crypto::derived_uuid), so handling the
+// same record again gives the same event.
+v1::Envelope acknowledgement_for(const v1::Envelope& feedback, const std::string& agency_id,
+                                 const std::string& acknowledged_by, TimePoint now);
 
 // Uploads the case's evidence files and builds its two events, in publishing order: the
 // EvidenceManifest, then the CaseReferral that names it (materials_manifest_id). One line per

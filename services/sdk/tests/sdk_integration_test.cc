@@ -6,6 +6,8 @@
 //    at the partition and offset it printed; then a feedback record is written to
 //    caselink.feedback.sthjj-330100.v1 the way caselink-feedback writes it (in a Kafka
 //    transaction) and example 2 prints it;
+//  * example 3 acknowledges a filing decision exactly once on caselink.ack.v1, skips a payload it
+//    has no callback for and dead-letters a record that is not an envelope;
 //  * FeedbackReader: a record read but not committed is read again by the next reader of the
 //    same group, and a committed one is not; commit() stores exactly "last returned + 1".
 
@@ -25,6 +27,7 @@
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/factory.h"
 #include "services/common/kafka/client.h"
+#include "services/common/kafka/dlq.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/sdk/agency_client.h"
 #include "tests/support/kafka_test_env.h"
@@ -128,7 +131,8 @@ std::optional<ConsumedRecord> record_at(const std::string& bootstrap, const std:
 
 // Writes `env` to the agency's feedback topic the way caselink-feedback does: inside a Kafka
 // transaction (its exactly-once loop), key = case id, CloudEvents headers.
-void write_feedback_transactionally(const std::string& bootstrap, const v1::Envelope& env) {
+void write_feedback_transactionally(const std::string& bootstrap, const v1::Envelope& env,
+                                    const std::string& topic = kFeedbackTopic) {
   kafka::KafkaSettings settings;
   settings.bootstrap = bootstrap;
   auto made = kafka::make_producer(settings, {{"transactional.id", testing::unique_name("sdk-it-feedback")},
@@ -137,7 +141,7 @@ void write_feedback_transactionally(const std::string& bootstrap, const v1::Enve
   std::unique_ptr<RdKafka::Producer> producer = std::move(made).value();
   EXPECT_EQ(producer->init_transactions(30000), nullptr);
   EXPECT_EQ(producer->begin_transaction(), nullptr);
-  EXPECT_EQ(kafka::produce(*producer, envelope::to_record(env, kFeedbackTopic)), RdKafka::ERR_NO_ERROR);
+  EXPECT_EQ(kafka::produce(*producer, envelope::to_record(env, topic)), RdKafka::ERR_NO_ERROR);
   EXPECT_EQ(producer->commit_transaction(30000), nullptr);
 }
 
@@ -308,6 +312,73 @@ TEST_F(SdkIntegrationTest, UncommittedFeedbackIsReadAgainByTheNextReaderOfTheGro
   ASSERT_EQ(again.size(), 1u) << "the uncommitted record was not delivered again";
   EXPECT_EQ(again[0].event_id(), second.event_id()) << "the committed record came back";
   ASSERT_TRUE((*second_reader)->commit().ok());
+}
+
+// Example 3 on a feedback topic of its own (a fresh agency id, so no other run's records): an
+// alert it has no callback for, a record that is not an envelope, then a filing decision. It
+// acknowledges the decision once on caselink.ack.v1 (read_committed), dead-letters the garbage
+// with the reason a caselink service gives, skips the alert, and commits all three.
+TEST_F(SdkIntegrationTest, ExampleAcknowledgesFeedbackExactlyOnce) {
+  const std::string agency = "it-ack-" + new_uuid().substr(0, 8);
+  const std::string topic = "caselink.feedback." + agency + ".v1";
+  const std::string dlq = testing::unique_name("it.ack.dlq");
+  ASSERT_TRUE(testing::create_topics(bootstrap_, {topic, dlq}, 3).ok());
+  ASSERT_TRUE(testing::create_topics(bootstrap_, {"caselink.ack.v1"}, 6).ok());
+  const std::string case_id = agency + "-2026-0001";
+  v1::Envelope alert = feedback_filing_decision(case_id);
+  alert.mutable_alert()->set_message("no callback for this type");
+  alert.clear_event_type();
+  envelope::seal(alert);
+  write_feedback_transactionally(bootstrap_, alert, topic);
+  {
+    kafka::KafkaSettings settings;
+    settings.bootstrap = bootstrap_;
+    auto producer = kafka::make_producer(settings, {{"partitioner", kafka::kCasePartitioner}});
+    ASSERT_TRUE(producer.ok()) << producer.error().message;
+    EXPECT_EQ(kafka::produce(**producer, OutgoingRecord{topic, case_id, std::string("not an envelope"), {}}),
+              RdKafka::ERR_NO_ERROR);
+    EXPECT_EQ((*producer)->flush(30000), RdKafka::ERR_NO_ERROR);
+  }
+  const v1::Envelope decision = feedback_filing_decision(case_id);
+  write_feedback_transactionally(bootstrap_, decision, topic);
+
+  const std::string group = testing::unique_name("it-ack-group");
+  const std::string err_path = (fs::temp_directory_path() / testing::unique_name("sdk-it-ack-stderr")).string();
+  CommandResult ack = run(testing::build_path("services/sdk/caselink-example-acknowledge-feedback"),
+                          {"--bootstrap", bootstrap_, "--agency", agency, "--group", group, "--dlq-topic", dlq,
+                           "--max-records", "1", "--idle-timeout-ms", "60000"},
+                          err_path);
+  ASSERT_EQ(ack.exit_code, 0) << ack.out << slurp(err_path);
+  EXPECT_NE(ack.out.find("acknowledged case=" + case_id + " event=" + decision.event_id() +
+                         ": filing decision FILING_OUTCOME_FILED"),
+            std::string::npos)
+      << ack.out;
+  EXPECT_NE(ack.out.find("acknowledged 1, skipped 1"), std::string::npos) << ack.out;
+  // Committed up to the decision: the offset after it, in the transaction of the acknowledgement.
+  const auto inputs = testing::read_topic(bootstrap_, topic, testing::Isolation::kReadCommitted, 3, 60s);
+  ASSERT_EQ(inputs.size(), 3U);
+  const ConsumedRecord& last = inputs.back();
+  EXPECT_EQ(envelope::decode(last.value.value_or("")).value().event_id(), decision.event_id());
+  EXPECT_EQ(testing::committed_offsets(bootstrap_, group, topic, 3).at(last.partition), last.offset + 1);
+
+  std::vector<v1::Envelope> acks;
+  for (const auto& r : testing::read_topic(bootstrap_, "caselink.ack.v1", testing::Isolation::kReadCommitted, 0, 60s)) {
+    auto env = envelope::decode(r.value.value_or(""));
+    if (env.ok() && env->case_id() == case_id) {
+      EXPECT_EQ(r.key, case_id);
+      acks.push_back(*env);
+    }
+  }
+  ASSERT_EQ(acks.size(), 1U);
+  EXPECT_EQ(acks[0].feedback_acknowledged().feedback_event_id(), decision.event_id());
+  EXPECT_EQ(acks[0].producer_agency_id(), agency);
+  EXPECT_EQ(acks[0].causation_id(), decision.event_id());
+
+  const auto dead = testing::read_topic(bootstrap_, dlq, testing::Isolation::kReadCommitted, 0, 60s);
+  ASSERT_EQ(dead.size(), 1U);
+  EXPECT_EQ(find_header(dead[0].headers, kafka::kDlqErrorClass), "envelope.undecodable");
+  EXPECT_EQ(dead[0].value, "not an envelope");
+  fs::remove(err_path);
 }
 
 }  // namespace
