@@ -374,6 +374,61 @@ TEST_F(SyncIntegration, EarlyEventsOfACaseNeverSeenWaitForTheReferral) {
       << "nothing dead-lettered";
 }
 
+// Issue 20 #4 and #5 on the broker, in event-time mode: caselink-evidence's INCOMPLETE receipt
+// of the referral manifest (as it writes it: sender caselink-evidence, per-item results) opens
+// the supplement deadline for the referring agency, which falls overdue once the stream passes
+// its due instant (one DEADLINE_OVERDUE to the agency), and the snapshot's evidence summary
+// counts the item the receipt flags for re-collection.
+TEST_F(SyncIntegration, IncompleteReceiptOpensTheAgencysSupplementDeadline) {
+  settings.time_mode = kEventTime;
+  start();
+  auto evs = forward_case("it-supplement-1", at("2026-03-02T02:00:00Z"));
+  evs.resize(3);  // reported, approved, referred (04:00Z)
+  evs.push_back(test::make("it-supplement-1", at("2026-03-02T05:00:00Z"), [](v1::Envelope& e) {
+    auto* r = e.mutable_evidence_receipt();
+    r->set_manifest_id("M-IT-1");
+    r->set_status(v1::RECEIPT_STATUS_INCOMPLETE);
+    r->add_missing_categories(v1::MATERIAL_CATEGORY_SITE_INSPECTION_RECORD);
+    r->set_item_count(2);
+    auto* ok = r->add_item_results();
+    ok->set_item_id("i-1");
+    ok->set_verified(true);
+    ok->set_usability(v1::EVIDENCE_USABILITY_USABLE);
+    auto* statement = r->add_item_results();
+    statement->set_item_id("i-2");
+    statement->set_verified(true);
+    statement->set_usability(v1::EVIDENCE_USABILITY_REQUIRES_RECOLLECTION);
+  }, "caselink-evidence"));
+  send(evs);
+  send({clock_event("2026-03-06T00:00:00Z")});  // past the due instant 2026-03-05T16:00Z
+  auto supplement_overdue = [](const v1::Envelope& e) {
+    return e.case_id() == "it-supplement-1" && e.alert().kind() == v1::ALERT_KIND_DEADLINE_OVERDUE &&
+           e.alert().deadline().step() == "materials_supplement";
+  };
+  alerts_until(run, [&](const auto& all) { return std::any_of(all.begin(), all.end(), supplement_overdue); },
+               std::chrono::seconds(60));
+  ASSERT_TRUE(testing::wait_caught_up(run.kafka.bootstrap, loop_settings.group_id, {run.in}, std::chrono::seconds(60)));
+  ASSERT_TRUE(ticks->wait_ticks(3, std::chrono::seconds(30)));
+  const auto all = alerts_until(run, [](const auto&) { return true; }, std::chrono::seconds(1));
+  ASSERT_EQ(std::count_if(all.begin(), all.end(), supplement_overdue), 1) << "one overdue alert, raised once";
+  for (const auto& e : all) {
+    if (!supplement_overdue(e)) continue;
+    const auto& to = e.alert().addressed_to_party_ids();
+    EXPECT_NE(std::find(to.begin(), to.end(), "sthjj-330100"), to.end()) << "the agency must supplement";
+    EXPECT_EQ(e.alert().deadline().responsible_party_id(), "sthjj-330100");
+  }
+  auto snaps = snapshots(0);
+  ASSERT_EQ(snaps.count("it-supplement-1"), 1U);
+  const auto& s = snaps["it-supplement-1"];
+  EXPECT_EQ(s.evidence().receipt_status(), v1::RECEIPT_STATUS_INCOMPLETE);
+  EXPECT_EQ(s.evidence().items_requiring_recollection(), 1U);
+  bool overdue = false;
+  for (const auto& d : s.deadlines()) {
+    overdue = overdue || (d.step() == "materials_supplement" && d.status() == v1::DEADLINE_STATUS_OVERDUE);
+  }
+  EXPECT_TRUE(overdue) << s.DebugString();
+}
+
 
 // Issue 15 §2 on the broker: records a producer with write access to the input topic sends
 // straight to Kafka (no ingress in front) in someone else's name, or for a step it may not take
