@@ -170,6 +170,19 @@ TEST(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
   EXPECT_FALSE(ra.rule_set_version().empty());
   EXPECT_EQ(by_subject[over.event_id()].outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
   EXPECT_EQ(by_subject[under.event_id()].outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+  // Issue 20 #9, as published: the INSUFFICIENT verdict still says the stated item was evaluated
+  // and is below its figure, and marks the unknown items that could change the outcome.
+  bool stated_item_below = false;
+  bool open_item = false;
+  for (const auto& c : by_subject[under.event_id()].conclusions()) {
+    for (const auto& item : c.items()) {
+      stated_item_below = stated_item_below || (item.condition() == "hazardous_waste_tonnes >= 3" &&
+                                                item.result() == v1::ITEM_RESULT_NOT_MET && item.stated_value() == "1");
+      open_item = open_item || (item.result() == v1::ITEM_RESULT_UNKNOWN && item.could_change_outcome());
+    }
+  }
+  EXPECT_TRUE(stated_item_below) << by_subject[under.event_id()].DebugString();
+  EXPECT_TRUE(open_item) << by_subject[under.event_id()].DebugString();
 
   ASSERT_EQ(alerts.size(), 1U) << "exactly one supervision clue although the penalty event arrived twice";
   auto clue = envelope::decode(*alerts[0].value);
