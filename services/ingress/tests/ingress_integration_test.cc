@@ -20,6 +20,7 @@
 #include "services/evidence/local_blob_store.h"
 #include "services/ingress/event_mapping.h"
 #include "services/ingress/server.h"
+#include "services/standards/engine/loader.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink::ingress {
@@ -140,6 +141,11 @@ class IngressIntegration : public ::testing::Test {
 
     producer_ = kafka::make_idempotent_producer(settings_->kafka, "it-ingress")->release();
     blobs_ = evidence::LocalBlobStore::create(dir_ / "store")->release();
+    // The fact catalogue, as the service loads it from facts.rules_dir (issue 20 #10).
+    const char* src = std::getenv("CASELINK_SOURCE_DIR");
+    auto rules = standards::load_rule_set(std::string(src != nullptr ? src : ".") + "/rules");
+    ASSERT_TRUE(rules.ok()) << rules.error().message;
+    rules_ = new standards::RuleSet(std::move(*rules));
     cases_ = new CaseStateView();
     follower_ = new CaseStateFollower(settings_->kafka, state_, "it-ingress", *cases_);
     follower_->start();
@@ -147,7 +153,7 @@ class IngressIntegration : public ::testing::Test {
                                  [](const OutgoingRecord& r, kafka::DeliveryCallback done) {
                                    return producer_->send_async(r, std::move(done));
                                  },
-                                 *blobs_, *cases_});
+                                 *blobs_, *cases_, &rules_->catalogue});
     auto port = server_->start();
     ASSERT_TRUE(port.ok()) << port.error().describe();
     port_ = *port;
@@ -164,6 +170,7 @@ class IngressIntegration : public ::testing::Test {
     delete cases_;
     delete producer_;
     delete blobs_;
+    delete rules_;
     delete settings_;
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
@@ -187,6 +194,7 @@ class IngressIntegration : public ::testing::Test {
   static inline metrics::Registry registry_;
   static inline kafka::IdempotentProducer* producer_ = nullptr;
   static inline evidence::LocalBlobStore* blobs_ = nullptr;
+  static inline standards::RuleSet* rules_ = nullptr;
   static inline CaseStateView* cases_ = nullptr;
   static inline CaseStateFollower* follower_ = nullptr;
   static inline IngressServer* server_ = nullptr;
@@ -256,6 +264,13 @@ TEST_F(IngressIntegration, EachClassOfBadInputIsRefusedNamingFieldAndRuleAndNoth
        400, "case_referral.copy_to_procuratorate", "json.wrong_type"},
       {"occurred_at 9999", post(R"({"case_id":")" + case_id + R"(","occurred_at":"9999-12-31T00:00:00Z","case_referral":{}})"),
        400, "occurred_at", "json.timestamp_format"},
+      // Issue 20 #10: facts against the catalogue (docs/facts.md, the OpenAPI schema Fact).
+      {"unknown fact", post(R"({"case_id":")" + case_id + R"(","occurred_at":"2026-03-01T08:30:00Z","case_referral":)"
+                            R"({"facts":[{"name":"hazardous_waste_tons","number":5,"unit":"t"}]}})"),
+       422, "case_referral.facts[0].name", "facts.catalogue"},
+      {"wrong unit", post(R"({"case_id":")" + case_id + R"(","occurred_at":"2026-03-01T08:30:00Z","case_referral":)"
+                          R"({"facts":[{"name":"hazardous_waste_tonnes","number":5,"unit":"kg"}]}})"),
+       422, "case_referral.facts[0].unit", "facts.catalogue"},
       {"deep nesting", post(R"({"case_id":")" + case_id + R"(","x":)" + std::string(30000, '[') + std::string(30000, ']') + "}"),
        400, "x[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]", "json.too_deep"},
   };
