@@ -902,6 +902,10 @@ void start_deadline(Fold& f, const StepRule& rule) {
   set_timestamp(d.mutable_due_at(), due);
   set_timestamp(d.mutable_started_at(), start);
   *d.mutable_rule() = rule_ref(rule.rule_id, f.rules.version(), rule.legal_source, rule.confidence);
+  if (const SourcedStart* sourced = rule.sourced_start(f.key)) {
+    *d.mutable_rule() = rule_ref(rule.rule_id + "@" + sourced->event, f.rules.version(), sourced->legal_source,
+                                 sourced->confidence);
+  }
   d.set_status(v1::DEADLINE_STATUS_OPEN);
   d.set_responsible_party_id(responsible_party(f.s, rule.responsible, f.rec_id));
   d.set_started_by_event_id(f.event_id);
@@ -917,8 +921,15 @@ void start_deadline(Fold& f, const StepRule& rule) {
 void start_deadlines(Fold& f) {
   const Profile* prof = f.rules.profile(f.in.profile);
   if (prof == nullptr) return;
+  const auto open_step = [&](const std::string& step) {
+    return std::any_of(f.s.deadlines().begin(), f.s.deadlines().end(),
+                       [&](const v1::Deadline& d) { return d.step() == step && is_open(d); });
+  };
   for (const auto& rule : prof->steps) {
-    if (rule.starts_on(f.key)) start_deadline(f, rule);
+    if (!rule.starts_on(f.key)) continue;
+    // A start the law does not name (issue 20 #4) never doubles a deadline already running.
+    if (rule.sourced_start(f.key) != nullptr && open_step(rule.step)) continue;
+    start_deadline(f, rule);
   }
 }
 

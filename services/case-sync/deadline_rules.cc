@@ -78,6 +78,32 @@ Status parse_effective(const YAML::Node& n, const std::string& where, Profile* p
   return Status::success();
 }
 
+// also_start: event keys, each either a plain key or {event, legal_source, confidence} (a start
+// the step's own legal_source does not cover, issue 20 #4).
+Status parse_also_start(const YAML::Node& node, const std::string& where, StepRule* r) {
+  if (!node) return Status::success();
+  if (node.IsScalar()) {
+    r->also_start.push_back(node.as<std::string>());
+    return Status::success();
+  }
+  int i = 0;
+  for (const auto& n : node) {
+    const std::string w = where + ".also_start[" + std::to_string(i++) + "]";
+    if (n.IsScalar()) {
+      r->also_start.push_back(n.as<std::string>());
+      continue;
+    }
+    if (!n.IsMap() || !n["event"] || !n["legal_source"] || !n["confidence"]) {
+      return Error::invalid("needs an event key or {event, legal_source, confidence}", w);
+    }
+    auto conf = parse_confidence(n["confidence"].as<std::string>(), w + ".confidence");
+    if (!conf.ok()) return conf.error();
+    r->also_start.push_back(n["event"].as<std::string>());
+    r->sourced_starts.push_back({n["event"].as<std::string>(), n["legal_source"].as<std::string>(), *conf});
+  }
+  return Status::success();
+}
+
 Result<StepRule> parse_step(const std::string& profile, const std::string& step, const YAML::Node& n,
                             const YAML::Node& day_counting) {
   const std::string where = "profiles." + profile + ".steps." + step;
@@ -88,7 +114,7 @@ Result<StepRule> parse_step(const std::string& profile, const std::string& step,
     return Error::invalid("needs start, amount, unit, responsible, legal_source and confidence", where);
   }
   r.start = n["start"].as<std::string>();
-  r.also_start = strings(n["also_start"]);
+  if (auto st = parse_also_start(n["also_start"], where, &r); !st.ok()) return st.error();
   r.stop = strings(n["stop"]);
   r.cancel = strings(n["cancel"]);
   r.suspend = strings(n["suspend"]);
@@ -236,6 +262,14 @@ bool StepRule::starts_on(const std::string& key) const {
     if (key_matches(s, key)) return true;
   }
   return false;
+}
+
+const SourcedStart* StepRule::sourced_start(const std::string& key) const {
+  if (key_matches(start, key)) return nullptr;
+  for (const auto& s : sourced_starts) {
+    if (key_matches(s.event, key)) return &s;
+  }
+  return nullptr;
 }
 
 Result<DeadlineRules> DeadlineRules::load_directory(const std::string& directory) {

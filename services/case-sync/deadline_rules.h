@@ -65,11 +65,22 @@ struct Extension {
   v1::Confidence confidence = v1::CONFIDENCE_UNSPECIFIED;
 };
 
+// An also_start entry with its own source (issue 20 #4): a start the law does not name itself,
+// e.g. the INCOMPLETE evidence receipt that opens the supplement period before the police's
+// written request does. The deadline it opens cites this source, and it never opens a second
+// deadline of a step that is already open.
+struct SourcedStart {
+  std::string event;  // event key pattern
+  std::string legal_source;
+  v1::Confidence confidence = v1::CONFIDENCE_UNSPECIFIED;
+};
+
 struct StepRule {
   std::string step;
   std::string rule_id;  // "deadline.<profile>.<step>"
   std::string start;
   std::vector<std::string> also_start;
+  std::vector<SourcedStart> sourced_starts;  // the also_start entries given as {event, legal_source, confidence}
   std::vector<std::string> stop;
   std::vector<std::string> cancel;
   std::vector<std::string> suspend;
@@ -88,6 +99,8 @@ struct StepRule {
   v1::Confidence confidence = v1::CONFIDENCE_UNSPECIFIED;
 
   bool starts_on(const std::string& key) const;
+  // The sourced start `key` matches, if any (nullptr: the step's own start or a plain also_start).
+  const SourcedStart* sourced_start(const std::string& key) const;
 };
 
 struct Profile {

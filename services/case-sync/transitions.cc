@@ -214,7 +214,8 @@ std::string event_key(const v1::Envelope& e) {
                        v1::ReverseReviewStatus_Name(e.reverse_review_status_changed().status()),
                        "REVERSE_REVIEW_STATUS_");
     case P::kEvidenceManifest: return "EvidenceManifest";
-    case P::kEvidenceReceipt: return "EvidenceReceipt";
+    case P::kEvidenceReceipt:
+      return with("EvidenceReceipt", v1::ReceiptStatus_Name(e.evidence_receipt().status()), "RECEIPT_STATUS_");
     case P::kCustodyEvent: return "CustodyEvent";
     case P::kStandardsAssessment: return "StandardsAssessment";
     case P::kRecommendationIssued: return "RecommendationIssued";

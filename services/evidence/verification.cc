@@ -236,8 +236,8 @@ void decide(const MaterialList& list, Verdict* verdict) {
     verdict->supplement_period_starts = true;
     verdict->summary = "Incomplete under the " + list.profile + " list (" + list.source.document + " " +
                        list.source.article + "): missing " + join_categories(verdict->missing_required) +
-                       ". The police may ask for a supplement (MaterialsSupplementRequested), which opens the "
-                       "supplement deadline in caselink-sync.";
+                       ". This receipt opens the supplement deadline in caselink-sync (3 days, referring agency); "
+                       "the police's written request (MaterialsSupplementRequested) replaces it.";
   } else {
     verdict->status = ReceiptStatus::kAccepted;
     verdict->summary = "Accepted: " + std::to_string(verdict->items.size()) + " items verified under the " +

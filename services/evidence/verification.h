@@ -102,8 +102,8 @@ struct Verdict {
   std::vector<ItemResult> items;    // in manifest order
   std::vector<MissingCategory> missing_required;     // make the receipt INCOMPLETE
   std::vector<MissingCategory> missing_conditional;  // reported as "confirm not applicable"
-  // True exactly when INCOMPLETE: grounds for the police to request a supplement (the request,
-  // not this receipt, opens the supplement deadline in caselink-sync).
+  // True exactly when INCOMPLETE: the receipt opens caselink-sync's supplement deadline (issue 20
+  // #4); the police's written request, from which the law counts, replaces it.
   bool supplement_period_starts = false;
   std::string summary;                               // one human-readable paragraph
 };

@@ -44,6 +44,8 @@ expect "its supplement accepted" 'caselink-evidence: RECEIPT_STATUS_ACCEPTED'
 expect "the missed deadline" 'alert ALERT_KIND_DEADLINE_OVERDUE'
 expect "the 以罚代刑 supervision clue" 'alert ALERT_KIND_SUPERVISION_CLUE'
 expect "mutual recognition" 'recognized by all parties at version [0-9]+'
+# The back-dated story races no timer: caselink-sync ran in event-time mode (issue 20 #7).
+expect "caselink-sync in event-time mode" 'sync\.time_mode = event_time' "$CASELINK_RUN_DIR/caselink-sync.log"
 
 # Signed events (docs/contracts/signing.md): run.sh runs every service with signing.verify:
 # required, so the scenario ending as told means nothing valid was refused; caselinkctl shows

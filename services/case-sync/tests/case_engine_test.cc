@@ -3,6 +3,7 @@
 // recommendations, the procuratorate as a party of environmental cases.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "services/case-sync/tests/test_support.h"
@@ -422,6 +423,95 @@ TEST(EvidenceSummary, CountsItemsRequiringRecollectionAndFailedVerification) {
   EXPECT_EQ(rec.snapshot.evidence().item_count(), 4U);
   EXPECT_EQ(rec.snapshot.evidence().items_requiring_recollection(), 2U);
   EXPECT_EQ(rec.snapshot.evidence().items_failed_verification(), 1U);
+}
+
+// Issue 20 #4: the INCOMPLETE receipt of the referral manifest opens the supplement deadline
+// (the agency is responsible; the rule cites the receipt start as caselink's reading); it falls
+// overdue like any other when nothing is supplied. Before, the receipt opened nothing although
+// docs/services/evidence.md said it did.
+ApplyResult receipt(Fixture& fx, TimePoint t, v1::ReceiptStatus status, const std::string& manifest) {
+  return fx.apply(t, [&](v1::Envelope& e) {
+    auto* r = e.mutable_evidence_receipt();
+    r->set_manifest_id(manifest);
+    r->set_status(status);
+    if (status == v1::RECEIPT_STATUS_INCOMPLETE) r->add_missing_categories(v1::MATERIAL_CATEGORY_SITE_INSPECTION_RECORD);
+  }, "caselink-evidence");
+}
+
+TEST_F(Fixture, IncompleteReceiptOpensTheSupplementDeadlineForTheAgency) {
+  refer(at("2026-03-02T02:00:00Z"));
+  ASSERT_EQ(receipt(*this, at("2026-03-02T03:00:00Z"), v1::RECEIPT_STATUS_INCOMPLETE, "m-1").outcome,
+            Outcome::kApplied);
+  const auto* d = deadline("materials_supplement");
+  ASSERT_NE(d, nullptr) << "the INCOMPLETE receipt opened no supplement deadline";
+  EXPECT_EQ(d->status(), v1::DEADLINE_STATUS_OPEN);
+  EXPECT_EQ(d->responsible_party_id(), "sthjj-330100");
+  EXPECT_EQ(d->rule().rule_id(), "deadline.environment.materials_supplement@EvidenceReceipt.INCOMPLETE");
+  EXPECT_EQ(d->rule().confidence(), v1::CONFIDENCE_UNCONFIRMED);
+  // Monday 11:00 CST, start day excluded, 3 days: due Thursday 5 March 24:00 CST.
+  EXPECT_EQ(format_rfc3339(envelope::to_time_point(d->due_at())), "2026-03-05T16:00:00.000Z");
+  // A second incomplete manifest does not open a second deadline (nor restart the first).
+  ASSERT_EQ(receipt(*this, at("2026-03-03T03:00:00Z"), v1::RECEIPT_STATUS_INCOMPLETE, "m-2").outcome,
+            Outcome::kApplied);
+  int supplement = 0;
+  for (const auto& x : rec.snapshot.deadlines()) supplement += x.step() == "materials_supplement" ? 1 : 0;
+  EXPECT_EQ(supplement, 1);
+  int overdue = 0;
+  for (const auto& a : tick(at("2026-03-05T16:00:00Z"))) {
+    if (a.alert().kind() == v1::ALERT_KIND_DEADLINE_OVERDUE && a.alert().deadline().step() == "materials_supplement") {
+      ++overdue;
+      const auto& to = a.alert().addressed_to_party_ids();
+      EXPECT_NE(std::find(to.begin(), to.end(), "sthjj-330100"), to.end()) << "the agency is not told";
+    }
+  }
+  EXPECT_EQ(overdue, 1);
+}
+
+TEST_F(Fixture, AcceptedReceiptMeetsTheSupplementDeadlineAndOtherReceiptsOpenNone) {
+  refer(at("2026-03-02T02:00:00Z"));
+  ASSERT_EQ(receipt(*this, at("2026-03-02T02:30:00Z"), v1::RECEIPT_STATUS_ACCEPTED, "m-0").outcome, Outcome::kApplied);
+  ASSERT_EQ(receipt(*this, at("2026-03-02T02:40:00Z"), v1::RECEIPT_STATUS_REJECTED, "m-0b").outcome, Outcome::kApplied);
+  EXPECT_EQ(deadline("materials_supplement"), nullptr);
+  ASSERT_EQ(receipt(*this, at("2026-03-02T03:00:00Z"), v1::RECEIPT_STATUS_INCOMPLETE, "m-1").outcome,
+            Outcome::kApplied);
+  auto supplied = receipt(*this, at("2026-03-04T03:00:00Z"), v1::RECEIPT_STATUS_ACCEPTED, "m-2");
+  ASSERT_EQ(supplied.outcome, Outcome::kApplied);
+  EXPECT_TRUE(supplied.alerts.empty());
+  ASSERT_NE(deadline("materials_supplement"), nullptr);
+  EXPECT_EQ(deadline("materials_supplement")->status(), v1::DEADLINE_STATUS_MET);
+}
+
+// The police's written request, from which the law counts (S2 Art 8), replaces the deadline the
+// receipt opened: that one is CANCELLED, a new one runs from the request and MaterialsSupplemented
+// meets it.
+TEST_F(Fixture, PoliceRequestReplacesTheReceiptsSupplementDeadline) {
+  refer(at("2026-03-02T02:00:00Z"));
+  ASSERT_EQ(receipt(*this, at("2026-03-02T03:00:00Z"), v1::RECEIPT_STATUS_INCOMPLETE, "m-1").outcome,
+            Outcome::kApplied);
+  accept(at("2026-03-03T02:00:00Z"));
+  auto requested = apply(at("2026-03-03T04:00:00Z"), [](v1::Envelope& e) {
+    auto* r = e.mutable_materials_supplement_requested();
+    *r->mutable_police_organ() = organ("ga-330100");
+  });
+  ASSERT_EQ(requested.outcome, Outcome::kApplied) << requested.reason;
+  std::vector<const v1::Deadline*> supplement;
+  for (const auto& x : rec.snapshot.deadlines()) {
+    if (x.step() == "materials_supplement") supplement.push_back(&x);
+  }
+  ASSERT_EQ(supplement.size(), 2U);
+  EXPECT_EQ(supplement[0]->status(), v1::DEADLINE_STATUS_CANCELLED);
+  EXPECT_EQ(supplement[1]->status(), v1::DEADLINE_STATUS_OPEN);
+  EXPECT_EQ(supplement[1]->rule().rule_id(), "deadline.environment.materials_supplement");
+  EXPECT_EQ(format_rfc3339(envelope::to_time_point(supplement[1]->due_at())), "2026-03-06T16:00:00.000Z");
+  auto supplied = apply(at("2026-03-05T02:00:00Z"), [](v1::Envelope& e) {
+    e.mutable_materials_supplemented()->set_manifest_id("m-2");
+  });
+  ASSERT_EQ(supplied.outcome, Outcome::kApplied) << supplied.reason;
+  for (const auto& x : rec.snapshot.deadlines()) {
+    if (x.step() == "materials_supplement" && x.status() != v1::DEADLINE_STATUS_CANCELLED) {
+      EXPECT_EQ(x.status(), v1::DEADLINE_STATUS_MET);
+    }
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -123,13 +124,22 @@ class SyncIntegration : public ::testing::Test {
     loop_settings.commit_every_ms = 100;
     reader = std::make_unique<kafka::KafkaChangelogReader>(run.kafka, loop_settings.group_id + "-restore",
                                                            std::chrono::milliseconds(60000), "sync.restore");
-    handler = std::make_unique<SyncHandler>(engine, settings, clock, reader.get(), nullptr);
+    handler = std::make_unique<SyncHandler>(organ_engine ? *organ_engine : engine, settings, clock, reader.get(),
+                                            nullptr);
     // Expired parked events go to this run's DLQ, where the tests look (not caselink.dlq.v1).
     handler->set_dead_letter_context({run.dlq, "caselink-sync", loop_settings.group_id});
     ticks = std::make_unique<testing::TickCounter>(*handler);
     loop = std::make_unique<kafka::TransactionalLoop>(run.kafka, loop_settings, "caselink-sync", *ticks, nullptr, clock,
                                                       std::chrono::milliseconds(200));
     runner = std::thread([this] { status = loop->run(stop); });
+  }
+  void use_organ_registry() {
+    organ_rules.emplace(test::repo_rules());
+    const char* src = std::getenv("CASELINK_SOURCE_DIR");
+    auto organs = organs::Registry::load_file(std::string(src != nullptr ? src : ".") + "/rules/organs/organs.yaml");
+    ASSERT_TRUE(organs.ok()) << organs.error().message;
+    organ_rules->set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
+    organ_engine.emplace(*organ_rules, EngineOptions{});
   }
   void TearDown() override {
     stop.store(true);
@@ -167,6 +177,9 @@ class SyncIntegration : public ::testing::Test {
   kafka::LoopSettings loop_settings;
   ManualClock clock{at("2026-03-02T02:00:00Z")};
   CaseEngine engine{test::repo_rules(), {}};
+  // With the organ registry, as the service loads it from sync.organs_file (use_organ_registry()).
+  std::optional<DeadlineRules> organ_rules;
+  std::optional<CaseEngine> organ_engine;
   std::unique_ptr<kafka::ChangelogReader> reader;
   std::unique_ptr<SyncHandler> handler;
   std::unique_ptr<testing::TickCounter> ticks;
@@ -372,6 +385,96 @@ TEST_F(SyncIntegration, EarlyEventsOfACaseNeverSeenWaitForTheReferral) {
                                   std::chrono::seconds(30))
                   .empty())
       << "nothing dead-lettered";
+}
+
+// Issue 20 #4 and #5 on the broker, in event-time mode: caselink-evidence's INCOMPLETE receipt
+// of the referral manifest (as it writes it: sender caselink-evidence, per-item results) opens
+// the supplement deadline for the referring agency, which falls overdue once the stream passes
+// its due instant (one DEADLINE_OVERDUE to the agency), and the snapshot's evidence summary
+// counts the item the receipt flags for re-collection.
+TEST_F(SyncIntegration, IncompleteReceiptOpensTheAgencysSupplementDeadline) {
+  settings.time_mode = kEventTime;
+  start();
+  auto evs = forward_case("it-supplement-1", at("2026-03-02T02:00:00Z"));
+  evs.resize(3);  // reported, approved, referred (04:00Z)
+  evs.push_back(test::make("it-supplement-1", at("2026-03-02T05:00:00Z"), [](v1::Envelope& e) {
+    auto* r = e.mutable_evidence_receipt();
+    r->set_manifest_id("M-IT-1");
+    r->set_status(v1::RECEIPT_STATUS_INCOMPLETE);
+    r->add_missing_categories(v1::MATERIAL_CATEGORY_SITE_INSPECTION_RECORD);
+    r->set_item_count(2);
+    auto* ok = r->add_item_results();
+    ok->set_item_id("i-1");
+    ok->set_verified(true);
+    ok->set_usability(v1::EVIDENCE_USABILITY_USABLE);
+    auto* statement = r->add_item_results();
+    statement->set_item_id("i-2");
+    statement->set_verified(true);
+    statement->set_usability(v1::EVIDENCE_USABILITY_REQUIRES_RECOLLECTION);
+  }, "caselink-evidence"));
+  send(evs);
+  send({clock_event("2026-03-06T00:00:00Z")});  // past the due instant 2026-03-05T16:00Z
+  auto supplement_overdue = [](const v1::Envelope& e) {
+    return e.case_id() == "it-supplement-1" && e.alert().kind() == v1::ALERT_KIND_DEADLINE_OVERDUE &&
+           e.alert().deadline().step() == "materials_supplement";
+  };
+  alerts_until(run, [&](const auto& all) { return std::any_of(all.begin(), all.end(), supplement_overdue); },
+               std::chrono::seconds(60));
+  ASSERT_TRUE(testing::wait_caught_up(run.kafka.bootstrap, loop_settings.group_id, {run.in}, std::chrono::seconds(60)));
+  ASSERT_TRUE(ticks->wait_ticks(3, std::chrono::seconds(30)));
+  const auto all = alerts_until(run, [](const auto&) { return true; }, std::chrono::seconds(1));
+  ASSERT_EQ(std::count_if(all.begin(), all.end(), supplement_overdue), 1) << "one overdue alert, raised once";
+  for (const auto& e : all) {
+    if (!supplement_overdue(e)) continue;
+    const auto& to = e.alert().addressed_to_party_ids();
+    EXPECT_NE(std::find(to.begin(), to.end(), "sthjj-330100"), to.end()) << "the agency must supplement";
+    EXPECT_EQ(e.alert().deadline().responsible_party_id(), "sthjj-330100");
+  }
+  auto snaps = snapshots(0);
+  ASSERT_EQ(snaps.count("it-supplement-1"), 1U);
+  const auto& s = snaps["it-supplement-1"];
+  EXPECT_EQ(s.evidence().receipt_status(), v1::RECEIPT_STATUS_INCOMPLETE);
+  EXPECT_EQ(s.evidence().items_requiring_recollection(), 1U);
+  bool overdue = false;
+  for (const auto& d : s.deadlines()) {
+    overdue = overdue || (d.step() == "materials_supplement" && d.status() == v1::DEADLINE_STATUS_OVERDUE);
+  }
+  EXPECT_TRUE(overdue) << s.DebugString();
+}
+
+// Issue 20 #3 on the broker, in event-time mode: a general-regime case (labour, Shenzhen) has no
+// procuratorate party; when the police review falls overdue on the stream, the published
+// supervision clue is addressed to the procuratorate competent for the police organ, from the
+// organ registry (jcy-440300) — it used to go out with no addressee.
+TEST_F(SyncIntegration, GeneralRegimeSupervisionClueReachesTheCompetentProcuratorate) {
+  settings.time_mode = kEventTime;
+  use_organ_registry();
+  start();
+  const std::string id = "it-clue-1";
+  std::vector<test::Ev> evs;
+  evs.push_back(test::make(id, at("2026-03-02T02:00:00Z"), [](v1::Envelope& e) {
+    auto* p = e.mutable_case_referral();
+    p->set_domain(v1::DOMAIN_LABOUR);
+    p->set_offence_code("wage_arrears");
+    *p->mutable_referring_agency() = organ("rsj-440300");
+    *p->mutable_target_police_organ() = organ("ga-440300");
+    p->mutable_jurisdiction()->set_province_code("440000");
+    p->mutable_jurisdiction()->set_city_code("440300");
+  }));
+  evs.push_back(test::make(id, at("2026-03-02T03:00:00Z"), [](v1::Envelope& e) {
+    *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-440300");
+  }));
+  send(evs);
+  send({clock_event("2026-03-10T00:00:00Z")});  // past the review's due instant
+  auto is_clue = [&](const v1::Envelope& e) {
+    return e.case_id() == id && e.alert().kind() == v1::ALERT_KIND_SUPERVISION_CLUE;
+  };
+  const auto all = alerts_until(run, [&](const auto& a) { return std::any_of(a.begin(), a.end(), is_clue); },
+                                std::chrono::seconds(60));
+  const auto clue = std::find_if(all.begin(), all.end(), is_clue);
+  ASSERT_NE(clue, all.end()) << "no supervision clue";
+  ASSERT_EQ(clue->alert().addressed_to_party_ids_size(), 1) << clue->alert().message();
+  EXPECT_EQ(clue->alert().addressed_to_party_ids(0), "jcy-440300");
 }
 
 

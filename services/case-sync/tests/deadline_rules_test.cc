@@ -184,5 +184,22 @@ TEST(DeadlineRules, BadDataIsRefusedNamingTheKey) {
   EXPECT_NE(bad.error().describe().find("profiles.general.steps.x.unit"), std::string::npos) << bad.error().describe();
 }
 
+// Issue 20 #4: a start the step's own source does not cover must bring its source and confidence.
+TEST(DeadlineRules, ASourcedStartWithoutItsSourceIsRefusedNamingTheKey) {
+  auto bad = DeadlineRules::from_texts(
+      "profiles:\n  general:\n    steps:\n      x: {start: A, also_start: [B, {event: C, legal_source: s}], "
+      "amount: 3, unit: hours, responsible: police, legal_source: s, confidence: high}\n"
+      "selection: [{profile: general}]\n",
+      {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().describe().find("profiles.general.steps.x.also_start[1]"), std::string::npos)
+      << bad.error().describe();
+  const StepRule* s = step_of("general", "materials_supplement");
+  ASSERT_NE(s, nullptr);
+  ASSERT_NE(s->sourced_start("EvidenceReceipt.INCOMPLETE"), nullptr);
+  EXPECT_EQ(s->sourced_start("EvidenceReceipt.INCOMPLETE")->confidence, v1::CONFIDENCE_UNCONFIRMED);
+  EXPECT_EQ(s->sourced_start("MaterialsSupplementRequested"), nullptr);
+}
+
 }  // namespace
 }  // namespace caselink::sync

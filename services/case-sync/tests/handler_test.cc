@@ -2,6 +2,9 @@
 // the state records it published (fake reader), rejected events dead-lettered with an alert.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "services/case-sync/handler.h"
 #include "services/common/kafka/decode.h"
 #include "services/case-sync/tests/test_support.h"
@@ -331,6 +334,15 @@ TEST_F(HandlerFixture, WallClockModeIgnoresEventTimeForTimers) {
 
 TEST(SyncSettings, WallClockIsTheDefaultTimeMode) {
   EXPECT_EQ(Settings{}.time_mode, kWallClock);
+  // Never the default in production: the shipped config, the template for production configs,
+  // does not select event time (scripts/run.sh selects it for the local scenario by environment).
+  const char* src = std::getenv("CASELINK_SOURCE_DIR");
+  std::ifstream in(std::string(src != nullptr ? src : ".") + "/deploy/config/case-sync.yaml");
+  ASSERT_TRUE(in.good()) << "deploy/config/case-sync.yaml not found";
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str().find("event_time"), std::string::npos);
+  EXPECT_EQ(text.str().find("time_mode"), std::string::npos);
 }
 
 TEST_F(HandlerFixture, ParkedEventSurvivesRestoreFromTheStateTopic) {

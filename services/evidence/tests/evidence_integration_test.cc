@@ -88,6 +88,19 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
   fs::permissions(altered, fs::perms::owner_write, fs::perm_options::add);
   std::ofstream(altered, std::ios::binary | std::ios::trunc) << "monitoring report: Cd 0.2x the discharge standard B";
 
+  // Issue 20 #4: a counterfeit-products referral without any test or appraisal report (Order 310
+  // Art 6(4): required where the threshold is proven by a measurement).
+  v1::EvidenceManifest no_report;
+  no_report.set_manifest_id("m-no-report");
+  no_report.set_purpose(v1::MANIFEST_PURPOSE_REFERRAL);
+  no_report.set_domain(v1::DOMAIN_MARKET_REGULATION);
+  no_report.set_offence_code("fake_products");
+  add_item(store, no_report, "letter", v1::MATERIAL_CATEGORY_TRANSFER_LETTER, v1::EVIDENCE_TYPE_DOCUMENTARY,
+           "transfer letter C");
+  add_item(store, no_report, "report", v1::MATERIAL_CATEGORY_INVESTIGATION_REPORT, v1::EVIDENCE_TYPE_DOCUMENTARY,
+           "investigation report C");
+  const v1::Envelope measured = wrap("scjg-330100-2026-0004", no_report);
+
   v1::Envelope probe = wrap("env-330100-2026-0003", {});
   probe.clear_evidence_manifest();
   probe.mutable_probe()->set_note("not a manifest");
@@ -99,7 +112,7 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
   {
     auto producer = kafka::make_idempotent_producer(kafka, "it-evidence-seeder");
     ASSERT_TRUE(producer.ok());
-    for (const v1::Envelope* env : std::vector<const v1::Envelope*>{&good, &tampered, &probe}) {
+    for (const v1::Envelope* env : std::vector<const v1::Envelope*>{&good, &tampered, &measured, &probe}) {
       ASSERT_TRUE((*producer)->send(envelope::to_record(*env, in)).ok());
     }
   }
@@ -124,7 +137,7 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
   Status result;
   std::thread runner([&] { result = transactional_loop.run(stop); });
 
-  auto out = caselink::testing::read_topic(*bootstrap, receipts, caselink::testing::Isolation::kReadCommitted, 2,
+  auto out = caselink::testing::read_topic(*bootstrap, receipts, caselink::testing::Isolation::kReadCommitted, 3,
                                            std::chrono::seconds(90));
   auto dead = caselink::testing::read_topic(*bootstrap, dlq, caselink::testing::Isolation::kReadCommitted, 1,
                                             std::chrono::seconds(30));
@@ -132,7 +145,7 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
   runner.join();
   ASSERT_TRUE(result.ok()) << result.error().describe();
 
-  ASSERT_EQ(out.size(), 2U);
+  ASSERT_EQ(out.size(), 3U);
   std::map<std::string, v1::Envelope> by_manifest;
   for (const auto& record : out) {
     auto env = envelope::decode(*record.value);
@@ -143,6 +156,11 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
   }
   ASSERT_EQ(by_manifest.count("m-good"), 1U);
   ASSERT_EQ(by_manifest.count("m-tampered"), 1U);
+  ASSERT_EQ(by_manifest.count("m-no-report"), 1U);
+  const v1::EvidenceReceipt& incomplete = by_manifest["m-no-report"].evidence_receipt();
+  EXPECT_EQ(incomplete.status(), v1::RECEIPT_STATUS_INCOMPLETE) << incomplete.DebugString();
+  ASSERT_EQ(incomplete.missing_categories_size(), 1);
+  EXPECT_EQ(incomplete.missing_categories(0), v1::MATERIAL_CATEGORY_INSPECTION_OR_APPRAISAL_REPORT);
 
   const v1::Envelope& accepted = by_manifest["m-good"];
   EXPECT_EQ(accepted.case_id(), good.case_id());

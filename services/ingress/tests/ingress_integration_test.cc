@@ -20,6 +20,7 @@
 #include "services/evidence/local_blob_store.h"
 #include "services/ingress/event_mapping.h"
 #include "services/ingress/server.h"
+#include "services/standards/engine/loader.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink::ingress {
@@ -32,6 +33,7 @@ using nlohmann::json;
 
 const std::string kEnvToken = "it-env-token";
 const std::string kTaxToken = "it-tax-token";
+const std::string kPoliceToken = "it-police-token";
 
 struct Reply {
   unsigned status = 0;
@@ -114,7 +116,8 @@ class IngressIntegration : public ::testing::Test {
     bootstrap_ = *bootstrap;
     referral_ = caselink::testing::unique_name("it.ingress.referral");
     state_ = caselink::testing::unique_name("it.ingress.state");
-    ASSERT_TRUE(caselink::testing::create_topics(bootstrap_, {referral_, state_}, 3).ok());
+    decision_ = caselink::testing::unique_name("it.ingress.decision");
+    ASSERT_TRUE(caselink::testing::create_topics(bootstrap_, {referral_, state_, decision_}, 3).ok());
     dir_ = std::filesystem::temp_directory_path() / caselink::testing::unique_name("it-ingress");
 
     settings_ = new IngressSettings(default_settings());
@@ -126,15 +129,23 @@ class IngressIntegration : public ::testing::Test {
     settings_->api.max_batch_events = 10;
     settings_->limits = {100000, 100000};
     settings_->auth.token_sha256 = {{"sthjj-330100", crypto::sha256_hex(kEnvToken)},
-                                    {"swj-330100", crypto::sha256_hex(kTaxToken)}};
+                                    {"swj-330100", crypto::sha256_hex(kTaxToken)},
+                                    {"ga-330100", crypto::sha256_hex(kPoliceToken)}};
+    settings_->auth.party_kinds = {{"ga-330100", "police"}};
     // Recommendations go to a topic that does not exist (auto-creation is off): the way to
     // make one event of a batch fail on a healthy broker.
     settings_->topic_overrides = {{"caselink.referral.v1", referral_},
+                                  {"caselink.decision.v1", decision_},
                                   {"caselink.recommendation.v1", caselink::testing::unique_name("it.ingress.missing")}};
     settings_->case_state_topic = state_;
 
     producer_ = kafka::make_idempotent_producer(settings_->kafka, "it-ingress")->release();
     blobs_ = evidence::LocalBlobStore::create(dir_ / "store")->release();
+    // The fact catalogue, as the service loads it from facts.rules_dir (issue 20 #10).
+    const char* src = std::getenv("CASELINK_SOURCE_DIR");
+    auto rules = standards::load_rule_set(std::string(src != nullptr ? src : ".") + "/rules");
+    ASSERT_TRUE(rules.ok()) << rules.error().message;
+    rules_ = new standards::RuleSet(std::move(*rules));
     cases_ = new CaseStateView();
     follower_ = new CaseStateFollower(settings_->kafka, state_, "it-ingress", *cases_);
     follower_->start();
@@ -142,7 +153,7 @@ class IngressIntegration : public ::testing::Test {
                                  [](const OutgoingRecord& r, kafka::DeliveryCallback done) {
                                    return producer_->send_async(r, std::move(done));
                                  },
-                                 *blobs_, *cases_});
+                                 *blobs_, *cases_, &rules_->catalogue});
     auto port = server_->start();
     ASSERT_TRUE(port.ok()) << port.error().describe();
     port_ = *port;
@@ -159,6 +170,7 @@ class IngressIntegration : public ::testing::Test {
     delete cases_;
     delete producer_;
     delete blobs_;
+    delete rules_;
     delete settings_;
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
@@ -175,13 +187,14 @@ class IngressIntegration : public ::testing::Test {
     return call(port_, http::verb::post, "/v1/events", body, token, "application/json", extra);
   }
 
-  static inline std::string bootstrap_, referral_, state_;
+  static inline std::string bootstrap_, referral_, state_, decision_;
   static inline std::filesystem::path dir_;
   static inline IngressSettings* settings_ = nullptr;
   static inline SystemClock clock_;
   static inline metrics::Registry registry_;
   static inline kafka::IdempotentProducer* producer_ = nullptr;
   static inline evidence::LocalBlobStore* blobs_ = nullptr;
+  static inline standards::RuleSet* rules_ = nullptr;
   static inline CaseStateView* cases_ = nullptr;
   static inline CaseStateFollower* follower_ = nullptr;
   static inline IngressServer* server_ = nullptr;
@@ -251,6 +264,13 @@ TEST_F(IngressIntegration, EachClassOfBadInputIsRefusedNamingFieldAndRuleAndNoth
        400, "case_referral.copy_to_procuratorate", "json.wrong_type"},
       {"occurred_at 9999", post(R"({"case_id":")" + case_id + R"(","occurred_at":"9999-12-31T00:00:00Z","case_referral":{}})"),
        400, "occurred_at", "json.timestamp_format"},
+      // Issue 20 #10: facts against the catalogue (docs/facts.md, the OpenAPI schema Fact).
+      {"unknown fact", post(R"({"case_id":")" + case_id + R"(","occurred_at":"2026-03-01T08:30:00Z","case_referral":)"
+                            R"({"facts":[{"name":"hazardous_waste_tons","number":5,"unit":"t"}]}})"),
+       422, "case_referral.facts[0].name", "facts.catalogue"},
+      {"wrong unit", post(R"({"case_id":")" + case_id + R"(","occurred_at":"2026-03-01T08:30:00Z","case_referral":)"
+                          R"({"facts":[{"name":"hazardous_waste_tonnes","number":5,"unit":"kg"}]}})"),
+       422, "case_referral.facts[0].unit", "facts.catalogue"},
       {"deep nesting", post(R"({"case_id":")" + case_id + R"(","x":)" + std::string(30000, '[') + std::string(30000, ']') + "}"),
        400, "x[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]", "json.too_deep"},
   };
@@ -409,6 +429,38 @@ TEST_F(IngressIntegration, AnotherAgencysStepsInACaseAreRefusedNamingTheRule) {
   }
   EXPECT_EQ(post(head + as_referrer, kEnvToken).status, 202u);
   EXPECT_EQ(call(port_, http::verb::get, "/v1/cases/" + case_id, "", kTaxToken, "").status, 403u);
+}
+
+// Issue 20 #8 over HTTP on the broker: a police system has a token too (kind police). Its
+// acceptance is published to the decision topic in its name; a referral or a crime report from
+// it is refused 403 auth.party_kind naming the type, and nothing of it reaches the referral topic.
+TEST_F(IngressIntegration, APoliceTokenSendsDecisionsNotReferrals) {
+  const std::string case_id = caselink::testing::unique_name("case");
+  const std::string head = R"({"case_id":")" + case_id + R"(","occurred_at":"2026-03-01T08:30:00Z",)";
+  for (const std::string payload : {R"("case_referral":{"target_police_organ":{"organ_id":"ga-330100"}}})",
+                                    R"("suspected_crime_reported":{}})"}) {
+    Reply refused = post(head + payload, kPoliceToken);
+    EXPECT_EQ(refused.status, 403u) << refused.body;
+    json error = refused.as_json()["error"];
+    EXPECT_EQ(error["rule"], "auth.party_kind") << refused.body;
+    EXPECT_EQ(error["field"], "event_type") << refused.body;
+    EXPECT_NE(error["message"].get<std::string>().find("a police token (ga-330100) may not send"), std::string::npos)
+        << refused.body;
+  }
+  Reply accepted = post(head + R"("referral_accepted":{"police_organ":{"organ_id":"ga-330100"}}})", kPoliceToken);
+  ASSERT_EQ(accepted.status, 202u) << accepted.body;
+  EXPECT_EQ(accepted.as_json()["topic"], decision_);
+  auto decisions = records_of_case(bootstrap_, decision_, case_id, 1);
+  ASSERT_EQ(decisions.size(), 1u);
+  auto envelope = envelope::decode(*decisions[0].value);
+  ASSERT_TRUE(envelope.ok()) << envelope.error().describe();
+  EXPECT_EQ(envelope->producer_agency_id(), "ga-330100");
+  EXPECT_TRUE(envelope->has_referral_accepted());
+  // The agency's own report of the case afterwards is the only record of it on the referral topic.
+  ASSERT_EQ(post(event_json(case_id)).status, 202u);
+  auto referrals = records_of_case(bootstrap_, referral_, case_id, 1);
+  ASSERT_EQ(referrals.size(), 1u) << "a refused police event was published";
+  EXPECT_EQ(envelope::decode(*referrals[0].value)->producer_agency_id(), "sthjj-330100");
 }
 
 // Broker unavailable: a second server whose producer points at a loopback port where nothing

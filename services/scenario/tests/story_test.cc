@@ -80,6 +80,13 @@ TEST(Story, CaselinkSyncReachesThePromisedStatesAndRaisesTheMissedDeadline) {
   sync::CaseEngine engine(repo_rules(), sync::EngineOptions{});
   std::map<std::string, sync::CaseRecord> records;
   std::map<std::string, std::set<v1::AlertKind>> alerts;
+  // Last status of each supplement deadline (a closed deadline leaves the snapshot at the next event).
+  std::map<std::string, v1::DeadlineStatus> supplement;
+  const auto note_supplement = [&](const sync::CaseRecord& r) {
+    for (const auto& d : r.snapshot.deadlines()) {
+      if (d.step() == "materials_supplement") supplement[r.snapshot.case_id() + "/" + d.deadline_id()] = d.status();
+    }
+  };
   for (const auto& step : story.steps) {
     const std::string& id = story.find(step.case_key)->case_id;
     auto& record = records[id];
@@ -93,6 +100,20 @@ TEST(Story, CaselinkSyncReachesThePromisedStatesAndRaisesTheMissedDeadline) {
         EXPECT_EQ(result.outcome, sync::Outcome::kIgnored) << step.narration;
       }
       for (const auto& a : result.alerts) alerts[id].insert(a.alert().kind());
+      note_supplement(record);
+    }
+    if (step.event.has_evidence_manifest() && story.find(step.case_key)->has_state) {
+      // caselink-evidence's receipt, as the player waits for it (issue 20 #4: an INCOMPLETE one
+      // opens the agency's supplement deadline).
+      v1::Envelope receipt = envelope::make_envelope(CaseId(id), AgencyId("caselink-evidence"),
+                                                     envelope::to_time_point(step.event.occurred_at()), now);
+      receipt.mutable_evidence_receipt()->set_manifest_id(step.event.evidence_manifest().manifest_id());
+      receipt.mutable_evidence_receipt()->set_status(step.expected_receipt);
+      envelope::seal(receipt);
+      auto result = engine.apply(record, receipt, envelope::encode(receipt), now);
+      EXPECT_EQ(result.outcome, sync::Outcome::kApplied) << step.narration << ": " << result.reason;
+      for (const auto& a : result.alerts) alerts[id].insert(a.alert().kind());
+      note_supplement(record);
     }
     if (step.wait == WaitFor::kAlert && story.find(step.case_key)->has_state) {
       bool changed = false;
@@ -105,6 +126,12 @@ TEST(Story, CaselinkSyncReachesThePromisedStatesAndRaisesTheMissedDeadline) {
     EXPECT_EQ(records[c.case_id].snapshot.state(), c.final_state) << c.key;
     for (auto kind : c.expected_alerts) EXPECT_TRUE(alerts[c.case_id].count(kind)) << c.key << " " << kind;
   }
+  // The environmental case's incomplete evidence set opened the supplement deadline; the police's
+  // request replaced it, and the supplement met the request's.
+  const std::string env = story.find("env")->case_id;
+  EXPECT_EQ(supplement, (std::map<std::string, v1::DeadlineStatus>{
+                            {env + "/materials_supplement#1", v1::DEADLINE_STATUS_CANCELLED},
+                            {env + "/materials_supplement#2", v1::DEADLINE_STATUS_MET}}));
 }
 
 }  // namespace

@@ -118,6 +118,10 @@ TEST(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
   const v1::Envelope ref = referral("rs-440300-it-1");
   const v1::Envelope over = penalty("env-it-over", 5);
   const v1::Envelope under = penalty("env-it-under", 1);
+  // Issue 20 #10: a fact name the catalogue does not know (it used to be ignored).
+  v1::Envelope misspelt = penalty("env-it-misspelt", 5);
+  misspelt.mutable_administrative_penalty_reported()->mutable_facts(0)->set_name("hazardous_waste_tons");
+  envelope::seal(misspelt);
   v1::Envelope other = envelope::make_envelope(CaseId("env-it-other"), AgencyId("a"), SystemClock().now(),
                                                SystemClock().now());
   other.mutable_transfer_decided()->set_decision(v1::TRANSFER_DECISION_APPROVED);
@@ -131,6 +135,7 @@ TEST(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
     ASSERT_TRUE((*producer)->send(envelope::to_record(other, topics.referrals)).ok());
     ASSERT_TRUE((*producer)->send(envelope::to_record(over, topics.penalties)).ok());
     ASSERT_TRUE((*producer)->send(envelope::to_record(under, topics.penalties)).ok());
+    ASSERT_TRUE((*producer)->send(envelope::to_record(misspelt, topics.penalties)).ok());
     // The agency's system sends the same penalty event again (same event id, new offset).
     ASSERT_TRUE((*producer)->send(envelope::to_record(over, topics.penalties)).ok());
     ASSERT_TRUE((*producer)
@@ -149,7 +154,7 @@ TEST(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
                                     std::chrono::seconds(30));
   auto alerts = testing::read_topic(*bootstrap, topics.alerts, testing::Isolation::kReadCommitted, 0,
                                     std::chrono::seconds(20));
-  auto dead = testing::read_topic(*bootstrap, topics.dlq, testing::Isolation::kReadCommitted, 1,
+  auto dead = testing::read_topic(*bootstrap, topics.dlq, testing::Isolation::kReadCommitted, 2,
                                   std::chrono::seconds(20));
 
   ASSERT_EQ(assessments.size(), 3U) << "referral, penalty over, penalty under; the redelivery and the other "
@@ -170,6 +175,19 @@ TEST(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
   EXPECT_FALSE(ra.rule_set_version().empty());
   EXPECT_EQ(by_subject[over.event_id()].outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
   EXPECT_EQ(by_subject[under.event_id()].outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+  // Issue 20 #9, as published: the INSUFFICIENT verdict still says the stated item was evaluated
+  // and is below its figure, and marks the unknown items that could change the outcome.
+  bool stated_item_below = false;
+  bool open_item = false;
+  for (const auto& c : by_subject[under.event_id()].conclusions()) {
+    for (const auto& item : c.items()) {
+      stated_item_below = stated_item_below || (item.condition() == "hazardous_waste_tonnes >= 3" &&
+                                                item.result() == v1::ITEM_RESULT_NOT_MET && item.stated_value() == "1");
+      open_item = open_item || (item.result() == v1::ITEM_RESULT_UNKNOWN && item.could_change_outcome());
+    }
+  }
+  EXPECT_TRUE(stated_item_below) << by_subject[under.event_id()].DebugString();
+  EXPECT_TRUE(open_item) << by_subject[under.event_id()].DebugString();
 
   ASSERT_EQ(alerts.size(), 1U) << "exactly one supervision clue although the penalty event arrived twice";
   auto clue = envelope::decode(*alerts[0].value);
@@ -180,8 +198,16 @@ TEST(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
   EXPECT_EQ(clue->alert().addressed_to_party_ids(0), "jcy-330100");
   EXPECT_EQ(clue->event_id(), crypto::derived_uuid(kClueEventIdSpace, over.event_id()));
 
-  ASSERT_EQ(dead.size(), 1U);
-  EXPECT_EQ(find_header(dead[0].headers, kafka::kDlqErrorClass), "envelope.undecodable");
+  ASSERT_EQ(dead.size(), 2U) << "the garbage and the misspelt fact";
+  std::map<std::string, std::string> dead_by_key;
+  for (const auto& r : dead) {
+    dead_by_key[r.key.value_or("")] = find_header(r.headers, kafka::kDlqErrorClass).value_or("") + ": " +
+                                      find_header(r.headers, kafka::kDlqErrorMessage).value_or("");
+  }
+  EXPECT_EQ(dead_by_key["env-it-garbage"].rfind("envelope.undecodable", 0), 0U) << dead_by_key["env-it-garbage"];
+  EXPECT_EQ(dead_by_key["env-it-misspelt"].rfind("standards.invalid_input", 0), 0U) << dead_by_key["env-it-misspelt"];
+  EXPECT_NE(dead_by_key["env-it-misspelt"].find("unknown fact 'hazardous_waste_tons'"), std::string::npos)
+      << dead_by_key["env-it-misspelt"];
 
   // A fresh instance replays everything (new group, empty dedup window): the clue it publishes
   // carries the same event id and alert id, so consumers deduplicating by id see one clue.

@@ -400,6 +400,9 @@ TEST(ShippedRules, MissingProceduralConditionsAreNamed) {
 
 #include <fstream>
 #include <sstream>
+#include <set>
+
+#include <yaml-cpp/yaml.h>
 
 #include "services/standards/engine/facts_doc.h"
 
@@ -420,6 +423,37 @@ TEST(FactsDoc, IsUpToDate) {
   for (const auto& [name, spec] : set->catalogue.facts) {
     EXPECT_NE(want.find("| `" + name + "` |"), std::string::npos) << name;
   }
+}
+
+// Issue 20 #10, where API integrators look: the ingress's OpenAPI document carries the same
+// catalogue (schema Fact: the table in its description, every name in its enum); generated, and
+// this test fails while the committed document differs.
+TEST(FactsDoc, OpenApiFactSchemaIsUpToDate) {
+  auto set = load_rule_set(CASELINK_RULES_DIR);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  const std::string path = std::string(CASELINK_RULES_DIR) + "/../docs/api/ingress.openapi.yaml";
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream have;
+  have << in.rdbuf();
+  auto want = splice_facts_openapi(have.str(), *set);
+  ASSERT_TRUE(want) << path << " lacks the generated Fact schema's marker lines";
+  EXPECT_EQ(have.str(), *want) << "the Fact schema is out of date: regenerate it with "
+                                  "build/services/standards/standards-rules-check --facts-openapi rules "
+                                  "docs/api/ingress.openapi.yaml";
+  YAML::Node fact = YAML::LoadFile(path)["components"]["schemas"]["Fact"];
+  ASSERT_TRUE(fact) << "no schema Fact";
+  std::set<std::string> names;
+  for (const auto& n : fact["properties"]["name"]["enum"]) names.insert(n.as<std::string>());
+  const std::string description = fact["description"].as<std::string>();
+  for (const auto& [name, spec] : set->catalogue.facts) {
+    EXPECT_EQ(names.count(name), 1U) << name << " is not in the OpenAPI Fact.name enum";
+    EXPECT_NE(description.find("| `" + name + "` |"), std::string::npos) << name;
+  }
+  EXPECT_EQ(names.size(), set->catalogue.facts.size());
+  YAML::Node referral_facts =
+      YAML::LoadFile(path)["components"]["schemas"]["Envelope"]["properties"]["case_referral"]["properties"]["facts"];
+  ASSERT_TRUE(referral_facts) << "Envelope.case_referral.facts is not documented";
+  EXPECT_EQ(referral_facts["items"]["$ref"].as<std::string>(), "#/components/schemas/Fact");
 }
 
 }  // namespace
