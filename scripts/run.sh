@@ -77,6 +77,9 @@ service_env() {
   echo "CASELINK_KAFKA_BOOTSTRAP=$BOOTSTRAP CASELINK_HTTP_PORT=$port"
   echo "CASELINK_SIGNING_VERIFY=required CASELINK_SIGNING_REGISTRY_FILE=$KEY_DIR/registry.yaml"
   [[ -d "$KEY_DIR/$name" ]] && echo "CASELINK_SIGNING_KEY_DIR=$KEY_DIR/$name"
+  # Static group membership (loop.group_instance_id): a service killed and started again (by
+  # --start-service, as the chaos harness does) gets its partitions back at once.
+  [[ "$name" != caselink-ingress ]] && echo "CASELINK_LOOP_GROUP_INSTANCE_ID=$name-0"
   case "$name" in
     caselink-evidence) echo "CASELINK_EVIDENCE_STORE_PATH=$BLOB_DIR" ;;
     caselink-ingress) echo "CASELINK_BLOBS_PATH=$BLOB_DIR CASELINK_API_PORT=$INGRESS_PORT" ;;

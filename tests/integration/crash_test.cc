@@ -56,16 +56,26 @@ std::optional<Fixture> make_fixture(const std::string& name) {
   return f;
 }
 
+// The consumer's session: short by default, so a killed dynamic member's partitions move on
+// after 6 s; group_instance_id set = static membership (loop.group_instance_id).
+struct Membership {
+  int64_t session_timeout_ms = 6000;
+  std::string group_instance_id;
+};
+
 std::string write_config(const Fixture& f, const std::string& file, int64_t commit_every_records,
-                         int64_t commit_every_ms) {
+                         int64_t commit_every_ms, const Membership& membership = {}) {
   const fs::path path = f.dir / file;
   std::ofstream(path) << "kafka:\n"
                       << "  bootstrap: \"" << f.bootstrap << "\"\n"
                       << "  properties:\n"
-                      << "    session.timeout.ms: \"6000\"\n"
+                      << "    session.timeout.ms: \"" << membership.session_timeout_ms << "\"\n"
                       << "    heartbeat.interval.ms: \"1000\"\n"
                       << "loop:\n"
                       << "  group_id: " << f.group << "\n"
+                      << (membership.group_instance_id.empty()
+                              ? std::string()
+                              : "  group_instance_id: " + membership.group_instance_id + "\n")
                       << "  input_topics: [" << f.in << "]\n"
                       << "  dlq_topic: " << f.dlq << "\n"
                       << "  commit_every_records: " << commit_every_records << "\n"
@@ -229,6 +239,45 @@ TEST(CrashIntegration, RandomKillsMidStreamLoseAndDoubleNothing) {
                                  std::chrono::seconds(60));
   EXPECT_GT(raw.size(), produced) << "no kill left an aborted transaction behind: none hit between produce and commit";
   EXPECT_EQ(last.terminate(std::chrono::seconds(30)), 0) << "see " << log;
+}
+
+// Static membership (loop.group_instance_id): an instance killed with SIGKILL and started again
+// under the same id gets its partitions back at once. The session timeout is 120 s here, and the
+// restarted instance must finish the stream within 60 s: with dynamic membership the coordinator
+// would hold the dead member's partitions until its session expired (the restarted process would
+// stand still for about 120 s). Nothing is lost or doubled across the kill.
+TEST(CrashIntegration, StaticMemberRestartedAfterSigkillResumesWithoutWaitingForItsSession) {
+  auto f = make_fixture("static");
+  if (!f) {
+    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+  }
+  constexpr uint64_t kPerRound = 500;
+  const std::string config =
+      write_config(*f, "static.yaml", 20, 100, {.session_timeout_ms = 120000, .group_instance_id = "it-static-0"});
+  const std::string log = (f->dir / "passthrough.log").string();
+  auto committed = [&] { return testing::committed_total(f->bootstrap, f->group, f->in, kPartitions); };
+  produce_inputs(*f, 0, kPerRound);
+  {
+    testing::ChildProcess first(testing::build_path(kBinary), {"--config", config}, log);
+    ASSERT_TRUE(testing::wait_until([&] { return !first.running() || committed() > 0; }, std::chrono::seconds(90)))
+        << "no progress in 90 s; see " << log;
+    ASSERT_TRUE(first.running()) << "passthrough died on its own; see " << log;
+    first.kill_hard();
+  }
+  produce_inputs(*f, kPerRound, kPerRound);
+  testing::ChildProcess second(testing::build_path(kBinary), {"--config", config}, log);
+  ASSERT_TRUE(testing::wait_caught_up(f->bootstrap, f->group, {f->in}, std::chrono::seconds(60)))
+      << "the restarted static member did not take its partitions back before the 120 s session of its dead "
+         "incarnation expired; see "
+      << log;
+  auto settled = testing::read_topic(f->bootstrap, f->out, testing::Isolation::kReadCommitted, 0,
+                                     std::chrono::seconds(60));
+  expect_exactly_once(count_sequences(settled), 2 * kPerRound);
+  const auto group = testing::describe_group(f->bootstrap, f->group);
+  ASSERT_TRUE(group.has_value());
+  ASSERT_EQ(group->members.size(), 1U) << "the dead incarnation is still a member";
+  EXPECT_EQ(group->members[0].instance_id, "it-static-0");
+  EXPECT_EQ(second.terminate(std::chrono::seconds(30)), 0) << "see " << log;
 }
 
 }  // namespace

@@ -44,6 +44,9 @@ void bind(config::ConfigBinder& binder, LoopSettings* s, const KafkaSettings* ka
   binder.bind("loop.transactional_id", &s->transactional_id,
               "Transactional id, stable per instance (default <group_id>-<instance_id>)");
   binder.bind("loop.instance_id", &s->instance_id, "Instance id within the group (default 0)");
+  binder.bind("loop.group_instance_id", &s->group_instance_id,
+              "Static group membership id, unique per running instance: a restart gets its partitions back "
+              "at once (empty: dynamic membership)");
   binder.bind("loop.dlq_topic", &s->dlq_topic, "Dead-letter topic");
   binder.bind("loop.commit_every_records", &s->commit_every_records, "Commit after this many input records");
   binder.bind("loop.commit_every_ms", &s->commit_every_ms, "Commit after this many milliseconds");
@@ -165,6 +168,10 @@ Status validate(const KafkaSettings& s) {
               " instead",
           "kafka.properties." + key);
     }
+    if (key == "group.instance.id") {
+      return Error::invalid("set through loop.group_instance_id instead (one per running instance)",
+                            "kafka.properties." + key);
+    }
   }
   if (s.statistics_interval_ms < 0) {
     return Error::invalid("must be >= 0 (0 disables statistics)", "kafka.statistics_interval_ms");
@@ -208,6 +215,13 @@ Status validate(const LoopSettings& s, const KafkaSettings& kafka) {
   if (s.partition_assignment_strategy != "cooperative-sticky" && s.partition_assignment_strategy != "range" &&
       s.partition_assignment_strategy != "roundrobin") {
     return Error::invalid("must be cooperative-sticky, range or roundrobin", "loop.partition_assignment_strategy");
+  }
+  if (s.group_instance_id.size() > 249 ||
+      !std::all_of(s.group_instance_id.begin(), s.group_instance_id.end(), [](unsigned char c) {
+        return std::isalnum(c) != 0 || c == '.' || c == '_' || c == '-';
+      })) {
+    return Error::invalid("must be at most 249 characters of a-z, A-Z, 0-9, '.', '_' and '-'",
+                          "loop.group_instance_id");
   }
   if (s.auto_offset_reset != "earliest" && s.auto_offset_reset != "latest") {
     return Error::invalid("must be 'earliest' or 'latest'", "loop.auto_offset_reset");

@@ -64,6 +64,14 @@ struct LoopSettings {
   std::string transactional_id;
   // Distinguishes instances of one service (only used for the default transactional id).
   std::string instance_id = "0";
+  // Static group membership (Kafka KIP-345, librdkafka group.instance.id): when set, an instance
+  // restarted with the same id (after kill -9, an upgrade) gets its partitions back at once,
+  // without waiting for the session timeout of its dead incarnation or a rebalance of the others.
+  // The price: a static member does not leave the group when it stops, so partitions of an
+  // instance that is stopped for good stand still until session.timeout.ms (45 s) has passed.
+  // Unique per running instance (two live instances with one id fence each other: the older one
+  // stops with a fatal error). Empty (default): dynamic membership.
+  std::string group_instance_id;
   // Dead-letter topic for records that cannot be decoded, are invalid or unauthorized.
   std::string dlq_topic = envelope::topics::kDlq;
   // A transaction is committed after this many input records or this many milliseconds,

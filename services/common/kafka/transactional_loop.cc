@@ -207,18 +207,22 @@ LoopReadiness TransactionalLoop::readiness() const {
 void TransactionalLoop::update_readiness() { observer_->ready(readiness().ready); }
 
 Status TransactionalLoop::create_consumer() {
-  auto consumer = kafka::make_consumer(kafka_, {{"group.id", loop_.group_id},
-                                 {"client.id", service_ + "-consumer-" + loop_.instance_id},
-                                 {"isolation.level", "read_committed"},
-                                 {"enable.auto.commit", "false"},
-                                 {"enable.auto.offset.store", "false"},
-                                 {"auto.offset.reset", loop_.auto_offset_reset},
-                                 {"partition.assignment.strategy", loop_.partition_assignment_strategy},
-                                 {"enable.partition.eof", "false"},
-                                 {"queued.min.messages", std::to_string(loop_.prefetch_messages)},
-                                 {"queued.max.messages.kbytes", std::to_string(loop_.prefetch_kbytes)},
-                                 {"statistics.interval.ms", std::to_string(kafka_.statistics_interval_ms)}},
-                                {.event = callbacks_.get(), .rebalance = callbacks_.get()});
+  Properties role = {
+      {"group.id", loop_.group_id},
+      {"client.id", service_ + "-consumer-" + loop_.instance_id},
+      {"isolation.level", "read_committed"},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", loop_.auto_offset_reset},
+      {"partition.assignment.strategy", loop_.partition_assignment_strategy},
+      {"enable.partition.eof", "false"},
+      {"queued.min.messages", std::to_string(loop_.prefetch_messages)},
+      {"queued.max.messages.kbytes", std::to_string(loop_.prefetch_kbytes)},
+      {"statistics.interval.ms", std::to_string(kafka_.statistics_interval_ms)}};
+  if (!loop_.group_instance_id.empty()) {
+    role.emplace("group.instance.id", loop_.group_instance_id);  // static membership
+  }
+  auto consumer = kafka::make_consumer(kafka_, role, {.event = callbacks_.get(), .rebalance = callbacks_.get()});
   if (!consumer.ok()) {
     return consumer.error();
   }
@@ -781,9 +785,11 @@ Status TransactionalLoop::run(const std::atomic<bool>& stop) {
   if (Status st = create_consumer(); !st.ok()) {
     return st;
   }
-  log()->info("starting: group '{}', transactional id '{}', inputs {}, commit every {} records / {} ms",
-              loop_.group_id, transactional_id_, nlohmann::json(loop_.input_topics).dump(),
-              loop_.commit_every_records, loop_.commit_every_ms);
+  log()->info("starting: group '{}'{}, transactional id '{}', inputs {}, commit every {} records / {} ms",
+              loop_.group_id,
+              loop_.group_instance_id.empty() ? "" : " (static member '" + loop_.group_instance_id + "')",
+              transactional_id_, nlohmann::json(loop_.input_topics).dump(), loop_.commit_every_records,
+              loop_.commit_every_ms);
   if (!init_producer_with_retry(stop)) {
     return Status::success();  // stopped before the broker was ever reachable
   }

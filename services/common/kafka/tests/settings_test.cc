@@ -85,6 +85,25 @@ TEST(KafkaSettings, ReadAheadIsSetThroughLoopSettingsNotProperties) {
   EXPECT_NE(st.error().message.find("loop.prefetch_messages"), std::string::npos) << st.error().message;
 }
 
+TEST(KafkaSettings, StaticMembershipIsSetThroughLoopSettingsOnly) {
+  KafkaSettings kafka;
+  LoopSettings loop;
+  ASSERT_TRUE(load("loop: {group_id: g, input_topics: [a]}", &kafka, &loop).ok());
+  EXPECT_EQ(loop.group_instance_id, "");  // dynamic membership unless configured
+  ASSERT_TRUE(load("loop: {group_id: g, input_topics: [a], group_instance_id: caselink-sync-0}", &kafka, &loop).ok());
+  EXPECT_EQ(loop.group_instance_id, "caselink-sync-0");
+  for (const char* bad : {"'sync 0'", "'sync/0'", "'\u00e9'"}) {
+    Status st = load(std::string("loop: {group_id: g, input_topics: [a], group_instance_id: ") + bad + "}", &kafka,
+                     &loop);
+    ASSERT_FALSE(st.ok()) << bad;
+    EXPECT_NE(st.error().message.find("loop.group_instance_id"), std::string::npos) << st.error().message;
+  }
+  Status st = load("kafka: {properties: {group.instance.id: x}}\nloop: {group_id: g, input_topics: [a]}", &kafka,
+                   &loop);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("loop.group_instance_id"), std::string::npos) << st.error().message;
+}
+
 TEST(KafkaSettings, ExplicitTransactionalIdWins) {
   LoopSettings loop;
   loop.group_id = "g";
