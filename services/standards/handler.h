@@ -49,7 +49,7 @@ struct Settings {
   int64_t penalty_history_parties = 100000;
   // Bounds of the rule set loaded at start and at every reload (loader.h RuleSetLimits; the
   // shipped set: 58 rules, 164 KB). Over them the start fails, a reload keeps the old set.
-  int64_t max_rules = 10000;
+  int64_t max_rules = 20000;
   int64_t max_rule_bytes = 4 << 20;
 };
 
