@@ -13,7 +13,15 @@ namespace {
 
 std::shared_ptr<spdlog::logger> log() { return logging::get("sync.handler"); }
 
+constexpr int64_t kMinStateRecordBytes = 16 * 1024;
+
 }  // namespace
+
+size_t record_bytes(const OutgoingRecord& record) {
+  size_t n = record.key.size() + (record.value ? record.value->size() : 0);
+  for (const auto& [name, value] : record.headers) n += name.size() + value.size();
+  return n;
+}
 
 void bind(config::ConfigBinder& b, Settings* s) {
   b.bind("sync.state_topic", &s->state_topic, "Compacted topic of case snapshots (written and restored from)");
@@ -30,6 +38,9 @@ void bind(config::ConfigBinder& b, Settings* s) {
          "How long an event that arrived before its predecessor (another topic) waits in its case before it is "
          "dead-lettered; 0 dead-letters at once");
   b.bind("sync.park_max_per_case", &s->park_max_per_case, "Events parked per case at most; more are dead-lettered at once");
+  b.bind("sync.max_state_record_bytes", &s->max_state_record_bytes,
+         "Largest state record of a case (snapshot + bookkeeping); an event that would make it larger is "
+         "dead-lettered sync.state_too_large. Keep it below the state topic's max.message.bytes (1 MiB)");
   b.bind("sync.time_mode", &s->time_mode,
          "wall_clock (production) or event_time (replay, tests): timers driven by the watermark = highest occurred_at "
          "read by this instance - sync.allowed_lateness_ms");
@@ -44,6 +55,10 @@ void bind(config::ConfigBinder& b, Settings* s) {
     if (s->timeline_size < 0) return Error::invalid("must be >= 0", "sync.timeline_size");
     if (s->park_ms < 0) return Error::invalid("must be >= 0", "sync.park_ms");
     if (s->park_max_per_case < 0) return Error::invalid("must be >= 0", "sync.park_max_per_case");
+    if (s->max_state_record_bytes < kMinStateRecordBytes) {
+      return Error::invalid("must be >= " + std::to_string(kMinStateRecordBytes) + " (a new case needs a few KiB)",
+                            "sync.max_state_record_bytes");
+    }
     if (s->time_mode != kWallClock && s->time_mode != kEventTime) {
       return Error::invalid("must be wall_clock or event_time", "sync.time_mode");
     }
@@ -195,38 +210,20 @@ kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
   const TimePoint now = current_time();
   CaseRecord work = load(record.partition, env.case_id()).value_or(CaseRecord{});
   ApplyResult res = engine_.apply(work, env, *record.value, now);
-  kafka::HandlerResult out;
   if (res.outcome == Outcome::kRejected && parkable(res, work)) {
-    const bool already = std::any_of(work.internal.parked.begin(), work.internal.parked.end(),
-                                     [&](const ParkedEvent& p) { return p.value == *record.value; });
-    if (already) {
-      count("duplicate");  // redelivered while it waits: the parked copy stands
-      return out;
-    }
-    count("parked");
-    // A case never seen gets a placeholder record (version 0, nothing applied) that carries it.
-    if (work.snapshot.case_id().empty()) work.snapshot.set_case_id(env.case_id());
-    log()->info("case_id={} event_id={} event_type={} topic={} partition={} offset={} parked: {}", env.case_id(),
-                env.event_id(), env.event_type(), record.topic, record.partition, record.offset, res.reason);
-    // Event-time mode: the wait is counted from the event's own occurred_at (or the watermark,
-    // if that is further on): its predecessor occurred before it, so it can only be missing for
-    // good once the stream has moved park_ms past it. Counted from the watermark alone, an event
-    // parked early in a batch would expire as soon as a later-dated event of the batch is read.
-    const TimePoint parked_at = event_time_ ? std::max(now, envelope::to_time_point(env.occurred_at())) : now;
-    work.internal.parked.push_back(ParkedEvent{record.topic, record.partition, record.offset, record.timestamp_ms,
-                                               *record.value, parked_at.time_since_epoch().count()});
-    // Same version and hash, republished so that the parked event is stored with the case.
-    out.outputs.push_back(engine_.state_record(work, settings_.state_topic, now));
-    staging_[record.partition][env.case_id()] = std::move(work);
-    return out;
+    return park(std::move(work), env, record, res, now);
   }
-  count(to_string(res.outcome));
+  kafka::HandlerResult out;
   switch (res.outcome) {
     case Outcome::kApplied:
     case Outcome::kAcknowledged:
       out.outputs.push_back(engine_.state_record(work, settings_.state_topic, now));
+      // Checked before the alerts are emitted (and counted): a refused event raises none. Parked
+      // events it releases are checked with it (their own alerts are counted as they are emitted).
+      if (auto refused = refuse_oversized(env, record, out.outputs)) return *refused;
       emit_alerts(res.alerts, out.outputs);
       if (res.outcome == Outcome::kApplied) settle_parked(work, now, /*expire=*/false, out.outputs);
+      if (auto refused = refuse_oversized(env, record, out.outputs)) return *refused;
       staging_[record.partition][env.case_id()] = std::move(work);
       break;
     case Outcome::kRejected:
@@ -240,6 +237,36 @@ kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
       emit_alerts(res.alerts, out.outputs);
       break;
   }
+  count(to_string(res.outcome));
+  return out;
+}
+
+kafka::HandlerResult SyncHandler::park(CaseRecord work, const v1::Envelope& env, const ConsumedRecord& record,
+                                       const ApplyResult& res, TimePoint now) {
+  kafka::HandlerResult out;
+  const bool already = std::any_of(work.internal.parked.begin(), work.internal.parked.end(),
+                                   [&](const ParkedEvent& p) { return p.value == *record.value; });
+  if (already) {
+    count("duplicate");  // redelivered while it waits: the parked copy stands
+    return out;
+  }
+  // A case never seen gets a placeholder record (version 0, nothing applied) that carries it.
+  if (work.snapshot.case_id().empty()) work.snapshot.set_case_id(env.case_id());
+  // Event-time mode: the wait is counted from the event's own occurred_at (or the watermark,
+  // if that is further on): its predecessor occurred before it, so it can only be missing for
+  // good once the stream has moved park_ms past it. Counted from the watermark alone, an event
+  // parked early in a batch would expire as soon as a later-dated event of the batch is read.
+  const TimePoint parked_at = event_time_ ? std::max(now, envelope::to_time_point(env.occurred_at())) : now;
+  work.internal.parked.push_back(ParkedEvent{record.topic, record.partition, record.offset, record.timestamp_ms,
+                                             *record.value, parked_at.time_since_epoch().count()});
+  // Same version and hash, republished so that the parked event is stored with the case.
+  out.outputs.push_back(engine_.state_record(work, settings_.state_topic, now));
+  // The parked copy is the whole record value: parking large events could outgrow the record.
+  if (auto refused = refuse_oversized(env, record, out.outputs)) return *refused;
+  count("parked");
+  log()->info("case_id={} event_id={} event_type={} topic={} partition={} offset={} parked: {}", env.case_id(),
+              env.event_id(), env.event_type(), record.topic, record.partition, record.offset, res.reason);
+  staging_[record.partition][env.case_id()] = std::move(work);
   return out;
 }
 
@@ -250,6 +277,22 @@ void SyncHandler::emit_alerts(const std::vector<v1::Envelope>& alerts, std::vect
       alerts_total_->labels({service_, v1::AlertKind_Name(a.alert().kind())}).inc();
     }
   }
+}
+
+std::optional<kafka::HandlerResult> SyncHandler::refuse_oversized(const v1::Envelope& env, const ConsumedRecord& record,
+                                                                   const std::vector<OutgoingRecord>& outputs) {
+  size_t largest = 0;
+  for (const auto& o : outputs) {
+    if (o.topic == settings_.state_topic) largest = std::max(largest, record_bytes(o));
+  }
+  if (largest <= static_cast<size_t>(settings_.max_state_record_bytes)) return std::nullopt;
+  count("rejected");
+  const std::string reason = "case " + env.case_id() + ": this event would make the case's state record " +
+                             std::to_string(largest) + " bytes, over sync.max_state_record_bytes (" +
+                             std::to_string(settings_.max_state_record_bytes) + "); the case keeps its state";
+  log()->warn("case_id={} event_id={} event_type={} topic={} partition={} offset={} rejected: {}", env.case_id(),
+              env.event_id(), env.event_type(), record.topic, record.partition, record.offset, reason);
+  return kafka::HandlerResult::reject(kStateTooLarge, reason);
 }
 
 bool SyncHandler::parkable(const ApplyResult& res, const CaseRecord& work) const {

@@ -43,6 +43,11 @@ struct Settings {
   // Parking of early events (docs/services/case-sync.md, "Early events").
   int64_t park_ms = 300000;
   int64_t park_max_per_case = 16;
+  // Largest state record (key + snapshot envelope + bookkeeping header) a case may have. The
+  // broker refuses a record over max.message.bytes (1 MiB by default); a snapshot over it could
+  // never be written and the loop would retry it forever. An event that would make its case's
+  // record larger is dead-lettered (sync.state_too_large) and the case keeps its state.
+  int64_t max_state_record_bytes = 786432;
   // What drives the timers (docs/services/case-sync.md, "Time"): "wall_clock" (production) or
   // "event_time" (replay and tests): the watermark, the highest occurred_at this instance has
   // read minus allowed_lateness_ms.
@@ -52,6 +57,12 @@ struct Settings {
 
 inline constexpr const char* kWallClock = "wall_clock";
 inline constexpr const char* kEventTime = "event_time";
+// dlq.error.class of an event refused because its case's state record would outgrow
+// Settings::max_state_record_bytes.
+inline constexpr const char* kStateTooLarge = "sync.state_too_large";
+
+// Bytes a record puts on the wire that max.message.bytes counts: key, value and headers.
+size_t record_bytes(const OutgoingRecord& record);
 
 void bind(config::ConfigBinder& binder, Settings* settings);
 EngineOptions engine_options(const Settings& settings);
@@ -95,6 +106,13 @@ class SyncHandler final : public kafka::RecordHandler {
   void publish_gauges();
   void emit_alerts(const std::vector<v1::Envelope>& alerts, std::vector<OutgoingRecord>& out);
   bool parkable(const ApplyResult& res, const CaseRecord& work) const;
+  // Parks an early event in its case (docs/services/case-sync.md, "Early events").
+  kafka::HandlerResult park(CaseRecord work, const v1::Envelope& env, const ConsumedRecord& record,
+                            const ApplyResult& res, TimePoint now);
+  // The refusal (sync.state_too_large) when a state record among `outputs` is larger than
+  // max_state_record_bytes; nullopt when all fit.
+  std::optional<kafka::HandlerResult> refuse_oversized(const v1::Envelope& env, const ConsumedRecord& record,
+                                                       const std::vector<OutgoingRecord>& outputs);
   // Retries the parked events of `work` after a change; with `expire`, those waiting longer than
   // park_ms are dead-lettered. Appends state records, alerts and DLQ records; true if work changed.
   bool settle_parked(CaseRecord& work, TimePoint now, bool expire, std::vector<OutgoingRecord>& out);

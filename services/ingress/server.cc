@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -39,6 +40,21 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
+// After accept() failed for want of file descriptors (EMFILE/ENFILE), wait this long before the
+// next accept: retrying at once would spin a thread at 100 % while nothing can be accepted.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+// The whole answer to a connection over api.max_connections, as bytes: it is written once,
+// without waiting, and the connection closed, so a refusal costs no session and no timer.
+std::string too_many_connections_answer(int64_t max_connections) {
+  const ApiError error = ApiError::unavailable(
+      "http.too_many_connections",
+      "the server holds its limit of " + std::to_string(max_connections) + " open connections; retry", 1);
+  const std::string body = error.to_json();
+  return "HTTP/1.1 503 Service Unavailable\r\nServer: caselink-ingress\r\nContent-Type: application/json\r\n"
+         "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
 
 std::string media_type(std::string_view content_type) {
   std::string out(content_type.substr(0, content_type.find(';')));
@@ -95,11 +111,16 @@ struct IngressServer::Impl {
             deps.registry.gauge("caselink_ingress_open_connections", "Open API connections.").get()),
         ioc(std::make_shared<net::io_context>(deps.settings.api.threads)),
         acceptor(net::make_strand(*ioc)),
+        accept_retry(acceptor.get_executor()),
         open_connections(std::make_shared<std::atomic<int64_t>>(0)) {}
 
   void accept();
+  // On the acceptor's strand: the handling of one accept() outcome.
+  void on_accepted(beast::error_code ec, tcp::socket socket);
+  void refuse_connection(tcp::socket& socket);
 
   IngressDependencies deps;
+  const std::string refusal = too_many_connections_answer(deps.settings.api.max_connections);
   ApiPolicy policy;
   metrics::ServiceMetrics service_metrics;
   metrics::CounterFamily& requests;
@@ -109,6 +130,7 @@ struct IngressServer::Impl {
   metrics::Gauge& open_connections_gauge;
   std::shared_ptr<net::io_context> ioc;
   tcp::acceptor acceptor;  // on its own strand: accept handlers and close() never overlap
+  net::steady_timer accept_retry;  // on the acceptor's strand (kAcceptRetryDelay)
   std::shared_ptr<std::atomic<int64_t>> open_connections;
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
@@ -595,28 +617,54 @@ class Session : public std::enable_shared_from_this<Session> {
 void IngressServer::Impl::accept() {
   // The handler runs on the acceptor's strand, like the close() in stop_accepting(): it sees
   // accepting_stopped after a close and never re-arms a closed acceptor.
-  acceptor.async_accept(net::make_strand(*ioc), [this](beast::error_code ec, tcp::socket socket) {
-    if (stopped.load() || accepting_stopped.load()) {
-      beast::error_code ignored;
-      socket.close(ignored);
-      return;
-    }
-    if (ec) {
-      if (ec != net::error::operation_aborted) {
-        log->warn("accept: {}", ec.message());
+  acceptor.async_accept(net::make_strand(*ioc),
+                        [this](beast::error_code ec, tcp::socket socket) { on_accepted(ec, std::move(socket)); });
+}
+
+void IngressServer::Impl::on_accepted(beast::error_code ec, tcp::socket socket) {
+  if (stopped.load() || accepting_stopped.load()) {
+    beast::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  if (ec == net::error::no_descriptors || ec.value() == ENFILE) {
+    // Out of descriptors (the limit is checked at start, but other processes share ENFILE):
+    // the pending connection stays in the listen backlog until one is free.
+    rejected.labels({"http.no_descriptors"}).inc();
+    log->warn("accept: {}; retrying in {} ms", ec.message(), kAcceptRetryDelay.count());
+    accept_retry.expires_after(kAcceptRetryDelay);
+    accept_retry.async_wait([this](beast::error_code timer_ec) {
+      if (!timer_ec && !stopped.load() && !accepting_stopped.load()) {
         accept();
       }
-      return;
+    });
+    return;
+  }
+  if (ec) {
+    if (ec != net::error::operation_aborted) {
+      log->warn("accept: {}", ec.message());
+      accept();
     }
-    if (open_connections->load() >= deps.settings.api.max_connections) {
-      rejected.labels({"http.too_many_connections"}).inc();
-      beast::error_code ignored;
-      socket.close(ignored);
-    } else {
-      std::make_shared<Session>(std::move(socket), *this)->start();
-    }
-    accept();
-  });
+    return;
+  }
+  if (open_connections->load() >= deps.settings.api.max_connections) {
+    refuse_connection(socket);
+  } else {
+    std::make_shared<Session>(std::move(socket), *this)->start();
+  }
+  accept();
+}
+
+void IngressServer::Impl::refuse_connection(tcp::socket& socket) {
+  rejected.labels({"http.too_many_connections"}).inc();
+  requests.labels({"unmatched", "503"}).inc();
+  beast::error_code ignored;
+  // A fresh socket's send buffer holds the few hundred bytes: one write that never waits. A
+  // client that already sent its request may see a reset instead (its bytes were never read).
+  socket.non_blocking(true, ignored);
+  socket.write_some(net::buffer(refusal), ignored);
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  socket.close(ignored);
 }
 
 IngressServer::IngressServer(IngressDependencies deps) : impl_(std::make_shared<Impl>(std::move(deps))) {
@@ -630,6 +678,9 @@ IngressServer::~IngressServer() { stop(); }
 
 Result<uint16_t> IngressServer::start() {
   const ApiSettings& api = impl_->deps.settings.api;
+  if (Status budget = check_descriptor_budget(api.max_connections, raise_open_file_limit()); !budget.ok()) {
+    return budget.error();
+  }
   beast::error_code ec;
   const auto address = net::ip::make_address(api.bind, ec);
   if (ec) {
@@ -696,6 +747,7 @@ void IngressServer::stop_accepting() {
   net::post(impl_->acceptor.get_executor(), [weak = std::weak_ptr<Impl>(impl_), closed] {
     if (auto impl = weak.lock()) {
       beast::error_code ignored;
+      impl->accept_retry.cancel();
       impl->acceptor.close(ignored);
     }
     closed->set_value();

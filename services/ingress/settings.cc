@@ -1,5 +1,7 @@
 #include "services/ingress/settings.h"
 
+#include <sys/resource.h>
+
 #include "services/ingress/party_policy.h"
 
 #include "services/ingress/auth.h"
@@ -41,7 +43,7 @@ void bind_api(config::ConfigBinder& b, IngressSettings* s) {
   b.bind("api.max_body_bytes", &s->api.max_body_bytes, "Largest POST /v1/events body (else 413)");
   b.bind("api.max_blob_bytes", &s->api.max_blob_bytes, "Largest PUT /v1/blobs body (else 413)");
   b.bind("api.max_batch_events", &s->api.max_batch_events, "Most events in one batch (else 413)");
-  b.bind("api.max_connections", &s->api.max_connections, "Open API connections; more are closed at once");
+  b.bind("api.max_connections", &s->api.max_connections, "Open API connections; more are answered 503 http.too_many_connections and closed");
   b.bind("limits.rate_per_second", &s->limits.rate_per_second, "Per-agency token bucket refill (events/s)");
   b.bind("limits.burst", &s->limits.burst, "Per-agency token bucket size (>= api.max_batch_events)");
   b.bind("idempotency.max_entries", &s->idempotency.max_entries, "Remembered answers (LRU beyond)");
@@ -116,6 +118,33 @@ Status validate(const IngressSettings* s) {
 }
 
 }  // namespace
+
+Status check_descriptor_budget(int64_t max_connections, uint64_t open_file_limit) {
+  const auto needed = static_cast<uint64_t>(max_connections) + static_cast<uint64_t>(kReservedDescriptors);
+  if (max_connections > 0 && needed > open_file_limit) {
+    return Error::invalid("needs " + std::to_string(needed) + " file descriptors with the " +
+                              std::to_string(kReservedDescriptors) + " the process keeps for itself, but the open-file " +
+                              "limit is " + std::to_string(open_file_limit) +
+                              " (raise it with ulimit -n / LimitNOFILE=, or lower api.max_connections)",
+                          "api.max_connections");
+  }
+  return Status::success();
+}
+
+uint64_t raise_open_file_limit() {
+  struct rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return 0;
+  }
+  if (limit.rlim_cur < limit.rlim_max) {
+    struct rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      limit = raised;
+    }
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? UINT64_MAX : static_cast<uint64_t>(limit.rlim_cur);
+}
 
 void bind(config::ConfigBinder& b, IngressSettings* s) {
   bind_api(b, s);

@@ -29,7 +29,7 @@ struct ApiSettings {
   int64_t max_body_bytes = 1 << 20;   // POST /v1/events; larger: 413
   int64_t max_blob_bytes = 16 << 20;  // PUT /v1/blobs/{sha256}; larger: 413
   int64_t max_batch_events = 100;
-  int64_t max_connections = 1024;
+  int64_t max_connections = 1024;     // more are answered 503 http.too_many_connections and closed
 };
 
 struct LimitSettings {
@@ -78,5 +78,17 @@ void common_defaults(runtime::CommonSettings& common);
 IngressSettings default_settings();
 
 void bind(config::ConfigBinder& binder, IngressSettings* settings);
+
+// File descriptors the process needs besides its API connections: the producer's and the
+// case-state follower's broker sockets, the admin endpoint and its clients, log and blob files.
+inline constexpr int64_t kReservedDescriptors = 256;
+
+// api.max_connections must fit the open-file limit with kReservedDescriptors to spare: otherwise
+// accept() fails with EMFILE under load and a refusal can no longer be answered. Pure (tests).
+Status check_descriptor_budget(int64_t max_connections, uint64_t open_file_limit);
+
+// Raises the soft RLIMIT_NOFILE to the hard one (all an unprivileged process may) and returns
+// the soft limit in force afterwards.
+uint64_t raise_open_file_limit();
 
 }  // namespace caselink::ingress

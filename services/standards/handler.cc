@@ -81,6 +81,10 @@ struct StandardsHandler::Metrics {
   metrics::Gauge& rules;
 };
 
+RuleSetLimits rule_set_limits(const Settings& s) {
+  return RuleSetLimits{static_cast<uint64_t>(s.max_rule_bytes), static_cast<size_t>(s.max_rules)};
+}
+
 void bind(config::ConfigBinder& binder, Settings* s) {
   binder.bind("standards.rules_dir", &s->rules_dir,
               "Rule directory: offence files *.yaml and catalogue/ (reloaded on SIGHUP)");
@@ -92,9 +96,20 @@ void bind(config::ConfigBinder& binder, Settings* s) {
               "Input event ids remembered to drop redeliveries (0 = off)");
   binder.bind("standards.penalty_history_parties", &s->penalty_history_parties,
               "Parties whose penalties are remembered to count windowed facts such as prior_penalties_count (0 = off)");
+  binder.bind("standards.max_rules", &s->max_rules,
+              "Most rules a rule set may hold; a larger set is refused at start and at reload");
+  binder.bind("standards.max_rule_bytes", &s->max_rule_bytes,
+              "Most bytes of YAML in the rule directory (parsing holds about 65 times that); larger is refused "
+              "before parsing, at start and at reload");
   binder.check([s]() -> Status {
     if (s->rules_dir.empty()) {
       return Error::invalid("must be set", "standards.rules_dir");
+    }
+    if (s->max_rules < 1) {
+      return Error::invalid("must be >= 1", "standards.max_rules");
+    }
+    if (s->max_rule_bytes < 1) {
+      return Error::invalid("must be >= 1", "standards.max_rule_bytes");
     }
     if (s->assessment_topic.empty()) {
       return Error::invalid("must be set", "standards.assessment_topic");

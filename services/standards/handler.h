@@ -28,6 +28,7 @@
 #include "services/common/organs/registry.h"
 #include "caselink/v1/envelope.pb.h"
 #include "services/standards/engine/engine.h"
+#include "services/standards/engine/loader.h"
 #include "services/standards/penalty_history.h"
 
 namespace caselink::standards {
@@ -46,7 +47,14 @@ struct Settings {
   // Parties whose imposed penalties are remembered to count windowed facts (penalty_history.h;
   // 0 = off: windowed facts are then only declared by the sender).
   int64_t penalty_history_parties = 100000;
+  // Bounds of the rule set loaded at start and at every reload (loader.h RuleSetLimits; the
+  // shipped set: 58 rules, 164 KB). Over them the start fails, a reload keeps the old set.
+  int64_t max_rules = 20000;
+  int64_t max_rule_bytes = 4 << 20;
 };
+
+// The limits of `settings` for load_rule_set.
+RuleSetLimits rule_set_limits(const Settings& settings);
 
 void bind(config::ConfigBinder& binder, Settings* settings);
 

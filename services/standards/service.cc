@@ -6,15 +6,18 @@
 namespace caselink::standards {
 
 Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& context, const Settings& s) {
-  auto rules = load_rule_set(s.rules_dir);
+  auto rules = load_rule_set(s.rules_dir, rule_set_limits(s));
   if (!rules.ok()) {
+    if (rules.error().reason == "standards.rules_too_large") {
+      return rules.error();  // names standards.max_rules / standards.max_rule_bytes
+    }
     return Error::invalid("standards.rules_dir: rule set " + s.rules_dir + " is invalid:\n" + rules.error().message);
   }
   auto organs = load_organs(s.organs_file, *rules);
   if (!organs.ok()) {
     return organs.error();
   }
-  auto loader = [dir = s.rules_dir] { return load_rule_set(dir); };
+  auto loader = [dir = s.rules_dir, limits = rule_set_limits(s)] { return load_rule_set(dir, limits); };
   std::atomic<bool>& reload = runtime::install_reload_signal_handler();
   auto handler = std::make_unique<StandardsHandler>(s, std::make_shared<const RuleSet>(std::move(*rules)), loader,
                                                     context.clock, &context.registry, &reload);

@@ -403,3 +403,92 @@ TEST_F(HandlerFixture, RestoreFromStateTopicKeepsVersionAndDoesNotReAlert) {
 
 }  // namespace
 }  // namespace caselink::sync
+
+namespace caselink::sync {
+namespace {
+
+// A long case (issue 14 §3): every supplement request opens a deadline and every recommendation
+// adds a summary, so the snapshot grows with the history (about 115 bytes per event of this
+// mix). Past sync.max_state_record_bytes an event is dead-lettered instead of producing a state
+// record the broker would refuse (and the loop would retry for ever); the case keeps its state.
+TEST_F(HandlerFixture, AnEventThatWouldOutgrowTheStateRecordLimitIsDeadLetteredAndTheCaseKeepsItsState) {
+  settings.max_state_record_bytes = 16 * 1024;
+  SyncHandler h(engine, settings, clock, &reader, nullptr);
+  h.on_partitions_assigned({{"caselink.referral.v1", 2}});
+  h.handle(input(referral()));
+  h.handle(input(accepted()));
+  h.on_transaction_committed();
+  auto step = [&](int i) {
+    clock.advance(std::chrono::seconds(1));
+    return test::make("case-A", clock.now(), [&](v1::Envelope& e) {
+      if (i % 3 == 0) {
+        *e.mutable_materials_supplement_requested()->mutable_police_organ() = organ("ga-330100");
+      } else if (i % 3 == 1) {
+        e.mutable_materials_supplemented()->set_note("supplied");
+      } else {
+        auto* r = e.mutable_recommendation_issued();
+        r->set_recommendation_id("rec-" + std::to_string(i));
+        *r->mutable_procuratorate() = organ("jcy-330100");
+        *r->mutable_recipient() = organ("sthjj-330100");
+        envelope::set_timestamp(r->mutable_received_at(), clock.now());
+      }
+    }, i % 3 == 1 ? "rsj-330100" : "");
+  };
+  int refused_at = -1;
+  size_t largest = 0;
+  for (int i = 0; i < 1000 && refused_at < 0; ++i) {
+    auto r = h.handle(input(step(i)));
+    h.on_transaction_committed();
+    for (const auto& o : r.outputs) {
+      if (o.topic == settings.state_topic) largest = std::max(largest, record_bytes(o));
+    }
+    if (r.dead_letter) {
+      ASSERT_EQ(r.dead_letter->error_class, kStateTooLarge) << "event " << i << ": " << r.dead_letter->message;
+      EXPECT_TRUE(r.outputs.empty()) << "no state record, no alert for a refused event";
+      EXPECT_NE(r.dead_letter->message.find("sync.max_state_record_bytes (16384)"), std::string::npos);
+      refused_at = i;
+    }
+  }
+  ASSERT_GT(refused_at, 10) << "the limit is reached by a long history, not at once";
+  EXPECT_LE(largest, 16u * 1024) << "no state record over the limit was ever produced";
+  const uint64_t version = h.committed_case("case-A")->snapshot.version();
+  // The case is not stuck: a later event is answered (refused the same way), nothing changes.
+  auto again = h.handle(input(step(refused_at)));
+  ASSERT_TRUE(again.dead_letter.has_value());
+  EXPECT_EQ(again.dead_letter->error_class, kStateTooLarge);
+  EXPECT_EQ(h.committed_case("case-A")->snapshot.version(), version);
+  // Other cases go on.
+  auto other = test::make("case-B", clock.now(), [](v1::Envelope& e) {
+    auto* p = e.mutable_case_referral();
+    *p->mutable_referring_agency() = organ("rsj-330100");
+    *p->mutable_target_police_organ() = organ("ga-330100");
+  });
+  EXPECT_FALSE(h.handle(input(other)).dead_letter.has_value());
+}
+
+// A parked event is stored whole in its case's record: a large early event is refused rather
+// than parked into a record the broker would refuse.
+TEST_F(HandlerFixture, AnEarlyEventTooLargeToParkIsDeadLetteredNotParked) {
+  settings.max_state_record_bytes = 16 * 1024;
+  SyncHandler h(engine, settings, clock, &reader, nullptr);
+  h.on_partitions_assigned({{"caselink.referral.v1", 2}});
+  h.handle(input(referral()));
+  h.on_transaction_committed();
+  auto early = test::make("case-A", clock.now(), [](v1::Envelope& e) {
+    e.mutable_materials_supplemented()->set_note(std::string(20 * 1024, 'x'));
+  }, "rsj-330100");
+  auto r = h.handle(input(early));
+  ASSERT_TRUE(r.dead_letter.has_value());
+  EXPECT_EQ(r.dead_letter->error_class, kStateTooLarge);
+  h.on_transaction_committed();
+  EXPECT_TRUE(h.committed_case("case-A")->internal.parked.empty());
+}
+
+TEST(SyncSettings, DefaultStateRecordLimitIsBelowTheBrokersMaxMessageBytes) {
+  Settings s;
+  EXPECT_EQ(s.max_state_record_bytes, 786432);
+  EXPECT_LT(s.max_state_record_bytes, 1048588) << "below the broker's default max.message.bytes";
+}
+
+}  // namespace
+}  // namespace caselink::sync

@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -492,6 +493,7 @@ class Connection {
     ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
   void send(const std::string& bytes) { net::write(socket_, net::buffer(bytes)); }
+  int native_handle() { return socket_.native_handle(); }
   Answer read() {
     http::response_parser<http::string_body> parser;
     beast::error_code ec;
@@ -499,6 +501,9 @@ class Connection {
     Answer answer;
     if (!ec) {
       answer.status = parser.get().result_int();
+      for (const auto& field : parser.get()) {
+        answer.headers[std::string(field.name_string())] = std::string(field.value());
+      }
       answer.body = parser.get().body();
     }
     return answer;
@@ -597,15 +602,70 @@ TEST_F(ServerTest, AnIdleKeepAliveConnectionIsClosedAtTheIdleTimeout) {
   EXPECT_TRUE(idle.closed_by_server()) << "no next request within api.idle_timeout_ms";
 }
 
-TEST_F(ServerTest, ConnectionsBeyondMaxConnectionsAreClosedAtOnce) {
+TEST_F(ServerTest, ConnectionsBeyondMaxConnectionsAre503AndClosedAtOnce) {
   settings_.api.max_connections = 1;
   start();
   Connection first(port_);
   first.send("GET /v1/cases/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken + "\r\n\r\n");
   EXPECT_EQ(first.read().status, 404u);  // the first connection is open and served
   Connection second(port_);
+  Answer refused = second.read();
+  EXPECT_EQ(refused.status, 503u) << "the refusal is answered, not a silent close";
+  EXPECT_EQ(refused.error()["rule"], "http.too_many_connections");
+  EXPECT_EQ(refused.headers["Retry-After"], "1");
   EXPECT_TRUE(second.closed_by_server());
   EXPECT_NE(registry_.render().find(metric("http.too_many_connections")), std::string::npos);
+  first.send("GET /v1/cases/y HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken + "\r\n\r\n");
+  EXPECT_EQ(first.read().status, 404u) << "the connection within the limit is unaffected";
+}
+
+// A client that sends its header a byte at a time never holds a thread and is dropped at
+// api.header_timeout_ms (a whole-header deadline, not one per read); a client beside it is served.
+TEST_F(ServerTest, AClientTricklingItsHeaderIsDroppedAtTheHeaderTimeoutAndOthersAreServed) {
+  settings_.api.header_timeout_ms = 300;
+  settings_.api.threads = 1;  // the trickler and the other client share the one thread
+  start();
+  Connection slow(port_);
+  const std::string header = header_lines("Content-Length: 2\r\n\r\n");
+  std::atomic<bool> closed{false};
+  std::atomic<size_t> sent{0};
+  std::thread trickle([&] {
+    // The pause is the client's behaviour under test (a byte every 20 ms: the header takes > 3 s).
+    for (size_t i = 0; i < header.size() && !closed.load(); ++i) {
+      if (::send(slow.native_handle(), header.data() + i, 1, MSG_NOSIGNAL) != 1) {
+        return;
+      }
+      sent.store(i + 1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  Answer other = send_raw(port_, "GET /v1/cases/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken + "\r\n\r\n");
+  EXPECT_EQ(other.status, 404u) << "served while the slow client trickles";
+  EXPECT_TRUE(slow.closed_by_server());
+  closed.store(true);
+  const size_t sent_when_closed = sent.load();
+  trickle.join();
+  EXPECT_LT(sent_when_closed, header.size()) << "dropped before its header was complete";
+  EXPECT_TRUE(eventually([&] { return registry_.render().find(metric("http.header_timeout")) != std::string::npos; }));
+  EXPECT_EQ(broker_.stored(), 0u);
+}
+
+TEST(DescriptorBudget, MaxConnectionsMustFitTheOpenFileLimitWithTheReserve) {
+  EXPECT_TRUE(check_descriptor_budget(1024, 1024 + kReservedDescriptors).ok());
+  Status refused = check_descriptor_budget(1024, 1024);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field, "api.max_connections");
+  EXPECT_NE(refused.error().message.find("open-file limit is 1024"), std::string::npos) << refused.error().message;
+  EXPECT_GE(raise_open_file_limit(), 1u);
+}
+
+TEST_F(ServerTest, StartRefusesMaxConnectionsBeyondTheOpenFileLimit) {
+  settings_.api.max_connections = 1LL << 40;
+  server_ = std::make_unique<IngressServer>(
+      IngressDependencies{settings_, clock_, registry_, broker_.publisher(), *blobs_, cases_});
+  auto port = server_->start();
+  ASSERT_FALSE(port.ok());
+  EXPECT_EQ(port.error().field, "api.max_connections");
 }
 
 // While draining, a request on a connection that was already open is answered 503 (and the

@@ -1185,12 +1185,41 @@ Result<RuleSet> parse_rule_set(const std::vector<RuleFile>& input) {
   return set;
 }
 
-Result<RuleSet> load_rule_set(const std::string& dir) {
+Result<RuleSet> load_rule_set(const std::string& dir) { return load_rule_set(dir, RuleSetLimits{}); }
+
+namespace {
+
+// Bytes of the files load_rule_set reads from `dir` (what the YAML parser will hold).
+uint64_t rule_text_bytes(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const fs::path& d : {dir, dir / "catalogue"}) {
+    for (const auto& entry : fs::directory_iterator(d, ec)) {
+      std::error_code size_ec;
+      if (entry.is_regular_file() && entry.path().extension() == ".yaml") {
+        const uintmax_t size = entry.file_size(size_ec);
+        total += size_ec ? 0 : static_cast<uint64_t>(size);
+      }
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+Result<RuleSet> load_rule_set(const std::string& dir, const RuleSetLimits& limits) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     return Error::invalid("rule directory '" + dir + "' does not exist or is not a directory", "standards.rules_dir",
                           "standards.rules_invalid");
+  }
+  if (const uint64_t bytes = rule_text_bytes(dir); limits.max_bytes > 0 && bytes > limits.max_bytes) {
+    return Error::invalid("rule directory '" + dir + "' holds " + std::to_string(bytes) +
+                              " bytes of YAML, over standards.max_rule_bytes (" + std::to_string(limits.max_bytes) +
+                              "); not parsed",
+                          "standards.max_rule_bytes", "standards.rules_too_large");
   }
   std::vector<RuleFile> files;
   auto read_dir = [&](const fs::path& d, const std::string& prefix) -> Status {
@@ -1221,7 +1250,13 @@ Result<RuleSet> load_rule_set(const std::string& dir) {
   if (Status st = read_dir(fs::path(dir) / "catalogue", "catalogue/"); !st.ok()) {
     return st.error();
   }
-  return parse_rule_set(files);
+  auto set = parse_rule_set(files);
+  if (set.ok() && limits.max_rules > 0 && set->rules.size() > limits.max_rules) {
+    return Error::invalid("rule directory '" + dir + "' holds " + std::to_string(set->rules.size()) +
+                              " rules, over standards.max_rules (" + std::to_string(limits.max_rules) + ")",
+                          "standards.max_rules", "standards.rules_too_large");
+  }
+  return set;
 }
 
 }  // namespace caselink::standards

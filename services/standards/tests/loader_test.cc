@@ -184,3 +184,35 @@ TEST(Loader, LoadsADirectory) {
 
 }  // namespace
 }  // namespace caselink::standards
+
+namespace caselink::standards {
+namespace {
+
+// Issue 14 §3: the service loads its rule set within standards.max_rules / max_rule_bytes.
+TEST(LoaderLimits, ARuleSetOverMaxRulesIsRefusedNamingTheKey) {
+  auto shipped = load_rule_set(CASELINK_RULES_DIR);
+  ASSERT_TRUE(shipped.ok()) << shipped.error().describe();
+  const size_t n = shipped->rules.size();
+  EXPECT_TRUE(load_rule_set(CASELINK_RULES_DIR, RuleSetLimits{0, n}).ok()) << "exactly at the limit is allowed";
+  auto refused = load_rule_set(CASELINK_RULES_DIR, RuleSetLimits{0, n - 1});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field, "standards.max_rules");
+  EXPECT_EQ(refused.error().reason, "standards.rules_too_large");
+  EXPECT_NE(refused.error().message.find(std::to_string(n) + " rules"), std::string::npos) << refused.error().message;
+}
+
+TEST(LoaderLimits, ARuleDirectoryOverMaxBytesIsRefusedBeforeParsing) {
+  const auto dir = std::filesystem::temp_directory_path() / ("loader-limits-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  // Not YAML at all: refused by size before the parser could report it.
+  std::ofstream(dir / "huge.yaml") << std::string(4096, '[');
+  auto refused = load_rule_set(dir.string(), RuleSetLimits{1024, 0});
+  std::filesystem::remove_all(dir);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field, "standards.max_rule_bytes");
+  EXPECT_NE(refused.error().message.find("4096 bytes"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("not parsed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace caselink::standards
