@@ -302,7 +302,12 @@ TEST_F(HandlerTest, ReferralAssessedWithCityTier) {
   EXPECT_EQ(a.subject_kind(), v1::ASSESSMENT_SUBJECT_KIND_REFERRAL);
   EXPECT_EQ(a.outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
   EXPECT_EQ(a.jurisdiction().city_tier(), "guangdong.tier1");
-  ASSERT_EQ(a.conclusions_size(), 1);
+  // The threshold, then the 2017 补充规定 第七条 exit, undecided (no payment stated) and not named.
+  ASSERT_EQ(a.conclusions_size(), 2);
+  EXPECT_EQ(a.conclusions(1).tier(), "discretionary_exit");
+  EXPECT_EQ(a.conclusions(1).outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+  EXPECT_EQ(a.missing_facts_size(), 0);
+  EXPECT_EQ(a.summary().find("discretionary exit"), std::string::npos) << a.summary();
   EXPECT_EQ(a.conclusions(0).rule().rule_version(), "8");
   EXPECT_EQ(a.conclusions(0).layer(), v1::THRESHOLD_LAYER_CITY_TIER);
   EXPECT_EQ(a.conclusions(0).rule_jurisdiction(), "440000/guangdong.tier1");
@@ -320,6 +325,34 @@ TEST_F(HandlerTest, ReferralAssessedWithCityTier) {
   EXPECT_EQ(na.outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
   ASSERT_EQ(na.missing_facts_size(), 1);
   EXPECT_EQ(na.missing_facts(0), "prior_payment_order_ignored");
+}
+
+// Issue 16 §1: wages paid in full with compensation before filing. The threshold is still met
+// (or not); the assessment names the exit with its rule, version and source either way.
+TEST_F(HandlerTest, WageArrearsPaidBeforeFilingNamesTheExit) {
+  for (double amount : {19999.99, 20000.0}) {
+    v1::Envelope env = referral_envelope(amount);
+    env.set_event_id(amount < 20000 ? "0b8e5d9e-0000-4000-8000-0000000e0001" : "0b8e5d9e-0000-4000-8000-0000000e0002");
+    auto* facts = env.mutable_case_referral()->mutable_facts();
+    flag(facts, "wages_paid_in_full_before_filing", true);
+    flag(facts, "wage_compensation_borne", true);
+    flag(facts, "wage_arrears_serious_consequences", false);
+    envelope::seal(env);
+    auto result = handler_->handle(record(env, "caselink.referral.v1"));
+    ASSERT_EQ(result.outputs.size(), 1U);
+    const auto a = decode(result.outputs[0]).standards_assessment();
+    EXPECT_EQ(a.outcome(), amount < 20000 ? v1::ASSESSMENT_OUTCOME_BELOW_THRESHOLD
+                                          : v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+    EXPECT_NE(a.summary().find("discretionary exit: wage_arrears.exit_paid_before_filing v1 ("), std::string::npos)
+        << a.summary();
+    EXPECT_NE(a.summary().find("第七条"), std::string::npos) << a.summary();
+    EXPECT_NE(a.summary().find("may_not_file"), std::string::npos) << a.summary();
+    ASSERT_EQ(a.conclusions_size(), 2);
+    EXPECT_EQ(a.conclusions(1).outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+    EXPECT_EQ(a.conclusions(1).rule().rule_id(), "wage_arrears.exit_paid_before_filing");
+    EXPECT_EQ(a.conclusions(1).rule().rule_version(), "1");
+    EXPECT_EQ(a.conclusions(1).rule().confidence(), v1::CONFIDENCE_MEDIUM);
+  }
 }
 
 TEST_F(HandlerTest, MoreLenientComparisonIsReported) {
