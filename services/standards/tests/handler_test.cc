@@ -713,6 +713,28 @@ TEST_F(PenaltyHistoryTest, TwoEarlierPenaltiesInTheWindowAreCountedAndCited) {
   EXPECT_EQ(item->condition(), "prior_penalties_count >= 2 within 2 years");
 }
 
+// Issue 16 §3: 治安管理处罚 records are sealed by the revised 治安管理处罚法 (2026-01-01); caselink
+// must not cite them to an agency, so it does not remember them at all.
+TEST_F(PenaltyHistoryTest, PublicSecurityPenaltiesAreNeitherCountedNorCited) {
+  auto h = make(1000);
+  auto sealed = [](const std::string& number, const char* decided, const char* act) {
+    v1::Envelope env = penalty(number, decided, act);
+    env.mutable_administrative_penalty_reported()->set_domain(v1::DOMAIN_PUBLIC_SECURITY_GENERAL);
+    envelope::seal(env);
+    return env;
+  };
+  (void)h->handle(record(sealed("杭公罚〔2022〕1号", "2022-03-01T02:00:00Z", "2022-01-10")));
+  (void)h->handle(record(penalty("杭环罚〔2023〕2号", "2023-06-01T02:00:00Z", "2023-05-10")));
+  h->on_transaction_committed();
+  const auto r = h->handle(record(penalty("杭环罚〔2024〕42号", "2024-05-10T02:00:00Z", "2024-03-01")));
+  const v1::ItemEvaluation* item = prior_item(r);
+  ASSERT_NE(item, nullptr);
+  for (const auto& cited : item->cited_records()) {
+    EXPECT_EQ(cited.find("杭公罚"), std::string::npos) << cited;
+  }
+  EXPECT_NE(item->result(), v1::ITEM_RESULT_MET);  // one countable penalty: not the two the item needs
+}
+
 TEST_F(PenaltyHistoryTest, OneOutsideTheWindowAbortedOrHistoryOffCountsNothingDecisive) {
   auto h = make(1000);
   // 2022-02-29 does not exist: 2022-02-28 (Beijing) is the day before the window opens.
