@@ -139,28 +139,25 @@ TEST_F(Fixture, ReverseHandoverOnlyFromTheGuidesDate) {
 // S2 Art 8 vs Art 19: a request for materials runs 3 days, a request for supplementary
 // investigation one month.
 TEST_F(Fixture, SupplementaryInvestigationRunsOneMonthMaterialsThreeDays) {
-  refer(at("2026-03-02T02:00:00Z"));
-  accept(at("2026-03-02T02:00:00Z"));
-  auto r = apply(at("2026-03-02T02:00:00Z"), [&](v1::Envelope& e) {
-    e.mutable_materials_supplement_requested()->set_supplementary_investigation_requested(true);
-  });
-  ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
-  ASSERT_NE(deadline("supplementary_investigation"), nullptr);
-  EXPECT_EQ(deadline("materials_supplement"), nullptr);
-  EXPECT_EQ(format_rfc3339(envelope::to_time_point(deadline("supplementary_investigation")->due_at())),
-            "2026-04-02T16:00:00.000Z");
-}
-
-TEST_F(Fixture, AMaterialsRequestRunsThreeDays) {
-  refer(at("2026-03-02T02:00:00Z"));
-  accept(at("2026-03-02T02:00:00Z"));
-  ASSERT_EQ(apply(at("2026-03-02T02:00:00Z"), [&](v1::Envelope& e) { e.mutable_materials_supplement_requested(); })
-                .outcome,
-            Outcome::kApplied);
-  ASSERT_NE(deadline("materials_supplement"), nullptr);
-  EXPECT_EQ(deadline("supplementary_investigation"), nullptr);
-  EXPECT_EQ(format_rfc3339(envelope::to_time_point(deadline("materials_supplement")->due_at())),
-            "2026-03-05T16:00:00.000Z");
+  struct Case {
+    bool investigation;
+    const char* started;
+    const char* not_started;
+    const char* due;
+  };
+  for (const Case& c : {Case{true, "supplementary_investigation", "materials_supplement", "2026-04-02T16:00:00.000Z"},
+                        Case{false, "materials_supplement", "supplementary_investigation", "2026-03-05T16:00:00.000Z"}}) {
+    rec = CaseRecord{};
+    refer(at("2026-03-02T02:00:00Z"));
+    accept(at("2026-03-02T02:00:00Z"));
+    auto r = apply(at("2026-03-02T02:00:00Z"), [&](v1::Envelope& e) {
+      e.mutable_materials_supplement_requested()->set_supplementary_investigation_requested(c.investigation);
+    });
+    ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+    ASSERT_NE(deadline(c.started), nullptr) << c.started;
+    EXPECT_EQ(deadline(c.not_started), nullptr) << c.not_started;
+    EXPECT_EQ(format_rfc3339(envelope::to_time_point(deadline(c.started)->due_at())), c.due);
+  }
 }
 
 TEST_F(Fixture, PoliceReviewOverdueExactlyOnceWithSupervisionClue) {

@@ -232,31 +232,24 @@ TEST(DeadlineRules, CplArt105RollsOnlyAPeriodEndingOnAHoliday) {
 }
 
 TEST(DeadlineRules, CountingRulesAreRequiredAndNamed) {
-  const std::string step = "x: {start: A, amount: 3, unit: natural_days, responsible: police, legal_source: s, confidence: high";
-  auto missing = DeadlineRules::from_texts("profiles:\n  general:\n    steps:\n      " + step +
-                                               "}\nselection: [{profile: general}]\n",
-                                           {});
-  ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().describe().find("profiles.general.steps.x.counting"), std::string::npos)
-      << missing.error().describe();
-  auto unknown = DeadlineRules::from_texts("counting_rules:\n  a: {legal_source: s, confidence: high}\nprofiles:\n"
-                                           "  general:\n    steps:\n      " + step +
-                                               ", counting: b}\nselection: [{profile: general}]\n",
-                                           {});
-  ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(unknown.error().describe().find("unknown counting rule 'b' (counting_rules: a)"), std::string::npos)
-      << unknown.error().describe();
-  auto unsourced = DeadlineRules::from_texts("counting_rules:\n  a: {start_day_excluded: true}\nprofiles:\n"
-                                             "  general:\n    steps:\n      " + step +
-                                                 ", counting: a}\nselection: [{profile: general}]\n",
-                                             {});
-  ASSERT_FALSE(unsourced.ok());
-  EXPECT_NE(unsourced.error().describe().find("counting_rules.a"), std::string::npos) << unsourced.error().describe();
-  auto named = DeadlineRules::from_texts("counting_rules:\n  a: {holiday_roll_forward: true, legal_source: s, "
-                                         "confidence: medium}\nprofiles:\n  general:\n    steps:\n      " + step +
-                                             ", counting: a}\nselection: [{profile: general}]\n",
-                                         {});
-  ASSERT_TRUE(named.ok()) << named.error().describe();
+  // One natural-day step with `counting_rules` and the step's `counting` as given.
+  auto load = [](const std::string& rules, const std::string& counting) {
+    return DeadlineRules::from_texts(rules + "profiles:\n  general:\n    steps:\n      x: {start: A, amount: 3, "
+                                             "unit: natural_days, responsible: police, legal_source: s, confidence: "
+                                             "high" + counting + "}\nselection: [{profile: general}]\n",
+                                     {});
+  };
+  auto error_of = [](const Result<DeadlineRules>& r) { return r.ok() ? std::string() : r.error().describe(); };
+  const auto missing = load("", "");
+  EXPECT_NE(error_of(missing).find("profiles.general.steps.x.counting"), std::string::npos) << error_of(missing);
+  const auto unknown = load("counting_rules:\n  a: {legal_source: s, confidence: high}\n", ", counting: b");
+  EXPECT_NE(error_of(unknown).find("unknown counting rule 'b' (counting_rules: a)"), std::string::npos)
+      << error_of(unknown);
+  const auto unsourced = load("counting_rules:\n  a: {start_day_excluded: true}\n", ", counting: a");
+  EXPECT_NE(error_of(unsourced).find("counting_rules.a"), std::string::npos) << error_of(unsourced);
+  const auto named =
+      load("counting_rules:\n  a: {holiday_roll_forward: true, legal_source: s, confidence: medium}\n", ", counting: a");
+  ASSERT_TRUE(named.ok()) << error_of(named);
   EXPECT_TRUE(named->profile("general")->steps[0].counting.holiday_roll_forward);
   EXPECT_EQ(named->profile("general")->steps[0].counting.name, "a");
 }

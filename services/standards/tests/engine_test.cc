@@ -562,11 +562,8 @@ rules:
 class WindowTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto files = testing::demo_files();
-    files.push_back({"windowed.yaml", kWindowed});
-    auto set = parse_rule_set(files);
-    ASSERT_TRUE(set.ok()) << set.error().message;
-    engine_ = std::make_unique<Engine>(std::make_shared<RuleSet>(std::move(*set)));
+    engine_ = testing::demo_engine_with("windowed.yaml", kWindowed);
+    ASSERT_NE(engine_, nullptr);
   }
   // Act on 2024-03-01: the two-year window is [2022-03-01, 2024-03-01).
   Assessment assess(std::vector<std::pair<const char*, const char*>> seen, std::optional<double> declared,
@@ -682,11 +679,8 @@ rules:
 class ExitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto files = testing::demo_files();
-    files.push_back({"exiting.yaml", kExit});
-    auto set = parse_rule_set(files);
-    ASSERT_TRUE(set.ok()) << set.error().message;
-    engine_ = std::make_unique<Engine>(std::make_shared<RuleSet>(std::move(*set)));
+    engine_ = testing::demo_engine_with("exiting.yaml", kExit);
+    ASSERT_NE(engine_, nullptr);
   }
   Assessment assess(double amount, std::optional<bool> paid, const char* filed, const char* as_of = "2020-06-01") {
     CaseFacts c;
@@ -738,31 +732,17 @@ TEST(ExitLoader, ExitKindsTiersAndMixedLineagesAreRefused) {
     return set.ok() ? std::string() : set.error().message;
   };
   EXPECT_EQ(with(""), "");
-  const std::string bad = with(R"yaml(  - id: exiting.other
-    version: 1
-    exit: may_not_prosecute
-    jurisdiction: national
-    effective_from: 2017-04-27
-    legal_source: {document: d, article: a}
-    confidence: high
-    threshold: {fact: in_key_area, is: true}
-  - id: exiting.tiered
-    version: 1
-    exit: may_not_file
-    tier: amount_large
-    jurisdiction: national
-    effective_from: 2017-04-27
-    legal_source: {document: d, article: a}
-    confidence: high
-    threshold: {fact: in_key_area, is: true}
-  - id: exiting.paid
-    version: 2
-    jurisdiction: {province: "330000"}
-    effective_from: 2017-04-27
-    legal_source: {document: d, article: a}
-    confidence: high
-    threshold: {fact: in_key_area, is: true}
-)yaml");
+  // One entry: its own lines (`head`), then the shared validity, source and threshold.
+  auto entry = [](const std::string& head) {
+    return "  - " + head +
+           "\n    effective_from: 2017-04-27\n    legal_source: {document: d, article: a}\n    confidence: high\n"
+           "    threshold: {fact: in_key_area, is: true}\n";
+  };
+  const std::string bad =
+      with(entry("id: exiting.other\n    version: 1\n    exit: may_not_prosecute\n    jurisdiction: national") +
+           entry("id: exiting.tiered\n    version: 1\n    exit: may_not_file\n    tier: amount_large\n"
+                 "    jurisdiction: national") +
+           entry("id: exiting.paid\n    version: 2\n    jurisdiction: {province: \"330000\"}"));
   EXPECT_NE(bad.find("exit: 'may_not_prosecute' is not an exit (may_not_file)"), std::string::npos) << bad;
   EXPECT_NE(bad.find("tier: an exit has no penalty tier"), std::string::npos) << bad;
   EXPECT_NE(bad.find("lineage exiting.paid mixes exit and threshold entries"), std::string::npos) << bad;
