@@ -820,7 +820,9 @@ void extend_deadline(Fold& f, v1::Deadline& d, const StepRule* rule) {
         x.from == ExtensionFrom::kStart ? to_time_point(d.started_at()) : due - std::chrono::nanoseconds(1);
     const TimePoint new_due = f.rules.due(base, amount, x.unit, counting);
     set_timestamp(d.mutable_due_at(), new_due);
-    *d.mutable_rule() = rule_ref(rule->rule_id + "+" + x.event, f.rules.version(), x.legal_source, x.confidence);
+    *d.mutable_rule() = rule_ref(rule->rule_id + "+" + x.event, f.rules.version(),
+                                 cited_source(x.legal_source, x.unit, counting),
+                                 cited_confidence(x.confidence, x.unit, counting));
     if (new_due > f.now && f.at < new_due && d.status() == v1::DEADLINE_STATUS_OVERDUE) {
       d.set_status(v1::DEADLINE_STATUS_OPEN);
     }
@@ -875,6 +877,16 @@ void report_calendar_unknown(Fold& f, v1::Deadline& d, Date day) {
   f.alerts.push_back(std::move(alert));
 }
 
+// A notice or platform entry due within N days of the decision it reports (S2 Art 9, 18, 34): it
+// was made when the decision was recorded into caselink, which delivers it to every party.
+void close_on_record(Fold& f, v1::Deadline& d, const StepRule& rule) {
+  const TimePoint recorded = f.env.has_recorded_at() ? to_time_point(f.env.recorded_at()) : f.now;
+  const bool late = recorded >= to_time_point(d.due_at());
+  d.set_status(late ? v1::DEADLINE_STATUS_OVERDUE : v1::DEADLINE_STATUS_MET);
+  d.set_closed_by_event_id(f.event_id);
+  if (late) overdue_alerts(f.s, d, &rule, f.rules.organs(), f.now, &f.alerts);
+}
+
 void start_deadline(Fold& f, const StepRule& rule) {
   std::string id;
   TimePoint start = f.at;
@@ -901,10 +913,18 @@ void start_deadline(Fold& f, const StepRule& rule) {
   d.set_step(rule.step);
   set_timestamp(d.mutable_due_at(), due);
   set_timestamp(d.mutable_started_at(), start);
-  *d.mutable_rule() = rule_ref(rule.rule_id, f.rules.version(), rule.legal_source, rule.confidence);
+  // A due date the event stated was not counted: no counting rule to cite.
+  const bool counted = !(rule.due_from_event && stated_due);
+  *d.mutable_rule() =
+      rule_ref(rule.rule_id, f.rules.version(),
+               counted ? cited_source(rule.legal_source, rule.unit, rule.counting) : rule.legal_source,
+               counted ? cited_confidence(rule.confidence, rule.unit, rule.counting) : rule.confidence);
   if (const SourcedStart* sourced = rule.sourced_start(f.key)) {
-    *d.mutable_rule() = rule_ref(rule.rule_id + "@" + sourced->event, f.rules.version(), sourced->legal_source,
-                                 sourced->confidence);
+    // A start the step's own source does not cover (issue 20 #4) cites its own source.
+    *d.mutable_rule() =
+        rule_ref(rule.rule_id + "@" + sourced->event, f.rules.version(),
+                 counted ? cited_source(sourced->legal_source, rule.unit, rule.counting) : sourced->legal_source,
+                 counted ? cited_confidence(sourced->confidence, rule.unit, rule.counting) : sourced->confidence);
   }
   d.set_status(v1::DEADLINE_STATUS_OPEN);
   d.set_responsible_party_id(responsible_party(f.s, rule.responsible, f.rec_id));
@@ -912,6 +932,7 @@ void start_deadline(Fold& f, const StepRule& rule) {
   if (calendar_unknown) {
     report_calendar_unknown(f, d, *calendar_unknown);
   }
+  if (rule.closes_on_record) close_on_record(f, d, rule);
   *f.s.add_deadlines() = std::move(d);
   if (per_recommendation) {
     if (auto* rs = find_recommendation(f.s, f.rec_id)) set_timestamp(rs->mutable_reply_due_at(), due);
@@ -926,6 +947,8 @@ void start_deadlines(Fold& f) {
                        [&](const v1::Deadline& d) { return d.step() == step && is_open(d); });
   };
   for (const auto& rule : prof->steps) {
+    // A step whose own source was not yet in force when the starting event occurred has no deadline.
+    if (rule.effective_from && local_date(f.at) < *rule.effective_from) continue;
     if (!rule.starts_on(f.key)) continue;
     // A start the law does not name (issue 20 #4) never doubles a deadline already running.
     if (rule.sourced_start(f.key) != nullptr && open_step(rule.step)) continue;

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -63,8 +64,10 @@ YAML::Node merge(const YAML::Node& base, const YAML::Node& overlay) {
   return out;
 }
 
-// effective_from: {date: YYYY-MM-DD, legal_source: ..., confidence: ...} (optional).
-Status parse_effective(const YAML::Node& n, const std::string& where, Profile* p) {
+// effective_from: {date: YYYY-MM-DD, legal_source: ..., confidence: ...} (optional), of a profile
+// or a step.
+template <typename T>
+Status parse_effective(const YAML::Node& n, const std::string& where, T* p) {
   if (!n) return Status::success();
   if (!n.IsMap() || !n["date"] || !n["legal_source"] || !n["confidence"]) {
     return Error::invalid("needs {date, legal_source, confidence}", where);
@@ -104,8 +107,65 @@ Status parse_also_start(const YAML::Node& node, const std::string& where, StepRu
   return Status::success();
 }
 
+using CountingRules = std::map<std::string, Counting>;
+
+// A counting rule: a name from `counting_rules`, or an inline map that carries its own source.
+Result<Counting> parse_counting(const YAML::Node& n, const std::string& where, const CountingRules& named) {
+  if (n.IsScalar()) {
+    auto it = named.find(n.as<std::string>());
+    if (it != named.end()) return it->second;
+    std::string names;
+    for (const auto& [name, rule] : named) names += (names.empty() ? "" : ", ") + name;
+    return Error::invalid("unknown counting rule '" + n.as<std::string>() + "' (counting_rules: " + names + ")", where);
+  }
+  if (!n.IsMap() || !n["legal_source"] || !n["confidence"]) {
+    return Error::invalid("a counting rule is a name from counting_rules or {start_day_excluded, "
+                          "holiday_roll_forward, legal_source, confidence}",
+                          where);
+  }
+  Counting c;
+  if (n["start_day_excluded"]) c.start_day_excluded = n["start_day_excluded"].as<bool>();
+  if (n["holiday_roll_forward"]) c.holiday_roll_forward = n["holiday_roll_forward"].as<bool>();
+  c.legal_source = n["legal_source"].as<std::string>();
+  auto conf = parse_confidence(n["confidence"].as<std::string>(), where + ".confidence");
+  if (!conf.ok()) return conf.error();
+  c.confidence = *conf;
+  return c;
+}
+
+Result<CountingRules> parse_counting_rules(const YAML::Node& n) {
+  CountingRules out;
+  for (const auto& kv : n) {
+    const std::string name = kv.first.as<std::string>();
+    if (!kv.second.IsMap()) return Error::invalid("expected a map", "counting_rules." + name);
+    auto c = parse_counting(kv.second, "counting_rules." + name, out);
+    if (!c.ok()) return c.error();
+    c->name = name;
+    out[name] = std::move(c).value();
+  }
+  return out;
+}
+
+// The step's counting rule: the profile's day_counting (a field-wide rule such as S2 Art 38) for
+// day units, else the step's own; required for every period in days or months.
+Status resolve_counting(const YAML::Node& n, const YAML::Node& day_counting, const CountingRules& named,
+                        const std::string& where, StepRule* r) {
+  // Built once: assigning to a yaml-cpp node read from a missing key throws (invalid node).
+  const bool field_wide = day_counting && (r->unit == Unit::kNaturalDays || r->unit == Unit::kWorkingDays);
+  const YAML::Node counting = field_wide ? day_counting : n["counting"];
+  if (!counting) {
+    if (r->unit == Unit::kHours) return Status::success();
+    return Error::invalid("a period in days or months needs a counting rule (a name from counting_rules)",
+                          where + ".counting");
+  }
+  auto c = parse_counting(counting, where + ".counting", named);
+  if (!c.ok()) return c.error();
+  r->counting = std::move(c).value();
+  return Status::success();
+}
+
 Result<StepRule> parse_step(const std::string& profile, const std::string& step, const YAML::Node& n,
-                            const YAML::Node& day_counting) {
+                            const YAML::Node& day_counting, const CountingRules& named) {
   const std::string where = "profiles." + profile + ".steps." + step;
   StepRule r;
   r.step = step;
@@ -120,21 +180,14 @@ Result<StepRule> parse_step(const std::string& profile, const std::string& step,
   r.suspend = strings(n["suspend"]);
   r.resume = strings(n["resume"]);
   r.passive = n["passive"] && n["passive"].as<bool>();
+  r.closes_on_record = n["closes_on_record"] && n["closes_on_record"].as<bool>();
+  if (Status st = parse_effective(n["effective_from"], where + ".effective_from", &r); !st.ok()) return st.error();
   r.due_from_event = n["due_from_event"] && n["due_from_event"].as<bool>();
   r.amount = n["amount"].as<int64_t>();
   auto unit = parse_unit(n["unit"].as<std::string>(), where + ".unit");
   if (!unit.ok()) return unit.error();
   r.unit = *unit;
-  YAML::Node counting = n["counting"];
-  if (day_counting && (r.unit == Unit::kNaturalDays || r.unit == Unit::kWorkingDays)) {
-    counting = day_counting;
-  }
-  if (counting) {
-    if (counting["start_day_excluded"]) r.counting.start_day_excluded = counting["start_day_excluded"].as<bool>();
-    if (counting["holiday_roll_forward"]) {
-      r.counting.holiday_roll_forward = counting["holiday_roll_forward"].as<bool>();
-    }
-  }
+  if (Status st = resolve_counting(n, day_counting, named, where, &r); !st.ok()) return st.error();
   r.responsible = n["responsible"].as<std::string>();
   if (n["on_overdue"]) r.on_overdue = n["on_overdue"].as<std::string>();
   if (n["alert_kind"]) r.alert_kind = n["alert_kind"].as<std::string>();
@@ -256,6 +309,17 @@ bool key_matches(const std::string& pattern, const std::string& key) {
   return key.size() > pattern.size() && key.compare(0, pattern.size(), pattern) == 0 && key[pattern.size()] == '.';
 }
 
+std::string cited_source(const std::string& source, Unit unit, const Counting& counting) {
+  if (unit == Unit::kHours || counting.legal_source.empty()) return source;
+  return source + "; counting " + (counting.name.empty() ? std::string("(inline)") : counting.name) + ": " +
+         counting.legal_source;
+}
+
+v1::Confidence cited_confidence(v1::Confidence confidence, Unit unit, const Counting& counting) {
+  if (unit == Unit::kHours || counting.confidence == v1::CONFIDENCE_UNSPECIFIED) return confidence;
+  return std::max(confidence, counting.confidence);  // the enum runs from HIGH (1) to UNCONFIRMED (4)
+}
+
 bool StepRule::starts_on(const std::string& key) const {
   if (key_matches(start, key)) return true;
   for (const auto& s : also_start) {
@@ -298,7 +362,7 @@ namespace {
 
 // One profile: its own keys (copy requirement, effective date) and its resolved steps.
 Result<Profile> build_profile(const std::string& name, const YAML::Node& n,
-                              const std::vector<std::pair<std::string, YAML::Node>>& steps) {
+                              const std::vector<std::pair<std::string, YAML::Node>>& steps, const CountingRules& named) {
   Profile profile;
   profile.name = name;
   profile.copy_to_procuratorate_required =
@@ -307,7 +371,7 @@ Result<Profile> build_profile(const std::string& name, const YAML::Node& n,
     return st.error();
   }
   for (const auto& [step, node] : steps) {
-    auto rule = parse_step(name, step, node, n["day_counting"]);
+    auto rule = parse_step(name, step, node, n["day_counting"], named);
     if (!rule.ok()) return rule.error();
     profile.steps.push_back(std::move(rule).value());
   }
@@ -327,6 +391,9 @@ Result<DeadlineRules> DeadlineRules::from_texts(const std::string& profiles_yaml
     }
     YAML::Node root = YAML::Load(profiles_yaml);
     rules.version_ = root["version"].as<std::string>("");
+    auto counting = parse_counting_rules(root["counting_rules"]);
+    if (!counting.ok()) return counting.error();
+    rules.counting_rules_ = std::move(counting).value();
     YAML::Node profiles = root["profiles"];
     if (!profiles || !profiles.IsMap()) {
       return Error::invalid("profiles.yaml: `profiles` map missing", "profiles");
@@ -362,7 +429,7 @@ Result<DeadlineRules> DeadlineRules::from_texts(const std::string& profiles_yaml
     for (const auto& kv : profiles) {
       const std::string name = kv.first.as<std::string>();
       if (Status st = resolve(name, 0); !st.ok()) return st.error();
-      auto profile = build_profile(name, kv.second, resolved[name]);
+      auto profile = build_profile(name, kv.second, resolved[name], rules.counting_rules_);
       if (!profile.ok()) return profile.error();
       rules.profiles_[name] = std::move(profile).value();
     }

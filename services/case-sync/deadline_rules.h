@@ -48,9 +48,16 @@ class HolidayCalendar {
 enum class Unit { kHours, kNaturalDays, kWorkingDays, kMonths };
 const char* to_string(Unit unit);
 
+// How a period in days or months is counted (issue 16 §2: counting rules are data with their
+// source). Named in profiles.yaml `counting_rules` (natural days under Order 310, CPL Art 105 for
+// police steps, S2 Art 38 in the environmental field, ...) and cited by every deadline counted
+// with them.
 struct Counting {
   bool start_day_excluded = true;
   bool holiday_roll_forward = false;
+  std::string name;          // key in counting_rules; "" for an inline rule
+  std::string legal_source;  // why the days are counted this way
+  v1::Confidence confidence = v1::CONFIDENCE_UNSPECIFIED;
 };
 
 enum class ExtensionFrom { kStart, kCurrentDue };
@@ -97,11 +104,27 @@ struct StepRule {
   std::vector<Extension> extensions;
   std::string legal_source;
   v1::Confidence confidence = v1::CONFIDENCE_UNSPECIFIED;
+  // The step is done when caselink records its starting event (recorded_at): a notice or a
+  // platform entry due within N days of a decision (S2 Art 9, 18, 34), because recording the
+  // decision in caselink delivers it to every party. No timer: the deadline closes at once, MET or
+  // OVERDUE (late entry).
+  bool closes_on_record = false;
+  // First local day the step's source is in force (e.g. the 2024 reverse-linkage guide): a start
+  // event that occurred earlier starts no deadline. Absent: the profile's date only.
+  std::optional<Date> effective_from;
+  std::string effective_source;
+  v1::Confidence effective_confidence = v1::CONFIDENCE_UNSPECIFIED;
 
   bool starts_on(const std::string& key) const;
   // The sourced start `key` matches, if any (nullptr: the step's own start or a plain also_start).
   const SourcedStart* sourced_start(const std::string& key) const;
 };
+
+// What a deadline cites (its RuleRef): the step's legal source, plus, for a period in days or
+// months, the counting rule that placed its end ("; counting <name>: <source>"); the confidence is
+// the weaker of the two, since a wrong counting rule moves the due date as much as a wrong number.
+std::string cited_source(const std::string& source, Unit unit, const Counting& counting);
+v1::Confidence cited_confidence(v1::Confidence confidence, Unit unit, const Counting& counting);
 
 struct Profile {
   std::string name;
@@ -127,6 +150,8 @@ class DeadlineRules {
 
   const std::string& version() const { return version_; }
   const HolidayCalendar& calendar() const { return calendar_; }
+  // The named counting rules of profiles.yaml (`counting_rules`).
+  const std::map<std::string, Counting>& counting_rules() const { return counting_rules_; }
   // Profile for a case's domain and offence code (selection rules of profiles.yaml); with `on`
   // (the local date of the referral), a profile not yet in force on that day is skipped.
   const Profile& select(v1::Domain domain, const std::string& offence_code,
@@ -154,6 +179,7 @@ class DeadlineRules {
   };
   std::string version_;
   HolidayCalendar calendar_;
+  std::map<std::string, Counting> counting_rules_;
   std::map<std::string, Profile> profiles_;
   std::vector<Selection> selection_;
   std::shared_ptr<const organs::Registry> organs_;

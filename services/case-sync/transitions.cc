@@ -187,7 +187,10 @@ std::string event_key(const v1::Envelope& e) {
                        v1::PenaltyReportContext_Name(e.administrative_penalty_reported().report_context()),
                        "PENALTY_REPORT_CONTEXT_");
     case P::kReferralAccepted: return "ReferralAccepted";
-    case P::kMaterialsSupplementRequested: return "MaterialsSupplementRequested";
+    case P::kMaterialsSupplementRequested:  // S2 Art 8 (materials, 3 days) vs Art 19 (补充调查, one month)
+      return e.materials_supplement_requested().supplementary_investigation_requested()
+                 ? "MaterialsSupplementRequested.SUPPLEMENTARY_INVESTIGATION"
+                 : "MaterialsSupplementRequested.MATERIALS";
     case P::kCaseForwarded:
       return with("CaseForwarded", v1::ForwardKind_Name(e.case_forwarded().kind()), "FORWARD_KIND_");
     case P::kFilingReviewExtended:

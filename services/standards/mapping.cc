@@ -186,6 +186,11 @@ std::string summarize(const Assessment& a, const CaseFacts& input) {
   if (!a.missing_facts.empty()) {
     s += " | missing: " + join(a.missing_facts, ", ");
   }
+  // Issue 16 §1: a met exit is said, whatever the outcome (a BELOW must not hide that the wages
+  // were paid before filing, a MEETS must not hide that the police may decline to file).
+  for (const auto& exit : a.exits) {
+    s += " | discretionary exit: " + exit;
+  }
   return s;
 }
 

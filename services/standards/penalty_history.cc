@@ -58,6 +58,13 @@ void PenaltyHistory::add(const v1::Envelope& event) {
   if (p.outcome() != v1::PENALTY_OUTCOME_IMPOSED || p.decision_number().empty() || !p.has_decided_at()) {
     return;
   }
+  // A public-security penalty (治安管理处罚) is a violation record the revised 治安管理处罚法 (in force
+  // 2026-01-01) seals: not to be provided to any unit except organs querying for their cases.
+  // caselink would cite it to the agency in an assessment, so it neither remembers nor cites one
+  // (no encoded windowed item counts 治安 penalties; the count stays a lower bound).
+  if (p.domain() == v1::DOMAIN_PUBLIC_SECURITY_GENERAL) {
+    return;
+  }
   const SeenPenalty seen{p.decision_number(), p.offence_code(), china_date(envelope::to_time_point(p.decided_at()))};
   for (const std::string& party : parties_of(event)) {
     pending_[party].push_back(seen);

@@ -30,7 +30,9 @@ class PenaltyHistory {
   // Earlier penalties of any party of the event (penalized_parties / suspects, by suspect_id),
   // without the event's own decision, deduplicated by decision number.
   std::vector<SeenPenalty> earlier(const v1::Envelope& event) const;
-  // Remembers an imposed penalty of an AdministrativePenaltyReported event (others are ignored).
+  // Remembers an imposed penalty of an AdministrativePenaltyReported event (others are ignored, and
+  // so are public-security penalties, DOMAIN_PUBLIC_SECURITY_GENERAL: sealed records under the
+  // 治安管理处罚法 in force 2026-01-01).
   void add(const v1::Envelope& event);
   void commit();
   void abort();

@@ -68,6 +68,99 @@ TEST_F(Fixture, EnvironmentalReferralMakesTheProcuratorateAParty) {
   EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_REFERRED);
 }
 
+// Issue 16 §3: S2 Art 9 / Art 34 — the police's decision must reach the agency (and the platform)
+// within 3 / 7 days; recording it in caselink is the notice, so recorded_at decides at once.
+TEST_F(Fixture, DecisionNoticeAndPlatformEntryAreJudgedByWhenTheDecisionWasRecorded) {
+  refer(at("2026-03-02T02:00:00Z"));
+  accept(at("2026-03-02T02:00:00Z"));
+  // Decided Mon 9 Mar 10:00 CST; 3 days end Thu 12 Mar 24:00 CST, 7 days Mon 16 Mar 24:00 CST.
+  auto decide = [&](const char* recorded) {
+    return apply(at("2026-03-09T02:00:00Z"), [&](v1::Envelope& e) {
+      e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED);
+      envelope::set_timestamp(e.mutable_recorded_at(), at(recorded));
+    });
+  };
+  auto r = decide("2026-03-12T15:59:59Z");  // just before the notice is due
+  ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  ASSERT_NE(deadline("decision_notice"), nullptr);
+  EXPECT_EQ(deadline("decision_notice")->status(), v1::DEADLINE_STATUS_MET);
+  EXPECT_EQ(deadline("platform_entry_police")->status(), v1::DEADLINE_STATUS_MET);
+  EXPECT_NE(deadline("decision_notice")->rule().legal_source().find("S2 Art 9"), std::string::npos);
+  for (const auto& a : r.alerts) {  // (the filing review itself, due 5 Mar, was late)
+    EXPECT_NE(a.alert().deadline().step(), "decision_notice");
+    EXPECT_NE(a.alert().deadline().step(), "platform_entry_police");
+  }
+}
+
+TEST_F(Fixture, ADecisionRecordedLateIsALateNoticeAndALatePlatformEntry) {
+  refer(at("2026-03-02T02:00:00Z"));
+  accept(at("2026-03-02T02:00:00Z"));
+  auto r = apply(at("2026-03-09T02:00:00Z"), [&](v1::Envelope& e) {
+    e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_NOT_FILED);
+    envelope::set_timestamp(e.mutable_recorded_at(), at("2026-03-12T16:00:00Z"));  // the due instant: late
+  });
+  ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  EXPECT_EQ(deadline("decision_notice")->status(), v1::DEADLINE_STATUS_OVERDUE);
+  EXPECT_EQ(deadline("decision_notice")->responsible_party_id(), "ga-330100");
+  EXPECT_EQ(deadline("platform_entry_police")->status(), v1::DEADLINE_STATUS_MET);  // 7 days: in time
+  int overdue = 0;
+  for (const auto& a : r.alerts) {
+    overdue += a.alert().kind() == v1::ALERT_KIND_DEADLINE_OVERDUE && a.alert().deadline().step() == "decision_notice";
+  }
+  EXPECT_EQ(overdue, 1);
+  // Closed at once: no timer raises it again.
+  for (const auto& a : tick(at("2026-04-01T00:00:00Z"))) {
+    EXPECT_NE(a.alert().deadline().step(), "decision_notice");
+  }
+}
+
+// Issue 16 §2: the 2024 reverse-linkage guide's steps start no deadline for a non-prosecution
+// decided before the guide (2024-11-26, step-level effective date).
+TEST_F(Fixture, ReverseHandoverOnlyFromTheGuidesDate) {
+  refer(at("2024-11-01T02:00:00Z"));
+  accept(at("2024-11-01T02:00:00Z"));
+  ASSERT_EQ(apply(at("2024-11-02T02:00:00Z"),
+                  [](v1::Envelope& e) { e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED); })
+                .outcome,
+            Outcome::kApplied);
+  CaseRecord filed = rec;
+  auto not_prosecute = [&](const char* when) {
+    rec = filed;
+    auto r = apply(at(when), [](v1::Envelope& e) {
+      e.mutable_prosecution_decision()->set_outcome(v1::PROSECUTION_OUTCOME_NOT_PROSECUTE);
+    });
+    EXPECT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+    return deadline("reverse_handover") != nullptr;
+  };
+  EXPECT_FALSE(not_prosecute("2024-11-25T15:59:59Z"));  // 23:59:59 CST on 25 Nov
+  EXPECT_TRUE(not_prosecute("2024-11-25T16:00:00Z"));   // 00:00 CST on 26 Nov
+  EXPECT_TRUE(not_prosecute("2024-11-27T02:00:00Z"));
+}
+
+// S2 Art 8 vs Art 19: a request for materials runs 3 days, a request for supplementary
+// investigation one month.
+TEST_F(Fixture, SupplementaryInvestigationRunsOneMonthMaterialsThreeDays) {
+  struct Case {
+    bool investigation;
+    const char* started;
+    const char* not_started;
+    const char* due;
+  };
+  for (const Case& c : {Case{true, "supplementary_investigation", "materials_supplement", "2026-04-02T16:00:00.000Z"},
+                        Case{false, "materials_supplement", "supplementary_investigation", "2026-03-05T16:00:00.000Z"}}) {
+    rec = CaseRecord{};
+    refer(at("2026-03-02T02:00:00Z"));
+    accept(at("2026-03-02T02:00:00Z"));
+    auto r = apply(at("2026-03-02T02:00:00Z"), [&](v1::Envelope& e) {
+      e.mutable_materials_supplement_requested()->set_supplementary_investigation_requested(c.investigation);
+    });
+    ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+    ASSERT_NE(deadline(c.started), nullptr) << c.started;
+    EXPECT_EQ(deadline(c.not_started), nullptr) << c.not_started;
+    EXPECT_EQ(format_rfc3339(envelope::to_time_point(deadline(c.started)->due_at())), c.due);
+  }
+}
+
 TEST_F(Fixture, PoliceReviewOverdueExactlyOnceWithSupervisionClue) {
   refer(at("2026-03-02T02:00:00Z"));
   accept(at("2026-03-02T02:00:00Z"));  // Monday 10:00 CST: due Thu 5 Mar 24:00 CST
@@ -75,6 +168,11 @@ TEST_F(Fixture, PoliceReviewOverdueExactlyOnceWithSupervisionClue) {
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(format_rfc3339(envelope::to_time_point(d->due_at())), "2026-03-05T16:00:00.000Z");
   EXPECT_EQ(d->responsible_party_id(), "ga-330100");
+  // Issue 16 §2: the deadline cites the counting rule that placed its end (S2 Art 38, high).
+  EXPECT_NE(d->rule().legal_source().find("S2 Art 9"), std::string::npos) << d->rule().legal_source();
+  EXPECT_NE(d->rule().legal_source().find("; counting s2_art38: S2 Art 38"), std::string::npos)
+      << d->rule().legal_source();
+  EXPECT_EQ(d->rule().confidence(), v1::CONFIDENCE_HIGH);
   EXPECT_TRUE(tick(at("2026-03-03T00:00:00Z")).empty());
   auto approaching = tick(at("2026-03-04T23:00:00Z"));  // 75% of the period elapsed
   bool saw_approaching = false;

@@ -27,10 +27,11 @@ const Expect kExpected[] = {
   {"general", "transfer_approval", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
   {"general", "transfer", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
   {"general", "forward_to_competent_organ", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
-  {"general", "police_filing_review", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
+  // police steps: CPL Art 105 moves a period ending on a holiday (Saturday 7 March) to Monday
+  {"general", "police_filing_review", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
   {"general", "materials_supplement", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
   {"general", "reconsideration_request", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
-  {"general", "reconsideration_decision", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
+  {"general", "reconsideration_decision", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
   {"general", "supervision_request_after_reconsideration", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
   {"general", "police_explain_non_filing", 7, Unit::kNaturalDays, "2026-03-09T16:00:00Z", "2026-03-11T16:00:00Z"},
   {"general", "police_file_on_notice", 15, Unit::kNaturalDays, "2026-03-17T16:00:00Z", "2026-03-19T16:00:00Z"},
@@ -56,8 +57,16 @@ const Expect kExpected[] = {
   {"environment", "reverse_review", 10, Unit::kWorkingDays, "2026-03-16T16:00:00Z", "2026-03-18T16:00:00Z"},
   {"environment", "opinion_reply", 2, Unit::kMonths, "2026-05-02T16:00:00Z", "2026-05-04T16:00:00Z"},
   {"environment", "recommendation_reply", 2, Unit::kMonths, "2026-05-02T16:00:00Z", "2026-05-04T16:00:00Z"},
+  // issue 16 §3: S2 Art 19 (one month; from Wednesday it ends on Sat 4 Apr, 清明 4-6 Apr: Tue 7 Apr)
+  {"environment", "supplementary_investigation", 1, Unit::kMonths, "2026-04-02T16:00:00Z", "2026-04-07T16:00:00Z"},
+  // S2 Art 9, 18 (3 days) and Art 34 (7 days): closed when the decision is recorded
+  {"environment", "decision_notice", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
+  {"environment", "non_prosecution_notice", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
+  {"environment", "platform_entry_agency", 7, Unit::kNaturalDays, "2026-03-09T16:00:00Z", "2026-03-11T16:00:00Z"},
+  {"environment", "platform_entry_police", 7, Unit::kNaturalDays, "2026-03-09T16:00:00Z", "2026-03-11T16:00:00Z"},
+  {"environment", "platform_entry_procuratorate", 7, Unit::kNaturalDays, "2026-03-09T16:00:00Z", "2026-03-11T16:00:00Z"},
   // 经济犯罪若干规定 Art 16: at the latest 10 days without any approval (legal review 2026-12).
-  {"economic_crime", "police_filing_review", 10, Unit::kNaturalDays, "2026-03-12T16:00:00Z", "2026-03-14T16:00:00Z"},
+  {"economic_crime", "police_filing_review", 10, Unit::kNaturalDays, "2026-03-12T16:00:00Z", "2026-03-16T16:00:00Z"},
   {"economic_crime", "transfer", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
 };
 // clang-format on
@@ -173,6 +182,76 @@ TEST(DeadlineRules, ProfilesAreSelectedOnlyFromTheirEffectiveDate) {
   EXPECT_EQ(format_date(*r.profile("environment")->effective_from), "2017-01-25");
   EXPECT_EQ(r.profile("environment")->effective_confidence, v1::CONFIDENCE_HIGH);
   EXPECT_FALSE(r.profile("general")->effective_from);
+}
+
+// Issue 16 §2: counting rules are data with their source; every day or month step has one, and a
+// deadline cites it with the weaker confidence.
+TEST(DeadlineRules, EveryDayOrMonthStepNamesACountingRuleWithItsSource) {
+  const auto& r = repo_rules();
+  for (const char* name : {"general", "environment", "economic_crime"}) {
+    for (const auto& s : r.profile(name)->steps) {
+      if (s.unit == Unit::kHours) continue;
+      EXPECT_FALSE(s.counting.name.empty()) << s.rule_id;
+      EXPECT_FALSE(s.counting.legal_source.empty()) << s.rule_id;
+      EXPECT_NE(s.counting.confidence, v1::CONFIDENCE_UNSPECIFIED) << s.rule_id;
+    }
+  }
+  // Police steps of the general regime: CPL Art 105; the agency's: natural days; environment: S2 Art 38.
+  EXPECT_EQ(step_of("general", "police_filing_review")->counting.name, "cpl_art105");
+  EXPECT_EQ(step_of("general", "reconsideration_decision")->counting.name, "cpl_art105");
+  EXPECT_EQ(step_of("general", "transfer_approval")->counting.name, "order310_natural_days");
+  EXPECT_EQ(step_of("economic_crime", "police_filing_review")->counting.name, "cpl_art105");
+  EXPECT_EQ(step_of("environment", "police_filing_review")->counting.name, "s2_art38");
+  EXPECT_EQ(step_of("general", "reverse_review")->counting.name, "reverse_guide_working_days");
+  const StepRule* review = step_of("general", "police_filing_review");
+  const std::string cited = cited_source(review->legal_source, review->unit, review->counting);
+  EXPECT_NE(cited.find("S1 Art 8"), std::string::npos) << cited;
+  EXPECT_NE(cited.find("; counting cpl_art105: 刑事诉讼法 (2018) Art 105"), std::string::npos) << cited;
+  EXPECT_EQ(cited_confidence(review->confidence, review->unit, review->counting), v1::CONFIDENCE_MEDIUM);
+  // Hours are not counted in days: the step's own source and confidence.
+  const StepRule* transfer = step_of("general", "transfer");
+  EXPECT_EQ(cited_source(transfer->legal_source, transfer->unit, transfer->counting), transfer->legal_source);
+  EXPECT_EQ(cited_confidence(transfer->confidence, transfer->unit, transfer->counting), v1::CONFIDENCE_HIGH);
+}
+
+// CPL Art 105 at the boundary: a period whose last day is a working day is not moved; one ending
+// on a weekend or a holiday ends on the next working day; Order 310's agency steps never move.
+TEST(DeadlineRules, CplArt105RollsOnlyAPeriodEndingOnAHoliday) {
+  const auto& r = repo_rules();
+  const Counting& cpl = r.counting_rules().at("cpl_art105");
+  const Counting& s1 = r.counting_rules().at("order310_natural_days");
+  // Start Tue 3 Mar: day 3 is Fri 6 Mar (working) -> due 00:00 Sat 7 Mar, unchanged.
+  EXPECT_EQ(format_rfc3339(r.due(at("2026-03-03T02:00:00Z"), 3, Unit::kNaturalDays, cpl)), "2026-03-06T16:00:00.000Z");
+  // Start Wed 4 Mar: day 3 is Sat 7 Mar -> Mon 9 Mar; under Order 310's natural days it stays Saturday.
+  EXPECT_EQ(format_rfc3339(r.due(at("2026-03-04T02:00:00Z"), 3, Unit::kNaturalDays, cpl)), "2026-03-09T16:00:00.000Z");
+  EXPECT_EQ(format_rfc3339(r.due(at("2026-03-04T02:00:00Z"), 3, Unit::kNaturalDays, s1)), "2026-03-07T16:00:00.000Z");
+  // Start Thu 30 Apr: day 3 is Sun 3 May (劳动节 1-5 May) -> Wed 6 May.
+  EXPECT_EQ(format_rfc3339(r.due(at("2026-04-30T02:00:00Z"), 3, Unit::kNaturalDays, cpl)), "2026-05-06T16:00:00.000Z");
+  // Start Sat 25 Apr: day 3 is Tue 28 Apr (working): unchanged.
+  EXPECT_EQ(format_rfc3339(r.due(at("2026-04-25T02:00:00Z"), 3, Unit::kNaturalDays, cpl)), "2026-04-28T16:00:00.000Z");
+}
+
+TEST(DeadlineRules, CountingRulesAreRequiredAndNamed) {
+  // One natural-day step with `counting_rules` and the step's `counting` as given.
+  auto load = [](const std::string& rules, const std::string& counting) {
+    return DeadlineRules::from_texts(rules + "profiles:\n  general:\n    steps:\n      x: {start: A, amount: 3, "
+                                             "unit: natural_days, responsible: police, legal_source: s, confidence: "
+                                             "high" + counting + "}\nselection: [{profile: general}]\n",
+                                     {});
+  };
+  auto error_of = [](const Result<DeadlineRules>& r) { return r.ok() ? std::string() : r.error().describe(); };
+  const auto missing = load("", "");
+  EXPECT_NE(error_of(missing).find("profiles.general.steps.x.counting"), std::string::npos) << error_of(missing);
+  const auto unknown = load("counting_rules:\n  a: {legal_source: s, confidence: high}\n", ", counting: b");
+  EXPECT_NE(error_of(unknown).find("unknown counting rule 'b' (counting_rules: a)"), std::string::npos)
+      << error_of(unknown);
+  const auto unsourced = load("counting_rules:\n  a: {start_day_excluded: true}\n", ", counting: a");
+  EXPECT_NE(error_of(unsourced).find("counting_rules.a"), std::string::npos) << error_of(unsourced);
+  const auto named =
+      load("counting_rules:\n  a: {holiday_roll_forward: true, legal_source: s, confidence: medium}\n", ", counting: a");
+  ASSERT_TRUE(named.ok()) << error_of(named);
+  EXPECT_TRUE(named->profile("general")->steps[0].counting.holiday_roll_forward);
+  EXPECT_EQ(named->profile("general")->steps[0].counting.name, "a");
 }
 
 TEST(DeadlineRules, BadDataIsRefusedNamingTheKey) {

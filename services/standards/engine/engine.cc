@@ -803,6 +803,23 @@ std::vector<std::pair<std::string, std::vector<size_t>>> by_tier(const RuleSet& 
   return out;
 }
 
+// A discretionary exit (rule.h kExitTier): reported, never part of the outcome. Left out when no
+// version is in force at its anchor (an exit introduced later does not speak about older cases).
+void assess_exit(const RuleSet& set, const std::string& id, const std::vector<size_t>& lineage,
+                 const CaseFacts& input, const std::string& tier, Date as_of, Assessment* a) {
+  Conclusion c = assess_lineage(set, id, lineage, {}, input, tier, as_of);
+  c.tier = kExitTier;
+  if (c.outcome == Outcome::kNoApplicableRule) {
+    return;
+  }
+  if (c.outcome == Outcome::kMeetsThreshold && c.rule) {
+    const Rule* rule = set.find(c.rule->id, c.rule->version);
+    a->exits.push_back(c.rule->id + " v" + std::to_string(c.rule->version) + " (" + c.rule->document + " " +
+                       c.rule->article + "): " + (rule != nullptr ? rule->exit : std::string(kExitMayNotFile)));
+  }
+  a->conclusions.push_back(std::move(c));
+}
+
 }  // namespace
 
 Assessment Engine::assess(const CaseFacts& input, Date as_of) const {
@@ -823,7 +840,12 @@ Assessment Engine::assess(const CaseFacts& input, Date as_of) const {
   bool insufficient = false;
   bool below = false;
   for (const std::string& id : offence->second.lineages) {
-    const auto tiers = by_tier(set, set.by_id.find(id)->second);
+    const std::vector<size_t>& lineage = set.by_id.find(id)->second;
+    if (!set.rules[lineage.front()].exit.empty()) {
+      assess_exit(set, id, lineage, input, tier, as_of, &a);
+      continue;
+    }
+    const auto tiers = by_tier(set, lineage);
     std::vector<size_t> higher;
     for (const auto& [penalty_tier, entries] : tiers) {
       if (penalty_tier != kEntryTier) {
@@ -860,6 +882,27 @@ Assessment Engine::assess(const CaseFacts& input, Date as_of) const {
   sort_unique(&a.missing_facts);
   return a;
 }
+
+namespace {
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) {
+    out += (out.empty() ? "" : "; ") + l;
+  }
+  return out;
+}
+
+// `want` "id vN": that exit is met; "": no exit is met.
+bool exit_matches(const Assessment& a, const std::string& want) {
+  if (want.empty()) {
+    return a.exits.empty();
+  }
+  return std::any_of(a.exits.begin(), a.exits.end(),
+                     [&](const std::string& e) { return e.compare(0, want.size() + 1, want + " ") == 0; });
+}
+
+}  // namespace
 
 std::vector<std::string> run_examples(const RuleSet& rules) {
   std::vector<std::string> failures;
@@ -902,6 +945,10 @@ std::vector<std::string> run_examples(const RuleSet& rules) {
     }
     if (ex.expect_tier && *ex.expect_tier != a.tier_reached) {
       failures.push_back(where + "expected tier '" + *ex.expect_tier + "' to be reached, got '" + a.tier_reached + "'");
+      continue;
+    }
+    if (ex.expect_exit && !exit_matches(a, *ex.expect_exit)) {
+      failures.push_back(where + "expected exit '" + *ex.expect_exit + "', got [" + join_lines(a.exits) + "]");
       continue;
     }
     if (ex.expect_missing) {

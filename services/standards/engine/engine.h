@@ -125,6 +125,10 @@ struct Assessment {
   // The highest tier a conclusion MEETS ("entry", "amount_large", ...); empty unless MEETS.
   std::string tier_reached;
   std::vector<std::string> missing_facts;  // union over the INSUFFICIENT conclusions
+  // The discretionary exits whose conditions the facts meet (their conclusions have tier
+  // kExitTier), "id vN (document article): may_not_file". They leave `outcome` as it is: the
+  // threshold is met or not; the exit says the police may nonetheless decline to file.
+  std::vector<std::string> exits;
   std::string rule_set_version;
   Date as_of;
 };

@@ -655,11 +655,11 @@ struct ConditionParser {
 
 const std::vector<std::string> kTopKeys = {"offence", "title", "statute", "note", "rules", "examples"};
 const std::vector<std::string> kRuleKeys = {"id",         "version",    "jurisdiction", "effective_from",
-                                            "effective_to", "anchor",   "retroactive_if_more_lenient", "tier",
+                                            "effective_to", "anchor",   "retroactive_if_more_lenient", "tier", "exit",
                                             "legal_source", "layer",      "confidence", "recall",     "note",
                                             "threshold",  "requires"};
 const std::vector<std::string> kExampleKeys = {"name",    "jurisdiction", "act_date", "filing_date", "as_of",
-                                               "facts",   "expect",       "expect_rule", "expect_missing", "expect_tier"};
+                                               "facts",   "expect",       "expect_rule", "expect_missing", "expect_tier", "expect_exit"};
 
 bool parse_jurisdiction(const YAML::Node& n, const std::string& field, const Ctx& ctx, const Catalogue& cat,
                         bool allow_city, Jurisdiction* out) {
@@ -756,6 +756,16 @@ void parse_rule_validity(const YAML::Node& n, const Ctx& ctx, Rule* r) {
   ctx.boolean(n["retroactive_if_more_lenient"], "retroactive_if_more_lenient", &r->retroactive_if_more_lenient);
   if (n["tier"].IsDefined() && ctx.string(n["tier"], "tier", &r->tier) && tier_rank(r->tier) == 0) {
     ctx.error(n["tier"], "tier", "'" + r->tier + "' is not a tier (" + tier_names() + ")");
+  }
+  if (n["exit"].IsDefined() && ctx.string(n["exit"], "exit", &r->exit)) {
+    if (r->exit != kExitMayNotFile) {
+      ctx.error(n["exit"], "exit", "'" + r->exit + "' is not an exit (" + std::string(kExitMayNotFile) + ")");
+    } else if (n["tier"].IsDefined()) {
+      ctx.error(n["tier"], "tier", "an exit has no penalty tier");
+    }
+    // An exit is judged by the version in force at its anchor only: "more lenient" has no
+    // meaning for a permission to decline filing.
+    r->retroactive_if_more_lenient = false;
   }
 }
 
@@ -911,6 +921,12 @@ void parse_example_expectations(const YAML::Node& n, const Ctx& ctx, RuleExample
       ex->expect_tier = tier;
     }
   }
+  if (n["expect_exit"].IsDefined()) {
+    std::string exit;
+    if (ctx.string(n["expect_exit"], "expect_exit", &exit, false)) {
+      ex->expect_exit = exit;
+    }
+  }
   if (!n["expect_missing"].IsDefined()) {
     return;
   }
@@ -1028,9 +1044,16 @@ void check_rule_table(RuleSet* set, Problems& problems) {
   // One chain per (id, tier, jurisdiction): each penalty tier has its own versions.
   std::map<std::tuple<std::string, std::string, RuleScope>, std::vector<const Rule*>> chains;
   std::map<std::string, bool> has_entry;
+  std::map<std::string, const Rule*> first_of_id;
   for (const Rule& r : set->rules) {
     chains[{r.id, r.tier, r.scope}].push_back(&r);
     has_entry[r.id] = has_entry[r.id] || r.tier == kEntryTier;
+    auto [first, fresh] = first_of_id.emplace(r.id, &r);
+    if (!fresh && first->second->exit.empty() != r.exit.empty()) {
+      problems.add(r.file, r.line, "rule " + r.ref(), "exit",
+                   "lineage " + r.id + " mixes exit and threshold entries (" + first->second->ref() +
+                       (first->second->exit.empty() ? " is a threshold)" : " is an exit)"));
+    }
   }
   for (const Rule& r : set->rules) {
     if (!has_entry[r.id]) {

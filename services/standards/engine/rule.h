@@ -117,6 +117,15 @@ int tier_rank(std::string_view tier);
 // The allowed tier names, for error messages: "entry | amount_large | ...".
 std::string tier_names();
 
+// Discretionary exits (issue 16 §1): a lineage whose entries say `exit: may_not_file` does not
+// decide whether the threshold is met; it states when the law lets the police decline to file
+// although it is (e.g. 拒不支付劳动报酬: wages paid in full with compensation before filing →
+// 可以不予立案追诉, 2017 补充规定 第七条). Its conclusion carries tier kExitTier and never feeds
+// the outcome, the missing facts or tier_reached; when met, the assessment names it (`exits`).
+inline constexpr const char* kExitTier = "discretionary_exit";
+// The exit kinds the loader accepts, and the words an assessment uses for them.
+inline constexpr const char* kExitMayNotFile = "may_not_file";
+
 struct RuleScope {
   std::string province;   // "" = national
   std::string city_tier;  // "" = whole province
@@ -140,6 +149,9 @@ struct Rule {
   // The penalty tier this entry decides (kEntryTier unless the file says `tier:`). Validity
   // windows must not overlap within one (id, tier, jurisdiction).
   std::string tier = kEntryTier;
+  // "" or kExitMayNotFile: a discretionary-exit entry (see kExitTier). Every entry of an exit
+  // lineage is an exit; exits have no tiers and no more-lenient comparison.
+  std::string exit;
   LegalSource source;
   // Default: city_tier / provincial from the scope, judicial_interpretation for national rules.
   Layer layer = Layer::kJudicialInterpretation;
@@ -169,6 +181,8 @@ struct RuleExample {
   std::string expect_rule;                         // "id v3", optional
   std::optional<std::vector<std::string>> expect_missing;  // exact list, optional
   std::optional<std::string> expect_tier;  // the tier the facts reach ("" = none met), optional
+  // "id vN" of the discretionary exit that must be met, "" = none may be met; optional.
+  std::optional<std::string> expect_exit;
 };
 
 struct Offence {

@@ -307,6 +307,7 @@ TEST_F(EngineTest, CheckFactsRefusesWrongKinds) {
 }
 
 
+
 }  // namespace
 }  // namespace caselink::standards
 
@@ -533,6 +534,7 @@ TEST(Approaching, MetFromTheShareOfTheFigureAndDescribedAsSuch) {
   EXPECT_EQ(tier_for(24000, false), "entry");
 }
 
+
 }  // namespace
 }  // namespace caselink::standards
 
@@ -560,11 +562,8 @@ rules:
 class WindowTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto files = testing::demo_files();
-    files.push_back({"windowed.yaml", kWindowed});
-    auto set = parse_rule_set(files);
-    ASSERT_TRUE(set.ok()) << set.error().message;
-    engine_ = std::make_unique<Engine>(std::make_shared<RuleSet>(std::move(*set)));
+    engine_ = testing::demo_engine_with("windowed.yaml", kWindowed);
+    ASSERT_NE(engine_, nullptr);
   }
   // Act on 2024-03-01: the two-year window is [2022-03-01, 2024-03-01).
   Assessment assess(std::vector<std::pair<const char*, const char*>> seen, std::optional<double> declared,
@@ -646,6 +645,107 @@ rules:
   EXPECT_NE(m.find("any_of[2].window.days: unknown key"), std::string::npos) << m;
   EXPECT_NE(m.find("any_of[3].window: a window is 1 or more years/months on a 'gte' comparison"), std::string::npos)
       << m;
+}
+
+
+// --- discretionary exits (issue 16 §1: the 2017 补充规定 第七条 shape) ---------------------------
+
+const char* kExit = R"yaml(offence: exiting
+title: t
+statute: s
+rules:
+  - id: exiting.amount
+    version: 1
+    jurisdiction: national
+    effective_from: 2013-01-23
+    legal_source: {document: interpretation, article: art 3}
+    confidence: high
+    threshold:
+      any_of:
+        - {fact: amount_yuan, gte: 10000}
+  - id: exiting.paid
+    version: 1
+    exit: may_not_file
+    jurisdiction: national
+    effective_from: 2017-04-27
+    anchor: filing_date
+    legal_source: {document: supplement, article: art 7}
+    confidence: medium
+    threshold:
+      all_of:
+        - {fact: in_key_area, is: true}
+)yaml";
+
+class ExitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    engine_ = testing::demo_engine_with("exiting.yaml", kExit);
+    ASSERT_NE(engine_, nullptr);
+  }
+  Assessment assess(double amount, std::optional<bool> paid, const char* filed, const char* as_of = "2020-06-01") {
+    CaseFacts c;
+    c.offence = "exiting";
+    c.act_date = *Date::parse("2016-01-10");
+    if (filed != nullptr) c.filing_date = *Date::parse(filed);
+    c.facts = {{"amount_yuan", amount}};
+    if (paid) c.facts["in_key_area"] = *paid;
+    return engine_->assess(c, *Date::parse(as_of));
+  }
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(ExitTest, AMetExitIsNamedAndLeavesTheOutcomeAlone) {
+  // At, just under and just over the figure: the outcome follows the threshold, the exit is named.
+  for (double amount : {9999.99, 10000.0, 10000.01}) {
+    const Assessment a = assess(amount, true, "2018-01-01");
+    EXPECT_EQ(a.outcome, amount < 10000 ? Outcome::kBelowThreshold : Outcome::kMeetsThreshold) << amount;
+    ASSERT_EQ(a.exits.size(), 1U) << amount;
+    EXPECT_EQ(a.exits[0], "exiting.paid v1 (supplement art 7): may_not_file");
+    EXPECT_EQ(a.tier_reached, amount < 10000 ? "" : "entry");
+    ASSERT_EQ(a.conclusions.size(), 2U);
+    EXPECT_EQ(a.conclusions[1].tier, kExitTier);
+  }
+  // Not met or unknown: no exit, and an unknown exit fact is never "missing" for the outcome.
+  EXPECT_TRUE(assess(10000, false, "2018-01-01").exits.empty());
+  const Assessment unknown = assess(10000, std::nullopt, "2018-01-01");
+  EXPECT_TRUE(unknown.exits.empty());
+  EXPECT_EQ(unknown.outcome, Outcome::kMeetsThreshold);
+  EXPECT_TRUE(unknown.missing_facts.empty());
+  EXPECT_EQ(assess(9999.99, std::nullopt, "2018-01-01").outcome, Outcome::kBelowThreshold);
+}
+
+TEST_F(ExitTest, TheFilingDateDecidesWhetherTheExitExists) {
+  EXPECT_EQ(assess(20000, true, "2017-04-27").exits.size(), 1U);
+  const Assessment before = assess(20000, true, "2017-04-26");
+  EXPECT_TRUE(before.exits.empty());
+  EXPECT_EQ(before.conclusions.size(), 1U);  // no version in force: no exit conclusion at all
+  // Not filed yet: the assessment date stands for the filing date.
+  EXPECT_EQ(assess(20000, true, nullptr, "2017-04-27").exits.size(), 1U);
+  EXPECT_TRUE(assess(20000, true, nullptr, "2017-04-26").exits.empty());
+}
+
+TEST(ExitLoader, ExitKindsTiersAndMixedLineagesAreRefused) {
+  auto with = [](const std::string& extra) {
+    auto files = testing::demo_files();
+    files.push_back({"exiting.yaml", std::string(kExit) + extra});
+    auto set = parse_rule_set(files);
+    return set.ok() ? std::string() : set.error().message;
+  };
+  EXPECT_EQ(with(""), "");
+  // One entry: its own lines (`head`), then the shared validity, source and threshold.
+  auto entry = [](const std::string& head) {
+    return "  - " + head +
+           "\n    effective_from: 2017-04-27\n    legal_source: {document: d, article: a}\n    confidence: high\n"
+           "    threshold: {fact: in_key_area, is: true}\n";
+  };
+  const std::string bad =
+      with(entry("id: exiting.other\n    version: 1\n    exit: may_not_prosecute\n    jurisdiction: national") +
+           entry("id: exiting.tiered\n    version: 1\n    exit: may_not_file\n    tier: amount_large\n"
+                 "    jurisdiction: national") +
+           entry("id: exiting.paid\n    version: 2\n    jurisdiction: {province: \"330000\"}"));
+  EXPECT_NE(bad.find("exit: 'may_not_prosecute' is not an exit (may_not_file)"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("tier: an exit has no penalty tier"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("lineage exiting.paid mixes exit and threshold entries"), std::string::npos) << bad;
 }
 
 }  // namespace

@@ -302,7 +302,12 @@ TEST_F(HandlerTest, ReferralAssessedWithCityTier) {
   EXPECT_EQ(a.subject_kind(), v1::ASSESSMENT_SUBJECT_KIND_REFERRAL);
   EXPECT_EQ(a.outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
   EXPECT_EQ(a.jurisdiction().city_tier(), "guangdong.tier1");
-  ASSERT_EQ(a.conclusions_size(), 1);
+  // The threshold, then the 2017 补充规定 第七条 exit, undecided (no payment stated) and not named.
+  ASSERT_EQ(a.conclusions_size(), 2);
+  EXPECT_EQ(a.conclusions(1).tier(), "discretionary_exit");
+  EXPECT_EQ(a.conclusions(1).outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+  EXPECT_EQ(a.missing_facts_size(), 0);
+  EXPECT_EQ(a.summary().find("discretionary exit"), std::string::npos) << a.summary();
   EXPECT_EQ(a.conclusions(0).rule().rule_version(), "8");
   EXPECT_EQ(a.conclusions(0).layer(), v1::THRESHOLD_LAYER_CITY_TIER);
   EXPECT_EQ(a.conclusions(0).rule_jurisdiction(), "440000/guangdong.tier1");
@@ -320,6 +325,34 @@ TEST_F(HandlerTest, ReferralAssessedWithCityTier) {
   EXPECT_EQ(na.outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
   ASSERT_EQ(na.missing_facts_size(), 1);
   EXPECT_EQ(na.missing_facts(0), "prior_payment_order_ignored");
+}
+
+// Issue 16 §1: wages paid in full with compensation before filing. The threshold is still met
+// (or not); the assessment names the exit with its rule, version and source either way.
+TEST_F(HandlerTest, WageArrearsPaidBeforeFilingNamesTheExit) {
+  for (double amount : {19999.99, 20000.0}) {
+    v1::Envelope env = referral_envelope(amount);
+    env.set_event_id(amount < 20000 ? "0b8e5d9e-0000-4000-8000-0000000e0001" : "0b8e5d9e-0000-4000-8000-0000000e0002");
+    auto* facts = env.mutable_case_referral()->mutable_facts();
+    flag(facts, "wages_paid_in_full_before_filing", true);
+    flag(facts, "wage_compensation_borne", true);
+    flag(facts, "wage_arrears_serious_consequences", false);
+    envelope::seal(env);
+    auto result = handler_->handle(record(env, "caselink.referral.v1"));
+    ASSERT_EQ(result.outputs.size(), 1U);
+    const auto a = decode(result.outputs[0]).standards_assessment();
+    EXPECT_EQ(a.outcome(), amount < 20000 ? v1::ASSESSMENT_OUTCOME_BELOW_THRESHOLD
+                                          : v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+    EXPECT_NE(a.summary().find("discretionary exit: wage_arrears.exit_paid_before_filing v1 ("), std::string::npos)
+        << a.summary();
+    EXPECT_NE(a.summary().find("第七条"), std::string::npos) << a.summary();
+    EXPECT_NE(a.summary().find("may_not_file"), std::string::npos) << a.summary();
+    ASSERT_EQ(a.conclusions_size(), 2);
+    EXPECT_EQ(a.conclusions(1).outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+    EXPECT_EQ(a.conclusions(1).rule().rule_id(), "wage_arrears.exit_paid_before_filing");
+    EXPECT_EQ(a.conclusions(1).rule().rule_version(), "1");
+    EXPECT_EQ(a.conclusions(1).rule().confidence(), v1::CONFIDENCE_MEDIUM);
+  }
 }
 
 TEST_F(HandlerTest, MoreLenientComparisonIsReported) {
@@ -678,6 +711,28 @@ TEST_F(PenaltyHistoryTest, TwoEarlierPenaltiesInTheWindowAreCountedAndCited) {
   ASSERT_EQ(item->cited_records_size(), 2);
   EXPECT_EQ(item->cited_records(0), "杭环罚〔2022〕1号 (2022-03-01)");
   EXPECT_EQ(item->condition(), "prior_penalties_count >= 2 within 2 years");
+}
+
+// Issue 16 §3: 治安管理处罚 records are sealed by the revised 治安管理处罚法 (2026-01-01); caselink
+// must not cite them to an agency, so it does not remember them at all.
+TEST_F(PenaltyHistoryTest, PublicSecurityPenaltiesAreNeitherCountedNorCited) {
+  auto h = make(1000);
+  auto sealed = [](const std::string& number, const char* decided, const char* act) {
+    v1::Envelope env = penalty(number, decided, act);
+    env.mutable_administrative_penalty_reported()->set_domain(v1::DOMAIN_PUBLIC_SECURITY_GENERAL);
+    envelope::seal(env);
+    return env;
+  };
+  (void)h->handle(record(sealed("杭公罚〔2022〕1号", "2022-03-01T02:00:00Z", "2022-01-10")));
+  (void)h->handle(record(penalty("杭环罚〔2023〕2号", "2023-06-01T02:00:00Z", "2023-05-10")));
+  h->on_transaction_committed();
+  const auto r = h->handle(record(penalty("杭环罚〔2024〕42号", "2024-05-10T02:00:00Z", "2024-03-01")));
+  const v1::ItemEvaluation* item = prior_item(r);
+  ASSERT_NE(item, nullptr);
+  for (const auto& cited : item->cited_records()) {
+    EXPECT_EQ(cited.find("杭公罚"), std::string::npos) << cited;
+  }
+  EXPECT_NE(item->result(), v1::ITEM_RESULT_MET);  // one countable penalty: not the two the item needs
 }
 
 TEST_F(PenaltyHistoryTest, OneOutsideTheWindowAbortedOrHistoryOffCountsNothingDecisive) {

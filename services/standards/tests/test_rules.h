@@ -5,6 +5,11 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "services/standards/engine/engine.h"
 #include "services/standards/engine/loader.h"
 
 namespace caselink::standards::testing {
@@ -138,6 +143,19 @@ rules:
 
 inline std::vector<RuleFile> demo_files() {
   return {{kFactCatalogue, kFacts}, {kJurisdictionCatalogue, kJurisdictions}, {"demo.yaml", kDemo}};
+}
+
+// An engine over the demo set plus one offence file of the test's own (null, and a test failure,
+// when the set does not load).
+inline std::unique_ptr<Engine> demo_engine_with(const std::string& path, const std::string& text) {
+  auto files = demo_files();
+  files.push_back({path, text});
+  auto set = parse_rule_set(files);
+  if (!set.ok()) {
+    ADD_FAILURE() << set.error().message;
+    return nullptr;
+  }
+  return std::make_unique<Engine>(std::make_shared<RuleSet>(std::move(*set)));
 }
 
 }  // namespace caselink::standards::testing
