@@ -53,8 +53,7 @@ Result<std::unique_ptr<IdempotentProducer>> IdempotentProducer::create(const Kaf
                                  {"enable.idempotence", "true"},
                                  {"partitioner", kCasePartitioner},
                                  {"acks", "all"},
-                                 {"message.timeout.ms", std::to_string(settings.message_timeout_ms)},
-                                 {"statistics.interval.ms", std::to_string(settings.statistics_interval_ms)}},
+                                 {"message.timeout.ms", std::to_string(settings.message_timeout_ms)}},
                                 {.event = self->callbacks_.get(), .delivery = self->callbacks_.get()});
   if (!producer.ok()) {
     return producer.error();
