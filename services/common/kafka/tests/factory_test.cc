@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <thread>
 #include <map>
 
 #include "services/common/kafka/factory.h"
@@ -123,6 +124,25 @@ TEST(ClientFactory, MockClusterServesFactoryClients) {
   ASSERT_TRUE(producer.ok()) << producer.error().message;
   auto delivered = (*producer)->send({"t.v1", "k", std::string("v"), {}});
   EXPECT_TRUE(delivered.ok()) << delivered.error().message;
+}
+
+// The idempotent producer keeps its latest statistics for the ingress's /metrics.
+TEST(ClientFactory, IdempotentProducerKeepsItsLatestStatistics) {
+  MockCluster cluster;
+  KafkaSettings kafka;
+  kafka.bootstrap = cluster.bootstrap();
+  kafka.statistics_interval_ms = 100;
+  auto producer = make_idempotent_producer(kafka, "stats-test");
+  ASSERT_TRUE(producer.ok()) << producer.error().message;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::optional<ClientStatistics> stats;
+  while ((!stats || !stats->any_broker_up()) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // its own thread polls; we only look
+    stats = (*producer)->statistics();
+  }
+  ASSERT_TRUE(stats.has_value()) << "no statistics within 20 s";
+  EXPECT_EQ(stats->type, "producer");
+  EXPECT_TRUE((*producer)->broker_connected());
 }
 
 // A client with an event callback gets statistics at kafka.statistics_interval_ms (the role may
