@@ -1,6 +1,7 @@
 #pragma once
 
-// The metric set every caselink service exposes (docs: kafka.md §6), declared in one place.
+// The metric set every caselink service exposes (docs/services/passthrough.md "Metrics",
+// docs/operations.md), declared in one place.
 // Construct one ServiceMetrics per service at start-up; the accessors return cached children
 // (lock-free to update) or look up a child by topic / reason / partition.
 

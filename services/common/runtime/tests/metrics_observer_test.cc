@@ -1,5 +1,5 @@
 // The loop's events and librdkafka's statistics reach the service's /metrics under the
-// documented names (docs/kafka.md §6).
+// documented names (docs/services/passthrough.md "Metrics").
 #include "services/common/runtime/metrics_observer.h"
 
 #include <gtest/gtest.h>
