@@ -29,8 +29,8 @@ APT_PACKAGES=(
   libssl-dev libzstd-dev libjemalloc-dev kcat uuid-dev curl
 )
 # Only for the test command (the fuzz run, scripts/fuzz.sh; a venv for lizard on a stock Debian
-# python3); the main job (--targets) skips them.
-TEST_APT_PACKAGES=(clang libclang-rt-14-dev python3-venv)
+# python3; prometheus/promtool for deploy/prometheus, tests/deploy); the main job (--targets) skips them.
+TEST_APT_PACKAGES=(clang libclang-rt-14-dev python3-venv prometheus)
 
 usage() {
   cat <<EOF
@@ -120,6 +120,11 @@ if [[ ${#MISSING[@]} -eq 0 ]]; then
 else
   info "missing: ${MISSING[*]}"
   apt_install "${APT_PACKAGES[@]}"
+  # Debian's prometheus package enables its own server on :9090 (all interfaces); caselink only
+  # runs it on demand (docs/operations.md), so a server this run installed is turned off again.
+  if [[ " ${MISSING[*]} " == *" prometheus "* ]] && [[ -d /run/systemd/system ]]; then
+    "${SUDO[@]}" systemctl disable --now prometheus >/dev/null 2>&1 || warn "could not stop the prometheus service"
+  fi
 fi
 # systemd-analyze verifies deploy/systemd/ (tests/deploy); a container may have no systemd.
 command -v systemd-analyze >/dev/null 2>&1 || apt_install systemd

@@ -106,6 +106,15 @@ SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Cloc
     resident_bytes_gauge_ = &registry_->gauge(
         "caselink_sync_resident_bytes", "Bytes of the packed (compressed) committed cases, without container overhead.",
         {"service"});
+    // Counted when the event is applied in a transaction, so an aborted transaction's events count again on retry.
+    referrals_total_ = &registry_->counter("caselink_sync_referrals_received_total",
+                                           "Case referrals (CaseReferral) applied to a case.", {"service"});
+    filing_decisions_total_ = &registry_->counter("caselink_sync_filing_decisions_total",
+                                                  "Police filing decisions applied, by outcome (filed|not_filed|revoked).",
+                                                  {"service", "outcome"});
+    overdue_open_gauge_ = &registry_->gauge("caselink_sync_deadlines_overdue_open",
+                                            "Deadlines overdue and not yet met, over the committed cases held.",
+                                            {"service"});
   }
 }
 
@@ -119,6 +128,26 @@ void SyncHandler::observe(TimePoint occurred_at) {
 void SyncHandler::count(const char* outcome) {
   if (registry_ != nullptr) {
     events_total_->labels({service_, outcome}).inc();
+  }
+}
+
+void SyncHandler::count_applied(const v1::Envelope& env) {
+  if (registry_ == nullptr) return;
+  if (env.has_case_referral()) referrals_total_->labels({service_}).inc();
+  if (env.has_filing_decision()) {
+    switch (env.filing_decision().outcome()) {
+      case v1::FILING_OUTCOME_FILED:
+        filing_decisions_total_->labels({service_, "filed"}).inc();
+        break;
+      case v1::FILING_OUTCOME_NOT_FILED:
+        filing_decisions_total_->labels({service_, "not_filed"}).inc();
+        break;
+      case v1::FILING_OUTCOME_REVOKED:
+        filing_decisions_total_->labels({service_, "revoked"}).inc();
+        break;
+      default:
+        break;  // the transition table refuses an unstated outcome; nothing to count
+    }
   }
 }
 
@@ -156,6 +185,9 @@ ResidentCase SyncHandler::pack(const CaseRecord& record) {
   resident.packed = codec_.pack(record);
   resident.version = record.snapshot.version();
   resident.next_timer = next_instant(record);
+  for (const v1::Deadline& d : record.snapshot.deadlines()) {
+    resident.overdue_open += d.status() == v1::DEADLINE_STATUS_OVERDUE && d.closed_by_event_id().empty();
+  }
   return resident;
 }
 
@@ -169,14 +201,19 @@ size_t SyncHandler::resident_bytes() const { return resident_bytes_; }
 
 void SyncHandler::store(Resident& cases, const std::string& case_id, ResidentCase resident) {
   resident_bytes_ += resident.packed.size();
+  overdue_open_ += resident.overdue_open;
   auto [it, inserted] = cases.try_emplace(case_id);
-  if (!inserted) resident_bytes_ -= it->second.packed.size();
+  if (!inserted) {
+    resident_bytes_ -= it->second.packed.size();
+    overdue_open_ -= it->second.overdue_open;
+  }
   it->second = std::move(resident);
 }
 
 void SyncHandler::erase(Resident& cases, const std::string& case_id) {
   if (auto it = cases.find(case_id); it != cases.end()) {
     resident_bytes_ -= it->second.packed.size();
+    overdue_open_ -= it->second.overdue_open;
     cases.erase(it);
   }
 }
@@ -187,7 +224,10 @@ bool SyncHandler::spent_placeholder(const CaseRecord& record) {
 
 void SyncHandler::drop_partition(int32_t partition) {
   if (auto it = committed_.find(partition); it != committed_.end()) {
-    for (const auto& [id, resident] : it->second) resident_bytes_ -= resident.packed.size();
+    for (const auto& [id, resident] : it->second) {
+      resident_bytes_ -= resident.packed.size();
+      overdue_open_ -= resident.overdue_open;
+    }
     committed_.erase(it);
   }
   staging_.erase(partition);
@@ -197,6 +237,7 @@ void SyncHandler::publish_gauges() {
   if (registry_ == nullptr) return;
   cases_gauge_->labels({service_}).set(static_cast<double>(case_count()));
   resident_bytes_gauge_->labels({service_}).set(static_cast<double>(resident_bytes_));
+  overdue_open_gauge_->labels({service_}).set(static_cast<double>(overdue_open_));
 }
 
 kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
@@ -214,6 +255,8 @@ kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
     return park(std::move(work), env, record, res, now);
   }
   kafka::HandlerResult out;
+  count(to_string(res.outcome));
+  if (res.outcome == Outcome::kApplied) count_applied(env);
   switch (res.outcome) {
     case Outcome::kApplied:
     case Outcome::kAcknowledged:

@@ -120,6 +120,8 @@ class SyncHandler final : public kafka::RecordHandler {
   TimePoint next_instant(const CaseRecord& record) const;
   void restore_partitions(const std::vector<int32_t>& partitions);
   void count(const char* outcome);
+  // Domain counters of an applied event: referrals received, filing decisions by outcome.
+  void count_applied(const v1::Envelope& env);
   // "Now" for deadlines, timers and parking: the injected clock, or in event-time mode the
   // watermark, which observe() advances (never backwards) with each event read.
   TimePoint current_time() const;
@@ -135,6 +137,7 @@ class SyncHandler final : public kafka::RecordHandler {
   std::map<int32_t, Resident> committed_;
   std::map<int32_t, Staged> staging_;
   size_t resident_bytes_ = 0;
+  uint64_t overdue_open_ = 0;  // sum of ResidentCase::overdue_open over committed_
   bool event_time_ = false;
   TimePoint watermark_{};  // event-time mode: highest occurred_at seen - allowed lateness
   std::map<int32_t, std::set<std::string>> holders_;  // partition number -> assigned input topics
@@ -144,6 +147,9 @@ class SyncHandler final : public kafka::RecordHandler {
   metrics::CounterFamily* restored_total_ = nullptr;
   metrics::GaugeFamily* cases_gauge_ = nullptr;
   metrics::GaugeFamily* resident_bytes_gauge_ = nullptr;
+  metrics::CounterFamily* referrals_total_ = nullptr;
+  metrics::CounterFamily* filing_decisions_total_ = nullptr;
+  metrics::GaugeFamily* overdue_open_gauge_ = nullptr;
 };
 
 }  // namespace caselink::sync

@@ -86,6 +86,8 @@ struct ResidentCase {
   uint64_t version = 0;
   // CaseEngine::next_timer() of the record, so the timer pass does not unpack idle cases.
   TimePoint next_timer = TimePoint::max();
+  // Deadlines overdue and not yet closed by the step they wait for (caselink_sync_deadlines_overdue_open).
+  uint32_t overdue_open = 0;
 };
 
 }  // namespace caselink::sync

@@ -15,6 +15,7 @@ class KafkaPort final : public ProducerPort {
   std::string fatal_error() const override { return producer_->fatal_error(); }
   bool broker_connected() const override { return producer_->broker_connected(); }
   Status flush(std::chrono::milliseconds timeout) override { return producer_->flush(timeout); }
+  std::optional<kafka::ClientStatistics> statistics() const override { return producer_->statistics(); }
 
  private:
   std::unique_ptr<kafka::IdempotentProducer> producer_;
@@ -103,6 +104,15 @@ Status RecoveringProducer::flush(std::chrono::milliseconds timeout) {
     producer = producer_;
   }
   return producer == nullptr ? Status::success() : producer->flush(timeout);
+}
+
+std::optional<kafka::ClientStatistics> RecoveringProducer::statistics() const {
+  std::shared_ptr<ProducerPort> producer;
+  {
+    std::lock_guard lock(mutex_);
+    producer = producer_;
+  }
+  return producer == nullptr ? std::nullopt : producer->statistics();
 }
 
 int RecoveringProducer::generation() const {

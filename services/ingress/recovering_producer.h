@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +36,8 @@ class ProducerPort {
   virtual std::string fatal_error() const = 0;  // "" while usable
   virtual bool broker_connected() const = 0;
   virtual Status flush(std::chrono::milliseconds timeout) = 0;
+  // librdkafka's latest statistics, for /metrics; a fake has none.
+  virtual std::optional<kafka::ClientStatistics> statistics() const { return std::nullopt; }
 };
 
 // The production port.
@@ -62,6 +65,9 @@ class RecoveringProducer {
   Status send_async(const OutgoingRecord& record, kafka::DeliveryCallback done);
   // For /readyz; also replaces a broken producer, so readiness recovers without traffic.
   ProducerHealth health();
+  // The current producer's latest librdkafka statistics (nullopt without a producer or before
+  // the first); does not replace a broken producer.
+  std::optional<kafka::ClientStatistics> statistics() const;
   Status flush(std::chrono::milliseconds timeout);
   // How many producers were made (1 + replacements); for tests and the log.
   int generation() const;

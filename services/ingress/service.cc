@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "services/common/kafka/producer.h"
+#include "services/common/runtime/metrics_observer.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/ingress/case_state.h"
 #include "services/ingress/recovering_producer.h"
@@ -105,6 +106,7 @@ Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& ctx, 
     const ProducerHealth health = producer.health();
     metrics.broker_connected().set(health.broker_connected ? 1 : 0);
     metrics.ready().set(health.ready && follower.caught_up() ? 1 : 0);
+    if (const auto stats = producer.statistics()) runtime::export_client_statistics(metrics, *stats);
   });
   return bundle;
 }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "services/case-sync/handler.h"
+#include "services/common/metrics/registry.h"
 #include "services/common/kafka/decode.h"
 #include "services/case-sync/tests/test_support.h"
 
@@ -115,6 +116,34 @@ std::optional<v1::Envelope> state_in(const kafka::HandlerResult& r, const std::s
     if (o.topic == topic) return *envelope::decode(*o.value);
   }
   return std::nullopt;
+}
+
+std::string sample(const metrics::Registry& registry, const std::string& series) {
+  const std::string text = registry.render();
+  const auto at = text.find(series + " ");
+  if (at == std::string::npos) return "<absent>";
+  return text.substr(at + series.size() + 1, text.find('\n', at) - at - series.size() - 1);
+}
+
+// Domain metrics: referrals received and filing decisions when applied; overdue deadlines open
+// over the committed cases, up when the timer marks one overdue, down when the late step closes it.
+TEST_F(HandlerFixture, DomainMetricsFollowTheCommittedCases) {
+  metrics::Registry registry;
+  SyncHandler h(engine, settings, clock, &reader, &registry);
+  h.on_partitions_assigned({{"caselink.referral.v1", 2}, {"caselink.decision.v1", 2}});
+  ASSERT_FALSE(h.handle(input(referral())).dead_letter);
+  ASSERT_FALSE(h.handle(input(accepted())).dead_letter);
+  h.on_transaction_committed();
+  EXPECT_EQ(sample(registry, "caselink_sync_referrals_received_total{service=\"caselink-sync\"}"), "1");
+  EXPECT_EQ(sample(registry, "caselink_sync_deadlines_overdue_open{service=\"caselink-sync\"}"), "0");
+  clock.advance(std::chrono::hours(24 * 30));  // far past the 3-day filing review (S1 Art 8)
+  EXPECT_FALSE(h.on_tick(clock.now()).empty());
+  h.on_transaction_committed();
+  EXPECT_EQ(sample(registry, "caselink_sync_deadlines_overdue_open{service=\"caselink-sync\"}"), "1");
+  ASSERT_FALSE(h.handle(input(filed(clock))).dead_letter);
+  h.on_transaction_committed();
+  EXPECT_EQ(sample(registry, "caselink_sync_filing_decisions_total{service=\"caselink-sync\",outcome=\"filed\"}"), "1");
+  EXPECT_EQ(sample(registry, "caselink_sync_deadlines_overdue_open{service=\"caselink-sync\"}"), "0");
 }
 
 // A filing decision read before the acceptance it follows (other topic, no order between

@@ -21,7 +21,7 @@ Result<std::unique_ptr<RdKafka::Conf>> conf_for(const KafkaSettings& settings, c
                                                 const Callbacks& callbacks) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
-  for (const Property& p : client_properties(settings, role)) {
+  for (const Property& p : client_properties(settings, role, callbacks.event != nullptr)) {
     if (conf->set(p.key, p.value, err) != RdKafka::Conf::CONF_OK) return refused(p, err);
   }
   if ((callbacks.event != nullptr && conf->set("event_cb", callbacks.event, err) != RdKafka::Conf::CONF_OK) ||
@@ -34,12 +34,16 @@ Result<std::unique_ptr<RdKafka::Conf>> conf_for(const KafkaSettings& settings, c
 
 }  // namespace
 
-std::vector<Property> client_properties(const KafkaSettings& settings, const Properties& role) {
+std::vector<Property> client_properties(const KafkaSettings& settings, const Properties& role, bool statistics) {
   std::vector<Property> out;
   for (const auto& [key, value] : settings.properties) out.push_back({key, value, "kafka.properties." + key});
   out.push_back({"bootstrap.servers", settings.bootstrap, "kafka.bootstrap"});
   for (const auto& [property, typed] : settings.security.properties()) {
     out.push_back({property, typed.second, typed.first});
+  }
+  if (statistics) {
+    out.push_back({"statistics.interval.ms", std::to_string(settings.statistics_interval_ms),
+                   "kafka.statistics_interval_ms"});
   }
   for (const auto& [key, value] : role) out.push_back({key, value, key});
   return out;

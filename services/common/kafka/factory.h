@@ -26,7 +26,11 @@ namespace caselink::kafka {
 
 using Properties = std::map<std::string, std::string>;
 
-// librdkafka callbacks a client may install (not owned; must outlive the client).
+// librdkafka callbacks a client may install (not owned; must outlive the client). A client with
+// an event callback also gets librdkafka's statistics every kafka.statistics_interval_ms (0 turns
+// them off; a role may set statistics.interval.ms itself): the event callback is where they
+// arrive (EVENT_STATS; parse them with statistics.h), and a client without one has nobody to
+// read them.
 struct Callbacks {
   RdKafka::EventCb* event = nullptr;
   RdKafka::DeliveryReportCb* delivery = nullptr;
@@ -34,14 +38,16 @@ struct Callbacks {
 };
 
 // Every property a client gets, in the order they are set: the user's kafka.properties, the
-// broker list, the typed security settings, then the role's. Each with the config key that
+// broker list, the typed security settings, the statistics interval (when `statistics`: the
+// client has an event callback), then the role's. Each with the config key that
 // set it (for error messages that name the key, never the value of a secret).
 struct Property {
   std::string key;
   std::string value;
   std::string origin;
 };
-std::vector<Property> client_properties(const KafkaSettings& settings, const Properties& role);
+std::vector<Property> client_properties(const KafkaSettings& settings, const Properties& role,
+                                        bool statistics = false);
 
 // A producer (idempotent or transactional: the role says which through its properties).
 Result<std::unique_ptr<RdKafka::Producer>> make_producer(const KafkaSettings& settings, const Properties& role,

@@ -13,7 +13,7 @@ namespace caselink::kafka {
 
 class IdempotentProducer::Callbacks : public RdKafka::DeliveryReportCb, public RdKafka::EventCb {
  public:
-  explicit Callbacks(std::atomic<bool>* connected) : connected_(connected) {}
+  explicit Callbacks(IdempotentProducer* owner) : owner_(owner), connected_(&owner->connected_) {}
 
   void dr_cb(RdKafka::Message& message) override {
     std::unique_ptr<DeliveryCallback> done(static_cast<DeliveryCallback*>(message.msg_opaque()));
@@ -35,26 +35,32 @@ class IdempotentProducer::Callbacks : public RdKafka::DeliveryReportCb, public R
       }
       logging::get("kafka.producer")->warn("librdkafka: {} ({})", event.str(), RdKafka::err2str(event.err()));
     } else if (event.type() == RdKafka::Event::EVENT_STATS) {
-      // Cheap check: any broker in state UP.
-      connected_->store(event.str().find("\"state\":\"UP\"") != std::string::npos);
+      auto stats = parse_statistics(event.str());
+      if (!stats.ok()) {
+        logging::get("kafka.producer")->warn("{}", stats.error().describe());
+        return;
+      }
+      connected_->store(stats->any_broker_up());
+      std::lock_guard lock(owner_->statistics_mutex_);
+      owner_->statistics_ = std::move(*stats);
     }
   }
 
  private:
+  IdempotentProducer* owner_;
   std::atomic<bool>* connected_;
 };
 
 Result<std::unique_ptr<IdempotentProducer>> IdempotentProducer::create(const KafkaSettings& settings,
                                                                        const std::string& client_id) {
   std::unique_ptr<IdempotentProducer> self(new IdempotentProducer());
-  self->callbacks_ = std::make_unique<Callbacks>(&self->connected_);
+  self->callbacks_ = std::make_unique<Callbacks>(self.get());
   auto producer = make_producer(settings,
                                 {{"client.id", client_id},
                                  {"enable.idempotence", "true"},
                                  {"partitioner", kCasePartitioner},
                                  {"acks", "all"},
-                                 {"message.timeout.ms", std::to_string(settings.message_timeout_ms)},
-                                 {"statistics.interval.ms", std::to_string(settings.statistics_interval_ms)}},
+                                 {"message.timeout.ms", std::to_string(settings.message_timeout_ms)}},
                                 {.event = self->callbacks_.get(), .delivery = self->callbacks_.get()});
   if (!producer.ok()) {
     return producer.error();
@@ -117,6 +123,11 @@ Status IdempotentProducer::flush(std::chrono::milliseconds timeout) {
 
 void IdempotentProducer::raise_fatal_error_for_testing(const std::string& reason) {
   rd_kafka_test_fatal_error(producer_->c_ptr(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason.c_str());
+}
+
+std::optional<ClientStatistics> IdempotentProducer::statistics() const {
+  std::lock_guard lock(statistics_mutex_);
+  return statistics_;
 }
 
 std::string IdempotentProducer::fatal_error() const {

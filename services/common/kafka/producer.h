@@ -8,12 +8,15 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "services/common/core/record.h"
 #include "services/common/core/result.h"
 #include "services/common/kafka/settings.h"
+#include "services/common/kafka/statistics.h"
 
 namespace RdKafka {
 class Producer;
@@ -56,6 +59,10 @@ class IdempotentProducer {
   // delivery succeeded since the last all-brokers-down event.
   bool broker_connected() const { return connected_.load(); }
 
+  // librdkafka's latest statistics of this producer (every kafka.statistics_interval_ms), or
+  // nullopt before the first or when statistics are off. For the metrics exporter.
+  std::optional<ClientStatistics> statistics() const;
+
   // The fatal error librdkafka raised on this producer, or "" when none. After one (e.g. the
   // idempotence state was lost, librdkafka #4438 in 2.0.2) every send fails: recreate it.
   std::string fatal_error() const;
@@ -75,6 +82,8 @@ class IdempotentProducer {
   std::unique_ptr<RdKafka::Producer> producer_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> connected_{false};
+  mutable std::mutex statistics_mutex_;
+  std::optional<ClientStatistics> statistics_;  // guarded by statistics_mutex_
   std::thread poller_;
 };
 

@@ -115,32 +115,23 @@ class TransactionalLoop::Callbacks : public RdKafka::RebalanceCb,
 
  private:
   void on_stats(const std::string& json_text) {
-    auto stats = nlohmann::json::parse(json_text, nullptr, false);
-    if (stats.is_discarded()) {
+    auto stats = parse_statistics(json_text);
+    if (!stats.ok()) {
+      log()->warn("{}", stats.error().describe());
       return;
     }
-    bool any_up = false;
-    if (stats.contains("brokers")) {
-      for (const auto& [name, broker] : stats["brokers"].items()) {
-        if (broker.value("nodeid", -1) >= 0 && broker.value("state", "") == "UP") {
-          any_up = true;
-        }
-      }
+    loop_->observer_->client_statistics(*stats);
+    // The consumer's view decides "connected": it is the client that waits on the broker for
+    // input. The producer's statistics only feed the metrics.
+    if (stats->type != "consumer") {
+      return;
     }
+    const bool any_up = stats->any_broker_up();
     loop_->connected_.store(any_up);
     loop_->observer_->broker_connected(any_up);
-    if (stats.contains("topics")) {
-      for (const auto& [topic, t] : stats["topics"].items()) {
-        if (!t.contains("partitions")) {
-          continue;
-        }
-        for (const auto& [pid, p] : t["partitions"].items()) {
-          const int32_t partition = std::stoi(pid);
-          const int64_t lag = p.value("consumer_lag", int64_t{-1});
-          if (partition >= 0 && lag >= 0) {
-            loop_->observer_->consumer_lag(topic, partition, lag);
-          }
-        }
+    for (const PartitionStatistics& p : stats->partitions) {
+      if (p.consumer_lag >= 0) {
+        loop_->observer_->consumer_lag(p.topic, p.partition, p.consumer_lag);
       }
     }
     loop_->update_readiness();
@@ -207,6 +198,7 @@ LoopReadiness TransactionalLoop::readiness() const {
 void TransactionalLoop::update_readiness() { observer_->ready(readiness().ready); }
 
 Status TransactionalLoop::create_consumer() {
+  // statistics.interval.ms comes from the factory (kafka.statistics_interval_ms).
   Properties role = {
       {"group.id", loop_.group_id},
       {"client.id", service_ + "-consumer-" + loop_.instance_id},
@@ -217,8 +209,7 @@ Status TransactionalLoop::create_consumer() {
       {"partition.assignment.strategy", loop_.partition_assignment_strategy},
       {"enable.partition.eof", "false"},
       {"queued.min.messages", std::to_string(loop_.prefetch_messages)},
-      {"queued.max.messages.kbytes", std::to_string(loop_.prefetch_kbytes)},
-      {"statistics.interval.ms", std::to_string(kafka_.statistics_interval_ms)}};
+      {"queued.max.messages.kbytes", std::to_string(loop_.prefetch_kbytes)}};
   if (!loop_.group_instance_id.empty()) {
     role.emplace("group.instance.id", loop_.group_instance_id);  // static membership
   }
@@ -244,7 +235,7 @@ Status TransactionalLoop::create_producer() {
                                  {"acks", "all"},
                                  {"message.timeout.ms", std::to_string(kafka_.message_timeout_ms)},
                                  {"transaction.timeout.ms", std::to_string(loop_.transaction_timeout_ms)}},
-                                {.delivery = callbacks_.get()});
+                                {.event = callbacks_.get(), .delivery = callbacks_.get()});
   if (!producer.ok()) {
     return producer.error();
   }
@@ -474,6 +465,10 @@ void TransactionalLoop::process(const ConsumedRecord& record, const std::atomic<
   observer_->consumed(record.topic);
   observer_->processing_seconds(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (record.timestamp_ms >= 0) {
+    const auto age = clock_.now() - TimePoint(std::chrono::milliseconds(record.timestamp_ms));
+    observer_->event_age_seconds(record.topic, std::max(0.0, std::chrono::duration<double>(age).count()));
+  }
 }
 
 bool TransactionalLoop::commit_due() const {
@@ -555,10 +550,12 @@ void TransactionalLoop::commit(const std::atomic<bool>& stop) {
   if (!send_offsets(stop)) {
     return;
   }
+  const auto started = std::chrono::steady_clock::now();
   switch (commit_transaction()) {
     case TxnAction::kNone:
     case TxnAction::kRetry:
       txn_open_ = false;
+      observer_->commit_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       finish_commit();
       return;
     case TxnAction::kAbortAndRewind:

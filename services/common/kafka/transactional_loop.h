@@ -61,6 +61,7 @@
 #include "services/common/kafka/record_handler.h"
 #include "services/common/kafka/errors.h"
 #include "services/common/kafka/settings.h"
+#include "services/common/kafka/statistics.h"
 
 namespace caselink::kafka {
 
@@ -73,6 +74,14 @@ class LoopObserver {
   virtual void dead_lettered(const std::string& /*error_class*/) {}
   virtual void transaction(const char* /*result: commit|abort|fatal*/) {}
   virtual void processing_seconds(double /*seconds*/) {}
+  // Time commit_transaction took, for a transaction that committed.
+  virtual void commit_seconds(double /*seconds*/) {}
+  // Wall-clock now minus the record's Kafka timestamp (CreateTime: when its producer sent it),
+  // for each record processed: how old events are when this service gets to them. Negative
+  // ages (a producer clock ahead of ours) are reported as 0.
+  virtual void event_age_seconds(const std::string& /*topic*/, double /*seconds*/) {}
+  // Every librdkafka statistics document of the loop's consumer and producer, parsed.
+  virtual void client_statistics(const ClientStatistics& /*stats*/) {}
   virtual void consumer_lag(const std::string& /*topic*/, int32_t /*partition*/, int64_t /*lag*/) {}
   virtual void broker_connected(bool /*connected*/) {}
   virtual void ready(bool /*ready*/) {}

@@ -1,6 +1,7 @@
 #pragma once
 
-// The metric set every caselink service exposes (docs: kafka.md §6), declared in one place.
+// The metric set every caselink service exposes (docs/services/passthrough.md "Metrics",
+// docs/operations.md), declared in one place.
 // Construct one ServiceMetrics per service at start-up; the accessors return cached children
 // (lock-free to update) or look up a child by topic / reason / partition.
 
@@ -16,6 +17,26 @@ enum class TxnResult { kCommit, kAbort, kFatal };
 // "commit", "abort", "fatal": the value of the `result` label.
 [[nodiscard]] const char* to_label(TxnResult result) noexcept;
 
+// Buckets of caselink_event_age_seconds, in seconds: 10 ms … 1 day. An event's age at
+// consumption spans live traffic (milliseconds) and catch-up after an outage (hours).
+[[nodiscard]] std::vector<double> event_age_buckets();
+
+// The librdkafka statistics a service exports (filled from each client's statistics callback by
+// runtime::MetricsLoopObserver / export_client_statistics). `client` is librdkafka's client type
+// (consumer|producer), `broker` its broker name ("host:port/nodeid").
+struct KafkaClientMetrics {
+  explicit KafkaClientMetrics(Registry& registry);
+  GaugeFamily& broker_up;              // caselink_kafka_broker_up{service,client,broker}
+  GaugeFamily& broker_rtt_avg;         // caselink_kafka_broker_rtt_avg_seconds{service,client,broker}
+  GaugeFamily& broker_rtt_p99;         // caselink_kafka_broker_rtt_p99_seconds{service,client,broker}
+  GaugeFamily& broker_outbuf;          // caselink_kafka_broker_outbuf_requests{service,client,broker}
+  GaugeFamily& broker_waitresp;        // caselink_kafka_broker_waitresp_requests{service,client,broker}
+  GaugeFamily& queue_messages;         // caselink_kafka_queue_messages{service,client}
+  GaugeFamily& queue_bytes;            // caselink_kafka_queue_bytes{service,client}
+  GaugeFamily& reply_queue;            // caselink_kafka_reply_queue_events{service,client}
+  GaugeFamily& fetch_queue;            // caselink_kafka_fetch_queue_messages{service,topic,partition}
+};
+
 class ServiceMetrics {
  public:
   // Registers (or re-uses, if already registered on this registry) the standard families and
@@ -30,6 +51,10 @@ class ServiceMetrics {
   //   caselink_ready{service}                                  gauge 0/1
   //   caselink_producer_recreated_total{service}               counter
   //   caselink_dlq_write_failures_total{service}               counter (DLQ writes refused, retried)
+  //   caselink_transaction_commit_duration_seconds{service}    histogram (commit_transaction time)
+  //   caselink_event_age_seconds{service,topic}                histogram (now - record timestamp)
+  //   caselink_kafka_*                                         gauges from librdkafka statistics
+  //                                                            (KafkaClientMetrics above)
   ServiceMetrics(Registry& registry, std::string service);
 
   [[nodiscard]] const std::string& service() const noexcept { return service_; }
@@ -46,6 +71,9 @@ class ServiceMetrics {
   // Pre-created children.
   Counter& transactions(TxnResult result) noexcept;
   Histogram& processing_duration() noexcept { return processing_duration_; }
+  Histogram& commit_duration() noexcept { return commit_duration_; }
+  Histogram& event_age(const std::string& topic);
+  KafkaClientMetrics& kafka() noexcept { return kafka_; }
   Gauge& broker_connected() noexcept { return broker_connected_; }
   Gauge& ready() noexcept { return ready_; }
   Counter& producer_recreated() noexcept { return producer_recreated_; }
@@ -69,6 +97,9 @@ class ServiceMetrics {
   Counter& txn_abort_;
   Counter& txn_fatal_;
   Histogram& processing_duration_;
+  Histogram& commit_duration_;
+  HistogramFamily& event_age_family_;
+  KafkaClientMetrics kafka_;
   Gauge& broker_connected_;
   Gauge& ready_;
   Counter& producer_recreated_;

@@ -7,6 +7,10 @@
 
 namespace caselink::runtime {
 
+// Sets the caselink_kafka_* gauges (metrics::KafkaClientMetrics) from one statistics document of
+// a client: every service's loop through MetricsLoopObserver, the ingress for its producer.
+void export_client_statistics(metrics::ServiceMetrics& metrics, const kafka::ClientStatistics& stats);
+
 class MetricsLoopObserver final : public kafka::LoopObserver {
  public:
   explicit MetricsLoopObserver(metrics::ServiceMetrics& metrics) : metrics_(metrics) {}
@@ -16,6 +20,11 @@ class MetricsLoopObserver final : public kafka::LoopObserver {
   void dead_lettered(const std::string& error_class) override { metrics_.dlq(error_class).inc(); }
   void transaction(const char* result) override;
   void processing_seconds(double seconds) override { metrics_.processing_duration().observe(seconds); }
+  void commit_seconds(double seconds) override { metrics_.commit_duration().observe(seconds); }
+  void event_age_seconds(const std::string& topic, double seconds) override {
+    metrics_.event_age(topic).observe(seconds);
+  }
+  void client_statistics(const kafka::ClientStatistics& stats) override { export_client_statistics(metrics_, stats); }
   void consumer_lag(const std::string& topic, int32_t partition, int64_t lag) override {
     metrics_.consumer_lag(topic, partition).set(static_cast<double>(lag));
   }

@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
+#include <thread>
 #include <map>
 
 #include "services/common/kafka/factory.h"
+#include "services/common/kafka/statistics.h"
 
 namespace caselink::kafka {
 namespace {
@@ -120,6 +124,62 @@ TEST(ClientFactory, MockClusterServesFactoryClients) {
   ASSERT_TRUE(producer.ok()) << producer.error().message;
   auto delivered = (*producer)->send({"t.v1", "k", std::string("v"), {}});
   EXPECT_TRUE(delivered.ok()) << delivered.error().message;
+}
+
+// The idempotent producer keeps its latest statistics for the ingress's /metrics.
+TEST(ClientFactory, IdempotentProducerKeepsItsLatestStatistics) {
+  MockCluster cluster;
+  KafkaSettings kafka;
+  kafka.bootstrap = cluster.bootstrap();
+  kafka.statistics_interval_ms = 100;
+  auto producer = make_idempotent_producer(kafka, "stats-test");
+  ASSERT_TRUE(producer.ok()) << producer.error().message;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::optional<ClientStatistics> stats;
+  while ((!stats || !stats->any_broker_up()) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // its own thread polls; we only look
+    stats = (*producer)->statistics();
+  }
+  ASSERT_TRUE(stats.has_value()) << "no statistics within 20 s";
+  EXPECT_EQ(stats->type, "producer");
+  EXPECT_TRUE((*producer)->broker_connected());
+}
+
+// A client with an event callback gets statistics at kafka.statistics_interval_ms (the role may
+// override it); one without gets none.
+TEST(ClientFactory, StatisticsIntervalFollowsTheEventCallback) {
+  KafkaSettings kafka;
+  kafka.statistics_interval_ms = 2500;
+  EXPECT_EQ(value_of(client_properties(kafka, {}), "statistics.interval.ms"), "<unset>");
+  EXPECT_EQ(value_of(client_properties(kafka, {}, true), "statistics.interval.ms"), "2500");
+  const auto overridden = client_properties(kafka, {{"statistics.interval.ms", "0"}}, true);
+  EXPECT_EQ(overridden.back().value, "0");  // set last: the role's wins
+}
+
+class StatsCollector : public RdKafka::EventCb {
+ public:
+  void event_cb(RdKafka::Event& event) override {
+    if (event.type() != RdKafka::Event::EVENT_STATS) return;
+    if (auto stats = parse_statistics(event.str()); stats.ok()) last = *stats;
+  }
+  std::optional<ClientStatistics> last;
+};
+
+TEST(ClientFactory, EventCallbackReceivesParsableStatistics) {
+  MockCluster cluster;
+  KafkaSettings kafka;
+  kafka.bootstrap = cluster.bootstrap();
+  kafka.statistics_interval_ms = 100;
+  StatsCollector collector;
+  auto producer = make_producer(kafka, {{"client.id", "stats-test"}}, {.event = &collector});
+  ASSERT_TRUE(producer.ok()) << producer.error().message;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while ((!collector.last || !collector.last->any_broker_up()) && std::chrono::steady_clock::now() < deadline) {
+    (*producer)->poll(100);
+  }
+  ASSERT_TRUE(collector.last.has_value()) << "no statistics within 20 s";
+  EXPECT_EQ(collector.last->type, "producer");
+  EXPECT_TRUE(collector.last->any_broker_up());
 }
 
 }  // namespace

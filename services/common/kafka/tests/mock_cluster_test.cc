@@ -460,6 +460,36 @@ TEST(TransactionalLoopMock, HandlerExceptionDeadLettersTheRecordAndGoesOn) {
   EXPECT_EQ(sequences(out).count(6), 0U);
 }
 
+// The loop reports what /metrics needs: commit time of each committed transaction, the age of
+// every processed record (its Kafka timestamp is the seeder's send time, so never negative and
+// never a day old here), and the parsed statistics of both its clients.
+TEST(TransactionalLoopMock, ReportsCommitTimeEventAgeAndBothClientsStatistics) {
+  MockEnv env("observed");
+  seed(env.kafka, "in", 10, false);
+  struct Recorder : LoopObserver {
+    void commit_seconds(double s) override { commits.fetch_add(s >= 0 ? 1 : 1000); }
+    void event_age_seconds(const std::string& topic, double s) override {
+      ages.fetch_add(topic == "in" && s >= 0 && s < 3600 ? 1 : 1000);
+    }
+    void client_statistics(const ClientStatistics& stats) override {
+      (stats.type == "consumer" ? consumer_stats : producer_stats).fetch_add(1);
+    }
+    std::atomic<int> commits{0}, ages{0}, consumer_stats{0}, producer_stats{0};
+  } recorder;
+  EchoHandler handler(UINT64_MAX);
+  SystemClock clock;
+  TransactionalLoop loop(env.kafka, env.loop, "observed-test", handler, &recorder, clock);
+  Running running(loop);
+  ASSERT_EQ(read_committed(env.kafka.bootstrap, "out", 10).size(), 10U);
+  EXPECT_TRUE(wait_for([&] { return recorder.consumer_stats.load() > 0 && recorder.producer_stats.load() > 0; }))
+      << "consumer " << recorder.consumer_stats.load() << ", producer " << recorder.producer_stats.load();
+  ASSERT_TRUE(running.stop().ok());
+  EXPECT_GE(recorder.commits.load(), 1);
+  EXPECT_LT(recorder.commits.load(), 1000) << "a negative commit time";
+  EXPECT_GE(recorder.ages.load(), 10);
+  EXPECT_LT(recorder.ages.load(), 1000) << "an age out of range or on another topic";
+}
+
 // The idempotent producer's fatal path (librdkafka #4438 in 2.0.2 raises such errors): after a
 // fatal error fatal_error() names it and every send fails at once, so the caller (ingress, SDK)
 // knows to recreate the producer; a new producer delivers again.

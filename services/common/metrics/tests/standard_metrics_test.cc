@@ -26,6 +26,11 @@ TEST(ServiceMetrics, RegistersTheStandardSetWithZeroes) {
            "# TYPE caselink_ready gauge\n",
            "# TYPE caselink_producer_recreated_total counter\n",
            "# TYPE caselink_dlq_write_failures_total counter\n",
+           "# TYPE caselink_transaction_commit_duration_seconds histogram\n",
+           "# TYPE caselink_event_age_seconds histogram\n",
+           "# TYPE caselink_kafka_broker_rtt_avg_seconds gauge\n",
+           "# TYPE caselink_kafka_queue_messages gauge\n",
+           "# TYPE caselink_kafka_fetch_queue_messages gauge\n",
        }) {
     EXPECT_TRUE(contains(text, type_line)) << type_line << "\n" << text;
   }
@@ -38,6 +43,7 @@ TEST(ServiceMetrics, RegistersTheStandardSetWithZeroes) {
            "caselink_ready{service=\"caselink-sync\"} 0\n",
            "caselink_producer_recreated_total{service=\"caselink-sync\"} 0\n",
            "caselink_dlq_write_failures_total{service=\"caselink-sync\"} 0\n",
+           "caselink_transaction_commit_duration_seconds_count{service=\"caselink-sync\"} 0\n",
        }) {
     EXPECT_TRUE(contains(text, sample)) << sample << "\n" << text;
   }
