@@ -5,7 +5,7 @@
 #       with the allocator CASELINK_ALLOCATOR names (jemalloc by default)
 #   caselink_test(name LABEL unit|integration|e2e SOURCES ... DEPS ...)
 #       a GoogleTest binary registered with ctest under the given label. Integration and e2e
-#       tests find the broker through KAFKA_BOOTSTRAP (scripts/test.sh sets it). A binary in
+#       tests find the broker through CASELINK_KAFKA_BOOTSTRAP (scripts/test.sh sets it). A binary in
 #       which a test skipped (GTEST_SKIP, e.g. no broker) and none failed exits 77 and ctest
 #       shows it as skipped ("Not Run"), never as passed (tests/support/gtest_main.cc).
 #       Names say the tier: unit `<area>[_<what>]_test` (common_core_test, sdk_test),

@@ -56,19 +56,19 @@ E2E_ENV=(CASELINK_RUN_DIR="$ROOT/.local/bench-e2e" CASELINK_PORT_BASE=19400 CASE
          CASELINK_BUILD_DIR="$BUILD")
 STACK=0
 cleanup() {
-  [[ "$STACK" == 1 ]] && { env "${E2E_ENV[@]}" CASELINK_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" bash scripts/run.sh --stop >&2 || true; }
+  [[ "$STACK" == 1 ]] && { env "${E2E_ENV[@]}" CASELINK_KAFKA_BOOTSTRAP="$BOOTSTRAP" bash scripts/run.sh --stop >&2 || true; }
   [[ "$STARTED" == 1 ]] && bash deploy/local/kafka.sh stop --name bench --wipe >&2 || true
 }
 trap cleanup EXIT
 # CASELINK_KAFKA_BOOTSTRAP names the broker; KAFKA_BOOTSTRAP is a deprecated alias (warns).
-if [[ -n "${CASELINK_KAFKA_BOOTSTRAP:-}" ]]; then KAFKA_BOOTSTRAP="$CASELINK_KAFKA_BOOTSTRAP"
-elif [[ -n "${KAFKA_BOOTSTRAP:-}" ]]; then echo "warning: KAFKA_BOOTSTRAP is deprecated; set CASELINK_KAFKA_BOOTSTRAP" >&2; fi
-if [[ -z "${KAFKA_BOOTSTRAP:-}" ]]; then
+source scripts/kafka-bootstrap.sh
+BOOTSTRAP="$(caselink_bootstrap)"
+if [[ -z "$BOOTSTRAP" ]]; then
   bash deploy/local/kafka.sh stop --name bench --wipe >/dev/null 2>&1 || true
   STARTED=1
-  KAFKA_BOOTSTRAP="$(bash deploy/local/kafka.sh start --name bench --port 19392 | tail -n 1)"
+  BOOTSTRAP="$(bash deploy/local/kafka.sh start --name bench --port 19392 | tail -n 1)"
 fi
-echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; broker ${KAFKA_BOOTSTRAP} =="
+echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; broker ${BOOTSTRAP} =="
 echo "== commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes') =="
 echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg) =="
 
@@ -77,13 +77,13 @@ if [[ "$MODE" == e2e ]]; then
   # scenario, whose few records do not touch the bench's cases), then the bench against it.
   STACK=1
   mkdir -p .local/bench-e2e
-  env "${E2E_ENV[@]}" CASELINK_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" bash scripts/run.sh --no-setup >.local/bench-e2e/run.out 2>&1 \
+  env "${E2E_ENV[@]}" CASELINK_KAFKA_BOOTSTRAP="$BOOTSTRAP" bash scripts/run.sh --no-setup >.local/bench-e2e/run.out 2>&1 \
     || echo "bench.sh: run.sh exited non-zero (scenario?); see .local/bench-e2e/run.out" >&2
   curl -sf -m 2 http://127.0.0.1:19406/readyz >/dev/null \
     || { echo "bench.sh: the ingress is not ready; see .local/bench-e2e/*.log" >&2; exit 1; }
   echo "== commit settings: $(grep -h -E 'commit_every' deploy/config/standards.yaml deploy/config/feedback.yaml \
     | tr -s ' ' | paste -sd ';' - || true) (none listed = loop defaults: commit_every_ms 100, commit_every_records 500) =="
-  "$NEEDS" --bootstrap "$KAFKA_BOOTSTRAP" --ingress 127.0.0.1:19480 \
+  "$NEEDS" --bootstrap "$BOOTSTRAP" --ingress 127.0.0.1:19480 \
     --tokens-file deploy/config/demo-agency-tokens.yaml --agency sthjj-330100 --rate "$RATE" --events "$RECORDS" \
     && status=0 || status=$?
   echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
@@ -92,20 +92,20 @@ fi
 
 if [[ "$MODE" == screening ]]; then
   echo "== caselink-standards bulk screening (bench/screening): $RECORDS administrative-penalty records =="
-  "$NEEDS" --bootstrap "$KAFKA_BOOTSTRAP" --rules rules --records "$RECORDS" && status=0 || status=$?
+  "$NEEDS" --bootstrap "$BOOTSTRAP" --rules rules --records "$RECORDS" && status=0 || status=$?
   echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
   exit "$status"
 fi
 
 TOPIC="bench.producer-perf.$RANDOM"
 java -cp "deploy/kafka/libs/*" -Dlog4j.configuration=file:deploy/local/log4j-tools.properties \
-  org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_BOOTSTRAP" --create --topic "$TOPIC" \
+  org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --create --topic "$TOPIC" \
   --partitions 6 --replication-factor 1 >/dev/null
 echo "== Kafka ProducerPerformance (Java client, acks=all, idempotent, 300-byte records) =="
 java -cp "deploy/kafka/libs/*" -Dlog4j.configuration=file:deploy/local/log4j-tools.properties \
   org.apache.kafka.tools.ProducerPerformance --topic "$TOPIC" --num-records "$RECORDS" \
   --record-size 300 --throughput -1 \
-  --producer-props bootstrap.servers="$KAFKA_BOOTSTRAP" acks=all enable.idempotence=true linger.ms=5 | tail -n 1
+  --producer-props bootstrap.servers="$BOOTSTRAP" acks=all enable.idempotence=true linger.ms=5 | tail -n 1
 
 echo "== caselink loop benchmark (librdkafka) =="
-"$NEEDS" --bootstrap "$KAFKA_BOOTSTRAP" --records "$RECORDS"
+"$NEEDS" --bootstrap "$BOOTSTRAP" --records "$RECORDS"

@@ -104,11 +104,10 @@ bash scripts/run.sh --stop >/dev/null 2>&1 || true
 bash deploy/local/kafka.sh stop --name "$NAME" --wipe >/dev/null 2>&1 || true
 rm -rf "$RUN"
 mkdir -p "$RUN"
-KAFKA_BOOTSTRAP="$(bash deploy/local/kafka.sh start --name "$NAME" --nodes 3 --port "$P" 2>"$RUN/kafka.log" | tail -n 1)"
-export KAFKA_BOOTSTRAP
-# The one name the services and run.sh read first (test.sh exports its own broker under it).
-export CASELINK_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP"
-log "cluster up: $KAFKA_BOOTSTRAP; topics with RF 3, min.insync.replicas 2; starting the services"
+# The one name the services, the tools and run.sh read (scripts/kafka-bootstrap.sh).
+CASELINK_KAFKA_BOOTSTRAP="$(bash deploy/local/kafka.sh start --name "$NAME" --nodes 3 --port "$P" 2>"$RUN/kafka.log" | tail -n 1)"
+export CASELINK_KAFKA_BOOTSTRAP
+log "cluster up: $CASELINK_KAFKA_BOOTSTRAP; topics with RF 3, min.insync.replicas 2; starting the services"
 bash scripts/run.sh --no-setup --services-only >"$RUN/run.out" 2>&1 || { tail -n 30 "$RUN/run.out" >&2; exit 1; }
 
 # One scenario run: RUN_ID; appends "run_id <TAB> exit <TAB> stderr" to runs.tsv; PLAYED = its exit.
@@ -116,7 +115,7 @@ bash scripts/run.sh --no-setup --services-only >"$RUN/run.out" 2>&1 || { tail -n
 # with signing.verify: required, as in the main job.
 play() {
   local id="$1" code=0
-  "$CASELINK_BUILD_DIR/services/scenario/caselink-scenario" --bootstrap "$KAFKA_BOOTSTRAP" \
+  "$CASELINK_BUILD_DIR/services/scenario/caselink-scenario" --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" \
     --blob-dir "$RUN/evidence-store" --ingress "127.0.0.1:$CASELINK_INGRESS_PORT" \
     --tokens-file deploy/config/demo-agency-tokens.yaml --signing-keys "$RUN/keys" \
     --run-id "$id" --step-timeout-ms "$STEP_TIMEOUT_MS" \
@@ -162,7 +161,7 @@ await_ready() {
 # Waits (up to 300 s) until caselink-sync's output topic grows past $1; prints seconds since $2.
 await_progress() {
   local before="$1" deadline=$((SECONDS + 300))
-  until (( $("$PY" tests/chaos/probe.py "$KAFKA_BOOTSTRAP" end caselink.case.state.v1 2>/dev/null || echo 0) > before )); do
+  until (( $("$PY" tests/chaos/probe.py "$CASELINK_KAFKA_BOOTSTRAP" end caselink.case.state.v1 2>/dev/null || echo 0) > before )); do
     (( SECONDS < deadline )) || { echo "never (300 s)"; return 0; }
     sleep 0.5
   done
@@ -199,10 +198,10 @@ sigstop() {
 kill_leader() {
   local node before t pause
   rand 0 5
-  node="$("$PY" tests/chaos/probe.py "$KAFKA_BOOTSTRAP" leader caselink.case.state.v1 "$R")"
+  node="$("$PY" tests/chaos/probe.py "$CASELINK_KAFKA_BOOTSTRAP" leader caselink.case.state.v1 "$R")"
   rand 2 6
   pause="$R"
-  before="$("$PY" tests/chaos/probe.py "$KAFKA_BOOTSTRAP" end caselink.case.state.v1)"
+  before="$("$PY" tests/chaos/probe.py "$CASELINK_KAFKA_BOOTSTRAP" end caselink.case.state.v1)"
   t="$(now)"
   fault "kill -9 broker node $node (leader of a caselink.case.state.v1 partition)"
   bash deploy/local/kafka.sh kill-node "$node" --name "$NAME" >>"$RUN/kafka.log" 2>&1
@@ -278,7 +277,7 @@ figure "faults injected: $(($(wc -l <"$RUN/faults.tsv") - 2)); scenario runs: $(
 
 log "checking (tests/chaos/checker.py)"
 set +e
-"$PY" tests/chaos/checker.py --bootstrap "$KAFKA_BOOTSTRAP" --runs "$RUN/runs.tsv" --faults "$RUN/faults.tsv" \
+"$PY" tests/chaos/checker.py --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" --runs "$RUN/runs.tsv" --faults "$RUN/faults.tsv" \
   | tee "$RUN/verdict.txt"
 status="${PIPESTATUS[0]}"
 set -e

@@ -38,10 +38,9 @@ PORT_BASE="${CASELINK_PORT_BASE:-9300}"
 INGRESS_PORT="${CASELINK_INGRESS_PORT:-8080}"
 OWN_BROKER=1
 # CASELINK_KAFKA_BOOTSTRAP names the broker; KAFKA_BOOTSTRAP is a deprecated alias (warns).
-if [[ -n "${CASELINK_KAFKA_BOOTSTRAP:-}" ]]; then KAFKA_BOOTSTRAP="$CASELINK_KAFKA_BOOTSTRAP"
-elif [[ -n "${KAFKA_BOOTSTRAP:-}" ]]; then echo "warning: KAFKA_BOOTSTRAP is deprecated; set CASELINK_KAFKA_BOOTSTRAP" >&2; fi
-if [[ -n "${KAFKA_BOOTSTRAP:-}" ]]; then
-  BOOTSTRAP="$KAFKA_BOOTSTRAP"
+source scripts/kafka-bootstrap.sh
+BOOTSTRAP="$(caselink_bootstrap)"
+if [[ -n "$BOOTSTRAP" ]]; then
   OWN_BROKER=0
 else
   BOOTSTRAP="127.0.0.1:${PORT}"

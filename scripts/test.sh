@@ -35,26 +35,26 @@ cleanup() {
 trap cleanup EXIT
 
 # CASELINK_KAFKA_BOOTSTRAP names the broker; KAFKA_BOOTSTRAP is a deprecated alias (warns).
-if [[ -n "${CASELINK_KAFKA_BOOTSTRAP:-}" ]]; then KAFKA_BOOTSTRAP="$CASELINK_KAFKA_BOOTSTRAP"
-elif [[ -n "${KAFKA_BOOTSTRAP:-}" ]]; then echo "warning: KAFKA_BOOTSTRAP is deprecated; set CASELINK_KAFKA_BOOTSTRAP" >&2; fi
-if [[ -z "${KAFKA_BOOTSTRAP:-}" ]]; then
+source scripts/kafka-bootstrap.sh
+BOOTSTRAP="$(caselink_bootstrap)"
+if [[ -z "$BOOTSTRAP" ]]; then
   echo "[test 2/4] starting a private Kafka broker (KRaft, 127.0.0.1:${PORT})" >&2
   bash deploy/local/kafka.sh stop --name "$NAME" --wipe >/dev/null 2>&1 || true
   STARTED=1
-  KAFKA_BOOTSTRAP="$(bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" | tail -n 1)"
-  export KAFKA_BOOTSTRAP
+  BOOTSTRAP="$(bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" | tail -n 1)"
   # Our own broker, so the broker-outage tests (it_loop_faults, it_feedback) may kill it and
-  # start it again; against a broker given in KAFKA_BOOTSTRAP they are skipped (and say so).
+  # start it again; against a broker given in CASELINK_KAFKA_BOOTSTRAP they are skipped (and say so).
   export KAFKA_OUTAGE_STOP="bash $ROOT/deploy/local/kafka.sh kill-node 1 --name $NAME"
   export KAFKA_OUTAGE_START="bash $ROOT/deploy/local/kafka.sh start-node 1 --name $NAME"
 else
-  echo "[test 2/4] using the broker at ${KAFKA_BOOTSTRAP}" >&2
+  echo "[test 2/4] using the broker at ${BOOTSTRAP}" >&2
 fi
 
-# Tests read CASELINK_KAFKA_BOOTSTRAP; KAFKA_BOOTSTRAP stays set for the client tests' scripts.
-export KAFKA_BOOTSTRAP CASELINK_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP"
-echo "[test 3/4] applying the topic spec deploy/topics.yaml to ${KAFKA_BOOTSTRAP}" >&2
-build/services/admin/caselink-topics apply --spec deploy/topics.yaml --bootstrap "$KAFKA_BOOTSTRAP" >&2
+# Every test, tool and test script reads CASELINK_KAFKA_BOOTSTRAP (scripts/kafka-bootstrap.sh,
+# kafka::bootstrap_from_environment); nothing reads KAFKA_BOOTSTRAP any more but to warn.
+export CASELINK_KAFKA_BOOTSTRAP="$BOOTSTRAP"
+echo "[test 3/4] applying the topic spec deploy/topics.yaml to ${BOOTSTRAP}" >&2
+build/services/admin/caselink-topics apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP" >&2
 
 echo "[test 4/4] running ctest (unit, contract, integration, e2e)" >&2
 set +e

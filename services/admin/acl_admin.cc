@@ -18,6 +18,7 @@
 
 #include "services/admin/admin_client.h"
 #include "services/admin/topic_admin.h"
+#include "services/common/kafka/errors.h"
 
 namespace caselink::admin {
 namespace {
@@ -123,6 +124,25 @@ Result<AclPtr> to_rd(const AclBinding& b, bool filter) {
   return AclPtr(raw);
 }
 
+// Every binding, or the first that librdkafka refuses.
+Result<std::vector<AclPtr>> to_rd(const std::vector<AclBinding>& bindings, bool filter) {
+  std::vector<AclPtr> owned;
+  for (const AclBinding& b : bindings) {
+    Result<AclPtr> acl = to_rd(b, filter);
+    if (!acl) {
+      return acl.error();
+    }
+    owned.push_back(std::move(acl).value());
+  }
+  return owned;
+}
+
+// A failed binding of CreateAcls / DeleteAcls, classified like every request error.
+Error acl_error(const rd_kafka_error_t* e, const std::string& prefix) {
+  return kafka::request_error(static_cast<RdKafka::ErrorCode>(rd_kafka_error_code(e)),
+                              prefix + rd_kafka_error_string(e));
+}
+
 // "DESCRIBE_CONFIGS" -> "DescribeConfigs", the spelling AclCommand's --operation takes.
 std::string camel(const char* upper) {
   std::string out;
@@ -170,8 +190,10 @@ Result<std::string> run_process(const std::vector<std::string>& argv) {
     return Error{ErrorCode::kInternal, "cannot run " + argv[0]};
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Error{ErrorCode::kRejected, argv[0] + " failed (exit " + std::to_string(WEXITSTATUS(status)) + "): " +
-                                           output.substr(0, 2000)};
+    // Kafka's own tool said no (e.g. no authorizer): a refusal like the broker's.
+    return Error::invalid(argv[0] + " failed (exit " + std::to_string(WEXITSTATUS(status)) + "): " +
+                              output.substr(0, 2000),
+                          {}, kafka::kBrokerRefused);
   }
   return output;
 }
@@ -238,22 +260,21 @@ class KafkaAclCluster final : public AclCluster {
     return std::nullopt;
   }
 
+  // The bindings (as filters, for a delete) sent in one request; its result event.
+  Result<EventPtr> send_acls(const std::vector<AclBinding>& bindings, bool filter, rd_kafka_admin_op_t op,
+                             void (*send)(rd_kafka_t*, rd_kafka_AclBinding_t**, std::size_t,
+                                          const rd_kafka_AdminOptions_t*, rd_kafka_queue_t*),
+                             rd_kafka_event_type_t type, const char* what) {
+    Result<std::vector<AclPtr>> owned = to_rd(bindings, filter);
+    if (!owned) {
+      return owned.error();
+    }
+    return client_.request(op, /*validate_only=*/false, owned.value(), send, type, what);
+  }
+
   std::optional<Error> create_with_librdkafka(const std::vector<AclBinding>& bindings) {
-    std::vector<AclPtr> owned;
-    for (const AclBinding& b : bindings) {
-      Result<AclPtr> acl = to_rd(b, /*filter=*/false);
-      if (!acl) {
-        return acl.error();
-      }
-      owned.push_back(std::move(acl).value());
-    }
-    Result<OptionsPtr> options = client_.admin_options(RD_KAFKA_ADMIN_OP_CREATEACLS, false);
-    if (!options) {
-      return options.error();
-    }
-    auto ptrs = raw(owned);
-    rd_kafka_CreateAcls(client_.rk(), ptrs.data(), ptrs.size(), options.value().get(), client_.queue());
-    Result<EventPtr> event = client_.wait_for(RD_KAFKA_EVENT_CREATEACLS_RESULT, "CreateAcls");
+    Result<EventPtr> event = send_acls(bindings, /*filter=*/false, RD_KAFKA_ADMIN_OP_CREATEACLS, &rd_kafka_CreateAcls,
+                                       RD_KAFKA_EVENT_CREATEACLS_RESULT, "CreateAcls");
     if (!event) {
       return event.error();
     }
@@ -263,28 +284,15 @@ class KafkaAclCluster final : public AclCluster {
     for (std::size_t i = 0; i < count; ++i) {
       if (const rd_kafka_error_t* e = rd_kafka_acl_result_error(results[i])) {
         const std::string what = i < bindings.size() ? format_binding(bindings[i]) : "an ACL";
-        return Error{classify_kafka_error(rd_kafka_error_code(e)), what + ": " + rd_kafka_error_string(e)};
+        return acl_error(e, what + ": ");
       }
     }
     return std::nullopt;
   }
 
   std::optional<Error> delete_with_librdkafka(const std::vector<AclBinding>& bindings) {
-    std::vector<AclPtr> owned;
-    for (const AclBinding& b : bindings) {
-      Result<AclPtr> acl = to_rd(b, /*filter=*/true);
-      if (!acl) {
-        return acl.error();
-      }
-      owned.push_back(std::move(acl).value());
-    }
-    Result<OptionsPtr> options = client_.admin_options(RD_KAFKA_ADMIN_OP_DELETEACLS, false);
-    if (!options) {
-      return options.error();
-    }
-    auto ptrs = raw(owned);
-    rd_kafka_DeleteAcls(client_.rk(), ptrs.data(), ptrs.size(), options.value().get(), client_.queue());
-    Result<EventPtr> event = client_.wait_for(RD_KAFKA_EVENT_DELETEACLS_RESULT, "DeleteAcls");
+    Result<EventPtr> event = send_acls(bindings, /*filter=*/true, RD_KAFKA_ADMIN_OP_DELETEACLS, &rd_kafka_DeleteAcls,
+                                       RD_KAFKA_EVENT_DELETEACLS_RESULT, "DeleteAcls");
     if (!event) {
       return event.error();
     }
@@ -293,7 +301,7 @@ class KafkaAclCluster final : public AclCluster {
         rd_kafka_DeleteAcls_result_responses(rd_kafka_event_DeleteAcls_result(event.value().get()), &count);
     for (std::size_t i = 0; i < count; ++i) {
       if (const rd_kafka_error_t* e = rd_kafka_DeleteAcls_result_response_error(responses[i])) {
-        return Error{classify_kafka_error(rd_kafka_error_code(e)), rd_kafka_error_string(e)};
+        return acl_error(e, "");
       }
     }
     return std::nullopt;
@@ -303,7 +311,7 @@ class KafkaAclCluster final : public AclCluster {
   std::optional<Error> acl_command(const AclBinding& b, bool add) {
     const KafkaAdminConfig& c = client_.config();
     if (c.kafka_libs.empty() || c.java_client_config.empty()) {
-      return Error{ErrorCode::kInvalidSpec,
+      return Error{ErrorCode::kInvalid,
                    format_binding(b) + ": librdkafka 2.0.2 cannot manage transactional-id ACLs; pass --kafka-libs "
                                        "(Kafka's jars) and --java-client-config (the admin's Java client properties)"};
     }
@@ -321,7 +329,9 @@ class KafkaAclCluster final : public AclCluster {
     }
     Result<std::string> ran = run_process(argv);
     if (!ran) {
-      return Error{ran.error().code, format_binding(b) + ": " + ran.error().message};
+      Error e = ran.error();
+      e.message = format_binding(b) + ": " + e.message;
+      return e;
     }
     return std::nullopt;
   }
@@ -332,14 +342,7 @@ class KafkaAclCluster final : public AclCluster {
 }  // namespace
 
 Result<std::unique_ptr<AclCluster>> make_kafka_acl_cluster(const KafkaAdminConfig& config) {
-  if (config.bootstrap.empty()) {
-    return Error{ErrorCode::kInvalidSpec, "--bootstrap is empty: pass host:port of a broker, e.g. 127.0.0.1:9092"};
-  }
-  auto cluster = std::make_unique<KafkaAclCluster>(config);
-  if (std::optional<Error> error = cluster->init()) {
-    return *error;
-  }
-  return std::unique_ptr<AclCluster>(std::move(cluster));
+  return make_cluster<AclCluster, KafkaAclCluster>(config);
 }
 
 }  // namespace caselink::admin

@@ -44,12 +44,12 @@ std::vector<std::string> apply(const AclPlan& plan, AclCluster& cluster) {
   std::vector<std::string> errors;
   if (const auto creates = plan.bindings(AclActionKind::kCreate); !creates.empty()) {
     if (std::optional<Error> e = cluster.create_acls(creates)) {
-      errors.push_back("CreateAcls: " + e->message + " [" + to_string(e->code) + "]");
+      errors.push_back("CreateAcls: " + e->message + " [" + error_label(*e) + "]");
     }
   }
   if (const auto deletes = plan.bindings(AclActionKind::kDelete); !deletes.empty()) {
     if (std::optional<Error> e = cluster.delete_acls(deletes)) {
-      errors.push_back("DeleteAcls: " + e->message + " [" + to_string(e->code) + "]");
+      errors.push_back("DeleteAcls: " + e->message + " [" + error_label(*e) + "]");
     }
   }
   return errors;
@@ -122,7 +122,7 @@ AclReport reconcile_acls(const AclSpec& spec, AclCluster& cluster, const AclReco
   Result<std::vector<AclBinding>> existing = cluster.describe_acls();
   if (!existing) {
     const Error& e = existing.error();
-    report.errors.push_back("DescribeAcls: " + e.message + " [" + to_string(e.code) + "]");
+    report.errors.push_back("DescribeAcls: " + e.message + " [" + error_label(e) + "]");
     return report;
   }
   report.plan = compute_acl_plan(spec, existing.value());

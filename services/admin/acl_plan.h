@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "services/admin/acl_spec.h"
-#include "services/admin/result.h"
+#include "services/common/core/result.h"
 #include "services/admin/topic_plan.h"  // Outcome
 
 namespace caselink::admin {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "services/admin/result.h"
+#include "services/common/core/result.h"
 #include "services/admin/topic_spec.h"  // SpecProblem(s), check_topic_name
 
 namespace caselink::admin {

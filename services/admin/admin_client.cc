@@ -5,6 +5,7 @@
 #include <fstream>
 #include <utility>
 
+#include "services/common/kafka/errors.h"
 #include "services/common/kafka/factory.h"
 
 namespace caselink::admin {
@@ -12,7 +13,7 @@ namespace caselink::admin {
 Error kafka_error(rd_kafka_resp_err_t err, const char* detail) {
   std::string message = (detail != nullptr && *detail != '\0') ? detail : rd_kafka_err2str(err);
   message += std::string(" (") + rd_kafka_err2name(err) + ")";
-  return Error{classify_kafka_error(err), std::move(message)};
+  return kafka::request_error(static_cast<RdKafka::ErrorCode>(err), std::move(message));
 }
 
 std::optional<Error> AdminClient::init() {
@@ -34,10 +35,10 @@ std::optional<Error> AdminClient::init() {
     const std::string prefix = "kafka.properties.";
     if (field.rfind(prefix, 0) == 0) {
       // Never the value, nor librdkafka's text (which may quote it): it may be a password.
-      return Error{ErrorCode::kInvalidSpec,
+      return Error{ErrorCode::kInvalid,
                    "client config: librdkafka refused the setting '" + field.substr(prefix.size()) + "'"};
     }
-    return Error{made.error().code == caselink::ErrorCode::kInvalid ? ErrorCode::kInvalidSpec : ErrorCode::kInternal,
+    return Error{made.error().code == ErrorCode::kInvalid ? ErrorCode::kInvalid : ErrorCode::kInternal,
                  made.error().message};
   }
   rk_.reset(made->release());
@@ -77,13 +78,13 @@ Result<OptionsPtr> AdminClient::admin_options(rd_kafka_admin_op_t op, bool valid
   std::array<char, kErrstrSize> errstr{};
   if (rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms(), errstr.data(), errstr.size()) !=
       RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Error{ErrorCode::kInvalidSpec, std::string("--timeout-ms: ") + errstr.data()};
+    return Error{ErrorCode::kInvalid, std::string("--timeout-ms: ") + errstr.data()};
   }
   if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS) {
     // Let the broker wait until the change has propagated before it answers.
     if (rd_kafka_AdminOptions_set_operation_timeout(options.get(), timeout_ms(), errstr.data(), errstr.size()) !=
         RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Error{ErrorCode::kInvalidSpec, std::string("--timeout-ms: ") + errstr.data()};
+      return Error{ErrorCode::kInvalid, std::string("--timeout-ms: ") + errstr.data()};
     }
   }
   if (validate_only && rd_kafka_AdminOptions_set_validate_only(options.get(), 1, errstr.data(), errstr.size()) !=
@@ -114,7 +115,7 @@ Result<EventPtr> AdminClient::wait_for(rd_kafka_event_type_t type, const char* w
 Result<std::map<std::string, std::string>> load_client_properties(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    return Error{ErrorCode::kInvalidSpec, "--client-config: cannot read " + path};
+    return Error{ErrorCode::kInvalid, "--client-config: cannot read " + path};
   }
   std::map<std::string, std::string> out;
   std::string line;
@@ -125,7 +126,7 @@ Result<std::map<std::string, std::string>> load_client_properties(const std::str
     }
     const auto eq = line.find('=');
     if (eq == std::string::npos || eq <= first) {
-      return Error{ErrorCode::kInvalidSpec, path + ":" + std::to_string(number) + ": expected key=value"};
+      return Error{ErrorCode::kInvalid, path + ":" + std::to_string(number) + ": expected key=value"};
     }
     std::string key = line.substr(first, eq - first);
     key.erase(key.find_last_not_of(" \t") + 1);
@@ -133,7 +134,7 @@ Result<std::map<std::string, std::string>> load_client_properties(const std::str
     value.erase(0, std::min(value.size(), value.find_first_not_of(" \t")));
     value.erase(value.find_last_not_of(" \t\r") + 1);
     if (!out.emplace(key, value).second) {
-      return Error{ErrorCode::kInvalidSpec, path + ":" + std::to_string(number) + ": '" + key + "' set twice"};
+      return Error{ErrorCode::kInvalid, path + ":" + std::to_string(number) + ": '" + key + "' set twice"};
     }
   }
   return out;

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "services/admin/result.h"
-#include "services/admin/topic_admin.h"  // KafkaAdminConfig, classify_kafka_error
+#include "services/common/core/result.h"
+#include "services/admin/topic_admin.h"  // KafkaAdminConfig
 
 namespace caselink::admin {
 
@@ -52,6 +52,8 @@ std::vector<T*> raw(const std::vector<std::unique_ptr<T, D>>& owned) {
   return out;
 }
 
+// A failed request's Error, classified by kafka::request_error (the one librdkafka error
+// classification): librdkafka's detail (or the code's text) and the code's name.
 Error kafka_error(rd_kafka_resp_err_t err, const char* detail);
 
 class AdminClient {
@@ -74,6 +76,23 @@ class AdminClient {
   // Waits for the result of the one admin request in flight on queue().
   Result<EventPtr> wait_for(rd_kafka_event_type_t type, const char* what);
 
+  // One admin request over `items` (CreateTopics, CreatePartitions, AlterConfigs,
+  // DescribeConfigs, CreateAcls, DeleteAcls: librdkafka's `send` functions share this shape):
+  // options for `op`, send, then wait for its result event of `type`.
+  template <typename T, typename D>
+  Result<EventPtr> request(rd_kafka_admin_op_t op, bool validate_only, const std::vector<std::unique_ptr<T, D>>& items,
+                           void (*send)(rd_kafka_t*, T**, std::size_t, const rd_kafka_AdminOptions_t*,
+                                        rd_kafka_queue_t*),
+                           rd_kafka_event_type_t type, const char* what) {
+    Result<OptionsPtr> options = admin_options(op, validate_only);
+    if (!options) {
+      return options.error();
+    }
+    auto ptrs = raw(items);
+    send(rk_.get(), ptrs.data(), ptrs.size(), options.value().get(), queue_.get());
+    return wait_for(type, what);
+  }
+
  private:
   static void on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
@@ -86,5 +105,22 @@ class AdminClient {
   KafkaPtr rk_;
   QueuePtr queue_;
 };
+
+// An adapter over AdminClient (KafkaTopicCluster, KafkaAclCluster) with its client made: the
+// settings that can be checked without a broker are checked first.
+template <typename Interface, typename Adapter>
+Result<std::unique_ptr<Interface>> make_cluster(const KafkaAdminConfig& config) {
+  if (config.bootstrap.empty()) {
+    return Error{ErrorCode::kInvalid, "--bootstrap is empty: pass host:port of a broker, e.g. 127.0.0.1:9092"};
+  }
+  if (config.timeout.count() <= 0 || config.timeout.count() > 3600000) {
+    return Error{ErrorCode::kInvalid, "--timeout-ms must be between 1 and 3600000"};
+  }
+  auto cluster = std::make_unique<Adapter>(config);
+  if (std::optional<Error> error = cluster->init()) {
+    return *error;
+  }
+  return std::unique_ptr<Interface>(std::move(cluster));
+}
 
 }  // namespace caselink::admin

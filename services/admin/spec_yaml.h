@@ -13,7 +13,7 @@
 #include <string_view>
 #include <utility>
 
-#include "services/admin/result.h"
+#include "services/common/core/result.h"
 #include "services/admin/topic_spec.h"  // SpecProblem(s)
 
 namespace caselink::admin {

@@ -10,9 +10,23 @@
 #include <vector>
 
 #include "services/admin/admin_client.h"
+#include "services/common/kafka/errors.h"
 
 namespace caselink::admin {
 namespace {
+
+// librdkafka's accessors of one per-topic result: rd_kafka_topic_result_t (CreateTopics,
+// CreatePartitions) or rd_kafka_ConfigResource_t (AlterConfigs).
+template <typename R>
+struct ResultAccess {
+  const char* (*name)(const R*);
+  rd_kafka_resp_err_t (*error)(const R*);
+  const char* (*error_string)(const R*);
+};
+constexpr ResultAccess<rd_kafka_topic_result_t> kTopicResult{&rd_kafka_topic_result_name, &rd_kafka_topic_result_error,
+                                                             &rd_kafka_topic_result_error_string};
+constexpr ResultAccess<rd_kafka_ConfigResource_t> kConfigResult{
+    &rd_kafka_ConfigResource_name, &rd_kafka_ConfigResource_error, &rd_kafka_ConfigResource_error_string};
 
 class KafkaTopicCluster final : public TopicCluster {
  public:
@@ -32,7 +46,7 @@ class KafkaTopicCluster final : public TopicCluster {
       if (const std::string last = client_.last_error(); !last.empty()) {
         message += "; last client error: " + last;
       }
-      return Error{classify_kafka_error(err), message};
+      return kafka::request_error(static_cast<RdKafka::ErrorCode>(err), message);
     }
     ClusterState state;
     state.broker_count = md->broker_cnt;
@@ -87,8 +101,8 @@ class KafkaTopicCluster final : public TopicCluster {
         continue;
       }
       if (t.partition_cnt <= 0) {
-        return Error{classify_kafka_error(t.err),
-                     std::string("metadata for topic '") + t.topic + "': " + rd_kafka_err2str(t.err)};
+        return kafka::request_error(static_cast<RdKafka::ErrorCode>(t.err),
+                                    std::string("metadata for topic '") + t.topic + "': " + rd_kafka_err2str(t.err));
       }
       ExistingTopic e;
       e.partitions = t.partition_cnt;
@@ -109,14 +123,9 @@ class KafkaTopicCluster final : public TopicCluster {
     for (const std::string& name : existing) {
       resources.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
     }
-    Result<OptionsPtr> options = client_.admin_options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, false);
-    if (!options) {
-      return options.error();
-    }
-    auto resource_ptrs = raw(resources);
-    rd_kafka_DescribeConfigs(client_.rk(), resource_ptrs.data(), resource_ptrs.size(), options.value().get(),
-                             client_.queue());
-    Result<EventPtr> event = client_.wait_for(RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, "DescribeConfigs");
+    Result<EventPtr> event =
+        client_.request(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, false, resources, &rd_kafka_DescribeConfigs,
+                        RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, "DescribeConfigs");
     if (!event) {
       return event.error();
     }
@@ -159,19 +168,19 @@ class KafkaTopicCluster final : public TopicCluster {
     }
   }
 
-  // Per-topic results (CreateTopics, CreatePartitions) → outcomes, in action order.
-  static void collect_topic_results(const std::vector<const TopicAction*>& actions,
-                                    const rd_kafka_topic_result_t** results, std::size_t count,
-                                    std::vector<ActionOutcome>& outcomes) {
+  // Per-topic results → outcomes, in action order.
+  template <typename R>
+  static void collect_results(const std::vector<const TopicAction*>& actions, const R** results, std::size_t count,
+                              const ResultAccess<R>& access, std::vector<ActionOutcome>& outcomes) {
     for (const TopicAction* a : actions) {
       ActionOutcome outcome{a->kind, a->topic,
                             Error{ErrorCode::kInternal, "the broker's answer did not mention the topic"}};
       for (std::size_t i = 0; i < count; ++i) {
-        if (a->topic == rd_kafka_topic_result_name(results[i])) {
-          const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
+        if (a->topic == access.name(results[i])) {
+          const rd_kafka_resp_err_t err = access.error(results[i]);
           outcome.error = err == RD_KAFKA_RESP_ERR_NO_ERROR
                               ? std::nullopt
-                              : std::optional<Error>(kafka_error(err, rd_kafka_topic_result_error_string(results[i])));
+                              : std::optional<Error>(kafka_error(err, access.error_string(results[i])));
           break;
         }
       }
@@ -187,26 +196,21 @@ class KafkaTopicCluster final : public TopicCluster {
       NewTopicPtr t(rd_kafka_NewTopic_new(a->topic.c_str(), a->partitions, a->replication_factor, errstr.data(),
                                           errstr.size()));
       if (!t) {
-        fail_all(actions, Error{ErrorCode::kInvalidSpec, a->topic + ": " + errstr.data()}, outcomes);
+        fail_all(actions, Error{ErrorCode::kInvalid, a->topic + ": " + errstr.data()}, outcomes);
         return;
       }
       for (const auto& [key, value] : a->configs) {
         if (rd_kafka_NewTopic_set_config(t.get(), key.c_str(), value.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          fail_all(actions, Error{ErrorCode::kInvalidSpec, a->topic + ": config " + key + " rejected by the client"},
+          fail_all(actions, Error{ErrorCode::kInvalid, a->topic + ": config " + key + " rejected by the client"},
                    outcomes);
           return;
         }
       }
       topics.push_back(std::move(t));
     }
-    Result<OptionsPtr> options = client_.admin_options(RD_KAFKA_ADMIN_OP_CREATETOPICS, validate_only);
-    if (!options) {
-      fail_all(actions, options.error(), outcomes);
-      return;
-    }
-    auto ptrs = raw(topics);
-    rd_kafka_CreateTopics(client_.rk(), ptrs.data(), ptrs.size(), options.value().get(), client_.queue());
-    Result<EventPtr> event = client_.wait_for(RD_KAFKA_EVENT_CREATETOPICS_RESULT, "CreateTopics");
+    Result<EventPtr> event =
+        client_.request(RD_KAFKA_ADMIN_OP_CREATETOPICS, validate_only, topics, &rd_kafka_CreateTopics,
+                        RD_KAFKA_EVENT_CREATETOPICS_RESULT, "CreateTopics");
     if (!event) {
       fail_all(actions, event.error(), outcomes);
       return;
@@ -214,7 +218,7 @@ class KafkaTopicCluster final : public TopicCluster {
     std::size_t count = 0;
     const rd_kafka_topic_result_t** results =
         rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.value().get()), &count);
-    collect_topic_results(actions, results, count, outcomes);
+    collect_results(actions, results, count, kTopicResult, outcomes);
   }
 
   void create_partitions(const std::vector<const TopicAction*>& actions, bool validate_only,
@@ -225,19 +229,14 @@ class KafkaTopicCluster final : public TopicCluster {
       NewPartitionsPtr p(rd_kafka_NewPartitions_new(a->topic.c_str(), static_cast<std::size_t>(a->partitions),
                                                     errstr.data(), errstr.size()));
       if (!p) {
-        fail_all(actions, Error{ErrorCode::kInvalidSpec, a->topic + ": " + errstr.data()}, outcomes);
+        fail_all(actions, Error{ErrorCode::kInvalid, a->topic + ": " + errstr.data()}, outcomes);
         return;
       }
       parts.push_back(std::move(p));
     }
-    Result<OptionsPtr> options = client_.admin_options(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, validate_only);
-    if (!options) {
-      fail_all(actions, options.error(), outcomes);
-      return;
-    }
-    auto ptrs = raw(parts);
-    rd_kafka_CreatePartitions(client_.rk(), ptrs.data(), ptrs.size(), options.value().get(), client_.queue());
-    Result<EventPtr> event = client_.wait_for(RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT, "CreatePartitions");
+    Result<EventPtr> event =
+        client_.request(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, validate_only, parts, &rd_kafka_CreatePartitions,
+                        RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT, "CreatePartitions");
     if (!event) {
       fail_all(actions, event.error(), outcomes);
       return;
@@ -245,7 +244,7 @@ class KafkaTopicCluster final : public TopicCluster {
     std::size_t count = 0;
     const rd_kafka_topic_result_t** results =
         rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(event.value().get()), &count);
-    collect_topic_results(actions, results, count, outcomes);
+    collect_results(actions, results, count, kTopicResult, outcomes);
   }
 
   // Non-incremental AlterConfigs: every dynamic config not sent reverts to the default, so
@@ -257,21 +256,16 @@ class KafkaTopicCluster final : public TopicCluster {
       ConfigResourcePtr r(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, a->topic.c_str()));
       for (const auto& [key, value] : a->configs) {
         if (rd_kafka_ConfigResource_set_config(r.get(), key.c_str(), value.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          fail_all(actions, Error{ErrorCode::kInvalidSpec, a->topic + ": config " + key + " rejected by the client"},
+          fail_all(actions, Error{ErrorCode::kInvalid, a->topic + ": config " + key + " rejected by the client"},
                    outcomes);
           return;
         }
       }
       resources.push_back(std::move(r));
     }
-    Result<OptionsPtr> options = client_.admin_options(RD_KAFKA_ADMIN_OP_ALTERCONFIGS, validate_only);
-    if (!options) {
-      fail_all(actions, options.error(), outcomes);
-      return;
-    }
-    auto ptrs = raw(resources);
-    rd_kafka_AlterConfigs(client_.rk(), ptrs.data(), ptrs.size(), options.value().get(), client_.queue());
-    Result<EventPtr> event = client_.wait_for(RD_KAFKA_EVENT_ALTERCONFIGS_RESULT, "AlterConfigs");
+    Result<EventPtr> event =
+        client_.request(RD_KAFKA_ADMIN_OP_ALTERCONFIGS, validate_only, resources, &rd_kafka_AlterConfigs,
+                        RD_KAFKA_EVENT_ALTERCONFIGS_RESULT, "AlterConfigs");
     if (!event) {
       fail_all(actions, event.error(), outcomes);
       return;
@@ -279,21 +273,7 @@ class KafkaTopicCluster final : public TopicCluster {
     std::size_t count = 0;
     const rd_kafka_ConfigResource_t** results =
         rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(event.value().get()), &count);
-    for (const TopicAction* a : actions) {
-      ActionOutcome outcome{a->kind, a->topic,
-                            Error{ErrorCode::kInternal, "the broker's answer did not mention the topic"}};
-      for (std::size_t i = 0; i < count; ++i) {
-        if (a->topic == rd_kafka_ConfigResource_name(results[i])) {
-          const rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(results[i]);
-          outcome.error =
-              err == RD_KAFKA_RESP_ERR_NO_ERROR
-                  ? std::nullopt
-                  : std::optional<Error>(kafka_error(err, rd_kafka_ConfigResource_error_string(results[i])));
-          break;
-        }
-      }
-      outcomes.push_back(std::move(outcome));
-    }
+    collect_results(actions, results, count, kConfigResult, outcomes);
   }
 
   AdminClient client_;
@@ -301,58 +281,8 @@ class KafkaTopicCluster final : public TopicCluster {
 
 }  // namespace
 
-ErrorCode classify_kafka_error(int rd_kafka_resp_err) {
-  switch (static_cast<rd_kafka_resp_err_t>(rd_kafka_resp_err)) {
-    // Nothing answered in time, or the answer came from the wrong node: try again later.
-    case RD_KAFKA_RESP_ERR__TRANSPORT:
-    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
-    case RD_KAFKA_RESP_ERR__TIMED_OUT:
-    case RD_KAFKA_RESP_ERR__RESOLVE:
-    case RD_KAFKA_RESP_ERR__WAIT_COORD:
-    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
-    case RD_KAFKA_RESP_ERR_NOT_CONTROLLER:
-    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
-    case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
-    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
-    case RD_KAFKA_RESP_ERR_REASSIGNMENT_IN_PROGRESS:
-    case RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED:
-      return ErrorCode::kUnavailable;
-    // The broker understood and said no: the spec (or the cluster setup) has to change.
-    case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
-    case RD_KAFKA_RESP_ERR_INVALID_PARTITIONS:
-    case RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR:
-    case RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT:
-    case RD_KAFKA_RESP_ERR_INVALID_REQUEST:
-    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
-    case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS:
-    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
-    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
-    case RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE:
-    case RD_KAFKA_RESP_ERR_TOPIC_DELETION_DISABLED:
-      return ErrorCode::kRejected;
-    default:
-      break;
-  }
-  // Other broker errors are refusals; other local (negative) errors are our bug.
-  return rd_kafka_resp_err > 0 ? ErrorCode::kRejected : ErrorCode::kInternal;
-}
-
 Result<std::unique_ptr<TopicCluster>> make_kafka_topic_cluster(const KafkaAdminConfig& config) {
-  if (config.bootstrap.empty()) {
-    return Error{ErrorCode::kInvalidSpec, "--bootstrap is empty: pass host:port of a broker, e.g. 127.0.0.1:9092"};
-  }
-  if (config.timeout.count() <= 0 || config.timeout.count() > 3600000) {
-    return Error{ErrorCode::kInvalidSpec, "--timeout-ms must be between 1 and 3600000"};
-  }
-  auto cluster = std::make_unique<KafkaTopicCluster>(config);
-  if (std::optional<Error> error = cluster->init()) {
-    return *error;
-  }
-  return std::unique_ptr<TopicCluster>(std::move(cluster));
+  return make_cluster<TopicCluster, KafkaTopicCluster>(config);
 }
 
 }  // namespace caselink::admin

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "services/admin/result.h"
+#include "services/common/core/result.h"
 #include "services/admin/acl_plan.h"
 #include "services/admin/topic_plan.h"
 
@@ -39,8 +39,5 @@ Result<std::map<std::string, std::string>> load_client_properties(const std::str
 // Creates the client (no connection is made until the first describe()).
 Result<std::unique_ptr<TopicCluster>> make_kafka_topic_cluster(const KafkaAdminConfig& config);
 Result<std::unique_ptr<AclCluster>> make_kafka_acl_cluster(const KafkaAdminConfig& config);
-
-// The one place librdkafka error codes (rd_kafka_resp_err_t values) become decisions.
-ErrorCode classify_kafka_error(int rd_kafka_resp_err);
 
 }  // namespace caselink::admin

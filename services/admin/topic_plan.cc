@@ -1,5 +1,7 @@
 #include "services/admin/topic_plan.h"
 
+#include "services/common/kafka/errors.h"
+
 #include <algorithm>
 #include <set>
 #include <thread>
@@ -107,6 +109,13 @@ std::set<std::string> topics_to_verify(const std::vector<ActionOutcome>& outcome
 }
 
 }  // namespace
+
+const char* error_label(const Error& error) {
+  if (error.code == ErrorCode::kUnavailable) return "unavailable";
+  if (error.reason == kafka::kBrokerRefused) return "rejected";
+  if (error.code == ErrorCode::kInvalid) return "invalid_spec";
+  return "internal";
+}
 
 const char* to_string(ActionKind kind) {
   switch (kind) {
@@ -229,7 +238,7 @@ ReconcileReport reconcile(const TopicsSpec& spec, TopicCluster& cluster, const R
     const std::string what = std::string(to_string(o.kind)) + " " + o.topic;
     if (o.error) {
       const std::string line = what + ": " + (options.dry_run ? "the broker would refuse: " : "failed: ") +
-                               o.error->message + " [" + to_string(o.error->code) + "]";
+                               o.error->message + " [" + error_label(*o.error) + "]";
       report.errors.push_back(line);
       out << "error: " << line << '\n';
     } else if (!options.dry_run) {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "services/admin/result.h"
+#include "services/common/core/result.h"
 #include "services/admin/topic_spec.h"
 
 namespace caselink::admin {
@@ -42,6 +42,12 @@ struct ClusterState {
 enum class ActionKind { kCreate, kAddPartitions, kAlterConfigs, kOk, kError };
 
 const char* to_string(ActionKind kind);
+
+// How caselink-topics names an error's class in its output ("... [rejected]"): unavailable
+// (retry later), rejected (the broker, or Kafka's AclCommand, refused: reason
+// kafka::kBrokerRefused), invalid_spec (the spec or the command line is wrong, found before
+// anything was sent), internal (anything else: a bug).
+const char* error_label(const Error& error);
 
 struct ConfigChange {
   std::string key;

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "services/admin/result.h"
+#include "services/common/core/result.h"
 
 namespace caselink::admin {
 

@@ -1,11 +1,13 @@
 #include "services/case-sync/case_engine.h"
 
 #include <algorithm>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "services/case-sync/transitions.h"
 #include "services/common/authz/authz.h"
 #include "services/common/crypto/derived_uuid.h"
+#include "services/common/crypto/hex.h"
 #include "services/common/crypto/sha256.h"
 #include "services/common/envelope/codec.h"
 
@@ -343,13 +345,7 @@ std::string Internal::to_json() const {
              ",\"partition\":" + std::to_string(p.partition) + ",\"timestamp_ms\":" + std::to_string(p.timestamp_ms) +
              ",\"topic\":";
       append_json_string(out, p.topic);
-      out += ",\"value_hex\":\"";
-      static constexpr char kHex[] = "0123456789abcdef";
-      for (const unsigned char c : p.value) {
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
-      }
-      out += "\"}";
+      out += ",\"value_hex\":\"" + crypto::to_hex(p.value) + "\"}";
     });
   }
   out += ",\"profile\":";
@@ -388,12 +384,9 @@ bool Internal::from_json(const std::string& text, Internal* out) {
         e.offset = p.at("offset").get<int64_t>();
         e.timestamp_ms = p.at("timestamp_ms").get<int64_t>();
         e.parked_at_ns = p.at("parked_at_ns").get<int64_t>();
-        const auto hex = p.at("value_hex").get<std::string>();
-        if (hex.size() % 2 != 0) return false;
-        e.value.reserve(hex.size() / 2);
-        for (size_t i = 0; i < hex.size(); i += 2) {
-          e.value.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-        }
+        std::optional<std::string> value = crypto::from_hex(p.at("value_hex").get<std::string>());
+        if (!value) return false;
+        e.value = std::move(*value);
         out->parked.push_back(std::move(e));
       }
     }

@@ -6,6 +6,7 @@
 
 #include "services/admin/admin_client.h"
 #include "services/common/core/uuid.h"
+#include "services/common/kafka/errors.h"
 #include "services/common/kafka/factory.h"
 #include "services/common/kafka/topic_reader.h"
 
@@ -13,9 +14,12 @@ namespace caselink::ctl {
 
 namespace {
 
-Error from_admin(const admin::Error& e) {
-  if (e.code == admin::ErrorCode::kUnavailable) return Error::unavailable(e.message);
-  if (e.code == admin::ErrorCode::kInvalidSpec) return Error::invalid(e.message);
+// The admin client's errors (classified by kafka::request_error) as the ops commands report
+// them: they send no request a user wrote, so a refusal by the broker is internal here, like
+// any other unexpected answer; only the settings (invalid) and reachability (unavailable) remain.
+Error from_admin(const Error& e) {
+  if (e.code == ErrorCode::kUnavailable) return Error::unavailable(e.message);
+  if (e.code == ErrorCode::kInvalid && e.reason != kafka::kBrokerRefused) return Error::invalid(e.message);
   return Error::internal(e.message);
 }
 
@@ -38,7 +42,7 @@ class KafkaOpsCluster final : public OpsCluster {
         uncommitted_(std::move(uncommitted)),
         committed_(std::move(committed)) {}
 
-  std::optional<admin::Error> init() { return admin_.init(); }
+  std::optional<Error> init() { return admin_.init(); }
 
   Result<std::vector<std::string>> topics() override {
     if (Status st = load_metadata(); !st.ok()) return st.error();

@@ -168,7 +168,7 @@ int topics_command(const TopicsRequest& request, const OpsOptions& options, std:
   std::vector<std::string> described = names;
   for (const auto& t : selected.names()) described.push_back(t);
   auto state = admin_cluster.ok() ? admin_cluster.value()->describe(described)
-                                  : admin::Result<admin::ClusterState>(admin_cluster.error());
+                                  : Result<admin::ClusterState>(admin_cluster.error());
   if (!state.ok()) {
     err << "caselinkctl: " << state.error().message << "\n";
     return kBrokerError;

@@ -4,7 +4,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
+#include <utility>
+
+#include "services/common/crypto/hex.h"
 
 namespace caselink::feedback {
 namespace {
@@ -17,28 +21,11 @@ int64_t to_ms(TimePoint t) {
 
 TimePoint from_ms(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
 
-std::string to_hex(const std::string& bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xf]);
-  }
-  return out;
-}
-
+// The held envelope bytes back from the changelog's hex (crypto::to_hex wrote it).
 std::string from_hex(const std::string& hex) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    throw std::invalid_argument("not a hex digit");
-  };
-  if (hex.size() % 2 != 0) throw std::invalid_argument("odd hex length");
-  std::string out;
-  out.reserve(hex.size() / 2);
-  for (size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
-  return out;
+  std::optional<std::string> bytes = crypto::from_hex(hex);
+  if (!bytes) throw std::invalid_argument("held: not hex");
+  return std::move(*bytes);
 }
 
 }  // namespace
@@ -70,7 +57,7 @@ std::string serialize(const CaseState& s) {
          {"feedback", std::move(feedback)}};
   if (!s.held.empty()) {
     json held = json::object();
-    for (const auto& [id, bytes] : s.held) held[id] = to_hex(bytes);  // envelope bytes are binary
+    for (const auto& [id, bytes] : s.held) held[id] = crypto::to_hex(bytes);  // envelope bytes are binary
     j["held"] = std::move(held);
   }
   return j.dump();

@@ -2,14 +2,13 @@
 # ctest clients_python: installs clients/python from this tree into the venv that
 # scripts/setup.sh made (.local/clients-py; offline, no dependency resolution: they are
 # installed already), which regenerates the caselink.v1 modules from proto/, then runs its
-# pytest suite, including the broker tests. Skipped (77) without KAFKA_BOOTSTRAP.
+# pytest suite, including the broker tests. Skipped (77) without
+# CASELINK_KAFKA_BOOTSTRAP.
 set -uo pipefail
 ROOT="${CASELINK_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 cd "$ROOT"
-if [[ -z "${KAFKA_BOOTSTRAP:-}" ]]; then
-  echo "SKIP: KAFKA_BOOTSTRAP is not set (scripts/test.sh starts a broker and sets it)"
-  exit 77
-fi
+source scripts/kafka-bootstrap.sh
+caselink_bootstrap_or_skip
 VENV="$ROOT/.local/clients-py"
 if [[ ! -x "$VENV/bin/pytest" ]]; then
   echo "FAIL: no Python venv with pytest at .local/clients-py (run scripts/setup.sh)"

@@ -6,15 +6,13 @@
 set -uo pipefail
 ROOT="${CASELINK_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 cd "$ROOT"
-if [[ -z "${KAFKA_BOOTSTRAP:-}" ]]; then
-  echo "SKIP: KAFKA_BOOTSTRAP is not set (scripts/test.sh starts a broker and sets it)"
-  exit 77
-fi
+source scripts/kafka-bootstrap.sh
+caselink_bootstrap_or_skip
 
 # A record on each topic that only the services write (snapshots, alerts, receipts,
 # assessments) means the scenario has run on this broker.
 has_records() {
-  kcat -C -b "$KAFKA_BOOTSTRAP" -t "$1" -o beginning -c 1 -e -q -X isolation.level=read_committed \
+  kcat -C -b "$CASELINK_KAFKA_BOOTSTRAP" -t "$1" -o beginning -c 1 -e -q -X isolation.level=read_committed \
     -f '%o\n' 2>/dev/null | grep -q .
 }
 scenario_ran() {
@@ -25,7 +23,7 @@ scenario_ran() {
 }
 
 if scenario_ran; then
-  echo "the scenario's records are on ${KAFKA_BOOTSTRAP} already (e2e_scenario_smoke): reusing them"
+  echo "the scenario's records are on ${CASELINK_KAFKA_BOOTSTRAP} already (e2e_scenario_smoke): reusing them"
   exit 0
 fi
 export CASELINK_BUILD_DIR="${CASELINK_BUILD_DIR:-$ROOT/build}"
@@ -37,7 +35,7 @@ rm -rf "$CASELINK_RUN_DIR"
 mkdir -p "$CASELINK_RUN_DIR"
 # run.sh leaves the services running when it fails half-way; --then-stop covers only success.
 trap 'bash scripts/run.sh --stop >/dev/null 2>&1' EXIT
-echo "playing the scenario on ${KAFKA_BOOTSTRAP} (scripts/run.sh --no-setup --then-stop)"
+echo "playing the scenario on ${CASELINK_KAFKA_BOOTSTRAP} (scripts/run.sh --no-setup --then-stop)"
 if ! bash scripts/run.sh --no-setup --then-stop >"$CASELINK_RUN_DIR/run.out" 2>&1; then
   tail -n 60 "$CASELINK_RUN_DIR/run.out"
   echo "FAIL: scripts/run.sh did not play the scenario to its end"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# e2e smoke test of the main job (ctest: e2e_scenario_smoke). Needs KAFKA_BOOTSTRAP (a broker
+# e2e smoke test of the main job (ctest: e2e_scenario_smoke). Needs CASELINK_KAFKA_BOOTSTRAP (a broker
 # with the topic spec applied, as scripts/test.sh provides); skipped (77) without it.
 #
 # Runs scripts/run.sh --no-setup against that broker with its own run dir and ports, then checks
@@ -9,10 +9,8 @@
 set -uo pipefail
 ROOT="${CASELINK_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 cd "$ROOT"
-if [[ -z "${KAFKA_BOOTSTRAP:-}" ]]; then
-  echo "SKIP: KAFKA_BOOTSTRAP is not set (scripts/test.sh starts a broker and sets it)"
-  exit 77
-fi
+source scripts/kafka-bootstrap.sh
+caselink_bootstrap_or_skip
 export CASELINK_BUILD_DIR="${CASELINK_BUILD_DIR:-$ROOT/build}"
 export CASELINK_RUN_DIR="$CASELINK_BUILD_DIR/e2e-run"
 export CASELINK_PORT_BASE=19400

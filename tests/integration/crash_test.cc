@@ -138,7 +138,7 @@ const std::string kBinary = "services/passthrough/caselink-passthrough";
 TEST(CrashIntegration, KillBetweenProduceAndCommitLosesAndDoublesNothing) {
   auto f = make_fixture("kill1");
   if (!f) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
   constexpr uint64_t kInputs = 300;
   produce_inputs(*f, 0, kInputs);
@@ -187,7 +187,7 @@ TEST(CrashIntegration, KillBetweenProduceAndCommitLosesAndDoublesNothing) {
 TEST(CrashIntegration, RandomKillsMidStreamLoseAndDoubleNothing) {
   auto f = make_fixture("kill2");
   if (!f) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
   constexpr int kKills = 5;
   constexpr uint64_t kPerRound = 2000;

@@ -206,7 +206,7 @@ void expect_acks_tracked(const FeedbackRun& run, const Stream& stream) {
 TEST(FeedbackCrash, KillsInEveryPhaseRouteEachResultOnceAndTrackEveryAck) {
   auto bootstrap = testing::kafka_bootstrap();
   if (!bootstrap) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
   FeedbackRun run(*bootstrap);
   const Stream stream = make_stream(run.prefix);

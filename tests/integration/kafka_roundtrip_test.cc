@@ -16,7 +16,7 @@ namespace {
 TEST(KafkaRoundTrip, AcknowledgedRecordsComeBackInOrderPerCase) {
   auto bootstrap = testing::kafka_bootstrap();
   if (!bootstrap) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
   const std::string topic = testing::unique_name("it.roundtrip");
   ASSERT_TRUE(testing::create_topics(*bootstrap, {topic}, 4).ok());

@@ -119,7 +119,7 @@ kafka::LoopSettings loop_settings(const Topics& t) {
 TEST(LoopFaultsIntegration, CommitWhoseAnswerWasLostIsFoundCommitted) {
   auto bootstrap = testing::kafka_bootstrap();
   if (!bootstrap) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
   Topics t;
   ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
@@ -156,7 +156,7 @@ TEST(LoopFaultsIntegration, CommitWhoseAnswerWasLostIsFoundCommitted) {
 TEST(LoopFaultsIntegration, OutputTheBrokerRefusesDeadLettersItsInput) {
   auto bootstrap = testing::kafka_bootstrap();
   if (!bootstrap) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
   Topics t;
   ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
@@ -208,7 +208,7 @@ TEST(LoopFaultsIntegration, OutputTheBrokerRefusesDeadLettersItsInput) {
 TEST(LoopFaultsIntegration, ZombieIsFencedByANewIncarnationAndNothingIsDoubled) {
   auto bootstrap = testing::kafka_bootstrap();
   if (!bootstrap) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
   Topics t;
   ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
@@ -290,7 +290,7 @@ int group_members(const std::string& bootstrap, const std::string& group) {
 TEST(LoopFaultsIntegration, LostAssignmentAbortsTheOpenTransaction) {
   auto bootstrap = testing::kafka_bootstrap();
   if (!bootstrap) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
   Topics t;
   ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
@@ -356,7 +356,7 @@ TEST(LoopFaultsIntegration, LostAssignmentAbortsTheOpenTransaction) {
 TEST(LoopFaultsIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   auto bootstrap = testing::kafka_bootstrap();
   if (!bootstrap || !testing::outage_commands_set()) {
-    GTEST_SKIP() << "needs KAFKA_BOOTSTRAP, KAFKA_OUTAGE_STOP and KAFKA_OUTAGE_START (a broker it may stop)";
+    GTEST_SKIP() << "needs CASELINK_KAFKA_BOOTSTRAP, KAFKA_OUTAGE_STOP and KAFKA_OUTAGE_START (a broker it may stop)";
   }
   Topics t;
   ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());

@@ -83,7 +83,7 @@ TEST(ServiceLifecycle, VersionNamesTheAllocatorTheBuildLinked) {
 TEST(ServiceLifecycle, BrokerDownAtStartThenReadyThenCleanStop) {
   auto bootstrap = testing::kafka_bootstrap();
   if (!bootstrap) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
   const fs::path dir = temp_dir();
 

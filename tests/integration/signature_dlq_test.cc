@@ -60,7 +60,7 @@ v1::Envelope probe(const std::string& case_id, const std::string& producer, Time
 TEST(SignatureIntegration, RequiredVerificationDeadLettersWhatIsNotValidlySigned) {
   auto bootstrap = testing::kafka_bootstrap();
   if (!bootstrap) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
   const auto dir = std::filesystem::temp_directory_path() / testing::unique_name("it-signature");
   signing::Settings settings;

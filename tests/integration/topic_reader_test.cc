@@ -22,7 +22,7 @@ class TopicReaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto b = testing::kafka_bootstrap();
-    if (!b) GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    if (!b) GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
     settings.bootstrap = *b;
     topic = testing::unique_name("it.topic-reader");
     ASSERT_TRUE(testing::create_topics(*b, {topic}, 2).ok());

@@ -20,7 +20,7 @@ namespace {
 TEST(TransactionalLoopIntegration, EachInputExactlyOnceAndGarbageToDlq) {
   auto bootstrap = testing::kafka_bootstrap();
   if (!bootstrap) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
   const std::string in = testing::unique_name("it.loop.in");
   const std::string out = testing::unique_name("it.loop.out");

@@ -1,5 +1,5 @@
 // The main of every caselink_test binary (cmake/caselink.cmake): GoogleTest's own main, except
-// that a run in which a test skipped (GTEST_SKIP, e.g. no KAFKA_BOOTSTRAP) and none failed exits
+// that a run in which a test skipped (GTEST_SKIP, e.g. no CASELINK_KAFKA_BOOTSTRAP) and none failed exits
 // with 77, which ctest reports as skipped (SKIP_RETURN_CODE) instead of passed.
 //
 // Why not ctest's SKIP_REGULAR_EXPRESSION on "[  SKIPPED ]": ctest checks it before the exit

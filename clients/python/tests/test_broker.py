@@ -1,4 +1,4 @@
-"""Against the real broker (KAFKA_BOOTSTRAP) after caselink's scenario ran on it
+"""Against the real broker (CASELINK_KAFKA_BOOTSTRAP) after caselink's scenario ran on it
 (tests/clients/scenario_records.sh makes sure it did): every record on caselink's envelope
 topics decodes, and the consumer helper is read_committed, commits after the handler and is
 idempotent by event id."""
@@ -6,6 +6,7 @@ import os
 import re
 import time
 import uuid
+import warnings
 from collections import Counter
 
 import pytest
@@ -15,9 +16,23 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from caselink_client import ENVELOPE_TOPICS, CaselinkConsumer, encode_headers
 from conftest import make_envelope
 
-BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP")
+
+
+def broker_from_environment():
+    """CASELINK_KAFKA_BOOTSTRAP, as caselink's services and scripts read it; KAFKA_BOOTSTRAP only as
+    a deprecated alias, with a warning."""
+    if os.environ.get("CASELINK_KAFKA_BOOTSTRAP"):
+        return os.environ["CASELINK_KAFKA_BOOTSTRAP"]
+    if os.environ.get("KAFKA_BOOTSTRAP"):
+        warnings.warn("KAFKA_BOOTSTRAP is deprecated; set CASELINK_KAFKA_BOOTSTRAP", FutureWarning)
+        return os.environ["KAFKA_BOOTSTRAP"]
+    return None
+
+
+BOOTSTRAP = broker_from_environment()
 pytestmark = [pytest.mark.broker,
-              pytest.mark.skipif(not BOOTSTRAP, reason="KAFKA_BOOTSTRAP is not set (scripts/test.sh sets it)")]
+              pytest.mark.skipif(not BOOTSTRAP,
+                                 reason="CASELINK_KAFKA_BOOTSTRAP is not set (scripts/test.sh sets it)")]
 
 FEEDBACK_TOPIC = re.compile(r"^caselink\.feedback\.[a-z0-9-]+\.v1$")
 # What caselink's services themselves write: each must be among the decoded records.

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "services/common/kafka/errors.h"
+
 namespace caselink::admin {
 namespace {
 
@@ -137,7 +139,7 @@ TEST(AclReconcile, AChangeThatNeverShowsUpFails) {
 
 TEST(AclReconcile, ARefusedChangeFailsWithoutWaiting) {
   FakeAclCluster cluster;
-  cluster.refuse = Error{ErrorCode::kRejected, "No Authorizer is configured."};
+  cluster.refuse = Error::invalid("No Authorizer is configured.", {}, kafka::kBrokerRefused);
   std::ostringstream out;
   EXPECT_EQ(reconcile_acls(spec(), cluster, applying(), out).exit_code(), 1);
   EXPECT_EQ(cluster.describes, 1) << "no verification rounds after a refusal";

@@ -3,11 +3,11 @@
 #include "services/admin/topic_plan.h"
 
 #include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
 
 #include <sstream>
 
 #include "services/admin/topic_admin.h"
+#include "services/common/kafka/errors.h"
 
 namespace caselink::admin {
 namespace {
@@ -321,7 +321,7 @@ TEST(Reconcile, DryRunValidatesAndChangesNothing) {
 
   // A refusal the broker would give is an error even in a dry run.
   FakeCluster refusing;
-  refusing.refuse.emplace("caselink.b.v1", Error{ErrorCode::kRejected, "Unknown topic config name"});
+  refusing.refuse.emplace("caselink.b.v1", Error::invalid("Unknown topic config name", {}, kafka::kBrokerRefused));
   std::ostringstream refused;
   EXPECT_EQ(reconcile(spec, refusing, fast(true), refused).outcome, Outcome::kFailed);
   EXPECT_NE(refused.str().find("CREATE caselink.b.v1: the broker would refuse: Unknown topic config name"),
@@ -346,7 +346,7 @@ TEST(Reconcile, PlanErrorsFailButOtherTopicsAreStillApplied) {
 TEST(Reconcile, BrokerRefusalFails) {
   const TopicsSpec spec = make_spec();
   FakeCluster cluster;
-  cluster.refuse.emplace("caselink.a.v1", Error{ErrorCode::kRejected, "Invalid config"});
+  cluster.refuse.emplace("caselink.a.v1", Error::invalid("Invalid config", {}, kafka::kBrokerRefused));
   std::ostringstream out;
   ReconcileReport report = reconcile(spec, cluster, fast(), out);
   EXPECT_EQ(report.outcome, Outcome::kFailed);
@@ -397,29 +397,17 @@ TEST(Reconcile, WaitsForChangesToBecomeVisible) {
   EXPECT_NE(out2.str().find("did not report it in line with the spec in time"), std::string::npos) << out2.str();
 }
 
-// ---- librdkafka error classification: the one table -----------------------------------------
+// ---- error labels in the output -------------------------------------------------------------
 
-TEST(ClassifyKafkaError, Table) {
-  const std::vector<std::pair<rd_kafka_resp_err_t, ErrorCode>> table = {
-      {RD_KAFKA_RESP_ERR__TRANSPORT, ErrorCode::kUnavailable},
-      {RD_KAFKA_RESP_ERR__TIMED_OUT, ErrorCode::kUnavailable},
-      {RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, ErrorCode::kUnavailable},
-      {RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, ErrorCode::kUnavailable},
-      {RD_KAFKA_RESP_ERR_NOT_CONTROLLER, ErrorCode::kUnavailable},
-      {RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, ErrorCode::kUnavailable},
-      {RD_KAFKA_RESP_ERR_INVALID_CONFIG, ErrorCode::kRejected},
-      {RD_KAFKA_RESP_ERR_INVALID_PARTITIONS, ErrorCode::kRejected},
-      {RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR, ErrorCode::kRejected},
-      {RD_KAFKA_RESP_ERR_POLICY_VIOLATION, ErrorCode::kRejected},
-      {RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, ErrorCode::kRejected},
-      {RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, ErrorCode::kRejected},
-      {RD_KAFKA_RESP_ERR_UNKNOWN, ErrorCode::kInternal},               // -1: unknown, not a refusal
-      {RD_KAFKA_RESP_ERR_INVALID_MSG, ErrorCode::kRejected},           // any other broker code
-      {RD_KAFKA_RESP_ERR__BAD_MSG, ErrorCode::kInternal},              // any other local code
-  };
-  for (const auto& [err, code] : table) {
-    EXPECT_EQ(classify_kafka_error(err), code) << rd_kafka_err2name(err);
-  }
+// The classification itself is kafka::classify_request_error's (common_kafka_test); this is how
+// caselink-topics prints it.
+TEST(ErrorLabel, NamesWhatToDoNext) {
+  EXPECT_STREQ(error_label(kafka::request_error(RdKafka::ERR__TRANSPORT, "down")), "unavailable");
+  EXPECT_STREQ(error_label(kafka::request_error(RdKafka::ERR_INVALID_CONFIG, "no")), "rejected");
+  EXPECT_STREQ(error_label(kafka::request_error(RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED, "no")), "rejected");
+  EXPECT_STREQ(error_label(kafka::request_error(RdKafka::ERR__BAD_MSG, "bug")), "internal");
+  EXPECT_STREQ(error_label(Error::invalid("--timeout-ms: out of range")), "invalid_spec");
+  EXPECT_STREQ(error_label(Error::internal("validate_only")), "internal");
 }
 
 TEST(KafkaTopicCluster, RejectsBadSettingsBeforeConnecting) {
@@ -427,7 +415,7 @@ TEST(KafkaTopicCluster, RejectsBadSettingsBeforeConnecting) {
   config.bootstrap = "";
   auto empty = make_kafka_topic_cluster(config);
   ASSERT_FALSE(empty.ok());
-  EXPECT_EQ(empty.error().code, ErrorCode::kInvalidSpec);
+  EXPECT_EQ(empty.error().code, ErrorCode::kInvalid);
   config.bootstrap = "127.0.0.1:9092";
   config.timeout = std::chrono::milliseconds(0);
   EXPECT_FALSE(make_kafka_topic_cluster(config).ok());

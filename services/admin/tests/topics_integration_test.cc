@@ -1,4 +1,4 @@
-// caselink-topics against a real broker (KAFKA_BOOTSTRAP). Topic names get a random suffix so
+// caselink-topics against a real broker (CASELINK_KAFKA_BOOTSTRAP). Topic names get a random suffix so
 // runs never collide; the topics are deleted at the end. What the broker reports is checked
 // with plain librdkafka calls, independent of the code under test.
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "services/common/kafka/factory.h"
+#include "services/common/kafka/settings.h"
 #include "services/admin/commands.h"
 #include "services/admin/topic_admin.h"
 #include "services/admin/topic_plan.h"
@@ -113,12 +115,13 @@ void delete_topics(rd_kafka_t* rk, const std::vector<std::string>& topics) {
 class TopicsIntegration : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* bootstrap = std::getenv("KAFKA_BOOTSTRAP");
-    if (bootstrap == nullptr || *bootstrap == '\0') {
-      GTEST_SKIP() << "KAFKA_BOOTSTRAP is not set: start a broker (scripts/test.sh does) and export "
-                      "KAFKA_BOOTSTRAP=host:port to run the integration tests";
+    // CASELINK_KAFKA_BOOTSTRAP (KAFKA_BOOTSTRAP: deprecated alias, warns), as every tool reads it.
+    const std::optional<std::string> bootstrap = kafka::bootstrap_from_environment();
+    if (!bootstrap) {
+      GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP is not set: start a broker (scripts/test.sh does) and export "
+                      "CASELINK_KAFKA_BOOTSTRAP=host:port to run the integration tests";
     }
-    bootstrap_ = bootstrap;
+    bootstrap_ = *bootstrap;
     const std::string suffix = random_suffix();
     events_ = "caselink.it-" + suffix + ".events.v1";
     state_ = "caselink.it-" + suffix + ".state.v1";
@@ -289,7 +292,7 @@ TEST_F(TopicsIntegration, RunApplyExitCodes) {
 }
 
 // Needs no broker: a closed port must fail cleanly after the timeout. Runs even without
-// KAFKA_BOOTSTRAP.
+// CASELINK_KAFKA_BOOTSTRAP.
 TEST(TopicsUnreachable, BrokerDownIsAClearErrorAfterTheTimeout) {
   KafkaAdminConfig config;
   config.bootstrap = "127.0.0.1:1";

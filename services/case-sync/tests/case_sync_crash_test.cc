@@ -314,7 +314,7 @@ class SyncCrash : public ::testing::Test {
  protected:
   void SetUp() override {
     auto b = testing::kafka_bootstrap();
-    if (!b) GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    if (!b) GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
     bootstrap = *b;
     cases = make_stream(SystemClock().now());
   }

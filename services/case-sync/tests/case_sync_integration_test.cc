@@ -106,7 +106,7 @@ class SyncIntegration : public ::testing::Test {
  protected:
   void SetUp() override {
     auto b = testing::kafka_bootstrap();
-    if (!b) GTEST_SKIP() << "KAFKA_BOOTSTRAP not set";
+    if (!b) GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set";
     run.kafka.bootstrap = *b;
     run.in = testing::unique_name("it.sync.in");
     run.state = testing::unique_name("it.sync.state");

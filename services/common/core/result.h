@@ -54,30 +54,32 @@ struct Error {
   std::string describe() const;
 };
 
-template <typename T>
+// E is the error type: Error everywhere, except where a caller wants every problem at once
+// (caselink-topics' spec parser returns all the spec's problems, not the first).
+template <typename T, typename E = Error>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
-  Result(Error error) : state_(std::move(error)) {}      // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(E error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
-  bool ok() const { return std::holds_alternative<T>(state_); }
+  bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
   T& value() & {
     assert(ok());
-    return std::get<T>(state_);
+    return std::get<0>(state_);
   }
   const T& value() const& {
     assert(ok());
-    return std::get<T>(state_);
+    return std::get<0>(state_);
   }
   T&& value() && {
     assert(ok());
-    return std::get<T>(std::move(state_));
+    return std::get<0>(std::move(state_));
   }
-  const Error& error() const {
+  const E& error() const {
     assert(!ok());
-    return std::get<Error>(state_);
+    return std::get<1>(state_);
   }
 
   T* operator->() { return &value(); }
@@ -86,7 +88,7 @@ class [[nodiscard]] Result {
   const T& operator*() const& { return value(); }
 
  private:
-  std::variant<T, Error> state_;
+  std::variant<T, E> state_;
 };
 
 // Result of an operation that yields nothing but may fail.

@@ -22,6 +22,10 @@ std::string new_uuid() {
   }
   bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0F) | 0x40);  // version 4
   bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  return uuid_text(bytes);
+}
+
+std::string uuid_text(const std::array<uint8_t, 16>& bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(36);

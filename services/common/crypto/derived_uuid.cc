@@ -2,9 +2,12 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+
+#include "services/common/core/uuid.h"
 
 namespace caselink::crypto {
 
@@ -28,19 +31,11 @@ std::string derived_uuid(std::string_view purpose, std::string_view input) {
     std::fprintf(stderr, "caselink: EVP_Digest(SHA-1) failed\n");
     std::abort();
   }
-  digest[6] = static_cast<unsigned char>((digest[6] & 0x0F) | 0x50);  // version 5
-  digest[8] = static_cast<unsigned char>((digest[8] & 0x3F) | 0x80);  // RFC 4122 variant
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) {
-      out.push_back('-');
-    }
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0x0F]);
-  }
-  return out;
+  std::array<uint8_t, 16> bytes{};
+  std::copy(digest, digest + bytes.size(), bytes.begin());
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0F) | 0x50);  // version 5
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  return uuid_text(bytes);
 }
 
 }  // namespace caselink::crypto

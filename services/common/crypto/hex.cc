@@ -35,6 +35,17 @@ std::string to_hex(std::string_view bytes) {
   return to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
 }
 
+std::optional<std::string> from_hex(std::string_view text) {
+  if (text.size() % 2 != 0) {
+    return std::nullopt;
+  }
+  std::string out(text.size() / 2, '\0');
+  if (hex_decode(text, std::span<uint8_t>(reinterpret_cast<uint8_t*>(out.data()), out.size())) >= 0) {
+    return std::nullopt;
+  }
+  return out;
+}
+
 long hex_decode(std::string_view text, std::span<uint8_t> out) {
   for (size_t i = 0; i < out.size(); ++i) {
     const int hi = hex_value(text[2 * i]);

@@ -87,4 +87,38 @@ ConsumeAction classify_consume_error(RdKafka::ErrorCode code) {
   }
 }
 
+ErrorCode classify_request_error(RdKafka::ErrorCode code) {
+  switch (code) {
+    // Nothing answered in time, or the answer came from the wrong node: try again later.
+    case RdKafka::ERR__TRANSPORT:
+    case RdKafka::ERR__ALL_BROKERS_DOWN:
+    case RdKafka::ERR__TIMED_OUT:
+    case RdKafka::ERR__RESOLVE:
+    case RdKafka::ERR__WAIT_COORD:
+    case RdKafka::ERR_REQUEST_TIMED_OUT:
+    case RdKafka::ERR_NETWORK_EXCEPTION:
+    case RdKafka::ERR_NOT_CONTROLLER:
+    case RdKafka::ERR_LEADER_NOT_AVAILABLE:
+    case RdKafka::ERR_BROKER_NOT_AVAILABLE:
+    case RdKafka::ERR_NOT_ENOUGH_REPLICAS:
+    case RdKafka::ERR_REASSIGNMENT_IN_PROGRESS:
+    case RdKafka::ERR_THROTTLING_QUOTA_EXCEEDED:
+      return ErrorCode::kUnavailable;
+    // The broker (or, for an unsupported feature, the client on its behalf) understood and
+    // said no: the request, or the cluster setup, has to change.
+    case RdKafka::ERR__UNSUPPORTED_FEATURE:
+      return ErrorCode::kInvalid;
+    default:
+      break;
+  }
+  // Every broker code not listed above is a refusal (INVALID_CONFIG, POLICY_VIOLATION,
+  // TOPIC_ALREADY_EXISTS, *_AUTHORIZATION_FAILED, ...); other local (negative) codes are our bug.
+  return code > 0 ? ErrorCode::kInvalid : ErrorCode::kInternal;
+}
+
+Error request_error(RdKafka::ErrorCode code, std::string message) {
+  const ErrorCode what = classify_request_error(code);
+  return {what, std::move(message), {}, what == ErrorCode::kInvalid ? kBrokerRefused : ""};
+}
+
 }  // namespace caselink::kafka

@@ -1,11 +1,15 @@
 #pragma once
 
-// The one place where librdkafka errors are classified into what the loop does next
-// (kafka.md §3). Pure functions over the error's flags, so the table is unit-tested.
+// The one place where librdkafka errors are classified into what the caller does next: the
+// loop's transactional calls, produce and consume (kafka.md §3), and the requests of the admin
+// and metadata API (caselink-topics). Pure functions over the error's code or flags, so the
+// tables are unit-tested.
 
 #include <librdkafka/rdkafkacpp.h>
 
 #include <string>
+
+#include "services/common/core/result.h"
 
 namespace caselink::kafka {
 
@@ -54,5 +58,21 @@ ProduceAction classify_produce_error(RdKafka::ErrorCode code);
 // Errors reported by consume(): which ones are just "nothing to read now".
 enum class ConsumeAction { kRecord, kIdle, kTransient, kFatal };
 ConsumeAction classify_consume_error(RdKafka::ErrorCode code);
+
+// What a failed request (metadata, CreateTopics, DescribeConfigs, ACLs, ...) tells its caller.
+// RdKafka::ErrorCode has the values of the C API's rd_kafka_resp_err_t, so either converts.
+//   kUnavailable  nothing answered in time, or the wrong node did: try again later
+//   kInvalid      the broker understood and said no (bad config, policy, authorization, any
+//                 other broker error code): the request has to change, retrying will not help
+//   kInternal     any other local (negative) code: a bug on our side
+ErrorCode classify_request_error(RdKafka::ErrorCode code);
+
+// Error::reason of a request the broker refused (classify_request_error's kInvalid), so a caller
+// can tell the broker's no from its own validation (caselink-topics prints it as [rejected]).
+inline constexpr const char* kBrokerRefused = "kafka.refused";
+
+// The Error of a failed request: classified as above, `message` as given, reason kBrokerRefused
+// when the broker refused.
+Error request_error(RdKafka::ErrorCode code, std::string message);
 
 }  // namespace caselink::kafka

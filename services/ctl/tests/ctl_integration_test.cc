@@ -115,7 +115,7 @@ class CaselinkctlIt : public ::testing::Test {
   void SetUp() override {
     auto b = testing::kafka_bootstrap();
     if (!b) {
-      GTEST_SKIP() << "KAFKA_BOOTSTRAP not set";
+      GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set";
     }
     bootstrap_ = *b;
     kafka::KafkaSettings settings;

@@ -1,4 +1,4 @@
-// caselinkctl's ops commands against the real broker (KAFKA_BOOTSTRAP), mostly through the real
+// caselinkctl's ops commands against the real broker (CASELINK_KAFKA_BOOTSTRAP), mostly through the real
 // binary:
 //  * topics: a topic created off-spec shows its drift (caselink-topics' own plan) and exit 5;
 //    after `caselink-topics apply` of the same spec it is in line, exit 0; end offsets counted;
@@ -40,7 +40,7 @@ class CtlOpsIt : public ::testing::Test {
  protected:
   void SetUp() override {
     auto b = testing::kafka_bootstrap();
-    if (!b) GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    if (!b) GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
     bootstrap_ = *b;
     kafka::KafkaSettings settings;
     settings.bootstrap = bootstrap_;
@@ -334,8 +334,8 @@ TEST_F(CtlOpsIt, TailPrintsDecodedRecordsAsJsonLinesAndFollows) {
   const char* bin = std::getenv("CASELINKCTL_BIN");
   testing::ChildProcess follower(bin != nullptr ? bin : testing::build_path("services/ctl/caselinkctl"),
                                  {"tail", topic, "--follow", "--limit", "4", "--bootstrap", bootstrap_}, log);
-  // The log holds stderr too (e.g. the warning about the deprecated KAFKA_BOOTSTRAP that the
-  // test command still exports): count the JSON lines, the records printed.
+  // The log holds stderr too (e.g. the warning about the deprecated KAFKA_BOOTSTRAP when a
+  // caller still sets it): count the JSON lines, the records printed.
   auto log_lines = [&] {
     std::ifstream in(log);
     size_t n = 0;

@@ -1,4 +1,4 @@
-// caselink-evidence on the real broker (KAFKA_BOOTSTRAP): the handler runs inside the shared
+// caselink-evidence on the real broker (CASELINK_KAFKA_BOOTSTRAP): the handler runs inside the shared
 // transactional loop, in process, on uniquely named topics. A complete manifest is accepted,
 // a manifest whose blob was altered in the store is rejected naming the item, and a record
 // that is not a manifest lands on the DLQ — each exactly once.
@@ -67,7 +67,7 @@ v1::Envelope wrap(const std::string& case_id, const v1::EvidenceManifest& m) {
 TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
   auto bootstrap = caselink::testing::kafka_bootstrap();
   if (!bootstrap) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
   const std::string in = caselink::testing::unique_name("it.evidence.manifest");
   const std::string receipts = caselink::testing::unique_name("it.evidence.receipt");

@@ -88,7 +88,7 @@ std::vector<v1::Envelope> decode_all(const std::vector<ConsumedRecord>& records)
 TEST(FeedbackIntegration, RoutesAcknowledgesAndAlertsExactlyOnceAcrossARestart) {
   auto bootstrap = testing::kafka_bootstrap();
   if (!bootstrap) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
   }
   const std::string prefix = testing::unique_name("it.fb");
   const std::string referral_topic = prefix + ".referral.v1";
@@ -248,7 +248,7 @@ TEST(FeedbackIntegration, RoutesAcknowledgesAndAlertsExactlyOnceAcrossARestart) 
 TEST(FeedbackIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   auto bootstrap = testing::kafka_bootstrap();
   if (!bootstrap || !testing::outage_commands_set()) {
-    GTEST_SKIP() << "needs KAFKA_BOOTSTRAP, KAFKA_OUTAGE_STOP and KAFKA_OUTAGE_START (a broker it may stop)";
+    GTEST_SKIP() << "needs CASELINK_KAFKA_BOOTSTRAP, KAFKA_OUTAGE_STOP and KAFKA_OUTAGE_START (a broker it may stop)";
   }
   const std::string prefix = testing::unique_name("it.fbo");
   const std::string referral_topic = prefix + ".referral.v1";

@@ -1,4 +1,4 @@
-// The adapter SDK on the real broker (KAFKA_BOOTSTRAP), on the real caselink topics (created
+// The adapter SDK on the real broker (CASELINK_KAFKA_BOOTSTRAP), on the real caselink topics (created
 // here when missing, as deploy/topics.yaml declares them). Every test uses its own case ids and
 // consumer groups, so runs never see each other's records as their own.
 //
@@ -46,7 +46,8 @@ class SdkIntegrationTest : public ::testing::Test {
   void SetUp() override {
     auto bootstrap = testing::kafka_bootstrap();
     if (!bootstrap) {
-      GTEST_SKIP() << "KAFKA_BOOTSTRAP is not set: start a broker (deploy/local/kafka.sh) or run scripts/test.sh";
+      GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP is not set: start a broker (deploy/local/kafka.sh) or run "
+                      "scripts/test.sh";
     }
     bootstrap_ = *bootstrap;
     // Already there when deploy/topics.yaml was applied (scripts/test.sh); created otherwise.

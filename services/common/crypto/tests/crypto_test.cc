@@ -1,12 +1,14 @@
 // SHA-256 and the derived ids against known answers computed independently: FIPS 180-2 vectors,
-// and Python's uuid.uuid5 (the one-liner of docs/topics.md "Derived ids").
+// and Python's uuid.uuid5 (the one-liner of docs/topics.md "Derived ids"); the hex helpers.
 
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <optional>
 #include <string>
 
 #include "services/common/crypto/derived_uuid.h"
+#include "services/common/crypto/hex.h"
 #include "services/common/crypto/sha256.h"
 
 namespace caselink::crypto {
@@ -54,6 +56,17 @@ TEST(Sha256Digest, HexRoundTripAndValidation) {
 
 // Known answers from Python:
 //   python3 -c 'import uuid; print(uuid.uuid5(uuid.UUID("6f1c2a90-4b7e-4d0a-9b55-3e21c80d7142"), "feedback:x"))'
+TEST(Hex, BytesRoundTripAndRefusals) {
+  const std::string bytes("\x00\x01\x7f\x80\xff", 5);
+  EXPECT_EQ(to_hex(bytes), "00017f80ff");
+  EXPECT_EQ(from_hex("00017f80ff"), bytes);
+  EXPECT_EQ(from_hex("00017F80FF"), bytes) << "either case";
+  EXPECT_EQ(from_hex(""), std::string());
+  EXPECT_EQ(from_hex("abc"), std::nullopt) << "odd length";
+  EXPECT_EQ(from_hex("0g"), std::nullopt) << "not a digit";
+  EXPECT_EQ(from_hex(" 1"), std::nullopt) << "no sign or blank";
+}
+
 TEST(DerivedUuid, KnownAnswersFromPythonUuid5) {
   EXPECT_EQ(derived_uuid("feedback", "x"), "c554f3e3-3473-53c1-8562-b8b64b29a75e");
   EXPECT_EQ(derived_uuid("feedback", "11111111-2222-4333-8444-555555555555"),

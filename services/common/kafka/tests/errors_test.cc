@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <utility>
+#include <vector>
+
 #include "services/common/kafka/errors.h"
 
 namespace caselink::kafka {
@@ -70,6 +73,40 @@ TEST(ConsumeClassification, Table) {
   EXPECT_EQ(classify_consume_error(RdKafka::ERR__ALL_BROKERS_DOWN), ConsumeAction::kTransient);
   EXPECT_EQ(classify_consume_error(RdKafka::ERR__TRANSPORT), ConsumeAction::kTransient);
   EXPECT_EQ(classify_consume_error(RdKafka::ERR__FATAL), ConsumeAction::kFatal);
+}
+
+// The admin and metadata requests (caselink-topics): retry later, the broker refused, or our bug.
+TEST(RequestClassification, Table) {
+  const std::vector<std::pair<RdKafka::ErrorCode, ErrorCode>> table = {
+      {RdKafka::ERR__TRANSPORT, ErrorCode::kUnavailable},
+      {RdKafka::ERR__TIMED_OUT, ErrorCode::kUnavailable},
+      {RdKafka::ERR__ALL_BROKERS_DOWN, ErrorCode::kUnavailable},
+      {RdKafka::ERR_REQUEST_TIMED_OUT, ErrorCode::kUnavailable},
+      {RdKafka::ERR_NOT_CONTROLLER, ErrorCode::kUnavailable},
+      {RdKafka::ERR_LEADER_NOT_AVAILABLE, ErrorCode::kUnavailable},
+      {RdKafka::ERR_INVALID_CONFIG, ErrorCode::kInvalid},
+      {RdKafka::ERR_INVALID_PARTITIONS, ErrorCode::kInvalid},
+      {RdKafka::ERR_INVALID_REPLICATION_FACTOR, ErrorCode::kInvalid},
+      {RdKafka::ERR_POLICY_VIOLATION, ErrorCode::kInvalid},
+      {RdKafka::ERR_TOPIC_ALREADY_EXISTS, ErrorCode::kInvalid},
+      {RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED, ErrorCode::kInvalid},
+      {RdKafka::ERR__UNSUPPORTED_FEATURE, ErrorCode::kInvalid},  // local, but a refusal
+      {RdKafka::ERR_UNKNOWN, ErrorCode::kInternal},              // -1: unknown, not a refusal
+      {RdKafka::ERR_INVALID_MSG, ErrorCode::kInvalid},           // any other broker code
+      {RdKafka::ERR__BAD_MSG, ErrorCode::kInternal},             // any other local code
+  };
+  for (const auto& [err, code] : table) {
+    EXPECT_EQ(classify_request_error(err), code) << RdKafka::err2str(err);
+  }
+}
+
+TEST(RequestClassification, ARefusalCarriesItsReason) {
+  const Error refused = request_error(RdKafka::ERR_POLICY_VIOLATION, "CreateTopics: no");
+  EXPECT_EQ(refused.code, ErrorCode::kInvalid);
+  EXPECT_EQ(refused.reason, kBrokerRefused);
+  EXPECT_EQ(refused.message, "CreateTopics: no");
+  EXPECT_EQ(request_error(RdKafka::ERR__TRANSPORT, "down").reason, "");
+  EXPECT_EQ(request_error(RdKafka::ERR__BAD_MSG, "bug").reason, "");
 }
 
 }  // namespace

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Against the real broker (KAFKA_BOOTSTRAP) after caselink's scenario ran on it
+ * Against the real broker (CASELINK_KAFKA_BOOTSTRAP) after caselink's scenario ran on it
  * (tests/clients/scenario_records.sh makes sure it did).
  */
 class CaselinkTopicsBrokerTest {
@@ -46,8 +46,25 @@ class CaselinkTopicsBrokerTest {
 
   @BeforeAll
   static void broker() {
-    bootstrap = System.getenv("KAFKA_BOOTSTRAP");
-    assumeTrue(bootstrap != null && !bootstrap.isEmpty(), "KAFKA_BOOTSTRAP is not set (scripts/test.sh sets it)");
+    bootstrap = brokerFromEnvironment();
+    assumeTrue(bootstrap != null, "CASELINK_KAFKA_BOOTSTRAP is not set (scripts/test.sh sets it)");
+  }
+
+  /**
+   * CASELINK_KAFKA_BOOTSTRAP, as caselink's services and scripts read it; KAFKA_BOOTSTRAP only as a
+   * deprecated alias, with a warning. Null when neither is set.
+   */
+  static String brokerFromEnvironment() {
+    String named = System.getenv("CASELINK_KAFKA_BOOTSTRAP");
+    if (named != null && !named.isEmpty()) {
+      return named;
+    }
+    String alias = System.getenv("KAFKA_BOOTSTRAP");
+    if (alias != null && !alias.isEmpty()) {
+      System.err.println("warning: KAFKA_BOOTSTRAP is deprecated; set CASELINK_KAFKA_BOOTSTRAP");
+      return alias;
+    }
+    return null;
   }
 
   static Admin admin() {
