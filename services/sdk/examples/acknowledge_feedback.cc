@@ -75,12 +75,8 @@ int parse_args(const std::vector<std::string>& args, std::ostream& out, std::ost
       ->capture_default_str();
   app.footer("Prints one line per acknowledged record, then a summary. Exit status: 0 done, 1 the loop could not "
              "run, 2 bad arguments.");
-  if (std::optional<int> status = config::parse_cli(app, args, out, err)) {
+  if (std::optional<int> status = parse_with_limits(app, args, out, err, a->max_records, a->idle_timeout_ms)) {
     return *status;
-  }
-  if (a->max_records < 0 || a->idle_timeout_ms < 0) {
-    err << "--max-records and --idle-timeout-ms must be >= 0\n";
-    return 2;
   }
   if (a->group_id.empty()) {
     a->group_id = a->options.agency_id + "-ack";

@@ -4,13 +4,25 @@
 // drive the same code. Read submit_referral.cc, read_feedback.cc and acknowledge_feedback.cc as the
 // worked examples of docs/sdk.md.
 
+#include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "services/sdk/agency_client.h"
 
+namespace CLI {
+class App;
+}
+
 namespace caselink::sdk::examples {
+
+// Parses an example's command line (help: 0, bad arguments: 2, as config::parse_cli) and then
+// checks the two limits every reading example has (--max-records, --idle-timeout-ms >= 0).
+// nullopt when the example should run, else its exit code.
+std::optional<int> parse_with_limits(CLI::App& app, const std::vector<std::string>& args, std::ostream& out,
+                                     std::ostream& err, const int64_t& max_records, const int64_t& idle_timeout_ms);
 
 // caselink-example-submit-referral: the Hangzhou Ecology and Environment Bureau transfers a
 // suspected pollution crime (污染环境罪) with its evidence. Exit 0 when every event was

@@ -51,6 +51,18 @@ std::string summarize(const v1::Envelope& envelope) {
   return out.empty() ? "(no status fields)" : out;
 }
 
+std::optional<int> parse_with_limits(CLI::App& app, const std::vector<std::string>& args, std::ostream& out,
+                                     std::ostream& err, const int64_t& max_records, const int64_t& idle_timeout_ms) {
+  if (std::optional<int> status = config::parse_cli(app, args, out, err)) {
+    return status;
+  }
+  if (max_records < 0 || idle_timeout_ms < 0) {
+    err << "--max-records and --idle-timeout-ms must be >= 0\n";
+    return 2;
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 struct ReadArgs {
@@ -80,12 +92,8 @@ int parse_args(const std::vector<std::string>& args, std::ostream& out, std::ost
   app.add_flag("--no-commit", a->no_commit, "Do not commit: the same records are read again next time");
   app.footer("Prints one line per record: feedback type=... case=... event=... summary: ...\n"
              "Exit status: 0 done (max records or idle), 1 reading failed, 2 bad arguments.");
-  if (std::optional<int> status = config::parse_cli(app, args, out, err)) {
+  if (std::optional<int> status = parse_with_limits(app, args, out, err, a->max_records, a->idle_timeout_ms)) {
     return *status;
-  }
-  if (a->max_records < 0 || a->idle_timeout_ms < 0) {
-    err << "--max-records and --idle-timeout-ms must be >= 0\n";
-    return 2;
   }
   if (a->group_id.empty()) {
     a->group_id = a->options.agency_id + "-adapter";
