@@ -56,7 +56,13 @@ class Checker {
   // Rejects keys of `node` (a map) that are not in `allowed`.
   void only_keys(const YAML::Node& node, const std::string& path, std::initializer_list<const char*> allowed) {
     for (const auto& kv : node) {
-      const std::string key = kv.first.as<std::string>();
+      // A complex key (`? [a]: b`) is no scalar: as<std::string>() would throw (found by
+      // fuzz_material_rules).
+      if (!kv.first.IsScalar()) {
+        fail(path, "every key must be a plain name");
+        continue;
+      }
+      const std::string key = kv.first.Scalar();
       if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
         std::string list;
         for (const char* a : allowed) {

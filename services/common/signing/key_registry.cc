@@ -39,8 +39,12 @@ Result<KeyEntry> parse_entry(const YAML::Node& entry, const std::string& where) 
     return bad(where, "expected a map with key_id, party, public_key");
   }
   for (const auto& kv : entry) {
-    if (!kKnown.contains(kv.first.as<std::string>())) {
-      return bad(where + "." + kv.first.as<std::string>(), "unknown key");
+    // A complex key (`? [a]: b`) is no scalar: as<std::string>() would throw (found by fuzz_signature).
+    if (!kv.first.IsScalar()) {
+      return bad(where, "every key must be a plain name");
+    }
+    if (!kKnown.contains(kv.first.Scalar())) {
+      return bad(where + "." + kv.first.Scalar(), "unknown key");
     }
   }
   KeyEntry key;
