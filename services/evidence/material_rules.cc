@@ -465,7 +465,13 @@ Result<MaterialRules> MaterialRules::load_texts(const std::vector<std::pair<std:
   std::vector<std::string> errors;
   ParsedFiles parsed;
   for (const auto& [name, text] : files) {
-    parse_rule_file(name, text, vocabulary, &errors, &parsed);
+    try {
+      parse_rule_file(name, text, vocabulary, &errors, &parsed);
+    } catch (const YAML::Exception& e) {
+      // A node of an unexpected shape that a check above missed: refused like any bad file, never
+      // a crash of the service that (re)loads it.
+      errors.push_back(name + ": unexpected YAML structure: " + e.what());
+    }
   }
 
   // Rules across files.
