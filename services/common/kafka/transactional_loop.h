@@ -161,6 +161,9 @@ class TransactionalLoop {
   std::optional<ProduceFailure> produce_all(const std::vector<OutgoingRecord>& records,
                                             const std::optional<InputKey>& input);
   void commit(const std::atomic<bool>& stop);
+  // Serves delivery reports until every output of the open transaction is acknowledged or one
+  // was refused; true when one was refused (the transaction must be aborted, not committed).
+  bool output_refused_before_commit();
   bool send_offsets(const std::atomic<bool>& stop);
   TxnAction commit_transaction();
   void finish_commit();
@@ -199,6 +202,7 @@ class TransactionalLoop {
   std::map<TopicPartition, int64_t> pending_offsets_;  // next offset to read, per partition
   std::map<std::string, uint64_t> produced_in_txn_;
   std::set<InputKey> poisoned_;  // inputs whose outputs Kafka refused
+  bool refused_in_txn_ = false;  // a delivery report of the open transaction was a refusal
   std::set<TopicPartition> assignment_;
   std::chrono::steady_clock::time_point last_tick_;
   std::chrono::steady_clock::time_point last_transient_log_{};
