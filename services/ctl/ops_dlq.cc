@@ -73,6 +73,13 @@ Result<OutgoingRecord> make_replay_record(const CaseRecordRef& dead) {
   if (target->rfind("caselink.", 0) != 0 || *target == dead.topic || *target == kReplayLogTopic) {
     return Error::invalid(location(dead) + ": will not replay to " + *target, kafka::kDlqOriginalTopic);
   }
+  if (const auto omitted = find_header(dead.headers, kafka::kDlqValueOmitted)) {
+    return Error::invalid(location(dead) + ": its value (" + *omitted +
+                              " bytes) was too large to copy to the DLQ; the original is at " + *target + "[" +
+                              header_or(dead, kafka::kDlqOriginalPartition) + "] offset " +
+                              header_or(dead, kafka::kDlqOriginalOffset) + " until that topic's retention",
+                          kafka::kDlqValueOmitted);
+  }
   OutgoingRecord out{*target, dead.key, dead.raw, {}};
   for (const auto& h : dead.headers) {
     if (h.first.rfind("dlq.", 0) != 0 && h.first != kReplayIdHeader && h.first != kReplayOfHeader) {

@@ -1,5 +1,7 @@
 #include "services/common/kafka/dlq.h"
 
+#include "services/common/crypto/sha256.h"
+
 namespace caselink::kafka {
 
 namespace {
@@ -23,7 +25,8 @@ OutgoingRecord make_dlq_record(const ConsumedRecord& original, const DlqContext&
   OutgoingRecord record;
   record.topic = context.dlq_topic;
   record.key = original.key.value_or("");
-  record.value = original.value;
+  const bool too_large = original.value && original.value->size() > context.max_copied_value_bytes;
+  record.value = too_large ? std::nullopt : original.value;
   record.headers = original.headers;  // original headers first, untouched
   record.headers.emplace_back(kDlqOriginalTopic, original.topic);
   record.headers.emplace_back(kDlqOriginalPartition, std::to_string(original.partition));
@@ -35,6 +38,10 @@ OutgoingRecord make_dlq_record(const ConsumedRecord& original, const DlqContext&
   record.headers.emplace_back(kDlqErrorMessage, one_line(reason.message));
   record.headers.emplace_back(kDlqAttempts, std::to_string(reason.attempts));
   record.headers.emplace_back(kDlqFailedAt, format_rfc3339(failed_at));
+  if (too_large) {
+    record.headers.emplace_back(kDlqValueOmitted, std::to_string(original.value->size()));
+    record.headers.emplace_back(kDlqValueSha256, crypto::sha256_hex(*original.value));
+  }
   return record;
 }
 

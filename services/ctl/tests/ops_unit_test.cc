@@ -160,6 +160,18 @@ TEST(DlqReplay, RefusesWhatHasNoOriginOrWouldLoop) {
   EXPECT_FALSE(make_replay_record(r).ok());
 }
 
+// A dead letter whose value was too large to copy cannot be replayed from the DLQ: the answer
+// says where the original is.
+TEST(DlqReplay, RefusesADeadLetterWithoutItsValue) {
+  auto r = dead_letter();
+  r.raw.clear();
+  r.headers.emplace_back(kafka::kDlqValueOmitted, "2097152");
+  const auto replay = make_replay_record(r);
+  ASSERT_FALSE(replay.ok());
+  EXPECT_NE(replay.error().message.find("caselink.referral.v1[4] offset 17"), std::string::npos)
+      << replay.error().message;
+}
+
 TEST(DlqSelector, SelectsByRangeReasonAndCase) {
   DlqSelector s;
   EXPECT_TRUE(s.empty());

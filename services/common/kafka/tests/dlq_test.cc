@@ -57,5 +57,23 @@ TEST(Dlq, LongMessagesAreBounded) {
   EXPECT_EQ(find_header(dlq.headers, kDlqAttempts), "3");
 }
 
+// A value the DLQ topic could not hold is left out, with its size and hash, so the input can
+// still be dead-lettered instead of stalling its partition; one at the limit is copied.
+TEST(Dlq, ValueTooLargeForTheDlqIsLeftOutWithItsSizeAndHash) {
+  ConsumedRecord original;
+  original.value = std::string(11, 'v');
+  DlqContext context{"dlq", "svc", "grp", 10};
+  OutgoingRecord dlq = make_dlq_record(original, context, {"x", "m", 1}, TimePoint(std::chrono::seconds(0)));
+  EXPECT_FALSE(dlq.value.has_value());
+  EXPECT_EQ(find_header(dlq.headers, kDlqValueOmitted), "11");
+  EXPECT_EQ(find_header(dlq.headers, kDlqValueSha256),
+            "8908da11bfc909c90f3aac34715c591a1c1fefa2b5d84f3153fe6ad6458391cc");
+  original.value = std::string(10, 'v');
+  dlq = make_dlq_record(original, context, {"x", "m", 1}, TimePoint(std::chrono::seconds(0)));
+  EXPECT_EQ(dlq.value, original.value);
+  EXPECT_FALSE(find_header(dlq.headers, kDlqValueOmitted).has_value());
+  EXPECT_GT(DlqContext{}.max_copied_value_bytes, 900U * 1024);
+}
+
 }  // namespace
 }  // namespace caselink::kafka
