@@ -1,5 +1,7 @@
 #include "services/ctl/report_cmd.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -57,13 +59,17 @@ Result<report::Jurisdiction> resolve_jurisdiction(const ReportRequest& request) 
   return report::jurisdiction_from(*registry, request.jurisdiction);
 }
 
+Error no_echarts(const std::string& path) {
+  return Error::not_found("no ECharts at " + path +
+                          " (scripts/setup.sh installs it into .local/web; or pass --echarts FILE or --no-charts)");
+}
+
 // The page with ECharts inlined, or tables only with --no-charts.
 Result<std::string> page(const report::Report& r, const ReportRequest& request) {
   if (request.no_charts) return report::render_html(r, "");
   auto echarts = read_file(request.echarts_file);
   if (!echarts.ok()) {
-    return Error::not_found("no ECharts at " + request.echarts_file +
-                            " (scripts/setup.sh installs it into .local/web; or pass --echarts FILE or --no-charts)");
+    return no_echarts(request.echarts_file);
   }
   return report::render_html(r, *echarts);
 }
@@ -83,6 +89,19 @@ Status write_report(const report::Report& r, const ReportRequest& request, std::
   if (request.format == "html") return write_text(request.out, *html, out);
   if (request.out == "-") return Error::invalid("a PDF needs --out FILE", "out");
   return report::print_pdf(*html, request.out, {request.chromium});
+}
+
+// What the output needs besides the topics, checked before a long read rather than after it.
+Status preflight(const ReportRequest& request) {
+  if (request.format == "pdf" && request.out == "-") return Error::invalid("a PDF needs --out FILE", "out");
+  if (request.format != "json" && !request.no_charts && access(request.echarts_file.c_str(), R_OK) != 0) {
+    return no_echarts(request.echarts_file);
+  }
+  if (request.format == "pdf" && access(request.chromium.c_str(), X_OK) != 0) {
+    return Error::not_found("no Chromium at " + request.chromium +
+                            ": install Debian's package `chromium` (scripts/setup.sh does) or pass --chromium PATH");
+  }
+  return Status::success();
 }
 
 }  // namespace
@@ -161,6 +180,10 @@ int report_command(const ReportRequest& request, const OpsOptions& options, std:
   if (!jurisdiction.ok()) {
     err << "caselinkctl report: --jurisdiction: " << jurisdiction.error().message << "\n";
     return kNotFound;
+  }
+  if (const Status ready = preflight(request); !ready.ok()) {
+    err << "caselinkctl report: " << ready.error().message << "\n";
+    return exit_for(ready.error());
   }
   report::Fold fold;
   const Status read = read_report_events(options, fold, err);
