@@ -3,8 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <random>
 
+#include <unistd.h>
+
+#include "services/report/pdf.h"
 #include "services/report/render.h"
 #include "services/report/report.h"
 
@@ -331,6 +336,24 @@ TEST(ReportRender, JsonSaysNoDataAsNullAndHtmlInlinesTheChartLibrary) {
   EXPECT_NE(html.find("animation = false"), std::string::npos);
   EXPECT_NE(html.find("<td>police_filing_review</td>"), std::string::npos);
   EXPECT_EQ(render_html(r, "").find("echarts.init(") , std::string::npos);
+}
+
+TEST(ReportPdf, AMissingChromiumIsNamedAndAPrinterThatWritesNoPdfFails) {
+  const auto missing = print_pdf("<html></html>", "/tmp/never.pdf", {"/nonexistent/chromium"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(missing.error().message.find("chromium"), std::string::npos);
+  // A "Chromium" that prints something and writes no file: unavailable, quoting its output.
+  const auto dir = std::filesystem::temp_directory_path() / ("report-test-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const auto fake = dir / "chromium";
+  std::ofstream(fake) << "#!/bin/sh\necho printer out of paper\nexit 0\n";
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  const auto none = print_pdf("<html></html>", (dir / "out.pdf").string(), {fake.string()});
+  std::filesystem::remove_all(dir);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(none.error().message.find("printer out of paper"), std::string::npos);
 }
 
 }  // namespace
