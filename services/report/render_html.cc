@@ -152,7 +152,7 @@ constexpr const char* kChartScript = R"JS(
 )JS";
 
 constexpr const char* kStyle =
-    "body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;margin:2em;color:#222}"
+    "body{font-family:'Noto Sans CJK SC','Noto Serif CJK SC','Noto Sans',sans-serif;margin:2em;color:#222}"
     "table{border-collapse:collapse;margin:0.5em 0 1em}td,th{border:1px solid #bbb;padding:2px 8px;text-align:left}"
     "th{background:#eee}.chart{width:720px;height:300px;break-inside:avoid}h2{break-after:avoid}"
     ".note{color:#666;font-size:90%}";
