@@ -1,6 +1,7 @@
 // caselinkctl — look at caselink's cases and topics: `case show <id>` (timeline, synchronized
 // state, deadlines, alerts, hash-chain check), `case list`, `dlq tail`; and run them: `topics`,
-// `lag`, `tail`, `dlq list|show|replay`, `audit verify`. Logic in commands.cc and ops_*.cc.
+// `lag`, `tail`, `dlq list|show|replay`, `audit verify`; and `report` (governance report of a
+// period). Logic in commands.cc, ops_*.cc and report_cmd.cc.
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 
 #include "services/ctl/commands.h"
 #include "services/ctl/ops_cli.h"
+#include "services/ctl/report_cmd.h"
 
 int main(int argc, char** argv) {
   using namespace caselink::ctl;
@@ -51,10 +53,12 @@ int main(int argc, char** argv) {
   tail->add_option("-n,--count", count, "how many records")->capture_default_str()->check(CLI::PositiveNumber);
 
   OpsCli ops(app, *dlq);
+  ReportRequest report_request;
+  auto* report = add_report_command(app, report_request);
 
   // --bootstrap / --timeout-ms may follow the subcommand too ("case show X --bootstrap B"); say so
   // in every subcommand's --help, which lists only the subcommand's own options.
-  std::vector<CLI::App*> subs = {case_cmd, show, list, dlq, tail};
+  std::vector<CLI::App*> subs = {case_cmd, show, list, dlq, tail, report};
   for (auto* sub : ops.subcommands()) subs.push_back(sub);
   for (auto* sub : subs) {
     sub->fallthrough();
@@ -74,6 +78,14 @@ int main(int argc, char** argv) {
   if (show->parsed()) return case_show(case_id, options, json, std::cout, std::cerr, key_registry);
   if (list->parsed()) return case_list(state_filter, options, std::cout, std::cerr);
   if (tail->parsed()) return dlq_tail(count, options, std::cout, std::cerr);
+  if (report->parsed()) {
+    auto connection = ops.connection(options.kafka, options.bootstrap, options.timeout);
+    if (!connection.ok()) {
+      std::cerr << "caselinkctl: " << connection.error().message << "\n";
+      return kUsage;
+    }
+    return report_command(report_request, *connection, std::cout, std::cerr);
+  }
   if (auto code = ops.run(options.kafka, options.bootstrap, options.timeout)) return *code;
   return kUsage;
 }

@@ -131,20 +131,28 @@ std::vector<CLI::App*> OpsCli::subcommands() const {
   return {s_->topics, s_->lag, s_->dlq_list, s_->dlq_show, s_->dlq_replay, s_->tail, s_->audit, s_->audit_verify};
 }
 
-std::optional<int> OpsCli::run(const kafka::KafkaSettings& kafka, const std::string& bootstrap,
-                               std::chrono::milliseconds timeout) {
+Result<OpsOptions> OpsCli::connection(const kafka::KafkaSettings& kafka, const std::string& bootstrap,
+                                       std::chrono::milliseconds timeout) const {
   OpsOptions options = s_->options;
   options.kafka = kafka;
   options.kafka.bootstrap = bootstrap;
   options.timeout = timeout;
   if (!s_->client_config.empty()) {
     auto props = admin::load_client_properties(s_->client_config);
-    if (!props.ok()) {
-      std::cerr << "caselinkctl: " << props.error().message << "\n";
-      return kUsage;
-    }
+    if (!props.ok()) return props.error();
     for (const auto& [k, v] : props.value()) options.kafka.properties[k] = v;
   }
+  return options;
+}
+
+std::optional<int> OpsCli::run(const kafka::KafkaSettings& kafka, const std::string& bootstrap,
+                               std::chrono::milliseconds timeout) {
+  auto resolved = connection(kafka, bootstrap, timeout);
+  if (!resolved.ok()) {
+    std::cerr << "caselinkctl: " << resolved.error().message << "\n";
+    return kUsage;
+  }
+  OpsOptions options = *resolved;
   if (s_->topics->parsed()) return topics_command(s_->topics_request, options, std::cout, std::cerr);
   if (s_->lag->parsed()) {
     auto cluster = OpsCluster::create(options.kafka, options.timeout);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "services/common/core/result.h"
 #include "services/ctl/ops.h"
 
 namespace caselink::ctl {
@@ -30,6 +31,11 @@ class OpsCli {
   // parsed is not an ops command.
   std::optional<int> run(const kafka::KafkaSettings& kafka, const std::string& bootstrap,
                          std::chrono::milliseconds timeout);
+
+  // The connection the ops commands use: `kafka`, `bootstrap` and --client-config on top
+  // (invalid when the --client-config file cannot be read). caselinkctl report uses it too.
+  Result<OpsOptions> connection(const kafka::KafkaSettings& kafka, const std::string& bootstrap,
+                                std::chrono::milliseconds timeout) const;
 
  private:
   struct State;

@@ -9,14 +9,6 @@ ROOT="${CASELINK_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 source scripts/kafka-bootstrap.sh
 caselink_bootstrap_or_skip
-VENV="$ROOT/.local/clients-py"
-if [[ ! -x "$VENV/bin/pytest" ]]; then
-  echo "FAIL: no Python venv with pytest at .local/clients-py (run scripts/setup.sh)"
-  exit 1
-fi
-# A fresh build directory each time: a stale one would keep modules of a removed .proto.
-rm -rf clients/python/build
-"$VENV/bin/pip" install -q --no-index --no-deps --no-build-isolation --force-reinstall ./clients/python || {
-  echo "FAIL: could not build and install clients/python"; exit 1; }
+source tests/clients/python_venv.sh
 cd clients/python
 exec "$VENV/bin/pytest" -p no:cacheprovider -rs -q tests
