@@ -83,7 +83,7 @@ if [[ "$MODE" == e2e ]]; then
     || { echo "bench.sh: the ingress is not ready; see .local/bench-e2e/*.log" >&2; exit 1; }
   echo "== commit settings: $(grep -h -E 'commit_every' deploy/config/standards.yaml deploy/config/feedback.yaml \
     | tr -s ' ' | paste -sd ';' - || true) (none listed = loop defaults: commit_every_ms 100, commit_every_records 500) =="
-  "$NEEDS" --bootstrap "$BOOTSTRAP" --ingress 127.0.0.1:19480 \
+  "$NEEDS" --bootstrap "$BOOTSTRAP" --ingress 127.0.0.1:19480 --ingress-ca .local/bench-e2e/tls/ca.crt \
     --tokens-file deploy/config/demo-agency-tokens.yaml --agency sthjj-330100 --rate "$RATE" --events "$RECORDS" \
     && status=0 || status=$?
   echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
