@@ -2,7 +2,7 @@
 # caselink benchmarks (never run by ctest). Numbers go to docs/performance.md as ratios
 # against baselines measured in the same invocation on the same broker.
 #
-#   scripts/bench.sh [MODE] [--records N] [--build DIR] [--rate R]
+#   scripts/bench.sh [MODE] [--records N] [--build DIR] [--rate R] [--no-setup]
 #
 #   loop       (default; N default 200000) Kafka's own ProducerPerformance (idempotent,
 #              acks=all) as the broker's ceiling, then the shared loop benchmark (idempotent
@@ -16,11 +16,18 @@
 #              /v1/events -> caselink.feedback.<agency>.v1 through the whole stack (started
 #              with scripts/run.sh from --build on this broker, ports 19401.., ingress 19480),
 #              against the same events published by the SDK; exits 3 if any went missing.
+#   ingress-tls (N = seconds per phase, default 10) the cost of TLS on the ingress: two
+#              caselink-ingress processes from deploy/config/ingress.yaml on this broker (bench
+#              events routed to caselink.bench.in.v1, rate limits lifted, ephemeral ports), one
+#              HTTPS (certificate from the local CA, scripts/tls.sh), one plain HTTP on loopback;
+#              bench/ingress runs the same phases against both, plain first in each pair, and
+#              prints https/http ratios (docs/performance.md "TLS on the ingress").
 #
 # Starts a private broker (instance 'bench', port 19392) unless CASELINK_KAFKA_BOOTSTRAP (deprecated:
 # KAFKA_BOOTSTRAP) is set, runs the
 # mode, and stops what it started. Binaries come from --build DIR (default build/, which
-# scripts/setup.sh builds; another DIR must already hold the bench binary).
+# scripts/setup.sh builds; another DIR must already hold the bench binary); --no-setup skips
+# scripts/setup.sh (a machine already set up, the binaries already built).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -28,13 +35,15 @@ MODE=loop
 RECORDS=""
 BUILD=build
 RATE=200
+SETUP=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    loop|screening|e2e) MODE="$1"; shift ;;
+    loop|screening|e2e|ingress-tls) MODE="$1"; shift ;;
     --records) RECORDS="$2"; shift 2 ;;
     --build) BUILD="$2"; shift 2 ;;
     --rate) RATE="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-setup) SETUP=0; shift ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -42,10 +51,12 @@ case "$MODE" in
   loop) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bench/loop/caselink-loop-bench" ;;
   screening) RECORDS="${RECORDS:-1000000}"; NEEDS="$BUILD/bench/screening/caselink-screening-bench" ;;
   e2e) RECORDS="${RECORDS:-12000}"; NEEDS="$BUILD/bench/e2e/caselink-e2e-bench" ;;
+  ingress-tls) RECORDS="${RECORDS:-10}"; NEEDS="$BUILD/bench/ingress/caselink-ingress-bench" ;;
 esac
 
 # setup.sh builds build/; a tree in another --build directory is the caller's to build.
-if [[ "$BUILD" == build ]]; then bash scripts/setup.sh >&2; else bash scripts/setup.sh --no-build >&2; fi
+if [[ "$SETUP" == 0 ]]; then :
+elif [[ "$BUILD" == build ]]; then bash scripts/setup.sh >&2; else bash scripts/setup.sh --no-build >&2; fi
 if [[ ! -x "$NEEDS" ]]; then
   echo "bench.sh: $NEEDS not built (cmake --build $BUILD --target $(basename "$NEEDS"))" >&2
   exit 2
@@ -55,7 +66,10 @@ STARTED=0
 E2E_ENV=(CASELINK_RUN_DIR="$ROOT/.local/bench-e2e" CASELINK_PORT_BASE=19400 CASELINK_INGRESS_PORT=19480
          CASELINK_BUILD_DIR="$BUILD")
 STACK=0
+TLS_WORK="$ROOT/.local/bench-ingress-tls"   # ingress-tls: its two ingresses' files and pids
 cleanup() {
+  local f
+  for f in "$TLS_WORK"/*.pid; do [[ -f "$f" ]] && kill -TERM "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
   [[ "$STACK" == 1 ]] && { env "${E2E_ENV[@]}" CASELINK_KAFKA_BOOTSTRAP="$BOOTSTRAP" bash scripts/run.sh --stop >&2 || true; }
   [[ "$STARTED" == 1 ]] && bash deploy/local/kafka.sh stop --name bench --wipe >&2 || true
 }
@@ -83,9 +97,47 @@ if [[ "$MODE" == e2e ]]; then
     || { echo "bench.sh: the ingress is not ready; see .local/bench-e2e/*.log" >&2; exit 1; }
   echo "== commit settings: $(grep -h -E 'commit_every' deploy/config/standards.yaml deploy/config/feedback.yaml \
     | tr -s ' ' | paste -sd ';' - || true) (none listed = loop defaults: commit_every_ms 100, commit_every_records 500) =="
-  "$NEEDS" --bootstrap "$BOOTSTRAP" --ingress 127.0.0.1:19480 \
+  "$NEEDS" --bootstrap "$BOOTSTRAP" --ingress 127.0.0.1:19480 --ingress-ca .local/bench-e2e/tls/ca.crt \
     --tokens-file deploy/config/demo-agency-tokens.yaml --agency sthjj-330100 --rate "$RATE" --events "$RECORDS" \
     && status=0 || status=$?
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
+  exit "$status"
+fi
+
+# ingress-tls: one ingress, NAME (https|http), with its ports in TLS_WORK/NAME.{port,admin}.
+start_bench_ingress() {
+  local name="$1"; shift
+  env CASELINK_KAFKA_BOOTSTRAP="$BOOTSTRAP" CASELINK_API_PORT=0 CASELINK_API_PORT_FILE="$TLS_WORK/$name.port" \
+    CASELINK_HTTP_PORT=0 CASELINK_HTTP_PORT_FILE="$TLS_WORK/$name.admin" CASELINK_BLOBS_PATH="$TLS_WORK/blobs" \
+    CASELINK_LIMITS_RATE_PER_SECOND=1000000 CASELINK_LIMITS_BURST=1000000 \
+    CASELINK_ROUTING_TOPIC_OVERRIDES=caselink.referral.v1=caselink.bench.in.v1 "$@" \
+    "$BUILD/services/ingress/caselink-ingress" --config deploy/config/ingress.yaml >"$TLS_WORK/$name.log" 2>&1 &
+  echo $! >"$TLS_WORK/$name.pid"
+}
+
+wait_bench_ingress() {
+  local i
+  for i in $(seq 1 60); do
+    [[ -s "$TLS_WORK/$1.admin" ]] && curl -sf -m 2 "http://127.0.0.1:$(cat "$TLS_WORK/$1.admin")/readyz" >/dev/null && return 0
+    kill -0 "$(cat "$TLS_WORK/$1.pid")" 2>/dev/null || break
+    sleep 1
+  done
+  echo "bench.sh: the $1 ingress is not ready; see $TLS_WORK/$1.log" >&2
+  exit 1
+}
+
+if [[ "$MODE" == ingress-tls ]]; then
+  rm -rf "$TLS_WORK" && mkdir -p "$TLS_WORK"
+  "$BUILD/services/admin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP" >"$TLS_WORK/topics.log" 2>&1
+  bash scripts/tls.sh --ca "$ROOT/.local/kafka/bench" --out "$TLS_WORK/tls" caselink-ingress >/dev/null
+  start_bench_ingress https CASELINK_API_TLS_CERT_FILE="$TLS_WORK/tls/caselink-ingress.crt" \
+    CASELINK_API_TLS_KEY_FILE="$TLS_WORK/tls/caselink-ingress.key"
+  start_bench_ingress http CASELINK_API_TLS_ENABLED=false
+  wait_bench_ingress https
+  wait_bench_ingress http
+  echo "== ingress: HTTPS vs plain HTTP, api.threads 2 each, $RECORDS s per phase =="
+  "$NEEDS" --port "$(cat "$TLS_WORK/https.port")" --ca "$TLS_WORK/tls/ca.crt" \
+    --plain-port "$(cat "$TLS_WORK/http.port")" --seconds "$RECORDS" && status=0 || status=$?
   echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
   exit "$status"
 fi

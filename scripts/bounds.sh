@@ -179,8 +179,10 @@ fi
 # --- record ---------------------------------------------------------------------------------------
 if [[ -z "$ONLY" || "$ONLY" == record ]]; then
   say "record: $("$BUILD/bench/bounds/caselink-bounds-load" big-record --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" --case big-1 --bytes 10485760)"
+  # Plain HTTP on loopback here and below: these bounds are the HTTP layer's, measured with
+  # curl and raw sockets (the TLS handshake deadline is services/ingress/tests/tls_test.cc's).
   start_service ingress-record services/ingress/caselink-ingress deploy/config/ingress.yaml CASELINK_HTTP_PORT="$INGRESS_ADMIN" \
-    CASELINK_API_PORT="$API_PORT" CASELINK_BLOBS_PATH="$WORK/blobs"
+    CASELINK_API_PORT="$API_PORT" CASELINK_BLOBS_PATH="$WORK/blobs" CASELINK_API_TLS_ENABLED=false
   pid=$LAST_PID
   wait_ready "$INGRESS_ADMIN" "$pid"
   head -c 10485760 /dev/zero | tr '\0' ' ' >"$WORK/10mb.json"
@@ -206,7 +208,8 @@ fi
 if [[ -z "$ONLY" || "$ONLY" == ingress ]]; then
   for max in 1024 "$CONNECTIONS"; do
     start_service "ingress-$max" services/ingress/caselink-ingress deploy/config/ingress.yaml CASELINK_HTTP_PORT="$INGRESS_ADMIN" \
-      CASELINK_API_PORT="$API_PORT" CASELINK_BLOBS_PATH="$WORK/blobs" CASELINK_API_MAX_CONNECTIONS="$max"
+      CASELINK_API_PORT="$API_PORT" CASELINK_BLOBS_PATH="$WORK/blobs" CASELINK_API_MAX_CONNECTIONS="$max" \
+      CASELINK_API_TLS_ENABLED=false
     pid=$LAST_PID
     wait_ready "$INGRESS_ADMIN" "$pid" || { say "ingress did not start: $(tail -2 "$WORK/ingress-$max.log")"; exit 1; }
     say "ingress (api.max_connections $max): $(python3 bench/bounds/connections.py flood --port "$API_PORT" --connections "$CONNECTIONS" --pid "$pid")"

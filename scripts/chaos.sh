@@ -116,7 +116,7 @@ bash scripts/run.sh --no-setup --services-only >"$RUN/run.out" 2>&1 || { tail -n
 play() {
   local id="$1" code=0
   "$CASELINK_BUILD_DIR/services/scenario/caselink-scenario" --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" \
-    --blob-dir "$RUN/evidence-store" --ingress "127.0.0.1:$CASELINK_INGRESS_PORT" \
+    --blob-dir "$RUN/evidence-store" --ingress "127.0.0.1:$CASELINK_INGRESS_PORT" --ingress-ca "$RUN/tls/ca.crt" \
     --tokens-file deploy/config/demo-agency-tokens.yaml --signing-keys "$RUN/keys" \
     --run-id "$id" --step-timeout-ms "$STEP_TIMEOUT_MS" \
     >"$RUN/$id.cases" 2>"$RUN/$id.err" || code=$?

@@ -22,7 +22,8 @@
 #                        (KAFKA_BOOTSTRAP: deprecated alias)
 #   CASELINK_KAFKA_PORT  port of the local broker (default 9092; the tests use 19092)
 #   CASELINK_PORT_BASE   admin ports are base+1.. (default 9300: passthrough 9301 … ingress 9306)
-#   CASELINK_INGRESS_PORT  the ingress HTTP API (default 8080)
+#   CASELINK_INGRESS_PORT  the ingress HTTPS API (default 8080; certificate from the local CA,
+#                        scripts/tls.sh: clients trust CASELINK_RUN_DIR/tls/ca.crt)
 #   CASELINK_RUN_DIR     pid files, logs and the evidence store (default .local/run)
 #   CASELINK_BUILD_DIR   the build tree with the binaries (default build)
 #   CASELINK_REPLICATION_FACTOR  passed to caselink-topics --replication-factor (a 3-broker
@@ -56,6 +57,9 @@ OWN_KEY_PARTIES="caselink-sync caselink-feedback caselink-standards caselink-evi
 # Agencies the ingress authenticates by token (deploy/config/ingress.yaml) and signs for.
 CUSTODIAL_PARTIES="sthjj-330100 rsj-330100 scjg-330100 swj-330100 zrzy-330100 yjgl-330100"
 BUILD="${CASELINK_BUILD_DIR:-$ROOT/build}"
+# The ingress's HTTPS certificate (scripts/tls.sh), from the local CA of the broker instance (the
+# one kafka.sh --secure uses); clients trust TLS_DIR/ca.crt.
+TLS_DIR="$RUN_DIR/tls"
 
 # name  binary (relative to build/)  config  admin port offset
 SERVICES=(
@@ -81,7 +85,8 @@ service_env() {
   [[ "$name" != caselink-ingress ]] && echo "CASELINK_LOOP_GROUP_INSTANCE_ID=$name-0"
   case "$name" in
     caselink-evidence) echo "CASELINK_EVIDENCE_STORE_PATH=$BLOB_DIR" ;;
-    caselink-ingress) echo "CASELINK_BLOBS_PATH=$BLOB_DIR CASELINK_API_PORT=$INGRESS_PORT" ;;
+    caselink-ingress) echo "CASELINK_BLOBS_PATH=$BLOB_DIR CASELINK_API_PORT=$INGRESS_PORT"
+      echo "CASELINK_API_TLS_CERT_FILE=$TLS_DIR/caselink-ingress.crt CASELINK_API_TLS_KEY_FILE=$TLS_DIR/caselink-ingress.key" ;;
     # The scenario replays back-dated cases: timers on event time (the stream's watermark), not
     # the wall clock (docs/services/case-sync.md, "Time"). Set here, not in deploy/config, which
     # is the template for production configs.
@@ -255,6 +260,7 @@ mkdir -p "$RUN_DIR" "$BLOB_DIR"
 bash scripts/keys.sh --dir "$KEY_DIR" own $OWN_KEY_PARTIES
 # shellcheck disable=SC2086
 bash scripts/keys.sh --dir "$KEY_DIR" custody caselink-ingress $CUSTODIAL_PARTIES
+bash scripts/tls.sh --ca "$ROOT/.local/kafka/$NAME" --out "$TLS_DIR" caselink-ingress >/dev/null
 stop_services
 for entry in "${SERVICES[@]}"; do start_service "$entry"; done
 for entry in "${SERVICES[@]}"; do wait_ready "$entry"; done
@@ -266,7 +272,7 @@ fi
 step 5/6 "playing the linkage scenario (ingress + adapter SDK → Kafka → services)"
 set +e
 "$BUILD/services/scenario/caselink-scenario" --bootstrap "$BOOTSTRAP" --blob-dir "$BLOB_DIR" \
-  --ingress "127.0.0.1:${INGRESS_PORT}" --tokens-file deploy/config/demo-agency-tokens.yaml \
+  --ingress "127.0.0.1:${INGRESS_PORT}" --ingress-ca "$TLS_DIR/ca.crt" --tokens-file deploy/config/demo-agency-tokens.yaml \
   --signing-keys "$KEY_DIR" >"$RUN_DIR/scenario.cases"
 scenario_status=$?
 set -e
@@ -290,7 +296,7 @@ else
 
 caselink is running:
   broker      ${BOOTSTRAP}   (kcat -b ${BOOTSTRAP} -L)
-  ingress     http://127.0.0.1:${INGRESS_PORT}/v1/events   (docs/api/ingress.openapi.yaml)
+  ingress     https://127.0.0.1:${INGRESS_PORT}/v1/events   (docs/api/ingress.openapi.yaml; curl --cacert ${TLS_DIR}/ca.crt)
   a case      build/services/ctl/caselinkctl case show <case-id> --bootstrap ${BOOTSTRAP}
   services    bash scripts/run.sh --status
   stop        bash scripts/run.sh --stop        (add --wipe to delete the broker's data)

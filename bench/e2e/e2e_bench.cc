@@ -30,9 +30,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -54,6 +51,7 @@
 #include "services/common/core/uuid.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/envelope/routing.h"
+#include "services/common/http/client.h"
 #include "services/common/kafka/factory.h"
 #include "services/common/kafka/client.h"
 #include "services/sdk/agency_client.h"
@@ -61,14 +59,13 @@
 namespace caselink {
 namespace {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 using Steady = std::chrono::steady_clock;
 
 struct Options {
   std::string bootstrap = "127.0.0.1:9092";
   std::string ingress = "127.0.0.1:8080";
+  std::string ingress_ca;
+  bool ingress_plain_http = false;
   std::string tokens_file = "deploy/config/demo-agency-tokens.yaml";
   std::string agency = "sthjj-330100";
   std::string feedback_topic_template = envelope::topics::kFeedbackTemplate;
@@ -283,8 +280,8 @@ class Sender {
 
 class IngressSender : public Sender {
  public:
-  IngressSender(const Options& o, std::string host, std::string port, std::string token)
-      : options_(o), host_(std::move(host)), port_(std::move(port)), token_(std::move(token)), stream_(ioc_) {}
+  IngressSender(const Options& o, http::ClientOptions client, std::string token)
+      : options_(o), client_(std::move(client)), token_(std::move(token)) {}
 
   std::string prepare(const std::string& case_id, int64_t index) override {
     // What an agency system sends: its own event_id (so a retry is deduplicated downstream),
@@ -302,55 +299,39 @@ class IngressSender : public Sender {
     return env.event_id();
   }
 
+  // One keep-alive HTTPS connection per worker (a new one after an error or a close).
   void send(Sent& s) override {
-    http::request<http::string_body> request(http::verb::post, "/v1/events", 11);
-    request.set(http::field::host, host_);
-    request.set(http::field::authorization, "Bearer " + token_);
-    request.set(http::field::content_type, "application/json");
-    request.keep_alive(true);
-    request.body() = body_;
-    request.prepare_payload();
     s.sent = Steady::now();
-    try {
-      if (!connected_) {
-        net::ip::tcp::resolver resolver(ioc_);
-        stream_.connect(resolver.resolve(host_, port_));
-        connected_ = true;
+    if (!connection_) {
+      auto opened = http::Connection::open(client_);
+      if (!opened.ok()) {
+        s.acked = Steady::now();
+        s.failure = "connection: " + opened.error().message;
+        return;
       }
-      http::write(stream_, request);
-      http::response<http::string_body> response;
-      http::read(stream_, buffer_, response);
-      s.acked = Steady::now();
-      if (response.result_int() == 202) {
-        s.accepted = true;
-      } else {
-        s.failure = "HTTP " + std::to_string(response.result_int()) + " " + response.body().substr(0, 200);
-      }
-      if (!response.keep_alive()) reset();
-    } catch (const std::exception& e) {
-      s.acked = Steady::now();
-      s.failure = std::string("connection: ") + e.what();
-      reset();
+      connection_ = std::move(*opened);
     }
+    auto response = connection_->send(
+        {"POST", "/v1/events", {{"Authorization", "Bearer " + token_}, {"Content-Type", "application/json"}}, body_});
+    s.acked = Steady::now();
+    if (!response.ok()) {
+      s.failure = "connection: " + response.error().message;
+      connection_.reset();
+      return;
+    }
+    if (response->status == 202) {
+      s.accepted = true;
+    } else {
+      s.failure = "HTTP " + std::to_string(response->status) + " " + response->body.substr(0, 200);
+    }
+    if (response->headers.count("Connection") > 0 && response->headers["Connection"] == "close") connection_.reset();
   }
 
  private:
-  void reset() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-    stream_.close();
-    buffer_.clear();
-    connected_ = false;
-  }
-
   const Options& options_;
-  std::string host_;
-  std::string port_;
+  http::ClientOptions client_;
   std::string token_;
-  net::io_context ioc_;
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  bool connected_ = false;
+  std::unique_ptr<http::Connection> connection_;
   std::string body_;
 };
 
@@ -520,7 +501,9 @@ Result<std::string> token_for(const std::string& file, const std::string& agency
 
 void add_options(CLI::App& app, Options& o) {
   app.add_option("--bootstrap", o.bootstrap, "Kafka bootstrap host:port")->capture_default_str();
-  app.add_option("--ingress", o.ingress, "caselink-ingress public API host:port")->capture_default_str();
+  app.add_option("--ingress", o.ingress, "caselink-ingress public API host:port (HTTPS)")->capture_default_str();
+  app.add_option("--ingress-ca", o.ingress_ca, "PEM CA the ingress's certificate must chain to (run dir's tls/ca.crt)");
+  app.add_flag("--ingress-plain-http", o.ingress_plain_http, "plain HTTP to an ingress with api.tls.enabled: false");
   app.add_option("--tokens-file", o.tokens_file, "YAML map agency -> bearer token")->capture_default_str();
   app.add_option("--agency", o.agency, "referring agency (needs a token and a feedback topic)")
       ->capture_default_str();
@@ -552,9 +535,17 @@ int make_senders(const std::string& path, const Options& o, std::vector<std::uni
       std::cerr << "--ingress must be host:port\n";
       return 2;
     }
+    http::ClientOptions client;
+    client.host = o.ingress.substr(0, colon);
+    client.port = o.ingress.substr(colon + 1);
+    client.tls.enabled = !o.ingress_plain_http;
+    client.tls.ca_file = o.ingress_ca;
+    if (client.tls.enabled && client.tls.ca_file.empty()) {
+      std::cerr << "--ingress-ca: required to verify the ingress's certificate (or --ingress-plain-http)\n";
+      return 2;
+    }
     for (int w = 0; w < o.workers; ++w) {
-      senders->push_back(
-          std::make_unique<IngressSender>(o, o.ingress.substr(0, colon), o.ingress.substr(colon + 1), *token));
+      senders->push_back(std::make_unique<IngressSender>(o, client, *token));
     }
     return 0;
   }

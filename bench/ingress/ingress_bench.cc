@@ -9,6 +9,10 @@
 //             IdempotentProducer (acks=all), with the same number in flight: events/s
 //
 // Only 202 counts as accepted; any other status is counted and reported.
+//
+// With --ca the ingress is spoken to over HTTPS (verified); with --ca and --plain-port the
+// same phases run against an HTTPS and a plain-HTTP ingress in one invocation and the ratios
+// are printed (scripts/bench.sh ingress-tls; docs/performance.md "TLS on the ingress").
 
 #include <CLI/CLI.hpp>
 
@@ -19,6 +23,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -27,6 +32,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "services/common/core/build_info.h"
@@ -44,6 +50,7 @@ namespace {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = net::ssl;
 using Steady = std::chrono::steady_clock;
 
 struct Options {
@@ -79,19 +86,43 @@ double percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
-// One keep-alive connection. interval == 0: back to back; else open loop at one request per
-// interval, timed from the scheduled send.
-net::awaitable<void> connection_loop(const Options& o, int id, Steady::time_point end, Steady::duration interval,
-                                     Steady::time_point first_slot, PhaseResult& result, std::mutex& mutex) {
-  auto executor = co_await net::this_coro::executor;
-  beast::tcp_stream stream(executor);
+// Where a phase sends: the ingress's port, over TLS when `tls` is set (verified against --ca).
+struct Target {
+  std::string name;  // "https" / "http"
+  int port = 0;
+  std::shared_ptr<ssl::context> tls;
+};
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// Connects (and, under TLS, verifies the certificate for the host and handshakes). False on
+// failure.
+template <class Stream>
+net::awaitable<bool> connect(Stream& stream, const Options& o, const Target& target) {
   try {
-    co_await stream.async_connect(net::ip::tcp::endpoint(net::ip::make_address(o.host), o.port), net::use_awaitable);
+    co_await beast::get_lowest_layer(stream).async_connect(
+        net::ip::tcp::endpoint(net::ip::make_address(o.host), static_cast<unsigned short>(target.port)),
+        net::use_awaitable);
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(stream.native_handle()), o.host.c_str());
+      co_await stream.async_handshake(ssl::stream_base::client, net::use_awaitable);
+    }
   } catch (const std::exception&) {
-    std::lock_guard lock(mutex);
-    ++result.connection_errors;
-    co_return;
+    co_return false;
   }
+  co_return true;
+}
+
+// One client. interval == 0: back to back; else open loop at one request per interval, timed
+// from the scheduled send. per_connection == 0: one keep-alive connection for the phase; N: a
+// new connection (and TLS handshake) every N requests, its cost inside the request's latency.
+template <class Stream>
+net::awaitable<void> client_loop(const Options& o, const Target& target, int id, Steady::time_point end,
+                                 Steady::duration interval, Steady::time_point first_slot, int per_connection,
+                                 PhaseResult& result, std::mutex& mutex) {
+  auto executor = co_await net::this_coro::executor;
+  std::optional<Stream> stream;
+  int used = 0;
   beast::flat_buffer buffer;
   Steady::time_point slot = first_slot;
   net::steady_timer timer(executor);
@@ -106,6 +137,20 @@ net::awaitable<void> connection_loop(const Options& o, int id, Steady::time_poin
       slot += interval;
     }
     if (Steady::now() >= end) break;
+    if (!stream) {
+      if constexpr (std::is_same_v<Stream, TlsStream>) {
+        stream.emplace(executor, *target.tls);
+      } else {
+        stream.emplace(executor);
+      }
+      buffer.clear();
+      used = 0;
+      if (!co_await connect(*stream, o, target)) {
+        std::lock_guard lock(mutex);
+        ++result.connection_errors;
+        co_return;
+      }
+    }
     http::request<http::string_body> request(http::verb::post, "/v1/events", 11);
     request.set(http::field::host, o.host);
     request.set(http::field::authorization, "Bearer " + o.token);
@@ -114,14 +159,19 @@ net::awaitable<void> connection_loop(const Options& o, int id, Steady::time_poin
     request.prepare_payload();
     http::response<http::string_body> response;
     try {
-      co_await http::async_write(stream, request, net::use_awaitable);
-      co_await http::async_read(stream, buffer, response, net::use_awaitable);
+      co_await http::async_write(*stream, request, net::use_awaitable);
+      co_await http::async_read(*stream, buffer, response, net::use_awaitable);
     } catch (const std::exception&) {
       std::lock_guard lock(mutex);
       ++result.connection_errors;
       co_return;
     }
     const double ms = std::chrono::duration<double, std::milli>(Steady::now() - start).count();
+    if (per_connection > 0 && ++used >= per_connection) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(*stream).socket().close(ignored);
+      stream.reset();
+    }
     std::lock_guard lock(mutex);
     if (response.result_int() == 202) {
       ++result.accepted;
@@ -132,7 +182,7 @@ net::awaitable<void> connection_loop(const Options& o, int id, Steady::time_poin
   }
 }
 
-PhaseResult http_phase(const Options& o, double rate) {
+PhaseResult http_phase(const Options& o, const Target& target, double rate, int per_connection = 0) {
   net::io_context ioc(1);
   PhaseResult result;
   std::mutex mutex;
@@ -145,7 +195,14 @@ PhaseResult http_phase(const Options& o, double rate) {
   for (int c = 0; c < o.connections; ++c) {
     // Stagger the connections' slots evenly over one interval.
     const auto first = start + (interval.count() > 0 ? interval * c / o.connections : Steady::duration{0});
-    net::co_spawn(ioc, connection_loop(o, c, end, interval, first, result, mutex), net::detached);
+    if (target.tls) {
+      net::co_spawn(ioc, client_loop<TlsStream>(o, target, c, end, interval, first, per_connection, result, mutex),
+                    net::detached);
+    } else {
+      net::co_spawn(ioc,
+                    client_loop<beast::tcp_stream>(o, target, c, end, interval, first, per_connection, result, mutex),
+                    net::detached);
+    }
   }
   ioc.run();
   result.seconds = std::chrono::duration<double>(Steady::now() - start).count();
@@ -210,15 +267,66 @@ void print(const std::string& name, const PhaseResult& r) {
   std::cout << "\n";
 }
 
+double rate_of(const PhaseResult& r) { return r.seconds > 0 ? static_cast<double>(r.accepted) / r.seconds : 0; }
+
+// The client's TLS context: TLS 1.2 at least, the server's certificate verified against --ca.
+std::shared_ptr<ssl::context> client_tls(const std::string& ca_file) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  ctx->set_verify_mode(ssl::verify_peer);
+  ctx->load_verify_file(ca_file);
+  return ctx;
+}
+
+// The cost of TLS (issue 15, Performance): the same phases against an HTTPS and a plain-HTTP
+// ingress (same config, same broker) in one invocation, plain first in each pair: keep-alive
+// saturation, latency at one common rate (half the lower saturated rate), and a connection per
+// request (a full handshake each: no session resumption in this client). A short warm-up of
+// both comes first.
+void compare_tls(const Options& o, const Target& https, const Target& plain) {
+  const std::string c = std::to_string(o.connections) + " connections";
+  // Warm-up, not reported: the ingresses' producers, the broker's partitions, the caches.
+  Options warm = o;
+  warm.seconds = std::min(2.0, o.seconds);
+  (void)http_phase(warm, plain, 0);
+  (void)http_phase(warm, https, 0);
+  const PhaseResult sat_plain = http_phase(o, plain, 0);
+  print("http  saturate (" + c + ", keep-alive)", sat_plain);
+  const PhaseResult sat_tls = http_phase(o, https, 0);
+  print("https saturate (" + c + ", keep-alive)", sat_tls);
+  const double target = o.rate > 0 ? o.rate : std::min(rate_of(sat_plain), rate_of(sat_tls)) / 2;
+  std::ostringstream at;
+  at << std::fixed << std::setprecision(0) << " latency at " << target << " events/s target";
+  const PhaseResult lat_plain = http_phase(o, plain, target);
+  print("http " + at.str(), lat_plain);
+  const PhaseResult lat_tls = http_phase(o, https, target);
+  print("https" + at.str(), lat_tls);
+  const PhaseResult new_plain = http_phase(o, plain, 0, 1);
+  print("http  saturate (" + c + ", a new connection per request)", new_plain);
+  const PhaseResult new_tls = http_phase(o, https, 0, 1);
+  print("https saturate (" + c + ", a new connection + full handshake per request)", new_tls);
+  auto ratio = [](double a, double b) { return b > 0 ? a / b : 0; };
+  std::cout << std::fixed << std::setprecision(2) << "== https/http: keep-alive events/s "
+            << ratio(rate_of(sat_tls), rate_of(sat_plain)) << ", p50 "
+            << ratio(percentile(lat_tls.latencies_ms, 0.5), percentile(lat_plain.latencies_ms, 0.5)) << ", p99 "
+            << ratio(percentile(lat_tls.latencies_ms, 0.99), percentile(lat_plain.latencies_ms, 0.99))
+            << "; connection per request events/s " << ratio(rate_of(new_tls), rate_of(new_plain)) << " ==\n";
+}
+
 }  // namespace
 }  // namespace caselink
 
 int main(int argc, char** argv) {
   using namespace caselink;
   Options o;
+  std::string ca_file;
+  int plain_port = 0;
   CLI::App app{"caselink-ingress-bench — load generator for a running caselink-ingress, with a direct-produce baseline"};
   app.add_option("--host", o.host, "ingress API address");
   app.add_option("--port", o.port, "ingress API port");
+  app.add_option("--ca", ca_file, "HTTPS: the PEM CA the ingress's certificate must chain to (else plain HTTP)");
+  app.add_option("--plain-port", plain_port,
+                 "with --ca: a second ingress on plain HTTP; runs the TLS comparison instead of the usual phases");
   app.add_option("--token", o.token, "bearer token (demo token of sthjj-330100 by default)");
   app.add_option("--agency", o.agency, "agency of the token (producer_agency_id of the direct phase)");
   app.add_option("--connections", o.connections, "keep-alive connections (= in-flight records in the direct phase)");
@@ -234,11 +342,16 @@ int main(int argc, char** argv) {
   log.level = "warn";
   (void)logging::init(log);
 
-  PhaseResult saturated = http_phase(o, 0);
+  const Target main_target{ca_file.empty() ? "http" : "https", o.port, ca_file.empty() ? nullptr : client_tls(ca_file)};
+  if (plain_port > 0 && main_target.tls) {
+    compare_tls(o, main_target, {"http", plain_port, nullptr});
+    return 0;
+  }
+  PhaseResult saturated = http_phase(o, main_target, 0);
   print("saturate (" + std::to_string(o.connections) + " connections, back to back)", saturated);
-  const double max_rate = static_cast<double>(saturated.accepted) / saturated.seconds;
+  const double max_rate = rate_of(saturated);
   const double target = o.rate > 0 ? o.rate : max_rate / 2;
-  PhaseResult at_rate = http_phase(o, target);
+  PhaseResult at_rate = http_phase(o, main_target, target);
   std::ostringstream label;
   label << std::fixed << std::setprecision(0) << "latency at " << target << " events/s target";
   print(label.str(), at_rate);

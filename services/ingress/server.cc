@@ -5,9 +5,11 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/optional.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -28,6 +30,7 @@
 #include "services/ingress/event_mapping.h"
 #include "services/ingress/publish_answer.h"
 #include "services/ingress/routes.h"
+#include "services/ingress/tls.h"
 
 namespace caselink::ingress {
 
@@ -35,11 +38,17 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
+namespace ssl = net::ssl;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using nlohmann::json;
 
 namespace {
 
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
+// After an answer sent before its request's body was read: how long and how much of the rest
+// of the body is read and discarded before the connection is closed (Session::linger_then_close).
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr size_t kLingerBytes = 64 << 20;
 // After accept() failed for want of file descriptors (EMFILE/ENFILE), wait this long before the
 // next accept: retrying at once would spin a thread at 100 % while nothing can be accepted.
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
@@ -140,6 +149,9 @@ struct IngressServer::Impl {
   // report holds it), and must not reach into a destroyed Impl then.
   std::shared_ptr<RequestsInFlight> in_flight = std::make_shared<RequestsInFlight>();
   std::shared_ptr<spdlog::logger> log = logging::get("ingress.api");
+  // api.tls.*, loaded by start(); null = plain HTTP. Lives as long as the io threads (joined
+  // in stop()), and an SSL object holds its own reference to the OpenSSL context.
+  std::shared_ptr<ssl::context> tls;
 };
 
 namespace {
@@ -157,10 +169,15 @@ struct Publication {
   std::chrono::steady_clock::time_point started;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection: Stream is beast::tcp_stream (plain HTTP, api.tls.enabled: false) or
+// TlsStream (HTTPS). Deadlines are set on the TCP layer under both.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(tcp::socket socket, IngressServer::Impl& impl)
-      : stream_(std::move(socket)),
+  Session(Stream stream, IngressServer::Impl& impl)
+      : stream_(std::move(stream)),
         impl_(impl),
         open_connections_(impl.open_connections),
         in_flight_count_(impl.in_flight),
@@ -173,11 +190,35 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void start() {
-    guarded([&] { read_next(); });
+    guarded([&] {
+      if constexpr (kTls) {
+        // A client that stalls the handshake holds a connection slot until this deadline only;
+        // the header deadline starts after it.
+        tcp_layer().expires_after(std::chrono::milliseconds(api().tls.handshake_timeout_ms));
+        stream_.async_handshake(ssl::stream_base::server, guard(&Session::on_handshake));
+      } else {
+        read_next();
+      }
+    });
   }
 
  private:
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+
   const ApiSettings& api() const { return impl_.deps.settings.api; }
+  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+
+  // A failed handshake (plain HTTP to this port, a client that does not trust our CA, no
+  // client certificate when one is required, a stall) gets no HTTP answer: there is no
+  // channel to send one on.
+  void on_handshake(beast::error_code ec) {
+    if (!ec) {
+      return read_next();
+    }
+    impl_.rejected.labels({ec == beast::error::timeout ? "tls.handshake_timeout" : "tls.handshake"}).inc();
+    impl_.log->debug("TLS handshake refused: {}", ec.message());
+    close();
+  }
 
   // --- the session boundary ------------------------------------------------------------------
   // Whatever a handler throws (a bug, a library surprise, memory) is answered 500 and the
@@ -224,7 +265,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // (a 400 "body limit exceeded"); check_header answers 413 with the route's own limit.
     // (Not boost::none: Beast 1.74 compares `len > none` as true and refuses every body.)
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    stream_.expires_after(std::chrono::milliseconds(first_request_ ? api().header_timeout_ms : api().idle_timeout_ms));
+    tcp_layer().expires_after(std::chrono::milliseconds(first_request_ ? api().header_timeout_ms : api().idle_timeout_ms));
     first_request_ = false;
     http::async_read_header(stream_, buffer_, *parser_, guard(&Session::on_header));
   }
@@ -246,7 +287,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const auto& request = parser_->get();
     parser_->body_limit(static_cast<std::uint64_t>(body_limit()));
-    stream_.expires_after(std::chrono::milliseconds(api().body_timeout_ms));
+    tcp_layer().expires_after(std::chrono::milliseconds(api().body_timeout_ms));
     if (beast::iequals(request[http::field::expect], "100-continue") && !parser_->is_done()) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, request.version());
       http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code e, std::size_t) {
@@ -553,11 +594,14 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool keep_alive = !close_after && request.keep_alive() && parser_->is_done() && !impl_.draining.load();
     response->keep_alive(keep_alive);
     response->prepare_payload();
-    stream_.expires_after(std::chrono::milliseconds(api().write_timeout_ms));
+    tcp_layer().expires_after(std::chrono::milliseconds(api().write_timeout_ms));
     replying_ = true;
     http::async_write(stream_, *response,
                       [self = shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
                         self->finish_request();
+                        if (!ec && !keep_alive && !self->parser_->is_done()) {
+                          return self->linger_then_close();
+                        }
                         if (ec || !keep_alive) {
                           return self->close();
                         }
@@ -589,13 +633,38 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  void close() {
+  // An answer sent before the request's body was read (413, 401, ...): closing at once, with
+  // the body's bytes unread, makes the kernel send a reset, and a client still writing that body
+  // (the rule under TLS, where writing is slower) loses the answer with its receive buffer. So
+  // end our direction (FIN after the answer) and read and discard what the client still sends,
+  // for at most kLingerTime and kLingerBytes, then close.
+  void linger_then_close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_layer().expires_after(kLingerTime);
+    linger_buffer_ = std::make_unique<std::array<char, 16384>>();
+    discard_some(0);
   }
 
-  beast::tcp_stream stream_;
+  void discard_some(size_t discarded) {
+    tcp_layer().async_read_some(net::buffer(*linger_buffer_),
+                                [self = shared_from_this(), discarded](beast::error_code ec, std::size_t n) {
+                                  if (ec || discarded + n >= kLingerBytes) {
+                                    return self->close();
+                                  }
+                                  self->discard_some(discarded + n);
+                                });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    // Under TLS no close_notify is sent: the answer's Content-Length frames it, and a peer
+    // that stalls a TLS shut-down could otherwise hold the connection.
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_layer().socket().close(ignored);
+  }
+
+  Stream stream_;
   IngressServer::Impl& impl_;
   std::shared_ptr<std::atomic<int64_t>> open_connections_;
   std::shared_ptr<RequestsInFlight> in_flight_count_;
@@ -610,6 +679,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string allow_;
   bool in_flight_ = false;
   net::steady_timer publish_deadline_;
+  std::unique_ptr<std::array<char, 16384>> linger_buffer_;  // linger_then_close() only
 };
 
 }  // namespace
@@ -649,8 +719,10 @@ void IngressServer::Impl::on_accepted(beast::error_code ec, tcp::socket socket) 
   }
   if (open_connections->load() >= deps.settings.api.max_connections) {
     refuse_connection(socket);
+  } else if (tls) {
+    std::make_shared<Session<TlsStream>>(TlsStream(beast::tcp_stream(std::move(socket)), *tls), *this)->start();
   } else {
-    std::make_shared<Session>(std::move(socket), *this)->start();
+    std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), *this)->start();
   }
   accept();
 }
@@ -661,8 +733,12 @@ void IngressServer::Impl::refuse_connection(tcp::socket& socket) {
   beast::error_code ignored;
   // A fresh socket's send buffer holds the few hundred bytes: one write that never waits. A
   // client that already sent its request may see a reset instead (its bytes were never read).
-  socket.non_blocking(true, ignored);
-  socket.write_some(net::buffer(refusal), ignored);
+  // Under TLS the 503 could only be sent after a handshake, the very cost the limit protects
+  // against: the connection is closed unanswered (the counter above still says why).
+  if (!tls) {
+    socket.non_blocking(true, ignored);
+    socket.write_some(net::buffer(refusal), ignored);
+  }
   socket.shutdown(tcp::socket::shutdown_send, ignored);
   socket.close(ignored);
 }
@@ -680,6 +756,13 @@ Result<uint16_t> IngressServer::start() {
   const ApiSettings& api = impl_->deps.settings.api;
   if (Status budget = check_descriptor_budget(api.max_connections, raise_open_file_limit()); !budget.ok()) {
     return budget.error();
+  }
+  if (api.tls.enabled) {
+    auto context = make_server_tls_context(api.tls);
+    if (!context.ok()) {
+      return context.error();
+    }
+    impl_->tls = std::move(*context);
   }
   beast::error_code ec;
   const auto address = net::ip::make_address(api.bind, ec);

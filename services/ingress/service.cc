@@ -50,7 +50,8 @@ runtime::Component api_component(IngressServer& server, const IngressSettings& s
             if (!port.ok()) {
               return port.error();
             }
-            logging::get("ingress")->info("{} API on http://{}:{}/v1/ ({} threads)", name, settings.api.bind, *port,
+            logging::get("ingress")->info("{} API on {}://{}:{}/v1/ ({} threads)", name,
+                                          settings.api.tls.enabled ? "https" : "http", settings.api.bind, *port,
                                           settings.api.threads);
             if (!settings.api.port_file.empty()) {
               std::ofstream(settings.api.port_file) << *port << "\n";

@@ -2,6 +2,8 @@
 
 #include <sys/resource.h>
 
+#include <boost/asio/ip/address.hpp>
+
 #include "services/ingress/party_policy.h"
 
 #include "services/ingress/auth.h"
@@ -44,6 +46,14 @@ void bind_api(config::ConfigBinder& b, IngressSettings* s) {
   b.bind("api.max_blob_bytes", &s->api.max_blob_bytes, "Largest PUT /v1/blobs body (else 413)");
   b.bind("api.max_batch_events", &s->api.max_batch_events, "Most events in one batch (else 413)");
   b.bind("api.max_connections", &s->api.max_connections, "Open API connections; more are answered 503 http.too_many_connections and closed");
+  b.bind("api.tls.enabled", &s->api.tls.enabled,
+         "HTTPS (default); false = plain HTTP, allowed only on a loopback api.bind");
+  b.bind("api.tls.cert_file", &s->api.tls.cert_file, "PEM server certificate chain (scripts/tls.sh)");
+  b.bind("api.tls.key_file", &s->api.tls.key_file, "PEM private key of api.tls.cert_file");
+  b.bind("api.tls.client_ca_file", &s->api.tls.client_ca_file,
+         "Optional PEM CA: clients must present a certificate it signed (mutual TLS)");
+  b.bind("api.tls.handshake_timeout_ms", &s->api.tls.handshake_timeout_ms,
+         "Deadline for the TLS handshake of a new connection");
   b.bind("limits.rate_per_second", &s->limits.rate_per_second, "Per-agency token bucket refill (events/s)");
   b.bind("limits.burst", &s->limits.burst, "Per-agency token bucket size (>= api.max_batch_events)");
   b.bind("idempotency.max_entries", &s->idempotency.max_entries, "Remembered answers (LRU beyond)");
@@ -59,6 +69,28 @@ void bind_api(config::ConfigBinder& b, IngressSettings* s) {
   b.bind("facts.rules_dir", &s->facts_rules_dir,
          "Rule directory: facts of referrals and penalty records are checked against its catalogue/facts.yaml");
 
+}
+
+// The files themselves are read when the API starts (tls.h): here only what the keys say.
+Status validate_tls(const ApiSettings& api) {
+  if (!api.tls.enabled) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(api.bind, ec);
+    if (ec || !address.is_loopback()) {
+      return Error::invalid("plain HTTP (false) is allowed only on a loopback api.bind, not '" + api.bind +
+                                "': configure api.tls.cert_file and api.tls.key_file",
+                            "api.tls.enabled");
+    }
+    return Status::success();
+  }
+  if (api.tls.cert_file.empty()) {
+    return Error::invalid("must be set while api.tls.enabled is true (the default; scripts/tls.sh makes one)",
+                          "api.tls.cert_file");
+  }
+  if (api.tls.key_file.empty()) {
+    return Error::invalid("must be set while api.tls.enabled is true", "api.tls.key_file");
+  }
+  return Status::success();
 }
 
 // Every cross-key and range check, naming the key to fix.
@@ -78,6 +110,7 @@ Status validate(const IngressSettings* s) {
            {s->api.max_blob_bytes, "api.max_blob_bytes"},
            {s->api.max_batch_events, "api.max_batch_events"},
            {s->api.max_connections, "api.max_connections"},
+           {s->api.tls.handshake_timeout_ms, "api.tls.handshake_timeout_ms"},
            {s->idempotency.max_entries, "idempotency.max_entries"},
            {s->idempotency.ttl_seconds, "idempotency.ttl_seconds"}}) {
     if (Status st = positive(value, key); !st.ok()) {
@@ -114,7 +147,7 @@ Status validate(const IngressSettings* s) {
   if (s->facts_rules_dir.empty()) {
     return Error::invalid("must be set", "facts.rules_dir");
   }
-  return Status::success();
+  return validate_tls(s->api);
 }
 
 }  // namespace

@@ -17,6 +17,17 @@
 
 namespace caselink::ingress {
 
+// HTTPS on the public API (issue 15 §5). On by default; plain HTTP only with enabled: false,
+// and only on a loopback api.bind (tests, benchmarks, a TLS-terminating proxy on the same host):
+// bearer tokens and evidence must not cross a network in clear text.
+struct TlsSettings {
+  bool enabled = true;
+  std::string cert_file;       // PEM: the server certificate, then any intermediates
+  std::string key_file;        // PEM private key of that certificate (mode 0600)
+  std::string client_ca_file;  // set: every client must present a certificate this CA signed
+  int64_t handshake_timeout_ms = 5000;  // a client that stalls the handshake is dropped then
+};
+
 struct ApiSettings {
   std::string bind = "127.0.0.1";
   int port = 8080;                    // 0 = any free port (tests)
@@ -30,6 +41,7 @@ struct ApiSettings {
   int64_t max_blob_bytes = 16 << 20;  // PUT /v1/blobs/{sha256}; larger: 413
   int64_t max_batch_events = 100;
   int64_t max_connections = 1024;     // more are answered 503 http.too_many_connections and closed
+  TlsSettings tls;
 };
 
 struct LimitSettings {

@@ -4,22 +4,15 @@
 
 #include <filesystem>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
 #include "services/common/crypto/sha256.h"
+#include "services/common/http/client.h"
 #include "services/sdk/agency_client.h"
 
 namespace caselink::scenario {
 
 namespace {
-
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace asio = boost::asio;
 
 class SdkChannel final : public Channel {
  public:
@@ -76,7 +69,7 @@ class IngressChannel final : public Channel {
   Result<std::string> upload_blob(const std::string& agency, std::string_view bytes) override {
     // The ingress checks the body against the hash in the path, so compute it the same way.
     auto digest = evidence_digest(bytes);
-    auto reply = request(http::verb::put, "/v1/blobs/" + digest, agency, std::string(bytes), "application/octet-stream");
+    auto reply = request("PUT", "/v1/blobs/" + digest, agency, std::string(bytes), "application/octet-stream");
     if (!reply.ok()) return reply.error();
     if (reply.value().first != 200 && reply.value().first != 201) {
       return Error::unavailable("ingress PUT blob answered " + std::to_string(reply.value().first) + ": " +
@@ -92,7 +85,7 @@ class IngressChannel final : public Channel {
     if (!google::protobuf::util::MessageToJsonString(event, &body, print).ok()) {
       return Error::internal("cannot render the event as JSON");
     }
-    auto reply = request(http::verb::post, "/v1/events", event.producer_agency_id(), body, "application/json");
+    auto reply = request("POST", "/v1/events", event.producer_agency_id(), body, "application/json");
     if (!reply.ok()) return reply.error();
     const auto& [status, text] = reply.value();
     if (status != 202) {
@@ -108,34 +101,24 @@ class IngressChannel final : public Channel {
  private:
   static std::string evidence_digest(std::string_view bytes) { return crypto::sha256(bytes).hex(); }
 
-  Result<std::pair<int, std::string>> request(http::verb verb, const std::string& target, const std::string& agency,
+  Result<std::pair<int, std::string>> request(const char* method, const std::string& target, const std::string& agency,
                                               std::string body, const char* content_type) {
     auto token = options_.tokens.find(agency);
     if (token == options_.tokens.end()) {
       return Error::invalid("no ingress token configured for agency " + agency, "tokens");
     }
-    try {
-      asio::io_context io;
-      asio::ip::tcp::resolver resolver(io);
-      beast::tcp_stream stream(io);
-      stream.expires_after(std::chrono::milliseconds(options_.timeout_ms));
-      stream.connect(resolver.resolve(options_.host, options_.port));
-      http::request<http::string_body> req{verb, target, 11};
-      req.set(http::field::host, options_.host);
-      req.set(http::field::authorization, "Bearer " + token->second);
-      req.set(http::field::content_type, content_type);
-      req.body() = std::move(body);
-      req.prepare_payload();
-      http::write(stream, req);
-      beast::flat_buffer buffer;
-      http::response<http::string_body> res;
-      http::read(stream, buffer, res);
-      beast::error_code ec;
-      stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-      return std::make_pair(static_cast<int>(res.result_int()), res.body());
-    } catch (const std::exception& e) {
-      return Error::unavailable("ingress " + options_.host + ":" + options_.port + " unreachable: " + e.what());
+    caselink::http::ClientOptions client;
+    client.host = options_.host;
+    client.port = options_.port;
+    client.tls = options_.tls;
+    client.timeout = std::chrono::milliseconds(options_.timeout_ms);
+    auto answer = caselink::http::call(
+        client, {method, target, {{"Authorization", "Bearer " + token->second}, {"Content-Type", content_type}},
+                 std::move(body)});
+    if (!answer.ok()) {
+      return Error::unavailable("ingress " + options_.host + ":" + options_.port + ": " + answer.error().message);
     }
+    return std::make_pair(answer->status, std::move(answer->body));
   }
 
   IngressChannelOptions options_;

@@ -1,6 +1,6 @@
 #pragma once
 // The two ways the scenario's parties reach Kafka: the adapter SDK (publish straight to Kafka
-// with delivery confirmation) and the HTTP ingress (for agency systems that cannot speak Kafka).
+// with delivery confirmation) and the HTTPS ingress (for agency systems that cannot speak Kafka).
 // Both answer only after the broker acknowledged the write.
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 
 #include "caselink/v1/envelope.pb.h"
 #include "services/common/core/result.h"
+#include "services/common/http/client.h"
 
 namespace caselink::scenario {
 
@@ -44,6 +45,9 @@ struct IngressChannelOptions {
   std::string host = "127.0.0.1";
   std::string port = "8080";
   std::map<std::string, std::string> tokens;  // agency id -> bearer token
+  // HTTPS verified against tls.ca_file (the local CA, scripts/tls.sh); tls.enabled = false only
+  // for an ingress configured with plain HTTP on loopback.
+  http::ClientTls tls;
   int timeout_ms = 30000;
 };
 std::unique_ptr<Channel> make_ingress_channel(IngressChannelOptions options);

@@ -24,6 +24,8 @@ struct Args {
   std::string blob_dir = ".local/evidence-store";
   std::string ingress = "127.0.0.1:8080";
   std::string tokens_file = "deploy/config/demo-agency-tokens.yaml";
+  std::string ingress_ca;
+  bool ingress_plain_http = false;
   std::string run_id;
   int step_timeout_ms = 60000;
   bool dry_run = false;
@@ -36,7 +38,11 @@ void add_options(CLI::App& app, Args& a) {
       ->capture_default_str();
   app.add_option("--signing-keys", a.signing_keys,
                  "scripts/keys.sh directory: agencies publishing through the SDK sign with <dir>/<agency>/<agency>.k1.pem");
-  app.add_option("--ingress", a.ingress, "caselink-ingress host:port")->capture_default_str();
+  app.add_option("--ingress", a.ingress, "caselink-ingress host:port (HTTPS)")->capture_default_str();
+  app.add_option("--ingress-ca", a.ingress_ca,
+                 "PEM CA the ingress's certificate must chain to (the local CA: scripts/tls.sh prints its path)");
+  app.add_flag("--ingress-plain-http", a.ingress_plain_http,
+               "talk plain HTTP to an ingress configured with api.tls.enabled: false (loopback tests only)");
   app.add_option("--tokens-file", a.tokens_file, "YAML map agency id -> bearer token for the ingress (demo tokens)")
       ->capture_default_str();
   app.add_option("--run-id", a.run_id, "suffix of the case ids (default: the current UTC time, so reruns never clash)");
@@ -67,6 +73,12 @@ int ingress_options_from(const Args& a, scenario::IngressChannelOptions* out) {
   }
   out->host = a.ingress.substr(0, colon);
   out->port = a.ingress.substr(colon + 1);
+  out->tls.enabled = !a.ingress_plain_http;
+  out->tls.ca_file = a.ingress_ca;
+  if (!a.sdk_only && out->tls.enabled && out->tls.ca_file.empty()) {
+    std::cerr << "--ingress-ca: required to verify the ingress's certificate (or --ingress-plain-http)\n";
+    return 2;
+  }
   try {
     if (!a.sdk_only) {
       for (const auto& kv : YAML::LoadFile(a.tokens_file)) {

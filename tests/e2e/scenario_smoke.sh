@@ -42,6 +42,8 @@ expect "its supplement accepted" 'caselink-evidence: RECEIPT_STATUS_ACCEPTED'
 expect "the missed deadline" 'alert ALERT_KIND_DEADLINE_OVERDUE'
 expect "the 以罚代刑 supervision clue" 'alert ALERT_KIND_SUPERVISION_CLUE'
 expect "mutual recognition" 'recognized by all parties at version [0-9]+'
+# The ingress served the scenario over HTTPS (issue 15 §5), its certificate from the local CA.
+expect "the ingress serves HTTPS" 'API on https://' "$CASELINK_RUN_DIR/caselink-ingress.log"
 # The back-dated story races no timer: caselink-sync ran in event-time mode (issue 20 #7).
 expect "caselink-sync in event-time mode" 'sync\.time_mode = event_time' "$CASELINK_RUN_DIR/caselink-sync.log"
 

@@ -1,5 +1,5 @@
-// caselink-ingress on the real broker (KAFKA_BOOTSTRAP): the server runs in-process on an
-// ephemeral loopback port with the real idempotent producer, publishing to uniquely named
+// caselink-ingress on the real broker (KAFKA_BOOTSTRAP): the server runs in-process, over HTTPS
+// with a certificate from the local CA, on an ephemeral loopback port with the real idempotent producer, publishing to uniquely named
 // topics (routing.topic_overrides), so the test never touches the demo topics. Every answer
 // is checked against what is really on the topic (read back read_committed).
 
@@ -16,6 +16,7 @@
 
 #include "services/common/crypto/sha256.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/http/client.h"
 #include "services/common/kafka/producer.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/ingress/event_mapping.h"
@@ -42,41 +43,35 @@ struct Reply {
   json as_json() const { return json::parse(body, nullptr, false); }
 };
 
+// The local CA the ingress's certificate comes from (scripts/tls.sh, SetUpTestSuite): every
+// call goes over HTTPS, verified against it, as an agency's system would.
+std::string& ca_file() {
+  static std::string path;
+  return path;
+}
+
 Reply call(uint16_t port, http::verb method, const std::string& target, const std::string& body,
            const std::string& token, const std::string& content_type = "application/json",
            const std::map<std::string, std::string>& extra = {}) {
-  net::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-  http::request<http::string_body> request(method, target, 11);
-  request.set(http::field::host, "127.0.0.1");
+  caselink::http::ClientOptions options;
+  options.port = std::to_string(port);
+  options.tls.ca_file = ca_file();
+  caselink::http::ClientRequest request{std::string(http::to_string(method)), target, {}, body};
   if (!token.empty()) {
-    request.set(http::field::authorization, "Bearer " + token);
+    request.headers.emplace_back("Authorization", "Bearer " + token);
   }
   if (!content_type.empty()) {
-    request.set(http::field::content_type, content_type);
+    request.headers.emplace_back("Content-Type", content_type);
   }
-  for (const auto& [k, v] : extra) {
-    request.set(k, v);
-  }
-  request.body() = body;
-  request.prepare_payload();
-  request.keep_alive(false);
-  http::write(stream, request);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(64 << 20);
-  beast::error_code ec;
-  http::read(stream, buffer, parser, ec);
+  request.headers.insert(request.headers.end(), extra.begin(), extra.end());
+  auto answer = caselink::http::call(options, request);
   Reply reply;
-  if (ec) {
+  if (!answer.ok()) {
     return reply;
   }
-  reply.status = parser.get().result_int();
-  for (const auto& field : parser.get()) {
-    reply.headers[std::string(field.name_string())] = std::string(field.value());
-  }
-  reply.body = parser.get().body();
+  reply.status = static_cast<unsigned>(answer->status);
+  reply.headers = std::move(answer->headers);
+  reply.body = std::move(answer->body);
   return reply;
 }
 
@@ -124,6 +119,16 @@ class IngressIntegration : public ::testing::Test {
     settings_->kafka.bootstrap = bootstrap_;
     settings_->kafka.message_timeout_ms = 4000;
     settings_->api.port = 0;
+    const char* source = std::getenv("CASELINK_SOURCE_DIR");
+    const std::string tls_sh = std::string(source != nullptr ? source : ".") + "/scripts/tls.sh";
+    ASSERT_EQ(std::system(("bash '" + tls_sh + "' --ca '" + (dir_ / "ca").string() + "' --out '" +
+                           (dir_ / "tls").string() + "' caselink-ingress >/dev/null")
+                              .c_str()),
+              0)
+        << "scripts/tls.sh could not issue the ingress's certificate";
+    ca_file() = (dir_ / "ca/ca.crt").string();
+    settings_->api.tls.cert_file = (dir_ / "tls/caselink-ingress.crt").string();
+    settings_->api.tls.key_file = (dir_ / "tls/caselink-ingress.key").string();
     settings_->api.max_body_bytes = 64 * 1024;
     settings_->api.max_blob_bytes = 1 << 20;
     settings_->api.max_batch_events = 10;
@@ -546,6 +551,9 @@ TEST_F(IngressIntegration, OverTheRateLimitAnswers429WithRetryAfter) {
 TEST_F(IngressIntegration, HalfOpenClientIsDisconnected) {
   IngressSettings settings = *settings_;
   settings.api.header_timeout_ms = 300;
+  // A raw socket writing half an HTTP request: plain HTTP on loopback (over HTTPS the same
+  // deadline is tls_test.cc's TheHeaderDeadlineStillAppliesAfterTheHandshake).
+  settings.api.tls.enabled = false;
   metrics::Registry registry;
   IngressServer server({settings, clock_, registry,
                         [](const OutgoingRecord& r, kafka::DeliveryCallback done) {

@@ -195,6 +195,8 @@ class ServerTest : public ::testing::Test {
     blobs_ = blobs_holder_.get();
     settings_ = default_settings();
     settings_.api.port = 0;
+    // Plain HTTP on loopback: this file tests the API over raw sockets; HTTPS is tls_test.cc.
+    settings_.api.tls.enabled = false;
     settings_.auth.token_sha256 = {{"fuzz-agency", crypto::sha256_hex(kToken)}};
     settings_.limits = {100000, 100000};
   }
