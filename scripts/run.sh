@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # caselink — the main job: set up this machine, start a local Kafka broker, create the topics,
-# start every service, play the linkage scenario and print each case.
+# start every service, play the linkage scenario, print each case and the console's address.
 #
 #   scripts/run.sh                 set up (idempotent), start everything, play the scenario,
 #                                  print every case, leave the stack running for exploration
@@ -23,6 +23,7 @@
 #   CASELINK_KAFKA_PORT  port of the local broker (default 9092; the tests use 19092)
 #   CASELINK_PORT_BASE   admin ports are base+1.. (default 9300: passthrough 9301 … ingress 9306)
 #   CASELINK_INGRESS_PORT  the ingress HTTP API (default 8080)
+#   CASELINK_CONSOLE_PORT  the console's pages (default 8090; its admin port is base+7)
 #   CASELINK_RUN_DIR     pid files, logs and the evidence store (default .local/run)
 #   CASELINK_BUILD_DIR   the build tree with the binaries (default build)
 #   CASELINK_REPLICATION_FACTOR  passed to caselink-topics --replication-factor (a 3-broker
@@ -36,6 +37,7 @@ NAME="dev"
 RUN_DIR="${CASELINK_RUN_DIR:-$ROOT/.local/run}"
 PORT_BASE="${CASELINK_PORT_BASE:-9300}"
 INGRESS_PORT="${CASELINK_INGRESS_PORT:-8080}"
+CONSOLE_PORT="${CASELINK_CONSOLE_PORT:-8090}"
 OWN_BROKER=1
 # CASELINK_KAFKA_BOOTSTRAP names the broker; KAFKA_BOOTSTRAP is a deprecated alias (warns).
 source scripts/kafka-bootstrap.sh
@@ -65,6 +67,7 @@ SERVICES=(
   "caselink-sync services/case-sync/caselink-sync deploy/config/case-sync.yaml 4"
   "caselink-standards services/standards/caselink-standards deploy/config/standards.yaml 5"
   "caselink-ingress services/ingress/caselink-ingress deploy/config/ingress.yaml 6"
+  "caselink-console services/console/caselink-console deploy/config/console.yaml 7"
 )
 
 step() { printf '\n\033[1m[run %s] %s\033[0m\n' "$1" "$2" >&2; }
@@ -78,7 +81,7 @@ service_env() {
   [[ -d "$KEY_DIR/$name" ]] && echo "CASELINK_SIGNING_KEY_DIR=$KEY_DIR/$name"
   # Static group membership (loop.group_instance_id): a service killed and started again (by
   # --start-service, as the chaos harness does) gets its partitions back at once.
-  [[ "$name" != caselink-ingress ]] && echo "CASELINK_LOOP_GROUP_INSTANCE_ID=$name-0"
+  [[ "$name" != caselink-ingress && "$name" != caselink-console ]] && echo "CASELINK_LOOP_GROUP_INSTANCE_ID=$name-0"
   case "$name" in
     caselink-evidence) echo "CASELINK_EVIDENCE_STORE_PATH=$BLOB_DIR" ;;
     caselink-ingress) echo "CASELINK_BLOBS_PATH=$BLOB_DIR CASELINK_API_PORT=$INGRESS_PORT" ;;
@@ -86,7 +89,20 @@ service_env() {
     # the wall clock (docs/services/case-sync.md, "Time"). Set here, not in deploy/config, which
     # is the template for production configs.
     caselink-sync) echo "CASELINK_SYNC_TIME_MODE=event_time" ;;
+    # The console's pages, and the readiness URLs of the others for its ops page.
+    caselink-console) echo "CASELINK_CONSOLE_PORT=$CONSOLE_PORT CASELINK_OPS_SERVICES=$(ops_services)" ;;
   esac
+}
+
+# name=http://127.0.0.1:<admin port>/readyz,... for every service but the console itself.
+ops_services() {
+  local entry name offset list=""
+  for entry in "${SERVICES[@]}"; do
+    read -r name _ _ offset <<<"$entry"
+    [[ "$name" == caselink-console ]] && continue
+    list+="${list:+,}$name=http://127.0.0.1:$((PORT_BASE + offset))/readyz"
+  done
+  echo "$list"
 }
 
 stop_services() {
@@ -216,7 +232,7 @@ THEN_STOP=0
 SERVICES_ONLY=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --stop) shift; stop_all "${1:-}"; exit 0 ;;
     --status) status && exit 0 || exit $? ;;
     --no-setup) SETUP=0 ;;
@@ -233,7 +249,7 @@ if [[ "$SETUP" == 1 ]]; then
   # Only what the main job runs: the services, caselink-topics, the scenario and caselinkctl
   # (scripts/test.sh builds the tests and benchmarks).
   bash scripts/setup.sh --targets "caselink-passthrough caselink-evidence caselink-feedback caselink-sync \
-caselink-standards caselink-ingress caselink-topics caselink-scenario caselinkctl"
+caselink-standards caselink-ingress caselink-console caselink-topics caselink-scenario caselinkctl"
 else
   step 1/6 "set-up skipped (--no-setup)"
 fi
@@ -294,6 +310,8 @@ caselink is running:
   a case      build/services/ctl/caselinkctl case show <case-id> --bootstrap ${BOOTSTRAP}
   services    bash scripts/run.sh --status
   stop        bash scripts/run.sh --stop        (add --wipe to delete the broker's data)
+
+Open the console in a browser: http://127.0.0.1:${CONSOLE_PORT}/   (cases, recommendations, ops)
 MSG
 fi
 if [[ "$services_alive" == 0 ]]; then
