@@ -21,9 +21,9 @@
 #   CASELINK_KAFKA_BOOTSTRAP  use this running broker instead of starting the local one
 #                        (KAFKA_BOOTSTRAP: deprecated alias)
 #   CASELINK_KAFKA_PORT  port of the local broker (default 9092; the tests use 19092)
-#   CASELINK_PORT_BASE   admin ports are base+1.. (default 9300: passthrough 9301 … ingress 9306)
+#   CASELINK_PORT_BASE   admin ports are base+1.. (default 9300: passthrough 9301 … ingress 9306;
+#                        caselink-console's pages are on its admin port, 9307)
 #   CASELINK_INGRESS_PORT  the ingress HTTP API (default 8080)
-#   CASELINK_CONSOLE_PORT  the console's pages (default 8090; its admin port is base+7)
 #   CASELINK_RUN_DIR     pid files, logs and the evidence store (default .local/run)
 #   CASELINK_BUILD_DIR   the build tree with the binaries (default build)
 #   CASELINK_REPLICATION_FACTOR  passed to caselink-topics --replication-factor (a 3-broker
@@ -37,7 +37,6 @@ NAME="dev"
 RUN_DIR="${CASELINK_RUN_DIR:-$ROOT/.local/run}"
 PORT_BASE="${CASELINK_PORT_BASE:-9300}"
 INGRESS_PORT="${CASELINK_INGRESS_PORT:-8080}"
-CONSOLE_PORT="${CASELINK_CONSOLE_PORT:-8090}"
 OWN_BROKER=1
 # CASELINK_KAFKA_BOOTSTRAP names the broker; KAFKA_BOOTSTRAP is a deprecated alias (warns).
 source scripts/kafka-bootstrap.sh
@@ -90,7 +89,7 @@ service_env() {
     # is the template for production configs.
     caselink-sync) echo "CASELINK_SYNC_TIME_MODE=event_time" ;;
     # The console's pages, and the readiness URLs of the others for its ops page.
-    caselink-console) echo "CASELINK_CONSOLE_PORT=$CONSOLE_PORT CASELINK_OPS_SERVICES=$(ops_services)" ;;
+    caselink-console) echo "CASELINK_OPS_SERVICES=$(ops_services)" ;;
   esac
 }
 
@@ -232,7 +231,7 @@ THEN_STOP=0
 SERVICES_ONLY=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --stop) shift; stop_all "${1:-}"; exit 0 ;;
     --status) status && exit 0 || exit $? ;;
     --no-setup) SETUP=0 ;;
@@ -311,7 +310,7 @@ caselink is running:
   services    bash scripts/run.sh --status
   stop        bash scripts/run.sh --stop        (add --wipe to delete the broker's data)
 
-Open the console in a browser: http://127.0.0.1:${CONSOLE_PORT}/   (cases, recommendations, ops)
+Open the console in a browser: http://127.0.0.1:$((PORT_BASE + 7))/   (cases, recommendations, ops)
 MSG
 fi
 if [[ "$services_alive" == 0 ]]; then

@@ -33,8 +33,9 @@ APT_PACKAGES=(
 )
 # Only for the test command (the fuzz run, scripts/fuzz.sh; a venv for lizard on a stock Debian
 # python3; prometheus/promtool for deploy/prometheus, tests/deploy); the main job (--targets) skips them.
-# chromium: the console's browser test (e2e_console_browser), driven by playwright-core.
-TEST_APT_PACKAGES=(clang libclang-rt-14-dev python3-venv prometheus chromium)
+# chromium: the console's browser test (e2e_console_browser), driven by playwright-core;
+# fonts-noto-cjk so its screenshots show the Chinese case data as text, not boxes.
+TEST_APT_PACKAGES=(clang libclang-rt-14-dev python3-venv prometheus chromium fonts-noto-cjk)
 
 usage() {
   cat <<EOF

@@ -56,6 +56,7 @@ json summary_json(const CaseSummary& c, TimePoint now) {
           {"next_due_at", time_or_null(c.next_due_at)},
           {"next_due_step", c.next_due_step},
           {"next_due_text", c.next_due_at ? due_text(*c.next_due_at, now) : ""},
+          {"missed_deadlines", c.missed_deadlines},
           {"alerts", c.alerts},
           {"recommendations", c.recommendations}};
 }
@@ -64,13 +65,16 @@ json summary_json(const CaseSummary& c, TimePoint now) {
 json counts_json(const std::vector<CaseSummary>& cases) {
   std::map<std::string, size_t> by_state, by_agency, by_offence;
   size_t overdue = 0;
+  size_t missed = 0;
   for (const auto& c : cases) {
+    if (c.missed_deadlines > 0) ++missed;
     ++by_state[c.has_state ? c.state : "(no snapshot yet)"];
     ++by_agency[c.referring_agency.empty() ? "(unknown)" : c.referring_agency];
     ++by_offence[c.offence.empty() ? "(unknown)" : c.offence];
     if (c.overdue()) ++overdue;
   }
-  return {{"by_state", by_state}, {"by_agency", by_agency}, {"by_offence", by_offence}, {"overdue", overdue}};
+  return {{"by_state", by_state}, {"by_agency", by_agency}, {"by_offence", by_offence}, {"overdue", overdue},
+          {"missed", missed}};
 }
 
 }  // namespace
@@ -177,7 +181,8 @@ std::string ops_json(const OpsSnapshot& ops, const DlqCounts& dlq, TimePoint now
   }
   json lag = json::parse(ctl::render_lag_json(ops.lag, ops.lag_interval));
   std::map<std::string, int64_t> lag_by_group;
-  for (const auto& row : ops.lag) lag_by_group[row.group] += row.second.lag();
+  // Records really waiting: offsets holding only transaction markers count as caught up.
+  for (const auto& row : ops.lag) lag_by_group[row.group] += row.markers_only ? 0 : row.second.lag();
   return json{{"now", format_rfc3339(now)},
               {"taken_at", time_or_null(ops.taken_at)},
               {"services", services},

@@ -43,10 +43,11 @@ void summarize_deadlines(const v1::CaseStateSnapshot& s, TimePoint now, CaseSumm
 std::string state_name(v1::CaseState state) { return strip_prefix(v1::CaseState_Name(state), "CASE_STATE_"); }
 
 CaseSummary summarize_case(const std::string& case_id, const std::optional<v1::CaseStateSnapshot>& latest,
-                           size_t alerts, TimePoint now) {
+                           size_t alerts, TimePoint now, size_t missed_deadlines) {
   CaseSummary out;
   out.case_id = case_id;
   out.alerts = alerts;
+  out.missed_deadlines = missed_deadlines;
   if (!latest) return out;
   const auto& s = *latest;
   out.has_state = true;
@@ -91,7 +92,13 @@ void ReadModel::apply(const ctl::CaseRecordRef& record) {
   ++applied_;
   CaseEntry& entry = cases_[case_id];
   entry.history.records.push_back(record);
-  if (record.envelope.has_alert()) ++entry.alerts;
+  if (record.envelope.has_alert()) {
+    ++entry.alerts;
+    const auto& alert = record.envelope.alert();
+    if (alert.kind() == v1::ALERT_KIND_DEADLINE_OVERDUE && alert.has_deadline()) {
+      entry.missed.insert(alert.deadline().deadline_id());
+    }
+  }
   if (record.envelope.has_case_state_snapshot()) {
     const auto& snapshot = record.envelope.case_state_snapshot();
     // An acknowledgement republishes a version (same hash, new recognition): the later one wins.
@@ -112,7 +119,7 @@ std::vector<CaseSummary> ReadModel::cases(const CaseFilter& filter, TimePoint no
   {
     std::shared_lock lock(mutex_);
     for (const auto& [id, entry] : cases_) {
-      CaseSummary summary = summarize_case(id, entry.latest, entry.alerts, now);
+      CaseSummary summary = summarize_case(id, entry.latest, entry.alerts, now, entry.missed.size());
       if (matches(summary, filter)) out.push_back(std::move(summary));
     }
   }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -50,6 +51,9 @@ struct CaseSummary {
   size_t overdue_deadlines = 0;  // OVERDUE, or OPEN and due at or before `now`
   std::optional<TimePoint> next_due_at;  // earliest due time of an open deadline
   std::string next_due_step;
+  // Deadlines that went overdue at some point (DEADLINE_OVERDUE alerts), met late or still open:
+  // the scenario's wage case missed its filing review although nothing is overdue now.
+  size_t missed_deadlines = 0;
   size_t alerts = 0;
   size_t recommendations = 0;
   [[nodiscard]] bool overdue() const { return overdue_deadlines > 0; }
@@ -96,6 +100,7 @@ class ReadModel {
     ctl::CaseHistory history;
     std::optional<v1::CaseStateSnapshot> latest;  // highest version seen
     size_t alerts = 0;
+    std::set<std::string> missed;  // deadline ids of DEADLINE_OVERDUE alerts
   };
   void apply_dlq(const ctl::CaseRecordRef& record);
 
@@ -108,7 +113,7 @@ class ReadModel {
 
 // The summary of one case (pure; ReadModel::cases uses it).
 CaseSummary summarize_case(const std::string& case_id, const std::optional<v1::CaseStateSnapshot>& latest,
-                           size_t alerts, TimePoint now);
+                           size_t alerts, TimePoint now, size_t missed_deadlines = 0);
 bool matches(const CaseSummary& summary, const CaseFilter& filter);
 
 }  // namespace caselink::console

@@ -1,8 +1,5 @@
 #include "services/console/service.h"
 
-#include <fstream>
-
-#include "services/common/logging/logging.h"
 #include "services/console/follower.h"
 #include "services/console/routes.h"
 
@@ -29,18 +26,6 @@ runtime::Component ops_component(OpsPoller& poller) {
           [&poller] { poller.stop(); }, nullptr};
 }
 
-runtime::Component server_component(http::AdminHttpServer& server, const ConsoleSettings& settings) {
-  return {"console http",
-          [&server, &settings]() -> Status {
-            http::StartResult started = server.start();
-            if (!started.ok()) return Error::invalid("console: " + started.message, "console.port");
-            logging::get("console")->info("console on http://{}:{}/", settings.bind, started.port);
-            if (!settings.port_file.empty()) std::ofstream(settings.port_file) << started.port << "\n";
-            return Status::success();
-          },
-          [&server] { server.stop(); }, nullptr};
-}
-
 OpsSettings ops_settings(const ConsoleSettings& s) {
   return {s.ops_services, std::chrono::milliseconds(s.ops_poll_interval_ms),
           std::chrono::milliseconds(s.ops_lag_interval_ms), std::chrono::milliseconds(s.ops_probe_timeout_ms), s.ops_lag};
@@ -51,6 +36,7 @@ OpsSettings ops_settings(const ConsoleSettings& s) {
 Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& ctx, const ConsoleSettings& extra) {
   runtime::ServiceBundle bundle;
   auto& settings = bundle.make<ConsoleSettings>(extra);
+  if (Status bind_ok = check_bind(ctx.common.http.bind, settings); !bind_ok.ok()) return bind_ok.error();
   auto assets = load_assets(settings.assets_dir, settings.echarts_js);
   if (!assets.ok()) return assets.error();
   auto& files = bundle.make<Assets>(std::move(*assets));
@@ -65,12 +51,8 @@ Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& ctx, 
   auto& follower = bundle.make<Follower>(ctx.common.kafka, ctx.name, model);
   auto& poller = bundle.make<OpsPoller>(ops_settings(settings), ctx.common.kafka, ctx.clock);
   auto& context = bundle.make<RouteContext>(RouteContext{model, &poller, ctx.clock, files, keys});
-  http::AdminServerOptions options;
-  options.bind_address = settings.bind;
-  options.port = static_cast<std::uint16_t>(settings.port);
-  auto& server = bundle.make<http::AdminHttpServer>(
-      options, [&follower]() -> http::ReadyState { return {follower.caught_up(), follower.status()}; }, ctx.registry);
-  add_routes(server, context);
+  // The pages and the API go on the admin endpoint (one GET-only port, loopback unless allowed).
+  bundle.admin_routes = [&context](http::AdminHttpServer& server) { add_routes(server, context); };
   auto* cases = &ctx.registry.gauge("caselink_console_cases", "Cases the console's read model holds.").get();
   auto* records = &ctx.registry.gauge("caselink_console_records", "Records applied to the read model.").get();
   auto* dead = &ctx.registry.gauge("caselink_console_dlq_records", "Dead letters counted on the DLQ.").get();
@@ -84,7 +66,7 @@ Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& ctx, 
     undecodable->set(static_cast<double>(model->undecodable()));
     ready->set(follower->caught_up() ? 1 : 0);
   });
-  bundle.components = {follower_component(follower), ops_component(poller), server_component(server, settings)};
+  bundle.components = {follower_component(follower), ops_component(poller)};
   return bundle;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // caselink-console's wiring for the composition root (services/common/runtime): the read
-// model, the follower that feeds it, the ops poller and the console's own HTTP server (pages
-// and JSON API), started in that order and stopped in reverse.
+// model, the follower that feeds it and the ops poller (started in that order, stopped in
+// reverse), and the pages and JSON API as routes of the admin endpoint (http.bind, http.port).
 
 #include "services/common/runtime/service_main.h"
 #include "services/console/settings.h"

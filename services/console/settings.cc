@@ -14,20 +14,17 @@ bool is_loopback_address(const std::string& address) {
   return parsed.is_loopback();
 }
 
-Status check_bind(const ConsoleSettings& s) {
-  if (is_loopback_address(s.bind) || s.allow_non_loopback) return Status::success();
-  return Error::invalid("console.bind " + s.bind +
+Status check_bind(const std::string& address, const ConsoleSettings& s) {
+  if (is_loopback_address(address) || s.allow_non_loopback) return Status::success();
+  return Error::invalid("http.bind " + address +
                             " is not a loopback address: the console has no authentication or TLS yet; set "
                             "console.allow_non_loopback: true only behind a proxy that adds both",
-                        "console.bind");
+                        "http.bind");
 }
 
 void bind(config::ConfigBinder& b, ConsoleSettings* s) {
-  b.bind("console.bind", &s->bind, "Address of the console's pages and API (an IP address; loopback unless allowed)");
-  b.bind("console.port", &s->port, "Port of the console (0 = any free port)");
-  b.bind("console.port_file", &s->port_file, "Write the bound console port to this file");
   b.bind("console.allow_non_loopback", &s->allow_non_loopback,
-         "Allow a non-loopback console.bind (no authentication or TLS yet: only behind a proxy that adds both)");
+         "Allow a non-loopback http.bind (no authentication or TLS yet: only behind a proxy that adds both)");
   b.bind("web.assets_dir", &s->assets_dir, "Serve the pages from this directory instead of the compiled-in copies");
   b.bind("web.echarts_js", &s->echarts_js, "Apache ECharts' echarts.min.js (scripts/setup.sh installs it with npm)");
   b.bind("ops.services", &s->ops_services, "Service name -> its /readyz URL, shown on the ops page");
@@ -36,11 +33,10 @@ void bind(config::ConfigBinder& b, ConsoleSettings* s) {
   b.bind("ops.probe_timeout_ms", &s->ops_probe_timeout_ms, "Deadline of one /readyz probe");
   b.bind("ops.lag", &s->ops_lag, "Read the consumer groups' lag (caselinkctl lag) for the ops page");
   b.check([s]() -> Status {
-    if (s->port < 0 || s->port > 65535) return Error::invalid("console.port must be 0..65535", "console.port");
     if (s->ops_poll_interval_ms < 1000) return Error::invalid("ops.poll_interval_ms must be >= 1000", "ops.poll_interval_ms");
     if (s->ops_lag_interval_ms < 100) return Error::invalid("ops.lag_interval_ms must be >= 100", "ops.lag_interval_ms");
     if (s->ops_probe_timeout_ms < 100) return Error::invalid("ops.probe_timeout_ms must be >= 100", "ops.probe_timeout_ms");
-    return check_bind(*s);
+    return Status::success();
   });
 }
 

@@ -12,12 +12,10 @@
 namespace caselink::console {
 
 struct ConsoleSettings {
-  // The console's pages and API (GET only). Loopback by default: the console has no
-  // authentication or TLS yet (issue 18 leaves HTTPS to the security work), so anything else
-  // needs console.allow_non_loopback: true, said on purpose.
-  std::string bind = "127.0.0.1";
-  int port = 9307;
-  std::string port_file;
+  // The pages and the API are served on the admin endpoint (http.bind, http.port: GET only, with
+  // /healthz, /readyz, /metrics). Loopback only: the console has no authentication or TLS yet
+  // (issue 18 leaves HTTPS to the security work), so a non-loopback http.bind needs
+  // console.allow_non_loopback: true, said on purpose.
   bool allow_non_loopback = false;
   // Pages, script and style from this directory instead of the copies compiled in (editing
   // the pages without rebuilding); empty = compiled in.
@@ -36,8 +34,8 @@ struct ConsoleSettings {
 // unparsable text included.
 bool is_loopback_address(const std::string& address);
 
-// The console.bind rule: loopback, or non-loopback with allow_non_loopback.
-Status check_bind(const ConsoleSettings& settings);
+// The bind rule: `address` (http.bind) is loopback, or allow_non_loopback is set.
+Status check_bind(const std::string& address, const ConsoleSettings& settings);
 
 void bind(config::ConfigBinder& binder, ConsoleSettings* settings);
 

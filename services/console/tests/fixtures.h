@@ -65,6 +65,7 @@ inline ctl::CaseRecordRef alert_record(const std::string& case_id, int64_t offse
   r.envelope.set_case_id(case_id);
   r.envelope.set_event_id("alert-" + std::to_string(offset));
   r.envelope.mutable_alert()->set_kind(v1::ALERT_KIND_DEADLINE_OVERDUE);
+  r.envelope.mutable_alert()->mutable_deadline()->set_deadline_id("police_filing_review#1");
   *r.envelope.mutable_occurred_at() = ts("2026-11-02T00:00:00Z");
   return r;
 }

@@ -44,6 +44,8 @@ TEST_F(ReadModelTest, TheLatestSnapshotMakesTheSummary) {
   EXPECT_EQ(cases[0].next_due_step, "items_handover");
   EXPECT_FALSE(cases[0].overdue());
   EXPECT_EQ(cases[1].alerts, 1U);
+  EXPECT_EQ(cases[1].missed_deadlines, 1U);
+  EXPECT_EQ(cases[0].missed_deadlines, 0U);
   EXPECT_TRUE(cases[1].overdue());
   EXPECT_EQ(model_.history("case-a")->records.size(), 2U);
   EXPECT_FALSE(model_.history("case-z").has_value());

@@ -102,15 +102,18 @@ async function casesPage() {
   document.getElementById('f-overdue').value = params.get('overdue') || '';
   document.getElementById('case-count').textContent = String(shown.count);
   document.getElementById('overdue-count').textContent = String(shown.counts.overdue);
+  document.getElementById('missed-count').textContent = String(shown.counts.missed);
   const tbody = document.querySelector('#cases tbody');
   for (const c of shown.cases) {
     row(tbody, [caseLink(c.case_id), c.has_state ? c.state : '(no snapshot yet)', c.domain, c.offence, c.referring_agency,
       c.next_due_step ? c.next_due_step + ' — ' + c.next_due_text : '',
-      c.overdue_deadlines > 0 ? el('span', c.overdue_deadlines, 'bad') : '0', c.alerts, when(c.last_event_at)]);
+      c.overdue_deadlines > 0 ? el('span', c.overdue_deadlines, 'bad') : '0',
+      c.missed_deadlines > 0 ? el('span', c.missed_deadlines, 'bad') : '0', c.alerts, when(c.last_event_at)]);
   }
   barChart('chart-state', 'Cases by state', shown.counts.by_state);
   barChart('chart-agency', 'Cases by referring agency', shown.counts.by_agency);
-  pieChart('chart-overdue', 'Overdue deadlines', { overdue: shown.counts.overdue, 'on time': shown.count - shown.counts.overdue });
+  barChart('chart-overdue', 'Cases and their deadlines', { cases: shown.count,
+    'a deadline overdue now': shown.counts.overdue, 'missed a deadline': shown.counts.missed });
 }
 
 function caseFacts(c) {
