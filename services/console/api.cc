@@ -185,6 +185,7 @@ std::string ops_json(const OpsSnapshot& ops, const DlqCounts& dlq, TimePoint now
   for (const auto& row : ops.lag) lag_by_group[row.group] += row.markers_only ? 0 : row.second.lag();
   return json{{"now", format_rfc3339(now)},
               {"taken_at", time_or_null(ops.taken_at)},
+              {"lag_taken_at", time_or_null(ops.lag_taken_at)},
               {"services", services},
               {"lag", lag},
               {"lag_by_group", lag_by_group},

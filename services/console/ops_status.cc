@@ -92,36 +92,42 @@ bool OpsPoller::wait(std::chrono::milliseconds d) {
   return !wake_.wait_for(lock, d, [this] { return stopping_; });
 }
 
-void OpsPoller::take_round() {
-  OpsSnapshot round;
-  round.lag_interval = settings_.lag_interval;
+void OpsPoller::take_probes() {
+  std::vector<ServiceProbe> services;
   for (const auto& [name, url] : settings_.services) {
-    round.services.push_back(probe_readyz(name, url, settings_.probe_timeout));
+    services.push_back(probe_readyz(name, url, settings_.probe_timeout));
   }
-  if (settings_.lag) {
-    auto cluster = ctl::OpsCluster::create(kafka_, std::chrono::milliseconds(10000));
-    if (!cluster.ok()) {
-      round.lag_error = cluster.error().message;
-    } else {
-      ctl::LagRequest request;
-      request.interval = settings_.lag_interval;
-      request.wait = [this](std::chrono::milliseconds d) { wait(d); };
-      auto rows = ctl::collect_lag(request, **cluster);
-      if (rows.ok()) round.lag = std::move(rows).value();
-      else round.lag_error = rows.error().message;
-    }
-  }
-  round.taken_at = clock_.now();
   std::lock_guard lock(mutex_);
-  latest_ = std::move(round);
+  latest_.services = std::move(services);
+  latest_.taken_at = clock_.now();
+}
+
+void OpsPoller::take_lag() {
+  std::vector<ctl::PartitionLag> lag;
+  std::string error;
+  auto cluster = ctl::OpsCluster::create(kafka_, std::chrono::milliseconds(10000));
+  if (!cluster.ok()) {
+    error = cluster.error().message;
+  } else {
+    ctl::LagRequest request;
+    request.interval = settings_.lag_interval;
+    request.wait = [this](std::chrono::milliseconds d) { wait(d); };
+    auto rows = ctl::collect_lag(request, **cluster);
+    if (rows.ok()) lag = std::move(rows).value();
+    else error = rows.error().message;
+  }
+  if (!error.empty()) logging::get("console.ops")->warn("consumer lag not read: {}", error);
+  std::lock_guard lock(mutex_);
+  latest_.lag_interval = settings_.lag_interval;
+  latest_.lag_error = std::move(error);
+  if (latest_.lag_error.empty()) latest_.lag = std::move(lag);  // keep the last good rows otherwise
+  latest_.lag_taken_at = clock_.now();
 }
 
 void OpsPoller::run() {
-  auto log = logging::get("console.ops");
   do {
-    take_round();
-    const auto snapshot = latest();
-    if (!snapshot.lag_error.empty()) log->warn("consumer lag not read: {}", snapshot.lag_error);
+    take_probes();
+    if (settings_.lag) take_lag();
   } while (wait(settings_.poll_interval));
 }
 

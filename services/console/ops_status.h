@@ -30,8 +30,11 @@ struct ServiceProbe {
 };
 
 struct OpsSnapshot {
-  std::optional<TimePoint> taken_at;  // nullopt until the first round finished
+  std::optional<TimePoint> taken_at;  // of the probes; nullopt until the first probes ended
   std::vector<ServiceProbe> services;
+  // The lag is published apart from the probes: reading it can take much longer (a stalled
+  // group's partitions are read to tell markers from records), and the probes must not wait.
+  std::optional<TimePoint> lag_taken_at;
   std::vector<ctl::PartitionLag> lag;
   std::string lag_error;  // why the lag could not be read this round; empty when it was
   std::chrono::milliseconds lag_interval{0};
@@ -69,7 +72,8 @@ class OpsPoller {
 
  private:
   void run();
-  void take_round();
+  void take_probes();
+  void take_lag();
   // Waits `d` unless stop() comes first; false when stopping.
   bool wait(std::chrono::milliseconds d);
 

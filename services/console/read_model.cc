@@ -99,7 +99,8 @@ void ReadModel::apply(const ctl::CaseRecordRef& record) {
       entry.missed.insert(alert.deadline().deadline_id());
     }
   }
-  if (record.envelope.has_case_state_snapshot()) {
+  // Snapshots count from the state topic only, as `caselinkctl case list` reads them.
+  if (record.topic == ctl::kStateTopic && record.envelope.has_case_state_snapshot()) {
     const auto& snapshot = record.envelope.case_state_snapshot();
     // An acknowledgement republishes a version (same hash, new recognition): the later one wins.
     if (!entry.latest || snapshot.version() >= entry.latest->version()) entry.latest = snapshot;

@@ -46,6 +46,9 @@ fi
 grep -q "Open the console in a browser: $CONSOLE/" "$OUT_DIR/run.out" ||
   { echo "FAIL: run.sh did not end with the console's address"; tail -n 5 "$OUT_DIR/run.out"; exit 1; }
 
+# A probe in this second may still precede the readiness run.sh saw: one second later counts.
+STACK_READY="$(date -u -d "+1 second" +%Y-%m-%dT%H:%M:%S)"
+
 echo "== 2. generated cases through the ingress"
 RUN_ID="$(date -u +%Y%m%d%H%M%S)-$$"
 MARKUP='<img src="x" onerror="alert(1)">'
@@ -75,6 +78,15 @@ for id in "${generated[@]}"; do
     sleep 1
   done
   echo "FAIL: $id has no snapshot in the console after 60 s"; exit 1
+done
+
+# Until the console probed the services after run.sh saw them all ready (every ops.poll_interval_ms).
+for i in $(seq 1 60); do
+  taken=$(curl -sf "$CONSOLE/api/ops" | node -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () =>
+    process.stdout.write(String(JSON.parse(s).taken_at || "")))')
+  [[ -n "$taken" && "$taken" > "$STACK_READY" ]] && break
+  [[ $i == 60 ]] && { echo "FAIL: the console did not probe the services again within 60 s"; exit 1; }
+  sleep 1
 done
 
 echo "== 3. what the pages must show, read from the topics by caselinkctl and kcat"

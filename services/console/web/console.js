@@ -198,7 +198,8 @@ async function recommendationsPage() {
 
 async function opsPage() {
   const o = await getJson('/api/ops');
-  document.getElementById('taken-at').textContent = o.taken_at ? 'As of ' + when(o.taken_at) : 'First round still running';
+  document.getElementById('taken-at').textContent = (o.taken_at ? 'Readiness as of ' + when(o.taken_at) : 'First probes still running') +
+    (o.lag_taken_at ? ', lag as of ' + when(o.lag_taken_at) : ', lag not read yet');
   const services = document.querySelector('#services tbody');
   for (const s of o.services) {
     row(services, [s.name, el('span', s.ready ? 'ready' : 'NOT READY', s.ready ? 'ok' : 'bad'), s.status || '—', s.detail]);
