@@ -63,7 +63,7 @@ if [[ ! -x "$NEEDS" ]]; then
 fi
 STARTED=0
 # e2e: the stack scripts/run.sh started on the bench broker (stopped before the broker).
-E2E_ENV=(CASELINK_RUN_DIR="$ROOT/.local/bench-e2e" CASELINK_PORT_BASE=19400 CASELINK_INGRESS_PORT=19480
+E2E_ENV=(CASELINK_RUN_DIR="$ROOT/.local/bench-e2e" CASELINK_PORT_BASE=19400 CASELINK_INGRESS_PORT=19480 CASELINK_CONSOLE_PORT=19481
          CASELINK_BUILD_DIR="$BUILD")
 STACK=0
 TLS_WORK="$ROOT/.local/bench-ingress-tls"   # ingress-tls: its two ingresses' files and pids

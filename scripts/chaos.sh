@@ -20,7 +20,7 @@
 #
 # Environment:
 #   CASELINK_CHAOS_PORT   first port (default 19600): brokers P, P+2, P+4 (controllers +1),
-#                         service admin ports P+11..P+16, ingress P+20
+#                         service admin ports P+11..P+17, ingress P+20, console P+21
 #   CASELINK_CHAOS_SESSION_MS  the services' consumer session timeout (default 10000; librdkafka's
 #                         default, and the shipped configs', is 45000)
 #   CASELINK_BUILD_DIR    the build tree with the binaries (default build)
@@ -51,6 +51,7 @@ export CASELINK_BUILD_DIR="${CASELINK_BUILD_DIR:-$ROOT/build}"
 export CASELINK_RUN_DIR="$CASELINK_BUILD_DIR/chaos-run"
 export CASELINK_PORT_BASE=$((P + 10))
 export CASELINK_INGRESS_PORT=$((P + 20))
+export CASELINK_CONSOLE_PORT=$((P + 21))
 export CASELINK_REPLICATION_FACTOR=3
 # The services' consumer session timeout is lowered from librdkafka's 45 s to 10 s: a kill -9's
 # replacement joins the group only once the dead member's session has expired, and with 45 s the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # caselink — the main job: set up this machine, start a local Kafka broker, create the topics,
-# start every service, play the linkage scenario and print each case.
+# start every service, play the linkage scenario, print each case and the console's address.
 #
 #   scripts/run.sh                 set up (idempotent), start everything, play the scenario,
 #                                  print every case, leave the stack running for exploration
@@ -21,7 +21,8 @@
 #   CASELINK_KAFKA_BOOTSTRAP  use this running broker instead of starting the local one
 #                        (KAFKA_BOOTSTRAP: deprecated alias)
 #   CASELINK_KAFKA_PORT  port of the local broker (default 9092; the tests use 19092)
-#   CASELINK_PORT_BASE   admin ports are base+1.. (default 9300: passthrough 9301 … ingress 9306)
+#   CASELINK_PORT_BASE   admin ports are base+1.. (default 9300: passthrough 9301 … ingress 9306;
+#                        caselink-console's pages are on its admin port, 9307)
 #   CASELINK_INGRESS_PORT  the ingress HTTPS API (default 8080; certificate from the local CA,
 #                        scripts/tls.sh: clients trust CASELINK_RUN_DIR/tls/ca.crt)
 #   CASELINK_RUN_DIR     pid files, logs and the evidence store (default .local/run)
@@ -69,6 +70,7 @@ SERVICES=(
   "caselink-sync services/case-sync/caselink-sync deploy/config/case-sync.yaml 4"
   "caselink-standards services/standards/caselink-standards deploy/config/standards.yaml 5"
   "caselink-ingress services/ingress/caselink-ingress deploy/config/ingress.yaml 6"
+  "caselink-console services/console/caselink-console deploy/config/console.yaml 7"
 )
 
 step() { printf '\n\033[1m[run %s] %s\033[0m\n' "$1" "$2" >&2; }
@@ -82,7 +84,7 @@ service_env() {
   [[ -d "$KEY_DIR/$name" ]] && echo "CASELINK_SIGNING_KEY_DIR=$KEY_DIR/$name"
   # Static group membership (loop.group_instance_id): a service killed and started again (by
   # --start-service, as the chaos harness does) gets its partitions back at once.
-  [[ "$name" != caselink-ingress ]] && echo "CASELINK_LOOP_GROUP_INSTANCE_ID=$name-0"
+  [[ "$name" != caselink-ingress && "$name" != caselink-console ]] && echo "CASELINK_LOOP_GROUP_INSTANCE_ID=$name-0"
   case "$name" in
     caselink-evidence) echo "CASELINK_EVIDENCE_STORE_PATH=$BLOB_DIR" ;;
     caselink-ingress) echo "CASELINK_BLOBS_PATH=$BLOB_DIR CASELINK_API_PORT=$INGRESS_PORT"
@@ -91,7 +93,20 @@ service_env() {
     # the wall clock (docs/services/case-sync.md, "Time"). Set here, not in deploy/config, which
     # is the template for production configs.
     caselink-sync) echo "CASELINK_SYNC_TIME_MODE=event_time" ;;
+    # The console's pages, and the readiness URLs of the others for its ops page.
+    caselink-console) echo "CASELINK_OPS_SERVICES=$(ops_services)" ;;
   esac
+}
+
+# name=http://127.0.0.1:<admin port>/readyz,... for every service but the console itself.
+ops_services() {
+  local entry name offset list=""
+  for entry in "${SERVICES[@]}"; do
+    read -r name _ _ offset <<<"$entry"
+    [[ "$name" == caselink-console ]] && continue
+    list+="${list:+,}$name=http://127.0.0.1:$((PORT_BASE + offset))/readyz"
+  done
+  echo "$list"
 }
 
 stop_services() {
@@ -221,7 +236,7 @@ THEN_STOP=0
 SERVICES_ONLY=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --stop) shift; stop_all "${1:-}"; exit 0 ;;
     --status) status && exit 0 || exit $? ;;
     --no-setup) SETUP=0 ;;
@@ -238,7 +253,7 @@ if [[ "$SETUP" == 1 ]]; then
   # Only what the main job runs: the services, caselink-topics, the scenario and caselinkctl
   # (scripts/test.sh builds the tests and benchmarks).
   bash scripts/setup.sh --targets "caselink-passthrough caselink-evidence caselink-feedback caselink-sync \
-caselink-standards caselink-ingress caselink-topics caselink-scenario caselinkctl"
+caselink-standards caselink-ingress caselink-console caselink-topics caselink-scenario caselinkctl"
 else
   step 1/6 "set-up skipped (--no-setup)"
 fi
@@ -300,6 +315,8 @@ caselink is running:
   a case      build/services/ctl/caselinkctl case show <case-id> --bootstrap ${BOOTSTRAP}
   services    bash scripts/run.sh --status
   stop        bash scripts/run.sh --stop        (add --wipe to delete the broker's data)
+
+Open the console in a browser: http://127.0.0.1:$((PORT_BASE + 7))/   (cases, recommendations, ops)
 MSG
 fi
 if [[ "$services_alive" == 0 ]]; then

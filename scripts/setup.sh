@@ -17,6 +17,9 @@ LIBS="$ROOT/deploy/kafka/libs"
 STAMP="$LIBS/.pom.sha256"
 BUF_PREFIX="$ROOT/.local/buf"
 LIZARD_VERSION="1.24.3"          # PyPI; tests/contract/function_length.sh looks in .local/lizard
+ECHARTS_VERSION="6.1.0"          # npm; caselink-console serves its dist/echarts.min.js (web.echarts_js)
+PLAYWRIGHT_CORE_VERSION="1.65.1" # npm, tests only: drives Debian's chromium (tests/e2e/console_browser.mjs)
+WEB_PREFIX="$ROOT/.local/web"
 BUILD_DIR="$ROOT/build"
 TOTAL=5
 
@@ -30,7 +33,9 @@ APT_PACKAGES=(
 )
 # Only for the test command (the fuzz run, scripts/fuzz.sh; a venv for lizard on a stock Debian
 # python3; prometheus/promtool for deploy/prometheus, tests/deploy); the main job (--targets) skips them.
-TEST_APT_PACKAGES=(clang libclang-rt-14-dev python3-venv prometheus)
+# chromium: the console's browser test (e2e_console_browser), driven by playwright-core;
+# fonts-noto-cjk so its screenshots show the Chinese case data as text, not boxes.
+TEST_APT_PACKAGES=(clang libclang-rt-14-dev python3-venv prometheus chromium fonts-noto-cjk)
 
 usage() {
   cat <<EOF
@@ -46,6 +51,9 @@ Prepares this machine (Debian 12) to build and run caselink:
      skipped when the pom is unchanged since the last fetch
   4. buf ${BUF_VERSION} (protobuf lint/breaking) into .local/buf via npm (npm from Debian if
      missing); when that fails setup warns and the contract test fails until buf is installed;
+     Apache ECharts ${ECHARTS_VERSION} into .local/web via npm (caselink-console's charts) and,
+     without --targets, playwright-core ${PLAYWRIGHT_CORE_VERSION} there too and Debian's chromium
+     (the console's browser test, e2e_console_browser);
      lizard ${LIZARD_VERSION} (function-length check) into .local/lizard, a Python venv; without
      --targets, the client libraries' test dependencies (.local/clients-py venv, clients/java's
      Maven artifacts)
@@ -187,6 +195,27 @@ else
     info "installed: .local/buf/node_modules/.bin/buf ($("$BUF_BIN" --version))"
   else
     warn "could not install @bufbuild/buf@${BUF_VERSION} with npm: ctest's contract_buf_lint will FAIL until it is"
+  fi
+fi
+
+# Apache ECharts for caselink-console (the main job runs it); without --targets also playwright-core
+# for the console's browser test. Pinned, into .local/web; redone only when a version differs.
+npm_version_of() { sed -n 's/^  "version": "\(.*\)",$/\1/p' "$WEB_PREFIX/node_modules/$1/package.json" 2>/dev/null; }
+WEB_PACKAGES=("echarts@${ECHARTS_VERSION}")
+[[ ${#TARGETS[@]} -gt 0 ]] || WEB_PACKAGES+=("playwright-core@${PLAYWRIGHT_CORE_VERSION}")
+WEB_MISSING=0
+for pkg in "${WEB_PACKAGES[@]}"; do
+  [[ "$(npm_version_of "${pkg%@*}")" == "${pkg##*@}" ]] || WEB_MISSING=1
+done
+if [[ $WEB_MISSING -eq 0 ]]; then
+  info "already installed: ${WEB_PACKAGES[*]} in .local/web"
+else
+  command -v npm >/dev/null 2>&1 || apt_install npm
+  mkdir -p "$WEB_PREFIX"
+  if npm install --prefix "$WEB_PREFIX" --save-exact --no-audit --no-fund --loglevel=error "${WEB_PACKAGES[@]}" >/dev/null; then
+    info "installed: ${WEB_PACKAGES[*]} in .local/web"
+  else
+    warn "could not install ${WEB_PACKAGES[*]} with npm: caselink-console will not start (web.echarts_js) and e2e_console_browser will FAIL"
   fi
 fi
 

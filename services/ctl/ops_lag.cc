@@ -113,32 +113,21 @@ std::string render_lag_json(const std::vector<PartitionLag>& rows, std::chrono::
   return nlohmann::json{{"interval_ms", interval.count()}, {"partitions", arr}}.dump(2);
 }
 
-int lag_command(const LagRequest& request, OpsCluster& cluster, const OpsOptions& options, std::ostream& out,
-                std::ostream& err) {
+Result<std::vector<PartitionLag>> collect_lag(const LagRequest& request, OpsCluster& cluster) {
   auto groups = groups_to_check(cluster, request.groups);
-  if (!groups.ok()) {
-    err << "caselinkctl: " << groups.error().message << "\n";
-    return groups.error().code == ErrorCode::kNotFound ? kNotFound : kBrokerError;
-  }
+  if (!groups.ok()) return groups.error();
   auto first = take_sample(cluster, groups.value());
-  if (first.ok()) {
-    request.wait ? request.wait(request.interval) : std::this_thread::sleep_for(request.interval);
-  }
-  auto second = first.ok() ? take_sample(cluster, groups.value()) : first;
-  if (!second.ok()) {
-    err << "caselinkctl: " << second.error().message << "\n";
-    return kBrokerError;
-  }
+  if (!first.ok()) return first.error();
+  request.wait ? request.wait(request.interval) : std::this_thread::sleep_for(request.interval);
+  auto second = take_sample(cluster, groups.value());
+  if (!second.ok()) return second.error();
   std::vector<PartitionLag> rows;
   std::map<std::string, GroupInfo> infos;
   for (const auto& [key, now] : second.value()) {
     const auto& group = key.first;
     if (infos.count(group) == 0) {
       auto info = cluster.describe_group(group);
-      if (!info.ok()) {
-        err << "caselinkctl: " << info.error().message << "\n";
-        return kBrokerError;
-      }
+      if (!info.ok()) return info.error();
       infos[group] = std::move(info).value();
     }
     const auto it = first.value().find(key);
@@ -148,18 +137,25 @@ int lag_command(const LagRequest& request, OpsCluster& cluster, const OpsOptions
                      judge(before, now, !info.members.empty()), false};
     if (row.verdict != LagVerdict::kOk) {
       auto pending = cluster.has_records_from(row.topic, row.partition, std::max(now.committed, now.low));
-      if (!pending.ok()) {
-        err << "caselinkctl: " << pending.error().message << "\n";
-        return kBrokerError;
-      }
+      if (!pending.ok()) return pending.error();
       row.markers_only = !pending.value();
       if (row.markers_only) row.verdict = LagVerdict::kOk;
     }
     rows.push_back(std::move(row));
   }
-  out << (options.json ? render_lag_json(rows, request.interval) + "\n" : render_lag_text(rows, request.interval));
+  return rows;
+}
+
+int lag_command(const LagRequest& request, OpsCluster& cluster, const OpsOptions& options, std::ostream& out,
+                std::ostream& err) {
+  auto rows = collect_lag(request, cluster);
+  if (!rows.ok()) {
+    err << "caselinkctl: " << rows.error().message << "\n";
+    return rows.error().code == ErrorCode::kNotFound ? kNotFound : kBrokerError;
+  }
+  out << (options.json ? render_lag_json(*rows, request.interval) + "\n" : render_lag_text(*rows, request.interval));
   auto worst = LagVerdict::kOk;
-  for (const auto& r : rows) worst = std::max(worst, r.verdict);
+  for (const auto& r : *rows) worst = std::max(worst, r.verdict);
   return worst == LagVerdict::kOk ? kOk : worst == LagVerdict::kFallingBehind ? kAttention : kFailing;
 }
 

@@ -61,6 +61,11 @@ struct LagRequest {
   std::function<void(std::chrono::milliseconds)> wait;
 };
 
+// The two samples and their verdicts, per group and partition (what lag_command prints; the
+// console's ops page shows it). Errors: kNotFound a named group does not exist, else the
+// broker's error.
+Result<std::vector<PartitionLag>> collect_lag(const LagRequest& request, OpsCluster& cluster);
+
 // A partition with lag whose verdict is not OK is read from its committed offset to its end
 // (OpsCluster::has_records_from): when nothing is there but transaction markers, it is OK.
 // Exit: kOk every partition OK, kAttention some FALLING_BEHIND, kFailing some STALLED or

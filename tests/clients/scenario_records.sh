@@ -28,9 +28,10 @@ if scenario_ran; then
 fi
 export CASELINK_BUILD_DIR="${CASELINK_BUILD_DIR:-$ROOT/build}"
 export CASELINK_RUN_DIR="$CASELINK_BUILD_DIR/clients-run"
-# Ports apart from e2e_scenario_smoke's (19401-19406, 19480) and from the brokers' (19x00-19x01).
+# Ports apart from e2e_scenario_smoke's (19401-19407, 19480-19481) and from the brokers' (19x00-19x01).
 export CASELINK_PORT_BASE=19440
 export CASELINK_INGRESS_PORT=19487
+export CASELINK_CONSOLE_PORT=19488
 rm -rf "$CASELINK_RUN_DIR"
 mkdir -p "$CASELINK_RUN_DIR"
 # run.sh leaves the services running when it fails half-way; --then-stop covers only success.

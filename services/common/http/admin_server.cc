@@ -39,6 +39,7 @@ struct Shared {
   const ReadinessCallback readiness;
   metrics::Registry& registry;
   std::map<std::string, RouteHandler> routes;  // frozen at start()
+  std::map<std::string, RouteHandler> prefix_routes;  // frozen at start()
 
   std::set<Session*> sessions;
   bool stopping = false;
@@ -56,6 +57,22 @@ std::string what_of(const std::exception_ptr& e) {
   } catch (...) {
     return "unknown exception";
   }
+}
+
+// The exact route for `path`, else the longest prefix route it starts with; null when none.
+const RouteHandler* find_handler(const Shared& shared, const std::string& path) {
+  if (const auto it = shared.routes.find(path); it != shared.routes.end()) {
+    return &it->second;
+  }
+  const RouteHandler* best = nullptr;
+  size_t best_length = 0;
+  for (const auto& [prefix, handler] : shared.prefix_routes) {
+    if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 && prefix.size() > best_length) {
+      best = &handler;
+      best_length = prefix.size();
+    }
+  }
+  return best;
 }
 
 Response route(const Shared& shared, const Request& request) {
@@ -83,10 +100,10 @@ Response route(const Shared& shared, const Request& request) {
       return text(500, "metrics rendering failed: " + what_of(std::current_exception()));
     }
   }
-  const auto it = shared.routes.find(request.path);
-  if (it != shared.routes.end()) {
+  const RouteHandler* handler = find_handler(shared, request.path);
+  if (handler != nullptr) {
     try {
-      return it->second(request);
+      return (*handler)(request);
     } catch (...) {
       return text(500, "handler failed: " + what_of(std::current_exception()));
     }
@@ -176,6 +193,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (allow_get) {
       response_.set(bhttp::field::allow, "GET");
     }
+    for (const auto& [name, value] : response.headers) {
+      response_.set(name, value);
+    }
     response_.body() = std::move(response.body);
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
@@ -263,6 +283,23 @@ AdminHttpServer::~AdminHttpServer() {
 }
 
 void AdminHttpServer::add_route(const std::string& path, RouteHandler handler) {
+  check_route(path, handler);
+  if (!impl_->shared->routes.emplace(path, std::move(handler)).second) {
+    throw std::invalid_argument("admin http: route '" + path + "' is already registered");
+  }
+}
+
+void AdminHttpServer::add_prefix_route(const std::string& prefix, RouteHandler handler) {
+  check_route(prefix, handler);
+  if (prefix.back() != '/') {
+    throw std::invalid_argument("admin http: route prefix must end with '/', got '" + prefix + "'");
+  }
+  if (!impl_->shared->prefix_routes.emplace(prefix, std::move(handler)).second) {
+    throw std::invalid_argument("admin http: route prefix '" + prefix + "' is already registered");
+  }
+}
+
+void AdminHttpServer::check_route(const std::string& path, const RouteHandler& handler) {
   std::lock_guard lock(impl_->lifecycle_mutex);
   if (impl_->state != Impl::State::kIdle) {
     throw std::logic_error("admin http: add_route('" + path + "') must be called before start()");
@@ -275,9 +312,6 @@ void AdminHttpServer::add_route(const std::string& path, RouteHandler handler) {
   }
   if (!handler) {
     throw std::invalid_argument("admin http: route '" + path + "' has no handler");
-  }
-  if (!impl_->shared->routes.emplace(path, std::move(handler)).second) {
-    throw std::invalid_argument("admin http: route '" + path + "' is already registered");
   }
 }
 

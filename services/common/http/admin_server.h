@@ -21,6 +21,8 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "services/common/metrics/registry.h"
 
@@ -41,6 +43,9 @@ struct Response {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  // Further response headers (e.g. Content-Security-Policy of a page); Server, Content-Type and
+  // Cache-Control are always set by the server.
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 using RouteHandler = std::function<Response(const Request&)>;
 
@@ -82,6 +87,11 @@ class AdminHttpServer {
   // An exception thrown by the handler becomes a 500 response.
   void add_route(const std::string& path, RouteHandler handler);
 
+  // Adds a GET route for every path that starts with `prefix` (e.g. "/api/cases/" serves
+  // "/api/cases/<id>"); an exact route wins, then the longest matching prefix. Same rules and
+  // errors as add_route; `prefix` must also end with '/'.
+  void add_prefix_route(const std::string& prefix, RouteHandler handler);
+
   // Binds, listens and starts the background thread. Errors (bad address, bind failure,
   // already started or stopped, invalid options) come back as values; the server can be
   // started again after a failed start().
@@ -95,6 +105,8 @@ class AdminHttpServer {
   [[nodiscard]] std::uint16_t port() const noexcept { return port_.load(); }
 
  private:
+  // Throws as add_route documents (not idle, bad path, built-in path, no handler).
+  void check_route(const std::string& path, const RouteHandler& handler);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::atomic<std::uint16_t> port_{0};

@@ -61,6 +61,9 @@ class ServiceBundle {
   std::unique_ptr<kafka::RecordHandler> handler;
   // Started in this order, stopped in reverse.
   std::vector<Component> components;
+  // Extra GET routes on the admin endpoint, for a service whose whole interface is GET pages
+  // (caselink-console): called once with the admin server before it opens. Null: none.
+  std::function<void(http::AdminHttpServer&)> admin_routes;
 
  private:
   std::vector<std::shared_ptr<void>> owned_;

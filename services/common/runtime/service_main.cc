@@ -179,6 +179,9 @@ int run_components(const CoreDefinition& definition, const CommonSettings& commo
   http_options.bind_address = common.http.bind;
   http_options.port = static_cast<uint16_t>(common.http.port);
   http::AdminHttpServer admin(http_options, [&lifecycle] { return lifecycle.readiness(); }, registry);
+  if (bundle->admin_routes) {
+    bundle->admin_routes(admin);
+  }
   if (!start_admin(admin, definition, common.http)) {
     return 2;
   }

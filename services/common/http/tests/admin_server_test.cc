@@ -225,6 +225,28 @@ TEST_F(AdminHttpServerTest, ExtraRoutes) {
   EXPECT_EQ(r.body(), "handler failed: bad");
 }
 
+TEST_F(AdminHttpServerTest, PrefixRoutesAndExtraHeaders) {
+  AdminHttpServer server(loopback(), always_ready(), registry_);
+  server.add_route("/api/cases/exact", [](const Request&) { return Response{200, "text/plain", "exact"}; });
+  server.add_prefix_route("/api/", [](const Request& req) { return Response{200, "text/plain", "api " + req.path}; });
+  server.add_prefix_route("/api/cases/", [](const Request& req) {
+    return Response{200, "text/plain", req.path.substr(11), {{"X-Case", "yes"}}};
+  });
+  EXPECT_THROW(server.add_prefix_route("/api/cases", [](const Request&) { return Response{}; }), std::invalid_argument);
+  EXPECT_THROW(server.add_prefix_route("/api/", [](const Request&) { return Response{}; }), std::invalid_argument);
+  const auto started = server.start();
+  ASSERT_TRUE(started) << started.message;
+  EXPECT_THROW(server.add_prefix_route("/late/", [](const Request&) { return Response{}; }), std::logic_error);
+
+  Client client(started.port);
+  auto r = client.get("/api/cases/c-1?x=1");
+  EXPECT_EQ(r.body(), "c-1");  // the longest prefix wins
+  EXPECT_EQ(r["X-Case"], "yes");
+  EXPECT_EQ(client.get("/api/cases/exact").body(), "exact");  // an exact route wins
+  EXPECT_EQ(client.get("/api/ops").body(), "api /api/ops");
+  EXPECT_EQ(client.get("/api/").result_int(), 404U);  // the prefix alone names nothing
+}
+
 TEST_F(AdminHttpServerTest, KeepAliveAndConnectionClose) {
   AdminHttpServer server(loopback(), always_ready(), registry_);
   const auto started = server.start();
