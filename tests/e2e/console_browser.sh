@@ -67,7 +67,7 @@ for i in 1 2 3; do
         facts: [{name: "hazardous_waste_tonnes", number: 5.5, unit: "t"}], act_date: "2026-02-20",
         copy_to_procuratorate: false}};
     process.stdout.write(JSON.stringify(e));')
-  status=$(curl -s -o "$OUT_DIR/post-$i.json" -w '%{http_code}' -X POST "http://127.0.0.1:$CASELINK_INGRESS_PORT/v1/events" \
+  status=$(curl -s --cacert "$CASELINK_RUN_DIR/tls/ca.crt" -o "$OUT_DIR/post-$i.json" -w '%{http_code}' -X POST "https://127.0.0.1:$CASELINK_INGRESS_PORT/v1/events" \
     -H 'Authorization: Bearer demo-token-sthjj-330100' -H 'Content-Type: application/json' --data-binary "$body")
   [[ "$status" == 202 ]] || { echo "FAIL: the ingress answered $status to referral $i: $(cat "$OUT_DIR/post-$i.json")"; exit 1; }
 done
