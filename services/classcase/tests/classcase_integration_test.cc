@@ -147,13 +147,18 @@ class ClassCaseIntegration : public ::testing::Test {
   sync::Settings sync_settings;
   ManualClock clock{test::at("2026-06-01T00:00:00Z")};
   Extractor extractor{test::repo_models(), &test::repo_organs()};
+  std::optional<sync::DeadlineRules> sync_rules;
   std::optional<sync::CaseEngine> sync_engine;
 };
 
 TEST_F(ClassCaseIntegration, ModelFiresOnceLaterCaseJoinsRecommendationRunsInCaseSync) {
+  // caselink-sync as the service runs it: with the organ registry, so its role check decides who
+  // may issue a recommendation on a case it has never seen.
   auto rules = sync::DeadlineRules::load_directory(test::source_dir() + "/rules/deadlines");
   ASSERT_TRUE(rules.ok()) << rules.error().describe();
-  sync_engine.emplace(*rules, sync::EngineOptions{});
+  sync_rules.emplace(std::move(rules).value());
+  sync_rules->set_organs(std::make_shared<const organs::Registry>(test::repo_organs()));
+  sync_engine.emplace(*sync_rules, sync::EngineOptions{});
   auto classcase = start_classcase();
   // Three clues of one agency and offence in the quarter, one redelivered, one of another agency.
   const auto c1 = clue("it-cc-1");

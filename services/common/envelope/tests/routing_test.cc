@@ -30,6 +30,14 @@ TEST(Routing, DecisionsEvidencePenaltiesAcksHaveTheirTopics) {
   EXPECT_EQ(topic_for(e).value(), "caselink.ack.v1");
   e.mutable_recommendation_replied();
   EXPECT_EQ(topic_for(e).value(), "caselink.recommendation.v1");
+  e.mutable_class_case_opened();
+  EXPECT_EQ(topic_for(e).value(), "caselink.classcase.v1");
+  e.mutable_class_case_member_joined();
+  EXPECT_EQ(topic_for(e).value(), "caselink.classcase.v1");
+  e.mutable_class_case_fact();
+  EXPECT_EQ(topic_for(e).value(), "caselink.classcase.facts.v1");
+  e.mutable_class_case_group_state();
+  EXPECT_EQ(topic_for(e).value(), "caselink.classcase.state.v1");
 }
 
 TEST(Routing, EveryKnownPayloadButProbeIsRoutable) {
