@@ -53,10 +53,13 @@ BLOB_DIR="$RUN_DIR/evidence-store"
 KEY_DIR="$RUN_DIR/keys"
 # Parties with their own key: the caselink services that emit events, and the agencies the
 # scenario publishes for through the SDK.
-OWN_KEY_PARTIES="caselink-sync caselink-feedback caselink-standards caselink-evidence
+OWN_KEY_PARTIES="caselink-sync caselink-feedback caselink-standards caselink-evidence caselink-classcase
   sthjj-330100 rsj-330100 scjg-330100 zrzy-330100 ga-330100 jcy-330100 fy-330100"
 # Agencies the ingress authenticates by token (deploy/config/ingress.yaml) and signs for.
 CUSTODIAL_PARTIES="sthjj-330100 rsj-330100 scjg-330100 swj-330100 zrzy-330100 yjgl-330100"
+# Procuratorates caselink-classcase issues class-case recommendations for (custodial keys,
+# docs/services/classcase.md "Signing").
+CLASSCASE_CUSTODIAL_PARTIES="jcy-330100"
 BUILD="${CASELINK_BUILD_DIR:-$ROOT/build}"
 # The ingress's HTTPS certificate (scripts/tls.sh), from the local CA of the broker instance (the
 # one kafka.sh --secure uses); clients trust TLS_DIR/ca.crt.
@@ -71,6 +74,7 @@ SERVICES=(
   "caselink-standards services/standards/caselink-standards deploy/config/standards.yaml 5"
   "caselink-ingress services/ingress/caselink-ingress deploy/config/ingress.yaml 6"
   "caselink-console services/console/caselink-console deploy/config/console.yaml 7"
+  "caselink-classcase services/classcase/caselink-classcase deploy/config/classcase.yaml 8"
 )
 
 step() { printf '\n\033[1m[run %s] %s\033[0m\n' "$1" "$2" >&2; }
@@ -95,6 +99,8 @@ service_env() {
     caselink-sync) echo "CASELINK_SYNC_TIME_MODE=event_time" ;;
     # The console's pages, and the readiness URLs of the others for its ops page.
     caselink-console) echo "CASELINK_OPS_SERVICES=$(ops_services)" ;;
+    # It signs recommendations in the procuratorate's name with keys it holds in custody.
+    caselink-classcase) echo "CASELINK_SIGNING_CUSTODIAN=caselink-classcase" ;;
   esac
 }
 
@@ -253,7 +259,7 @@ if [[ "$SETUP" == 1 ]]; then
   # Only what the main job runs: the services, caselink-topics, the scenario and caselinkctl
   # (scripts/test.sh builds the tests and benchmarks).
   bash scripts/setup.sh --targets "caselink-passthrough caselink-evidence caselink-feedback caselink-sync \
-caselink-standards caselink-ingress caselink-console caselink-topics caselink-scenario caselinkctl"
+caselink-standards caselink-ingress caselink-console caselink-classcase caselink-topics caselink-scenario caselinkctl"
 else
   step 1/6 "set-up skipped (--no-setup)"
 fi
@@ -276,6 +282,8 @@ bash scripts/keys.sh --dir "$KEY_DIR" own $OWN_KEY_PARTIES
 # shellcheck disable=SC2086
 bash scripts/keys.sh --dir "$KEY_DIR" custody caselink-ingress $CUSTODIAL_PARTIES
 bash scripts/tls.sh --ca "$ROOT/.local/kafka/$NAME" --out "$TLS_DIR" caselink-ingress >/dev/null
+# shellcheck disable=SC2086
+bash scripts/keys.sh --dir "$KEY_DIR" custody caselink-classcase $CLASSCASE_CUSTODIAL_PARTIES
 stop_services
 for entry in "${SERVICES[@]}"; do start_service "$entry"; done
 for entry in "${SERVICES[@]}"; do wait_ready "$entry"; done

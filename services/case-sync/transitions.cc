@@ -229,6 +229,10 @@ std::string event_key(const v1::Envelope& e) {
     case P::kStateAcknowledged: return "StateAcknowledged";
     case P::kCaseStateSnapshot: return "CaseStateSnapshot";
     case P::kAlert: return "Alert";
+    case P::kClassCaseOpened: return "ClassCaseOpened";
+    case P::kClassCaseMemberJoined: return "ClassCaseMemberJoined";
+    case P::kClassCaseFact: return "ClassCaseFact";
+    case P::kClassCaseGroupState: return "ClassCaseGroupState";
     case P::kProbe: return "Probe";
     case P::PAYLOAD_NOT_SET: return "";
   }

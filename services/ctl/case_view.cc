@@ -221,6 +221,16 @@ void summarize_other(const v1::Envelope& e, std::ostream& s) {
       break;
     case P::kCaseStateSnapshot: s << "state " << strip(v1::CaseState_Name(e.case_state_snapshot().state()), "CASE_STATE_"); break;
     case P::kAlert: s << strip(v1::AlertKind_Name(e.alert().kind()), "ALERT_KIND_") << ": " << e.alert().message(); break;
+    case P::kClassCaseOpened:
+      s << "class case opened by " << e.class_case_opened().model().model_id() << " with "
+        << e.class_case_opened().members_size() << " member cases";
+      break;
+    case P::kClassCaseMemberJoined:
+      s << e.class_case_member_joined().member().case_id() << " joins class case "
+        << e.class_case_member_joined().class_case_id();
+      break;
+    case P::kClassCaseFact:
+    case P::kClassCaseGroupState: s << "class-case supervision (internal record)"; break;
     case P::kProbe: s << "probe"; break;
     case P::PAYLOAD_NOT_SET: s << "(no payload)"; break;
     default: break;
@@ -266,6 +276,10 @@ std::string summarize(const v1::Envelope& e) {
     case P::kStateAcknowledged:
     case P::kCaseStateSnapshot:
     case P::kAlert:
+    case P::kClassCaseOpened:
+    case P::kClassCaseMemberJoined:
+    case P::kClassCaseFact:
+    case P::kClassCaseGroupState:
     case P::kProbe:
     case P::PAYLOAD_NOT_SET: summarize_other(e, s); break;
   }

@@ -394,6 +394,7 @@ OutgoingRecord StandardsHandler::supervision_clue(const v1::Envelope& in, const 
   *details->mutable_assessment() = published;
   details->set_penalty_decision_number(p.decision_number());
   details->set_penalty_event_id(in.event_id());
+  *details->mutable_deciding_agency() = p.deciding_agency();
   alert->set_message("以罚代刑 supervision clue: penalty decision " +
                      (p.decision_number().empty() ? std::string("(no number)") : p.decision_number()) + " of " +
                      (!p.deciding_agency().name().empty()       ? p.deciding_agency().name()

@@ -14,7 +14,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 units_dir="$root/deploy/systemd"
-DAEMONS=(caselink-sync caselink-standards caselink-evidence caselink-feedback caselink-ingress caselink-console)
+DAEMONS=(caselink-sync caselink-standards caselink-evidence caselink-feedback caselink-ingress caselink-console caselink-classcase)
 REQUIRED=(
   "Restart=on-failure" "RestartSec=" "StartLimitIntervalSec=" "StartLimitBurst=" "User=caselink"
   "NoNewPrivileges=yes" "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes" "CapabilityBoundingSet="

@@ -28,9 +28,9 @@ export CASELINK_BUILD_DIR="${CASELINK_BUILD_DIR:-$ROOT/build}"
 OUT_DIR="$CASELINK_BUILD_DIR/e2e-console"
 export CASELINK_RUN_DIR="$OUT_DIR/run"
 # Ports apart from the other stacks' (19400s, 19440s): base+1..+7 the services (+7 the console),
-# +8 the ingress.
+# +8 caselink-classcase, +9 the ingress.
 BASE="${CASELINK_CONSOLE_TEST_PORT_BASE:-19410}"
-export CASELINK_PORT_BASE="$BASE" CASELINK_INGRESS_PORT=$((BASE + 8))
+export CASELINK_PORT_BASE="$BASE" CASELINK_INGRESS_PORT=$((BASE + 9))
 CONSOLE="http://127.0.0.1:$((BASE + 7))"
 CTL=("$CASELINK_BUILD_DIR/services/ctl/caselinkctl" --bootstrap "$BOOTSTRAP")
 rm -rf "$OUT_DIR"

@@ -370,6 +370,9 @@ TEST(TopicSpec, ShippedSpecIsValid) {
       "caselink.case.state.v1",
       "caselink.feedback-loop.state.v1",
       "caselink.alert.v1",
+      "caselink.classcase.v1",
+      "caselink.classcase.facts.v1",
+      "caselink.classcase.state.v1",
       "caselink.dlq.v1",
       "caselink.dlq.replay.v1",
       "caselink.bench.in.v1",
@@ -388,7 +391,8 @@ TEST(TopicSpec, ShippedSpecIsValid) {
     SCOPED_TRACE(t.name);
     EXPECT_EQ(t.replication_factor, 1);
     EXPECT_FALSE(t.description.empty());
-    if (t.name == "caselink.case.state.v1" || t.name == "caselink.feedback-loop.state.v1") {
+    if (t.name == "caselink.case.state.v1" || t.name == "caselink.feedback-loop.state.v1" ||
+        t.name == "caselink.classcase.state.v1") {
       EXPECT_EQ(t.cleanup_policy, CleanupPolicy::kCompact);
       EXPECT_EQ(t.partitions, 6);
       EXPECT_EQ(t.configs.at("min.compaction.lag.ms"), "60000");
@@ -402,6 +406,10 @@ TEST(TopicSpec, ShippedSpecIsValid) {
       EXPECT_EQ(t.retention_ms, 90 * kDay);
     } else if (t.name.rfind("caselink.bench.", 0) == 0) {
       EXPECT_EQ(t.retention_ms, kDay);
+    } else if (t.name == "caselink.classcase.v1") {
+      EXPECT_EQ(t.retention_ms, -1);  // the governance record of class cases is kept
+    } else if (t.name == "caselink.classcase.facts.v1") {
+      EXPECT_EQ(t.retention_ms, 7 * kDay);  // a repartition step, read within seconds
     } else {
       EXPECT_EQ(t.retention_ms, 30 * kDay);
     }

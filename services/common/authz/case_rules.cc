@@ -125,7 +125,9 @@ std::optional<Refusal> addressed_police(const Check& c) {
 }
 
 // The procuratorate competent for a case that names none: the registry's same-level
-// procuratorate of the case's region (most specific code given), else of its police organ.
+// procuratorate of the case's region (most specific code given), else of its police organ, else
+// (a case with neither: a class case of caselink-classcase, whose first event is the
+// recommendation) of the organ a recommendation is addressed to.
 std::string registry_procuratorate(const Check& c) {
   if (c.organs == nullptr) {
     return {};
@@ -142,6 +144,10 @@ std::string registry_procuratorate(const Check& c) {
     if (found.ok()) {
       return found.value().organs->procuratorate.id;
     }
+  }
+  if (c.event.has_recommendation_issued() && with_role(c.snapshot, v1::PARTY_ROLE_POLICE).empty()) {
+    auto found = c.organs->competent_for_organ(c.event.recommendation_issued().recipient().organ_id());
+    return found.ok() ? found.value().organs->procuratorate.id : std::string();
   }
   return {};
 }

@@ -49,6 +49,13 @@ Result<std::string> topic_for(const caselink::v1::Envelope& envelope) {
       return std::string(topics::kCaseState);
     case P::kAlert:
       return std::string(topics::kAlert);
+    case P::kClassCaseOpened:
+    case P::kClassCaseMemberJoined:
+      return std::string(topics::kClassCase);
+    case P::kClassCaseFact:
+      return std::string(topics::kClassCaseFacts);
+    case P::kClassCaseGroupState:
+      return std::string(topics::kClassCaseState);
     case P::kProbe:
     case P::PAYLOAD_NOT_SET:
       break;

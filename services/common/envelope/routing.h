@@ -14,7 +14,8 @@
 namespace caselink::envelope {
 
 // The topics agencies and services publish events of a case to (every topic topic_for answers
-// but the case-state and alert topics, which only services write), in docs/topics.md order.
+// but the case-state and alert topics, which only services write, and caselink-classcase's
+// topics, keyed by class case or group rather than by a case), in docs/topics.md order.
 const std::vector<std::string>& event_topics();
 
 // The v1 topic for the payload set in `envelope` ("caselink.referral.v1", ...). An error

@@ -21,6 +21,11 @@ inline constexpr const char* kAck = "caselink.ack.v1";
 inline constexpr const char* kCaseState = "caselink.case.state.v1";
 inline constexpr const char* kAlert = "caselink.alert.v1";
 inline constexpr const char* kDlq = "caselink.dlq.v1";
+// Class-case supervision (caselink-classcase): the public record, its repartition step (keyed by
+// group) and its compacted changelog (docs/services/classcase.md).
+inline constexpr const char* kClassCase = "caselink.classcase.v1";
+inline constexpr const char* kClassCaseFacts = "caselink.classcase.facts.v1";
+inline constexpr const char* kClassCaseState = "caselink.classcase.state.v1";
 // Every dead letter `caselinkctl dlq replay` re-published (docs/topics.md).
 inline constexpr const char* kDlqReplay = "caselink.dlq.replay.v1";
 inline constexpr const char* kFeedbackLoopState = "caselink.feedback-loop.state.v1";

@@ -235,6 +235,8 @@ TEST_F(HandlerTest, PenaltyOverThresholdYieldsAssessmentAndOneSupervisionClue) {
   EXPECT_EQ(alert.supervision_clue().reason(), v1::SUPERVISION_CLUE_REASON_PENALTY_INSTEAD_OF_TRANSFER);
   EXPECT_EQ(alert.supervision_clue().penalty_event_id(), in.event_id());
   EXPECT_EQ(alert.supervision_clue().penalty_decision_number(), "杭环罚〔2024〕42号");
+  // Class-case supervision groups 以罚代刑 clues by the deciding agency (caselink-classcase).
+  EXPECT_EQ(alert.supervision_clue().deciding_agency().organ_id(), "sthjj-330100");
   EXPECT_EQ(alert.supervision_clue().assessment().assessment_id(), a.assessment_id());
   EXPECT_EQ(alert.decided_by_rule().rule_version(), rules_->version);
   EXPECT_NE(alert.message().find("以罚代刑"), std::string::npos);

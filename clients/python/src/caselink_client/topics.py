@@ -11,6 +11,9 @@ ENVELOPE_TOPICS = (
     "caselink.ack.v1",
     "caselink.case.state.v1",
     "caselink.alert.v1",
+    "caselink.classcase.v1",
+    "caselink.classcase.facts.v1",
+    "caselink.classcase.state.v1",
 )
 
 # Topics whose value is not an Envelope: caselink-feedback's own JSON changelog, and the DLQ,

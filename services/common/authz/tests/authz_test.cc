@@ -134,6 +134,23 @@ TEST(CheckCase, OnlyTheCompetentProcuratorateRecommends) {
   p->set_role(v1::PARTY_ROLE_PROCURATORATE);
   EXPECT_EQ(rule(issue("jcy-330102", "jcy-330102")), "");
   EXPECT_EQ(rule(issue("jcy-330100", "jcy-330100")), "competent_procuratorate");
+  // A class case (caselink-classcase): no region, no police; the recommendation is its first
+  // event. The procuratorate competent for the recipient organ issues it, no other.
+  v1::CaseStateSnapshot class_case;
+  class_case.set_case_id("class-1");
+  auto to = [](const char* sender, const char* recipient) {
+    return event(sender, [&](v1::Envelope& e) {
+      e.mutable_recommendation_issued()->mutable_procuratorate()->set_organ_id(sender);
+      e.mutable_recommendation_issued()->mutable_recipient()->set_organ_id(recipient);
+    });
+  };
+  auto on_class_case = [&](const v1::Envelope& e) {
+    auto r = check_case(model(), e, e.producer_agency_id(), &class_case, &registry.value());
+    return r ? r->rule : "";
+  };
+  EXPECT_EQ(on_class_case(to("jcy-330100", "sthjj-330100")), "");
+  EXPECT_EQ(on_class_case(to("jcy-440300", "sthjj-330100")), "competent_procuratorate");
+  EXPECT_EQ(on_class_case(to("jcy-330100", "sthjj-999999")), "competent_procuratorate");
 }
 
 TEST(CheckCase, OnlyTheReferringAgencyRefersAndAsItself) {

@@ -30,6 +30,14 @@ TEST(Routing, DecisionsEvidencePenaltiesAcksHaveTheirTopics) {
   EXPECT_EQ(topic_for(e).value(), "caselink.ack.v1");
   e.mutable_recommendation_replied();
   EXPECT_EQ(topic_for(e).value(), "caselink.recommendation.v1");
+  e.mutable_class_case_opened();
+  EXPECT_EQ(topic_for(e).value(), "caselink.classcase.v1");
+  e.mutable_class_case_member_joined();
+  EXPECT_EQ(topic_for(e).value(), "caselink.classcase.v1");
+  e.mutable_class_case_fact();
+  EXPECT_EQ(topic_for(e).value(), "caselink.classcase.facts.v1");
+  e.mutable_class_case_group_state();
+  EXPECT_EQ(topic_for(e).value(), "caselink.classcase.state.v1");
 }
 
 TEST(Routing, EveryKnownPayloadButProbeIsRoutable) {
@@ -79,6 +87,10 @@ TEST(Routing, EventTopicsAreTheRoutedTopicsButStateAndAlerts) {
   }
   routed.erase(topics::kCaseState);
   routed.erase(topics::kAlert);
+  // Class-case records are keyed by class case or group, not by a case: no case's history.
+  routed.erase(topics::kClassCase);
+  routed.erase(topics::kClassCaseFacts);
+  routed.erase(topics::kClassCaseState);
   const auto& listed = event_topics();
   EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()), routed);
   EXPECT_EQ(listed.size(), routed.size()) << "no topic listed twice";
