@@ -108,8 +108,8 @@ Status preflight(const ReportRequest& request) {
 
 const std::vector<std::string>& report_topics() {
   namespace t = envelope::topics;
-  static const std::vector<std::string> topics = {t::kReferral, t::kDecision,      t::kAdminPenalty,
-                                                  t::kRecommendation, t::kCaseState, t::kAlert};
+  static const std::vector<std::string> topics = {t::kReferral,  t::kDecision, t::kAdminPenalty, t::kRecommendation,
+                                                  t::kCaseState, t::kAlert,    t::kClassCase};
   return topics;
 }
 
@@ -140,6 +140,7 @@ Status read_report_events(const OpsOptions& options, report::Fold& fold, std::os
   reader_opts.end = kafka::EndAt::kSettled;
   auto reader = kafka::TopicReader::open(options.kafka, std::move(reader_opts));
   if (!reader.ok()) return reader.error();
+  fold.class_cases_read();  // the class-case topic is read: none opened is 0, not "no data"
   const int64_t ends = total_end(**reader);
   ReadCounts counts;
   auto last_record = Clock::now();

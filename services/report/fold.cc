@@ -29,6 +29,15 @@ std::string confidence_text(v1::Confidence c) {
   return name.rfind("CONFIDENCE_", 0) == 0 ? name.substr(11) : name;
 }
 
+// A ClassCaseOpened as the report counts it: opened when the event happened, placed by its
+// members (any member in the jurisdiction counts).
+ClassCaseRecord class_case_record(const v1::Envelope& env, Seconds t) {
+  const auto& opened = env.class_case_opened();
+  ClassCaseRecord r{env.event_id(), env.case_id(), opened.class_case_id(), opened.model().model_id(), t, {}};
+  for (const auto& m : opened.members()) r.member_case_ids.push_back(m.case_id());
+  return r;
+}
+
 }  // namespace
 
 Fold::Fold() : s_(std::make_unique<State>()) {}
@@ -147,9 +156,7 @@ bool Fold::add(const v1::Envelope& env) {
     case v1::Envelope::kRecommendationIssued:
     case v1::Envelope::kRecommendationReplied:
     case v1::Envelope::kRecommendationFollowedUp: s_->fold_recommendation(env, t); break;
-    // Class cases (issue 18 §1): when caselink/v1/classcase.proto is merged, add here
-    //   case v1::Envelope::kClassCaseOpened: add_class_case(class_case_record(env)); break;
-    // with class_case_record() filling ClassCaseRecord from the payload (see report.h).
+    case v1::Envelope::kClassCaseOpened: add_class_case(class_case_record(env, t)); return true;
     default: break;
   }
   return true;

@@ -302,6 +302,30 @@ TEST(ReportClassCases, NoDataUntilTheHookIsFedThenCountedByModel) {
   EXPECT_EQ(f.build(march(), Jurisdiction{"330200", "宁波市", "city"}).class_cases.opened, 0);
 }
 
+// The ClassCaseOpened payload itself (caselink.classcase.v1): placed by its members, counted
+// once however often it is read, by model; a period without one is 0 once the topic was read.
+TEST(ReportClassCases, ClassCaseOpenedEventsAreCountedByModel) {
+  v1::Envelope opened = env("cc-7", kMar1, "caselink-classcase");
+  opened.set_event_id("cc-open-7");
+  auto* payload = opened.mutable_class_case_opened();
+  payload->set_class_case_id("cc-7");
+  payload->mutable_model()->set_model_id("penalty_instead_of_transfer_quarter");
+  payload->add_members()->set_case_id("m1");
+  payload->add_members()->set_case_id("m2");
+  Fold f;
+  f.class_cases_read();
+  EXPECT_EQ(f.build(march(), Jurisdiction{}).class_cases.opened, 0);
+  EXPECT_TRUE(f.build(march(), Jurisdiction{}).class_cases.available);
+  f.add(referral("m2", kMar1, "sthjj-330100", "x"));
+  EXPECT_TRUE(f.add(opened));
+  EXPECT_FALSE(f.add(opened));
+  const auto r = f.build(march(), Jurisdiction{"330100", "杭州市", "city"});
+  EXPECT_EQ(r.class_cases.opened, 1);
+  ASSERT_EQ(r.class_cases.by_model.size(), 1U);
+  EXPECT_EQ(r.class_cases.by_model[0].key, "penalty_instead_of_transfer_quarter");
+  EXPECT_EQ(f.build(march(), Jurisdiction{"330200", "宁波市", "city"}).class_cases.opened, 0);
+}
+
 std::vector<v1::Envelope> mixed_events() {
   std::vector<v1::Envelope> events = {referral("c1", kMar1, "sthjj-330100", "pollution_environment"),
                                       referral("c2", kMar1 + 5, "rsj-330100", "wage_arrears"),

@@ -35,7 +35,7 @@ CST = datetime.timezone(datetime.timedelta(hours=8))
 FROM, TO = "2019-01-01", "2019-07-01"
 DAY, HOUR = 86400, 3600
 TOPICS = ["caselink.referral.v1", "caselink.decision.v1", "caselink.admin-penalty.v1",
-          "caselink.recommendation.v1", "caselink.case.state.v1", "caselink.alert.v1"]
+          "caselink.recommendation.v1", "caselink.case.state.v1", "caselink.alert.v1", "caselink.classcase.v1"]
 AGENCIES = [("sthjj-330100", "杭州市生态环境局", ["pollution_environment"]),
             ("rsj-330106", "杭州市西湖区人力资源和社会保障局", ["wage_arrears"]),
             ("scjgj-330200", "宁波市市场监督管理局", ["fake_products", "illegal_business"]),
@@ -183,6 +183,17 @@ def penalty_case(ds, i, t):
         ds.referral(case_id, t + 7 * DAY, agency, agency[2][0])
 
 
+def class_case(ds, i, t, members):
+    """A ClassCaseOpened of caselink-classcase over `members` (issue 18 §1)."""
+    env = ds.envelope("caselink.classcase.v1", f"rpt-cc-{i:02d}", t, "caselink-classcase", "class_case_opened")
+    opened = env.class_case_opened
+    opened.class_case_id = env.case_id
+    opened.model.model_id = ds.rng.choice(["penalty_instead_of_transfer_quarter", "repeated_penalty_same_subject_year"])
+    opened.model.model_version = "1"
+    for m in members:
+        opened.members.add(case_id=m, event_id=env.event_id + "-" + m)
+
+
 def build_data_set():
     ds = DataSet(seed=1804)
     start, end = cst_seconds("2018-12-01"), cst_seconds("2019-07-31")
@@ -192,6 +203,9 @@ def build_data_set():
     case_with_referral(ds, 41, cst_seconds(TO))    # the first instant after it: out
     for i in range(10):
         penalty_case(ds, 100 + i, ds.rng.randint(start, end))
+    penalised = [f"rpt-penalty-{AGENCIES[i % len(AGENCIES)][0]}-{i:04d}" for i in range(100, 110)]
+    for i in range(6):  # placed by their members: some in Zhejiang, some in Guangdong, some in both
+        class_case(ds, i, ds.rng.randint(start, end), ds.rng.sample(penalised, 3))
     repeats = ds.rng.sample(ds.records, 12)  # delivered twice: counted once
     return ds.records + repeats
 
@@ -290,7 +304,13 @@ class Independent:
         scope = lambda case_id, t: self.in_scope(case_id, t, period, code, level)  # noqa: E731
         return {"referrals": self.referrals(scope), "filing": self.filing(scope), "steps": self.steps(scope),
                 "overdue": self.overdue(scope), "supervision_clues": self.clues(scope),
-                "recommendations": self.recommendations(scope)}
+                "recommendations": self.recommendations(scope), "class_cases": self.class_cases(scope)}
+
+    def class_cases(self, scope):
+        chosen = [e for e in self.by_kind["class_case_opened"]
+                  if any(scope(c, e.occurred_at.seconds)
+                         for c in [e.case_id] + [m.case_id for m in e.class_case_opened.members])]
+        return {"opened": len(chosen), "by_model": dict(Counter(e.class_case_opened.model.model_id for e in chosen))}
 
     def referrals(self, scope):
         rows = [e for e in self.by_kind["case_referral"] if scope(e.case_id, e.occurred_at.seconds)]
@@ -306,7 +326,7 @@ class Independent:
                 "rate": (filed, filed + not_filed)}
 
     def steps(self, scope):
-        latest, closed_by = {}, {}
+        latest, closed_by, fallback = {}, {}, {}
         for env in self.by_kind["case_state_snapshot"]:
             snap = env.case_state_snapshot
             for d in snap.deadlines:
@@ -316,10 +336,16 @@ class Independent:
                 if d.closed_by_event_id and d.status in (case_state_pb2.DEADLINE_STATUS_MET,
                                                          case_state_pb2.DEADLINE_STATUS_OVERDUE):
                     closed_by[key] = d.closed_by_event_id
+                    if snap.last_event_id == d.closed_by_event_id:
+                        fallback[key] = snap.last_event_occurred_at.seconds
         per_step = defaultdict(list)
         for key, event_id in closed_by.items():
             d = latest[key][1]
-            stop = self.events[event_id].occurred_at.seconds
+            # The closing event may be on a topic the report does not read (docs/reports.md):
+            # then the snapshot that it made last says when it happened, or the step is not timed.
+            stop = self.events[event_id].occurred_at.seconds if event_id in self.events else fallback.get(key)
+            if stop is None:
+                continue
             if d.step and scope(key[0], stop):
                 per_step[d.step].append((stop - d.started_at.seconds, d.due_at.seconds - d.started_at.seconds,
                                          stop >= d.due_at.seconds))
@@ -447,6 +473,8 @@ def reduce_report(r):
                             "adopted_or_partly_rate": rate(recs["adopted_or_partly_rate"]),
                             "rectification": recs["rectification"],
                             "rectification_rate": rate(recs["rectification_rate"])},
+        "class_cases": {"opened": r["class_cases"]["opened"],
+                        "by_model": {b["model_id"]: b["count"] for b in r["class_cases"]["by_model"]}},
     }
 
 
@@ -490,6 +518,7 @@ def test_report_numbers_equal_the_independent_computation(produced, tmp_path):
     outcomes = everything["supervision_clues"]["outcomes"]
     assert outcomes["filed"] > 0 and outcomes["referred"] > 0 and outcomes["no_follow_up"] > 0
     assert everything["recommendations"]["rectification_rate"]["denominator"] > 0
+    assert everything["class_cases"]["opened"] > 0
     # The regions split the whole: Hangzhou inside Zhejiang, Zhejiang and Shenzhen disjoint.
     assert reports["330100"]["referrals"]["total"] < reports["330000"]["referrals"]["total"]
     assert reports["330000"]["referrals"]["total"] + reports["440300"]["referrals"]["total"] < \
