@@ -174,6 +174,49 @@ std::string recommendations_json(const std::vector<RecommendationRow>& rows, Tim
               {"recommendations", list}}.dump();
 }
 
+namespace {
+json member_json(const v1::ClassCaseMember& m) {
+  return {{"case_id", m.case_id()}, {"event_id", m.event_id()}, {"condition_id", m.condition_id()},
+          {"occurred_at", m.has_occurred_at() ? json(format_rfc3339(envelope::to_time_point(m.occurred_at())))
+                                              : json(nullptr)}};
+}
+
+json class_case_json(const ClassCaseRow& row) {
+  const auto& o = row.opened;
+  json members = json::array();
+  for (const auto& m : o.members()) members.push_back(member_json(m));
+  for (const auto& m : row.joined) members.push_back(member_json(m));
+  const auto& g = o.group();
+  return {{"class_case_id", o.class_case_id()},
+          {"model_id", o.model().model_id()},
+          {"model_version", o.model().model_version()},
+          {"basis", o.model().basis()},
+          {"basis_source", o.model().basis_source()},
+          {"confidence", v1::Confidence_Name(o.model().confidence())},
+          {"threshold", o.model().threshold()},
+          {"organ_id", g.organ_id()},
+          {"offence_code", g.offence_code()},
+          {"region_code", g.region_code()},
+          {"subject_id", g.subject_id()},
+          {"window", g.window_start_date() + " – " + g.window_end_date()},
+          {"opened_at", time_or_null(row.opened_at)},
+          {"recommendation_id", o.recommendation_id()},
+          {"summary", o.summary()},
+          {"member_count", row.member_count()},
+          {"members", members}};
+}
+}  // namespace
+
+std::string class_cases_json(const std::vector<ClassCaseRow>& rows) {
+  json list = json::array();
+  std::map<std::string, size_t> by_model;
+  for (const auto& r : rows) {
+    ++by_model[r.opened.model().model_id()];
+    list.push_back(class_case_json(r));
+  }
+  return json{{"count", rows.size()}, {"by_model", by_model}, {"class_cases", list}}.dump();
+}
+
 std::string ops_json(const OpsSnapshot& ops, const DlqCounts& dlq, TimePoint now) {
   json services = json::array();
   for (const auto& s : ops.services) {

@@ -6,6 +6,7 @@
 //   GET /api/cases?agency=&offence=&status=&overdue=true|false   the case list and its counts
 //   GET /api/cases/{id}                                           one case (caselinkctl's view)
 //   GET /api/recommendations                                      检察建议 with their reply deadlines
+//   GET /api/classcases                                           class cases (类案监督) with members
 //   GET /api/ops                                                  readiness, consumer lag, DLQ counts
 
 #include <map>
@@ -36,6 +37,7 @@ std::string cases_json(const std::vector<CaseSummary>& cases, const CaseFilter& 
 std::string case_json(const ctl::CaseView& view, TimePoint now);
 std::string recommendations_json(const std::vector<RecommendationRow>& rows, TimePoint now);
 std::string ops_json(const OpsSnapshot& ops, const DlqCounts& dlq, TimePoint now);
+std::string class_cases_json(const std::vector<ClassCaseRow>& rows);
 
 // The error body every 4xx of the API carries: {"error": message, "field": field}.
 std::string error_json(const std::string& message, const std::string& field);

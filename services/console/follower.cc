@@ -1,5 +1,6 @@
 #include "services/console/follower.h"
 
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/topic_reader.h"
 #include "services/common/logging/logging.h"
 #include "services/ctl/case_history.h"
@@ -9,6 +10,7 @@ namespace caselink::console {
 std::vector<std::string> console_topics() {
   std::vector<std::string> topics = ctl::case_topics();
   topics.emplace_back(ctl::kDlqTopic);
+  topics.emplace_back(envelope::topics::kClassCase);
   return topics;
 }
 

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "services/common/envelope/codec.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/dlq.h"
 
 namespace caselink::console {
@@ -84,6 +85,10 @@ void ReadModel::apply(const ctl::CaseRecordRef& record) {
     apply_dlq(record);
     return;
   }
+  if (record.topic == envelope::topics::kClassCase) {
+    apply_class_case(record);
+    return;
+  }
   const auto& topics = ctl::case_topics();
   if (std::find(topics.begin(), topics.end(), record.topic) == topics.end()) return;
   const std::string& case_id = record.envelope.case_id().empty() ? record.key : record.envelope.case_id();
@@ -92,6 +97,10 @@ void ReadModel::apply(const ctl::CaseRecordRef& record) {
   ++applied_;
   CaseEntry& entry = cases_[case_id];
   entry.history.records.push_back(record);
+  if (record.envelope.has_recommendation_issued() && !record.envelope.recommendation_issued().class_case_id().empty()) {
+    const auto& issued = record.envelope.recommendation_issued();
+    recommendation_class_case_[issued.recommendation_id()] = issued.class_case_id();
+  }
   if (record.envelope.has_alert()) {
     ++entry.alerts;
     const auto& alert = record.envelope.alert();
@@ -141,12 +150,38 @@ std::vector<RecommendationRow> ReadModel::recommendations() const {
     std::shared_lock lock(mutex_);
     for (const auto& [id, entry] : cases_) {
       if (!entry.latest) continue;
-      for (const auto& r : entry.latest->recommendations()) out.push_back({id, r, {}});
+      for (const auto& r : entry.latest->recommendations()) {
+        const auto link = recommendation_class_case_.find(r.recommendation_id());
+        out.push_back({id, r, link == recommendation_class_case_.end() ? std::string() : link->second});
+      }
     }
   }
   std::sort(out.begin(), out.end(), [](const RecommendationRow& a, const RecommendationRow& b) {
     return std::tie(a.case_id, a.summary.recommendation_id()) < std::tie(b.case_id, b.summary.recommendation_id());
   });
+  return out;
+}
+
+void ReadModel::apply_class_case(const ctl::CaseRecordRef& record) {
+  const auto& env = record.envelope;
+  std::unique_lock lock(mutex_);
+  ++applied_;
+  if (env.has_class_case_opened()) {
+    ClassCaseRow& row = class_cases_[env.class_case_opened().class_case_id()];
+    row.opened = env.class_case_opened();
+    row.opened_at = envelope::to_time_point(env.occurred_at());
+  } else if (env.has_class_case_member_joined()) {
+    const auto& joined = env.class_case_member_joined();
+    class_cases_[joined.class_case_id()].joined.push_back(joined.member());
+  }
+}
+
+std::vector<ClassCaseRow> ReadModel::class_cases() const {
+  std::vector<ClassCaseRow> out;
+  std::shared_lock lock(mutex_);
+  for (const auto& [id, row] : class_cases_) {
+    if (!row.opened.class_case_id().empty()) out.push_back(row);
+  }
   return out;
 }
 

@@ -63,9 +63,17 @@ struct CaseSummary {
 struct RecommendationRow {
   std::string case_id;
   v1::RecommendationSummary summary;
-  // Hook for the class-case page (issue 18): the class case that caused it, once the
-  // recommendation topic carries that link; empty until then.
+  // The class case that caused it (RecommendationIssued.class_case_id, caselink-classcase), or
+  // empty for a recommendation of a single case.
   std::string class_case_id;
+};
+
+// One class case (caselink.classcase.v1): the ClassCaseOpened and every member that joined later.
+struct ClassCaseRow {
+  v1::ClassCaseOpened opened;                    // as emitted; members() as at opening
+  std::vector<v1::ClassCaseMember> joined;       // ClassCaseMemberJoined members, in topic order
+  std::optional<TimePoint> opened_at;            // the event's occurred_at
+  [[nodiscard]] size_t member_count() const { return static_cast<size_t>(opened.members_size()) + joined.size(); }
 };
 
 // The dead letters counted by reason (header dlq.error.class) and by the topic they came from.
@@ -90,6 +98,9 @@ class ReadModel {
   // Every record of one case (for ctl::build_view); nullopt for an unknown case.
   [[nodiscard]] std::optional<ctl::CaseHistory> history(const std::string& case_id) const;
   [[nodiscard]] std::vector<RecommendationRow> recommendations() const;
+  // Every class case, by class_case_id; a member that joined before its ClassCaseOpened was read
+  // waits for it.
+  [[nodiscard]] std::vector<ClassCaseRow> class_cases() const;
   [[nodiscard]] DlqCounts dlq() const;
   [[nodiscard]] size_t case_count() const;
   [[nodiscard]] uint64_t records_applied() const;
@@ -103,6 +114,9 @@ class ReadModel {
     std::set<std::string> missed;  // deadline ids of DEADLINE_OVERDUE alerts
   };
   void apply_dlq(const ctl::CaseRecordRef& record);
+  void apply_class_case(const ctl::CaseRecordRef& record);
+  std::map<std::string, ClassCaseRow> class_cases_;
+  std::map<std::string, std::string> recommendation_class_case_;  // recommendation_id -> class_case_id
 
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, CaseEntry> cases_;

@@ -17,7 +17,8 @@ constexpr const char* kApiCasePrefix = "/api/cases/";
 // Page path -> file.
 const std::vector<std::pair<std::string, std::string>>& pages() {
   static const std::vector<std::pair<std::string, std::string>> all = {
-      {"/", "index.html"}, {"/case", "case.html"}, {"/recommendations", "recommendations.html"}, {"/ops", "ops.html"}};
+      {"/", "index.html"}, {"/case", "case.html"}, {"/recommendations", "recommendations.html"},
+      {"/classcases", "classcases.html"}, {"/ops", "ops.html"}};
   return all;
 }
 
@@ -103,6 +104,9 @@ void add_routes(http::AdminHttpServer& server, const RouteContext& context) {
   add_static(server, "/assets/echarts.min.js", "echarts.min.js", context.assets.echarts_js);
   server.add_route("/api/cases", [&context](const http::Request& r) { return cases_response(context, r); });
   server.add_prefix_route(kApiCasePrefix, [&context](const http::Request& r) { return case_response(context, r); });
+  server.add_route("/api/classcases", [&context](const http::Request&) {
+    return json_response(200, class_cases_json(context.model.class_cases()));
+  });
   server.add_route("/api/recommendations", [&context](const http::Request&) {
     return json_response(200, recommendations_json(context.model.recommendations(), context.clock.now()));
   });

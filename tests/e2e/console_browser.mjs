@@ -96,6 +96,11 @@ try {
   check(recs === expected.recommendation_count, `recommendations: shows ${recs}, the snapshots hold ${expected.recommendation_count}`);
   check((await columns('#recommendations', 0)).length === recs, 'recommendations: rows differ from the count');
 
+  await open('classcases', '/classcases');
+  const ccs = Number(await text('#cc-count'));
+  check(ccs === expected.class_case_count, `class cases: shows ${ccs}, kcat counted ${expected.class_case_count} ClassCaseOpened`);
+  check((await columns('#classcases', 0)).length === ccs, 'class cases: rows differ from the count');
+
   await open('ops', '/ops');
   const ready = await columns('#services', 1);
   check(ready.length === expected.service_count && ready.every((r) => r === 'ready'),

@@ -101,6 +101,10 @@ done
 "${CTL[@]}" case show "$wage_id" --json >"$OUT_DIR/wage.json" || { echo "FAIL: caselinkctl case show $wage_id"; exit 1; }
 "${CTL[@]}" case show "${generated[2]}" --json >"$OUT_DIR/generated.json" || exit 1
 kcat -C -b "$BOOTSTRAP" -t caselink.dlq.v1 -e -q -f '%o\n' >"$OUT_DIR/dlq.txt" 2>/dev/null || { echo "FAIL: kcat"; exit 1; }
+# Class cases opened: the distinct keys (= class case ids) of committed ClassCaseOpened records
+# (a data set replayed onto the shared broker repeats its ids; the console keeps one row each).
+kcat -C -b "$BOOTSTRAP" -t caselink.classcase.v1 -e -q -X isolation.level=read_committed -f '%k\t%h\n' 2>/dev/null |
+  grep 'ce_type=caselink.v1.ClassCaseOpened' | cut -f1 | sort -u | wc -l >"$OUT_DIR/classcases.txt"
 curl -sf "$CONSOLE/api/cases" >"$OUT_DIR/api-cases.json" && curl -sf "$CONSOLE/api/recommendations" >"$OUT_DIR/api-recs.json" ||
   { echo "FAIL: the console's API did not answer"; exit 1; }
 printf '%s\n' "${scenario[@]}" >"$OUT_DIR/scenario.tsv"
@@ -125,7 +129,8 @@ MARKUP="$MARKUP" OUT_DIR="$OUT_DIR" node -e '
     state_filter: { status: "FILING_SUPERVISION", count: count("case-list-fs.txt") },
     cases: [view("wage.json", "wage"), view("generated.json", "generated", { must_show_text: process.env.MARKUP })],
     recommendation_count: JSON.parse(fs.readFileSync(d + "/api-recs.json", "utf8")).count,
-    service_count: 6, dlq_count: fs.readFileSync(d + "/dlq.txt", "utf8").split("\n").filter(Boolean).length };
+    class_case_count: Number(fs.readFileSync(d + "/classcases.txt", "utf8").trim()),
+    service_count: 7, dlq_count: fs.readFileSync(d + "/dlq.txt", "utf8").split("\n").filter(Boolean).length };
   fs.writeFileSync(d + "/expected.json", JSON.stringify(expected, null, 2));' || exit 1
 
 echo "== 4. every page in headless Chromium ($("$CHROMIUM" --version 2>/dev/null))"

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "services/common/envelope/codec.h"
+#include "services/common/envelope/topics.h"
 #include "services/console/tests/fixtures.h"
 
 namespace caselink::console {
@@ -93,6 +94,51 @@ TEST_F(ReadModelTest, RecommendationsComeFromTheLatestSnapshots) {
   ASSERT_EQ(rows.size(), 1U);
   EXPECT_EQ(rows[0].case_id, "case-c");
   EXPECT_EQ(rows[0].summary.recommendation_id(), "rec-1");
+}
+
+ctl::CaseRecordRef class_case_record(const v1::Envelope& env, int64_t offset) {
+  ctl::CaseRecordRef r;
+  r.topic = envelope::topics::kClassCase;
+  r.offset = offset;
+  r.key = env.case_id();
+  r.envelope = env;
+  return r;
+}
+
+// A class case lists the members it opened with and those that joined later, even when a
+// member's record is read first; the recommendation it opened names it.
+TEST_F(ReadModelTest, ClassCasesCollectTheirMembersAndNameTheirRecommendation) {
+  v1::Envelope joined;
+  joined.set_case_id("cc-1");
+  joined.mutable_class_case_member_joined()->set_class_case_id("cc-1");
+  joined.mutable_class_case_member_joined()->mutable_member()->set_case_id("case-4");
+  model_.apply(class_case_record(joined, 0));
+  EXPECT_TRUE(model_.class_cases().empty()) << "a member alone is not a class case";
+  v1::Envelope opened;
+  opened.set_case_id("cc-1");
+  *opened.mutable_occurred_at() = ts("2026-11-02T00:00:00Z");
+  auto* o = opened.mutable_class_case_opened();
+  o->set_class_case_id("cc-1");
+  o->set_recommendation_id("rec-cc-1");
+  o->mutable_model()->set_model_id("penalty_instead_of_transfer_quarter");
+  for (const char* m : {"case-1", "case-2", "case-3"}) o->add_members()->set_case_id(m);
+  model_.apply(class_case_record(opened, 1));
+  const auto rows = model_.class_cases();
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0].member_count(), 4U);
+  EXPECT_EQ(model_.case_count(), 2U) << "a class case is not a case of the case list";
+
+  ctl::CaseRecordRef issued = alert_record("cc-1", 5);
+  issued.topic = envelope::topics::kRecommendation;
+  issued.envelope.mutable_recommendation_issued()->set_recommendation_id("rec-cc-1");
+  issued.envelope.mutable_recommendation_issued()->set_class_case_id("cc-1");
+  model_.apply(issued);
+  auto s = snapshot("cc-1", 1, v1::CASE_STATE_REFERRED);
+  s.add_recommendations()->set_recommendation_id("rec-cc-1");
+  model_.apply(state_record(s, 6));
+  const auto recs = model_.recommendations();
+  ASSERT_EQ(recs.size(), 1U);
+  EXPECT_EQ(recs[0].class_case_id, "cc-1");
 }
 
 TEST_F(ReadModelTest, RecordsOfOtherTopicsAreIgnored) {

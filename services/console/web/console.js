@@ -8,6 +8,7 @@
 const PAGES = [
   { id: 'cases', href: '/', title: 'Cases' },
   { id: 'recommendations', href: '/recommendations', title: 'Recommendations' },
+  { id: 'classcases', href: '/classcases', title: 'Class cases' },
   { id: 'ops', href: '/ops', title: 'Operations' },
 ];
 
@@ -189,11 +190,34 @@ async function recommendationsPage() {
   for (const x of r.recommendations) {
     row(tbody, [x.recommendation_id, caseLink(x.case_id), strip(x.type, 'RECOMMENDATION_TYPE_'),
       strip(x.status, 'RECOMMENDATION_STATUS_'), x.recipient, when(x.reply_due_at), x.reply_due_text,
-      strip(x.reply_outcome, 'REPLY_OUTCOME_'), x.class_case_id]);
+      strip(x.reply_outcome, 'REPLY_OUTCOME_'), x.class_case_id || '—']);
   }
   const byStatus = {};
   for (const k of Object.keys(r.by_status)) byStatus[strip(k, 'RECOMMENDATION_STATUS_')] = r.by_status[k];
   pieChart('chart-rec-status', 'Recommendations by status', byStatus);
+}
+
+function caseLinks(ids) {
+  const span = document.createElement('span');
+  ids.forEach((id, i) => {
+    if (i > 0) span.appendChild(document.createTextNode(', '));
+    span.appendChild(caseLink(id));
+  });
+  return span;
+}
+
+async function classCasesPage() {
+  const r = await getJson('/api/classcases');
+  document.getElementById('cc-count').textContent = String(r.count);
+  const tbody = document.querySelector('#classcases tbody');
+  for (const c of r.class_cases) {
+    const group = [c.organ_id, c.offence_code, c.region_code, c.subject_id].filter((x) => x).join(' · ');
+    row(tbody, [c.class_case_id, c.model_id + ' v' + c.model_version,
+      c.basis + (c.basis_source ? ' (' + c.basis_source + ', ' + strip(c.confidence, 'CONFIDENCE_') + ')' : ''),
+      group, c.window, when(c.opened_at), c.member_count, caseLinks(c.members.map((m) => m.case_id)),
+      c.recommendation_id ? caseLink(c.class_case_id) : '—']);
+  }
+  barChart('chart-cc-model', 'Class cases by model', r.by_model);
 }
 
 async function opsPage() {
@@ -234,7 +258,8 @@ function showError(error) {
 document.addEventListener('DOMContentLoaded', () => {
   const page = document.body.dataset.page;
   nav(page);
-  const run = { cases: casesPage, case: casePage, recommendations: recommendationsPage, ops: opsPage }[page];
+  const run = { cases: casesPage, case: casePage, recommendations: recommendationsPage, classcases: classCasesPage,
+    ops: opsPage }[page];
   // data-loaded tells the browser test (and anyone scripting the console) that rendering ended.
   run().then(() => { document.body.dataset.loaded = 'yes'; }, showError);
 });
