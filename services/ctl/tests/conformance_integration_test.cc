@@ -1,0 +1,100 @@
+// caselinkctl conformance against the real broker: the SDK's example adapters (example 1 submits a
+// referral, example 3 acknowledges feedback exactly once) pass the kit, and a deliberately broken
+// adapter (tests/broken_adapter.cc) fails it with exactly the checks its defects break.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "services/ctl/commands.h"
+#include "services/ctl/tests/run_ctl.h"
+
+namespace caselink::ctl {
+namespace {
+
+std::string env_or_fail(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : std::string("/nonexistent/") + name;
+}
+
+class ConformanceKit : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = testing::kafka_bootstrap();
+    if (!b) GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    bootstrap_ = *b;
+  }
+  // Runs the kit; stdout (the JSON report) only, the adapters' output goes to stderr.
+  nlohmann::json run_kit(const std::string& args, int* status) {
+    CtlRun r = run_ctl("conformance --bootstrap " + bootstrap_ + " --rules-dir " + CASELINK_RULES_DIR +
+                           " --json " + args,
+                       false);
+    *status = r.status;
+    auto json = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(json.is_discarded()) << r.out;
+    return json;
+  }
+  static std::map<std::string, std::string> verdicts(const nlohmann::json& report) {
+    std::map<std::string, std::string> out;
+    for (const auto& check : report.at("checks")) out[check.at("name")] = check.at("verdict");
+    return out;
+  }
+  std::string bootstrap_;
+};
+
+TEST_F(ConformanceKit, TheSdkExampleAdaptersPass) {
+  const std::string blobs = testing::unique_name("/tmp/conformance-blobs");
+  std::filesystem::create_directories(blobs);
+  const std::string submit = env_or_fail("CONFORMANCE_SUBMIT_BIN") +
+                             " --bootstrap {bootstrap} --agency {agency} --case-id {case_id} --blob-dir " + blobs;
+  // Its own group (reads the topic from the start, acknowledging older feedback too); it ends
+  // after 20 s without feedback to acknowledge.
+  const std::string ack = env_or_fail("CONFORMANCE_ACK_BIN") +
+                          " --bootstrap {bootstrap} --agency {agency} --group conformance-{case_id} "
+                          "--idle-timeout-ms 20000";
+  int status = -1;
+  const auto report = run_kit("--agency sthjj-330100 --ack-deadline 2m --time-bound 4m --adapter-cmd '" + submit +
+                                  "' --adapter-cmd '" + ack + "'",
+                              &status);
+  EXPECT_EQ(status, 0) << report.dump(2);
+  EXPECT_TRUE(report.value("passed", false)) << report.dump(2);
+  EXPECT_EQ(report.value("events", 0), 4) << "manifest, referral and one acknowledgement sent twice";
+  for (const auto& [name, verdict] : verdicts(report)) {
+    EXPECT_EQ(verdict, name == "signature" ? "NOT RUN" : "PASS") << name << "\n" << report.dump(2);
+  }
+  std::filesystem::remove_all(blobs);
+}
+
+TEST_F(ConformanceKit, ABrokenAdapterFailsWithTheRightChecksNamed) {
+  const std::string broken = env_or_fail("CONFORMANCE_BROKEN_BIN") + " {bootstrap} {agency} {case_id}";
+  int status = -1;
+  const auto report =
+      run_kit("--agency rsj-330100 --ack-deadline 10s --time-bound 2m --adapter-cmd '" + broken + "'", &status);
+  EXPECT_EQ(status, kNonConformant) << report.dump(2);
+  EXPECT_FALSE(report.value("passed", true));
+  std::set<std::string> failed;
+  std::set<std::string> passed;
+  for (const auto& [name, verdict] : verdicts(report)) {
+    if (verdict == "FAIL") failed.insert(name);
+    if (verdict == "PASS") passed.insert(name);
+  }
+  EXPECT_EQ(failed, (std::set<std::string>{"record.key", "cloudevents.headers", "role.payload", "facts.catalogue",
+                                           "retry.idempotent", "feedback.acknowledged"}))
+      << report.dump(2);
+  EXPECT_EQ(passed, (std::set<std::string>{"envelope.decode", "envelope.fields", "record.topic",
+                                           "script.expected_events"}))
+      << report.dump(2);
+}
+
+TEST_F(ConformanceKit, NoAdapterAtAllFailsTheScript) {
+  int status = -1;
+  const auto report = run_kit("--agency rsj-330100 --time-bound 5s --adapter-cmd true", &status);
+  EXPECT_EQ(status, kNonConformant) << report.dump(2);
+  EXPECT_EQ(verdicts(report).at("script.expected_events"), "FAIL");
+  EXPECT_EQ(verdicts(report).at("feedback.acknowledged"), "NOT RUN");
+}
+
+}  // namespace
+}  // namespace caselink::ctl
