@@ -58,9 +58,7 @@ int main(int argc, char** argv) {
   ReportRequest report_request;
   auto* report = add_report_command(app, report_request);
   ConformanceCli conformance(app);
-
-  // --bootstrap / --timeout-ms may follow the subcommand too ("case show X --bootstrap B"); say so
-  // in every subcommand's --help, which lists only the subcommand's own options.
+  // --bootstrap / --timeout-ms may follow the subcommand too: every subcommand's --help says so.
   std::vector<CLI::App*> subs = {case_cmd, show, list, dlq, tail, report, conformance.command()};
   for (auto* sub : ops.subcommands()) subs.push_back(sub);
   for (auto* sub : subs) {
@@ -82,20 +80,13 @@ int main(int argc, char** argv) {
   if (show->parsed()) return case_show(case_id, options, json, std::cout, std::cerr, key_registry);
   if (list->parsed()) return case_list(state_filter, options, std::cout, std::cerr);
   if (tail->parsed()) return dlq_tail(count, options, std::cout, std::cerr);
-  if (report->parsed()) {
+  if (report->parsed() || conformance.parsed()) {
     auto connection = ops.connection(options.kafka, options.bootstrap, options.timeout);
     if (!connection.ok()) {
       std::cerr << "caselinkctl: " << connection.error().message << "\n";
       return kUsage;
     }
-    return report_command(report_request, *connection, std::cout, std::cerr);
-  }
-  if (conformance.parsed()) {
-    auto connection = ops.connection(options.kafka, options.bootstrap, options.timeout);
-    if (!connection.ok()) {
-      std::cerr << "caselinkctl: " << connection.error().message << "\n";
-      return kUsage;
-    }
+    if (report->parsed()) return report_command(report_request, *connection, std::cout, std::cerr);
     return conformance.run(*connection, std::cout, std::cerr);
   }
   if (auto code = ops.run(options.kafka, options.bootstrap, options.timeout)) return *code;
