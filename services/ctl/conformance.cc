@@ -96,6 +96,15 @@ void check_fields(const Profile& p, const v1::Envelope& e, const Observed& r, Le
   }
 }
 
+// ce_time is any RFC 3339 form of occurred_at (an offset, fewer or more digits), to the millisecond.
+bool same_instant(const std::string& name, const std::string& value, const v1::Envelope& e) {
+  TimePoint at;
+  if (name != envelope::kCeTime || !parse_rfc3339(value, &at)) return false;
+  const auto occurred = envelope::to_time_point(e.occurred_at());
+  return std::chrono::abs(std::chrono::duration_cast<std::chrono::microseconds>(at - occurred)) <
+         std::chrono::milliseconds(1);
+}
+
 void check_record(const Profile& p, const v1::Envelope& e, const Observed& r, Ledger& ledger) {
   const std::string label = event_label(e, r);
   ledger.looked(kKey);
@@ -125,7 +134,7 @@ void check_record(const Profile& p, const v1::Envelope& e, const Observed& r, Le
       ledger.fail(kHeaders, label + ": header " + name + " is missing");
     } else if (count > 1) {
       ledger.fail(kHeaders, label + ": header " + name + " appears " + std::to_string(count) + " times");
-    } else if (*value != expected) {
+    } else if (*value != expected && !same_instant(name, *value, e)) {
       ledger.fail(kHeaders, label + ": header " + name + " is '" + *value + "', expected '" + expected + "'");
     }
   }

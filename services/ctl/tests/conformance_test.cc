@@ -162,6 +162,20 @@ TEST_F(Conformance, AMissingOrWrongCloudEventsHeaderFailsCloudeventsHeaders) {
     if (h.first == envelope::kCeSubject) h.second = "another-case";
   }
   EXPECT_EQ(failed(evaluate(profile(), seen, sent())), Names{"cloudevents.headers"});
+  // ce_time is compared as an instant: another RFC 3339 form of occurred_at passes, another time not.
+  v1::Envelope e = referral();
+  e.mutable_occurred_at()->set_seconds(1764806400);  // 2025-12-04T00:00:00Z
+  e.mutable_occurred_at()->set_nanos(0);
+  seen = good();
+  seen[0] = observed(e, "caselink.referral.v1");
+  for (Header& h : seen[0].headers) {
+    if (h.first == envelope::kCeTime) h.second = "2025-12-04T08:00:00+08:00";
+  }
+  EXPECT_EQ(failed(evaluate(profile(), seen, sent())), Names{});
+  for (Header& h : seen[0].headers) {
+    if (h.first == envelope::kCeTime) h.second = "2025-12-04T08:00:01+08:00";
+  }
+  EXPECT_EQ(failed(evaluate(profile(), seen, sent())), Names{"cloudevents.headers"});
 }
 
 TEST_F(Conformance, APayloadItsRoleMayNotSendFailsRolePayload) {
