@@ -67,6 +67,24 @@ TEST_F(ConformanceKit, TheSdkExampleAdaptersPass) {
   std::filesystem::remove_all(blobs);
 }
 
+// clients/python/examples/agency_adapter.py: a referral and acknowledgements written from the
+// contracts alone with confluent-kafka and the client package, in the venv scripts/setup.sh makes.
+TEST_F(ConformanceKit, ThePythonExampleAdapterPasses) {
+  const std::string python = env_or_fail("CONFORMANCE_PYTHON");
+  if (!std::filesystem::exists(python)) GTEST_SKIP() << python << " missing: run scripts/setup.sh (clients venv)";
+  const std::string adapter = python + " " + std::string(CASELINK_SOURCE_ROOT) +
+                              "/clients/python/examples/agency_adapter.py --bootstrap {bootstrap} --agency {agency} "
+                              "--case-id {case_id} --group conformance-py-{case_id} --idle-timeout 15";
+  int status = -1;
+  const auto report = run_kit(
+      "--agency sthjj-330100 --ack-deadline 2m --time-bound 3m --adapter-cmd '" + adapter + "'", &status);
+  EXPECT_EQ(status, 0) << report.dump(2);
+  EXPECT_EQ(report.value("events", 0), 2) << "the referral and one acknowledgement (the client deduplicates)";
+  for (const auto& [name, verdict] : verdicts(report)) {
+    EXPECT_EQ(verdict, name == "signature" ? "NOT RUN" : "PASS") << name << "\n" << report.dump(2);
+  }
+}
+
 TEST_F(ConformanceKit, ABrokenAdapterFailsWithTheRightChecksNamed) {
   const std::string broken = env_or_fail("CONFORMANCE_BROKEN_BIN") + " {bootstrap} {agency} {case_id}";
   int status = -1;
