@@ -217,7 +217,7 @@ void check_retries(const std::vector<std::pair<v1::Envelope, const Observed*>>& 
 void check_acks(const Profile& p, const std::vector<std::pair<v1::Envelope, const Observed*>>& events,
                 const std::vector<SentFeedback>& sent, Ledger& ledger) {
   if (sent.empty()) {
-    ledger.not_run(kAck, "the kit sent no feedback (the adapter sent nothing to answer)");
+    ledger.not_run(kAck, "the kit sent no feedback (the adapter sent nothing to answer, or is not an agency)");
     return;
   }
   std::map<std::string, int64_t> first_ack_ms;

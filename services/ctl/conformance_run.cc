@@ -216,7 +216,8 @@ Result<RunResult> run(const kafka::KafkaSettings& settings, const RunOptions& op
       observe(r, options.profile.case_id, live);
     });
     if (!polled.ok()) return polled.error();
-    if (live.any && result.sent.empty()) {
+    // Feedback topics are per agency: only an agency's adapter gets the police's decision.
+    if (live.any && result.sent.empty() && options.profile.kind == authz::PartyKind::kAgency) {
       const std::string police = live.police.empty() ? options.police_organ : live.police;
       if (Status sent = send_feedback(**producer, options, police, result, log); !sent.ok()) return sent.error();
     }

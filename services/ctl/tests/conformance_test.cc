@@ -195,6 +195,10 @@ TEST_F(Conformance, APayloadItsRoleMayNotSendFailsRolePayload) {
   seen = good();
   seen[0] = observed(other, "caselink.referral.v1");
   EXPECT_EQ(failed(evaluate(profile(), seen, sent())), Names{"role.payload"});
+  // The same referral from an adapter of the police kind: only agencies refer.
+  Profile police = profile();
+  police.kind = authz::PartyKind::kPolice;
+  EXPECT_EQ(failed(evaluate(police, good(), sent())), Names{"role.payload"});
 }
 
 TEST_F(Conformance, AMisspeltFactOrWrongUnitFailsFactsCatalogue) {
