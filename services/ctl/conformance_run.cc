@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <map>
 #include <set>
 
@@ -20,6 +22,10 @@ namespace v1 = caselink::v1;
 using Clock = std::chrono::system_clock;
 
 namespace {
+
+// Ctrl-C or SIGTERM ends the run early: the adapters are stopped and what was seen is judged.
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_interrupt(int /*signal*/) { g_interrupted.store(true); }
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
@@ -210,8 +216,10 @@ Result<RunResult> run(const kafka::KafkaSettings& settings, const RunOptions& op
     if (Status started = commands.start(filled); !started.ok()) return started.error();
   }
   const auto deadline = std::chrono::steady_clock::now() + options.time_bound;
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
   bool commands_done = options.adapter_cmds.empty() ? false : commands.reap(result.notes);
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (std::chrono::steady_clock::now() < deadline && !g_interrupted.load()) {
     Status polled = (*reader)->poll(std::chrono::milliseconds(200), [&](const ConsumedRecord& r) {
       observe(r, options.profile.case_id, live);
     });
@@ -226,6 +234,7 @@ Result<RunResult> run(const kafka::KafkaSettings& settings, const RunOptions& op
                                                            : commands_done;
     if (adapter_done && acks_settled(result, live, options.profile)) break;
   }
+  if (g_interrupted.load()) result.notes.push_back("interrupted: the run was cut short");
   commands.stop(&result.notes);
   auto seen = read_case(settings, options, (*reader)->end_offsets(), began_ms, live);
   if (!seen.ok()) return seen.error();
