@@ -98,11 +98,12 @@ def main(argv: list) -> int:
     parser.add_argument("--agency", default="sthjj-330100")
     parser.add_argument("--case-id", required=True)
     parser.add_argument("--group", help="consumer group (default: <agency>-py-adapter)")
+    parser.add_argument("--topic-prefix", default="", help="sandbox topics: prefix of every topic name")
     parser.add_argument("--idle-timeout", type=float, default=20.0, help="seconds without feedback before exiting")
     args = parser.parse_args(argv)
     producer = Producer({"bootstrap.servers": args.bootstrap, "enable.idempotence": True, "acks": "all"})
     try:
-        publish(producer, "caselink.referral.v1", referral(args.case_id, args.agency))
+        publish(producer, args.topic_prefix + "caselink.referral.v1", referral(args.case_id, args.agency))
     except RuntimeError as e:
         print(e, file=sys.stderr)
         return 1
@@ -111,10 +112,10 @@ def main(argv: list) -> int:
     def handle(record, _message) -> None:
         nonlocal last
         if record.envelope.WhichOneof("payload") in ACKNOWLEDGED_TYPES:
-            publish(producer, "caselink.ack.v1", acknowledgement(record.envelope, args.agency))
+            publish(producer, args.topic_prefix + "caselink.ack.v1", acknowledgement(record.envelope, args.agency))
             last = time.monotonic()
 
-    feedback_topic = f"caselink.feedback.{args.agency}.v1"
+    feedback_topic = f"{args.topic_prefix}caselink.feedback.{args.agency}.v1"
     with CaselinkConsumer(args.bootstrap, args.group or f"{args.agency}-py-adapter", [feedback_topic],
                           handle) as consumer:
         while time.monotonic() - last < args.idle_timeout:

@@ -7,7 +7,8 @@
 //   - the evidence manifest without its ce_type header                       -> cloudevents.headers
 //   - a filing decision, which only the police may send                      -> role.payload
 //   - no FeedbackAcknowledged for the kit's filing decision                  -> feedback.acknowledged
-// Usage: conformance-broken-adapter BOOTSTRAP AGENCY CASE_ID. Exit 0 when all were delivered.
+// Usage: conformance-broken-adapter BOOTSTRAP AGENCY CASE_ID [TOPIC_PREFIX]. Exit 0 when all were
+// delivered. The test runs it on sandbox topics: its records must never reach caselink.* topics.
 
 #include <iostream>
 
@@ -38,7 +39,7 @@ v1::Envelope referral(const std::string& agency, const std::string& case_id) {
   return e;
 }
 
-std::vector<OutgoingRecord> records(const std::string& agency, const std::string& case_id) {
+std::vector<OutgoingRecord> records(const std::string& agency, const std::string& case_id, const std::string& prefix) {
   const auto now = std::chrono::system_clock::now();
   std::vector<OutgoingRecord> out;
   OutgoingRecord first = envelope::to_record(referral(agency, case_id), envelope::topics::kReferral);
@@ -57,14 +58,15 @@ std::vector<OutgoingRecord> records(const std::string& agency, const std::string
   decision.mutable_filing_decision()->mutable_police_organ()->set_organ_id(agency);
   envelope::seal(decision);
   out.push_back(envelope::to_record(decision, envelope::topics::kDecision));
+  for (OutgoingRecord& record : out) record.topic = prefix + record.topic;
   return out;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::cerr << "usage: conformance-broken-adapter BOOTSTRAP AGENCY CASE_ID\n";
+  if (argc != 4 && argc != 5) {
+    std::cerr << "usage: conformance-broken-adapter BOOTSTRAP AGENCY CASE_ID [TOPIC_PREFIX]\n";
     return 2;
   }
   kafka::KafkaSettings settings;
@@ -74,7 +76,7 @@ int main(int argc, char** argv) {
     std::cerr << producer.error().describe() << "\n";
     return 1;
   }
-  for (const OutgoingRecord& record : records(argv[2], argv[3])) {
+  for (const OutgoingRecord& record : records(argv[2], argv[3], argc == 5 ? argv[4] : "")) {
     auto sent = (*producer)->send(record);
     if (!sent.ok()) {
       std::cerr << "not delivered: " << sent.error().describe() << "\n";
