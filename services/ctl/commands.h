@@ -17,6 +17,7 @@ enum ExitCode : int {
   kChainBroken = 4,
   kAttention = 5,  // ops: topics drift from the spec; a group falling behind
   kFailing = 6,    // ops: a group stalled or stopped
+  kNonConformant = 7,  // conformance: at least one check failed
 };
 
 // `key_registry`: the key registry file (docs/contracts/signing.md) the events' signatures are

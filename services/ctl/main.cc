@@ -1,13 +1,15 @@
 // caselinkctl — look at caselink's cases and topics: `case show <id>` (timeline, synchronized
 // state, deadlines, alerts, hash-chain check), `case list`, `dlq tail`; and run them: `topics`,
-// `lag`, `tail`, `dlq list|show|replay`, `audit verify`; and `report` (governance report of a
-// period). Logic in commands.cc, ops_*.cc and report_cmd.cc.
+// `lag`, `tail`, `dlq list|show|replay`, `audit verify`; `report` (governance report of a
+// period); and `conformance` (an agency adapter's conformance kit). Logic in commands.cc, ops_*.cc,
+// report_cmd.cc and conformance*.cc.
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 
 #include "services/ctl/commands.h"
+#include "services/ctl/conformance_cli.h"
 #include "services/ctl/ops_cli.h"
 #include "services/ctl/report_cmd.h"
 
@@ -55,10 +57,9 @@ int main(int argc, char** argv) {
   OpsCli ops(app, *dlq);
   ReportRequest report_request;
   auto* report = add_report_command(app, report_request);
-
-  // --bootstrap / --timeout-ms may follow the subcommand too ("case show X --bootstrap B"); say so
-  // in every subcommand's --help, which lists only the subcommand's own options.
-  std::vector<CLI::App*> subs = {case_cmd, show, list, dlq, tail, report};
+  ConformanceCli conformance(app);
+  // --bootstrap / --timeout-ms may follow the subcommand too: every subcommand's --help says so.
+  std::vector<CLI::App*> subs = {case_cmd, show, list, dlq, tail, report, conformance.command()};
   for (auto* sub : ops.subcommands()) subs.push_back(sub);
   for (auto* sub : subs) {
     sub->fallthrough();
@@ -66,7 +67,8 @@ int main(int argc, char** argv) {
         "Also: --bootstrap ADDR (Kafka, default 127.0.0.1:9092 or $CASELINK_KAFKA_BOOTSTRAP),\n"
         "--client-config FILE (librdkafka TLS/SASL properties), --timeout-ms N\n"
         "(default 30000).\nExit codes: 0 ok, 1 not found, 2 usage, 3 broker/IO error, 4 hash chain broken, 5 attention\n"
-        "(topic drift, a group falling behind), 6 failing (a group stalled or stopped).");
+        "(topic drift, a group falling behind), 6 failing (a group stalled or stopped), 7 a conformance\n"
+        "check failed.");
   }
   try {
     app.parse(argc, argv);
@@ -78,13 +80,14 @@ int main(int argc, char** argv) {
   if (show->parsed()) return case_show(case_id, options, json, std::cout, std::cerr, key_registry);
   if (list->parsed()) return case_list(state_filter, options, std::cout, std::cerr);
   if (tail->parsed()) return dlq_tail(count, options, std::cout, std::cerr);
-  if (report->parsed()) {
+  if (report->parsed() || conformance.parsed()) {
     auto connection = ops.connection(options.kafka, options.bootstrap, options.timeout);
     if (!connection.ok()) {
       std::cerr << "caselinkctl: " << connection.error().message << "\n";
       return kUsage;
     }
-    return report_command(report_request, *connection, std::cout, std::cerr);
+    if (report->parsed()) return report_command(report_request, *connection, std::cout, std::cerr);
+    return conformance.run(*connection, std::cout, std::cerr);
   }
   if (auto code = ops.run(options.kafka, options.bootstrap, options.timeout)) return *code;
   return kUsage;

@@ -247,6 +247,7 @@ Result<Delivery> AgencyClient::publish(v1::Envelope envelope) {
   if (!record.ok()) {
     return record.error();
   }
+  record->topic = options_.topic_prefix + record->topic;
   std::lock_guard lock(producer_mutex_);
   // A producer that hit a fatal error (see IdempotentProducer::fatal_error) was dropped by an
   // earlier call; make a new one now.

@@ -82,6 +82,9 @@ struct ClientOptions {
   // which caselink's services require when they run with signing.verify: required.
   std::string signing_key_file;
   std::string signing_key_id;
+  // Sandbox topics (`caselinkctl conformance --topic-prefix`, docs/integrators.md §11): prepended
+  // to every topic this client writes (publish) and reads (FeedbackReader). Empty in production.
+  std::string topic_prefix;
 };
 
 // Checks the options without touching the network; every error names its field

@@ -87,7 +87,7 @@ Result<std::unique_ptr<FeedbackReader>> FeedbackReader::create(ClientOptions opt
   settings.properties.emplace("partition.assignment.strategy", "cooperative-sticky");
 
   std::unique_ptr<FeedbackReader> reader(new FeedbackReader());
-  reader->topic_ = envelope::feedback_topic_for(options.agency_id);
+  reader->topic_ = options.topic_prefix + envelope::feedback_topic_for(options.agency_id);
   reader->rebalance_ = std::make_unique<Rebalance>(reader.get());
   // A group consumer (subscribe, commits by hand): the agency's adapter resumes where it left off.
   auto consumer = kafka::make_consumer(settings,

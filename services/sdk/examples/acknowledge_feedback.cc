@@ -67,6 +67,8 @@ int parse_args(const std::vector<std::string>& args, std::ostream& out, std::ost
   app.add_option("--group", a->group_id, "Consumer group, also the transactional id's stem (default: <agency>-ack)");
   app.add_option("--acknowledged-by", a->acknowledged_by, "FeedbackAcknowledged.acknowledged_by (default: <agency>-adapter)");
   app.add_option("--dlq-topic", a->dlq_topic, "Where a record that is not a valid envelope goes")->capture_default_str();
+  app.add_option("--topic-prefix", a->options.topic_prefix,
+                 "Sandbox topics: prefix of every topic name, the DLQ's included (default none)");
   app.add_option("--signing-key-file", a->options.signing_key_file, "The agency's Ed25519 key (PKCS#8 PEM)");
   app.add_option("--signing-key-id", a->options.signing_key_id, "Its id in the key registry");
   app.add_option("--max-records", a->max_records, "Stop after acknowledging this many (0 = until SIGINT/SIGTERM)")
@@ -118,6 +120,7 @@ class Acknowledger {
     if (!record.ok()) {
       return kafka::refuse(record.error());  // this record cannot be acknowledged: say why, go on
     }
+    record->topic = args_.options.topic_prefix + record->topic;
     out_ << "acknowledged case=" << feedback.case_id() << " event=" << feedback.event_id() << ": " << what << "\n";
     out_.flush();
     acknowledged_.fetch_add(1);
@@ -162,8 +165,8 @@ int acknowledge_feedback_main(const std::vector<std::string>& args, std::ostream
   kafka.bootstrap = a.options.bootstrap;
   kafka::LoopSettings loop;
   loop.group_id = a.group_id;
-  loop.input_topics = {envelope::feedback_topic_for(a.options.agency_id)};
-  loop.dlq_topic = a.dlq_topic;
+  loop.input_topics = {a.options.topic_prefix + envelope::feedback_topic_for(a.options.agency_id)};
+  loop.dlq_topic = a.options.topic_prefix + a.dlq_topic;
   SystemClock clock;
   kafka::TransactionalLoop runner(kafka, loop, "caselink-example-acknowledge-feedback", acks.consumer(), nullptr, clock);
   std::signal(SIGINT, on_signal);

@@ -175,6 +175,7 @@ int submit_referral_main(const std::vector<std::string>& args, std::ostream& out
       ->capture_default_str();
   app.add_option("--blob-dir", options.blob_dir, "Blob store directory shared with caselink-evidence")->required();
   app.add_option("--case-id", case_id, "Case id (default: <agency>-2026-<random>)");
+  app.add_option("--topic-prefix", options.topic_prefix, "Sandbox topics: prefix of every topic name (default none)");
   app.add_option("--delivery-timeout-ms", options.delivery_timeout_ms, "How long to wait for each acknowledgement")
       ->capture_default_str();
   app.footer("Prints one 'blob' line per uploaded file and one 'delivered' line per event.\n"
