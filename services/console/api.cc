@@ -198,7 +198,7 @@ json class_case_json(const ClassCaseRow& row) {
           {"offence_code", g.offence_code()},
           {"region_code", g.region_code()},
           {"subject_id", g.subject_id()},
-          {"window", g.window_start_date() + " – " + g.window_end_date()},
+          {"window", g.window_start_date().empty() ? "" : g.window_start_date() + " – " + g.window_end_date()},
           {"opened_at", time_or_null(row.opened_at)},
           {"recommendation_id", o.recommendation_id()},
           {"summary", o.summary()},
