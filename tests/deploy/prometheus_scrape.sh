@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The real Prometheus server (Debian's `prometheus` package, scripts/setup.sh installs it) scrapes
-# real caselink services on loopback: caselink-passthrough and caselink-sync, started here against
-# the test broker (CASELINK_KAFKA_BOOTSTRAP, topics applied) in groups of their own. Prometheus
-# runs with deploy/prometheus/alerts.yml and a scrape config like deploy/prometheus/prometheus.yml
-# but on free ports, storage in a temp dir. Checked through its HTTP API, polled with a deadline:
-# every target is up, the alert rules are loaded, and known series (caselink_ready,
-# caselink_transaction_commit_duration_seconds, librdkafka statistics gauges of the consumer and
-# the transactional producer) are scraped.
+# the whole local stack: `scripts/run.sh --services-only` starts every caselink daemon against the
+# test broker (CASELINK_KAFKA_BOOTSTRAP) with ports of its own (base 19450, ingress 19459), and
+# Prometheus runs with deploy/prometheus/prometheus.yml itself — its targets moved from run.sh's
+# default ports (9301-9308) to this stack's, scrape interval 1 s — and deploy/prometheus/alerts.yml,
+# storage in a temp dir. Checked through its HTTP API, polled with a deadline: every target of the
+# shipped config is up, the alert rules are loaded, and known series are scraped (caselink_ready
+# and the transaction commit-time histogram from every daemon; the librdkafka statistics gauges of
+# the consumer from every daemon with a transactional loop, of the producer from those and the
+# ingress).
 # Skipped (77) without a broker.
 set -uo pipefail
 ROOT="${CASELINK_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -21,50 +23,39 @@ command -v prometheus >/dev/null || { echo "FAIL: prometheus not installed (scri
 
 work=$(mktemp -d)
 pids=()
+export CASELINK_BUILD_DIR="$BUILD" CASELINK_RUN_DIR="$BUILD/prometheus-scrape/run"
+export CASELINK_PORT_BASE=19450 CASELINK_INGRESS_PORT=19459
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+  bash scripts/run.sh --stop >/dev/null 2>&1
   rm -rf "$work"
 }
 trap cleanup EXIT
 fail() {
   echo "FAIL: $*"
-  for log in "$work"/*.log; do echo "--- end of $log"; tail -n 20 "$log"; done
+  for log in "$work"/*.log "$CASELINK_RUN_DIR"/*.log; do [[ -f "$log" ]] && { echo "--- end of $log"; tail -n 20 "$log"; }; done
   exit 1
 }
 
-# Free loopback ports: bound to port 0 and released (the OS does not hand them out again at once).
-read -r prom_port pass_port sync_port < <(python3 - <<'PY'
-import socket
-socks = [socket.socket() for _ in range(3)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])
+# A free loopback port for Prometheus: bound to port 0 and released.
+prom_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+rm -rf "$CASELINK_RUN_DIR" && mkdir -p "$CASELINK_RUN_DIR"
+bash scripts/run.sh --no-setup --services-only >"$work/run.log" 2>&1 || fail "scripts/run.sh --services-only failed"
+
+# The shipped scrape config, pointed at this stack: 93NN -> 194(50+NN) for admin ports 9301-9308.
+python3 - "$ROOT/deploy/prometheus/prometheus.yml" "$ROOT/deploy/prometheus/alerts.yml" >"$work/prometheus.yml" <<'PY' ||
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+text = re.sub(r"127\.0\.0\.1:93(0[1-9])", lambda m: "127.0.0.1:%d" % (19450 + int(m.group(1))), text)
+text = re.sub(r"(scrape_interval|evaluation_interval): 15s", r"\1: 1s", text)
+text = text.replace("  - alerts.yml", "  - " + sys.argv[2])
+print(text)
 PY
-)
-
-start_service() {  # name binary config port
-  local name="$1" binary="$2" config="$3" port="$4"
-  [[ -x "$BUILD/$binary" ]] || fail "$BUILD/$binary not built"
-  env CASELINK_KAFKA_BOOTSTRAP="$BOOTSTRAP" CASELINK_HTTP_PORT="$port" CASELINK_HTTP_BIND=127.0.0.1 \
-    CASELINK_LOOP_GROUP_ID="prom-it-$name-$$" CASELINK_LOOP_AUTO_OFFSET_RESET=latest \
-    "$BUILD/$binary" --config "$config" >"$work/$name.log" 2>&1 &
-  pids+=($!)
-}
-start_service caselink-passthrough services/passthrough/caselink-passthrough deploy/config/passthrough.yaml "$pass_port"
-start_service caselink-sync services/case-sync/caselink-sync deploy/config/case-sync.yaml "$sync_port"
-
-cat >"$work/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: ["$ROOT/deploy/prometheus/alerts.yml"]
-scrape_configs:
-  - job_name: caselink
-    static_configs:
-      - targets: ["127.0.0.1:$pass_port"]
-        labels: {caselink_service: caselink-passthrough}
-      - targets: ["127.0.0.1:$sync_port"]
-        labels: {caselink_service: caselink-sync}
-YAML
+  fail "could not rewrite deploy/prometheus/prometheus.yml"
+TARGETS=$(grep -c 'caselink_service:' "$work/prometheus.yml")
+((TARGETS >= 8)) || fail "deploy/prometheus/prometheus.yml lists $TARGETS targets, expected every daemon"
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/data" \
   --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
 pids+=($!)
@@ -82,11 +73,12 @@ wait_for() {  # what check path [curl arguments]
   fail "$what (last answer: ${last:0:400})"
 }
 
-wait_for "both targets up" '
+SERVICES=$(sed -n 's/.*caselink_service: \(caselink-[a-z-]*\)}.*/\1/p' "$work/prometheus.yml" | sort | tr '\n' ' ')
+wait_for "every target of deploy/prometheus/prometheus.yml up ($SERVICES)" "
 import json, sys
-targets = json.load(sys.stdin)["data"]["activeTargets"]
-up = sorted(t["labels"]["caselink_service"] for t in targets if t["health"] == "up")
-print("ok" if up == ["caselink-passthrough", "caselink-sync"] else [(t["scrapeUrl"], t["health"], t["lastError"]) for t in targets])' targets
+targets = json.load(sys.stdin)['data']['activeTargets']
+up = sorted(t['labels']['caselink_service'] for t in targets if t['health'] == 'up')
+print('ok' if up == '$SERVICES'.split() else [(t['scrapeUrl'], t['health'], t['lastError']) for t in targets if t['health'] != 'up'])" targets
 
 wait_for "alert rules loaded" '
 import json, sys
@@ -104,11 +96,14 @@ import json, sys
 got = sorted({r[\"metric\"].get(\"service\") for r in json.load(sys.stdin)[\"data\"][\"result\"]})
 print(\"ok\" if got == sorted([${want%,}]) else got)" query --data-urlencode "query=$query"
 }
-series_of "caselink_ready scraped from both" 'caselink_ready' caselink-passthrough caselink-sync
-series_of "commit-time histogram scraped" 'caselink_transaction_commit_duration_seconds_count' \
-  caselink-passthrough caselink-sync
-series_of "librdkafka statistics scraped (broker round-trip)" \
-  'max by (service) (caselink_kafka_broker_rtt_avg_seconds{client="consumer"})' caselink-passthrough caselink-sync
-series_of "librdkafka statistics of the transactional producers" \
-  'max by (service) (caselink_kafka_broker_up{client="producer"}) == 1' caselink-passthrough caselink-sync
+# shellcheck disable=SC2086
+series_of "caselink_ready scraped from every daemon" 'caselink_ready' $SERVICES
+LOOPS=(caselink-classcase caselink-evidence caselink-feedback caselink-passthrough caselink-standards caselink-sync)
+# shellcheck disable=SC2086
+series_of "commit-time histogram (declared by every daemon's metrics)" 'caselink_transaction_commit_duration_seconds_count' \
+  $SERVICES
+series_of "librdkafka statistics of the loops' consumers (broker round-trip)" \
+  'max by (service) (caselink_kafka_broker_rtt_avg_seconds{client="consumer"})' "${LOOPS[@]}"
+series_of "librdkafka statistics of the producers (the loops' transactional ones, the ingress's)" \
+  'max by (service) (caselink_kafka_broker_up{client="producer"}) == 1' "${LOOPS[@]}" caselink-ingress
 echo "all checks passed"
