@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -54,6 +55,18 @@ class ConformanceKit : public ::testing::Test {
     for (const auto& check : report.at("checks")) out[check.at("name")] = check.at("verdict");
     return out;
   }
+  // A client example adapter (one command): every check passes (no signature), and it sent the
+  // referral and one acknowledgement (its client deduplicates the redelivered feedback).
+  void expect_example_adapter_passes(const std::string& adapter) {
+    int status = -1;
+    const auto report = run_kit(
+        "--agency sthjj-330100 --ack-deadline 2m --time-bound 3m --adapter-cmd '" + adapter + "'", &status);
+    EXPECT_EQ(status, 0) << report.dump(2);
+    EXPECT_EQ(report.value("events", 0), 2) << "the referral and one acknowledgement";
+    for (const auto& [name, verdict] : verdicts(report)) {
+      EXPECT_EQ(verdict, name == "signature" ? "NOT RUN" : "PASS") << name << "\n" << report.dump(2);
+    }
+  }
   std::string bootstrap_;
 };
 
@@ -90,14 +103,24 @@ TEST_F(ConformanceKit, ThePythonExampleAdapterPasses) {
                               "/clients/python/examples/agency_adapter.py --bootstrap {bootstrap} --agency {agency} "
                               "--case-id {case_id} --group conformance-py-{case_id} --topic-prefix {topic_prefix} "
                               "--idle-timeout 15";
-  int status = -1;
-  const auto report = run_kit(
-      "--agency sthjj-330100 --ack-deadline 2m --time-bound 3m --adapter-cmd '" + adapter + "'", &status);
-  EXPECT_EQ(status, 0) << report.dump(2);
-  EXPECT_EQ(report.value("events", 0), 2) << "the referral and one acknowledgement (the client deduplicates)";
-  for (const auto& [name, verdict] : verdicts(report)) {
-    EXPECT_EQ(verdict, name == "signature" ? "NOT RUN" : "PASS") << name << "\n" << report.dump(2);
-  }
+  expect_example_adapter_passes(adapter);
+}
+
+// clients/java's AgencyAdapter: the same adapter with kafka-clients and the Java client, run from
+// the classes the clients_java_classes fixture compiled. Skipped only when Java is not installed:
+// with Java, a missing classpath (the fixture did not build) fails.
+TEST_F(ConformanceKit, TheJavaExampleAdapterPasses) {
+  const std::string java = env_or_fail("CONFORMANCE_JAVA");
+  if (!std::filesystem::exists(java)) GTEST_SKIP() << "java not installed (" << java << ")";
+  std::ifstream classpath_file(env_or_fail("CONFORMANCE_JAVA_CLASSPATH"));
+  std::string classpath;
+  ASSERT_TRUE(std::getline(classpath_file, classpath) && !classpath.empty())
+      << env_or_fail("CONFORMANCE_JAVA_CLASSPATH") << " missing: the clients_java_classes fixture did not build";
+  const std::string adapter = java + " -cp " + classpath +
+                              " org.caselink.client.example.AgencyAdapter --bootstrap {bootstrap} --agency {agency} "
+                              "--case-id {case_id} --group conformance-java-{case_id} --topic-prefix {topic_prefix} "
+                              "--idle-timeout 15";
+  expect_example_adapter_passes(adapter);
 }
 
 TEST_F(ConformanceKit, ABrokenAdapterFailsWithTheRightChecksNamed) {
