@@ -3,7 +3,7 @@
 A generated, fixed data set (deterministic seed, 2019 so no other test's events fall in the
 period) is produced to the case topics: several agencies, offences and regions, filed / not filed
 / undecided cases, closed deadlines, overdue alerts (one withdrawn), supervision clues with and
-without a follow-up, recommendations with replies and follow-ups, and repeated records. Then
+without a follow-up, recommendations with replies and follow-ups, and class cases. Then
 `caselinkctl report --format json` runs for several jurisdictions, and this file reads the same
 topics with confluent-kafka and the Python client's generated decoders and computes every number
 from the definitions in docs/reports.md. The two computations share no code. Finally a PDF is
@@ -206,8 +206,10 @@ def build_data_set():
     penalised = [f"rpt-penalty-{AGENCIES[i % len(AGENCIES)][0]}-{i:04d}" for i in range(100, 110)]
     for i in range(6):  # placed by their members: some in Zhejiang, some in Guangdong, some in both
         class_case(ds, i, ds.rng.randint(start, end), ds.rng.sample(penalised, 3))
-    repeats = ds.rng.sample(ds.records, 12)  # delivered twice: counted once
-    return ds.records + repeats
+    # No record is delivered twice here: the Python and Java client suites read these topics too
+    # and hold that one event id names one record. Repeated deliveries are counted once by the
+    # fold's unit tests (report_test: ReportReferrals.ARepeatedRecordIsCountedOnce, ReportClassCases).
+    return ds.records
 
 
 def produce(records):
@@ -523,7 +525,6 @@ def test_report_numbers_equal_the_independent_computation(produced, tmp_path):
     assert reports["330100"]["referrals"]["total"] < reports["330000"]["referrals"]["total"]
     assert reports["330000"]["referrals"]["total"] + reports["440300"]["referrals"]["total"] < \
         everything["referrals"]["total"]
-    assert everything["input"]["duplicates"] >= 12
 
 
 def test_the_same_data_gives_the_same_report(produced, tmp_path):
