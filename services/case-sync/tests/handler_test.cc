@@ -465,9 +465,10 @@ TEST_F(HandlerFixture, RestoreFromStateTopicKeepsVersionAndDoesNotReAlert) {
 namespace caselink::sync {
 namespace {
 
-// A long case (issue 14 §3): every supplement request opens a deadline and every recommendation
-// adds a summary, so the snapshot grows with the history (about 115 bytes per event of this
-// mix). Past sync.max_state_record_bytes an event is dead-lettered instead of producing a state
+// A long case (issue 14 §3): the supplement requests' deadlines close with their answers and
+// leave the snapshot, but every recommendation nobody answers keeps its open reply deadline
+// (with its citation, about 556 bytes) and its summary, so the snapshot grows with them (about
+// 200 bytes per event of this mix). Past sync.max_state_record_bytes an event is dead-lettered instead of producing a state
 // record the broker would refuse (and the loop would retry for ever); the case keeps its state.
 TEST_F(HandlerFixture, AnEventThatWouldOutgrowTheStateRecordLimitIsDeadLetteredAndTheCaseKeepsItsState) {
   settings.max_state_record_bytes = 16 * 1024;
