@@ -16,7 +16,8 @@
 #   sync     caselink-sync: 1,000 events of one case produced at once (--events 1000), time until
 #            all are handled; then one case of --history events (default 10,000); applied vs
 #            dead-lettered sync.state_too_large, time, peak RSS; `caselinkctl case show` of
-#            that case (wall time, peak RSS).
+#            that case right after (wall time, peak RSS, its hash-chain line: how many versions'
+#            snapshots were still on the state topic, i.e. not yet compacted).
 #   record   a 10 MB record on caselink.referral.v1 (the client's own limit raised so that the
 #            broker decides), and a 10 MB POST /v1/events (the ingress: 413). With
 #            --raise-topic-limit the topic's max.message.bytes is raised to 16 MiB first, to
@@ -172,7 +173,7 @@ if [[ -z "$ONLY" || "$ONLY" == sync ]]; then
   code=$?
   set -e
   read -r wall rss < <(tail -1 "$WORK/time")
-  say "sync: caselinkctl case show history-1: exit $code, ${wall} s, peak RSS ${rss} kB, $(wc -c <"$WORK/show.txt") bytes printed; $(grep -m1 -o 'version [0-9]*' "$WORK/show.txt") $(grep -v '^\[' "$WORK/show.err" | grep -v 'exited with' | tail -1)"
+  say "sync: caselinkctl case show history-1: exit $code, ${wall} s, peak RSS ${rss} kB, $(wc -c <"$WORK/show.txt") bytes printed; $(grep -m1 -o 'version [0-9]*' "$WORK/show.txt"); $(grep -m1 -o 'Hash chain: .*' "$WORK/show.txt") (snapshots read: the versions present) $(grep -v '^\[' "$WORK/show.err" | grep -v 'exited with' | tail -1)"
   stop_service "$SYNC_PID"
 fi
 

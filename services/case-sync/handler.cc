@@ -255,8 +255,6 @@ kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
     return park(std::move(work), env, record, res, now);
   }
   kafka::HandlerResult out;
-  count(to_string(res.outcome));
-  if (res.outcome == Outcome::kApplied) count_applied(env);
   switch (res.outcome) {
     case Outcome::kApplied:
     case Outcome::kAcknowledged:
@@ -280,7 +278,10 @@ kafka::HandlerResult SyncHandler::handle(const ConsumedRecord& record) {
       emit_alerts(res.alerts, out.outputs);
       break;
   }
+  // Counted once, here: an event refused above for size is counted "rejected" (and none of its
+  // domain series), never "applied" too.
   count(to_string(res.outcome));
+  if (res.outcome == Outcome::kApplied) count_applied(env);
   return out;
 }
 

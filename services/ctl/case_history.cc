@@ -39,12 +39,20 @@ Error with_broker(Error error, const ReadOptions& options) {
 }
 
 
-// Reads what `o` names to its end as of now.
+// Reads what `o` names to its end as of now. With `states`, snapshots on the state topic are
+// folded there instead of kept (anything else on it, e.g. a tombstone, is kept as a record).
 Result<std::vector<CaseRecordRef>> drain(const ReadOptions& options, kafka::TopicReaderOptions o,
-                                         const std::string* key_filter, size_t* undecodable) {
+                                         const std::string* key_filter, size_t* undecodable,
+                                         StateFold* states = nullptr) {
   std::vector<CaseRecordRef> out;
   const Status read = kafka::read_topics_to_end(settings_for(options), std::move(o), [&](const ConsumedRecord& r) {
     if (key_filter != nullptr && r.key != *key_filter) return;  // a null key never matches
+    if (states != nullptr && r.topic == kStateTopic && r.value) {
+      if (auto decoded = envelope::decode(*r.value); decoded.ok() && decoded.value().has_case_state_snapshot()) {
+        states->add(std::move(*decoded.value().mutable_case_state_snapshot()));
+        return;
+      }
+    }
     out.push_back(to_record_ref(r, undecodable));
   });
   if (!read.ok()) return with_broker(read.error(), options);
@@ -87,6 +95,21 @@ CaseRecordRef to_record_ref(const ConsumedRecord& record, size_t* undecodable) {
     ++*undecodable;  // a tombstone or a value that is no envelope
   }
   return ref;
+}
+
+bool StateFold::note(const v1::CaseStateSnapshot& s) {
+  links.push_back({s.version(), s.state_hash_hex(), s.previous_state_hash_hex(), s.last_event_id()});
+  for (const auto& d : s.deadlines()) {
+    auto& mention = deadlines[d.deadline_id()];
+    if (s.version() >= mention.version) {  // later mentions win
+      mention.deadline = d;
+      mention.version = s.version();
+    }
+    mention.overdue_seen = mention.overdue_seen || d.status() == v1::DEADLINE_STATUS_OVERDUE;
+  }
+  if (latest_version_ && s.version() < *latest_version_) return false;
+  latest_version_ = s.version();
+  return true;
 }
 
 const std::vector<std::string>& case_topics() {
@@ -146,7 +169,7 @@ Result<CaseHistory> read_case(const std::string& case_id, const ReadOptions& opt
     }
   }
   CaseHistory history;
-  auto records = drain(options, std::move(o), &case_id, &history.undecodable);
+  auto records = drain(options, std::move(o), &case_id, &history.undecodable, &history.states);
   if (!records.ok()) return records.error();
   history.records = std::move(records).value();
   std::stable_sort(history.records.begin(), history.records.end(), [](const auto& a, const auto& b) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,9 +43,52 @@ struct CaseRecordRef {
   v1::Envelope envelope;  // decoded; records that do not decode are skipped and counted
 };
 
+// What the chain check needs of one snapshot: its version, its hash and link, and the event it
+// applied (whose stored bytes are in CaseHistory::records).
+struct SnapshotLink {
+  uint64_t version = 0;
+  std::string state_hash_hex;
+  std::string previous_state_hash_hex;
+  std::string last_event_id;
+};
+
+// A deadline as the snapshots mention it: the latest mention (highest version; of one version
+// republished, the one read last), and whether any mention showed it OVERDUE.
+struct DeadlineMention {
+  v1::Deadline deadline;
+  uint64_t version = 0;
+  bool overdue_seen = false;
+};
+
+// The snapshots of a case folded as they are read. Before the broker compacts the state topic it
+// holds one snapshot per version, each carrying the case's open deadlines, so a long case's
+// snapshots add up to gigabytes (issue 14 §3: 3.0 GB for a 10,000-event case); folded, memory
+// grows with the number of versions and distinct deadlines, and one snapshot is kept whole.
+struct StateFold {
+  std::vector<SnapshotLink> links;              // one per snapshot record, in read order
+  std::map<std::string, DeadlineMention> deadlines;  // by deadline id
+  std::optional<v1::CaseStateSnapshot> latest;  // the highest version (of one version, the last read)
+
+  // Folds `s` into links and deadlines; true when it is the newest so far (the caller keeps it
+  // as `latest`: add() moves it there).
+  bool note(const v1::CaseStateSnapshot& s);
+  void add(v1::CaseStateSnapshot&& s) {
+    if (note(s)) latest = std::move(s);
+  }
+  bool empty() const { return links.empty(); }
+
+ private:
+  std::optional<uint64_t> latest_version_;
+};
+
 struct CaseHistory {
-  std::vector<CaseRecordRef> records;  // in topic order, then offset
+  // In topic order, then offset. read_case folds the state topic's snapshots into `states`
+  // instead; a history built otherwise (the console's read model, tests) may hold them here.
+  std::vector<CaseRecordRef> records;
+  StateFold states;
   size_t undecodable = 0;
+
+  bool empty() const { return records.empty() && states.empty(); }
 };
 
 struct ReadOptions {
@@ -55,11 +99,12 @@ struct ReadOptions {
   std::chrono::milliseconds timeout{30000};
 };
 
-// Reads the case's records from every case topic up to the end as of now (read_committed).
 // A consumed record as caselinkctl keeps it: the envelope decoded when it is one (else counted
 // in `undecodable`, which may be null).
 CaseRecordRef to_record_ref(const ConsumedRecord& record, size_t* undecodable);
 
+// Reads the case's records from every case topic up to the end as of now (read_committed); its
+// snapshots are folded into CaseHistory::states as they are read, never all held.
 Result<CaseHistory> read_case(const std::string& case_id, const ReadOptions& options);
 
 // Reads whole topics up to their end (read_committed): every record, decoded where possible.

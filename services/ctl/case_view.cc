@@ -286,26 +286,38 @@ std::string summarize(const v1::Envelope& e) {
   return s.str();
 }
 
-ChainReport verify_chain(const CaseHistory& history) {
+namespace {
+
+// Every snapshot of the history: those folded while reading (read_case) and those kept as
+// records (a history built otherwise). The newest is copied once, at the end.
+StateFold all_states(const CaseHistory& history) {
+  StateFold all = history.states;
+  const v1::CaseStateSnapshot* newest = nullptr;
+  for (const auto& r : history.records) {
+    if (r.topic != kStateTopic || !r.envelope.has_case_state_snapshot()) continue;
+    if (all.note(r.envelope.case_state_snapshot())) newest = &r.envelope.case_state_snapshot();
+  }
+  if (newest != nullptr) all.latest = *newest;
+  return all;
+}
+
+ChainReport check_chain(const CaseHistory& history, const std::vector<SnapshotLink>& links) {
   ChainReport report;
   std::map<std::string, const std::string*> raw_by_event;
-  std::map<uint64_t, const v1::CaseStateSnapshot*> by_version;
   for (const auto& r : history.records) {
-    if (r.topic != kStateTopic) {
-      // The first record with an event id is the one caselink-sync applied; a later copy with
-      // the same id was a duplicate with no effect.
-      if (!r.envelope.event_id().empty()) raw_by_event.emplace(r.envelope.event_id(), &r.raw);
-      continue;
-    }
-    if (!r.envelope.has_case_state_snapshot()) continue;
-    const auto& s = r.envelope.case_state_snapshot();
-    auto [it, inserted] = by_version.emplace(s.version(), &s);
+    // The first record with an event id is the one caselink-sync applied; a later copy with
+    // the same id was a duplicate with no effect.
+    if (r.topic != kStateTopic && !r.envelope.event_id().empty()) raw_by_event.emplace(r.envelope.event_id(), &r.raw);
+  }
+  std::map<uint64_t, const SnapshotLink*> by_version;
+  for (const auto& s : links) {
+    auto [it, inserted] = by_version.emplace(s.version, &s);
     // Acknowledgements republish a version with new recognition, never with a new hash.
-    if (!inserted && it->second->state_hash_hex() != s.state_hash_hex()) {
+    if (!inserted && it->second->state_hash_hex != s.state_hash_hex) {
       report.ok = false;
-      report.broken_version = s.version();
-      report.problem = "it appears with two different hashes (" + it->second->state_hash_hex().substr(0, 16) +
-                       "… and " + s.state_hash_hex().substr(0, 16) + "…)";
+      report.broken_version = s.version;
+      report.problem = "it appears with two different hashes (" + it->second->state_hash_hex.substr(0, 16) +
+                       "… and " + s.state_hash_hex.substr(0, 16) + "…)";
       return report;
     }
   }
@@ -317,32 +329,36 @@ ChainReport verify_chain(const CaseHistory& history) {
       report.broken_version = version;
       report.problem = why;
     };
-    if (version == 1 && !s->previous_state_hash_hex().empty()) {
+    if (version == 1 && !s->previous_state_hash_hex.empty()) {
       fail("the first version names a previous hash");
       return report;
     }
     auto prev = by_version.find(version - 1);
-    if (prev != by_version.end() && s->previous_state_hash_hex() != prev->second->state_hash_hex()) {
+    if (prev != by_version.end() && s->previous_state_hash_hex != prev->second->state_hash_hex) {
       fail("it does not link to version " + std::to_string(version - 1) +
-           " (previous hash " + s->previous_state_hash_hex().substr(0, 16) + "…, version " +
-           std::to_string(version - 1) + " has " + prev->second->state_hash_hex().substr(0, 16) + "…)");
+           " (previous hash " + s->previous_state_hash_hex.substr(0, 16) + "…, version " +
+           std::to_string(version - 1) + " has " + prev->second->state_hash_hex.substr(0, 16) + "…)");
       return report;
     }
-    auto event = raw_by_event.find(s->last_event_id());
+    auto event = raw_by_event.find(s->last_event_id);
     if (event == raw_by_event.end()) {
       ++report.unverifiable;
       continue;
     }
-    const std::string expected = sync::chain_hash_hex(s->previous_state_hash_hex(), *event->second);
-    if (expected != s->state_hash_hex()) {
-      fail("hash " + s->state_hash_hex().substr(0, 16) +
-           "… is not sha256(previous hash || event " + s->last_event_id() + ") = " + expected.substr(0, 16) + "…");
+    const std::string expected = sync::chain_hash_hex(s->previous_state_hash_hex, *event->second);
+    if (expected != s->state_hash_hex) {
+      fail("hash " + s->state_hash_hex.substr(0, 16) +
+           "… is not sha256(previous hash || event " + s->last_event_id + ") = " + expected.substr(0, 16) + "…");
       return report;
     }
     ++report.verified;
   }
   return report;
 }
+
+}  // namespace
+
+ChainReport verify_chain(const CaseHistory& history) { return check_chain(history, all_states(history).links); }
 
 namespace {
 
@@ -353,16 +369,14 @@ bool is_running(const v1::Deadline& d) {
          (d.status() == v1::DEADLINE_STATUS_OPEN || d.status() == v1::DEADLINE_STATUS_OVERDUE);
 }
 
-std::vector<DeadlineLine> gather_deadlines(const std::vector<const v1::CaseStateSnapshot*>& snapshots,
-                                           const std::vector<const CaseRecordRef*>& alerts) {
+std::vector<DeadlineLine> gather_deadlines(const StateFold& states, const std::vector<const CaseRecordRef*>& alerts,
+                                           uint64_t latest) {
   std::map<std::string, DeadlineLine> by_id;
-  for (const auto* s : snapshots) {  // in version order: later mentions win
-    for (const auto& d : s->deadlines()) {
-      auto& line = by_id[d.deadline_id()];
-      line.deadline = d;
-      line.seen_at_version = s->version();
-      line.missed = line.missed || d.status() == v1::DEADLINE_STATUS_OVERDUE;
-    }
+  for (const auto& [id, mention] : states.deadlines) {
+    auto& line = by_id[id];
+    line.deadline = mention.deadline;
+    line.seen_at_version = mention.version;
+    line.missed = mention.overdue_seen;
   }
   for (const auto* r : alerts) {
     const auto& a = r->envelope.alert();
@@ -373,7 +387,6 @@ std::vector<DeadlineLine> gather_deadlines(const std::vector<const v1::CaseState
     if (inserted) it->second.deadline = a.deadline();  // its snapshots are gone: the alert's copy
     it->second.missed = true;
   }
-  const uint64_t latest = snapshots.empty() ? 0 : snapshots.back()->version();
   std::vector<DeadlineLine> out;
   for (auto& [id, line] : by_id) {
     line.closed_unknown = is_running(line.deadline) && line.seen_at_version < latest;
@@ -422,26 +435,23 @@ SignatureLine check_signature(const v1::Envelope& event, const signing::KeyRegis
 CaseView build_view(const std::string& case_id, const CaseHistory& history, const signing::KeyRegistry* registry) {
   CaseView view;
   view.case_id = case_id;
-  std::vector<const v1::CaseStateSnapshot*> snapshots;
   for (const auto& r : history.records) {
-    if (r.envelope.payload_case() == v1::Envelope::PAYLOAD_NOT_SET) continue;
-    if (r.topic == kStateTopic) {
-      if (r.envelope.has_case_state_snapshot()) snapshots.push_back(&r.envelope.case_state_snapshot());
-    } else if (r.envelope.has_alert()) {
+    if (r.envelope.payload_case() == v1::Envelope::PAYLOAD_NOT_SET || r.topic == kStateTopic) continue;
+    if (r.envelope.has_alert()) {
       view.alerts.push_back(&r);
     } else {
       view.timeline.push_back(&r);
     }
   }
-  // Records arrive in offset order; a version republished later (acknowledgement, timer) wins.
-  std::stable_sort(snapshots.begin(), snapshots.end(),
-                   [](const auto* a, const auto* b) { return a->version() < b->version(); });
-  if (!snapshots.empty()) view.state = *snapshots.back();
-  view.deadlines = gather_deadlines(snapshots, view.alerts);
+  // A version republished later (acknowledgement, timer) wins.
+  StateFold states = all_states(history);
+  view.state = std::move(states.latest);
+  states.latest.reset();
+  view.deadlines = gather_deadlines(states, view.alerts, view.state ? view.state->version() : 0);
   std::stable_sort(view.timeline.begin(), view.timeline.end(), by_time_then_position);
   std::stable_sort(view.alerts.begin(), view.alerts.end(), by_time_then_position);
   for (const auto* r : view.timeline) view.signatures.push_back(check_signature(r->envelope, registry));
-  view.chain = verify_chain(history);
+  view.chain = check_chain(history, states.links);
   return view;
 }
 

@@ -28,7 +28,7 @@ int case_show(const std::string& case_id, const ReadOptions& options, bool json,
     err << "caselinkctl: " << history.error().message << "\n";
     return kBrokerError;
   }
-  if (history.value().records.empty()) {
+  if (history.value().empty()) {
     err << "caselinkctl: no record of case " << case_id << " on the case topics"
         << (options.all_partitions ? "" : " (records produced with another partitioner: try --all-partitions)") << "\n";
     return kNotFound;

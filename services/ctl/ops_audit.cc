@@ -21,7 +21,7 @@ int audit_verify(const std::string& case_id, bool all_partitions, const OpsOptio
     err << "caselinkctl: " << history.error().message << "\n";
     return kBrokerError;
   }
-  if (history.value().records.empty()) {
+  if (history.value().empty()) {
     err << "caselinkctl: no record of case " << case_id << " on the case topics\n";
     return kNotFound;
   }

@@ -146,6 +146,35 @@ TEST_F(HandlerFixture, DomainMetricsFollowTheCommittedCases) {
   EXPECT_EQ(sample(registry, "caselink_sync_deadlines_overdue_open{service=\"caselink-sync\"}"), "0");
 }
 
+// Each handled event is counted once, by its outcome: caselink_sync_events_total is what
+// scripts/bounds.sh waits on (it counted every event twice, so the wait ended half-way), and an
+// event refused for size is "rejected", not also "applied".
+TEST_F(HandlerFixture, EachEventIsCountedOnceByItsOutcome) {
+  metrics::Registry registry;
+  settings.max_state_record_bytes = 16 * 1024;
+  SyncHandler h(engine, settings, clock, &reader, &registry);
+  h.on_partitions_assigned({{"caselink.referral.v1", 2}});
+  const auto ref = referral();
+  ASSERT_FALSE(h.handle(input(ref)).dead_letter);
+  ASSERT_FALSE(h.handle(input(accepted())).dead_letter);
+  ASSERT_FALSE(h.handle(input(ref)).dead_letter);  // redelivered
+  h.on_transaction_committed();
+  EXPECT_EQ(sample(registry, "caselink_sync_events_total{service=\"caselink-sync\",outcome=\"applied\"}"), "2");
+  EXPECT_EQ(sample(registry, "caselink_sync_events_total{service=\"caselink-sync\",outcome=\"duplicate\"}"), "1");
+  EXPECT_EQ(sample(registry, "caselink_sync_referrals_received_total{service=\"caselink-sync\"}"), "1");
+  auto big = test::make("case-A", clock.now(), [](v1::Envelope& e) {
+    auto* r = e.mutable_recommendation_issued();
+    r->set_recommendation_id(std::string(20 * 1024, 'r'));  // its summary alone outgrows 16 KiB
+    *r->mutable_procuratorate() = organ("jcy-330100");
+    *r->mutable_recipient() = organ("sthjj-330100");
+  });
+  auto refused = h.handle(input(big));
+  ASSERT_TRUE(refused.dead_letter.has_value());
+  ASSERT_EQ(refused.dead_letter->error_class, kStateTooLarge);
+  EXPECT_EQ(sample(registry, "caselink_sync_events_total{service=\"caselink-sync\",outcome=\"applied\"}"), "2");
+  EXPECT_EQ(sample(registry, "caselink_sync_events_total{service=\"caselink-sync\",outcome=\"rejected\"}"), "1");
+}
+
 // A filing decision read before the acceptance it follows (other topic, no order between
 // topics) waits in the case and is applied right after the acceptance, in the same transaction.
 TEST_F(HandlerFixture, EarlyEventIsParkedAndAppliedWhenItsPredecessorArrives) {
@@ -436,9 +465,10 @@ TEST_F(HandlerFixture, RestoreFromStateTopicKeepsVersionAndDoesNotReAlert) {
 namespace caselink::sync {
 namespace {
 
-// A long case (issue 14 §3): every supplement request opens a deadline and every recommendation
-// adds a summary, so the snapshot grows with the history (about 115 bytes per event of this
-// mix). Past sync.max_state_record_bytes an event is dead-lettered instead of producing a state
+// A long case (issue 14 §3): the supplement requests' deadlines close with their answers and
+// leave the snapshot, but every recommendation nobody answers keeps its open reply deadline
+// (with its citation, about 556 bytes) and its summary, so the snapshot grows with them (about
+// 200 bytes per event of this mix). Past sync.max_state_record_bytes an event is dead-lettered instead of producing a state
 // record the broker would refuse (and the loop would retry for ever); the case keeps its state.
 TEST_F(HandlerFixture, AnEventThatWouldOutgrowTheStateRecordLimitIsDeadLetteredAndTheCaseKeepsItsState) {
   settings.max_state_record_bytes = 16 * 1024;
