@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
         "--client-config FILE (librdkafka TLS/SASL properties), --timeout-ms N\n"
         "(default 30000).\nExit codes: 0 ok, 1 not found, 2 usage, 3 broker/IO error, 4 hash chain broken, 5 attention\n"
         "(topic drift, a group falling behind), 6 failing (a group stalled or stopped), 7 a conformance\n"
-        "check failed.");
+        "check failed, 8 a receipt does not match the event it acknowledges (audit verify).");
   }
   try {
     app.parse(argc, argv);

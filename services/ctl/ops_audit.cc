@@ -3,11 +3,80 @@
 #include <nlohmann/json.hpp>
 
 #include "services/case-sync/case_engine.h"
+#include "services/common/signing/envelope_signature.h"
 #include "services/ctl/case_history.h"
 #include "services/ctl/case_view.h"
 #include "services/ctl/commands.h"
+#include "services/ctl/receipts_check.h"
 
 namespace caselink::ctl {
+namespace {
+
+// The receipts check needs the topics the case topics do not include (the feedback topics that
+// FeedbackAcknowledged receipts name): read whole, kept for this case only. A topic that cannot
+// be read (missing, or no READ for this principal) leaves its receipts unverifiable, not failed.
+ReceiptReport check_receipts(const std::string& case_id, const CaseHistory& history, const ReadOptions& read) {
+  std::vector<CaseRecordRef> extra;
+  std::vector<UnreadableTopic> unreadable;
+  for (const std::string& topic : extra_topics_for_receipts(history)) {
+    auto records = read_topic(topic, read);
+    if (!records.ok()) {
+      unreadable.push_back({topic, records.error().message});
+      continue;
+    }
+    for (CaseRecordRef& r : records.value()) {
+      if (r.envelope.case_id() == case_id) extra.push_back(std::move(r));
+    }
+  }
+  return verify_receipts(history, extra, unreadable);
+}
+
+nlohmann::json receipts_json(const ReceiptReport& r) {
+  nlohmann::json lines = nlohmann::json::array();
+  for (const ReceiptLine& l : r.lines) {
+    lines.push_back({{"event_id", l.receipt_event_id},
+                     {"type", l.receipt_type},
+                     {"producer", l.producer},
+                     {"acknowledged_event_id", l.acknowledged_event_id},
+                     {"status", l.status},
+                     {"detail", l.detail}});
+  }
+  return {{"ok", r.ok()},
+          {"scheme", signing::kEventDigestScheme},
+          {"receipts", r.receipts},
+          {"verified", r.verified},
+          {"mismatched", r.mismatched},
+          {"unverifiable", r.unverifiable},
+          {"without_digest", r.without_digest},
+          {"lines", lines}};
+}
+
+void print_chain(const std::string& case_id, const ChainReport& c, std::ostream& out) {
+  if (c.ok) {
+    out << "Hash chain of " << case_id << ": OK — " << c.verified << " of " << c.versions_present
+        << " version(s) recomputed from the stored events";
+    if (c.unverifiable > 0) out << ", " << c.unverifiable << " whose event has left retention";
+    if (c.first_version > 1) out << "; versions below " << c.first_version << " compacted away";
+    out << "\n  (" << sync::kHashScheme << ")\n";
+  } else {
+    out << "Hash chain of " << case_id << ": BROKEN at version " << c.broken_version << ": " << c.problem << "\n";
+  }
+}
+
+void print_receipts(const std::string& case_id, const ReceiptReport& r, std::ostream& out) {
+  out << "Receipts of " << case_id << ": " << (r.ok() ? "OK" : "MISMATCH") << " — " << r.receipts
+      << " acknowledgement(s): " << r.verified << " verified, " << r.mismatched << " mismatched, " << r.unverifiable
+      << " unverifiable (acknowledged event not on the topics), " << r.without_digest << " without digest\n";
+  for (const ReceiptLine& l : r.lines) {
+    if (l.status == receipt::kMismatch || l.status == receipt::kUnverifiable) {
+      out << "  " << l.status << ": " << l.receipt_type << " " << l.receipt_event_id << " by " << l.producer << " of "
+          << l.acknowledged_event_id << ": " << l.detail << "\n";
+    }
+  }
+  if (r.receipts > 0) out << "  (" << signing::kEventDigestScheme << ")\n";
+}
+
+}  // namespace
 
 int audit_verify(const std::string& case_id, bool all_partitions, const OpsOptions& options, std::ostream& out,
                  std::ostream& err) {
@@ -26,6 +95,7 @@ int audit_verify(const std::string& case_id, bool all_partitions, const OpsOptio
     return kNotFound;
   }
   const ChainReport c = verify_chain(history.value());
+  const ReceiptReport receipts = check_receipts(case_id, history.value(), read);
   if (options.json) {
     out << nlohmann::json{{"case_id", case_id},
                           {"scheme", sync::kHashScheme},
@@ -35,19 +105,16 @@ int audit_verify(const std::string& case_id, bool all_partitions, const OpsOptio
                           {"verified", c.verified},
                           {"unverifiable", c.unverifiable},
                           {"broken_version", c.broken_version},
-                          {"problem", c.problem}}
+                          {"problem", c.problem},
+                          {"receipts", receipts_json(receipts)}}
                .dump(2)
         << "\n";
-  } else if (c.ok) {
-    out << "Hash chain of " << case_id << ": OK — " << c.verified << " of " << c.versions_present
-        << " version(s) recomputed from the stored events";
-    if (c.unverifiable > 0) out << ", " << c.unverifiable << " whose event has left retention";
-    if (c.first_version > 1) out << "; versions below " << c.first_version << " compacted away";
-    out << "\n  (" << sync::kHashScheme << ")\n";
   } else {
-    out << "Hash chain of " << case_id << ": BROKEN at version " << c.broken_version << ": " << c.problem << "\n";
+    print_chain(case_id, c, out);
+    print_receipts(case_id, receipts, out);
   }
-  return c.ok ? kOk : kChainBroken;
+  if (!c.ok) return kChainBroken;
+  return receipts.ok() ? kOk : kReceiptMismatch;
 }
 
 }  // namespace caselink::ctl

@@ -11,7 +11,10 @@
 
 namespace caselink::ctl {
 
-// Exit: kOk chain intact, kChainBroken, kNotFound (no record of the case), kBrokerError.
+// Also checks every receipt of the case that carries an event digest against the acknowledged
+// event on the topics (receipts_check.h).
+// Exit: kOk chain intact and no receipt mismatched, kChainBroken (wins over a mismatch),
+// kReceiptMismatch, kNotFound (no record of the case), kBrokerError.
 int audit_verify(const std::string& case_id, bool all_partitions, const OpsOptions& options, std::ostream& out,
                  std::ostream& err);
 

@@ -100,7 +100,9 @@ void OpsCli::add_tail_and_audit(CLI::App& app) {
   s_->audit = app.add_subcommand("audit", "audit a case from the topics alone");
   s_->audit->require_subcommand(1);
   s_->audit_verify = s_->audit->add_subcommand(
-      "verify", "recompute a case's hash chain from the stored events with caselink-sync's chain function");
+      "verify",
+      "recompute a case's hash chain from the stored events with caselink-sync's chain function, and check\n"
+      "every receipt's event digest against the event it acknowledges");
   s_->audit_verify->add_option("case-id", s_->audit_case, "the case id (the Kafka key)")->required();
   s_->audit_verify->add_flag("--all-partitions", s_->audit_all_partitions,
                              "read every partition, not only the one the case id hashes to");

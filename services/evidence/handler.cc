@@ -6,6 +6,7 @@
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/decode.h"
 #include "services/common/logging/logging.h"
+#include "services/common/signing/envelope_signature.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/evidence/proto_mapping.h"
 #include "services/evidence/verification.h"
@@ -113,6 +114,9 @@ kafka::HandlerResult EvidenceHandler::handle_manifest(const v1::Envelope& input)
   out.set_correlation_id(input.correlation_id().empty() ? input.event_id() : input.correlation_id());
   out.set_causation_id(input.event_id());
   *out.mutable_evidence_receipt() = to_receipt(*verdict, manifest, input.event_id());
+  // The receipt names the manifest event by content, not only by id (docs/contracts/signing.md
+  // "Receipts"): `input` is the envelope exactly as consumed, signer metadata included.
+  out.mutable_evidence_receipt()->set_manifest_digest_hex(signing::event_digest_hex(input));
   envelope::seal(out);
 
   for (const ItemResult& r : verdict->items) {

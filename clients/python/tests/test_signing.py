@@ -80,3 +80,14 @@ def test_reads_the_seed_of_an_openssl_pem_key():
     assert signing.seed_from_pem(pem).hex() == "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
     with pytest.raises(ValueError):
         signing.seed_from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+
+
+def test_event_digest_of_both_vectors():
+    for who in ("c++", "python"):
+        v = vector(who)
+        env = parsed(v)
+        assert signing.event_digest_hex(env) == v["event_digest"]
+        env.signature = b""
+        assert signing.event_digest_hex(env) == v["event_digest"], "the signature bytes are not covered"
+        env.signature_key_id += "x"
+        assert signing.event_digest_hex(env) != v["event_digest"], "the signer metadata is covered"

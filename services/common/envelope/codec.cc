@@ -10,6 +10,7 @@
 
 #include "services/common/core/uuid.h"
 #include "services/common/signing/runtime.h"
+#include "services/common/signing/envelope_signature.h"
 
 namespace caselink::envelope {
 
@@ -82,6 +83,14 @@ Status check_scalar(const pb::Message& message, const pb::FieldDescriptor* field
     const std::string v = index < 0 ? r->GetString(message, field) : r->GetRepeatedString(message, field, index);
     if (!v.empty() && !valid_calendar_date(v)) {
       return invalid(path, "must be a date YYYY-MM-DD between 1678 and 2261 (or empty), got '" + v + "'",
+                     kInvalidValue);
+    }
+  } else if (field->cpp_type() == F::CPPTYPE_STRING && ends_with(field->name(), "_digest_hex")) {
+    // An event digest (docs/contracts/signing.md, "Receipts"): a receipt whose digest could
+    // never match anything is refused at the edge rather than failing audit verify later.
+    const std::string v = index < 0 ? r->GetString(message, field) : r->GetRepeatedString(message, field, index);
+    if (!v.empty() && !signing::is_digest_hex(v)) {
+      return invalid(path, "must be an event digest, 64 lowercase hex digits (or empty), got '" + v + "'",
                      kInvalidValue);
     }
   }

@@ -4,6 +4,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "services/common/core/clock.h"
+#include "services/common/crypto/sha256.h"
 
 namespace caselink::signing {
 namespace {
@@ -79,6 +80,16 @@ std::string signing_input(const Envelope& envelope) {
   put_bytes(out, envelope.signature_custodian());
   put_bytes(out, payload_bytes(envelope));
   return out;
+}
+
+std::string event_digest_hex(const Envelope& envelope) { return crypto::sha256_hex(signing_input(envelope)); }
+
+bool is_digest_hex(std::string_view text) {
+  if (text.size() != 64) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
 }
 
 void sign(Envelope& envelope, const PrivateKey& key, const std::string& key_id, const std::string& custodian) {

@@ -18,6 +18,18 @@ namespace caselink::signing {
 // serialization. `signature` itself is never part of it.
 std::string signing_input(const caselink::v1::Envelope& envelope);
 
+// Name of the event digest scheme (docs/contracts/signing.md, "Receipts").
+inline constexpr const char* kEventDigestScheme = "caselink.event-digest.v1";
+
+// The event digest an acknowledgement carries of the event it acknowledges: SHA-256 over
+// signing_input(envelope), 64 lowercase hex. It covers the content and the signer metadata
+// (key id, mode, custodian) but not the signature bytes, so it is the same whether computed
+// from the signed record or before signing, and it changes when any signed field changes.
+std::string event_digest_hex(const caselink::v1::Envelope& envelope);
+
+// True for 64 lowercase hex digits: the only form a `_digest_hex` field takes.
+bool is_digest_hex(std::string_view text);
+
 // Sets signature_key_id, signature_mode (custodial when `custodian` is not empty) and
 // signature_custodian, then the signature over the resulting signing input.
 void sign(caselink::v1::Envelope& envelope, const PrivateKey& key, const std::string& key_id,

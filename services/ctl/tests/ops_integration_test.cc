@@ -21,9 +21,11 @@
 #include "services/case-sync/case_engine.h"
 #include "services/common/core/clock.h"
 #include "services/common/envelope/codec.h"
+#include "services/common/envelope/topics.h"
 #include "services/common/kafka/dlq.h"
 #include "services/common/kafka/factory.h"
 #include "services/common/kafka/producer.h"
+#include "services/common/signing/envelope_signature.h"
 #include "services/ctl/commands.h"
 #include "services/ctl/ops_dlq.h"
 #include "services/ctl/ops_lag.h"
@@ -379,13 +381,50 @@ TEST_F(CtlOpsIt, AuditVerifyRecomputesTheChainFromTheTopics) {
   EXPECT_EQ(ok.status, kOk) << ok.out;
   EXPECT_NE(ok.out.find("OK — 1 of 1 version(s) recomputed"), std::string::npos) << ok.out;
 
+  // Receipts (issue 15 §4): the police's acceptance names the referral by its event digest. A
+  // good one verifies against the referral on its topic; a forged one (the digest of another
+  // content) is a mismatch, exit 8, naming both events.
+  v1::Envelope referral = envelope::make_envelope(CaseId(id), AgencyId("sthjj-330100"), SystemClock().now(),
+                                                  SystemClock().now());
+  referral.mutable_case_referral()->set_transfer_letter_number("杭环移〔2026〕7号");
+  envelope::seal(referral);
+  auto acceptance = [&](const std::string& digest) {
+    v1::Envelope a = envelope::make_envelope(CaseId(id), AgencyId("gaj-330100"), SystemClock().now(),
+                                             SystemClock().now());
+    a.mutable_referral_accepted()->set_referral_event_id(referral.event_id());
+    a.mutable_referral_accepted()->set_transfer_letter_number("杭环移〔2026〕7号");
+    a.mutable_referral_accepted()->set_referral_digest_hex(digest);
+    envelope::seal(a);
+    return a;
+  };
+  ASSERT_TRUE(producer_->send(envelope::to_record(referral, envelope::topics::kReferral)).ok());
+  const v1::Envelope good = acceptance(signing::event_digest_hex(referral));
+  ASSERT_TRUE(producer_->send(envelope::to_record(good, envelope::topics::kDecision)).ok());
+  const CtlRun with_receipt = run_ctl("audit verify " + id + " --json" + b, false);
+  EXPECT_EQ(with_receipt.status, kOk) << with_receipt.out;
+  const auto r1 = nlohmann::json::parse(with_receipt.out)["receipts"];
+  EXPECT_EQ(r1["verified"], 1) << with_receipt.out;
+  EXPECT_EQ(r1["without_digest"], 1) << "the FeedbackAcknowledged of fixed_record has none: " << with_receipt.out;
+
+  v1::Envelope other = referral;
+  other.mutable_case_referral()->set_transfer_letter_number("杭环移〔2026〕8号");
+  const v1::Envelope forged = acceptance(signing::event_digest_hex(other));
+  ASSERT_TRUE(producer_->send(envelope::to_record(forged, envelope::topics::kDecision)).ok());
+  const CtlRun mismatch = run_ctl("audit verify " + id + b, false);
+  EXPECT_EQ(mismatch.status, kReceiptMismatch) << mismatch.out;
+  EXPECT_NE(mismatch.out.find("Receipts of " + id + ": MISMATCH"), std::string::npos) << mismatch.out;
+  EXPECT_NE(mismatch.out.find("mismatch: ReferralAccepted " + forged.event_id()), std::string::npos) << mismatch.out;
+  EXPECT_NE(mismatch.out.find("of event " + referral.event_id()), std::string::npos) << mismatch.out;
+  EXPECT_EQ(mismatch.out.find(good.event_id()), std::string::npos) << "the good receipt is not reported: "
+                                                                    << mismatch.out;
+
   auto [second, first_try] = fixed_record("caselink.ack.v1");
   second.set_case_id(id);  // same case: key, value and CloudEvents headers made again from it
   const OutgoingRecord record2 = envelope::to_record(second, "caselink.ack.v1");
   ASSERT_TRUE(producer_->send(record2).ok());
   ASSERT_TRUE(producer_->send(snapshot(id, 2, second.event_id(), h1, sync::chain_hash_hex(h1, "forged"))).ok());
   const CtlRun broken = run_ctl("audit verify " + id + " --json" + b, false);
-  EXPECT_EQ(broken.status, kChainBroken) << broken.out;
+  EXPECT_EQ(broken.status, kChainBroken) << "a broken chain wins over a receipt mismatch: " << broken.out;
   const auto j = nlohmann::json::parse(broken.out);
   EXPECT_EQ(j["broken_version"], 2);
   EXPECT_EQ(j["verified"], 1);

@@ -6,6 +6,8 @@
 #include <fstream>
 
 #include "services/common/crypto/derived_uuid.h"
+#include "services/common/crypto/sha256.h"
+#include "services/common/signing/envelope_signature.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/decode.h"
 #include "services/evidence/handler.h"
@@ -113,6 +115,8 @@ TEST_F(HandlerTest, CompleteManifestIsAcceptedWithAReceiptEnvelope) {
   const v1::EvidenceReceipt& receipt = out.evidence_receipt();
   EXPECT_EQ(receipt.status(), v1::RECEIPT_STATUS_ACCEPTED);
   EXPECT_EQ(receipt.manifest_event_id(), in.event_id());
+  EXPECT_EQ(receipt.manifest_digest_hex(), crypto::sha256_hex(signing::signing_input(in)))
+      << "the event digest of the manifest envelope as consumed";
   EXPECT_EQ(receipt.item_results(2).usability(), v1::EVIDENCE_USABILITY_REQUIRES_RECOLLECTION);
   EXPECT_EQ(receipt.merkle_root_hex().size(), 64U);
   EXPECT_EQ(receipt.material_list_rule().rule_id(), "materials.s1.art6");

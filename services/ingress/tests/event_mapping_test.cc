@@ -188,6 +188,45 @@ TEST_F(EventMappingTest, ValuesAtTheEdgesOfTheRulesAreAccepted) {
   }
 }
 
+// Issue 15 §4: receipts carry the event digest of what they acknowledge and both parties' case
+// numbers; a digest that is not 64 lowercase hex is refused naming the field.
+TEST_F(EventMappingTest, ReceiptDigestsAndCaseNumbersAreAcceptedAndTheDigestFormatChecked) {
+  const std::string digest(64, 'c');
+  const std::string ack = R"({"case_id":"c-1","occurred_at":"2026-03-01T08:30:00Z","feedback_acknowledged":{)"
+                          R"("feedback_event_id":"e-1","agency_id":"sthjj-330100","feedbackDigestHex":")" +
+                          digest + R"(","agency_case_number":"杭环移〔2026〕1号","police_case_number":"A1"}})";
+  auto ok = parse(ack);
+  ASSERT_TRUE(ok.ok()) << ok.error->to_json();
+  const auto& body = ok.request->events[0].envelope.feedback_acknowledged();
+  EXPECT_EQ(body.feedback_digest_hex(), digest);
+  EXPECT_EQ(body.agency_case_number(), "杭环移〔2026〕1号");
+  EXPECT_EQ(body.police_case_number(), "A1");
+
+  const std::string accepted = R"({"case_id":"c-1","occurred_at":"2026-03-01T08:30:00Z","referral_accepted":{)"
+                               R"("referral_event_id":"e-0","transfer_letter_number":"杭环移〔2026〕1号",)"
+                               R"("referral_digest_hex":")";
+  EXPECT_TRUE(parse(accepted + digest + R"("}})", "gaj-330100").ok());
+  struct Row {
+    std::string name, body, agency, field;
+  };
+  const std::vector<Row> rows = {
+      {"upper case", accepted + std::string(64, 'C') + R"("}})", "gaj-330100", "referral_accepted.referral_digest_hex"},
+      {"63 digits", accepted + std::string(63, 'c') + R"("}})", "gaj-330100", "referral_accepted.referral_digest_hex"},
+      {"not hex", R"({"case_id":"c-1","occurred_at":"2026-03-01T08:30:00Z","feedback_acknowledged":{)"
+                  R"("feedback_event_id":"e-1","agency_id":"sthjj-330100","feedback_digest_hex":"sha256:)" +
+                      digest + R"("}})",
+       "sthjj-330100", "feedback_acknowledged.feedback_digest_hex"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    auto outcome = parse(row.body, row.agency);
+    ASSERT_FALSE(outcome.ok());
+    EXPECT_EQ(outcome.error->status, 400);
+    EXPECT_EQ(outcome.error->field, row.field);
+    EXPECT_EQ(outcome.error->rule, "envelope.invalid_value");
+  }
+}
+
 TEST_F(EventMappingTest, NestingIsBoundedWhileParsing) {
   // 100,000 levels used to overflow the stack in dump(); now refused at kMaxJsonDepth + 1.
   const std::string deep = R"({"case_id":"c","x":)" + std::string(100000, '[') + std::string(100000, ']') + "}";

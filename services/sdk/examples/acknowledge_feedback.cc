@@ -25,6 +25,7 @@
 #include "services/common/envelope/topics.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/sdk/examples/examples.h"
+#include "services/sdk/receipts.h"
 #include "services/sdk/typed_consumer.h"
 
 namespace caselink::sdk::examples {
@@ -35,10 +36,8 @@ v1::Envelope acknowledgement_for(const v1::Envelope& feedback, const std::string
   ack.set_event_id(crypto::derived_uuid("feedback-ack", feedback.event_id() + "/" + agency_id));
   ack.set_correlation_id(feedback.case_id());
   ack.set_causation_id(feedback.event_id());
-  v1::FeedbackAcknowledged* body = ack.mutable_feedback_acknowledged();
-  body->set_feedback_event_id(feedback.event_id());
-  body->set_agency_id(agency_id);
-  body->set_acknowledged_by(acknowledged_by);
+  // With the feedback record's event digest and the case numbers it states (receipts.h).
+  *ack.mutable_feedback_acknowledged() = feedback_acknowledgement(feedback, agency_id, acknowledged_by);
   return ack;
 }
 

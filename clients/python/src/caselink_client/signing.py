@@ -165,6 +165,16 @@ def signing_input(envelope: envelope_pb2.Envelope) -> bytes:
     ])
 
 
+EVENT_DIGEST_SCHEME = "caselink.event-digest.v1"
+
+
+def event_digest_hex(envelope: envelope_pb2.Envelope) -> str:
+    """The event digest a receipt carries of the event it acknowledges (docs/contracts/signing.md,
+    "Receipts"): SHA-256 over signing_input(envelope), 64 lowercase hex. Covers the content and
+    the signer metadata, not the signature bytes."""
+    return hashlib.sha256(signing_input(envelope)).hexdigest()
+
+
 def sign_envelope(envelope: envelope_pb2.Envelope, seed: bytes, key_id: str, custodian: str = "") -> None:
     """Sets the key id, mode (custodial when `custodian` is given), custodian and signature."""
     envelope.signature = b""

@@ -212,5 +212,42 @@ TEST(CrossLanguage, VerifiesTheSignatureMadeInPython) {
   ASSERT_TRUE(verify(env, registry).has_value());
 }
 
+// docs/contracts/signing.md "Receipts": both vectors' event digest, from the parsed envelope.
+TEST(EventDigest, KnownAnswersOfBothVectors) {
+  const auto all = vectors();
+  for (const char* who : {"c++", "python"}) {
+    const nlohmann::json* v = vector_made_by(all, who);
+    ASSERT_NE(v, nullptr) << who;
+    Envelope env;
+    ASSERT_TRUE(env.ParseFromString(from_hex(v->at("envelope").get<std::string>())));
+    EXPECT_EQ(event_digest_hex(env), v->at("event_digest").get<std::string>()) << who;
+    EXPECT_TRUE(is_digest_hex(event_digest_hex(env)));
+  }
+}
+
+TEST_F(SignedEnvelope, DigestCoversSignerMetadataButNotTheSignatureBytes) {
+  const std::string digest = event_digest_hex(env);
+  Envelope resigned = env;
+  sign(resigned, *key, "sthjj-1");  // Ed25519 is deterministic: same bytes again
+  EXPECT_EQ(event_digest_hex(resigned), digest);
+  Envelope no_signature = env;
+  no_signature.clear_signature();
+  EXPECT_EQ(event_digest_hex(no_signature), digest) << "the signature bytes are not part of the digest";
+  Envelope other_key = env;
+  other_key.set_signature_key_id("sthjj-2");
+  EXPECT_NE(event_digest_hex(other_key), digest);
+  Envelope other_content = env;
+  other_content.mutable_case_referral()->set_transfer_letter_number("杭环移〔2026〕2号");
+  EXPECT_NE(event_digest_hex(other_content), digest);
+}
+
+TEST(EventDigest, FormatCheck) {
+  EXPECT_TRUE(is_digest_hex(std::string(64, 'a')));
+  EXPECT_FALSE(is_digest_hex(std::string(64, 'A')));
+  EXPECT_FALSE(is_digest_hex(std::string(63, 'a')));
+  EXPECT_FALSE(is_digest_hex(std::string(63, 'a') + "g"));
+  EXPECT_FALSE(is_digest_hex(""));
+}
+
 }  // namespace
 }  // namespace caselink::signing
