@@ -2,7 +2,7 @@
 # caselink benchmarks (never run by ctest). Numbers go to docs/performance.md as ratios
 # against baselines measured in the same invocation on the same broker.
 #
-#   scripts/bench.sh [MODE] [--records N] [--build DIR] [--rate R] [--no-setup]
+#   scripts/bench.sh [MODE] [--records N] [--cases N] [--runs R] [--build DIR] [--rate R] [--no-setup] [-- ARGS]
 #
 #   loop       (default; N default 200000) Kafka's own ProducerPerformance (idempotent,
 #              acks=all) as the broker's ceiling, then the shared loop benchmark (idempotent
@@ -22,6 +22,16 @@
 #              HTTPS (certificate from the local CA, scripts/tls.sh), one plain HTTP on loopback;
 #              bench/ingress runs the same phases against both, plain first in each pair, and
 #              prints https/http ratios (docs/performance.md "TLS on the ingress").
+#   takeover   (N = open cases, default 10000; --cases is the same; --runs R, default 3) kill -9
+#              of one of two caselink-sync processes (bench/case-sync, takeover.h) holding N open
+#              cases while new events keep arriving (100/s): the time from the kill until the
+#              survivor has processed an event that arrived after the kill on every partition the
+#              dead one held, per run, then min/median/max. The killed one is started again before
+#              the next run, which kills the other. Prints the client settings and the broker's
+#              transaction.abort.timed.out.transaction.cleanup.interval.ms; extra settings via
+#              --kafka-property K=V / --loop-key K=V after `--` (e.g. -- --loop-key
+#              transaction_timeout_ms=60000 --kafka-property session.timeout.ms=45000 for the
+#              settings before issue 19). docs/performance.md "Takeover after kill -9".
 #
 # Starts a private broker (instance 'bench', port 19392) unless CASELINK_KAFKA_BOOTSTRAP (deprecated:
 # KAFKA_BOOTSTRAP) is set, runs the
@@ -35,15 +45,19 @@ MODE=loop
 RECORDS=""
 BUILD=build
 RATE=200
+RUNS=3
 SETUP=1
+EXTRA=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    loop|screening|e2e|ingress-tls) MODE="$1"; shift ;;
-    --records) RECORDS="$2"; shift 2 ;;
+    loop|screening|e2e|ingress-tls|takeover) MODE="$1"; shift ;;
+    --records|--cases) RECORDS="$2"; shift 2 ;;
+    --runs) RUNS="$2"; shift 2 ;;
+    --) shift; EXTRA=("$@"); break ;;
     --build) BUILD="$2"; shift 2 ;;
     --rate) RATE="$2"; shift 2 ;;
     --no-setup) SETUP=0; shift ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -52,6 +66,7 @@ case "$MODE" in
   screening) RECORDS="${RECORDS:-1000000}"; NEEDS="$BUILD/bench/screening/caselink-screening-bench" ;;
   e2e) RECORDS="${RECORDS:-12000}"; NEEDS="$BUILD/bench/e2e/caselink-e2e-bench" ;;
   ingress-tls) RECORDS="${RECORDS:-10}"; NEEDS="$BUILD/bench/ingress/caselink-ingress-bench" ;;
+  takeover) RECORDS="${RECORDS:-10000}"; NEEDS="$BUILD/bench/case-sync/caselink-sync-bench" ;;
 esac
 
 # setup.sh builds build/; a tree in another --build directory is the caller's to build.
@@ -138,6 +153,20 @@ if [[ "$MODE" == ingress-tls ]]; then
   echo "== ingress: HTTPS vs plain HTTP, api.threads 2 each, $RECORDS s per phase =="
   "$NEEDS" --port "$(cat "$TLS_WORK/https.port")" --ca "$TLS_WORK/tls/ca.crt" \
     --plain-port "$(cat "$TLS_WORK/http.port")" --seconds "$RECORDS" && status=0 || status=$?
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
+  exit "$status"
+fi
+
+if [[ "$MODE" == takeover ]]; then
+  # What bounds the wait for a dead instance's open transaction on the broker side.
+  interval="$(java -cp "deploy/kafka/libs/*" -Dlog4j.configuration=file:deploy/local/log4j-tools.properties \
+    kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --describe --all --entity-type brokers \
+    --entity-name 1 2>/dev/null | grep -o 'transaction.abort.timed.out.transaction.cleanup.interval.ms=[0-9]*' \
+    | head -n 1 || true)"
+  echo "== broker: ${interval:-transaction.abort.timed.out.transaction.cleanup.interval.ms unknown} =="
+  echo "== caselink-sync takeover after kill -9: $RECORDS open cases, $RUNS runs =="
+  "$NEEDS" --bootstrap "$BOOTSTRAP" --rules rules/deadlines --takeover-runs "$RUNS" --takeover-cases "$RECORDS" \
+    "${EXTRA[@]}" && status=0 || status=$?
   echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
   exit "$status"
 fi

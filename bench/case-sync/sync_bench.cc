@@ -13,6 +13,8 @@
 //             librdkafka buffers, restore reader, admin HTTP), consuming M cases of the same 4
 //             events from a fresh topic; its VmRSS and VmHWM once its committed offsets cover
 //             all 4*M inputs. The figure the memory target is about.
+//   takeover  (--takeover-runs R, alone) two caselink-sync processes, one killed with SIGKILL
+//             per run: time until the survivor processes the dead one's new events (takeover.h).
 //
 // Each loop phase consumes the produced topic from the start with a fresh group; the time is
 // from loop start until the group's committed offsets cover all N inputs (as bench/loop).
@@ -29,6 +31,8 @@
 #include <optional>
 #include <thread>
 
+#include "bench/case-sync/case_events.h"
+#include "bench/case-sync/takeover.h"
 #include "services/case-sync/kafka_edge.h"
 #include "services/common/kafka/read_to_end.h"
 #include "services/case-sync/tests/test_support.h"
@@ -45,7 +49,7 @@ namespace caselink {
 namespace {
 
 using Steady = std::chrono::steady_clock;
-using sync::test::organ;
+using bench::case_event;
 
 struct Options {
   std::string bootstrap = "127.0.0.1:9092";
@@ -64,56 +68,11 @@ struct Options {
   // (sync::loop_defaults). The passthrough keeps the shared loop's defaults: it is the ceiling.
   int64_t prefetch_messages = 0;
   int64_t prefetch_kbytes = 0;
+  bench::TakeoverOptions takeover;  // runs > 0: only the takeover phase (takeover.h)
+  std::vector<std::string> loop_keys;  // KEY=VALUE, loop.* of the takeover phase's two instances
 };
 
 double seconds_since(Steady::time_point start) { return std::chrono::duration<double>(Steady::now() - start).count(); }
-
-// Event `step` (0..9) of forward case `c`.
-// Step 9 acknowledges version 9 with `ack_hash` (the caller passes the real chain hash, or a
-// wrong one for every 10th case: one DIVERGENCE alert each).
-v1::Envelope case_event(int64_t c, int step, TimePoint t0, const std::string& ack_hash = "") {
-  const std::string id = "bench-case-" + std::to_string(c);
-  auto ev = sync::test::make(id, t0 + std::chrono::seconds(step), [&](v1::Envelope& e) {
-    switch (step) {
-      case 0: {
-        auto* p = e.mutable_suspected_crime_reported();
-        *p->mutable_reporting_agency() = organ("sthjj-330100");
-        p->set_domain(v1::DOMAIN_ENVIRONMENT);
-        break;
-      }
-      case 1: e.mutable_transfer_decided()->set_decision(v1::TRANSFER_DECISION_APPROVED); break;
-      case 2: {
-        auto* p = e.mutable_case_referral();
-        *p->mutable_referring_agency() = organ("sthjj-330100");
-        *p->mutable_target_police_organ() = organ("ga-330100");
-        p->set_domain(v1::DOMAIN_ENVIRONMENT);
-        p->set_copy_to_procuratorate(true);
-        *p->mutable_procuratorate() = organ("jcy-330100");
-        break;
-      }
-      case 3: *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-330100"); break;
-      case 4: e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED); break;
-      case 5: e.mutable_seized_items_handed_over()->set_handover_record_number("H-1"); break;
-      case 6:
-        e.mutable_prosecution_decision()->set_outcome(v1::PROSECUTION_OUTCOME_PROSECUTE);
-        *e.mutable_prosecution_decision()->mutable_procuratorate() = organ("jcy-330100");
-        break;
-      case 7:
-        e.mutable_court_judgment()->set_verdict(v1::VERDICT_CONVICTED);
-        *e.mutable_court_judgment()->mutable_court() = organ("fy-330100");
-        break;
-      case 8: e.mutable_case_closed()->set_reason(v1::CASE_CLOSED_REASON_JUDGMENT_EFFECTIVE); break;
-      default: {
-        auto* a = e.mutable_state_acknowledged();
-        a->set_party_id("ga-330100");
-        a->set_state_version(9);
-        a->set_state_hash_hex(ack_hash);
-        break;
-      }
-    }
-  });
-  return ev.env;
-}
 
 // Produces `steps` events of each of `cases` cases (case_event), step-major; events/s.
 double produce_phase(const Options& o, const std::string& topic, TimePoint t0, int64_t cases, int steps) {
@@ -338,6 +297,10 @@ void add_options(CLI::App& app, Options& o) {
                  "loop.prefetch_kbytes of the caselink-sync phases (default: as caselink-sync ships)");
   app.add_option("--kafka-property", o.kafka_properties,
                  "KEY=VALUE librdkafka property for every loop phase and the service (repeatable)");
+  app.add_option("--takeover-runs", o.takeover.runs, "Takeover phase only: kills (0: other phases)")->default_val(0);
+  app.add_option("--takeover-cases", o.takeover.cases, "Takeover phase: open cases (4 events each)");
+  app.add_option("--takeover-rate", o.takeover.rate, "Takeover phase: new events per second");
+  app.add_option("--loop-key", o.loop_keys, "KEY=VALUE loop.* key of the takeover phase's instances (repeatable)");
   app.add_option("--compression", o.compression,
                  "Producer compression.type of both loop phases (none, lz4, zstd, ...), as caselink-sync ships with");
 }
@@ -353,16 +316,35 @@ void report_rss_phase(const Options& o, const sync::CaseEngine& engine, TimePoin
             << r.resident_bytes / std::max<size_t>(r.cases, 1) << " per case)\n";
 }
 
-void report_service_phase(Options& o, TimePoint t0) {
+void set_service_binary(Options& o) {
   if (o.service_binary.empty()) {
     // build/bench/case-sync/caselink-sync-bench -> build/services/case-sync/caselink-sync
     o.service_binary = (std::filesystem::canonical("/proc/self/exe").parent_path() /
                         "../../services/case-sync/caselink-sync").lexically_normal().string();
   }
+}
+
+void report_service_phase(Options& o, TimePoint t0) {
+  set_service_binary(o);
   const auto r = service_phase(o, t0);
   std::cout << std::setprecision(1) << "service: open_cases=" << o.service_cases << " events=" << r.events
             << " VmRSS=" << r.rss_mb << " MB VmHWM=" << r.hwm_mb << " MB (caselink-sync process, after "
             << r.seconds << " s)\n";
+}
+
+int run_takeover_phase(Options& o) {
+  set_service_binary(o);
+  o.takeover.bootstrap = o.bootstrap;
+  o.takeover.rules_directory = o.rules_directory;
+  o.takeover.service_binary = o.service_binary;
+  o.takeover.partitions = o.partitions;
+  o.takeover.kafka_properties = extra_properties(o);
+  for (const auto& kv : o.loop_keys) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) throw std::runtime_error("--loop-key wants KEY=VALUE, got " + kv);
+    o.takeover.loop_keys.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return bench::run_takeover(o.takeover);
 }
 
 // Produce, then the no-op passthrough and the caselink-sync handler over the same input; prints
@@ -427,6 +409,7 @@ int main(int argc, char** argv) {
   const TimePoint t0 = SystemClock().now();
   std::cout << std::fixed;
   try {
+    if (o.takeover.runs > 0) return run_takeover_phase(o);
     if (o.open_cases > 0) report_rss_phase(o, engine, t0);
     if (o.skip_kafka) return 0;
     if (o.service_cases > 0) report_service_phase(o, t0);

@@ -273,6 +273,13 @@ transaction.state.log.min.isr=$minisr
 transaction.state.log.num.partitions=10
 group.initial.rebalance.delay.ms=0
 
+# How often the transaction coordinator looks for transactions past their timeout (Kafka's
+# default: 10 s). A loop service killed with kill -9 leaves its transaction open; the instance
+# taking over its partitions waits until it is aborted: loop.transaction_timeout_ms (5 s) plus
+# up to this interval. 1 s keeps takeover within 10 s (docs/performance.md "Takeover after
+# kill -9"); production brokers need the same setting (docs/operations.md).
+transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
+
 # Retention: a development broker, keep 3 days and at most 1 GiB per partition.
 log.retention.hours=72
 log.retention.bytes=1073741824

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -80,6 +81,8 @@ std::string write_config(const Fixture& f, const std::string& file, int64_t comm
                       << "  dlq_topic: " << f.dlq << "\n"
                       << "  commit_every_records: " << commit_every_records << "\n"
                       << "  commit_every_ms: " << commit_every_ms << "\n"
+                      // A deliberately long transaction (commit after 25 s) needs a timeout past it.
+                      << "  transaction_timeout_ms: " << std::max<int64_t>(5000, commit_every_ms + 30000) << "\n"
                       << "passthrough:\n"
                       << "  output_topic: " << f.out << "\n"
                       << "  validate_envelopes: true\n"

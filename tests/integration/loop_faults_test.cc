@@ -321,6 +321,7 @@ TEST(LoopFaultsIntegration, LostAssignmentAbortsTheOpenTransaction) {
   // learns that its assignment is lost (the rebalance callback's "lost" branch).
   settings.commit_every_records = 1000;
   settings.commit_every_ms = 10000;
+  settings.transaction_timeout_ms = 60000;  // the loop must abort it, not the broker's timeout
   kafka::TransactionalLoop loop(kafka, settings, "lost-test", handler, nullptr, clock);
   std::atomic<bool> stop{false};
   Status result;

@@ -94,10 +94,12 @@ Status create_topics(const std::string& bootstrap, const std::vector<std::string
 
 // Asked through a read_uncommitted handle: since librdkafka 1.7.1 a read_committed one answers
 // the last stable offset instead of the high watermark.
-std::map<int32_t, int64_t> end_offsets(const std::string& bootstrap, const std::string& topic) {
+std::map<int32_t, int64_t> end_offsets(const std::string& bootstrap, const std::string& topic, Isolation isolation) {
   std::map<int32_t, int64_t> ends;
   std::string err;
-  auto made = kafka::make_offsets_handle(settings_for(bootstrap), {{"isolation.level", "read_uncommitted"}});
+  auto made = kafka::make_offsets_handle(
+      settings_for(bootstrap),
+      {{"isolation.level", isolation == Isolation::kReadCommitted ? "read_committed" : "read_uncommitted"}});
   if (!made.ok()) return ends;
   std::unique_ptr<RdKafka::Consumer> handle = std::move(made).value();
   std::unique_ptr<RdKafka::Topic> topic_handle(RdKafka::Topic::create(handle.get(), topic, nullptr, err));

@@ -54,7 +54,10 @@ int64_t committed_total(const std::string& bootstrap, const std::string& group, 
 
 // End offset (high watermark) per partition of `topic` now, partitions holding records only;
 // empty when the broker does not answer.
-std::map<int32_t, int64_t> end_offsets(const std::string& bootstrap, const std::string& topic);
+// Under kReadCommitted: the last stable offset instead, which stays behind the high watermark
+// while a transaction with records on that partition is open.
+std::map<int32_t, int64_t> end_offsets(const std::string& bootstrap, const std::string& topic,
+                                       Isolation isolation = Isolation::kReadUncommitted);
 
 // Until `group` has committed, on every partition of every topic in `topics`, up to the end that
 // partition had at the call. A transactional loop commits its input offsets in the transaction

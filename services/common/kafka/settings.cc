@@ -50,7 +50,8 @@ void bind(config::ConfigBinder& binder, LoopSettings* s, const KafkaSettings* ka
   binder.bind("loop.dlq_topic", &s->dlq_topic, "Dead-letter topic");
   binder.bind("loop.commit_every_records", &s->commit_every_records, "Commit after this many input records");
   binder.bind("loop.commit_every_ms", &s->commit_every_ms, "Commit after this many milliseconds");
-  binder.bind("loop.transaction_timeout_ms", &s->transaction_timeout_ms, "Kafka transaction timeout, ms");
+  binder.bind("loop.transaction_timeout_ms", &s->transaction_timeout_ms,
+              "Kafka transaction timeout, ms; also bounds takeover after kill -9 (>= commit_every_ms + 3000)");
   binder.bind("loop.partition_assignment_strategy", &s->partition_assignment_strategy,
               "cooperative-sticky (stateless) | range (stateful: co-partitioned inputs)");
   binder.bind("loop.auto_offset_reset", &s->auto_offset_reset, "earliest | latest for a new group");
@@ -182,7 +183,7 @@ Status validate(const KafkaSettings& s) {
   return Status::success();
 }
 
-Status validate(const LoopSettings& s, const KafkaSettings& kafka) {
+Status validate(const LoopSettings& s, const KafkaSettings& /*kafka*/) {
   if (s.group_id.empty()) {
     return Error::invalid("must be set", "loop.group_id");
   }
@@ -204,13 +205,11 @@ Status validate(const LoopSettings& s, const KafkaSettings& kafka) {
   if (s.commit_every_ms < 1) {
     return Error::invalid("must be at least 1", "loop.commit_every_ms");
   }
-  if (s.transaction_timeout_ms <= kafka.message_timeout_ms) {
-    return Error::invalid("must be greater than kafka.message_timeout_ms (" + std::to_string(kafka.message_timeout_ms) +
-                              "), or a produce could outlive its transaction",
+  if (s.transaction_timeout_ms < s.commit_every_ms + kTransactionCommitMarginMs) {
+    return Error::invalid("must be at least loop.commit_every_ms + " + std::to_string(kTransactionCommitMarginMs) +
+                              " (" + std::to_string(s.commit_every_ms + kTransactionCommitMarginMs) +
+                              "): a transaction that collects for commit_every_ms must have time left to commit",
                           "loop.transaction_timeout_ms");
-  }
-  if (s.commit_every_ms >= s.transaction_timeout_ms) {
-    return Error::invalid("must be smaller than loop.transaction_timeout_ms", "loop.commit_every_ms");
   }
   if (s.partition_assignment_strategy != "cooperative-sticky" && s.partition_assignment_strategy != "range" &&
       s.partition_assignment_strategy != "roundrobin") {
@@ -240,6 +239,10 @@ Status validate(const LoopSettings& s, const KafkaSettings& kafka) {
     return Error::invalid("must be 1..2097151", "loop.prefetch_kbytes");
   }
   return Status::success();
+}
+
+int64_t loop_message_timeout_ms(const LoopSettings& loop, const KafkaSettings& kafka) {
+  return std::min(kafka.message_timeout_ms, loop.transaction_timeout_ms);
 }
 
 std::string effective_transactional_id(const LoopSettings& s) {

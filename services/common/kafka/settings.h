@@ -78,8 +78,20 @@ struct LoopSettings {
   // whichever comes first. The main throughput/latency knob (docs/performance.md).
   int64_t commit_every_records = 500;
   int64_t commit_every_ms = 100;
-  // Must exceed message_timeout_ms (librdkafka checks, we check first with a clear message).
-  int64_t transaction_timeout_ms = 60000;
+  // How long the broker lets a transaction stay open before it aborts it. It also bounds how long
+  // the partitions of an instance killed with kill -9 stand still: the instance that takes them
+  // over waits until the dead one's open transaction is aborted (a stateful service's restore
+  // reads its changelog read_committed to the end; and while the transaction holds offsets of the
+  // group, KIP-447's OffsetFetch answers UNSTABLE_OFFSET_COMMIT), at this timeout plus the
+  // broker's scan for timed-out transactions (transaction.abort.timed.out.transaction.cleanup.
+  // interval.ms: 10 s by default, 1 s in deploy/local/kafka.sh). 5 s with the 6 s session of
+  // the loop's consumer: takeover within 10 s (docs/performance.md "Takeover after kill -9").
+  // A transaction lasts loop.commit_every_ms plus its commit (milliseconds on a healthy broker),
+  // so at least 3 s more than commit_every_ms is required. The loop's producer waits at most this
+  // long for a produce (kafka.message_timeout_ms when lower): a record that cannot be delivered
+  // within the transaction cannot commit with it. A transaction that does time out (a broker gone
+  // for longer) is aborted by the broker; the loop then recreates its producer and rewinds.
+  int64_t transaction_timeout_ms = 5000;
   // Partition assignment: "cooperative-sticky" (default; incremental rebalances) for
   // stateless services, "range" for stateful ones that keep per-case state across several
   // input topics: range gives one instance partition N of every subscribed topic (all case
@@ -107,6 +119,9 @@ struct LoopSettings {
   int64_t prefetch_kbytes = 65536;
 };
 
+// The least time a transaction must have left to commit after collecting for loop.commit_every_ms.
+inline constexpr int64_t kTransactionCommitMarginMs = 3000;
+
 // librdkafka properties caselink sets itself.
 const std::vector<std::string>& owned_properties();
 
@@ -128,6 +143,10 @@ Result<KafkaSettings> settings_from_environment(config::EnvLookup env = config::
 // Stand-alone checks (also run by the binder): every error names its key.
 Status validate(const KafkaSettings& settings);
 Status validate(const LoopSettings& settings, const KafkaSettings& kafka);
+
+// message.timeout.ms of the loop's transactional producer: kafka.message_timeout_ms, capped at
+// the transaction timeout (librdkafka refuses a larger one; such a produce could not commit).
+int64_t loop_message_timeout_ms(const LoopSettings& loop, const KafkaSettings& kafka);
 
 // The transactional id actually used.
 std::string effective_transactional_id(const LoopSettings& settings);

@@ -17,6 +17,8 @@ namespace {
 constexpr int kTxnCallTimeoutMs = 30000;
 constexpr int kInitTimeoutMs = 10000;
 constexpr int kMaxRetries = 5;
+const std::vector<std::pair<std::string, std::string>> kLoopConsumerDefaults = {{"session.timeout.ms", "6000"},
+                                                                                {"heartbeat.interval.ms", "1000"}};
 
 std::shared_ptr<spdlog::logger> log() { return logging::get("kafka.loop"); }
 
@@ -214,6 +216,14 @@ Status TransactionalLoop::create_consumer() {
   if (!loop_.group_instance_id.empty()) {
     role.emplace("group.instance.id", loop_.group_instance_id);  // static membership
   }
+  // A dead member's partitions move on after its session: 6 s (the broker's least,
+  // group.min.session.timeout.ms) rather than librdkafka's 45 s, so takeover after kill -9 fits in
+  // 10 s (docs/performance.md). kafka.properties may set either key; then it is left alone.
+  for (const auto& [key, value] : kLoopConsumerDefaults) {
+    if (kafka_.properties.count(key) == 0) {
+      role.emplace(key, value);
+    }
+  }
   auto consumer = kafka::make_consumer(kafka_, role, {.event = callbacks_.get(), .rebalance = callbacks_.get()});
   if (!consumer.ok()) {
     return consumer.error();
@@ -234,7 +244,7 @@ Status TransactionalLoop::create_producer() {
                                  {"partitioner", kCasePartitioner},
                                  {"enable.idempotence", "true"},
                                  {"acks", "all"},
-                                 {"message.timeout.ms", std::to_string(kafka_.message_timeout_ms)},
+                                 {"message.timeout.ms", std::to_string(loop_message_timeout_ms(loop_, kafka_))},
                                  {"transaction.timeout.ms", std::to_string(loop_.transaction_timeout_ms)}},
                                 {.event = callbacks_.get(), .delivery = callbacks_.get()});
   if (!producer.ok()) {

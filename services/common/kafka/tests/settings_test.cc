@@ -37,14 +37,29 @@ TEST(KafkaSettings, OwnedPropertiesCannotBeOverridden) {
   }
 }
 
-TEST(KafkaSettings, IncompatibleTimeoutsAreRejected) {
+TEST(KafkaSettings, ATransactionTimeoutWithoutTimeToCommitIsRejected) {
   KafkaSettings kafka;
   LoopSettings loop;
-  Status st = load(
-      "kafka: {message_timeout_ms: 60000}\nloop: {group_id: g, input_topics: [a], transaction_timeout_ms: 30000}",
-      &kafka, &loop);
+  Status st = load("loop: {group_id: g, input_topics: [a], commit_every_ms: 2500, transaction_timeout_ms: 5000}",
+                   &kafka, &loop);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("loop.transaction_timeout_ms"), std::string::npos) << st.error().message;
+  EXPECT_NE(st.error().message.find("5500"), std::string::npos) << st.error().message;
+  EXPECT_TRUE(load("loop: {group_id: g, input_topics: [a], commit_every_ms: 2000, transaction_timeout_ms: 5000}",
+                   &kafka, &loop)
+                  .ok());
+}
+
+// The default transaction timeout (5 s, for takeover within 10 s) is below the 30 s default
+// message timeout: the loop's producer waits no longer for a produce than its transaction lives.
+TEST(KafkaSettings, TheLoopsProduceTimeoutIsCappedAtTheTransactionTimeout) {
+  KafkaSettings kafka;
+  LoopSettings loop;
+  ASSERT_TRUE(load("kafka: {message_timeout_ms: 60000}\nloop: {group_id: g, input_topics: [a]}", &kafka, &loop).ok());
+  EXPECT_EQ(loop.transaction_timeout_ms, 5000);
+  EXPECT_EQ(loop_message_timeout_ms(loop, kafka), 5000);
+  kafka.message_timeout_ms = 4000;
+  EXPECT_EQ(loop_message_timeout_ms(loop, kafka), 4000);
 }
 
 TEST(KafkaSettings, ConsumingTheDlqIsRejected) {
