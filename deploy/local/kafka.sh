@@ -526,11 +526,22 @@ metadata_brokers() {
   fi
 }
 
-# Waits until every node in "$@" is listed (with its own address) in the cluster metadata.
+# Nodes in "$@" missing from the metadata that node $1 itself serves (a node's metadata cache
+# catches up with the controller on its own schedule, so each node is asked, not just any one:
+# a client such as caselink-topics may land on the slowest).
+missing_at() {
+  local at="$1" listed i; shift
+  listed="$(metadata_brokers "127.0.0.1:$(client_port "$at")")"
+  for i in "$@"; do
+    grep -qx "$i $(client_port "$i")" <<<"$listed" || echo "$i"
+  done
+}
+
+# Waits until every node in "$@" lists every node in "$@" (with its own address) in the
+# metadata it serves.
 wait_ready() {
   local t0="$1"; shift
-  local deadline=$(( SECONDS + TIMEOUT )) boot listed i missing
-  boot="$(bootstrap)"
+  local deadline=$(( SECONDS + TIMEOUT )) i j missing
   while :; do
     for i in "$@"; do
       if ! is_running "$i"; then
@@ -540,12 +551,15 @@ wait_ready() {
       fi
     done
     # Cheap TCP probe first: kcat against a closed port sits in librdkafka's reconnect backoff.
-    listed=""
-    if all_accept "$@"; then listed="$(metadata_brokers "$boot")"; fi
-    missing=()
-    for i in "$@"; do
-      grep -qx "$i $(client_port "$i")" <<<"$listed" || missing+=("$i")
-    done
+    missing=("$@")
+    if all_accept "$@"; then
+      missing=()
+      for j in "$@"; do
+        while read -r i; do
+          [[ -z "$i" || " ${missing[*]} " == *" $i "* ]] || missing+=("$i")
+        done < <(missing_at "$j" "$@")
+      done
+    fi
     if [[ ${#missing[@]} -eq 0 ]]; then
       log "instance '$NAME' ready: node(s) $* answer metadata requests ($(since "$t0") s)"
       return 0
