@@ -1,6 +1,7 @@
 #include "services/standards/handler.h"
 
 #include <array>
+#include <chrono>
 #include <cctype>
 
 #include "services/common/crypto/derived_uuid.h"
@@ -54,7 +55,11 @@ struct StandardsHandler::Metrics {
         reloads(r.counter("caselink_standards_rule_reloads_total", "Rule-set reloads, by result (ok|error).",
                           {"result"})),
         rule_set(r.gauge("caselink_standards_rule_set_info", "1 for the rule-set version in force.", {"version"})),
-        rules(r.gauge("caselink_standards_rules", "Rule entries in the rule set in force.").get()) {
+        rules(r.gauge("caselink_standards_rules", "Rule entries in the rule set in force.").get()),
+        restored(r.counter("caselink_standards_penalty_history_restored_total",
+                           "Imposed penalties read back from the penalty topic into the penalty history "
+                           "(after a start or a reassignment).")
+                     .get()) {
     // Resolved once: a label lookup per record (two strings built and hashed) is measurable
     // when screening millions of penalty records.
     for (int outcome = v1::AssessmentOutcome_MIN; outcome <= v1::AssessmentOutcome_MAX; ++outcome) {
@@ -79,6 +84,7 @@ struct StandardsHandler::Metrics {
   metrics::CounterFamily& reloads;
   metrics::GaugeFamily& rule_set;
   metrics::Gauge& rules;
+  metrics::Counter& restored;
 };
 
 RuleSetLimits rule_set_limits(const Settings& s) {
@@ -96,6 +102,10 @@ void bind(config::ConfigBinder& binder, Settings* s) {
               "Input event ids remembered to drop redeliveries (0 = off)");
   binder.bind("standards.penalty_history_parties", &s->penalty_history_parties,
               "Parties whose penalties are remembered to count windowed facts such as prior_penalties_count (0 = off)");
+  binder.bind("standards.penalty_topic", &s->penalty_topic,
+              "Input topic of the penalty records; its assigned partitions refill the penalty history at start");
+  binder.bind("standards.restore_timeout_ms", &s->restore_timeout_ms,
+              "Longest refill of the penalty history from the penalty topic (then it goes on with what it read)");
   binder.bind("standards.max_rules", &s->max_rules,
               "Most rules a rule set may hold; a larger set is refused at start and at reload");
   binder.bind("standards.max_rule_bytes", &s->max_rule_bytes,
@@ -125,6 +135,12 @@ void bind(config::ConfigBinder& binder, Settings* s) {
     }
     if (s->penalty_history_parties < 0) {
       return Error::invalid("must be 0 or more", "standards.penalty_history_parties");
+    }
+    if (s->penalty_topic.empty()) {
+      return Error::invalid("must be set", "standards.penalty_topic");
+    }
+    if (s->restore_timeout_ms < 1000) {
+      return Error::invalid("must be 1000 or more", "standards.restore_timeout_ms");
     }
     return Status::success();
   });
@@ -258,16 +274,9 @@ kafka::HandlerResult StandardsHandler::handle(const ConsumedRecord& record) {
   const RuleSet& rules = engine_.rules();
   Subject subject;
   subject.event_id = in.event_id();
-  Result<CaseFacts> input = referral ? case_facts(in.case_referral(), rules.catalogue)
-                                     : case_facts(in.administrative_penalty_reported(), rules.catalogue);
+  Result<CaseFacts> input = input_facts(in);
   if (penalty) {
     const auto& p = in.administrative_penalty_reported();
-    if (input.ok() && p.report_context() == v1::PENALTY_REPORT_CONTEXT_UNSPECIFIED) {
-      input = Error::invalid("report_context: must be stated", "report_context", kInvalidInput);
-    }
-    if (input.ok() && p.outcome() == v1::PENALTY_OUTCOME_UNSPECIFIED) {
-      input = Error::invalid("outcome: must be stated", "outcome", kInvalidInput);
-    }
     subject.kind = v1::ASSESSMENT_SUBJECT_KIND_ADMINISTRATIVE_PENALTY;
     subject.penalty_decision_number = p.decision_number();
     subject.facts = &p.facts();
@@ -299,6 +308,80 @@ kafka::HandlerResult StandardsHandler::handle(const ConsumedRecord& record) {
     outputs.push_back(supervision_clue(in, published, rules.version, occurred));
   }
   return kafka::HandlerResult::emit(std::move(outputs));
+}
+
+Result<CaseFacts> StandardsHandler::input_facts(const v1::Envelope& in) const {
+  const Catalogue& catalogue = engine_.rules().catalogue;
+  if (in.has_case_referral()) {
+    return case_facts(in.case_referral(), catalogue);
+  }
+  const auto& p = in.administrative_penalty_reported();
+  Result<CaseFacts> input = case_facts(p, catalogue);
+  if (input.ok() && p.report_context() == v1::PENALTY_REPORT_CONTEXT_UNSPECIFIED) {
+    return Error::invalid("report_context: must be stated", "report_context", kInvalidInput);
+  }
+  if (input.ok() && p.outcome() == v1::PENALTY_OUTCOME_UNSPECIFIED) {
+    return Error::invalid("outcome: must be stated", "outcome", kInvalidInput);
+  }
+  return input;
+}
+
+void StandardsHandler::on_partitions_assigned(const std::vector<kafka::TopicPartition>& partitions) {
+  std::vector<int32_t> fresh;
+  for (const auto& tp : partitions) {
+    if (tp.topic == settings_.penalty_topic && restored_partitions_.insert(tp.partition).second) {
+      fresh.push_back(tp.partition);
+    }
+  }
+  if (!fresh.empty() && restore_reader_ != nullptr && settings_.penalty_history_parties > 0) {
+    restore_history(fresh);
+  }
+}
+
+void StandardsHandler::on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) {
+  // What those partitions added stays remembered: a lower bound may only grow. A partition
+  // assigned again is read again (restore() ignores penalties it already holds).
+  for (const auto& tp : partitions) {
+    if (tp.topic == settings_.penalty_topic) {
+      restored_partitions_.erase(tp.partition);
+    }
+  }
+}
+
+// Every record of the partitions, to their end: the records after the group's committed offset
+// are handled again afterwards, and their penalties are then already known. That changes no
+// count wrongly: a penalty counts only when decided inside the window before the act date, and
+// the record's own decision never counts (PenaltyHistory::earlier).
+void StandardsHandler::restore_history(const std::vector<int32_t>& partitions) {
+  const auto started = std::chrono::steady_clock::now();
+  size_t records = 0;
+  size_t remembered = 0;
+  const Status read = restore_reader_->read(settings_.penalty_topic, partitions, [&](const ConsumedRecord& record) {
+    ++records;
+    auto decoded = kafka::decode_record(record);  // the same signature and authorization checks as handle()
+    if (decoded.ok() && decoded->has_administrative_penalty_reported() && input_facts(*decoded).ok() &&
+        history_.restore(*decoded)) {
+      ++remembered;
+    }
+  });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::string list;
+  for (int32_t p : partitions) {
+    list += (list.empty() ? "" : ",") + std::to_string(p);
+  }
+  if (metrics_) {
+    metrics_->restored.inc(remembered);
+  }
+  if (!read.ok()) {
+    log()->error("penalty history: refill from {} {} stopped after {} records ({:.1f} s): {}; going on with {} "
+                 "penalties remembered (counts stay lower bounds)",
+                 settings_.penalty_topic, list, records, seconds, read.error().describe(),
+                 remembered);
+    return;
+  }
+  log()->info("penalty history: refilled from {} partition(s) {}: {} records read, {} penalties remembered, {} "
+              "parties held ({:.1f} s)",
+              settings_.penalty_topic, list, records, remembered, history_.parties(), seconds);
 }
 
 Result<organs::Registry> load_organs(const std::string& path, const RuleSet& rules) {

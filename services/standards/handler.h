@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "services/common/config/config.h"
 #include "services/common/core/clock.h"
 #include "services/common/envelope/topics.h"
+#include "services/common/kafka/changelog_reader.h"
 #include "services/common/kafka/record_handler.h"
 #include "services/common/metrics/registry.h"
 #include "services/common/organs/registry.h"
@@ -47,6 +49,12 @@ struct Settings {
   // Parties whose imposed penalties are remembered to count windowed facts (penalty_history.h;
   // 0 = off: windowed facts are then only declared by the sender).
   int64_t penalty_history_parties = 100000;
+  // The input topic of AdministrativePenaltyReported: its assigned partitions are read from the
+  // beginning to refill the penalty history after a start or a reassignment.
+  std::string penalty_topic = envelope::topics::kAdminPenalty;
+  // How long that read may take (it waits for transactions open on the topic) before the
+  // service goes on with what it has read (the count stays a lower bound) and logs an error.
+  int64_t restore_timeout_ms = 120000;
   // Bounds of the rule set loaded at start and at every reload (loader.h RuleSetLimits; the
   // shipped set: 58 rules, 164 KB). Over them the start fails, a reload keeps the old set.
   int64_t max_rules = 20000;
@@ -76,6 +84,10 @@ class StandardsHandler final : public kafka::RecordHandler {
   ~StandardsHandler() override;
 
   kafka::HandlerResult handle(const ConsumedRecord& record) override;
+  // Refills the penalty history from newly assigned partitions of settings.penalty_topic, through
+  // the reader set with set_restore_reader (none: nothing is restored).
+  void on_partitions_assigned(const std::vector<kafka::TopicPartition>& partitions) override;
+  void on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) override;
   void on_transaction_committed() override;
   void on_transaction_aborted() override;
   std::vector<OutgoingRecord> on_tick(TimePoint now) override;
@@ -87,11 +99,18 @@ class StandardsHandler final : public kafka::RecordHandler {
   // cover) a clue is still published, unaddressed, and an error naming the region is logged.
   void set_organs(std::shared_ptr<const organs::Registry> registry) { organs_ = std::move(registry); }
   std::shared_ptr<const RuleSet> rules() const { return engine_.rules_ptr(); }
+  // The reader of the penalty topic for restores (kafka::KafkaChangelogReader in the service;
+  // it must outlive the handler's use of it).
+  void set_restore_reader(kafka::ChangelogReader* reader) { restore_reader_ = reader; }
 
  private:
   struct Metrics;
   void maybe_reload();
   bool seen(const std::string& event_id) const;
+  // The facts of an assessable referral or penalty record, or why it is refused: the same
+  // checks for records handled and records restored into the penalty history.
+  Result<CaseFacts> input_facts(const v1::Envelope& in) const;
+  void restore_history(const std::vector<int32_t>& partitions);
   v1::Envelope assessment_envelope(const v1::Envelope& in, v1::StandardsAssessment assessment, TimePoint occurred,
                                    bool referral);
   OutgoingRecord supervision_clue(const v1::Envelope& in, const v1::StandardsAssessment& published,
@@ -110,6 +129,8 @@ class StandardsHandler final : public kafka::RecordHandler {
   std::deque<std::string> committed_order_;
   std::unordered_set<std::string> pending_;
   PenaltyHistory history_;
+  kafka::ChangelogReader* restore_reader_ = nullptr;
+  std::set<int32_t> restored_partitions_;  // of settings_.penalty_topic, while assigned
 };
 
 // Loads the organ registry and checks that it covers every province of the rule catalogue (a

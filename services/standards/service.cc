@@ -1,5 +1,6 @@
 #include "services/standards/service.h"
 
+#include "services/common/kafka/read_to_end.h"
 #include "services/common/runtime/stop_signal.h"
 #include "services/standards/engine/loader.h"
 
@@ -22,7 +23,12 @@ Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& conte
   auto handler = std::make_unique<StandardsHandler>(s, std::make_shared<const RuleSet>(std::move(*rules)), loader,
                                                     context.clock, &context.registry, &reload);
   handler->set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
-  return runtime::handler_bundle(std::move(handler));
+  runtime::ServiceBundle bundle;
+  handler->set_restore_reader(&bundle.make<kafka::KafkaChangelogReader>(
+      context.common.kafka, context.common.loop.group_id + "-restore",
+      std::chrono::milliseconds(s.restore_timeout_ms), "standards.restore"));
+  bundle.handler = std::move(handler);
+  return bundle;
 }
 
 }  // namespace caselink::standards

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "services/common/crypto/derived_uuid.h"
 #include "services/common/envelope/codec.h"
@@ -673,13 +674,21 @@ class PenaltyHistoryTest : public ::testing::Test {
     s.penalty_history_parties = parties;
     return std::make_unique<StandardsHandler>(s, rules_, nullptr, clock_, nullptr, nullptr);
   }
-  static v1::Envelope penalty(const std::string& number, const char* decided, const char* act) {
+  // A penalty of 杭州某电镀有限公司 unless `company` says otherwise; its suspect_id differs per
+  // decision, as it may between two cases of the same party.
+  static v1::Envelope penalty(const std::string& number, const char* decided, const char* act,
+                              const char* company = "杭州某电镀有限公司", const char* suspect_id = nullptr) {
     v1::Envelope env = penalty_envelope(0);
     auto* p = env.mutable_administrative_penalty_reported();
     p->set_decision_number(number);
     envelope::set_timestamp(p->mutable_decided_at(), at(decided));
     p->set_act_date(act);
-    p->add_penalized_parties()->set_suspect_id("unit-91330100-x");
+    v1::Suspect* party = p->add_penalized_parties();
+    party->set_suspect_id(suspect_id != nullptr ? suspect_id : "s-" + number);
+    party->set_kind(v1::SUSPECT_KIND_UNIT);
+    party->set_name(company);
+    party->set_id_document_type(v1::ID_DOCUMENT_TYPE_UNIFIED_SOCIAL_CREDIT_CODE);
+    party->set_id_number_masked("91330100********7X");
     envelope::seal(env);
     return env;
   }
@@ -735,6 +744,84 @@ TEST_F(PenaltyHistoryTest, PublicSecurityPenaltiesAreNeitherCountedNorCited) {
     EXPECT_EQ(cited.find("杭公罚"), std::string::npos) << cited;
   }
   EXPECT_NE(item->result(), v1::ITEM_RESULT_MET);  // one countable penalty: not the two the item needs
+}
+
+// suspect_id is stable only within a case: another company that happens to be "s1" in its own
+// case is not the same party, and a party without a name (or masked number) is not recognised.
+TEST_F(PenaltyHistoryTest, PartiesAreRecognisedByIdentityNotBySuspectId) {
+  auto h = make(1000);
+  (void)h->handle(record(penalty("杭环罚〔2022〕1号", "2022-03-01T02:00:00Z", "2022-01-10", "杭州某化工有限公司", "s1")));
+  (void)h->handle(record(penalty("杭环罚〔2023〕2号", "2023-06-01T02:00:00Z", "2023-05-10", "杭州某化工有限公司", "s1")));
+  h->on_transaction_committed();
+  auto r = h->handle(record(penalty("杭环罚〔2024〕42号", "2024-05-10T02:00:00Z", "2024-03-01", "杭州某电镀有限公司", "s1")));
+  ASSERT_NE(prior_item(r), nullptr);
+  EXPECT_EQ(prior_item(r)->cited_records_size(), 0);
+  EXPECT_EQ(outcome(r), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+
+  auto nameless = make(1000);
+  (void)nameless->handle(record(penalty("杭环罚〔2022〕1号", "2022-03-01T02:00:00Z", "2022-01-10", "", "s1")));
+  (void)nameless->handle(record(penalty("杭环罚〔2023〕2号", "2023-06-01T02:00:00Z", "2023-05-10", "", "s1")));
+  nameless->on_transaction_committed();
+  r = nameless->handle(record(penalty("杭环罚〔2024〕42号", "2024-05-10T02:00:00Z", "2024-03-01", "", "s1")));
+  ASSERT_NE(prior_item(r), nullptr);
+  EXPECT_EQ(prior_item(r)->cited_records_size(), 0);
+}
+
+// A penalty topic held in memory: the restore seam of StandardsHandler.
+class FakePenaltyTopic final : public kafka::ChangelogReader {
+ public:
+  void append(int32_t partition, const v1::Envelope& env) { records_[partition].push_back(env); }
+  Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override {
+    ++reads;
+    for (int32_t p : partitions) {
+      for (const auto& env : records_[p]) {
+        ConsumedRecord r = record(env, topic);
+        r.partition = p;
+        visit(r);
+      }
+    }
+    return Status::success();
+  }
+  int reads = 0;
+
+ private:
+  std::map<int32_t, std::vector<v1::Envelope>> records_;
+};
+
+// After a restart the history is refilled from the assigned partitions of the penalty topic:
+// only penalties handle() would have remembered (an invalid record is not), other topics'
+// partitions are not read, and reading a partition again after a reassignment doubles nothing.
+TEST_F(PenaltyHistoryTest, RestartRefillsTheHistoryFromTheAssignedPenaltyPartitions) {
+  FakePenaltyTopic topic;
+  topic.append(1, penalty("杭环罚〔2022〕1号", "2022-03-01T02:00:00Z", "2022-01-10"));
+  v1::Envelope unstated = penalty("杭环罚〔2023〕9号", "2023-02-01T02:00:00Z", "2023-01-10");
+  unstated.mutable_administrative_penalty_reported()->set_report_context(v1::PENALTY_REPORT_CONTEXT_UNSPECIFIED);
+  envelope::seal(unstated);
+  topic.append(1, unstated);  // dead-lettered when it was handled: it must not count now
+  topic.append(4, penalty("杭环罚〔2023〕2号", "2023-06-01T02:00:00Z", "2023-05-10"));
+
+  auto restarted = make(1000);
+  restarted->set_restore_reader(&topic);
+  restarted->on_partitions_assigned({{"caselink.referral.v1", 1}, {"caselink.admin-penalty.v1", 1}});
+  auto r = restarted->handle(record(penalty("杭环罚〔2024〕42号", "2024-05-10T02:00:00Z", "2024-03-01")));
+  ASSERT_NE(prior_item(r), nullptr);
+  EXPECT_EQ(prior_item(r)->cited_records_size(), 1);  // partition 4 is not this instance's
+  restarted->on_transaction_aborted();
+
+  restarted->on_partitions_assigned({{"caselink.admin-penalty.v1", 4}});
+  restarted->on_partitions_revoked({{"caselink.admin-penalty.v1", 1}});
+  restarted->on_partitions_assigned({{"caselink.admin-penalty.v1", 1}});
+  EXPECT_EQ(topic.reads, 3);
+  r = restarted->handle(record(penalty("杭环罚〔2024〕42号", "2024-05-10T02:00:00Z", "2024-03-01")));
+  EXPECT_EQ(outcome(r), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+  ASSERT_NE(prior_item(r), nullptr);
+  EXPECT_EQ(prior_item(r)->fact_source(), "counted");
+  EXPECT_EQ(prior_item(r)->cited_records_size(), 2);
+
+  auto off = make(0);  // history off: nothing is read
+  off->set_restore_reader(&topic);
+  off->on_partitions_assigned({{"caselink.admin-penalty.v1", 1}});
+  EXPECT_EQ(topic.reads, 3);
 }
 
 TEST_F(PenaltyHistoryTest, OneOutsideTheWindowAbortedOrHistoryOffCountsNothingDecisive) {

@@ -1,7 +1,8 @@
 // caselink-standards on the real broker: the TransactionalLoop runs in-process with the
 // StandardsHandler on unique topics. A referral is assessed; a penalty record over a threshold
 // yields exactly one supervision clue, also when the same event is delivered twice; a replay
-// by a fresh instance reproduces the same ids. Skipped without KAFKA_BOOTSTRAP.
+// by a fresh instance reproduces the same ids; an instance restarted in the same group counts
+// the penalties the one before it handled. Skipped without KAFKA_BOOTSTRAP.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -11,6 +12,7 @@
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/dlq.h"
 #include "services/common/kafka/producer.h"
+#include "services/common/kafka/read_to_end.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/standards/engine/loader.h"
 #include "services/standards/handler.h"
@@ -42,6 +44,27 @@ v1::Envelope penalty(const std::string& case_id, double tonnes) {
   return env;
 }
 
+// A penalty of one company (the same party in every case), decided on `decided`, for an act on
+// `act`; no tonnage stated, so only two earlier penalties in the window can make it meet.
+v1::Envelope company_penalty(const std::string& case_id, const char* decided, const char* act) {
+  v1::Envelope env = penalty(case_id, 0);
+  auto* p = env.mutable_administrative_penalty_reported();
+  p->clear_facts();
+  add_fact(p->add_facts(), "hazardous_waste_tonnes", 0.5, "t");
+  p->set_act_date(act);
+  TimePoint decided_at;
+  EXPECT_TRUE(parse_rfc3339(decided, &decided_at)) << decided;
+  envelope::set_timestamp(p->mutable_decided_at(), decided_at);
+  v1::Suspect* party = p->add_penalized_parties();
+  party->set_suspect_id("s1");
+  party->set_kind(v1::SUSPECT_KIND_UNIT);
+  party->set_name("杭州某电镀有限公司");
+  party->set_id_document_type(v1::ID_DOCUMENT_TYPE_UNIFIED_SOCIAL_CREDIT_CODE);
+  party->set_id_number_masked("91330100********7X");
+  envelope::seal(env);
+  return env;
+}
+
 v1::Envelope referral(const std::string& case_id) {
   SystemClock clock;
   v1::Envelope env = envelope::make_envelope(CaseId(case_id), AgencyId("rsj-440100"), clock.now(), clock.now());
@@ -67,15 +90,18 @@ struct Topics {
   std::string dlq = testing::unique_name("it.standards.dlq");
 };
 
-// Runs the loop with a fresh handler (and a fresh consumer group, so it reads from the start)
-// until `done` holds or the deadline passes, then stops it cleanly.
-void run_instance(const std::string& bootstrap, const Topics& topics, const std::function<bool()>& done) {
+// Runs the loop with a fresh handler (by default in a fresh consumer group, so it reads from the
+// start) until `done` holds or the deadline passes, then stops it cleanly. The handler refills
+// its penalty history through a KafkaChangelogReader, as in the service.
+void run_instance(const std::string& bootstrap, const Topics& topics, const std::function<bool()>& done,
+                  const std::string& group = testing::unique_name("it.standards.group")) {
   auto rules = load_rule_set(CASELINK_RULES_DIR);
   ASSERT_TRUE(rules.ok()) << rules.error().message;
   Settings settings;
   settings.rules_dir = CASELINK_RULES_DIR;
   settings.assessment_topic = topics.assessments;
   settings.alert_topic = topics.alerts;
+  settings.penalty_topic = topics.penalties;
   SystemClock clock;
   std::atomic<bool> reload{false};
   auto rule_set = std::make_shared<const RuleSet>(std::move(*rules));
@@ -85,8 +111,10 @@ void run_instance(const std::string& bootstrap, const Topics& topics, const std:
   handler.set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
   kafka::KafkaSettings kafka;
   kafka.bootstrap = bootstrap;
+  kafka::KafkaChangelogReader restore(kafka, group + "-restore", std::chrono::seconds(60), "it.standards.restore");
+  handler.set_restore_reader(&restore);
   kafka::LoopSettings loop;
-  loop.group_id = testing::unique_name("it.standards.group");
+  loop.group_id = group;
   loop.input_topics = {topics.referrals, topics.penalties};
   loop.dlq_topic = topics.dlq;
   loop.commit_every_records = 50;
@@ -232,6 +260,58 @@ TEST(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
   }
   EXPECT_EQ(event_ids, std::set<std::string>{first_event_id});
   EXPECT_EQ(alert_ids, std::set<std::string>{first_alert_id});
+}
+
+// Issue 16: the penalty history survives a restart. The first instance handles two penalties of
+// one company and stops; an instance in the same group (starting at the committed offsets)
+// refills the history from the penalty topic and counts both for the company's third penalty.
+TEST(StandardsIntegration, RestartedInstanceCountsThePenaltiesHandledBefore) {
+  auto bootstrap = testing::kafka_bootstrap();
+  if (!bootstrap) {
+    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+  }
+  Topics topics;
+  ASSERT_TRUE(testing::create_topics(*bootstrap, {topics.referrals, topics.penalties, topics.assessments, topics.alerts},
+                                     3)
+                  .ok());
+  ASSERT_TRUE(testing::create_topics(*bootstrap, {topics.dlq}, 1).ok());
+  kafka::KafkaSettings kafka;
+  kafka.bootstrap = *bootstrap;
+  auto producer = kafka::make_idempotent_producer(kafka, "it-standards-restart-seeder");
+  ASSERT_TRUE(producer.ok());
+  for (const auto& env : {company_penalty("env-it-r1", "2022-03-01T02:00:00Z", "2022-01-10"),
+                          company_penalty("env-it-r2", "2023-06-01T02:00:00Z", "2023-05-10")}) {
+    ASSERT_TRUE((*producer)->send(envelope::to_record(env, topics.penalties)).ok());
+  }
+  const std::string group = testing::unique_name("it.standards.group");
+  auto assessed = [&](size_t n) {
+    return testing::read_topic(*bootstrap, topics.assessments, testing::Isolation::kReadCommitted, n,
+                               std::chrono::seconds(2), std::chrono::milliseconds(500));
+  };
+  run_instance(*bootstrap, topics, [&] { return assessed(2).size() >= 2; }, group);
+  ASSERT_EQ(assessed(2).size(), 2U);
+
+  const v1::Envelope third = company_penalty("env-it-r3", "2024-05-10T02:00:00Z", "2024-03-01");
+  ASSERT_TRUE((*producer)->send(envelope::to_record(third, topics.penalties)).ok());
+  run_instance(*bootstrap, topics, [&] { return assessed(3).size() >= 3; }, group);
+  const auto all = testing::read_topic(*bootstrap, topics.assessments, testing::Isolation::kReadCommitted, 0,
+                                       std::chrono::seconds(20));
+  ASSERT_EQ(all.size(), 3U) << "the restarted instance starts at the committed offsets: one new assessment";
+  std::optional<v1::StandardsAssessment> last;
+  for (const auto& r : all) {
+    auto env = envelope::decode(*r.value);
+    ASSERT_TRUE(env.ok());
+    if (env->standards_assessment().subject_event_id() == third.event_id()) last = env->standards_assessment();
+  }
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD) << last->DebugString();
+  bool counted = false;
+  for (const auto& item : last->conclusions(0).items()) {
+    if (item.facts_size() == 1 && item.facts(0) == "prior_penalties_count") {
+      counted = item.fact_source() == "counted" && item.cited_records_size() == 2;
+    }
+  }
+  EXPECT_TRUE(counted) << last->DebugString();
 }
 
 }  // namespace
