@@ -27,6 +27,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.caselink.client.CaselinkConsumer;
 import org.caselink.client.DecodedRecord;
+import org.caselink.client.EventDigest;
 import org.caselink.v1.CaseReferral;
 import org.caselink.v1.Envelope;
 import org.caselink.v1.Fact;
@@ -121,6 +122,7 @@ public final class AgencyAdapter {
         .setEventType("caselink.v1.FeedbackAcknowledged")
         .setCausationId(feedback.getEventId())
         .setFeedbackAcknowledged(FeedbackAcknowledged.newBuilder().setFeedbackEventId(feedback.getEventId())
+            .setFeedbackDigestHex(EventDigest.hex(feedback))
             .setAgencyId(agency).setAcknowledgedBy(agency + "-adapter"))
         .build();
   }

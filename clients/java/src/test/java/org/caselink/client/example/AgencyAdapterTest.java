@@ -38,6 +38,7 @@ class AgencyAdapterTest {
     Envelope again = AgencyAdapter.acknowledgement(feedback, "sthjj-330100");
     assertEquals(first.getEventId(), again.getEventId());
     assertEquals(feedback.getEventId(), first.getFeedbackAcknowledged().getFeedbackEventId());
+    assertEquals(org.caselink.client.EventDigest.hex(feedback), first.getFeedbackAcknowledged().getFeedbackDigestHex());
     assertEquals(List.of(), decoded(AgencyAdapter.record("caselink.ack.v1", first)).headerMismatches());
     Envelope other = AgencyAdapter.newEnvelope(CASE, "ga-330100", UUID.randomUUID().toString()).build();
     assertNotEquals(first.getEventId(), AgencyAdapter.acknowledgement(other, "sthjj-330100").getEventId());
