@@ -44,13 +44,23 @@ Result<std::unique_ptr<BlobStore>> make_blob_store(const BlobStoreConfig& config
   if (!files.ok()) {
     return naming(files.error(), config.path_key);
   }
-  if (!public_key) {
-    return std::unique_ptr<BlobStore>(std::move(*files));
-  }
   return std::unique_ptr<BlobStore>(
-      std::make_unique<EncryptedBlobStore>(std::move(*files), *public_key, std::move(private_key)));
+      std::make_unique<EncryptedBlobStore>(std::move(*files), public_key, std::move(private_key)));
 }
 
-bool is_sealing(const BlobStore& store) { return dynamic_cast<const EncryptedBlobStore*>(&store) != nullptr; }
+bool is_sealing(const BlobStore& store) {
+  const auto* sealing = dynamic_cast<const EncryptedBlobStore*>(&store);
+  return sealing != nullptr && sealing->public_key().has_value();
+}
+
+std::string describe_sealing(const BlobStore& store, const std::string& key_setting) {
+  const auto* sealing = dynamic_cast<const EncryptedBlobStore*>(&store);
+  if (sealing == nullptr || !sealing->public_key()) {
+    return "blobs are stored in PLAINTEXT (set " + key_setting + " to seal them at rest)";
+  }
+  return "blobs are sealed at rest to key " + sealing->public_key()->id_hex() +
+         (sealing->can_read() ? " (this process holds the private key and can read them)"
+                              : " (write-only: this process cannot read their content)");
+}
 
 }  // namespace caselink::evidence

@@ -27,12 +27,15 @@ struct BlobStoreConfig {
   std::string private_key_key = "private_key_file";
 };
 
-// An EncryptedBlobStore when a key is configured, a plaintext LocalBlobStore when none is (the
-// caller says so in its start-up log). Errors name the configuration key: a key file that is
+// An EncryptedBlobStore: sealing when a key is configured; without one it stores plaintext (the
+// caller says so in its start-up log: describe_sealing) but still recognises sealed blobs. Errors name the configuration key: a key file that is
 // missing or not an X25519 key, or a public key that is not the private key's.
 Result<std::unique_ptr<BlobStore>> make_blob_store(const BlobStoreConfig& config);
 
-// True when `store` seals blobs (for start-up logs and the verify tool's output).
+// True when `store` seals blobs.
 bool is_sealing(const BlobStore& store);
+// One line for the start-up log: the key blobs are sealed to, and whether this process can
+// read them; for a plaintext store, which setting would turn sealing on. Never key material.
+std::string describe_sealing(const BlobStore& store, const std::string& key_setting);
 
 }  // namespace caselink::evidence

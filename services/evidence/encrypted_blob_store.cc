@@ -91,7 +91,8 @@ class OpeningReader final : public BlobReader {
 
 }  // namespace
 
-EncryptedBlobStore::EncryptedBlobStore(std::unique_ptr<LocalBlobStore> files, sealed::PublicKey public_key,
+EncryptedBlobStore::EncryptedBlobStore(std::unique_ptr<LocalBlobStore> files,
+                                       std::optional<sealed::PublicKey> public_key,
                                        std::shared_ptr<const sealed::PrivateKey> private_key, uint32_t chunk_size)
     : files_(std::move(files)), public_(public_key), private_(std::move(private_key)), chunk_size_(chunk_size) {}
 
@@ -148,7 +149,7 @@ Result<std::unique_ptr<BlobReader>> EncryptedBlobStore::open(const crypto::Sha25
   }
   if (private_ == nullptr) {
     return Error::unauthorized("blob " + digest.hex() +
-                               " is sealed; reading it needs the evidence service's private key");
+                               " is sealed at rest; reading it needs the evidence service's private key");
   }
   auto reader = std::make_unique<OpeningReader>(std::move(*file), digest);
   if (Status st = reader->start(prefix, *private_); !st.ok()) {
@@ -178,6 +179,9 @@ bool EncryptedBlobStore::stored_intact(const crypto::Sha256Digest& digest, size_
 Result<crypto::Sha256Digest> EncryptedBlobStore::put(std::string_view bytes,
                                                      std::optional<crypto::Sha256Digest> claimed) {
   const crypto::Sha256Digest digest = crypto::sha256(bytes);
+  if (!public_) {
+    return files_->put(bytes, claimed);  // sealing is off: the plaintext store's put
+  }
   if (Status st = check_claimed(digest, claimed); !st.ok()) {
     return st.error();
   }
@@ -185,7 +189,7 @@ Result<crypto::Sha256Digest> EncryptedBlobStore::put(std::string_view bytes,
     return digest;
   }
   const Status written = files_->put_named(digest, [&](const ByteSink& sink) {
-    return sealed::seal(bytes, public_, sink, chunk_size_);
+    return sealed::seal(bytes, *public_, sink, chunk_size_);
   });
   if (!written.ok()) {
     return written.error();

@@ -7,6 +7,10 @@
 // exists()/stat() work from the file and its header alone. Readers of content (caselink-evidence,
 // caselink-evidence-verify) hold the private key: open() decrypts chunk by chunk.
 //
+// Without a public key (a deployment that has not switched sealing on) put() stores plaintext,
+// but sealed blobs are still recognised: read without the private key they are refused, never
+// mistaken for altered plaintext.
+//
 // A blob stored before encryption was switched on (no magic at the start of the file) is read
 // as it is: its name is its plaintext hash, so verification still proves it intact; a put of
 // the same content seals it in place (docs/services/evidence.md "Blobs at rest").
@@ -26,7 +30,8 @@ namespace caselink::evidence {
 class EncryptedBlobStore final : public BlobStore {
  public:
   // `private_key` may be null (a writer). When set, its public half must be `public_key`.
-  EncryptedBlobStore(std::unique_ptr<LocalBlobStore> files, sealed::PublicKey public_key,
+  // `public_key` may be empty: puts store plaintext.
+  EncryptedBlobStore(std::unique_ptr<LocalBlobStore> files, std::optional<sealed::PublicKey> public_key,
                      std::shared_ptr<const sealed::PrivateKey> private_key,
                      uint32_t chunk_size = sealed::kDefaultChunkSize);
 
@@ -39,7 +44,7 @@ class EncryptedBlobStore final : public BlobStore {
   std::string describe(const crypto::Sha256Digest& digest) const override;
 
   const LocalBlobStore& files() const { return *files_; }
-  const sealed::PublicKey& public_key() const { return public_; }
+  const std::optional<sealed::PublicKey>& public_key() const { return public_; }
   bool can_read() const { return private_ != nullptr; }
 
  private:
@@ -50,7 +55,7 @@ class EncryptedBlobStore final : public BlobStore {
   bool stored_intact(const crypto::Sha256Digest& digest, size_t size) const;
 
   std::unique_ptr<LocalBlobStore> files_;
-  sealed::PublicKey public_;
+  std::optional<sealed::PublicKey> public_;
   std::shared_ptr<const sealed::PrivateKey> private_;
   uint32_t chunk_size_;
 };

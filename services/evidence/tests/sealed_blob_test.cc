@@ -370,10 +370,25 @@ TEST_F(FactoryTest, WriterWithPublicKeyAndReaderWithPrivateKeyShareBlobs) {
   EXPECT_EQ(*read, "abc");
 }
 
-TEST_F(FactoryTest, NoKeyMeansAPlaintextStore) {
+TEST_F(FactoryTest, NoKeyMeansPlaintextPutsButSealedBlobsAreNotMistakenForAlteredOnes) {
   auto store = make_blob_store(config());
   ASSERT_TRUE(store.ok());
   EXPECT_FALSE(is_sealing(**store));
+  EXPECT_NE(describe_sealing(**store, "evidence.store.private_key_file").find("PLAINTEXT"), std::string::npos);
+  auto plain = (*store)->put("plain");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(*read_all(**store, *plain), "plain");
+
+  BlobStoreConfig w = config();
+  w.public_key_file = public_pem_.string();
+  auto writer = make_blob_store(w);
+  ASSERT_TRUE(writer.ok());
+  auto sealed_digest = (*writer)->put("sealed");
+  ASSERT_TRUE(sealed_digest.ok());
+  auto read = read_all(**store, *sealed_digest);
+  ASSERT_FALSE(read.ok()) << "ciphertext served as content";
+  EXPECT_EQ(read.error().code, ErrorCode::kUnauthorized);
+  EXPECT_EQ((*store)->stat(*sealed_digest)->size_bytes, 6);
 }
 
 TEST_F(FactoryTest, MissingKeyFileFailsNamingTheKey) {
