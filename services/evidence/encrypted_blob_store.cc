@@ -23,6 +23,17 @@ Result<size_t> read_exactly(BlobReader& reader, char* buffer, size_t size) {
   return done;
 }
 
+// The first bytes of a stored file, up to a header's size (fewer for a short plaintext blob).
+Result<std::string> read_header(BlobReader& file) {
+  std::string prefix(sealed::kHeaderSize, '\0');
+  auto n = read_exactly(file, prefix.data(), prefix.size());
+  if (!n.ok()) {
+    return n.error();
+  }
+  prefix.resize(*n);
+  return prefix;
+}
+
 // A blob stored before sealing: the bytes already read, then the rest of the file.
 class PlainReader final : public BlobReader {
  public:
@@ -105,13 +116,7 @@ Result<std::string> EncryptedBlobStore::read_prefix(const crypto::Sha256Digest& 
   if (!file.ok()) {
     return file.error();
   }
-  std::string prefix(sealed::kHeaderSize, '\0');
-  auto n = read_exactly(**file, prefix.data(), prefix.size());
-  if (!n.ok()) {
-    return n.error();
-  }
-  prefix.resize(*n);
-  return prefix;
+  return read_header(**file);
 }
 
 Result<BlobStat> EncryptedBlobStore::stat(const crypto::Sha256Digest& digest) const {
@@ -138,12 +143,11 @@ Result<std::unique_ptr<BlobReader>> EncryptedBlobStore::open(const crypto::Sha25
   if (!file.ok()) {
     return file.error();
   }
-  std::string prefix(sealed::kHeaderSize, '\0');
-  auto n = read_exactly(**file, prefix.data(), prefix.size());
-  if (!n.ok()) {
-    return n.error();
+  auto header = read_header(**file);
+  if (!header.ok()) {
+    return header.error();
   }
-  prefix.resize(*n);
+  std::string prefix = std::move(*header);
   if (!sealed::has_magic(prefix)) {
     return std::unique_ptr<BlobReader>(std::make_unique<PlainReader>(std::move(prefix), std::move(*file)));
   }

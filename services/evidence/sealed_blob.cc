@@ -214,9 +214,8 @@ Result<PublicKey> load_public_key(const std::filesystem::path& pem) {
   return PublicKey{*raw};
 }
 
-Result<PrivateKey> load_private_key(const std::filesystem::path& pem) {
-  auto key = read_pem(pem, [](std::FILE* f) { return PEM_read_PrivateKey(f, nullptr, nullptr, nullptr); },
-                      "X25519 private key");
+namespace {
+Result<PrivateKey> wrap_private(Result<Pkey> key) {
   if (!key.ok()) {
     return key.error();
   }
@@ -225,19 +224,15 @@ Result<PrivateKey> load_private_key(const std::filesystem::path& pem) {
     return raw.error();
   }
   return PrivateKey(std::make_unique<PrivateKey::Impl>(PrivateKey::Impl{std::move(*key)}), PublicKey{*raw});
+}
+}  // namespace
+
+Result<PrivateKey> load_private_key(const std::filesystem::path& pem) {
+  return wrap_private(read_pem(
+      pem, [](std::FILE* f) { return PEM_read_PrivateKey(f, nullptr, nullptr, nullptr); }, "X25519 private key"));
 }
 
-Result<PrivateKey> generate_private_key() {
-  auto key = generate_x25519();
-  if (!key.ok()) {
-    return key.error();
-  }
-  auto raw = raw_public(key->get());
-  if (!raw.ok()) {
-    return raw.error();
-  }
-  return PrivateKey(std::make_unique<PrivateKey::Impl>(PrivateKey::Impl{std::move(*key)}), PublicKey{*raw});
-}
+Result<PrivateKey> generate_private_key() { return wrap_private(generate_x25519()); }
 
 bool has_magic(std::string_view prefix) { return prefix.substr(0, kMagic.size()) == kMagic; }
 

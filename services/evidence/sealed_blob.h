@@ -69,13 +69,13 @@ class PrivateKey {
   PrivateKey& operator=(PrivateKey&&) noexcept;
   ~PrivateKey();
   const PublicKey& public_key() const { return public_; }
+  // Impl is OpenSSL's key, defined in sealed_blob.cc only: use load_private_key or
+  // generate_private_key.
   struct Impl;
+  PrivateKey(std::unique_ptr<Impl> impl, PublicKey pub);
   const Impl& impl() const { return *impl_; }
 
  private:
-  friend Result<PrivateKey> load_private_key(const std::filesystem::path&);
-  friend Result<PrivateKey> generate_private_key();
-  PrivateKey(std::unique_ptr<Impl> impl, PublicKey pub);
   std::unique_ptr<Impl> impl_;
   PublicKey public_;
 };

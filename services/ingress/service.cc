@@ -81,8 +81,7 @@ Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& ctx, 
                                           .path_key = "blobs.path",
                                           .public_key_key = "blobs.public_key_file"});
   if (!blobs.ok()) {
-    const std::string key = blobs.error().field.empty() ? "blobs.path" : blobs.error().field;
-    return Error::invalid(key + ": " + blobs.error().describe(), key);
+    return blobs.error();  // names the setting (field): blobs.path or blobs.public_key_file
   }
   logging::get("ingress")->info("evidence store {}: {}", settings.blob_store_path,
                                 evidence::describe_sealing(**blobs, "blobs.public_key_file"));

@@ -82,12 +82,8 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
   // The store as deployed: blobs sealed at rest to the service's key (scripts/keys.sh blob);
   // the test writes them as the ingress does, holding only the public key.
   testing::TempDir dir;
-  const fs::path private_key = dir.path() / "blob-store.x25519.key";
-  const fs::path public_key = dir.path() / "blob-store.x25519.pub";
-  ASSERT_EQ(std::system(("openssl genpkey -algorithm x25519 -out " + private_key.string() + " && openssl pkey -in " +
-                         private_key.string() + " -pubout -out " + public_key.string())
-                            .c_str()),
-            0);
+  const auto [private_key, public_key] = testing::write_blob_key_pair(dir.path());
+  ASSERT_FALSE(private_key.empty()) << "openssl genpkey failed";
   auto created = make_blob_store({.path = (dir.path() / "store").string(), .public_key_file = public_key.string()});
   ASSERT_TRUE(created.ok()) << created.error().describe();
   ASSERT_TRUE(is_sealing(**created));

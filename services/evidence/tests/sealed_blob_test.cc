@@ -331,13 +331,9 @@ TEST_F(EncryptedStoreTest, BlobStoredBeforeSealingIsStillReadableAndAPutSealsIt)
 class FactoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    private_pem_ = dir_.path() / "blob.key";
-    public_pem_ = dir_.path() / "blob.pub";
-    other_pem_ = dir_.path() / "other.key";
-    const std::string cmd = "openssl genpkey -algorithm x25519 -out " + private_pem_.string() +
-                            " && openssl pkey -in " + private_pem_.string() + " -pubout -out " + public_pem_.string() +
-                            " && openssl genpkey -algorithm x25519 -out " + other_pem_.string();
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::tie(private_pem_, public_pem_) = testing::write_blob_key_pair(dir_.path());
+    other_pem_ = testing::write_blob_key_pair(dir_.path(), "other").first;
+    ASSERT_FALSE(private_pem_.empty() || other_pem_.empty()) << "openssl genpkey failed";
   }
   BlobStoreConfig config() const {
     BlobStoreConfig c;

@@ -75,12 +75,8 @@ class VerifyToolTest : public ::testing::Test {
 // Blobs sealed at rest: the command opens them with --store-key, and names the blob it cannot
 // read without the key.
 TEST_F(VerifyToolTest, SealedBlobsNeedTheStoreKey) {
-  const fs::path key = dir_.path() / "blob.key";
-  const fs::path pub = dir_.path() / "blob.pub";
-  ASSERT_EQ(std::system(("openssl genpkey -algorithm x25519 -out " + key.string() + " && openssl pkey -in " +
-                         key.string() + " -pubout -out " + pub.string())
-                            .c_str()),
-            0);
+  const auto [key, pub] = testing::write_blob_key_pair(dir_.path());
+  ASSERT_FALSE(key.empty()) << "openssl genpkey failed";
   auto sealing = make_blob_store({.path = (dir_.path() / "store").string(), .public_key_file = pub.string()});
   ASSERT_TRUE(sealing.ok()) << sealing.error().describe();
   for (const std::string content : {"transfer letter", "investigation report", "site video"}) {
