@@ -112,7 +112,8 @@ Result<RawKey> derive_key(EVP_PKEY* ours, const RawKey& theirs_raw, const Header
   info.append(reinterpret_cast<const char*>(h.ephemeral.data()), h.ephemeral.size());
   info.append(reinterpret_cast<const char*>(recipient_raw.data()), recipient_raw.size());
 
-  std::unique_ptr<EVP_KDF, KdfFree> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
+  // Fetched once: an OpenSSL 3 fetch is a provider lookup, costly next to one small blob.
+  static const std::unique_ptr<EVP_KDF, KdfFree> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
   std::unique_ptr<EVP_KDF_CTX, KdfCtxFree> kctx(kdf ? EVP_KDF_CTX_new(kdf.get()) : nullptr);
   char digest_name[] = "SHA256";
   std::array<uint8_t, 16> salt = h.salt;
@@ -159,26 +160,36 @@ uint64_t chunk_count(uint64_t plaintext_size, uint32_t chunk_size) {
 
 // One AES-256-GCM operation over one chunk. `encrypt` false = decrypt and check `tag`.
 // Returns false when the tag does not verify.
-bool gcm(bool encrypt, const RawKey& key, const std::array<uint8_t, 12>& nonce, std::string_view aad,
-         std::string_view in, std::string& out, uint8_t* tag) {
-  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> ctx(EVP_CIPHER_CTX_new());
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+
+const EVP_CIPHER* aes_256_gcm() {
+  struct CipherFree {
+    void operator()(EVP_CIPHER* c) const { EVP_CIPHER_free(c); }
+  };
+  static const std::unique_ptr<EVP_CIPHER, CipherFree> cipher(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr));
+  return cipher.get();
+}
+
+bool gcm(EVP_CIPHER_CTX* ctx, bool encrypt, const RawKey& key, const std::array<uint8_t, 12>& nonce,
+         std::string_view aad, std::string_view in, std::string& out, uint8_t* tag) {
   out.resize(in.size());
   int len = 0;
   const auto* in_p = reinterpret_cast<const uint8_t*>(in.data());
   auto* out_p = reinterpret_cast<uint8_t*>(out.data());
-  if (!ctx || EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce.data(), encrypt ? 1 : 0) != 1 ||
-      EVP_CipherUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const uint8_t*>(aad.data()),
+  if (ctx == nullptr || aes_256_gcm() == nullptr ||
+      EVP_CipherInit_ex(ctx, aes_256_gcm(), nullptr, key.data(), nonce.data(), encrypt ? 1 : 0) != 1 ||
+      EVP_CipherUpdate(ctx, nullptr, &len, reinterpret_cast<const uint8_t*>(aad.data()),
                        static_cast<int>(aad.size())) != 1 ||
-      (!in.empty() && EVP_CipherUpdate(ctx.get(), out_p, &len, in_p, static_cast<int>(in.size())) != 1)) {
+      (!in.empty() && EVP_CipherUpdate(ctx, out_p, &len, in_p, static_cast<int>(in.size())) != 1)) {
     return false;
   }
-  if (!encrypt && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize), tag) != 1) {
+  if (!encrypt && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize), tag) != 1) {
     return false;
   }
-  if (EVP_CipherFinal_ex(ctx.get(), out_p + in.size(), &len) != 1) {
+  if (EVP_CipherFinal_ex(ctx, out_p + in.size(), &len) != 1) {
     return false;
   }
-  return !encrypt || EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize), tag) == 1;
+  return !encrypt || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize), tag) == 1;
 }
 
 }  // namespace
@@ -290,11 +301,12 @@ Status seal(std::string_view plaintext, const PublicKey& recipient, const ByteSi
     return st;
   }
   const uint64_t chunks = chunk_count(plaintext.size(), chunk_size);
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
   std::string out;
   for (uint64_t i = 0; i < chunks; ++i) {
     const std::string_view piece = plaintext.substr(i * chunk_size, chunk_size);
     std::array<uint8_t, kTagSize> tag{};
-    if (!gcm(true, *key, nonce_for(i, i + 1 == chunks), header, piece, out, tag.data())) {
+    if (!gcm(ctx.get(), true, *key, nonce_for(i, i + 1 == chunks), header, piece, out, tag.data())) {
       return Error::internal("AES-256-GCM encryption failed");
     }
     out.append(reinterpret_cast<const char*>(tag.data()), tag.size());
@@ -308,6 +320,7 @@ Status seal(std::string_view plaintext, const PublicKey& recipient, const ByteSi
 
 struct Opener::Impl {
   RawKey key{};
+  CipherCtx ctx{EVP_CIPHER_CTX_new()};
   std::string header;
   ByteSource source;
   uint64_t chunks = 0;
@@ -370,7 +383,8 @@ Result<std::string> Opener::next() {
   }
   std::string out;
   auto* tag = reinterpret_cast<uint8_t*>(s.buffer.data() + plain);
-  if (!gcm(false, s.key, nonce_for(s.next_index, last), s.header, std::string_view(s.buffer.data(), plain), out, tag)) {
+  if (!gcm(s.ctx.get(), false, s.key, nonce_for(s.next_index, last), s.header,
+           std::string_view(s.buffer.data(), plain), out, tag)) {
     return corrupt("sealed blob chunk " + std::to_string(s.next_index) + " of " + std::to_string(s.chunks) +
                    " fails authentication (altered, reordered, truncated or a different header)");
   }
