@@ -262,6 +262,9 @@ Result<Header> parse_header(std::string_view bytes) {
   if (h.chunk_size == 0 || h.chunk_size > kMaxChunkSize) {
     return corrupt("sealed blob chunk size " + std::to_string(h.chunk_size) + " is out of bounds");
   }
+  if (h.plaintext_size > kMaxPlaintextSize) {
+    return corrupt("sealed blob size " + std::to_string(h.plaintext_size) + " is out of bounds");
+  }
   std::memcpy(h.ephemeral.data(), p + 20, 32);
   std::memcpy(h.recipient_id.data(), p + 52, 8);
   std::memcpy(h.salt.data(), p + 60, 16);

@@ -47,6 +47,8 @@ inline constexpr size_t kTagSize = 16;
 inline constexpr uint32_t kDefaultChunkSize = 64 * 1024;
 // Bounds the memory a reader spends on one chunk whatever a (not yet authenticated) header says.
 inline constexpr uint32_t kMaxChunkSize = 4 * 1024 * 1024;
+// Bounds the plaintext size a header may announce (256 TiB), so no size arithmetic overflows.
+inline constexpr uint64_t kMaxPlaintextSize = uint64_t{1} << 48;
 
 // Reason of every error that means "these bytes are not an intact sealed blob for this key".
 inline constexpr const char* kCorruptReason = "evidence.blob_sealed_corrupt";

@@ -154,6 +154,19 @@ TEST(SealedBlob, SwappedHeaderIsDetected) {
   expect_corrupt(sealed::open_all(b.substr(0, kHeaderSize) + a.substr(kHeaderSize), key), "b's header on a's chunks");
 }
 
+TEST(SealedBlob, HeaderSizesOutOfBoundsAreRefusedBeforeAnyAllocation) {
+  const auto key = new_key();
+  const std::string good = seal_to_string("abc", key.public_key());
+  std::string huge = good;
+  for (size_t i = 12; i < 20; ++i) {
+    huge[i] = static_cast<char>(0xFF);  // N = 2^64 - 1
+  }
+  expect_corrupt(sealed::open_all(huge, key), "a plaintext size of 2^64 - 1");
+  std::string big_chunk = good;
+  big_chunk[8] = 0x7F;  // C > 4 MiB
+  expect_corrupt(sealed::open_all(big_chunk, key), "a chunk size over the bound");
+}
+
 TEST(SealedBlob, UnknownVersionIsNamed) {
   const auto key = new_key();
   std::string bad = seal_to_string("abc", key.public_key());
