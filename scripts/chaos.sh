@@ -113,11 +113,12 @@ bash scripts/run.sh --no-setup --services-only >"$RUN/run.out" 2>&1 || { tail -n
 
 # One scenario run: RUN_ID; appends "run_id <TAB> exit <TAB> stderr" to runs.tsv; PLAYED = its exit.
 # The SDK signs with the agencies' own keys that run.sh made under $RUN/keys: the services run
-# with signing.verify: required, as in the main job.
+# with signing.verify: required, as in the main job; uploads are sealed to caselink-evidence's
+# blob key, also made by run.sh.
 play() {
   local id="$1" code=0
   "$CASELINK_BUILD_DIR/services/scenario/caselink-scenario" --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" \
-    --blob-dir "$RUN/evidence-store" --ingress "127.0.0.1:$CASELINK_INGRESS_PORT" --ingress-ca "$RUN/tls/ca.crt" \
+    --blob-dir "$RUN/evidence-store" --blob-key "$RUN/keys/blob-store.x25519.pub" --ingress "127.0.0.1:$CASELINK_INGRESS_PORT" --ingress-ca "$RUN/tls/ca.crt" \
     --tokens-file deploy/config/demo-agency-tokens.yaml --signing-keys "$RUN/keys" \
     --run-id "$id" --step-timeout-ms "$STEP_TIMEOUT_MS" \
     >"$RUN/$id.cases" 2>"$RUN/$id.err" || code=$?

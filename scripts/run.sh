@@ -57,6 +57,10 @@ OWN_KEY_PARTIES="caselink-sync caselink-feedback caselink-standards caselink-evi
   sthjj-330100 rsj-330100 scjg-330100 zrzy-330100 ga-330100 jcy-330100 fy-330100"
 # Agencies the ingress authenticates by token (deploy/config/ingress.yaml) and signs for.
 CUSTODIAL_PARTIES="sthjj-330100 rsj-330100 scjg-330100 swj-330100 zrzy-330100 yjgl-330100"
+# Evidence blobs are sealed at rest to caselink-evidence's X25519 key (scripts/keys.sh blob,
+# docs/services/evidence.md "Blobs at rest"): writers get the public half, only it the private.
+BLOB_PRIVATE_KEY="$KEY_DIR/caselink-evidence/blob-store.x25519.key"
+BLOB_PUBLIC_KEY="$KEY_DIR/blob-store.x25519.pub"
 # Procuratorates caselink-classcase issues class-case recommendations for (custodial keys,
 # docs/services/classcase.md "Signing").
 CLASSCASE_CUSTODIAL_PARTIES="jcy-330100"
@@ -90,8 +94,8 @@ service_env() {
   # --start-service, as the chaos harness does) gets its partitions back at once.
   [[ "$name" != caselink-ingress && "$name" != caselink-console ]] && echo "CASELINK_LOOP_GROUP_INSTANCE_ID=$name-0"
   case "$name" in
-    caselink-evidence) echo "CASELINK_EVIDENCE_STORE_PATH=$BLOB_DIR" ;;
-    caselink-ingress) echo "CASELINK_BLOBS_PATH=$BLOB_DIR CASELINK_API_PORT=$INGRESS_PORT"
+    caselink-evidence) echo "CASELINK_EVIDENCE_STORE_PATH=$BLOB_DIR CASELINK_EVIDENCE_STORE_PRIVATE_KEY_FILE=$BLOB_PRIVATE_KEY" ;;
+    caselink-ingress) echo "CASELINK_BLOBS_PATH=$BLOB_DIR CASELINK_BLOBS_PUBLIC_KEY_FILE=$BLOB_PUBLIC_KEY CASELINK_API_PORT=$INGRESS_PORT"
       echo "CASELINK_API_TLS_CERT_FILE=$TLS_DIR/caselink-ingress.crt CASELINK_API_TLS_KEY_FILE=$TLS_DIR/caselink-ingress.key" ;;
     # The scenario replays back-dated cases: timers on event time (the stream's watermark), not
     # the wall clock (docs/services/case-sync.md, "Time"). Set here, not in deploy/config, which
@@ -284,6 +288,7 @@ bash scripts/keys.sh --dir "$KEY_DIR" custody caselink-ingress $CUSTODIAL_PARTIE
 bash scripts/tls.sh --ca "$ROOT/.local/kafka/$NAME" --out "$TLS_DIR" caselink-ingress >/dev/null
 # shellcheck disable=SC2086
 bash scripts/keys.sh --dir "$KEY_DIR" custody caselink-classcase $CLASSCASE_CUSTODIAL_PARTIES
+bash scripts/keys.sh --dir "$KEY_DIR" blob caselink-evidence
 stop_services
 for entry in "${SERVICES[@]}"; do start_service "$entry"; done
 for entry in "${SERVICES[@]}"; do wait_ready "$entry"; done
@@ -294,7 +299,7 @@ fi
 
 step 5/6 "playing the linkage scenario (ingress + adapter SDK → Kafka → services)"
 set +e
-"$BUILD/services/scenario/caselink-scenario" --bootstrap "$BOOTSTRAP" --blob-dir "$BLOB_DIR" \
+"$BUILD/services/scenario/caselink-scenario" --bootstrap "$BOOTSTRAP" --blob-dir "$BLOB_DIR" --blob-key "$BLOB_PUBLIC_KEY" \
   --ingress "127.0.0.1:${INGRESS_PORT}" --ingress-ca "$TLS_DIR/ca.crt" --tokens-file deploy/config/demo-agency-tokens.yaml \
   --signing-keys "$KEY_DIR" >"$RUN_DIR/scenario.cases"
 scenario_status=$?

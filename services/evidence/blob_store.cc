@@ -30,6 +30,14 @@ Status read_chunks(const BlobStore& store, const crypto::Sha256Digest& digest, C
 
 }  // namespace
 
+Status check_claimed(const crypto::Sha256Digest& digest, const std::optional<crypto::Sha256Digest>& claimed) {
+  if (claimed && *claimed != digest) {
+    return Error::invalid("claimed sha256 " + claimed->hex() + " does not match the content (" + digest.hex() + ")",
+                          "sha256", "evidence.hash_mismatch");
+  }
+  return Status::success();
+}
+
 Result<std::string> read_all(const BlobStore& store, const crypto::Sha256Digest& digest) {
   std::string out;
   if (Status st = read_chunks(store, digest, [&out](std::string_view chunk) { out.append(chunk); }); !st.ok()) {

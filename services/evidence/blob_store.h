@@ -9,6 +9,7 @@
 // kInternal (the store is in a state it should never be in).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,12 @@ class BlobStore {
   // A human-readable location for logs and the verify command (e.g. the file path).
   virtual std::string describe(const crypto::Sha256Digest& digest) const = 0;
 };
+
+// Where a writer hands its bytes, piece by piece.
+using ByteSink = std::function<Status(std::string_view)>;
+
+// kInvalid (reason evidence.hash_mismatch) when `claimed` is given and is not `digest`.
+Status check_claimed(const crypto::Sha256Digest& digest, const std::optional<crypto::Sha256Digest>& claimed);
 
 // Reads a whole blob into memory (small blobs and tests).
 Result<std::string> read_all(const BlobStore& store, const crypto::Sha256Digest& digest);

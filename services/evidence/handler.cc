@@ -1,5 +1,6 @@
 #include "services/evidence/handler.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "services/common/crypto/derived_uuid.h"
@@ -7,7 +8,7 @@
 #include "services/common/kafka/decode.h"
 #include "services/common/logging/logging.h"
 #include "services/common/signing/envelope_signature.h"
-#include "services/evidence/local_blob_store.h"
+#include "services/evidence/blob_store_factory.h"
 #include "services/evidence/proto_mapping.h"
 #include "services/evidence/verification.h"
 
@@ -15,11 +16,44 @@ namespace caselink::evidence {
 
 namespace v1 = caselink::v1;
 
+namespace {
+
+// The store as verification sees it, noting every blob whose content is opened, so that each
+// read is audited (the store itself cannot say for which case or why).
+class ReadRecorder final : public BlobStore {
+ public:
+  explicit ReadRecorder(const BlobStore& store) : store_(store) {}
+  Result<crypto::Sha256Digest> put(std::string_view, std::optional<crypto::Sha256Digest>) override {
+    return Error::internal("verification never writes to the blob store");
+  }
+  Result<std::unique_ptr<BlobReader>> open(const crypto::Sha256Digest& digest) const override {
+    auto reader = store_.open(digest);
+    if (reader.ok() && std::find(opened_.begin(), opened_.end(), digest) == opened_.end()) {
+      opened_.push_back(digest);
+    }
+    return reader;
+  }
+  Result<BlobStat> stat(const crypto::Sha256Digest& digest) const override { return store_.stat(digest); }
+  Result<bool> exists(const crypto::Sha256Digest& digest) const override { return store_.exists(digest); }
+  std::string describe(const crypto::Sha256Digest& digest) const override { return store_.describe(digest); }
+  const std::vector<crypto::Sha256Digest>& opened() const { return opened_; }
+
+ private:
+  const BlobStore& store_;
+  mutable std::vector<crypto::Sha256Digest> opened_;
+};
+
+}  // namespace
+
 void bind(config::ConfigBinder& binder, Settings* s) {
   binder.bind("evidence.receipt_topic", &s->receipt_topic, "Topic the EvidenceReceipt envelopes are written to");
+  binder.bind("evidence.access_topic", &s->access_topic,
+              "Topic the audit record of every blob read (CustodyEvent ACCESSED) is written to");
   binder.bind("evidence.store.path", &s->store_path,
               "Root directory of the content-addressed evidence blob store (sha256/<2 hex>/<64 hex>)",
               config::Need::kRequired);
+  binder.bind("evidence.store.private_key_file", &s->store_private_key_file,
+              "PEM X25519 private key that opens blobs sealed at rest (empty = plaintext store)");
   binder.bind("evidence.rules_dir", &s->rules_dir,
               "Directory of the material-list and evidence-usability files (rules/materials)");
   binder.bind("evidence.verify_content", &s->verify_content,
@@ -28,6 +62,9 @@ void bind(config::ConfigBinder& binder, Settings* s) {
   binder.check([s]() -> Status {
     if (s->receipt_topic.empty()) {
       return Error::invalid("must be set", "evidence.receipt_topic");
+    }
+    if (s->access_topic.empty()) {
+      return Error::invalid("must be set: blob reads are audited there", "evidence.access_topic");
     }
     if (s->store_path.empty()) {
       return Error::invalid("must be a directory path", "evidence.store.path");
@@ -58,6 +95,10 @@ EvidenceMetrics::EvidenceMetrics(metrics::Registry& registry)
                             .counter("caselink_evidence_store_unavailable_total",
                                      "Manifests put back for retry because the blob store could not be read.")
                             .get()),
+      blob_reads(registry
+                     .counter("caselink_evidence_blob_reads_total",
+                              "Blob contents opened to verify manifests; each one is on the access topic.")
+                     .get()),
       verify_seconds(registry
                          .histogram("caselink_evidence_verify_seconds",
                                     "Time to verify one manifest (store reads and hashing included).")
@@ -95,8 +136,8 @@ kafka::HandlerResult EvidenceHandler::handle_manifest(const v1::Envelope& input)
     return kafka::HandlerResult::reject(valid.error().reason, valid.error().describe());
   }
   const auto started = std::chrono::steady_clock::now();
-  auto verdict = verify_manifest(to_manifest(manifest), *store_, *rules_,
-                                 options_for(manifest, settings_.verify_content));
+  ReadRecorder reads(*store_);
+  auto verdict = verify_manifest(to_manifest(manifest), reads, *rules_, options_for(manifest, settings_.verify_content));
   if (!verdict.ok()) {
     if (metrics_ != nullptr) {
       metrics_->store_unavailable.inc();
@@ -149,7 +190,28 @@ kafka::HandlerResult EvidenceHandler::handle_manifest(const v1::Envelope& input)
       metrics_->missing_categories.labels({m.category, to_string(m.requirement)}).inc();
     }
   }
-  return kafka::HandlerResult::emit({envelope::to_record(out, settings_.receipt_topic)});
+  std::vector<OutgoingRecord> records{envelope::to_record(out, settings_.receipt_topic)};
+  // The audit of the reads goes out in the same transaction as the receipt: there is no
+  // receipt whose reads are not on the access topic.
+  if (!reads.opened().empty()) {
+    records.push_back(access_record(input, reads.opened(), now));
+    if (metrics_ != nullptr) {
+      metrics_->blob_reads.inc(reads.opened().size());
+    }
+  }
+  return kafka::HandlerResult::emit(std::move(records));
+}
+
+OutgoingRecord EvidenceHandler::access_record(const v1::Envelope& input, const std::vector<crypto::Sha256Digest>& read,
+                                              TimePoint now) const {
+  v1::Envelope out = envelope::make_envelope(CaseId(input.case_id()), AgencyId(settings_.producer_id), now, now);
+  out.set_event_id(crypto::derived_uuid(kAccessIdPurpose, input.event_id()));
+  out.set_correlation_id(input.correlation_id().empty() ? input.event_id() : input.correlation_id());
+  out.set_causation_id(input.event_id());
+  *out.mutable_custody_event() = to_access_record(input.evidence_manifest(), read, settings_.producer_id,
+                                                  input.producer_agency_id(), input.event_id(), now);
+  envelope::seal(out);
+  return envelope::to_record(out, settings_.access_topic);
 }
 
 kafka::HandlerResult EvidenceHandler::handle_custody(const v1::Envelope& input) {
@@ -175,19 +237,21 @@ kafka::HandlerResult EvidenceHandler::handle_custody(const v1::Envelope& input) 
 
 Result<std::unique_ptr<EvidenceHandler>> make_handler(const Settings& settings, const Clock& clock,
                                                       metrics::Registry& registry) {
-  auto store = LocalBlobStore::create(settings.store_path);
+  auto store = make_blob_store({.path = settings.store_path,
+                                .private_key_file = settings.store_private_key_file,
+                                .path_key = "evidence.store.path",
+                                .private_key_key = "evidence.store.private_key_file"});
   if (!store.ok()) {
-    Error e = store.error();
-    e.field = "evidence.store.path";
-    return e;
+    return store.error();
   }
   auto rules = MaterialRules::load_directory(settings.rules_dir, contract_vocabulary());
   if (!rules.ok()) {
     return rules.error();
   }
   static const auto log = logging::get("evidence.handler");
-  log->info("evidence store {}, material rules {} version {} ({} lists)", (*store)->root().string(),
-            settings.rules_dir, rules->version(), rules->lists().size());
+  log->info("evidence store {}: {}; material rules {} version {} ({} lists)", settings.store_path,
+            describe_sealing(**store, "evidence.store.private_key_file"), settings.rules_dir, rules->version(),
+            rules->lists().size());
   return std::make_unique<EvidenceHandler>(settings, std::shared_ptr<const BlobStore>(std::move(*store)),
                                            std::make_shared<const MaterialRules>(std::move(*rules)), clock,
                                            std::make_unique<EvidenceMetrics>(registry));

@@ -34,8 +34,13 @@ namespace caselink::evidence {
 struct Settings {
   // Where receipts go.
   std::string receipt_topic = envelope::topics::kEvidenceReceipt;
+  // Where the audit record of every blob read goes (CustodyEvent ACCESSED).
+  std::string access_topic = envelope::topics::kEvidenceAccess;
   // Root directory of the local content-addressed blob store (required).
   std::string store_path;
+  // X25519 private key that opens blobs sealed at rest (docs/services/evidence.md "Blobs at
+  // rest"). Empty: only plaintext blobs can be read (development; logged at start).
+  std::string store_private_key_file;
   // Directory of the material-list and usability files.
   std::string rules_dir = "rules/materials";
   // Re-hash every blob on each manifest (detects altered content), not only presence and size.
@@ -55,6 +60,7 @@ struct EvidenceMetrics {
   metrics::CounterFamily& missing_categories; // {category, requirement}
   metrics::CounterFamily& custody_events;     // {action}
   metrics::Counter& store_unavailable;
+  metrics::Counter& blob_reads;
   metrics::Histogram& verify_seconds;
 };
 
@@ -69,6 +75,9 @@ class EvidenceHandler final : public kafka::RecordHandler {
  private:
   kafka::HandlerResult handle_manifest(const caselink::v1::Envelope& envelope);
   kafka::HandlerResult handle_custody(const caselink::v1::Envelope& envelope);
+  // The access record of the blobs read while verifying `input` (its audit, issue 15 §5).
+  OutgoingRecord access_record(const caselink::v1::Envelope& input, const std::vector<crypto::Sha256Digest>& read,
+                               TimePoint now) const;
 
   Settings settings_;
   std::shared_ptr<const BlobStore> store_;

@@ -132,11 +132,9 @@ std::string LocalBlobStore::describe(const crypto::Sha256Digest& digest) const {
 
 Result<crypto::Sha256Digest> LocalBlobStore::put(std::string_view bytes, std::optional<crypto::Sha256Digest> claimed) {
   const crypto::Sha256Digest digest = crypto::sha256(bytes);
-  if (claimed && *claimed != digest) {
-    return Error::invalid("claimed sha256 " + claimed->hex() + " does not match the content (" + digest.hex() + ")",
-                          "sha256", "evidence.hash_mismatch");
+  if (Status st = check_claimed(digest, claimed); !st.ok()) {
+    return st.error();
   }
-  const fs::path target = path_of(digest);
   // Already stored and intact: content addressing makes the put a no-op. A stored copy that
   // no longer matches its name is replaced (repaired) by the good bytes.
   if (auto st = stat(digest); st.ok() && st->size_bytes == static_cast<int64_t>(bytes.size())) {
@@ -145,19 +143,28 @@ Result<crypto::Sha256Digest> LocalBlobStore::put(std::string_view bytes, std::op
       return digest;
     }
   }
+  if (Status st = put_named(digest, [bytes](const ByteSink& sink) { return sink(bytes); }); !st.ok()) {
+    return st.error();
+  }
+  return digest;
+}
+
+Status LocalBlobStore::put_named(const crypto::Sha256Digest& name,
+                                 const std::function<Status(const ByteSink&)>& produce) {
+  const fs::path target = path_of(name);
   std::error_code ec;
   fs::create_directories(root_ / "tmp", ec);
   fs::create_directories(target.parent_path(), ec);
   if (ec) {
     return Error::unavailable("cannot create " + target.parent_path().string() + ": " + ec.message());
   }
-  const fs::path temp = root_ / "tmp" / (digest.hex() + "." + random_suffix() + ".part");
+  const fs::path temp = root_ / "tmp" / (name.hex() + "." + random_suffix() + ".part");
   {
     Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd.get() < 0) {
       return Error::unavailable("cannot create " + temp.string() + ": " + errno_text(errno));
     }
-    Status written = write_all(fd.get(), bytes, temp);
+    Status written = produce([&](std::string_view piece) { return write_all(fd.get(), piece, temp); });
     if (written.ok() && ::fsync(fd.get()) != 0) {
       written = Error::unavailable("cannot fsync " + temp.string() + ": " + errno_text(errno));
     }
@@ -174,10 +181,7 @@ Result<crypto::Sha256Digest> LocalBlobStore::put(std::string_view bytes, std::op
     fs::remove(temp, ec);
     return Error::unavailable("cannot rename " + temp.string() + " to " + target.string() + ": " + errno_text(err));
   }
-  if (Status synced = fsync_dir(target.parent_path()); !synced.ok()) {
-    return synced.error();
-  }
-  return digest;
+  return fsync_dir(target.parent_path());
 }
 
 Result<std::unique_ptr<BlobReader>> LocalBlobStore::open(const crypto::Sha256Digest& digest) const {

@@ -29,6 +29,11 @@ class LocalBlobStore final : public BlobStore {
   Result<bool> exists(const crypto::Sha256Digest& digest) const override;
   std::string describe(const crypto::Sha256Digest& digest) const override;
 
+  // Stores what `produce` writes to its sink under `name`, atomically (tmp/, fsync, rename),
+  // replacing what was there. The caller vouches that `name` is the SHA-256 of the content the
+  // bytes stand for: put() writes the content itself, EncryptedBlobStore its sealed form.
+  Status put_named(const crypto::Sha256Digest& name, const std::function<Status(const ByteSink&)>& produce);
+
   // Where the blob with this digest lives (whether or not it exists).
   std::filesystem::path path_of(const crypto::Sha256Digest& digest) const;
   const std::filesystem::path& root() const { return root_; }

@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "services/common/crypto/sha256.h"
+#include "services/common/envelope/codec.h"
 #include "services/common/envelope/vocabulary.h"
 #include "services/evidence/merkle.h"
 
@@ -228,6 +229,30 @@ Result<v1::EvidenceManifest> manifest_from_json(const std::string& json) {
     return Error::invalid("not a proto3 JSON EvidenceManifest: " + std::string(status.message()), "--manifest");
   }
   return manifest;
+}
+
+v1::CustodyEvent to_access_record(const v1::EvidenceManifest& manifest, const std::vector<crypto::Sha256Digest>& read,
+                                  const std::string& reader, const std::string& holder,
+                                  const std::string& manifest_event_id, TimePoint at) {
+  v1::CustodyEvent event;
+  event.set_action(v1::CUSTODY_ACTION_ACCESSED);
+  event.set_manifest_id(manifest.manifest_id());
+  event.set_from_party_id(holder);
+  event.set_to_party_id(reader);
+  event.set_actor(reader);
+  envelope::set_timestamp(event.mutable_at(), at);
+  std::string digests;
+  for (const crypto::Sha256Digest& d : read) {
+    digests += (digests.empty() ? "" : ",") + d.hex();
+    for (const v1::EvidenceItem& item : manifest.items()) {
+      if (item.sha256_hex() == d.hex() &&
+          std::find(event.item_ids().begin(), event.item_ids().end(), item.item_id()) == event.item_ids().end()) {
+        event.add_item_ids(item.item_id());
+      }
+    }
+  }
+  event.set_note("purpose=manifest_verification manifest_event_id=" + manifest_event_id + " sha256=" + digests);
+  return event;
 }
 
 }  // namespace caselink::evidence

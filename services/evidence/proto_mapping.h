@@ -6,9 +6,11 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "caselink/v1/envelope.pb.h"
 #include "caselink/v1/evidence.pb.h"
+#include "services/common/core/clock.h"
 #include "services/common/core/result.h"
 #include "services/evidence/material_rules.h"
 #include "services/evidence/verification.h"
@@ -49,6 +51,18 @@ caselink::v1::EvidenceReceipt to_receipt(const Verdict& verdict, const caselink:
 // Purpose of the receipt's event id: crypto::derived_uuid(kReceiptIdPurpose, manifest event id),
 // so the same input always yields the same output event id (redelivery is idempotent downstream).
 inline constexpr const char* kReceiptIdPurpose = "caselink-evidence/receipt";
+
+// Purpose of the access record's event id: derived_uuid(kAccessIdPurpose, manifest event id).
+inline constexpr const char* kAccessIdPurpose = "caselink-evidence/access";
+
+// The audit record of a blob read (docs/services/evidence.md "Audited reads"): a CustodyEvent
+// ACCESSED saying that `reader` read the content of the items of `manifest` whose blobs are in
+// `read`, held for `holder` (the party that declared them), at `at`, to verify the manifest
+// event `manifest_event_id`. The note names the purpose and every blob digest read.
+caselink::v1::CustodyEvent to_access_record(const caselink::v1::EvidenceManifest& manifest,
+                                            const std::vector<crypto::Sha256Digest>& read, const std::string& reader,
+                                            const std::string& holder, const std::string& manifest_event_id,
+                                            TimePoint at);
 
 // Proto3 JSON (as written by JsonStringToMessage's counterpart) -> manifest. Unknown fields
 // are rejected.

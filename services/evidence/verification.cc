@@ -66,6 +66,10 @@ Status check_stored(const ManifestItem& item, const crypto::Sha256Digest& digest
       issues->push_back({ItemProblem::kBlobMissing, "no blob with sha256 " + digest.hex() + " in the evidence store"});
       return Status::success();
     }
+    if (stat.error().code == ErrorCode::kInvalid) {  // a sealed blob whose header is damaged
+      issues->push_back({ItemProblem::kHashMismatch, "the stored blob is damaged: " + stat.error().message});
+      return Status::success();
+    }
     return stat.error();
   }
   if (item.size_bytes >= 0 && stat->size_bytes != item.size_bytes) {
@@ -80,6 +84,13 @@ Status check_stored(const ManifestItem& item, const crypto::Sha256Digest& digest
   if (!content.ok()) {
     if (content.error().code == ErrorCode::kNotFound) {  // removed between stat and open
       issues->push_back({ItemProblem::kBlobMissing, "no blob with sha256 " + digest.hex() + " in the evidence store"});
+      return Status::success();
+    }
+    // kInvalid: a sealed blob that fails authentication (altered on disk, or sealed to another
+    // key). That is the item's problem, not the store's: no retry would change it.
+    if (content.error().code == ErrorCode::kInvalid) {
+      issues->push_back({ItemProblem::kHashMismatch, "the stored blob cannot be opened (the blob was altered or "
+                                                     "sealed to another key): " + content.error().message});
       return Status::success();
     }
     return content.error();

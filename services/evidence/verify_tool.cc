@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "services/common/config/cli.h"
-#include "services/evidence/local_blob_store.h"
+#include "services/evidence/blob_store_factory.h"
 #include "services/evidence/merkle.h"
 #include "services/evidence/proto_mapping.h"
 #include "services/evidence/verification.h"
@@ -21,7 +21,10 @@ int verify_main(const std::vector<std::string>& args, std::ostream& out, std::os
   std::string store_dir;
   std::string manifest_path;
   std::string expect_root;
+  std::string store_key;
   app.add_option("--store", store_dir, "Root directory of the evidence blob store")->required();
+  app.add_option("--store-key", store_key,
+                 "PEM X25519 private key that opens blobs sealed at rest (evidence.store.private_key_file)");
   app.add_option("--manifest", manifest_path, "EvidenceManifest in proto3 JSON")->required();
   app.add_option("--expect-root", expect_root, "merkle_root_hex of the receipt to compare against");
   app.footer("Exit status: 0 all items and the root match, 1 mismatch, 2 usage or unreadable input.\n"
@@ -43,7 +46,11 @@ int verify_main(const std::vector<std::string>& args, std::ostream& out, std::os
     err << "caselink-evidence-verify: " << manifest_path << ": " << manifest.error().message << "\n";
     return 2;
   }
-  auto store = LocalBlobStore::open_existing(store_dir);
+  auto store = make_blob_store({.path = store_dir,
+                                .private_key_file = store_key,
+                                .create = false,
+                                .path_key = "--store",
+                                .private_key_key = "--store-key"});
   if (!store.ok()) {
     err << "caselink-evidence-verify: " << store.error().describe() << "\n";
     return 2;

@@ -3,11 +3,12 @@
 // caselink-evidence-verify: recompute the hashes and the Merkle root of a manifest's items from
 // the blob store and say whether the stored evidence still matches what was received.
 //
-//   caselink-evidence-verify --store DIR --manifest FILE.json [--expect-root HEX]
+//   caselink-evidence-verify --store DIR [--store-key KEY.pem] --manifest FILE.json [--expect-root HEX]
 //
 // FILE.json is an EvidenceManifest in proto3 JSON. --expect-root is the merkle_root_hex of
-// the receipt issued for it. Exit codes: 0 everything matches, 1 a mismatch (each item
-// named with why, or the root differs), 2 bad arguments or unreadable input or store.
+// the receipt issued for it; --store-key is the private key of blobs sealed at rest. Exit
+// codes: 0 everything matches, 1 a mismatch (each item named with why, or the root differs),
+// 2 bad arguments or unreadable input or store (a sealed blob without --store-key included).
 
 #include <ostream>
 #include <string>

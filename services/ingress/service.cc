@@ -4,7 +4,7 @@
 
 #include "services/common/kafka/producer.h"
 #include "services/common/runtime/metrics_observer.h"
-#include "services/evidence/local_blob_store.h"
+#include "services/evidence/blob_store_factory.h"
 #include "services/ingress/case_state.h"
 #include "services/ingress/recovering_producer.h"
 #include "services/ingress/server.h"
@@ -76,10 +76,15 @@ Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& ctx, 
   runtime::ServiceBundle bundle;
   auto& settings = bundle.make<IngressSettings>(extra);
   settings.kafka = ctx.common.kafka;
-  auto blobs = evidence::LocalBlobStore::create(settings.blob_store_path);
+  auto blobs = evidence::make_blob_store({.path = settings.blob_store_path,
+                                          .public_key_file = settings.blob_public_key_file,
+                                          .path_key = "blobs.path",
+                                          .public_key_key = "blobs.public_key_file"});
   if (!blobs.ok()) {
-    return Error::invalid("blobs.path: " + blobs.error().describe(), "blobs.path");
+    return blobs.error();  // names the setting (field): blobs.path or blobs.public_key_file
   }
+  logging::get("ingress")->info("evidence store {}: {}", settings.blob_store_path,
+                                evidence::describe_sealing(**blobs, "blobs.public_key_file"));
   auto& store = bundle.own(std::shared_ptr<evidence::BlobStore>(std::move(*blobs)));
   auto rules = standards::load_rule_set(settings.facts_rules_dir);
   if (!rules.ok()) {

@@ -66,6 +66,8 @@ void bind_api(config::ConfigBinder& b, IngressSettings* s) {
   b.bind("routing.topic_overrides", &s->topic_overrides, "default topic -> topic actually used (tests, staging)");
   b.bind("case_state.topic", &s->case_state_topic, "Compacted topic with the latest snapshot per case");
   b.bind("blobs.path", &s->blob_store_path, "Root of the local content-addressed evidence store");
+  b.bind("blobs.public_key_file", &s->blob_public_key_file,
+         "PEM X25519 public key of caselink-evidence: blobs are sealed to it at rest (empty = plaintext)");
   b.bind("facts.rules_dir", &s->facts_rules_dir,
          "Rule directory: facts of referrals and penalty records are checked against its catalogue/facts.yaml");
 

@@ -75,6 +75,9 @@ struct IngressSettings {
   std::map<std::string, std::string> topic_overrides;  // default topic -> topic used
   std::string case_state_topic = envelope::topics::kCaseState;
   std::string blob_store_path = ".local/evidence-store";
+  // X25519 public key PUT /v1/blobs seals blobs to (docs/services/evidence.md "Blobs at rest").
+  // Empty: blobs are stored in plaintext (development; logged at start).
+  std::string blob_public_key_file;
   // Rule directory whose catalogue/facts.yaml the facts of referrals and penalty records are
   // checked against (issue 20 #10; the check caselink-standards applies). Loaded at start.
   std::string facts_rules_dir = "rules";

@@ -42,6 +42,7 @@ class SdkChannel final : public Channel {
     o.bootstrap = options_.bootstrap;
     o.agency_id = agency;
     o.blob_dir = options_.blob_dir;
+    o.blob_public_key_file = options_.blob_public_key_file;
     o.client_id = "caselink-scenario-" + agency;
     if (!options_.signing_key_dir.empty()) {
       const auto pem = std::filesystem::path(options_.signing_key_dir) / agency / (agency + ".k1.pem");

@@ -38,6 +38,8 @@ struct SdkChannelOptions {
   // scripts/keys.sh's directory: an agency with a key <dir>/<agency>/<agency>.k1.pem signs what
   // it publishes with it (empty: unsigned).
   std::string signing_key_dir;
+  // caselink-evidence's X25519 public key: SDK uploads are sealed to it (empty: plaintext).
+  std::string blob_public_key_file;
 };
 std::unique_ptr<Channel> make_sdk_channel(SdkChannelOptions options);
 

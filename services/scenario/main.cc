@@ -22,6 +22,7 @@ struct Args {
   std::string bootstrap = "127.0.0.1:9092";
   std::string signing_keys;
   std::string blob_dir = ".local/evidence-store";
+  std::string blob_key;
   std::string ingress = "127.0.0.1:8080";
   std::string tokens_file = "deploy/config/demo-agency-tokens.yaml";
   std::string ingress_ca;
@@ -36,6 +37,8 @@ void add_options(CLI::App& app, Args& a) {
   app.add_option("--bootstrap", a.bootstrap, "Kafka bootstrap servers")->capture_default_str();
   app.add_option("--blob-dir", a.blob_dir, "evidence blob store used by caselink-evidence (SDK uploads)")
       ->capture_default_str();
+  app.add_option("--blob-key", a.blob_key,
+                 "caselink-evidence's X25519 public key (scripts/keys.sh blob): uploads are sealed to it");
   app.add_option("--signing-keys", a.signing_keys,
                  "scripts/keys.sh directory: agencies publishing through the SDK sign with <dir>/<agency>/<agency>.k1.pem");
   app.add_option("--ingress", a.ingress, "caselink-ingress host:port (HTTPS)")->capture_default_str();
@@ -109,7 +112,7 @@ int play_story(const Args& a, const scenario::Story& story, const scenario::Ingr
     std::cerr << "caselink-scenario: " << watcher.error().message << "\n";
     return 3;
   }
-  auto sdk = scenario::make_sdk_channel({a.bootstrap, a.blob_dir, a.signing_keys});
+  auto sdk = scenario::make_sdk_channel({a.bootstrap, a.blob_dir, a.signing_keys, a.blob_key});
   auto http = scenario::make_ingress_channel(ingress_options);
   scenario::PlayOptions options;
   options.step_timeout = std::chrono::milliseconds(a.step_timeout_ms);

@@ -11,7 +11,7 @@
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/settings.h"
 #include "services/common/signing/envelope_signature.h"
-#include "services/evidence/local_blob_store.h"
+#include "services/evidence/blob_store_factory.h"
 
 namespace caselink::sdk {
 
@@ -145,11 +145,12 @@ Result<std::unique_ptr<AgencyClient>> AgencyClient::create(ClientOptions options
   }
   std::unique_ptr<AgencyClient> client(new AgencyClient(std::move(options)));
   if (!client->options_.blob_dir.empty()) {
-    auto store = evidence::LocalBlobStore::create(client->options_.blob_dir);
+    auto store = evidence::make_blob_store({.path = client->options_.blob_dir,
+                                            .public_key_file = client->options_.blob_public_key_file,
+                                            .path_key = "blob_dir",
+                                            .public_key_key = "blob_public_key_file"});
     if (!store.ok()) {
-      Error error = store.error();
-      error.field = "blob_dir";
-      return error;
+      return store.error();
     }
     client->blobs_ = std::move(*store);
   }

@@ -40,7 +40,7 @@ namespace caselink::kafka {
 class IdempotentProducer;
 }
 namespace caselink::evidence {
-class LocalBlobStore;
+class BlobStore;
 }
 
 namespace caselink::sdk {
@@ -65,6 +65,10 @@ struct ClientOptions {
   // (evidence.store.path there). Optional: without it upload_blob() and evidence_item()
   // return kInvalid (reason sdk.no_blob_store), publishing works.
   std::string blob_dir;
+  // PEM X25519 public key of caselink-evidence (evidence.store.private_key_file's public half):
+  // upload_blob() seals blobs to it (docs/services/evidence.md "Blobs at rest"). Empty: blobs
+  // are stored in plaintext.
+  std::string blob_public_key_file;
   // librdkafka client.id (broker logs, quotas).
   std::string client_id = "caselink-sdk";
   // How long publish() waits for the broker's acknowledgement before it reports kUnavailable
@@ -177,7 +181,7 @@ class AgencyClient {
 
   ClientOptions options_;
   std::shared_ptr<const Clock> clock_;
-  std::unique_ptr<evidence::LocalBlobStore> blobs_;
+  std::unique_ptr<evidence::BlobStore> blobs_;
   std::mutex producer_mutex_;
   std::unique_ptr<kafka::IdempotentProducer> producer_;
   std::unique_ptr<EventSigner> signer_;

@@ -363,6 +363,7 @@ TEST(TopicSpec, ShippedSpecIsValid) {
       "caselink.decision.v1",
       "caselink.evidence.manifest.v1",
       "caselink.evidence.receipt.v1",
+      "caselink.evidence.access.v1",
       "caselink.admin-penalty.v1",
       "caselink.standards.assessment.v1",
       "caselink.recommendation.v1",
@@ -406,8 +407,8 @@ TEST(TopicSpec, ShippedSpecIsValid) {
       EXPECT_EQ(t.retention_ms, 90 * kDay);
     } else if (t.name.rfind("caselink.bench.", 0) == 0) {
       EXPECT_EQ(t.retention_ms, kDay);
-    } else if (t.name == "caselink.classcase.v1") {
-      EXPECT_EQ(t.retention_ms, -1);  // the governance record of class cases is kept
+    } else if (t.name == "caselink.classcase.v1" || t.name == "caselink.evidence.access.v1") {
+      EXPECT_EQ(t.retention_ms, -1);  // the governance record of class cases, the blob-read audit: kept
     } else if (t.name == "caselink.classcase.facts.v1") {
       EXPECT_EQ(t.retention_ms, 7 * kDay);  // a repartition step, read within seconds
     } else {

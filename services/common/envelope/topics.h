@@ -14,6 +14,8 @@ inline constexpr const char* kReferral = "caselink.referral.v1";
 inline constexpr const char* kDecision = "caselink.decision.v1";
 inline constexpr const char* kEvidenceManifest = "caselink.evidence.manifest.v1";
 inline constexpr const char* kEvidenceReceipt = "caselink.evidence.receipt.v1";
+// The audit log of evidence blob reads (CustodyEvent ACCESSED by caselink-evidence).
+inline constexpr const char* kEvidenceAccess = "caselink.evidence.access.v1";
 inline constexpr const char* kAdminPenalty = "caselink.admin-penalty.v1";
 inline constexpr const char* kStandardsAssessment = "caselink.standards.assessment.v1";
 inline constexpr const char* kRecommendation = "caselink.recommendation.v1";

@@ -1,10 +1,12 @@
 // caselink-evidence on the real broker (CASELINK_KAFKA_BOOTSTRAP): the handler runs inside the shared
 // transactional loop, in process, on uniquely named topics. A complete manifest is accepted,
 // a manifest whose blob was altered in the store is rejected naming the item, and a record
-// that is not a manifest lands on the DLQ — each exactly once.
+// that is not a manifest lands on the DLQ — each exactly once. The blobs are sealed at rest and
+// every manifest's blob reads are audited on the access topic.
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <thread>
@@ -15,7 +17,8 @@
 #include "services/common/kafka/producer.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/evidence/handler.h"
-#include "services/evidence/local_blob_store.h"
+#include "services/evidence/blob_store_factory.h"
+#include "services/evidence/encrypted_blob_store.h"
 #include "services/evidence/proto_mapping.h"
 #include "services/evidence/tests/test_support.h"
 #include "tests/support/kafka_test_env.h"
@@ -26,7 +29,7 @@ namespace {
 namespace v1 = caselink::v1;
 namespace fs = std::filesystem;
 
-void add_item(LocalBlobStore& store, v1::EvidenceManifest& m, const std::string& id, v1::MaterialCategory category,
+void add_item(BlobStore& store, v1::EvidenceManifest& m, const std::string& id, v1::MaterialCategory category,
               v1::EvidenceType type, const std::string& content) {
   v1::EvidenceItem* item = m.add_items();
   item->set_item_id(id);
@@ -38,7 +41,7 @@ void add_item(LocalBlobStore& store, v1::EvidenceManifest& m, const std::string&
   item->set_collecting_body_name("某市生态环境局");
 }
 
-v1::EvidenceManifest environmental_manifest(LocalBlobStore& store, const std::string& id, const std::string& salt) {
+v1::EvidenceManifest environmental_manifest(BlobStore& store, const std::string& id, const std::string& salt) {
   v1::EvidenceManifest m;
   m.set_manifest_id(id);
   m.set_purpose(v1::MANIFEST_PURPOSE_REFERRAL);
@@ -72,21 +75,36 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
   const std::string in = caselink::testing::unique_name("it.evidence.manifest");
   const std::string receipts = caselink::testing::unique_name("it.evidence.receipt");
   const std::string dlq = caselink::testing::unique_name("it.evidence.dlq");
-  ASSERT_TRUE(caselink::testing::create_topics(*bootstrap, {in, receipts}, 3).ok());
+  const std::string access = caselink::testing::unique_name("it.evidence.access");
+  ASSERT_TRUE(caselink::testing::create_topics(*bootstrap, {in, receipts, access}, 3).ok());
   ASSERT_TRUE(caselink::testing::create_topics(*bootstrap, {dlq}, 1).ok());
 
+  // The store as deployed: blobs sealed at rest to the service's key (scripts/keys.sh blob);
+  // the test writes them as the ingress does, holding only the public key.
   testing::TempDir dir;
-  auto created = LocalBlobStore::create(dir.path() / "store");
-  ASSERT_TRUE(created.ok());
-  LocalBlobStore& store = **created;
+  const auto [private_key, public_key] = testing::write_blob_key_pair(dir.path());
+  ASSERT_FALSE(private_key.empty()) << "openssl genpkey failed";
+  auto created = make_blob_store({.path = (dir.path() / "store").string(), .public_key_file = public_key.string()});
+  ASSERT_TRUE(created.ok()) << created.error().describe();
+  ASSERT_TRUE(is_sealing(**created));
+  BlobStore& store = **created;
 
   const v1::Envelope good = wrap("env-330100-2026-0001", environmental_manifest(store, "m-good", "A"));
   const v1::EvidenceManifest tampered_manifest = environmental_manifest(store, "m-tampered", "B");
   const v1::Envelope tampered = wrap("env-330100-2026-0002", tampered_manifest);
-  // The monitoring report of the second case is altered in the store after upload.
-  const fs::path altered = store.path_of(*crypto::Sha256Digest::from_hex(tampered_manifest.items(3).sha256_hex()));
+  // The monitoring report of the second case is altered in the store after upload: one bit of
+  // its ciphertext.
+  const fs::path altered = dynamic_cast<EncryptedBlobStore&>(store).files().path_of(
+      *crypto::Sha256Digest::from_hex(tampered_manifest.items(3).sha256_hex()));
+  std::string sealed_bytes;
+  {
+    std::ifstream f(altered, std::ios::binary);
+    sealed_bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  ASSERT_GT(sealed_bytes.size(), sealed::kHeaderSize + 20);
+  sealed_bytes[sealed::kHeaderSize + 20] ^= 0x08;
   fs::permissions(altered, fs::perms::owner_write, fs::perm_options::add);
-  std::ofstream(altered, std::ios::binary | std::ios::trunc) << "monitoring report: Cd 0.2x the discharge standard B";
+  std::ofstream(altered, std::ios::binary | std::ios::trunc) << sealed_bytes;
 
   // Issue 20 #4: a counterfeit-products referral without any test or appraisal report (Order 310
   // Art 6(4): required where the threshold is proven by a measurement).
@@ -121,6 +139,8 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
   settings.store_path = (dir.path() / "store").string();
   settings.rules_dir = testing::shipped_rules_dir().string();
   settings.receipt_topic = receipts;
+  settings.access_topic = access;
+  settings.store_private_key_file = private_key.string();
   metrics::Registry registry;
   SystemClock clock;
   auto handler = make_handler(settings, clock, registry);
@@ -141,6 +161,8 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
                                            std::chrono::seconds(90));
   auto dead = caselink::testing::read_topic(*bootstrap, dlq, caselink::testing::Isolation::kReadCommitted, 1,
                                             std::chrono::seconds(30));
+  auto audited = caselink::testing::read_topic(*bootstrap, access, caselink::testing::Isolation::kReadCommitted, 3,
+                                               std::chrono::seconds(30));
   stop.store(true);
   runner.join();
   ASSERT_TRUE(result.ok()) << result.error().describe();
@@ -187,6 +209,22 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
     }
   }
   EXPECT_EQ(bad, 1);
+
+  // Every manifest's blob reads are on the access topic: who, which case, which items, why.
+  ASSERT_EQ(audited.size(), 3U);
+  std::map<std::string, v1::Envelope> access_by_manifest;
+  for (const auto& record : audited) {
+    auto env = envelope::decode(*record.value);
+    ASSERT_TRUE(env.ok()) << env.error().describe();
+    ASSERT_TRUE(env->has_custody_event());
+    EXPECT_EQ(env->custody_event().action(), v1::CUSTODY_ACTION_ACCESSED);
+    EXPECT_EQ(env->producer_agency_id(), "caselink-evidence");
+    access_by_manifest[env->custody_event().manifest_id()] = *env;
+  }
+  ASSERT_EQ(access_by_manifest.count("m-good"), 1U);
+  EXPECT_EQ(access_by_manifest["m-good"].case_id(), good.case_id());
+  EXPECT_EQ(access_by_manifest["m-good"].custody_event().item_ids_size(), 5);
+  EXPECT_NE(access_by_manifest["m-good"].custody_event().note().find(good.event_id()), std::string::npos);
 
   ASSERT_EQ(dead.size(), 1U);
   EXPECT_EQ(find_header(dead[0].headers, kafka::kDlqErrorClass), kUnexpectedType);

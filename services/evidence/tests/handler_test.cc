@@ -11,6 +11,7 @@
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/decode.h"
 #include "services/evidence/handler.h"
+#include "services/evidence/encrypted_blob_store.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/evidence/proto_mapping.h"
 #include "services/evidence/tests/test_support.h"
@@ -81,8 +82,10 @@ class HandlerTest : public ::testing::Test {
   v1::Envelope receipt_of(const kafka::HandlerResult& result) {
     EXPECT_FALSE(result.dead_letter) << result.dead_letter->message;
     EXPECT_FALSE(result.retry_later);
-    EXPECT_EQ(result.outputs.size(), 1U);
-    if (result.outputs.size() != 1U) {
+    // The receipt, then the audit record of the blobs read (when any were).
+    EXPECT_GE(result.outputs.size(), 1U);
+    EXPECT_LE(result.outputs.size(), 2U);
+    if (result.outputs.empty()) {
       return {};
     }
     EXPECT_EQ(result.outputs[0].topic, "receipts");
@@ -128,6 +131,79 @@ TEST_F(HandlerTest, CompleteManifestIsAcceptedWithAReceiptEnvelope) {
                          "requirement=\"conditional\"} 1"),
             std::string::npos)
       << metrics;
+}
+
+TEST_F(HandlerTest, EveryBlobReadIsAuditedWithTheReceipt) {
+  const v1::EvidenceManifest manifest = complete_manifest();
+  const v1::Envelope in = manifest_envelope(manifest);
+  const auto result = handler_->handle(record_of(in));
+  receipt_of(result);
+  ASSERT_EQ(result.outputs.size(), 2U) << "receipt and access record, in one transaction";
+  EXPECT_EQ(result.outputs[1].topic, "caselink.evidence.access.v1");
+  EXPECT_EQ(result.outputs[1].key, in.case_id());
+  auto audit = envelope::decode(*result.outputs[1].value);
+  ASSERT_TRUE(audit.ok()) << audit.error().describe();
+  EXPECT_EQ(audit->case_id(), in.case_id()) << "which case";
+  EXPECT_EQ(audit->producer_agency_id(), "caselink-evidence") << "who read";
+  EXPECT_EQ(audit->causation_id(), in.event_id());
+  EXPECT_EQ(audit->event_id(), crypto::derived_uuid(kAccessIdPurpose, in.event_id())) << "idempotent on redelivery";
+  ASSERT_TRUE(audit->has_custody_event());
+  const v1::CustodyEvent& access = audit->custody_event();
+  EXPECT_EQ(access.action(), v1::CUSTODY_ACTION_ACCESSED);
+  EXPECT_EQ(access.manifest_id(), "m-1");
+  EXPECT_EQ(access.to_party_id(), "caselink-evidence");
+  EXPECT_EQ(access.actor(), "caselink-evidence");
+  EXPECT_EQ(access.from_party_id(), "agency-330100-mkt");
+  EXPECT_EQ(std::vector<std::string>(access.item_ids().begin(), access.item_ids().end()),
+            (std::vector<std::string>{"i1", "i2", "i3"}))
+      << "which blobs";
+  EXPECT_NE(access.note().find("purpose=manifest_verification manifest_event_id=" + in.event_id()), std::string::npos)
+      << "why: " << access.note();
+  for (const auto& item : manifest.items()) {
+    EXPECT_NE(access.note().find(item.sha256_hex()), std::string::npos) << access.note();
+  }
+  EXPECT_EQ(envelope::to_time_point(access.at()), clock_.now());
+  EXPECT_NE(registry_.render().find("caselink_evidence_blob_reads_total 3"), std::string::npos) << registry_.render();
+}
+
+TEST_F(HandlerTest, NoContentReadNoAccessRecord) {
+  settings_.verify_content = false;
+  EvidenceHandler handler(settings_, store_, rules_, clock_, nullptr);
+  const auto result = handler.handle(record_of(manifest_envelope(complete_manifest())));
+  receipt_of(result);
+  EXPECT_EQ(result.outputs.size(), 1U) << "presence and size only: no blob content was read";
+}
+
+TEST_F(HandlerTest, SealedBlobsAreVerifiedAndAnAlteredOneIsRejectedNotRetried) {
+  auto key = sealed::generate_private_key();
+  ASSERT_TRUE(key.ok());
+  auto shared_key = std::make_shared<const sealed::PrivateKey>(std::move(*key));
+  testing::TempDir sealed_dir;
+  auto files = LocalBlobStore::create(sealed_dir.path());
+  ASSERT_TRUE(files.ok());
+  auto sealed_store = std::make_shared<EncryptedBlobStore>(std::move(*files), shared_key->public_key(), shared_key);
+  v1::EvidenceManifest m = complete_manifest();  // content-addressed: the same names in either store
+  for (const std::string content : {"letter", "report", "statement"}) {
+    ASSERT_TRUE(sealed_store->put(content).ok());
+  }
+  EvidenceHandler handler(settings_, sealed_store, rules_, clock_, nullptr);
+  const v1::Envelope good = receipt_of(handler.handle(record_of(manifest_envelope(m))));
+  EXPECT_EQ(good.evidence_receipt().status(), v1::RECEIPT_STATUS_ACCEPTED);
+
+  const fs::path path = sealed_store->files().path_of(*crypto::Sha256Digest::from_hex(m.items(1).sha256_hex()));
+  std::string bytes;
+  {
+    std::ifstream f(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  bytes[bytes.size() - 20] ^= 0x04;
+  fs::permissions(path, fs::perms::owner_write, fs::perm_options::add);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  m.set_manifest_id("m-2");
+  const v1::Envelope bad = receipt_of(handler.handle(record_of(manifest_envelope(m))));
+  EXPECT_EQ(bad.evidence_receipt().status(), v1::RECEIPT_STATUS_REJECTED);
+  EXPECT_EQ(bad.evidence_receipt().item_results(1).problem_code(), "HASH_MISMATCH");
+  EXPECT_FALSE(bad.evidence_receipt().item_results(1).verified());
 }
 
 TEST_F(HandlerTest, RedeliveryYieldsTheSameReceiptId) {

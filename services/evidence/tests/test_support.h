@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -37,6 +38,20 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// An X25519 key pair as scripts/keys.sh blob writes it (openssl genpkey / pkey -pubout), in
+// `dir`: {private key file, public key file}. Empty paths when openssl failed.
+inline std::pair<std::filesystem::path, std::filesystem::path> write_blob_key_pair(const std::filesystem::path& dir,
+                                                                                   const std::string& stem = "blob") {
+  const auto key = dir / (stem + ".key");
+  const auto pub = dir / (stem + ".pub");
+  const std::string cmd = "openssl genpkey -algorithm x25519 -out '" + key.string() + "' && openssl pkey -in '" +
+                          key.string() + "' -pubout -out '" + pub.string() + "'";
+  if (std::system(cmd.c_str()) != 0) {
+    return {};
+  }
+  return {key, pub};
+}
 
 // Mirrors the enums of proto/caselink/v1 (MaterialCategory, EvidenceType, Domain) without their
 // prefixes; the service builds the same sets from the descriptors (proto_mapping_test checks).

@@ -5,9 +5,11 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
+#include "services/evidence/blob_store_factory.h"
 #include "services/evidence/local_blob_store.h"
 #include "services/evidence/merkle.h"
 #include "services/evidence/proto_mapping.h"
@@ -69,6 +71,26 @@ class VerifyToolTest : public ::testing::Test {
   std::ostringstream out_;
   std::ostringstream err_;
 };
+
+// Blobs sealed at rest: the command opens them with --store-key, and names the blob it cannot
+// read without the key.
+TEST_F(VerifyToolTest, SealedBlobsNeedTheStoreKey) {
+  const auto [key, pub] = testing::write_blob_key_pair(dir_.path());
+  ASSERT_FALSE(key.empty()) << "openssl genpkey failed";
+  auto sealing = make_blob_store({.path = (dir_.path() / "store").string(), .public_key_file = pub.string()});
+  ASSERT_TRUE(sealing.ok()) << sealing.error().describe();
+  for (const std::string content : {"transfer letter", "investigation report", "site video"}) {
+    ASSERT_TRUE((*sealing)->put(content).ok());  // seals the plaintext copies in place
+  }
+  EXPECT_EQ(run({"--store-key", key.string(), "--expect-root", expected_root()}), 0) << out_.str() << err_.str();
+  EXPECT_NE(out_.str().find("OK        video"), std::string::npos) << out_.str();
+
+  EXPECT_EQ(run(), 2) << out_.str();
+  EXPECT_NE(err_.str().find("is sealed"), std::string::npos) << err_.str();
+
+  EXPECT_EQ(run({"--store-key", (dir_.path() / "absent.key").string()}), 2);
+  EXPECT_NE(err_.str().find("--store-key"), std::string::npos) << err_.str();
+}
 
 TEST_F(VerifyToolTest, IntactEvidenceMatches) {
   EXPECT_EQ(run({"--expect-root", expected_root()}), 0) << out_.str() << err_.str();

@@ -174,6 +174,8 @@ int submit_referral_main(const std::vector<std::string>& args, std::ostream& out
   app.add_option("--agency", options.agency_id, "Agency (caselink party id) publishing the referral")
       ->capture_default_str();
   app.add_option("--blob-dir", options.blob_dir, "Blob store directory shared with caselink-evidence")->required();
+  app.add_option("--blob-key", options.blob_public_key_file,
+                 "caselink-evidence's X25519 public key: uploads are sealed to it at rest");
   app.add_option("--case-id", case_id, "Case id (default: <agency>-2026-<random>)");
   app.add_option("--topic-prefix", options.topic_prefix, "Sandbox topics: prefix of every topic name (default none)");
   app.add_option("--delivery-timeout-ms", options.delivery_timeout_ms, "How long to wait for each acknowledgement")

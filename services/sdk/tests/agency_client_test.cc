@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -19,7 +20,9 @@
 #include "services/common/core/uuid.h"
 #include "services/common/envelope/codec.h"
 #include "services/common/kafka/producer.h"
+#include "services/evidence/blob_store_factory.h"
 #include "services/evidence/local_blob_store.h"
+#include "services/evidence/tests/test_support.h"
 #include "services/sdk/agency_client.h"
 #include "tests/support/mock_cluster.h"
 
@@ -181,6 +184,45 @@ TEST(BlobTest, UploadReturnsSha256AndIsIdempotent) {
   auto bytes = evidence::read_all(**store, *crypto::Sha256Digest::from_hex(abc_hex));
   ASSERT_TRUE(bytes.ok());
   EXPECT_EQ(*bytes, "abc");
+  fs::remove_all(dir);
+}
+
+// With caselink-evidence's public key the SDK seals what it uploads: the name and the item's
+// size are the plaintext's, the file on disk is not the content, and only the private key reads it.
+TEST(BlobTest, UploadsAreSealedToTheEvidenceServicesKey) {
+  const fs::path dir = temp_dir("sealed");
+  fs::create_directories(dir);
+  const auto [key, pub] = evidence::testing::write_blob_key_pair(dir);
+  ASSERT_FALSE(key.empty()) << "openssl genpkey failed";
+  ClientOptions o = options();
+  o.blob_dir = (dir / "store").string();
+  o.blob_public_key_file = pub.string();
+  auto client = AgencyClient::create(o);
+  ASSERT_TRUE(client.ok()) << client.error().describe();
+  const std::string content = "site photo: outfall 3, 2026-11-02";
+  EvidenceItemSpec spec{"photo", v1::MATERIAL_CATEGORY_OTHER_MATERIALS, v1::EVIDENCE_TYPE_AUDIO_VISUAL, "image/jpeg",
+                        "photo"};
+  auto item = (*client)->upload_evidence(content, spec);
+  ASSERT_TRUE(item.ok()) << item.error().describe();
+  EXPECT_EQ(item->sha256_hex(), crypto::sha256(content).hex());
+  EXPECT_EQ(item->size_bytes(), static_cast<int64_t>(content.size())) << "the plaintext size, from the header";
+
+  const auto digest = *crypto::Sha256Digest::from_hex(item->sha256_hex());
+  auto raw = evidence::LocalBlobStore::open_existing(dir / "store");
+  ASSERT_TRUE(raw.ok());
+  auto on_disk = evidence::read_all(**raw, digest);
+  ASSERT_TRUE(on_disk.ok());
+  EXPECT_EQ(on_disk->find("outfall"), std::string::npos) << "sealed at rest";
+  auto reader = evidence::make_blob_store({.path = (dir / "store").string(), .private_key_file = key.string()});
+  ASSERT_TRUE(reader.ok()) << reader.error().describe();
+  auto read = evidence::read_all(**reader, digest);
+  ASSERT_TRUE(read.ok()) << read.error().describe();
+  EXPECT_EQ(*read, content);
+
+  o.blob_public_key_file = (dir / "absent.pub").string();
+  auto refused = AgencyClient::create(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field, "blob_public_key_file");
   fs::remove_all(dir);
 }
 

@@ -5,6 +5,7 @@ ENVELOPE_TOPICS = (
     "caselink.decision.v1",
     "caselink.evidence.manifest.v1",
     "caselink.evidence.receipt.v1",
+    "caselink.evidence.access.v1",
     "caselink.admin-penalty.v1",
     "caselink.standards.assessment.v1",
     "caselink.recommendation.v1",
