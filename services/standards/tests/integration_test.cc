@@ -5,6 +5,7 @@
 // the penalties the one before it handled. Skipped without KAFKA_BOOTSTRAP.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -132,16 +133,25 @@ void run_instance(const std::string& bootstrap, const Topics& topics, const std:
   ASSERT_TRUE(result.ok()) << result.error().describe();
 }
 
-TEST(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
-  auto bootstrap = testing::kafka_bootstrap();
-  if (!bootstrap) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+// Every test: the broker (or a skip that says why) and its own topics.
+class StandardsIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto found = testing::kafka_bootstrap();
+    if (!found) {
+      GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+    }
+    bootstrap = std::move(found);
+    ASSERT_TRUE(testing::create_topics(*bootstrap,
+                                       {topics.referrals, topics.penalties, topics.assessments, topics.alerts}, 3)
+                    .ok());
+    ASSERT_TRUE(testing::create_topics(*bootstrap, {topics.dlq}, 1).ok());
   }
+  std::optional<std::string> bootstrap;
   Topics topics;
-  ASSERT_TRUE(testing::create_topics(*bootstrap, {topics.referrals, topics.penalties, topics.assessments, topics.alerts},
-                                     3)
-                  .ok());
-  ASSERT_TRUE(testing::create_topics(*bootstrap, {topics.dlq}, 1).ok());
+};
+
+TEST_F(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
 
   const v1::Envelope ref = referral("rs-440300-it-1");
   const v1::Envelope over = penalty("env-it-over", 5);
@@ -265,16 +275,7 @@ TEST(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
 // Issue 16: the penalty history survives a restart. The first instance handles two penalties of
 // one company and stops; an instance in the same group (starting at the committed offsets)
 // refills the history from the penalty topic and counts both for the company's third penalty.
-TEST(StandardsIntegration, RestartedInstanceCountsThePenaltiesHandledBefore) {
-  auto bootstrap = testing::kafka_bootstrap();
-  if (!bootstrap) {
-    GTEST_SKIP() << "KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
-  }
-  Topics topics;
-  ASSERT_TRUE(testing::create_topics(*bootstrap, {topics.referrals, topics.penalties, topics.assessments, topics.alerts},
-                                     3)
-                  .ok());
-  ASSERT_TRUE(testing::create_topics(*bootstrap, {topics.dlq}, 1).ok());
+TEST_F(StandardsIntegration, RestartedInstanceCountsThePenaltiesHandledBefore) {
   kafka::KafkaSettings kafka;
   kafka.bootstrap = *bootstrap;
   auto producer = kafka::make_idempotent_producer(kafka, "it-standards-restart-seeder");
