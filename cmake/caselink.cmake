@@ -60,9 +60,15 @@ function(caselink_test name)
   add_test(NAME ${name} COMMAND ${name} --gtest_color=no)
   set_tests_properties(${name} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT} SKIP_RETURN_CODE 77
     ENVIRONMENT "CASELINK_BUILD_DIR=${PROJECT_BINARY_DIR};CASELINK_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
-  # Tests against the one shared broker run one at a time: the crash tests kill processes
-  # and time out on their own, and two of them at once on two cores only add noise.
   if(NOT ARG_LABEL STREQUAL "unit")
-    set_tests_properties(${name} PROPERTIES RUN_SERIAL TRUE)
+    caselink_broker_bound(${name})
   endif()
+endfunction()
+
+# Tests against a broker run one at a time (one lock, not RUN_SERIAL): the crash tests kill
+# processes and the outage tests stop the shared broker, and two such tests at once on two cores
+# only add noise. Unlike RUN_SERIAL, the lock lets unit tests and the niced fuzz run
+# (tests/fuzz) use the CPU a broker-bound test leaves idle while it waits on the broker.
+function(caselink_broker_bound)
+  set_tests_properties(${ARGN} PROPERTIES RESOURCE_LOCK caselink_broker)
 endfunction()

@@ -61,7 +61,7 @@ if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
 fi
 build_started=$(date +%s)
 cmake --build "$BUILD_DIR" -j2 --target "${TARGETS[@]/#/fuzz_}" >"$WORK/build.log" 2>&1 || {
-  tail -n 60 "$WORK.build.log" >&2; echo "[fuzz] build failed; full log: $WORK/build.log" >&2; exit 1; }
+  tail -n 60 "$WORK/build.log" >&2; echo "[fuzz] build failed; full log: $WORK/build.log" >&2; exit 1; }
 echo "[fuzz] built in $(( $(date +%s) - build_started )) s" >&2
 
 # Runs one target; its verdict line goes to $WORK/<target>.verdict.
