@@ -12,6 +12,7 @@
 #include "services/admin/topic_admin.h"
 #include "services/admin/topic_plan.h"
 #include "services/admin/topic_spec.h"
+#include "services/common/kafka/properties_file.h"
 
 namespace caselink::admin {
 namespace {
@@ -35,9 +36,11 @@ Result<KafkaAdminConfig> admin_config(const std::string& bootstrap, std::chrono:
     config.log = log_to(err);
   }
   if (!client_config.empty()) {
-    Result<std::map<std::string, std::string>> properties = load_client_properties(client_config);
+    Result<std::map<std::string, std::string>> properties = kafka::read_properties_file(client_config);
     if (!properties) {
-      return properties.error();
+      Error e = properties.error();
+      e.message = "--client-config: " + e.message;
+      return e;
     }
     config.properties = std::move(properties).value();
   }

@@ -32,10 +32,6 @@ struct KafkaAdminConfig {
   std::string java_client_config;
 };
 
-// Reads a librdkafka properties file (key=value lines, '#' comments), e.g. the one
-// deploy/local/kafka.sh --secure writes per principal. Messages never quote a value.
-Result<std::map<std::string, std::string>> load_client_properties(const std::string& path);
-
 // Creates the client (no connection is made until the first describe()).
 Result<std::unique_ptr<TopicCluster>> make_kafka_topic_cluster(const KafkaAdminConfig& config);
 Result<std::unique_ptr<AclCluster>> make_kafka_acl_cluster(const KafkaAdminConfig& config);

@@ -7,6 +7,7 @@
 
 #include "services/admin/topic_admin.h"
 #include "services/common/core/build_info.h"
+#include "services/common/kafka/properties_file.h"
 #include "services/ctl/commands.h"
 #include "services/ctl/ops_audit.h"
 #include "services/ctl/ops_dlq.h"
@@ -140,7 +141,7 @@ Result<OpsOptions> OpsCli::connection(const kafka::KafkaSettings& kafka, const s
   options.kafka.bootstrap = bootstrap;
   options.timeout = timeout;
   if (!s_->client_config.empty()) {
-    auto props = admin::load_client_properties(s_->client_config);
+    auto props = kafka::read_properties_file(s_->client_config);
     if (!props.ok()) return props.error();
     for (const auto& [k, v] : props.value()) options.kafka.properties[k] = v;
   }

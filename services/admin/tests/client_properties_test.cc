@@ -5,6 +5,7 @@
 #include <string>
 
 #include "services/admin/topic_admin.h"
+#include "services/common/kafka/properties_file.h"
 
 namespace caselink::admin {
 namespace {
@@ -16,7 +17,7 @@ std::string write_temp(const std::string& text) {
 }
 
 TEST(ClientProperties, ReadsKafkaShFormat) {
-  const auto p = load_client_properties(write_temp(
+  const auto p = kafka::read_properties_file(write_temp(
       "# comment\n\nsecurity.protocol=SASL_SSL\nsasl.mechanisms = SCRAM-SHA-512\nsasl.password=s3cr=t\n"));
   ASSERT_TRUE(p.ok()) << p.error().message;
   EXPECT_EQ(p.value().at("security.protocol"), "SASL_SSL");
@@ -25,14 +26,14 @@ TEST(ClientProperties, ReadsKafkaShFormat) {
 }
 
 TEST(ClientProperties, ErrorsNameTheLineNeverTheValue) {
-  const auto dup = load_client_properties(write_temp("sasl.password=hunter2\nsasl.password=hunter3\n"));
+  const auto dup = kafka::read_properties_file(write_temp("sasl.password=hunter2\nsasl.password=hunter3\n"));
   ASSERT_FALSE(dup.ok());
   EXPECT_NE(dup.error().message.find(":2: 'sasl.password' set twice"), std::string::npos);
   EXPECT_EQ(dup.error().message.find("hunter"), std::string::npos);
-  const auto bad = load_client_properties(write_temp("hunter2\n"));
+  const auto bad = kafka::read_properties_file(write_temp("hunter2\n"));
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message.find("hunter"), std::string::npos);
-  EXPECT_FALSE(load_client_properties("/nonexistent/x.properties").ok());
+  EXPECT_FALSE(kafka::read_properties_file("/nonexistent/x.properties").ok());
 }
 
 // A setting librdkafka refuses is named by key; its value (maybe a password) never appears.

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <iostream>
 
+#include "services/common/kafka/properties_file.h"
+
 namespace caselink::kafka {
 
 const std::vector<std::string>& owned_properties() {
@@ -35,7 +37,12 @@ void bind(config::ConfigBinder& binder, KafkaSettings* s) {
   binder.bind("kafka.ssl_certificate_location", &s->security.ssl_certificate_location,
               "Client certificate (PEM) for mutual TLS");
   binder.bind("kafka.ssl_key_location", &s->security.ssl_key_location, "Private key (PEM) of the client certificate");
-  binder.check([s] { return validate(*s); });
+  binder.bind("kafka.client_config_file", &s->client_config_file,
+              "librdkafka properties file with the principal's connection (kafka.sh client-config NAME)");
+  binder.check([s] {
+    if (Status loaded = load_client_config_file(*s); !loaded.ok()) return loaded;
+    return validate(*s);
+  });
 }
 
 void bind(config::ConfigBinder& binder, LoopSettings* s, const KafkaSettings* kafka) {
@@ -146,6 +153,55 @@ Result<KafkaSettings> settings_from_environment(config::EnvLookup env) {
   bind(*binder, &settings);
   if (Status st = binder->finish(); !st.ok()) return st.error();
   return settings;
+}
+
+namespace {
+
+// The typed setting a librdkafka key of a client config file fills; null for other keys.
+std::string* typed_field(SecuritySettings& s, const std::string& key) {
+  if (key == "security.protocol") return &s.protocol;
+  if (key == "sasl.mechanisms" || key == "sasl.mechanism") return &s.sasl_mechanism;
+  if (key == "sasl.username") return &s.sasl_username;
+  if (key == "sasl.password") return &s.sasl_password;
+  if (key == "ssl.ca.location") return &s.ssl_ca_location;
+  if (key == "ssl.certificate.location") return &s.ssl_certificate_location;
+  if (key == "ssl.key.location") return &s.ssl_key_location;
+  return nullptr;
+}
+
+}  // namespace
+
+Status load_client_config_file(KafkaSettings& s) {
+  if (s.client_config_file.empty() || s.client_config_loaded == s.client_config_file) {
+    return Status::success();
+  }
+  const std::string key = "kafka.client_config_file";
+  auto file = read_properties_file(s.client_config_file);
+  if (!file.ok()) return Error::invalid(file.error().message, key);
+  for (const auto& [property, value] : file.value()) {
+    if (property == "bootstrap.servers" || property == "metadata.broker.list") continue;
+    const std::string twice = "'" + property + "' in " + s.client_config_file + " is also set ";
+    if (std::string* typed = typed_field(s.security, property)) {
+      if (!typed->empty()) return Error::invalid(twice + "by its kafka.* key; set it in one place", key);
+      *typed = value;
+    } else if (!s.properties.emplace(property, value).second) {
+      return Error::invalid(twice + "in kafka.properties; set it in one place", key);
+    }
+  }
+  s.client_config_loaded = s.client_config_file;
+  return Status::success();
+}
+
+std::string describe_connection(const KafkaSettings& s) {
+  const SecuritySettings& sec = s.security;
+  std::string out = sec.protocol.empty() ? "plaintext" : sec.protocol;
+  if (uses_sasl(sec)) {
+    out += " as " + sec.sasl_username + " (" + (sec.sasl_mechanism.empty() ? "SCRAM-SHA-512" : sec.sasl_mechanism) + ")";
+  }
+  if (!sec.ssl_ca_location.empty()) out += ", CA " + sec.ssl_ca_location;
+  if (!sec.ssl_certificate_location.empty()) out += ", client certificate " + sec.ssl_certificate_location;
+  if (!s.client_config_file.empty()) out += ", from " + s.client_config_file;
+  return out;
 }
 
 Status validate(const KafkaSettings& s) {

@@ -52,6 +52,15 @@ struct KafkaSettings {
   int64_t message_timeout_ms = 30000;
   // Connection security (TLS, SASL) of every client.
   SecuritySettings security;
+  // A principal's connection in one librdkafka properties file, as deploy/local/kafka.sh --secure
+  // writes it (`kafka.sh client-config NAME`): so a service, tool or test is given a path, not a
+  // password. Read when the settings are bound (load_client_config_file): security.protocol,
+  // sasl.mechanism(s), sasl.username, sasl.password and ssl.{ca,certificate,key}.location fill
+  // the typed security settings, other keys kafka.properties; bootstrap.servers in the file is
+  // ignored (kafka.bootstrap names the brokers); a key also set another way is refused.
+  std::string client_config_file;
+  // The file client_config_file was read from (so reading is done once).
+  std::string client_config_loaded;
 };
 
 struct LoopSettings {
@@ -139,6 +148,15 @@ std::optional<std::string> bootstrap_from_environment(const config::EnvLookup& e
 // CASELINK_KAFKA_SASL_PASSWORD, …): for command-line tools and tests that have no config file,
 // so they connect the way the services do.
 Result<KafkaSettings> settings_from_environment(config::EnvLookup env = config::process_environment());
+
+// Reads settings.client_config_file into settings (see there); does nothing when it is empty or
+// was read already. Errors name kafka.client_config_file and never quote a value.
+Status load_client_config_file(KafkaSettings& settings);
+
+// How the clients of these settings connect, for the start-up log line: "plaintext", or e.g.
+// "SASL_SSL as caselink-sync (SCRAM-SHA-512), CA /x/ca.crt, from /x/caselink-sync.properties".
+// Never a password.
+std::string describe_connection(const KafkaSettings& settings);
 
 // Stand-alone checks (also run by the binder): every error names its key.
 Status validate(const KafkaSettings& settings);

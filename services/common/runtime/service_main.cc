@@ -160,6 +160,7 @@ int run_components(const CoreDefinition& definition, const CommonSettings& commo
   log->info("signing: verify={} registry={} key_dir={}", common.signing.verify,
             common.signing.registry_file.empty() ? "-" : common.signing.registry_file,
             common.signing.key_dir.empty() ? "-" : common.signing.key_dir);
+  log->info("kafka: {}, {}", common.kafka.bootstrap, kafka::describe_connection(common.kafka));
   StopWaiter waiter(install_stop_signal_handlers());
   auto bundle = definition.make(ServiceContext{definition.name, common, clock, registry, service_metrics});
   if (!bundle.ok()) {
