@@ -44,6 +44,9 @@ class SdkChannel final : public Channel {
     o.blob_dir = options_.blob_dir;
     o.blob_public_key_file = options_.blob_public_key_file;
     o.client_id = "caselink-scenario-" + agency;
+    if (!options_.kafka_client_dir.empty()) {
+      o.kafka_config_file = (std::filesystem::path(options_.kafka_client_dir) / (agency + ".properties")).string();
+    }
     if (!options_.signing_key_dir.empty()) {
       const auto pem = std::filesystem::path(options_.signing_key_dir) / agency / (agency + ".k1.pem");
       if (std::filesystem::exists(pem)) {

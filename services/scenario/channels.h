@@ -40,6 +40,10 @@ struct SdkChannelOptions {
   std::string signing_key_dir;
   // caselink-evidence's X25519 public key: SDK uploads are sealed to it (empty: plaintext).
   std::string blob_public_key_file;
+  // deploy/local/kafka.sh --secure's directory of per-principal client files: each party
+  // connects with <dir>/<party id>.properties, so it publishes as itself and the broker's ACLs
+  // (deploy/acls.yaml) apply to it. Empty: no credentials (a plaintext broker).
+  std::string kafka_client_dir;
 };
 std::unique_ptr<Channel> make_sdk_channel(SdkChannelOptions options);
 

@@ -23,6 +23,7 @@ struct Args {
   std::string signing_keys;
   std::string blob_dir = ".local/evidence-store";
   std::string blob_key;
+  std::string kafka_client_dir;
   std::string ingress = "127.0.0.1:8080";
   std::string tokens_file = "deploy/config/demo-agency-tokens.yaml";
   std::string ingress_ca;
@@ -41,6 +42,9 @@ void add_options(CLI::App& app, Args& a) {
                  "caselink-evidence's X25519 public key (scripts/keys.sh blob): uploads are sealed to it");
   app.add_option("--signing-keys", a.signing_keys,
                  "scripts/keys.sh directory: agencies publishing through the SDK sign with <dir>/<agency>/<agency>.k1.pem");
+  app.add_option("--kafka-client-dir", a.kafka_client_dir,
+                 "per-party broker credentials <dir>/<party id>.properties (deploy/local/kafka.sh --secure's "
+                 "clients/ directory): each SDK party connects as its own principal");
   app.add_option("--ingress", a.ingress, "caselink-ingress host:port (HTTPS)")->capture_default_str();
   app.add_option("--ingress-ca", a.ingress_ca,
                  "PEM CA the ingress's certificate must chain to (the local CA: scripts/tls.sh prints its path)");
@@ -112,7 +116,7 @@ int play_story(const Args& a, const scenario::Story& story, const scenario::Ingr
     std::cerr << "caselink-scenario: " << watcher.error().message << "\n";
     return 3;
   }
-  auto sdk = scenario::make_sdk_channel({a.bootstrap, a.blob_dir, a.signing_keys, a.blob_key});
+  auto sdk = scenario::make_sdk_channel({a.bootstrap, a.blob_dir, a.signing_keys, a.blob_key, a.kafka_client_dir});
   auto http = scenario::make_ingress_channel(ingress_options);
   scenario::PlayOptions options;
   options.step_timeout = std::chrono::milliseconds(a.step_timeout_ms);

@@ -12,6 +12,7 @@
 #include "services/common/kafka/settings.h"
 #include "services/common/signing/envelope_signature.h"
 #include "services/evidence/blob_store_factory.h"
+#include "services/sdk/client_settings.h"
 
 namespace caselink::sdk {
 
@@ -35,17 +36,32 @@ bool valid_agency_id(const std::string& id) {
   return true;
 }
 
-kafka::KafkaSettings kafka_settings(const ClientOptions& options) {
+}  // namespace
+
+Result<kafka::KafkaSettings> client_settings(const ClientOptions& options) {
   kafka::KafkaSettings settings;
   settings.bootstrap = options.bootstrap;
   settings.properties = options.kafka_overrides;
   // An adapter has no metrics endpoint to feed; librdkafka statistics would be wasted work.
   settings.statistics_interval_ms = 0;
   settings.message_timeout_ms = options.delivery_timeout_ms;
+  settings.client_config_file = options.kafka_config_file;
+  Status checked = kafka::load_client_config_file(settings);
+  if (checked.ok()) checked = kafka::validate(settings);  // e.g. a key both in the file and an override
+  if (!checked.ok()) {
+    // Named the way the caller wrote it: kafka_config_file, kafka_overrides.<key>.
+    Error error = checked.error();
+    const std::string properties = "kafka.properties.";
+    if (error.field == "kafka.client_config_file" || error.field.rfind("kafka.sasl", 0) == 0 ||
+        error.field.rfind("kafka.security", 0) == 0 || error.field.rfind("kafka.ssl", 0) == 0) {
+      error.field = "kafka_config_file";
+    } else if (error.field.rfind(properties, 0) == 0) {
+      error.field = "kafka_overrides." + error.field.substr(properties.size());
+    }
+    return error;
+  }
   return settings;
 }
-
-}  // namespace
 
 Status validate(const ClientOptions& options) {
   if (options.bootstrap.empty()) {
@@ -82,6 +98,9 @@ Status validate(const ClientOptions& options) {
     if (key == "client.id") {
       return Error::invalid("set ClientOptions::client_id instead", "kafka_overrides.client.id");
     }
+  }
+  if (auto settings = client_settings(options); !settings.ok()) {
+    return settings.error();
   }
   return Status::success();
 }
@@ -169,7 +188,9 @@ Status AgencyClient::ensure_producer() {
   if (producer_) {
     return Status::success();
   }
-  auto producer = kafka::make_idempotent_producer(kafka_settings(options_), options_.client_id);
+  auto settings = client_settings(options_);
+  if (!settings.ok()) return settings.error();
+  auto producer = kafka::make_idempotent_producer(settings.value(), options_.client_id);
   if (!producer.ok()) {
     // librdkafka refused a property: name it the way the caller wrote it.
     Error error = producer.error();

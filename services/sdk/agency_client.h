@@ -78,6 +78,12 @@ struct ClientOptions {
   // properties caselink owns for its guarantees (enable.idempotence, acks, isolation.level,
   // enable.auto.commit, partitioner, ...; kafka::owned_properties()) are rejected.
   std::map<std::string, std::string> kafka_overrides;
+  // The agency's broker credentials in a librdkafka properties file, as deploy/local/kafka.sh
+  // --secure writes one per principal (`kafka.sh client-config <agency_id>`: SASL_SSL,
+  // SCRAM-SHA-512, the agency's user and password, the CA). Its keys apply like kafka_overrides
+  // (a key in both is refused); its bootstrap.servers is ignored (bootstrap names the brokers).
+  // Empty: no file (plaintext unless kafka_overrides say otherwise).
+  std::string kafka_config_file;
   // Source of "now" for new_envelope(); the system clock when null. Tests inject a ManualClock.
   std::shared_ptr<const Clock> clock;
   // The agency's own Ed25519 signing key (docs/contracts/signing.md): a PKCS#8 PEM file

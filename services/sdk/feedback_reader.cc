@@ -1,6 +1,8 @@
 // FeedbackReader: the agency's feedback topic, read_committed, committed by hand.
 #include <librdkafka/rdkafkacpp.h>
 
+#include <utility>
+
 #include "services/common/envelope/codec.h"
 #include "services/common/envelope/routing.h"
 #include "services/common/kafka/client.h"
@@ -9,6 +11,7 @@
 #include "services/common/kafka/settings.h"
 #include "services/common/logging/logging.h"
 #include "services/sdk/agency_client.h"
+#include "services/sdk/client_settings.h"
 
 namespace caselink::sdk {
 
@@ -78,9 +81,11 @@ Result<std::unique_ptr<FeedbackReader>> FeedbackReader::create(ClientOptions opt
   if (group_id.empty()) {
     return Error::invalid("must be set: the agency adapter's consumer group, stable across restarts", "group_id");
   }
-  kafka::KafkaSettings settings;
-  settings.bootstrap = options.bootstrap;
-  settings.properties = options.kafka_overrides;
+  auto connection = client_settings(options);
+  if (!connection.ok()) {
+    return connection.error();
+  }
+  kafka::KafkaSettings settings = std::move(connection).value();
   // Defaults the caller may override: a new group starts at the beginning, so feedback written
   // before the adapter's first start is not skipped; cooperative rebalances (kafka.md §2).
   settings.properties.emplace("auto.offset.reset", "earliest");

@@ -24,6 +24,7 @@
 #include "services/evidence/local_blob_store.h"
 #include "services/evidence/tests/test_support.h"
 #include "services/sdk/agency_client.h"
+#include "services/sdk/client_settings.h"
 #include "tests/support/mock_cluster.h"
 
 namespace caselink::sdk {
@@ -95,6 +96,8 @@ TEST(ClientOptionsTest, EveryBadValueIsRefusedNamingItsField) {
        "kafka_overrides.partitioner"},
       {"client.id override", [](ClientOptions& o) { o.kafka_overrides["client.id"] = "x"; },
        "kafka_overrides.client.id"},
+      {"missing kafka config file", [](ClientOptions& o) { o.kafka_config_file = "/nonexistent/sthjj.properties"; },
+       "kafka_config_file"},
   };
   for (const Case& c : cases) {
     ClientOptions o = options();
@@ -111,6 +114,30 @@ TEST(ClientOptionsTest, EveryBadValueIsRefusedNamingItsField) {
     ASSERT_FALSE(reader.ok()) << c.name;
     EXPECT_EQ(reader.error().field, c.field) << c.name;
   }
+}
+
+// kafka.sh --secure's file for the agency's principal: its security keys reach the client's
+// settings, its bootstrap.servers does not replace ClientOptions::bootstrap, and a key that is
+// also an override is refused naming the file's field.
+TEST(ClientOptionsTest, KafkaConfigFileGivesTheAgencysCredentials) {
+  const std::string path = ::testing::TempDir() + "sthjj-330100.properties";
+  std::ofstream(path) << "bootstrap.servers=127.0.0.1:1\nsecurity.protocol=SASL_SSL\nsasl.mechanisms=SCRAM-SHA-512\n"
+                         "sasl.username=sthjj-330100\nsasl.password=pw\nssl.ca.location=/tmp/ca.crt\n";
+  ClientOptions o = options();
+  o.kafka_config_file = path;
+  ASSERT_TRUE(validate(o).ok());
+  auto settings = client_settings(o);
+  ASSERT_TRUE(settings.ok()) << settings.error().message;
+  EXPECT_EQ(settings->bootstrap, o.bootstrap);
+  EXPECT_EQ(settings->security.protocol, "SASL_SSL");
+  EXPECT_EQ(settings->security.sasl_username, "sthjj-330100");
+  EXPECT_EQ(settings->security.ssl_ca_location, "/tmp/ca.crt");
+
+  std::ofstream(path) << "linger.ms=5\n";
+  o.kafka_overrides["linger.ms"] = "1";
+  Status st = validate(o);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().field, "kafka_config_file");
 }
 
 TEST(ClientOptionsTest, PropertyLibrdkafkaRefusesIsNamedAsOverride) {
