@@ -207,7 +207,7 @@ class AclParser : private SpecProblemCollector {
 
   bool read_kind(const YAML::Node& node, const std::string& entry, int line, PrincipalKind* kind) {
     if (!node) {
-      add(line, entry, "kind", "missing: service, operator or agency");
+      add(line, entry, "kind", "missing: service, operator, agency or organ");
       return false;
     }
     const std::string value = node.IsScalar() ? node.Scalar() : "";
@@ -217,8 +217,10 @@ class AclParser : private SpecProblemCollector {
       *kind = PrincipalKind::kOperator;
     } else if (value == "agency") {
       *kind = PrincipalKind::kAgency;
+    } else if (value == "organ") {
+      *kind = PrincipalKind::kOrgan;
     } else {
-      add(line_of(node), entry, "kind", "must be service, operator or agency, got " + node_kind(node));
+      add(line_of(node), entry, "kind", "must be service, operator, agency or organ, got " + node_kind(node));
       return false;
     }
     return true;

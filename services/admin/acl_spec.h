@@ -52,7 +52,10 @@ struct AclBinding {
 // "ALLOW User:x READ topic caselink.a.v1" / "... WRITE transactional-id caselink-sync-* (prefixed)".
 std::string format_binding(const AclBinding& binding);
 
-enum class PrincipalKind { kService, kOperator, kAgency };
+// service: a caselink service; operator: a person's or a tool's read access; agency: an
+// administrative agency (gets agency_defaults); organ: a police organ, procuratorate or court
+// adapter, whose grants differ per organ (decisions, recommendations), so they are explicit.
+enum class PrincipalKind { kService, kOperator, kAgency, kOrgan };
 
 struct PrincipalSpec {
   std::string name;  // SCRAM user name; the Kafka principal is "User:<name>"

@@ -98,7 +98,7 @@ TEST(AclSpec, RejectsWithFileLineAndField) {
   EXPECT_EQ(problems(kHead + "  - name: admin\n    kind: operator\n"),
             "acls.yaml:22: principal 'admin': field 'name': reserved for a super user of the broker config; choose "
             "another name");
-  EXPECT_NE(problems(kHead + "  - name: x-1\n    kind: robot\n").find("field 'kind': must be service, operator or agency"),
+  EXPECT_NE(problems(kHead + "  - name: x-1\n    kind: robot\n").find("field 'kind': must be service, operator, agency or organ"),
             std::string::npos);
   EXPECT_NE(problems(kHead + "  - name: x-1\n    kind: service\n    read_topics: [Bad_Topic]\n")
                 .find("field 'read_topics': 'Bad_Topic'"),
@@ -118,6 +118,23 @@ TEST(AclSpec, OwnerMustBeAPrincipal) {
   std::string yaml = kHead;
   yaml.replace(yaml.find("caselink.case.state.v1: caselink-sync"), 37, "caselink.case.state.v1: caselink-ghost");
   EXPECT_NE(problems(yaml).find("owner 'caselink-ghost' is not a principal of this spec"), std::string::npos);
+}
+
+// A police organ, procuratorate or court adapter states its own grants (they differ per organ);
+// "{agency}" stands for its name as it does in agency_defaults.
+TEST(AclSpec, OrganPrincipalsStateTheirOwnGrants) {
+  const AclSpec spec = parsed(kHead +
+                              "  - name: ga-330100\n"
+                              "    kind: organ\n"
+                              "    write_topics: [caselink.decision.v1]\n"
+                              "    group_prefix: \"{agency}-\"\n");
+  const auto organ = std::find_if(spec.principals.begin(), spec.principals.end(),
+                                  [](const PrincipalSpec& p) { return p.name == "ga-330100"; });
+  ASSERT_NE(organ, spec.principals.end());
+  EXPECT_EQ(organ->kind, PrincipalKind::kOrgan);
+  EXPECT_EQ(organ->write_topics, std::vector<std::string>{"caselink.decision.v1"});
+  EXPECT_TRUE(organ->read_topics.empty());
+  EXPECT_EQ(organ->group_prefix, "ga-330100-");
 }
 
 // The shipped spec parses, grants every agency of deploy/topics.yaml its own feedback topic and
