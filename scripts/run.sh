@@ -16,10 +16,22 @@
 #   scripts/run.sh --start-service NAME
 #                                  start one service again if it is not running (what
 #                                  supervision would do; scripts/chaos.sh after a kill -9)
+#   scripts/run.sh --insecure      the local broker in plaintext, without authentication or ACLs
+#                                  (development only; instance 'dev' instead of 'local')
+#
+# The local broker is secured by default (deploy/local/kafka.sh --secure: TLS, SASL/SCRAM-SHA-512,
+# deny-by-default ACLs from deploy/acls.yaml). Every service, each party the scenario publishes
+# for, caselinkctl and the console connect as their own principal, with the client file kafka.sh
+# writes per principal (.local/kafka/local/clients/<principal>.properties; passwords never on a
+# command line or in the environment).
 #
 # Environment:
 #   CASELINK_KAFKA_BOOTSTRAP  use this running broker instead of starting the local one
-#                        (KAFKA_BOOTSTRAP: deprecated alias)
+#                        (KAFKA_BOOTSTRAP: deprecated alias); plaintext unless
+#                        CASELINK_KAFKA_CLIENT_DIR names its per-principal client files
+#   CASELINK_KAFKA_CLIENT_DIR  with CASELINK_KAFKA_BOOTSTRAP: a directory of <principal>.properties
+#                        (kafka.sh's clients/ layout, admin.properties included) for a secured broker
+#   CASELINK_KAFKA_NAME  the local broker's instance name (default local; --insecure: dev)
 #   CASELINK_KAFKA_PORT  port of the local broker (default 9092; the tests use 19092)
 #   CASELINK_PORT_BASE   admin ports are base+1.. (default 9300: passthrough 9301 … ingress 9306;
 #                        caselink-console's pages are on its admin port, 9307)
@@ -34,7 +46,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PORT="${CASELINK_KAFKA_PORT:-9092}"
-NAME="dev"
+NAME=""     # the local broker instance (use_local_broker)
+SECURE=0
 RUN_DIR="${CASELINK_RUN_DIR:-$ROOT/.local/run}"
 PORT_BASE="${CASELINK_PORT_BASE:-9300}"
 INGRESS_PORT="${CASELINK_INGRESS_PORT:-8080}"
@@ -47,6 +60,9 @@ if [[ -n "$BOOTSTRAP" ]]; then
 else
   BOOTSTRAP="127.0.0.1:${PORT}"
 fi
+# Per-principal client files (kafka.sh --secure's clients/ directory); empty: plaintext. Set for
+# the local broker by use_local_broker, from the environment for a given one.
+CLIENT_DIR="${CASELINK_KAFKA_CLIENT_DIR:-}"
 BLOB_DIR="$RUN_DIR/evidence-store"
 # Ed25519 keys and the key registry (scripts/keys.sh, docs/contracts/signing.md), made here on
 # first run and never committed. Every service runs with signing.verify: required.
@@ -88,6 +104,7 @@ step() { printf '\n\033[1m[run %s] %s\033[0m\n' "$1" "$2" >&2; }
 service_env() {
   local name="$1" port="$2"
   echo "CASELINK_KAFKA_BOOTSTRAP=$BOOTSTRAP CASELINK_HTTP_PORT=$port"
+  [[ -n "$CLIENT_DIR" ]] && echo "CASELINK_KAFKA_CLIENT_CONFIG_FILE=$(client_file "$name")"
   echo "CASELINK_SIGNING_VERIFY=required CASELINK_SIGNING_REGISTRY_FILE=$KEY_DIR/registry.yaml"
   [[ -d "$KEY_DIR/$name" ]] && echo "CASELINK_SIGNING_KEY_DIR=$KEY_DIR/$name"
   # Static group membership (loop.group_instance_id): a service killed and started again (by
@@ -106,6 +123,32 @@ service_env() {
     # It signs recommendations in the procuratorate's name with keys it holds in custody.
     caselink-classcase) echo "CASELINK_SIGNING_CUSTODIAN=caselink-classcase" ;;
   esac
+}
+
+# The client file of a principal; exits naming it when the broker has none (a principal that
+# deploy/acls.yaml does not list, or an instance formatted before it was added).
+client_file() {
+  local f="$CLIENT_DIR/$1.properties"
+  [[ -f "$f" ]] || { echo "run.sh: no broker credentials for principal '$1' ($f); see deploy/README.md, 'Adding an agency'" >&2; exit 1; }
+  echo "$f"
+}
+
+# The local broker instance: secured as 'local' unless --insecure ('dev'); CASELINK_KAFKA_NAME
+# overrides the name. Which one run.sh started is kept in RUN_DIR/broker.env, so --stop,
+# --status and --start-service use it again.
+use_local_broker() {
+  local insecure="$1" action="$2"
+  if [[ "$action" != run && -z "$insecure" && -f "$RUN_DIR/broker.env" ]]; then
+    # shellcheck disable=SC1091
+    source "$RUN_DIR/broker.env"
+  else
+    SECURE=1
+    [[ "$insecure" == 1 ]] && SECURE=0
+    NAME="${CASELINK_KAFKA_NAME:-$([[ $SECURE == 1 ]] && echo local || echo dev)}"
+  fi
+  CLIENT_DIR=""
+  [[ "$SECURE" == 1 ]] && CLIENT_DIR="$ROOT/.local/kafka/$NAME/clients"
+  return 0
 }
 
 # name=http://127.0.0.1:<admin port>/readyz,... for every service but the console itself.
@@ -187,7 +230,7 @@ stop_all() {
       bash deploy/local/kafka.sh stop --name "$NAME"
     fi
   fi
-  if [[ "${1:-}" == "--wipe" ]]; then rm -rf "$BLOB_DIR"; fi
+  if [[ "${1:-}" == "--wipe" ]]; then rm -rf "$BLOB_DIR" "$RUN_DIR/broker.env"; fi
 }
 
 # Starts one service entry of SERVICES in the background; its pid goes to RUN_DIR/NAME.pid.
@@ -244,19 +287,29 @@ start_one() {
 SETUP=1
 THEN_STOP=0
 SERVICES_ONLY=0
+INSECURE=""
+ACTION=run
+ACTION_ARG=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    --stop) shift; stop_all "${1:-}"; exit 0 ;;
-    --status) status && exit 0 || exit $? ;;
+    -h|--help) sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --stop) ACTION=stop; if [[ "${2:-}" == --wipe ]]; then ACTION_ARG=--wipe; shift; fi ;;
+    --status) ACTION=status ;;
     --no-setup) SETUP=0 ;;
     --then-stop) THEN_STOP=1 ;;
     --services-only) SERVICES_ONLY=1 ;;
-    --start-service) shift; start_one "${1:-}"; exit $? ;;
+    --insecure) INSECURE=1 ;;
+    --start-service) ACTION=start-service; shift; ACTION_ARG="${1:-}" ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
+if [[ "$OWN_BROKER" == 1 ]]; then use_local_broker "$INSECURE" "$ACTION"; fi
+case "$ACTION" in
+  stop) stop_all "$ACTION_ARG"; exit 0 ;;
+  status) status && exit 0 || exit $? ;;
+  start-service) start_one "$ACTION_ARG"; exit $? ;;
+esac
 
 if [[ "$SETUP" == 1 ]]; then
   step 1/6 "setting up this machine (packages, Kafka jars, build) — skipped where done"
@@ -269,15 +322,42 @@ else
 fi
 
 if [[ "$OWN_BROKER" == 1 ]]; then
-  step 2/6 "starting the local Kafka broker (KRaft, ${BOOTSTRAP})"
-  bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" >/dev/null
+  if [[ "$SECURE" == 1 ]]; then
+    step 2/6 "starting the local Kafka broker (KRaft, ${BOOTSTRAP}; TLS, SASL/SCRAM, ACLs deny by default)"
+    bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" --secure >/dev/null
+  else
+    step 2/6 "starting the local Kafka broker (KRaft, ${BOOTSTRAP}; --insecure: plaintext, no ACLs)"
+    bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" >/dev/null
+  fi
+  mkdir -p "$RUN_DIR"
+  printf 'NAME=%s\nSECURE=%s\n' "$NAME" "$SECURE" >"$RUN_DIR/broker.env"
 else
-  step 2/6 "using the broker at ${BOOTSTRAP}"
+  step 2/6 "using the broker at ${BOOTSTRAP}${CLIENT_DIR:+ (credentials from $CLIENT_DIR)}"
 fi
 
-step 3/6 "creating topics from deploy/topics.yaml"
-"$BUILD/services/admin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP" \
+# The admin (a super user of the broker config) applies topics and ACLs; caselinkctl, the
+# read-only operator, reads for the scenario's watcher and the printout. Empty: plaintext.
+ADMIN_CONFIG=()
+OPERATOR_CONFIG=""
+if [[ -n "$CLIENT_DIR" ]]; then
+  admin_file="$(client_file admin)"
+  ADMIN_CONFIG=(--client-config "$admin_file")
+  OPERATOR_CONFIG="$(client_file caselinkctl)"
+  for entry in "${SERVICES[@]}"; do client_file "${entry%% *}" >/dev/null; done
+fi
+if [[ -n "$CLIENT_DIR" ]]; then
+  step 3/6 "creating topics from deploy/topics.yaml, ACLs from deploy/acls.yaml"
+else
+  step 3/6 "creating topics from deploy/topics.yaml"
+fi
+"$BUILD/services/admin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP" "${ADMIN_CONFIG[@]}" \
   ${CASELINK_REPLICATION_FACTOR:+--replication-factor "$CASELINK_REPLICATION_FACTOR"}
+if [[ -n "$CLIENT_DIR" ]]; then
+  # Transactional-id ACLs go through Kafka's own AclCommand (librdkafka 2.0 cannot manage them),
+  # run from the broker's jars as the admin (its Java properties beside admin.properties).
+  "$BUILD/services/admin/caselink-topics" acls apply --spec deploy/acls.yaml --bootstrap "$BOOTSTRAP" "${ADMIN_CONFIG[@]}" \
+    --kafka-libs "${CASELINK_KAFKA_LIBS:-$ROOT/deploy/kafka/libs}"
+fi
 
 step 4/6 "starting the services"
 mkdir -p "$RUN_DIR" "$BLOB_DIR"
@@ -285,7 +365,7 @@ mkdir -p "$RUN_DIR" "$BLOB_DIR"
 bash scripts/keys.sh --dir "$KEY_DIR" own $OWN_KEY_PARTIES
 # shellcheck disable=SC2086
 bash scripts/keys.sh --dir "$KEY_DIR" custody caselink-ingress $CUSTODIAL_PARTIES
-bash scripts/tls.sh --ca "$ROOT/.local/kafka/$NAME" --out "$TLS_DIR" caselink-ingress >/dev/null
+bash scripts/tls.sh --ca "$ROOT/.local/kafka/${NAME:-dev}" --out "$TLS_DIR" caselink-ingress >/dev/null
 # shellcheck disable=SC2086
 bash scripts/keys.sh --dir "$KEY_DIR" custody caselink-classcase $CLASSCASE_CUSTODIAL_PARTIES
 bash scripts/keys.sh --dir "$KEY_DIR" blob caselink-evidence
@@ -299,17 +379,22 @@ fi
 
 step 5/6 "playing the linkage scenario (ingress + adapter SDK → Kafka → services)"
 set +e
+# The scenario publishes as each party with the party's own credentials (--kafka-client-dir) and
+# watches the case topics as caselinkctl, the read-only operator.
+SCENARIO_SECURITY=()
+if [[ -n "$CLIENT_DIR" ]]; then SCENARIO_SECURITY=(--kafka-client-dir "$CLIENT_DIR"); fi
+CASELINK_KAFKA_CLIENT_CONFIG_FILE="$OPERATOR_CONFIG" \
 "$BUILD/services/scenario/caselink-scenario" --bootstrap "$BOOTSTRAP" --blob-dir "$BLOB_DIR" --blob-key "$BLOB_PUBLIC_KEY" \
   --ingress "127.0.0.1:${INGRESS_PORT}" --ingress-ca "$TLS_DIR/ca.crt" --tokens-file deploy/config/demo-agency-tokens.yaml \
-  --signing-keys "$KEY_DIR" >"$RUN_DIR/scenario.cases"
+  --signing-keys "$KEY_DIR" "${SCENARIO_SECURITY[@]}" >"$RUN_DIR/scenario.cases"
 scenario_status=$?
 set -e
 
 step 6/6 "the cases, as caselinkctl shows them"
 while IFS=$'\t' read -r case_id key verdict title; do
   printf '\n\033[1m== %s  (%s, scenario check: %s)\033[0m\n%s\n' "$case_id" "$key" "$verdict" "$title"
-  "$BUILD/services/ctl/caselinkctl" case show "$case_id" --bootstrap "$BOOTSTRAP" \
-    --key-registry "$KEY_DIR/registry.yaml" || true
+  CASELINK_KAFKA_CLIENT_CONFIG_FILE="$OPERATOR_CONFIG" "$BUILD/services/ctl/caselinkctl" case show "$case_id" \
+    --bootstrap "$BOOTSTRAP" --key-registry "$KEY_DIR/registry.yaml" || true
 done <"$RUN_DIR/scenario.cases"
 
 # A service that crashed while the scenario ran would otherwise be left dead without a word.
@@ -320,12 +405,19 @@ if [[ "$THEN_STOP" == 1 ]]; then
   step - "stopping (--then-stop)"
   stop_all
 else
+  kcat_hint="kcat -b ${BOOTSTRAP} -L"
+  ctl_env=""
+  if [[ -n "$OPERATOR_CONFIG" ]]; then
+    kcat_hint="kcat -F ${OPERATOR_CONFIG} -L"
+    ctl_env="CASELINK_KAFKA_CLIENT_CONFIG_FILE=${OPERATOR_CONFIG} "
+  fi
   cat >&2 <<MSG
 
 caselink is running:
-  broker      ${BOOTSTRAP}   (kcat -b ${BOOTSTRAP} -L)
+  broker      ${BOOTSTRAP}   (${kcat_hint})${CLIENT_DIR:+
+              secured: TLS, SASL/SCRAM, ACLs of deploy/acls.yaml; credentials per principal in ${CLIENT_DIR}}
   ingress     https://127.0.0.1:${INGRESS_PORT}/v1/events   (docs/api/ingress.openapi.yaml; curl --cacert ${TLS_DIR}/ca.crt)
-  a case      build/services/ctl/caselinkctl case show <case-id> --bootstrap ${BOOTSTRAP}
+  a case      ${ctl_env}build/services/ctl/caselinkctl case show <case-id> --bootstrap ${BOOTSTRAP}
   services    bash scripts/run.sh --status
   stop        bash scripts/run.sh --stop        (add --wipe to delete the broker's data)
 
