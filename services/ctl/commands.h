@@ -18,7 +18,7 @@ enum ExitCode : int {
   kAttention = 5,  // ops: topics drift from the spec; a group falling behind
   kFailing = 6,    // ops: a group stalled or stopped
   kNonConformant = 7,  // conformance: at least one check failed
-  kReceiptMismatch = 8,  // audit verify: chain intact, but a receipt's digest matches no stored copy
+  kReceiptMismatch = 8,  // audit verify: chain intact, but a receipt's digest matches no stored copy or its signature fails
 };
 
 // `key_registry`: the key registry file (docs/contracts/signing.md) the events' signatures are

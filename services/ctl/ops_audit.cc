@@ -15,7 +15,8 @@ namespace {
 // The receipts check needs the topics the case topics do not include (the feedback topics that
 // FeedbackAcknowledged receipts name): read whole, kept for this case only. A topic that cannot
 // be read (missing, or no READ for this principal) leaves its receipts unverifiable, not failed.
-ReceiptReport check_receipts(const std::string& case_id, const CaseHistory& history, const ReadOptions& read) {
+ReceiptReport check_receipts(const std::string& case_id, const CaseHistory& history, const ReadOptions& read,
+                             const signing::KeyRegistry* registry) {
   std::vector<CaseRecordRef> extra;
   std::vector<UnreadableTopic> unreadable;
   for (const std::string& topic : extra_topics_for_receipts(history)) {
@@ -28,7 +29,7 @@ ReceiptReport check_receipts(const std::string& case_id, const CaseHistory& hist
       if (r.envelope.case_id() == case_id) extra.push_back(std::move(r));
     }
   }
-  return verify_receipts(history, extra, unreadable);
+  return verify_receipts(history, extra, unreadable, registry);
 }
 
 nlohmann::json receipts_json(const ReceiptReport& r) {
@@ -39,7 +40,13 @@ nlohmann::json receipts_json(const ReceiptReport& r) {
                      {"producer", l.producer},
                      {"acknowledged_event_id", l.acknowledged_event_id},
                      {"status", l.status},
-                     {"detail", l.detail}});
+                     {"detail", l.detail},
+                     {"signature",
+                      {{"status", l.signature.status},
+                       {"key_id", l.signature.key_id},
+                       {"signer", l.signature.signer},
+                       {"custodian", l.signature.custodian},
+                       {"detail", l.signature.detail}}}});
   }
   return {{"ok", r.ok()},
           {"scheme", signing::kEventDigestScheme},
@@ -48,6 +55,10 @@ nlohmann::json receipts_json(const ReceiptReport& r) {
           {"mismatched", r.mismatched},
           {"unverifiable", r.unverifiable},
           {"without_digest", r.without_digest},
+          {"signatures_checked", r.signatures_checked},
+          {"signatures_verified", r.signatures_verified},
+          {"signatures_failed", r.signatures_failed},
+          {"unsigned", r.unsigned_receipts},
           {"lines", lines}};
 }
 
@@ -63,9 +74,26 @@ void print_chain(const std::string& case_id, const ChainReport& c, std::ostream&
   }
 }
 
+void print_receipt_signatures(const ReceiptReport& r, std::ostream& out) {
+  if (!r.signatures_checked) {
+    out << "  signatures of the receipts: not checked (give --key-registry or CASELINK_SIGNING_REGISTRY_FILE)\n";
+    return;
+  }
+  out << "  signatures of the receipts: " << r.signatures_verified << " verified, " << r.signatures_failed
+      << " FAILED, " << r.unsigned_receipts << " unsigned\n";
+  for (const ReceiptLine& l : r.lines) {
+    const std::string& status = l.signature.status;
+    if (status == "verified" || status == "unsigned" || status == "not checked") continue;
+    out << "  signature FAILED " << status << ": " << l.receipt_type << " " << l.receipt_event_id << " by "
+        << l.producer << " (key " << l.signature.key_id << ")" << (l.signature.detail.empty() ? "" : ": ")
+        << l.signature.detail << "\n";
+  }
+}
+
 void print_receipts(const std::string& case_id, const ReceiptReport& r, std::ostream& out) {
-  out << "Receipts of " << case_id << ": " << (r.ok() ? "OK" : "MISMATCH") << " — " << r.receipts
-      << " acknowledgement(s): " << r.verified << " verified, " << r.mismatched << " mismatched, " << r.unverifiable
+  const char* verdict = r.ok() ? "OK" : (r.mismatched > 0 ? "MISMATCH" : "SIGNATURE FAILED");
+  out << "Receipts of " << case_id << ": " << verdict << " — " << r.receipts << " acknowledgement(s): " << r.verified
+      << " verified, " << r.mismatched << " mismatched, " << r.unverifiable
       << " unverifiable (acknowledged event not on the topics), " << r.without_digest << " without digest\n";
   for (const ReceiptLine& l : r.lines) {
     if (l.status == receipt::kMismatch || l.status == receipt::kUnverifiable) {
@@ -73,13 +101,16 @@ void print_receipts(const std::string& case_id, const ReceiptReport& r, std::ost
           << l.acknowledged_event_id << ": " << l.detail << "\n";
     }
   }
-  if (r.receipts > 0) out << "  (" << signing::kEventDigestScheme << ")\n";
+  if (r.receipts > 0) {
+    print_receipt_signatures(r, out);
+    out << "  (" << signing::kEventDigestScheme << ")\n";
+  }
 }
 
 }  // namespace
 
-int audit_verify(const std::string& case_id, bool all_partitions, const OpsOptions& options, std::ostream& out,
-                 std::ostream& err) {
+int audit_verify(const std::string& case_id, bool all_partitions, const signing::KeyRegistry* registry,
+                 const OpsOptions& options, std::ostream& out, std::ostream& err) {
   ReadOptions read;
   read.bootstrap = options.kafka.bootstrap;
   read.kafka = options.kafka;
@@ -95,7 +126,7 @@ int audit_verify(const std::string& case_id, bool all_partitions, const OpsOptio
     return kNotFound;
   }
   const ChainReport c = verify_chain(history.value());
-  const ReceiptReport receipts = check_receipts(case_id, history.value(), read);
+  const ReceiptReport receipts = check_receipts(case_id, history.value(), read, registry);
   if (options.json) {
     out << nlohmann::json{{"case_id", case_id},
                           {"scheme", sync::kHashScheme},

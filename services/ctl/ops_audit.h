@@ -7,15 +7,17 @@
 #include <ostream>
 #include <string>
 
+#include "services/common/signing/key_registry.h"
 #include "services/ctl/ops.h"
 
 namespace caselink::ctl {
 
 // Also checks every receipt of the case that carries an event digest against the acknowledged
-// event on the topics (receipts_check.h).
-// Exit: kOk chain intact and no receipt mismatched, kChainBroken (wins over a mismatch),
-// kReceiptMismatch, kNotFound (no record of the case), kBrokerError.
-int audit_verify(const std::string& case_id, bool all_partitions, const OpsOptions& options, std::ostream& out,
-                 std::ostream& err);
+// event on the topics, and, with `registry`, each receipt's own signature (receipts_check.h).
+// Exit: kOk chain intact, no receipt mismatched and no receipt signature failed; kChainBroken
+// (wins over the rest), kReceiptMismatch (a digest matching no stored copy, or a receipt whose
+// signature fails), kNotFound (no record of the case), kBrokerError.
+int audit_verify(const std::string& case_id, bool all_partitions, const signing::KeyRegistry* registry,
+                 const OpsOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace caselink::ctl

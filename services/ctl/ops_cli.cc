@@ -40,6 +40,7 @@ struct OpsCli::State {
   CLI::App* audit_verify = nullptr;
   std::string audit_case;
   bool audit_all_partitions = false;
+  std::string audit_key_registry;
 };
 
 namespace {
@@ -107,6 +108,10 @@ void OpsCli::add_tail_and_audit(CLI::App& app) {
   s_->audit_verify->add_option("case-id", s_->audit_case, "the case id (the Kafka key)")->required();
   s_->audit_verify->add_flag("--all-partitions", s_->audit_all_partitions,
                              "read every partition, not only the one the case id hashes to");
+  if (const char* env = std::getenv("CASELINK_SIGNING_REGISTRY_FILE")) s_->audit_key_registry = env;
+  s_->audit_verify->add_option("--key-registry", s_->audit_key_registry,
+                               "key registry YAML (docs/contracts/signing.md): also check each receipt's signature "
+                               "(default: CASELINK_SIGNING_REGISTRY_FILE)");
   add_json(s_->audit_verify, s_->options);
 }
 
@@ -168,10 +173,22 @@ std::optional<int> OpsCli::run(const kafka::KafkaSettings& kafka, const std::str
     return lag_command(s_->lag_request, *cluster.value(), options, std::cout, std::cerr);
   }
   if (s_->tail->parsed()) return run_tail(options);
-  if (s_->audit_verify->parsed()) {
-    return audit_verify(s_->audit_case, s_->audit_all_partitions, options, std::cout, std::cerr);
-  }
+  if (s_->audit_verify->parsed()) return run_audit(options);
   return run_dlq(options);
+}
+
+int OpsCli::run_audit(const OpsOptions& options) {
+  std::optional<signing::KeyRegistry> registry;
+  if (!s_->audit_key_registry.empty()) {
+    auto loaded = signing::KeyRegistry::load(s_->audit_key_registry);
+    if (!loaded.ok()) {
+      std::cerr << "caselinkctl: --key-registry: " << loaded.error().message << "\n";
+      return kUsage;
+    }
+    registry = std::move(*loaded);
+  }
+  return audit_verify(s_->audit_case, s_->audit_all_partitions, registry ? &*registry : nullptr, options, std::cout,
+                      std::cerr);
 }
 
 int OpsCli::run_tail(const OpsOptions& options) {

@@ -42,6 +42,7 @@ class OpsCli {
   void add_dlq(CLI::App& dlq);
   void add_tail_and_audit(CLI::App& app);
   int run_tail(const OpsOptions& options);
+  int run_audit(const OpsOptions& options);
   std::optional<int> run_dlq(const OpsOptions& options);
   std::unique_ptr<State> s_;
 };

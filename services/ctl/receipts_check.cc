@@ -80,6 +80,16 @@ void judge(const Claim& claim, const EventIndex& index, const std::vector<Unread
                 " (the event or the receipt was altered, or the receipt acknowledges another content)";
 }
 
+void count_signature(const SignatureLine& s, ReceiptReport& report) {
+  if (s.status == "verified") {
+    ++report.signatures_verified;
+  } else if (s.status == "unsigned") {
+    ++report.unsigned_receipts;
+  } else if (s.status != "not checked") {
+    ++report.signatures_failed;
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> extra_topics_for_receipts(const CaseHistory& history) {
@@ -93,17 +103,19 @@ std::vector<std::string> extra_topics_for_receipts(const CaseHistory& history) {
 }
 
 ReceiptReport verify_receipts(const CaseHistory& history, const std::vector<CaseRecordRef>& extra,
-                              const std::vector<UnreadableTopic>& unreadable) {
+                              const std::vector<UnreadableTopic>& unreadable, const signing::KeyRegistry* registry) {
   EventIndex index;
   index_records(history.records, index);
   index_records(extra, index);
   ReceiptReport report;
+  report.signatures_checked = registry != nullptr;
   std::set<std::pair<std::string, std::string>> seen;  // (receipt id, digest): a redelivery counts once
   for (const CaseRecordRef& r : history.records) {
     const auto claim = claim_of(r.envelope);
     if (!claim || !seen.emplace(r.envelope.event_id(), claim->digest_hex).second) continue;
     ReceiptLine line{r.envelope.event_id(), claim->type, r.envelope.producer_agency_id(),
-                     claim->acknowledged_event_id, {}, {}};
+                     claim->acknowledged_event_id, {}, {}, check_signature(r.envelope, registry)};
+    count_signature(line.signature, report);
     if (claim->digest_hex.empty()) {
       line.status = receipt::kWithoutDigest;
       line.detail = "carries no event digest";

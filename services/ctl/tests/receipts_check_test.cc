@@ -127,5 +127,53 @@ TEST(ReceiptsCheck, EvidenceReceiptsAndRedeliveries) {
   EXPECT_EQ(r.verified, 1u);
 }
 
+// With the key registry, each receipt's own signature is checked: one signed by the acknowledging
+// police organ verifies, one whose content changed after signing fails and fails the report (a
+// receipt that does not prove who acknowledged), an unsigned one is counted, not failed; without
+// the registry signatures are "not checked".
+TEST(ReceiptsCheck, ReceiptSignaturesAreCheckedAgainstTheKeyRegistry) {
+  auto key = signing::PrivateKey::generate();
+  const signing::PublicKey pub = key->public_key();
+  auto registry = signing::KeyRegistry::parse(
+      "keys:\n  - {key_id: gaj-330100.k1, party: gaj-330100, public_key: " +
+          signing::to_hex(std::string_view(reinterpret_cast<const char*>(pub.data()), pub.size())) + "}\n",
+      "test");
+  ASSERT_TRUE(registry.ok()) << registry.error().message;
+  const v1::Envelope ref = referral();
+  const std::string digest = signing::event_digest_hex(ref);
+  v1::Envelope good = acceptance_of(ref, digest);
+  signing::sign(good, *key, "gaj-330100.k1");
+  v1::Envelope tampered = acceptance_of(ref, digest);
+  signing::sign(tampered, *key, "gaj-330100.k1");
+  tampered.mutable_referral_accepted()->set_police_case_number("A3301000000002026110099");
+  const v1::Envelope unsigned_receipt = acceptance_of(ref, digest);
+
+  CaseHistory h;
+  h.records.push_back(ref_of(ref, "caselink.referral.v1", 0));
+  h.records.push_back(ref_of(good, "caselink.decision.v1", 0));
+  h.records.push_back(ref_of(unsigned_receipt, "caselink.decision.v1", 1));
+  CaseHistory forged = h;
+  forged.records.push_back(ref_of(tampered, "caselink.decision.v1", 2));
+
+  const ReceiptReport r = verify_receipts(h, {}, {}, &*registry);
+  EXPECT_TRUE(r.ok());
+  EXPECT_TRUE(r.signatures_checked);
+  EXPECT_EQ(r.signatures_verified, 1u);
+  EXPECT_EQ(r.unsigned_receipts, 1u);
+  EXPECT_EQ(r.lines[0].signature.status, "verified");
+  EXPECT_EQ(r.lines[0].signature.signer, "gaj-330100");
+
+  const ReceiptReport f = verify_receipts(forged, {}, {}, &*registry);
+  EXPECT_FALSE(f.ok());
+  EXPECT_EQ(f.signatures_failed, 1u);
+  EXPECT_EQ(f.mismatched, 0u) << "the digest still matches: only the signature tells the receipt was altered";
+  EXPECT_EQ(f.lines.back().signature.status, "invalid");
+
+  const ReceiptReport unchecked = verify_receipts(forged);
+  EXPECT_TRUE(unchecked.ok());
+  EXPECT_FALSE(unchecked.signatures_checked);
+  EXPECT_EQ(unchecked.lines.back().signature.status, "not checked");
+}
+
 }  // namespace
 }  // namespace caselink::ctl
