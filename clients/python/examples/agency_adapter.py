@@ -9,7 +9,11 @@ FeedbackAcknowledged on caselink.ack.v1. The acknowledgement's event id is deriv
 feedback's (uuid5), so a redelivered feedback record is acknowledged under the same id.
 
     python clients/python/examples/agency_adapter.py --bootstrap 127.0.0.1:9092 \\
-        --agency sthjj-330100 --case-id sthjj-330100-2026-0001 [--idle-timeout 20]
+        --agency sthjj-330100 --case-id sthjj-330100-2026-0001 [--idle-timeout 20] \\
+        [--client-config .local/kafka/local/clients/sthjj-330100.properties]
+
+On the secured broker (scripts/run.sh's default) give the agency's client file: the adapter
+then connects as the agency's own principal (TLS, SASL/SCRAM).
 
 It is the adapter `caselinkctl conformance` runs in the tests (docs/integrators.md §11).
 Exit 0 when the referral was delivered and the feedback idle time passed, 1 when delivery failed.
@@ -25,6 +29,7 @@ import uuid
 from confluent_kafka import Producer
 
 from caselink.v1 import envelope_pb2, referral_pb2
+from caselink_client.connection import client_config
 from caselink_client.consumer import CaselinkConsumer
 from caselink_client.envelope import encode_headers
 from caselink_client.signing import event_digest_hex
@@ -104,8 +109,12 @@ def main(argv: list) -> int:
     parser.add_argument("--group", help="consumer group (default: <agency>-py-adapter)")
     parser.add_argument("--topic-prefix", default="", help="sandbox topics: prefix of every topic name")
     parser.add_argument("--idle-timeout", type=float, default=20.0, help="seconds without feedback before exiting")
+    parser.add_argument("--client-config", help="the agency's broker credentials (kafka.sh client-config AGENCY)")
     args = parser.parse_args(argv)
-    producer = Producer({"bootstrap.servers": args.bootstrap, "enable.idempotence": True, "acks": "all"})
+    # The file's own bootstrap.servers gives way to --bootstrap.
+    security = {k: v for k, v in client_config(args.client_config).items() if k != "bootstrap.servers"} \
+        if args.client_config else {}
+    producer = Producer({**security, "bootstrap.servers": args.bootstrap, "enable.idempotence": True, "acks": "all"})
     try:
         publish(producer, args.topic_prefix + "caselink.referral.v1", referral(args.case_id, args.agency))
     except RuntimeError as e:
@@ -121,7 +130,7 @@ def main(argv: list) -> int:
 
     feedback_topic = f"{args.topic_prefix}caselink.feedback.{args.agency}.v1"
     with CaselinkConsumer(args.bootstrap, args.group or f"{args.agency}-py-adapter", [feedback_topic],
-                          handle) as consumer:
+                          handle, config=security) as consumer:
         while time.monotonic() - last < args.idle_timeout:
             consumer.poll_once(0.5)
     return 0
