@@ -96,9 +96,8 @@ LANES=()
 trap cleanup EXIT
 
 # The checker's own code path: clients/python's decoder and generated modules, installed into
-# the clients' venv the way tests/clients/python_client.sh does it.
-rm -rf clients/python/build
-"$VENV/bin/pip" install -q --no-index --no-deps --no-build-isolation --force-reinstall ./clients/python
+# the clients' venv by the one installer the tests use (unless it holds this tree's already).
+source tests/clients/python_venv.sh
 
 log "seed $SEED, $MODE run; 3-node cluster on 127.0.0.1:$P,$((P + 2)),$((P + 4))"
 bash scripts/run.sh --stop >/dev/null 2>&1 || true
