@@ -29,11 +29,7 @@ mkdir -p "$CASELINK_RUN_DIR"
 OUT="$CASELINK_RUN_DIR/run.out"
 trap 'bash scripts/run.sh --stop --wipe >/dev/null 2>&1' EXIT
 
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-expect() {  # expect <description> <extended regex> [file]
-  grep -Eq -- "$2" "${3:-$OUT}" || fail "$1 (no line matching /$2/)"
-}
+source tests/e2e/checks.sh
 
 bash scripts/run.sh --no-setup >"$OUT" 2>&1
 status=$?
@@ -74,11 +70,4 @@ for f in "$clients"/*.properties; do
   fi
 done
 
-if [[ "$failures" != 0 ]]; then
-  echo "---- scripts/run.sh output (last 120 lines) ----"
-  tail -n 120 "$OUT"
-  for log in "$CASELINK_RUN_DIR"/*.log; do echo "---- $log (last 15 lines)"; tail -n 15 "$log"; done
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "e2e main job on the secured broker: all checks passed ($(wc -l <"$cases") cases)"
+finish "$CASELINK_RUN_DIR" "e2e main job on the secured broker: all checks passed ($(wc -l <"$cases") cases)"

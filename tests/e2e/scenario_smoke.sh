@@ -23,11 +23,7 @@ trap 'bash scripts/run.sh --stop >/dev/null 2>&1' EXIT
 
 bash scripts/run.sh --no-setup >"$OUT" 2>&1
 status=$?
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-expect() {  # expect <description> <extended regex> [file]
-  grep -Eq -- "$2" "${3:-$OUT}" || fail "$1 (no line matching /$2/)"
-}
+source tests/e2e/checks.sh
 
 [[ "$status" == 0 ]] || fail "scripts/run.sh exited $status"
 cases="$CASELINK_RUN_DIR/scenario.cases"
@@ -82,11 +78,4 @@ for key in env wage fraud land; do
   esac
 done
 
-if [[ "$failures" != 0 ]]; then
-  echo "---- scripts/run.sh output (last 150 lines) ----"
-  tail -n 150 "$OUT"
-  for log in "$CASELINK_RUN_DIR"/*.log; do echo "---- $log (last 15 lines)"; tail -n 15 "$log"; done
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "e2e scenario smoke: all checks passed ($(wc -l <"$cases") cases)"
+finish "$CASELINK_RUN_DIR" "e2e scenario smoke: all checks passed ($(wc -l <"$cases") cases)"
