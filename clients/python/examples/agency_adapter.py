@@ -32,7 +32,7 @@ from caselink.v1 import envelope_pb2, referral_pb2
 from caselink_client.connection import client_config
 from caselink_client.consumer import CaselinkConsumer
 from caselink_client.envelope import encode_headers
-from caselink_client.signing import event_digest_hex
+from caselink_client.receipts import feedback_acknowledgement
 
 ACKNOWLEDGED_TYPES = {"filing_decision", "prosecution_decision", "evidence_receipt", "standards_assessment"}
 # The adapter's own namespace for derived acknowledgement ids (any fixed UUID works).
@@ -81,12 +81,9 @@ def acknowledgement(feedback: envelope_pb2.Envelope, agency: str) -> envelope_pb
     env = new_envelope(feedback.case_id, agency, event_id)
     env.event_type = "caselink.v1.FeedbackAcknowledged"
     env.causation_id = feedback.event_id
-    env.feedback_acknowledged.feedback_event_id = feedback.event_id
-    env.feedback_acknowledged.agency_id = agency
-    env.feedback_acknowledged.acknowledged_by = f"{agency}-adapter"
     # The receipt names the record by content too (docs/contracts/signing.md "Receipts"), so
     # `caselinkctl audit verify` can check it against the feedback topic.
-    env.feedback_acknowledged.feedback_digest_hex = event_digest_hex(feedback)
+    env.feedback_acknowledged.CopyFrom(feedback_acknowledgement(feedback, agency, f"{agency}-adapter"))
     return env
 
 
