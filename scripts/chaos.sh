@@ -14,7 +14,8 @@
 # scripts/run.sh --services-only, plays one fault-free scenario run (the model), then keeps two
 # lanes of caselink-scenario runs going (ingress + SDK: forward and reverse cases, evidence with
 # blobs, penalty reports for screening, acknowledgements) while the faults are injected; killed
-# services are started again with scripts/run.sh --start-service (what supervision does). At
+# services are started again with scripts/run.sh --start-service (what supervision does), and a
+# supervisor starts again any service that exits on its own (reported in the figures). At
 # the end tests/chaos/checker.py reads every topic read_committed and prints the fault schedule,
 # the figures and the verdict. Exit 0 = PASS.
 #
@@ -86,7 +87,7 @@ rand() { R=$(( $1 + RANDOM % ($2 - $1 + 1) )); }
 
 cleanup() {
   touch "$RUN/stop" 2>/dev/null || true
-  for pid in "${LANES[@]:-}"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done
+  for pid in "${LANES[@]:-}" "${SUPERVISOR:-}"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done
   if [[ "$KEEP" == 0 ]]; then
     bash scripts/run.sh --stop >/dev/null 2>&1 || true
     bash deploy/local/kafka.sh stop --name "$NAME" --wipe >/dev/null 2>&1 || true
@@ -169,9 +170,43 @@ await_progress() {
   since "$2"
 }
 
+# True while PID runs (a zombie nobody has reaped yet counts as gone).
+alive() {
+  local state
+  state="$(ps -o stat= -p "$1" 2>/dev/null)" && [[ -n "$state" && "$state" != Z* ]]
+}
+
+# The supervisor, what systemd's Restart=on-failure does in production (deploy/systemd): a
+# service that exits on its own, and not because a fault just killed it (kill9 marks those and
+# restarts them itself), is started again after a second. Each such exit is written to
+# RUN/supervised.log with the service's last log line and shown in the figures: an unplanned
+# exit is a finding to read, while what it would otherwise cost (the records the dead service
+# never applies) is not the pipeline losing them.
+supervise() {
+  local pid_file svc pid
+  while [[ ! -f "$RUN/supervisor.stop" ]]; do
+    for pid_file in "$RUN"/*.pid; do
+      [[ -f "$pid_file" ]] || continue
+      svc="$(basename "$pid_file" .pid)"
+      [[ -f "$RUN/$svc.fault" ]] && continue
+      pid="$(cat "$pid_file" 2>/dev/null)" || continue
+      [[ -n "$pid" ]] && ! alive "$pid" || continue
+      [[ -f "$RUN/$svc.fault" ]] && continue   # a fault began while this was looked at
+      printf '%s\t%s\t%s\n' "$EPOCHREALTIME" "$svc" "$(tail -n 1 "$RUN/$svc.log" 2>/dev/null | cut -c1-300)" \
+        >>"$RUN/supervised.log"
+      log "SUPERVISOR: $svc (pid $pid) exited on its own; starting it again"
+      rm -f "$pid_file"
+      sleep 1
+      restart "$svc" || log "SUPERVISOR: could not start $svc again (see $RUN/restarts.log)"
+    done
+    sleep 1
+  done
+}
+
 kill9() {
   local svc="$1" t
   t="$(now)"
+  touch "$RUN/$svc.fault"   # the supervisor leaves this one to us
   fault "kill -9 $svc (pid $(pid_of "$svc"))"
   local pid
   pid="$(pid_of "$svc")"
@@ -183,6 +218,7 @@ kill9() {
   restart "$svc"
   local took
   took="$(await_ready "$svc" "$t")" || exit 1
+  rm -f "$RUN/$svc.fault"
   [[ "$svc" == caselink-sync ]] && figure "kill -9 caselink-sync -> replacement ready (state restored): ${took} s"
   return 0
 }
@@ -250,6 +286,9 @@ if [[ "$PLAYED" != 0 ]]; then
   exit 1
 fi
 fault "faults start (two scenario lanes running)"
+rm -f "$RUN/supervisor.stop" "$RUN"/*.fault
+: >"$RUN/supervised.log"
+supervise & SUPERVISOR="$!"
 for l in 1 2; do lane "$l" & LANES+=("$!"); done
 sleep 3   # the lanes under way before the first fault (a point in the load, not a condition)
 
@@ -271,17 +310,21 @@ touch "$RUN/stop"
 for pid in "${LANES[@]}"; do wait "$pid" || true; done
 LANES=()
 
+exits="$(wc -l <"$RUN/supervised.log")"
+figure "services that exited on their own and the supervisor started again: $exits$( ((exits == 0)) || \
+  printf ' (%s)' "$(cut -f2,3 "$RUN/supervised.log" | tr '\t\n' ': ' | cut -c1-400)")"
 failed_503="$(cat "$RUN"/c"$SEED"-l*.err | grep -c 'answered 503' || true)"
 unreachable="$(cat "$RUN"/c"$SEED"-l*.err | grep -c 'unreachable' || true)"
 figure "scenario runs cut short by an ingress 503: $failed_503; by the ingress being unreachable: $unreachable"
 figure "faults injected: $(($(wc -l <"$RUN/faults.tsv") - 2)); scenario runs: $(wc -l <"$RUN/runs.tsv")"
 
-log "checking (tests/chaos/checker.py)"
+log "checking (tests/chaos/checker.py; the supervisor keeps watching while it reads)"
 set +e
 "$PY" tests/chaos/checker.py --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" --runs "$RUN/runs.tsv" --faults "$RUN/faults.tsv" \
   | tee "$RUN/verdict.txt"
 status="${PIPESTATUS[0]}"
 set -e
+touch "$RUN/supervisor.stop"
 echo "== figures (seed $SEED, $MODE; wall time $(elapsed) s)"
 cat "$RUN/figures.txt"
 exit "$status"
