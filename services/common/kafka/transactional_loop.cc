@@ -1,5 +1,6 @@
 #include "services/common/kafka/transactional_loop.h"
 
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <nlohmann/json.hpp>
@@ -772,6 +773,9 @@ bool TransactionalLoop::poll_once(const std::atomic<bool>& stop, std::string& fa
                                                                             txn_started_);
     timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, 100));
   }
+  if (faults_.fence_consumer && faults_.fence_consumer()) {
+    rd_kafka_test_fatal_error(consumer_->c_ptr(), RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID, "injected fence");
+  }
   std::unique_ptr<RdKafka::Message> message(consumer_->consume(timeout_ms));
   heartbeat_ns_.store(steady_now_ns());
   switch (classify_consume_error(message->err())) {
@@ -798,6 +802,46 @@ bool TransactionalLoop::poll_once(const std::atomic<bool>& stop, std::string& fa
     commit(stop);
   }
   return true;
+}
+
+// librdkafka makes a fenced static member (FENCED_INSTANCE_ID) fatal for its consumer, and 2.0.2
+// answers a live member so after its group coordinator broker was killed (the chaos run of
+// 2026-12-04, docs/reliability.md): the process would exit for a broker's fault. A new consumer
+// with the same group.instance.id is what a restarted process makes; it joins as the static
+// member again. The old consumer's generation is gone, so the open transaction cannot commit its
+// offsets: it is aborted, and the handler hears that its partitions are lost, before the new
+// consumer is assigned them (restore on assignment, as after a restart).
+Status TransactionalLoop::replace_consumer(const std::atomic<bool>& stop, const std::string& fatal) {
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(consumer_fatals_, [&](auto t) { return now - t > std::chrono::minutes(10); });
+  consumer_fatals_.push_back(now);
+  if (consumer_fatals_.size() > kMaxConsumerReplacements) {
+    return Error::fatal("consumer fatal error " + std::to_string(consumer_fatals_.size()) +
+                            " times in 10 minutes (last: " + fatal +
+                            "); another running instance may have the same group.instance.id '" +
+                            loop_.group_instance_id + "' (loop.group_instance_id)");
+  }
+  log()->error("consumer fatal error: {}; replacing the consumer (group.instance.id '{}')", fatal,
+               loop_.group_instance_id);
+  std::unique_ptr<RdKafka::KafkaConsumer> old = std::move(consumer_);  // no rewind through it
+  if (!assignment_.empty()) {
+    handle_revoke({assignment_.begin(), assignment_.end()}, /*lost=*/true);
+  }
+  if (txn_open_) {
+    abort_and_rewind(stop, "the consumer is replaced");  // timer outputs without a partition
+  }
+  old->close();  // a consumer with a fatal error does not leave the group; it only stops
+  old.reset();
+  if (Status st = create_consumer(); !st.ok()) {
+    return st;
+  }
+  if (const RdKafka::ErrorCode code = consumer_->subscribe(loop_.input_topics); code != RdKafka::ERR_NO_ERROR) {
+    return Error::fatal("subscribe failed after replacing the consumer: " + RdKafka::err2str(code));
+  }
+  consumer_replacements_.fetch_add(1);
+  observer_->consumer_replaced();
+  update_readiness();
+  return Status::success();
 }
 
 Status TransactionalLoop::run(const std::atomic<bool>& stop) {
@@ -829,9 +873,11 @@ Status TransactionalLoop::run(const std::atomic<bool>& stop) {
   std::string fatal;
   while (!stop.load()) {
     if (!poll_once(stop, fatal)) {
-      log()->critical("consumer fatal error: {}", fatal);
-      close_clients();
-      return Error::fatal("consumer fatal error: " + fatal);
+      if (Status st = replace_consumer(stop, fatal); !st.ok()) {
+        log()->critical("{}", st.error().message);
+        close_clients();
+        return st;
+      }
     }
   }
   log()->info("stopping: committing the open transaction and leaving the group");

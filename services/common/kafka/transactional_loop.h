@@ -35,6 +35,13 @@
 //                             not authorized, record too large) is counted and retried this way:
 //                             the record is never dropped.
 //   broker unreachable     -> keep retrying with back-off, log it, report not ready
+//   consumer fatal error   -> (a static member answered FENCED_INSTANCE_ID, which a coordinator
+//                             failover can do to a live member) abort the open transaction, tell
+//                             the handler its partitions are lost, close the consumer and make a
+//                             new one with the same group.instance.id, as a restarted process
+//                             would. More than kMaxConsumerReplacements in 10 minutes means
+//                             another running instance has the same group.instance.id: run()
+//                             returns the error (the process exits naming the setting).
 //   handler throws         -> the record is dead-lettered (class handler.exception)
 //
 // A crash at any point leaves either a committed transaction (outputs + offsets) or
@@ -86,6 +93,8 @@ class LoopObserver {
   virtual void broker_connected(bool /*connected*/) {}
   virtual void ready(bool /*ready*/) {}
   virtual void producer_recreated() {}
+  // The group consumer was replaced after a fatal error (a fenced static member).
+  virtual void consumer_replaced() {}
   // The dead-letter record could not be written; the input is retried after a back-off.
   virtual void dlq_write_failed() {}
 };
@@ -103,6 +112,9 @@ struct LoopFaults {
   std::function<RdKafka::ErrorCode()> after_commit;
   // Returned instead of creating the transactional producer when not ERR_NO_ERROR.
   std::function<RdKafka::ErrorCode()> create_producer;
+  // Asked once per turn of the loop: when it returns true, the consumer is given the fatal
+  // error FENCED_INSTANCE_ID (rd_kafka_test_fatal_error), as a broker fencing a static member.
+  std::function<bool()> fence_consumer;
 };
 
 struct LoopReadiness {
@@ -135,6 +147,11 @@ class TransactionalLoop {
   // Counters for tests and logs (thread-safe).
   uint64_t committed_transactions() const { return commits_.load(); }
   uint64_t aborted_transactions() const { return aborts_.load(); }
+  uint64_t consumer_replacements() const { return consumer_replacements_.load(); }
+
+  // A fatal consumer error this often within 10 minutes is not a broker failover but a second
+  // live instance with the same group.instance.id; the loop stops instead of fencing it back.
+  static constexpr size_t kMaxConsumerReplacements = 5;
 
  private:
   class Callbacks;
@@ -173,6 +190,7 @@ class TransactionalLoop {
   void note_failure(const std::atomic<bool>& stop, const std::string& why);
   void close_clients();
   bool poll_once(const std::atomic<bool>& stop, std::string& fatal);
+  Status replace_consumer(const std::atomic<bool>& stop, const std::string& fatal);
   bool commit_due() const;
   void maybe_tick(const std::atomic<bool>& stop);
   void handle_assign(const std::vector<TopicPartition>& partitions);
@@ -208,12 +226,14 @@ class TransactionalLoop {
   std::chrono::steady_clock::time_point last_transient_log_{};
   LoopFaults faults_;
   int failures_in_a_row_ = 0;  // aborted transactions / recreated producers since the last commit
+  std::vector<std::chrono::steady_clock::time_point> consumer_fatals_;  // within the last 10 minutes
 
   std::atomic<bool> producer_ready_{false};
   std::atomic<bool> connected_{false};
   std::atomic<size_t> assigned_count_{0};
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> aborts_{0};
+  std::atomic<uint64_t> consumer_replacements_{0};
   std::atomic<int> failing_{0};                       // failures_in_a_row_, for readiness()
   std::atomic<int64_t> heartbeat_ns_{0};              // steady clock, last time round the loop
   mutable std::mutex failure_mutex_;

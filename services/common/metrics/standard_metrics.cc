@@ -87,6 +87,11 @@ ServiceMetrics::ServiceMetrics(Registry& registry, std::string service)
                               .counter("caselink_producer_recreated_total",
                                        "Transactional producers re-created after a fatal error.", {"service"})
                               .labels({service_})),
+      consumer_replaced_(registry
+                             .counter("caselink_consumer_replaced_total",
+                                      "Group consumers replaced after a fatal error (a fenced static member).",
+                                      {"service"})
+                             .labels({service_})),
       dlq_write_failures_(registry
                               .counter("caselink_dlq_write_failures_total",
                                        "Dead-letter records Kafka refused; the input is retried after a back-off.",

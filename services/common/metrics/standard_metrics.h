@@ -50,6 +50,7 @@ class ServiceMetrics {
   //   caselink_broker_connected{service}                       gauge 0/1
   //   caselink_ready{service}                                  gauge 0/1
   //   caselink_producer_recreated_total{service}               counter
+  //   caselink_consumer_replaced_total{service}                counter (after a fatal consumer error)
   //   caselink_dlq_write_failures_total{service}               counter (DLQ writes refused, retried)
   //   caselink_transaction_commit_duration_seconds{service}    histogram (commit_transaction time)
   //   caselink_event_age_seconds{service,topic}                histogram (now - record timestamp)
@@ -77,6 +78,7 @@ class ServiceMetrics {
   Gauge& broker_connected() noexcept { return broker_connected_; }
   Gauge& ready() noexcept { return ready_; }
   Counter& producer_recreated() noexcept { return producer_recreated_; }
+  Counter& consumer_replaced() noexcept { return consumer_replaced_; }
   Counter& dlq_write_failures() noexcept { return dlq_write_failures_; }
 
   // The families, for anything the accessors do not cover.
@@ -103,6 +105,7 @@ class ServiceMetrics {
   Gauge& broker_connected_;
   Gauge& ready_;
   Counter& producer_recreated_;
+  Counter& consumer_replaced_;
   Counter& dlq_write_failures_;
 };
 

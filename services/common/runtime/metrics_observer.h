@@ -31,6 +31,7 @@ class MetricsLoopObserver final : public kafka::LoopObserver {
   void broker_connected(bool connected) override { metrics_.broker_connected().set(connected ? 1 : 0); }
   void ready(bool ready) override { metrics_.ready().set(ready ? 1 : 0); }
   void producer_recreated() override { metrics_.producer_recreated().inc(); }
+  void consumer_replaced() override { metrics_.consumer_replaced().inc(); }
   void dlq_write_failed() override { metrics_.dlq_write_failures().inc(); }
 
  private:

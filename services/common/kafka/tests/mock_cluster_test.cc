@@ -490,6 +490,47 @@ TEST(TransactionalLoopMock, ReportsCommitTimeEventAgeAndBothClientsStatistics) {
   EXPECT_LT(recorder.ages.load(), 1000) << "an age out of range or on another topic";
 }
 
+// A static member fenced by the broker (FENCED_INSTANCE_ID: fatal for librdkafka's consumer, and
+// what 2.0.2 answered a live member after its coordinator broker was killed in the chaos run) no
+// longer ends the loop: it aborts, replaces its consumer with the same group.instance.id and
+// answers every input.
+TEST(TransactionalLoopMock, FencedStaticMemberReplacesItsConsumerAndGoesOn) {
+  MockEnv env("fenced");
+  env.loop.group_instance_id = "fenced-1";
+  seed(env.kafka, "in", 50, /*garbage=*/false);
+  EchoHandler handler(/*retry_sequence=*/1000);
+  SystemClock clock;
+  TransactionalLoop loop(env.kafka, env.loop, "fenced-test", handler, nullptr, clock);
+  std::atomic<bool> fenced{false};
+  loop.inject_faults_for_testing(
+      {.fence_consumer = [&] { return loop.committed_transactions() >= 1 && !fenced.exchange(true); }});
+  Running running(loop);
+
+  const auto outputs = read_committed(env.kafka.bootstrap, "out", 50);
+  const Status result = running.stop();
+  ASSERT_TRUE(result.ok()) << result.error().describe();
+  EXPECT_TRUE(fenced.load());
+  EXPECT_EQ(loop.consumer_replacements(), 1U);
+  EXPECT_EQ(sequences(outputs).size(), 50U);  // at least once on the mock (see the top of the file)
+}
+
+// The same error over and over is not a failover but a twin: another live process with the same
+// group.instance.id. The loop stops and says so instead of fencing it back for ever.
+TEST(TransactionalLoopMock, StaticMemberFencedOverAndOverStopsNamingTheInstanceId) {
+  MockEnv env("twins");
+  env.loop.group_instance_id = "twin";
+  EchoHandler handler(/*retry_sequence=*/1000);
+  SystemClock clock;
+  TransactionalLoop loop(env.kafka, env.loop, "twin-test", handler, nullptr, clock);
+  loop.inject_faults_for_testing({.fence_consumer = [] { return true; }});
+  std::atomic<bool> stop{false};
+  const Status result = loop.run(stop);  // returns by itself
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message.find("same group.instance.id 'twin'"), std::string::npos)
+      << result.error().message;
+  EXPECT_EQ(loop.consumer_replacements(), TransactionalLoop::kMaxConsumerReplacements);
+}
+
 // The idempotent producer's fatal path (librdkafka #4438 in 2.0.2 raises such errors): after a
 // fatal error fatal_error() names it and every send fails at once, so the caller (ingress, SDK)
 // knows to recreate the producer; a new producer delivers again.

@@ -25,6 +25,7 @@ TEST(ServiceMetrics, RegistersTheStandardSetWithZeroes) {
            "# TYPE caselink_broker_connected gauge\n",
            "# TYPE caselink_ready gauge\n",
            "# TYPE caselink_producer_recreated_total counter\n",
+           "# TYPE caselink_consumer_replaced_total counter\n",
            "# TYPE caselink_dlq_write_failures_total counter\n",
            "# TYPE caselink_transaction_commit_duration_seconds histogram\n",
            "# TYPE caselink_event_age_seconds histogram\n",
@@ -42,6 +43,7 @@ TEST(ServiceMetrics, RegistersTheStandardSetWithZeroes) {
            "caselink_broker_connected{service=\"caselink-sync\"} 0\n",
            "caselink_ready{service=\"caselink-sync\"} 0\n",
            "caselink_producer_recreated_total{service=\"caselink-sync\"} 0\n",
+           "caselink_consumer_replaced_total{service=\"caselink-sync\"} 0\n",
            "caselink_dlq_write_failures_total{service=\"caselink-sync\"} 0\n",
            "caselink_transaction_commit_duration_seconds_count{service=\"caselink-sync\"} 0\n",
        }) {
@@ -62,6 +64,7 @@ TEST(ServiceMetrics, AccessorsFillTheRightSeries) {
   m.broker_connected().set(1);
   m.ready().set(1);
   m.producer_recreated().inc();
+  m.consumer_replaced().inc();
   m.dlq_write_failures().inc(3);
   const std::string text = r.render();
   for (const char* sample : {
@@ -76,6 +79,7 @@ TEST(ServiceMetrics, AccessorsFillTheRightSeries) {
            "caselink_broker_connected{service=\"svc\"} 1\n",
            "caselink_ready{service=\"svc\"} 1\n",
            "caselink_producer_recreated_total{service=\"svc\"} 1\n",
+           "caselink_consumer_replaced_total{service=\"svc\"} 1\n",
            "caselink_dlq_write_failures_total{service=\"svc\"} 3\n",
        }) {
     EXPECT_TRUE(contains(text, sample)) << sample << "\n" << text;
