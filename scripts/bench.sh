@@ -32,6 +32,12 @@
 #              --kafka-property K=V / --loop-key K=V after `--` (e.g. -- --loop-key
 #              transaction_timeout_ms=60000 --kafka-property session.timeout.ms=45000 for the
 #              settings before issue 19). docs/performance.md "Takeover after kill -9".
+#   peer       (N default 200000; --runs R rounds, default 3) caselink-passthrough with its defaults
+#              against a Kafka Streams exactly_once_v2 no-op application (bench/streams-peer, built
+#              here with Maven), same input, same commit interval (100 ms), order alternating by
+#              round: launch -> first commit, events/s, peak RSS of each, and the ratio per round.
+#              Extra settings for caselink after `--`: --caselink-env CASELINK_LOOP_COMMIT_EVERY_RECORDS=500
+#              (docs/performance.md "Against Kafka Streams").
 #
 # Starts a private broker (instance 'bench', port 19392) unless CASELINK_KAFKA_BOOTSTRAP (deprecated:
 # KAFKA_BOOTSTRAP) is set, runs the
@@ -50,14 +56,14 @@ SETUP=1
 EXTRA=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    loop|screening|e2e|ingress-tls|takeover) MODE="$1"; shift ;;
+    loop|screening|e2e|ingress-tls|takeover|peer) MODE="$1"; shift ;;
     --records|--cases) RECORDS="$2"; shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
     --build) BUILD="$2"; shift 2 ;;
     --rate) RATE="$2"; shift 2 ;;
     --no-setup) SETUP=0; shift ;;
-    -h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -67,6 +73,7 @@ case "$MODE" in
   e2e) RECORDS="${RECORDS:-12000}"; NEEDS="$BUILD/bench/e2e/caselink-e2e-bench" ;;
   ingress-tls) RECORDS="${RECORDS:-10}"; NEEDS="$BUILD/bench/ingress/caselink-ingress-bench" ;;
   takeover) RECORDS="${RECORDS:-10000}"; NEEDS="$BUILD/bench/case-sync/caselink-sync-bench" ;;
+  peer) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bench/peer/caselink-peer-bench" ;;
 esac
 
 # setup.sh builds build/; a tree in another --build directory is the caller's to build.
@@ -111,7 +118,7 @@ if [[ "$MODE" == e2e ]]; then
   curl -sf -m 2 http://127.0.0.1:19406/readyz >/dev/null \
     || { echo "bench.sh: the ingress is not ready; see .local/bench-e2e/*.log" >&2; exit 1; }
   echo "== commit settings: $(grep -h -E 'commit_every' deploy/config/standards.yaml deploy/config/feedback.yaml \
-    | tr -s ' ' | paste -sd ';' - || true) (none listed = loop defaults: commit_every_ms 100, commit_every_records 500) =="
+    | tr -s ' ' | paste -sd ';' - || true) (none listed = loop defaults: commit_every_ms 100, commit_every_records 10000) =="
   "$NEEDS" --bootstrap "$BOOTSTRAP" --ingress 127.0.0.1:19480 --ingress-ca .local/bench-e2e/tls/ca.crt \
     --tokens-file deploy/config/demo-agency-tokens.yaml --agency sthjj-330100 --rate "$RATE" --events "$RECORDS" \
     && status=0 || status=$?
@@ -166,6 +173,18 @@ if [[ "$MODE" == takeover ]]; then
   echo "== broker: ${interval:-transaction.abort.timed.out.transaction.cleanup.interval.ms unknown} =="
   echo "== caselink-sync takeover after kill -9: $RECORDS open cases, $RUNS runs =="
   "$NEEDS" --bootstrap "$BOOTSTRAP" --rules rules/deadlines --takeover-runs "$RUNS" --takeover-cases "$RECORDS" \
+    "${EXTRA[@]}" && status=0 || status=$?
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
+  exit "$status"
+fi
+
+if [[ "$MODE" == peer ]]; then
+  # Maven fetches Kafka Streams (the broker's version) once; target/classpath.txt lists its jars.
+  mvn -B -q -ntp -Dstyle.color=never -f bench/streams-peer/pom.xml compile 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' >&2
+  echo "== caselink-passthrough (defaults) against the Kafka Streams peer: $RECORDS records, $RUNS rounds =="
+  "$NEEDS" --bootstrap "$BOOTSTRAP" --records "$RECORDS" --rounds "$RUNS" \
+    --passthrough "$BUILD/services/passthrough/caselink-passthrough" --work "$ROOT/.local/bench-peer" \
+    --peer-classpath "bench/streams-peer/target/classes:$(cat bench/streams-peer/target/classpath.txt)" \
     "${EXTRA[@]}" && status=0 || status=$?
   echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
   exit "$status"

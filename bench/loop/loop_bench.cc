@@ -33,8 +33,8 @@ struct Options {
   int64_t records = 200000;
   int partitions = 6;
   int note_bytes = 150;
-  int64_t commit_every_records = 500;
-  int64_t commit_every_ms = 100;
+  int64_t commit_every_records = kafka::LoopSettings{}.commit_every_records;
+  int64_t commit_every_ms = kafka::LoopSettings{}.commit_every_ms;
 };
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
