@@ -38,6 +38,13 @@
 #              round: launch -> first commit, events/s, peak RSS of each, and the ratio per round.
 #              Extra settings for caselink after `--`: --caselink-env CASELINK_LOOP_COMMIT_EVERY_RECORDS=500
 #              (docs/performance.md "Against Kafka Streams").
+#   secure     (N default 200000; --runs R rounds, default 3) the cost of the secured broker on the
+#              shared loop: the loop benchmark (idempotent produce, no-op and validating
+#              passthrough) against the plaintext bench broker and against a secured one started
+#              beside it (instance 'bench-secure', port 19394: TLS + SASL/SCRAM-SHA-512 + ACLs
+#              deny by default; the benchmark connects as its admin user through
+#              CASELINK_KAFKA_CLIENT_CONFIG_FILE), the order alternating by round; prints
+#              secured/plaintext per phase and round (docs/performance.md "The secured broker").
 #
 # Starts a private broker (instance 'bench', port 19392) unless CASELINK_KAFKA_BOOTSTRAP (deprecated:
 # KAFKA_BOOTSTRAP) is set, runs the
@@ -56,14 +63,14 @@ SETUP=1
 EXTRA=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    loop|screening|e2e|ingress-tls|takeover|peer) MODE="$1"; shift ;;
+    loop|screening|e2e|ingress-tls|takeover|peer|secure) MODE="$1"; shift ;;
     --records|--cases) RECORDS="$2"; shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
     --build) BUILD="$2"; shift 2 ;;
     --rate) RATE="$2"; shift 2 ;;
     --no-setup) SETUP=0; shift ;;
-    -h|--help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,53p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -74,6 +81,7 @@ case "$MODE" in
   ingress-tls) RECORDS="${RECORDS:-10}"; NEEDS="$BUILD/bench/ingress/caselink-ingress-bench" ;;
   takeover) RECORDS="${RECORDS:-10000}"; NEEDS="$BUILD/bench/case-sync/caselink-sync-bench" ;;
   peer) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bench/peer/caselink-peer-bench" ;;
+  secure) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bench/loop/caselink-loop-bench" ;;
 esac
 
 # setup.sh builds build/; a tree in another --build directory is the caller's to build.
@@ -88,11 +96,13 @@ STARTED=0
 E2E_ENV=(CASELINK_RUN_DIR="$ROOT/.local/bench-e2e" CASELINK_PORT_BASE=19400 CASELINK_INGRESS_PORT=19480 CASELINK_CONSOLE_PORT=19481
          CASELINK_BUILD_DIR="$BUILD")
 STACK=0
+SECURE_STARTED=0
 TLS_WORK="$ROOT/.local/bench-ingress-tls"   # ingress-tls: its two ingresses' files and pids
 cleanup() {
   local f
   for f in "$TLS_WORK"/*.pid; do [[ -f "$f" ]] && kill -TERM "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
   [[ "$STACK" == 1 ]] && { env "${E2E_ENV[@]}" CASELINK_KAFKA_BOOTSTRAP="$BOOTSTRAP" bash scripts/run.sh --stop >&2 || true; }
+  [[ "$SECURE_STARTED" == 1 ]] && { bash deploy/local/kafka.sh stop --name bench-secure --wipe >&2 || true; }
   [[ "$STARTED" == 1 ]] && bash deploy/local/kafka.sh stop --name bench --wipe >&2 || true
 }
 trap cleanup EXIT
@@ -188,6 +198,50 @@ if [[ "$MODE" == peer ]]; then
     "${EXTRA[@]}" && status=0 || status=$?
   echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
   exit "$status"
+fi
+
+# secure: one loop-benchmark run against the plaintext or the secured broker; prints its three
+# rates (idempotent produce, no-op passthrough, validating passthrough) on one line.
+secure_bench_rates() {
+  local out
+  if [[ "$1" == plain ]]; then
+    out="$("$NEEDS" --bootstrap "$BOOTSTRAP" --records "$RECORDS" 2>/dev/null)"
+  else
+    out="$(CASELINK_KAFKA_CLIENT_CONFIG_FILE="$SECURE_CONFIG" "$NEEDS" --bootstrap "$SECURE_BOOTSTRAP" \
+      --records "$RECORDS" 2>/dev/null)"
+  fi
+  awk -F'|' '/idempotent produce/{p=$3} /no-op transactional/{n=$3} /validating passthrough/{v=$3}
+    END{gsub(/ /,"",p); gsub(/ /,"",n); gsub(/ /,"",v); print p, n, v}' <<<"$out"
+}
+
+if [[ "$MODE" == secure ]]; then
+  bash deploy/local/kafka.sh stop --name bench-secure --wipe >/dev/null 2>&1 || true
+  SECURE_STARTED=1
+  SECURE_BOOTSTRAP="$(bash deploy/local/kafka.sh start --name bench-secure --port 19394 --secure | tail -n 1)"
+  SECURE_CONFIG="$(bash deploy/local/kafka.sh client-config --name bench-secure)"
+  echo "== the shared loop on a plaintext broker ($BOOTSTRAP) and a secured one ($SECURE_BOOTSTRAP, SASL_SSL as admin): $RECORDS records, $RUNS rounds =="
+  echo "| round | broker | produce records/s | no-op loop records/s | validating loop records/s |"
+  echo "| ---: | --- | ---: | ---: | ---: |"
+  ratios=()
+  for round in $(seq 1 "$RUNS"); do
+    order=(plain secured)
+    (( round % 2 == 0 )) && order=(secured plain)
+    declare -A rates=()
+    for which in "${order[@]}"; do
+      rates[$which]="$(secure_bench_rates "$which")"
+      read -r p n v <<<"${rates[$which]}"
+      [[ -n "$v" ]] || { echo "bench.sh: the loop benchmark failed against the $which broker" >&2; exit 1; }
+      echo "| $round | $which | $p | $n | $v |"
+    done
+    read -r pp pn pv <<<"${rates[plain]}"
+    read -r sp sn sv <<<"${rates[secured]}"
+    ratios+=("$(awk -v a="$sp" -v b="$pp" -v c="$sn" -v d="$pn" -v e="$sv" -v f="$pv" -v r="$round" \
+      'BEGIN{printf "round %d secured/plaintext: produce %.2f, no-op loop %.2f, validating loop %.2f", r, a/b, c/d, e/f}')")
+    unset rates
+  done
+  printf '%s\n' "${ratios[@]}"
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
+  exit 0
 fi
 
 if [[ "$MODE" == screening ]]; then

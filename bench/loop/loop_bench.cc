@@ -18,6 +18,7 @@
 #include "services/common/envelope/codec.h"
 #include "services/common/envelope/topics.h"
 #include "services/common/kafka/producer.h"
+#include "services/common/kafka/settings.h"
 #include "services/common/kafka/transactional_loop.h"
 #include "services/common/logging/logging.h"
 #include "services/passthrough/handler.h"
@@ -37,11 +38,22 @@ struct Options {
   int64_t commit_every_ms = kafka::LoopSettings{}.commit_every_ms;
 };
 
+// The broker's address from --bootstrap; security (SASL_SSL on a secured broker) from the
+// environment as every client takes it: CASELINK_KAFKA_CLIENT_CONFIG_FILE (docs/configuration.md).
+kafka::KafkaSettings bench_settings(const Options& o) {
+  auto from_env = kafka::settings_from_environment();
+  if (!from_env.ok()) {
+    throw std::runtime_error(from_env.error().describe());
+  }
+  kafka::KafkaSettings settings = *from_env;
+  settings.bootstrap = o.bootstrap;
+  return settings;
+}
+
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 double produce_phase(const Options& o, const std::string& topic) {
-  kafka::KafkaSettings settings;
-  settings.bootstrap = o.bootstrap;
+  kafka::KafkaSettings settings = bench_settings(o);
   settings.properties["linger.ms"] = "5";
   auto producer = kafka::make_idempotent_producer(settings, "bench-producer");
   if (!producer.ok()) {
@@ -76,8 +88,7 @@ double produce_phase(const Options& o, const std::string& topic) {
 }
 
 double loop_phase(const Options& o, const std::string& in, const std::string& out, bool validate) {
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = o.bootstrap;
+  kafka::KafkaSettings kafka = bench_settings(o);
   kafka::LoopSettings loop;
   loop.group_id = testing::unique_name("bench.group");
   loop.input_topics = {in};
