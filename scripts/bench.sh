@@ -203,12 +203,12 @@ fi
 # secure: one loop-benchmark run against the plaintext or the secured broker; prints its three
 # rates (idempotent produce, no-op passthrough, validating passthrough) on one line.
 secure_bench_rates() {
-  local out
+  local out log="$ROOT/.local/bench-secure-$1.log"
   if [[ "$1" == plain ]]; then
-    out="$("$NEEDS" --bootstrap "$BOOTSTRAP" --records "$RECORDS" 2>/dev/null)"
+    out="$(env -u CASELINK_KAFKA_CLIENT_CONFIG_FILE "$NEEDS" --bootstrap "$BOOTSTRAP" --records "$RECORDS" 2>"$log")"
   else
     out="$(CASELINK_KAFKA_CLIENT_CONFIG_FILE="$SECURE_CONFIG" "$NEEDS" --bootstrap "$SECURE_BOOTSTRAP" \
-      --records "$RECORDS" 2>/dev/null)"
+      --records "$RECORDS" 2>"$log")"
   fi
   awk -F'|' '/idempotent produce/{p=$3} /no-op transactional/{n=$3} /validating passthrough/{v=$3}
     END{gsub(/ /,"",p); gsub(/ /,"",n); gsub(/ /,"",v); print p, n, v}' <<<"$out"
@@ -230,7 +230,7 @@ if [[ "$MODE" == secure ]]; then
     for which in "${order[@]}"; do
       rates[$which]="$(secure_bench_rates "$which")"
       read -r p n v <<<"${rates[$which]}"
-      [[ -n "$v" ]] || { echo "bench.sh: the loop benchmark failed against the $which broker" >&2; exit 1; }
+      [[ -n "$v" ]] || { echo "bench.sh: the loop benchmark failed against the $which broker; see .local/bench-secure-$which.log" >&2; exit 1; }
       echo "| $round | $which | $p | $n | $v |"
     done
     read -r pp pn pv <<<"${rates[plain]}"

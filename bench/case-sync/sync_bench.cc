@@ -56,8 +56,8 @@ struct Options {
   std::string rules_directory = "rules/deadlines";
   int64_t records = 50000;
   int partitions = 6;
-  int64_t commit_every_records = 500;
-  int64_t commit_every_ms = 100;
+  int64_t commit_every_records = kafka::LoopSettings{}.commit_every_records;  // the loop's defaults
+  int64_t commit_every_ms = kafka::LoopSettings{}.commit_every_ms;
   int64_t open_cases = 100000;
   bool skip_kafka = false;
   std::string compression = "none";  // producer compression.type of both loop phases

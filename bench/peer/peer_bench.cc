@@ -16,13 +16,13 @@
 
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
-#include <librdkafka/rdkafkacpp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -33,7 +33,6 @@
 #include <thread>
 
 #include "services/common/core/build_info.h"
-#include "services/common/kafka/factory.h"
 #include "services/common/kafka/producer.h"
 #include "tests/support/kafka_test_env.h"
 
@@ -93,26 +92,42 @@ void produce_input(const Options& o, const std::string& topic) {
   }
 }
 
-// Starts argv with `env` added, its output to `log`.
+// Starts argv with this process's environment minus every CASELINK_ variable (so a caller's
+// settings cannot leak into a run meant to show the defaults) plus `env`; output to `log`.
 pid_t launch(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid != 0) {
-    return pid;
+  std::vector<std::string> environment;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "CASELINK_", 9) != 0) {
+      environment.emplace_back(*e);
+    }
   }
-  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  dup2(fd, STDOUT_FILENO);
-  dup2(fd, STDERR_FILENO);
-  for (const auto& kv : env) {
-    putenv(strdup(kv.c_str()));
-  }
+  environment.insert(environment.end(), env.begin(), env.end());
   std::vector<char*> args;
+  std::vector<char*> envp;
   for (const auto& a : argv) {
     args.push_back(const_cast<char*>(a.c_str()));
   }
+  for (const auto& e : environment) {
+    envp.push_back(const_cast<char*>(e.c_str()));
+  }
   args.push_back(nullptr);
-  execvp(args[0], args.data());
-  std::perror("exec");
-  _exit(127);
+  envp.push_back(nullptr);
+  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw std::runtime_error("cannot write " + log + ": " + std::strerror(errno));
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {  // only async-signal-safe calls from here
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    execvpe(args[0], args.data(), envp.data());
+    _exit(127);
+  }
+  close(fd);
+  if (pid < 0) {
+    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  }
+  return pid;
 }
 
 // SIGTERM, then SIGKILL when it has not exited within a minute.
@@ -159,31 +174,11 @@ double cpu_seconds(pid_t pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// The group's committed offsets on `topic`, summed; -1 when the coordinator did not answer.
-int64_t committed_sum(RdKafka::KafkaConsumer& group_view, const std::string& topic, int partitions) {
-  std::vector<RdKafka::TopicPartition*> tps;
-  for (int p = 0; p < partitions; ++p) {
-    tps.push_back(RdKafka::TopicPartition::create(topic, p));
-  }
-  int64_t sum = group_view.committed(tps, 5000) == RdKafka::ERR_NO_ERROR ? 0 : -1;
-  for (auto* tp : tps) {
-    if (sum >= 0 && tp->offset() > 0) {
-      sum += tp->offset();
-    }
-    delete tp;
-  }
-  return sum;
-}
 
 // Launches one process for `group` and watches the group's committed offsets every 20 ms.
 Measured measure(const Options& o, const std::string& in, const std::string& group, const std::string& who,
                  const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-  kafka::KafkaSettings settings;
-  settings.bootstrap = o.bootstrap;
-  auto view = kafka::make_consumer(settings, {{"group.id", group}, {"enable.auto.commit", "false"}});
-  if (!view.ok()) {
-    throw std::runtime_error(view.error().describe());
-  }
+  testing::CommittedOffsetsView view(o.bootstrap, group);
   const std::string log = o.work + "/" + group + ".log";
   const auto launched = SteadyClock::now();
   const pid_t pid = launch(argv, env, log);
@@ -196,7 +191,7 @@ Measured measure(const Options& o, const std::string& in, const std::string& gro
     if (waitpid(pid, nullptr, WNOHANG) == pid) {
       throw std::runtime_error(who + " exited before it was done; see " + log);
     }
-    const int64_t committed = committed_sum(**view, in, o.partitions);
+    const int64_t committed = view.total(in, o.partitions);
     if (committed > 0 && at_first == 0) {
       m.first_commit_s = seconds_since(launched);
       at_first = committed;
@@ -215,7 +210,6 @@ Measured measure(const Options& o, const std::string& in, const std::string& gro
   const double span = m.all_committed_s - m.first_commit_s;
   m.events_per_s = span > 0 ? static_cast<double>(o.records - at_first) / span : 0;
   stop_process(pid);
-  (*view)->close();
   return m;
 }
 
@@ -284,9 +278,9 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App app{"caselink-passthrough against a Kafka Streams exactly_once_v2 no-op peer, same broker, same run"};
   app.add_option("--bootstrap", o.bootstrap, "Broker");
-  app.add_option("--records", o.records, "Input records");
+  app.add_option("--records", o.records, "Input records")->check(CLI::PositiveNumber);
   app.add_option("--partitions", o.partitions, "Partitions of the input and output topics");
-  app.add_option("--rounds", o.rounds, "Rounds (each runs both; the order alternates)");
+  app.add_option("--rounds", o.rounds, "Rounds (each runs both; the order alternates)")->check(CLI::PositiveNumber);
   app.add_option("--value-bytes", o.value_bytes, "Bytes per record value");
   app.add_option("--commit-ms", o.commit_ms, "Commit interval of both (loop.commit_every_ms, commit.interval.ms)");
   app.add_option("--passthrough", o.passthrough, "The caselink-passthrough binary");

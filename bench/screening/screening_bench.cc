@@ -60,8 +60,8 @@ struct Options {
   std::string rules_dir = "rules";
   int64_t records = 1000000;
   int partitions = 6;
-  int64_t commit_every_records = 500;
-  int64_t commit_every_ms = 100;
+  int64_t commit_every_records = kafka::LoopSettings{}.commit_every_records;  // the loop's defaults
+  int64_t commit_every_ms = kafka::LoopSettings{}.commit_every_ms;
   uint64_t seed = 20261128;
   int64_t phase_timeout_s = 1800;
   int64_t handler_only_records = 100000;

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <thread>
 
 #include "services/common/kafka/factory.h"
@@ -207,6 +208,38 @@ std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::
   }
   consumer->close();
   return out;
+}
+
+struct CommittedOffsetsView::Consumer {
+  std::unique_ptr<RdKafka::KafkaConsumer> handle;
+};
+
+CommittedOffsetsView::CommittedOffsetsView(const std::string& bootstrap, const std::string& group)
+    : consumer_(std::make_unique<Consumer>()) {
+  // read_uncommitted: what is committed now, not only stable offsets (see committed_offsets).
+  auto made = kafka::make_consumer(settings_for(bootstrap),
+                                   {{"group.id", group}, {"isolation.level", "read_uncommitted"}});
+  if (!made.ok()) {
+    throw std::runtime_error("committed offsets of " + group + ": " + made.error().describe());
+  }
+  consumer_->handle = std::move(made).value();
+}
+
+CommittedOffsetsView::~CommittedOffsetsView() { consumer_->handle->close(); }
+
+int64_t CommittedOffsetsView::total(const std::string& topic, int partitions) {
+  std::vector<RdKafka::TopicPartition*> tps;
+  for (int p = 0; p < partitions; ++p) {
+    tps.push_back(RdKafka::TopicPartition::create(topic, p));
+  }
+  int64_t sum = consumer_->handle->committed(tps, 5000) == RdKafka::ERR_NO_ERROR ? 0 : -1;
+  for (auto* tp : tps) {
+    if (sum >= 0 && tp->offset() > 0) {
+      sum += tp->offset();
+    }
+    delete tp;
+  }
+  return sum;
 }
 
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout,

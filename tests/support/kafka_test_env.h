@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -41,6 +42,24 @@ std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::
 // Committed offsets of `group` on `topic`, per partition (-1 when none).
 std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::string& group,
                                        const std::string& topic, int partitions);
+
+// Reads one group's committed offsets again and again over one connection (one TLS and SASL
+// handshake on a secured broker), without joining the group: for benchmarks that poll progress.
+// Security from the environment, as every test client's; the broker from `bootstrap`.
+class CommittedOffsetsView {
+ public:
+  CommittedOffsetsView(const std::string& bootstrap, const std::string& group);
+  ~CommittedOffsetsView();
+  CommittedOffsetsView(const CommittedOffsetsView&) = delete;
+  CommittedOffsetsView& operator=(const CommittedOffsetsView&) = delete;
+  // Sum over partitions 0..partitions-1 of `topic` (a partition without an offset counts 0);
+  // -1 when the coordinator did not answer.
+  int64_t total(const std::string& topic, int partitions);
+
+ private:
+  struct Consumer;
+  std::unique_ptr<Consumer> consumer_;
+};
 
 // Polls `condition` every `poll` until it holds (true) or `timeout` passed (false). What tests
 // use instead of a sleep: they wait for something they can observe, with a deadline.

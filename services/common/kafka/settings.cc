@@ -57,6 +57,8 @@ void bind(config::ConfigBinder& binder, LoopSettings* s, const KafkaSettings* ka
   binder.bind("loop.dlq_topic", &s->dlq_topic, "Dead-letter topic");
   binder.bind("loop.commit_every_records", &s->commit_every_records, "Commit after this many input records");
   binder.bind("loop.commit_every_ms", &s->commit_every_ms, "Commit after this many milliseconds");
+  binder.bind("loop.commit_every_bytes", &s->commit_every_bytes,
+              "Commit once the transaction's outputs (keys and values) reach this many bytes");
   binder.bind("loop.transaction_timeout_ms", &s->transaction_timeout_ms,
               "Kafka transaction timeout, ms; also bounds takeover after kill -9 (>= commit_every_ms + 3000)");
   binder.bind("loop.partition_assignment_strategy", &s->partition_assignment_strategy,
@@ -257,6 +259,9 @@ Status validate(const LoopSettings& s, const KafkaSettings& /*kafka*/) {
   }
   if (s.commit_every_records < 1) {
     return Error::invalid("must be at least 1", "loop.commit_every_records");
+  }
+  if (s.commit_every_bytes < 1) {
+    return Error::invalid("must be at least 1", "loop.commit_every_bytes");
   }
   if (s.commit_every_ms < 1) {
     return Error::invalid("must be at least 1", "loop.commit_every_ms");

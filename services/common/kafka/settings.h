@@ -78,8 +78,9 @@ struct LoopSettings {
   // without waiting for the session timeout of its dead incarnation or a rebalance of the others.
   // The price: a static member does not leave the group when it stops, so partitions of an
   // instance that is stopped for good stand still until session.timeout.ms (45 s) has passed.
-  // Unique per running instance (two live instances with one id fence each other: the older one
-  // stops with a fatal error). Empty (default): dynamic membership.
+  // Unique per running instance: two live instances with one id fence each other; each replaces
+  // its consumer, up to 5 times in 10 minutes, then one stops with an error naming this key.
+  // Empty (default): dynamic membership.
   std::string group_instance_id;
   // Dead-letter topic for records that cannot be decoded, are invalid or unauthorized.
   std::string dlq_topic = envelope::topics::kDlq;
@@ -90,6 +91,10 @@ struct LoopSettings {
   // a Kafka Streams peer with the same 100 ms interval (docs/performance.md "Against Kafka
   // Streams").
   int64_t commit_every_records = 10000;
+  // ... or once the outputs produced in it (keys and values) reach this many bytes: what a
+  // transaction holds stays bounded when each input yields a large record (a case's snapshot can
+  // be 768 KiB: 10,000 of them would be 7.5 GiB).
+  int64_t commit_every_bytes = 64LL * 1024 * 1024;
   int64_t commit_every_ms = 100;
   // How long the broker lets a transaction stay open before it aborts it. It also bounds how long
   // the partitions of an instance killed with kill -9 stand still: the instance that takes them

@@ -379,6 +379,7 @@ bool TransactionalLoop::begin_if_needed(const std::atomic<bool>& stop) {
       txn_open_ = true;
       txn_started_ = std::chrono::steady_clock::now();
       records_in_txn_ = 0;
+      bytes_in_txn_ = 0;
       return true;
     }
     if (classify_txn_error(flags_of(e.error), false) != TxnAction::kRetry) {
@@ -406,6 +407,7 @@ std::optional<TransactionalLoop::ProduceFailure> TransactionalLoop::produce_all(
       const ProduceAction action = classify_produce_error(code);
       if (action == ProduceAction::kOk) {
         produced_in_txn_[record.topic] += 1;
+        bytes_in_txn_ += static_cast<int64_t>(record.key.size() + (record.value ? record.value->size() : 0));
         break;
       }
       if (action == ProduceAction::kPollAndRetry) {
@@ -487,7 +489,7 @@ bool TransactionalLoop::commit_due() const {
   if (!txn_open_) {
     return false;
   }
-  if (records_in_txn_ >= loop_.commit_every_records) {
+  if (records_in_txn_ >= loop_.commit_every_records || bytes_in_txn_ >= loop_.commit_every_bytes) {
     return true;
   }
   return std::chrono::steady_clock::now() - txn_started_ >= std::chrono::milliseconds(loop_.commit_every_ms);
@@ -612,6 +614,7 @@ void TransactionalLoop::finish_commit() {
   poisoned_.clear();
   refused_in_txn_ = false;
   records_in_txn_ = 0;
+  bytes_in_txn_ = 0;
   failures_in_a_row_ = 0;
   failing_.store(0);
   handler_.on_transaction_committed();
@@ -625,6 +628,7 @@ void TransactionalLoop::after_abort(const char* result) {
   produced_in_txn_.clear();
   refused_in_txn_ = false;
   records_in_txn_ = 0;
+  bytes_in_txn_ = 0;
   handler_.on_transaction_aborted();
 }
 
@@ -812,26 +816,34 @@ bool TransactionalLoop::poll_once(const std::atomic<bool>& stop, std::string& fa
 // offsets: it is aborted, and the handler hears that its partitions are lost, before the new
 // consumer is assigned them (restore on assignment, as after a restart).
 Status TransactionalLoop::replace_consumer(const std::atomic<bool>& stop, const std::string& fatal) {
-  const auto now = std::chrono::steady_clock::now();
-  std::erase_if(consumer_fatals_, [&](auto t) { return now - t > std::chrono::minutes(10); });
-  consumer_fatals_.push_back(now);
-  if (consumer_fatals_.size() > kMaxConsumerReplacements) {
-    return Error::fatal("consumer fatal error " + std::to_string(consumer_fatals_.size()) +
-                            " times in 10 minutes (last: " + fatal +
-                            "); another running instance may have the same group.instance.id '" +
-                            loop_.group_instance_id + "' (loop.group_instance_id)");
-  }
-  log()->error("consumer fatal error: {}; replacing the consumer (group.instance.id '{}')", fatal,
-               loop_.group_instance_id);
   std::unique_ptr<RdKafka::KafkaConsumer> old = std::move(consumer_);  // no rewind through it
+  char reason[512] = {0};
+  const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(old->c_ptr(), reason, sizeof(reason));
+  // Whatever happens next, the old generation's transaction must not outlive this consumer: a
+  // twin or a restarted process would otherwise wait for its timeout.
   if (!assignment_.empty()) {
     handle_revoke({assignment_.begin(), assignment_.end()}, /*lost=*/true);
   }
   if (txn_open_) {
-    abort_and_rewind(stop, "the consumer is replaced");  // timer outputs without a partition
+    abort_and_rewind(stop, "the consumer had a fatal error");  // timer outputs without a partition
   }
   old->close();  // a consumer with a fatal error does not leave the group; it only stops
   old.reset();
+  update_readiness();
+  if (cause != RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID || loop_.group_instance_id.empty()) {
+    return Error::fatal("consumer fatal error: " + fatal);
+  }
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(consumer_fatals_, [&](auto t) { return now - t > std::chrono::minutes(10); });
+  consumer_fatals_.push_back(now);
+  if (consumer_fatals_.size() > kMaxConsumerReplacements) {
+    return Error::fatal("static member fenced " + std::to_string(consumer_fatals_.size()) +
+                        " times in 10 minutes (last: " + fatal +
+                        "); another running instance may have the same group.instance.id '" +
+                        loop_.group_instance_id + "' (loop.group_instance_id)");
+  }
+  log()->error("consumer fatal error: {}; replacing the consumer (group.instance.id '{}')", fatal,
+               loop_.group_instance_id);
   if (Status st = create_consumer(); !st.ok()) {
     return st;
   }
@@ -840,7 +852,6 @@ Status TransactionalLoop::replace_consumer(const std::atomic<bool>& stop, const 
   }
   consumer_replacements_.fetch_add(1);
   observer_->consumer_replaced();
-  update_readiness();
   return Status::success();
 }
 
@@ -876,6 +887,8 @@ Status TransactionalLoop::run(const std::atomic<bool>& stop) {
       if (Status st = replace_consumer(stop, fatal); !st.ok()) {
         log()->critical("{}", st.error().message);
         close_clients();
+        producer_ready_.store(false);
+        update_readiness();
         return st;
       }
     }

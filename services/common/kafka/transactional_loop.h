@@ -4,7 +4,8 @@
 //
 // Each input record is handed to a RecordHandler; the records it returns, any dead-letter
 // record, and the input offsets are committed in one Kafka transaction. Transactions close
-// after `commit_every_records` inputs or `commit_every_ms`, whichever comes first.
+// after `commit_every_ms`, or earlier after `commit_every_records` inputs or `commit_every_bytes`
+// of outputs.
 //
 // Failure handling:
 //   retriable error        -> the same call is retried
@@ -35,13 +36,14 @@
 //                             not authorized, record too large) is counted and retried this way:
 //                             the record is never dropped.
 //   broker unreachable     -> keep retrying with back-off, log it, report not ready
-//   consumer fatal error   -> (a static member answered FENCED_INSTANCE_ID, which a coordinator
-//                             failover can do to a live member) abort the open transaction, tell
-//                             the handler its partitions are lost, close the consumer and make a
-//                             new one with the same group.instance.id, as a restarted process
-//                             would. More than kMaxConsumerReplacements in 10 minutes means
-//                             another running instance has the same group.instance.id: run()
-//                             returns the error (the process exits naming the setting).
+//   consumer fatal error   -> abort the open transaction, tell the handler its partitions are
+//                             lost, close the consumer. When it is a static member fenced
+//                             (FENCED_INSTANCE_ID, which a coordinator failover can answer a live
+//                             member), make a new consumer with the same group.instance.id, as a
+//                             restarted process would, and go on. Any other fatal error, or more
+//                             than kMaxConsumerReplacements fences in 10 minutes (another running
+//                             instance has the same group.instance.id): run() returns the error
+//                             and the process exits naming it.
 //   handler throws         -> the record is dead-lettered (class handler.exception)
 //
 // A crash at any point leaves either a committed transaction (outputs + offsets) or
@@ -217,6 +219,7 @@ class TransactionalLoop {
   bool txn_open_ = false;
   std::chrono::steady_clock::time_point txn_started_;
   int64_t records_in_txn_ = 0;
+  int64_t bytes_in_txn_ = 0;  // keys and values produced in the open transaction
   std::map<TopicPartition, int64_t> pending_offsets_;  // next offset to read, per partition
   std::map<std::string, uint64_t> produced_in_txn_;
   std::set<InputKey> poisoned_;  // inputs whose outputs Kafka refused

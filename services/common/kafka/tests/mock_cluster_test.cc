@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
+#include <future>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -99,11 +100,11 @@ class EchoHandler : public RecordHandler {
 
 // Publishes `count` Probe envelopes (sequence 0..count-1, seven cases) to `topic`, then an
 // undecodable record when `garbage` is set.
-void seed(const KafkaSettings& kafka, const std::string& topic, uint64_t count, bool garbage) {
+void seed(const KafkaSettings& kafka, const std::string& topic, uint64_t count, bool garbage, uint64_t first = 0) {
   auto producer = make_idempotent_producer(kafka, "seeder");
   ASSERT_TRUE(producer.ok()) << producer.error().describe();
   SystemClock clock;
-  for (uint64_t i = 0; i < count; ++i) {
+  for (uint64_t i = first; i < first + count; ++i) {
     v1::Envelope env =
         envelope::make_envelope(CaseId("case-" + std::to_string(i % 7)), AgencyId("a"), clock.now(), clock.now());
     env.mutable_probe()->set_sequence(i);
@@ -492,26 +493,42 @@ TEST(TransactionalLoopMock, ReportsCommitTimeEventAgeAndBothClientsStatistics) {
 
 // A static member fenced by the broker (FENCED_INSTANCE_ID: fatal for librdkafka's consumer, and
 // what 2.0.2 answered a live member after its coordinator broker was killed in the chaos run) no
-// longer ends the loop: it aborts, replaces its consumer with the same group.instance.id and
-// answers every input.
+// longer ends the loop: it aborts the open transaction, tells the handler its partitions are lost,
+// replaces its consumer with the same group.instance.id, and the new consumer reads on.
 TEST(TransactionalLoopMock, FencedStaticMemberReplacesItsConsumerAndGoesOn) {
   MockEnv env("fenced");
   env.loop.group_instance_id = "fenced-1";
-  seed(env.kafka, "in", 50, /*garbage=*/false);
-  EchoHandler handler(/*retry_sequence=*/1000);
+  env.loop.commit_every_records = 1000;  // the fence falls inside an open transaction
+  env.loop.commit_every_ms = 2000;
+  seed(env.kafka, "in", 20, /*garbage=*/false);
+  struct Counting : EchoHandler {
+    using EchoHandler::EchoHandler;
+    HandlerResult handle(const ConsumedRecord& record) override {
+      handled.fetch_add(1);
+      return EchoHandler::handle(record);
+    }
+    void on_partitions_revoked(const std::vector<TopicPartition>&) override { revoked.fetch_add(1); }
+    void on_partitions_assigned(const std::vector<TopicPartition>&) override { assigned.fetch_add(1); }
+    std::atomic<int> handled{0}, revoked{0}, assigned{0};
+  } handler(/*retry_sequence=*/1000);
   SystemClock clock;
   TransactionalLoop loop(env.kafka, env.loop, "fenced-test", handler, nullptr, clock);
   std::atomic<bool> fenced{false};
-  loop.inject_faults_for_testing(
-      {.fence_consumer = [&] { return loop.committed_transactions() >= 1 && !fenced.exchange(true); }});
+  loop.inject_faults_for_testing({.fence_consumer = [&] { return handler.handled.load() >= 5 && !fenced.exchange(true); }});
   Running running(loop);
 
-  const auto outputs = read_committed(env.kafka.bootstrap, "out", 50);
+  ASSERT_TRUE(wait_for([&] { return loop.consumer_replacements() == 1U && handler.assigned.load() >= 2; }))
+      << "replacements " << loop.consumer_replacements() << ", assignments " << handler.assigned.load();
+  EXPECT_GE(handler.revoked.load(), 1);                // the old assignment was given up
+  EXPECT_GE(loop.aborted_transactions(), 1U);          // with the transaction it had open
+  seed(env.kafka, "in", 30, /*garbage=*/false, /*first=*/100);  // read by the new consumer only
+  const auto seen = sequences(read_committed(env.kafka.bootstrap, "out", 50));
   const Status result = running.stop();
   ASSERT_TRUE(result.ok()) << result.error().describe();
-  EXPECT_TRUE(fenced.load());
   EXPECT_EQ(loop.consumer_replacements(), 1U);
-  EXPECT_EQ(sequences(outputs).size(), 50U);  // at least once on the mock (see the top of the file)
+  for (uint64_t i = 100; i < 130; ++i) {
+    EXPECT_EQ(seen.count(i), 1U) << "sequence " << i << " was not processed after the replacement";
+  }
 }
 
 // The same error over and over is not a failover but a twin: another live process with the same
@@ -524,11 +541,53 @@ TEST(TransactionalLoopMock, StaticMemberFencedOverAndOverStopsNamingTheInstanceI
   TransactionalLoop loop(env.kafka, env.loop, "twin-test", handler, nullptr, clock);
   loop.inject_faults_for_testing({.fence_consumer = [] { return true; }});
   std::atomic<bool> stop{false};
-  const Status result = loop.run(stop);  // returns by itself
-  ASSERT_FALSE(result.ok());
-  EXPECT_NE(result.error().message.find("same group.instance.id 'twin'"), std::string::npos)
-      << result.error().message;
+  auto result = std::async(std::launch::async, [&] { return loop.run(stop); });
+  if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    stop.store(true);
+    FAIL() << "the loop did not stop by itself after " << loop.consumer_replacements() << " replacements";
+  }
+  const Status status = result.get();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("same group.instance.id 'twin'"), std::string::npos)
+      << status.error().message;
   EXPECT_EQ(loop.consumer_replacements(), TransactionalLoop::kMaxConsumerReplacements);
+}
+
+// A dynamic member (no group.instance.id) cannot be fenced as a static one: any fatal consumer error
+// stops it, as before, instead of a replacement.
+TEST(TransactionalLoopMock, FatalConsumerErrorOfADynamicMemberStopsTheLoop) {
+  MockEnv env("dynamic-fatal");
+  EchoHandler handler(/*retry_sequence=*/1000);
+  SystemClock clock;
+  TransactionalLoop loop(env.kafka, env.loop, "dynamic-test", handler, nullptr, clock);
+  loop.inject_faults_for_testing({.fence_consumer = [] { return true; }});
+  std::atomic<bool> stop{false};
+  auto result = std::async(std::launch::async, [&] { return loop.run(stop); });
+  if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    stop.store(true);
+    FAIL() << "the loop did not stop after a fatal consumer error";
+  }
+  const Status status = result.get();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("consumer fatal error"), std::string::npos) << status.error().message;
+  EXPECT_EQ(loop.consumer_replacements(), 0U);
+}
+
+// The byte bound closes a transaction on its own when neither the record count nor the time would
+// (large outputs, e.g. case snapshots, keep what one transaction holds bounded).
+TEST(TransactionalLoopMock, CommitEveryBytesClosesTransactions) {
+  MockEnv env("bytes-bound");
+  env.loop.commit_every_records = 100000;
+  env.loop.commit_every_ms = 600000;
+  env.loop.commit_every_bytes = 1;  // every output closes its transaction
+  seed(env.kafka, "in", 20, /*garbage=*/false);
+  EchoHandler handler(/*retry_sequence=*/1000);
+  SystemClock clock;
+  TransactionalLoop loop(env.kafka, env.loop, "bytes-test", handler, nullptr, clock);
+  Running running(loop);
+  EXPECT_TRUE(wait_for([&] { return loop.committed_transactions() >= 20U; }))
+      << "committed " << loop.committed_transactions() << " transactions";
+  ASSERT_TRUE(running.stop().ok());
 }
 
 // The idempotent producer's fatal path (librdkafka #4438 in 2.0.2 raises such errors): after a

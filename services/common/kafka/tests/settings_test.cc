@@ -81,6 +81,11 @@ TEST(KafkaSettings, CommitIntervalsMustBePositive) {
   Status st = load("loop: {group_id: g, input_topics: [a], commit_every_records: 0}", &kafka, &loop);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("loop.commit_every_records"), std::string::npos);
+  KafkaSettings kafka2;
+  LoopSettings loop2;  // fresh: a failed load leaves what it read
+  st = load("loop: {group_id: g, input_topics: [a], commit_every_bytes: 0}", &kafka2, &loop2);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("loop.commit_every_bytes"), std::string::npos);
 }
 
 TEST(KafkaSettings, ReadAheadIsSetThroughLoopSettingsNotProperties) {
