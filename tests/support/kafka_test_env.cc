@@ -186,37 +186,15 @@ std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::
   return out;
 }
 
-std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::string& group,
-                                       const std::string& topic, int partitions) {
-  // read_committed would ask for stable offsets only (KIP-447): while a killed producer's
-  // transaction holds uncommitted offsets, the broker answers UNSTABLE_OFFSET_COMMIT until the
-  // transaction times out. What a test wants is what is committed now, which this answers.
-  auto made = kafka::make_consumer(settings_for(bootstrap), {{"group.id", group}, {"isolation.level", "read_uncommitted"}});
-  if (!made.ok()) return {};
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer = std::move(made).value();
-  std::vector<RdKafka::TopicPartition*> tps;
-  for (int p = 0; p < partitions; ++p) {
-    tps.push_back(RdKafka::TopicPartition::create(topic, p));
-  }
-  for (int attempt = 0; attempt < 5 && consumer->committed(tps, 10000) != RdKafka::ERR_NO_ERROR; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // broker busy: ask again
-  }
-  std::vector<int64_t> out;
-  for (auto* tp : tps) {
-    out.push_back(tp->offset());
-    delete tp;
-  }
-  consumer->close();
-  return out;
-}
-
 struct CommittedOffsetsView::Consumer {
   std::unique_ptr<RdKafka::KafkaConsumer> handle;
 };
 
 CommittedOffsetsView::CommittedOffsetsView(const std::string& bootstrap, const std::string& group)
     : consumer_(std::make_unique<Consumer>()) {
-  // read_uncommitted: what is committed now, not only stable offsets (see committed_offsets).
+  // read_committed would ask for stable offsets only (KIP-447): while a killed producer's
+  // transaction holds uncommitted offsets, the broker answers UNSTABLE_OFFSET_COMMIT until the
+  // transaction times out. What a test wants is what is committed now, which this answers.
   auto made = kafka::make_consumer(settings_for(bootstrap),
                                    {{"group.id", group}, {"isolation.level", "read_uncommitted"}});
   if (!made.ok()) {
@@ -227,19 +205,37 @@ CommittedOffsetsView::CommittedOffsetsView(const std::string& bootstrap, const s
 
 CommittedOffsetsView::~CommittedOffsetsView() { consumer_->handle->close(); }
 
-int64_t CommittedOffsetsView::total(const std::string& topic, int partitions) {
+std::vector<int64_t> CommittedOffsetsView::offsets(const std::string& topic, int partitions) {
   std::vector<RdKafka::TopicPartition*> tps;
   for (int p = 0; p < partitions; ++p) {
     tps.push_back(RdKafka::TopicPartition::create(topic, p));
   }
-  int64_t sum = consumer_->handle->committed(tps, 5000) == RdKafka::ERR_NO_ERROR ? 0 : -1;
+  for (int attempt = 0; attempt < 5 && consumer_->handle->committed(tps, 10000) != RdKafka::ERR_NO_ERROR; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // broker busy: ask again
+  }
+  std::vector<int64_t> out;
   for (auto* tp : tps) {
-    if (sum >= 0 && tp->offset() > 0) {
-      sum += tp->offset();
-    }
+    out.push_back(tp->offset());
     delete tp;
   }
+  return out;
+}
+
+int64_t CommittedOffsetsView::total(const std::string& topic, int partitions) {
+  int64_t sum = 0;
+  for (const int64_t offset : offsets(topic, partitions)) {
+    sum += std::max<int64_t>(offset, 0);
+  }
   return sum;
+}
+
+std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::string& group,
+                                       const std::string& topic, int partitions) {
+  try {
+    return CommittedOffsetsView(bootstrap, group).offsets(topic, partitions);
+  } catch (const std::runtime_error&) {
+    return {};
+  }
 }
 
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
@@ -256,11 +252,11 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
 
 int64_t committed_total(const std::string& bootstrap, const std::string& group, const std::string& topic,
                         int partitions) {
-  int64_t total = 0;
-  for (const int64_t offset : committed_offsets(bootstrap, group, topic, partitions)) {
-    total += std::max<int64_t>(offset, 0);
+  try {
+    return CommittedOffsetsView(bootstrap, group).total(topic, partitions);
+  } catch (const std::runtime_error&) {
+    return 0;
   }
-  return total;
 }
 
 bool wait_caught_up(const std::string& bootstrap, const std::string& group, const std::vector<std::string>& topics,

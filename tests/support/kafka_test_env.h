@@ -52,8 +52,10 @@ class CommittedOffsetsView {
   ~CommittedOffsetsView();
   CommittedOffsetsView(const CommittedOffsetsView&) = delete;
   CommittedOffsetsView& operator=(const CommittedOffsetsView&) = delete;
-  // Sum over partitions 0..partitions-1 of `topic` (a partition without an offset counts 0);
-  // -1 when the coordinator did not answer.
+  // Per partition 0..partitions-1 of `topic` (-1 when none; asked up to 5 times while the
+  // coordinator does not answer).
+  std::vector<int64_t> offsets(const std::string& topic, int partitions);
+  // Their sum, a partition without an offset counting 0 (what committed_total answers).
   int64_t total(const std::string& topic, int partitions);
 
  private:
