@@ -11,6 +11,7 @@
 
 #include <future>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -531,6 +532,19 @@ TEST(TransactionalLoopMock, FencedStaticMemberReplacesItsConsumerAndGoesOn) {
   }
 }
 
+// Runs a loop the test expects to return by itself and gives what it returned; nullopt, after
+// stopping it, when it is still running a minute later.
+std::optional<Status> run_until_it_returns(TransactionalLoop& loop) {
+  std::atomic<bool> stop{false};
+  auto result = std::async(std::launch::async, [&] { return loop.run(stop); });
+  if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    stop.store(true);
+    result.wait();
+    return std::nullopt;
+  }
+  return result.get();
+}
+
 // The same error over and over is not a failover but a twin: another live process with the same
 // group.instance.id. The loop stops and says so instead of fencing it back for ever.
 TEST(TransactionalLoopMock, StaticMemberFencedOverAndOverStopsNamingTheInstanceId) {
@@ -540,16 +554,12 @@ TEST(TransactionalLoopMock, StaticMemberFencedOverAndOverStopsNamingTheInstanceI
   SystemClock clock;
   TransactionalLoop loop(env.kafka, env.loop, "twin-test", handler, nullptr, clock);
   loop.inject_faults_for_testing({.fence_consumer = [] { return true; }});
-  std::atomic<bool> stop{false};
-  auto result = std::async(std::launch::async, [&] { return loop.run(stop); });
-  if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
-    stop.store(true);
-    FAIL() << "the loop did not stop by itself after " << loop.consumer_replacements() << " replacements";
-  }
-  const Status status = result.get();
-  ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.error().message.find("same group.instance.id 'twin'"), std::string::npos)
-      << status.error().message;
+  const std::optional<Status> status = run_until_it_returns(loop);
+  ASSERT_TRUE(status.has_value()) << "the loop did not stop by itself after " << loop.consumer_replacements()
+                                  << " replacements";
+  ASSERT_FALSE(status->ok());
+  EXPECT_NE(status->error().message.find("same group.instance.id 'twin'"), std::string::npos)
+      << status->error().message;
   EXPECT_EQ(loop.consumer_replacements(), TransactionalLoop::kMaxConsumerReplacements);
 }
 
@@ -561,15 +571,10 @@ TEST(TransactionalLoopMock, FatalConsumerErrorOfADynamicMemberStopsTheLoop) {
   SystemClock clock;
   TransactionalLoop loop(env.kafka, env.loop, "dynamic-test", handler, nullptr, clock);
   loop.inject_faults_for_testing({.fence_consumer = [] { return true; }});
-  std::atomic<bool> stop{false};
-  auto result = std::async(std::launch::async, [&] { return loop.run(stop); });
-  if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
-    stop.store(true);
-    FAIL() << "the loop did not stop after a fatal consumer error";
-  }
-  const Status status = result.get();
-  ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.error().message.find("consumer fatal error"), std::string::npos) << status.error().message;
+  const std::optional<Status> status = run_until_it_returns(loop);
+  ASSERT_TRUE(status.has_value()) << "the loop did not stop after a fatal consumer error";
+  ASSERT_FALSE(status->ok());
+  EXPECT_NE(status->error().message.find("consumer fatal error"), std::string::npos) << status->error().message;
   EXPECT_EQ(loop.consumer_replacements(), 0U);
 }
 
