@@ -1,6 +1,7 @@
 #include "services/case-sync/handler.h"
 
 #include <cstdlib>
+#include <unordered_set>
 
 #include "services/case-sync/transitions.h"
 #include "services/common/envelope/codec.h"
@@ -34,6 +35,9 @@ void bind(config::ConfigBinder& b, Settings* s) {
   b.bind("sync.hash_window", &s->hash_window, "Recent version hashes kept per case (to check acknowledgements)");
   b.bind("sync.timeline_size", &s->timeline_size, "Recent events kept in each snapshot's timeline");
   b.bind("sync.restore_timeout_ms", &s->restore_timeout_ms, "Upper bound for restoring partitions from the state topic");
+  b.bind("sync.keep_revoked_partitions", &s->keep_revoked_partitions,
+         "Keep a revoked partition's cases until the next assignment and, if it gives the partition back, read only "
+         "the state records settled since the revoke instead of the whole partition");
   b.bind("sync.park_ms", &s->park_ms,
          "How long an event that arrived before its predecessor (another topic) waits in its case before it is "
          "dead-lettered; 0 dead-letters at once");
@@ -100,6 +104,10 @@ SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Cloc
     alerts_total_ = &registry_->counter("caselink_sync_alerts_total", "Alerts raised, by kind.", {"service", "kind"});
     restored_total_ =
         &registry_->counter("caselink_sync_restored_cases_total", "Cases restored from the state topic.", {"service"});
+    kept_total_ = &registry_->counter(
+        "caselink_sync_partitions_kept_total",
+        "Partitions given straight back by a rebalance whose cases were kept and caught up, not read whole.",
+        {"service"});
     // Set from the loop thread when the committed view changes, never computed at scrape time:
     // the scrape runs on the HTTP thread and must not walk the loop's maps.
     cases_gauge_ = &registry_->gauge("caselink_sync_cases", "Cases held in memory (committed view).", {"service"});
@@ -473,35 +481,118 @@ void SyncHandler::on_partitions_assigned(const std::vector<kafka::TopicPartition
   }
   std::sort(fresh.begin(), fresh.end());
   fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
-  if (!fresh.empty()) restore_partitions(fresh);
+  // A kept partition not given back belongs to another instance now.
+  std::erase_if(kept_, [&fresh](const auto& kept) { return !std::binary_search(fresh.begin(), fresh.end(), kept.first); });
+  if (fresh.empty()) return;
+  const std::vector<int32_t> whole = catch_up(fresh);
+  if (!whole.empty()) restore_partitions(whole);
+}
+
+std::vector<int32_t> SyncHandler::catch_up(const std::vector<int32_t>& partitions) {
+  kafka::ChangelogReader::Offsets from;
+  std::vector<int32_t> whole;
+  for (int32_t p : partitions) {
+    auto kept = kept_.find(p);
+    if (kept == kept_.end()) {
+      whole.push_back(p);
+      continue;
+    }
+    drop_partition(p);
+    auto& cases = committed_[p];
+    for (auto& [id, resident] : kept->second.cases) store(cases, id, std::move(resident));
+    from[p] = kept->second.stable_offset;
+    kept_.erase(kept);
+  }
+  if (from.empty()) return whole;
+  const auto started = std::chrono::steady_clock::now();
+  size_t read = 0;
+  size_t unusable = 0;
+  const Status status = reader_->read_from(settings_.state_topic, from, [&](const ConsumedRecord& r) {
+    ++read;
+    apply_restored(r, unusable);
+  });
+  if (!status.ok()) {
+    log()->warn("catching up {} kept partition(s) failed ({}): reading them whole", from.size(),
+                status.error().describe());
+    for (const auto& [p, offset] : from) whole.push_back(p);
+    std::sort(whole.begin(), whole.end());
+    return whole;
+  }
+  size_t kept_cases = 0;
+  for (const auto& [p, offset] : from) kept_cases += committed_[p].size();
+  publish_gauges();
+  if (registry_ != nullptr) kept_total_->labels({service_}).inc(from.size());
+  log()->info("kept {} case(s) of {} partition(s) across the rebalance; read the {} state record(s) settled since "
+              "in {} ms ({} unusable record(s) skipped)",
+              kept_cases, from.size(), read,
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+              unusable);
+  return whole;
+}
+
+// Until compaction catches up, the state topic holds several versions of a case (a restore right
+// after loading reads four per case). Decoding, validating and packing a record is most of a
+// restore's cost, so the partitions are read twice: first only the keys, remembering where each
+// case's last record is, then only those records (and any written after the first pass) are
+// folded. A case whose last record is unusable is folded again from all its records in a third
+// read, as a record-by-record fold would have: so the result is that fold's. (It relies on a
+// case's last committed record having its highest version: true of a single owner, and a fenced
+// zombie's writes are aborted with its transaction, so read_committed never sees them.)
+Status SyncHandler::read_last_records(const std::vector<int32_t>& partitions, size_t& read, size_t& unusable) {
+  auto slot = [](const ConsumedRecord& r) { return std::to_string(r.partition) + "/" + r.key.value_or(""); };
+  std::unordered_map<std::string, int64_t> last;  // slot -> offset of the case's last record
+  Status status = reader_->read(settings_.state_topic, partitions, [&](const ConsumedRecord& r) {
+    ++read;
+    last[slot(r)] = r.offset;
+  });
+  std::unordered_set<std::string> broken;  // slots whose last record is unusable
+  if (status.ok()) {
+    status = reader_->read(settings_.state_topic, partitions, [&](const ConsumedRecord& r) {
+      auto it = last.find(slot(r));
+      if (it != last.end() && r.offset < it->second) return;
+      if (!apply_restored(r, unusable)) broken.insert(slot(r));
+    });
+  }
+  if (status.ok() && !broken.empty()) {
+    status = reader_->read(settings_.state_topic, partitions, [&](const ConsumedRecord& r) {
+      size_t ignored = 0;
+      if (broken.count(slot(r)) != 0 && r.offset < last[slot(r)]) apply_restored(r, ignored);
+    });
+  }
+  return status;
+}
+
+bool SyncHandler::apply_restored(const ConsumedRecord& r, size_t& unusable) {
+  CaseRecord rec;
+  if (!CaseEngine::restore(r, &rec)) {
+    log()->error("state record {}/{}@{} unusable; skipped", r.topic, r.partition, r.offset);
+    ++unusable;
+    return false;
+  }
+  auto& cases = committed_[r.partition];
+  auto it = cases.find(rec.snapshot.case_id());
+  if (spent_placeholder(rec)) {
+    // The early events of a case never seen expired: the placeholder carries nothing any more.
+    // (Only a placeholder is dropped: a catch-up may read it again after the case became real.)
+    if (it != cases.end() && it->second.version == 0) erase(cases, rec.snapshot.case_id());
+    return true;
+  }
+  // Event-time mode: the watermark resumes where the restored history ends, not at zero.
+  if (rec.snapshot.has_last_event_occurred_at()) observe(envelope::to_time_point(rec.snapshot.last_event_occurred_at()));
+  // Compaction keeps the latest; before compaction, later records (same or higher version) win.
+  if (it == cases.end() || rec.snapshot.version() >= it->second.version) {
+    store(cases, rec.snapshot.case_id(), pack(rec));
+  }
+  return true;
 }
 
 void SyncHandler::restore_partitions(const std::vector<int32_t>& partitions) {
   for (int32_t p : partitions) drop_partition(p);
   if (reader_ == nullptr) return;
   const auto started = std::chrono::steady_clock::now();
+  size_t read = 0;
   size_t unusable = 0;
-  const Status status = reader_->read(settings_.state_topic, partitions, [&](const ConsumedRecord& r) {
-    CaseRecord rec;
-    if (!CaseEngine::restore(r, &rec)) {
-      log()->error("state record {}/{}@{} unusable; skipped", r.topic, r.partition, r.offset);
-      ++unusable;
-      return;
-    }
-    auto& cases = committed_[r.partition];
-    if (spent_placeholder(rec)) {
-      // The early events of a case never seen expired: the placeholder carries nothing any more.
-      erase(cases, rec.snapshot.case_id());
-      return;
-    }
-    auto it = cases.find(rec.snapshot.case_id());
-    // Compaction keeps the latest; before compaction, later records (same or higher version) win.
-    // Event-time mode: the watermark resumes where the restored history ends, not at zero.
-    if (rec.snapshot.has_last_event_occurred_at()) observe(envelope::to_time_point(rec.snapshot.last_event_occurred_at()));
-    if (it == cases.end() || rec.snapshot.version() >= it->second.version) {
-      store(cases, rec.snapshot.case_id(), pack(rec));
-    }
-  });
+  const Status status = read_last_records(partitions, read, unusable);
   if (!status.ok()) {
     // Processing without the state would fork every case's history: crash, restart, retry.
     log()->critical("cannot restore state partitions: {}", status.error().describe());
@@ -513,23 +604,60 @@ void SyncHandler::restore_partitions(const std::vector<int32_t>& partitions) {
   if (registry_ != nullptr) {
     restored_total_->labels({service_}).inc(restored);
   }
-  log()->info("restored {} case(s) of {} partition(s) from {} in {} ms ({} unusable record(s) skipped)", restored,
-              partitions.size(), settings_.state_topic,
+  log()->info("restored {} case(s) of {} partition(s) from {} ({} record(s)) in {} ms ({} unusable record(s) skipped)",
+              restored, partitions.size(), settings_.state_topic, read,
               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
               unusable);
 }
 
 void SyncHandler::on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) {
+  release(partitions, /*keep=*/true);
+}
+
+void SyncHandler::on_state_uncertain(const std::vector<kafka::TopicPartition>& assigned) {
+  release(assigned, /*keep=*/false);
+  kept_.clear();
+  on_partitions_assigned(assigned);
+}
+
+void SyncHandler::release(const std::vector<kafka::TopicPartition>& partitions, bool keep) {
+  std::vector<int32_t> released;
   for (const auto& tp : partitions) {
     auto it = holders_.find(tp.partition);
     if (it == holders_.end()) continue;
     it->second.erase(tp.topic);
     if (it->second.empty()) {
       holders_.erase(it);
-      drop_partition(tp.partition);
+      released.push_back(tp.partition);
     }
   }
+  if (keep && settings_.keep_revoked_partitions) keep_partitions(released);
+  for (int32_t p : released) drop_partition(p);
   publish_gauges();
+}
+
+void SyncHandler::keep_partitions(const std::vector<int32_t>& partitions) {
+  if (reader_ == nullptr || partitions.empty()) return;
+  auto stable = reader_->stable_offsets(settings_.state_topic, partitions);
+  if (!stable.ok()) {
+    log()->info("the cases of {} revoked partition(s) are not kept ({}); a later assignment reads them whole",
+                partitions.size(), stable.error().describe());
+    return;
+  }
+  for (int32_t p : partitions) {
+    auto offset = stable->find(p);
+    if (offset == stable->end()) continue;
+    Kept kept{offset->second, {}};
+    if (auto it = committed_.find(p); it != committed_.end()) {
+      for (const auto& [id, resident] : it->second) {
+        resident_bytes_ -= resident.packed.size();
+        overdue_open_ -= resident.overdue_open;
+      }
+      kept.cases = std::move(it->second);
+      committed_.erase(it);
+    }
+    kept_[p] = std::move(kept);
+  }
 }
 
 }  // namespace caselink::sync

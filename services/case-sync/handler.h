@@ -3,7 +3,10 @@
 // caselink-sync's RecordHandler: decodes each event, folds it into its case (CaseEngine),
 // publishes the snapshot to the compacted state topic and alerts to the alert topic, all in
 // the loop's transaction. State lives in memory per input partition number, restored from the
-// state topic when a partition is assigned and dropped when it is revoked. Changes made since
+// state topic when a partition is assigned. A revoked partition's cases are kept until the next
+// assignment: the eager rebalance revokes every partition and often gives most straight back, and
+// those are then only caught up from the state topic's stable offset at the revoke (a partition
+// not given back is dropped). Changes made since
 // the last commit sit in a staging overlay of parsed records: committed -> packed into the
 // compact resident form (resident.h); aborted -> dropped.
 
@@ -40,6 +43,9 @@ struct Settings {
   int64_t hash_window = 64;
   int64_t timeline_size = 8;
   int64_t restore_timeout_ms = 120000;
+  // Keep a revoked partition's cases until the next assignment (docs/services/case-sync.md,
+  // "Partitions given straight back"); false reads every assigned partition whole, as before.
+  bool keep_revoked_partitions = true;
   // Parking of early events (docs/services/case-sync.md, "Early events").
   int64_t park_ms = 300000;
   int64_t park_max_per_case = 16;
@@ -79,6 +85,8 @@ class SyncHandler final : public kafka::RecordHandler {
   void on_transaction_committed() override;
   void on_transaction_aborted() override;
   std::vector<OutgoingRecord> on_tick(TimePoint now) override;
+  // Staged changes may or may not be in Kafka: nothing is kept, every partition is read whole.
+  void on_state_uncertain(const std::vector<kafka::TopicPartition>& assigned) override;
 
   // Committed view of one case (tests, diagnostics), unpacked; nullopt when unknown.
   std::optional<CaseRecord> committed_case(const std::string& case_id);
@@ -103,6 +111,18 @@ class SyncHandler final : public kafka::RecordHandler {
   // events are gone: not kept in memory, and dropped when read back from the state topic.
   static bool spent_placeholder(const CaseRecord& record);
   void drop_partition(int32_t partition);
+  // Partitions no input topic holds any more after a revoke, dropped; with `keep`, their cases
+  // move to kept_ first (when the state topic's stable offsets can be had).
+  void release(const std::vector<kafka::TopicPartition>& partitions, bool keep);
+  void keep_partitions(const std::vector<int32_t>& partitions);
+  // Puts back the kept cases of those of `partitions` that were kept and reads the state records
+  // written since; returns the partitions still to be read whole.
+  std::vector<int32_t> catch_up(const std::vector<int32_t>& partitions);
+  // Folds one record read from the state topic into committed_ (restore and catch-up alike);
+  // false when it is unusable (counted in `unusable`).
+  bool apply_restored(const ConsumedRecord& record, size_t& unusable);
+  // A restore's reads: each case's last record only (handler.cc says why and how).
+  Status read_last_records(const std::vector<int32_t>& partitions, size_t& read, size_t& unusable);
   void publish_gauges();
   void emit_alerts(const std::vector<v1::Envelope>& alerts, std::vector<OutgoingRecord>& out);
   bool parkable(const ApplyResult& res, const CaseRecord& work) const;
@@ -136,6 +156,14 @@ class SyncHandler final : public kafka::RecordHandler {
   ResidentCodec codec_;
   std::map<int32_t, Resident> committed_;
   std::map<int32_t, Staged> staging_;
+  // A revoked partition's committed cases and the state topic's last stable offset at the revoke:
+  // everything below it that this process committed is in `cases`; whatever is settled later
+  // (another owner's commits) is read from there.
+  struct Kept {
+    int64_t stable_offset = 0;
+    Resident cases;
+  };
+  std::map<int32_t, Kept> kept_;  // not counted in resident_bytes_ / overdue_open_
   size_t resident_bytes_ = 0;
   uint64_t overdue_open_ = 0;  // sum of ResidentCase::overdue_open over committed_
   bool event_time_ = false;
@@ -145,6 +173,7 @@ class SyncHandler final : public kafka::RecordHandler {
   metrics::CounterFamily* events_total_ = nullptr;
   metrics::CounterFamily* alerts_total_ = nullptr;
   metrics::CounterFamily* restored_total_ = nullptr;
+  metrics::CounterFamily* kept_total_ = nullptr;
   metrics::GaugeFamily* cases_gauge_ = nullptr;
   metrics::GaugeFamily* resident_bytes_gauge_ = nullptr;
   metrics::CounterFamily* referrals_total_ = nullptr;

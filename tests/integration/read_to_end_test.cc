@@ -27,7 +27,7 @@ class ReadToEnd : public ::testing::Test {
     ASSERT_TRUE(testing::create_topics(*b, {topic}, 1).ok());
   }
   kafka::ReadToEndRequest request(std::chrono::milliseconds timeout) const {
-    return kafka::ReadToEndRequest{topic, {0}, testing::unique_name("it.read-to-end.reader"), timeout, {}};
+    return kafka::ReadToEndRequest{topic, {0}, testing::unique_name("it.read-to-end.reader"), timeout, {}, {}};
   }
   kafka::KafkaSettings settings;
   std::string topic;
@@ -96,6 +96,42 @@ TEST_F(ReadToEnd, AnUnknownTopicIsAnErrorNotAHang) {
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(status.error().message.find(topic), std::string::npos) << status.error().describe();
+}
+
+// caselink-sync keeps a revoked partition's cases and, when the rebalance gives it straight back,
+// reads only what settled after the stable offset it took at the revoke.
+TEST_F(ReadToEnd, TheStableOffsetStopsBeforeAnOpenTransactionAndAReadFromItGetsWhatSettledLater) {
+  testing::OpenTransaction txn(settings.bootstrap, topic);
+  ASSERT_TRUE(txn.ready());
+  ASSERT_TRUE(txn.write({"v1", "v2"}));
+  ASSERT_TRUE(txn.commit());
+  ASSERT_TRUE(txn.write({"v3"}));  // open: v1@0 v2@1 commit marker@2 v3@3
+  kafka::KafkaChangelogReader reader(settings, testing::unique_name("it.read-to-end.reader"), std::chrono::seconds(60),
+                                     "it.read-to-end");
+  auto stable = reader.stable_offsets(topic, {0});
+  ASSERT_TRUE(stable.ok()) << stable.error().describe();
+  EXPECT_EQ(stable->at(0), 3) << "the stable offset is not where the open transaction starts";
+  ASSERT_TRUE(txn.commit());
+  ASSERT_TRUE(txn.write({"v4"}));
+  ASSERT_TRUE(txn.commit());
+  std::vector<std::string> seen;
+  const Status status = reader.read_from(topic, {{0, stable->at(0)}},
+                                         [&](const ConsumedRecord& r) { seen.push_back(r.value.value_or("")); });
+  ASSERT_TRUE(status.ok()) << status.error().describe();
+  EXPECT_EQ(seen, (std::vector<std::string>{"v3", "v4"}));
+}
+
+TEST_F(ReadToEnd, AReadFromAnOffsetPastTheEndIsAConflictNotAnEmptyRead) {
+  testing::OpenTransaction txn(settings.bootstrap, topic);
+  ASSERT_TRUE(txn.ready());
+  ASSERT_TRUE(txn.write({"v1"}));
+  ASSERT_TRUE(txn.commit());
+  kafka::KafkaChangelogReader reader(settings, testing::unique_name("it.read-to-end.reader"), std::chrono::seconds(30),
+                                     "it.read-to-end");
+  const Status status = reader.read_from(topic, {{0, 7}}, [](const ConsumedRecord&) {});
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, ErrorCode::kConflict);
+  EXPECT_NE(status.error().message.find("past its end 2"), std::string::npos) << status.error().describe();
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ using test::organ;
 class FakeReader final : public kafka::ChangelogReader {
  public:
   Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override {
+    ++whole_reads;
     for (const auto& r : records) {
       if (r.topic == topic && std::find(partitions.begin(), partitions.end(), r.partition) != partitions.end()) {
         visit(r);
@@ -26,7 +27,39 @@ class FakeReader final : public kafka::ChangelogReader {
     }
     return Status::success();
   }
+  // Every record is settled at once here: a partition's stable offset is its end.
+  Result<Offsets> stable_offsets(const std::string& topic, const std::vector<int32_t>& partitions) override {
+    if (!offsets) return ChangelogReader::stable_offsets(topic, partitions);
+    Offsets stable;
+    for (int32_t p : partitions) stable[p] = end(topic, p);
+    return stable;
+  }
+  Status read_from(const std::string& topic, const Offsets& from, const Visitor& visit) override {
+    if (!offsets || fail_read_from) return Error::unavailable("fake: read_from refused");
+    ++reads_from;
+    last_from = from;
+    for (const auto& [p, offset] : from) {
+      if (offset > end(topic, p)) return Error::conflict("fake: past the end");
+    }
+    for (const auto& r : records) {
+      auto it = from.find(r.partition);
+      if (r.topic == topic && it != from.end() && r.offset >= it->second) visit(r);
+    }
+    return Status::success();
+  }
+  int64_t end(const std::string& topic, int32_t partition) const {
+    int64_t end = 0;
+    for (const auto& r : records) {
+      if (r.topic == topic && r.partition == partition) end = r.offset + 1;
+    }
+    return end;
+  }
   std::vector<ConsumedRecord> records;
+  bool offsets = false;  // answer stable_offsets / read_from (the defaults refuse)
+  bool fail_read_from = false;
+  int whole_reads = 0;
+  int reads_from = 0;
+  Offsets last_from;
 };
 
 ConsumedRecord input(const test::Ev& ev, int32_t partition = 2) {
@@ -547,6 +580,157 @@ TEST(SyncSettings, DefaultStateRecordLimitIsBelowTheBrokersMaxMessageBytes) {
   Settings s;
   EXPECT_EQ(s.max_state_record_bytes, 786432);
   EXPECT_LT(s.max_state_record_bytes, 1048588) << "below the broker's default max.message.bytes";
+}
+
+}  // namespace
+}  // namespace caselink::sync
+
+namespace caselink::sync {
+namespace {
+
+// Kept across a rebalance (issue 19, takeover): an eager rebalance revokes every partition and
+// gives most straight back; those are caught up from the stable offset at the revoke, not read whole.
+// A restore reads its partitions twice (the keys, then each case's last record).
+constexpr int kReads = 2;
+
+struct KeepAcrossRebalance : HandlerFixture {
+  KeepAcrossRebalance() { reader.offsets = true; }
+  const kafka::TopicPartition p2{"caselink.referral.v1", 2};
+  const kafka::TopicPartition p3{"caselink.referral.v1", 3};
+  // Case A referred and committed by `h`, its state record on the fake topic.
+  void refer(SyncHandler& h) {
+    publish(reader, h.handle(input(referral())));
+    h.on_transaction_committed();
+  }
+};
+
+TEST_F(KeepAcrossRebalance, APartitionGivenStraightBackIsCaughtUpFromTheStableOffsetAtTheRevoke) {
+  SyncHandler h(engine, settings, clock, &reader, nullptr);
+  h.on_partitions_assigned({p2});
+  refer(h);
+  const size_t bytes = h.resident_bytes();
+  h.on_partitions_revoked({p2});
+  EXPECT_EQ(h.case_count(), 0U);
+  EXPECT_EQ(h.resident_bytes(), 0U) << "kept cases are not the committed view";
+  // Meanwhile another owner had the partition and accepted the referral.
+  {
+    SyncHandler other(engine, settings, clock, &reader, nullptr);
+    other.on_partitions_assigned({p2});
+    publish(reader, other.handle(input(accepted())));
+    other.on_transaction_committed();
+  }
+  ASSERT_EQ(reader.whole_reads, 2 * kReads);
+  h.on_partitions_assigned({p2});
+  EXPECT_EQ(reader.whole_reads, 2 * kReads) << "a kept partition was read whole";
+  ASSERT_EQ(reader.reads_from, 1);
+  EXPECT_EQ(reader.last_from, (kafka::ChangelogReader::Offsets{{2, 1}})) << "not the stable offset at the revoke";
+  const auto c = h.committed_case("case-A");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->snapshot.version(), 2U) << "the other owner's commit was not caught up";
+  EXPECT_EQ(c->snapshot.state(), v1::CASE_STATE_ACCEPTED);
+  EXPECT_GE(h.resident_bytes(), bytes) << "the kept cases are not counted again";
+  // And it goes on from there: the next event is not a duplicate of anything.
+  auto r = h.handle(input(filed(clock)));
+  ASSERT_FALSE(r.dead_letter.has_value());
+  h.on_transaction_committed();
+  EXPECT_EQ(h.committed_case("case-A")->snapshot.version(), 3U);
+}
+
+TEST_F(KeepAcrossRebalance, APartitionNotGivenBackIsDroppedAndLaterReadWhole) {
+  SyncHandler h(engine, settings, clock, &reader, nullptr);
+  h.on_partitions_assigned({p2});
+  refer(h);
+  h.on_partitions_revoked({p2});
+  h.on_partitions_assigned({p3});
+  EXPECT_EQ(h.case_count(), 0U);
+  h.on_partitions_revoked({p3});
+  h.on_partitions_assigned({p2});
+  EXPECT_EQ(reader.reads_from, 0) << "caught up from a keep that should have been dropped";
+  EXPECT_EQ(reader.whole_reads, 3 * kReads);
+  EXPECT_TRUE(h.committed_case("case-A").has_value());
+}
+
+TEST_F(KeepAcrossRebalance, AnUncertainCommitReadsEveryPartitionWhole) {
+  SyncHandler h(engine, settings, clock, &reader, nullptr);
+  h.on_partitions_assigned({p2});
+  refer(h);
+  h.on_state_uncertain({p2});
+  EXPECT_EQ(reader.reads_from, 0);
+  EXPECT_EQ(reader.whole_reads, 2 * kReads);
+  EXPECT_TRUE(h.committed_case("case-A").has_value());
+}
+
+TEST_F(KeepAcrossRebalance, ACatchUpThatFailsReadsThePartitionWhole) {
+  SyncHandler h(engine, settings, clock, &reader, nullptr);
+  h.on_partitions_assigned({p2});
+  refer(h);
+  h.on_partitions_revoked({p2});
+  reader.fail_read_from = true;
+  h.on_partitions_assigned({p2});
+  EXPECT_EQ(reader.whole_reads, 2 * kReads);
+  ASSERT_TRUE(h.committed_case("case-A").has_value());
+  EXPECT_EQ(h.case_count(), 1U);
+}
+
+TEST_F(KeepAcrossRebalance, ATruncatedStateTopicIsReadWhole) {
+  SyncHandler h(engine, settings, clock, &reader, nullptr);
+  h.on_partitions_assigned({p2});
+  refer(h);
+  h.on_partitions_revoked({p2});
+  reader.records.clear();  // the topic was recreated: the stable offset at the revoke is past its end
+  h.on_partitions_assigned({p2});
+  EXPECT_EQ(reader.whole_reads, 2 * kReads);
+  EXPECT_FALSE(h.committed_case("case-A").has_value()) << "a case kept from a topic that no longer has it";
+}
+
+TEST_F(KeepAcrossRebalance, WithoutStableOffsetsNothingIsKept) {
+  reader.offsets = false;
+  SyncHandler h(engine, settings, clock, &reader, nullptr);
+  h.on_partitions_assigned({p2});
+  refer(h);
+  h.on_partitions_revoked({p2});
+  h.on_partitions_assigned({p2});
+  EXPECT_EQ(reader.whole_reads, 2 * kReads);
+  EXPECT_TRUE(h.committed_case("case-A").has_value());
+}
+
+}  // namespace
+}  // namespace caselink::sync
+
+namespace caselink::sync {
+namespace {
+
+// A restore decodes only each case's last record in full (two reads); a case whose last record
+// is unusable is folded from its earlier records, as a record-by-record fold would.
+TEST_F(HandlerFixture, ARestoreFoldsEachCasesLastRecordAndFallsBackWhenItIsUnusable) {
+  {
+    SyncHandler h(engine, settings, clock, &reader, nullptr);
+    h.on_partitions_assigned({{"caselink.referral.v1", 2}});
+    publish(reader, h.handle(input(referral())));
+    publish(reader, h.handle(input(accepted())));
+    h.on_transaction_committed();
+  }
+  ASSERT_EQ(reader.records.size(), 2U);
+  SyncHandler restarted(engine, settings, clock, &reader, nullptr);
+  restarted.on_partitions_assigned({{"caselink.referral.v1", 2}});
+  ASSERT_TRUE(restarted.committed_case("case-A").has_value());
+  EXPECT_EQ(restarted.committed_case("case-A")->snapshot.version(), 2U);
+
+  auto garbage = reader.records[1];  // case A's last record is now unusable
+  garbage.offset = 2;
+  garbage.value = "not an envelope";
+  reader.records.push_back(garbage);
+  auto other = garbage;  // and case B has only an unusable one
+  other.offset = 3;
+  other.key = "case-B";
+  reader.records.push_back(other);
+  SyncHandler again(engine, settings, clock, &reader, nullptr);
+  again.on_partitions_assigned({{"caselink.referral.v1", 2}});
+  const auto c = again.committed_case("case-A");
+  ASSERT_TRUE(c.has_value()) << "a case whose last record is unusable was lost";
+  EXPECT_EQ(c->snapshot.version(), 2U);
+  EXPECT_EQ(c->snapshot.state(), v1::CASE_STATE_ACCEPTED);
+  EXPECT_EQ(again.case_count(), 1U);
 }
 
 }  // namespace

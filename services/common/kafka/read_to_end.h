@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,10 @@
 #include "services/common/core/result.h"
 #include "services/common/kafka/changelog_reader.h"
 #include "services/common/kafka/settings.h"
+
+namespace RdKafka {
+class Consumer;
+}  // namespace RdKafka
 
 namespace caselink::kafka {
 
@@ -25,6 +30,8 @@ struct ReadToEndRequest {
   std::chrono::milliseconds timeout{120000};
   // Called, at most every few seconds, while a partition waits for an open transaction.
   std::function<void(int32_t partition, int64_t stable_offset, int64_t end_offset)> on_waiting;
+  // Partitions read from an offset instead of the beginning (kConflict when past the end).
+  std::map<int32_t, int64_t> from;
 };
 
 // Hands every committed record of the partitions to `visit`, in offset order per partition.
@@ -34,22 +41,30 @@ Status read_to_end(const KafkaSettings& settings, const ReadToEndRequest& reques
 
 
 // read_to_end with a short-lived, assign-only read_committed consumer per call. Logs (to logger
-// `log_name`) while a partition waits for an open transaction.
+// `log_name`) while a partition waits for an open transaction. stable_offsets keeps one
+// read_committed offsets handle (made at its first use), so a rebalance asks over a connection
+// that is already open.
 class KafkaChangelogReader final : public ChangelogReader {
  public:
   KafkaChangelogReader(KafkaSettings kafka, std::string client_id, std::chrono::milliseconds timeout,
-                       std::string log_name)
-      : kafka_(std::move(kafka)),
-        client_id_(std::move(client_id)),
-        timeout_(timeout),
-        log_name_(std::move(log_name)) {}
+                       std::string log_name);
+  ~KafkaChangelogReader() override;
   Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override;
+  // Bounded by stable_offsets_timeout, not the restore timeout: it is asked inside a rebalance,
+  // and an answer that does not come only costs a whole read later.
+  Result<Offsets> stable_offsets(const std::string& topic, const std::vector<int32_t>& partitions) override;
+  Status read_from(const std::string& topic, const Offsets& from, const Visitor& visit) override;
+
+  static constexpr std::chrono::milliseconds stable_offsets_timeout{5000};
 
  private:
+  ReadToEndRequest request(const std::string& topic, std::vector<int32_t> partitions);
+
   KafkaSettings kafka_;
   std::string client_id_;
   std::chrono::milliseconds timeout_;
   std::string log_name_;
+  std::unique_ptr<RdKafka::Consumer> stable_;  // read_committed: its "high" watermark is the LSO
 };
 
 }  // namespace caselink::kafka

@@ -115,14 +115,21 @@ Status TopicReader::assign(Clock::time_point deadline) {
       return give_up(Error::unavailable("reading " + name(tp) + ": high watermark: " + RdKafka::err2str(rc)));
     }
     int64_t from = RdKafka::Topic::OFFSET_BEGINNING;
-    switch (options_.start.kind) {
+    const auto exact = options_.start_offsets.find(tp);
+    const StartAt start = exact == options_.start_offsets.end() ? options_.start : StartAt::offset(exact->second);
+    if (exact != options_.start_offsets.end() && exact->second > high) {
+      return give_up(Error::conflict("reading " + name(tp) + " from offset " + std::to_string(exact->second) +
+                                     ": past its end " + std::to_string(high) +
+                                     " (the log was truncated or the topic recreated)"));
+    }
+    switch (start.kind) {
       case StartAt::Kind::kBeginning: break;
       case StartAt::Kind::kEnd: from = high; break;
-      case StartAt::Kind::kOffset: from = std::clamp(options_.start.value, low, high); break;
-      case StartAt::Kind::kLast: from = std::max(low, high - std::max<int64_t>(0, options_.start.value)); break;
+      case StartAt::Kind::kOffset: from = std::clamp(start.value, low, high); break;
+      case StartAt::Kind::kLast: from = std::max(low, high - std::max<int64_t>(0, start.value)); break;
       case StartAt::Kind::kTime: {
         std::vector<RdKafka::TopicPartition*> query{
-            RdKafka::TopicPartition::create(tp.first, tp.second, options_.start.value)};
+            RdKafka::TopicPartition::create(tp.first, tp.second, start.value)};
         rc = consumer_->offsetsForTimes(query, remaining_ms(deadline));
         from = query[0]->offset() < 0 ? high : query[0]->offset();  // -1: no record that late
         RdKafka::TopicPartition::destroy(query);

@@ -72,6 +72,9 @@ struct TopicReaderOptions {
   // … and/or exact partitions.
   std::vector<TopicPartition> partitions;
   StartAt start = StartAt::beginning();
+  // Exact start offsets of some partitions, overriding `start` for them. An offset past the
+  // partition's high watermark is kConflict at open (the log was truncated or the topic recreated).
+  std::map<TopicPartition, int64_t> start_offsets;
   EndAt end = EndAt::kSettled;
   // client.id, and the (never committed) group id librdkafka's consumer API insists on.
   std::string client_id = "caselink-reader";
