@@ -1,7 +1,6 @@
 #include "services/case-sync/handler.h"
 
 #include <cstdlib>
-#include <unordered_set>
 
 #include "services/case-sync/transitions.h"
 #include "services/common/envelope/codec.h"
@@ -530,44 +529,12 @@ std::vector<int32_t> SyncHandler::catch_up(const std::vector<int32_t>& partition
   return whole;
 }
 
-// Until compaction catches up, the state topic holds several versions of a case (a restore right
-// after loading reads four per case). Decoding, validating and packing a record is most of a
-// restore's cost, so the partitions are read twice: first only the keys, remembering where each
-// case's last record is, then only those records (and any written after the first pass) are
-// folded. A case whose last record is unusable is folded again from all its records in a third
-// read, as a record-by-record fold would have: so the result is that fold's. (It relies on a
-// case's last committed record having its highest version: true of a single owner, and a fenced
-// zombie's writes are aborted with its transaction, so read_committed never sees them.)
-Status SyncHandler::read_last_records(const std::vector<int32_t>& partitions, size_t& read, size_t& unusable) {
-  auto slot = [](const ConsumedRecord& r) { return std::to_string(r.partition) + "/" + r.key.value_or(""); };
-  std::unordered_map<std::string, int64_t> last;  // slot -> offset of the case's last record
-  Status status = reader_->read(settings_.state_topic, partitions, [&](const ConsumedRecord& r) {
-    ++read;
-    last[slot(r)] = r.offset;
-  });
-  std::unordered_set<std::string> broken;  // slots whose last record is unusable
-  if (status.ok()) {
-    status = reader_->read(settings_.state_topic, partitions, [&](const ConsumedRecord& r) {
-      auto it = last.find(slot(r));
-      if (it != last.end() && r.offset < it->second) return;
-      if (!apply_restored(r, unusable)) broken.insert(slot(r));
-    });
-  }
-  if (status.ok() && !broken.empty()) {
-    status = reader_->read(settings_.state_topic, partitions, [&](const ConsumedRecord& r) {
-      size_t ignored = 0;
-      if (broken.count(slot(r)) != 0 && r.offset < last[slot(r)]) apply_restored(r, ignored);
-    });
-  }
-  return status;
-}
-
-bool SyncHandler::apply_restored(const ConsumedRecord& r, size_t& unusable) {
+void SyncHandler::apply_restored(const ConsumedRecord& r, size_t& unusable) {
   CaseRecord rec;
   if (!CaseEngine::restore(r, &rec)) {
     log()->error("state record {}/{}@{} unusable; skipped", r.topic, r.partition, r.offset);
     ++unusable;
-    return false;
+    return;
   }
   auto& cases = committed_[r.partition];
   auto it = cases.find(rec.snapshot.case_id());
@@ -575,7 +542,7 @@ bool SyncHandler::apply_restored(const ConsumedRecord& r, size_t& unusable) {
     // The early events of a case never seen expired: the placeholder carries nothing any more.
     // (Only a placeholder is dropped: a catch-up may read it again after the case became real.)
     if (it != cases.end() && it->second.version == 0) erase(cases, rec.snapshot.case_id());
-    return true;
+    return;
   }
   // Event-time mode: the watermark resumes where the restored history ends, not at zero.
   if (rec.snapshot.has_last_event_occurred_at()) observe(envelope::to_time_point(rec.snapshot.last_event_occurred_at()));
@@ -583,7 +550,6 @@ bool SyncHandler::apply_restored(const ConsumedRecord& r, size_t& unusable) {
   if (it == cases.end() || rec.snapshot.version() >= it->second.version) {
     store(cases, rec.snapshot.case_id(), pack(rec));
   }
-  return true;
 }
 
 void SyncHandler::restore_partitions(const std::vector<int32_t>& partitions) {
@@ -592,7 +558,10 @@ void SyncHandler::restore_partitions(const std::vector<int32_t>& partitions) {
   const auto started = std::chrono::steady_clock::now();
   size_t read = 0;
   size_t unusable = 0;
-  const Status status = read_last_records(partitions, read, unusable);
+  const Status status = reader_->read(settings_.state_topic, partitions, [&](const ConsumedRecord& r) {
+    ++read;
+    apply_restored(r, unusable);
+  });
   if (!status.ok()) {
     // Processing without the state would fork every case's history: crash, restart, retry.
     log()->critical("cannot restore state partitions: {}", status.error().describe());
@@ -612,6 +581,13 @@ void SyncHandler::restore_partitions(const std::vector<int32_t>& partitions) {
 
 void SyncHandler::on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) {
   release(partitions, /*keep=*/true);
+}
+
+void SyncHandler::on_partitions_lost(const std::vector<kafka::TopicPartition>& partitions) {
+  release(partitions, /*keep=*/false);
+  std::erase_if(kept_, [&partitions](const auto& kept) {
+    return std::any_of(partitions.begin(), partitions.end(), [&](const auto& tp) { return tp.partition == kept.first; });
+  });
 }
 
 void SyncHandler::on_state_uncertain(const std::vector<kafka::TopicPartition>& assigned) {

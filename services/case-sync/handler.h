@@ -82,6 +82,8 @@ class SyncHandler final : public kafka::RecordHandler {
   kafka::HandlerResult handle(const ConsumedRecord& record) override;
   void on_partitions_assigned(const std::vector<kafka::TopicPartition>& partitions) override;
   void on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) override;
+  // Nothing kept: another member may have written the partitions meanwhile.
+  void on_partitions_lost(const std::vector<kafka::TopicPartition>& partitions) override;
   void on_transaction_committed() override;
   void on_transaction_aborted() override;
   std::vector<OutgoingRecord> on_tick(TimePoint now) override;
@@ -118,11 +120,8 @@ class SyncHandler final : public kafka::RecordHandler {
   // Puts back the kept cases of those of `partitions` that were kept and reads the state records
   // written since; returns the partitions still to be read whole.
   std::vector<int32_t> catch_up(const std::vector<int32_t>& partitions);
-  // Folds one record read from the state topic into committed_ (restore and catch-up alike);
-  // false when it is unusable (counted in `unusable`).
-  bool apply_restored(const ConsumedRecord& record, size_t& unusable);
-  // A restore's reads: each case's last record only (handler.cc says why and how).
-  Status read_last_records(const std::vector<int32_t>& partitions, size_t& read, size_t& unusable);
+  // Folds one record read from the state topic into committed_ (restore and catch-up alike).
+  void apply_restored(const ConsumedRecord& record, size_t& unusable);
   void publish_gauges();
   void emit_alerts(const std::vector<v1::Envelope>& alerts, std::vector<OutgoingRecord>& out);
   bool parkable(const ApplyResult& res, const CaseRecord& work) const;

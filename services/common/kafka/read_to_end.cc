@@ -2,6 +2,8 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <algorithm>
+
 #include "services/common/kafka/factory.h"
 #include "services/common/kafka/topic_reader.h"
 #include "services/common/logging/logging.h"
@@ -66,11 +68,13 @@ Result<ChangelogReader::Offsets> KafkaChangelogReader::stable_offsets(const std:
     stable_ = std::move(handle).value();
   }
   Offsets stable;
+  const auto deadline = std::chrono::steady_clock::now() + stable_offsets_timeout;
   for (int32_t p : partitions) {
     int64_t low = 0;
     int64_t high = 0;
-    const RdKafka::ErrorCode rc = stable_->query_watermark_offsets(
-        topic, p, &low, &high, static_cast<int>(stable_offsets_timeout.count()));
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const RdKafka::ErrorCode rc =
+        stable_->query_watermark_offsets(topic, p, &low, &high, static_cast<int>(std::max<int64_t>(1, left.count())));
     if (rc != RdKafka::ERR_NO_ERROR) {
       return Error::unavailable("stable offset of " + topic + "[" + std::to_string(p) + "]: " + RdKafka::err2str(rc));
     }

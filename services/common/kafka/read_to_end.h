@@ -50,8 +50,8 @@ class KafkaChangelogReader final : public ChangelogReader {
                        std::string log_name);
   ~KafkaChangelogReader() override;
   Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override;
-  // Bounded by stable_offsets_timeout, not the restore timeout: it is asked inside a rebalance,
-  // and an answer that does not come only costs a whole read later.
+  // Bounded by stable_offsets_timeout for all partitions together, not the restore timeout: it
+  // is asked inside a rebalance, and an answer that does not come only costs a whole read later.
   Result<Offsets> stable_offsets(const std::string& topic, const std::vector<int32_t>& partitions) override;
   Status read_from(const std::string& topic, const Offsets& from, const Visitor& visit) override;
 

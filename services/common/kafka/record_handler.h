@@ -60,8 +60,12 @@ class RecordHandler {
   virtual HandlerResult handle(const ConsumedRecord& record) = 0;
   // Before any record of these partitions is handed over (stateful handlers restore here).
   virtual void on_partitions_assigned(const std::vector<TopicPartition>& /*partitions*/) {}
-  // After the open transaction was committed (or aborted if the assignment was lost).
+  // After the open transaction was committed.
   virtual void on_partitions_revoked(const std::vector<TopicPartition>& /*partitions*/) {}
+  // Instead of on_partitions_revoked when the assignment was lost (session expired, the consumer
+  // fenced or replaced): the open transaction was aborted, and another member may have owned and
+  // written these partitions meanwhile, so state kept of them cannot be trusted. The default is a revoke.
+  virtual void on_partitions_lost(const std::vector<TopicPartition>& partitions) { on_partitions_revoked(partitions); }
   // The transaction holding everything handled since the last commit/abort committed...
   virtual void on_transaction_committed() {}
   // ...or was aborted: drop every state change made since the last commit.

@@ -762,7 +762,11 @@ void TransactionalLoop::handle_revoke(const std::vector<TopicPartition>& partiti
   assigned_count_.store(assignment_.size());
   log()->info("revoked {} partition(s){}, now holding {}", partitions.size(), lost ? " (lost)" : "",
               assignment_.size());
-  handler_.on_partitions_revoked(partitions);
+  if (lost) {
+    handler_.on_partitions_lost(partitions);
+  } else {
+    handler_.on_partitions_revoked(partitions);
+  }
 }
 
 // One turn of the loop: timers, one consume, delivery reports, a commit when due.
