@@ -585,9 +585,6 @@ void SyncHandler::on_partitions_revoked(const std::vector<kafka::TopicPartition>
 
 void SyncHandler::on_partitions_lost(const std::vector<kafka::TopicPartition>& partitions) {
   release(partitions, /*keep=*/false);
-  std::erase_if(kept_, [&partitions](const auto& kept) {
-    return std::any_of(partitions.begin(), partitions.end(), [&](const auto& tp) { return tp.partition == kept.first; });
-  });
 }
 
 void SyncHandler::on_state_uncertain(const std::vector<kafka::TopicPartition>& assigned) {

@@ -82,7 +82,7 @@ class SyncHandler final : public kafka::RecordHandler {
   kafka::HandlerResult handle(const ConsumedRecord& record) override;
   void on_partitions_assigned(const std::vector<kafka::TopicPartition>& partitions) override;
   void on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) override;
-  // Nothing kept: another member may have written the partitions meanwhile.
+  // Nothing kept: another member may have written the partitions meanwhile (record_handler.h).
   void on_partitions_lost(const std::vector<kafka::TopicPartition>& partitions) override;
   void on_transaction_committed() override;
   void on_transaction_aborted() override;

@@ -27,6 +27,13 @@ class TickCounter : public kafka::RecordHandler {
   void on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) override {
     inner_.on_partitions_revoked(partitions);
   }
+  // Forwarded as such: the inner handler may keep state across a revoke but not across these.
+  void on_partitions_lost(const std::vector<kafka::TopicPartition>& partitions) override {
+    inner_.on_partitions_lost(partitions);
+  }
+  void on_state_uncertain(const std::vector<kafka::TopicPartition>& assigned) override {
+    inner_.on_state_uncertain(assigned);
+  }
   void on_transaction_committed() override { inner_.on_transaction_committed(); }
   void on_transaction_aborted() override { inner_.on_transaction_aborted(); }
   std::vector<OutgoingRecord> on_tick(TimePoint now) override {

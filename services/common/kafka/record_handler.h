@@ -60,11 +60,15 @@ class RecordHandler {
   virtual HandlerResult handle(const ConsumedRecord& record) = 0;
   // Before any record of these partitions is handed over (stateful handlers restore here).
   virtual void on_partitions_assigned(const std::vector<TopicPartition>& /*partitions*/) {}
-  // After the open transaction was committed.
+  // After the open transaction was committed, its offsets accepted by the group: no other member
+  // has owned these partitions since this one did (the offsets commit is checked against the
+  // member's generation), and none will before this member rejoins.
   virtual void on_partitions_revoked(const std::vector<TopicPartition>& /*partitions*/) {}
-  // Instead of on_partitions_revoked when the assignment was lost (session expired, the consumer
-  // fenced or replaced): the open transaction was aborted, and another member may have owned and
-  // written these partitions meanwhile, so state kept of them cannot be trusted. The default is a revoke.
+  // Instead of on_partitions_revoked when the loop cannot vouch for that: the assignment was lost
+  // (session expired, the consumer fenced or replaced; the open transaction was aborted), the
+  // commit failed, or no transaction with offsets was open to show the membership. Another member
+  // may have owned and written these partitions meanwhile, so state kept of them cannot be
+  // trusted. The default is a revoke: handlers that keep nothing need not care.
   virtual void on_partitions_lost(const std::vector<TopicPartition>& partitions) { on_partitions_revoked(partitions); }
   // The transaction holding everything handled since the last commit/abort committed...
   virtual void on_transaction_committed() {}

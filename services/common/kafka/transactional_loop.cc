@@ -748,12 +748,19 @@ void TransactionalLoop::handle_assign(const std::vector<TopicPartition>& partiti
 void TransactionalLoop::handle_revoke(const std::vector<TopicPartition>& partitions, bool lost) {
   static const std::atomic<bool> never_stop{false};
   const std::atomic<bool>& stop = stop_ != nullptr ? *stop_ : never_stop;
+  // Whether the group accepted this member's offsets just now: a transaction's offsets commit is
+  // checked against the member's generation, so its success shows that no newer generation (no
+  // other owner of these partitions) existed yet, and none can before this member rejoins.
+  bool confirmed = false;
   if (txn_open_) {
     if (lost || !producer_) {
       // Someone else may own these partitions already; our transaction must not commit.
       abort_and_rewind(stop, lost ? "assignment lost" : "no producer to commit with");
     } else {
+      const bool with_offsets = !pending_offsets_.empty();
+      const uint64_t commits_before = commits_.load();
       commit(stop);
+      confirmed = with_offsets && commits_.load() > commits_before;
     }
   }
   for (const auto& tp : partitions) {
@@ -762,10 +769,10 @@ void TransactionalLoop::handle_revoke(const std::vector<TopicPartition>& partiti
   assigned_count_.store(assignment_.size());
   log()->info("revoked {} partition(s){}, now holding {}", partitions.size(), lost ? " (lost)" : "",
               assignment_.size());
-  if (lost) {
-    handler_.on_partitions_lost(partitions);
-  } else {
+  if (confirmed) {
     handler_.on_partitions_revoked(partitions);
+  } else {
+    handler_.on_partitions_lost(partitions);
   }
 }
 

@@ -6,9 +6,12 @@
 // it_transactional_loop, it_crash).
 
 #include <gtest/gtest.h>
+
+#include <functional>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
+#include <functional>
 #include <future>
 #include <map>
 #include <optional>
@@ -509,8 +512,9 @@ TEST(TransactionalLoopMock, FencedStaticMemberReplacesItsConsumerAndGoesOn) {
       return EchoHandler::handle(record);
     }
     void on_partitions_revoked(const std::vector<TopicPartition>&) override { revoked.fetch_add(1); }
+    void on_partitions_lost(const std::vector<TopicPartition>&) override { lost.fetch_add(1); }
     void on_partitions_assigned(const std::vector<TopicPartition>&) override { assigned.fetch_add(1); }
-    std::atomic<int> handled{0}, revoked{0}, assigned{0};
+    std::atomic<int> handled{0}, revoked{0}, lost{0}, assigned{0};
   } handler(/*retry_sequence=*/1000);
   SystemClock clock;
   TransactionalLoop loop(env.kafka, env.loop, "fenced-test", handler, nullptr, clock);
@@ -520,7 +524,8 @@ TEST(TransactionalLoopMock, FencedStaticMemberReplacesItsConsumerAndGoesOn) {
 
   ASSERT_TRUE(wait_for([&] { return loop.consumer_replacements() == 1U && handler.assigned.load() >= 2; }))
       << "replacements " << loop.consumer_replacements() << ", assignments " << handler.assigned.load();
-  EXPECT_GE(handler.revoked.load(), 1);                // the old assignment was given up
+  EXPECT_GE(handler.lost.load(), 1);                   // the old assignment was given up as lost
+  EXPECT_EQ(handler.revoked.load(), 0);                // not as a revoke: another member may own it
   EXPECT_GE(loop.aborted_transactions(), 1U);          // with the transaction it had open
   seed(env.kafka, "in", 30, /*garbage=*/false, /*first=*/100);  // read by the new consumer only
   const auto seen = sequences(read_committed(env.kafka.bootstrap, "out", 50));
@@ -530,6 +535,63 @@ TEST(TransactionalLoopMock, FencedStaticMemberReplacesItsConsumerAndGoesOn) {
   for (uint64_t i = 100; i < 130; ++i) {
     EXPECT_EQ(seen.count(i), 1U) << "sequence " << i << " was not processed after the replacement";
   }
+}
+
+// A handler may keep state across on_partitions_revoked (caselink-sync does) only because the loop
+// calls it when the revoke's commit carried offsets the group accepted: that shows no other member
+// owned the partitions meanwhile. A revoke with nothing to commit shows nothing: on_partitions_lost.
+struct RevokeReport : EchoHandler {
+  RevokeReport() : EchoHandler(/*retry_sequence=*/1000) {}
+  HandlerResult handle(const ConsumedRecord& record) override {
+    handled.fetch_add(1);
+    return EchoHandler::handle(record);
+  }
+  void on_partitions_revoked(const std::vector<TopicPartition>&) override { revoked.fetch_add(1); }
+  void on_partitions_lost(const std::vector<TopicPartition>&) override { lost.fetch_add(1); }
+  std::atomic<int> handled{0}, revoked{0}, lost{0};
+};
+
+// Member a of `env`'s group has handled the 20 seeded records; then member b joins, and the eager
+// (range) rebalance revokes everything a holds. Returns when a heard of the revoke.
+void second_member_joins(MockEnv& env, RevokeReport& first, const std::function<bool(TransactionalLoop&)>& ready) {
+  env.loop.partition_assignment_strategy = "range";  // eager, as caselink-sync: every rebalance revokes all
+  seed(env.kafka, "in", 20, /*garbage=*/false);
+  SystemClock clock;
+  LoopSettings a_settings = env.loop;
+  a_settings.instance_id = "a";
+  TransactionalLoop a(env.kafka, a_settings, "revoke-a", first, nullptr, clock);
+  Running running_a(a);
+  ASSERT_TRUE(wait_for([&] { return first.handled.load() >= 20 && ready(a); }))
+      << "handled " << first.handled.load() << ", committed " << a.committed_transactions();
+  RevokeReport second;
+  LoopSettings b_settings = env.loop;
+  b_settings.instance_id = "b";
+  TransactionalLoop b(env.kafka, b_settings, "revoke-b", second, nullptr, clock);
+  Running running_b(b);
+  ASSERT_TRUE(wait_for([&] { return first.revoked.load() + first.lost.load() >= 1; }));
+}
+
+TEST(TransactionalLoopMock, ARevokeWhoseCommitCarriedOffsetsIsReportedAsARevoke) {
+  MockEnv env("confirmed");
+  env.loop.commit_every_records = 100000;  // the transaction stays open until the revoke commits it
+  env.loop.commit_every_ms = 600000;
+  RevokeReport first;
+  uint64_t committed_before_revoke = 1;
+  second_member_joins(env, first, [&](TransactionalLoop& a) {
+    committed_before_revoke = a.committed_transactions();
+    return true;
+  });
+  EXPECT_EQ(committed_before_revoke, 0U) << "committed before the revoke: the test proves nothing";
+  EXPECT_EQ(first.revoked.load(), 1);
+  EXPECT_EQ(first.lost.load(), 0);
+}
+
+TEST(TransactionalLoopMock, ARevokeWithNothingOpenIsReportedAsLost) {
+  MockEnv env("unconfirmed");  // 7 records or 50 ms per transaction: 20 records are 3 commits
+  RevokeReport first;
+  second_member_joins(env, first, [](TransactionalLoop& a) { return a.committed_transactions() >= 3; });
+  EXPECT_EQ(first.lost.load(), 1);
+  EXPECT_EQ(first.revoked.load(), 0) << "reported as a revoke with no offsets commit to show the membership";
 }
 
 // Runs a loop the test expects to return by itself and gives what it returned; nullopt, after
