@@ -2,13 +2,13 @@
 #
 #   caselink_library(name SOURCES ... DEPS ...)        a static library, includes from repo root
 #   caselink_executable(name SOURCES ... DEPS ...)      a service, tool or benchmark binary, linked
-#       with the allocator CASELINK_ALLOCATOR names (jemalloc by default)
+#       with the allocator CASELINK_ALLOCATOR names (jemalloc by default), written to <build>/bin
 #   caselink_test(name LABEL unit|integration|e2e SOURCES ... DEPS ...)
 #       a GoogleTest binary registered with ctest under the given label. Integration and e2e
 #       tests find the broker through CASELINK_KAFKA_BOOTSTRAP (scripts/test.sh sets it). A binary in
 #       which a test skipped (GTEST_SKIP, e.g. no broker) and none failed exits 77 and ctest
 #       shows it as skipped ("Not Run"), never as passed (tests/support/gtest_main.cc).
-#       Names say the tier: unit `<area>[_<what>]_test` (common_core_test, sdk_test),
+#       Names say the tier: unit `<area>[_<what>]_test` (core_test, sdk_test),
 #       integration `it_<area>[_<what>]` (it_feedback_crash), e2e `e2e_<what>`; script tests in
 #       tests/ use their folder as prefix (contract_*, fuzz_*, clients_*, deploy_*).
 
@@ -37,6 +37,9 @@ function(caselink_executable name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   _caselink_common(${name})
+  # Every service, tool and benchmark binary in <build>/bin, wherever its source folder is: the
+  # scripts, tests and docs name one place, and moving a folder moves no binary.
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
   if(CASELINK_ALLOCATOR STREQUAL "jemalloc")
     # --no-as-needed: no symbol of the binary names jemalloc (it replaces malloc by interposition),

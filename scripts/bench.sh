@@ -75,13 +75,13 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 case "$MODE" in
-  loop) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bench/loop/caselink-loop-bench" ;;
-  screening) RECORDS="${RECORDS:-1000000}"; NEEDS="$BUILD/bench/screening/caselink-screening-bench" ;;
-  e2e) RECORDS="${RECORDS:-12000}"; NEEDS="$BUILD/bench/e2e/caselink-e2e-bench" ;;
-  ingress-tls) RECORDS="${RECORDS:-10}"; NEEDS="$BUILD/bench/ingress/caselink-ingress-bench" ;;
-  takeover) RECORDS="${RECORDS:-10000}"; NEEDS="$BUILD/bench/case-sync/caselink-sync-bench" ;;
-  peer) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bench/peer/caselink-peer-bench" ;;
-  secure) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bench/loop/caselink-loop-bench" ;;
+  loop) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bin/caselink-loop-bench" ;;
+  screening) RECORDS="${RECORDS:-1000000}"; NEEDS="$BUILD/bin/caselink-screening-bench" ;;
+  e2e) RECORDS="${RECORDS:-12000}"; NEEDS="$BUILD/bin/caselink-e2e-bench" ;;
+  ingress-tls) RECORDS="${RECORDS:-10}"; NEEDS="$BUILD/bin/caselink-ingress-bench" ;;
+  takeover) RECORDS="${RECORDS:-10000}"; NEEDS="$BUILD/bin/caselink-sync-bench" ;;
+  peer) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bin/caselink-peer-bench" ;;
+  secure) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bin/caselink-loop-bench" ;;
 esac
 
 # setup.sh builds build/; a tree in another --build directory is the caller's to build.
@@ -143,7 +143,7 @@ start_bench_ingress() {
     CASELINK_HTTP_PORT=0 CASELINK_HTTP_PORT_FILE="$TLS_WORK/$name.admin" CASELINK_BLOBS_PATH="$TLS_WORK/blobs" \
     CASELINK_LIMITS_RATE_PER_SECOND=1000000 CASELINK_LIMITS_BURST=1000000 \
     CASELINK_ROUTING_TOPIC_OVERRIDES=caselink.referral.v1=caselink.bench.in.v1 "$@" \
-    "$BUILD/services/ingress/caselink-ingress" --config deploy/config/ingress.yaml >"$TLS_WORK/$name.log" 2>&1 &
+    "$BUILD/bin/caselink-ingress" --config deploy/config/ingress.yaml >"$TLS_WORK/$name.log" 2>&1 &
   echo $! >"$TLS_WORK/$name.pid"
 }
 
@@ -160,7 +160,7 @@ wait_bench_ingress() {
 
 if [[ "$MODE" == ingress-tls ]]; then
   rm -rf "$TLS_WORK" && mkdir -p "$TLS_WORK"
-  "$BUILD/services/admin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP" >"$TLS_WORK/topics.log" 2>&1
+  "$BUILD/bin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP" >"$TLS_WORK/topics.log" 2>&1
   bash scripts/tls.sh --ca "$ROOT/.local/kafka/bench" --out "$TLS_WORK/tls" caselink-ingress >/dev/null
   start_bench_ingress https CASELINK_API_TLS_CERT_FILE="$TLS_WORK/tls/caselink-ingress.crt" \
     CASELINK_API_TLS_KEY_FILE="$TLS_WORK/tls/caselink-ingress.key"
@@ -193,7 +193,7 @@ if [[ "$MODE" == peer ]]; then
   mvn -B -q -ntp -Dstyle.color=never -f bench/streams-peer/pom.xml compile 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' >&2
   echo "== caselink-passthrough (defaults) against the Kafka Streams peer: $RECORDS records, $RUNS rounds =="
   "$NEEDS" --bootstrap "$BOOTSTRAP" --records "$RECORDS" --rounds "$RUNS" \
-    --passthrough "$BUILD/services/passthrough/caselink-passthrough" --work "$ROOT/.local/bench-peer" \
+    --passthrough "$BUILD/bin/caselink-passthrough" --work "$ROOT/.local/bench-peer" \
     --peer-classpath "bench/streams-peer/target/classes:$(cat bench/streams-peer/target/classpath.txt)" \
     "${EXTRA[@]}" && status=0 || status=$?
   echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bounded resources under hostile load (issue 14 §3): the measurements behind
 # docs/reliability.md "Bounded resources". Never run by ctest (the limits themselves are unit
-# tests: ingress_unit_test, case_sync_unit_test, standards_engine_test).
+# tests: ingress_unit_test, sync_unit_test, standards_engine_test).
 #
 #   scripts/bounds.sh [--name NAME] [--port P] [--build DIR] [--connections N] [--history N]
 #                     [--raise-topic-limit] [--only rules|sync|record|ingress]
@@ -93,7 +93,7 @@ uptime_line() { say "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /pr
 
 say "broker: kafka.sh instance '$NAME' on $CASELINK_KAFKA_BOOTSTRAP"
 bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" >/dev/null
-"$BUILD/services/admin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" >/dev/null
+"$BUILD/bin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" >/dev/null
 uptime_line
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -121,10 +121,10 @@ EOF
 if [[ -z "$ONLY" || "$ONLY" == rules ]]; then
   generate_rules "$WORK/rules-10k" 10000
   bytes=$(cat "$WORK"/rules-10k/*.yaml "$WORK"/rules-10k/catalogue/*.yaml | wc -c)
-  /usr/bin/time -f "%e %M" -o "$WORK/time" "$BUILD/services/standards/standards-rules-check" "$WORK/rules-10k" >/dev/null
+  /usr/bin/time -f "%e %M" -o "$WORK/time" "$BUILD/bin/standards-rules-check" "$WORK/rules-10k" >/dev/null
   read -r wall rss <"$WORK/time"
   say "rules: 10,000 generated + shipped rules, $bytes bytes of YAML: standards-rules-check ${wall} s, peak RSS ${rss} kB"
-  start_service standards services/standards/caselink-standards deploy/config/standards.yaml \
+  start_service standards bin/caselink-standards deploy/config/standards.yaml \
     CASELINK_HTTP_PORT="$STANDARDS_ADMIN" CASELINK_STANDARDS_RULES_DIR="$WORK/rules-10k"
   pid=$LAST_PID
   start=$(date +%s.%N)
@@ -135,7 +135,7 @@ if [[ -z "$ONLY" || "$ONLY" == rules ]]; then
   fi
   stop_service "$pid"
   generate_rules "$WORK/rules-20k" 20000
-  start_service standards-20k services/standards/caselink-standards deploy/config/standards.yaml \
+  start_service standards-20k bin/caselink-standards deploy/config/standards.yaml \
     CASELINK_HTTP_PORT="$STANDARDS_ADMIN" CASELINK_STANDARDS_RULES_DIR="$WORK/rules-20k"
   pid=$LAST_PID
   for _ in $(seq 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done  # refused: exits at once
@@ -156,20 +156,20 @@ wait_handled() {  # $1 total handled events to wait for; prints seconds
 }
 
 if [[ -z "$ONLY" || "$ONLY" == sync ]]; then
-  start_service sync services/case-sync/caselink-sync deploy/config/case-sync.yaml CASELINK_HTTP_PORT="$SYNC_ADMIN"
+  start_service sync bin/caselink-sync deploy/config/case-sync.yaml CASELINK_HTTP_PORT="$SYNC_ADMIN"
   SYNC_PID=$LAST_PID
   wait_ready "$SYNC_ADMIN" "$SYNC_PID" || { say "caselink-sync did not start"; tail "$WORK/sync.log"; exit 1; }
   say "sync: ready, peak RSS $(hwm "$SYNC_PID") kB"
-  say "sync: $("$BUILD/bench/bounds/caselink-bounds-load" one-case --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" --case flood-1 --events 1000)"
+  say "sync: $("$BUILD/bin/caselink-bounds-load" one-case --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" --case flood-1 --events 1000)"
   secs=$(wait_handled 1000)
   say "sync: 1,000 events of one case handled $secs s after they were all stored (applied $(metric_sum "$SYNC_ADMIN" 'caselink_sync_events_total[{].*outcome="applied"')); peak RSS $(hwm "$SYNC_PID") kB; resident bytes $(metric_sum "$SYNC_ADMIN" 'caselink_sync_resident_bytes[{]')"
-  say "sync: $("$BUILD/bench/bounds/caselink-bounds-load" one-case --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" --case history-1 --events "$HISTORY")"
+  say "sync: $("$BUILD/bin/caselink-bounds-load" one-case --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" --case history-1 --events "$HISTORY")"
   secs=$(wait_handled $((1000 + HISTORY)))
   applied=$(metric_sum "$SYNC_ADMIN" 'caselink_sync_events_total[{].*outcome="applied"')
   too_large=$(metric_sum "$SYNC_ADMIN" 'caselink_dlq_messages_total[{].*reason="sync.state_too_large"')
   say "sync: a case of $HISTORY events handled in $secs s: applied $((applied - 1000)), dead-lettered sync.state_too_large $too_large (first: $(grep -o 'state record [0-9]* bytes' "$WORK/sync.log" | head -1)); peak RSS $(hwm "$SYNC_PID") kB; DLQ write failures $(metric_sum "$SYNC_ADMIN" 'caselink_dlq_write_failures_total[{]')"
   set +e
-  /usr/bin/time -f "%e %M" -o "$WORK/time" "$BUILD/services/ctl/caselinkctl" case show history-1 >"$WORK/show.txt" 2>"$WORK/show.err"
+  /usr/bin/time -f "%e %M" -o "$WORK/time" "$BUILD/bin/caselinkctl" case show history-1 >"$WORK/show.txt" 2>"$WORK/show.err"
   code=$?
   set -e
   read -r wall rss < <(tail -1 "$WORK/time")
@@ -179,10 +179,10 @@ fi
 
 # --- record ---------------------------------------------------------------------------------------
 if [[ -z "$ONLY" || "$ONLY" == record ]]; then
-  say "record: $("$BUILD/bench/bounds/caselink-bounds-load" big-record --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" --case big-1 --bytes 10485760)"
+  say "record: $("$BUILD/bin/caselink-bounds-load" big-record --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" --case big-1 --bytes 10485760)"
   # Plain HTTP on loopback here and below: these bounds are the HTTP layer's, measured with
-  # curl and raw sockets (the TLS handshake deadline is services/ingress/tests/tls_test.cc's).
-  start_service ingress-record services/ingress/caselink-ingress deploy/config/ingress.yaml CASELINK_HTTP_PORT="$INGRESS_ADMIN" \
+  # curl and raw sockets (the TLS handshake deadline is services/daemons/ingress/tests/tls_test.cc's).
+  start_service ingress-record bin/caselink-ingress deploy/config/ingress.yaml CASELINK_HTTP_PORT="$INGRESS_ADMIN" \
     CASELINK_API_PORT="$API_PORT" CASELINK_BLOBS_PATH="$WORK/blobs" CASELINK_API_TLS_ENABLED=false
   pid=$LAST_PID
   wait_ready "$INGRESS_ADMIN" "$pid"
@@ -195,10 +195,10 @@ if [[ -z "$ONLY" || "$ONLY" == record ]]; then
     java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "deploy/kafka/libs/*" kafka.admin.ConfigCommand \
       --bootstrap-server "$CASELINK_KAFKA_BOOTSTRAP" --alter --entity-type topics --entity-name caselink.referral.v1 \
       --add-config max.message.bytes=16777216 >/dev/null 2>&1
-    start_service sync-record services/case-sync/caselink-sync deploy/config/case-sync.yaml CASELINK_HTTP_PORT="$SYNC_ADMIN"
+    start_service sync-record bin/caselink-sync deploy/config/case-sync.yaml CASELINK_HTTP_PORT="$SYNC_ADMIN"
     pid=$LAST_PID
     wait_ready "$SYNC_ADMIN" "$pid"
-    say "record: topic max.message.bytes raised to 16 MiB: $("$BUILD/bench/bounds/caselink-bounds-load" big-record --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" --case big-2 --bytes 10485760)"
+    say "record: topic max.message.bytes raised to 16 MiB: $("$BUILD/bin/caselink-bounds-load" big-record --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" --case big-2 --bytes 10485760)"
     sleep 15  # the observation window: how caselink-sync fares with the record for 15 s
     say "record: caselink-sync after 15 s: handled $(handled), dead-lettered $(metric_sum "$SYNC_ADMIN" 'caselink_dlq_messages_total[{]'), DLQ write failures $(metric_sum "$SYNC_ADMIN" 'caselink_dlq_write_failures_total[{]'), /readyz $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SYNC_ADMIN/readyz"), peak RSS $(hwm "$pid") kB"
     stop_service "$pid"
@@ -208,7 +208,7 @@ fi
 # --- ingress --------------------------------------------------------------------------------------
 if [[ -z "$ONLY" || "$ONLY" == ingress ]]; then
   for max in 1024 "$CONNECTIONS"; do
-    start_service "ingress-$max" services/ingress/caselink-ingress deploy/config/ingress.yaml CASELINK_HTTP_PORT="$INGRESS_ADMIN" \
+    start_service "ingress-$max" bin/caselink-ingress deploy/config/ingress.yaml CASELINK_HTTP_PORT="$INGRESS_ADMIN" \
       CASELINK_API_PORT="$API_PORT" CASELINK_BLOBS_PATH="$WORK/blobs" CASELINK_API_MAX_CONNECTIONS="$max" \
       CASELINK_API_TLS_ENABLED=false
     pid=$LAST_PID

@@ -80,8 +80,8 @@ figure() { printf '  %s\n' "$*" >>"$RUN/figures.txt"; log "$*"; }
 # reseeds RANDOM, so the schedule would no longer follow from the seed.
 rand() { R=$(( $1 + RANDOM % ($2 - $1 + 1) )); }
 
-[[ -x "$CASELINK_BUILD_DIR/services/scenario/caselink-scenario" ]] || {
-  echo "chaos.sh: no $CASELINK_BUILD_DIR/services/scenario/caselink-scenario (build the services first: scripts/run.sh does)" >&2
+[[ -x "$CASELINK_BUILD_DIR/bin/caselink-scenario" ]] || {
+  echo "chaos.sh: no $CASELINK_BUILD_DIR/bin/caselink-scenario (build the services first: scripts/run.sh does)" >&2
   exit 2; }
 [[ -x "$VENV/bin/pip" ]] || { echo "chaos.sh: no Python venv at .local/clients-py (run scripts/setup.sh)" >&2; exit 2; }
 
@@ -117,7 +117,7 @@ bash scripts/run.sh --no-setup --services-only >"$RUN/run.out" 2>&1 || { tail -n
 # blob key, also made by run.sh.
 play() {
   local id="$1" code=0
-  "$CASELINK_BUILD_DIR/services/scenario/caselink-scenario" --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" \
+  "$CASELINK_BUILD_DIR/bin/caselink-scenario" --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" \
     --blob-dir "$RUN/evidence-store" --blob-key "$RUN/keys/blob-store.x25519.pub" --ingress "127.0.0.1:$CASELINK_INGRESS_PORT" --ingress-ca "$RUN/tls/ca.crt" \
     --tokens-file deploy/config/demo-agency-tokens.yaml --signing-keys "$RUN/keys" \
     --run-id "$id" --step-timeout-ms "$STEP_TIMEOUT_MS" \

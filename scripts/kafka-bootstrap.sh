@@ -1,7 +1,7 @@
 # caselink — sourced, not run: the one place the scripts and the test scripts read which Kafka
 # broker to use (docs/configuration.md), so every one of them takes the same variable and
 # warns about the old name the same way. The services and tools read it through
-# kafka::bootstrap_from_environment (services/common/kafka/settings.h).
+# kafka::bootstrap_from_environment (services/lib/kafka/settings.h).
 #
 #   source scripts/kafka-bootstrap.sh
 #   BOOTSTRAP="$(caselink_bootstrap)"   # empty when none is named

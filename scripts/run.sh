@@ -87,14 +87,14 @@ TLS_DIR="$RUN_DIR/tls"
 
 # name  binary (relative to build/)  config  admin port offset
 SERVICES=(
-  "caselink-passthrough services/passthrough/caselink-passthrough deploy/config/passthrough.yaml 1"
-  "caselink-evidence services/evidence/caselink-evidence deploy/config/evidence.yaml 2"
-  "caselink-feedback services/feedback/caselink-feedback deploy/config/feedback.yaml 3"
-  "caselink-sync services/case-sync/caselink-sync deploy/config/case-sync.yaml 4"
-  "caselink-standards services/standards/caselink-standards deploy/config/standards.yaml 5"
-  "caselink-ingress services/ingress/caselink-ingress deploy/config/ingress.yaml 6"
-  "caselink-console services/console/caselink-console deploy/config/console.yaml 7"
-  "caselink-classcase services/classcase/caselink-classcase deploy/config/classcase.yaml 8"
+  "caselink-passthrough bin/caselink-passthrough deploy/config/passthrough.yaml 1"
+  "caselink-evidence bin/caselink-evidence deploy/config/evidence.yaml 2"
+  "caselink-feedback bin/caselink-feedback deploy/config/feedback.yaml 3"
+  "caselink-sync bin/caselink-sync deploy/config/case-sync.yaml 4"
+  "caselink-standards bin/caselink-standards deploy/config/standards.yaml 5"
+  "caselink-ingress bin/caselink-ingress deploy/config/ingress.yaml 6"
+  "caselink-console bin/caselink-console deploy/config/console.yaml 7"
+  "caselink-classcase bin/caselink-classcase deploy/config/classcase.yaml 8"
 )
 
 step() { printf '\n\033[1m[run %s] %s\033[0m\n' "$1" "$2" >&2; }
@@ -350,12 +350,12 @@ if [[ -n "$CLIENT_DIR" ]]; then
 else
   step 3/6 "creating topics from deploy/topics.yaml"
 fi
-"$BUILD/services/admin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP" "${ADMIN_CONFIG[@]}" \
+"$BUILD/bin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP" "${ADMIN_CONFIG[@]}" \
   ${CASELINK_REPLICATION_FACTOR:+--replication-factor "$CASELINK_REPLICATION_FACTOR"}
 if [[ -n "$CLIENT_DIR" ]]; then
   # Transactional-id ACLs go through Kafka's own AclCommand (librdkafka 2.0 cannot manage them),
   # run from the broker's jars as the admin (its Java properties beside admin.properties).
-  "$BUILD/services/admin/caselink-topics" acls apply --spec deploy/acls.yaml --bootstrap "$BOOTSTRAP" "${ADMIN_CONFIG[@]}" \
+  "$BUILD/bin/caselink-topics" acls apply --spec deploy/acls.yaml --bootstrap "$BOOTSTRAP" "${ADMIN_CONFIG[@]}" \
     --kafka-libs "${CASELINK_KAFKA_LIBS:-$ROOT/deploy/kafka/libs}"
 fi
 
@@ -384,7 +384,7 @@ set +e
 SCENARIO_SECURITY=()
 if [[ -n "$CLIENT_DIR" ]]; then SCENARIO_SECURITY=(--kafka-client-dir "$CLIENT_DIR"); fi
 CASELINK_KAFKA_CLIENT_CONFIG_FILE="$OPERATOR_CONFIG" \
-"$BUILD/services/scenario/caselink-scenario" --bootstrap "$BOOTSTRAP" --blob-dir "$BLOB_DIR" --blob-key "$BLOB_PUBLIC_KEY" \
+"$BUILD/bin/caselink-scenario" --bootstrap "$BOOTSTRAP" --blob-dir "$BLOB_DIR" --blob-key "$BLOB_PUBLIC_KEY" \
   --ingress "127.0.0.1:${INGRESS_PORT}" --ingress-ca "$TLS_DIR/ca.crt" --tokens-file deploy/config/demo-agency-tokens.yaml \
   --signing-keys "$KEY_DIR" "${SCENARIO_SECURITY[@]}" >"$RUN_DIR/scenario.cases"
 scenario_status=$?
@@ -393,7 +393,7 @@ set -e
 step 6/6 "the cases, as caselinkctl shows them"
 while IFS=$'\t' read -r case_id key verdict title; do
   printf '\n\033[1m== %s  (%s, scenario check: %s)\033[0m\n%s\n' "$case_id" "$key" "$verdict" "$title"
-  CASELINK_KAFKA_CLIENT_CONFIG_FILE="$OPERATOR_CONFIG" "$BUILD/services/ctl/caselinkctl" case show "$case_id" \
+  CASELINK_KAFKA_CLIENT_CONFIG_FILE="$OPERATOR_CONFIG" "$BUILD/bin/caselinkctl" case show "$case_id" \
     --bootstrap "$BOOTSTRAP" --key-registry "$KEY_DIR/registry.yaml" || true
 done <"$RUN_DIR/scenario.cases"
 
@@ -417,7 +417,7 @@ caselink is running:
   broker      ${BOOTSTRAP}   (${kcat_hint})${CLIENT_DIR:+
               secured: TLS, SASL/SCRAM, ACLs of deploy/acls.yaml; credentials per principal in ${CLIENT_DIR}}
   ingress     https://127.0.0.1:${INGRESS_PORT}/v1/events   (docs/api/ingress.openapi.yaml; curl --cacert ${TLS_DIR}/ca.crt)
-  a case      ${ctl_env}build/services/ctl/caselinkctl case show <case-id> --bootstrap ${BOOTSTRAP}
+  a case      ${ctl_env}build/bin/caselinkctl case show <case-id> --bootstrap ${BOOTSTRAP}
   services    bash scripts/run.sh --status
   stop        bash scripts/run.sh --stop        (add --wipe to delete the broker's data)
 

@@ -54,7 +54,7 @@ fi
 # kafka::bootstrap_from_environment); nothing reads KAFKA_BOOTSTRAP any more but to warn.
 export CASELINK_KAFKA_BOOTSTRAP="$BOOTSTRAP"
 echo "[test 3/4] applying the topic spec deploy/topics.yaml to ${BOOTSTRAP}" >&2
-build/services/admin/caselink-topics apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP" >&2
+build/bin/caselink-topics apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP" >&2
 
 echo "[test 4/4] running ctest (unit, contract, integration, e2e)" >&2
 set +e

@@ -15,9 +15,9 @@
 #include <iostream>
 #include <thread>
 
-#include "services/case-sync/tests/test_support.h"
-#include "services/common/envelope/codec.h"
-#include "services/common/kafka/producer.h"
+#include "services/daemons/sync/tests/test_support.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/kafka/producer.h"
 
 namespace caselink {
 namespace {

@@ -1,6 +1,6 @@
 #include "bench/case-sync/case_events.h"
 
-#include "services/case-sync/tests/test_support.h"
+#include "services/daemons/sync/tests/test_support.h"
 
 namespace caselink::bench {
 

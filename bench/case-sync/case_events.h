@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "services/common/core/clock.h"
+#include "services/lib/core/clock.h"
 #include "caselink/v1/envelope.pb.h"
 
 namespace caselink::bench {

@@ -33,16 +33,16 @@
 
 #include "bench/case-sync/case_events.h"
 #include "bench/case-sync/takeover.h"
-#include "services/case-sync/kafka_edge.h"
-#include "services/common/kafka/read_to_end.h"
-#include "services/case-sync/tests/test_support.h"
-#include "services/common/core/build_info.h"
-#include "services/common/envelope/codec.h"
-#include "services/common/envelope/topics.h"
-#include "services/common/kafka/producer.h"
-#include "services/common/kafka/transactional_loop.h"
-#include "services/common/logging/logging.h"
-#include "services/passthrough/handler.h"
+#include "services/daemons/sync/kafka_edge.h"
+#include "services/lib/kafka/read_to_end.h"
+#include "services/daemons/sync/tests/test_support.h"
+#include "services/lib/core/build_info.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/envelope/topics.h"
+#include "services/lib/kafka/producer.h"
+#include "services/lib/kafka/transactional_loop.h"
+#include "services/lib/logging/logging.h"
+#include "services/daemons/passthrough/handler.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink {
@@ -318,9 +318,9 @@ void report_rss_phase(const Options& o, const sync::CaseEngine& engine, TimePoin
 
 void set_service_binary(Options& o) {
   if (o.service_binary.empty()) {
-    // build/bench/case-sync/caselink-sync-bench -> build/services/case-sync/caselink-sync
+    // build/bin/caselink-sync-bench -> build/bin/caselink-sync
     o.service_binary = (std::filesystem::canonical("/proc/self/exe").parent_path() /
-                        "../../services/case-sync/caselink-sync").lexically_normal().string();
+                        "bin/caselink-sync").lexically_normal().string();
   }
 }
 

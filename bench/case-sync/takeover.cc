@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "bench/case-sync/case_events.h"
-#include "services/common/envelope/codec.h"
-#include "services/common/kafka/producer.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/kafka/producer.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink::bench {

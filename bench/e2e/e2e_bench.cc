@@ -46,15 +46,15 @@
 #include <vector>
 
 #include "caselink/v1/envelope.pb.h"
-#include "services/common/core/build_info.h"
-#include "services/common/core/clock.h"
-#include "services/common/core/uuid.h"
-#include "services/common/envelope/codec.h"
-#include "services/common/envelope/routing.h"
-#include "services/common/http/client.h"
-#include "services/common/kafka/factory.h"
-#include "services/common/kafka/client.h"
-#include "services/sdk/agency_client.h"
+#include "services/lib/core/build_info.h"
+#include "services/lib/core/clock.h"
+#include "services/lib/core/uuid.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/envelope/routing.h"
+#include "services/lib/http/client.h"
+#include "services/lib/kafka/factory.h"
+#include "services/lib/kafka/client.h"
+#include "services/lib/sdk/agency_client.h"
 
 namespace caselink {
 namespace {
@@ -89,7 +89,7 @@ v1::Organ organ(const std::string& id, const std::string& name, v1::OrganKind ki
 }
 
 // A suspected pollution crime as an ecology and environment bureau transfers it (the SDK's
-// worked example, services/sdk/examples/submit_referral.cc), with the cadmium multiple varied
+// worked example, services/lib/sdk/examples/submit_referral.cc), with the cadmium multiple varied
 // per event so caselink-standards reaches different outcomes (below / meets the threshold).
 // Materials are named by id only: no manifest is sent, which this chain does not read.
 void fill_referral(v1::CaseReferral* referral, const std::string& agency, int64_t index) {

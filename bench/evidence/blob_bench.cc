@@ -1,5 +1,5 @@
 // caselink-blob-bench: put and read throughput of the evidence blob store, sealed at rest
-// (X25519 + HKDF-SHA256 + AES-256-GCM, services/evidence/sealed_blob.h) against plaintext, in
+// (X25519 + HKDF-SHA256 + AES-256-GCM, services/daemons/evidence/sealed_blob.h) against plaintext, in
 // the same run and directory. Every put writes a new blob (fsync and rename included); every
 // read streams a blob through a 64 KiB buffer and hashes it, as verification does.
 //
@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "services/evidence/encrypted_blob_store.h"
-#include "services/evidence/local_blob_store.h"
+#include "services/daemons/evidence/encrypted_blob_store.h"
+#include "services/daemons/evidence/local_blob_store.h"
 
 namespace fs = std::filesystem;
 using namespace caselink;

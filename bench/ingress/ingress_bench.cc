@@ -35,14 +35,14 @@
 #include <optional>
 #include <thread>
 
-#include "services/common/core/build_info.h"
-#include "services/common/core/clock.h"
-#include "services/common/envelope/codec.h"
-#include "services/common/envelope/topics.h"
-#include "services/common/kafka/producer.h"
-#include "services/common/logging/logging.h"
-#include "services/ingress/event_mapping.h"
-#include "services/ingress/routing.h"
+#include "services/lib/core/build_info.h"
+#include "services/lib/core/clock.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/envelope/topics.h"
+#include "services/lib/kafka/producer.h"
+#include "services/lib/logging/logging.h"
+#include "services/daemons/ingress/event_mapping.h"
+#include "services/daemons/ingress/routing.h"
 
 namespace caselink {
 namespace {

@@ -14,14 +14,14 @@
 #include <iostream>
 #include <thread>
 
-#include "services/common/core/build_info.h"
-#include "services/common/envelope/codec.h"
-#include "services/common/envelope/topics.h"
-#include "services/common/kafka/producer.h"
-#include "services/common/kafka/settings.h"
-#include "services/common/kafka/transactional_loop.h"
-#include "services/common/logging/logging.h"
-#include "services/passthrough/handler.h"
+#include "services/lib/core/build_info.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/envelope/topics.h"
+#include "services/lib/kafka/producer.h"
+#include "services/lib/kafka/settings.h"
+#include "services/lib/kafka/transactional_loop.h"
+#include "services/lib/logging/logging.h"
+#include "services/daemons/passthrough/handler.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink {

@@ -32,8 +32,8 @@
 #include <sstream>
 #include <thread>
 
-#include "services/common/core/build_info.h"
-#include "services/common/kafka/producer.h"
+#include "services/lib/core/build_info.h"
+#include "services/lib/kafka/producer.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink {
@@ -48,7 +48,7 @@ struct Options {
   int rounds = 3;
   int value_bytes = 300;
   int64_t commit_ms = 100;
-  std::string passthrough = "build/services/passthrough/caselink-passthrough";
+  std::string passthrough = "build/bin/caselink-passthrough";
   std::string peer_classpath;
   std::string work = ".local/bench-peer";
   std::vector<std::string> caselink_env;

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "services/common/envelope/codec.h"
+#include "services/lib/envelope/codec.h"
 
 namespace caselink::bench {
 

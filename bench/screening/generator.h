@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "caselink/v1/envelope.pb.h"
-#include "services/common/core/clock.h"
+#include "services/lib/core/clock.h"
 
 namespace caselink::bench {
 

@@ -36,15 +36,15 @@
 #include <thread>
 
 #include "bench/screening/generator.h"
-#include "services/common/core/build_info.h"
-#include "services/common/envelope/codec.h"
-#include "services/common/kafka/factory.h"
-#include "services/common/kafka/producer.h"
-#include "services/common/kafka/transactional_loop.h"
-#include "services/common/logging/logging.h"
-#include "services/passthrough/handler.h"
-#include "services/standards/engine/loader.h"
-#include "services/standards/handler.h"
+#include "services/lib/core/build_info.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/kafka/factory.h"
+#include "services/lib/kafka/producer.h"
+#include "services/lib/kafka/transactional_loop.h"
+#include "services/lib/logging/logging.h"
+#include "services/daemons/passthrough/handler.h"
+#include "services/daemons/standards/engine/loader.h"
+#include "services/daemons/standards/handler.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ctest clients_java_classes (fixture clients_java_classes): compiles clients/java offline (Maven;
 # scripts/setup.sh resolved every dependency and plugin) and copies its classes and runtime
-# classpath to $CASELINK_BUILD_DIR/clients-java/, where it_conformance runs the Java agency
+# classpath to $CASELINK_BUILD_DIR/clients-java/, where it_ctl_conformance runs the Java agency
 # adapter example from. A copy, because clients_java starts with `mvn clean`. Writes
 # clients-java/classpath.txt (a java -cp value) last, so it exists only after a good build.
 # Skipped (77) only when java or mvn is not installed; a failed build fails.

@@ -13,7 +13,7 @@
 # `python3 -m lizard` (pip install --user).
 #
 #   tests/contract/function_length.sh                 # services/ and bench/
-#   MAX=60 tests/contract/function_length.sh services/ctl
+#   MAX=60 tests/contract/function_length.sh services/tools/ctl
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

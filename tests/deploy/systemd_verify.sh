@@ -3,7 +3,7 @@
 #   1. `systemd-analyze verify` accepts every unit without a single complaint (it exits 0 even on
 #      a misspelt setting such as Restart=on-failur, which it only prints: any output fails);
 #   2. every daemon of the tree has a unit, named like its binary (caselink_executable in
-#      services/*/CMakeLists.txt), and caselink.target wants it;
+#      services/daemons/*/CMakeLists.txt), and caselink.target wants it;
 #   3. every service unit restarts on failure, has a start limit, runs as the caselink user,
 #      hardened (the settings a review must not lose).
 # verify runs against a scratch root: the host's system units (for sysinit.target, ...), our units
@@ -39,7 +39,7 @@ mkdir -p "$scratch/usr/lib/systemd" "$scratch/etc/systemd/system" "$scratch/opt/
 cp -a "$host_units" "$scratch/usr/lib/systemd/system"
 cp "$units_dir"/*.service "$units_dir"/*.target "$scratch/etc/systemd/system/"
 
-mapfile -t built < <(sed -n 's/^caselink_executable(\([^ ]*\) .*/\1/p' "$root"/services/*/CMakeLists.txt)
+mapfile -t built < <(sed -n 's/^caselink_executable(\([^ ]*\) .*/\1/p' "$root"/services/daemons/*/CMakeLists.txt "$root"/services/tools/*/CMakeLists.txt)
 units=()
 for unit in "$units_dir"/*.service "$units_dir"/*.target; do
   name=$(basename "$unit")

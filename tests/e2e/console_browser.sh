@@ -32,7 +32,7 @@ export CASELINK_RUN_DIR="$OUT_DIR/run"
 BASE="${CASELINK_CONSOLE_TEST_PORT_BASE:-19410}"
 export CASELINK_PORT_BASE="$BASE" CASELINK_INGRESS_PORT=$((BASE + 9))
 CONSOLE="http://127.0.0.1:$((BASE + 7))"
-CTL=("$CASELINK_BUILD_DIR/services/ctl/caselinkctl" --bootstrap "$BOOTSTRAP")
+CTL=("$CASELINK_BUILD_DIR/bin/caselinkctl" --bootstrap "$BOOTSTRAP")
 rm -rf "$OUT_DIR"
 mkdir -p "$CASELINK_RUN_DIR" "$OUT_DIR/screenshots"
 trap 'bash scripts/run.sh --stop >/dev/null 2>&1' EXIT

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "services/case-sync/deadline_rules.h"
+#include "services/daemons/sync/deadline_rules.h"
 
 namespace {
 

@@ -1,13 +1,13 @@
 // Fuzz target: the envelope decode and validation every consuming service runs on each record
-// (services/common/envelope). Whatever the bytes, decode() and validate() answer with a value;
+// (services/lib/envelope). Whatever the bytes, decode() and validate() answer with a value;
 // a valid envelope re-encodes, gets its CloudEvents headers and a topic.
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "services/common/envelope/codec.h"
-#include "services/common/envelope/routing.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/envelope/routing.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) { return 0; }
 

@@ -1,4 +1,4 @@
-// Fuzz target: the JSON edge of POST /v1/events (services/ingress/event_mapping.h) — the body
+// Fuzz target: the JSON edge of POST /v1/events (services/daemons/ingress/event_mapping.h) — the body
 // of a request an agency system sends, before and after authentication. Every body gets either
 // parsed events or one ApiError, and that error serializes to the JSON the client receives.
 
@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "services/ingress/event_mapping.h"
-#include "services/ingress/routing.h"
+#include "services/daemons/ingress/event_mapping.h"
+#include "services/daemons/ingress/routing.h"
 
 namespace {
 

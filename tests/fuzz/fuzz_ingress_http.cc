@@ -1,5 +1,5 @@
 // Fuzz target: the parts of an HTTP request head that caselink's own code reads before any
-// handler runs (services/ingress): the request target against the route table (with its
+// handler runs (services/daemons/ingress): the request target against the route table (with its
 // %-decoding), the Authorization header, and the error body that echoes what it could not use.
 // Input: "<method> <target>\n<authorization header value>" (a missing newline: no header).
 
@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "services/ingress/api_error.h"
-#include "services/ingress/auth.h"
-#include "services/ingress/routes.h"
+#include "services/daemons/ingress/api_error.h"
+#include "services/daemons/ingress/auth.h"
+#include "services/daemons/ingress/routes.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// Fuzz target: evidence manifest verification (services/evidence) as caselink-evidence and the
+// Fuzz target: evidence manifest verification (services/daemons/evidence) as caselink-evidence and the
 // caselink-evidence-verify command run it: proto3 JSON -> contract checks -> verification against
 // a blob store and the shipped material lists -> a receipt. Any input ends in a verdict, a named
 // refusal or an "unavailable" error, never a crash.
@@ -12,10 +12,10 @@
 #include <memory>
 #include <string>
 
-#include "services/evidence/local_blob_store.h"
-#include "services/evidence/material_rules.h"
-#include "services/evidence/proto_mapping.h"
-#include "services/evidence/verification.h"
+#include "services/daemons/evidence/local_blob_store.h"
+#include "services/daemons/evidence/material_rules.h"
+#include "services/daemons/evidence/proto_mapping.h"
+#include "services/daemons/evidence/verification.h"
 
 namespace {
 

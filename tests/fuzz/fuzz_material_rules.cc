@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "services/evidence/material_rules.h"
-#include "services/evidence/proto_mapping.h"
+#include "services/daemons/evidence/material_rules.h"
+#include "services/daemons/evidence/proto_mapping.h"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "services/standards/engine/loader.h"
+#include "services/daemons/standards/engine/loader.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // Fuzz target: the signature check every consuming service runs with signing.verify: required
-// (services/common/signing). The first byte picks the input: even — the bytes are a consumed
+// (services/lib/signing). The first byte picks the input: even — the bytes are a consumed
 // envelope, verified against a registry holding the two keys of
 // docs/contracts/signing-vectors.json (the seeds are the vectors' envelopes, which verify);
 // odd — the bytes are a key registry file. Whatever the bytes, the answer is a value, and an
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "services/common/signing/envelope_signature.h"
+#include "services/lib/signing/envelope_signature.h"
 
 namespace {
 

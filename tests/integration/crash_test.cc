@@ -19,8 +19,8 @@
 #include <map>
 #include <random>
 
-#include "services/common/envelope/codec.h"
-#include "services/common/kafka/producer.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/kafka/producer.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink {
@@ -136,7 +136,7 @@ void expect_exactly_once(const std::map<uint64_t, int>& seen, uint64_t expected)
   EXPECT_EQ(duplicates, 0U) << "duplicated effects";
 }
 
-const std::string kBinary = "services/passthrough/caselink-passthrough";
+const std::string kBinary = "bin/caselink-passthrough";
 
 TEST(CrashIntegration, KillBetweenProduceAndCommitLosesAndDoublesNothing) {
   auto f = make_fixture("kill1");

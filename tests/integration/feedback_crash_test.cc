@@ -18,10 +18,10 @@
 #include <map>
 #include <random>
 
-#include "services/common/crypto/derived_uuid.h"
-#include "services/common/envelope/codec.h"
-#include "services/common/kafka/producer.h"
-#include "services/feedback/state.h"
+#include "services/lib/crypto/derived_uuid.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/kafka/producer.h"
+#include "services/daemons/feedback/state.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink {
@@ -33,7 +33,7 @@ constexpr int kCases = 1000;
 constexpr int kPartitions = 3;
 constexpr const char* kAgency = "sthjj-330100";
 constexpr const char* kPolice = "gaj-330100";
-const std::string kBinary = "services/feedback/caselink-feedback";
+const std::string kBinary = "bin/caselink-feedback";
 
 struct FeedbackRun {
   std::string bootstrap;

@@ -6,8 +6,8 @@
 
 #include <map>
 
-#include "services/common/envelope/codec.h"
-#include "services/common/kafka/producer.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/kafka/producer.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink {

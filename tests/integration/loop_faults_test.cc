@@ -11,11 +11,11 @@
 #include <mutex>
 #include <thread>
 
-#include "services/common/envelope/codec.h"
-#include "services/common/kafka/factory.h"
-#include "services/common/kafka/dlq.h"
-#include "services/common/kafka/producer.h"
-#include "services/common/kafka/transactional_loop.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/kafka/factory.h"
+#include "services/lib/kafka/dlq.h"
+#include "services/lib/kafka/producer.h"
+#include "services/lib/kafka/transactional_loop.h"
 #include "tests/support/broker_outage.h"
 #include "tests/support/kafka_test_env.h"
 

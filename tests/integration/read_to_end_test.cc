@@ -10,7 +10,7 @@
 #include <memory>
 #include <thread>
 
-#include "services/common/kafka/read_to_end.h"
+#include "services/lib/kafka/read_to_end.h"
 #include "tests/support/kafka_test_env.h"
 #include "tests/support/open_transaction.h"
 

@@ -20,7 +20,7 @@ cd "$ROOT"
 NAME=it-secure
 PORT="${CASELINK_SECURE_TEST_PORT:-19200}"
 B="127.0.0.1:$PORT"
-TOPICS_BIN="$BUILD/services/admin/caselink-topics"
+TOPICS_BIN="$BUILD/bin/caselink-topics"
 KAFKA=(bash "$ROOT/deploy/local/kafka.sh" --name "$NAME")
 export CASELINK_KAFKA_LIBS="${CASELINK_KAFKA_LIBS:-$ROOT/deploy/kafka/libs}"
 if ! compgen -G "$CASELINK_KAFKA_LIBS/kafka_2.13-*.jar" >/dev/null || ! command -v kcat >/dev/null; then
@@ -145,7 +145,7 @@ consume "$ADMIN" caselink.case.state.v1 | grep -q admin-was-here && pass "the ad
 
 # ---- A transactional service under its ACLs: caselink-passthrough (group, transactional id,
 # input, DLQ) with the security keys in kafka.properties, as docs/configuration.md says.
-PT_BIN="$BUILD/services/passthrough/caselink-passthrough"
+PT_BIN="$BUILD/bin/caselink-passthrough"
 if [[ -x "$PT_BIN" ]]; then
   PT_CFG="$(cfg caselink-passthrough)"
   CASELINK_KAFKA_BOOTSTRAP="$B" CASELINK_HTTP_PORT=0 CASELINK_KAFKA_PROPERTIES="security.protocol=SASL_SSL,\

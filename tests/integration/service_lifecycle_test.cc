@@ -17,7 +17,7 @@ namespace caselink {
 namespace {
 
 namespace fs = std::filesystem;
-const std::string kBinary = "services/passthrough/caselink-passthrough";
+const std::string kBinary = "bin/caselink-passthrough";
 
 fs::path temp_dir() {
   fs::path dir = fs::temp_directory_path() / testing::unique_name("caselink-lifecycle");

@@ -11,15 +11,15 @@
 #include <sstream>
 #include <thread>
 
-#include "services/common/envelope/codec.h"
-#include "services/common/kafka/decode.h"
-#include "services/common/kafka/dlq.h"
-#include "services/common/kafka/factory.h"
-#include "services/common/kafka/producer.h"
-#include "services/common/kafka/transactional_loop.h"
-#include "services/common/signing/envelope_signature.h"
-#include "services/common/signing/runtime.h"
-#include "services/common/signing/tests/test_keys.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/kafka/decode.h"
+#include "services/lib/kafka/dlq.h"
+#include "services/lib/kafka/factory.h"
+#include "services/lib/kafka/producer.h"
+#include "services/lib/kafka/transactional_loop.h"
+#include "services/lib/signing/envelope_signature.h"
+#include "services/lib/signing/runtime.h"
+#include "services/lib/signing/tests/test_keys.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink {

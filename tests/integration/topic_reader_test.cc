@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "services/common/kafka/factory.h"
-#include "services/common/kafka/topic_reader.h"
+#include "services/lib/kafka/factory.h"
+#include "services/lib/kafka/topic_reader.h"
 #include "tests/support/kafka_test_env.h"
 #include "tests/support/open_transaction.h"
 

@@ -7,11 +7,11 @@
 #include <map>
 #include <thread>
 
-#include "services/common/envelope/codec.h"
-#include "services/common/kafka/dlq.h"
-#include "services/common/kafka/producer.h"
-#include "services/common/kafka/transactional_loop.h"
-#include "services/passthrough/handler.h"
+#include "services/lib/envelope/codec.h"
+#include "services/lib/kafka/dlq.h"
+#include "services/lib/kafka/producer.h"
+#include "services/lib/kafka/transactional_loop.h"
+#include "services/daemons/passthrough/handler.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink {

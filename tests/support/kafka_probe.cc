@@ -12,7 +12,7 @@
 #include <mutex>
 #include <string>
 
-#include "services/common/kafka/factory.h"
+#include "services/lib/kafka/factory.h"
 
 namespace {
 

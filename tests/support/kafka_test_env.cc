@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "services/common/kafka/factory.h"
+#include "services/lib/kafka/factory.h"
 
 namespace caselink::testing {
 

@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "services/common/core/record.h"
-#include "services/common/core/result.h"
+#include "services/lib/core/record.h"
+#include "services/lib/core/result.h"
 
 namespace caselink::testing {
 

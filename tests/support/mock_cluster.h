@@ -1,8 +1,8 @@
 #pragma once
 // librdkafka's built-in mock cluster for unit tests: made by the client factory
-// (services/common/kafka/factory.h), like every other librdkafka client.
+// (services/lib/kafka/factory.h), like every other librdkafka client.
 
-#include "services/common/kafka/factory.h"
+#include "services/lib/kafka/factory.h"
 
 namespace caselink::testing {
 

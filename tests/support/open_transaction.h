@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "services/common/kafka/factory.h"
+#include "services/lib/kafka/factory.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink::testing {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "services/common/kafka/transactional_loop.h"
+#include "services/lib/kafka/transactional_loop.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink::testing {

@@ -1,6 +1,6 @@
 """Envelope signatures across languages (docs/contracts/signing.md): the vector made by the C++
 code verifies here, and the Python-made vector is exactly what this package produces (the C++
-unit test common_signing_test verifies it). No broker."""
+unit test signing_test verifies it). No broker."""
 import datetime
 import json
 import pathlib

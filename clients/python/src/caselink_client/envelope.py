@@ -1,7 +1,7 @@
 """Decodes one caselink Kafka record (value bytes + headers) into a typed DecodedRecord.
 
 The checks and their error classes are the ones caselink's own services apply
-(services/common/envelope/codec.cc), so a record this decoder refuses is one caselink would
+(services/lib/envelope/codec.cc), so a record this decoder refuses is one caselink would
 dead-letter, with the same `dlq.error.class`.
 """
 from __future__ import annotations

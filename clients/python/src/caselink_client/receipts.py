@@ -1,5 +1,5 @@
 """Acknowledgements that name what they acknowledge by content (docs/contracts/signing.md,
-"Receipts"): the same helpers as the C++ SDK's services/sdk/receipts.h.
+"Receipts"): the same helpers as the C++ SDK's services/lib/sdk/receipts.h.
 
 Each carries the event digest (caselink.event-digest.v1, ``signing.event_digest_hex``) of the
 envelope it acknowledges, computed from that envelope exactly as it was read (signer metadata

@@ -3,7 +3,7 @@
     from caselink_client.signing import KeyRegistry, verify_envelope
     failure = verify_envelope(envelope, registry)   # None when the signature is valid
 
-signing_input() is the byte-exact input caselink's C++ code signs (services/common/signing);
+signing_input() is the byte-exact input caselink's C++ code signs (services/lib/signing);
 sign_envelope() and verify_envelope() apply the same rules, with the same failure reasons
 (missing, unknown_key, wrong_party, not_valid, revoked, bad_custodian, invalid).
 

@@ -15,7 +15,7 @@ import org.caselink.v1.Envelope;
 
 /**
  * Decodes caselink records. The checks and error classes are those of caselink's own services
- * (services/common/envelope/codec.cc): a record refused here is one caselink would dead-letter.
+ * (services/lib/envelope/codec.cc): a record refused here is one caselink would dead-letter.
  */
 public final class EnvelopeDecoder {
   /** The contract version these classes were generated from ({@code Envelope.schema_version}). */

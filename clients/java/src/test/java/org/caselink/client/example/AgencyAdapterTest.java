@@ -13,7 +13,7 @@ import org.caselink.client.EnvelopeDecoder;
 import org.caselink.v1.Envelope;
 import org.junit.jupiter.api.Test;
 
-/** The Java agency adapter's records without a broker (it_conformance runs it through the kit). */
+/** The Java agency adapter's records without a broker (it_ctl_conformance runs it through the kit). */
 class AgencyAdapterTest {
   private static final String CASE = "sthjj-330100-2026-0001";
 

@@ -1,0 +1,93 @@
+#pragma once
+
+// How caselink-sync keeps a case in memory between events.
+//
+// A parsed CaseRecord (snapshot protobuf with parties, deadlines, timeline and the bookkeeping
+// maps) costs about 9 KB of heap; a province holds hundreds of thousands of open cases, almost
+// all of them idle. So a committed case rests as one compact byte string — its snapshot and
+// bookkeeping serialized and zstd-compressed — and is unpacked only when an event or a due
+// timer touches it. The packed form never leaves the process: the state topic stays the only
+// durable copy, so the encoding can change between releases without a migration.
+//
+// Compression uses a dictionary trained (zstd's ZDICT) on cases this process packed: case
+// records of one deployment share most of their text (rule sources, event type names, party
+// ids, bookkeeping keys), so a dictionary shrinks a ~2.7 KB record several times. The first
+// dictionary is trained on the first `training_samples` packs. Early cases are not typical of
+// later ones (a fresh deployment sees only first steps; later states carry other deadlines and
+// rule texts), so the codec watches its compression ratio and, when it drifts well above the
+// ratio it had right after the last training, trains a new dictionary on the most recent packs.
+// Each packed value names the dictionary it was packed with (0 = none), so older values stay
+// readable; a case moves to the newest dictionary the next time it changes.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "services/daemons/sync/case_engine.h"
+
+namespace caselink::sync {
+
+struct ResidentOptions {
+  // Samples a dictionary is trained on, and packs before the first one; 0 disables dictionaries.
+  size_t training_samples = 1000;
+  // At most this many dictionaries per process (the last one then stays); each costs ~0.3 MB.
+  size_t max_dictionaries = 16;
+  // Retrain when the recent ratio (packed/plain) exceeds the post-training one by this factor.
+  double drift_factor = 1.25;
+  size_t dictionary_bytes = 32 * 1024;
+  int compression_level = 1;
+};
+
+class ResidentCodec {
+ public:
+  explicit ResidentCodec(ResidentOptions options = {});
+  ~ResidentCodec();
+  ResidentCodec(const ResidentCodec&) = delete;
+  ResidentCodec& operator=(const ResidentCodec&) = delete;
+
+  // Not thread-safe: caselink-sync's handler runs on the loop thread only.
+  std::string pack(const CaseRecord& record);
+  // False when `packed` is not something pack() produced (never expected; callers treat it as a bug).
+  bool unpack(std::string_view packed, CaseRecord* out);
+
+  // Dictionaries trained so far (0 or 1 today).
+  size_t dictionaries() const;
+
+ private:
+  struct Zstd;
+  void remember(std::string_view plain);
+
+  ResidentOptions options_;
+  std::unique_ptr<Zstd> zstd_;
+  // Scratch buffers reused across calls: a fresh multi-KB buffer per event fragments the heap.
+  std::string plain_;
+  std::string frame_;
+  void observe(size_t plain_bytes, size_t packed_bytes);
+  void train();
+
+  std::vector<std::string> recent_;  // the last `training_samples` plain records (ring)
+  size_t recent_next_ = 0;
+  uint64_t packs_since_training_ = 0;
+  double baseline_sum_ = 0;          // sum of ratios over the first packs after a training
+  double baseline_ = 0;              // their mean, once known
+  double recent_ratio_ = 0;          // exponentially weighted recent ratio
+};
+
+// The plain (uncompressed) encoding of a record, exposed for tests. `out` is overwritten.
+void encode_plain(const CaseRecord& record, std::string* out);
+bool decode_plain(std::string_view plain, CaseRecord* out);
+
+// One committed case at rest.
+struct ResidentCase {
+  std::string packed;
+  uint64_t version = 0;
+  // CaseEngine::next_timer() of the record, so the timer pass does not unpack idle cases.
+  TimePoint next_timer = TimePoint::max();
+  // Deadlines overdue and not yet closed by the step they wait for (caselink_sync_deadlines_overdue_open).
+  uint32_t overdue_open = 0;
+};
+
+}  // namespace caselink::sync

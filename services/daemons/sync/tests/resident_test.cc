@@ -1,0 +1,130 @@
+// The compact in-memory form of a case (resident.h) and the bookkeeping JSON of state records:
+// every field survives a round trip, before and after dictionaries are trained, and values
+// packed with an older dictionary stay readable.
+#include <gtest/gtest.h>
+
+#include "services/daemons/sync/resident.h"
+#include "services/daemons/sync/tests/test_support.h"
+
+namespace caselink::sync {
+namespace {
+
+using test::at;
+using test::organ;
+
+CaseRecord real_case(const CaseEngine& engine, const std::string& case_id, int events) {
+  CaseRecord record;
+  const TimePoint t0 = at("2026-03-02T02:00:00Z");
+  const std::vector<std::function<void(v1::Envelope&)>> steps = {
+      [](v1::Envelope& e) {
+        auto* p = e.mutable_case_referral();
+        *p->mutable_referring_agency() = organ("sthjj-330100");
+        *p->mutable_target_police_organ() = organ("ga-330100");
+        p->set_domain(v1::DOMAIN_ENVIRONMENT);
+      },
+      [](v1::Envelope& e) { *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-330100"); },
+  };
+  for (int i = 0; i < events && i < static_cast<int>(steps.size()); ++i) {
+    auto ev = test::make(case_id, t0 + std::chrono::hours(i), steps[static_cast<size_t>(i)]);
+    const auto res = engine.apply(record, ev.env, ev.raw, t0 + std::chrono::hours(i));
+    EXPECT_EQ(res.outcome, Outcome::kApplied) << res.reason;
+  }
+  return record;
+}
+
+void expect_same(const CaseRecord& a, const CaseRecord& b) {
+  EXPECT_EQ(a.snapshot.SerializeAsString(), b.snapshot.SerializeAsString());
+  EXPECT_EQ(a.internal.profile, b.internal.profile);
+  EXPECT_EQ(a.internal.applied, b.internal.applied);
+  EXPECT_EQ(a.internal.marks, b.internal.marks);
+  EXPECT_EQ(a.internal.decided, b.internal.decided);
+  EXPECT_EQ(a.internal.hashes, b.internal.hashes);
+  EXPECT_EQ(a.internal.step_seq, b.internal.step_seq);
+  EXPECT_EQ(a.internal.suspended_ns, b.internal.suspended_ns);
+}
+
+struct ResidentFixture : ::testing::Test {
+  CaseEngine engine{test::repo_rules(), {}};
+};
+
+TEST_F(ResidentFixture, PlainEncodingKeepsEveryField) {
+  CaseRecord record = real_case(engine, "case-plain", 2);
+  record.internal.marks = {"police_filing_review#1/approaching"};
+  record.internal.suspended_ns = {{"review#1", -5}, {"reply#2", 123456789012345}};
+  record.internal.step_seq["x"] = -1;
+  std::string plain;
+  encode_plain(record, &plain);
+  CaseRecord back;
+  ASSERT_TRUE(decode_plain(plain, &back));
+  expect_same(record, back);
+  EXPECT_EQ(back.snapshot.version(), 2U);
+  // Truncated or trailing bytes are refused, not half-read.
+  EXPECT_FALSE(decode_plain(std::string_view(plain).substr(0, plain.size() - 1), &back));
+  EXPECT_FALSE(decode_plain(plain + "x", &back));
+  EXPECT_FALSE(decode_plain("", &back));
+}
+
+TEST_F(ResidentFixture, PacksSmallerAndUnpacksAcrossDictionaryGenerations) {
+  ResidentOptions options;
+  options.training_samples = 40;  // small, so the test sees trainings
+  options.dictionary_bytes = 4096;
+  ResidentCodec codec(options);
+  std::vector<std::pair<CaseRecord, std::string>> packed;
+  // First only one-event cases, then two-event ones: the ratio drifts and a new dictionary follows.
+  for (int i = 0; i < 400; ++i) {
+    CaseRecord r = real_case(engine, "case-" + std::to_string(i), i < 200 ? 1 : 2);
+    std::string p = codec.pack(r);
+    packed.emplace_back(std::move(r), std::move(p));
+  }
+  EXPECT_GE(codec.dictionaries(), 1U);
+  size_t plain_total = 0;
+  size_t packed_total = 0;
+  for (const auto& [record, bytes] : packed) {
+    CaseRecord back;
+    ASSERT_TRUE(codec.unpack(bytes, &back)) << record.snapshot.case_id();
+    expect_same(record, back);
+    std::string plain;
+    encode_plain(record, &plain);
+    plain_total += plain.size();
+    packed_total += bytes.size();
+  }
+  // Values packed before the first dictionary (first byte 0) and after (>= 1) are both present.
+  EXPECT_EQ(packed.front().second[0], 0);
+  EXPECT_GE(packed.back().second[0], 1);
+  EXPECT_LT(packed_total * 3, plain_total) << "expected at least 3x smaller";
+}
+
+TEST_F(ResidentFixture, GarbageDoesNotUnpack) {
+  ResidentCodec codec;
+  CaseRecord out;
+  EXPECT_FALSE(codec.unpack("", &out));
+  EXPECT_FALSE(codec.unpack(std::string("\x07garbage", 8), &out));  // unknown dictionary
+  EXPECT_FALSE(codec.unpack(std::string("\x00garbage", 8), &out));  // not a zstd frame
+  std::string good = codec.pack(real_case(engine, "case-g", 1));
+  good.back() = static_cast<char>(good.back() ^ 0x5A);
+  EXPECT_FALSE(codec.unpack(good, &out));
+}
+
+TEST(InternalJson, RoundTripsIncludingCharactersThatNeedEscaping) {
+  Internal in;
+  in.profile = "env\"iron\\ment\n\x01";
+  in.applied = {"a", "b\tc"};
+  in.marks = {"d#1/overdue"};
+  in.decided = {{"referral", "e1"}};
+  in.hashes = {{2, "ab"}, {10, "cd"}};
+  in.step_seq = {{"transfer", 3}};
+  in.suspended_ns = {{"d#1", -42}};
+  Internal back;
+  ASSERT_TRUE(Internal::from_json(in.to_json(), &back)) << in.to_json();
+  EXPECT_EQ(back.profile, in.profile);
+  EXPECT_EQ(back.applied, in.applied);
+  EXPECT_EQ(back.marks, in.marks);
+  EXPECT_EQ(back.decided, in.decided);
+  EXPECT_EQ(back.hashes, in.hashes);
+  EXPECT_EQ(back.step_seq, in.step_seq);
+  EXPECT_EQ(back.suspended_ns, in.suspended_ns);
+  EXPECT_TRUE(Internal::from_json(Internal{}.to_json(), &back));
+}
+
+}  // namespace
+}  // namespace caselink::sync

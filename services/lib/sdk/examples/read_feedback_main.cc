@@ -1,0 +1,9 @@
+// caselink-example-read-feedback: see examples/read_feedback.cc.
+#include <iostream>
+
+#include "services/lib/sdk/examples/examples.h"
+
+int main(int argc, char** argv) {
+  return caselink::sdk::examples::read_feedback_main(std::vector<std::string>(argv + 1, argv + argc), std::cout,
+                                                     std::cerr);
+}
