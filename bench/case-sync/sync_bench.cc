@@ -320,7 +320,7 @@ void set_service_binary(Options& o) {
   if (o.service_binary.empty()) {
     // build/bin/caselink-sync-bench -> build/bin/caselink-sync
     o.service_binary = (std::filesystem::canonical("/proc/self/exe").parent_path() /
-                        "bin/caselink-sync").lexically_normal().string();
+                        "caselink-sync").lexically_normal().string();
   }
 }
 
