@@ -1,6 +1,6 @@
 // The shared transactional loop on the real broker: each input is committed exactly once
 // together with its output, and a malformed record lands on the DLQ with its provenance
-// headers while the loop carries on.
+// headers while the loop carries on; a revoke that finds nothing open is still proven.
 
 #include <gtest/gtest.h>
 
@@ -103,6 +103,91 @@ TEST(TransactionalLoopIntegration, EachInputExactlyOnceAndGarbageToDlq) {
     EXPECT_EQ(find_header(d.headers, "origin"), "test") << "original headers must be kept";
     EXPECT_EQ(d.value->rfind("\x0a\xff\xff garbage ", 0), 0U) << "original value must be kept";
   }
+}
+
+
+// Copies every input to `out` and counts how the loop reports revocations.
+struct RevokeCounter final : kafka::RecordHandler {
+  explicit RevokeCounter(std::string out_topic) : out(std::move(out_topic)) {}
+  kafka::HandlerResult handle(const ConsumedRecord& record) override {
+    handled.fetch_add(1);
+    kafka::HandlerResult result;
+    result.outputs.push_back(OutgoingRecord{out, record.key.value_or(""), record.value.value_or(""), {}});
+    return result;
+  }
+  void on_partitions_revoked(const std::vector<kafka::TopicPartition>&) override { revoked.fetch_add(1); }
+  void on_partitions_lost(const std::vector<kafka::TopicPartition>&) override { lost.fetch_add(1); }
+  std::string out;
+  std::atomic<int> handled{0}, revoked{0}, lost{0};
+};
+
+// A member idle at a revoke (everything committed, no transaction open) has no offsets of its own
+// to show that it still owned its partitions: the loop commits their committed offsets again in a
+// transaction, which the group checks against the member's generation, so the revoke is reported
+// as one (caselink-sync then keeps its cases) and the committed offsets stay where they were.
+TEST(TransactionalLoopIntegration, IdleRevokeCommitsTheCommittedOffsetsAgainAndIsARevoke) {
+  auto bootstrap = testing::kafka_bootstrap();
+  if (!bootstrap) {
+    GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
+  }
+  const std::string in = testing::unique_name("it.idle.in");
+  const std::string out = testing::unique_name("it.idle.out");
+  ASSERT_TRUE(testing::create_topics(*bootstrap, {in, out}, 3).ok());
+  kafka::KafkaSettings kafka;
+  kafka.bootstrap = *bootstrap;
+  constexpr int kInputs = 30;
+  {
+    auto producer = kafka::make_idempotent_producer(kafka, "idle-seeder");
+    ASSERT_TRUE(producer.ok());
+    for (int i = 0; i < kInputs; ++i) {
+      ASSERT_TRUE((*producer)->send(OutgoingRecord{in, "case-" + std::to_string(i), "v", {}}).ok());
+    }
+  }
+  kafka::LoopSettings loop;
+  loop.group_id = testing::unique_name("it.idle.group");
+  loop.input_topics = {in};
+  loop.dlq_topic = out;
+  loop.partition_assignment_strategy = "range";  // eager, as caselink-sync: every rebalance revokes all
+  loop.commit_every_ms = 100;
+  SystemClock clock;
+  RevokeCounter first(out);
+  loop.instance_id = "a";  // two instances, two transactional ids (a shared one would fence a)
+  kafka::TransactionalLoop a(kafka, loop, "idle-a", first, nullptr, clock);
+  std::atomic<bool> stop_a{false};
+  std::thread run_a([&] { (void)a.run(stop_a); });
+  const bool caught_up = testing::wait_caught_up(*bootstrap, loop.group_id, {in}, std::chrono::seconds(60));
+  // Every input committed and none left: a commit follows the last record within 100 ms and
+  // nothing opens another transaction.
+  const bool idle = caught_up && testing::wait_until([&] { return first.handled.load() == kInputs; },
+                                                     std::chrono::seconds(10));
+  // From here on, what a hears is b's join (an earlier rejoin of a alone would count otherwise).
+  const int revoked_before = first.revoked.load();
+  const int lost_before = first.lost.load();
+  const uint64_t commits_before = a.committed_transactions();
+  RevokeCounter second(out);
+  loop.instance_id = "b";
+  kafka::TransactionalLoop b(kafka, loop, "idle-b", second, nullptr, clock);
+  std::atomic<bool> stop_b{false};
+  std::thread run_b([&] { (void)b.run(stop_b); });
+  const bool heard = testing::wait_until(
+      [&] { return first.revoked.load() + first.lost.load() > revoked_before + lost_before; },
+      std::chrono::seconds(60));
+  const int revoked = first.revoked.load() - revoked_before;
+  const int lost = first.lost.load() - lost_before;
+  const uint64_t commits_at_revoke = a.committed_transactions() - commits_before;
+  const int handled_after = first.handled.load();
+  const int64_t committed = testing::committed_total(*bootstrap, loop.group_id, in, 3);
+  stop_b.store(true);
+  stop_a.store(true);
+  run_b.join();
+  run_a.join();
+  ASSERT_TRUE(idle) << "the first member did not commit all " << kInputs << " inputs";
+  ASSERT_TRUE(heard) << "the first member heard of no revoke after the second joined";
+  EXPECT_EQ(revoked, 1);
+  EXPECT_EQ(lost, 0) << "an idle revoke was reported as lost: nothing was committed to show the membership";
+  EXPECT_EQ(commits_at_revoke, 1U) << "the revoke committed no transaction of its own: it was not idle";
+  EXPECT_EQ(handled_after, kInputs) << "a handled records after the second member joined: it was not idle";
+  EXPECT_EQ(committed, kInputs) << "committing the offsets again moved them";
 }
 
 }  // namespace

@@ -60,13 +60,18 @@ class RecordHandler {
   virtual HandlerResult handle(const ConsumedRecord& record) = 0;
   // Before any record of these partitions is handed over (stateful handlers restore here).
   virtual void on_partitions_assigned(const std::vector<TopicPartition>& /*partitions*/) {}
-  // After the open transaction was committed, its offsets accepted by the group: no other member
+  // After the revoke's transaction (the one open, or one the loop opens to commit the partitions'
+  // committed offsets again when nothing of theirs is pending) committed, its offsets accepted by
+  // the group: no other member
   // has owned these partitions since this one did (the offsets commit is checked against the
   // member's generation), and none will before this member rejoins.
   virtual void on_partitions_revoked(const std::vector<TopicPartition>& /*partitions*/) {}
   // Instead of on_partitions_revoked when the loop cannot vouch for that: the assignment was lost
   // (session expired, the consumer fenced or replaced; the open transaction was aborted), the
-  // commit failed, or no transaction with offsets was open to show the membership. Another member
+  // commit failed, or there were no offsets to commit to show the membership (nothing pending and
+  // nothing committed yet for these partitions, their committed offsets could not be read within
+  // 5 s, no transaction could be begun for them, or the loop is stopping; otherwise an idle revoke
+  // commits the committed offsets again in a transaction of its own, so it is a revoke). Another member
   // may have owned and written these partitions meanwhile, so state kept of them cannot be
   // trusted. The default is a revoke: handlers that keep nothing need not care.
   virtual void on_partitions_lost(const std::vector<TopicPartition>& partitions) { on_partitions_revoked(partitions); }

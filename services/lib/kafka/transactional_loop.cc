@@ -16,6 +16,9 @@ namespace caselink::kafka {
 namespace {
 
 constexpr int kTxnCallTimeoutMs = 30000;
+// The committed offsets an idle revoke commits again: asked inside the rebalance callback, which
+// holds up the whole group's rebalance, so much shorter than a transaction call.
+constexpr int kCommittedAtRevokeTimeoutMs = 5000;
 constexpr int kInitTimeoutMs = 10000;
 constexpr int kMaxRetries = 5;
 const std::vector<std::pair<std::string, std::string>> kLoopConsumerDefaults = {{"session.timeout.ms", "6000"},
@@ -319,7 +322,12 @@ void TransactionalLoop::recreate_producer(const std::atomic<bool>& stop, const s
   producer_.reset();
   txn_open_ = false;
   observer_->producer_recreated();
-  const std::map<TopicPartition, int64_t> carried = pending_offsets_;
+  // Offsets an idle revoke carried are the committed ones again: they match whatever the outcome,
+  // so only the offsets this transaction advanced can tell it.
+  std::map<TopicPartition, int64_t> carried = pending_offsets_;
+  for (const auto& tp : carried_) {
+    carried.erase(tp);
+  }
   // init_transactions on the new producer completes or aborts whatever the old one left open,
   // so only after it does the group's committed offset tell the outcome.
   if (make_producer(stop) && init_producer_with_retry(stop) && outcome == Outcome::kUnknown) {
@@ -376,10 +384,7 @@ bool TransactionalLoop::begin_if_needed(const std::atomic<bool>& stop) {
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
     ErrorHolder e{producer_->begin_transaction()};
     if (e.error == nullptr) {
-      txn_open_ = true;
-      txn_started_ = std::chrono::steady_clock::now();
-      records_in_txn_ = 0;
-      bytes_in_txn_ = 0;
+      opened_transaction();
       return true;
     }
     if (classify_txn_error(flags_of(e.error), false) != TxnAction::kRetry) {
@@ -389,6 +394,27 @@ bool TransactionalLoop::begin_if_needed(const std::atomic<bool>& stop) {
   }
   recreate_producer(stop, "begin_transaction kept failing");
   return false;
+}
+
+// One attempt, nothing recreated on failure: for the idle revoke, inside the rebalance callback.
+bool TransactionalLoop::begin_once() {
+  if (!producer_) {
+    return false;
+  }
+  ErrorHolder e{producer_->begin_transaction()};
+  if (e.error != nullptr) {
+    log()->warn("begin_transaction at the revoke failed ({}); the revoke stays unproven", e.text());
+    return false;
+  }
+  opened_transaction();
+  return true;
+}
+
+void TransactionalLoop::opened_transaction() {
+  txn_open_ = true;
+  txn_started_ = std::chrono::steady_clock::now();
+  records_in_txn_ = 0;
+  bytes_in_txn_ = 0;
 }
 
 std::optional<TransactionalLoop::ProduceFailure> TransactionalLoop::produce_all(
@@ -475,6 +501,7 @@ void TransactionalLoop::process(const ConsumedRecord& record, const std::atomic<
     observer_->dead_lettered(result.dead_letter->error_class);
   }
   pending_offsets_[{record.topic, record.partition}] = record.offset + 1;
+  carried_.erase({record.topic, record.partition});
   ++records_in_txn_;
   observer_->consumed(record.topic);
   observer_->processing_seconds(
@@ -611,6 +638,7 @@ void TransactionalLoop::finish_commit() {
   }
   produced_in_txn_.clear();
   pending_offsets_.clear();
+  carried_.clear();
   poisoned_.clear();
   refused_in_txn_ = false;
   records_in_txn_ = 0;
@@ -625,6 +653,7 @@ void TransactionalLoop::after_abort(const char* result) {
   aborts_.fetch_add(1);
   observer_->transaction(result);
   pending_offsets_.clear();
+  carried_.clear();
   produced_in_txn_.clear();
   refused_in_txn_ = false;
   records_in_txn_ = 0;
@@ -752,12 +781,20 @@ void TransactionalLoop::handle_revoke(const std::vector<TopicPartition>& partiti
   // checked against the member's generation, so its success shows that no newer generation (no
   // other owner of these partitions) existed yet, and none can before this member rejoins.
   bool confirmed = false;
-  if (txn_open_) {
-    if (lost || !producer_) {
+  if (lost || !producer_) {
+    if (txn_open_) {
       // Someone else may own these partitions already; our transaction must not commit.
       abort_and_rewind(stop, lost ? "assignment lost" : "no producer to commit with");
-    } else {
-      const bool with_offsets = !pending_offsets_.empty();
+    }
+  } else {
+    if (!stop.load()) {
+      carry_committed_offsets(partitions);  // stopping: nothing to keep, no proof needed
+    }
+    const bool with_offsets = !pending_offsets_.empty();
+    // Idle: a transaction of its own for the carried offsets, begun once; a producer that cannot
+    // begin one is left to the next record's begin_if_needed (recreating it here, inside the
+    // rebalance callback, could hold up the whole group's rebalance).
+    if (txn_open_ || (with_offsets && begin_once())) {
       const uint64_t commits_before = commits_.load();
       commit(stop);
       confirmed = with_offsets && commits_.load() > commits_before;
@@ -774,6 +811,32 @@ void TransactionalLoop::handle_revoke(const std::vector<TopicPartition>& partiti
   } else {
     handler_.on_partitions_lost(partitions);
   }
+}
+
+// A revoke that finds nothing of its partitions pending (no transaction open, or one holding only
+// timer outputs) would have no offsets commit to show this member's generation: the partitions'
+// committed offsets go into the revoke's transaction instead, committed again unchanged. Not the
+// consumer's positions: a position can stand past a record consumed but not yet handled, and
+// committing it would skip that record. A partition with nothing committed adds nothing.
+void TransactionalLoop::carry_committed_offsets(const std::vector<TopicPartition>& partitions) {
+  if (!consumer_) {
+    return;
+  }
+  std::vector<RdKafka::TopicPartition*> wanted;
+  for (const auto& tp : partitions) {
+    if (pending_offsets_.find(tp) == pending_offsets_.end()) {
+      wanted.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
+    }
+  }
+  if (!wanted.empty() && consumer_->committed(wanted, kCommittedAtRevokeTimeoutMs) == RdKafka::ERR_NO_ERROR) {
+    for (const RdKafka::TopicPartition* p : wanted) {
+      if (p->err() == RdKafka::ERR_NO_ERROR && p->offset() >= 0) {
+        pending_offsets_[{p->topic(), p->partition()}] = p->offset();
+        carried_.insert({p->topic(), p->partition()});
+      }
+    }
+  }
+  delete_all(wanted);
 }
 
 // One turn of the loop: timers, one consume, delivery reports, a commit when due.

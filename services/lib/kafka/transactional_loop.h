@@ -197,6 +197,9 @@ class TransactionalLoop {
   void maybe_tick(const std::atomic<bool>& stop);
   void handle_assign(const std::vector<TopicPartition>& partitions);
   void handle_revoke(const std::vector<TopicPartition>& partitions, bool lost);
+  void carry_committed_offsets(const std::vector<TopicPartition>& partitions);
+  bool begin_once();
+  void opened_transaction();
   void update_readiness();
   void backoff(const std::atomic<bool>& stop, int attempt);
 
@@ -221,6 +224,7 @@ class TransactionalLoop {
   int64_t records_in_txn_ = 0;
   int64_t bytes_in_txn_ = 0;  // keys and values produced in the open transaction
   std::map<TopicPartition, int64_t> pending_offsets_;  // next offset to read, per partition
+  std::set<TopicPartition> carried_;  // of pending_offsets_: committed offsets an idle revoke carries again
   std::map<std::string, uint64_t> produced_in_txn_;
   std::set<InputKey> poisoned_;  // inputs whose outputs Kafka refused
   bool refused_in_txn_ = false;  // a delivery report of the open transaction was a refusal
