@@ -2,15 +2,18 @@
 # caselink — the chaos harness (issue 14 §1, docs/reliability.md): the whole pipeline on a
 # 3-broker KRaft cluster under a seeded fault schedule, judged by an independent checker.
 #
-#   scripts/chaos.sh [--short|--long] [--seed N] [--keep]
+#   scripts/chaos.sh [--short|--long] [--seed N] [--keep] [--insecure]
 #
 #   --short   the CI-sized run (ctest chaos_short): 6 faults, a few minutes (default)
 #   --long    >= 100 kill points, SIGSTOPs, leader-broker kills, the whole cluster stopped 30-60 s
 #   --seed N  the fault schedule's seed (default 14); the same seed gives the same schedule
 #   --keep    leave the cluster and the services running afterwards (to look around)
+#   --insecure  the cluster in plaintext (development only)
 #
-# What it does: starts a private 3-node cluster (deploy/local/kafka.sh --nodes 3), applies the
-# topic spec with replication factor 3 and min.insync.replicas 2, starts every service with
+# What it does: starts a private 3-node cluster (deploy/local/kafka.sh --nodes 3 --secure: TLS,
+# SASL/SCRAM-SHA-512, deny-by-default ACLs, as the main job's broker), applies the topic spec
+# with replication factor 3 and min.insync.replicas 2 and deploy/acls.yaml, starts every service
+# (each as its own principal; every scenario party publishes as itself) with
 # scripts/run.sh --services-only, plays one fault-free scenario run (the model), then keeps two
 # lanes of caselink-scenario runs going (ingress + SDK: forward and reverse cases, evidence with
 # blobs, penalty reports for screening, acknowledgements) while the faults are injected; killed
@@ -33,13 +36,15 @@ cd "$ROOT"
 MODE=short
 SEED=14
 KEEP=0
+SECURE_ARG=(--secure)
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --short) MODE=short ;;
     --long) MODE=long ;;
     --seed) shift; SEED="${1:?--seed needs a number}" ;;
     --keep) KEEP=1 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --insecure) SECURE_ARG=() ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "chaos.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -100,14 +105,25 @@ trap cleanup EXIT
 # the clients' venv by the one installer the tests use (unless it holds this tree's already).
 source tests/clients/python_venv.sh
 
-log "seed $SEED, $MODE run; 3-node cluster on 127.0.0.1:$P,$((P + 2)),$((P + 4))"
+log "seed $SEED, $MODE run; 3-node cluster on 127.0.0.1:$P,$((P + 2)),$((P + 4))$( ((${#SECURE_ARG[@]})) && echo ", secured" || echo ", PLAINTEXT (--insecure)")"
+# Its own cluster: the credentials of another broker (scripts/test.sh's) must not reach the
+# services, the tools or run.sh; this cluster's are exported once it runs.
+unset CASELINK_KAFKA_CLIENT_CONFIG_FILE CASELINK_KAFKA_CLIENT_DIR
 bash scripts/run.sh --stop >/dev/null 2>&1 || true
 bash deploy/local/kafka.sh stop --name "$NAME" --wipe >/dev/null 2>&1 || true
 rm -rf "$RUN"
 mkdir -p "$RUN"
 # The one name the services, the tools and run.sh read (scripts/kafka-bootstrap.sh).
-CASELINK_KAFKA_BOOTSTRAP="$(bash deploy/local/kafka.sh start --name "$NAME" --nodes 3 --port "$P" 2>"$RUN/kafka.log" | tail -n 1)"
+CASELINK_KAFKA_BOOTSTRAP="$(bash deploy/local/kafka.sh start --name "$NAME" --nodes 3 --port "$P" "${SECURE_ARG[@]}" \
+  2>"$RUN/kafka.log" | tail -n 1)"
 export CASELINK_KAFKA_BOOTSTRAP
+if ((${#SECURE_ARG[@]})); then
+  # run.sh gives each service its principal's file from the directory and applies the ACLs; the
+  # scenario's parties publish as themselves (play); the probes, the checker and the scenario's
+  # watcher read as the cluster's super user.
+  export CASELINK_KAFKA_CLIENT_CONFIG_FILE="$(bash deploy/local/kafka.sh client-config --name "$NAME")"
+  export CASELINK_KAFKA_CLIENT_DIR="$(dirname "$CASELINK_KAFKA_CLIENT_CONFIG_FILE")"
+fi
 log "cluster up: $CASELINK_KAFKA_BOOTSTRAP; topics with RF 3, min.insync.replicas 2; starting the services"
 bash scripts/run.sh --no-setup --services-only >"$RUN/run.out" 2>&1 || { tail -n 30 "$RUN/run.out" >&2; exit 1; }
 
@@ -120,7 +136,7 @@ play() {
   "$CASELINK_BUILD_DIR/bin/caselink-scenario" --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" \
     --blob-dir "$RUN/evidence-store" --blob-key "$RUN/keys/blob-store.x25519.pub" --ingress "127.0.0.1:$CASELINK_INGRESS_PORT" --ingress-ca "$RUN/tls/ca.crt" \
     --tokens-file deploy/config/demo-agency-tokens.yaml --signing-keys "$RUN/keys" \
-    --run-id "$id" --step-timeout-ms "$STEP_TIMEOUT_MS" \
+    --run-id "$id" --step-timeout-ms "$STEP_TIMEOUT_MS" ${CASELINK_KAFKA_CLIENT_DIR:+--kafka-client-dir "$CASELINK_KAFKA_CLIENT_DIR"} \
     >"$RUN/$id.cases" 2>"$RUN/$id.err" || code=$?
   printf '%s\t%s\t%s\n' "$id" "$code" "$RUN/$id.err" >>"$RUN/runs.tsv"
   PLAYED="$code"
