@@ -91,6 +91,8 @@ stop_service() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 uptime_line() { say "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
+# Its own plaintext broker: no other broker's credentials from the environment.
+unset CASELINK_KAFKA_CLIENT_CONFIG_FILE CASELINK_KAFKA_CLIENT_DIR
 say "broker: kafka.sh instance '$NAME' on $CASELINK_KAFKA_BOOTSTRAP"
 bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" >/dev/null
 "$BUILD/bin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" >/dev/null

@@ -28,3 +28,14 @@ caselink_bootstrap_or_skip() {
   fi
   export CASELINK_KAFKA_BOOTSTRAP
 }
+
+# kcat with the connection's security, as every caselink client takes it from the environment:
+# -F CASELINK_KAFKA_CLIENT_CONFIG_FILE when it is set (a principal's librdkafka file, e.g. the
+# test command's super user on its secured broker), plain kcat otherwise.
+caselink_kcat() {
+  if [[ -n "${CASELINK_KAFKA_CLIENT_CONFIG_FILE:-}" ]]; then
+    kcat -F "$CASELINK_KAFKA_CLIENT_CONFIG_FILE" "$@"
+  else
+    kcat "$@"
+  fi
+}

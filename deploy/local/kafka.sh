@@ -40,8 +40,8 @@ Options:
   --heap SIZE      JVM -Xmx per node (default 512m; env CASELINK_KAFKA_HEAP)
   --timeout SEC    how long start waits for readiness (default 90; env CASELINK_KAFKA_TIMEOUT)
   --secure         TLS + SASL/SCRAM-SHA-512 + ACLs, deny by default (env CASELINK_KAFKA_SECURE=1).
-                   scripts/run.sh's main job uses it; without it the broker is plaintext (the
-                   test command's shared broker). Generates a local CA, broker certificates and one random
+                   scripts/run.sh's main job and scripts/test.sh use it; without it the broker
+                   is plaintext (development; the chaos run's cluster). Generates a local CA, broker certificates and one random
                    password per principal under .local/kafka/NAME/ (see deploy/README.md)
   --acl-spec FILE  with --secure: the ACL spec whose principals get SCRAM users at first start
                    (default deploy/acls.yaml; env CASELINK_KAFKA_ACL_SPEC)

@@ -12,7 +12,7 @@ caselink_bootstrap_or_skip
 # A record on each topic that only the services write (snapshots, alerts, receipts,
 # assessments) means the scenario has run on this broker.
 has_records() {
-  kcat -C -b "$CASELINK_KAFKA_BOOTSTRAP" -t "$1" -o beginning -c 1 -e -q -X isolation.level=read_committed \
+  caselink_kcat -C -b "$CASELINK_KAFKA_BOOTSTRAP" -t "$1" -o beginning -c 1 -e -q -X isolation.level=read_committed \
     -f '%o\n' 2>/dev/null | grep -q .
 }
 scenario_ran() {

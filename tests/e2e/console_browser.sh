@@ -100,10 +100,10 @@ for line in "${scenario[@]}"; do
 done
 "${CTL[@]}" case show "$wage_id" --json >"$OUT_DIR/wage.json" || { echo "FAIL: caselinkctl case show $wage_id"; exit 1; }
 "${CTL[@]}" case show "${generated[2]}" --json >"$OUT_DIR/generated.json" || exit 1
-kcat -C -b "$BOOTSTRAP" -t caselink.dlq.v1 -e -q -f '%o\n' >"$OUT_DIR/dlq.txt" 2>/dev/null || { echo "FAIL: kcat"; exit 1; }
+caselink_kcat -C -b "$BOOTSTRAP" -t caselink.dlq.v1 -e -q -f '%o\n' >"$OUT_DIR/dlq.txt" 2>/dev/null || { echo "FAIL: kcat"; exit 1; }
 # Class cases opened: the distinct keys (= class case ids) of committed ClassCaseOpened records
 # (a data set replayed onto the shared broker repeats its ids; the console keeps one row each).
-kcat -C -b "$BOOTSTRAP" -t caselink.classcase.v1 -e -q -X isolation.level=read_committed -f '%k\t%h\n' 2>/dev/null |
+caselink_kcat -C -b "$BOOTSTRAP" -t caselink.classcase.v1 -e -q -X isolation.level=read_committed -f '%k\t%h\n' 2>/dev/null |
   grep 'ce_type=caselink.v1.ClassCaseOpened' | cut -f1 | sort -u | wc -l >"$OUT_DIR/classcases.txt"
 curl -sf "$CONSOLE/api/cases" >"$OUT_DIR/api-cases.json" && curl -sf "$CONSOLE/api/recommendations" >"$OUT_DIR/api-recs.json" ||
   { echo "FAIL: the console's API did not answer"; exit 1; }

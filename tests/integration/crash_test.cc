@@ -93,8 +93,7 @@ std::string write_config(const Fixture& f, const std::string& file, int64_t comm
 
 // Produces `count` inputs with sequences [first, first+count); all acknowledged.
 void produce_inputs(const Fixture& f, uint64_t first, uint64_t count) {
-  kafka::KafkaSettings settings;
-  settings.bootstrap = f.bootstrap;
+  kafka::KafkaSettings settings = testing::kafka_settings(f.bootstrap);
   auto producer = kafka::make_idempotent_producer(settings, "crash-seeder");
   ASSERT_TRUE(producer.ok());
   SystemClock clock;

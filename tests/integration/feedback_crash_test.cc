@@ -130,8 +130,7 @@ Stream make_stream(const std::string& prefix) {
 }
 
 void produce(const std::string& bootstrap, const std::vector<v1::Envelope>& events, const std::string& topic) {
-  kafka::KafkaSettings settings;
-  settings.bootstrap = bootstrap;
+  kafka::KafkaSettings settings = testing::kafka_settings(bootstrap);
   auto producer = kafka::make_idempotent_producer(settings, "feedback-crash-seeder");
   ASSERT_TRUE(producer.ok());
   std::atomic<int> failed{0};

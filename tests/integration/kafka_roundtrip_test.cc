@@ -21,8 +21,7 @@ TEST(KafkaRoundTrip, AcknowledgedRecordsComeBackInOrderPerCase) {
   const std::string topic = testing::unique_name("it.roundtrip");
   ASSERT_TRUE(testing::create_topics(*bootstrap, {topic}, 4).ok());
 
-  kafka::KafkaSettings settings;
-  settings.bootstrap = *bootstrap;
+  kafka::KafkaSettings settings = testing::kafka_settings(*bootstrap);
   auto producer = kafka::make_idempotent_producer(settings, "roundtrip-test");
   ASSERT_TRUE(producer.ok()) << producer.error().describe();
 

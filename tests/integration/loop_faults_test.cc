@@ -123,8 +123,7 @@ TEST(LoopFaultsIntegration, CommitWhoseAnswerWasLostIsFoundCommitted) {
   }
   Topics t;
   ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = *bootstrap;
+  kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
   seed(kafka, t.in, 0, 30);
   StagingEcho handler(t.out);
   RecreationCounter observer;
@@ -160,8 +159,7 @@ TEST(LoopFaultsIntegration, OutputTheBrokerRefusesDeadLettersItsInput) {
   }
   Topics t;
   ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = *bootstrap;
+  kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
   // The client lets 2 MB through; the broker (message.max.bytes about 1 MB by default) does not.
   kafka.properties = {{"message.max.bytes", "5000000"}};
   constexpr uint64_t kInputs = 20;
@@ -213,8 +211,7 @@ TEST(LoopFaultsIntegration, ZombieIsFencedByANewIncarnationAndNothingIsDoubled) 
   }
   Topics t;
   ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = *bootstrap;
+  kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
   constexpr uint64_t kInputs = 40;
   seed(kafka, t.in, 0, kInputs);
   // Stalls once, on sequence 17, until released: the zombie's pause (GC, stopped VM, ...).
@@ -243,8 +240,7 @@ TEST(LoopFaultsIntegration, ZombieIsFencedByANewIncarnationAndNothingIsDoubled) 
   {
     // The new incarnation: same transactional.id; InitProducerId bumps the epoch and aborts
     // the zombie's open transaction.
-    kafka::KafkaSettings connection;
-    connection.bootstrap = *bootstrap;
+    kafka::KafkaSettings connection = testing::kafka_settings(*bootstrap);
     auto made = kafka::make_producer(connection, {{"transactional.id", kafka::effective_transactional_id(settings)}});
     ASSERT_TRUE(made.ok()) << made.error().message;
     std::unique_ptr<RdKafka::Producer> incarnation = std::move(made).value();
@@ -272,8 +268,7 @@ TEST(LoopFaultsIntegration, ZombieIsFencedByANewIncarnationAndNothingIsDoubled) 
 
 // Members of `group` as the group coordinator sees them (-1 when the call fails).
 int group_members(const std::string& bootstrap, const std::string& group) {
-  kafka::KafkaSettings connection;
-  connection.bootstrap = bootstrap;
+  kafka::KafkaSettings connection = testing::kafka_settings(bootstrap);
   auto admin = kafka::make_admin(connection, {});
   if (!admin.ok()) return -1;
   const struct rd_kafka_group_list* list = nullptr;
@@ -295,8 +290,7 @@ TEST(LoopFaultsIntegration, LostAssignmentAbortsTheOpenTransaction) {
   }
   Topics t;
   ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = *bootstrap;
+  kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
   // The smallest the broker allows (group.min.session.timeout.ms = 6 s).
   kafka.properties = {{"max.poll.interval.ms", "6000"}, {"session.timeout.ms", "6000"}};
   constexpr uint64_t kInputs = 40;
@@ -362,8 +356,7 @@ TEST(LoopFaultsIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   }
   Topics t;
   ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = *bootstrap;
+  kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
   kafka.statistics_interval_ms = 500;
   // An outage longer than the session loses the group membership; on its return the group then
   // waits for the stale member's session to expire before it assigns again (Kafka's rule), so

@@ -17,6 +17,9 @@ set -uo pipefail
 ROOT="${CASELINK_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 BUILD="${CASELINK_BUILD_DIR:-$ROOT/build}"
 cd "$ROOT"
+# Its own broker: not the test broker of scripts/test.sh, whose super user's client file the
+# environment names (each step here says which connection it uses).
+unset CASELINK_KAFKA_CLIENT_CONFIG_FILE CASELINK_KAFKA_CLIENT_DIR
 NAME=it-secure
 PORT="${CASELINK_SECURE_TEST_PORT:-19200}"
 B="127.0.0.1:$PORT"

@@ -81,8 +81,7 @@ TEST(SignatureIntegration, RequiredVerificationDeadLettersWhatIsNotValidlySigned
   const std::string out = testing::unique_name("it.sig.out");
   const std::string dlq = testing::unique_name("it.sig.dlq");
   ASSERT_TRUE(testing::create_topics(*bootstrap, {in, out, dlq}, 1).ok());
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = *bootstrap;
+  kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
   const TimePoint now = std::chrono::system_clock::now();
   const signing::PrivateKey a_key = key_in(dir / "a.k1.pem");
   const signing::PrivateKey old_key = key_in(dir / "old.k1.pem");

@@ -23,7 +23,7 @@ class TopicReaderTest : public ::testing::Test {
   void SetUp() override {
     auto b = testing::kafka_bootstrap();
     if (!b) GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
-    settings.bootstrap = *b;
+    settings = testing::kafka_settings(*b);
     topic = testing::unique_name("it.topic-reader");
     ASSERT_TRUE(testing::create_topics(*b, {topic}, 2).ok());
   }

@@ -28,8 +28,7 @@ TEST(TransactionalLoopIntegration, EachInputExactlyOnceAndGarbageToDlq) {
   ASSERT_TRUE(testing::create_topics(*bootstrap, {in, out}, 3).ok());
   ASSERT_TRUE(testing::create_topics(*bootstrap, {dlq}, 1).ok());
 
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = *bootstrap;
+  kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
   constexpr uint64_t kValid = 1000;
   {
     auto producer = kafka::make_idempotent_producer(kafka, "seeder");
@@ -133,8 +132,7 @@ TEST(TransactionalLoopIntegration, IdleRevokeCommitsTheCommittedOffsetsAgainAndI
   const std::string in = testing::unique_name("it.idle.in");
   const std::string out = testing::unique_name("it.idle.out");
   ASSERT_TRUE(testing::create_topics(*bootstrap, {in, out}, 3).ok());
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = *bootstrap;
+  kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
   constexpr int kInputs = 30;
   {
     auto producer = kafka::make_idempotent_producer(kafka, "idle-seeder");

@@ -19,15 +19,33 @@
 
 namespace caselink::testing {
 
-namespace {
-
 // Every test client is made by the factory, like the services' (security from the environment).
-kafka::KafkaSettings settings_for(const std::string& bootstrap) {
+kafka::KafkaSettings kafka_settings(const std::string& bootstrap) {
   auto settings = kafka::settings_from_environment();
-  kafka::KafkaSettings out = settings.ok() ? *settings : kafka::KafkaSettings{};
+  if (!settings.ok()) {
+    throw std::runtime_error("the test's Kafka settings from the environment: " + settings.error().describe());
+  }
+  kafka::KafkaSettings out = *settings;
   out.bootstrap = bootstrap;
   return out;
 }
+
+std::string kafka_client_config_file() {
+  const char* file = std::getenv("CASELINK_KAFKA_CLIENT_CONFIG_FILE");
+  return file != nullptr ? file : "";
+}
+
+std::map<std::string, std::string> kafka_client_properties(const std::string& bootstrap) {
+  std::map<std::string, std::string> out;
+  for (const kafka::Property& p : kafka::client_properties(kafka_settings(bootstrap), {})) {
+    if (p.key != "bootstrap.servers") out[p.key] = p.value;
+  }
+  return out;
+}
+
+namespace {
+
+kafka::KafkaSettings settings_for(const std::string& bootstrap) { return kafka_settings(bootstrap); }
 
 }  // namespace
 

@@ -15,11 +15,27 @@
 
 #include "services/lib/core/record.h"
 #include "services/lib/core/result.h"
+#include "services/lib/kafka/settings.h"
 
 namespace caselink::testing {
 
 // CASELINK_KAFKA_BOOTSTRAP (KAFKA_BOOTSTRAP: deprecated alias), or nullopt (integration tests then GTEST_SKIP with a message).
 std::optional<std::string> kafka_bootstrap();
+
+// The settings a test's Kafka client connects with: `bootstrap`, and the security the environment
+// names (CASELINK_KAFKA_CLIENT_CONFIG_FILE: on the test command's secured broker, its super user's
+// file). Every test client and every service a test configures by hand takes these. A broken
+// security setting throws (a test must not fall back to plaintext and fail for another reason).
+kafka::KafkaSettings kafka_settings(const std::string& bootstrap);
+
+// CASELINK_KAFKA_CLIENT_CONFIG_FILE, or "" (plaintext): for sdk::ClientOptions::kafka_config_file
+// and for child processes given a config file of their own.
+std::string kafka_client_config_file();
+
+// The librdkafka properties of kafka_settings(bootstrap)'s clients (security included), without
+// bootstrap.servers: for a client a test configures with a property map rather than through the
+// client factory (topics::KafkaAdminConfig::properties).
+std::map<std::string, std::string> kafka_client_properties(const std::string& bootstrap);
 
 // "<prefix>.<random>" — unique per call.
 std::string unique_name(const std::string& prefix);

@@ -15,10 +15,8 @@ namespace caselink::testing {
 class OpenTransaction {
  public:
   OpenTransaction(const std::string& bootstrap, const std::string& topic) : topic_(topic) {
-    kafka::KafkaSettings settings;
-    settings.bootstrap = bootstrap;
-    auto made = kafka::make_producer(settings, {{"transactional.id", unique_name("it.txn")},
-                                                {"transaction.timeout.ms", "60000"}});
+    auto made = kafka::make_producer(kafka_settings(bootstrap), {{"transactional.id", unique_name("it.txn")},
+                                                                 {"transaction.timeout.ms", "60000"}});
     if (made.ok()) producer_ = std::move(made).value();
   }
   ~OpenTransaction() {

@@ -13,7 +13,7 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from caselink_client import ENVELOPE_TOPICS, CaselinkConsumer, encode_headers
+from caselink_client import ENVELOPE_TOPICS, CaselinkConsumer, client_config, encode_headers
 from conftest import make_envelope
 
 
@@ -30,6 +30,15 @@ def broker_from_environment():
 
 
 BOOTSTRAP = broker_from_environment()
+# The connection's security, as every caselink client takes it: CASELINK_KAFKA_CLIENT_CONFIG_FILE
+# (the test command's secured broker: its super user's file). Empty: plaintext.
+SECURITY = client_config(os.environ["CASELINK_KAFKA_CLIENT_CONFIG_FILE"]) \
+    if os.environ.get("CASELINK_KAFKA_CLIENT_CONFIG_FILE") else {}
+
+
+def connection(**settings):
+    """librdkafka settings for the broker under test: its address, its security, then `settings`."""
+    return {**SECURITY, "bootstrap.servers": BOOTSTRAP, **settings}
 pytestmark = [pytest.mark.broker,
               pytest.mark.skipif(not BOOTSTRAP,
                                  reason="CASELINK_KAFKA_BOOTSTRAP is not set (scripts/test.sh sets it)")]
@@ -41,7 +50,7 @@ SERVICE_OUTPUT_TYPES = {"caselink.v1.CaseStateSnapshot", "caselink.v1.Alert", "c
 
 
 def caselink_topics():
-    existing = AdminClient({"bootstrap.servers": BOOTSTRAP}).list_topics(timeout=10).topics
+    existing = AdminClient(connection()).list_topics(timeout=10).topics
     feedback = sorted(t for t in existing if FEEDBACK_TOPIC.match(t))
     missing = [t for t in ENVELOPE_TOPICS if t not in existing]
     assert not missing, f"topics missing on {BOOTSTRAP}: {missing} (apply deploy/topics.yaml)"
@@ -50,7 +59,8 @@ def caselink_topics():
 
 
 def read_all(topics, handler, on_invalid):
-    consumer = CaselinkConsumer(BOOTSTRAP, f"clients-py-it-{uuid.uuid4()}", topics, handler, on_invalid=on_invalid)
+    consumer = CaselinkConsumer(BOOTSTRAP, f"clients-py-it-{uuid.uuid4()}", topics, handler, on_invalid=on_invalid,
+                                config=SECURITY)
     with consumer:
         consumer.run(until_caught_up=True, deadline=time.monotonic() + 120)
     return consumer
@@ -83,15 +93,14 @@ def test_every_record_on_the_caselink_topics_decodes():
 def new_topic():
     """A topic of this test's own, so its deliberately bad record is on no caselink topic."""
     name = f"it.clients.py.{uuid.uuid4().hex[:12]}"
-    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})  # kept alive until the futures resolve
+    admin = AdminClient(connection())  # kept alive until the futures resolve
     for future in admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)]).values():
         future.result(timeout=30)
     return name
 
 
 def produce(topic, records):
-    producer = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True,
-                         "partitioner": "murmur2_random"})
+    producer = Producer(connection(**{"enable.idempotence": True, "partitioner": "murmur2_random"}))
     for key, value, headers in records:
         producer.produce(topic, key=key, value=value, headers=headers)
     assert producer.flush(30) == 0
@@ -109,7 +118,8 @@ def test_consumer_handles_each_event_id_once_skips_invalid_and_commits():
     group = f"clients-py-it-{uuid.uuid4()}"
     consumer = CaselinkConsumer(BOOTSTRAP, group, [topic],
                                 lambda record, _m: handled.append(record.event_id) if record.case_id == case_id else None,
-                                on_invalid=lambda m, e: invalid.append(e.error_class) if m.key() == case_id.encode() else None)
+                                on_invalid=lambda m, e: invalid.append(e.error_class) if m.key() == case_id.encode() else None,
+                                config=SECURITY)
     with consumer:
         consumer.run(until_caught_up=True, deadline=time.monotonic() + 60)
         committed = consumer.committed()
@@ -119,7 +129,8 @@ def test_consumer_handles_each_event_id_once_skips_invalid_and_commits():
     # Everything read was committed: a second consumer of the group sees none of our records.
     again = []
     with CaselinkConsumer(BOOTSTRAP, group, [topic],
-                          lambda r, _m: again.append(r) if r.case_id == case_id else None) as second_run:
+                          lambda r, _m: again.append(r) if r.case_id == case_id else None,
+                          config=SECURITY) as second_run:
         second_run.run(until_caught_up=True, deadline=time.monotonic() + 60)
     assert again == []
 

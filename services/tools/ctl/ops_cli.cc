@@ -63,9 +63,11 @@ void add_selector(CLI::App* sub, DlqSelector& selector, std::string& offsets) {
 
 OpsCli::OpsCli(CLI::App& app, CLI::App& dlq) : s_(std::make_unique<State>()) {
   app.set_version_flag("--version", version_line("caselinkctl"), "print the version and exit");
+  // No envname: CASELINK_KAFKA_CLIENT_CONFIG_FILE is read already, as every service reads it
+  // (kafka::settings_from_environment in main.cc); this option adds a file on the command line.
   app.add_option("--client-config", s_->client_config,
-                 "librdkafka properties file for TLS/SASL, as caselink-topics --client-config")
-      ->envname("CASELINK_KAFKA_CLIENT_CONFIG");
+                 "librdkafka properties file for TLS/SASL, as caselink-topics --client-config "
+                 "(default: $CASELINK_KAFKA_CLIENT_CONFIG_FILE, as the services read it)");
 
   s_->topics = app.add_subcommand("topics", "every caselink topic: partitions, replication, end offsets, "
                                             "retention, and drift from the topic spec");

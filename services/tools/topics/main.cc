@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   apply_cmd->add_flag("-v,--verbose", apply.verbose, "Print librdkafka's log lines to stderr");
   apply_cmd->add_option("--client-config", apply.client_config,
                         "librdkafka properties file for TLS/SASL (kafka.sh client-config prints the admin's)")
-      ->envname("CASELINK_KAFKA_CLIENT_CONFIG");
+      ->envname("CASELINK_KAFKA_CLIENT_CONFIG_FILE");
 
   // One command struct per subcommand: CLI11 applies an option's environment variable even for a
   // subcommand that was not invoked, so options shared between `plan` and `apply` would let
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
     sub->add_option("--bootstrap", acls.bootstrap, "Kafka bootstrap servers")
         ->capture_default_str();
     sub->add_option("--client-config", acls.client_config, "The admin's librdkafka properties (TLS/SASL)")
-        ->envname("CASELINK_KAFKA_CLIENT_CONFIG");
+        ->envname("CASELINK_KAFKA_CLIENT_CONFIG_FILE");
     sub->add_option("--java-client-config", acls.java_client_config,
                     "The admin's Java client properties, for transactional-id ACLs (default: "
                     "<client-config stem>.java.properties when it exists)");

@@ -25,9 +25,12 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from caselink.v1 import envelope_pb2, decision_pb2, alert_pb2, recommendation_pb2, referral_pb2, case_state_pb2
-from caselink_client import decode, encode_headers
+from caselink_client import client_config, decode, encode_headers
 
 BOOTSTRAP = os.environ.get("CASELINK_KAFKA_BOOTSTRAP")
+# Security as every caselink client takes it (the test command's secured broker: its super user).
+SECURITY = client_config(os.environ["CASELINK_KAFKA_CLIENT_CONFIG_FILE"]) \
+    if os.environ.get("CASELINK_KAFKA_CLIENT_CONFIG_FILE") else {}
 CTL = os.environ.get("CASELINKCTL_BIN")
 SOURCE = os.environ.get("CASELINK_SOURCE_DIR", os.getcwd())
 
@@ -213,7 +216,7 @@ def build_data_set():
 
 
 def produce(records):
-    producer = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "linger.ms": 5})
+    producer = Producer({**SECURITY, "bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "linger.ms": 5})
     for topic, env in records:
         producer.produce(topic, key=env.case_id.encode(), value=env.SerializeToString(), headers=encode_headers(env))
     assert producer.flush(30) == 0, "records still unacknowledged after 30 s"
@@ -224,7 +227,7 @@ def produce(records):
 # ------------------------------------------------------------------------------------------
 
 def read_topics():
-    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"it-report-{uuid.uuid4()}",
+    consumer = Consumer({**SECURITY, "bootstrap.servers": BOOTSTRAP, "group.id": f"it-report-{uuid.uuid4()}",
                          "isolation.level": "read_committed", "enable.auto.commit": False,
                          "enable.partition.eof": True})
     ends, assignment = {}, []

@@ -51,7 +51,7 @@ class ClassCaseIntegration : public ::testing::Test {
   void SetUp() override {
     auto b = caselink::testing::kafka_bootstrap();
     if (!b) GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set";
-    kafka.bootstrap = *b;
+    kafka = caselink::testing::kafka_settings(*b);
     alerts = caselink::testing::unique_name("it.classcase.alert");
     settings.facts_topic = caselink::testing::unique_name("it.classcase.facts");
     settings.state_topic = caselink::testing::unique_name("it.classcase.state");

@@ -125,8 +125,7 @@ TEST(EvidenceIntegration, AcceptedTamperedAndNotAManifest) {
   probe.clear_event_type();
   envelope::seal(probe);
 
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = *bootstrap;
+  kafka::KafkaSettings kafka = caselink::testing::kafka_settings(*bootstrap);
   {
     auto producer = kafka::make_idempotent_producer(kafka, "it-evidence-seeder");
     ASSERT_TRUE(producer.ok());

@@ -107,8 +107,7 @@ TEST(FeedbackIntegration, RoutesAcknowledgesAndAlertsExactlyOnceAcrossARestart) 
                   .ok());
   ASSERT_TRUE(testing::create_topics(*bootstrap, {settings.alert_topic, feedback_topic, dlq}, 1).ok());
 
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = *bootstrap;
+  kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
   kafka::LoopSettings loop;
   loop.group_id = prefix + ".group";
   loop.input_topics = {referral_topic, decision_topic, ack_topic};
@@ -259,8 +258,7 @@ TEST(FeedbackIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   settings.alert_topic = prefix + ".alert.v1";
   ASSERT_TRUE(testing::create_topics(*bootstrap, {referral_topic, settings.changelog_topic}, 3).ok());
   ASSERT_TRUE(testing::create_topics(*bootstrap, {settings.alert_topic, prefix + ".dlq.v1"}, 1).ok());
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = *bootstrap;
+  kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
   kafka.statistics_interval_ms = 500;
   // Bounds how long the group waits for the stale member after an outage that outlived the
   // session (librdkafka's default 45 s gave the 37 s of 503 the issue saw); see

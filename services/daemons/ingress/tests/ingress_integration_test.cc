@@ -116,7 +116,7 @@ class IngressIntegration : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() / caselink::testing::unique_name("it-ingress");
 
     settings_ = new IngressSettings(default_settings());
-    settings_->kafka.bootstrap = bootstrap_;
+    settings_->kafka = caselink::testing::kafka_settings(bootstrap_);
     settings_->kafka.message_timeout_ms = 4000;
     settings_->api.port = 0;
     const char* source = std::getenv("CASELINK_SOURCE_DIR");

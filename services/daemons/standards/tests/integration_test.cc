@@ -110,8 +110,7 @@ void run_instance(const std::string& bootstrap, const Topics& topics, const std:
   auto organs = load_organs(std::string(CASELINK_RULES_DIR) + "/organs/organs.yaml", *rule_set);
   ASSERT_TRUE(organs.ok()) << organs.error().message;
   handler.set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = bootstrap;
+  kafka::KafkaSettings kafka = testing::kafka_settings(bootstrap);
   kafka::KafkaChangelogReader restore(kafka, group + "-restore", std::chrono::seconds(60), "it.standards.restore");
   handler.set_restore_reader(&restore);
   kafka::LoopSettings loop;
@@ -165,8 +164,7 @@ TEST_F(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
   other.mutable_transfer_decided()->set_decision(v1::TRANSFER_DECISION_APPROVED);
   envelope::seal(other);
   {
-    kafka::KafkaSettings kafka;
-    kafka.bootstrap = *bootstrap;
+    kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
     auto producer = kafka::make_idempotent_producer(kafka, "it-standards-seeder");
     ASSERT_TRUE(producer.ok());
     ASSERT_TRUE((*producer)->send(envelope::to_record(ref, topics.referrals)).ok());
@@ -276,8 +274,7 @@ TEST_F(StandardsIntegration, ReferralAssessedAndPenaltyYieldsExactlyOneClue) {
 // one company and stops; an instance in the same group (starting at the committed offsets)
 // refills the history from the penalty topic and counts both for the company's third penalty.
 TEST_F(StandardsIntegration, RestartedInstanceCountsThePenaltiesHandledBefore) {
-  kafka::KafkaSettings kafka;
-  kafka.bootstrap = *bootstrap;
+  kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
   auto producer = kafka::make_idempotent_producer(kafka, "it-standards-restart-seeder");
   ASSERT_TRUE(producer.ok());
   for (const auto& env : {company_penalty("env-it-r1", "2022-03-01T02:00:00Z", "2022-01-10"),

@@ -196,8 +196,7 @@ struct SyncRun {
 // Produces step `step` of every case to each run's input topic, all acknowledged.
 void produce_step(const std::string& bootstrap, const std::vector<CaseStream>& cases, int step,
                   const std::vector<const SyncRun*>& runs) {
-  kafka::KafkaSettings settings;
-  settings.bootstrap = bootstrap;
+  kafka::KafkaSettings settings = testing::kafka_settings(bootstrap);
   auto producer = kafka::make_idempotent_producer(settings, "sync-crash-seeder");
   ASSERT_TRUE(producer.ok());
   std::atomic<int> failed{0};

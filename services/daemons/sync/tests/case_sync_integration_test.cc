@@ -107,7 +107,7 @@ class SyncIntegration : public ::testing::Test {
   void SetUp() override {
     auto b = testing::kafka_bootstrap();
     if (!b) GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set";
-    run.kafka.bootstrap = *b;
+    run.kafka = testing::kafka_settings(*b);
     run.in = testing::unique_name("it.sync.in");
     run.state = testing::unique_name("it.sync.state");
     run.alerts = testing::unique_name("it.sync.alert");

@@ -61,6 +61,10 @@ int parse_args(const std::vector<std::string>& args, std::ostream& out, std::ost
   CLI::App app{"caselink-example-acknowledge-feedback — an agency acknowledges its feedback records exactly once "
                "(caselink adapter SDK example: TypedConsumer on the transactional loop)"};
   app.add_option("--bootstrap", a->options.bootstrap, "Kafka bootstrap host:port")->required();
+  app.add_option("--client-config", a->options.kafka_config_file,
+                 "The agency's broker credentials, a librdkafka client file (kafka.sh --secure's "
+                 "<agency>.properties); none: plaintext")
+      ->envname("CASELINK_KAFKA_CLIENT_CONFIG_FILE");
   app.add_option("--agency", a->options.agency_id, "Agency whose caselink.feedback.<agency>.v1 to read")
       ->capture_default_str();
   app.add_option("--group", a->group_id, "Consumer group, also the transactional id's stem (default: <agency>-ack)");
@@ -162,6 +166,11 @@ int acknowledge_feedback_main(const std::vector<std::string>& args, std::ostream
   Acknowledger acks(a, signer->get(), out);
   kafka::KafkaSettings kafka;
   kafka.bootstrap = a.options.bootstrap;
+  kafka.client_config_file = a.options.kafka_config_file;
+  if (Status loaded = kafka::load_client_config_file(kafka); !loaded.ok()) {
+    err << "cannot start: --client-config: " << loaded.error().describe() << "\n";
+    return 2;
+  }
   kafka::LoopSettings loop;
   loop.group_id = a.group_id;
   loop.input_topics = {a.options.topic_prefix + envelope::feedback_topic_for(a.options.agency_id)};

@@ -81,6 +81,10 @@ int parse_args(const std::vector<std::string>& args, std::ostream& out, std::ost
   CLI::App app{"caselink-example-read-feedback — an agency reads its feedback topic caselink.feedback.<agency>.v1 "
                "(caselink adapter SDK example)"};
   app.add_option("--bootstrap", a->options.bootstrap, "Kafka bootstrap host:port")->required();
+  app.add_option("--client-config", a->options.kafka_config_file,
+                 "The agency's broker credentials, a librdkafka client file (kafka.sh --secure's "
+                 "<agency>.properties); none: plaintext")
+      ->envname("CASELINK_KAFKA_CLIENT_CONFIG_FILE");
   app.add_option("--agency", a->options.agency_id, "Agency (caselink party id) whose feedback to read")
       ->capture_default_str();
   app.add_option("--group", a->group_id, "Consumer group (default: <agency>-adapter)");

@@ -171,6 +171,10 @@ int submit_referral_main(const std::vector<std::string>& args, std::ostream& out
   CLI::App app{"caselink-example-submit-referral — an ecology and environment bureau transfers a suspected "
                "pollution crime with its evidence (caselink adapter SDK example)"};
   app.add_option("--bootstrap", options.bootstrap, "Kafka bootstrap host:port")->required();
+  app.add_option("--client-config", options.kafka_config_file,
+                 "The agency's broker credentials, a librdkafka client file (kafka.sh --secure's "
+                 "<agency>.properties); none: plaintext")
+      ->envname("CASELINK_KAFKA_CLIENT_CONFIG_FILE");
   app.add_option("--agency", options.agency_id, "Agency (caselink party id) publishing the referral")
       ->capture_default_str();
   app.add_option("--blob-dir", options.blob_dir, "Blob store directory shared with caselink-evidence")->required();

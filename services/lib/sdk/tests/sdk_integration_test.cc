@@ -57,6 +57,7 @@ class SdkIntegrationTest : public ::testing::Test {
   ClientOptions options() const {
     ClientOptions o;
     o.bootstrap = bootstrap_;
+    o.kafka_config_file = testing::kafka_client_config_file();
     o.agency_id = kAgency;
     return o;
   }
@@ -106,8 +107,7 @@ std::string slurp(const std::string& path) {
 // The one record at topic/partition/offset (read_committed), or nullopt.
 std::optional<ConsumedRecord> record_at(const std::string& bootstrap, const std::string& topic, int32_t partition,
                                         int64_t offset) {
-  kafka::KafkaSettings settings;
-  settings.bootstrap = bootstrap;
+  kafka::KafkaSettings settings = testing::kafka_settings(bootstrap);
   auto made = kafka::make_consumer(settings, {{"group.id", testing::unique_name("sdk-readback")},
                                               {"isolation.level", "read_committed"},
                                               {"enable.auto.commit", "false"}});
@@ -133,8 +133,7 @@ std::optional<ConsumedRecord> record_at(const std::string& bootstrap, const std:
 // transaction (its exactly-once loop), key = case id, CloudEvents headers.
 void write_feedback_transactionally(const std::string& bootstrap, const v1::Envelope& env,
                                     const std::string& topic = kFeedbackTopic) {
-  kafka::KafkaSettings settings;
-  settings.bootstrap = bootstrap;
+  kafka::KafkaSettings settings = testing::kafka_settings(bootstrap);
   auto made = kafka::make_producer(settings, {{"transactional.id", testing::unique_name("sdk-it-feedback")},
                                               {"partitioner", kafka::kCasePartitioner}});
   ASSERT_TRUE(made.ok()) << made.error().message;

@@ -69,9 +69,15 @@ int main(int argc, char** argv) {
     std::cerr << "usage: conformance-broken-adapter BOOTSTRAP AGENCY CASE_ID [TOPIC_PREFIX]\n";
     return 2;
   }
-  kafka::KafkaSettings settings;
-  settings.bootstrap = argv[1];
-  auto producer = kafka::make_idempotent_producer(settings, "conformance-broken-adapter");
+  // Security from the environment (CASELINK_KAFKA_CLIENT_CONFIG_FILE, CASELINK_KAFKA_SASL_*, ...),
+  // as every tool's: on the test command's secured broker the test's own credentials.
+  auto settings = kafka::settings_from_environment();
+  if (!settings.ok()) {
+    std::cerr << settings.error().describe() << "\n";
+    return 2;
+  }
+  settings->bootstrap = argv[1];
+  auto producer = kafka::make_idempotent_producer(*settings, "conformance-broken-adapter");
   if (!producer.ok()) {
     std::cerr << producer.error().describe() << "\n";
     return 1;

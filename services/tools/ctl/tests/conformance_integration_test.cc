@@ -26,6 +26,14 @@ std::string env_or_fail(const char* name) {
   return value != nullptr ? value : std::string("/nonexistent/") + name;
 }
 
+// The broker credentials for a client example adapter, in the Python example's option (the Java
+// one takes the Python example's options): the file the environment names
+// (CASELINK_KAFKA_CLIENT_CONFIG_FILE on the test command's secured broker), none on a plaintext one.
+std::string client_config_option() {
+  const std::string file = testing::kafka_client_config_file();
+  return file.empty() ? std::string() : " --client-config " + file;
+}
+
 class ConformanceKit : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -102,7 +110,8 @@ TEST_F(ConformanceKit, ThePythonExampleAdapterPasses) {
   const std::string adapter = python + " " + std::string(CASELINK_SOURCE_ROOT) +
                               "/clients/python/examples/agency_adapter.py --bootstrap {bootstrap} --agency {agency} "
                               "--case-id {case_id} --group conformance-py-{case_id} --topic-prefix {topic_prefix} "
-                              "--idle-timeout 15";
+                              "--idle-timeout 15" +
+                              client_config_option();
   expect_example_adapter_passes(adapter);
 }
 
@@ -119,7 +128,8 @@ TEST_F(ConformanceKit, TheJavaExampleAdapterPasses) {
   const std::string adapter = java + " -cp " + classpath +
                               " org.caselink.client.example.AgencyAdapter --bootstrap {bootstrap} --agency {agency} "
                               "--case-id {case_id} --group conformance-java-{case_id} --topic-prefix {topic_prefix} "
-                              "--idle-timeout 15";
+                              "--idle-timeout 15" +
+                              client_config_option();
   expect_example_adapter_passes(adapter);
 }
 

@@ -58,8 +58,7 @@ v1::Organ organ(const std::string& id) {
 class TxnProducer {
  public:
   explicit TxnProducer(const std::string& bootstrap) {
-    kafka::KafkaSettings settings;
-    settings.bootstrap = bootstrap;
+    kafka::KafkaSettings settings = testing::kafka_settings(bootstrap);
     auto made = kafka::make_producer(
         settings, {{"transactional.id", testing::unique_name("it-ctl-tx")}, {"partitioner", kafka::kCasePartitioner}});
     if (!made.ok()) {
@@ -118,8 +117,7 @@ class CaselinkctlIt : public ::testing::Test {
       GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set";
     }
     bootstrap_ = *b;
-    kafka::KafkaSettings settings;
-    settings.bootstrap = bootstrap_;
+    kafka::KafkaSettings settings = testing::kafka_settings(bootstrap_);
     auto p = kafka::make_idempotent_producer(settings, "it-caselinkctl");
     ASSERT_TRUE(p.ok()) << p.error().message;
     agencies_ = std::move(p).value();

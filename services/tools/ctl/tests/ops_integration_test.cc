@@ -44,8 +44,7 @@ class CtlOpsIt : public ::testing::Test {
     auto b = testing::kafka_bootstrap();
     if (!b) GTEST_SKIP() << "CASELINK_KAFKA_BOOTSTRAP not set; run through scripts/test.sh";
     bootstrap_ = *b;
-    kafka::KafkaSettings settings;
-    settings.bootstrap = bootstrap_;
+    kafka::KafkaSettings settings = testing::kafka_settings(bootstrap_);
     auto p = kafka::make_idempotent_producer(settings, "it-caselinkctl-ops");
     ASSERT_TRUE(p.ok()) << p.error().describe();
     producer_ = std::move(p).value();
@@ -75,11 +74,7 @@ class CtlOpsIt : public ::testing::Test {
     c->close();
   }
 
-  kafka::KafkaSettings settings() const {
-    kafka::KafkaSettings s;
-    s.bootstrap = bootstrap_;
-    return s;
-  }
+  kafka::KafkaSettings settings() const { return testing::kafka_settings(bootstrap_); }
 
   std::string bootstrap_;
   std::unique_ptr<kafka::IdempotentProducer> producer_;
@@ -110,6 +105,7 @@ TEST_F(CtlOpsIt, TopicsShowsDriftFromTheSpecUntilItIsApplied) {
   ASSERT_TRUE(spec.ok());
   topics::KafkaAdminConfig config;
   config.bootstrap = bootstrap_;
+  config.properties = testing::kafka_client_properties(bootstrap_);
   auto cluster = topics::make_kafka_topic_cluster(config);
   ASSERT_TRUE(cluster.ok());
   std::ostringstream applied;
@@ -166,7 +162,7 @@ TEST_F(CtlOpsIt, LagVerdictFollowsWhatHappensBetweenTheSamples) {
   const std::string group = testing::unique_name("ctlops-lag");
   commit(group, topic, 1);
   OpsOptions options;
-  options.kafka.bootstrap = bootstrap_;
+  options.kafka = testing::kafka_settings(bootstrap_);
   options.json = true;
   auto cluster = OpsCluster::create(options.kafka, milliseconds(30000));
   ASSERT_TRUE(cluster.ok());

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,10 +69,26 @@ class CaselinkTopicsBrokerTest {
     return null;
   }
 
-  static Admin admin() {
-    Properties p = new Properties();
+  /**
+   * The connection's security, as every caselink client takes it: CASELINK_KAFKA_CLIENT_CONFIG_FILE
+   * names a principal's client file (on the test command's secured broker, its super user's), read
+   * by {@link ClientConfig}. Empty when the variable is not set (plaintext).
+   */
+  static Properties security() throws IOException {
+    String file = System.getenv("CASELINK_KAFKA_CLIENT_CONFIG_FILE");
+    return file == null || file.isEmpty() ? new Properties() : ClientConfig.fromFile(Path.of(file));
+  }
+
+  /** Settings for the broker under test: its security, its address, then {@code extra}. */
+  static Properties connection(Properties extra) throws IOException {
+    Properties p = security();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    return Admin.create(p);
+    p.putAll(extra);
+    return p;
+  }
+
+  static Admin admin() throws IOException {
+    return Admin.create(connection(new Properties()));
   }
 
   /** A topic of this test's own, so its deliberately bad record is on no caselink topic. */
@@ -99,7 +117,7 @@ class CaselinkTopicsBrokerTest {
     Map<String, Integer> perTopic = new TreeMap<>();
     List<String> invalid = new ArrayList<>();
     List<String> headerProblems = new ArrayList<>();
-    CaselinkConsumer consumer = new CaselinkConsumer(CaselinkConsumer.settings(bootstrap, "clients-java-it-" + UUID.randomUUID()),
+    CaselinkConsumer consumer = new CaselinkConsumer(connection(CaselinkConsumer.settings(bootstrap, "clients-java-it-" + UUID.randomUUID())),
         caselinkTopics(), (r, raw) -> {
           types.merge(r.eventType(), 1, Integer::sum);
           perTopic.merge(raw.topic(), 1, Integer::sum);
@@ -127,8 +145,7 @@ class CaselinkTopicsBrokerTest {
     Envelope first = Envelopes.envelope("probe").setCaseId(caseId).build();
     Envelope second = Envelopes.envelope("probe").setCaseId(caseId).build();
     String topic = newTopic();
-    Properties pp = new Properties();
-    pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    Properties pp = connection(new Properties());
     pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
       for (byte[] value : List.of(first.toByteArray(), new byte[] {0x0a, (byte) 0xff, 'x'}, second.toByteArray(), first.toByteArray())) {
@@ -138,7 +155,7 @@ class CaselinkTopicsBrokerTest {
     String group = "clients-java-it-" + UUID.randomUUID();
     List<String> handled = new ArrayList<>();
     List<String> invalid = new ArrayList<>();
-    try (CaselinkConsumer consumer = new CaselinkConsumer(CaselinkConsumer.settings(bootstrap, group), List.of(topic),
+    try (CaselinkConsumer consumer = new CaselinkConsumer(connection(CaselinkConsumer.settings(bootstrap, group)), List.of(topic),
         (r, raw) -> { if (caseId.equals(r.caseId())) { handled.add(r.eventId()); } },
         (raw, e) -> { if (caseId.equals(raw.key())) { invalid.add(e.errorClass()); } },
         new CaselinkConsumer.MemorySeenEvents(10_000))) {
@@ -147,7 +164,7 @@ class CaselinkTopicsBrokerTest {
     assertEquals(List.of(first.getEventId(), second.getEventId()), handled, "the redelivered event had a second effect");
     assertEquals(List.of("envelope.undecodable"), invalid);
     List<String> again = new ArrayList<>();
-    try (CaselinkConsumer consumer = new CaselinkConsumer(CaselinkConsumer.settings(bootstrap, group), List.of(topic),
+    try (CaselinkConsumer consumer = new CaselinkConsumer(connection(CaselinkConsumer.settings(bootstrap, group)), List.of(topic),
         (r, raw) -> { if (caseId.equals(r.caseId())) { again.add(r.eventId()); } },
         (raw, e) -> { if (caseId.equals(raw.key())) { again.add("invalid"); } },
         new CaselinkConsumer.MemorySeenEvents(10_000))) {

@@ -1,8 +1,10 @@
 package org.caselink.client.example;
 
 import com.google.protobuf.Timestamp;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -26,6 +28,7 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.caselink.client.CaselinkConsumer;
+import org.caselink.client.ClientConfig;
 import org.caselink.client.DecodedRecord;
 import org.caselink.client.EventDigest;
 import org.caselink.v1.CaseReferral;
@@ -50,7 +53,11 @@ import org.caselink.v1.OrganKind;
  * UUID, version 5), so a redelivered feedback record is acknowledged under the same id.
  *
  * <pre>java -cp … org.caselink.client.example.AgencyAdapter --bootstrap 127.0.0.1:9092 \
- *     --agency sthjj-330100 --case-id sthjj-330100-2026-0001 [--topic-prefix sandbox.] [--idle-timeout 20]</pre>
+ *     --agency sthjj-330100 --case-id sthjj-330100-2026-0001 [--topic-prefix sandbox.] [--idle-timeout 20] \
+ *     [--client-config .local/kafka/local/clients/sthjj-330100.properties]</pre>
+ *
+ * <p>{@code --client-config} names the agency's client file on a secured broker (the one kafka.sh
+ * writes, read by {@link ClientConfig}); without it the adapter connects in plaintext.
  *
  * <p>It is an adapter {@code caselinkctl conformance} runs in the tests (docs/integrators.md §11).
  * Exit 0 when the referral was delivered and the feedback idle time passed, 1 when a delivery
@@ -69,8 +76,8 @@ public final class AgencyAdapter {
 
   /** The command line: the Python example's options. */
   record Options(String bootstrap, String agency, String caseId, String group, String topicPrefix,
-                 Duration idleTimeout) {
-    static Options parse(String[] args) {
+                 Duration idleTimeout, Properties security) {
+    static Options parse(String[] args) throws IOException {
       Map<String, String> given = new java.util.HashMap<>(Map.of("--agency", "sthjj-330100", "--topic-prefix", "",
           "--idle-timeout", "20"));
       for (int i = 0; i < args.length; i += 2) {
@@ -88,7 +95,9 @@ public final class AgencyAdapter {
       long idleMillis = Math.round(Double.parseDouble(given.get("--idle-timeout")) * 1000);
       return new Options(given.get("--bootstrap"), agency, given.get("--case-id"),
           given.getOrDefault("--group", agency + "-java-adapter"), given.get("--topic-prefix"),
-          Duration.ofMillis(idleMillis));
+          Duration.ofMillis(idleMillis),
+          given.containsKey("--client-config") ? ClientConfig.fromFile(Path.of(given.get("--client-config")))
+              : new Properties());
     }
   }
 
@@ -167,12 +176,21 @@ public final class AgencyAdapter {
     System.out.println("delivered " + env.getEventType() + " event_id=" + env.getEventId() + " topic=" + topic);
   }
 
-  static KafkaProducer<String, byte[]> producer(String bootstrap) {
+  static KafkaProducer<String, byte[]> producer(Options o) {
     Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.putAll(o.security());
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, o.bootstrap());
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /** The consumer's settings: the connection's security, then the client's own. */
+  static Properties settings(Options o) {
+    Properties props = new Properties();
+    props.putAll(o.security());
+    props.putAll(CaselinkConsumer.settings(o.bootstrap(), o.group()));
+    return props;
   }
 
   /** Acknowledges feedback until none came for the idle timeout. */
@@ -185,7 +203,7 @@ public final class AgencyAdapter {
       }
     };
     String feedbackTopic = o.topicPrefix() + "caselink.feedback." + o.agency() + ".v1";
-    try (CaselinkConsumer consumer = new CaselinkConsumer(CaselinkConsumer.settings(o.bootstrap(), o.group()),
+    try (CaselinkConsumer consumer = new CaselinkConsumer(settings(o),
         List.of(feedbackTopic), handle,
         (raw, error) -> System.err.println("skipped " + raw.topic() + "@" + raw.offset() + ": " + error.getMessage()),
         new CaselinkConsumer.MemorySeenEvents(100_000))) {
@@ -201,13 +219,13 @@ public final class AgencyAdapter {
     Options o;
     try {
       o = Options.parse(args);
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | IOException e) {
       System.err.println(e.getMessage() + "\nusage: AgencyAdapter --bootstrap HOST:PORT --case-id ID [--agency ID]"
-          + " [--group G] [--topic-prefix P] [--idle-timeout SECONDS]");
+          + " [--group G] [--topic-prefix P] [--idle-timeout SECONDS] [--client-config FILE]");
       System.exit(2);
       return;
     }
-    try (KafkaProducer<String, byte[]> producer = producer(o.bootstrap())) {
+    try (KafkaProducer<String, byte[]> producer = producer(o)) {
       try {
         publish(producer, o.topicPrefix() + "caselink.referral.v1", referral(o.caseId(), o.agency()));
       } catch (ExecutionException | TimeoutException e) {

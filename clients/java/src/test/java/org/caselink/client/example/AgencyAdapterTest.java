@@ -53,12 +53,13 @@ class AgencyAdapterTest {
   }
 
   @Test
-  void optionsAreThePythonExamples() {
+  void optionsAreThePythonExamples() throws Exception {
     AgencyAdapter.Options o = AgencyAdapter.Options.parse(new String[] {"--bootstrap", "127.0.0.1:1",
         "--case-id", CASE, "--topic-prefix", "sandbox.", "--idle-timeout", "1.5"});
     assertEquals("sthjj-330100", o.agency());
     assertEquals("sthjj-330100-java-adapter", o.group());
     assertEquals(Duration.ofMillis(1500), o.idleTimeout());
+    assertEquals(0, o.security().size(), "no --client-config: plaintext");
     assertThrows(IllegalArgumentException.class, () -> AgencyAdapter.Options.parse(new String[] {"--case-id", CASE}));
   }
 }
