@@ -112,7 +112,7 @@ BOOTSTRAP="$(caselink_bootstrap)"
 if [[ -z "$BOOTSTRAP" ]]; then
   bash deploy/local/kafka.sh stop --name bench --wipe >/dev/null 2>&1 || true
   STARTED=1
-  BOOTSTRAP="$(bash deploy/local/kafka.sh start --name bench --port 19392 | tail -n 1)"
+  BOOTSTRAP="$(bash deploy/local/kafka.sh start --name bench --port 19392 --insecure | tail -n 1)"
 fi
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; broker ${BOOTSTRAP} =="
 echo "== commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes') =="

@@ -94,7 +94,7 @@ uptime_line() { say "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /pr
 # Its own plaintext broker: no other broker's credentials from the environment.
 unset CASELINK_KAFKA_CLIENT_CONFIG_FILE CASELINK_KAFKA_CLIENT_DIR
 say "broker: kafka.sh instance '$NAME' on $CASELINK_KAFKA_BOOTSTRAP"
-bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" >/dev/null
+bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" --insecure >/dev/null
 "$BUILD/bin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$CASELINK_KAFKA_BOOTSTRAP" >/dev/null
 uptime_line
 

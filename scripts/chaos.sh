@@ -43,7 +43,7 @@ while [[ $# -gt 0 ]]; do
     --long) MODE=long ;;
     --seed) shift; SEED="${1:?--seed needs a number}" ;;
     --keep) KEEP=1 ;;
-    --insecure) SECURE_ARG=() ;;
+    --insecure) SECURE_ARG=(--insecure) ;;
     -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "chaos.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -105,7 +105,7 @@ trap cleanup EXIT
 # the clients' venv by the one installer the tests use (unless it holds this tree's already).
 source tests/clients/python_venv.sh
 
-log "seed $SEED, $MODE run; 3-node cluster on 127.0.0.1:$P,$((P + 2)),$((P + 4))$( ((${#SECURE_ARG[@]})) && echo ", secured" || echo ", PLAINTEXT (--insecure)")"
+log "seed $SEED, $MODE run; 3-node cluster on 127.0.0.1:$P,$((P + 2)),$((P + 4))$([[ "${SECURE_ARG[0]}" == --secure ]] && echo ", secured" || echo ", PLAINTEXT (--insecure)")"
 # Its own cluster: the credentials of another broker (scripts/test.sh's) must not reach the
 # services, the tools or run.sh; this cluster's are exported once it runs.
 unset CASELINK_KAFKA_CLIENT_CONFIG_FILE CASELINK_KAFKA_CLIENT_DIR
@@ -117,7 +117,7 @@ mkdir -p "$RUN"
 CASELINK_KAFKA_BOOTSTRAP="$(bash deploy/local/kafka.sh start --name "$NAME" --nodes 3 --port "$P" "${SECURE_ARG[@]}" \
   2>"$RUN/kafka.log" | tail -n 1)"
 export CASELINK_KAFKA_BOOTSTRAP
-if ((${#SECURE_ARG[@]})); then
+if [[ "${SECURE_ARG[0]}" == --secure ]]; then
   # run.sh gives each service its principal's file from the directory and applies the ACLs; the
   # scenario's parties publish as themselves (play); the probes, the checker and the scenario's
   # watcher read as the cluster's super user.

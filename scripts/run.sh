@@ -327,7 +327,7 @@ if [[ "$OWN_BROKER" == 1 ]]; then
     bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" --secure >/dev/null
   else
     step 2/6 "starting the local Kafka broker (KRaft, ${BOOTSTRAP}; --insecure: plaintext, no ACLs)"
-    bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" >/dev/null
+    bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" --insecure >/dev/null
   fi
   mkdir -p "$RUN_DIR"
   printf 'NAME=%s\nSECURE=%s\n' "$NAME" "$SECURE" >"$RUN_DIR/broker.env"

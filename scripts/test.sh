@@ -44,12 +44,12 @@ source scripts/kafka-bootstrap.sh
 BOOTSTRAP="$(caselink_bootstrap)"
 if [[ -z "$BOOTSTRAP" ]]; then
   SECURE_ARG=(--secure)
-  [[ "${CASELINK_TEST_INSECURE:-0}" == 1 ]] && SECURE_ARG=()
-  echo "[test 2/4] starting a private Kafka broker (KRaft, 127.0.0.1:${PORT}$( ((${#SECURE_ARG[@]})) && echo ", secured: TLS, SASL/SCRAM, ACLs" || echo ", PLAINTEXT: CASELINK_TEST_INSECURE=1"))" >&2
+  [[ "${CASELINK_TEST_INSECURE:-0}" == 1 ]] && SECURE_ARG=(--insecure)
+  echo "[test 2/4] starting a private Kafka broker (KRaft, 127.0.0.1:${PORT}$([[ "${SECURE_ARG[0]}" == --secure ]] && echo ", secured: TLS, SASL/SCRAM, ACLs" || echo ", PLAINTEXT: CASELINK_TEST_INSECURE=1"))" >&2
   bash deploy/local/kafka.sh stop --name "$NAME" --wipe >/dev/null 2>&1 || true
   STARTED=1
   BOOTSTRAP="$(bash deploy/local/kafka.sh start --name "$NAME" --port "$PORT" "${SECURE_ARG[@]}" | tail -n 1)"
-  if ((${#SECURE_ARG[@]})); then
+  if [[ "${SECURE_ARG[0]}" == --secure ]]; then
     # Tests and tools connect as the instance's super user (they create topics, groups and
     # transactional ids of their own); the stacks run.sh starts for the e2e tests connect each
     # service and party as its own principal, with the ACLs of deploy/acls.yaml applied below.

@@ -39,22 +39,24 @@ Options:
   --nodes 1|3      number of combined broker+controller nodes (default 1; env CASELINK_KAFKA_NODES)
   --heap SIZE      JVM -Xmx per node (default 512m; env CASELINK_KAFKA_HEAP)
   --timeout SEC    how long start waits for readiness (default 90; env CASELINK_KAFKA_TIMEOUT)
-  --secure         TLS + SASL/SCRAM-SHA-512 + ACLs, deny by default (env CASELINK_KAFKA_SECURE=1).
-                   scripts/run.sh's main job and scripts/test.sh use it; without it the broker
-                   is plaintext (development; the chaos run's cluster). Generates a local CA, broker certificates and one random
-                   password per principal under .local/kafka/NAME/ (see deploy/README.md)
-  --acl-spec FILE  with --secure: the ACL spec whose principals get SCRAM users at first start
+  --secure         TLS + SASL/SCRAM-SHA-512 + ACLs, deny by default: the DEFAULT for a new
+                   instance (env CASELINK_KAFKA_SECURE=1). Generates a local CA, broker
+                   certificates and one random password per principal under .local/kafka/NAME/
+                   (see deploy/README.md); clients connect with `client-config PRINCIPAL`'s file
+  --insecure       plaintext, no authentication, no ACLs (env CASELINK_KAFKA_SECURE=0):
+                   development only (run.sh --insecure, the benchmarks' plaintext baselines)
+  --acl-spec FILE  secured: the ACL spec whose principals get SCRAM users at first start
                    (default deploy/acls.yaml; env CASELINK_KAFKA_ACL_SPEC)
   --wipe           with stop: delete .local/kafka/NAME/ afterwards
   -h, --help       this help
 
-Port, node count and --secure are fixed when an instance is first started (recorded in
+Port, node count and --secure/--insecure are fixed when an instance is first started (recorded in
 .local/kafka/NAME/instance.env); later commands reuse them. To change them: stop --wipe.
 
 Examples:
-  deploy/local/kafka.sh start                                  # 127.0.0.1:9092
+  deploy/local/kafka.sh start                                  # 127.0.0.1:9092, SASL_SSL, ACLs deny by default
   deploy/local/kafka.sh start --name trio --nodes 3 --port 19092
-  deploy/local/kafka.sh start --name sec --port 19192 --secure  # SASL_SSL, ACLs deny by default
+  deploy/local/kafka.sh start --name plain --port 19192 --insecure  # development only
   kcat -F "$(deploy/local/kafka.sh client-config --name sec)" -L -b 127.0.0.1:19192
   deploy/local/kafka.sh kill-node 2 --name trio
   deploy/local/kafka.sh stop --wipe --name trio
@@ -85,6 +87,7 @@ while [[ $# -gt 0 ]]; do
     --timeout=*) OPT_TIMEOUT="${1#*=}"; shift ;;
     --wipe)    WIPE=1; shift ;;
     --secure)  OPT_SECURE=1; shift ;;
+    --insecure) OPT_SECURE=0; shift ;;
     --acl-spec) need_val "$@"; OPT_ACL_SPEC="$2"; shift 2 ;;
     --acl-spec=*) OPT_ACL_SPEC="${1#*=}"; shift ;;
     -h|--help|help) usage; exit 0 ;;
@@ -121,7 +124,10 @@ if [[ -f "$INST/instance.env" ]]; then
   SECURE="$(sed -n 's/^SECURE=//p' "$INST/instance.env")"
   SECURE="${SECURE:-0}"   # instances created before --secure existed are plaintext
   if [[ "$REQ_SECURE" == 1 && "$SECURE" != 1 ]]; then
-    die "instance '$NAME' was created without --secure (use another --name, or 'stop --wipe' it first)"
+    die "instance '$NAME' was created plaintext (--insecure) (use another --name, or 'stop --wipe' it first)"
+  fi
+  if [[ "$REQ_SECURE" == 0 && "$SECURE" == 1 ]]; then
+    die "instance '$NAME' was created secured, not --insecure (use another --name, or 'stop --wipe' it first)"
   fi
   if [[ -n "$REQ_PORT" && "$REQ_PORT" != "$PORT" ]]; then
     die "instance '$NAME' was created with port $PORT, not $REQ_PORT (use another --name, or 'stop --wipe' it first)"
@@ -132,7 +138,8 @@ if [[ -f "$INST/instance.env" ]]; then
 fi
 PORT="${PORT:-${REQ_PORT:-9092}}"
 NODES="${NODES:-${REQ_NODES:-1}}"
-SECURE="${SECURE:-${REQ_SECURE:-0}}"
+# A new instance is secured unless --insecure (issue 15: secure by default).
+SECURE="${SECURE:-${REQ_SECURE:-1}}"
 [[ "$PORT" =~ ^[0-9]+$ ]] && (( PORT >= 1024 && PORT + 2 * NODES <= 65535 )) || die "bad port: '$PORT'"
 [[ "$NODES" == 1 || "$NODES" == 3 ]] || die "--nodes must be 1 or 3 (got '$NODES')"
 
