@@ -175,8 +175,9 @@ std::string list_names(const std::set<std::string>& names) {
   return out;
 }
 
-// One entry of a material list. `required_for_offences` (issue 20 #4) makes a conditional
-// entry required for the offences it names (offence codes, e.g. pollution_environment).
+// One entry of a material list. `required_for_offences` (issue 20 #4) makes a conditional or
+// optional entry required for the offences it names (offence codes, e.g. pollution_environment);
+// an optional one is thereby asked of those offences only (issue 16 §3: materials per offence).
 MaterialEntry parse_entry(const YAML::Node& entry, const std::string& path, Checker& check,
                           const Vocabulary& vocabulary, const LegalSource& list_source, std::set<std::string>& seen) {
   check.only_keys(entry, path, {"category", "requirement", "title", "source", "required_for_offences"});
@@ -205,8 +206,8 @@ MaterialEntry parse_entry(const YAML::Node& entry, const std::string& path, Chec
   e.title = check.string_at(entry, path, "title").value_or("");
   e.source = entry["source"] ? check.source_at(entry["source"], path + ".source") : list_source;
   e.required_for_offences = check.string_list_at(entry, path, "required_for_offences", false);
-  if (!e.required_for_offences.empty() && e.requirement != Requirement::kConditional) {
-    check.fail(path + ".required_for_offences", "only a conditional entry can be required for some offences");
+  if (!e.required_for_offences.empty() && e.requirement == Requirement::kRequired) {
+    check.fail(path + ".required_for_offences", "a required entry is required for every offence already");
   }
   return e;
 }
@@ -568,7 +569,7 @@ Usability MaterialRules::usability(const std::string& profile, const std::string
 }
 
 Requirement MaterialEntry::requirement_for(const std::string& offence_code) const {
-  if (requirement == Requirement::kConditional && !offence_code.empty() &&
+  if (requirement != Requirement::kRequired && !offence_code.empty() &&
       std::find(required_for_offences.begin(), required_for_offences.end(), offence_code) !=
           required_for_offences.end()) {
     return Requirement::kRequired;

@@ -55,9 +55,10 @@ struct MaterialEntry {
   Requirement requirement = Requirement::kRequired;
   std::string title;  // the statute's wording, e.g. "涉嫌犯罪案件移送书"
   LegalSource source;
-  // Conditional entries only: offences (offence codes) for which the condition always holds, so
-  // the category is required for them (e.g. a test or appraisal report for an offence whose
-  // threshold is proven by a measurement). Empty = conditional for every offence.
+  // Conditional or optional entries: offences (offence codes) for which the category is required
+  // (a conditional entry whose condition always holds for them, e.g. a test or appraisal report
+  // for an offence whose threshold is proven by a measurement; an optional entry asked of these
+  // offences only, e.g. the order to pay of a wage-arrears case). Empty = as `requirement` says.
   std::vector<std::string> required_for_offences;
 
   // The requirement for a case of `offence_code` (empty = unknown offence: as written).

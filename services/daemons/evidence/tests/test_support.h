@@ -73,7 +73,12 @@ inline Vocabulary test_vocabulary() {
                            "PENALTY_DECISION",
                            "FILING_SUPERVISION_SUGGESTION",
                            "POLICE_DECISION",
-                           "APPRAISER_QUALIFICATION"};
+                           "APPRAISER_QUALIFICATION",
+                           "ORDER_TO_PAY",
+                           "SERVICE_RECORD",
+                           "TAX_RECOVERY_NOTICE",
+                           "LAND_SURVEY",
+                           "COERCIVE_MEASURE_DOCUMENT"};
   v.evidence_types = {"PHYSICAL",          "DOCUMENTARY",       "AUDIO_VISUAL",      "ELECTRONIC_DATA",
                       "MONITORING_REPORT", "TEST_REPORT",       "DETERMINATION_OPINION", "APPRAISAL_OPINION",
                       "INSPECTION_RECORD", "SURVEY_RECORD",     "WITNESS_TESTIMONY", "PARTY_STATEMENT",

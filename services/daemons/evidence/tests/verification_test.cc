@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "services/daemons/evidence/local_blob_store.h"
@@ -105,7 +106,10 @@ TEST_F(VerificationTest, CompleteGeneralManifestIsAccepted) {
   EXPECT_EQ(v.profile, "general");
   EXPECT_EQ(v.rules_version, rules_->version());
   EXPECT_TRUE(v.missing_required.empty());
-  EXPECT_TRUE(v.missing_conditional.empty());
+  // Asked of every general-list case where they exist; the offence-specific categories (order to
+  // pay, recovery notice, land survey …) are not asked of a case without that offence.
+  EXPECT_EQ(categories(v.missing_conditional),
+            (std::vector<std::string>{"PENALTY_DECISION", "COERCIVE_MEASURE_DOCUMENT"}));
   EXPECT_FALSE(v.supplement_period_starts);
   ASSERT_EQ(v.items.size(), 4U);
   for (const auto& r : v.items) {
@@ -130,7 +134,8 @@ TEST_F(VerificationTest, ConditionalCategoriesMissingStillAccepted) {
   const Verdict v = verify(m);
   EXPECT_EQ(v.status, ReceiptStatus::kAccepted) << v.summary;
   EXPECT_EQ(categories(v.missing_conditional),
-            (std::vector<std::string>{"SEIZED_ITEMS_LIST", "INSPECTION_OR_APPRAISAL_REPORT"}));
+            (std::vector<std::string>{"SEIZED_ITEMS_LIST", "INSPECTION_OR_APPRAISAL_REPORT", "PENALTY_DECISION",
+                                      "COERCIVE_MEASURE_DOCUMENT"}));
   EXPECT_NE(v.summary.find("confirm not applicable: SEIZED_ITEMS_LIST"), std::string::npos) << v.summary;
 }
 
@@ -374,15 +379,67 @@ TEST_F(VerificationTest, AppraisalReportIsRequiredForOffencesProvenByMeasurement
     EXPECT_EQ(v.status, ReceiptStatus::kIncomplete) << v.summary;
     EXPECT_EQ(categories(v.missing_required), std::vector<std::string>{"INSPECTION_OR_APPRAISAL_REPORT"});
   }
-  for (const char* offence : {"wage_arrears", "tax_evasion", ""}) {
+  for (const char* offence : {"fraud", ""}) {
     Manifest m = general_complete();
     m.offence_code = offence;
     std::erase_if(m.items, [](const ManifestItem& i) { return i.category == "INSPECTION_OR_APPRAISAL_REPORT"; });
     const Verdict v = verify(m);
     SCOPED_TRACE(offence);
     EXPECT_EQ(v.status, ReceiptStatus::kAccepted) << v.summary;
-    EXPECT_EQ(categories(v.missing_conditional), std::vector<std::string>{"INSPECTION_OR_APPRAISAL_REPORT"});
+    EXPECT_EQ(categories(v.missing_conditional),
+              (std::vector<std::string>{"INSPECTION_OR_APPRAISAL_REPORT", "PENALTY_DECISION", "COERCIVE_MEASURE_DOCUMENT"}));
   }
+}
+
+// Issue 16 §3, materials per offence: the documents an offence's threshold runs from are required
+// for that offence (INCOMPLETE naming each one missing) and never asked of another offence.
+TEST_F(VerificationTest, MaterialsPerOffenceAreRequiredForTheirOffenceOnly) {
+  struct Case {
+    const char* offence;
+    std::vector<std::string> required;
+  };
+  const std::vector<Case> cases = {{"wage_arrears", {"ORDER_TO_PAY", "SERVICE_RECORD"}},
+                                   {"tax_evasion", {"SERVICE_RECORD", "TAX_RECOVERY_NOTICE"}},
+                                   {"farmland_occupation", {"LAND_SURVEY"}}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.offence);
+    Manifest m = general_complete();
+    m.offence_code = c.offence;
+    Verdict v = verify(m);
+    EXPECT_EQ(v.status, ReceiptStatus::kIncomplete) << v.summary;
+    EXPECT_EQ(categories(v.missing_required), c.required);
+    // Each one alone still missing keeps it INCOMPLETE; all of them supplied makes it ACCEPTED.
+    for (size_t i = 0; i < c.required.size(); ++i) {
+      Manifest partial = general_complete();
+      partial.offence_code = c.offence;
+      for (size_t j = 0; j < c.required.size(); ++j) {
+        if (j != i) partial.items.push_back(item("x" + std::to_string(j), c.required[j], "DOCUMENTARY", c.required[j]));
+      }
+      v = verify(partial);
+      EXPECT_EQ(v.status, ReceiptStatus::kIncomplete) << v.summary;
+      EXPECT_EQ(categories(v.missing_required), std::vector<std::string>{c.required[i]});
+    }
+    for (size_t j = 0; j < c.required.size(); ++j) {
+      m.items.push_back(item("x" + std::to_string(j), c.required[j], "DOCUMENTARY", c.required[j]));
+    }
+    v = verify(m);
+    EXPECT_EQ(v.status, ReceiptStatus::kAccepted) << v.summary;
+    for (const char* category : {"ORDER_TO_PAY", "SERVICE_RECORD", "TAX_RECOVERY_NOTICE", "LAND_SURVEY"}) {
+      const std::vector<std::string> asked = categories(v.missing_conditional);
+      EXPECT_EQ(std::count(asked.begin(), asked.end(), category), 0) << category << " asked of " << c.offence;
+    }
+  }
+}
+
+// An optional entry with required_for_offences is asked of those offences only; a required entry
+// cannot name offences (it is required for all).
+TEST(MaterialRequirement, OptionalEntriesNamingOffencesAreRequiredForThemOnly) {
+  MaterialEntry e;
+  e.requirement = Requirement::kOptional;
+  e.required_for_offences = {"wage_arrears"};
+  EXPECT_EQ(e.requirement_for("wage_arrears"), Requirement::kRequired);
+  EXPECT_EQ(e.requirement_for("fraud"), Requirement::kOptional);
+  EXPECT_EQ(e.requirement_for(""), Requirement::kOptional);
 }
 
 // Every offence a material list names has an offence file (rules/<code>.yaml): a misspelt code
