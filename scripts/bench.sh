@@ -113,6 +113,9 @@ if [[ -z "$BOOTSTRAP" ]]; then
   bash deploy/local/kafka.sh stop --name bench --wipe >/dev/null 2>&1 || true
   STARTED=1
   BOOTSTRAP="$(bash deploy/local/kafka.sh start --name bench --port 19392 --insecure | tail -n 1)"
+  # Its own plaintext broker: another broker's client file (exported by the test command or the
+  # chaos run) must not reach the benchmarks, the services or caselink-topics.
+  unset CASELINK_KAFKA_CLIENT_CONFIG_FILE CASELINK_KAFKA_CLIENT_DIR
 fi
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; broker ${BOOTSTRAP} =="
 echo "== commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes') =="

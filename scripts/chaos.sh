@@ -121,8 +121,9 @@ if [[ "${SECURE_ARG[0]}" == --secure ]]; then
   # run.sh gives each service its principal's file from the directory and applies the ACLs; the
   # scenario's parties publish as themselves (play); the probes, the checker and the scenario's
   # watcher read as the cluster's super user.
-  export CASELINK_KAFKA_CLIENT_CONFIG_FILE="$(bash deploy/local/kafka.sh client-config --name "$NAME")"
-  export CASELINK_KAFKA_CLIENT_DIR="$(dirname "$CASELINK_KAFKA_CLIENT_CONFIG_FILE")"
+  CASELINK_KAFKA_CLIENT_CONFIG_FILE="$(bash deploy/local/kafka.sh client-config --name "$NAME")"
+  CASELINK_KAFKA_CLIENT_DIR="$(dirname "$CASELINK_KAFKA_CLIENT_CONFIG_FILE")"
+  export CASELINK_KAFKA_CLIENT_CONFIG_FILE CASELINK_KAFKA_CLIENT_DIR
 fi
 log "cluster up: $CASELINK_KAFKA_BOOTSTRAP; topics with RF 3, min.insync.replicas 2; starting the services"
 bash scripts/run.sh --no-setup --services-only >"$RUN/run.out" 2>&1 || { tail -n 30 "$RUN/run.out" >&2; exit 1; }

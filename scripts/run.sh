@@ -305,6 +305,9 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 if [[ "$OWN_BROKER" == 1 ]]; then use_local_broker "$INSECURE" "$ACTION"; fi
+# Without per-principal files the run is plaintext: a client file another script exported (the
+# test command's or the chaos run's super user) must not reach the tools or the services.
+if [[ -z "$CLIENT_DIR" ]]; then unset CASELINK_KAFKA_CLIENT_CONFIG_FILE; fi
 case "$ACTION" in
   stop) stop_all "$ACTION_ARG"; exit 0 ;;
   status) status && exit 0 || exit $? ;;

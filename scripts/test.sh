@@ -22,7 +22,7 @@ PORT="${CASELINK_TEST_KAFKA_PORT:-19092}"
 NAME="test"
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
@@ -53,8 +53,9 @@ if [[ -z "$BOOTSTRAP" ]]; then
     # Tests and tools connect as the instance's super user (they create topics, groups and
     # transactional ids of their own); the stacks run.sh starts for the e2e tests connect each
     # service and party as its own principal, with the ACLs of deploy/acls.yaml applied below.
-    export CASELINK_KAFKA_CLIENT_CONFIG_FILE="$(bash deploy/local/kafka.sh client-config --name "$NAME")"
-    export CASELINK_KAFKA_CLIENT_DIR="$(dirname "$CASELINK_KAFKA_CLIENT_CONFIG_FILE")"
+    CASELINK_KAFKA_CLIENT_CONFIG_FILE="$(bash deploy/local/kafka.sh client-config --name "$NAME")"
+    CASELINK_KAFKA_CLIENT_DIR="$(dirname "$CASELINK_KAFKA_CLIENT_CONFIG_FILE")"
+    export CASELINK_KAFKA_CLIENT_CONFIG_FILE CASELINK_KAFKA_CLIENT_DIR
   fi
   # Our own broker, so the broker-outage tests (it_loop_faults, it_feedback) may kill it and
   # start it again; against a broker given in CASELINK_KAFKA_BOOTSTRAP they are skipped (and say so).

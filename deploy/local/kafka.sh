@@ -32,7 +32,8 @@ Commands:
                    properties file (default admin); e.g. kcat -F "$(kafka.sh client-config)"
 
 Options:
-  --name NAME      instance name (default dev; env CASELINK_KAFKA_NAME);
+  --name NAME      instance name (default local, the main job's secured instance, which
+                   scripts/run.sh uses too; env CASELINK_KAFKA_NAME; run.sh --insecure uses dev);
                    data, logs and config in .local/kafka/NAME/
   --port P         client port of node 1 (default 9092; env CASELINK_KAFKA_PORT);
                    node i listens on P+2(i-1) (clients) and P+2(i-1)+1 (controller)
@@ -101,7 +102,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -n "$CMD" ]] || { usage >&2; exit 2; }
 
-NAME="${OPT_NAME:-${CASELINK_KAFKA_NAME:-dev}}"
+NAME="${OPT_NAME:-${CASELINK_KAFKA_NAME:-local}}"
 [[ "$NAME" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || die "bad instance name: '$NAME'"
 INST="$BASE/$NAME"
 REQ_PORT="${OPT_PORT:-${CASELINK_KAFKA_PORT:-}}"
@@ -408,7 +409,7 @@ scram_argfile() {
 
 client_config_path() {
   local user="${1:-$ADMIN_USER}"
-  (( SECURE )) || die "instance '$NAME' is not secured (started without --secure): no client config"
+  (( SECURE )) || die "instance '$NAME' is plaintext (made with --insecure, or before 2026-12-05): no client config"
   [[ -f "$CLIENTS/$user.properties" ]] || die "no client config for principal '$user' in $CLIENTS"
   echo "$CLIENTS/$user.properties"
 }

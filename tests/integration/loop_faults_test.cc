@@ -161,7 +161,7 @@ TEST(LoopFaultsIntegration, OutputTheBrokerRefusesDeadLettersItsInput) {
   ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
   kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
   // The client lets 2 MB through; the broker (message.max.bytes about 1 MB by default) does not.
-  kafka.properties = {{"message.max.bytes", "5000000"}};
+  kafka.properties["message.max.bytes"] = "5000000";
   constexpr uint64_t kInputs = 20;
   seed(kafka, t.in, 0, kInputs);
   struct Bloating : StagingEcho {
@@ -292,7 +292,8 @@ TEST(LoopFaultsIntegration, LostAssignmentAbortsTheOpenTransaction) {
   ASSERT_TRUE(testing::create_topics(*bootstrap, {t.in, t.out, t.dlq}, 3).ok());
   kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
   // The smallest the broker allows (group.min.session.timeout.ms = 6 s).
-  kafka.properties = {{"max.poll.interval.ms", "6000"}, {"session.timeout.ms", "6000"}};
+  kafka.properties["max.poll.interval.ms"] = "6000";
+  kafka.properties["session.timeout.ms"] = "6000";
   constexpr uint64_t kInputs = 40;
   seed(kafka, t.in, 0, kInputs);
   struct Stalling : StagingEcho {
@@ -362,7 +363,7 @@ TEST(LoopFaultsIntegration, ReadinessFollowsTheBrokerThroughAnOutage) {
   // waits for the stale member's session to expire before it assigns again (Kafka's rule), so
   // readiness comes back within session.timeout.ms of the broker, not sooner. 10 s here (the
   // librdkafka default is 45 s: the 37 s of 503 issue 13 G saw after the broker was back).
-  kafka.properties = {{"session.timeout.ms", "10000"}};
+  kafka.properties["session.timeout.ms"] = "10000";
   kafka::LoopSettings settings = loop_settings(t);
   settings.ready_stall_ms = 3000;
   StagingEcho handler(t.out);

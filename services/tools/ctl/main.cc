@@ -13,6 +13,24 @@
 #include "services/tools/ctl/ops_cli.h"
 #include "services/tools/ctl/report_cmd.h"
 
+namespace {
+
+// --bootstrap / --timeout-ms / --client-config may follow the subcommand too: every
+// subcommand's --help says so, with the exit codes.
+void add_common_footer(const std::vector<CLI::App*>& subs) {
+  for (auto* sub : subs) {
+    sub->fallthrough();
+    sub->footer(
+        "Also: --bootstrap ADDR (Kafka, default 127.0.0.1:9092 or $CASELINK_KAFKA_BOOTSTRAP),\n"
+        "--client-config FILE (librdkafka TLS/SASL properties; replaces $CASELINK_KAFKA_CLIENT_CONFIG_FILE),\n"
+        "--timeout-ms N (default 30000).\nExit codes: 0 ok, 1 not found, 2 usage, 3 broker/IO error, 4 hash chain\n"
+        "broken, 5 attention (topic drift, a group falling behind), 6 failing (a group stalled or stopped),\n"
+        "7 a conformance check failed, 8 a receipt does not match the event it acknowledges (audit verify).");
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace caselink::ctl;
   CLI::App app{"caselinkctl — inspect caselink cases and topics, and run them day to day"};
@@ -58,18 +76,9 @@ int main(int argc, char** argv) {
   ReportRequest report_request;
   auto* report = add_report_command(app, report_request);
   ConformanceCli conformance(app);
-  // --bootstrap / --timeout-ms may follow the subcommand too: every subcommand's --help says so.
   std::vector<CLI::App*> subs = {case_cmd, show, list, dlq, tail, report, conformance.command()};
   for (auto* sub : ops.subcommands()) subs.push_back(sub);
-  for (auto* sub : subs) {
-    sub->fallthrough();
-    sub->footer(
-        "Also: --bootstrap ADDR (Kafka, default 127.0.0.1:9092 or $CASELINK_KAFKA_BOOTSTRAP),\n"
-        "--client-config FILE (librdkafka TLS/SASL properties), --timeout-ms N\n"
-        "(default 30000).\nExit codes: 0 ok, 1 not found, 2 usage, 3 broker/IO error, 4 hash chain broken, 5 attention\n"
-        "(topic drift, a group falling behind), 6 failing (a group stalled or stopped), 7 a conformance\n"
-        "check failed, 8 a receipt does not match the event it acknowledges (audit verify).");
-  }
+  add_common_footer(subs);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -77,9 +86,16 @@ int main(int argc, char** argv) {
     return code == 0 ? kOk : kUsage;
   }
   options.timeout = std::chrono::milliseconds(timeout_ms);
-  if (show->parsed()) return case_show(case_id, options, json, std::cout, std::cerr, key_registry);
-  if (list->parsed()) return case_list(state_filter, options, std::cout, std::cerr);
-  if (tail->parsed()) return dlq_tail(count, options, std::cout, std::cerr);
+  if (show->parsed() || list->parsed() || tail->parsed()) {
+    // The ops, report and conformance commands apply it in ops.connection().
+    if (caselink::Status applied = ops.apply_client_config(options.kafka); !applied.ok()) {
+      std::cerr << "caselinkctl: " << applied.error().describe() << "\n";
+      return kUsage;
+    }
+    if (show->parsed()) return case_show(case_id, options, json, std::cout, std::cerr, key_registry);
+    if (list->parsed()) return case_list(state_filter, options, std::cout, std::cerr);
+    return dlq_tail(count, options, std::cout, std::cerr);
+  }
   if (report->parsed() || conformance.parsed()) {
     auto connection = ops.connection(options.kafka, options.bootstrap, options.timeout);
     if (!connection.ok()) {

@@ -147,12 +147,18 @@ Result<OpsOptions> OpsCli::connection(const kafka::KafkaSettings& kafka, const s
   options.kafka = kafka;
   options.kafka.bootstrap = bootstrap;
   options.timeout = timeout;
-  if (!s_->client_config.empty()) {
-    auto props = kafka::read_properties_file(s_->client_config);
-    if (!props.ok()) return props.error();
-    for (const auto& [k, v] : props.value()) options.kafka.properties[k] = v;
-  }
+  if (Status applied = apply_client_config(options.kafka); !applied.ok()) return applied.error();
   return options;
+}
+
+Status OpsCli::apply_client_config(kafka::KafkaSettings& kafka) const {
+  if (s_->client_config.empty()) return Status::success();
+  // The file on the command line replaces the connection security the environment gave
+  // (CASELINK_KAFKA_CLIENT_CONFIG_FILE or the typed variables): one principal, never a mix.
+  kafka.security = kafka::SecuritySettings{};
+  kafka.client_config_file = s_->client_config;
+  kafka.client_config_loaded.clear();
+  return kafka::load_client_config_file(kafka);
 }
 
 std::optional<int> OpsCli::run(const kafka::KafkaSettings& kafka, const std::string& bootstrap,

@@ -37,6 +37,10 @@ class OpsCli {
   Result<OpsOptions> connection(const kafka::KafkaSettings& kafka, const std::string& bootstrap,
                                 std::chrono::milliseconds timeout) const;
 
+  // --client-config, when given, replaces the connection security of `kafka` (every command:
+  // case show/list and dlq tail take it too). Invalid when the file cannot be read.
+  Status apply_client_config(kafka::KafkaSettings& kafka) const;
+
  private:
   struct State;
   void add_dlq(CLI::App& dlq);

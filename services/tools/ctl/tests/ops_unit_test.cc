@@ -3,9 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "services/lib/kafka/dlq.h"
+#include "services/tools/ctl/ops_cli.h"
 #include "services/tools/ctl/ops_dlq.h"
 #include "services/tools/ctl/ops_format.h"
 #include "services/tools/ctl/ops_lag.h"
@@ -191,6 +195,44 @@ TEST(DlqSelector, SelectsByRangeReasonAndCase) {
   DlqSelector by_case;
   by_case.case_id = "case-2";
   EXPECT_FALSE(by_case.matches(dead_letter()));
+}
+
+}  // namespace
+}  // namespace caselink::ctl
+
+namespace caselink::ctl {
+namespace {
+
+// --client-config on the command line replaces the security the environment gave: one
+// principal, never the environment's user with the file's password.
+TEST(OpsCliClientConfig, TheFileOnTheCommandLineReplacesTheEnvironmentsSecurity) {
+  const std::string file = ::testing::TempDir() + "/ctl-operator.properties";
+  {
+    std::ofstream out(file);
+    out << "# as kafka.sh writes it\nbootstrap.servers=127.0.0.1:1\nsecurity.protocol=SASL_SSL\n"
+           "sasl.mechanisms=SCRAM-SHA-512\nsasl.username=caselinkctl\nsasl.password=from-file\n";
+  }
+  CLI::App app;
+  CLI::App* dlq = app.add_subcommand("dlq");
+  OpsCli ops(app, *dlq);
+  std::vector<std::string> args = {"--client-config", file, "topics"};
+  std::reverse(args.begin(), args.end());  // CLI11 takes them in reverse
+  app.parse(args);
+  kafka::KafkaSettings from_env;
+  from_env.security.protocol = "sasl_ssl";
+  from_env.security.sasl_mechanism = "SCRAM-SHA-512";
+  from_env.security.sasl_username = "admin";
+  from_env.security.sasl_password = "from-env";
+  from_env.security.ssl_ca_location = "/env/ca.crt";
+  ASSERT_TRUE(ops.apply_client_config(from_env).ok());
+  EXPECT_EQ(from_env.security.sasl_username, "caselinkctl");
+  EXPECT_EQ(from_env.security.sasl_password, "from-file");
+  EXPECT_EQ(from_env.security.protocol, "SASL_SSL");
+  EXPECT_EQ(from_env.security.ssl_ca_location, "") << "the environment's CA is not kept beside the file's principal";
+  auto options = ops.connection(kafka::KafkaSettings{}, "127.0.0.1:2", std::chrono::milliseconds(100));
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->kafka.security.sasl_username, "caselinkctl");
+  EXPECT_EQ(options->kafka.bootstrap, "127.0.0.1:2");
 }
 
 }  // namespace

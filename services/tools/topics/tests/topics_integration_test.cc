@@ -8,12 +8,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +22,7 @@
 #include "services/tools/topics/topic_admin.h"
 #include "services/tools/topics/topic_plan.h"
 #include "services/tools/topics/topic_spec.h"
+#include "tests/support/kafka_test_env.h"
 
 namespace caselink::topics {
 namespace {
@@ -42,35 +41,8 @@ std::string random_suffix() {
 
 using Kafka = kafka::AdminHandle;
 
-// The connection of the test's own clients: `bootstrap`, and the security the environment names
-// (CASELINK_KAFKA_CLIENT_CONFIG_FILE on the test command's secured broker), as every tool reads
-// it. A broken security setting throws: never a silent fall back to plaintext.
-kafka::KafkaSettings settings_for(const std::string& bootstrap) {
-  auto settings = kafka::settings_from_environment();
-  if (!settings.ok()) {
-    throw std::runtime_error("the test's Kafka settings from the environment: " + settings.error().describe());
-  }
-  settings->bootstrap = bootstrap;
-  return *settings;
-}
-
-// The same as librdkafka properties, for KafkaAdminConfig::properties (what --client-config gives).
-std::map<std::string, std::string> admin_properties(const std::string& bootstrap) {
-  std::map<std::string, std::string> out;
-  for (const kafka::Property& p : kafka::client_properties(settings_for(bootstrap), {})) {
-    if (p.key != "bootstrap.servers") out[p.key] = p.value;
-  }
-  return out;
-}
-
-// CASELINK_KAFKA_CLIENT_CONFIG_FILE (the tool's --client-config reads it), or "".
-std::string client_config_file() {
-  const char* file = std::getenv("CASELINK_KAFKA_CLIENT_CONFIG_FILE");
-  return file != nullptr ? file : "";
-}
-
 Kafka connect(const std::string& bootstrap) {
-  auto admin = kafka::make_admin(settings_for(bootstrap), {});
+  auto admin = kafka::make_admin(caselink::testing::kafka_settings(bootstrap), {});
   EXPECT_TRUE(admin.ok()) << admin.error().message;
   return admin.ok() ? std::move(admin).value() : Kafka();
 }
@@ -155,7 +127,7 @@ class TopicsIntegration : public ::testing::Test {
     observer_ = connect(bootstrap_);
     KafkaAdminConfig config;
     config.bootstrap = bootstrap_;
-    config.properties = admin_properties(bootstrap_);
+    config.properties = caselink::testing::kafka_client_properties(bootstrap_);
     config.timeout = kTimeout;
     auto cluster = make_kafka_topic_cluster(config);
     ASSERT_TRUE(cluster.ok()) << cluster.error().message;
@@ -304,7 +276,7 @@ TEST_F(TopicsIntegration, RunApplyExitCodes) {
   ApplyCommand command;
   command.spec_path = file.string();
   command.bootstrap = bootstrap_;
-  command.client_config = client_config_file();
+  command.client_config = caselink::testing::kafka_client_config_file();
   command.timeout = kTimeout;
   std::ostringstream out;
   std::ostringstream err;
