@@ -39,6 +39,9 @@ expect "its supplement accepted" 'caselink-evidence: RECEIPT_STATUS_ACCEPTED'
 expect "the missed deadline" 'alert ALERT_KIND_DEADLINE_OVERDUE'
 expect "the 以罚代刑 supervision clue" 'alert ALERT_KIND_SUPERVISION_CLUE'
 expect "mutual recognition" 'recognized by all parties at version [0-9]+'
+# Each acknowledgement names the case by both parties' numbers (issue 15 §4), and caselink-sync
+# recognized it with them (a differing number would have left the case unrecognized).
+expect "acknowledgements with both case numbers" 'acknowledges version [0-9]+ hash [0-9a-f]+…, case numbers 杭环移〔2026〕17号 / A3301002026000917'
 # The ingress served the scenario over HTTPS (issue 15 §5), its certificate from the local CA.
 expect "the ingress serves HTTPS" 'API on https://' "$CASELINK_RUN_DIR/caselink-ingress.log"
 # The back-dated story races no timer: caselink-sync ran in event-time mode (issue 20 #7).
@@ -64,7 +67,8 @@ for key in env wage fraud land; do
       expect "env: judged" 'JUDGED' "$CASELINK_RUN_DIR/$key.show"
       expect "env: timeline has the referral" 'CaseReferral' "$CASELINK_RUN_DIR/$key.show"
       expect "env: timeline has the judgment" 'CourtJudgment' "$CASELINK_RUN_DIR/$key.show"
-      expect "env: hash chain verified" '[Hh]ash chain.*OK' "$CASELINK_RUN_DIR/$key.show" ;;
+      expect "env: hash chain verified" '[Hh]ash chain.*OK' "$CASELINK_RUN_DIR/$key.show"
+      expect "env: both case numbers" 'numbers +agency 杭环移〔2026〕17号, police A3301002026000917' "$CASELINK_RUN_DIR/$key.show" ;;
     wage)
       expect "wage: under filing supervision" 'FILING_SUPERVISION' "$CASELINK_RUN_DIR/$key.show"
       expect "wage: the missed deadline shows" 'MISSED +police_filing_review' "$CASELINK_RUN_DIR/$key.show"

@@ -1,6 +1,7 @@
 """The receipt helpers (caselink_client.receipts), as the C++ SDK's: digest of the record as read,
 the case numbers it states, nothing invented. No broker."""
-from caselink_client.receipts import feedback_acknowledgement, referral_acceptance
+from caselink.v1 import case_state_pb2
+from caselink_client.receipts import feedback_acknowledgement, referral_acceptance, state_acknowledgement
 from caselink_client.signing import event_digest_hex
 from conftest import make_envelope
 
@@ -42,3 +43,15 @@ def test_feedback_acknowledgement_carries_the_case_numbers_the_record_states():
     ack = feedback_acknowledgement(decision, "sthjj-330100", "adapter")
     assert ack.police_case_number == "A3301000000002026110013"
     assert ack.agency_case_number == ""
+
+
+def test_state_acknowledgement_names_the_version_by_hash_and_both_case_numbers():
+    snapshot = case_state_pb2.CaseStateSnapshot(case_id="c-1", version=7, state_hash_hex="d" * 64,
+                                                agency_case_number="杭环移〔2026〕17号",
+                                                police_case_number="A3301002026000917")
+    ack = state_acknowledgement(snapshot, "ga-330100", "ga-330100-adapter")
+    assert (ack.party_id, ack.state_version, ack.state_hash_hex) == ("ga-330100", 7, "d" * 64)
+    assert ack.acknowledged_by == "ga-330100-adapter"
+    assert (ack.agency_case_number, ack.police_case_number) == ("杭环移〔2026〕17号", "A3301002026000917")
+    before = case_state_pb2.CaseStateSnapshot(case_id="c-1", version=1, state_hash_hex="e" * 64)
+    assert state_acknowledgement(before, "ga-330100", "x").police_case_number == ""  # nothing invented

@@ -559,6 +559,48 @@ v1::Envelope divergence_alert(const Fold& f, const v1::StateAcknowledged& a, con
   return alert;
 }
 
+// The case numbers `a` states that differ from the case's. Compared only when `a` acknowledges
+// the current version (the numbers of older versions are not kept) and only where both sides
+// have a number.
+std::vector<v1::CaseNumberDifference> case_number_differences(const v1::CaseStateSnapshot& s,
+                                                              const v1::StateAcknowledged& a) {
+  std::vector<v1::CaseNumberDifference> out;
+  if (a.state_version() != s.version()) return out;
+  const auto compare = [&](const char* field, const std::string& caselink, const std::string& party) {
+    if (caselink.empty() || party.empty() || caselink == party) return;
+    v1::CaseNumberDifference d;
+    d.set_field(field);
+    d.set_caselink_value(caselink);
+    d.set_party_value(party);
+    out.push_back(std::move(d));
+  };
+  compare("agency_case_number", s.agency_case_number(), a.agency_case_number());
+  compare("police_case_number", s.police_case_number(), a.police_case_number());
+  return out;
+}
+
+v1::Envelope case_number_alert(const Fold& f, const v1::StateAcknowledged& a, const std::string& caselink_hash,
+                               const std::vector<v1::CaseNumberDifference>& differences) {
+  std::string what;
+  for (const auto& d : differences) {
+    what += (what.empty() ? "" : "; ") + d.field() + " " + d.party_value() + " but the case's is " + d.caselink_value();
+  }
+  auto alert = f.builder.make(
+      f.s.case_id() + "/divergence/" + std::to_string(a.state_version()) + "/" + a.party_id() + "/case-numbers",
+      v1::ALERT_KIND_DIVERGENCE, v1::ALERT_SEVERITY_CRITICAL, f.builder.with_procuratorates({a.party_id()}),
+      "party " + a.party_id() + " acknowledged version " + std::to_string(a.state_version()) + " with " + what);
+  auto* d = alert.mutable_alert()->mutable_divergence();
+  d->set_state_version(a.state_version());
+  d->set_caselink_hash_hex(caselink_hash);
+  d->set_party_hash_hex(a.state_hash_hex());
+  d->add_party_ids(a.party_id());
+  for (const auto& difference : differences) *d->add_case_number_differences() = difference;
+  *alert.mutable_alert()->mutable_decided_by_rule() =
+      rule_ref("caselink-sync.recognition", "v1", "结果互认 (issue 3); case numbers (issue 15 §4)", v1::CONFIDENCE_HIGH);
+  envelope::seal(alert);
+  return alert;
+}
+
 // Recognized when every required party's latest acknowledgement matches the same version.
 void update_recognized_version(v1::CaseStateSnapshot& s) {
   auto* rec = s.mutable_recognition();
@@ -569,7 +611,10 @@ void update_recognized_version(v1::CaseStateSnapshot& s) {
     for (const auto& pa : rec->acknowledgements()) {
       if (pa.party_id() == p.party_id()) got = &pa;
     }
-    if (got == nullptr || !got->hash_matches() || (common != 0 && got->state_version() != common)) return;
+    if (got == nullptr || !got->hash_matches() || got->case_numbers_differ() ||
+        (common != 0 && got->state_version() != common)) {
+      return;
+    }
     common = got->state_version();
   }
   if (common > rec->recognized_version()) rec->set_recognized_version(common);
@@ -591,6 +636,7 @@ std::optional<Rejection> apply_acknowledgement(Fold& f) {
                                                      " is older than the kept hash window"};
   }
   const bool matches = h->second == a.state_hash_hex();
+  const auto differences = case_number_differences(f.s, a);
   v1::PartyAcknowledgement* slot = acknowledgement_slot(f.s.mutable_recognition(), a.party_id());
   slot->set_party_id(a.party_id());
   slot->set_state_version(a.state_version());
@@ -598,7 +644,11 @@ std::optional<Rejection> apply_acknowledgement(Fold& f) {
   slot->set_hash_matches(matches);
   *slot->mutable_acknowledged_at() = f.env.occurred_at();
   slot->set_acknowledgement_event_id(f.event_id);
+  slot->set_agency_case_number(a.agency_case_number());
+  slot->set_police_case_number(a.police_case_number());
+  slot->set_case_numbers_differ(!differences.empty());
   if (!matches) f.alerts.push_back(divergence_alert(f, a, h->second));
+  if (matches && !differences.empty()) f.alerts.push_back(case_number_alert(f, a, h->second, differences));
   update_recognized_version(f.s);
   return std::nullopt;
 }
@@ -650,6 +700,12 @@ void on_suspected_crime_reported(Fold& f) {
   upsert_party(f.s, p.reporting_agency(), v1::PARTY_ROLE_REFERRING_AGENCY, true);
 }
 
+// The parties' own case numbers, so an acknowledgement can be checked against them (issue 15 §4).
+void set_case_numbers(v1::CaseStateSnapshot& s, const std::string& agency, const std::string& police) {
+  if (!agency.empty()) s.set_agency_case_number(agency);
+  if (!police.empty()) s.set_police_case_number(police);
+}
+
 // A transfer is copied to the same-level procuratorate when the sender asks or the profile
 // requires it (S2 Art 6); a required copy without a procuratorate raises a supervision clue.
 void on_case_referral(Fold& f) {
@@ -657,6 +713,7 @@ void on_case_referral(Fold& f) {
   set_case_facts(f, p.domain(), p.offence_code(), p.jurisdiction());
   upsert_party(f.s, p.referring_agency(), v1::PARTY_ROLE_REFERRING_AGENCY, true);
   set_police(f.s, p.target_police_organ());
+  set_case_numbers(f.s, p.transfer_letter_number(), "");
   const Profile* prof = f.rules.profile(f.in.profile);
   const bool copy_required = prof != nullptr && prof->copy_to_procuratorate_required;
   if (!copy_required && !p.copy_to_procuratorate()) return;
@@ -672,7 +729,14 @@ void on_case_referral(Fold& f) {
   }
 }
 
-void on_referral_accepted(Fold& f) { set_police(f.s, f.env.referral_accepted().police_organ()); }
+void on_referral_accepted(Fold& f) {
+  const auto& a = f.env.referral_accepted();
+  set_police(f.s, a.police_organ());
+  // The referral's own number wins: the acceptance only copies it.
+  set_case_numbers(f.s, f.s.agency_case_number().empty() ? a.transfer_letter_number() : "", a.police_case_number());
+}
+
+void on_filing_decision(Fold& f) { set_case_numbers(f.s, "", f.env.filing_decision().police_case_number()); }
 
 void on_case_forwarded(Fold& f) {
   if (f.env.case_forwarded().kind() == v1::FORWARD_KIND_TO_COMPETENT_ORGAN) {
@@ -730,6 +794,7 @@ constexpr PayloadApplier kPayloadAppliers[] = {
     {v1::Envelope::kSuspectedCrimeReported, on_suspected_crime_reported},
     {v1::Envelope::kCaseReferral, on_case_referral},
     {v1::Envelope::kReferralAccepted, on_referral_accepted},
+    {v1::Envelope::kFilingDecision, on_filing_decision},
     {v1::Envelope::kCaseForwarded, on_case_forwarded},
     {v1::Envelope::kFilingSupervisionRequested, on_filing_supervision_requested},
     {v1::Envelope::kProsecutionDecision, on_prosecution_decision},

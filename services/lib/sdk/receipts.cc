@@ -33,4 +33,16 @@ v1::FeedbackAcknowledged feedback_acknowledgement(const v1::Envelope& feedback, 
   return ack;
 }
 
+v1::StateAcknowledged state_acknowledgement(const v1::CaseStateSnapshot& snapshot, std::string_view party_id,
+                                            std::string_view acknowledged_by) {
+  v1::StateAcknowledged ack;
+  ack.set_party_id(std::string(party_id));
+  ack.set_state_version(snapshot.version());
+  ack.set_state_hash_hex(snapshot.state_hash_hex());
+  ack.set_acknowledged_by(std::string(acknowledged_by));
+  ack.set_agency_case_number(snapshot.agency_case_number());
+  ack.set_police_case_number(snapshot.police_case_number());
+  return ack;
+}
+
 }  // namespace caselink::sdk

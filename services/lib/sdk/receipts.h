@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "caselink/v1/acknowledgement.pb.h"
+#include "caselink/v1/case_state.pb.h"
 #include "caselink/v1/decision.pb.h"
 #include "caselink/v1/envelope.pb.h"
 
@@ -28,5 +29,13 @@ v1::ReferralAccepted referral_acceptance(const v1::Envelope& referral);
 // stay empty; the caller may set its own agency_case_number.
 v1::FeedbackAcknowledged feedback_acknowledgement(const v1::Envelope& feedback, std::string_view agency_id,
                                                   std::string_view acknowledged_by);
+
+// `party_id`'s acknowledgement of the case state `snapshot` (as read from caselink.case.state.v1):
+// state_version, state_hash_hex, party_id, acknowledged_by, and the two case numbers the snapshot
+// states. A party that keeps its own records should set the numbers from them instead: caselink-
+// sync compares them with the case's and reports a difference as a divergence, which is the point
+// of acknowledging them (issue 15 §4).
+v1::StateAcknowledged state_acknowledgement(const v1::CaseStateSnapshot& snapshot, std::string_view party_id,
+                                            std::string_view acknowledged_by);
 
 }  // namespace caselink::sdk

@@ -24,6 +24,15 @@ std::string strip(const std::string& name, const char* prefix) {
 
 std::string short_type(const v1::Envelope& e) { return strip(e.event_type(), "caselink.v1."); }
 
+std::string or_none(const std::string& number) { return number.empty() ? "(none)" : number; }
+
+// ", case numbers 杭环移〔2026〕17号 / A3301002026000917" for an acknowledgement stating either.
+template <typename Ack>
+std::string case_numbers_text(const Ack& a) {
+  if (a.agency_case_number().empty() && a.police_case_number().empty()) return "";
+  return ", case numbers " + or_none(a.agency_case_number()) + " / " + or_none(a.police_case_number());
+}
+
 std::string organ_name(const v1::Organ& o) { return o.organ_id().empty() ? std::string("?") : o.organ_id(); }
 
 std::string categories(const google::protobuf::RepeatedField<int>& list) {
@@ -217,7 +226,8 @@ void summarize_other(const v1::Envelope& e, std::ostream& s) {
     case P::kRecommendationEvaluated: s << "recommendation evaluated"; break;
     case P::kFeedbackAcknowledged: s << "feedback acknowledged"; break;
     case P::kStateAcknowledged:
-      s << e.state_acknowledged().party_id() << " acknowledges version " << e.state_acknowledged().state_version();
+      s << e.state_acknowledged().party_id() << " acknowledges version " << e.state_acknowledged().state_version()
+        << case_numbers_text(e.state_acknowledged());
       break;
     case P::kCaseStateSnapshot: s << "state " << strip(v1::CaseState_Name(e.case_state_snapshot().state()), "CASE_STATE_"); break;
     case P::kAlert: s << strip(v1::AlertKind_Name(e.alert().kind()), "ALERT_KIND_") << ": " << e.alert().message(); break;
@@ -508,9 +518,14 @@ void render_state(std::ostream& out, const v1::CaseStateSnapshot& s) {
   out << " (" << s.recognition().acknowledgements_size() << " of " << required << " parties acknowledged)\n";
   for (const auto& a : s.recognition().acknowledgements()) {
     out << "              " << a.party_id() << " acknowledged version " << a.state_version()
-        << (a.hash_matches() ? " (hash matches)" : " (HASH DIFFERS)") << "\n";
+        << (a.hash_matches() ? " (hash matches)" : " (HASH DIFFERS)")
+        << (a.case_numbers_differ() ? " (CASE NUMBER DIFFERS)" : "") << case_numbers_text(a) << "\n";
   }
   out << "  hash        " << s.state_hash_hex() << "\n";
+  if (!s.agency_case_number().empty() || !s.police_case_number().empty()) {
+    out << "  numbers     agency " << or_none(s.agency_case_number()) << ", police " << or_none(s.police_case_number())
+        << "\n";
+  }
 }
 
 // "signed by sthjj-330100 (sthjj-330100.k1, custodial: caselink-ingress): verified".

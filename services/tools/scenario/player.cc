@@ -5,6 +5,7 @@
 #include "services/lib/core/clock.h"
 #include "services/lib/core/ids.h"
 #include "services/lib/envelope/codec.h"
+#include "services/lib/sdk/receipts.h"
 
 namespace caselink::scenario {
 
@@ -38,6 +39,8 @@ class Progress {
   std::ostream* out_;
 };
 
+std::string or_none(const std::string& number) { return number.empty() ? "(none)" : number; }
+
 Error step_error(size_t index, const Step& step, const std::string& what) {
   return Error::unavailable("step " + std::to_string(index + 1) + " (" + step.case_key + ": " + step.narration +
                             "): " + what);
@@ -53,16 +56,15 @@ Status acknowledge(const Step& step, size_t index, const std::string& case_id, C
     if (!party.required_for_recognition()) continue;
     auto ack = envelope::make_envelope(CaseId(case_id), AgencyId(party.party_id()), SystemClock().now(),
                                        SystemClock().now());
-    auto* a = ack.mutable_state_acknowledged();
-    a->set_party_id(party.party_id());
-    a->set_state_version(snapshot.version());
-    a->set_state_hash_hex(snapshot.state_hash_hex());
-    a->set_acknowledged_by(party.name().empty() ? party.party_id() : party.name());
+    *ack.mutable_state_acknowledged() =
+        sdk::state_acknowledgement(snapshot, party.party_id(), party.name().empty() ? party.party_id() : party.name());
     envelope::seal(ack);
     auto sent = sdk.publish(ack);
     if (!sent.ok()) return step_error(index, step, sent.error().message);
     progress.line("        ", party.party_id(), " acknowledges version ", snapshot.version(), " hash ",
-                  snapshot.state_hash_hex().substr(0, 16), "…");
+                  snapshot.state_hash_hex().substr(0, 16), "…, case numbers ",
+                  or_none(ack.state_acknowledged().agency_case_number()), " / ",
+                  or_none(ack.state_acknowledged().police_case_number()));
     ++parties;
   }
   if (parties == 0) return step_error(index, step, "the snapshot names no party required for recognition");

@@ -209,6 +209,7 @@ void environmental_filing(CaseScript& c, TimePoint t0) {
     d->set_outcome(v1::FILING_OUTCOME_FILED);
     *d->mutable_police_organ() = kPolice;
     d->set_decision_document_number("杭公立〔2026〕0917号");
+    d->set_police_case_number("A3301002026000917");
     d->set_filed_offence_code("pollution_environment");
     d->set_copied_to_procuratorate(true);
   });
@@ -247,7 +248,7 @@ void environmental_trial(Story& story, CaseScript& c, TimePoint t0) {
   });
   Step ack;
   ack.case_key = "env";
-  ack.narration = "every party acknowledges the judged state by its hash (结果互认)";
+  ack.narration = "every party acknowledges the judged state by its hash and both case numbers (结果互认)";
   ack.acknowledge_current_state = true;
   ack.wait = WaitFor::kRecognized;
   story.steps.push_back(std::move(ack));

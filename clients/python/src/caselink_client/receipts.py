@@ -12,7 +12,7 @@ digest against the event on the topics, and the signature against the key regist
 """
 from __future__ import annotations
 
-from caselink.v1 import acknowledgement_pb2, decision_pb2, envelope_pb2
+from caselink.v1 import acknowledgement_pb2, case_state_pb2, decision_pb2, envelope_pb2
 from caselink_client.signing import event_digest_hex
 
 
@@ -48,4 +48,21 @@ def feedback_acknowledgement(feedback: envelope_pb2.Envelope, agency_id: str,
         ack.agency_case_number = feedback.referral_accepted.transfer_letter_number
     elif payload == "filing_decision":
         ack.police_case_number = feedback.filing_decision.police_case_number
+    return ack
+
+
+def state_acknowledgement(snapshot: case_state_pb2.CaseStateSnapshot, party_id: str,
+                          acknowledged_by: str) -> acknowledgement_pb2.StateAcknowledged:
+    """``party_id``'s acknowledgement of the case state ``snapshot`` (as read from
+    caselink.case.state.v1): state_version, state_hash_hex, party_id, acknowledged_by, and the two
+    case numbers the snapshot states. A party that keeps its own records should set the numbers
+    from them instead: caselink-sync compares them with the case's and reports a difference as a
+    divergence, which is the point of acknowledging them."""
+    ack = acknowledgement_pb2.StateAcknowledged()
+    ack.party_id = party_id
+    ack.state_version = snapshot.version
+    ack.state_hash_hex = snapshot.state_hash_hex
+    ack.acknowledged_by = acknowledged_by
+    ack.agency_case_number = snapshot.agency_case_number
+    ack.police_case_number = snapshot.police_case_number
     return ack

@@ -227,6 +227,21 @@ TEST_F(EventMappingTest, ReceiptDigestsAndCaseNumbersAreAcceptedAndTheDigestForm
   }
 }
 
+// A state acknowledgement names the case by both parties' numbers (issue 15 §4; OpenAPI
+// state_acknowledged).
+TEST_F(EventMappingTest, StateAcknowledgementCarriesBothCaseNumbers) {
+  const std::string body = R"({"case_id":"c-1","occurred_at":"2026-03-01T08:30:00Z","state_acknowledged":{)"
+                           R"("party_id":"sthjj-330100","state_version":"3","state_hash_hex":")" +
+                           std::string(64, 'd') +
+                           R"(","agency_case_number":"杭环移〔2026〕17号","policeCaseNumber":"A3301002026000917"}})";
+  auto ok = parse(body);
+  ASSERT_TRUE(ok.ok()) << ok.error->to_json();
+  const auto& ack = ok.request->events[0].envelope.state_acknowledged();
+  EXPECT_EQ(ack.state_version(), 3U);
+  EXPECT_EQ(ack.agency_case_number(), "杭环移〔2026〕17号");
+  EXPECT_EQ(ack.police_case_number(), "A3301002026000917");
+}
+
 TEST_F(EventMappingTest, NestingIsBoundedWhileParsing) {
   // 100,000 levels used to overflow the stack in dump(); now refused at kMaxJsonDepth + 1.
   const std::string deep = R"({"case_id":"c","x":)" + std::string(100000, '[') + std::string(100000, ']') + "}";

@@ -358,6 +358,80 @@ TEST_F(Fixture, RecognitionWhenAllRequiredPartiesAckTheSameVersion) {
   EXPECT_EQ(ack("nobody", 2, h2).outcome, Outcome::kRejected);
 }
 
+// Issue 15 §4: the case keeps both parties' numbers as its events stated them; an acknowledgement
+// of the current version stating a different one is a divergence and does not count towards
+// recognition; numbers left empty, and numbers of an older version, are not compared.
+TEST_F(Fixture, AcknowledgedCaseNumbersAreComparedWithTheCases) {
+  auto r = apply(at("2026-03-02T02:00:00Z"), [&](v1::Envelope& e) {
+    auto* p = e.mutable_case_referral();
+    p->set_domain(v1::DOMAIN_ENVIRONMENT);
+    p->set_offence_code("pollution_environment");
+    p->set_transfer_letter_number("杭环移〔2026〕17号");
+    *p->mutable_referring_agency() = organ("sthjj-330100");
+    *p->mutable_target_police_organ() = organ("ga-330100");
+  });
+  ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  ASSERT_EQ(apply(at("2026-03-02T03:00:00Z"), [](v1::Envelope& e) {
+              auto* a = e.mutable_referral_accepted();
+              *a->mutable_police_organ() = organ("ga-330100");
+              a->set_transfer_letter_number("a copy that differs");
+              a->set_police_case_number("J3301002026000045");
+            }).outcome,
+            Outcome::kApplied);
+  EXPECT_EQ(rec.snapshot.agency_case_number(), "杭环移〔2026〕17号") << "the referral's own number wins over a copy";
+  EXPECT_EQ(rec.snapshot.police_case_number(), "J3301002026000045");
+  ASSERT_EQ(apply(at("2026-03-03T02:00:00Z"), [](v1::Envelope& e) {
+              e.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED);
+              e.mutable_filing_decision()->set_police_case_number("A3301002026000917");
+            }).outcome,
+            Outcome::kApplied);
+  EXPECT_EQ(rec.snapshot.police_case_number(), "A3301002026000917") << "the latest number the police stated";
+  ASSERT_EQ(rec.snapshot.version(), 3U);
+  const std::string h3 = rec.snapshot.state_hash_hex();
+  auto ack = [&](const std::string& party, uint64_t version, const std::string& agency_number,
+                 const std::string& police_number) {
+    return apply(at("2026-03-03T04:00:00Z"), [&](v1::Envelope& e) {
+      auto* a = e.mutable_state_acknowledged();
+      a->set_party_id(party);
+      a->set_state_version(version);
+      a->set_state_hash_hex(rec.internal.hashes.at(version));
+      a->set_agency_case_number(agency_number);
+      a->set_police_case_number(police_number);
+    });
+  };
+  auto agency = ack("sthjj-330100", 3, "杭环移〔2026〕17号", "A3301002026000917");
+  ASSERT_EQ(agency.outcome, Outcome::kAcknowledged);
+  EXPECT_TRUE(agency.alerts.empty());
+  const auto* slot = &rec.snapshot.recognition().acknowledgements(0);
+  EXPECT_EQ(slot->agency_case_number(), "杭环移〔2026〕17号");
+  EXPECT_EQ(slot->police_case_number(), "A3301002026000917");
+  EXPECT_FALSE(slot->case_numbers_differ());
+
+  // The police state their older number: same hash, different number → divergence, not recognized.
+  auto police = ack("ga-330100", 3, "", "J3301002026000045");
+  ASSERT_EQ(police.outcome, Outcome::kAcknowledged);
+  ASSERT_EQ(police.alerts.size(), 1U);
+  const auto& d = police.alerts[0].alert().divergence();
+  EXPECT_EQ(police.alerts[0].alert().kind(), v1::ALERT_KIND_DIVERGENCE);
+  EXPECT_EQ(d.caselink_hash_hex(), h3);
+  EXPECT_EQ(d.party_hash_hex(), h3);
+  ASSERT_EQ(d.case_number_differences_size(), 1) << "an empty agency number is not compared";
+  EXPECT_EQ(d.case_number_differences(0).field(), "police_case_number");
+  EXPECT_EQ(d.case_number_differences(0).caselink_value(), "A3301002026000917");
+  EXPECT_EQ(d.case_number_differences(0).party_value(), "J3301002026000045");
+  EXPECT_NE(police.alerts[0].alert().message().find("J3301002026000045"), std::string::npos);
+  EXPECT_TRUE(rec.snapshot.recognition().acknowledgements(1).case_numbers_differ());
+  EXPECT_EQ(rec.snapshot.recognition().recognized_version(), 0U);
+
+  // Corrected, it counts; an older version's numbers are recorded but not compared.
+  EXPECT_TRUE(ack("ga-330100", 3, "", "A3301002026000917").alerts.empty());
+  EXPECT_EQ(rec.snapshot.recognition().recognized_version(), 3U);
+  auto older = ack("ga-330100", 2, "", "J3301002026000045");
+  EXPECT_TRUE(older.alerts.empty());
+  EXPECT_FALSE(rec.snapshot.recognition().acknowledgements(1).case_numbers_differ());
+  EXPECT_EQ(rec.snapshot.recognition().acknowledgements(1).police_case_number(), "J3301002026000045");
+}
+
 TEST_F(Fixture, RecommendationLifecycleAndReplyOverdue) {
   refer(at("2026-03-02T02:00:00Z"));
   auto issue = apply(at("2026-03-02T02:00:00Z"), [](v1::Envelope& e) {

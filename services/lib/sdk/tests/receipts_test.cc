@@ -65,5 +65,24 @@ TEST(Receipts, FeedbackAcknowledgementTakesTheNumbersTheRecordStates) {
   EXPECT_EQ(of_accepted.police_case_number(), "J3301002026000045");
 }
 
+TEST(Receipts, StateAcknowledgementNamesTheVersionByHashAndBothCaseNumbers) {
+  v1::CaseStateSnapshot snapshot;
+  snapshot.set_case_id("env-330100-2026-0001");
+  snapshot.set_version(7);
+  snapshot.set_state_hash_hex(std::string(64, 'd'));
+  snapshot.set_agency_case_number("杭环移〔2026〕17号");
+  snapshot.set_police_case_number("A3301002026000917");
+  const v1::StateAcknowledged ack = state_acknowledgement(snapshot, "gaj-330100", "officer-9");
+  EXPECT_EQ(ack.party_id(), "gaj-330100");
+  EXPECT_EQ(ack.state_version(), 7U);
+  EXPECT_EQ(ack.state_hash_hex(), std::string(64, 'd'));
+  EXPECT_EQ(ack.acknowledged_by(), "officer-9");
+  EXPECT_EQ(ack.agency_case_number(), "杭环移〔2026〕17号");
+  EXPECT_EQ(ack.police_case_number(), "A3301002026000917");
+  snapshot.clear_police_case_number();
+  EXPECT_EQ(state_acknowledgement(snapshot, "gaj-330100", "officer-9").police_case_number(), "")
+      << "a number the case does not state is not invented";
+}
+
 }  // namespace
 }  // namespace caselink::sdk
