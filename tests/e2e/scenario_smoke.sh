@@ -39,8 +39,10 @@ expect "its supplement accepted" 'caselink-evidence: RECEIPT_STATUS_ACCEPTED'
 expect "the missed deadline" 'alert ALERT_KIND_DEADLINE_OVERDUE'
 expect "the 以罚代刑 supervision clue" 'alert ALERT_KIND_SUPERVISION_CLUE'
 expect "mutual recognition" 'recognized by all parties at version [0-9]+'
-# Each acknowledgement names the case by both parties' numbers (issue 15 §4), and caselink-sync
-# recognized it with them (a differing number would have left the case unrecognized).
+# Each acknowledgement names the case by both parties' numbers (issue 15 §4), as the case's events
+# stated them end to end (referral through the ingress, filing decision through the SDK). The
+# scenario copies them from the snapshot, so this does not test the comparison (case_engine_test
+# does).
 expect "acknowledgements with both case numbers" 'acknowledges version [0-9]+ hash [0-9a-f]+…, case numbers 杭环移〔2026〕17号 / A3301002026000917'
 # The ingress served the scenario over HTTPS (issue 15 §5), its certificate from the local CA.
 expect "the ingress serves HTTPS" 'API on https://' "$CASELINK_RUN_DIR/caselink-ingress.log"

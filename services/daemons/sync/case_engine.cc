@@ -542,23 +542,6 @@ v1::PartyAcknowledgement* acknowledgement_slot(v1::RecognitionStatus* rec, const
   return slot != nullptr ? slot : rec->add_acknowledgements();
 }
 
-v1::Envelope divergence_alert(const Fold& f, const v1::StateAcknowledged& a, const std::string& caselink_hash) {
-  auto alert = f.builder.make(f.s.case_id() + "/divergence/" + std::to_string(a.state_version()) + "/" + a.party_id(),
-                              v1::ALERT_KIND_DIVERGENCE, v1::ALERT_SEVERITY_CRITICAL,
-                              f.builder.with_procuratorates({a.party_id()}),
-                              "party " + a.party_id() + " acknowledged version " + std::to_string(a.state_version()) +
-                                  " with hash " + a.state_hash_hex() + " but caselink-sync's hash is " + caselink_hash);
-  auto* d = alert.mutable_alert()->mutable_divergence();
-  d->set_state_version(a.state_version());
-  d->set_caselink_hash_hex(caselink_hash);
-  d->set_party_hash_hex(a.state_hash_hex());
-  d->add_party_ids(a.party_id());
-  *alert.mutable_alert()->mutable_decided_by_rule() =
-      rule_ref("caselink-sync.recognition", "v1", "结果互认 (issue 3)", v1::CONFIDENCE_HIGH);
-  envelope::seal(alert);
-  return alert;
-}
-
 // The case numbers `a` states that differ from the case's. Compared only when `a` acknowledges
 // the current version (the numbers of older versions are not kept) and only where both sides
 // have a number.
@@ -566,29 +549,45 @@ std::vector<v1::CaseNumberDifference> case_number_differences(const v1::CaseStat
                                                               const v1::StateAcknowledged& a) {
   std::vector<v1::CaseNumberDifference> out;
   if (a.state_version() != s.version()) return out;
-  const auto compare = [&](const char* field, const std::string& caselink, const std::string& party) {
-    if (caselink.empty() || party.empty() || caselink == party) return;
+  const auto compare = [&](const char* field, std::vector<std::string> valid, const std::string& party) {
+    if (valid.empty() || valid.back().empty() || party.empty()) return;
+    if (std::find(valid.begin(), valid.end(), party) != valid.end()) return;
     v1::CaseNumberDifference d;
     d.set_field(field);
+    std::string caselink;
+    for (const auto& number : valid) caselink += (caselink.empty() ? "" : " / ") + number;
     d.set_caselink_value(caselink);
     d.set_party_value(party);
     out.push_back(std::move(d));
   };
-  compare("agency_case_number", s.agency_case_number(), a.agency_case_number());
-  compare("police_case_number", s.police_case_number(), a.police_case_number());
+  compare("agency_case_number", {s.agency_case_number()}, a.agency_case_number());
+  std::vector<std::string> police(s.earlier_police_case_numbers().begin(), s.earlier_police_case_numbers().end());
+  police.push_back(s.police_case_number());
+  compare("police_case_number", std::move(police), a.police_case_number());
   return out;
 }
 
-v1::Envelope case_number_alert(const Fold& f, const v1::StateAcknowledged& a, const std::string& caselink_hash,
-                               const std::vector<v1::CaseNumberDifference>& differences) {
+// A DIVERGENCE alert for `a`: its hash differs from caselink-sync's, or a case number it states
+// differs from the case's (`differences`, named in either case). A hash divergence keeps its id
+// <case>/divergence/<version>/<party>; a number divergence adds /case-numbers/<digest of the stated
+// numbers>, so another wrong pair for the same version is another alert, not a duplicate.
+v1::Envelope divergence_alert(const Fold& f, const v1::StateAcknowledged& a, const std::string& caselink_hash,
+                              const std::vector<v1::CaseNumberDifference>& differences) {
+  const bool hash_differs = caselink_hash != a.state_hash_hex();
+  std::string id = f.s.case_id() + "/divergence/" + std::to_string(a.state_version()) + "/" + a.party_id();
   std::string what;
+  if (hash_differs) {
+    what = "hash " + a.state_hash_hex() + " but caselink-sync's hash is " + caselink_hash;
+  } else {
+    id += "/case-numbers/" + crypto::sha256_hex(a.agency_case_number() + "\n" + a.police_case_number()).substr(0, 16);
+  }
   for (const auto& d : differences) {
     what += (what.empty() ? "" : "; ") + d.field() + " " + d.party_value() + " but the case's is " + d.caselink_value();
   }
-  auto alert = f.builder.make(
-      f.s.case_id() + "/divergence/" + std::to_string(a.state_version()) + "/" + a.party_id() + "/case-numbers",
-      v1::ALERT_KIND_DIVERGENCE, v1::ALERT_SEVERITY_CRITICAL, f.builder.with_procuratorates({a.party_id()}),
-      "party " + a.party_id() + " acknowledged version " + std::to_string(a.state_version()) + " with " + what);
+  auto alert = f.builder.make(id, v1::ALERT_KIND_DIVERGENCE, v1::ALERT_SEVERITY_CRITICAL,
+                              f.builder.with_procuratorates({a.party_id()}),
+                              "party " + a.party_id() + " acknowledged version " + std::to_string(a.state_version()) +
+                                  " with " + what);
   auto* d = alert.mutable_alert()->mutable_divergence();
   d->set_state_version(a.state_version());
   d->set_caselink_hash_hex(caselink_hash);
@@ -596,7 +595,7 @@ v1::Envelope case_number_alert(const Fold& f, const v1::StateAcknowledged& a, co
   d->add_party_ids(a.party_id());
   for (const auto& difference : differences) *d->add_case_number_differences() = difference;
   *alert.mutable_alert()->mutable_decided_by_rule() =
-      rule_ref("caselink-sync.recognition", "v1", "结果互认 (issue 3); case numbers (issue 15 §4)", v1::CONFIDENCE_HIGH);
+      rule_ref("caselink-sync.recognition", "v1", "结果互认 (issue 3; case numbers: issue 15 §4)", v1::CONFIDENCE_HIGH);
   envelope::seal(alert);
   return alert;
 }
@@ -647,8 +646,7 @@ std::optional<Rejection> apply_acknowledgement(Fold& f) {
   slot->set_agency_case_number(a.agency_case_number());
   slot->set_police_case_number(a.police_case_number());
   slot->set_case_numbers_differ(!differences.empty());
-  if (!matches) f.alerts.push_back(divergence_alert(f, a, h->second));
-  if (matches && !differences.empty()) f.alerts.push_back(case_number_alert(f, a, h->second, differences));
+  if (!matches || !differences.empty()) f.alerts.push_back(divergence_alert(f, a, h->second, differences));
   update_recognized_version(f.s);
   return std::nullopt;
 }
@@ -701,9 +699,15 @@ void on_suspected_crime_reported(Fold& f) {
 }
 
 // The parties' own case numbers, so an acknowledgement can be checked against them (issue 15 §4).
+// A police organ's new number keeps its earlier one valid (受案登记 number, then the criminal case
+// number on filing): both name the case.
 void set_case_numbers(v1::CaseStateSnapshot& s, const std::string& agency, const std::string& police) {
   if (!agency.empty()) s.set_agency_case_number(agency);
-  if (!police.empty()) s.set_police_case_number(police);
+  if (police.empty() || police == s.police_case_number()) return;
+  auto* earlier = s.mutable_earlier_police_case_numbers();
+  if (auto again = std::find(earlier->begin(), earlier->end(), police); again != earlier->end()) earlier->erase(again);
+  if (!s.police_case_number().empty()) s.add_earlier_police_case_numbers(s.police_case_number());
+  s.set_police_case_number(police);
 }
 
 // A transfer is copied to the same-level procuratorate when the sender asks or the profile
@@ -741,6 +745,9 @@ void on_filing_decision(Fold& f) { set_case_numbers(f.s, "", f.env.filing_decisi
 void on_case_forwarded(Fold& f) {
   if (f.env.case_forwarded().kind() == v1::FORWARD_KIND_TO_COMPETENT_ORGAN) {
     set_police(f.s, f.env.case_forwarded().to_organ());
+    // The competent organ numbers the case anew; the former organ's numbers are not its.
+    f.s.clear_police_case_number();
+    f.s.clear_earlier_police_case_numbers();
   }
 }
 

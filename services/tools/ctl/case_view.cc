@@ -523,8 +523,9 @@ void render_state(std::ostream& out, const v1::CaseStateSnapshot& s) {
   }
   out << "  hash        " << s.state_hash_hex() << "\n";
   if (!s.agency_case_number().empty() || !s.police_case_number().empty()) {
-    out << "  numbers     agency " << or_none(s.agency_case_number()) << ", police " << or_none(s.police_case_number())
-        << "\n";
+    out << "  numbers     agency " << or_none(s.agency_case_number()) << ", police " << or_none(s.police_case_number());
+    for (const auto& earlier : s.earlier_police_case_numbers()) out << " (earlier " << earlier << ")";
+    out << "\n";
   }
 }
 

@@ -407,8 +407,16 @@ TEST_F(Fixture, AcknowledgedCaseNumbersAreComparedWithTheCases) {
   EXPECT_EQ(slot->police_case_number(), "A3301002026000917");
   EXPECT_FALSE(slot->case_numbers_differ());
 
-  // The police state their older number: same hash, different number → divergence, not recognized.
-  auto police = ack("ga-330100", 3, "", "J3301002026000045");
+  // The police's 受案登记 number still names the case after filing: no divergence.
+  ASSERT_EQ(rec.snapshot.earlier_police_case_numbers_size(), 1);
+  EXPECT_EQ(rec.snapshot.earlier_police_case_numbers(0), "J3301002026000045");
+  EXPECT_TRUE(ack("ga-330100", 3, "", "J3301002026000045").alerts.empty());
+  EXPECT_FALSE(rec.snapshot.recognition().acknowledgements(1).case_numbers_differ());
+  EXPECT_EQ(rec.snapshot.recognition().recognized_version(), 3U);
+
+  // A number the case never had: same hash, different number → divergence, no longer recognized
+  // by that party's acknowledgement.
+  auto police = ack("ga-330100", 3, "", "A3301002026000999");
   ASSERT_EQ(police.outcome, Outcome::kAcknowledged);
   ASSERT_EQ(police.alerts.size(), 1U);
   const auto& d = police.alerts[0].alert().divergence();
@@ -417,19 +425,53 @@ TEST_F(Fixture, AcknowledgedCaseNumbersAreComparedWithTheCases) {
   EXPECT_EQ(d.party_hash_hex(), h3);
   ASSERT_EQ(d.case_number_differences_size(), 1) << "an empty agency number is not compared";
   EXPECT_EQ(d.case_number_differences(0).field(), "police_case_number");
-  EXPECT_EQ(d.case_number_differences(0).caselink_value(), "A3301002026000917");
-  EXPECT_EQ(d.case_number_differences(0).party_value(), "J3301002026000045");
-  EXPECT_NE(police.alerts[0].alert().message().find("J3301002026000045"), std::string::npos);
+  EXPECT_EQ(d.case_number_differences(0).caselink_value(), "J3301002026000045 / A3301002026000917");
+  EXPECT_EQ(d.case_number_differences(0).party_value(), "A3301002026000999");
+  EXPECT_NE(police.alerts[0].alert().message().find("A3301002026000999"), std::string::npos);
   EXPECT_TRUE(rec.snapshot.recognition().acknowledgements(1).case_numbers_differ());
-  EXPECT_EQ(rec.snapshot.recognition().recognized_version(), 0U);
+  // The same wrong number again is the same alert; another wrong number is another one.
+  EXPECT_EQ(ack("ga-330100", 3, "", "A3301002026000999").alerts.at(0).event_id(), police.alerts[0].event_id());
+  EXPECT_NE(ack("ga-330100", 3, "", "A3301002026000998").alerts.at(0).event_id(), police.alerts[0].event_id());
 
-  // Corrected, it counts; an older version's numbers are recorded but not compared.
-  EXPECT_TRUE(ack("ga-330100", 3, "", "A3301002026000917").alerts.empty());
-  EXPECT_EQ(rec.snapshot.recognition().recognized_version(), 3U);
-  auto older = ack("ga-330100", 2, "", "J3301002026000045");
+  // A wrong hash and a wrong number: one alert naming both.
+  auto both = apply(at("2026-03-03T05:00:00Z"), [&](v1::Envelope& e) {
+    auto* a = e.mutable_state_acknowledged();
+    a->set_party_id("sthjj-330100");
+    a->set_state_version(3);
+    a->set_state_hash_hex(std::string(64, 'a'));
+    a->set_agency_case_number("杭环移〔2026〕71号");
+  });
+  ASSERT_EQ(both.alerts.size(), 1U);
+  EXPECT_EQ(both.alerts[0].alert().divergence().party_hash_hex(), std::string(64, 'a'));
+  ASSERT_EQ(both.alerts[0].alert().divergence().case_number_differences_size(), 1);
+  EXPECT_EQ(both.alerts[0].alert().divergence().case_number_differences(0).field(), "agency_case_number");
+
+  // An older version's numbers are recorded but not compared.
+  auto older = ack("ga-330100", 2, "", "A3301002026000999");
   EXPECT_TRUE(older.alerts.empty());
   EXPECT_FALSE(rec.snapshot.recognition().acknowledgements(1).case_numbers_differ());
-  EXPECT_EQ(rec.snapshot.recognition().acknowledgements(1).police_case_number(), "J3301002026000045");
+  EXPECT_EQ(rec.snapshot.recognition().acknowledgements(1).police_case_number(), "A3301002026000999");
+}
+
+// Forwarded to the competent organ, the case's police numbers were the former organ's: cleared,
+// so the new organ's own number is not flagged against them.
+TEST_F(Fixture, ForwardingToAnotherOrganClearsThePoliceNumbers) {
+  refer(at("2026-03-02T02:00:00Z"));
+  ASSERT_EQ(apply(at("2026-03-02T03:00:00Z"), [](v1::Envelope& e) {
+              *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-330100");
+              e.mutable_referral_accepted()->set_police_case_number("J3301002026000045");
+            }).outcome,
+            Outcome::kApplied);
+  auto forwarded = apply(at("2026-03-02T04:00:00Z"), [](v1::Envelope& e) {
+    auto* f = e.mutable_case_forwarded();
+    f->set_kind(v1::FORWARD_KIND_TO_COMPETENT_ORGAN);
+    *f->mutable_from_organ() = organ("ga-330100");
+    *f->mutable_to_organ() = organ("ga-330102");
+    f->set_reason("管辖");
+  });
+  ASSERT_EQ(forwarded.outcome, Outcome::kApplied) << forwarded.reason;
+  EXPECT_EQ(rec.snapshot.police_case_number(), "");
+  EXPECT_EQ(rec.snapshot.earlier_police_case_numbers_size(), 0);
 }
 
 TEST_F(Fixture, RecommendationLifecycleAndReplyOverdue) {
