@@ -44,7 +44,9 @@
 #              beside it (instance 'bench-secure', port 19394: TLS + SASL/SCRAM-SHA-512 + ACLs
 #              deny by default; the benchmark connects as its admin user through
 #              CASELINK_KAFKA_CLIENT_CONFIG_FILE), the order alternating by round; prints
-#              secured/plaintext per phase and round (docs/performance.md "The secured broker").
+#              secured/plaintext per phase and round, then per round, broker and loop phase its
+#              transactions, the time in commit_transaction (p50/p99, share of the phase) and the
+#              brokers' mean round trip (docs/performance.md "The secured broker").
 #
 # Starts a private broker (instance 'bench', port 19392) unless CASELINK_KAFKA_BOOTSTRAP (deprecated:
 # KAFKA_BOOTSTRAP) is set, runs the
@@ -213,6 +215,7 @@ secure_bench_rates() {
     out="$(CASELINK_KAFKA_CLIENT_CONFIG_FILE="$SECURE_CONFIG" "$NEEDS" --bootstrap "$SECURE_BOOTSTRAP" \
       --records "$RECORDS" 2>"$log")"
   fi
+  printf '%s\n' "$out" >"$ROOT/.local/bench-secure-$1.out"
   awk -F'|' '/idempotent produce/{p=$3} /no-op transactional/{n=$3} /validating passthrough/{v=$3}
     END{gsub(/ /,"",p); gsub(/ /,"",n); gsub(/ /,"",v); print p, n, v}' <<<"$out"
 }
@@ -226,6 +229,7 @@ if [[ "$MODE" == secure ]]; then
   echo "| round | broker | produce records/s | no-op loop records/s | validating loop records/s |"
   echo "| ---: | --- | ---: | ---: | ---: |"
   ratios=()
+  timings=()
   for round in $(seq 1 "$RUNS"); do
     order=(plain secured)
     (( round % 2 == 0 )) && order=(secured plain)
@@ -235,6 +239,9 @@ if [[ "$MODE" == secure ]]; then
       read -r p n v <<<"${rates[$which]}"
       [[ -n "$v" ]] || { echo "bench.sh: the loop benchmark failed against the $which broker; see .local/bench-secure-$which.log" >&2; exit 1; }
       echo "| $round | $which | $p | $n | $v |"
+      # Where the loop phases' time went (the benchmark's second table), kept for after the rounds.
+      while IFS= read -r row; do timings+=("| $round | $which ${row}"); done \
+        < <(grep -E '^\| (no-op|validating) loop \|' "$ROOT/.local/bench-secure-$which.out")
     done
     read -r pp pn pv <<<"${rates[plain]}"
     read -r sp sn sv <<<"${rates[secured]}"
@@ -243,6 +250,10 @@ if [[ "$MODE" == secure ]]; then
     unset rates
   done
   printf '%s\n' "${ratios[@]}"
+  echo
+  echo "| round | broker | loop | transactions | records per transaction | commit_transaction p50 ms | p99 ms | share of the phase in commit_transaction | producer round trip ms (mean) | consumer round trip ms (mean) |"
+  echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  printf '%s\n' "${timings[@]}"
   echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
   exit 0
 fi

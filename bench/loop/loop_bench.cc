@@ -5,14 +5,22 @@
 //   noop      caselink-passthrough's handler, bytes copied blindly (the ceiling)
 //   validate  the same, but each envelope decoded and validated (the codec's cost)
 //
+// A second table says where each loop phase's time went: its transactions, the time in
+// commit_transaction, and the brokers' round-trip times from librdkafka's statistics.
+//
 // Each loop phase consumes the produced topic from the start with a fresh group; the time is
 // from loop start until the group's committed offsets cover all N inputs.
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
+#include <mutex>
+#include <numeric>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 #include "services/lib/core/build_info.h"
 #include "services/lib/envelope/codec.h"
@@ -87,7 +95,58 @@ double produce_phase(const Options& o, const std::string& topic) {
   return static_cast<double>(o.records) / seconds_since(start);
 }
 
-double loop_phase(const Options& o, const std::string& in, const std::string& out, bool validate) {
+// Where a loop phase's time goes, from the loop's observer (issue 15: does the secured broker's
+// loss come from the transactions' round trips?): each commit_transaction's duration (it flushes
+// the transaction's outputs, then EndTxn) and the brokers' round-trip times as librdkafka's
+// statistics report them every second (the mean of the windows' averages; one window per client
+// and broker).
+class CommitTiming : public kafka::LoopObserver {
+ public:
+  void commit_seconds(double seconds) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    commits_.push_back(seconds);
+  }
+  void client_statistics(const kafka::ClientStatistics& stats) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& broker : stats.brokers) {
+      if (broker.rtt_avg_seconds > 0) {
+        (stats.type == "producer" ? producer_rtt_ : consumer_rtt_).push_back(broker.rtt_avg_seconds);
+      }
+    }
+  }
+  // One row of the timing table, times in milliseconds.
+  std::string row(const std::string& phase, int64_t records, double elapsed_seconds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::sort(commits_.begin(), commits_.end());
+    const double total = std::accumulate(commits_.begin(), commits_.end(), 0.0);
+    std::ostringstream out;
+    out << std::fixed << std::setprecision(1) << "| " << phase << " | " << commits_.size() << " | "
+        << (commits_.empty() ? 0.0 : static_cast<double>(records) / static_cast<double>(commits_.size())) << " | "
+        << 1000 * quantile(commits_, 0.5) << " | " << 1000 * quantile(commits_, 0.99) << " | " << std::setprecision(2)
+        << total / elapsed_seconds << " | " << std::setprecision(1) << 1000 * mean(producer_rtt_) << " | "
+        << 1000 * mean(consumer_rtt_) << " |";
+    return out.str();
+  }
+
+ private:
+  static double quantile(const std::vector<double>& sorted, double q) {
+    return sorted.empty() ? 0.0 : sorted[static_cast<size_t>(q * static_cast<double>(sorted.size() - 1))];
+  }
+  static double mean(const std::vector<double>& v) {
+    return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  }
+  std::mutex mutex_;
+  std::vector<double> commits_;
+  std::vector<double> producer_rtt_;
+  std::vector<double> consumer_rtt_;
+};
+
+struct LoopPhase {
+  double rate = 0;
+  std::string timing;  // a row of the timing table
+};
+
+LoopPhase loop_phase(const Options& o, const std::string& in, const std::string& out, bool validate) {
   kafka::KafkaSettings kafka = bench_settings(o);
   kafka::LoopSettings loop;
   loop.group_id = testing::unique_name("bench.group");
@@ -97,7 +156,8 @@ double loop_phase(const Options& o, const std::string& in, const std::string& ou
   loop.commit_every_ms = o.commit_every_ms;
   passthrough::PassthroughHandler handler({out, validate});
   SystemClock clock;
-  kafka::TransactionalLoop transactional_loop(kafka, loop, "bench", handler, nullptr, clock);
+  CommitTiming timing;
+  kafka::TransactionalLoop transactional_loop(kafka, loop, "bench", handler, &timing, clock);
   std::atomic<bool> stop{false};
   const auto start = Clock::now();
   std::thread runner([&] { (void)transactional_loop.run(stop); });
@@ -117,7 +177,8 @@ double loop_phase(const Options& o, const std::string& in, const std::string& ou
   }
   stop.store(true);
   runner.join();
-  return static_cast<double>(o.records) / elapsed;
+  return {static_cast<double>(o.records) / elapsed,
+          timing.row(validate ? "validating loop" : "no-op loop", o.records, elapsed)};
 }
 
 }  // namespace
@@ -149,9 +210,11 @@ int main(int argc, char** argv) {
     std::cerr << "[bench] produce phase: " << o.records << " records\n";
     const double produce = produce_phase(o, in);
     std::cerr << "[bench] loop phase: no-op passthrough\n";
-    const double noop = loop_phase(o, in, out_noop, false);
+    const LoopPhase noop_phase = loop_phase(o, in, out_noop, false);
     std::cerr << "[bench] loop phase: validating passthrough\n";
-    const double validate = loop_phase(o, in, out_validate, true);
+    const LoopPhase validate_phase = loop_phase(o, in, out_validate, true);
+    const double noop = noop_phase.rate;
+    const double validate = validate_phase.rate;
     std::cout << std::fixed << std::setprecision(0);
     std::cout << "records=" << o.records << " partitions=" << o.partitions << " commit_every_records="
               << o.commit_every_records << " commit_every_ms=" << o.commit_every_ms << "\n";
@@ -162,6 +225,11 @@ int main(int argc, char** argv) {
               << " | 1.00 |\n";
     std::cout << std::setprecision(0) << "| validating passthrough (decode + validate) | " << validate << " | "
               << std::setprecision(2) << validate / produce << " | " << validate / noop << " |\n";
+    std::cout << "\n| loop | transactions | records per transaction | commit_transaction p50 ms | p99 ms | "
+                 "share of the phase in commit_transaction | producer round trip ms (mean) | consumer round trip ms "
+                 "(mean) |\n";
+    std::cout << "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+    std::cout << noop_phase.timing << "\n" << validate_phase.timing << "\n";
   } catch (const std::exception& e) {
     std::cerr << "benchmark failed: " << e.what() << "\n";
     return 1;
