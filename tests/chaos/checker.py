@@ -32,14 +32,13 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import re
 import sys
 import time
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from caselink_client.connection import client_config
+from caselink_client.connection import client_config_from_environment
 from caselink_client.envelope import DecodeError, decode
 
 PUBLISHED = re.compile(r"→ (\S+)\[(\d+)\]@(\d+) via (sdk|ingress)")
@@ -53,8 +52,7 @@ TRANSITION_REJECTED = 5
 def read_all(bootstrap, isolation):
     """Every record of every caselink topic, per topic in (partition, offset) order."""
     # Security as every caselink client takes it (chaos.sh's secured cluster: its super user).
-    security = client_config(os.environ["CASELINK_KAFKA_CLIENT_CONFIG_FILE"]) \
-        if os.environ.get("CASELINK_KAFKA_CLIENT_CONFIG_FILE") else {}
+    security = client_config_from_environment()
     consumer = Consumer({**security, "bootstrap.servers": bootstrap, "group.id": "caselink-chaos-checker",
                          "enable.auto.commit": False, "isolation.level": isolation,
                          "enable.partition.eof": True, "auto.offset.reset": "earliest"})

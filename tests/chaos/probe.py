@@ -3,19 +3,17 @@
   probe.py BOOTSTRAP leader TOPIC PARTITION   node id of the partition's leader
   probe.py BOOTSTRAP end TOPIC                 sum of the topic's high watermarks
 """
-import os
 import sys
 
 from confluent_kafka import Consumer, TopicPartition
 
-from caselink_client import client_config
+from caselink_client import client_config_from_environment
 
 
 def main():
     bootstrap, what, topic = sys.argv[1:4]
     # Security as every caselink client takes it (chaos.sh's secured cluster: its super user).
-    security = client_config(os.environ["CASELINK_KAFKA_CLIENT_CONFIG_FILE"]) \
-        if os.environ.get("CASELINK_KAFKA_CLIENT_CONFIG_FILE") else {}
+    security = client_config_from_environment()
     c = Consumer({**security, "bootstrap.servers": bootstrap, "group.id": "caselink-chaos-probe", "enable.auto.commit": False})
     try:
         partitions = c.list_topics(topic, timeout=10).topics[topic].partitions

@@ -13,7 +13,7 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from caselink_client import ENVELOPE_TOPICS, CaselinkConsumer, client_config, encode_headers
+from caselink_client import ENVELOPE_TOPICS, CaselinkConsumer, client_config_from_environment, encode_headers
 from conftest import make_envelope
 
 
@@ -32,8 +32,7 @@ def broker_from_environment():
 BOOTSTRAP = broker_from_environment()
 # The connection's security, as every caselink client takes it: CASELINK_KAFKA_CLIENT_CONFIG_FILE
 # (the test command's secured broker: its super user's file). Empty: plaintext.
-SECURITY = client_config(os.environ["CASELINK_KAFKA_CLIENT_CONFIG_FILE"]) \
-    if os.environ.get("CASELINK_KAFKA_CLIENT_CONFIG_FILE") else {}
+SECURITY = client_config_from_environment()
 
 
 def connection(**settings):

@@ -25,12 +25,11 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from caselink.v1 import envelope_pb2, decision_pb2, alert_pb2, recommendation_pb2, referral_pb2, case_state_pb2
-from caselink_client import client_config, decode, encode_headers
+from caselink_client import client_config_from_environment, decode, encode_headers
 
 BOOTSTRAP = os.environ.get("CASELINK_KAFKA_BOOTSTRAP")
 # Security as every caselink client takes it (the test command's secured broker: its super user).
-SECURITY = client_config(os.environ["CASELINK_KAFKA_CLIENT_CONFIG_FILE"]) \
-    if os.environ.get("CASELINK_KAFKA_CLIENT_CONFIG_FILE") else {}
+SECURITY = client_config_from_environment()
 CTL = os.environ.get("CASELINKCTL_BIN")
 SOURCE = os.environ.get("CASELINK_SOURCE_DIR", os.getcwd())
 

@@ -15,7 +15,12 @@ are::
 """
 from __future__ import annotations
 
+import os
 from typing import Dict
+
+# The environment variable every caselink client reads its client file from (C++ services, SDK,
+# tools; docs/configuration.md).
+CLIENT_CONFIG_FILE_VARIABLE = "CASELINK_KAFKA_CLIENT_CONFIG_FILE"
 
 
 def client_config(path: str) -> Dict[str, str]:
@@ -37,3 +42,11 @@ def client_config(path: str) -> Dict[str, str]:
                 raise ValueError(f"{path}:{number}: '{key}' set twice")
             settings[key] = value.strip()
     return settings
+
+
+def client_config_from_environment() -> Dict[str, str]:
+    """The settings of the client file named by ``CASELINK_KAFKA_CLIENT_CONFIG_FILE``, as every
+    caselink client takes its connection's security; ``{}`` (plaintext) when it is unset or empty.
+    Errors as ``client_config``'s."""
+    path = os.environ.get(CLIENT_CONFIG_FILE_VARIABLE, "")
+    return client_config(path) if path else {}
