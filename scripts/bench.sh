@@ -43,7 +43,7 @@
 #              passthrough) against the plaintext bench broker and against a secured one started
 #              beside it (instance 'bench-secure', port 19394: TLS + SASL/SCRAM-SHA-512 + ACLs
 #              deny by default; the benchmark connects as its admin user through
-#              CASELINK_KAFKA_CLIENT_CONFIG_FILE), the order alternating by round; prints
+#              CASELINK_KAFKA_CLIENT_CONFIG_FILE), one uncounted warm-up run against each, then the order alternating by round; prints
 #              secured/plaintext per phase and round, then per round, broker and loop phase its
 #              transactions, the time in commit_transaction (p50/p99, share of the phase) and the
 #              brokers' mean round trip (docs/performance.md "The secured broker").
@@ -230,6 +230,11 @@ if [[ "$MODE" == secure ]]; then
   echo "| ---: | --- | ---: | ---: | ---: |"
   ratios=()
   timings=()
+  # Both brokers are new: their first runs pay the JVM's JIT (about 10 CPU-s, measured), which
+  # the secured broker's TLS path pays more of. One uncounted run against each first.
+  echo "== warm-up: one run against each broker, not counted =="
+  secure_bench_rates plain >/dev/null
+  secure_bench_rates secured >/dev/null
   for round in $(seq 1 "$RUNS"); do
     order=(plain secured)
     (( round % 2 == 0 )) && order=(secured plain)

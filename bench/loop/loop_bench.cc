@@ -44,6 +44,7 @@ struct Options {
   int note_bytes = 150;
   int64_t commit_every_records = kafka::LoopSettings{}.commit_every_records;
   int64_t commit_every_ms = kafka::LoopSettings{}.commit_every_ms;
+  std::vector<std::string> loop_properties;  // KEY=VALUE for the loop's clients (not the produce baseline)
 };
 
 // The broker's address from --bootstrap; security (SASL_SSL on a secured broker) from the
@@ -148,6 +149,11 @@ struct LoopPhase {
 
 LoopPhase loop_phase(const Options& o, const std::string& in, const std::string& out, bool validate) {
   kafka::KafkaSettings kafka = bench_settings(o);
+  for (const auto& property : o.loop_properties) {
+    const auto eq = property.find('=');
+    if (eq == std::string::npos || eq == 0) throw std::runtime_error("--loop-property wants KEY=VALUE, got " + property);
+    kafka.properties[property.substr(0, eq)] = property.substr(eq + 1);
+  }
   kafka::LoopSettings loop;
   loop.group_id = testing::unique_name("bench.group");
   loop.input_topics = {in};
@@ -194,6 +200,9 @@ int main(int argc, char** argv) {
   app.add_option("--note-bytes", o.note_bytes, "Payload padding per record");
   app.add_option("--commit-every-records", o.commit_every_records, "Loop commit interval (records)");
   app.add_option("--commit-every-ms", o.commit_every_ms, "Loop commit interval (ms)");
+  app.add_option("--loop-property", o.loop_properties,
+                 "KEY=VALUE librdkafka property for the loop's consumer and producer (repeatable; not the produce "
+                 "baseline), e.g. linger.ms=20");
   CLI11_PARSE(app, argc, argv);
   // Which allocator the numbers were made with (docs/performance.md).
   std::cerr << caselink::version_line("caselink-loop-bench") << "\n";
@@ -217,7 +226,9 @@ int main(int argc, char** argv) {
     const double validate = validate_phase.rate;
     std::cout << std::fixed << std::setprecision(0);
     std::cout << "records=" << o.records << " partitions=" << o.partitions << " commit_every_records="
-              << o.commit_every_records << " commit_every_ms=" << o.commit_every_ms << "\n";
+              << o.commit_every_records << " commit_every_ms=" << o.commit_every_ms;
+    for (const auto& property : o.loop_properties) std::cout << " " << property;
+    std::cout << "\n";
     std::cout << "| phase | records/s | ratio to idempotent produce | ratio to no-op loop |\n";
     std::cout << "| --- | ---: | ---: | ---: |\n";
     std::cout << std::setprecision(0) << "| idempotent produce (acks=all) | " << produce << " | 1.00 | - |\n";

@@ -15,7 +15,8 @@
 
 namespace caselink::kafka {
 
-// Builds a global configuration: user properties from settings, the broker list and the
+// Builds a global configuration: caselink's overridable defaults (factory.h client_properties),
+// user properties from settings, the broker list and the
 // connection security, then `role` properties (which win). Returns an error naming the key of
 // the property librdkafka refused. Clients are made by factory.h, which uses this.
 Result<std::unique_ptr<RdKafka::Conf>> make_conf(const KafkaSettings& settings,

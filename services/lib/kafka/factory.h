@@ -37,7 +37,8 @@ struct Callbacks {
   RdKafka::RebalanceCb* rebalance = nullptr;
 };
 
-// Every property a client gets, in the order they are set: the user's kafka.properties, the
+// Every property a client gets, in the order they are set: caselink's defaults that the user
+// may override (socket.nagle.disable=true), the user's kafka.properties, the
 // broker list, the typed security settings, the statistics interval (when `statistics`: the
 // client has an event callback), then the role's. Each with the config key that
 // set it (for error messages that name the key, never the value of a secret).

@@ -69,8 +69,11 @@ class CaselinkConsumer:
     def __init__(self, bootstrap: str, group_id: str, topics: Iterable[str], handler: Handler, *,
                  seen: Optional[SeenEvents] = None, on_invalid: InvalidHandler = _log_invalid,
                  config: Optional[Dict[str, object]] = None):
+        # socket.nagle.disable: as caselink's C++ clients and Kafka's Java clients (over TLS, Nagle's
+        # algorithm held each request's last segment back for the peer's delayed ACK); a caller's
+        # config may set it back.
         settings: Dict[str, object] = {"bootstrap.servers": bootstrap, "group.id": group_id,
-                                       "auto.offset.reset": "earliest"}
+                                       "auto.offset.reset": "earliest", "socket.nagle.disable": True}
         settings.update(config or {})
         for name, value in _FIXED.items():
             if name in settings and settings[name] != value:

@@ -8,6 +8,7 @@
 #include <thread>
 #include <map>
 
+#include "services/lib/kafka/client.h"
 #include "services/lib/kafka/factory.h"
 #include "services/lib/kafka/statistics.h"
 
@@ -143,6 +144,24 @@ TEST(ClientFactory, IdempotentProducerKeepsItsLatestStatistics) {
   ASSERT_TRUE(stats.has_value()) << "no statistics within 20 s";
   EXPECT_EQ(stats->type, "producer");
   EXPECT_TRUE((*producer)->broker_connected());
+}
+
+// Nagle's algorithm is off by default (it cost the secured broker a quarter of the loop's
+// throughput); kafka.properties can still turn it back on, since it is set after the default.
+TEST(ClientFactory, NagleIsOffByDefaultAndKafkaPropertiesMayOverrideIt) {
+  KafkaSettings kafka;
+  EXPECT_EQ(value_of(client_properties(kafka, {}), "socket.nagle.disable"), "true");
+  kafka.properties["socket.nagle.disable"] = "false";
+  const auto props = client_properties(kafka, {});
+  auto last = std::find_if(props.rbegin(), props.rend(), [](const Property& p) { return p.key == "socket.nagle.disable"; });
+  ASSERT_NE(last, props.rend());
+  EXPECT_EQ(last->value, "false");
+  EXPECT_EQ(last->origin, "kafka.properties.socket.nagle.disable");
+  auto conf = make_conf(kafka, {});
+  ASSERT_TRUE(conf.ok()) << conf.error().describe();
+  std::string value;
+  ASSERT_EQ((*conf)->get("socket.nagle.disable", value), RdKafka::Conf::CONF_OK);
+  EXPECT_EQ(value, "false");
 }
 
 // A client with an event callback gets statistics at kafka.statistics_interval_ms (the role may
