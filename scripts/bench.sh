@@ -233,8 +233,10 @@ if [[ "$MODE" == secure ]]; then
   # Both brokers are new: their first runs pay the JVM's JIT (about 10 CPU-s, measured), which
   # the secured broker's TLS path pays more of. One uncounted run against each first.
   echo "== warm-up: one run against each broker, not counted =="
-  secure_bench_rates plain >/dev/null
-  secure_bench_rates secured >/dev/null
+  for which in plain secured; do
+    secure_bench_rates "$which" >/dev/null ||
+      { echo "bench.sh: the warm-up run against the $which broker failed; see .local/bench-secure-$which.log" >&2; exit 1; }
+  done
   for round in $(seq 1 "$RUNS"); do
     order=(plain secured)
     (( round % 2 == 0 )) && order=(secured plain)

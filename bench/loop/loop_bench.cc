@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <mutex>
@@ -105,7 +106,12 @@ class CommitTiming : public kafka::LoopObserver {
  public:
   void commit_seconds(double seconds) override {
     std::lock_guard<std::mutex> lock(mutex_);
-    commits_.push_back(seconds);
+    if (!frozen_) commits_.push_back(seconds);
+  }
+  // The phase's time is taken: the commit made while stopping is not part of it.
+  void freeze() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    frozen_ = true;
   }
   void client_statistics(const kafka::ClientStatistics& stats) override {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -130,13 +136,17 @@ class CommitTiming : public kafka::LoopObserver {
   }
 
  private:
+  // Nearest rank: with the 20-30 commits of a phase, p99 is the largest.
   static double quantile(const std::vector<double>& sorted, double q) {
-    return sorted.empty() ? 0.0 : sorted[static_cast<size_t>(q * static_cast<double>(sorted.size() - 1))];
+    if (sorted.empty()) return 0.0;
+    const auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+    return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
   }
   static double mean(const std::vector<double>& v) {
     return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
   }
   std::mutex mutex_;
+  bool frozen_ = false;
   std::vector<double> commits_;
   std::vector<double> producer_rtt_;
   std::vector<double> consumer_rtt_;
@@ -173,6 +183,7 @@ LoopPhase loop_phase(const Options& o, const std::string& in, const std::string&
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     if (progress.total(in, o.partitions) >= o.records) {
       elapsed = seconds_since(start);
+      timing.freeze();
       break;
     }
     if (seconds_since(start) > 900) {

@@ -13,6 +13,7 @@ near 100 % busy is saturated. Linux only; the process must be readable by the ca
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -43,13 +44,17 @@ def sample(pid, seen, start, counts_from_zero):
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    command = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    target = int(os.environ.get("SAMPLE_PID", command.pid))
-    seen, start = {}, time.time()
-    while command.poll() is None:
-        sample(target, seen, start, target == command.pid)
-        time.sleep(0.2)
-    print(command.stdout.read().decode())
+    # The command's output goes to a file, not a pipe nobody reads while it runs (a pipe fills
+    # at 64 KiB and would stop it); its errors go where ours go.
+    with tempfile.TemporaryFile() as output:
+        command = subprocess.Popen(sys.argv[1:], stdout=output)
+        target = int(os.environ.get("SAMPLE_PID", command.pid))
+        seen, start = {}, time.time()
+        while command.poll() is None:
+            sample(target, seen, start, target == command.pid)
+            time.sleep(0.2)
+        output.seek(0)
+        print(output.read().decode(errors="replace"))
     print(f"wall {time.time() - start:.1f} s, threads of pid {target}:")
     for tid, (name, cpu, first, last, _) in sorted(seen.items(), key=lambda kv: -kv[1][1])[:25]:
         span = max(last - first, 0.2)

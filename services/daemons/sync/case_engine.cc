@@ -58,12 +58,16 @@ void upsert_party(v1::CaseStateSnapshot& s, const v1::Organ& organ, v1::PartyRol
 }
 
 // The organ now handling the case for the police: earlier police organs become observers.
+// A new police organ also numbers the case anew: the former organ's case numbers are not its
+// (issue 15 §4), whichever event changed the organ (a forward, a referral or an acceptance).
 void set_police(v1::CaseStateSnapshot& s, const v1::Organ& organ) {
   if (organ.organ_id().empty()) return;
   for (auto& p : *s.mutable_parties()) {
     if (p.role() == v1::PARTY_ROLE_POLICE && p.party_id() != organ.organ_id()) {
       p.set_role(v1::PARTY_ROLE_OBSERVER);
       p.set_required_for_recognition(false);
+      s.clear_police_case_number();
+      s.clear_earlier_police_case_numbers();
     }
   }
   upsert_party(s, organ, v1::PARTY_ROLE_POLICE, true);
@@ -744,10 +748,7 @@ void on_filing_decision(Fold& f) { set_case_numbers(f.s, "", f.env.filing_decisi
 
 void on_case_forwarded(Fold& f) {
   if (f.env.case_forwarded().kind() == v1::FORWARD_KIND_TO_COMPETENT_ORGAN) {
-    set_police(f.s, f.env.case_forwarded().to_organ());
-    // The competent organ numbers the case anew; the former organ's numbers are not its.
-    f.s.clear_police_case_number();
-    f.s.clear_earlier_police_case_numbers();
+    set_police(f.s, f.env.case_forwarded().to_organ());  // which clears the former organ's numbers
   }
 }
 

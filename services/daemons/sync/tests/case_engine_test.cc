@@ -472,6 +472,14 @@ TEST_F(Fixture, ForwardingToAnotherOrganClearsThePoliceNumbers) {
   ASSERT_EQ(forwarded.outcome, Outcome::kApplied) << forwarded.reason;
   EXPECT_EQ(rec.snapshot.police_case_number(), "");
   EXPECT_EQ(rec.snapshot.earlier_police_case_numbers_size(), 0);
+  // The competent organ accepts under its own number: that one alone names the case now.
+  ASSERT_EQ(apply(at("2026-03-02T05:00:00Z"), [](v1::Envelope& e) {
+              *e.mutable_referral_accepted()->mutable_police_organ() = organ("ga-330102");
+              e.mutable_referral_accepted()->set_police_case_number("J3301022026000007");
+            }).outcome,
+            Outcome::kApplied);
+  EXPECT_EQ(rec.snapshot.police_case_number(), "J3301022026000007");
+  EXPECT_EQ(rec.snapshot.earlier_police_case_numbers_size(), 0) << "the former organ's number is not carried";
 }
 
 TEST_F(Fixture, RecommendationLifecycleAndReplyOverdue) {
