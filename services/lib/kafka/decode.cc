@@ -10,21 +10,22 @@ Result<caselink::v1::Envelope> decode_record(const ConsumedRecord& record, KeyRu
     return Error::invalid("value: tombstone (no value) on an event topic", "value", envelope::kUndecodable);
   }
   auto decoded = envelope::decode(*record.value);
-  if (!decoded.ok() || key_rule == KeyRule::kAny) {
+  if (!decoded.ok()) {
     return decoded;
   }
-  if (!record.key) {
+  if (key_rule == KeyRule::kCaseId && !record.key) {
     return Error::invalid("key: missing; it must be the case id '" + decoded->case_id() +
                               "' so the case stays on one partition",
                           "key", kKeyMissing);
   }
-  if (*record.key != decoded->case_id()) {
+  if (key_rule == KeyRule::kCaseId && *record.key != decoded->case_id()) {
     return Error::invalid("key: '" + *record.key + "' differs from Envelope.case_id '" + decoded->case_id() +
                               "'; the key must be the case id so the case stays on one partition",
                           "key", kKeyMismatch);
   }
-  // The signature check (signing.verify) sits here so every consumer refuses the same records;
-  // a no-op until the service installs its signing runtime.
+  // The signature check (signing.verify) sits here so every consumer refuses the same records,
+  // whatever its key rule (a blind copy too); a no-op until the service installs its signing
+  // runtime.
   Status signature = signing::verify_if_installed(*decoded);
   if (!signature.ok()) {
     return signature.error();

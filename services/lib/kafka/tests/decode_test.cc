@@ -166,6 +166,23 @@ TEST_F(SignatureCheck, RefusesMissingUnknownForgedRevokedAndTamperedSignatures) 
   EXPECT_EQ(failures("invalid"), 1);
 }
 
+// A consumer that does not check the key (caselink-passthrough's validating copy, an SDK
+// TypedConsumer with KeyRule::kAny) still checks the signature: it once returned before it.
+TEST_F(SignatureCheck, AnyKeyRuleStillChecksTheSignature) {
+  auto unsigned_any = decode_record(emitted(probe("b")), KeyRule::kAny);
+  ASSERT_FALSE(unsigned_any.ok());
+  EXPECT_EQ(unsigned_any.error().reason, signing::kSignatureReason);
+  OutgoingRecord tampered = envelope::to_record(probe("a"), "t");
+  v1::Envelope changed = *envelope::decode(*tampered.value);
+  changed.mutable_probe()->set_sequence(8);
+  auto tampered_any = decode_record(record_of(std::nullopt, envelope::encode(changed)), KeyRule::kAny);
+  ASSERT_FALSE(tampered_any.ok());
+  EXPECT_NE(tampered_any.error().describe().find("invalid:"), std::string::npos) << tampered_any.error().describe();
+  EXPECT_TRUE(decode_record(emitted(probe("a")), KeyRule::kAny).ok());
+  EXPECT_EQ(failures("missing"), 1);
+  EXPECT_EQ(failures("invalid"), 1);
+}
+
 TEST_F(SignatureCheck, VerifyOffChecksNothing) {
   settings_.verify = "off";
   auto runtime = signing::Runtime::create(settings_, &metrics_);
