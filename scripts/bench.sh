@@ -6,7 +6,8 @@
 #
 #   loop       (default; N default 200000) Kafka's own ProducerPerformance (idempotent,
 #              acks=all) as the broker's ceiling, then the shared loop benchmark (idempotent
-#              produce, no-op transactional passthrough, validating passthrough).
+#              produce, no-op transactional passthrough, validating passthrough); after `--`
+#              --signing adds the signed loop phases (see secure).
 #   screening  (N default 1000000) bench/screening: N generated ROUTINE_SCREENING penalty
 #              records (7 offences, provinces with their own figures) through the real
 #              caselink-standards handler in the transactional loop, against the no-op
@@ -21,7 +22,9 @@
 #              events routed to caselink.bench.in.v1, rate limits lifted, ephemeral ports), one
 #              HTTPS (certificate from the local CA, scripts/tls.sh), one plain HTTP on loopback;
 #              bench/ingress runs the same phases against both, plain first in each pair, and
-#              prints https/http ratios (docs/performance.md "TLS on the ingress").
+#              prints https/http ratios; then a third, HTTPS and signing every event with the
+#              agency's custodial Ed25519 key (scripts/keys.sh custody), against the other two
+#              (docs/performance.md "TLS on the ingress").
 #   takeover   (N = open cases, default 10000; --cases is the same; --runs R, default 3) kill -9
 #              of one of two caselink-sync processes (bench/case-sync, takeover.h) holding N open
 #              cases while new events keep arriving (100/s): the time from the kill until the
@@ -39,12 +42,16 @@
 #              Extra settings for caselink after `--`: --caselink-env CASELINK_LOOP_COMMIT_EVERY_RECORDS=500
 #              (docs/performance.md "Against Kafka Streams").
 #   secure     (N default 200000; --runs R rounds, default 3) the cost of the secured broker on the
-#              shared loop: the loop benchmark (idempotent produce, no-op and validating
-#              passthrough) against the plaintext bench broker and against a secured one started
+#              shared loop: the loop benchmark with --signing (idempotent produce of signed probes,
+#              no-op and validating passthrough, then a re-emitting loop without and with
+#              signatures: Ed25519 verification of each input, signing of each output) against
+#              the plaintext bench broker and against a secured one started
 #              beside it (instance 'bench-secure', port 19394: TLS + SASL/SCRAM-SHA-512 + ACLs
 #              deny by default; the benchmark connects as its admin user through
 #              CASELINK_KAFKA_CLIENT_CONFIG_FILE), one uncounted warm-up run against each, then the order alternating by round; prints
-#              secured/plaintext per phase and round, then per round, broker and loop phase its
+#              secured/plaintext per phase and round, signed/re-emitting on the plaintext broker
+#              (signatures alone), secured signed / plaintext re-emitting (TLS + SASL + signatures
+#              together), then per round, broker and loop phase its
 #              transactions, the time in commit_transaction (p50/p99, share of the phase) and the
 #              brokers' mean round trip (docs/performance.md "The secured broker").
 #
@@ -72,7 +79,7 @@ while [[ $# -gt 0 ]]; do
     --build) BUILD="$2"; shift 2 ;;
     --rate) RATE="$2"; shift 2 ;;
     --no-setup) SETUP=0; shift ;;
-    -h|--help) sed -n '2,53p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -170,11 +177,18 @@ if [[ "$MODE" == ingress-tls ]]; then
   start_bench_ingress https CASELINK_API_TLS_CERT_FILE="$TLS_WORK/tls/caselink-ingress.crt" \
     CASELINK_API_TLS_KEY_FILE="$TLS_WORK/tls/caselink-ingress.key"
   start_bench_ingress http CASELINK_API_TLS_ENABLED=false
+  # The third signs every accepted event with the agency's key it holds in custody (as run.sh's).
+  bash scripts/keys.sh --dir "$TLS_WORK/keys" custody caselink-ingress sthjj-330100 >/dev/null
+  start_bench_ingress signed CASELINK_API_TLS_CERT_FILE="$TLS_WORK/tls/caselink-ingress.crt" \
+    CASELINK_API_TLS_KEY_FILE="$TLS_WORK/tls/caselink-ingress.key" \
+    CASELINK_SIGNING_REGISTRY_FILE="$TLS_WORK/keys/registry.yaml" CASELINK_SIGNING_KEY_DIR="$TLS_WORK/keys/caselink-ingress"
   wait_bench_ingress https
   wait_bench_ingress http
-  echo "== ingress: HTTPS vs plain HTTP, api.threads 2 each, $RECORDS s per phase =="
+  wait_bench_ingress signed
+  echo "== ingress: HTTPS vs plain HTTP, then HTTPS signing custodially; api.threads 2 each, $RECORDS s per phase =="
   "$NEEDS" --port "$(cat "$TLS_WORK/https.port")" --ca "$TLS_WORK/tls/ca.crt" \
-    --plain-port "$(cat "$TLS_WORK/http.port")" --seconds "$RECORDS" && status=0 || status=$?
+    --plain-port "$(cat "$TLS_WORK/http.port")" --signed-port "$(cat "$TLS_WORK/signed.port")" \
+    --seconds "$RECORDS" && status=0 || status=$?
   echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
   exit "$status"
 fi
@@ -205,19 +219,22 @@ if [[ "$MODE" == peer ]]; then
   exit "$status"
 fi
 
-# secure: one loop-benchmark run against the plaintext or the secured broker; prints its three
-# rates (idempotent produce, no-op passthrough, validating passthrough) on one line.
+# secure: one loop-benchmark run against the plaintext or the secured broker, with --signing;
+# prints its five rates (idempotent produce, no-op passthrough, validating passthrough,
+# re-emitting unsigned, re-emitting verified and signed) on one line.
 secure_bench_rates() {
   local out log="$ROOT/.local/bench-secure-$1.log"
   if [[ "$1" == plain ]]; then
-    out="$(env -u CASELINK_KAFKA_CLIENT_CONFIG_FILE "$NEEDS" --bootstrap "$BOOTSTRAP" --records "$RECORDS" 2>"$log")"
+    out="$(env -u CASELINK_KAFKA_CLIENT_CONFIG_FILE "$NEEDS" --bootstrap "$BOOTSTRAP" --records "$RECORDS" \
+      --signing 2>"$log")"
   else
     out="$(CASELINK_KAFKA_CLIENT_CONFIG_FILE="$SECURE_CONFIG" "$NEEDS" --bootstrap "$SECURE_BOOTSTRAP" \
-      --records "$RECORDS" 2>"$log")"
+      --records "$RECORDS" --signing 2>"$log")"
   fi
   printf '%s\n' "$out" >"$ROOT/.local/bench-secure-$1.out"
   awk -F'|' '/idempotent produce/{p=$3} /no-op transactional/{n=$3} /validating passthrough/{v=$3}
-    END{gsub(/ /,"",p); gsub(/ /,"",n); gsub(/ /,"",v); print p, n, v}' <<<"$out"
+    /re-emitting loop \(/{r=$3} /signed loop \(/{s=$3}
+    END{gsub(/ /,"",p); gsub(/ /,"",n); gsub(/ /,"",v); gsub(/ /,"",r); gsub(/ /,"",s); print p, n, v, r, s}' <<<"$out"
 }
 
 if [[ "$MODE" == secure ]]; then
@@ -226,8 +243,8 @@ if [[ "$MODE" == secure ]]; then
   SECURE_BOOTSTRAP="$(bash deploy/local/kafka.sh start --name bench-secure --port 19394 --secure | tail -n 1)"
   SECURE_CONFIG="$(bash deploy/local/kafka.sh client-config --name bench-secure)"
   echo "== the shared loop on a plaintext broker ($BOOTSTRAP) and a secured one ($SECURE_BOOTSTRAP, SASL_SSL as admin): $RECORDS records, $RUNS rounds =="
-  echo "| round | broker | produce records/s | no-op loop records/s | validating loop records/s |"
-  echo "| ---: | --- | ---: | ---: | ---: |"
+  echo "| round | broker | produce records/s | no-op loop records/s | validating loop records/s | re-emitting loop records/s | signed loop records/s |"
+  echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"
   ratios=()
   timings=()
   # Both brokers are new: their first runs pay the JVM's JIT (about 10 CPU-s, measured), which
@@ -243,17 +260,20 @@ if [[ "$MODE" == secure ]]; then
     declare -A rates=()
     for which in "${order[@]}"; do
       rates[$which]="$(secure_bench_rates "$which")"
-      read -r p n v <<<"${rates[$which]}"
-      [[ -n "$v" ]] || { echo "bench.sh: the loop benchmark failed against the $which broker; see .local/bench-secure-$which.log" >&2; exit 1; }
-      echo "| $round | $which | $p | $n | $v |"
+      read -r p n v r s <<<"${rates[$which]}"
+      [[ -n "$s" ]] || { echo "bench.sh: the loop benchmark failed against the $which broker; see .local/bench-secure-$which.log" >&2; exit 1; }
+      echo "| $round | $which | $p | $n | $v | $r | $s |"
       # Where the loop phases' time went (the benchmark's second table), kept for after the rounds.
       while IFS= read -r row; do timings+=("| $round | $which ${row}"); done \
-        < <(grep -E '^\| (no-op|validating) loop \|' "$ROOT/.local/bench-secure-$which.out")
+        < <(grep -E '^\| (no-op|validating|re-emitting|signed) loop \|' "$ROOT/.local/bench-secure-$which.out")
     done
-    read -r pp pn pv <<<"${rates[plain]}"
-    read -r sp sn sv <<<"${rates[secured]}"
-    ratios+=("$(awk -v a="$sp" -v b="$pp" -v c="$sn" -v d="$pn" -v e="$sv" -v f="$pv" -v r="$round" \
-      'BEGIN{printf "round %d secured/plaintext: produce %.2f, no-op loop %.2f, validating loop %.2f", r, a/b, c/d, e/f}')")
+    read -r pp pn pv pr ps <<<"${rates[plain]}"
+    read -r sp sn sv sr ss <<<"${rates[secured]}"
+    # The last two: signatures alone on the plaintext broker, and all of it (secured broker and
+    # signatures) against the plaintext broker's unsigned re-emitting loop.
+    ratios+=("$(awk -v a="$sp" -v b="$pp" -v c="$sn" -v d="$pn" -v e="$sv" -v f="$pv" -v g="$sr" -v h="$pr" \
+      -v i="$ss" -v j="$ps" -v r="$round" \
+      'BEGIN{printf "round %d secured/plaintext: produce %.2f, no-op loop %.2f, validating loop %.2f, re-emitting loop %.2f; plaintext signed/re-emitting %.2f; secured signed / plaintext re-emitting (TLS + SASL + signatures) %.2f", r, a/b, c/d, e/f, g/h, j/h, i/h}')")
     unset rates
   done
   printf '%s\n' "${ratios[@]}"
@@ -283,4 +303,4 @@ java -cp "deploy/kafka/libs/*" -Dlog4j.configuration=file:deploy/local/log4j-too
   --producer-props bootstrap.servers="$BOOTSTRAP" acks=all enable.idempotence=true linger.ms=5 | tail -n 1
 
 echo "== caselink loop benchmark (librdkafka) =="
-"$NEEDS" --bootstrap "$BOOTSTRAP" --records "$RECORDS"
+"$NEEDS" --bootstrap "$BOOTSTRAP" --records "$RECORDS" "${EXTRA[@]}"

@@ -12,7 +12,10 @@
 //
 // With --ca the ingress is spoken to over HTTPS (verified); with --ca and --plain-port the
 // same phases run against an HTTPS and a plain-HTTP ingress in one invocation and the ratios
-// are printed (scripts/bench.sh ingress-tls; docs/performance.md "TLS on the ingress").
+// are printed (scripts/bench.sh ingress-tls; docs/performance.md "TLS on the ingress"). With
+// --signed-port as well, a third ingress (HTTPS, signing every event custodially with Ed25519)
+// is compared with the HTTPS one and the plain one: the cost of custodial signing, and of TLS
+// and signing together.
 
 #include <CLI/CLI.hpp>
 
@@ -313,6 +316,37 @@ void compare_tls(const Options& o, const Target& https, const Target& plain) {
             << "; connection per request events/s " << ratio(rate_of(new_tls), rate_of(new_plain)) << " ==\n";
 }
 
+// The cost of custodial signing (issue 15, Performance): keep-alive saturation and latency at one
+// common rate (half the lowest saturated rate) against the HTTPS ingress without signing keys,
+// the same with the agency's custodial key held (every accepted event signed), and plain HTTP.
+void compare_signing(const Options& o, const Target& https, const Target& signed_https, const Target& plain) {
+  const std::string c = std::to_string(o.connections) + " connections";
+  Options warm = o;
+  warm.seconds = std::min(2.0, o.seconds);
+  (void)http_phase(warm, signed_https, 0);
+  const PhaseResult sat_plain = http_phase(o, plain, 0);
+  print("http          saturate (" + c + ", keep-alive)", sat_plain);
+  const PhaseResult sat_tls = http_phase(o, https, 0);
+  print("https         saturate (" + c + ", keep-alive)", sat_tls);
+  const PhaseResult sat_signed = http_phase(o, signed_https, 0);
+  print("https+signing saturate (" + c + ", keep-alive)", sat_signed);
+  const double target =
+      o.rate > 0 ? o.rate : std::min({rate_of(sat_plain), rate_of(sat_tls), rate_of(sat_signed)}) / 2;
+  std::ostringstream at;
+  at << std::fixed << std::setprecision(0) << " latency at " << target << " events/s target";
+  const PhaseResult lat_tls = http_phase(o, https, target);
+  print("https        " + at.str(), lat_tls);
+  const PhaseResult lat_signed = http_phase(o, signed_https, target);
+  print("https+signing" + at.str(), lat_signed);
+  auto ratio = [](double a, double b) { return b > 0 ? a / b : 0; };
+  std::cout << std::fixed << std::setprecision(2) << "== https+signing/https: keep-alive events/s "
+            << ratio(rate_of(sat_signed), rate_of(sat_tls)) << ", p50 "
+            << ratio(percentile(lat_signed.latencies_ms, 0.5), percentile(lat_tls.latencies_ms, 0.5)) << ", p99 "
+            << ratio(percentile(lat_signed.latencies_ms, 0.99), percentile(lat_tls.latencies_ms, 0.99))
+            << "; https+signing/http (TLS and signing together): keep-alive events/s "
+            << ratio(rate_of(sat_signed), rate_of(sat_plain)) << " ==\n";
+}
+
 }  // namespace
 }  // namespace caselink
 
@@ -321,12 +355,16 @@ int main(int argc, char** argv) {
   Options o;
   std::string ca_file;
   int plain_port = 0;
+  int signed_port = 0;
   CLI::App app{"caselink-ingress-bench — load generator for a running caselink-ingress, with a direct-produce baseline"};
   app.add_option("--host", o.host, "ingress API address");
   app.add_option("--port", o.port, "ingress API port");
   app.add_option("--ca", ca_file, "HTTPS: the PEM CA the ingress's certificate must chain to (else plain HTTP)");
   app.add_option("--plain-port", plain_port,
                  "with --ca: a second ingress on plain HTTP; runs the TLS comparison instead of the usual phases");
+  app.add_option("--signed-port", signed_port,
+                 "with --ca and --plain-port: a third ingress on HTTPS that signs custodially; adds the signing "
+                 "comparison");
   app.add_option("--token", o.token, "bearer token (demo token of sthjj-330100 by default)");
   app.add_option("--agency", o.agency, "agency of the token (producer_agency_id of the direct phase)");
   app.add_option("--connections", o.connections, "keep-alive connections (= in-flight records in the direct phase)");
@@ -345,6 +383,9 @@ int main(int argc, char** argv) {
   const Target main_target{ca_file.empty() ? "http" : "https", o.port, ca_file.empty() ? nullptr : client_tls(ca_file)};
   if (plain_port > 0 && main_target.tls) {
     compare_tls(o, main_target, {"http", plain_port, nullptr});
+    if (signed_port > 0) {
+      compare_signing(o, main_target, {"https+signing", signed_port, client_tls(ca_file)}, {"http", plain_port, nullptr});
+    }
     return 0;
   }
   PhaseResult saturated = http_phase(o, main_target, 0);

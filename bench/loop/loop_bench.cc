@@ -5,6 +5,15 @@
 //   noop      caselink-passthrough's handler, bytes copied blindly (the ceiling)
 //   validate  the same, but each envelope decoded and validated (the codec's cost)
 //
+// With --signing (issue 15: the cost of signing and verification on a hop) the produce phase signs
+// every probe with a key made for the run, as an agency's SDK does, and two more loop phases
+// follow. Both do what a caselink service does with an event: decode and validate it, then emit
+// a new envelope of its own (producer "bench-service", the probe copied):
+//   reemit    without signatures (no signing runtime installed)
+//   signed    with `signing.verify: required` and the service's key held: the input's Ed25519
+//             signature verified against the key registry, the output signed
+// signed / reemit is the cost of signatures on one hop; the other costs are the same.
+
 // A second table says where each loop phase's time went: its transactions, the time in
 // commit_transaction, and the brokers' round-trip times from librdkafka's statistics.
 //
@@ -14,6 +23,9 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <cmath>
 #include <iomanip>
 #include <iostream>
@@ -30,6 +42,10 @@
 #include "services/lib/kafka/settings.h"
 #include "services/lib/kafka/transactional_loop.h"
 #include "services/lib/logging/logging.h"
+#include "services/lib/kafka/decode.h"
+#include "services/lib/signing/envelope_signature.h"
+#include "services/lib/signing/runtime.h"
+#include "services/lib/signing/tests/test_keys.h"
 #include "services/daemons/passthrough/handler.h"
 #include "tests/support/kafka_test_env.h"
 
@@ -46,6 +62,68 @@ struct Options {
   int64_t commit_every_records = kafka::LoopSettings{}.commit_every_records;
   int64_t commit_every_ms = kafka::LoopSettings{}.commit_every_ms;
   std::vector<std::string> loop_properties;  // KEY=VALUE for the loop's clients (not the produce baseline)
+  bool signing = false;
+};
+
+// The run's keys (--signing): "bench" signs the produced probes, "bench-service" the loop's
+// outputs. Made at run time in a temporary directory, removed at exit.
+struct BenchKeys {
+  std::filesystem::path dir;
+  signing::Settings settings;  // verify required, the service's key held
+  std::optional<signing::PrivateKey> producer_key;
+
+  static BenchKeys make() {
+    BenchKeys keys;
+    keys.dir = std::filesystem::temp_directory_path() / testing::unique_name("bench-loop-keys");
+    keys.settings.verify = "required";
+    keys.settings.registry_file =
+        signing::testing::write_keys(keys.dir, {{"bench.k1", "bench", ""}, {"bench-service.k1", "bench-service", ""}});
+    keys.settings.key_dir = (keys.dir / "held").string();
+    std::filesystem::create_directories(keys.dir / "held");
+    std::filesystem::copy_file(keys.dir / "bench-service.k1.pem", keys.dir / "held" / "bench-service.k1.pem");
+    std::ifstream pem(keys.dir / "bench.k1.pem");
+    const std::string text((std::istreambuf_iterator<char>(pem)), std::istreambuf_iterator<char>());
+    auto key = signing::PrivateKey::from_pem(text, "bench.k1.pem");
+    if (!key.ok()) throw std::runtime_error(key.error().describe());
+    keys.producer_key.emplace(std::move(*key));
+    return keys;
+  }
+  ~BenchKeys() {
+    std::error_code ignored;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
+  }
+  BenchKeys() = default;
+  BenchKeys(BenchKeys&&) = default;
+};
+
+// What a caselink service does with an event, without its business logic: decode and validate
+// (and, with a signing runtime installed, verify), then emit an envelope of its own (signed when
+// the runtime holds the service's key).
+class ReemitHandler : public kafka::RecordHandler {
+ public:
+  explicit ReemitHandler(std::string topic) : topic_(std::move(topic)) {}
+  kafka::HandlerResult handle(const ConsumedRecord& record) override {
+    auto in = kafka::decode_record(record, kafka::KeyRule::kAny);
+    if (!in.ok()) {
+      // A refusal would still advance the offsets and pass for speed: the phase fails on it.
+      if (refused_.fetch_add(1) == 0) first_refusal_ = in.error().describe();
+      return kafka::refuse(in.error());
+    }
+    v1::Envelope out = envelope::make_envelope(CaseId(in->case_id()), AgencyId("bench-service"), clock_.now(),
+                                               clock_.now());
+    *out.mutable_probe() = in->probe();
+    out.set_causation_id(in->event_id());
+    envelope::seal(out);
+    return kafka::HandlerResult::emit({envelope::to_record(out, topic_)});
+  }
+
+ private:
+  std::string topic_;
+  SystemClock clock_;
+
+ public:
+  std::atomic<int64_t> refused_{0};
+  std::string first_refusal_;  // written once, read after the loop stopped
 };
 
 // The broker's address from --bootstrap; security (SASL_SSL on a secured broker) from the
@@ -62,7 +140,7 @@ kafka::KafkaSettings bench_settings(const Options& o) {
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-double produce_phase(const Options& o, const std::string& topic) {
+double produce_phase(const Options& o, const std::string& topic, const BenchKeys* keys) {
   kafka::KafkaSettings settings = bench_settings(o);
   settings.properties["linger.ms"] = "5";
   auto producer = kafka::make_idempotent_producer(settings, "bench-producer");
@@ -79,6 +157,7 @@ double produce_phase(const Options& o, const std::string& topic) {
     env.mutable_probe()->set_sequence(static_cast<uint64_t>(i));
     env.mutable_probe()->set_note(note);
     envelope::seal(env);
+    if (keys != nullptr) signing::sign(env, *keys->producer_key, "bench.k1");
     for (;;) {
       Status st = (*producer)->send_async(envelope::to_record(env, topic), [&failed](Result<kafka::Delivery> r) {
         if (!r.ok()) {
@@ -157,7 +236,27 @@ struct LoopPhase {
   std::string timing;  // a row of the timing table
 };
 
-LoopPhase loop_phase(const Options& o, const std::string& in, const std::string& out, bool validate) {
+enum class Kind { kNoop, kValidate, kReemit, kSigned };
+
+const char* kind_name(Kind kind) {
+  switch (kind) {
+    case Kind::kNoop: return "no-op loop";
+    case Kind::kValidate: return "validating loop";
+    case Kind::kReemit: return "re-emitting loop";
+    case Kind::kSigned: return "signed loop";
+  }
+  return "?";
+}
+
+std::unique_ptr<kafka::RecordHandler> phase_handler(Kind kind, const std::string& out) {
+  if (kind == Kind::kNoop || kind == Kind::kValidate) {
+    return std::make_unique<passthrough::PassthroughHandler>(passthrough::Settings{out, kind == Kind::kValidate});
+  }
+  return std::make_unique<ReemitHandler>(out);
+}
+
+LoopPhase loop_phase(const Options& o, const std::string& in, const std::string& out, const std::string& dlq,
+                     Kind kind, const BenchKeys* keys) {
   kafka::KafkaSettings kafka = bench_settings(o);
   for (const auto& property : o.loop_properties) {
     const auto eq = property.find('=');
@@ -167,13 +266,20 @@ LoopPhase loop_phase(const Options& o, const std::string& in, const std::string&
   kafka::LoopSettings loop;
   loop.group_id = testing::unique_name("bench.group");
   loop.input_topics = {in};
-  loop.dlq_topic = envelope::topics::kDlq;
+  loop.dlq_topic = dlq;
   loop.commit_every_records = o.commit_every_records;
   loop.commit_every_ms = o.commit_every_ms;
-  passthrough::PassthroughHandler handler({out, validate});
+  std::shared_ptr<signing::Runtime> runtime;  // installed for the signed phase only
+  if (kind == Kind::kSigned) {
+    auto made = signing::Runtime::create(keys->settings, nullptr);
+    if (!made.ok()) throw std::runtime_error(made.error().describe());
+    runtime = *made;
+  }
+  signing::ScopedInstall installed(runtime);
+  const std::unique_ptr<kafka::RecordHandler> handler = phase_handler(kind, out);
   SystemClock clock;
   CommitTiming timing;
-  kafka::TransactionalLoop transactional_loop(kafka, loop, "bench", handler, &timing, clock);
+  kafka::TransactionalLoop transactional_loop(kafka, loop, "bench", *handler, &timing, clock);
   std::atomic<bool> stop{false};
   const auto start = Clock::now();
   std::thread runner([&] { (void)transactional_loop.run(stop); });
@@ -194,8 +300,12 @@ LoopPhase loop_phase(const Options& o, const std::string& in, const std::string&
   }
   stop.store(true);
   runner.join();
+  if (const auto* reemit = dynamic_cast<const ReemitHandler*>(handler.get()); reemit && reemit->refused_.load() > 0) {
+    throw std::runtime_error(std::string(kind_name(kind)) + ": " + std::to_string(reemit->refused_.load()) +
+                             " records dead-lettered, the first: " + reemit->first_refusal_);
+  }
   return {static_cast<double>(o.records) / elapsed,
-          timing.row(validate ? "validating loop" : "no-op loop", o.records, elapsed)};
+          timing.row(kind_name(kind), o.records, elapsed)};
 }
 
 }  // namespace
@@ -214,6 +324,9 @@ int main(int argc, char** argv) {
   app.add_option("--loop-property", o.loop_properties,
                  "KEY=VALUE librdkafka property for the loop's consumer and producer (repeatable; not the produce "
                  "baseline), e.g. linger.ms=20");
+  app.add_flag("--signing", o.signing,
+               "Sign the produced probes and add the re-emitting and signed loop phases (Ed25519 verification of "
+               "each input and signing of each output against re-emitting without signatures)");
   CLI11_PARSE(app, argc, argv);
   // Which allocator the numbers were made with (docs/performance.md).
   std::cerr << caselink::version_line("caselink-loop-bench") << "\n";
@@ -222,23 +335,40 @@ int main(int argc, char** argv) {
   const std::string in = testing::unique_name("bench.loop.in");
   const std::string out_noop = testing::unique_name("bench.loop.out");
   const std::string out_validate = testing::unique_name("bench.loop.outv");
-  if (Status st = testing::create_topics(o.bootstrap, {in, out_noop, out_validate}, o.partitions); !st.ok()) {
+  const std::string out_reemit = testing::unique_name("bench.loop.outr");
+  const std::string out_signed = testing::unique_name("bench.loop.outs");
+  // Its own dead-letter topic: a refused record must not stall the phase on a broker without
+  // caselink's topics (the signed phase fails when any record was refused).
+  const std::string dlq = testing::unique_name("bench.loop.dlq");
+  std::vector<std::string> topics{in, out_noop, out_validate, dlq};
+  if (o.signing) topics.insert(topics.end(), {out_reemit, out_signed});
+  if (Status st = testing::create_topics(o.bootstrap, topics, o.partitions); !st.ok()) {
     std::cerr << "cannot create topics: " << st.error().describe() << "\n";
     return 1;
   }
   try {
     std::cerr << "[bench] produce phase: " << o.records << " records\n";
-    const double produce = produce_phase(o, in);
+    const std::optional<BenchKeys> keys = o.signing ? std::optional<BenchKeys>(BenchKeys::make()) : std::nullopt;
+    const BenchKeys* run_keys = keys ? &*keys : nullptr;
+    const double produce = produce_phase(o, in, run_keys);
     std::cerr << "[bench] loop phase: no-op passthrough\n";
-    const LoopPhase noop_phase = loop_phase(o, in, out_noop, false);
+    const LoopPhase noop_phase = loop_phase(o, in, out_noop, dlq, Kind::kNoop, run_keys);
     std::cerr << "[bench] loop phase: validating passthrough\n";
-    const LoopPhase validate_phase = loop_phase(o, in, out_validate, true);
+    const LoopPhase validate_phase = loop_phase(o, in, out_validate, dlq, Kind::kValidate, run_keys);
+    std::optional<LoopPhase> reemit_phase, signed_phase;
+    if (o.signing) {
+      std::cerr << "[bench] loop phase: re-emitting, unsigned\n";
+      reemit_phase = loop_phase(o, in, out_reemit, dlq, Kind::kReemit, run_keys);
+      std::cerr << "[bench] loop phase: re-emitting, verified and signed\n";
+      signed_phase = loop_phase(o, in, out_signed, dlq, Kind::kSigned, run_keys);
+    }
     const double noop = noop_phase.rate;
     const double validate = validate_phase.rate;
     std::cout << std::fixed << std::setprecision(0);
     std::cout << "records=" << o.records << " partitions=" << o.partitions << " commit_every_records="
               << o.commit_every_records << " commit_every_ms=" << o.commit_every_ms;
     for (const auto& property : o.loop_properties) std::cout << " " << property;
+    if (o.signing) std::cout << " signing (produced probes signed)";
     std::cout << "\n";
     std::cout << "| phase | records/s | ratio to idempotent produce | ratio to no-op loop |\n";
     std::cout << "| --- | ---: | ---: | ---: |\n";
@@ -247,11 +377,21 @@ int main(int argc, char** argv) {
               << " | 1.00 |\n";
     std::cout << std::setprecision(0) << "| validating passthrough (decode + validate) | " << validate << " | "
               << std::setprecision(2) << validate / produce << " | " << validate / noop << " |\n";
+    if (o.signing) {
+      const double reemit = reemit_phase->rate;
+      const double signed_rate = signed_phase->rate;
+      std::cout << std::setprecision(0) << "| re-emitting loop (decode, new envelope, unsigned) | " << reemit << " | "
+                << std::setprecision(2) << reemit / produce << " | " << reemit / noop << " |\n";
+      std::cout << std::setprecision(0) << "| signed loop (verify input, sign output) | " << signed_rate << " | "
+                << std::setprecision(2) << signed_rate / produce << " | " << signed_rate / noop << " |\n";
+      std::cout << "signed / re-emitting: " << signed_rate / reemit << "\n";
+    }
     std::cout << "\n| loop | transactions | records per transaction | commit_transaction p50 ms | p99 ms | "
                  "share of the phase in commit_transaction | producer round trip ms (mean) | consumer round trip ms "
                  "(mean) |\n";
     std::cout << "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
     std::cout << noop_phase.timing << "\n" << validate_phase.timing << "\n";
+    if (o.signing) std::cout << reemit_phase->timing << "\n" << signed_phase->timing << "\n";
   } catch (const std::exception& e) {
     std::cerr << "benchmark failed: " << e.what() << "\n";
     return 1;
