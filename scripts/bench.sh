@@ -17,14 +17,15 @@
 #              /v1/events -> caselink.feedback.<agency>.v1 through the whole stack (started
 #              with scripts/run.sh from --build on this broker, ports 19401.., ingress 19480),
 #              against the same events published by the SDK; exits 3 if any went missing.
-#   ingress-tls (N = seconds per phase, default 10) the cost of TLS on the ingress: two
-#              caselink-ingress processes from deploy/config/ingress.yaml on this broker (bench
+#   ingress-tls (N = seconds per phase, default 10) the cost of TLS and custodial signing on
+#              the ingress: caselink-ingress processes from deploy/config/ingress.yaml on this broker (bench
 #              events routed to caselink.bench.in.v1, rate limits lifted, ephemeral ports), one
 #              HTTPS (certificate from the local CA, scripts/tls.sh), one plain HTTP on loopback;
 #              bench/ingress runs the same phases against both, plain first in each pair, and
 #              prints https/http ratios; then a third, HTTPS and signing every event with the
 #              agency's custodial Ed25519 key (scripts/keys.sh custody), against the other two
-#              (docs/performance.md "TLS on the ingress").
+#              (docs/performance.md "TLS on the ingress" and "Signatures on the shared loop and
+#              at the ingress").
 #   takeover   (N = open cases, default 10000; --cases is the same; --runs R, default 3) kill -9
 #              of one of two caselink-sync processes (bench/case-sync, takeover.h) holding N open
 #              cases while new events keep arriving (100/s): the time from the kill until the
@@ -106,7 +107,7 @@ E2E_ENV=(CASELINK_RUN_DIR="$ROOT/.local/bench-e2e" CASELINK_PORT_BASE=19400 CASE
          CASELINK_BUILD_DIR="$BUILD")
 STACK=0
 SECURE_STARTED=0
-TLS_WORK="$ROOT/.local/bench-ingress-tls"   # ingress-tls: its two ingresses' files and pids
+TLS_WORK="$ROOT/.local/bench-ingress-tls"   # ingress-tls: its three ingresses' files and pids
 cleanup() {
   local f
   for f in "$TLS_WORK"/*.pid; do [[ -f "$f" ]] && kill -TERM "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
@@ -143,12 +144,13 @@ if [[ "$MODE" == e2e ]]; then
     | tr -s ' ' | paste -sd ';' - || true) (none listed = loop defaults: commit_every_ms 100, commit_every_records 10000) =="
   "$NEEDS" --bootstrap "$BOOTSTRAP" --ingress 127.0.0.1:19480 --ingress-ca .local/bench-e2e/tls/ca.crt \
     --tokens-file deploy/config/demo-agency-tokens.yaml --agency sthjj-330100 --rate "$RATE" --events "$RECORDS" \
-    && status=0 || status=$?
+    --sdk-signing-key .local/bench-e2e/keys/sthjj-330100/sthjj-330100.k1.pem --sdk-signing-key-id sthjj-330100.k1 \
+    "${EXTRA[@]}" && status=0 || status=$?
   echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
   exit "$status"
 fi
 
-# ingress-tls: one ingress, NAME (https|http), with its ports in TLS_WORK/NAME.{port,admin}.
+# ingress-tls: one ingress, NAME (https|http|signed), with its ports in TLS_WORK/NAME.{port,admin}.
 start_bench_ingress() {
   local name="$1"; shift
   env CASELINK_KAFKA_BOOTSTRAP="$BOOTSTRAP" CASELINK_API_PORT=0 CASELINK_API_PORT_FILE="$TLS_WORK/$name.port" \
@@ -226,10 +228,10 @@ secure_bench_rates() {
   local out log="$ROOT/.local/bench-secure-$1.log"
   if [[ "$1" == plain ]]; then
     out="$(env -u CASELINK_KAFKA_CLIENT_CONFIG_FILE "$NEEDS" --bootstrap "$BOOTSTRAP" --records "$RECORDS" \
-      --signing 2>"$log")"
+      --signing 2>"$log")" || return 1
   else
     out="$(CASELINK_KAFKA_CLIENT_CONFIG_FILE="$SECURE_CONFIG" "$NEEDS" --bootstrap "$SECURE_BOOTSTRAP" \
-      --records "$RECORDS" --signing 2>"$log")"
+      --records "$RECORDS" --signing 2>"$log")" || return 1
   fi
   printf '%s\n' "$out" >"$ROOT/.local/bench-secure-$1.out"
   awk -F'|' '/idempotent produce/{p=$3} /no-op transactional/{n=$3} /validating passthrough/{v=$3}

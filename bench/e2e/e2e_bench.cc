@@ -75,6 +75,10 @@ struct Options {
   double grace_s = 30;
   int workers = 16;
   std::vector<std::string> paths = {"ingress", "sdk"};
+  // The agency's own Ed25519 key for the SDK path: services running with signing.verify:
+  // required (run.sh's stack) dead-letter unsigned events, which would then never arrive.
+  std::string sdk_signing_key_file;
+  std::string sdk_signing_key_id;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -517,6 +521,9 @@ void add_options(CLI::App& app, Options& o) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--workers", o.workers, "concurrent senders (each its own connection / AgencyClient)")
       ->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_option("--sdk-signing-key", o.sdk_signing_key_file,
+                 "the agency's Ed25519 private key (PEM) the SDK path signs with (run dir's keys/<agency>/<agency>.k1.pem)");
+  app.add_option("--sdk-signing-key-id", o.sdk_signing_key_id, "its id in the key registry (<agency>.k1)");
   app.add_option("--paths", o.paths, "which paths, in order: ingress, sdk")->capture_default_str()
       ->check(CLI::IsMember({"ingress", "sdk"}));
 }
@@ -554,6 +561,8 @@ int make_senders(const std::string& path, const Options& o, std::vector<std::uni
     options.bootstrap = o.bootstrap;
     options.agency_id = o.agency;
     options.client_id = "caselink-e2e-bench";
+    options.signing_key_file = o.sdk_signing_key_file;
+    options.signing_key_id = o.sdk_signing_key_id;
     auto client = sdk::AgencyClient::create(options);
     if (!client.ok()) {
       std::cerr << "AgencyClient: " << client.error().describe() << "\n";

@@ -360,11 +360,13 @@ int main(int argc, char** argv) {
   app.add_option("--host", o.host, "ingress API address");
   app.add_option("--port", o.port, "ingress API port");
   app.add_option("--ca", ca_file, "HTTPS: the PEM CA the ingress's certificate must chain to (else plain HTTP)");
-  app.add_option("--plain-port", plain_port,
-                 "with --ca: a second ingress on plain HTTP; runs the TLS comparison instead of the usual phases");
+  CLI::Option* plain = app.add_option("--plain-port", plain_port,
+                                      "with --ca: a second ingress on plain HTTP; runs the TLS comparison instead "
+                                      "of the usual phases");
   app.add_option("--signed-port", signed_port,
                  "with --ca and --plain-port: a third ingress on HTTPS that signs custodially; adds the signing "
-                 "comparison");
+                 "comparison")
+      ->needs(plain);
   app.add_option("--token", o.token, "bearer token (demo token of sthjj-330100 by default)");
   app.add_option("--agency", o.agency, "agency of the token (producer_agency_id of the direct phase)");
   app.add_option("--connections", o.connections, "keep-alive connections (= in-flight records in the direct phase)");

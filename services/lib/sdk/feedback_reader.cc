@@ -12,6 +12,7 @@
 #include "services/lib/logging/logging.h"
 #include "services/lib/sdk/agency_client.h"
 #include "services/lib/sdk/client_settings.h"
+#include "services/lib/signing/runtime.h"
 
 namespace caselink::sdk {
 
@@ -30,8 +31,11 @@ Result<v1::Envelope> decode(const ConsumedRecord& record) {
                           envelope::kUndecodable);
   }
   auto decoded = envelope::decode(*record.value);
-  if (!decoded.ok()) {
-    Error error = decoded.error();
+  // With a signing runtime installed (signing::install, signing.verify: required) the feedback
+  // must be signed by caselink-feedback, as a service's decode step checks (kafka/decode.h).
+  Status signature = decoded.ok() ? signing::verify_if_installed(*decoded) : Status::success();
+  if (!decoded.ok() || !signature.ok()) {
+    Error error = decoded.ok() ? signature.error() : decoded.error();
     error.message = "record " + position(record) + ": " + error.message;
     return error;
   }

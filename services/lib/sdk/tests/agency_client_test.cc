@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "services/lib/signing/envelope_signature.h"
+#include "services/lib/signing/runtime.h"
 #include "services/lib/signing/tests/test_keys.h"
 #include <librdkafka/rdkafka.h>
 
@@ -488,6 +489,57 @@ TEST(MockClusterTest, ReaderReturnsGoodRecordsThenTheUndecodableOneAsAnError) {
   EXPECT_EQ(errors[0].reason, envelope::kUndecodable);
   EXPECT_NE(errors[0].message.find(topic + "/0@1"), std::string::npos) << errors[0].message;
   EXPECT_TRUE((*reader)->commit().ok());
+}
+
+// With a signing runtime installed that requires signatures, the reader returns a record that
+// caselink-feedback did not sign as an error (reason envelope.signature), like a service's
+// decode step; the signed records around it are returned.
+TEST(MockClusterTest, ReaderWithVerificationRequiredRefusesUnsignedFeedback) {
+  const auto dir = std::filesystem::temp_directory_path() / ("caselink-sdk-verify-" + std::to_string(::getpid()));
+  signing::Settings required;
+  required.verify = "required";
+  required.registry_file = signing::testing::write_keys(dir, {{"caselink-feedback.k1", "caselink-feedback", ""}});
+  required.key_dir = dir.string();  // holds caselink-feedback's key: to_record signs its records
+  auto runtime = signing::Runtime::create(required, nullptr);
+  ASSERT_TRUE(runtime.ok()) << runtime.error().describe();
+  signing::ScopedInstall installed(*runtime);
+
+  MockCluster cluster;
+  const std::string topic = "caselink.feedback.sthjj-330100.v1";
+  cluster.create_topic(topic, 1);
+  kafka::KafkaSettings settings;
+  settings.bootstrap = cluster.bootstrap();
+  auto producer = kafka::make_idempotent_producer(settings, "feedback-writer");
+  ASSERT_TRUE(producer.ok());
+  auto feedback = [&](const std::string& case_id, const std::string& producer_id) {
+    v1::Envelope env = envelope::make_envelope(CaseId(case_id), AgencyId(producer_id),
+                                               std::chrono::system_clock::now(), std::chrono::system_clock::now());
+    env.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED);
+    envelope::seal(env);
+    return envelope::to_record(env, topic);
+  };
+  ASSERT_TRUE((*producer)->send(feedback("case-1", "caselink-feedback")).ok());
+  ASSERT_TRUE((*producer)->send(feedback("case-2", "someone-else")).ok());  // no key held: unsigned
+  ASSERT_TRUE((*producer)->send(feedback("case-3", "caselink-feedback")).ok());
+
+  auto reader = FeedbackReader::create(options(cluster.bootstrap()), "sthjj-adapter");
+  ASSERT_TRUE(reader.ok()) << reader.error().describe();
+  std::vector<std::string> seen;
+  std::vector<Error> errors;
+  for (int i = 0; i < 100 && seen.size() + errors.size() < 3; ++i) {
+    auto batch = (*reader)->poll(std::chrono::milliseconds(200));
+    if (!batch.ok()) {
+      errors.push_back(batch.error());
+      continue;
+    }
+    for (const auto& env : *batch) seen.push_back(env.case_id());
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"case-1", "case-3"}));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].reason, signing::kSignatureReason);
+  EXPECT_NE(errors[0].message.find(topic + "/0@1"), std::string::npos) << errors[0].message;
+  EXPECT_NE(errors[0].message.find("missing"), std::string::npos) << errors[0].message;
+  std::filesystem::remove_all(dir);
 }
 
 // ---------------------------------------------------------------------------------------------
