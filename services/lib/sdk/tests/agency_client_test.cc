@@ -449,45 +449,68 @@ TEST(MockClusterTest, PublishAllDeliversInOrderOnTheCaseTopicsAndReaderDecodes) 
   EXPECT_EQ(next->offset, (*deliveries)[2].offset + 1);
 }
 
-TEST(MockClusterTest, ReaderReturnsGoodRecordsThenTheUndecodableOneAsAnError) {
+// A FilingDecision as caselink-feedback writes it to the agency's feedback topic (signed when a
+// signing runtime holding the producer's key is installed).
+OutgoingRecord feedback_record(const std::string& topic, const std::string& case_id,
+                               const std::string& producer_id = "caselink-feedback") {
+  v1::Envelope env = envelope::make_envelope(CaseId(case_id), AgencyId(producer_id), std::chrono::system_clock::now(),
+                                             std::chrono::system_clock::now());
+  env.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED);
+  envelope::seal(env);
+  return envelope::to_record(env, topic);
+}
+
+// A one-partition feedback topic on a mock cluster and a producer writing to it.
+struct FeedbackTopic {
   MockCluster cluster;
   const std::string topic = "caselink.feedback.sthjj-330100.v1";
-  cluster.create_topic(topic, 1);
-  kafka::KafkaSettings settings;
-  settings.bootstrap = cluster.bootstrap();
-  auto producer = kafka::make_idempotent_producer(settings, "feedback-writer");
-  ASSERT_TRUE(producer.ok());
-  auto feedback = [](const std::string& case_id) {
-    v1::Envelope env = envelope::make_envelope(CaseId(case_id), AgencyId("caselink-feedback"),
-                                               std::chrono::system_clock::now(), std::chrono::system_clock::now());
-    env.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED);
-    envelope::seal(env);
-    return envelope::to_record(env, "caselink.feedback.sthjj-330100.v1");
-  };
-  ASSERT_TRUE((*producer)->send(feedback("case-1")).ok());
-  ASSERT_TRUE((*producer)->send(OutgoingRecord{topic, "case-2", std::string("not an envelope"), {}}).ok());
-  ASSERT_TRUE((*producer)->send(feedback("case-3")).ok());
+  std::unique_ptr<kafka::IdempotentProducer> producer;
+  std::string producer_error;
+  FeedbackTopic() {
+    cluster.create_topic(topic, 1);
+    kafka::KafkaSettings settings;
+    settings.bootstrap = cluster.bootstrap();
+    auto made = kafka::make_idempotent_producer(settings, "feedback-writer");
+    if (made.ok()) producer = std::move(*made);
+    else producer_error = made.error().describe();
+  }
+};
 
-  auto reader = FeedbackReader::create(options(cluster.bootstrap()), "sthjj-adapter");
-  ASSERT_TRUE(reader.ok()) << reader.error().describe();
-  EXPECT_EQ((*reader)->topic(), topic);
-  std::vector<std::string> seen;
+// Polls until `expected` envelopes and errors together have come back (or 100 polls).
+struct ReadBack {
+  std::vector<std::string> case_ids;
   std::vector<Error> errors;
-  for (int i = 0; i < 100 && seen.size() + errors.size() < 3; ++i) {
-    auto batch = (*reader)->poll(std::chrono::milliseconds(200));
+};
+ReadBack read_back(FeedbackReader& reader, size_t expected) {
+  ReadBack out;
+  for (int i = 0; i < 100 && out.case_ids.size() + out.errors.size() < expected; ++i) {
+    auto batch = reader.poll(std::chrono::milliseconds(200));
     if (!batch.ok()) {
-      errors.push_back(batch.error());
+      out.errors.push_back(batch.error());
       continue;
     }
-    for (const auto& env : *batch) {
-      seen.push_back(env.case_id());
-    }
+    for (const auto& env : *batch) out.case_ids.push_back(env.case_id());
   }
-  EXPECT_EQ(seen, (std::vector<std::string>{"case-1", "case-3"}));
-  ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].code, ErrorCode::kInvalid);
-  EXPECT_EQ(errors[0].reason, envelope::kUndecodable);
-  EXPECT_NE(errors[0].message.find(topic + "/0@1"), std::string::npos) << errors[0].message;
+  return out;
+}
+
+TEST(MockClusterTest, ReaderReturnsGoodRecordsThenTheUndecodableOneAsAnError) {
+  FeedbackTopic feedback;
+  const std::string& topic = feedback.topic;
+  ASSERT_TRUE(feedback.producer) << feedback.producer_error;
+  ASSERT_TRUE(feedback.producer->send(feedback_record(topic, "case-1")).ok());
+  ASSERT_TRUE(feedback.producer->send(OutgoingRecord{topic, "case-2", std::string("not an envelope"), {}}).ok());
+  ASSERT_TRUE(feedback.producer->send(feedback_record(topic, "case-3")).ok());
+
+  auto reader = FeedbackReader::create(options(feedback.cluster.bootstrap()), "sthjj-adapter");
+  ASSERT_TRUE(reader.ok()) << reader.error().describe();
+  EXPECT_EQ((*reader)->topic(), topic);
+  const ReadBack read = read_back(**reader, 3);
+  EXPECT_EQ(read.case_ids, (std::vector<std::string>{"case-1", "case-3"}));
+  ASSERT_EQ(read.errors.size(), 1u);
+  EXPECT_EQ(read.errors[0].code, ErrorCode::kInvalid);
+  EXPECT_EQ(read.errors[0].reason, envelope::kUndecodable);
+  EXPECT_NE(read.errors[0].message.find(topic + "/0@1"), std::string::npos) << read.errors[0].message;
   EXPECT_TRUE((*reader)->commit().ok());
 }
 
@@ -504,41 +527,21 @@ TEST(MockClusterTest, ReaderWithVerificationRequiredRefusesUnsignedFeedback) {
   ASSERT_TRUE(runtime.ok()) << runtime.error().describe();
   signing::ScopedInstall installed(*runtime);
 
-  MockCluster cluster;
-  const std::string topic = "caselink.feedback.sthjj-330100.v1";
-  cluster.create_topic(topic, 1);
-  kafka::KafkaSettings settings;
-  settings.bootstrap = cluster.bootstrap();
-  auto producer = kafka::make_idempotent_producer(settings, "feedback-writer");
-  ASSERT_TRUE(producer.ok());
-  auto feedback = [&](const std::string& case_id, const std::string& producer_id) {
-    v1::Envelope env = envelope::make_envelope(CaseId(case_id), AgencyId(producer_id),
-                                               std::chrono::system_clock::now(), std::chrono::system_clock::now());
-    env.mutable_filing_decision()->set_outcome(v1::FILING_OUTCOME_FILED);
-    envelope::seal(env);
-    return envelope::to_record(env, topic);
-  };
-  ASSERT_TRUE((*producer)->send(feedback("case-1", "caselink-feedback")).ok());
-  ASSERT_TRUE((*producer)->send(feedback("case-2", "someone-else")).ok());  // no key held: unsigned
-  ASSERT_TRUE((*producer)->send(feedback("case-3", "caselink-feedback")).ok());
+  FeedbackTopic feedback;
+  const std::string& topic = feedback.topic;
+  ASSERT_TRUE(feedback.producer) << feedback.producer_error;
+  ASSERT_TRUE(feedback.producer->send(feedback_record(topic, "case-1")).ok());
+  ASSERT_TRUE(feedback.producer->send(feedback_record(topic, "case-2", "someone-else")).ok());  // no key held: unsigned
+  ASSERT_TRUE(feedback.producer->send(feedback_record(topic, "case-3")).ok());
 
-  auto reader = FeedbackReader::create(options(cluster.bootstrap()), "sthjj-adapter");
+  auto reader = FeedbackReader::create(options(feedback.cluster.bootstrap()), "sthjj-adapter");
   ASSERT_TRUE(reader.ok()) << reader.error().describe();
-  std::vector<std::string> seen;
-  std::vector<Error> errors;
-  for (int i = 0; i < 100 && seen.size() + errors.size() < 3; ++i) {
-    auto batch = (*reader)->poll(std::chrono::milliseconds(200));
-    if (!batch.ok()) {
-      errors.push_back(batch.error());
-      continue;
-    }
-    for (const auto& env : *batch) seen.push_back(env.case_id());
-  }
-  EXPECT_EQ(seen, (std::vector<std::string>{"case-1", "case-3"}));
-  ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].reason, signing::kSignatureReason);
-  EXPECT_NE(errors[0].message.find(topic + "/0@1"), std::string::npos) << errors[0].message;
-  EXPECT_NE(errors[0].message.find("missing"), std::string::npos) << errors[0].message;
+  const ReadBack read = read_back(**reader, 3);
+  EXPECT_EQ(read.case_ids, (std::vector<std::string>{"case-1", "case-3"}));
+  ASSERT_EQ(read.errors.size(), 1u);
+  EXPECT_EQ(read.errors[0].reason, signing::kSignatureReason);
+  EXPECT_NE(read.errors[0].message.find(topic + "/0@1"), std::string::npos) << read.errors[0].message;
+  EXPECT_NE(read.errors[0].message.find("missing"), std::string::npos) << read.errors[0].message;
   std::filesystem::remove_all(dir);
 }
 
