@@ -257,6 +257,7 @@ class CommitTiming : public kafka::LoopObserver {
 struct LoopPhase {
   double rate = 0;
   std::string timing;  // a row of the timing table
+  std::string label;   // its row in the rate table
 };
 
 enum class Kind { kNoop, kValidate, kReemit, kSigned };
@@ -334,6 +335,36 @@ LoopPhase loop_phase(const Options& o, const std::string& in, const std::string&
 }  // namespace
 }  // namespace caselink
 
+namespace caselink {
+namespace {
+
+// The rate table (each loop phase against the produce baseline and the no-op loop), then where
+// each loop phase's time went. bench.sh parses the rate rows by their labels.
+void print_report(const Options& o, double produce, const std::vector<LoopPhase>& phases) {
+  std::cout << std::fixed << std::setprecision(0);
+  std::cout << "records=" << o.records << " partitions=" << o.partitions << " commit_every_records="
+            << o.commit_every_records << " commit_every_ms=" << o.commit_every_ms;
+  for (const auto& property : o.loop_properties) std::cout << " " << property;
+  if (o.signing) std::cout << " signing (produced probes signed)";
+  std::cout << "\n| phase | records/s | ratio to idempotent produce | ratio to no-op loop |\n";
+  std::cout << "| --- | ---: | ---: | ---: |\n";
+  std::cout << std::setprecision(0) << "| idempotent produce (acks=all) | " << produce << " | 1.00 | - |\n";
+  const double noop = phases.front().rate;
+  for (const LoopPhase& phase : phases) {
+    std::cout << std::setprecision(0) << "| " << phase.label << " | " << phase.rate << " | " << std::setprecision(2)
+              << phase.rate / produce << " | " << phase.rate / noop << " |\n";
+  }
+  if (o.signing) std::cout << "signed / re-emitting: " << phases[3].rate / phases[2].rate << "\n";
+  std::cout << "\n| loop | transactions | records per transaction | commit_transaction p50 ms | p99 ms | "
+               "share of the phase in commit_transaction | producer round trip ms (mean) | consumer round trip ms "
+               "(mean) |\n";
+  std::cout << "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const LoopPhase& phase : phases) std::cout << phase.timing << "\n";
+}
+
+}  // namespace
+}  // namespace caselink
+
 int main(int argc, char** argv) {
   using namespace caselink;
   Options o;
@@ -374,47 +405,24 @@ int main(int argc, char** argv) {
     const std::optional<BenchKeys> keys = o.signing ? std::optional<BenchKeys>(BenchKeys::make()) : std::nullopt;
     const BenchKeys* run_keys = keys ? &*keys : nullptr;
     const double produce = produce_phase(o, in, run_keys);
-    std::cerr << "[bench] loop phase: no-op passthrough\n";
-    const LoopPhase noop_phase = loop_phase(o, in, out_noop, dlq, Kind::kNoop, run_keys);
-    std::cerr << "[bench] loop phase: validating passthrough\n";
-    const LoopPhase validate_phase = loop_phase(o, in, out_validate, dlq, Kind::kValidate, run_keys);
-    std::optional<LoopPhase> reemit_phase, signed_phase;
+    struct Planned {
+      Kind kind;
+      const std::string& out;
+      const char* label;
+    };
+    std::vector<Planned> plan{{Kind::kNoop, out_noop, "no-op transactional passthrough"},
+                              {Kind::kValidate, out_validate, "validating passthrough (decode + validate)"}};
     if (o.signing) {
-      std::cerr << "[bench] loop phase: re-emitting, unsigned\n";
-      reemit_phase = loop_phase(o, in, out_reemit, dlq, Kind::kReemit, run_keys);
-      std::cerr << "[bench] loop phase: re-emitting, verified and signed\n";
-      signed_phase = loop_phase(o, in, out_signed, dlq, Kind::kSigned, run_keys);
+      plan.push_back({Kind::kReemit, out_reemit, "re-emitting loop (decode, new envelope, unsigned)"});
+      plan.push_back({Kind::kSigned, out_signed, "signed loop (verify input, sign output)"});
     }
-    const double noop = noop_phase.rate;
-    const double validate = validate_phase.rate;
-    std::cout << std::fixed << std::setprecision(0);
-    std::cout << "records=" << o.records << " partitions=" << o.partitions << " commit_every_records="
-              << o.commit_every_records << " commit_every_ms=" << o.commit_every_ms;
-    for (const auto& property : o.loop_properties) std::cout << " " << property;
-    if (o.signing) std::cout << " signing (produced probes signed)";
-    std::cout << "\n";
-    std::cout << "| phase | records/s | ratio to idempotent produce | ratio to no-op loop |\n";
-    std::cout << "| --- | ---: | ---: | ---: |\n";
-    std::cout << std::setprecision(0) << "| idempotent produce (acks=all) | " << produce << " | 1.00 | - |\n";
-    std::cout << "| no-op transactional passthrough | " << noop << " | " << std::setprecision(2) << noop / produce
-              << " | 1.00 |\n";
-    std::cout << std::setprecision(0) << "| validating passthrough (decode + validate) | " << validate << " | "
-              << std::setprecision(2) << validate / produce << " | " << validate / noop << " |\n";
-    if (o.signing) {
-      const double reemit = reemit_phase->rate;
-      const double signed_rate = signed_phase->rate;
-      std::cout << std::setprecision(0) << "| re-emitting loop (decode, new envelope, unsigned) | " << reemit << " | "
-                << std::setprecision(2) << reemit / produce << " | " << reemit / noop << " |\n";
-      std::cout << std::setprecision(0) << "| signed loop (verify input, sign output) | " << signed_rate << " | "
-                << std::setprecision(2) << signed_rate / produce << " | " << signed_rate / noop << " |\n";
-      std::cout << "signed / re-emitting: " << signed_rate / reemit << "\n";
+    std::vector<LoopPhase> phases;
+    for (const Planned& step : plan) {
+      std::cerr << "[bench] loop phase: " << step.label << "\n";
+      phases.push_back(loop_phase(o, in, step.out, dlq, step.kind, run_keys));
+      phases.back().label = step.label;
     }
-    std::cout << "\n| loop | transactions | records per transaction | commit_transaction p50 ms | p99 ms | "
-                 "share of the phase in commit_transaction | producer round trip ms (mean) | consumer round trip ms "
-                 "(mean) |\n";
-    std::cout << "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
-    std::cout << noop_phase.timing << "\n" << validate_phase.timing << "\n";
-    if (o.signing) std::cout << reemit_phase->timing << "\n" << signed_phase->timing << "\n";
+    print_report(o, produce, phases);
   } catch (const std::exception& e) {
     std::cerr << "benchmark failed: " << e.what() << "\n";
     return 1;
