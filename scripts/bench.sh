@@ -35,7 +35,10 @@
 #              transaction.abort.timed.out.transaction.cleanup.interval.ms; extra settings via
 #              --kafka-property K=V / --loop-key K=V after `--` (e.g. -- --loop-key
 #              transaction_timeout_ms=60000 --kafka-property session.timeout.ms=45000 for the
-#              settings before issue 19). docs/performance.md "Takeover after kill -9".
+#              settings before issue 19; -- --takeover-standby for sync.standby_replicas in both,
+#              each run starting once both instances' standby replicas are current, at most
+#              1,000 state records behind).
+#              docs/performance.md "Takeover after kill -9".
 #   peer       (N default 200000; --runs R rounds, default 3) caselink-passthrough with its defaults
 #              against a Kafka Streams exactly_once_v2 no-op application (bench/streams-peer, built
 #              here with Maven), same input, same commit interval (100 ms), order alternating by

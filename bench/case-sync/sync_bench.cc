@@ -32,6 +32,7 @@
 #include <thread>
 
 #include "bench/case-sync/case_events.h"
+#include "bench/case-sync/proc_status.h"
 #include "bench/case-sync/takeover.h"
 #include "services/daemons/sync/kafka_edge.h"
 #include "services/lib/kafka/read_to_end.h"
@@ -169,15 +170,7 @@ double loop_phase(const Options& o, const std::string& in, kafka::RecordHandler&
   return static_cast<double>(total) / *elapsed;
 }
 
-// A "<field>:   123 kB" line of /proc/<pid>/status, in MB; -1 when absent.
-double status_mb(const std::string& status_path, const std::string& field) {
-  std::ifstream f(status_path);
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;  // kB
-  }
-  return -1;
-}
+using bench::status_mb;
 double vm_rss_mb() { return status_mb("/proc/self/status", "VmRSS"); }
 double max_rss_mb() {
   rusage u{};
@@ -307,6 +300,8 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--takeover-runs", o.takeover.runs, "Takeover phase only: kills (0: other phases)")->default_val(0);
   app.add_option("--takeover-cases", o.takeover.cases, "Takeover phase: open cases (4 events each)");
   app.add_option("--takeover-rate", o.takeover.rate, "Takeover phase: new events per second");
+  app.add_flag("--takeover-standby", o.takeover.standby,
+               "Takeover phase: sync.standby_replicas on in both instances, caught up before each kill");
   app.add_option("--loop-key", o.loop_keys, "KEY=VALUE loop.* key of the takeover phase's instances (repeatable)");
   app.add_option("--compression", o.compression,
                  "Producer compression.type of both loop phases (none, lz4, zstd, ...), as caselink-sync ships with");

@@ -13,8 +13,10 @@
 #include <thread>
 
 #include "bench/case-sync/case_events.h"
+#include "bench/case-sync/proc_status.h"
 #include "services/lib/envelope/codec.h"
 #include "services/lib/kafka/producer.h"
+#include "tests/support/http_get.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink::bench {
@@ -106,14 +108,18 @@ std::string write_config(const TakeoverOptions& o, const Topics& t, const fs::pa
   out << "sync:\n  state_topic: " << t.state << "\n  alert_topic: " << t.alerts << "\n  rules_directory: \""
       << fs::absolute(o.rules_directory).string() << "\"\n  organs_file: \""
       << fs::absolute(fs::path(o.rules_directory).parent_path() / "organs" / "organs.yaml").string() << "\"\n"
-      << "http: {port: 0}\nlog: {level: info}\n";
+      << (o.standby ? "  standby_replicas: true\n" : "") << "http: {port: 0}\nlog: {level: info}\n";
   return path.string();
 }
 
 struct Instance {
   std::string name, config, log, binary;
   std::unique_ptr<testing::ChildProcess> child;
+  std::streamoff log_start = 0;  // the log's size when the latest incarnation started (it appends)
   void start() {
+    std::error_code ec;
+    const auto size = fs::file_size(log, ec);
+    log_start = ec ? 0 : static_cast<std::streamoff>(size);
     child = std::make_unique<testing::ChildProcess>(binary, std::vector<std::string>{"--config", config}, log);
   }
 };
@@ -176,6 +182,28 @@ bool wait_both_working(const TakeoverOptions& o, const Topics& t, const Instance
   return balanced && testing::wait_caught_up(o.bootstrap, t.group, {t.in}, std::chrono::seconds(o.timeout_s));
 }
 
+// Each instance's standby replicas follow exactly the partitions it does not hold and are at most
+// kCurrent records behind their ends (caselink_sync_standby_* on its admin endpoint; an open
+// transaction of the other instance and commit markers count, so "current" is not 0).
+constexpr double kCurrent = 1000;
+bool wait_standby_caught_up(const TakeoverOptions& o, const Topics& t, const std::vector<const Instance*>& instances) {
+  return testing::wait_until(
+      [&] {
+        for (const Instance* i : instances) {
+          const auto held = held_by(o, t, t.group + "-" + i->name);
+          const double expected = static_cast<double>(o.partitions) - static_cast<double>(held.size());
+          if (held.empty() ||
+              testing::scrape_metric(i->log, "caselink_sync_standby_partitions", i->log_start) != expected ||
+              testing::scrape_metric(i->log, "caselink_sync_standby_behind_records", i->log_start) < 0 ||
+              testing::scrape_metric(i->log, "caselink_sync_standby_behind_records", i->log_start) > kCurrent) {
+            return false;
+          }
+        }
+        return true;
+      },
+      std::chrono::seconds(o.timeout_s), std::chrono::milliseconds(500));
+}
+
 std::string seconds_text(const std::optional<double>& s) {
   if (!s) return "(timed out)";
   std::ostringstream out;
@@ -189,7 +217,7 @@ void print_settings(const TakeoverOptions& o) {
             << "; kafka.properties:";
   for (const auto& [k, v] : o.kafka_properties) std::cout << " " << k << "=" << v;
   if (o.kafka_properties.empty()) std::cout << " (none: librdkafka defaults)";
-  std::cout << "; loop keys:";
+  std::cout << "; standby replicas: " << (o.standby ? "on" : "off") << "; loop keys:";
   for (const auto& [k, v] : o.loop_keys) std::cout << " loop." << k << "=" << v;
   if (o.loop_keys.empty()) std::cout << " (none: caselink-sync defaults)";
   std::cout << "\n";
@@ -229,7 +257,7 @@ int run_takeover(const TakeoverOptions& o) {
   std::cerr << "[bench] takeover: logs in " << dir.string() << "\n";
   a.start();
   b.start();
-  if (!wait_both_working(o, t, a, b)) {
+  if (!wait_both_working(o, t, a, b) || (o.standby && !wait_standby_caught_up(o, t, {&a, &b}))) {
     throw std::runtime_error("the two instances did not load the open cases (see " + dir.string() + ")");
   }
   Feeder feeder(o, t.in);
@@ -243,11 +271,18 @@ int run_takeover(const TakeoverOptions& o) {
               << " holding " << partitions.size() << " partition(s); the survivor processed a new event on the first "
               << "of them after " << seconds_text(r.first) << ", on all after " << seconds_text(r.all) << "\n";
     victim.start();
-    if (run + 1 < o.runs && !wait_both_working(o, t, a, b)) {
+    // After the last run too: the memory printed below is of two working instances.
+    if (!wait_both_working(o, t, a, b) || (o.standby && !wait_standby_caught_up(o, t, {&a, &b}))) {
       throw std::runtime_error("the restarted instance did not rejoin (see " + dir.string() + ")");
     }
   }
   if (feeder.failed() != 0) std::cout << "feeder: " << feeder.failed() << " events not acknowledged\n";
+  // The survivor of the last run has lived through every run; the other restarted and caught up.
+  for (const Instance* i : {&a, &b}) {
+    std::cout << std::fixed << std::setprecision(1) << "memory of " << i->name << ": VmRSS "
+              << process_mb(i->child->pid(), "VmRSS") << " MB, peak VmHWM " << process_mb(i->child->pid(), "VmHWM")
+              << " MB\n";
+  }
   return report(results);
 }
 

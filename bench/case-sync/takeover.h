@@ -21,6 +21,9 @@ struct TakeoverOptions {
   int runs = 3;
   int64_t rate = 100;          // new events per second while the runs last
   int64_t timeout_s = 180;     // per run: a takeover slower than this counts as failed
+  // sync.standby_replicas: true for both; before each kill both instances' replicas are current
+  // (at most 1,000 state records behind).
+  bool standby = false;
   std::vector<std::pair<std::string, std::string>> kafka_properties;  // kafka.properties of both
   std::vector<std::pair<std::string, std::string>> loop_keys;         // loop.* keys of both
 };

@@ -1,5 +1,8 @@
 #include "tests/support/http_get.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <utility>  // boost 1.74 asio uses std::exchange without including it
 
 #include <boost/asio.hpp>
@@ -37,6 +40,37 @@ HttpReply http_get(uint16_t port, const std::string& path) {
     reply.status = 0;
   }
   return reply;
+}
+
+uint16_t admin_port_in_log(const std::string& log_path, std::streamoff from) {
+  static const std::string kMark = "admin endpoint on http://127.0.0.1:";
+  std::ifstream in(log_path);
+  in.seekg(from);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (const auto at = line.find(kMark); at != std::string::npos) {
+      return static_cast<uint16_t>(std::stoi(line.substr(at + kMark.size())));
+    }
+  }
+  return 0;
+}
+
+double metric_value(const std::string& page, const std::string& metric) {
+  std::istringstream in(page);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(metric + "{", 0) == 0 || line.rfind(metric + " ", 0) == 0) {
+      return std::stod(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return -1;
+}
+
+double scrape_metric(const std::string& log_path, const std::string& metric, std::streamoff from) {
+  const uint16_t port = admin_port_in_log(log_path, from);
+  if (port == 0) return -1;
+  const HttpReply page = http_get(port, "/metrics");
+  return page.status == 200 ? metric_value(page.body, metric) : -1;
 }
 
 }  // namespace caselink::testing

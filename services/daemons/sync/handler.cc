@@ -34,6 +34,8 @@ void bind(config::ConfigBinder& b, Settings* s) {
   b.bind("sync.hash_window", &s->hash_window, "Recent version hashes kept per case (to check acknowledgements)");
   b.bind("sync.timeline_size", &s->timeline_size, "Recent events kept in each snapshot's timeline");
   b.bind("sync.restore_timeout_ms", &s->restore_timeout_ms, "Upper bound for restoring partitions from the state topic");
+  b.bind("sync.standby_replicas", &s->standby_replicas,
+         "Fold the state partitions other instances own, so a takeover only catches up (memory and CPU for every case)");
   b.bind("sync.keep_revoked_partitions", &s->keep_revoked_partitions,
          "Keep a revoked partition's cases until the next assignment and, if it gives the partition back, read only "
          "the state records settled since the revoke instead of the whole partition");
@@ -90,6 +92,9 @@ SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Cloc
       service_(std::move(service_name)),
       event_time_(settings_.time_mode == kEventTime),
       registry_(registry) {
+  if (settings_.standby_replicas) {
+    standby_ = std::make_unique<StandbyReplicas>([this](const CaseRecord& record) { return pack(record); });
+  }
   if (event_time_) {
     log()->warn("sync.time_mode = event_time: timers follow the events' occurred_at (watermark, lateness {} ms), "
                 "not the clock; for replay and tests, never for production",
@@ -103,6 +108,10 @@ SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Cloc
     alerts_total_ = &registry_->counter("caselink_sync_alerts_total", "Alerts raised, by kind.", {"service", "kind"});
     restored_total_ =
         &registry_->counter("caselink_sync_restored_cases_total", "Cases restored from the state topic.", {"service"});
+    standby_taken_total_ = &registry_->counter(
+        "caselink_sync_standby_partitions_taken_total",
+        "Partitions assigned whose cases the standby replicas had folded (only caught up, not read whole).",
+        {"service"});
     kept_total_ = &registry_->counter(
         "caselink_sync_partitions_kept_total",
         "Partitions given straight back by a rebalance whose cases were kept and caught up, not read whole.",
@@ -223,10 +232,6 @@ void SyncHandler::erase(Resident& cases, const std::string& case_id) {
     overdue_open_ -= it->second.overdue_open;
     cases.erase(it);
   }
-}
-
-bool SyncHandler::spent_placeholder(const CaseRecord& record) {
-  return record.snapshot.version() == 0 && record.internal.parked.empty();
 }
 
 void SyncHandler::drop_partition(int32_t partition) {
@@ -480,8 +485,16 @@ void SyncHandler::on_partitions_assigned(const std::vector<kafka::TopicPartition
   }
   std::sort(fresh.begin(), fresh.end());
   fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
-  // A kept partition not given back belongs to another instance now.
-  std::erase_if(kept_, [&fresh](const auto& kept) { return !std::binary_search(fresh.begin(), fresh.end(), kept.first); });
+  // A kept partition not given back belongs to another instance now: the standby replicas follow
+  // it from where the kept cases reach.
+  for (auto it = kept_.begin(); it != kept_.end();) {
+    if (std::binary_search(fresh.begin(), fresh.end(), it->first)) {
+      ++it;
+      continue;
+    }
+    if (standby_) standby_->release(it->first, StandbyReplicas::Partition{std::move(it->second.cases), it->second.stable_offset, {}});
+    it = kept_.erase(it);
+  }
   if (fresh.empty()) return;
   const std::vector<int32_t> whole = catch_up(fresh);
   if (!whole.empty()) restore_partitions(whole);
@@ -490,17 +503,18 @@ void SyncHandler::on_partitions_assigned(const std::vector<kafka::TopicPartition
 std::vector<int32_t> SyncHandler::catch_up(const std::vector<int32_t>& partitions) {
   kafka::ChangelogReader::Offsets from;
   std::vector<int32_t> whole;
+  size_t kept = 0;
+  size_t standby = 0;
   for (int32_t p : partitions) {
-    auto kept = kept_.find(p);
-    if (kept == kept_.end()) {
+    std::optional<Kept> held = take_held(p, kept, standby);
+    if (!held) {
       whole.push_back(p);
       continue;
     }
     drop_partition(p);
     auto& cases = committed_[p];
-    for (auto& [id, resident] : kept->second.cases) store(cases, id, std::move(resident));
-    from[p] = kept->second.stable_offset;
-    kept_.erase(kept);
+    for (auto& [id, resident] : held->cases) store(cases, id, std::move(resident));
+    from[p] = held->stable_offset;
   }
   if (from.empty()) return whole;
   const auto started = std::chrono::steady_clock::now();
@@ -517,39 +531,60 @@ std::vector<int32_t> SyncHandler::catch_up(const std::vector<int32_t>& partition
     std::sort(whole.begin(), whole.end());
     return whole;
   }
-  size_t kept_cases = 0;
-  for (const auto& [p, offset] : from) kept_cases += committed_[p].size();
+  size_t held_cases = 0;
+  for (const auto& [p, offset] : from) held_cases += committed_[p].size();
   publish_gauges();
-  if (registry_ != nullptr) kept_total_->labels({service_}).inc(from.size());
-  log()->info("kept {} case(s) of {} partition(s) across the rebalance; read the {} state record(s) settled since "
-              "in {} ms ({} unusable record(s) skipped)",
-              kept_cases, from.size(), read,
+  if (registry_ != nullptr) {
+    kept_total_->labels({service_}).inc(kept);
+    standby_taken_total_->labels({service_}).inc(standby);
+  }
+  log()->info("{} case(s) of {} partition(s) held already ({} kept across the rebalance, {} from the standby "
+              "replicas); read the {} state record(s) settled since in {} ms ({} unusable record(s) skipped)",
+              held_cases, from.size(), kept, standby, read,
               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
               unusable);
   return whole;
 }
 
-void SyncHandler::apply_restored(const ConsumedRecord& r, size_t& unusable) {
-  CaseRecord rec;
-  if (!CaseEngine::restore(r, &rec)) {
-    log()->error("state record {}/{}@{} unusable; skipped", r.topic, r.partition, r.offset);
-    ++unusable;
-    return;
+std::optional<SyncHandler::Kept> SyncHandler::take_held(int32_t partition, size_t& kept, size_t& standby) {
+  if (auto it = kept_.find(partition); it != kept_.end()) {
+    Kept out = std::move(it->second);
+    kept_.erase(it);
+    ++kept;
+    return out;
   }
+  if (!standby_) return std::nullopt;
+  auto taken = standby_->take(partition);
+  if (!taken || taken->next_offset == 0) return std::nullopt;  // nothing folded yet: read it whole
+  // Event-time mode: the watermark covers the history the standby replicas folded.
+  if (taken->latest_event != TimePoint{}) observe(taken->latest_event);
+  ++standby;
+  return Kept{taken->next_offset, std::move(taken->cases)};
+}
+
+void SyncHandler::apply_restored(const ConsumedRecord& r, size_t& unusable) {
   auto& cases = committed_[r.partition];
-  auto it = cases.find(rec.snapshot.case_id());
-  if (spent_placeholder(rec)) {
-    // The early events of a case never seen expired: the placeholder carries nothing any more.
-    // (Only a placeholder is dropped: a catch-up may read it again after the case became real.)
-    if (it != cases.end() && it->second.version == 0) erase(cases, rec.snapshot.case_id());
-    return;
+  StateRecordFold fold = fold_state_record(r, cases);
+  const CaseRecord& rec = fold.record;
+  switch (fold.kind) {
+    case StateRecordFold::Kind::kUnusable:
+      log()->error("state record {}/{}@{} unusable; skipped", r.topic, r.partition, r.offset);
+      ++unusable;
+      return;
+    case StateRecordFold::Kind::kSpentPlaceholder:
+      // The early events of a case never seen expired: the placeholder carries nothing any more.
+      // (Only a placeholder is dropped: a catch-up may read it again after the case became real.)
+      if (auto it = cases.find(rec.snapshot.case_id()); it != cases.end() && it->second.version == 0) {
+        erase(cases, rec.snapshot.case_id());
+      }
+      return;
+    case StateRecordFold::Kind::kOlder:
+    case StateRecordFold::Kind::kNewer:
+      break;
   }
   // Event-time mode: the watermark resumes where the restored history ends, not at zero.
   if (rec.snapshot.has_last_event_occurred_at()) observe(envelope::to_time_point(rec.snapshot.last_event_occurred_at()));
-  // Compaction keeps the latest; before compaction, later records (same or higher version) win.
-  if (it == cases.end() || rec.snapshot.version() >= it->second.version) {
-    store(cases, rec.snapshot.case_id(), pack(rec));
-  }
+  if (fold.kind == StateRecordFold::Kind::kNewer) store(cases, rec.snapshot.case_id(), pack(rec));
 }
 
 void SyncHandler::restore_partitions(const std::vector<int32_t>& partitions) {
@@ -589,6 +624,9 @@ void SyncHandler::on_partitions_lost(const std::vector<kafka::TopicPartition>& p
 
 void SyncHandler::on_state_uncertain(const std::vector<kafka::TopicPartition>& assigned) {
   release(assigned, /*keep=*/false);
+  for (const auto& [p, kept] : kept_) {
+    if (standby_) standby_->release(p);  // from the beginning: this instance's view is in doubt
+  }
   kept_.clear();
   on_partitions_assigned(assigned);
 }
@@ -605,7 +643,11 @@ void SyncHandler::release(const std::vector<kafka::TopicPartition>& partitions, 
     }
   }
   if (keep && settings_.keep_revoked_partitions) keep_partitions(released);
-  for (int32_t p : released) drop_partition(p);
+  for (int32_t p : released) {
+    drop_partition(p);
+    // Kept partitions stay this instance's until the next assignment tells whose they are.
+    if (standby_ && kept_.count(p) == 0) standby_->release(p);
+  }
   publish_gauges();
 }
 

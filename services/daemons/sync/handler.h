@@ -21,6 +21,7 @@
 
 #include "services/daemons/sync/case_engine.h"
 #include "services/daemons/sync/resident.h"
+#include "services/daemons/sync/standby.h"
 #include "services/lib/config/config.h"
 #include "services/lib/envelope/topics.h"
 #include "services/lib/kafka/dlq.h"
@@ -46,6 +47,10 @@ struct Settings {
   // Keep a revoked partition's cases until the next assignment (docs/services/case-sync.md,
   // "Partitions given straight back"); false reads every assigned partition whole, as before.
   bool keep_revoked_partitions = true;
+  // Fold the state partitions this instance does not own, on a thread of their own, so an
+  // assignment after another instance's death only catches up (standby.h; docs/services/case-sync.md
+  // "Standby replicas"). Off by default: it costs every instance memory and CPU for every case.
+  bool standby_replicas = false;
   // Parking of early events (docs/services/case-sync.md, "Early events").
   int64_t park_ms = 300000;
   int64_t park_max_per_case = 16;
@@ -99,9 +104,12 @@ class SyncHandler final : public kafka::RecordHandler {
   // Where a parked event that never fits is dead-lettered (the loop's DLQ topic, group, service).
   void set_dead_letter_context(kafka::DlqContext context) { dlq_ = std::move(context); }
 
+  // The standby replicas a StandbyFollower feeds (kafka_edge.h); null unless sync.standby_replicas.
+  StandbyReplicas* standby() { return standby_.get(); }
+
  private:
   using Staged = std::unordered_map<std::string, CaseRecord>;
-  using Resident = std::unordered_map<std::string, ResidentCase>;
+  using Resident = ResidentCases;
   // The case as the next event sees it: staged (uncommitted) if any, else the committed one
   // unpacked; nullopt for a case not seen yet.
   std::optional<CaseRecord> load(int32_t partition, const std::string& case_id);
@@ -109,9 +117,6 @@ class SyncHandler final : public kafka::RecordHandler {
   // Insert or replace a committed case, keeping resident_bytes_ exact.
   void store(Resident& cases, const std::string& case_id, ResidentCase resident);
   void erase(Resident& cases, const std::string& case_id);
-  // A placeholder (version 0: a case never seen, kept only to carry parked events) whose parked
-  // events are gone: not kept in memory, and dropped when read back from the state topic.
-  static bool spent_placeholder(const CaseRecord& record);
   void drop_partition(int32_t partition);
   // Partitions no input topic holds any more after a revoke, dropped; with `keep`, their cases
   // move to kept_ first (when the state topic's stable offsets can be had).
@@ -120,6 +125,10 @@ class SyncHandler final : public kafka::RecordHandler {
   // Puts back the kept cases of those of `partitions` that were kept and reads the state records
   // written since; returns the partitions still to be read whole.
   std::vector<int32_t> catch_up(const std::vector<int32_t>& partitions);
+  // The cases of `partition` this instance holds already, kept across the rebalance (counted in
+  // `kept`) or folded by the standby replicas (`standby`), with the offset they reach.
+  struct Kept;
+  std::optional<Kept> take_held(int32_t partition, size_t& kept, size_t& standby);
   // Folds one record read from the state topic into committed_ (restore and catch-up alike).
   void apply_restored(const ConsumedRecord& record, size_t& unusable);
   void publish_gauges();
@@ -163,6 +172,7 @@ class SyncHandler final : public kafka::RecordHandler {
     Resident cases;
   };
   std::map<int32_t, Kept> kept_;  // not counted in resident_bytes_ / overdue_open_
+  std::unique_ptr<StandbyReplicas> standby_;  // sync.standby_replicas
   size_t resident_bytes_ = 0;
   uint64_t overdue_open_ = 0;  // sum of ResidentCase::overdue_open over committed_
   bool event_time_ = false;
@@ -173,6 +183,7 @@ class SyncHandler final : public kafka::RecordHandler {
   metrics::CounterFamily* alerts_total_ = nullptr;
   metrics::CounterFamily* restored_total_ = nullptr;
   metrics::CounterFamily* kept_total_ = nullptr;
+  metrics::CounterFamily* standby_taken_total_ = nullptr;
   metrics::GaugeFamily* cases_gauge_ = nullptr;
   metrics::GaugeFamily* resident_bytes_gauge_ = nullptr;
   metrics::CounterFamily* referrals_total_ = nullptr;

@@ -14,6 +14,11 @@ void loop_defaults(kafka::LoopSettings* loop) {
   loop->prefetch_kbytes = 8192;
 }
 
+std::map<std::string, std::string> read_ahead_properties(const kafka::LoopSettings& loop) {
+  return {{"queued.min.messages", std::to_string(loop.prefetch_messages)},
+          {"queued.max.messages.kbytes", std::to_string(loop.prefetch_kbytes)}};
+}
+
 std::unique_ptr<kafka::ChangelogReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka,
                                                                std::string client_id, int64_t timeout_ms) {
   return std::make_unique<kafka::KafkaChangelogReader>(kafka, std::move(client_id),

@@ -3,6 +3,7 @@
 // caselink-sync's Kafka edge, apart from the pure handler library (caselink_sync links no
 // librdkafka): the changelog reader (kafka::KafkaChangelogReader) and the defaults of the shared loop.
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -15,6 +16,13 @@ namespace caselink::sync {
 // and input topics come from its service definition, main.cc): range assignment (a case's
 // partitions of every topic meet in one instance) and a read-ahead bounded for its memory budget.
 void loop_defaults(kafka::LoopSettings* loop);
+
+// The loop's read-ahead bound as librdkafka properties (queued.min.messages,
+// queued.max.messages.kbytes), for the standby replicas' follower. Not for the restore reader:
+// in librdkafka 2.0.2 a partition whose queue is full is fetched again only about a second later,
+// and with ~2 KB state records the bound made a restore of 50,000 cases 4x slower (38 s instead
+// of 9 s; its peak fell from 200-240 MB to 106-148 MB; docs/performance.md).
+std::map<std::string, std::string> read_ahead_properties(const kafka::LoopSettings& loop);
 
 // The state topic's reader: kafka::KafkaChangelogReader (assign-only, read_committed, no commits).
 std::unique_ptr<kafka::ChangelogReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka, std::string client_id,

@@ -177,7 +177,10 @@ ResidentCodec::ResidentCodec(ResidentOptions options) : options_(options), zstd_
 
 ResidentCodec::~ResidentCodec() = default;
 
-size_t ResidentCodec::dictionaries() const { return zstd_->cdicts.size(); }
+size_t ResidentCodec::dictionaries() const {
+  std::lock_guard lock(mutex_);
+  return zstd_->cdicts.size();
+}
 
 void ResidentCodec::remember(std::string_view plain) {
   if (options_.training_samples == 0 || zstd_->cdicts.size() >= options_.max_dictionaries) return;
@@ -258,6 +261,7 @@ void ResidentCodec::train() {
 }
 
 std::string ResidentCodec::pack(const CaseRecord& record) {
+  std::lock_guard lock(mutex_);
   encode_plain(record, &plain_);
   remember(plain_);
   const uint8_t dict_id = static_cast<uint8_t>(zstd_->cdicts.size());
@@ -286,6 +290,7 @@ std::string ResidentCodec::pack(const CaseRecord& record) {
 }
 
 bool ResidentCodec::unpack(std::string_view packed, CaseRecord* out) {
+  std::lock_guard lock(mutex_);
   if (packed.empty()) return false;
   const auto dict_id = static_cast<uint8_t>(packed[0]);
   const std::string_view frame = packed.substr(1);

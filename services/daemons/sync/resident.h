@@ -22,8 +22,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "services/daemons/sync/case_engine.h"
@@ -48,7 +50,8 @@ class ResidentCodec {
   ResidentCodec(const ResidentCodec&) = delete;
   ResidentCodec& operator=(const ResidentCodec&) = delete;
 
-  // Not thread-safe: caselink-sync's handler runs on the loop thread only.
+  // Thread-safe (one mutex): the loop thread and the standby replicas' thread (standby.h) share
+  // one codec, so a case packed by either unpacks with the other's dictionaries.
   std::string pack(const CaseRecord& record);
   // False when `packed` is not something pack() produced (never expected; callers treat it as a bug).
   bool unpack(std::string_view packed, CaseRecord* out);
@@ -61,6 +64,7 @@ class ResidentCodec {
   void remember(std::string_view plain);
 
   ResidentOptions options_;
+  mutable std::mutex mutex_;  // guards everything below
   std::unique_ptr<Zstd> zstd_;
   // Scratch buffers reused across calls: a fresh multi-KB buffer per event fragments the heap.
   std::string plain_;
@@ -89,5 +93,8 @@ struct ResidentCase {
   // Deadlines overdue and not yet closed by the step they wait for (caselink_sync_deadlines_overdue_open).
   uint32_t overdue_open = 0;
 };
+
+// The committed cases of one partition, by case id.
+using ResidentCases = std::unordered_map<std::string, ResidentCase>;
 
 }  // namespace caselink::sync

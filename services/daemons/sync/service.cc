@@ -1,5 +1,7 @@
 #include "services/daemons/sync/service.h"
 
+#include "services/daemons/sync/standby_follower.h"
+
 namespace caselink::sync {
 
 Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& ctx, const Settings& s) {
@@ -20,6 +22,17 @@ Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& ctx, 
       make_kafka_state_reader(ctx.common.kafka, loop.group_id + "-restore-" + loop.instance_id, s.restore_timeout_ms)));
   auto handler = std::make_unique<SyncHandler>(engine, s, ctx.clock, &reader, &ctx.registry);
   handler->set_dead_letter_context({loop.dlq_topic, ctx.name, loop.group_id});
+  if (StandbyReplicas* replicas = handler->standby()) {
+    // Held by the component's functions, so the bundle stops and destroys it before the handler.
+    auto follower = std::make_shared<StandbyFollower>(ctx.common.kafka, loop.group_id + "-standby-" + loop.instance_id,
+                                                      s.state_topic, *replicas, &ctx.registry, ctx.name,
+                                                      read_ahead_properties(loop));
+    bundle.components.push_back({"standby replicas", [follower] {
+                                   follower->start();
+                                   return Status::success();
+                                 },
+                                 [follower] { follower->stop(); }, {}});
+  }
   bundle.handler = std::move(handler);
   return bundle;
 }

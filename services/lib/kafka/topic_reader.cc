@@ -141,6 +141,7 @@ Status TopicReader::assign(Clock::time_point deadline) {
     }
     ends_[tp] = high;
     const bool empty = high <= low || (from >= 0 && from >= high);
+    positions_[tp] = from >= 0 ? from : (empty ? high : low);
     if (!empty) open_[tp].end = high;
     // Assigned even when nothing is left before the end, so a follower sees later records.
     assignment.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, empty && from < 0 ? high : from));
@@ -153,7 +154,10 @@ Status TopicReader::assign(Clock::time_point deadline) {
 
 // End of partition: reported again each time the LSO moves (also past commit markers alone).
 void TopicReader::on_partition_eof(const RdKafka::Message& m) {
-  auto it = open_.find({m.topic_name(), m.partition()});
+  const TopicPartition tp{m.topic_name(), m.partition()};
+  auto& position = positions_[tp];
+  position = std::max(position, m.offset());
+  auto it = open_.find(tp);
   if (it == open_.end()) return;
   if (m.offset() >= it->second.end || options_.end == EndAt::kStableNow) {
     open_.erase(it);
@@ -170,6 +174,7 @@ Status TopicReader::handle(RdKafka::Message& m, const RecordVisitor& visit) {
   switch (m.err()) {
     case RdKafka::ERR_NO_ERROR: {
       visit(to_consumed_record(m));
+      positions_[{m.topic_name(), m.partition()}] = m.offset() + 1;
       // Readable at end-1 means everything before the open's watermark is settled.
       auto it = open_.find({m.topic_name(), m.partition()});
       if (it != open_.end() && m.offset() + 1 >= it->second.end) open_.erase(it);
@@ -200,6 +205,21 @@ Status TopicReader::poll(std::chrono::milliseconds timeout, const RecordVisitor&
     if (Status st = handle(*m, visit); !st.ok()) return st;
   }
   return Status::success();
+}
+
+Result<int64_t> TopicReader::behind(std::chrono::milliseconds timeout) {
+  int64_t total = 0;
+  for (const auto& [tp, position] : positions_) {
+    int64_t low = 0;
+    int64_t high = 0;
+    const RdKafka::ErrorCode rc =
+        watermarks_->query_watermark_offsets(tp.first, tp.second, &low, &high, static_cast<int>(timeout.count()));
+    if (rc != RdKafka::ERR_NO_ERROR) {
+      return Error::unavailable("reading " + name(tp) + ": high watermark: " + RdKafka::err2str(rc));
+    }
+    total += std::max<int64_t>(high - position, 0);
+  }
+  return total;
 }
 
 Status TopicReader::read_to_end(const RecordVisitor& visit) {

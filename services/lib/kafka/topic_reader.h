@@ -118,6 +118,15 @@ class TopicReader {
   // The partitions read and their end offsets (high watermarks at open).
   const std::map<TopicPartition, int64_t>& end_offsets() const { return ends_; }
 
+  // For followers. Each partition's offset below which everything readable was handed out: the
+  // offset it was assigned from, then the last record's offset + 1, or the offset of the last
+  // end-of-partition when that is later (past aborted records and commit markers).
+  const std::map<TopicPartition, int64_t>& positions() const { return positions_; }
+  // Records between the positions and the partitions' high watermarks now (asked of the broker;
+  // an open transaction's records and commit markers count, so a current follower shows a few),
+  // summed. kUnavailable when the broker does not answer within `timeout`.
+  Result<int64_t> behind(std::chrono::milliseconds timeout);
+
  private:
   struct Progress {
     int64_t end = 0;      // high watermark at open
@@ -136,6 +145,7 @@ class TopicReader {
   std::vector<TopicPartition> partitions_;
   std::map<TopicPartition, int64_t> ends_;
   std::map<TopicPartition, Progress> open_;  // partitions not at their end yet
+  std::map<TopicPartition, int64_t> positions_;
 };
 
 // open() + read_to_end() in one call.

@@ -32,6 +32,7 @@
 #include "services/daemons/sync/tests/test_support.h"
 #include "services/lib/envelope/codec.h"
 #include "services/lib/kafka/producer.h"
+#include "tests/support/http_get.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink::sync {
@@ -145,6 +146,7 @@ struct SyncRun {
   bool shipped_timeouts = false;
   int64_t commit_every_records = 50;
   int64_t commit_every_ms = 100;
+  bool standby_replicas = false;  // sync.standby_replicas
 
   std::string config(const std::string& instance_id) const {
     const fs::path path = dir / ("sync-" + instance_id + ".yaml");
@@ -168,6 +170,7 @@ struct SyncRun {
                         << "  alert_topic: " << alerts << "\n"
                         << "  rules_directory: \"" << source_dir() << "/rules/deadlines\"\n"
                         << "  organs_file: \"" << source_dir() << "/rules/organs/organs.yaml\"\n"
+                        << (standby_replicas ? "  standby_replicas: true\n" : "")
                         << "http:\n"
                         << "  port: 0\n";
     return path.string();
@@ -456,17 +459,20 @@ void start_two_and_kill_b(const SyncRun& run, const std::function<void(int, int)
   out.ends_at_kill = testing::end_offsets(run.bootstrap, run.in);
 }
 
-// Two instances share the partitions; "b" is SIGKILLed mid-stream, once it has committed inputs
-// of its own and while its partitions still hold inputs. "a" must take over b's partitions (the
-// group shows one member holding all of them) and process what b left and what came after.
-TEST_F(SyncCrash, SurvivorTakesOverWhenOneOfTwoInstancesIsKilled) {
-  SyncRun scaled(bootstrap, "scale");
+// Two instances of `scaled` share the partitions; "b" is SIGKILLed mid-stream (when `kill_when`
+// allows, see start_two_and_kill_b), while its partitions still hold inputs. "a" must take over
+// b's partitions (the group shows one member holding all of them) and process what b left and
+// what came after; the outcome must be that of an uninterrupted run of the same stream. Returns
+// a, still running.
+std::unique_ptr<testing::ChildProcess> takeover_matches_uninterrupted_run(
+    SyncRun& scaled, const std::string& bootstrap, const std::vector<CaseStream>& cases,
+    const std::function<void(const std::vector<const SyncRun*>&, int, int)>& feed,
+    const std::function<bool(const std::vector<int32_t>&)>& kill_when = nullptr) {
   SyncRun reference(bootstrap, "sref");
   auto ref_child = reference.spawn("0");
   KilledB k;
-  start_two_and_kill_b(scaled, [&](int first, int count) { feed({&scaled, &reference}, first, count); }, k);
-  if (HasFatalFailure()) return;
-  auto& a = k.a;
+  start_two_and_kill_b(scaled, [&](int first, int count) { feed({&scaled, &reference}, first, count); }, k, kill_when);
+  if (::testing::Test::HasFatalFailure()) return nullptr;
   const std::vector<int32_t>& of_b = k.of_b;
   auto committed_of_b = [&] { return sum_of(scaled.committed_per_partition(), of_b); };
   int64_t end_of_b = 0;
@@ -476,11 +482,11 @@ TEST_F(SyncCrash, SurvivorTakesOverWhenOneOfTwoInstancesIsKilled) {
 
   constexpr int kStepsBeforeKill = kEventsPerCase / 2;
   feed({&scaled, &reference}, kStepsBeforeKill, kEventsPerCase - kStepsBeforeKill);
-  ASSERT_TRUE(testing::wait_group(bootstrap, scaled.group, 1, kPartitions, std::chrono::seconds(60)))
+  EXPECT_TRUE(testing::wait_group(bootstrap, scaled.group, 1, kPartitions, std::chrono::seconds(60)))
       << "a never took b's partitions; see " << scaled.log("a");
-  ASSERT_TRUE(scaled.wait_consumed(std::chrono::seconds(180))) << "survivor did not take over; see " << scaled.log("a");
-  ASSERT_TRUE(reference.wait_consumed(std::chrono::seconds(120))) << "see " << reference.log("0");
-  ASSERT_TRUE(a->running()) << "see " << scaled.log("a");
+  EXPECT_TRUE(scaled.wait_consumed(std::chrono::seconds(180))) << "survivor did not take over; see " << scaled.log("a");
+  EXPECT_TRUE(reference.wait_consumed(std::chrono::seconds(120))) << "see " << reference.log("0");
+  EXPECT_TRUE(k.a->running()) << "see " << scaled.log("a");
   EXPECT_GT(committed_of_b(), b_at_death) << "nothing of b's partitions processed after the kill";
 
   const Outcome got = collect(scaled);
@@ -488,8 +494,36 @@ TEST_F(SyncCrash, SurvivorTakesOverWhenOneOfTwoInstancesIsKilled) {
   expect_correct(ref, cases, "uninterrupted run");
   expect_correct(got, cases, "two instances, one killed");
   expect_identical(got, ref);
-  EXPECT_EQ(a->terminate(std::chrono::seconds(30)), 0) << "see " << scaled.log("a");
   EXPECT_EQ(ref_child->terminate(std::chrono::seconds(30)), 0) << "see " << reference.log("0");
+  return std::move(k.a);
+}
+
+TEST_F(SyncCrash, SurvivorTakesOverWhenOneOfTwoInstancesIsKilled) {
+  SyncRun scaled(bootstrap, "scale");
+  auto a = takeover_matches_uninterrupted_run(scaled, bootstrap, cases, [&](const std::vector<const SyncRun*>& runs, int first, int count) {
+    feed(runs, first, count);
+  });
+  if (!a) return;
+  EXPECT_EQ(a->terminate(std::chrono::seconds(30)), 0) << "see " << scaled.log("a");
+}
+
+// Standby replicas (issue 19): the same takeover with sync.standby_replicas on. b is killed once
+// a's replicas have folded some of b's cases; a must then take b's partitions from its replicas
+// (caselink_sync_standby_partitions_taken_total), catching up only what they had not folded, and
+// still end exactly where the uninterrupted run does.
+TEST_F(SyncCrash, SurvivorWithStandbyReplicasTakesOverFromThemAndMatchesTheUninterruptedRun) {
+  SyncRun scaled(bootstrap, "standby");
+  scaled.standby_replicas = true;
+  const auto folded_some_of_b = [&](const std::vector<int32_t>& of_b) {
+    return sum_of(scaled.committed_per_partition(), of_b) > 0 &&
+           testing::scrape_metric(scaled.log("a"), "caselink_sync_standby_cases") > 0;
+  };
+  auto a = takeover_matches_uninterrupted_run(
+      scaled, bootstrap, cases, [&](const std::vector<const SyncRun*>& runs, int first, int count) { feed(runs, first, count); }, folded_some_of_b);
+  if (!a) return;
+  EXPECT_GE(testing::scrape_metric(scaled.log("a"), "caselink_sync_standby_partitions_taken_total"), 1)
+      << "a read b's partitions whole instead of taking them from its standby replicas; see " << scaled.log("a");
+  EXPECT_EQ(a->terminate(std::chrono::seconds(30)), 0) << "see " << scaled.log("a");
 }
 
 // Takeover within the shipped timeouts (issue 19): b is SIGKILLed mid-stream with a transaction

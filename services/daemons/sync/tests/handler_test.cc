@@ -751,3 +751,108 @@ TEST_F(HandlerFixture, ARestoreKeepsEachCasesHighestVersionAndIgnoresAStaleRecor
 
 }  // namespace
 }  // namespace caselink::sync
+
+namespace caselink::sync {
+namespace {
+
+// Standby replicas (issue 19, takeover): the partitions another instance owns are folded as their
+// state records are committed; an assignment takes them and reads only what came after.
+struct Standby : HandlerFixture {
+  Standby() {
+    reader.offsets = true;
+    settings.standby_replicas = true;
+  }
+  const kafka::TopicPartition p2{"caselink.referral.v1", 2};
+  const kafka::TopicPartition p3{"caselink.referral.v1", 3};
+  // `owner` (no standby) refers case A on partition 2 and commits: the record is on the fake topic.
+  void owner_refers(SyncHandler& owner) {
+    owner.on_partitions_assigned({p2});
+    publish(reader, owner.handle(input(referral())));
+    owner.on_transaction_committed();
+  }
+};
+
+TEST_F(Standby, TakeoverCatchesUpFromWhereTheReplicasFolded) {
+  Settings plain = settings;
+  plain.standby_replicas = false;
+  SyncHandler owner(engine, plain, clock, &reader, nullptr);
+  SyncHandler h(engine, settings, clock, &reader, nullptr);
+  ASSERT_NE(h.standby(), nullptr);
+  h.on_partitions_assigned({p3});
+  EXPECT_EQ(reader.whole_reads, 1);
+  h.standby()->partition_count(4);
+  EXPECT_EQ(h.standby()->plan().from, (std::map<int32_t, int64_t>{{0, 0}, {1, 0}, {2, 0}})) << "follows an owned one";
+  owner_refers(owner);
+  for (const auto& r : reader.records) h.standby()->apply(r);
+  EXPECT_EQ(h.standby()->case_count(), 1U);
+  // The owner accepts the referral and dies before the replicas read that record.
+  publish(reader, owner.handle(input(accepted())));
+  owner.on_transaction_committed();
+  h.on_partitions_assigned({p2});
+  EXPECT_EQ(reader.whole_reads, 2) << "the owner's restore and h's own partition only";
+  ASSERT_EQ(reader.reads_from, 1);
+  EXPECT_EQ(reader.last_from, (kafka::ChangelogReader::Offsets{{2, 1}})) << "not where the replicas stopped";
+  const auto c = h.committed_case("case-A");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->snapshot.version(), 2U);
+  EXPECT_EQ(c->snapshot.state(), v1::CASE_STATE_ACCEPTED);
+  EXPECT_EQ(h.case_count(), 1U);
+  EXPECT_EQ(h.standby()->case_count(), 0U);
+  EXPECT_EQ(h.standby()->plan().from.count(2), 0U) << "an owned partition still followed";
+  h.standby()->apply(reader.records.back());
+  EXPECT_EQ(h.standby()->case_count(), 0U) << "a record of an owned partition folded";
+  // The handed-over case goes on: the next event is applied on top of it.
+  ASSERT_FALSE(h.handle(input(filed(clock))).dead_letter.has_value());
+  h.on_transaction_committed();
+  EXPECT_EQ(h.committed_case("case-A")->snapshot.version(), 3U);
+}
+
+TEST_F(Standby, APartitionLetGoIsFollowedFromWhereItsKeptCasesReach) {
+  SyncHandler h(engine, settings, clock, &reader, nullptr);
+  h.on_partitions_assigned({p2});
+  publish(reader, h.handle(input(referral())));
+  h.on_transaction_committed();
+  h.on_partitions_revoked({p2});
+  EXPECT_EQ(h.standby()->plan().from.count(2), 0U) << "kept, so not followed yet";
+  h.on_partitions_assigned({p3});  // 2 went to another instance
+  EXPECT_EQ(h.standby()->plan().from.at(2), 1) << "not from the stable offset at the revoke";
+  EXPECT_EQ(h.standby()->case_count(), 1U) << "the kept case was not handed to the replicas";
+  // A lost partition is followed from the beginning: this instance's view of it is in doubt.
+  h.on_partitions_lost({p3});
+  EXPECT_EQ(h.standby()->plan().from.at(3), 0);
+  // Given back: nothing folded on 3, so it is read whole; 2 is caught up from the kept offset.
+  h.on_partitions_assigned({p2, p3});
+  EXPECT_EQ(reader.last_from, (kafka::ChangelogReader::Offsets{{2, 1}}));
+  EXPECT_TRUE(h.committed_case("case-A").has_value());
+  EXPECT_TRUE(h.standby()->plan().from.empty());
+}
+
+TEST_F(Standby, TheFoldKeepsTheHighestVersion) {
+  ResidentCodec codec;
+  StandbyReplicas replicas([&codec](const CaseRecord& r) {
+    return ResidentCase{codec.pack(r), r.snapshot.version(), TimePoint::max(), 0};
+  });
+  SyncHandler owner(engine, settings, clock, &reader, nullptr);
+  owner_refers(owner);
+  publish(reader, owner.handle(input(accepted())));
+  owner.on_transaction_committed();
+  replicas.partition_count(3);
+  for (const auto& r : reader.records) replicas.apply(r);
+  // A fenced former owner's late record of version 1, after version 2.
+  ConsumedRecord stale = reader.records.front();
+  stale.offset = 2;
+  replicas.apply(stale);
+  replicas.apply(reader.records.front());  // below the next offset: already folded
+  auto taken = replicas.take(2);
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(taken->next_offset, 3);
+  ASSERT_EQ(taken->cases.count("case-A"), 1U);
+  EXPECT_EQ(taken->cases.at("case-A").version, 2U);
+  CaseRecord unpacked;
+  ASSERT_TRUE(codec.unpack(taken->cases.at("case-A").packed, &unpacked));
+  EXPECT_EQ(unpacked.snapshot.state(), v1::CASE_STATE_ACCEPTED);
+  EXPECT_EQ(replicas.plan().from, (std::map<int32_t, int64_t>{{0, 0}, {1, 0}}));
+}
+
+}  // namespace
+}  // namespace caselink::sync
