@@ -1,6 +1,7 @@
 // kafka::TopicReader on the real broker: read to the end of empty and non-empty topics, aborted
 // transactions invisible, start at an offset / a time / the last n / the end (follow), and
-// EndAt::kStableNow not waiting for a transaction left open.
+// EndAt::kStableNow not waiting for a transaction left open, positions and how far behind a
+// follower is.
 
 #include <gtest/gtest.h>
 
@@ -137,6 +138,36 @@ TEST_F(TopicReaderTest, FollowsFromTheEnd) {
       },
       std::chrono::seconds(30)));
   EXPECT_EQ(values(seen), (std::vector<std::string>{"new0", "new1"}));
+}
+
+// For followers (caselink-sync's standby replicas): positions pass commit markers, so a reader
+// that has read everything committed is 0 records behind; an open transaction's records count.
+TEST_F(TopicReaderTest, PositionsPassCommitMarkersAndBehindCountsWhatIsLeft) {
+  testing::OpenTransaction txn(settings.bootstrap, topic);
+  ASSERT_TRUE(txn.ready());
+  ASSERT_TRUE(txn.write({"c1", "c2"}));
+  ASSERT_TRUE(txn.commit());
+  auto o = options();
+  o.end = kafka::EndAt::kStableNow;
+  auto reader = kafka::TopicReader::open(settings, o);
+  ASSERT_TRUE(reader.ok()) << reader.error().describe();
+  ASSERT_EQ((*reader)->positions().size(), 2U) << "a partition without its start position";
+  const auto before = (*reader)->behind(std::chrono::seconds(5));
+  ASSERT_TRUE(before.ok()) << before.error().describe();
+  EXPECT_EQ(*before, 3) << "two records and a commit marker before anything is read";
+  std::vector<ConsumedRecord> seen;
+  const auto poll = [&] {
+    EXPECT_TRUE((*reader)->poll(std::chrono::milliseconds(200), [&](const ConsumedRecord& r) { seen.push_back(r); }).ok());
+    const auto behind = (*reader)->behind(std::chrono::seconds(5));
+    return behind.ok() ? *behind : -1;
+  };
+  EXPECT_TRUE(testing::wait_until([&] { return poll() == 0; }, std::chrono::seconds(30)))
+      << "still behind after reading everything committed: the commit marker was not passed";
+  EXPECT_EQ(values(seen), (std::vector<std::string>{"c1", "c2"}));
+  ASSERT_TRUE(txn.write({"open"}));  // aborted by the destructor
+  EXPECT_TRUE(testing::wait_until([&] { return poll() == 1; }, std::chrono::seconds(30)))
+      << "an open transaction's record is not counted as behind";
+  EXPECT_EQ(seen.size(), 2U) << "a record of an open transaction was handed out";
 }
 
 TEST_F(TopicReaderTest, AnUnknownTopicIsNotFound) {
