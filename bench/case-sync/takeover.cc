@@ -265,11 +265,22 @@ int run_takeover(const TakeoverOptions& o) {
   for (int run = 0; run < o.runs; ++run) {
     Instance& victim = run % 2 == 0 ? a : b;
     const auto partitions = held_by(o, t, t.group + "-" + victim.name);
+    Instance& survivor = run % 2 == 0 ? b : a;
+    // The survivor's peak from here on is the takeover's (Linux: 5 resets VmHWM to VmRSS).
+    std::ofstream("/proc/" + std::to_string(survivor.child->pid()) + "/clear_refs") << "5";
+    const char* kTaken = "caselink_sync_standby_partitions_taken_total";
+    const double taken_before = testing::scrape_metric(survivor.log, kTaken, survivor.log_start);
     const RunResult r = kill_and_time(o, t, victim, partitions);
     results.push_back(r);
     std::cout << std::fixed << std::setprecision(1) << "run " << run + 1 << ": killed " << victim.name
               << " holding " << partitions.size() << " partition(s); the survivor processed a new event on the first "
-              << "of them after " << seconds_text(r.first) << ", on all after " << seconds_text(r.all) << "\n";
+              << "of them after " << seconds_text(r.first) << ", on all after " << seconds_text(r.all)
+              << "; survivor's peak VmHWM during the takeover " << process_mb(survivor.child->pid(), "VmHWM") << " MB";
+    if (o.standby) {
+      const double taken = testing::scrape_metric(survivor.log, kTaken, survivor.log_start) - std::max(taken_before, 0.0);
+      std::cout << "; partitions taken from its standby replicas: " << taken;
+    }
+    std::cout << "\n";
     victim.start();
     // After the last run too: the memory printed below is of two working instances.
     if (!wait_both_working(o, t, a, b) || (o.standby && !wait_standby_caught_up(o, t, {&a, &b}))) {
@@ -277,7 +288,7 @@ int run_takeover(const TakeoverOptions& o) {
     }
   }
   if (feeder.failed() != 0) std::cout << "feeder: " << feeder.failed() << " events not acknowledged\n";
-  // The survivor of the last run has lived through every run; the other restarted and caught up.
+  // Both working again; each peak is of its process's life (restarts and restores included).
   for (const Instance* i : {&a, &b}) {
     std::cout << std::fixed << std::setprecision(1) << "memory of " << i->name << ": VmRSS "
               << process_mb(i->child->pid(), "VmRSS") << " MB, peak VmHWM " << process_mb(i->child->pid(), "VmHWM")

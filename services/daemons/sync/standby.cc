@@ -79,8 +79,9 @@ void StandbyReplicas::stop() {
   changed_.notify_all();
 }
 
-void StandbyReplicas::apply(const ConsumedRecord& r) {
+void StandbyReplicas::apply(uint64_t generation, const ConsumedRecord& r) {
   std::lock_guard lock(mutex_);
+  if (generation != generation_) return;
   const auto it = followed_.find(r.partition);
   if (it == followed_.end() || r.offset < it->second.next_offset) return;
   Partition& partition = it->second;
@@ -111,8 +112,9 @@ void StandbyReplicas::apply(const ConsumedRecord& r) {
   held->second = pack_(fold.record);
 }
 
-void StandbyReplicas::advance(int32_t partition, int64_t offset) {
+void StandbyReplicas::advance(uint64_t generation, int32_t partition, int64_t offset) {
   std::lock_guard lock(mutex_);
+  if (generation != generation_) return;
   if (auto it = followed_.find(partition); it != followed_.end()) {
     it->second.next_offset = std::max(it->second.next_offset, offset);
   }

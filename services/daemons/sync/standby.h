@@ -79,11 +79,13 @@ class StandbyReplicas {
   uint64_t generation() const;
   // Blocks until the plan's generation differs from `generation`, `stopping` or `timeout`.
   void wait_for_change(uint64_t generation, std::chrono::milliseconds timeout) const;
-  // Folds one record (ignored when its partition is not followed any more, or already folded).
-  void apply(const ConsumedRecord& record);
-  // The reader handed out everything readable below `offset` (records past the last one folded
-  // were aborted, or commit markers): the partition's next offset moves there.
-  void advance(int32_t partition, int64_t offset);
+  // Folds one record read under the plan of `generation` (ignored when the followed set changed
+  // since: a partition taken and released again meanwhile starts over from its new offset; and
+  // when its partition is not followed, or the record is already folded).
+  void apply(uint64_t generation, const ConsumedRecord& record);
+  // The reader of plan `generation` handed out everything readable below `offset` (records past
+  // the last one folded were aborted, or commit markers): the partition's next offset moves there.
+  void advance(uint64_t generation, int32_t partition, int64_t offset);
   // Wakes wait_for_change() for shutdown.
   void stop();
 

@@ -62,7 +62,10 @@ void StandbyFollower::run() {
       replicas_.wait_for_change(plan.generation, kRetry);
       continue;
     }
-    if (!follow(plan)) replicas_.wait_for_change(plan.generation, kRetry);
+    if (!follow(plan)) {
+      publish(-1, plan.from.size());  // not following: never shown as current
+      replicas_.wait_for_change(plan.generation, kRetry);
+    }
   }
 }
 
@@ -72,7 +75,7 @@ bool StandbyFollower::resolve_partitions() {
   options.start = kafka::StartAt::end();
   options.end = kafka::EndAt::kStableNow;
   options.client_id = client_id_;
-  options.timeout = std::chrono::seconds(10);
+  options.timeout = std::chrono::seconds(5);
   auto reader = kafka::TopicReader::open(kafka_, options);
   if (!reader.ok()) {
     standby_log()->warn("standby replicas: cannot read the partitions of {} ({}); trying again", topic_,
@@ -102,6 +105,8 @@ bool StandbyFollower::follow(const StandbyReplicas::Plan& plan) {
   options.end = kafka::EndAt::kStableNow;
   options.client_id = client_id_;
   options.properties = read_ahead_;
+  // Short: open() waits this long for a broker that does not answer, and stop() joins this thread.
+  options.timeout = std::chrono::seconds(5);
   auto reader = kafka::TopicReader::open(kafka_, options);
   if (!reader.ok()) {
     standby_log()->warn("standby replicas: cannot follow {} partition(s) of {} ({}); trying again", plan.from.size(),
@@ -112,12 +117,13 @@ bool StandbyFollower::follow(const StandbyReplicas::Plan& plan) {
   auto asked = started - kAskBehind;
   bool reported = false;
   while (!stop_.load() && replicas_.generation() == plan.generation) {
-    const Status polled = (*reader)->poll(kPoll, [this](const ConsumedRecord& r) { replicas_.apply(r); });
+    const Status polled =
+        (*reader)->poll(kPoll, [this, &plan](const ConsumedRecord& r) { replicas_.apply(plan.generation, r); });
     if (!polled.ok()) {
       standby_log()->warn("standby replicas: following {} failed ({}); opening again", topic_, polled.error().describe());
       return false;
     }
-    for (const auto& [tp, position] : (*reader)->positions()) replicas_.advance(tp.second, position);
+    for (const auto& [tp, position] : (*reader)->positions()) replicas_.advance(plan.generation, tp.second, position);
     if (!reported && (*reader)->at_end()) {
       reported = true;
       log_caught_up(plan, started);

@@ -783,7 +783,7 @@ TEST_F(Standby, TakeoverCatchesUpFromWhereTheReplicasFolded) {
   h.standby()->partition_count(4);
   EXPECT_EQ(h.standby()->plan().from, (std::map<int32_t, int64_t>{{0, 0}, {1, 0}, {2, 0}})) << "follows an owned one";
   owner_refers(owner);
-  for (const auto& r : reader.records) h.standby()->apply(r);
+  for (const auto& r : reader.records) h.standby()->apply(h.standby()->generation(), r);
   EXPECT_EQ(h.standby()->case_count(), 1U);
   // The owner accepts the referral and dies before the replicas read that record.
   publish(reader, owner.handle(input(accepted())));
@@ -799,7 +799,7 @@ TEST_F(Standby, TakeoverCatchesUpFromWhereTheReplicasFolded) {
   EXPECT_EQ(h.case_count(), 1U);
   EXPECT_EQ(h.standby()->case_count(), 0U);
   EXPECT_EQ(h.standby()->plan().from.count(2), 0U) << "an owned partition still followed";
-  h.standby()->apply(reader.records.back());
+  h.standby()->apply(h.standby()->generation(), reader.records.back());
   EXPECT_EQ(h.standby()->case_count(), 0U) << "a record of an owned partition folded";
   // The handed-over case goes on: the next event is applied on top of it.
   ASSERT_FALSE(h.handle(input(filed(clock))).dead_letter.has_value());
@@ -837,12 +837,12 @@ TEST_F(Standby, TheFoldKeepsTheHighestVersion) {
   publish(reader, owner.handle(input(accepted())));
   owner.on_transaction_committed();
   replicas.partition_count(3);
-  for (const auto& r : reader.records) replicas.apply(r);
+  for (const auto& r : reader.records) replicas.apply(replicas.generation(), r);
   // A fenced former owner's late record of version 1, after version 2.
   ConsumedRecord stale = reader.records.front();
   stale.offset = 2;
-  replicas.apply(stale);
-  replicas.apply(reader.records.front());  // below the next offset: already folded
+  replicas.apply(replicas.generation(), stale);
+  replicas.apply(replicas.generation(), reader.records.front());  // below the next offset: already folded
   auto taken = replicas.take(2);
   ASSERT_TRUE(taken.has_value());
   EXPECT_EQ(taken->next_offset, 3);
@@ -852,6 +852,30 @@ TEST_F(Standby, TheFoldKeepsTheHighestVersion) {
   ASSERT_TRUE(codec.unpack(taken->cases.at("case-A").packed, &unpacked));
   EXPECT_EQ(unpacked.snapshot.state(), v1::CASE_STATE_ACCEPTED);
   EXPECT_EQ(replicas.plan().from, (std::map<int32_t, int64_t>{{0, 0}, {1, 0}}));
+}
+
+// A reader of an older plan may still hand out records of a partition that was taken and
+// released again meanwhile: folding them, or moving to its position, would skip what the new
+// plan has to read from its own offset.
+TEST_F(Standby, WhatAReaderOfAnOlderPlanHandsOutIsNotFolded) {
+  ResidentCodec codec;
+  StandbyReplicas replicas([&codec](const CaseRecord& r) {
+    return ResidentCase{codec.pack(r), r.snapshot.version(), TimePoint::max(), 0};
+  });
+  SyncHandler owner(engine, settings, clock, &reader, nullptr);
+  owner_refers(owner);
+  replicas.partition_count(3);
+  const uint64_t stale = replicas.generation();
+  ASSERT_TRUE(replicas.take(2).has_value());
+  replicas.release(2);  // lost meanwhile: followed again from the beginning
+  ConsumedRecord late = reader.records.front();
+  late.offset = 5;
+  replicas.apply(stale, late);
+  replicas.advance(stale, 2, 7);
+  EXPECT_EQ(replicas.plan().from.at(2), 0) << "the new plan would start past records it never folded";
+  EXPECT_EQ(replicas.case_count(), 0U);
+  replicas.apply(replicas.generation(), reader.records.front());
+  EXPECT_EQ(replicas.case_count(), 1U);
 }
 
 }  // namespace
