@@ -764,6 +764,11 @@ struct Standby : HandlerFixture {
   }
   const kafka::TopicPartition p2{"caselink.referral.v1", 2};
   const kafka::TopicPartition p3{"caselink.referral.v1", 3};
+  // Replicas on their own, packing with their own codec.
+  ResidentCodec codec;
+  StandbyReplicas replicas{[this](const CaseRecord& r) {
+    return ResidentCase{codec.pack(r), r.snapshot.version(), TimePoint::max(), 0};
+  }};
   // `owner` (no standby) refers case A on partition 2 and commits: the record is on the fake topic.
   void owner_refers(SyncHandler& owner) {
     owner.on_partitions_assigned({p2});
@@ -828,10 +833,6 @@ TEST_F(Standby, APartitionLetGoIsFollowedFromWhereItsKeptCasesReach) {
 }
 
 TEST_F(Standby, TheFoldKeepsTheHighestVersion) {
-  ResidentCodec codec;
-  StandbyReplicas replicas([&codec](const CaseRecord& r) {
-    return ResidentCase{codec.pack(r), r.snapshot.version(), TimePoint::max(), 0};
-  });
   SyncHandler owner(engine, settings, clock, &reader, nullptr);
   owner_refers(owner);
   publish(reader, owner.handle(input(accepted())));
@@ -858,10 +859,6 @@ TEST_F(Standby, TheFoldKeepsTheHighestVersion) {
 // released again meanwhile: folding them, or moving to its position, would skip what the new
 // plan has to read from its own offset.
 TEST_F(Standby, WhatAReaderOfAnOlderPlanHandsOutIsNotFolded) {
-  ResidentCodec codec;
-  StandbyReplicas replicas([&codec](const CaseRecord& r) {
-    return ResidentCase{codec.pack(r), r.snapshot.version(), TimePoint::max(), 0};
-  });
   SyncHandler owner(engine, settings, clock, &reader, nullptr);
   owner_refers(owner);
   replicas.partition_count(3);
