@@ -20,9 +20,11 @@ std::map<std::string, std::string> read_ahead_properties(const kafka::LoopSettin
 }
 
 std::unique_ptr<kafka::ChangelogReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka,
-                                                               std::string client_id, int64_t timeout_ms) {
+                                                               std::string client_id, int64_t timeout_ms,
+                                                               std::map<std::string, std::string> read_ahead) {
   return std::make_unique<kafka::KafkaChangelogReader>(kafka, std::move(client_id),
-                                                       std::chrono::milliseconds(timeout_ms), "sync.restore");
+                                                       std::chrono::milliseconds(timeout_ms), "sync.restore",
+                                                       std::move(read_ahead));
 }
 
 }  // namespace caselink::sync

@@ -18,14 +18,13 @@ namespace caselink::sync {
 void loop_defaults(kafka::LoopSettings* loop);
 
 // The loop's read-ahead bound as librdkafka properties (queued.min.messages,
-// queued.max.messages.kbytes), for the standby replicas' follower. Not for the restore reader:
-// in librdkafka 2.0.2 a partition whose queue is full is fetched again only about a second later,
-// and with ~2 KB state records the bound made a restore of 50,000 cases 4x slower (38 s instead
-// of 9 s; its peak fell from 200-240 MB to 106-148 MB; docs/performance.md).
+// queued.max.messages.kbytes), for the restore reader and the standby replicas' follower.
 std::map<std::string, std::string> read_ahead_properties(const kafka::LoopSettings& loop);
 
-// The state topic's reader: kafka::KafkaChangelogReader (assign-only, read_committed, no commits).
+// The state topic's reader: kafka::KafkaChangelogReader (assign-only, read_committed, no commits),
+// with `read_ahead` (empty: librdkafka's, 64 MB per partition).
 std::unique_ptr<kafka::ChangelogReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka, std::string client_id,
-                                                     int64_t timeout_ms);
+                                                                int64_t timeout_ms,
+                                                                std::map<std::string, std::string> read_ahead = {});
 
 }  // namespace caselink::sync

@@ -25,9 +25,9 @@ namespace caselink::sync {
 class StandbyFollower {
  public:
   // `read_ahead`: the loop's read-ahead bound (read_ahead_properties, kafka_edge.h), which the
-  // follower's reader keeps too: librdkafka's own (64 MB per partition) took two instances to
-  // 344-363 MB peak in the takeover benchmark. The price: a follower starting from the beginning
-  // reads ~5,000 state records/s (200,000 in ~40 s) instead of a restore's ~22,000.
+  // follower's reader keeps too (librdkafka's own, 64 MB per partition, took two instances to
+  // 344-363 MB peak in the takeover benchmark), with the reader's fetcher wake-ups, without
+  // which it read ~5,000 state records/s instead of a restore's ~15,000-20,000.
   StandbyFollower(kafka::KafkaSettings kafka, std::string client_id, std::string state_topic,
                   StandbyReplicas& replicas, metrics::Registry* registry, std::string service,
                   std::map<std::string, std::string> read_ahead);

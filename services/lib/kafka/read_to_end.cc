@@ -19,6 +19,10 @@ Status read_to_end(const KafkaSettings& settings, const ReadToEndRequest& reques
   options.end = EndAt::kSettled;
   options.client_id = request.client_id;
   options.timeout = request.timeout;
+  options.properties = request.read_ahead;
+  // Every 20 ms: a partition queue of the loop's bound (10,000 records) lasts longer than that
+  // at the rate a restore folds records.
+  if (!request.read_ahead.empty()) options.wake_fetcher_every = std::chrono::milliseconds(20);
   if (request.on_waiting) {
     options.on_waiting = [&request](const TopicPartition& tp, int64_t stable, int64_t end) {
       request.on_waiting(tp.second, stable, end);
@@ -28,8 +32,13 @@ Status read_to_end(const KafkaSettings& settings, const ReadToEndRequest& reques
 }
 
 KafkaChangelogReader::KafkaChangelogReader(KafkaSettings kafka, std::string client_id,
-                                           std::chrono::milliseconds timeout, std::string log_name)
-    : kafka_(std::move(kafka)), client_id_(std::move(client_id)), timeout_(timeout), log_name_(std::move(log_name)) {}
+                                           std::chrono::milliseconds timeout, std::string log_name,
+                                           std::map<std::string, std::string> read_ahead)
+    : kafka_(std::move(kafka)),
+      client_id_(std::move(client_id)),
+      timeout_(timeout),
+      log_name_(std::move(log_name)),
+      read_ahead_(std::move(read_ahead)) {}
 
 KafkaChangelogReader::~KafkaChangelogReader() = default;
 
@@ -40,7 +49,8 @@ ReadToEndRequest KafkaChangelogReader::request(const std::string& topic, std::ve
                                 "restoring {}[{}]: waiting for an open transaction (stable offset {}, end {})", topic,
                                 p, stable, end);
                           },
-                          {}};
+                          {},
+                          read_ahead_};
 }
 
 Status KafkaChangelogReader::read(const std::string& topic, const std::vector<int32_t>& partitions,

@@ -32,6 +32,10 @@ struct ReadToEndRequest {
   std::function<void(int32_t partition, int64_t stable_offset, int64_t end_offset)> on_waiting;
   // Partitions read from an offset instead of the beginning (kConflict when past the end).
   std::map<int32_t, int64_t> from;
+  // A read-ahead bound (queued.min.messages, queued.max.messages.kbytes); empty: librdkafka's
+  // defaults (100,000 records / 64 MB per partition). With a bound the reader wakes the fetcher
+  // (TopicReaderOptions::wake_fetcher_every).
+  std::map<std::string, std::string> read_ahead;
 };
 
 // Hands every committed record of the partitions to `visit`, in offset order per partition.
@@ -46,8 +50,9 @@ Status read_to_end(const KafkaSettings& settings, const ReadToEndRequest& reques
 // that is already open.
 class KafkaChangelogReader final : public ChangelogReader {
  public:
+  // `read_ahead`: as ReadToEndRequest::read_ahead.
   KafkaChangelogReader(KafkaSettings kafka, std::string client_id, std::chrono::milliseconds timeout,
-                       std::string log_name);
+                       std::string log_name, std::map<std::string, std::string> read_ahead = {});
   ~KafkaChangelogReader() override;
   Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override;
   // Bounded by stable_offsets_timeout for all partitions together, not the restore timeout: it
@@ -64,6 +69,7 @@ class KafkaChangelogReader final : public ChangelogReader {
   std::string client_id_;
   std::chrono::milliseconds timeout_;
   std::string log_name_;
+  std::map<std::string, std::string> read_ahead_;
   std::unique_ptr<RdKafka::Consumer> stable_;  // read_committed: its "high" watermark is the LSO
 };
 

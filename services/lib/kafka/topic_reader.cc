@@ -3,6 +3,8 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "services/lib/kafka/client.h"
@@ -48,6 +50,60 @@ Result<int32_t> partition_count(RdKafka::KafkaConsumer& consumer, const std::str
 
 }  // namespace
 
+// Asks, from a thread of its own and at most every `every`, each partition handed out meanwhile
+// for its watermarks (see TopicReaderOptions::wake_fetcher_every). Not on the reading thread:
+// the call returns only with the answer, which comes after the fetch responses the broker thread
+// is busy with (~15 ms each during a restore, measured).
+class TopicReader::FetchWaker {
+ public:
+  FetchWaker(RdKafka::KafkaConsumer& consumer, std::chrono::milliseconds every)
+      : consumer_(consumer), every_(every), thread_([this] { run(); }) {}
+  ~FetchWaker() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+  void wake(const std::set<TopicPartition>& partitions) {
+    {
+      std::lock_guard lock(mutex_);
+      wanted_.insert(partitions.begin(), partitions.end());
+    }
+    changed_.notify_all();
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      changed_.wait(lock, [this] { return stopping_ || !wanted_.empty(); });
+      if (stopping_) return;
+      std::set<TopicPartition> due;
+      due.swap(wanted_);
+      lock.unlock();
+      for (const TopicPartition& tp : due) {
+        int64_t low = 0;
+        int64_t high = 0;
+        // The answer does not matter; the request woke the partition's broker thread. Bounded,
+        // because the destructor joins this thread.
+        consumer_.query_watermark_offsets(tp.first, tp.second, &low, &high, 1000);
+      }
+      lock.lock();
+      if (changed_.wait_for(lock, every_, [this] { return stopping_; })) return;
+    }
+  }
+
+  RdKafka::KafkaConsumer& consumer_;
+  const std::chrono::milliseconds every_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool stopping_ = false;
+  std::set<TopicPartition> wanted_;
+  std::thread thread_;  // last: started once the members it uses exist
+};
+
 Result<std::unique_ptr<TopicReader>> TopicReader::open(const KafkaSettings& settings, TopicReaderOptions options) {
   std::unique_ptr<TopicReader> reader(new TopicReader());
   reader->options_ = std::move(options);
@@ -59,6 +115,7 @@ Result<std::unique_ptr<TopicReader>> TopicReader::open(const KafkaSettings& sett
 }
 
 TopicReader::~TopicReader() {
+  waker_.reset();  // before the consumer it asks
   if (consumer_) consumer_->close();
 }
 
@@ -75,6 +132,9 @@ Status TopicReader::resolve(const KafkaSettings& settings) {
   auto consumer = make_consumer(settings, role);
   if (!consumer.ok()) return consumer.error();
   consumer_ = std::move(consumer).value();
+  if (options_.wake_fetcher_every.count() > 0) {
+    waker_ = std::make_unique<FetchWaker>(*consumer_, options_.wake_fetcher_every);
+  }
   Properties offsets_role = options_.properties;
   offsets_role.insert_or_assign("client.id", options_.client_id + "-watermarks");
   offsets_role.insert_or_assign("isolation.level", "read_uncommitted");
@@ -175,6 +235,7 @@ Status TopicReader::handle(RdKafka::Message& m, const RecordVisitor& visit) {
     case RdKafka::ERR_NO_ERROR: {
       visit(to_consumed_record(m));
       positions_[{m.topic_name(), m.partition()}] = m.offset() + 1;
+      if (waker_) handed_out_.emplace(m.topic_name(), m.partition());
       // Readable at end-1 means everything before the open's watermark is settled.
       auto it = open_.find({m.topic_name(), m.partition()});
       if (it != open_.end() && m.offset() + 1 >= it->second.end) open_.erase(it);
@@ -203,6 +264,10 @@ Status TopicReader::poll(std::chrono::milliseconds timeout, const RecordVisitor&
     m.reset(consumer_->consume(0));
     if (m->err() == RdKafka::ERR__TIMED_OUT) break;
     if (Status st = handle(*m, visit); !st.ok()) return st;
+  }
+  if (waker_ && !handed_out_.empty()) {
+    waker_->wake(handed_out_);
+    handed_out_.clear();
   }
   return Status::success();
 }

@@ -25,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,8 +85,17 @@ struct TopicReaderOptions {
   // An all-brokers-down error ends poll() with kUnavailable (command-line tools) instead of
   // being waited out (services: librdkafka reconnects by itself).
   bool fail_when_brokers_down = false;
-  // Extra librdkafka properties of this reader (e.g. log_level for a command-line tool).
+  // Extra librdkafka properties of this reader (e.g. log_level for a command-line tool, or a
+  // read-ahead bound: queued.min.messages, queued.max.messages.kbytes).
   std::map<std::string, std::string> properties;
+  // For a bounded read-ahead. librdkafka 2.0.2 looks again at a partition whose local queue was
+  // full only when the broker thread serving it wakes up, which, with every queue full and no
+  // fetch in flight, is up to a second later (2.1 added fetch.queue.backoff.ms for this); a
+  // reader that hands records out faster than that stalls. Every this often while records are
+  // handed out, a thread of the reader asks each partition it handed records of for its
+  // watermarks: a request to the partition's leader, which wakes that thread. 0: never (for an
+  // unbounded read-ahead).
+  std::chrono::milliseconds wake_fetcher_every{0};
   // Called, at most every few seconds per partition, while kSettled waits for an open transaction.
   std::function<void(const TopicPartition&, int64_t stable_offset, int64_t end_offset)> on_waiting;
 };
@@ -146,6 +156,9 @@ class TopicReader {
   std::map<TopicPartition, int64_t> ends_;
   std::map<TopicPartition, Progress> open_;  // partitions not at their end yet
   std::map<TopicPartition, int64_t> positions_;
+  class FetchWaker;
+  std::unique_ptr<FetchWaker> waker_;    // with options.wake_fetcher_every
+  std::set<TopicPartition> handed_out_;  // partitions with records handed out in this poll
 };
 
 // open() + read_to_end() in one call.
