@@ -13,10 +13,13 @@
 #              caselink-standards handler in the transactional loop, against the no-op
 #              passthrough over the same records; checks assessments == N and clues == the
 #              records made to meet a threshold (exit 3 otherwise); peak RSS.
-#   e2e        (N default 12000 per path, --rate default 200/s) end-to-end latency POST
-#              /v1/events -> caselink.feedback.<agency>.v1 through the whole stack (started
-#              with scripts/run.sh from --build on this broker, ports 19401.., ingress 19480),
-#              against the same events published by the SDK; exits 3 if any went missing.
+#   e2e        (N default 12000 per path, --rate default 200/s, --runs R rounds, default 3)
+#              end-to-end latency POST /v1/events -> caselink.feedback.<agency>.v1 through the
+#              whole stack (started with scripts/run.sh from --build on this broker, ports
+#              19401.., ingress 19480), against the same events published by the SDK; each path
+#              first sends 10 s of uncounted events at the rate (-- --warmup-s S), even rounds
+#              run the SDK path first; prints each round and the spread of the p99s; exits 3 if
+#              any went missing.
 #   ingress-tls (N = seconds per phase, default 10) the cost of TLS and custodial signing on
 #              the ingress: caselink-ingress processes from deploy/config/ingress.yaml on this broker (bench
 #              events routed to caselink.bench.in.v1, rate limits lifted, ephemeral ports), one
@@ -146,7 +149,7 @@ if [[ "$MODE" == e2e ]]; then
   echo "== commit settings: $(grep -h -E 'commit_every' deploy/config/standards.yaml deploy/config/feedback.yaml \
     | tr -s ' ' | paste -sd ';' - || true) (none listed = loop defaults: commit_every_ms 100, commit_every_records 10000) =="
   "$NEEDS" --bootstrap "$BOOTSTRAP" --ingress 127.0.0.1:19480 --ingress-ca .local/bench-e2e/tls/ca.crt \
-    --tokens-file deploy/config/demo-agency-tokens.yaml --agency sthjj-330100 --rate "$RATE" --events "$RECORDS" \
+    --tokens-file deploy/config/demo-agency-tokens.yaml --agency sthjj-330100 --rate "$RATE" --events "$RECORDS" --rounds "$RUNS" \
     --sdk-signing-key .local/bench-e2e/keys/sthjj-330100/sthjj-330100.k1.pem --sdk-signing-key-id sthjj-330100.k1 \
     "${EXTRA[@]}" && status=0 || status=$?
   echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="

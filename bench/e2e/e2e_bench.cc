@@ -73,6 +73,12 @@ struct Options {
   double duration_s = 60;
   int64_t events = 0;  // overrides duration_s when > 0
   double grace_s = 30;
+  // Sent at the rate before each path's measured events and not counted: the first transactions
+  // on each partition, connection set-up and the JIT of the broker otherwise land in the tail of
+  // whichever path runs first (docs/performance.md, 2026-12-05).
+  double warmup_s = 10;
+  // Each round runs every path; odd rounds in --paths order, even rounds reversed.
+  int rounds = 1;
   int workers = 16;
   std::vector<std::string> paths = {"ingress", "sdk"};
   // The agency's own Ed25519 key for the SDK path: services running with signing.verify:
@@ -393,30 +399,10 @@ struct PathResult {
   std::map<std::string, int64_t> arrived_types;
 };
 
-PathResult run_path(const std::string& name, std::vector<std::unique_ptr<Sender>>& senders, const Options& o,
-                    int64_t n, const std::string& run_tag, const FeedbackWatcher& watcher) {
-  PathResult result;
-  result.name = name;
-  result.events = n;
-  std::vector<Sent> sent(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    // Unique per event: the feedback record is matched by case id.
-    sent[static_cast<size_t>(i)].case_id = o.agency + "-e2e-" + run_tag + "-" + name + "-" + std::to_string(i);
-  }
-  // Warm-up, not measured: one event per worker, so connections, producers and their metadata
-  // exist before the clock starts (the SDK creates its producer on the first publish()).
-  {
-    std::vector<std::thread> warmers;
-    for (size_t w = 0; w < senders.size(); ++w) {
-      warmers.emplace_back([&, w, s = senders[w].get()] {
-        Sent warm;
-        warm.case_id = o.agency + "-e2e-" + run_tag + "-" + name + "-warmup-" + std::to_string(w);
-        s->prepare(warm.case_id, static_cast<int64_t>(w));
-        s->send(warm);
-      });
-    }
-    for (auto& t : warmers) t.join();
-  }
+// Sends `items` open loop (item i at start + i/rate) over the senders, one worker each.
+// Returns when the schedule started.
+Steady::time_point send_open_loop(std::vector<std::unique_ptr<Sender>>& senders, const Options& o,
+                                  std::vector<Sent>& items) {
   const auto interval = std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(1.0 / o.rate));
   const Steady::time_point start = Steady::now() + std::chrono::milliseconds(200);
   std::atomic<int64_t> next{0};
@@ -425,8 +411,8 @@ PathResult run_path(const std::string& name, std::vector<std::unique_ptr<Sender>
     threads.emplace_back([&, s = sender.get()] {
       for (;;) {
         const int64_t i = next.fetch_add(1);
-        if (i >= n) return;
-        Sent& item = sent[static_cast<size_t>(i)];
+        if (i >= static_cast<int64_t>(items.size())) return;
+        Sent& item = items[static_cast<size_t>(i)];
         item.event_id = s->prepare(item.case_id, i);
         item.scheduled = start + interval * i;
         std::this_thread::sleep_until(item.scheduled);
@@ -435,18 +421,34 @@ PathResult run_path(const std::string& name, std::vector<std::unique_ptr<Sender>
     });
   }
   for (auto& t : threads) t.join();
-  const Steady::time_point last_send = Steady::now();
-  result.send_seconds = ms(last_send - start) / 1000.0;
+  return start;
+}
 
-  std::vector<std::string> expected;
-  for (const Sent& s : sent) {
-    if (s.accepted) expected.push_back(s.case_id);
-  }
-  const auto deadline = last_send + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(o.grace_s));
-  while (watcher.count_arrived(expected) < expected.size() && Steady::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+// Events with unique case ids (a feedback record is matched by case id).
+std::vector<Sent> events_named(const std::string& prefix, int64_t n) {
+  std::vector<Sent> items(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) items[static_cast<size_t>(i)].case_id = prefix + std::to_string(i);
+  return items;
+}
 
+// Not measured: one event per worker, so connections, producers and their metadata exist (the
+// SDK creates its producer on the first publish()), then --warmup-s at the rate.
+void warm_up(std::vector<std::unique_ptr<Sender>>& senders, const Options& o, const std::string& prefix) {
+  std::vector<std::thread> warmers;
+  for (size_t w = 0; w < senders.size(); ++w) {
+    warmers.emplace_back([&, w, s = senders[w].get()] {
+      Sent warm;
+      warm.case_id = prefix + "connect-" + std::to_string(w);
+      s->prepare(warm.case_id, static_cast<int64_t>(w));
+      s->send(warm);
+    });
+  }
+  for (auto& t : warmers) t.join();
+  std::vector<Sent> items = events_named(prefix, std::llround(o.rate * o.warmup_s));
+  send_open_loop(senders, o, items);
+}
+
+void collect(const std::vector<Sent>& sent, const FeedbackWatcher& watcher, PathResult& result) {
   for (const Sent& s : sent) {
     result.send_lag_ms.push_back(ms(s.sent - s.scheduled));
     if (!s.accepted) {
@@ -467,6 +469,29 @@ PathResult run_path(const std::string& name, std::vector<std::unique_ptr<Sender>
     }
     result.e2e_ms.push_back(ms(arrival->seen - s.sent));
   }
+}
+
+PathResult run_path(const std::string& name, std::vector<std::unique_ptr<Sender>>& senders, const Options& o,
+                    int64_t n, const std::string& run_tag, const FeedbackWatcher& watcher) {
+  PathResult result;
+  result.name = name;
+  result.events = n;
+  const std::string prefix = o.agency + "-e2e-" + run_tag + "-" + name + "-";
+  warm_up(senders, o, prefix + "warmup-");
+  std::vector<Sent> sent = events_named(prefix, n);
+  const Steady::time_point start = send_open_loop(senders, o, sent);
+  const Steady::time_point last_send = Steady::now();
+  result.send_seconds = ms(last_send - start) / 1000.0;
+
+  std::vector<std::string> expected;
+  for (const Sent& s : sent) {
+    if (s.accepted) expected.push_back(s.case_id);
+  }
+  const auto deadline = last_send + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(o.grace_s));
+  while (watcher.count_arrived(expected) < expected.size() && Steady::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  collect(sent, watcher, result);
   return result;
 }
 
@@ -519,6 +544,10 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--events", o.events, "events per path (overrides --duration-s)")->check(CLI::NonNegativeNumber);
   app.add_option("--grace-s", o.grace_s, "how long after the last send a feedback record may still arrive")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--warmup-s", o.warmup_s, "seconds of uncounted events at the rate before each path's measured ones")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--rounds", o.rounds, "rounds of every path; even rounds run the paths in reverse order")
+      ->capture_default_str()->check(CLI::Range(1, 100));
   app.add_option("--workers", o.workers, "concurrent senders (each its own connection / AgencyClient)")
       ->capture_default_str()->check(CLI::Range(1, 256));
   app.add_option("--sdk-signing-key", o.sdk_signing_key_file,
@@ -583,6 +612,23 @@ void print_ratio(const std::vector<PathResult>& results) {
   }
 }
 
+// Per path, each round's p50 / p99 and the spread of the p99s.
+void print_summary(const std::vector<PathResult>& results) {
+  std::map<std::string, std::vector<const PathResult*>> by_path;
+  for (const auto& r : results) by_path[r.name].push_back(&r);
+  std::cout << std::fixed << std::setprecision(1);
+  for (const auto& [name, runs] : by_path) {
+    std::vector<double> p99s;
+    std::cout << "== " << name << " end-to-end p50 / p99 per round (ms):";
+    for (const PathResult* r : runs) {
+      p99s.push_back(percentile(r->e2e_ms, 0.99));
+      std::cout << "  " << percentile(r->e2e_ms, 0.5) << " / " << p99s.back();
+    }
+    std::cout << "; p99 min " << percentile(p99s, 0.0) << ", median " << percentile(p99s, 0.5) << ", max "
+              << percentile(p99s, 1.0) << " ==\n";
+  }
+}
+
 int run(int argc, char** argv) {
   Options o;
   CLI::App app{"caselink-e2e-bench — end-to-end latency POST /v1/events → the agency's feedback topic, "
@@ -605,19 +651,29 @@ int run(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(2));
   std::cout << "== e2e: broker " << o.bootstrap << ", ingress " << o.ingress << ", agency " << o.agency
             << ", feedback topic " << topic << " (" << (*watcher)->partitions() << " partitions, read_committed), "
-            << n << " events per path at " << o.rate << "/s, " << o.workers << " workers, grace " << o.grace_s
+            << n << " events per path at " << o.rate << "/s after " << o.warmup_s << " s of warm-up, " << o.rounds
+            << " round(s), " << o.workers << " workers, grace " << o.grace_s
             << " s, run " << run_tag << " ==\n";
 
   std::vector<PathResult> results;
-  for (const std::string& path : o.paths) {
-    std::vector<std::unique_ptr<Sender>> senders;
-    if (int code = make_senders(path, o, &senders); code != 0) return code;
-    results.push_back(run_path(path, senders, o, n, run_tag, **watcher));
-    print(results.back(), o);
+  for (int round = 1; round <= o.rounds; ++round) {
+    std::vector<std::string> order = o.paths;
+    if (round % 2 == 0) std::reverse(order.begin(), order.end());
+    std::vector<PathResult> this_round;
+    for (const std::string& path : order) {
+      std::vector<std::unique_ptr<Sender>> senders;
+      if (int code = make_senders(path, o, &senders); code != 0) return code;
+      std::cout << "== round " << round << " of " << o.rounds << ", " << path << " (warm-up " << o.warmup_s
+                << " s first, not counted) ==\n";
+      this_round.push_back(run_path(path, senders, o, n, run_tag + "-r" + std::to_string(round), **watcher));
+      print(this_round.back(), o);
+    }
+    print_ratio(this_round);
+    results.insert(results.end(), this_round.begin(), this_round.end());
   }
   std::cout << "== feedback records read: " << (*watcher)->records() << " (undecodable "
             << (*watcher)->undecodable() << ", second record of a case " << (*watcher)->repeated() << ") ==\n";
-  print_ratio(results);
+  print_summary(results);
   bool complete = true;
   for (const auto& r : results) complete = complete && r.missing == 0 && r.accepted == r.events;
   return complete ? 0 : 3;
