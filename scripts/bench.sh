@@ -136,6 +136,16 @@ fi
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; broker ${BOOTSTRAP} =="
 echo "== commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes') =="
 echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg) =="
+# The machine's CPU time over the invocation (/proc/stat), printed after the load average at
+# the end: on a virtual machine, time stolen by the host (steal) slows everything measured.
+CPU_AT_START="$(head -1 /proc/stat)"
+cpu_split() {
+  printf '%s\n%s\n' "$CPU_AT_START" "$(head -1 /proc/stat)" | awk '
+    NR == 1 { for (i = 2; i <= 9; i++) a[i] = $i }
+    NR == 2 { for (i = 2; i <= 9; i++) { d[i] = $i - a[i]; t += d[i] }
+              if (t > 0) printf "user+nice %.0f %%, system %.0f %%, idle+iowait %.0f %%, steal %.0f %%",
+                100 * (d[2] + d[3]) / t, 100 * (d[4] + d[7] + d[8]) / t, 100 * (d[5] + d[6]) / t, 100 * d[9] / t }'
+}
 
 if [[ "$MODE" == e2e ]]; then
   # The whole stack on this broker (topics applied, every service ready; it also plays the demo
@@ -152,7 +162,7 @@ if [[ "$MODE" == e2e ]]; then
     --tokens-file deploy/config/demo-agency-tokens.yaml --agency sthjj-330100 --rate "$RATE" --events "$RECORDS" --rounds "$RUNS" \
     --sdk-signing-key .local/bench-e2e/keys/sthjj-330100/sthjj-330100.k1.pem --sdk-signing-key-id sthjj-330100.k1 \
     "${EXTRA[@]}" && status=0 || status=$?
-  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg); CPU over the run: $(cpu_split) =="
   exit "$status"
 fi
 
@@ -197,7 +207,7 @@ if [[ "$MODE" == ingress-tls ]]; then
   "$NEEDS" --port "$(cat "$TLS_WORK/https.port")" --ca "$TLS_WORK/tls/ca.crt" \
     --plain-port "$(cat "$TLS_WORK/http.port")" --signed-port "$(cat "$TLS_WORK/signed.port")" \
     --seconds "$RECORDS" && status=0 || status=$?
-  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg); CPU over the run: $(cpu_split) =="
   exit "$status"
 fi
 
@@ -211,7 +221,7 @@ if [[ "$MODE" == takeover ]]; then
   echo "== caselink-sync takeover after kill -9: $RECORDS open cases, $RUNS runs =="
   "$NEEDS" --bootstrap "$BOOTSTRAP" --rules rules/deadlines --takeover-runs "$RUNS" --takeover-cases "$RECORDS" \
     "${EXTRA[@]}" && status=0 || status=$?
-  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg); CPU over the run: $(cpu_split) =="
   exit "$status"
 fi
 
@@ -223,7 +233,7 @@ if [[ "$MODE" == peer ]]; then
     --passthrough "$BUILD/bin/caselink-passthrough" --work "$ROOT/.local/bench-peer" \
     --peer-classpath "bench/streams-peer/target/classes:$(cat bench/streams-peer/target/classpath.txt)" \
     "${EXTRA[@]}" && status=0 || status=$?
-  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg); CPU over the run: $(cpu_split) =="
   exit "$status"
 fi
 
@@ -289,14 +299,14 @@ if [[ "$MODE" == secure ]]; then
   echo "| round | broker | loop | transactions | records per transaction | commit_transaction p50 ms | p99 ms | share of the phase in commit_transaction | producer round trip ms (mean) | consumer round trip ms (mean) |"
   echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   printf '%s\n' "${timings[@]}"
-  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg); CPU over the run: $(cpu_split) =="
   exit 0
 fi
 
 if [[ "$MODE" == screening ]]; then
   echo "== caselink-standards bulk screening (bench/screening): $RECORDS administrative-penalty records =="
   "$NEEDS" --bootstrap "$BOOTSTRAP" --rules rules --records "$RECORDS" && status=0 || status=$?
-  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg) =="
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg); CPU over the run: $(cpu_split) =="
   exit "$status"
 fi
 
