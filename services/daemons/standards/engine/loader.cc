@@ -758,8 +758,8 @@ void parse_rule_validity(const YAML::Node& n, const Ctx& ctx, Rule* r) {
     ctx.error(n["tier"], "tier", "'" + r->tier + "' is not a tier (" + tier_names() + ")");
   }
   if (n["exit"].IsDefined() && ctx.string(n["exit"], "exit", &r->exit)) {
-    if (r->exit != kExitMayNotFile) {
-      ctx.error(n["exit"], "exit", "'" + r->exit + "' is not an exit (" + std::string(kExitMayNotFile) + ")");
+    if (!is_exit_kind(r->exit)) {
+      ctx.error(n["exit"], "exit", "'" + r->exit + "' is not an exit (" + exit_kinds() + ")");
     } else if (n["tier"].IsDefined()) {
       ctx.error(n["tier"], "tier", "an exit has no penalty tier");
     }

@@ -117,14 +117,19 @@ int tier_rank(std::string_view tier);
 // The allowed tier names, for error messages: "entry | amount_large | ...".
 std::string tier_names();
 
-// Discretionary exits (issue 16 §1): a lineage whose entries say `exit: may_not_file` does not
-// decide whether the threshold is met; it states when the law lets the police decline to file
-// although it is (e.g. 拒不支付劳动报酬: wages paid in full with compensation before filing →
-// 可以不予立案追诉, 2017 补充规定 第七条). Its conclusion carries tier kExitTier and never feeds
-// the outcome, the missing facts or tier_reached; when met, the assessment names it (`exits`).
+// Discretionary exits (issue 16 §1): a lineage whose entries say `exit: <kind>` does not decide
+// whether the threshold is met; it states when the law lets an authority treat the case
+// otherwise although it is (e.g. 拒不支付劳动报酬: wages paid in full with compensation before
+// filing → 可以不予立案追诉, 2017 补充规定 第七条; → 可以认定为情节显著轻微危害不大，不认为是犯罪,
+// 法释〔2013〕3号 第六条). Its conclusion carries tier kExitTier and never feeds the outcome, the
+// missing facts or tier_reached; when met, the assessment names it (`exits`).
 inline constexpr const char* kExitTier = "discretionary_exit";
 // The exit kinds the loader accepts, and the words an assessment uses for them.
-inline constexpr const char* kExitMayNotFile = "may_not_file";
+inline constexpr const char* kExitMayNotFile = "may_not_file";  // 可以不予立案追诉 (the police)
+inline constexpr const char* kExitNotACrime = "not_a_crime";    // 可以认定为…不认为是犯罪 (a court's reading)
+inline bool is_exit_kind(std::string_view kind) { return kind == kExitMayNotFile || kind == kExitNotACrime; }
+// "may_not_file | not_a_crime", for error messages.
+inline std::string exit_kinds() { return std::string(kExitMayNotFile) + " | " + kExitNotACrime; }
 
 struct RuleScope {
   std::string province;   // "" = national

@@ -305,10 +305,13 @@ TEST_F(HandlerTest, ReferralAssessedWithCityTier) {
   EXPECT_EQ(a.subject_kind(), v1::ASSESSMENT_SUBJECT_KIND_REFERRAL);
   EXPECT_EQ(a.outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
   EXPECT_EQ(a.jurisdiction().city_tier(), "guangdong.tier1");
-  // The threshold, then the 2017 补充规定 第七条 exit, undecided (no payment stated) and not named.
-  ASSERT_EQ(a.conclusions_size(), 2);
-  EXPECT_EQ(a.conclusions(1).tier(), "discretionary_exit");
-  EXPECT_EQ(a.conclusions(1).outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+  // The threshold, then the 2017 补充规定 第七条 and 法释〔2013〕3号 第六条 exits, undecided (no
+  // payment stated) and not named.
+  ASSERT_EQ(a.conclusions_size(), 3);
+  for (int i : {1, 2}) {
+    EXPECT_EQ(a.conclusions(i).tier(), "discretionary_exit");
+    EXPECT_EQ(a.conclusions(i).outcome(), v1::ASSESSMENT_OUTCOME_INSUFFICIENT_FACTS);
+  }
   EXPECT_EQ(a.missing_facts_size(), 0);
   EXPECT_EQ(a.summary().find("discretionary exit"), std::string::npos) << a.summary();
   EXPECT_EQ(a.conclusions(0).rule().rule_version(), "8");
@@ -350,11 +353,18 @@ TEST_F(HandlerTest, WageArrearsPaidBeforeFilingNamesTheExit) {
         << a.summary();
     EXPECT_NE(a.summary().find("第七条"), std::string::npos) << a.summary();
     EXPECT_NE(a.summary().find("may_not_file"), std::string::npos) << a.summary();
-    ASSERT_EQ(a.conclusions_size(), 2);
+    ASSERT_EQ(a.conclusions_size(), 3);
     EXPECT_EQ(a.conclusions(1).outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
     EXPECT_EQ(a.conclusions(1).rule().rule_id(), "wage_arrears.exit_paid_before_filing");
     EXPECT_EQ(a.conclusions(1).rule().rule_version(), "1");
     EXPECT_EQ(a.conclusions(1).rule().confidence(), v1::CONFIDENCE_MEDIUM);
+    // The 2013 interpretation's reading of the same payment (法释〔2013〕3号 第六条), its own kind.
+    EXPECT_EQ(a.conclusions(2).outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+    EXPECT_EQ(a.conclusions(2).rule().rule_id(), "wage_arrears.not_a_crime_paid_before_filing");
+    EXPECT_NE(a.summary().find("discretionary exit: wage_arrears.not_a_crime_paid_before_filing v1 ("),
+              std::string::npos)
+        << a.summary();
+    EXPECT_NE(a.summary().find("第六条第一款): not_a_crime"), std::string::npos) << a.summary();
   }
 }
 
