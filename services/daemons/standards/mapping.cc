@@ -187,7 +187,8 @@ std::string summarize(const Assessment& a, const CaseFacts& input) {
     s += " | missing: " + join(a.missing_facts, ", ");
   }
   // Issue 16 §1: a met exit is said, whatever the outcome (a BELOW must not hide that the wages
-  // were paid before filing, a MEETS must not hide that the police may decline to file).
+  // were paid before filing, a MEETS must not hide that the police may decline to file or a court
+  // may find no crime).
   for (const auto& exit : a.exits) {
     s += " | discretionary exit: " + exit;
   }

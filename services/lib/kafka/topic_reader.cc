@@ -50,10 +50,13 @@ Result<int32_t> partition_count(RdKafka::KafkaConsumer& consumer, const std::str
 
 }  // namespace
 
-// Asks, from a thread of its own and at most every `every`, each partition handed out meanwhile
-// for its watermarks (see TopicReaderOptions::wake_fetcher_every). Not on the reading thread:
-// the call returns only with the answer, which comes after the fetch responses the broker thread
-// is busy with (~15 ms each during a restore, measured).
+// Asks, from a thread of its own and at most every `every`, for offsets of the partitions handed
+// out meanwhile (see TopicReaderOptions::wake_fetcher_every): one offsetsForTimes call, which
+// librdkafka sends as one ListOffsets request per leader broker, the operation that wakes that
+// broker's thread. Not on the reading thread: the answer comes after the fetch responses the
+// broker thread is busy with (~15 ms each during a restore, measured). offsetsForTimes, not
+// query_watermark_offsets: in librdkafka 2.0.2 the latter waits for its answer whatever its
+// timeout (until socket.timeout.ms), and the destructor joins this thread.
 class TopicReader::FetchWaker {
  public:
   FetchWaker(RdKafka::KafkaConsumer& consumer, std::chrono::milliseconds every)
@@ -75,21 +78,22 @@ class TopicReader::FetchWaker {
   }
 
  private:
+  // Bounds each call, so stopping waits at most this long for an answer that does not matter.
+  static constexpr int kAnswerTimeoutMs = 200;
+
   void run() {
     std::unique_lock lock(mutex_);
     for (;;) {
       changed_.wait(lock, [this] { return stopping_ || !wanted_.empty(); });
       if (stopping_) return;
-      std::set<TopicPartition> due;
-      due.swap(wanted_);
-      lock.unlock();
-      for (const TopicPartition& tp : due) {
-        int64_t low = 0;
-        int64_t high = 0;
-        // The answer does not matter; the request woke the partition's broker thread. Bounded,
-        // because the destructor joins this thread.
-        consumer_.query_watermark_offsets(tp.first, tp.second, &low, &high, 1000);
+      std::vector<RdKafka::TopicPartition*> due;
+      for (const TopicPartition& tp : wanted_) {
+        due.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, RdKafka::Topic::OFFSET_END));
       }
+      wanted_.clear();
+      lock.unlock();
+      consumer_.offsetsForTimes(due, kAnswerTimeoutMs);  // the answer does not matter, the request does
+      RdKafka::TopicPartition::destroy(due);
       lock.lock();
       if (changed_.wait_for(lock, every_, [this] { return stopping_; })) return;
     }

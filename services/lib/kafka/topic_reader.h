@@ -91,10 +91,11 @@ struct TopicReaderOptions {
   // For a bounded read-ahead. librdkafka 2.0.2 looks again at a partition whose local queue was
   // full only when the broker thread serving it wakes up, which, with every queue full and no
   // fetch in flight, is up to a second later (2.1 added fetch.queue.backoff.ms for this); a
-  // reader that hands records out faster than that stalls. Every this often while records are
-  // handed out, a thread of the reader asks each partition it handed records of for its
-  // watermarks: a request to the partition's leader, which wakes that thread. 0: never (for an
-  // unbounded read-ahead).
+  // reader that hands records out faster than that stalls. While records are handed out, a
+  // thread of the reader asks for the offsets of the partitions it handed records of (one
+  // ListOffsets request per leader broker, which wakes that broker's thread), then waits this
+  // long before it asks again: one round per answer (~15 ms on a busy broker thread, at most
+  // 200 ms) plus this. 0: never (for an unbounded read-ahead).
   std::chrono::milliseconds wake_fetcher_every{0};
   // Called, at most every few seconds per partition, while kSettled waits for an open transaction.
   std::function<void(const TopicPartition&, int64_t stable_offset, int64_t end_offset)> on_waiting;

@@ -813,9 +813,10 @@ void assess_exit(const RuleSet& set, const std::string& id, const std::vector<si
     return;
   }
   if (c.outcome == Outcome::kMeetsThreshold && c.rule) {
+    // The entry that decided is in the set (the conclusion names it); its kind is said as written.
     const Rule* rule = set.find(c.rule->id, c.rule->version);
     a->exits.push_back(c.rule->id + " v" + std::to_string(c.rule->version) + " (" + c.rule->document + " " +
-                       c.rule->article + "): " + (rule != nullptr ? rule->exit : std::string(kExitMayNotFile)));
+                       c.rule->article + "): " + (rule != nullptr ? rule->exit : std::string("discretionary exit")));
   }
   a->conclusions.push_back(std::move(c));
 }

@@ -126,8 +126,9 @@ struct Assessment {
   std::string tier_reached;
   std::vector<std::string> missing_facts;  // union over the INSUFFICIENT conclusions
   // The discretionary exits whose conditions the facts meet (their conclusions have tier
-  // kExitTier), "id vN (document article): may_not_file". They leave `outcome` as it is: the
-  // threshold is met or not; the exit says the police may nonetheless decline to file.
+  // kExitTier), "id vN (document article): <kind>" (rule.h: may_not_file, not_a_crime). They
+  // leave `outcome` as it is: the threshold is met or not; the exit says the law lets the case be
+  // treated otherwise nonetheless.
   std::vector<std::string> exits;
   std::string rule_set_version;
   Date as_of;

@@ -154,7 +154,7 @@ struct Rule {
   // The penalty tier this entry decides (kEntryTier unless the file says `tier:`). Validity
   // windows must not overlap within one (id, tier, jurisdiction).
   std::string tier = kEntryTier;
-  // "" or kExitMayNotFile: a discretionary-exit entry (see kExitTier). Every entry of an exit
+  // "" or an exit kind (is_exit_kind): a discretionary-exit entry (see kExitTier). Every entry of an exit
   // lineage is an exit; exits have no tiers and no more-lenient comparison.
   std::string exit;
   LegalSource source;
