@@ -419,7 +419,8 @@ std::vector<int32_t> partitions_of(const SyncRun& run, const std::string& instan
 }
 
 // Instances "a" and "b" of `run` sharing its partitions, b SIGKILLed mid-stream: once it has
-// committed inputs of its own among the first half of every case's events (fed to `runs`).
+// committed inputs of its own among the first half of every case's events (fed to `runs`; see
+// start_two_and_kill_b for when the last step of that half is written).
 struct KilledB {
   std::unique_ptr<testing::ChildProcess> a;
   std::vector<int32_t> of_b;  // b's input partitions
@@ -433,9 +434,14 @@ int64_t sum_of(const std::vector<int64_t>& per_partition, const std::vector<int3
   return sum;
 }
 
-// `instead` (when set) replaces the committed-progress condition of the kill.
+// `instead` (when set) replaces the committed-progress condition of the kill. `last_step_at_kill`:
+// the last step before the kill is written only once that condition holds, and b is killed as
+// soon as it is written, so b has inputs in none of its transactions yet. (Written all at once,
+// b could take every input into its first transactions before the condition was seen, and the
+// kill then interrupted nothing: seen once in CI.)
 void start_two_and_kill_b(const SyncRun& run, const std::function<void(int, int)>& feed, KilledB& out,
-                          const std::function<bool(const std::vector<int32_t>& of_b)>& instead = nullptr) {
+                          const std::function<bool(const std::vector<int32_t>& of_b)>& instead = nullptr,
+                          bool last_step_at_kill = true) {
   out.a = run.spawn("a");
   auto b = run.spawn("b");
   ASSERT_TRUE(testing::wait_group(run.bootstrap, run.group, 2, kPartitions, std::chrono::seconds(60)))
@@ -443,7 +449,7 @@ void start_two_and_kill_b(const SyncRun& run, const std::function<void(int, int)
   out.of_b = partitions_of(run, "b");
   ASSERT_FALSE(out.of_b.empty()) << "b holds no partition";
   constexpr int kStepsBeforeKill = kEventsPerCase / 2;
-  feed(0, kStepsBeforeKill);
+  feed(0, last_step_at_kill ? kStepsBeforeKill - 1 : kStepsBeforeKill);
   std::mt19937 rng{std::random_device{}()};
   const int64_t mark = std::uniform_int_distribution<int64_t>(1, kCases / 10)(rng);
   ASSERT_TRUE(testing::wait_until(
@@ -454,6 +460,7 @@ void start_two_and_kill_b(const SyncRun& run, const std::function<void(int, int)
       std::chrono::seconds(120), std::chrono::milliseconds(50)))
       << "b made no progress; see " << run.log("b");
   ASSERT_TRUE(b->running()) << "see " << run.log("b");
+  if (last_step_at_kill) feed(kStepsBeforeKill - 1, 1);
   b->kill_hard();  // mid-stream
   out.killed = std::chrono::steady_clock::now();
   out.ends_at_kill = testing::end_offsets(run.bootstrap, run.in);
@@ -550,7 +557,9 @@ TEST_F(SyncCrash, SurvivorProcessesTheDeadInstancesNewEventsWellBeforeTheOldTime
     });
   };
   KilledB k;
-  start_two_and_kill_b(run, [&](int first, int count) { feed({&run}, first, count); }, k, open_transaction_of);
+  // The open transaction is the point: written all at once, the inputs keep b's transactions busy.
+  start_two_and_kill_b(run, [&](int first, int count) { feed({&run}, first, count); }, k, open_transaction_of,
+                       /*last_step_at_kill=*/false);
   if (HasFatalFailure()) return;
   constexpr int kStepsBeforeKill = kEventsPerCase / 2;
   feed({&run}, kStepsBeforeKill, kEventsPerCase - kStepsBeforeKill);  // events that arrive after the kill
