@@ -105,7 +105,7 @@ bool StandbyFollower::follow(const StandbyReplicas::Plan& plan) {
   options.end = kafka::EndAt::kStableNow;
   options.client_id = client_id_;
   options.properties = read_ahead_;
-  options.wake_fetcher_every = std::chrono::milliseconds(20);
+  options.wake_fetcher_every = kafka::kWakeFetcherEvery;
   // Short: open() waits this long for a broker that does not answer, and stop() joins this thread.
   options.timeout = std::chrono::seconds(5);
   auto reader = kafka::TopicReader::open(kafka_, options);

@@ -20,10 +20,7 @@ Status read_to_end(const KafkaSettings& settings, const ReadToEndRequest& reques
   options.client_id = request.client_id;
   options.timeout = request.timeout;
   options.properties = request.read_ahead;
-  // 20 ms between wake-up rounds: a partition queue of the loop's bound (8 MB, ~4,000 state
-  // records of ~2 KB) lasts longer than a round at the rate a restore folds records
-  // (~20,000 records/s over a few partitions).
-  if (!request.read_ahead.empty()) options.wake_fetcher_every = std::chrono::milliseconds(20);
+  if (!request.read_ahead.empty()) options.wake_fetcher_every = kWakeFetcherEvery;
   if (request.on_waiting) {
     options.on_waiting = [&request](const TopicPartition& tp, int64_t stable, int64_t end) {
       request.on_waiting(tp.second, stable, end);

@@ -238,10 +238,11 @@ Status TopicReader::handle(RdKafka::Message& m, const RecordVisitor& visit) {
   switch (m.err()) {
     case RdKafka::ERR_NO_ERROR: {
       visit(to_consumed_record(m));
-      positions_[{m.topic_name(), m.partition()}] = m.offset() + 1;
-      if (waker_) handed_out_.emplace(m.topic_name(), m.partition());
+      const TopicPartition tp{m.topic_name(), m.partition()};  // once: topic_name() copies
+      positions_[tp] = m.offset() + 1;
+      if (waker_) handed_out_.insert(tp);
       // Readable at end-1 means everything before the open's watermark is settled.
-      auto it = open_.find({m.topic_name(), m.partition()});
+      auto it = open_.find(tp);
       if (it != open_.end() && m.offset() + 1 >= it->second.end) open_.erase(it);
       return Status::success();
     }
