@@ -72,6 +72,9 @@ void bind(config::ConfigBinder& binder, LoopSettings* s, const KafkaSettings* ka
               "Records read ahead per input partition at most (librdkafka queued.min.messages)");
   binder.bind("loop.prefetch_kbytes", &s->prefetch_kbytes,
               "KB read ahead per input partition at most (librdkafka queued.max.messages.kbytes)");
+  binder.bind("loop.wake_fetcher_every_ms", &s->wake_fetcher_every_ms,
+              "With a bounded read-ahead: ask for the read partitions' offsets this often while records are "
+              "handed out, which wakes librdkafka 2.0.2's fetcher (else a full queue is refilled up to 1 s later); 0: never");
   binder.check([s, kafka] { return validate(*s, *kafka); });
 }
 
@@ -298,6 +301,9 @@ Status validate(const LoopSettings& s, const KafkaSettings& /*kafka*/) {
   }
   if (s.prefetch_kbytes < 1 || s.prefetch_kbytes > 2097151) {
     return Error::invalid("must be 1..2097151", "loop.prefetch_kbytes");
+  }
+  if (s.wake_fetcher_every_ms < 0 || s.wake_fetcher_every_ms > 10000) {
+    return Error::invalid("must be 0..10000", "loop.wake_fetcher_every_ms");
   }
   return Status::success();
 }

@@ -135,6 +135,10 @@ struct LoopSettings {
   // trade measured.
   int64_t prefetch_messages = 100000;
   int64_t prefetch_kbytes = 65536;
+  // With a bounded read-ahead: wake librdkafka's fetcher this often while records are handed out
+  // (fetch_waker.h), or librdkafka 2.0.2 refills a partition queue that ran full only on its
+  // broker thread's one-second idle wake-up. 0: never (librdkafka's read-ahead does not run dry).
+  int64_t wake_fetcher_every_ms = 0;
 };
 
 // The least time a transaction must have left to commit after collecting for loop.commit_every_ms.

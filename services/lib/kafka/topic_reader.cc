@@ -50,64 +50,6 @@ Result<int32_t> partition_count(RdKafka::KafkaConsumer& consumer, const std::str
 
 }  // namespace
 
-// Asks, from a thread of its own and at most every `every`, for offsets of the partitions handed
-// out meanwhile (see TopicReaderOptions::wake_fetcher_every): one offsetsForTimes call, which
-// librdkafka sends as one ListOffsets request per leader broker, the operation that wakes that
-// broker's thread. Not on the reading thread: the answer comes after the fetch responses the
-// broker thread is busy with (~15 ms each during a restore, measured). offsetsForTimes, not
-// query_watermark_offsets: in librdkafka 2.0.2 the latter waits for its answer whatever its
-// timeout (until socket.timeout.ms), and the destructor joins this thread.
-class TopicReader::FetchWaker {
- public:
-  FetchWaker(RdKafka::KafkaConsumer& consumer, std::chrono::milliseconds every)
-      : consumer_(consumer), every_(every), thread_([this] { run(); }) {}
-  ~FetchWaker() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    changed_.notify_all();
-    thread_.join();
-  }
-  void wake(const std::set<TopicPartition>& partitions) {
-    {
-      std::lock_guard lock(mutex_);
-      wanted_.insert(partitions.begin(), partitions.end());
-    }
-    changed_.notify_all();
-  }
-
- private:
-  // Bounds each call, so stopping waits at most this long for an answer that does not matter.
-  static constexpr int kAnswerTimeoutMs = 200;
-
-  void run() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      changed_.wait(lock, [this] { return stopping_ || !wanted_.empty(); });
-      if (stopping_) return;
-      std::vector<RdKafka::TopicPartition*> due;
-      for (const TopicPartition& tp : wanted_) {
-        due.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, RdKafka::Topic::OFFSET_END));
-      }
-      wanted_.clear();
-      lock.unlock();
-      consumer_.offsetsForTimes(due, kAnswerTimeoutMs);  // the answer does not matter, the request does
-      RdKafka::TopicPartition::destroy(due);
-      lock.lock();
-      if (changed_.wait_for(lock, every_, [this] { return stopping_; })) return;
-    }
-  }
-
-  RdKafka::KafkaConsumer& consumer_;
-  const std::chrono::milliseconds every_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool stopping_ = false;
-  std::set<TopicPartition> wanted_;
-  std::thread thread_;  // last: started once the members it uses exist
-};
-
 Result<std::unique_ptr<TopicReader>> TopicReader::open(const KafkaSettings& settings, TopicReaderOptions options) {
   std::unique_ptr<TopicReader> reader(new TopicReader());
   reader->options_ = std::move(options);

@@ -32,6 +32,7 @@
 
 #include "services/lib/core/record.h"
 #include "services/lib/core/result.h"
+#include "services/lib/kafka/fetch_waker.h"
 #include "services/lib/kafka/settings.h"
 
 namespace RdKafka {
@@ -67,11 +68,6 @@ enum class EndAt {
 
 using TopicPartition = std::pair<std::string, int32_t>;
 
-// TopicReaderOptions::wake_fetcher_every for readers with a bounded read-ahead (the restore of
-// a changelog, caselink-sync's standby follower): a partition queue of 8 MB (~4,000 state
-// records of ~2 KB) lasts longer than a round at the ~20,000 records/s a restore folds.
-inline constexpr std::chrono::milliseconds kWakeFetcherEvery{20};
-
 struct TopicReaderOptions {
   // Whole topics (every partition, from the metadata) …
   std::vector<std::string> topics;
@@ -93,14 +89,11 @@ struct TopicReaderOptions {
   // Extra librdkafka properties of this reader (e.g. log_level for a command-line tool, or a
   // read-ahead bound: queued.min.messages, queued.max.messages.kbytes).
   std::map<std::string, std::string> properties;
-  // For a bounded read-ahead. librdkafka 2.0.2 looks again at a partition whose local queue was
-  // full only when the broker thread serving it wakes up, which, with every queue full and no
-  // fetch in flight, is up to a second later (2.1 added fetch.queue.backoff.ms for this); a
-  // reader that hands records out faster than that stalls. While records are handed out, a
-  // thread of the reader asks for the offsets of the partitions it handed records of (one
-  // ListOffsets request per leader broker, which wakes that broker's thread), then waits this
-  // long before it asks again: one round per answer (~15 ms on a busy broker thread, at most
-  // 200 ms) plus this. 0: never (for an unbounded read-ahead).
+  // For a bounded read-ahead (the restore of a changelog, caselink-sync's standby follower: use
+  // kWakeFetcherEvery): a FetchWaker (fetch_waker.h) asks for the offsets of the partitions
+  // records were handed out of, then waits this long before it asks again: one round per answer
+  // (~15 ms on a busy broker thread, at most 200 ms) plus this. 0: never (for an unbounded
+  // read-ahead).
   std::chrono::milliseconds wake_fetcher_every{0};
   // Called, at most every few seconds per partition, while kSettled waits for an open transaction.
   std::function<void(const TopicPartition&, int64_t stable_offset, int64_t end_offset)> on_waiting;
@@ -162,7 +155,6 @@ class TopicReader {
   std::map<TopicPartition, int64_t> ends_;
   std::map<TopicPartition, Progress> open_;  // partitions not at their end yet
   std::map<TopicPartition, int64_t> positions_;
-  class FetchWaker;
   std::unique_ptr<FetchWaker> waker_;    // with options.wake_fetcher_every
   std::set<TopicPartition> handed_out_;  // partitions with records handed out in this poll
 };

@@ -166,6 +166,7 @@ TransactionalLoop::~TransactionalLoop() { close_clients(); }
 // Consumer before producer: closing the consumer revokes its partitions, and the rebalance
 // callback commits (or aborts) the open transaction through the producer.
 void TransactionalLoop::close_clients() {
+  waker_.reset();  // before the consumer it asks
   if (consumer_) {
     consumer_->close();
     consumer_.reset();
@@ -233,9 +234,18 @@ Status TransactionalLoop::create_consumer() {
     return consumer.error();
   }
   consumer_ = std::move(consumer).value();
+  if (loop_.wake_fetcher_every_ms > 0) {
+    waker_ = std::make_unique<FetchWaker>(*consumer_, std::chrono::milliseconds(loop_.wake_fetcher_every_ms));
+  }
   return Status::success();
 }
 
+// With loop.wake_fetcher_every_ms: each record's partition goes to the waker (fetch_waker.h),
+// which asks for it in its next round, so a bounded read-ahead does not wait for librdkafka's idle
+// wake-up. Per record, not rate-limited here: the record that empties a queue must be reported.
+void TransactionalLoop::note_handed_out(const ConsumedRecord& record) {
+  if (waker_) waker_->wake(record.topic, record.partition);
+}
 
 Status TransactionalLoop::create_producer() {
   if (faults_.create_producer) {
@@ -255,7 +265,24 @@ Status TransactionalLoop::create_producer() {
     return producer.error();
   }
   producer_ = std::move(producer).value();
+  known_topics_.clear();
   return Status::success();
+}
+
+// librdkafka 2.0.2 looks up a topic it has not produced to yet about once a second, so the first
+// record to each output topic waited up to that long (launch -> first commit was 1.04-1.11 s for
+// caselink-sync and caselink-passthrough alike; librdkafka issue 3202 recommends asking for the
+// topic's metadata first). Asked once per topic and producer, bounded, and only a hint: when it
+// fails, the produce goes on and librdkafka looks the topic up itself.
+void TransactionalLoop::learn_topic(const std::string& topic) {
+  if (!known_topics_.insert(topic).second) return;
+  std::string errstr;
+  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(producer_.get(), topic, nullptr, errstr));
+  if (!handle) return;
+  RdKafka::Metadata* metadata = nullptr;
+  if (producer_->metadata(false, handle.get(), &metadata, kLearnTopicTimeoutMs) == RdKafka::ERR_NO_ERROR) {
+    delete metadata;
+  }
 }
 
 void TransactionalLoop::backoff(const std::atomic<bool>& stop, int attempt) {
@@ -425,6 +452,7 @@ std::optional<TransactionalLoop::ProduceFailure> TransactionalLoop::produce_all(
       if (code == RdKafka::ERR_NO_ERROR) {
         // Owned by the delivery report, which names the input when the broker refuses the record.
         auto* opaque = input ? new InputKey(*input) : nullptr;
+        learn_topic(record.topic);
         code = produce(*producer_, record, opaque);
         if (code != RdKafka::ERR_NO_ERROR) {
           delete opaque;
@@ -857,10 +885,13 @@ bool TransactionalLoop::poll_once(const std::atomic<bool>& stop, std::string& fa
   std::unique_ptr<RdKafka::Message> message(consumer_->consume(timeout_ms));
   heartbeat_ns_.store(steady_now_ns());
   switch (classify_consume_error(message->err())) {
-    case ConsumeAction::kRecord:
+    case ConsumeAction::kRecord: {
       connected_.store(true);
-      process(to_consumed_record(*message), stop);
+      const ConsumedRecord record = to_consumed_record(*message);
+      note_handed_out(record);
+      process(record, stop);
       break;
+    }
     case ConsumeAction::kIdle:
       break;
     case ConsumeAction::kTransient:
@@ -890,6 +921,7 @@ bool TransactionalLoop::poll_once(const std::atomic<bool>& stop, std::string& fa
 // offsets: it is aborted, and the handler hears that its partitions are lost, before the new
 // consumer is assigned them (restore on assignment, as after a restart).
 Status TransactionalLoop::replace_consumer(const std::atomic<bool>& stop, const std::string& fatal) {
+  waker_.reset();  // it asks the old consumer
   std::unique_ptr<RdKafka::KafkaConsumer> old = std::move(consumer_);  // no rewind through it
   char reason[512] = {0};
   const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(old->c_ptr(), reason, sizeof(reason));

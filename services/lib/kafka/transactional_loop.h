@@ -69,6 +69,7 @@
 #include "services/lib/kafka/dlq.h"
 #include "services/lib/kafka/record_handler.h"
 #include "services/lib/kafka/errors.h"
+#include "services/lib/kafka/fetch_waker.h"
 #include "services/lib/kafka/settings.h"
 #include "services/lib/kafka/statistics.h"
 
@@ -198,6 +199,8 @@ class TransactionalLoop {
   void handle_assign(const std::vector<TopicPartition>& partitions);
   void handle_revoke(const std::vector<TopicPartition>& partitions, bool lost);
   void carry_committed_offsets(const std::vector<TopicPartition>& partitions);
+  void note_handed_out(const ConsumedRecord& record);
+  void learn_topic(const std::string& topic);
   bool begin_once();
   void opened_transaction();
   void update_readiness();
@@ -216,7 +219,10 @@ class TransactionalLoop {
 
   std::unique_ptr<Callbacks> callbacks_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<FetchWaker> waker_;  // loop.wake_fetcher_every_ms; destroyed before consumer_
   std::unique_ptr<RdKafka::Producer> producer_;
+  static constexpr int kLearnTopicTimeoutMs = 1000;
+  std::set<std::string> known_topics_;  // output topics producer_ has asked the metadata of
   const std::atomic<bool>* stop_ = nullptr;
 
   bool txn_open_ = false;

@@ -110,6 +110,21 @@ TEST(KafkaSettings, ReadAheadIsSetThroughLoopSettingsNotProperties) {
   EXPECT_NE(st.error().message.find("loop.prefetch_messages"), std::string::npos) << st.error().message;
 }
 
+TEST(KafkaSettings, FetcherWakeUpsAreOffByDefaultAndBounded) {
+  KafkaSettings kafka;
+  LoopSettings loop;
+  ASSERT_TRUE(load("loop: {group_id: g, input_topics: [a]}", &kafka, &loop).ok());
+  EXPECT_EQ(loop.wake_fetcher_every_ms, 0);  // librdkafka's own read-ahead does not run dry
+  ASSERT_TRUE(load("loop: {group_id: g, input_topics: [a], wake_fetcher_every_ms: 20}", &kafka, &loop).ok());
+  EXPECT_EQ(loop.wake_fetcher_every_ms, 20);
+  for (const char* bad : {"-1", "10001"}) {
+    Status st = load(std::string("loop: {group_id: g, input_topics: [a], wake_fetcher_every_ms: ") + bad + "}", &kafka,
+                     &loop);
+    ASSERT_FALSE(st.ok()) << bad;
+    EXPECT_NE(st.error().message.find("loop.wake_fetcher_every_ms"), std::string::npos) << st.error().message;
+  }
+}
+
 TEST(KafkaSettings, StaticMembershipIsSetThroughLoopSettingsOnly) {
   KafkaSettings kafka;
   LoopSettings loop;
