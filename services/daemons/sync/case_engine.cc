@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <nlohmann/json.hpp>
 
 #include "services/daemons/sync/transitions.h"
 #include "services/lib/authz/authz.h"
@@ -266,138 +265,6 @@ const char* to_string(Outcome outcome) {
     case Outcome::kRejected: return "rejected";
   }
   return "?";
-}
-
-namespace {
-
-// JSON string literal (RFC 8259 escaping). Hand-written because to_json runs for every state
-// record and nlohmann's DOM build was an eighth of caselink-sync's handler time.
-void append_json_string(std::string& out, std::string_view text) {
-  out.push_back('"');
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out.push_back(kHex[(c >> 4) & 0xF]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
-template <typename Range, typename Emit>
-void append_json_array(std::string& out, const Range& items, Emit emit) {
-  out.push_back('[');
-  bool first = true;
-  for (const auto& item : items) {
-    if (!first) out.push_back(',');
-    first = false;
-    emit(item);
-  }
-  out.push_back(']');
-}
-
-template <typename Map, typename Emit>
-void append_json_object(std::string& out, const Map& items, Emit emit_value) {
-  out.push_back('{');
-  bool first = true;
-  for (const auto& [key, value] : items) {
-    if (!first) out.push_back(',');
-    first = false;
-    if constexpr (std::is_integral_v<std::decay_t<decltype(key)>>) {
-      append_json_string(out, std::to_string(key));
-    } else {
-      append_json_string(out, key);
-    }
-    out.push_back(':');
-    emit_value(value);
-  }
-  out.push_back('}');
-}
-
-}  // namespace
-
-// Keys in alphabetical order; from_json (nlohmann) reads it, and so can any JSON reader.
-std::string Internal::to_json() const {
-  std::string out;
-  out.reserve(256 + applied.size() * 40 + hashes.size() * 72);
-  const auto str = [&out](const std::string& v) { append_json_string(out, v); };
-  const auto num = [&out](auto v) { out += std::to_string(v); };
-  out += "{\"applied\":";
-  append_json_array(out, applied, str);
-  out += ",\"decided\":";
-  append_json_object(out, decided, str);
-  out += ",\"hashes\":";
-  append_json_object(out, hashes, str);
-  out += ",\"marks\":";
-  append_json_array(out, marks, str);
-  if (!parked.empty()) {
-    // Written only when there is something parked: a case without keeps the header it always had.
-    out += ",\"parked\":";
-    append_json_array(out, parked, [&out](const ParkedEvent& p) {
-      out += "{\"offset\":" + std::to_string(p.offset) + ",\"parked_at_ns\":" + std::to_string(p.parked_at_ns) +
-             ",\"partition\":" + std::to_string(p.partition) + ",\"timestamp_ms\":" + std::to_string(p.timestamp_ms) +
-             ",\"topic\":";
-      append_json_string(out, p.topic);
-      out += ",\"value_hex\":\"" + crypto::to_hex(p.value) + "\"}";
-    });
-  }
-  out += ",\"profile\":";
-  append_json_string(out, profile);
-  out += ",\"step_seq\":";
-  append_json_object(out, step_seq, num);
-  out += ",\"suspended_ns\":";
-  append_json_object(out, suspended_ns, num);
-  out += "}";
-  return out;
-}
-
-bool Internal::from_json(const std::string& text, Internal* out) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return false;
-  try {
-    out->profile = j.value("profile", "");
-    out->applied = j.value("applied", std::deque<std::string>{});
-    out->marks = j.value("marks", std::set<std::string>{});
-    out->decided = j.value("decided", std::map<std::string, std::string>{});
-    out->hashes.clear();
-    const auto hashes = j.find("hashes");
-    if (hashes != j.end() && hashes->is_object()) {
-      for (auto it = hashes->begin(); it != hashes->end(); ++it) {
-        out->hashes[std::stoull(it.key())] = it.value().get<std::string>();
-      }
-    }
-    out->step_seq = j.value("step_seq", std::map<std::string, int>{});
-    out->suspended_ns = j.value("suspended_ns", std::map<std::string, int64_t>{});
-    out->parked.clear();
-    if (const auto parked = j.find("parked"); parked != j.end()) {
-      for (const auto& p : *parked) {
-        ParkedEvent e;
-        e.topic = p.at("topic").get<std::string>();
-        e.partition = p.at("partition").get<int32_t>();
-        e.offset = p.at("offset").get<int64_t>();
-        e.timestamp_ms = p.at("timestamp_ms").get<int64_t>();
-        e.parked_at_ns = p.at("parked_at_ns").get<int64_t>();
-        std::optional<std::string> value = crypto::from_hex(p.at("value_hex").get<std::string>());
-        if (!value) return false;
-        e.value = std::move(*value);
-        out->parked.push_back(std::move(e));
-      }
-    }
-  } catch (const std::exception&) {
-    return false;
-  }
-  return true;
 }
 
 namespace {
@@ -1182,9 +1049,11 @@ OutgoingRecord CaseEngine::alert_record(const v1::Envelope& alert, const std::st
 
 bool CaseEngine::restore(const ConsumedRecord& state, CaseRecord* out) {
   if (!state.value) return false;
-  auto env = envelope::decode(*state.value);
+  // Parsed, not validated again: only caselink-sync writes the state topic (broker ACLs), from
+  // events validated when they came in, and the check was a quarter of a restore's CPU.
+  auto env = envelope::parse(*state.value);
   if (!env.ok() || !env->has_case_state_snapshot()) return false;
-  out->snapshot = env->case_state_snapshot();
+  out->snapshot.Swap(env->mutable_case_state_snapshot());
   out->internal = Internal{};
   if (auto h = find_header(state.headers, kInternalHeader)) {
     if (!Internal::from_json(*h, &out->internal)) return false;

@@ -253,14 +253,20 @@ Status validate(const Envelope& envelope) {
   return check_values(envelope, "");
 }
 
-Result<Envelope> decode(std::string_view bytes) {
+Result<Envelope> parse(std::string_view bytes) {
   Envelope envelope;
   if (!envelope.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Error::invalid("value is not a caselink.v1.Envelope (protobuf parse failed, " +
                               std::to_string(bytes.size()) + " bytes)",
                           "value", kUndecodable);
   }
-  Status status = validate(envelope);
+  return envelope;
+}
+
+Result<Envelope> decode(std::string_view bytes) {
+  auto envelope = parse(bytes);
+  if (!envelope.ok()) return envelope;
+  Status status = validate(*envelope);
   if (!status.ok()) {
     return status.error();
   }

@@ -126,5 +126,50 @@ TEST(InternalJson, RoundTripsIncludingCharactersThatNeedEscaping) {
   EXPECT_TRUE(Internal::from_json(Internal{}.to_json(), &back));
 }
 
+TEST(InternalJson, RoundTripsParkedEventsAndReplacesWhatWasRead) {
+  Internal in;
+  in.profile = "p";
+  in.parked = {ParkedEvent{"caselink.referral.v1", 3, 42, 1700000000000, std::string("\x00\xff bytes", 8), -7},
+               ParkedEvent{"t", 0, 0, 0, "", 9}};
+  Internal back;
+  back.applied = {"stale"};  // whatever the target held is replaced, not merged
+  ASSERT_TRUE(Internal::from_json(in.to_json(), &back)) << in.to_json();
+  EXPECT_TRUE(back.applied.empty());
+  ASSERT_EQ(back.parked.size(), 2U);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back.parked[i].topic, in.parked[i].topic);
+    EXPECT_EQ(back.parked[i].partition, in.parked[i].partition);
+    EXPECT_EQ(back.parked[i].offset, in.parked[i].offset);
+    EXPECT_EQ(back.parked[i].timestamp_ms, in.parked[i].timestamp_ms);
+    EXPECT_EQ(back.parked[i].value, in.parked[i].value);
+    EXPECT_EQ(back.parked[i].parked_at_ns, in.parked[i].parked_at_ns);
+  }
+  EXPECT_EQ(back.to_json(), in.to_json());
+}
+
+TEST(InternalJson, AcceptsWhatTheDomReaderAcceptedAndRefusesTheRest) {
+  Internal out;
+  // Unknown keys hold anything; hashes that is not an object is ignored.
+  EXPECT_TRUE(Internal::from_json(R"({"future":{"a":[1,{"b":null}],"c":true},"hashes":null,"profile":"x"})", &out));
+  EXPECT_EQ(out.profile, "x");
+  EXPECT_TRUE(Internal::from_json(R"({"hashes":[1,2],"step_seq":{"s":2}})", &out));
+  EXPECT_EQ(out.step_seq.at("s"), 2);
+  EXPECT_TRUE(out.hashes.empty());
+  // A parked event may carry keys of a later version.
+  EXPECT_TRUE(Internal::from_json(
+      R"({"parked":[{"offset":1,"parked_at_ns":2,"partition":0,"timestamp_ms":3,"topic":"t","value_hex":"00","x":[{}]}]})",
+      &out));
+  ASSERT_EQ(out.parked.size(), 1U);
+  for (const char* bad : {
+           "", "[]", R"("s")", "{", "{} {}", R"({"profile":1})", R"({"profile":null})", R"({"applied":"a"})",
+           R"({"applied":[1]})", R"({"marks":[["a"]]})", R"({"decided":{"k":1}})", R"({"hashes":{"x":"h"}})",
+           R"({"step_seq":{"s":"2"}})", R"({"suspended_ns":[1]})", R"({"parked":[{"topic":"t"}]})",
+           R"({"parked":["t"]})",
+           R"({"parked":[{"offset":1,"parked_at_ns":2,"partition":0,"timestamp_ms":3,"topic":"t","value_hex":"zz"}]})",
+       }) {
+    EXPECT_FALSE(Internal::from_json(bad, &out)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace caselink::sync
