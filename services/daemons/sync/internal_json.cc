@@ -130,7 +130,11 @@ class InternalReader final : public nlohmann::json_sax<Json> {
     if (v > static_cast<number_unsigned_t>(INT64_MAX)) return scalar();
     return number(static_cast<int64_t>(v));
   }
-  bool number_float(number_float_t v, const string_t&) override { return number(static_cast<int64_t>(v)); }
+  bool number_float(number_float_t v, const string_t&) override {
+    // Converted only when it fits (the cast is undefined otherwise), as the DOM reader's get<> did.
+    if (!(v > -9.2e18 && v < 9.2e18)) return scalar();
+    return number(static_cast<int64_t>(v));
+  }
   bool binary(binary_t&) override { return scalar(); }
   bool string(string_t& v) override;
   bool key(string_t& k) override;

@@ -19,7 +19,7 @@ void loop_defaults(kafka::LoopSettings* loop) {
   loop->wake_fetcher_every_ms = kafka::kWakeFetcherEvery.count();
   // Every case a transaction touches sits parsed (~15 KB) in the staging overlay until the commit:
   // at catch-up speed (~25,000 events/s) the 100 ms bound alone let it reach ~2,500 cases and the
-  // process peak at 155-168 MB. 1,000 records: 132 MB, catch-up 13 % slower; the time bound
+  // process peak at 155-172 MB. 1,000 records: 132 MB, catch-up 13 % slower; the time bound
   // (latency) is unchanged and reached first below 10,000 events/s.
   loop->commit_every_records = 1000;
 }

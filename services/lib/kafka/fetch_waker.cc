@@ -25,7 +25,8 @@ void FetchWaker::wake(const std::set<Partition>& partitions) {
     was_idle = wanted_.empty();
     wanted_.insert(partitions.begin(), partitions.end());
   }
-  // Between rounds the thread waits out `every_` whatever is wanted: a signal would only wake it.
+  // Signalled only when nothing was wanted: otherwise a round is due anyway, and a signal per
+  // record would only wake the thread for nothing.
   if (was_idle) changed_.notify_all();
 }
 

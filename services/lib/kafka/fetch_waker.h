@@ -31,9 +31,9 @@ class KafkaConsumer;
 
 namespace caselink::kafka {
 
-// The interval of the readers and loops that use a FetchWaker: a partition queue of 8 MB
-// (~4,000 state records of ~2 KB) lasts longer than a round at the ~20,000 records/s a restore
-// folds.
+// The interval of the readers and loops that use a FetchWaker: a partition queue of 2 MB (~1,000
+// state records of ~2 KB; caselink-sync's bound) lasts longer than a round at the ~20,000
+// records/s a restore folds.
 inline constexpr std::chrono::milliseconds kWakeFetcherEvery{20};
 
 class FetchWaker {
@@ -47,7 +47,8 @@ class FetchWaker {
   FetchWaker& operator=(const FetchWaker&) = delete;
 
   // Records of these partitions were handed out: ask for them in the next round. Cheap enough to
-  // call for every record (a lock, a set lookup; the thread is signalled only when it waits for work).
+  // call for every record: a lock, a set lookup (with a copy of the topic name), and a signal only
+  // when nothing was wanted yet (which also ends the thread's wait between rounds early once).
   void wake(const std::set<Partition>& partitions);
   void wake(const std::string& topic, int32_t partition);
 

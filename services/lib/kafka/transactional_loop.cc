@@ -271,18 +271,21 @@ Status TransactionalLoop::create_producer() {
 
 // librdkafka 2.0.2 looks up a topic it has not produced to yet about once a second, so the first
 // record to each output topic waited up to that long (launch -> first commit was 1.04-1.11 s for
-// caselink-sync and caselink-passthrough alike; librdkafka issue 3202 recommends asking for the
-// topic's metadata first). Asked once per topic and producer, bounded, and only a hint: when it
-// fails, the produce goes on and librdkafka looks the topic up itself.
+// caselink-sync; librdkafka issue 3202 recommends asking for the topic's metadata first). Asked
+// once per topic and producer, bounded (about what the lookup would have cost), and only a hint:
+// when it fails, the produce goes on and librdkafka looks the topic up itself. Through the C API:
+// a C++ Topic handle would leave its (then deleted) wrapper as the topic's opaque, which the
+// produce by name reuses.
 void TransactionalLoop::learn_topic(const std::string& topic) {
-  if (!known_topics_.insert(topic).second) return;
-  std::string errstr;
-  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(producer_.get(), topic, nullptr, errstr));
-  if (!handle) return;
-  RdKafka::Metadata* metadata = nullptr;
-  if (producer_->metadata(false, handle.get(), &metadata, kLearnTopicTimeoutMs) == RdKafka::ERR_NO_ERROR) {
-    delete metadata;
+  if (known_topics_.count(topic) != 0) return;
+  known_topics_.insert(topic);
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(producer_->c_ptr(), topic.c_str(), nullptr);
+  if (handle == nullptr) return;
+  const rd_kafka_metadata_t* metadata = nullptr;
+  if (rd_kafka_metadata(producer_->c_ptr(), 0, handle, &metadata, kLearnTopicTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_metadata_destroy(metadata);
   }
+  rd_kafka_topic_destroy(handle);
 }
 
 void TransactionalLoop::backoff(const std::atomic<bool>& stop, int attempt) {

@@ -221,7 +221,7 @@ class TransactionalLoop {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<FetchWaker> waker_;  // loop.wake_fetcher_every_ms; destroyed before consumer_
   std::unique_ptr<RdKafka::Producer> producer_;
-  static constexpr int kLearnTopicTimeoutMs = 1000;
+  static constexpr int kLearnTopicTimeoutMs = 500;
   std::set<std::string> known_topics_;  // output topics producer_ has asked the metadata of
   const std::atomic<bool>* stop_ = nullptr;
 
