@@ -12,7 +12,10 @@
 //   service   (--service-cases M) the real caselink-sync binary, as deployed (its own process,
 //             librdkafka buffers, restore reader, admin HTTP), consuming M cases of the same 4
 //             events from a fresh topic; its VmRSS and VmHWM once its committed offsets cover
-//             all 4*M inputs. The figure the issue's memory target is about.
+//             all 4*M inputs. The figure the issue's memory target is about. Then stopped
+//             (SIGTERM), 60 new cases' first events produced, and started again: it restores the
+//             M cases before its first commit. Both launches report launch -> first commit and
+//             launch -> all inputs committed, watched from outside every 20 ms (issue 19).
 //   takeover  (--takeover-runs R, alone) two caselink-sync processes, one killed with SIGKILL
 //             per run: time until the survivor processes the dead one's new events (takeover.h).
 //
@@ -57,10 +60,12 @@ struct Options {
   std::string rules_directory = "rules/deadlines";
   int64_t records = 50000;
   int partitions = 6;
-  int64_t commit_every_records = kafka::LoopSettings{}.commit_every_records;  // the loop's defaults
-  // The RSS phase folds its staged cases in every this many events: the size of a transaction of
-  // the service under load (100 ms at ~12,000 events/s is ~1,200), not the loop's record bound
-  // (10,000 since 2026-12-05), which the time bound reaches first.
+  // 0: as shipped, each phase its own (the shared loop's default for the passthrough,
+  // sync::loop_defaults for caselink-sync); otherwise this for every loop phase.
+  int64_t commit_every_records = 0;
+  // The RSS phase folds its staged cases in every this many events: about the size of a
+  // transaction of the service under load (100 ms at ~12,000 events/s is ~1,200; caselink-sync's
+  // record bound is 1,000 since 2026-12-06).
   int64_t rss_fold_every = 500;
   int64_t commit_every_ms = kafka::LoopSettings{}.commit_every_ms;
   int64_t open_cases = 100000;
@@ -79,8 +84,10 @@ struct Options {
 
 double seconds_since(Steady::time_point start) { return std::chrono::duration<double>(Steady::now() - start).count(); }
 
-// Produces `steps` events of each of `cases` cases (case_event), step-major; events/s.
-double produce_phase(const Options& o, const std::string& topic, TimePoint t0, int64_t cases, int steps) {
+// Produces steps 0..steps-1 of cases first_case .. first_case+cases-1 (case_event), step-major;
+// events/s of the produce.
+double produce_phase(const Options& o, const std::string& topic, TimePoint t0, int64_t cases, int steps,
+                     int64_t first_case = 0) {
   kafka::KafkaSettings settings;
   settings.bootstrap = o.bootstrap;
   settings.properties["linger.ms"] = "5";
@@ -91,8 +98,8 @@ double produce_phase(const Options& o, const std::string& topic, TimePoint t0, i
   const auto start = Steady::now();
   // Step-major: all cases' step 0, then step 1, ...: per-case order, cases interleaved.
   for (int step = 0; step < steps; ++step) {
-    for (int64_t c = 0; c < cases; ++c) {
-      auto& h = chain[static_cast<size_t>(c)];
+    for (int64_t c = first_case; c < first_case + cases; ++c) {
+      auto& h = chain[static_cast<size_t>(c - first_case)];
       const auto rec = envelope::to_record(
           case_event(c, step, t0, c % 10 == 0 ? std::string(64, 'b') : h), topic);
       if (step < 9) h = sync::chain_hash_hex(h, *rec.value);
@@ -155,7 +162,7 @@ double loop_phase(const Options& o, const std::string& in, kafka::RecordHandler&
   loop.group_id = group;
   loop.input_topics = {in};
   loop.dlq_topic = envelope::topics::kDlq;
-  loop.commit_every_records = o.commit_every_records;
+  if (o.commit_every_records > 0) loop.commit_every_records = o.commit_every_records;
   loop.commit_every_ms = o.commit_every_ms;
   SystemClock clock;
   kafka::TransactionalLoop transactional_loop(kafka, loop, "bench", handler, nullptr, clock);
@@ -228,10 +235,70 @@ RssResult rss_phase(const Options& o, const sync::CaseEngine& engine, TimePoint 
   return r;
 }
 
-struct ServiceResult {
-  double rss_mb = -1, hwm_mb = -1, seconds = 0;
-  int64_t events = 0;
+// One launch of the caselink-sync binary, watched from outside.
+struct Launch {
+  double first_commit_s = -1;  // launch -> the group's committed offsets first pass what they were
+  double all_s = -1;           // launch -> they cover every input
+  double rss_mb = -1, hwm_mb = -1;
 };
+
+struct ServiceResult {
+  int64_t events = 0;
+  Launch first;    // empty state topic, every input waiting
+  Launch restart;  // the same group and state topic again (service_cases cases), new inputs waiting
+  int64_t new_events = 0;
+};
+
+// Starts caselink-sync with `config`, polls its group's committed offsets on `in` every 20 ms
+// (one OffsetFetch each, so a figure is late by up to 20 ms plus that round trip) until they
+// reach `to`, then stops it with SIGTERM. `from`: what was committed before the launch.
+Launch launch_service(const Options& o, const std::string& config, const std::string& log, const std::string& group,
+                      const std::string& in, int64_t from, int64_t to) {
+  testing::CommittedOffsetsView view(o.bootstrap, group);
+  // Asked once before the launch: the view's first answer waits for its group coordinator to be
+  // found (about a second), which would otherwise be counted into the first commit.
+  (void)view.total(in, o.partitions);
+  Launch l;
+  const auto launched = Steady::now();
+  testing::ChildProcess child(o.service_binary, {"--config", config}, log);
+  while (seconds_since(launched) < 900 && child.running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const int64_t committed = view.total(in, o.partitions);
+    if (committed > from && l.first_commit_s < 0) l.first_commit_s = seconds_since(launched);
+    if (committed >= to) {
+      l.all_s = seconds_since(launched);
+      break;
+    }
+  }
+  if (l.all_s < 0) throw std::runtime_error("service phase: caselink-sync did not commit all inputs (see " + log + ")");
+  const std::string status = "/proc/" + std::to_string(child.pid()) + "/status";
+  l.rss_mb = status_mb(status, "VmRSS");
+  l.hwm_mb = status_mb(status, "VmHWM");
+  if (child.terminate(std::chrono::seconds(30)) != 0) {
+    throw std::runtime_error("service phase: caselink-sync did not stop cleanly (see " + log + ")");
+  }
+  return l;
+}
+
+// caselink-sync's config for the service phase: the bench's broker, group and topics, the rules.
+void write_service_config(const Options& o, const std::filesystem::path& config, const std::string& group,
+                          const std::string& in, const std::string& state, const std::string& alerts) {
+  namespace fs = std::filesystem;
+  std::string properties;
+  for (const auto& [key, value] : extra_properties(o)) properties += key + ": \"" + value + "\", ";
+  std::ofstream(config) << "kafka: {bootstrap: \"" << o.bootstrap << "\", properties: {" << properties << "}}\n"
+                        << "loop: {group_id: " << group << ", input_topics: [" << in
+                        << "], prefetch_messages: " << sync_loop_settings(o).prefetch_messages
+                        << ", prefetch_kbytes: " << sync_loop_settings(o).prefetch_kbytes << "}\n"
+                        << "sync: {state_topic: " << state << ", alert_topic: " << alerts << ", rules_directory: \""
+                        << fs::absolute(o.rules_directory).string() << "\", organs_file: \""
+                        << fs::absolute(fs::path(o.rules_directory).parent_path() / "organs" / "organs.yaml").string()
+                        << "\"}\n"
+                        << "http: {port: 0}\nlog: {level: warn}\n";
+}
+
+// New cases' first events for the restart: enough that every partition most likely gets some.
+constexpr int64_t kRestartCases = 60;
 
 ServiceResult service_phase(const Options& o, TimePoint t0) {
   namespace fs = std::filesystem;
@@ -249,30 +316,15 @@ ServiceResult service_phase(const Options& o, TimePoint t0) {
   fs::create_directories(dir);
   const std::string group = testing::unique_name("bench.svc.group");
   const fs::path config = dir / "caselink-sync.yaml";
-  std::string properties;
-  for (const auto& [key, value] : extra_properties(o)) properties += key + ": \"" + value + "\", ";
-  std::ofstream(config) << "kafka: {bootstrap: \"" << o.bootstrap << "\", properties: {" << properties << "}}\n"
-                        << "loop: {group_id: " << group << ", input_topics: [" << in
-                        << "], prefetch_messages: " << sync_loop_settings(o).prefetch_messages
-                        << ", prefetch_kbytes: " << sync_loop_settings(o).prefetch_kbytes << "}\n"
-                        << "sync: {state_topic: " << state << ", alert_topic: " << alerts << ", rules_directory: \""
-                        << fs::absolute(o.rules_directory).string() << "\", organs_file: \""
-                        << fs::absolute(fs::path(o.rules_directory).parent_path() / "organs" / "organs.yaml").string()
-                        << "\"}\n"
-                        << "http: {port: 0}\nlog: {level: warn}\n";
-  const fs::path log = dir / "caselink-sync.log";
-  std::cerr << "[bench] service phase: " << o.service_binary << " (log " << log.string() << ")\n";
-  testing::ChildProcess child(o.service_binary, {"--config", config.string()}, log.string());
-  const auto start = Steady::now();
-  const auto done = wait_committed(o, group, in, r.events, start, [&] { return child.running(); });
-  if (!done) throw std::runtime_error("service phase: caselink-sync did not commit all inputs (see " + log.string() + ")");
-  r.seconds = *done;
-  const std::string status = "/proc/" + std::to_string(child.pid()) + "/status";
-  r.rss_mb = status_mb(status, "VmRSS");
-  r.hwm_mb = status_mb(status, "VmHWM");
-  if (child.terminate(std::chrono::seconds(30)) != 0) {
-    throw std::runtime_error("service phase: caselink-sync did not stop cleanly (see " + log.string() + ")");
-  }
+  write_service_config(o, config, group, in, state, alerts);
+  const std::string log = (dir / "caselink-sync.log").string();
+  std::cerr << "[bench] service phase: " << o.service_binary << " (log " << log << ")\n";
+  r.first = launch_service(o, config.string(), log, group, in, 0, r.events);
+  // Stopped; new cases arrive; started again: it restores every case before its first commit.
+  r.new_events = kRestartCases;
+  (void)produce_phase(o, in, t0, kRestartCases, 1, o.service_cases);
+  std::cerr << "[bench] service phase: restart with " << o.service_cases << " cases on the state topic\n";
+  r.restart = launch_service(o, config.string(), log + ".restart", group, in, r.events, r.events + r.new_events);
   return r;
 }
 
@@ -281,7 +333,8 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--rules", o.rules_directory, "Deadline rules directory");
   app.add_option("--records", o.records, "Events per loop phase (N/10 cases of 10 events)");
   app.add_option("--partitions", o.partitions, "Partitions of the benchmark topics");
-  app.add_option("--commit-every-records", o.commit_every_records, "Loop commit interval (records)");
+  app.add_option("--commit-every-records", o.commit_every_records,
+                 "Loop commit interval (records) of every loop phase (default: each as shipped)");
   app.add_option("--rss-fold-every", o.rss_fold_every,
                  "RSS phase: events per simulated transaction (staged cases folded in after each)")
       ->check(CLI::PositiveNumber);
@@ -326,12 +379,20 @@ void set_service_binary(Options& o) {
   }
 }
 
+void print_launch(const char* what, const Launch& l) {
+  std::cout << std::setprecision(2) << what << ": launch -> first commit " << l.first_commit_s
+            << " s, -> all inputs committed " << l.all_s << " s; VmRSS " << std::setprecision(1) << l.rss_mb
+            << " MB, VmHWM " << l.hwm_mb << " MB\n";
+}
+
 void report_service_phase(Options& o, TimePoint t0) {
   set_service_binary(o);
   const auto r = service_phase(o, t0);
-  std::cout << std::setprecision(1) << "service: open_cases=" << o.service_cases << " events=" << r.events
-            << " VmRSS=" << r.rss_mb << " MB VmHWM=" << r.hwm_mb << " MB (caselink-sync process, after "
-            << r.seconds << " s)\n";
+  std::cout << "service: open_cases=" << o.service_cases << " events=" << r.events << " (caselink-sync process)\n";
+  print_launch("service, empty state topic, every input waiting", r.first);
+  std::cout << "service restart: " << r.new_events << " new events waiting, " << o.service_cases
+            << " cases on the state topic\n";
+  print_launch("service, restarted", r.restart);
 }
 
 int run_takeover_phase(Options& o) {
@@ -376,8 +437,11 @@ int run_loop_phases(const Options& o, const sync::CaseEngine& engine, sync::Sett
   SystemClock clock;
   sync::SyncHandler sync_handler(engine, sync_settings, clock, reader.get(), nullptr);
   const double sync_rate = loop_phase(o, in, sync_handler, group, sync_loop_settings(o));
-  std::cout << "records=" << (o.records / 10) * 10 << " partitions=" << o.partitions
-            << " commit_every_records=" << o.commit_every_records << " commit_every_ms=" << o.commit_every_ms
+  std::cout << "records=" << (o.records / 10) * 10 << " partitions=" << o.partitions << " commit_every_records="
+            << (o.commit_every_records > 0 ? std::to_string(o.commit_every_records)
+                                           : std::to_string(kafka::LoopSettings{}.commit_every_records) + " (passthrough) / " +
+                                                 std::to_string(sync_loop_settings(o).commit_every_records) + " (caselink-sync)")
+            << " commit_every_ms=" << o.commit_every_ms
             << " cases_held_after_sync_phase=" << sync_handler.case_count() << " VmRSS_end=" << std::setprecision(1)
             << vm_rss_mb() << " MB\n";
   std::cout << "| phase | events/s | ratio to no-op loop |\n| --- | ---: | ---: |\n";
