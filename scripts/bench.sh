@@ -61,6 +61,16 @@
 #              together), then per round, broker and loop phase its
 #              transactions, the time in commit_transaction (p50/p99, share of the phase) and the
 #              brokers' mean round trip (docs/performance.md "The secured broker").
+#   services   (N default 100000 events per service; --runs R rounds, default 3) bench/services:
+#              caselink-standards (N penalty records), caselink-feedback (N/6 cases of a referral
+#              and five decisions) and caselink-evidence (N manifests of three items, blobs in a
+#              local store, presence and size checked: without blob I/O), each binary launched
+#              with a fresh group on its waiting input against caselink-passthrough's on the same
+#              input, order alternating by round: launch -> first commit, -> all committed,
+#              events/s once running and its ratio to the passthrough, peak RSS, CPU per 100,000
+#              events; a launch that dead-letters anything fails the run. After `--`:
+#              --services feedback (one or more), --kafka-property K=V
+#              (docs/performance.md "Each service against the passthrough").
 #
 # Starts a private broker (instance 'bench', port 19392) unless CASELINK_KAFKA_BOOTSTRAP (deprecated:
 # KAFKA_BOOTSTRAP) is set, runs the
@@ -79,7 +89,7 @@ SETUP=1
 EXTRA=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    loop|screening|e2e|ingress-tls|takeover|peer|secure) MODE="$1"; shift ;;
+    loop|screening|e2e|ingress-tls|takeover|peer|secure|services) MODE="$1"; shift ;;
     --records|--cases) RECORDS="$2"; shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
@@ -98,6 +108,7 @@ case "$MODE" in
   takeover) RECORDS="${RECORDS:-10000}"; NEEDS="$BUILD/bin/caselink-sync-bench" ;;
   peer) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bin/caselink-peer-bench" ;;
   secure) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bin/caselink-loop-bench" ;;
+  services) RECORDS="${RECORDS:-100000}"; NEEDS="$BUILD/bin/caselink-services-bench" ;;
 esac
 
 # setup.sh builds build/; a tree in another --build directory is the caller's to build.
@@ -221,6 +232,14 @@ if [[ "$MODE" == takeover ]]; then
   echo "== caselink-sync takeover after kill -9: $RECORDS open cases, $RUNS runs =="
   "$NEEDS" --bootstrap "$BOOTSTRAP" --rules rules/deadlines --takeover-runs "$RUNS" --takeover-cases "$RECORDS" \
     "${EXTRA[@]}" && status=0 || status=$?
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg); CPU over the run: $(cpu_split) =="
+  exit "$status"
+fi
+
+if [[ "$MODE" == services ]]; then
+  echo "== each loop service's binary against caselink-passthrough's: $RECORDS events per service, $RUNS rounds =="
+  "$NEEDS" --bootstrap "$BOOTSTRAP" --records "$RECORDS" --rounds "$RUNS" --rules rules \
+    --bin-dir "$BUILD/bin" --work "$ROOT/.local/bench-services" "${EXTRA[@]}" && status=0 || status=$?
   echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg); CPU over the run: $(cpu_split) =="
   exit "$status"
 fi

@@ -35,7 +35,8 @@
 #include <thread>
 
 #include "bench/case-sync/case_events.h"
-#include "bench/case-sync/proc_status.h"
+#include "bench/support/proc_status.h"
+#include "bench/support/service_launch.h"
 #include "bench/case-sync/takeover.h"
 #include "services/daemons/sync/kafka_edge.h"
 #include "services/lib/kafka/read_to_end.h"
@@ -235,12 +236,7 @@ RssResult rss_phase(const Options& o, const sync::CaseEngine& engine, TimePoint 
   return r;
 }
 
-// One launch of the caselink-sync binary, watched from outside.
-struct Launch {
-  double first_commit_s = -1;  // launch -> the group's committed offsets first pass what they were
-  double all_s = -1;           // launch -> they cover every input
-  double rss_mb = -1, hwm_mb = -1;
-};
+using bench::Launch;
 
 struct ServiceResult {
   int64_t events = 0;
@@ -249,35 +245,21 @@ struct ServiceResult {
   int64_t new_events = 0;
 };
 
-// Starts caselink-sync with `config`, polls its group's committed offsets on `in` every 20 ms
-// (one OffsetFetch each, so a figure is late by up to 20 ms plus that round trip) until they
-// reach `to`, then stops it with SIGTERM. `from`: what was committed before the launch.
+// Starts caselink-sync with `config` and watches its group's committed offsets on `in` until they
+// reach `to` (bench/support/service_launch.h), then stops it. `from`: committed before the launch.
 Launch launch_service(const Options& o, const std::string& config, const std::string& log, const std::string& group,
                       const std::string& in, int64_t from, int64_t to) {
-  testing::CommittedOffsetsView view(o.bootstrap, group);
-  // Asked once before the launch: the view's first answer waits for its group coordinator to be
-  // found (about a second), which would otherwise be counted into the first commit.
-  (void)view.total(in, o.partitions);
-  Launch l;
-  const auto launched = Steady::now();
-  testing::ChildProcess child(o.service_binary, {"--config", config}, log);
-  while (seconds_since(launched) < 900 && child.running()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    const int64_t committed = view.total(in, o.partitions);
-    if (committed > from && l.first_commit_s < 0) l.first_commit_s = seconds_since(launched);
-    if (committed >= to) {
-      l.all_s = seconds_since(launched);
-      break;
-    }
-  }
-  if (l.all_s < 0) throw std::runtime_error("service phase: caselink-sync did not commit all inputs (see " + log + ")");
-  const std::string status = "/proc/" + std::to_string(child.pid()) + "/status";
-  l.rss_mb = status_mb(status, "VmRSS");
-  l.hwm_mb = status_mb(status, "VmHWM");
-  if (child.terminate(std::chrono::seconds(30)) != 0) {
-    throw std::runtime_error("service phase: caselink-sync did not stop cleanly (see " + log + ")");
-  }
-  return l;
+  bench::LaunchSpec spec;
+  spec.bootstrap = o.bootstrap;
+  spec.binary = o.service_binary;
+  spec.args = {"--config", config};
+  spec.log = log;
+  spec.group = group;
+  spec.input_topics = {in};
+  spec.partitions = o.partitions;
+  spec.committed_before = from;
+  spec.committed_target = to;
+  return bench::launch_and_watch(spec);
 }
 
 // caselink-sync's config for the service phase: the bench's broker, group and topics, the rules.

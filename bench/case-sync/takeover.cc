@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "bench/case-sync/case_events.h"
-#include "bench/case-sync/proc_status.h"
+#include "bench/support/proc_status.h"
 #include "services/lib/envelope/codec.h"
 #include "services/lib/kafka/producer.h"
 #include "tests/support/http_get.h"
