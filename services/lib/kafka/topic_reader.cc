@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "services/lib/kafka/client.h"
@@ -46,6 +47,20 @@ Result<int32_t> partition_count(RdKafka::KafkaConsumer& consumer, const std::str
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+}
+
+// Asks the consumer for `topic`'s metadata once, at most 500 ms; a hint, errors ignored (a
+// missing topic is reported by the watermark query that follows). Why: librdkafka 2.0.2 looks
+// up a topic its handle has not seen only about once a second, so partitions assigned before
+// the consumer knows their topic sit without a leader ("no current leader for partition") for up
+// to a second before the first fetch (docs/performance.md "Each service against the passthrough").
+void learn_topic(RdKafka::KafkaConsumer& consumer, const std::string& topic) {
+  std::string err;
+  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(&consumer, topic, nullptr, err));
+  if (!handle) return;
+  RdKafka::Metadata* raw = nullptr;
+  (void)consumer.metadata(false, handle.get(), &raw, 500);
+  delete raw;
 }
 
 }  // namespace
@@ -90,6 +105,10 @@ Status TopicReader::resolve(const KafkaSettings& settings) {
 
   const auto deadline = Clock::now() + options_.timeout;
   partitions_ = options_.partitions;
+  std::set<std::string> listed;
+  for (const TopicPartition& tp : partitions_) {
+    if (listed.insert(tp.first).second) learn_topic(*consumer_, tp.first);
+  }
   for (const std::string& topic : options_.topics) {
     auto count = partition_count(*consumer_, topic, deadline);
     if (!count.ok()) return count.error();

@@ -21,8 +21,14 @@ constexpr int kTxnCallTimeoutMs = 30000;
 constexpr int kCommittedAtRevokeTimeoutMs = 5000;
 constexpr int kInitTimeoutMs = 10000;
 constexpr int kMaxRetries = 5;
-const std::vector<std::pair<std::string, std::string>> kLoopConsumerDefaults = {{"session.timeout.ms", "6000"},
-                                                                                {"heartbeat.interval.ms", "1000"}};
+// fetch.wait.max.ms: librdkafka keeps one fetch in flight per broker, and partitions whose start
+// offset is found while it waits join only the next one. When the first fetch holds only partitions
+// without records, the broker keeps it for the whole wait (500 ms by default) and the others sit
+// idle: half a second more before a launch's or a rebalance's first commit (docs/performance.md
+// "Each service against the passthrough"). Records arriving end a wait at once, so latency is not
+// bound by it; the cost is up to 10 empty fetches a second per broker while idle instead of 2.
+const std::vector<std::pair<std::string, std::string>> kLoopConsumerDefaults = {
+    {"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "1000"}, {"fetch.wait.max.ms", "100"}};
 
 std::shared_ptr<spdlog::logger> log() { return logging::get("kafka.loop"); }
 
@@ -223,7 +229,7 @@ Status TransactionalLoop::create_consumer() {
   }
   // A dead member's partitions move on after its session: 6 s (the broker's least,
   // group.min.session.timeout.ms) rather than librdkafka's 45 s, so takeover after kill -9 fits in
-  // 10 s (docs/performance.md). kafka.properties may set either key; then it is left alone.
+  // 10 s (docs/performance.md). kafka.properties may set any of these keys; then it is left alone.
   for (const auto& [key, value] : kLoopConsumerDefaults) {
     if (kafka_.properties.count(key) == 0) {
       role.emplace(key, value);
