@@ -20,6 +20,14 @@
 #              first sends 10 s of uncounted events at the rate (-- --warmup-s S), even rounds
 #              run the SDK path first; prints each round and the spread of the p99s; exits 3 if
 #              any went missing.
+#   ingress    (N = seconds per phase, default 10; --runs R rounds, default 3) the ingress against
+#              the same events produced directly: one fresh caselink-ingress as deployed (HTTPS,
+#              api.threads 2, deploy/config/ingress.yaml on this broker, bench events routed to
+#              caselink.bench.in.v1, rate limits lifted), then per round single events and
+#              batches of 100 ({"events": [...]}) over 64 and 256 keep-alive connections: saturated
+#              accepted events/s, p50/p99 at half that rate, direct idempotent produce with as
+#              many events in flight, and the ratio; round 1's first phase is the fresh ingress's
+#              first (cold) run, reported like the others (docs/performance.md "Ingress").
 #   ingress-tls (N = seconds per phase, default 10) the cost of TLS and custodial signing on
 #              the ingress: caselink-ingress processes from deploy/config/ingress.yaml on this broker (bench
 #              events routed to caselink.bench.in.v1, rate limits lifted, ephemeral ports), one
@@ -89,7 +97,7 @@ SETUP=1
 EXTRA=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    loop|screening|e2e|ingress-tls|takeover|peer|secure|services) MODE="$1"; shift ;;
+    loop|screening|e2e|ingress|ingress-tls|takeover|peer|secure|services) MODE="$1"; shift ;;
     --records|--cases) RECORDS="$2"; shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
@@ -104,7 +112,7 @@ case "$MODE" in
   loop) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bin/caselink-loop-bench" ;;
   screening) RECORDS="${RECORDS:-1000000}"; NEEDS="$BUILD/bin/caselink-screening-bench" ;;
   e2e) RECORDS="${RECORDS:-12000}"; NEEDS="$BUILD/bin/caselink-e2e-bench" ;;
-  ingress-tls) RECORDS="${RECORDS:-10}"; NEEDS="$BUILD/bin/caselink-ingress-bench" ;;
+  ingress|ingress-tls) RECORDS="${RECORDS:-10}"; NEEDS="$BUILD/bin/caselink-ingress-bench" ;;
   takeover) RECORDS="${RECORDS:-10000}"; NEEDS="$BUILD/bin/caselink-sync-bench" ;;
   peer) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bin/caselink-peer-bench" ;;
   secure) RECORDS="${RECORDS:-200000}"; NEEDS="$BUILD/bin/caselink-loop-bench" ;;
@@ -124,7 +132,7 @@ E2E_ENV=(CASELINK_RUN_DIR="$ROOT/.local/bench-e2e" CASELINK_PORT_BASE=19400 CASE
          CASELINK_BUILD_DIR="$BUILD")
 STACK=0
 SECURE_STARTED=0
-TLS_WORK="$ROOT/.local/bench-ingress-tls"   # ingress-tls: its three ingresses' files and pids
+TLS_WORK="$ROOT/.local/bench-ingress-tls"   # ingress and ingress-tls: their ingresses' files and pids
 cleanup() {
   local f
   for f in "$TLS_WORK"/*.pid; do [[ -f "$f" ]] && kill -TERM "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
@@ -198,6 +206,27 @@ wait_bench_ingress() {
   echo "bench.sh: the $1 ingress is not ready; see $TLS_WORK/$1.log" >&2
   exit 1
 }
+
+if [[ "$MODE" == ingress ]]; then
+  rm -rf "$TLS_WORK" && mkdir -p "$TLS_WORK"
+  "$BUILD/bin/caselink-topics" apply --spec deploy/topics.yaml --bootstrap "$BOOTSTRAP" >"$TLS_WORK/topics.log" 2>&1
+  bash scripts/tls.sh --ca "$ROOT/.local/kafka/bench" --out "$TLS_WORK/tls" caselink-ingress >/dev/null
+  start_bench_ingress https CASELINK_API_TLS_CERT_FILE="$TLS_WORK/tls/caselink-ingress.crt" \
+    CASELINK_API_TLS_KEY_FILE="$TLS_WORK/tls/caselink-ingress.key"
+  wait_bench_ingress https
+  echo "== a fresh ingress (HTTPS, api.threads 2) against direct produce: $RECORDS s per phase, $RUNS rounds =="
+  status=0
+  for round in $(seq 1 "$RUNS"); do
+    for shape in "64 1" "256 1" "64 100" "256 100"; do
+      read -r connections batch <<<"$shape"
+      echo "-- round $round: $connections connections, $([[ $batch == 1 ]] && echo 'single events' || echo "batches of $batch")"
+      "$NEEDS" --port "$(cat "$TLS_WORK/https.port")" --ca "$TLS_WORK/tls/ca.crt" --connections "$connections" \
+        --batch "$batch" --seconds "$RECORDS" --bootstrap "$BOOTSTRAP" "${EXTRA[@]}" || status=1
+    done
+  done
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg); CPU over the run: $(cpu_split) =="
+  exit "$status"
+fi
 
 if [[ "$MODE" == ingress-tls ]]; then
   rm -rf "$TLS_WORK" && mkdir -p "$TLS_WORK"

@@ -1,7 +1,8 @@
 // Load generator for a running caselink-ingress (second process, loopback, keep-alive
 // connections), with a baseline measured in the same invocation:
 //
-//   saturate  C connections POST single events back to back for D seconds: accepted events/s
+//   saturate  C connections POST single events (or, with --batch N, batches of N) back to back
+//             for D seconds: accepted events/s
 //   latency   the same at a fixed target rate (default 50% of the saturated rate), open loop:
 //             each request is timed from when it was scheduled, so a stalled server is not
 //             hidden by the client slowing down (no coordinated omission); p50/p99
@@ -67,11 +68,23 @@ struct Options {
   std::string bootstrap = "127.0.0.1:9092";
   std::string topic = envelope::topics::kBenchIn;  // direct phase; match the ingress's routing
   bool skip_direct = false;
+  int batch = 1;  // events per request: 1 = a single event, N = {"events": [...N]}
 };
 
 std::string event_body(int connection, uint64_t n) {
   return R"({"case_id":"bench-)" + std::to_string(connection) + "-" + std::to_string(n % 1000) +
          R"(","occurred_at":"2026-03-01T08:30:00Z","suspected_crime_reported":{"summary":"load test event, about the size of a small real report"}})";
+}
+
+// Request `n` of connection `connection`: one event, or a batch of `batch` of them.
+std::string request_body(int connection, uint64_t n, int batch) {
+  if (batch <= 1) return event_body(connection, n);
+  std::string body = R"({"events":[)";
+  for (int i = 0; i < batch; ++i) {
+    if (i > 0) body += ',';
+    body += event_body(connection, n * static_cast<uint64_t>(batch) + static_cast<uint64_t>(i));
+  }
+  return body + "]}";
 }
 
 struct PhaseResult {
@@ -116,6 +129,21 @@ net::awaitable<bool> connect(Stream& stream, const Options& o, const Target& tar
   co_return true;
 }
 
+// Makes a new connection in `stream`; false (counted as a connection error) when it fails.
+template <class Stream>
+net::awaitable<bool> open(std::optional<Stream>& stream, const Options& o, const Target& target,
+                          net::any_io_executor executor, PhaseResult& result, std::mutex& mutex) {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    stream.emplace(executor, *target.tls);
+  } else {
+    stream.emplace(executor);
+  }
+  if (co_await connect(*stream, o, target)) co_return true;
+  std::lock_guard lock(mutex);
+  ++result.connection_errors;
+  co_return false;
+}
+
 // One client. interval == 0: back to back; else open loop at one request per interval, timed
 // from the scheduled send. per_connection == 0: one keep-alive connection for the phase; N: a
 // new connection (and TLS handshake) every N requests, its cost inside the request's latency.
@@ -130,6 +158,14 @@ net::awaitable<void> client_loop(const Options& o, const Target& target, int id,
   Steady::time_point slot = first_slot;
   net::steady_timer timer(executor);
   for (uint64_t n = 0;; ++n) {
+    // A keep-alive connection is made before the first slot: the phase measures requests on open
+    // connections, not the storm of handshakes at its start (the connection-per-request phase
+    // measures those).
+    if (n == 0 && per_connection == 0 && !co_await open(stream, o, target, executor, result, mutex)) co_return;
+    if (n == 0 && interval.count() == 0 && first_slot > Steady::now()) {  // back to back from the phase's start
+      timer.expires_at(first_slot);
+      co_await timer.async_wait(net::use_awaitable);
+    }
     Steady::time_point start = Steady::now();
     if (interval.count() > 0) {
       if (slot > start) {
@@ -141,24 +177,15 @@ net::awaitable<void> client_loop(const Options& o, const Target& target, int id,
     }
     if (Steady::now() >= end) break;
     if (!stream) {
-      if constexpr (std::is_same_v<Stream, TlsStream>) {
-        stream.emplace(executor, *target.tls);
-      } else {
-        stream.emplace(executor);
-      }
       buffer.clear();
       used = 0;
-      if (!co_await connect(*stream, o, target)) {
-        std::lock_guard lock(mutex);
-        ++result.connection_errors;
-        co_return;
-      }
+      if (!co_await open(stream, o, target, executor, result, mutex)) co_return;
     }
     http::request<http::string_body> request(http::verb::post, "/v1/events", 11);
     request.set(http::field::host, o.host);
     request.set(http::field::authorization, "Bearer " + o.token);
     request.set(http::field::content_type, "application/json");
-    request.body() = event_body(id, n);
+    request.body() = request_body(id, n, o.batch);
     request.prepare_payload();
     http::response<http::string_body> response;
     try {
@@ -176,8 +203,8 @@ net::awaitable<void> client_loop(const Options& o, const Target& target, int id,
       stream.reset();
     }
     std::lock_guard lock(mutex);
-    if (response.result_int() == 202) {
-      ++result.accepted;
+    if (response.result_int() == 202) {  // every event of the request stored
+      result.accepted += static_cast<uint64_t>(o.batch);
       result.latencies_ms.push_back(ms);
     } else {
       ++result.other_status[response.result_int()];
@@ -189,11 +216,16 @@ PhaseResult http_phase(const Options& o, const Target& target, double rate, int 
   net::io_context ioc(1);
   PhaseResult result;
   std::mutex mutex;
-  const auto start = Steady::now() + std::chrono::milliseconds(100);
+  // Time for the keep-alive connections to be made before the first slot (about 2 ms of CPU per
+  // TLS handshake on each side here); a slot that comes before its connection is ready is timed
+  // from the slot all the same.
+  const auto start = Steady::now() + std::chrono::milliseconds(100 + (per_connection == 0 ? 5 * o.connections : 0));
   const auto end = start + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(o.seconds));
   Steady::duration interval{0};
   if (rate > 0) {
-    interval = std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(o.connections / rate));
+    // rate is in events: each connection sends one request (o.batch events) per interval.
+    interval = std::chrono::duration_cast<Steady::duration>(
+        std::chrono::duration<double>(o.connections * o.batch / rate));
   }
   for (int c = 0; c < o.connections; ++c) {
     // Stagger the connections' slots evenly over one interval.
@@ -213,7 +245,7 @@ PhaseResult http_phase(const Options& o, const Target& target, double rate, int 
 }
 
 // The same envelopes (what the ingress would build) straight through the shared producer, with
-// as many in flight as the HTTP phase had connections.
+// as many in flight as the HTTP phase had events in flight (connections x batch).
 double direct_phase(const Options& o) {
   kafka::KafkaSettings settings;
   settings.bootstrap = o.bootstrap;
@@ -235,7 +267,7 @@ double direct_phase(const Options& o) {
   for (uint64_t n = 0; Steady::now() < end; ++n) {
     {
       std::unique_lock lock(mutex);
-      cv.wait(lock, [&] { return in_flight < o.connections; });
+      cv.wait(lock, [&] { return in_flight < o.connections * o.batch; });
       ++in_flight;
     }
     // Map each event like the ingress does, so the baseline includes building the envelope.
@@ -375,6 +407,8 @@ int main(int argc, char** argv) {
   app.add_option("--bootstrap", o.bootstrap, "broker for the direct phase");
   app.add_option("--topic", o.topic, "topic for the direct phase (where the ingress routes the bench events)");
   app.add_flag("--skip-direct", o.skip_direct, "skip the direct-produce baseline");
+  app.add_option("--batch", o.batch, "events per request ({\"events\": [...]}; at most the ingress's api.max_batch_events)")
+      ->check(CLI::Range(1, 10000));
   CLI11_PARSE(app, argc, argv);
   // Which allocator the numbers were made with (docs/performance.md).
   std::cerr << caselink::version_line("caselink-ingress-bench") << "\n";
@@ -391,7 +425,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   PhaseResult saturated = http_phase(o, main_target, 0);
-  print("saturate (" + std::to_string(o.connections) + " connections, back to back)", saturated);
+  const std::string shape = std::to_string(o.connections) + " connections, " +
+                            (o.batch > 1 ? "batches of " + std::to_string(o.batch) : std::string("single events"));
+  print("saturate (" + shape + ", back to back)", saturated);
   const double max_rate = rate_of(saturated);
   const double target = o.rate > 0 ? o.rate : max_rate / 2;
   PhaseResult at_rate = http_phase(o, main_target, target);
@@ -400,7 +436,7 @@ int main(int argc, char** argv) {
   print(label.str(), at_rate);
   if (!o.skip_direct) {
     const double direct = direct_phase(o);
-    std::cout << std::fixed << std::setprecision(0) << "direct idempotent produce (" << o.connections
+    std::cout << std::fixed << std::setprecision(0) << "direct idempotent produce (" << o.connections * o.batch
               << " in flight): " << direct << " events/s; ingress/direct = " << std::setprecision(2)
               << (direct > 0 ? max_rate / direct : 0) << "\n";
   }
