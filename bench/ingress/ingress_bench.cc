@@ -131,7 +131,7 @@ net::awaitable<bool> connect(Stream& stream, const Options& o, const Target& tar
 
 // Makes a new connection in `stream`; false (counted as a connection error) when it fails.
 template <class Stream>
-net::awaitable<bool> open(std::optional<Stream>& stream, const Options& o, const Target& target,
+net::awaitable<bool> connect_new(std::optional<Stream>& stream, const Options& o, const Target& target,
                           net::any_io_executor executor, PhaseResult& result, std::mutex& mutex) {
   if constexpr (std::is_same_v<Stream, TlsStream>) {
     stream.emplace(executor, *target.tls);
@@ -157,15 +157,22 @@ net::awaitable<void> client_loop(const Options& o, const Target& target, int id,
   beast::flat_buffer buffer;
   Steady::time_point slot = first_slot;
   net::steady_timer timer(executor);
-  for (uint64_t n = 0;; ++n) {
-    // A keep-alive connection is made before the first slot: the phase measures requests on open
-    // connections, not the storm of handshakes at its start (the connection-per-request phase
-    // measures those).
-    if (n == 0 && per_connection == 0 && !co_await open(stream, o, target, executor, result, mutex)) co_return;
-    if (n == 0 && interval.count() == 0 && first_slot > Steady::now()) {  // back to back from the phase's start
-      timer.expires_at(first_slot);
+  // A keep-alive connection is made before the first slot: the phase measures requests on open
+  // connections, not the storm of handshakes at its start (the connection-per-request phase
+  // measures those). At most a second before it: the ingress drops a connection that sends
+  // nothing for api.header_timeout_ms (5 s).
+  if (per_connection == 0) {
+    if (first_slot - Steady::now() > std::chrono::seconds(1)) {
+      timer.expires_at(first_slot - std::chrono::seconds(1));
       co_await timer.async_wait(net::use_awaitable);
     }
+    if (!co_await connect_new(stream, o, target, executor, result, mutex)) co_return;
+  }
+  if (interval.count() == 0 && first_slot > Steady::now()) {  // back to back from the phase's start
+    timer.expires_at(first_slot);
+    co_await timer.async_wait(net::use_awaitable);
+  }
+  for (uint64_t n = 0;; ++n) {
     Steady::time_point start = Steady::now();
     if (interval.count() > 0) {
       if (slot > start) {
@@ -179,7 +186,7 @@ net::awaitable<void> client_loop(const Options& o, const Target& target, int id,
     if (!stream) {
       buffer.clear();
       used = 0;
-      if (!co_await open(stream, o, target, executor, result, mutex)) co_return;
+      if (!co_await connect_new(stream, o, target, executor, result, mutex)) co_return;
     }
     http::request<http::string_body> request(http::verb::post, "/v1/events", 11);
     request.set(http::field::host, o.host);
@@ -240,7 +247,8 @@ PhaseResult http_phase(const Options& o, const Target& target, double rate, int 
     }
   }
   ioc.run();
-  result.seconds = std::chrono::duration<double>(Steady::now() - start).count();
+  // Not below 0: when every client failed to connect, the phase ends before its start.
+  result.seconds = std::max(0.0, std::chrono::duration<double>(Steady::now() - start).count());
   return result;
 }
 
@@ -429,6 +437,10 @@ int main(int argc, char** argv) {
                             (o.batch > 1 ? "batches of " + std::to_string(o.batch) : std::string("single events"));
   print("saturate (" + shape + ", back to back)", saturated);
   const double max_rate = rate_of(saturated);
+  if (max_rate <= 0) {
+    std::cerr << "no event was accepted: is the ingress up and the token valid?\n";
+    return 1;
+  }
   const double target = o.rate > 0 ? o.rate : max_rate / 2;
   PhaseResult at_rate = http_phase(o, main_target, target);
   std::ostringstream label;

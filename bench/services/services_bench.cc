@@ -172,13 +172,25 @@ Workload evidence_input(const Options& o, TimePoint now, int64_t events) {
   return w;
 }
 
+// A YAML double-quoted scalar.
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 std::string yaml_list(const std::vector<std::string>& items) {
   std::string out = "[";
-  for (const auto& item : items) out += (out.size() > 1 ? ", \"" : "\"") + item + "\"";
+  for (const auto& item : items) out += (out.size() > 1 ? ", " : "") + quoted(item);
   return out + "]";
 }
 
-std::string abs(const Options& o, const std::string& relative) { return fs::absolute(fs::path(o.rules) / relative).string(); }
+std::string rules_path(const Options& o, const std::string& relative) {
+  return fs::absolute(fs::path(o.rules) / relative).string();
+}
 
 // The keys every launch shares: broker, group, inputs, dead-letter topic, admin port, log.
 std::string common_config(const Options& o, const Workload& w, const std::string& group, const std::string& dlq) {
@@ -186,10 +198,11 @@ std::string common_config(const Options& o, const Workload& w, const std::string
   for (const auto& kv : o.kafka_properties) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos) throw std::runtime_error("--kafka-property wants KEY=VALUE, got " + kv);
-    properties += "\"" + kv.substr(0, eq) + "\": \"" + kv.substr(eq + 1) + "\", ";
+    properties += quoted(kv.substr(0, eq)) + ": " + quoted(kv.substr(eq + 1)) + ", ";
   }
-  return "kafka: {bootstrap: \"" + o.bootstrap + "\", properties: {" + properties + "}}\n" +
-         "loop: {group_id: \"" + group + "\", input_topics: " + yaml_list(w.inputs) + ", dlq_topic: \"" + dlq + "\"}\n" +
+  return "kafka: {bootstrap: " + quoted(o.bootstrap) + ", properties: {" + properties + "}}\n" +
+         "loop: {group_id: " + quoted(group) + ", input_topics: " + yaml_list(w.inputs) + ", dlq_topic: " + quoted(dlq) +
+         "}\n" +
          "http: {port: 0}\nlog: {level: warn}\n";
 }
 
@@ -201,25 +214,26 @@ std::string service_config(const Options& o, const Workload& w) {
     return topic;
   };
   if (w.service == "standards") {
-    return "standards: {rules_dir: \"" + fs::absolute(o.rules).string() + "\", organs_file: \"" +
-           abs(o, "organs/organs.yaml") + "\", assessment_topic: \"" + out("assessment") + "\", alert_topic: \"" +
-           out("alert") + "\", penalty_topic: \"" + w.inputs[0] + "\"}\n";
+    return "standards: {rules_dir: " + quoted(fs::absolute(o.rules).string()) +
+           ", organs_file: " + quoted(rules_path(o, "organs/organs.yaml")) +
+           ", assessment_topic: " + quoted(out("assessment")) + ", alert_topic: " + quoted(out("alert")) +
+           ", penalty_topic: " + quoted(w.inputs[0]) + "}\n";
   }
   if (w.service == "feedback") {
     const std::string prefix = testing::unique_name("bench.svc.feedback");
     create(o, {prefix + ".sthjj-330100"});  // the agency of bench/case-sync's cases
-    return "feedback: {agencies: [sthjj-330100], topic_template: \"" + prefix + ".{agency}\", changelog_topic: \"" +
-           out("fbstate") + "\", alert_topic: \"" + out("alert") + "\"}\n";
+    return "feedback: {agencies: [sthjj-330100], topic_template: " + quoted(prefix + ".{agency}") +
+           ", changelog_topic: " + quoted(out("fbstate")) + ", alert_topic: " + quoted(out("alert")) + "}\n";
   }
-  return "evidence: {store: {path: \"" + w.store.string() + "\"}, rules_dir: \"" + abs(o, "materials") +
-         "\", receipt_topic: \"" + out("receipt") + "\", access_topic: \"" + out("access") +
-         "\", verify_content: false}\n";
+  return "evidence: {store: {path: " + quoted(w.store.string()) + "}, rules_dir: " + quoted(rules_path(o, "materials")) +
+         ", receipt_topic: " + quoted(out("receipt")) + ", access_topic: " + quoted(out("access")) +
+         ", verify_content: false}\n";
 }
 
 std::string passthrough_config(const Options& o) {
   const std::string copy = testing::unique_name("bench.svc.copy");
   create(o, {copy});
-  return "passthrough: {output_topic: \"" + copy + "\"}\n";
+  return "passthrough: {output_topic: " + quoted(copy) + "}\n";
 }
 
 // One process's two launches in a round: on a few waiting events (nothing to restore or
@@ -248,6 +262,11 @@ bench::Launch run_once(const Options& o, const Workload& w, bool passthrough) {
                          .partitions = o.partitions,
                          .committed_target = w.events};
   const bench::Launch launch = bench::launch_and_watch(spec);
+  // end_offsets answers nothing both for a topic without records and when the broker does not
+  // answer: the input (which has records) tells the two apart.
+  if (testing::end_offsets(o.bootstrap, w.inputs[0]).empty()) {
+    throw std::runtime_error("cannot read topic offsets to check the dead-letter topic: the broker did not answer");
+  }
   int64_t dead = 0;
   for (const auto& [partition, end] : testing::end_offsets(o.bootstrap, dlq)) dead += end;
   if (dead > 0) throw std::runtime_error(who + " dead-lettered " + std::to_string(dead) + " records (see " + spec.log + ")");
@@ -324,7 +343,9 @@ int main(int argc, char** argv) {
   try {
     const TimePoint now = SystemClock().now();
     for (const auto& service : o.services) {
-      bench_service(o, make_input(o, service, now, kFewEvents), make_input(o, service, now, o.records));
+      const Workload few = make_input(o, service, now, kFewEvents);
+      const Workload many = make_input(o, service, now, o.records);
+      bench_service(o, few, many);
     }
   } catch (const std::exception& e) {
     std::cerr << "benchmark failed: " << e.what() << "\n";

@@ -49,17 +49,17 @@ Result<int32_t> partition_count(RdKafka::KafkaConsumer& consumer, const std::str
   }
 }
 
-// Asks the consumer for `topic`'s metadata once, at most 500 ms; a hint, errors ignored (a
+// Asks the consumer for `topic`'s metadata once, at most 500 ms and not past `deadline`; a hint, errors ignored (a
 // missing topic is reported by the watermark query that follows). Why: librdkafka 2.0.2 looks
 // up a topic its handle has not seen only about once a second, so partitions assigned before
 // the consumer knows their topic sit without a leader ("no current leader for partition") for up
 // to a second before the first fetch (docs/performance.md "Each service against the passthrough").
-void learn_topic(RdKafka::KafkaConsumer& consumer, const std::string& topic) {
+void learn_topic(RdKafka::KafkaConsumer& consumer, const std::string& topic, Clock::time_point deadline) {
   std::string err;
   std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(&consumer, topic, nullptr, err));
   if (!handle) return;
   RdKafka::Metadata* raw = nullptr;
-  (void)consumer.metadata(false, handle.get(), &raw, 500);
+  (void)consumer.metadata(false, handle.get(), &raw, std::min(500, remaining_ms(deadline)));
   delete raw;
 }
 
@@ -107,7 +107,7 @@ Status TopicReader::resolve(const KafkaSettings& settings) {
   partitions_ = options_.partitions;
   std::set<std::string> listed;
   for (const TopicPartition& tp : partitions_) {
-    if (listed.insert(tp.first).second) learn_topic(*consumer_, tp.first);
+    if (listed.insert(tp.first).second) learn_topic(*consumer_, tp.first, deadline);
   }
   for (const std::string& topic : options_.topics) {
     auto count = partition_count(*consumer_, topic, deadline);
