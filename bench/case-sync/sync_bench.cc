@@ -333,7 +333,11 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--kafka-property", o.kafka_properties,
                  "KEY=VALUE librdkafka property for every loop phase and the service (repeatable)");
   app.add_option("--takeover-runs", o.takeover.runs, "Takeover phase only: kills (0: other phases)")->default_val(0);
-  app.add_option("--takeover-cases", o.takeover.cases, "Takeover phase: open cases (4 events each)");
+  app.add_option("--takeover-cases", o.takeover.cases, "Takeover phase: open cases");
+  app.add_option("--takeover-steps", o.takeover.steps,
+                 "Takeover phase: events loaded per open case, each writing a state record (1 is what a compacted "
+                 "state topic holds)")
+      ->check(CLI::Range(1, 4));
   app.add_option("--takeover-rate", o.takeover.rate, "Takeover phase: new events per second");
   app.add_flag("--takeover-standby", o.takeover.standby,
                "Takeover phase: sync.standby_replicas on in both instances, caught up before each kill");

@@ -31,7 +31,7 @@ struct Topics {
   std::string in, state, alerts, group;
 };
 
-// New events at `rate` per second, until destroyed: steps 4..8 of the open cases (case-major
+// New events at `rate` per second, until destroyed: steps `steps`..8 of the open cases (case-major
 // within a step, so each case's events stay in order and the number of cases stays put), then
 // first events of new cases (numbered from `cases` on) once those run out.
 class Feeder {
@@ -58,7 +58,7 @@ class Feeder {
     for (int64_t sent = 0; !stop_.load(); ++sent) {
       const auto due = start + std::chrono::microseconds(sent * 1000000 / std::max<int64_t>(o_.rate, 1));
       std::this_thread::sleep_until(due);  // pacing a load generator, not waiting for a condition
-      const int64_t step = 4 + sent / o_.cases;
+      const int64_t step = o_.steps + sent / o_.cases;
       const auto record = envelope::to_record(
           step <= 8 ? case_event(sent % o_.cases, static_cast<int>(step), t0) : case_event(o_.cases + sent, 0, t0),
           topic_);
@@ -83,7 +83,7 @@ void open_cases(const TakeoverOptions& o, const std::string& topic) {
   if (!producer.ok()) throw std::runtime_error(producer.error().describe());
   std::atomic<int64_t> failed{0};
   const TimePoint t0 = SystemClock().now();
-  for (int step = 0; step < 4; ++step) {
+  for (int step = 0; step < o.steps; ++step) {
     for (int64_t c = 0; c < o.cases; ++c) {
       const auto record = envelope::to_record(case_event(c, step, t0), topic);
       while (!(*producer)->send_async(record, [&failed](Result<kafka::Delivery> r) { failed += r.ok() ? 0 : 1; })
@@ -213,7 +213,7 @@ std::string seconds_text(const std::optional<double>& s) {
 
 void print_settings(const TakeoverOptions& o) {
   std::cout << "settings: two caselink-sync processes, static members, range assignment; open cases=" << o.cases
-            << " (4 events each); new events " << o.rate << "/s; partitions=" << o.partitions
+            << " (" << o.steps << " events each); new events " << o.rate << "/s; partitions=" << o.partitions
             << "; kafka.properties:";
   for (const auto& [k, v] : o.kafka_properties) std::cout << " " << k << "=" << v;
   if (o.kafka_properties.empty()) std::cout << " (none: librdkafka defaults)";

@@ -17,7 +17,10 @@ struct TakeoverOptions {
   std::string rules_directory;
   std::string service_binary;  // caselink-sync
   int partitions = 6;
-  int64_t cases = 10000;       // open cases (4 events each) loaded before the first kill
+  int64_t cases = 10000;       // open cases loaded before the first kill
+  // Events per open case loaded (1-4): each writes a state record, so 1 leaves one record per
+  // case, as a compacted state topic holds; 4 leaves four (an active segment).
+  int steps = 4;
   int runs = 3;
   int64_t rate = 100;          // new events per second while the runs last
   int64_t timeout_s = 180;     // per run: a takeover slower than this counts as failed
