@@ -171,5 +171,49 @@ TEST(InternalJson, AcceptsWhatTheDomReaderAcceptedAndRefusesTheRest) {
   }
 }
 
+// from_json reads what to_json writes on a fast path and falls back on the general reader for
+// anything else: both must agree on every text, accepted or refused.
+TEST(InternalJson, TheFastPathAgreesWithTheGeneralReader) {
+  Internal typical;
+  typical.profile = "environment";
+  typical.applied = {"0b7c0c53-5d1e-4b7e-9d1c-3f7d2b1e9a01", "e2"};
+  typical.marks = {"d#1/overdue", "d#2/approaching"};
+  typical.decided = {{"referral", "e1"}, {"filing", "e2"}};
+  typical.hashes = {{2, "ab"}, {18446744073709551615ULL, "cd"}};
+  typical.step_seq = {{"transfer", 3}, {"neg", -2147483647}};
+  typical.suspended_ns = {{"d#1", -42}, {"d#2", 9223372036854775807LL}};
+  Internal escaped = typical;
+  escaped.profile = "a\"b";
+  Internal unicode = typical;
+  unicode.profile = "环境";
+  Internal parked = typical;
+  parked.parked = {ParkedEvent{"t", 1, 2, 3, "v", 4}};
+  std::vector<std::string> texts;
+  for (const Internal* in : {&typical, &escaped, &unicode, &parked}) texts.push_back(in->to_json());
+  texts.push_back(Internal{}.to_json());
+  const std::string t = typical.to_json();
+  texts.push_back(" " + t);                                                  // whitespace
+  texts.push_back(t.substr(0, t.size() - 1) + ",\"future\":1}");           // a key of a later version
+  texts.push_back(t + "x");                                                  // trailing bytes
+  texts.push_back(t.substr(0, t.size() - 2));                                // truncated
+  texts.push_back(R"({"applied":[],"decided":{},"hashes":{"01":"h"},"marks":[],"profile":"p","step_seq":{},"suspended_ns":{}})");
+  texts.push_back(R"({"applied":[],"decided":{},"hashes":{},"marks":[],"profile":"p","step_seq":{"s":007},"suspended_ns":{}})");
+  texts.push_back(R"({"applied":[],"decided":{},"hashes":{},"marks":[],"profile":"p","step_seq":{"s":1.5},"suspended_ns":{}})");
+  texts.push_back(R"({"applied":[],"decided":{},"hashes":{},"marks":[],"profile":"p","step_seq":{},"suspended_ns":{"d":99999999999999999999}})");
+  texts.push_back(R"({"applied":[],"decided":{},"hashes":{},"marks":[],"profile":"\xff","step_seq":{},"suspended_ns":{}})");
+  for (const auto& text : texts) {
+    Internal fast;
+    Internal general;
+    const bool fast_ok = Internal::from_json(text, &fast);
+    ASSERT_EQ(fast_ok, Internal::from_any_json(text, &general)) << text;
+    if (fast_ok) {
+      EXPECT_EQ(fast.to_json(), general.to_json()) << text;
+    }
+  }
+  Internal back;
+  ASSERT_TRUE(Internal::from_json(typical.to_json(), &back));
+  EXPECT_EQ(back.to_json(), typical.to_json());
+}
+
 }  // namespace
 }  // namespace caselink::sync
