@@ -39,13 +39,6 @@ void bind(config::ConfigBinder& b, Settings* s) {
   b.bind("sync.keep_revoked_partitions", &s->keep_revoked_partitions,
          "Keep a revoked partition's cases until the next assignment and, if it gives the partition back, read only "
          "the state records settled since the revoke instead of the whole partition");
-  b.bind("sync.restore_two_pass", &s->restore_two_pass,
-         "Restore a whole partition in two reads: case ids and versions first, then decode and pack only each "
-         "case's latest version (pays when partitions hold several versions per case; costs one more read on a "
-         "compacted topic); false decodes and packs every record");
-  b.bind("sync.restore_read_ahead_kbytes", &s->restore_read_ahead_kbytes,
-         "Read-ahead of the restore reader per partition in KiB (queued.max.messages.kbytes; the loop's is "
-         "loop.prefetch_kbytes)");
   b.bind("sync.park_ms", &s->park_ms,
          "How long an event that arrived before its predecessor (another topic) waits in its case before it is "
          "dead-lettered; 0 dead-letters at once");
@@ -67,10 +60,6 @@ void bind(config::ConfigBinder& b, Settings* s) {
     if (s->timeline_size < 0) return Error::invalid("must be >= 0", "sync.timeline_size");
     if (s->park_ms < 0) return Error::invalid("must be >= 0", "sync.park_ms");
     if (s->park_max_per_case < 0) return Error::invalid("must be >= 0", "sync.park_max_per_case");
-    if (s->restore_read_ahead_kbytes < 1024 || s->restore_read_ahead_kbytes > 2097151) {
-      return Error::invalid("must be 1024 to 2097151 (KiB; at least one largest state record)",
-                            "sync.restore_read_ahead_kbytes");
-    }
     if (s->max_state_record_bytes < kMinStateRecordBytes) {
       return Error::invalid("must be >= " + std::to_string(kMinStateRecordBytes) + " (a new case needs a few KiB)",
                             "sync.max_state_record_bytes");
@@ -119,9 +108,6 @@ SyncHandler::SyncHandler(const CaseEngine& engine, Settings settings, const Cloc
     alerts_total_ = &registry_->counter("caselink_sync_alerts_total", "Alerts raised, by kind.", {"service", "kind"});
     restored_total_ =
         &registry_->counter("caselink_sync_restored_cases_total", "Cases restored from the state topic.", {"service"});
-    restore_skipped_total_ = &registry_->counter(
-        "caselink_sync_restore_records_skipped_total",
-        "State records a whole restore did not decode because a later version of their case followed.", {"service"});
     standby_taken_total_ = &registry_->counter(
         "caselink_sync_standby_partitions_taken_total",
         "Partitions assigned whose cases the standby replicas had folded (only caught up, not read whole).",
@@ -576,7 +562,7 @@ std::optional<SyncHandler::Kept> SyncHandler::take_held(int32_t partition, size_
   return Kept{taken->next_offset, std::move(taken->cases)};
 }
 
-StateRecordFold::Kind SyncHandler::apply_restored(const ConsumedRecord& r, size_t& unusable) {
+void SyncHandler::apply_restored(const ConsumedRecord& r, size_t& unusable) {
   auto& cases = committed_[r.partition];
   StateRecordFold fold = fold_state_record(r, cases);
   const CaseRecord& rec = fold.record;
@@ -584,14 +570,14 @@ StateRecordFold::Kind SyncHandler::apply_restored(const ConsumedRecord& r, size_
     case StateRecordFold::Kind::kUnusable:
       log()->error("state record {}/{}@{} unusable; skipped", r.topic, r.partition, r.offset);
       ++unusable;
-      return fold.kind;
+      return;
     case StateRecordFold::Kind::kSpentPlaceholder:
       // The early events of a case never seen expired: the placeholder carries nothing any more.
       // (Only a placeholder is dropped: a catch-up may read it again after the case became real.)
       if (auto it = cases.find(rec.snapshot.case_id()); it != cases.end() && it->second.version == 0) {
         erase(cases, rec.snapshot.case_id());
       }
-      return fold.kind;
+      return;
     case StateRecordFold::Kind::kOlder:
     case StateRecordFold::Kind::kNewer:
       break;
@@ -599,70 +585,33 @@ StateRecordFold::Kind SyncHandler::apply_restored(const ConsumedRecord& r, size_
   // Event-time mode: the watermark resumes where the restored history ends, not at zero.
   if (rec.snapshot.has_last_event_occurred_at()) observe(envelope::to_time_point(rec.snapshot.last_event_occurred_at()));
   if (fold.kind == StateRecordFold::Kind::kNewer) store(cases, rec.snapshot.case_id(), pack(rec));
-  return fold.kind;
-}
-
-std::optional<RestorePlan> SyncHandler::plan_restore(const std::vector<int32_t>& partitions) {
-  if (!settings_.restore_two_pass) return std::nullopt;
-  RestorePlan plan;
-  const Status status = reader_->survey(settings_.state_topic, partitions, [&](const ConsumedRecord& r) {
-    // The watermark moves with every version, as a fold of every record would move it.
-    const auto peek = plan.see(r);
-    if (peek && peek->last_event_occurred_at) observe(*peek->last_event_occurred_at);
-  });
-  if (!status.ok()) {
-    log()->info("no restore plan ({}): decoding every state record", status.error().describe());
-    return std::nullopt;
-  }
-  plan.finish();
-  return plan;
-}
-
-SyncHandler::Folded SyncHandler::fold_partitions(const std::vector<int32_t>& partitions, const RestorePlan* plan) {
-  Folded out;
-  const Status status = reader_->read(settings_.state_topic, partitions, [&](const ConsumedRecord& r) {
-    ++out.read;
-    if (plan != nullptr && !plan->folds(r)) return;
-    ++out.decoded;
-    // A winner the full decode refuses leaves its case without the version an in-order fold keeps.
-    if (apply_restored(r, out.unusable) == StateRecordFold::Kind::kUnusable && plan != nullptr && plan->winner(r)) {
-      ++out.refused_winners;
-    }
-  });
-  if (!status.ok()) {
-    // Processing without the state would fork every case's history: crash, restart, retry.
-    log()->critical("cannot restore state partitions: {}", status.error().describe());
-    std::abort();
-  }
-  return out;
 }
 
 void SyncHandler::restore_partitions(const std::vector<int32_t>& partitions) {
   for (int32_t p : partitions) drop_partition(p);
   if (reader_ == nullptr) return;
   const auto started = std::chrono::steady_clock::now();
-  const std::optional<RestorePlan> plan = plan_restore(partitions);
-  const auto planned = std::chrono::steady_clock::now();
-  Folded folded = fold_partitions(partitions, plan ? &*plan : nullptr);
-  if (folded.refused_winners > 0) {
-    log()->warn("{} latest state record(s) unusable: reading {} partition(s) again, decoding every record",
-                folded.refused_winners, partitions.size());
-    for (int32_t p : partitions) drop_partition(p);
-    folded = fold_partitions(partitions, nullptr);
+  size_t read = 0;
+  size_t unusable = 0;
+  const Status status = reader_->read(settings_.state_topic, partitions, [&](const ConsumedRecord& r) {
+    ++read;
+    apply_restored(r, unusable);
+  });
+  if (!status.ok()) {
+    // Processing without the state would fork every case's history: crash, restart, retry.
+    log()->critical("cannot restore state partitions: {}", status.error().describe());
+    std::abort();
   }
   size_t restored = 0;
   for (int32_t p : partitions) restored += committed_[p].size();
   publish_gauges();
   if (registry_ != nullptr) {
     restored_total_->labels({service_}).inc(restored);
-    restore_skipped_total_->labels({service_}).inc(folded.read - folded.decoded);
   }
-  const auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
-  const std::string passes = plan ? fmt::format("; two passes, the first {} ms", ms(planned - started)) : "";
-  log()->info("restored {} case(s) of {} partition(s) from {} ({} record(s), {} decoded) in {} ms ({} unusable "
-              "record(s) skipped{})",
-              restored, partitions.size(), settings_.state_topic, folded.read, folded.decoded,
-              ms(std::chrono::steady_clock::now() - started), folded.unusable, passes);
+  log()->info("restored {} case(s) of {} partition(s) from {} ({} record(s)) in {} ms ({} unusable record(s) skipped)",
+              restored, partitions.size(), settings_.state_topic, read,
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+              unusable);
 }
 
 void SyncHandler::on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) {

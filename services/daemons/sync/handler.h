@@ -21,7 +21,6 @@
 
 #include "services/daemons/sync/case_engine.h"
 #include "services/daemons/sync/resident.h"
-#include "services/daemons/sync/restore_plan.h"
 #include "services/daemons/sync/standby.h"
 #include "services/lib/config/config.h"
 #include "services/lib/envelope/topics.h"
@@ -48,14 +47,6 @@ struct Settings {
   // Keep a revoked partition's cases until the next assignment (docs/services/case-sync.md,
   // "Partitions given straight back"); false reads every assigned partition whole, as before.
   bool keep_revoked_partitions = true;
-  // Read a partition restored whole twice: first each record's case id and version only, then
-  // decode and pack only each case's latest version (restore_plan.h). Pays when partitions hold
-  // several versions per case, costs one more read when they hold one (a compacted topic):
-  // docs/services/case-sync.md "Two-pass restore". Off by default.
-  bool restore_two_pass = false;
-  // The restore reader's read-ahead per partition (queued.max.messages.kbytes); the default is
-  // the loop's. The two-pass restore was measured with 8192.
-  int64_t restore_read_ahead_kbytes = 2048;
   // Fold the state partitions this instance does not own, on a thread of their own, so an
   // assignment after another instance's death only catches up (standby.h; docs/services/case-sync.md
   // "Standby replicas"). Off by default: it costs every instance memory and CPU for every case.
@@ -139,17 +130,7 @@ class SyncHandler final : public kafka::RecordHandler {
   struct Kept;
   std::optional<Kept> take_held(int32_t partition, size_t& kept, size_t& standby);
   // Folds one record read from the state topic into committed_ (restore and catch-up alike).
-  // The fold's verdict on the record (kUnusable also counted in `unusable`).
-  StateRecordFold::Kind apply_restored(const ConsumedRecord& record, size_t& unusable);
-  // The first pass of a whole restore (restore_plan.h); nullopt folds every record.
-  std::optional<RestorePlan> plan_restore(const std::vector<int32_t>& partitions);
-  struct Folded {
-    size_t read = 0;
-    size_t decoded = 0;
-    size_t unusable = 0;
-    size_t refused_winners = 0;  // winners of the plan the full decode refused
-  };
-  Folded fold_partitions(const std::vector<int32_t>& partitions, const RestorePlan* plan);
+  void apply_restored(const ConsumedRecord& record, size_t& unusable);
   void publish_gauges();
   void emit_alerts(const std::vector<v1::Envelope>& alerts, std::vector<OutgoingRecord>& out);
   bool parkable(const ApplyResult& res, const CaseRecord& work) const;
@@ -201,7 +182,6 @@ class SyncHandler final : public kafka::RecordHandler {
   metrics::CounterFamily* events_total_ = nullptr;
   metrics::CounterFamily* alerts_total_ = nullptr;
   metrics::CounterFamily* restored_total_ = nullptr;
-  metrics::CounterFamily* restore_skipped_total_ = nullptr;
   metrics::CounterFamily* kept_total_ = nullptr;
   metrics::CounterFamily* standby_taken_total_ = nullptr;
   metrics::GaugeFamily* cases_gauge_ = nullptr;

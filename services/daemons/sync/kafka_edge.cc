@@ -29,12 +29,6 @@ std::map<std::string, std::string> read_ahead_properties(const kafka::LoopSettin
           {"queued.max.messages.kbytes", std::to_string(loop.prefetch_kbytes)}};
 }
 
-std::map<std::string, std::string> restore_read_ahead_properties(const Settings& sync) {
-  // The byte bound governs (~4,000 state records of ~2 KB in 8 MB), not the count.
-  return {{"queued.min.messages", "100000"},
-          {"queued.max.messages.kbytes", std::to_string(sync.restore_read_ahead_kbytes)}};
-}
-
 std::unique_ptr<kafka::ChangelogReader> make_kafka_state_reader(const kafka::KafkaSettings& kafka,
                                                                std::string client_id, int64_t timeout_ms,
                                                                std::map<std::string, std::string> read_ahead) {

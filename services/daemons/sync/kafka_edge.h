@@ -18,13 +18,8 @@ namespace caselink::sync {
 void loop_defaults(kafka::LoopSettings* loop);
 
 // The loop's read-ahead bound as librdkafka properties (queued.min.messages,
-// queued.max.messages.kbytes), for the standby replicas' follower.
+// queued.max.messages.kbytes), for the restore reader and the standby replicas' follower.
 std::map<std::string, std::string> read_ahead_properties(const kafka::LoopSettings& loop);
-
-// The restore reader's: sync.restore_read_ahead_kbytes per partition. A read is only as fast as
-// the fetcher refills this queue: with 2 MB (~1,000 state records) the first pass of a two-pass
-// restore (restore_plan.h) of 200,000 records took 1.7-1.9 s, with 8 MB 1.0-1.3 s.
-std::map<std::string, std::string> restore_read_ahead_properties(const Settings& sync);
 
 // The state topic's reader: kafka::KafkaChangelogReader (assign-only, read_committed, no commits),
 // with `read_ahead` (empty: librdkafka's, 64 MB per partition).

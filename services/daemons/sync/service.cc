@@ -20,7 +20,7 @@ Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& ctx, 
   const kafka::LoopSettings& loop = ctx.common.loop;
   auto& reader = bundle.own(std::shared_ptr<kafka::ChangelogReader>(
       make_kafka_state_reader(ctx.common.kafka, loop.group_id + "-restore-" + loop.instance_id, s.restore_timeout_ms,
-                              restore_read_ahead_properties(s))));
+                              read_ahead_properties(loop))));
   auto handler = std::make_unique<SyncHandler>(engine, s, ctx.clock, &reader, &ctx.registry);
   handler->set_dead_letter_context({loop.dlq_topic, ctx.name, loop.group_id});
   if (StandbyReplicas* replicas = handler->standby()) {

@@ -25,14 +25,6 @@ class ChangelogReader {
   virtual ~ChangelogReader() = default;
   virtual Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) = 0;
 
-  // The same records as read(), for a first pass that decides which of them the caller folds
-  // in the second (caselink-sync's restore plan, services/daemons/sync/restore_plan.h). The
-  // default refuses (kUnavailable): the caller then folds every record in one pass.
-  virtual Status survey(const std::string& /*topic*/, const std::vector<int32_t>& /*partitions*/,
-                        const Visitor& /*visit*/) {
-    return Error::unavailable("this changelog reader reads once");
-  }
-
   // Catching up instead of reading again (caselink-sync keeps a revoked partition's state in case
   // the same rebalance gives it straight back). Both are optional: the defaults answer
   // kUnavailable, and a caller then reads the partition whole.

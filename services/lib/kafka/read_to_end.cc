@@ -56,11 +56,6 @@ Status KafkaChangelogReader::read(const std::string& topic, const std::vector<in
   return read_to_end(kafka_, request(topic, partitions), visit);
 }
 
-Status KafkaChangelogReader::survey(const std::string& topic, const std::vector<int32_t>& partitions,
-                                    const Visitor& visit) {
-  return read(topic, partitions, visit);
-}
-
 Status KafkaChangelogReader::read_from(const std::string& topic, const Offsets& from, const Visitor& visit) {
   std::vector<int32_t> partitions;
   for (const auto& [p, offset] : from) partitions.push_back(p);

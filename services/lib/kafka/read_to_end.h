@@ -55,8 +55,6 @@ class KafkaChangelogReader final : public ChangelogReader {
                        std::string log_name, std::map<std::string, std::string> read_ahead = {});
   ~KafkaChangelogReader() override;
   Status read(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override;
-  // A second read of the same partitions (the state topic is read over the network again).
-  Status survey(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override;
   // Bounded by stable_offsets_timeout for all partitions together, not the restore timeout: it
   // is asked inside a rebalance, and an answer that does not come only costs a whole read later.
   Result<Offsets> stable_offsets(const std::string& topic, const std::vector<int32_t>& partitions) override;

@@ -27,13 +27,6 @@ class FakeReader final : public kafka::ChangelogReader {
     }
     return Status::success();
   }
-  // The restore plan's first pass (restore_plan.h): the same records, counted apart.
-  Status survey(const std::string& topic, const std::vector<int32_t>& partitions, const Visitor& visit) override {
-    if (!two_pass) return ChangelogReader::survey(topic, partitions, visit);
-    ++surveys;
-    --whole_reads;  // read() counts it otherwise
-    return read(topic, partitions, visit);
-  }
   // Every record is settled at once here: a partition's stable offset is its end.
   Result<Offsets> stable_offsets(const std::string& topic, const std::vector<int32_t>& partitions) override {
     if (!offsets) return ChangelogReader::stable_offsets(topic, partitions);
@@ -64,9 +57,7 @@ class FakeReader final : public kafka::ChangelogReader {
   std::vector<ConsumedRecord> records;
   bool offsets = false;  // answer stable_offsets / read_from (the defaults refuse)
   bool fail_read_from = false;
-  bool two_pass = true;  // answer survey (the default refuses)
   int whole_reads = 0;
-  int surveys = 0;
   int reads_from = 0;
   Offsets last_from;
 };
@@ -882,112 +873,6 @@ TEST_F(Standby, WhatAReaderOfAnOlderPlanHandsOutIsNotFolded) {
   EXPECT_EQ(replicas.case_count(), 0U);
   replicas.apply(replicas.generation(), reader.records.front());
   EXPECT_EQ(replicas.case_count(), 1U);
-}
-
-}  // namespace
-}  // namespace caselink::sync
-
-namespace caselink::sync {
-namespace {
-
-// The two-pass restore (restore_plan.h, issue 19 takeover): the first pass picks each case's
-// latest version from the wire bytes, the second decodes and packs only those.
-struct TwoPassRestore : HandlerFixture {
-  TwoPassRestore() { settings.restore_two_pass = true; }
-  metrics::Registry registry;
-  // Three versions of case-A, one of case-B; the state records as the handler published them.
-  void history() {
-    SyncHandler h(engine, settings, clock, &reader, nullptr);
-    h.on_partitions_assigned({{"caselink.referral.v1", 2}});
-    publish(reader, h.handle(input(referral())));
-    publish(reader, h.handle(input(accepted())));
-    publish(reader, h.handle(input(filed(clock))));
-    auto b = test::make("case-B", clock.now(), [](v1::Envelope& e) {
-      auto* p = e.mutable_case_referral();
-      *p->mutable_referring_agency() = organ("rsj-330100");
-      *p->mutable_target_police_organ() = organ("ga-330100");
-    });
-    publish(reader, h.handle(input(b)));
-    h.on_transaction_committed();
-    ASSERT_EQ(reader.records.size(), 4U);
-    reader.surveys = 0;  // the history's own restore of an empty partition
-    reader.whole_reads = 0;
-  }
-  std::string skipped() const {
-    return sample(registry, "caselink_sync_restore_records_skipped_total{service=\"caselink-sync\"}");
-  }
-};
-
-TEST_F(TwoPassRestore, DecodesOnlyEachCasesLatestVersion) {
-  history();
-  SyncHandler restarted(engine, settings, clock, &reader, &registry);
-  restarted.on_partitions_assigned({{"caselink.referral.v1", 2}});
-  EXPECT_EQ(reader.surveys, 1);
-  EXPECT_EQ(reader.whole_reads, 1);
-  ASSERT_TRUE(restarted.committed_case("case-A").has_value());
-  EXPECT_EQ(restarted.committed_case("case-A")->snapshot.version(), 3U);
-  EXPECT_EQ(restarted.committed_case("case-B")->snapshot.version(), 1U);
-  EXPECT_EQ(skipped(), "2") << "case-A's versions 1 and 2";
-}
-
-// A stale version read last does not win, as in the in-order fold: the highest version does.
-TEST_F(TwoPassRestore, AStaleVersionReadLastLosesAndItsCaseKeepsTheHighest) {
-  history();
-  auto stale = reader.records[0];  // case-A version 1, again after version 3
-  stale.offset = 4;
-  reader.records.push_back(stale);
-  SyncHandler restarted(engine, settings, clock, &reader, &registry);
-  restarted.on_partitions_assigned({{"caselink.referral.v1", 2}});
-  EXPECT_EQ(restarted.committed_case("case-A")->snapshot.version(), 3U);
-  EXPECT_EQ(skipped(), "3");
-}
-
-// The latest version readable at the wire level but refused by the full decode (here its
-// bookkeeping header): the in-order fold keeps version 2, and so must the restore, by reading
-// the partition again and decoding every record.
-TEST_F(TwoPassRestore, ARefusedLatestVersionFallsBackOnTheOneBeforeIt) {
-  history();
-  for (auto& [name, value] : reader.records[2].headers) {
-    if (name == kInternalHeader) value = "{not json";
-  }
-  SyncHandler restarted(engine, settings, clock, &reader, &registry);
-  restarted.on_partitions_assigned({{"caselink.referral.v1", 2}});
-  EXPECT_EQ(reader.whole_reads, 2) << "the partition was not read again";
-  ASSERT_TRUE(restarted.committed_case("case-A").has_value());
-  EXPECT_EQ(restarted.committed_case("case-A")->snapshot.version(), 2U);
-  EXPECT_EQ(skipped(), "0");
-}
-
-// Same cases, versions and hashes as the restore that decodes every record.
-TEST_F(TwoPassRestore, GivesTheSameCasesAsDecodingEveryRecord) {
-  history();
-  auto garbage = reader.records[1];
-  garbage.offset = 4;
-  garbage.value = "not an envelope";
-  reader.records.push_back(garbage);
-  SyncHandler two(engine, settings, clock, &reader, nullptr);
-  two.on_partitions_assigned({{"caselink.referral.v1", 2}});
-  reader.two_pass = false;
-  SyncHandler one(engine, settings, clock, &reader, nullptr);
-  one.on_partitions_assigned({{"caselink.referral.v1", 2}});
-  EXPECT_EQ(reader.surveys, 1);
-  ASSERT_EQ(two.case_count(), one.case_count());
-  for (const char* id : {"case-A", "case-B"}) {
-    ASSERT_TRUE(two.committed_case(id).has_value()) << id;
-    EXPECT_EQ(two.committed_case(id)->snapshot.SerializeAsString(), one.committed_case(id)->snapshot.SerializeAsString())
-        << id;
-  }
-}
-
-TEST_F(TwoPassRestore, IsOffByDefault) {
-  history();
-  settings.restore_two_pass = Settings{}.restore_two_pass;
-  ASSERT_FALSE(settings.restore_two_pass);
-  SyncHandler restarted(engine, settings, clock, &reader, &registry);
-  restarted.on_partitions_assigned({{"caselink.referral.v1", 2}});
-  EXPECT_EQ(reader.surveys, 0);
-  EXPECT_EQ(restarted.committed_case("case-A")->snapshot.version(), 3U);
-  EXPECT_EQ(skipped(), "0");
 }
 
 }  // namespace
