@@ -48,7 +48,8 @@
 #              transaction_timeout_ms=60000 --kafka-property session.timeout.ms=45000 for the
 #              settings before issue 19; -- --takeover-standby for sync.standby_replicas in both,
 #              each run starting once both instances' standby replicas are current, at most
-#              1,000 state records behind).
+#              1,000 state records behind; -- --takeover-steps S loads S events per case, 1-4,
+#              default 4: each writes a state record, and 1 leaves what a compacted topic holds).
 #              docs/performance.md "Takeover after kill -9".
 #   peer       (N default 200000; --runs R rounds, default 3) caselink-passthrough with its defaults
 #              against a Kafka Streams exactly_once_v2 no-op application (bench/streams-peer, built
