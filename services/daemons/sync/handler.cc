@@ -196,9 +196,9 @@ std::optional<CaseRecord> SyncHandler::committed_case(const std::string& case_id
   return std::nullopt;
 }
 
-ResidentCase SyncHandler::pack(const CaseRecord& record) {
+ResidentCase SyncHandler::pack(const CaseRecord& record, std::string_view snapshot_bytes) {
   ResidentCase resident;
-  resident.packed = codec_.pack(record);
+  resident.packed = codec_.pack(record, snapshot_bytes);
   resident.version = record.snapshot.version();
   resident.next_timer = next_instant(record);
   for (const v1::Deadline& d : record.snapshot.deadlines()) {
@@ -584,7 +584,11 @@ void SyncHandler::apply_restored(const ConsumedRecord& r, size_t& unusable) {
   }
   // Event-time mode: the watermark resumes where the restored history ends, not at zero.
   if (rec.snapshot.has_last_event_occurred_at()) observe(envelope::to_time_point(rec.snapshot.last_event_occurred_at()));
-  if (fold.kind == StateRecordFold::Kind::kNewer) store(cases, rec.snapshot.case_id(), pack(rec));
+  if (fold.kind != StateRecordFold::Kind::kNewer) return;
+  // The snapshot as the state record holds it: serializing the parsed one again was a twelfth of
+  // a restore. (Restored snapshots are not changed before they are packed.)
+  const std::string_view bytes = snapshot_bytes_of(*r.value).value_or(std::string_view{});
+  store(cases, rec.snapshot.case_id(), pack(rec, bytes));
 }
 
 void SyncHandler::restore_partitions(const std::vector<int32_t>& partitions) {

@@ -113,7 +113,8 @@ class SyncHandler final : public kafka::RecordHandler {
   // The case as the next event sees it: staged (uncommitted) if any, else the committed one
   // unpacked; nullopt for a case not seen yet.
   std::optional<CaseRecord> load(int32_t partition, const std::string& case_id);
-  ResidentCase pack(const CaseRecord& record);
+  // `snapshot_bytes`: as in ResidentCodec::pack.
+  ResidentCase pack(const CaseRecord& record, std::string_view snapshot_bytes = {});
   // Insert or replace a committed case, keeping resident_bytes_ exact.
   void store(Resident& cases, const std::string& case_id, ResidentCase resident);
   void erase(Resident& cases, const std::string& case_id);

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
 #define ZDICT_STATIC_LINKING_ONLY  // ZDICT_trainFromBuffer_fastCover with fixed parameters (exported by libzstd 1.5)
 #include <zdict.h>
 #include <zstd.h>
@@ -37,16 +38,21 @@ bool get_count(CodedInputStream& in, uint32_t* n) { return in.ReadVarint32(n); }
 
 }  // namespace
 
-void encode_plain(const CaseRecord& record, std::string* plain) {
+void encode_plain(const CaseRecord& record, std::string* plain, std::string_view snapshot_bytes) {
   plain->clear();
   {
     StringOutputStream stream(plain);
     CodedOutputStream out(&stream);
     const Internal& in = record.internal;
     out.WriteRaw(&kPlainFormat, 1);
-    // Serialized in place: a temporary string of the snapshot would cost another multi-KB allocation.
-    out.WriteVarint32(static_cast<uint32_t>(record.snapshot.ByteSizeLong()));
-    record.snapshot.SerializeWithCachedSizes(&out);
+    if (!snapshot_bytes.empty()) {
+      out.WriteVarint32(static_cast<uint32_t>(snapshot_bytes.size()));
+      out.WriteRaw(snapshot_bytes.data(), static_cast<int>(snapshot_bytes.size()));
+    } else {
+      // Serialized in place: a temporary string of the snapshot would cost another multi-KB allocation.
+      out.WriteVarint32(static_cast<uint32_t>(record.snapshot.ByteSizeLong()));
+      record.snapshot.SerializeWithCachedSizes(&out);
+    }
     put(out, in.profile);
     out.WriteVarint32(static_cast<uint32_t>(in.applied.size()));
     for (const auto& id : in.applied) put(out, id);
@@ -82,6 +88,29 @@ void encode_plain(const CaseRecord& record, std::string* plain) {
       out.WriteVarint64(static_cast<uint64_t>(p.parked_at_ns));
     }
   }
+}
+
+std::optional<std::string_view> snapshot_bytes_of(std::string_view envelope) {
+  using google::protobuf::internal::WireFormatLite;
+  CodedInputStream in(reinterpret_cast<const uint8_t*>(envelope.data()), static_cast<int>(envelope.size()));
+  std::optional<std::string_view> found;
+  int seen = 0;
+  while (const uint32_t tag = in.ReadTag()) {
+    if (WireFormatLite::GetTagFieldNumber(tag) != v1::Envelope::kCaseStateSnapshotFieldNumber ||
+        WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!WireFormatLite::SkipField(&in, tag)) return std::nullopt;
+      continue;
+    }
+    uint32_t length = 0;
+    if (!in.ReadVarint32(&length) || length > envelope.size() - static_cast<size_t>(in.CurrentPosition())) {
+      return std::nullopt;
+    }
+    found = envelope.substr(static_cast<size_t>(in.CurrentPosition()), length);
+    ++seen;
+    if (!in.Skip(static_cast<int>(length))) return std::nullopt;
+  }
+  if (!in.ConsumedEntireMessage() || seen != 1) return std::nullopt;
+  return found;
 }
 
 bool decode_plain(std::string_view plain, CaseRecord* out) {
@@ -260,9 +289,9 @@ void ResidentCodec::train() {
             zstd_->cdicts.size() > 1 ? fmt::format(" (ratio had drifted to {:.2f} from {:.2f})", drifted, baseline_) : "");
 }
 
-std::string ResidentCodec::pack(const CaseRecord& record) {
+std::string ResidentCodec::pack(const CaseRecord& record, std::string_view snapshot_bytes) {
   std::lock_guard lock(mutex_);
-  encode_plain(record, &plain_);
+  encode_plain(record, &plain_, snapshot_bytes);
   remember(plain_);
   const uint8_t dict_id = static_cast<uint8_t>(zstd_->cdicts.size());
   frame_.resize(ZSTD_compressBound(plain_.size()));

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -52,7 +53,10 @@ class ResidentCodec {
 
   // Thread-safe (one mutex): the loop thread and the standby replicas' thread (standby.h) share
   // one codec, so a case packed by either unpacks with the other's dictionaries.
-  std::string pack(const CaseRecord& record);
+  // `snapshot_bytes`: record.snapshot serialized, when the caller has them (a restore has them in
+  // the state record it parsed the snapshot from), written as they are instead of serializing
+  // the snapshot again; empty: serialized here.
+  std::string pack(const CaseRecord& record, std::string_view snapshot_bytes = {});
   // False when `packed` is not something pack() produced (never expected; callers treat it as a bug).
   bool unpack(std::string_view packed, CaseRecord* out);
 
@@ -80,8 +84,14 @@ class ResidentCodec {
   double recent_ratio_ = 0;          // exponentially weighted recent ratio
 };
 
-// The plain (uncompressed) encoding of a record, exposed for tests. `out` is overwritten.
-void encode_plain(const CaseRecord& record, std::string* out);
+// The plain (uncompressed) encoding of a record, exposed for tests. `out` is overwritten;
+// `snapshot_bytes` as in ResidentCodec::pack.
+void encode_plain(const CaseRecord& record, std::string* out, std::string_view snapshot_bytes = {});
+
+// The serialized CaseStateSnapshot inside an encoded Envelope (its case_state_snapshot field),
+// read from the wire bytes; nullopt when the field is absent or occurs more than once (the parser
+// merges repeated occurrences: only a single one is the snapshot as it parses).
+std::optional<std::string_view> snapshot_bytes_of(std::string_view envelope);
 bool decode_plain(std::string_view plain, CaseRecord* out);
 
 // One committed case at rest.

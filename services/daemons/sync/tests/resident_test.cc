@@ -64,6 +64,35 @@ TEST_F(ResidentFixture, PlainEncodingKeepsEveryField) {
   EXPECT_FALSE(decode_plain("", &back));
 }
 
+// A restore packs the snapshot bytes of the state record it read instead of serializing the
+// parsed snapshot again: the same record comes back.
+TEST_F(ResidentFixture, PacksTheStateRecordsOwnSnapshotBytes) {
+  CaseRecord record = real_case(engine, "case-raw", 2);
+  const OutgoingRecord state = engine.state_record(record, "state", at("2026-03-02T05:00:00Z"));
+  const auto bytes = snapshot_bytes_of(*state.value);
+  ASSERT_TRUE(bytes.has_value());
+  CaseRecord restored;
+  ASSERT_TRUE(CaseEngine::restore(ConsumedRecord{"state", 0, 0, 0, state.key, state.value, state.headers}, &restored));
+  EXPECT_EQ(*bytes, restored.snapshot.SerializeAsString());
+  ResidentCodec codec;
+  CaseRecord back;
+  ASSERT_TRUE(codec.unpack(codec.pack(restored, *bytes), &back));
+  expect_same(restored, back);
+  // Only a single, well-formed snapshot field is taken as it is.
+  v1::Envelope twice = *envelope::parse(*state.value);
+  const std::string doubled = *state.value + [&] {
+    v1::Envelope tail;
+    *tail.mutable_case_state_snapshot() = twice.case_state_snapshot();
+    return tail.SerializeAsString();
+  }();
+  EXPECT_FALSE(snapshot_bytes_of(doubled).has_value()) << "two occurrences merge when parsed";
+  EXPECT_FALSE(snapshot_bytes_of(state.value->substr(0, state.value->size() - 1)).has_value()) << "truncated";
+  const auto referral = test::make("case-raw", at("2026-03-02T02:00:00Z"), [](v1::Envelope& e) {
+    *e.mutable_case_referral()->mutable_target_police_organ() = organ("ga-330100");
+  });
+  EXPECT_FALSE(snapshot_bytes_of(referral.raw).has_value());
+}
+
 TEST_F(ResidentFixture, PacksSmallerAndUnpacksAcrossDictionaryGenerations) {
   ResidentOptions options;
   options.training_samples = 40;  // small, so the test sees trainings
