@@ -198,8 +198,9 @@ void TopicReader::on_partition_eof(const RdKafka::Message& m) {
 Status TopicReader::handle(RdKafka::Message& m, const RecordVisitor& visit) {
   switch (m.err()) {
     case RdKafka::ERR_NO_ERROR: {
-      visit(to_consumed_record(m));
-      const TopicPartition tp{m.topic_name(), m.partition()};  // once: topic_name() copies
+      ConsumedRecord record = to_consumed_record(m);
+      visit(record);
+      const TopicPartition tp{std::move(record.topic), record.partition};
       positions_[tp] = m.offset() + 1;
       if (waker_) handed_out_.insert(tp);
       // Readable at end-1 means everything before the open's watermark is settled.
