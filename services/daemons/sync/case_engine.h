@@ -52,8 +52,10 @@ struct Internal {
   // Any JSON object of the header's shape (unknown keys skipped); what to_json writes is read by
   // a faster path first (internal_json.cc).
   static bool from_json(const std::string& text, Internal* out);
-  // The general reader alone (nlohmann's SAX), for tests of the fast path.
+  // Each reader alone, for tests of the fast path: the general one (nlohmann's SAX), and the
+  // fast one (false for whatever it leaves to the general one).
   static bool from_any_json(const std::string& text, Internal* out);
+  static bool from_exact_json(const std::string& text, Internal* out);
 };
 
 struct CaseRecord {

@@ -389,9 +389,12 @@ class ExactReader {
 }  // namespace
 
 bool Internal::from_json(const std::string& text, Internal* out) {
+  return from_exact_json(text, out) || from_any_json(text, out);
+}
+
+bool Internal::from_exact_json(const std::string& text, Internal* out) {
   *out = Internal{};
-  if (ExactReader(text).read(out)) return true;
-  return from_any_json(text, out);
+  return ExactReader(text).read(out);
 }
 
 bool Internal::from_any_json(const std::string& text, Internal* out) {

@@ -90,7 +90,9 @@ void encode_plain(const CaseRecord& record, std::string* out, std::string_view s
 
 // The serialized CaseStateSnapshot inside an encoded Envelope (its case_state_snapshot field),
 // read from the wire bytes; nullopt when the field is absent or occurs more than once (the parser
-// merges repeated occurrences: only a single one is the snapshot as it parses).
+// merges repeated occurrences). Only for bytes that parsed to an Envelope carrying a snapshot
+// (CaseEngine::restore succeeded): this scan does not apply the payload oneof (a later member
+// clears the snapshot) nor refuse over-long length varints as the parser does.
 std::optional<std::string_view> snapshot_bytes_of(std::string_view envelope);
 bool decode_plain(std::string_view plain, CaseRecord* out);
 

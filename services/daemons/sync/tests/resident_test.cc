@@ -229,7 +229,12 @@ TEST(InternalJson, TheFastPathAgreesWithTheGeneralReader) {
   texts.push_back(R"({"applied":[],"decided":{},"hashes":{},"marks":[],"profile":"p","step_seq":{"s":007},"suspended_ns":{}})");
   texts.push_back(R"({"applied":[],"decided":{},"hashes":{},"marks":[],"profile":"p","step_seq":{"s":1.5},"suspended_ns":{}})");
   texts.push_back(R"({"applied":[],"decided":{},"hashes":{},"marks":[],"profile":"p","step_seq":{},"suspended_ns":{"d":99999999999999999999}})");
-  texts.push_back(R"({"applied":[],"decided":{},"hashes":{},"marks":[],"profile":"\xff","step_seq":{},"suspended_ns":{}})");
+  const std::string head = R"({"applied":[],"decided":{},"hashes":{},"marks":[],"profile":")";
+  const std::string tail = R"(","step_seq":{},"suspended_ns":{}})";
+  texts.push_back(head + "\xff" + tail);  // not UTF-8
+  texts.push_back(head + "\x7f" + tail);  // DEL: ASCII, no escape needed
+  // Read the same way by both: negative zero, an int that wraps, duplicate keys everywhere.
+  texts.push_back(R"({"applied":["a","a"],"decided":{"s":"1","s":"2"},"hashes":{"1":"a","01":"b"},"marks":["m","m"],"profile":"p","step_seq":{"s":-0,"t":2147483648},"suspended_ns":{"d":1,"d":-0}})");
   for (const auto& text : texts) {
     Internal fast;
     Internal general;
@@ -239,9 +244,13 @@ TEST(InternalJson, TheFastPathAgreesWithTheGeneralReader) {
       EXPECT_EQ(fast.to_json(), general.to_json()) << text;
     }
   }
+  // What to_json writes (without parked events) is read by the fast path, not left to the other.
   Internal back;
-  ASSERT_TRUE(Internal::from_json(typical.to_json(), &back));
+  ASSERT_TRUE(Internal::from_exact_json(typical.to_json(), &back)) << typical.to_json();
   EXPECT_EQ(back.to_json(), typical.to_json());
+  EXPECT_FALSE(Internal::from_exact_json(unicode.to_json(), &back)) << "non-ASCII goes to the general reader";
+  EXPECT_FALSE(Internal::from_exact_json(parked.to_json(), &back)) << "parked events go to the general reader";
+  EXPECT_FALSE(Internal::from_exact_json(escaped.to_json(), &back)) << "escapes go to the general reader";
 }
 
 }  // namespace
