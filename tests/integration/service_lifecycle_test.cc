@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "tests/support/http_get.h"
@@ -132,6 +133,17 @@ TEST(ServiceLifecycle, BrokerDownAtStartThenReadyThenCleanStop) {
                            "caselink_ready{service=\"caselink-passthrough\"} 1",
                            "caselink_broker_connected{service=\"caselink-passthrough\"} 1"}) {
     EXPECT_NE(metrics.body.find(name), std::string::npos) << name << " missing from /metrics";
+  }
+  // Memory: from /proc always, jemalloc's own view when it serves malloc (the version line says).
+  std::ifstream log_file(log);
+  const std::string log_text((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
+  std::vector<std::string> memory = {"process_resident_memory_bytes ", "caselink_process_resident_memory_peak_bytes "};
+  if (log_text.find("(jemalloc ") != std::string::npos) {
+    memory.insert(memory.end(), {"caselink_heap_allocated_bytes ", "caselink_heap_resident_bytes ",
+                                 "caselink_heap_retained_bytes ", "caselink_heap_active_bytes "});
+  }
+  for (const auto& name : memory) {
+    EXPECT_NE(metrics.body.find("\n" + name), std::string::npos) << name << "missing from /metrics";
   }
   EXPECT_EQ(child.terminate(std::chrono::seconds(30)), 0) << "SIGTERM must exit 0; see " << log;
 }

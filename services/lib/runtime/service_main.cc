@@ -8,6 +8,7 @@
 
 #include "services/lib/core/build_info.h"
 #include "services/lib/http/admin_server.h"
+#include "services/lib/metrics/process_metrics.h"
 #include "services/lib/metrics/standard_metrics.h"
 #include "services/lib/runtime/lifecycle.h"
 #include "services/lib/runtime/metrics_observer.h"
@@ -147,6 +148,7 @@ int run_components(const CoreDefinition& definition, const CommonSettings& commo
   log->info("{} starting", version_line(definition.name));
   SystemClock clock;
   metrics::Registry registry;
+  metrics::register_process_metrics(registry);
   metrics::ServiceMetrics service_metrics(registry, definition.name);
   MetricsLoopObserver observer(service_metrics);
   auto signer = signing::Runtime::create(common.signing, &registry);
