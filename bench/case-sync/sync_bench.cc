@@ -259,6 +259,8 @@ Launch launch_service(const Options& o, const std::string& config, const std::st
   spec.partitions = o.partitions;
   spec.committed_before = from;
   spec.committed_target = to;
+  spec.admin_port_file = config + ".port";
+  spec.metrics_at_end = {"caselink_heap_allocated_bytes", "caselink_heap_resident_bytes", "caselink_sync_resident_bytes"};
   return bench::launch_and_watch(spec);
 }
 
@@ -276,7 +278,7 @@ void write_service_config(const Options& o, const std::filesystem::path& config,
                         << fs::absolute(o.rules_directory).string() << "\", organs_file: \""
                         << fs::absolute(fs::path(o.rules_directory).parent_path() / "organs" / "organs.yaml").string()
                         << "\"}\n"
-                        << "http: {port: 0}\nlog: {level: warn}\n";
+                        << "http: {port: 0, port_file: \"" << config.string() << ".port\"}\nlog: {level: warn}\n";
 }
 
 // New cases' first events for the restart: enough that every partition most likely gets some.
@@ -368,7 +370,18 @@ void set_service_binary(Options& o) {
 void print_launch(const char* what, const Launch& l) {
   std::cout << std::setprecision(2) << what << ": launch -> first commit " << l.first_commit_s
             << " s, -> all inputs committed " << l.all_s << " s; VmRSS " << std::setprecision(1) << l.rss_mb
-            << " MB, VmHWM " << l.hwm_mb << " MB\n";
+            << " MB, VmHWM " << l.hwm_mb << " MB";
+  // What the memory is at the end (MiB): live allocations, jemalloc's pages, the packed cases.
+  const auto mib = [&l](const char* name) {
+    const auto it = l.metrics.find(name);
+    return it == l.metrics.end() ? -1.0 : it->second / (1024.0 * 1024.0);
+  };
+  if (!l.metrics.empty()) {
+    std::cout << "; at the end: heap allocated " << mib("caselink_heap_allocated_bytes") << " MB, jemalloc resident "
+              << mib("caselink_heap_resident_bytes") << " MB, packed cases " << mib("caselink_sync_resident_bytes")
+              << " MB";
+  }
+  std::cout << "\n";
 }
 
 void report_service_phase(Options& o, TimePoint t0) {

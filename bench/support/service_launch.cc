@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "bench/support/proc_status.h"
+#include "tests/support/http_get.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink::bench {
@@ -40,6 +41,24 @@ double cpu_seconds(int pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+namespace {
+
+// LaunchSpec::metrics_at_end from the service's /metrics (none when it does not answer).
+void read_metrics(const LaunchSpec& spec, Launch& l) {
+  if (spec.admin_port_file.empty()) return;
+  int port = 0;
+  std::ifstream(spec.admin_port_file) >> port;
+  if (port <= 0 || port > 65535) return;
+  const testing::HttpReply reply = testing::http_get(static_cast<uint16_t>(port), "/metrics");
+  if (reply.status != 200) return;
+  for (const auto& name : spec.metrics_at_end) {
+    const double value = testing::metric_value(reply.body, name);
+    if (value >= 0) l.metrics[name] = value;
+  }
+}
+
+}  // namespace
+
 Launch launch_and_watch(const LaunchSpec& spec) {
   testing::CommittedOffsetsView view(spec.bootstrap, spec.group);
   // Asked once before the launch: the view's first answer waits for its group coordinator to be
@@ -68,6 +87,7 @@ Launch launch_and_watch(const LaunchSpec& spec) {
   const std::string status = "/proc/" + std::to_string(child.pid()) + "/status";
   l.rss_mb = status_mb(status, "VmRSS");
   l.hwm_mb = status_mb(status, "VmHWM");
+  read_metrics(spec, l);
   const double running_s = l.all_s - l.first_commit_s;
   if (running_s > 0) l.events_per_s = static_cast<double>(spec.committed_target - l.committed_at_first) / running_s;
   if (child.terminate(std::chrono::seconds(30)) != 0) {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,11 @@ struct LaunchSpec {
   int64_t committed_before = 0;   // what the group had committed before the launch
   int64_t committed_target = 0;   // the launch is done when the group has committed this much
   std::chrono::seconds give_up{900};
+  // The service's http.port_file: when set, these series of its /metrics are read at the end
+  // (the first series of each name), e.g. jemalloc's view of the heap, caselink_heap_*_bytes
+  // (services/lib/metrics/process_metrics.h).
+  std::string admin_port_file;
+  std::vector<std::string> metrics_at_end;
 };
 
 struct Launch {
@@ -34,6 +40,8 @@ struct Launch {
   double events_per_s = 0;
   double rss_mb = -1, hwm_mb = -1;  // VmRSS at the end, VmHWM (the peak)
   double cpu_s = 0;                 // user + system seconds from launch to the last commit
+  // LaunchSpec::metrics_at_end by name; a series the page did not have is absent.
+  std::map<std::string, double> metrics;
 };
 
 // Starts the binary, watches it until its group has committed `committed_target`, reads its
