@@ -15,7 +15,9 @@
 // dictionary is trained on the first `training_samples` packs. Early cases are not typical of
 // later ones (a fresh deployment sees only first steps; later states carry other deadlines and
 // rule texts), so the codec watches its compression ratio and, when it drifts well above the
-// ratio it had right after the last training, trains a new dictionary on the most recent packs.
+// ratio it had right after the last training, trains a new dictionary on the most recent packs
+// and adopts it only when it packs them clearly better than the current one (a drift is often
+// just a shift in the mix of case states, and spent dictionary slots are not given back).
 // Each packed value names the dictionary it was packed with (0 = none), so older values stay
 // readable; a case moves to the newest dictionary the next time it changes.
 
@@ -31,6 +33,8 @@
 
 #include "services/daemons/sync/case_engine.h"
 
+struct ZSTD_CDict_s;
+
 namespace caselink::sync {
 
 struct ResidentOptions {
@@ -40,6 +44,10 @@ struct ResidentOptions {
   size_t max_dictionaries = 16;
   // Retrain when the recent ratio (packed/plain) exceeds the post-training one by this factor.
   double drift_factor = 1.25;
+  // A retrained dictionary is adopted only when it packs the remembered samples to at most this
+  // fraction of what the current one packs them to; otherwise the current one stays, its ratio
+  // on the new mix becomes the baseline, and no dictionary slot is spent.
+  double adopt_below = 0.9;
   size_t dictionary_bytes = 32 * 1024;
   int compression_level = 1;
 };
@@ -75,6 +83,8 @@ class ResidentCodec {
   std::string frame_;
   void observe(size_t plain_bytes, size_t packed_bytes);
   void train();
+  // Bytes the remembered samples pack to with `dictionary` (nullptr: none).
+  size_t packed_samples(const ZSTD_CDict_s* dictionary);
 
   std::vector<std::string> recent_;  // the last `training_samples` plain records (ring)
   size_t recent_next_ = 0;

@@ -123,6 +123,32 @@ TEST_F(ResidentFixture, PacksSmallerAndUnpacksAcrossDictionaryGenerations) {
   EXPECT_LT(packed_total * 3, plain_total) << "expected at least 3x smaller";
 }
 
+// The drift of the test above retrains; the retrained dictionary is added only when it packs the
+// remembered cases better than the current one by the margin (adopt_below), so a shift in the mix
+// of case states does not spend a slot on a dictionary no better than the last.
+TEST_F(ResidentFixture, ARetrainedDictionaryIsAdoptedOnlyWhenItPacksTheRecentCasesBetter) {
+  const auto dictionaries_after_drift = [&](double adopt_below) {
+    ResidentOptions options;
+    options.training_samples = 40;
+    options.dictionary_bytes = 4096;
+    options.adopt_below = adopt_below;
+    ResidentCodec codec(options);
+    std::vector<std::pair<CaseRecord, std::string>> packed;
+    for (int i = 0; i < 400; ++i) {
+      CaseRecord r = real_case(engine, "case-" + std::to_string(i), i < 200 ? 1 : 2);
+      std::string p = codec.pack(r);
+      packed.emplace_back(std::move(r), std::move(p));
+    }
+    for (const auto& [record, bytes] : packed) {
+      CaseRecord back;
+      EXPECT_TRUE(codec.unpack(bytes, &back)) << record.snapshot.case_id();
+    }
+    return codec.dictionaries();
+  };
+  EXPECT_GE(dictionaries_after_drift(100.0), 2U) << "the drift retrains (any new dictionary adopted)";
+  EXPECT_EQ(dictionaries_after_drift(1e-9), 1U) << "no new dictionary is that much better: the first stays";
+}
+
 TEST_F(ResidentFixture, GarbageDoesNotUnpack) {
   ResidentCodec codec;
   CaseRecord out;
