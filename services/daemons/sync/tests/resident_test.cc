@@ -45,6 +45,16 @@ void expect_same(const CaseRecord& a, const CaseRecord& b) {
 
 struct ResidentFixture : ::testing::Test {
   CaseEngine engine{test::repo_rules(), {}};
+  // First 200 one-event cases, then 200 two-event ones: the ratio drifts and the codec retrains.
+  std::vector<std::pair<CaseRecord, std::string>> pack_drifting_cases(ResidentCodec& codec) {
+    std::vector<std::pair<CaseRecord, std::string>> packed;
+    for (int i = 0; i < 400; ++i) {
+      CaseRecord r = real_case(engine, "case-" + std::to_string(i), i < 200 ? 1 : 2);
+      std::string p = codec.pack(r);
+      packed.emplace_back(std::move(r), std::move(p));
+    }
+    return packed;
+  }
 };
 
 TEST_F(ResidentFixture, PlainEncodingKeepsEveryField) {
@@ -98,13 +108,7 @@ TEST_F(ResidentFixture, PacksSmallerAndUnpacksAcrossDictionaryGenerations) {
   options.training_samples = 40;  // small, so the test sees trainings
   options.dictionary_bytes = 4096;
   ResidentCodec codec(options);
-  std::vector<std::pair<CaseRecord, std::string>> packed;
-  // First only one-event cases, then two-event ones: the ratio drifts and a new dictionary follows.
-  for (int i = 0; i < 400; ++i) {
-    CaseRecord r = real_case(engine, "case-" + std::to_string(i), i < 200 ? 1 : 2);
-    std::string p = codec.pack(r);
-    packed.emplace_back(std::move(r), std::move(p));
-  }
+  const auto packed = pack_drifting_cases(codec);
   EXPECT_GE(codec.dictionaries(), 1U);
   size_t plain_total = 0;
   size_t packed_total = 0;
@@ -133,13 +137,7 @@ TEST_F(ResidentFixture, ARetrainedDictionaryIsAdoptedOnlyWhenItPacksTheRecentCas
     options.dictionary_bytes = 4096;
     options.adopt_below = adopt_below;
     ResidentCodec codec(options);
-    std::vector<std::pair<CaseRecord, std::string>> packed;
-    for (int i = 0; i < 400; ++i) {
-      CaseRecord r = real_case(engine, "case-" + std::to_string(i), i < 200 ? 1 : 2);
-      std::string p = codec.pack(r);
-      packed.emplace_back(std::move(r), std::move(p));
-    }
-    for (const auto& [record, bytes] : packed) {
+    for (const auto& [record, bytes] : pack_drifting_cases(codec)) {
       CaseRecord back;
       EXPECT_TRUE(codec.unpack(bytes, &back)) << record.snapshot.case_id();
     }
