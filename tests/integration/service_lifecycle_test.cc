@@ -144,6 +144,7 @@ TEST(ServiceLifecycle, BrokerDownAtStartThenReadyThenCleanStop) {
   }
   for (const auto& name : memory) {
     EXPECT_NE(metrics.body.find("\n" + name), std::string::npos) << name << "missing from /metrics";
+    EXPECT_GT(testing::metric_value(metrics.body, name.substr(0, name.size() - 1)), 0) << name;
   }
   EXPECT_EQ(child.terminate(std::chrono::seconds(30)), 0) << "SIGTERM must exit 0; see " << log;
 }

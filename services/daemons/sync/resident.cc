@@ -305,14 +305,14 @@ void ResidentCodec::train() {
 }
 
 size_t ResidentCodec::packed_samples(const ZSTD_CDict* dictionary) {
+  // frame_ is free here: pack() has copied its frame out before it calls observe().
   size_t total = 0;
-  std::string frame;
   for (const auto& sample : recent_) {
-    frame.resize(ZSTD_compressBound(sample.size()));
+    frame_.resize(ZSTD_compressBound(sample.size()));
     const size_t n = dictionary == nullptr
-                         ? ZSTD_compressCCtx(zstd_->cctx, frame.data(), frame.size(), sample.data(), sample.size(),
+                         ? ZSTD_compressCCtx(zstd_->cctx, frame_.data(), frame_.size(), sample.data(), sample.size(),
                                              options_.compression_level)
-                         : ZSTD_compress_usingCDict(zstd_->cctx, frame.data(), frame.size(), sample.data(),
+                         : ZSTD_compress_usingCDict(zstd_->cctx, frame_.data(), frame_.size(), sample.data(),
                                                     sample.size(), dictionary);
     total += ZSTD_isError(n) ? sample.size() : n;
   }

@@ -68,7 +68,7 @@ class ResidentCodec {
   // False when `packed` is not something pack() produced (never expected; callers treat it as a bug).
   bool unpack(std::string_view packed, CaseRecord* out);
 
-  // Dictionaries trained so far (0 or 1 today).
+  // Dictionaries adopted so far (at most max_dictionaries).
   size_t dictionaries() const;
 
  private:
