@@ -627,9 +627,42 @@ void on_prosecution_decision(Fold& f) {
   upsert_party(f.s, f.env.prosecution_decision().procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
 }
 
+// A demand to transfer (S2 Art 14) is addressed to the agency that is to refer the case: it
+// becomes (or already is) the referring agency. A demand that opens the case brings its facts.
 void on_procuratorial_opinion(Fold& f) {
-  upsert_party(f.s, f.env.procuratorial_opinion().procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
-  upsert_party(f.s, f.env.procuratorial_opinion().recipient(), v1::PARTY_ROLE_RECEIVING_AGENCY, true);
+  const auto& o = f.env.procuratorial_opinion();
+  upsert_party(f.s, o.procuratorate(), v1::PARTY_ROLE_PROCURATORATE, true);
+  if (o.kind() != v1::PROCURATORIAL_OPINION_KIND_DEMAND_TRANSFER) {
+    upsert_party(f.s, o.recipient(), v1::PARTY_ROLE_RECEIVING_AGENCY, true);
+    return;
+  }
+  if (f.s.state() == v1::CASE_STATE_UNSPECIFIED) set_case_facts(f, o.domain(), o.offence_code(), o.jurisdiction());
+  upsert_party(f.s, o.recipient(), v1::PARTY_ROLE_REFERRING_AGENCY, true);
+}
+
+// What a demand to transfer must say before it can change a case: whom it addresses and, when it
+// opens the case, its field (which selects the deadline profile: a silent `general` would drop
+// S2 Art 14's 3 days). Checked before the role model, which needs the addressee.
+std::optional<Rejection> check_transfer_demand(const std::string& key, const v1::Envelope& env,
+                                               const v1::CaseStateSnapshot& s) {
+  if (key != "ProcuratorialOpinion.DEMAND_TRANSFER") return std::nullopt;
+  const auto& o = env.procuratorial_opinion();
+  const std::string& to = o.recipient().organ_id();
+  if (to.empty()) {
+    return Rejection{"sync.invalid_event", "procuratorial_opinion.recipient must name the agency to transfer the case"};
+  }
+  if (s.state() == v1::CASE_STATE_UNSPECIFIED && o.domain() == v1::DOMAIN_UNSPECIFIED) {
+    return Rejection{"sync.invalid_event",
+                     "procuratorial_opinion.domain must be set when a demand to transfer opens the case "
+                     "(it selects the deadline profile)"};
+  }
+  const std::string referring = party_with_role(s, v1::PARTY_ROLE_REFERRING_AGENCY);
+  if (!referring.empty() && referring != to) {
+    return Rejection{"sync.invalid_event", "procuratorial_opinion.recipient '" + to +
+                                               "' is not the case's agency (" + referring +
+                                               "): a demand to transfer goes to the agency handling the case"};
+  }
+  return std::nullopt;
 }
 
 void on_court_judgment(Fold& f) { upsert_party(f.s, f.env.court_judgment().court(), v1::PARTY_ROLE_COURT, false); }
@@ -932,6 +965,7 @@ ApplyResult CaseEngine::apply(CaseRecord& record, const v1::Envelope& env, std::
   Rejection why;
   const Transition* t = case_transition(record, key, &why);
   if (t == nullptr) return rejected(cur, env, now, std::move(why));
+  if (auto rejection = check_transfer_demand(key, env, cur)) return rejected(cur, env, now, std::move(*rejection));
   if (options_.authorize) {
     if (auto refused = authorize(cur, env, rules_.organs())) return refused_by_role(cur, env, now, std::move(*refused));
   }

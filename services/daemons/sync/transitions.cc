@@ -39,10 +39,11 @@ constexpr int APR = v1::CASE_STATE_ADMINISTRATIVE_PENALTY_REPORTED;
 constexpr int JUD = v1::CASE_STATE_JUDGED;
 constexpr int CLO = v1::CASE_STATE_CLOSED;
 constexpr int RVK = v1::CASE_STATE_REVOKED;
+constexpr int TDM = v1::CASE_STATE_TRANSFER_DEMANDED;
 
 // Every existing state (not U), open or closed.
 constexpr uint32_t kExisting = M({SUS, TAP, TRJ, REF, ACC, MSR, FWD, FIL, NFI, RCR, FSV, IHO, PRO, NPR, RRV, POI,
-                                  APR, JUD, CLO, RVK});
+                                  APR, JUD, CLO, RVK, TDM});
 constexpr uint32_t kOpen = kExisting & ~M({CLO});
 constexpr uint32_t kAll = kExisting | M({U});
 
@@ -66,8 +67,19 @@ constexpr std::array kTable = {
   Transition{C, "TransferDecided.REJECTED", M({SUS}), TRJ, "transition.transfer_rejected",
              "S1 Art 5 ¶2 (rejection, reasons recorded)", "transfer_decision"},
   // A referral may open a case directly: not every agency reports its internal approval steps.
-  Transition{C, "CaseReferral", M({U, TAP}), REF, "transition.referred",
-             "S1 Art 5–6 (transfer to the same-level police); S2 Art 5–6", "referral"},
+  Transition{C, "CaseReferral", M({U, TAP, TDM}), REF, "transition.referred",
+             "S1 Art 5–6 (transfer to the same-level police); S2 Art 5–6; S2 Art 14 (on demand)", "referral"},
+  // ---- procuratorial supervision of transfers ---------------------------------------------------
+  // A demand to transfer (建议移送) may be the first event of a case the agency never reported, or
+  // come while the head's decision is pending or after the head rejected the transfer. Once the
+  // case is referred a demand means nothing: it is not allowed (parked, then refused) after that.
+  Transition{C, "ProcuratorialOpinion.DEMAND_TRANSFER", M({U, SUS, TRJ}), TDM, "transition.transfer_demanded",
+             "S1 Art 14 (procuratorial supervision of transfers); S2 Art 14 (transfer within 3 days of the opinion)",
+             "transfer_demand"},
+  // The head may approve the demanded transfer first (its own step: a head who rejected the
+  // transfer before the demand decides again).
+  Transition{C, "TransferDecided.APPROVED", M({TDM}), TAP, "transition.transfer_approved_on_demand",
+             "S1 Art 5 ¶2; S2 Art 14", "transfer_decision_on_demand"},
   // ---- police ----------------------------------------------------------------------------------
   Transition{C, "ReferralAccepted", M({REF, FWD}), ACC, "transition.accepted",
              "S1 Art 7 (receipt signed); S2 Art 7; after forwarding: the competent organ accepts", nullptr},

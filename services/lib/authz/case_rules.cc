@@ -127,7 +127,8 @@ std::optional<Refusal> addressed_police(const Check& c) {
 // The procuratorate competent for a case that names none: the registry's same-level
 // procuratorate of the case's region (most specific code given), else of its police organ, else
 // (a case with neither: a class case of caselink-classcase, whose first event is the
-// recommendation) of the organ a recommendation is addressed to.
+// recommendation, or a case opened by a demand to transfer) of the organ a recommendation or
+// procuratorial opinion is addressed to.
 std::string registry_procuratorate(const Check& c) {
   if (c.organs == nullptr) {
     return {};
@@ -145,8 +146,11 @@ std::string registry_procuratorate(const Check& c) {
       return found.value().organs->procuratorate.id;
     }
   }
-  if (c.event.has_recommendation_issued() && with_role(c.snapshot, v1::PARTY_ROLE_POLICE).empty()) {
-    auto found = c.organs->competent_for_organ(c.event.recommendation_issued().recipient().organ_id());
+  const std::string& addressed = c.event.has_recommendation_issued()
+                                    ? c.event.recommendation_issued().recipient().organ_id()
+                                    : c.event.procuratorial_opinion().recipient().organ_id();
+  if (!addressed.empty() && with_role(c.snapshot, v1::PARTY_ROLE_POLICE).empty()) {
+    auto found = c.organs->competent_for_organ(addressed);
     return found.ok() ? found.value().organs->procuratorate.id : std::string();
   }
   return {};

@@ -59,6 +59,8 @@ const Expect kExpected[] = {
   {"environment", "recommendation_reply", 2, Unit::kMonths, "2026-05-02T16:00:00Z", "2026-05-04T16:00:00Z"},
   // issue 16 §3: S2 Art 19 (one month; from Wednesday it ends on Sat 4 Apr, 清明 4-6 Apr: Tue 7 Apr)
   {"environment", "supplementary_investigation", 1, Unit::kMonths, "2026-04-02T16:00:00Z", "2026-04-07T16:00:00Z"},
+  // S2 Art 14: transfer within 3 days of a demand to transfer
+  {"environment", "transfer_on_demand", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
   // S2 Art 9, 18 (3 days) and Art 34 (7 days): closed when the decision is recorded
   {"environment", "decision_notice", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
   {"environment", "non_prosecution_notice", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},

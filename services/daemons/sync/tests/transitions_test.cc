@@ -21,35 +21,54 @@ EngineOptions table_only() {
   return o;
 }
 
+// Sets the payload `message` of `env`, with its discriminating enum set to `value` when given.
+void fill_by_reflection(v1::Envelope& env, const std::string& message, const std::string& value,
+                        const std::string& key) {
+  const auto* d = env.GetDescriptor();
+  const auto* refl = env.GetReflection();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const auto* f = d->field(i);
+    if (f->message_type() == nullptr || f->message_type()->name() != message) continue;
+    google::protobuf::Message* payload = refl->MutableMessage(&env, f);
+    if (!value.empty()) {
+      const auto* pd = payload->GetDescriptor();
+      for (int j = 0; j < pd->field_count(); ++j) {
+        const auto* pf = pd->field(j);
+        if (pf->enum_type() == nullptr || pf->is_repeated()) continue;
+        for (int k = 0; k < pf->enum_type()->value_count(); ++k) {
+          const auto* ev = pf->enum_type()->value(k);
+          const std::string& n = ev->name();
+          if (n.size() > value.size() && n.compare(n.size() - value.size(), value.size(), value) == 0 &&
+              n[n.size() - value.size() - 1] == '_' && event_key(env).empty() == false) {
+            payload->GetReflection()->SetEnum(payload, pf, ev);
+            if (event_key(env) == key) return;
+          }
+        }
+      }
+    }
+    return;
+  }
+}
+
+// What an event must say before caselink-sync applies it, beyond its key: a demand to transfer
+// names the agency and, when it opens the case, the case's field.
+void complete(v1::Envelope& env) {
+  if (!env.has_procuratorial_opinion() ||
+      env.procuratorial_opinion().kind() != v1::PROCURATORIAL_OPINION_KIND_DEMAND_TRANSFER) {
+    return;
+  }
+  auto* opinion = env.mutable_procuratorial_opinion();
+  *opinion->mutable_recipient() = test::organ("sthjj-330100", v1::ORGAN_KIND_ADMINISTRATIVE_AGENCY);
+  opinion->set_domain(v1::DOMAIN_ENVIRONMENT);
+}
+
 // Builds an envelope for an event key ("FilingDecision.NOT_FILED") by reflection.
 test::Ev event_for(const std::string& case_id, const std::string& key, TimePoint t) {
   const std::string message = key.substr(0, key.find('.'));
   const std::string value = key.find('.') == std::string::npos ? "" : key.substr(key.find('.') + 1);
   return test::make(case_id, t, [&](v1::Envelope& env) {
-    const auto* d = env.GetDescriptor();
-    const auto* refl = env.GetReflection();
-    for (int i = 0; i < d->field_count(); ++i) {
-      const auto* f = d->field(i);
-      if (f->message_type() == nullptr || f->message_type()->name() != message) continue;
-      google::protobuf::Message* payload = refl->MutableMessage(&env, f);
-      if (!value.empty()) {
-        const auto* pd = payload->GetDescriptor();
-        for (int j = 0; j < pd->field_count(); ++j) {
-          const auto* pf = pd->field(j);
-          if (pf->enum_type() == nullptr || pf->is_repeated()) continue;
-          for (int k = 0; k < pf->enum_type()->value_count(); ++k) {
-            const auto* ev = pf->enum_type()->value(k);
-            const std::string& n = ev->name();
-            if (n.size() > value.size() && n.compare(n.size() - value.size(), value.size(), value) == 0 &&
-                n[n.size() - value.size() - 1] == '_' && event_key(env).empty() == false) {
-              payload->GetReflection()->SetEnum(payload, pf, ev);
-              if (event_key(env) == key) return;
-            }
-          }
-        }
-      }
-      return;
-    }
+    fill_by_reflection(env, message, value, key);
+    complete(env);
   });
 }
 
@@ -103,7 +122,9 @@ TEST(Transitions, RepresentativeForbiddenEventsAreRejectedWithAnAlert) {
       {v1::CASE_STATE_FILED, "ReconsiderationRequested", "sync.transition_not_allowed"},
       {v1::CASE_STATE_CLOSED, "FilingDecision.NOT_FILED", "sync.transition_not_allowed"},
       {v1::CASE_STATE_PROSECUTED, "ProcuratorialOpinion.REVERSE_PENALTY", "sync.transition_not_allowed"},
-      {v1::CASE_STATE_ACCEPTED, "ProcuratorialOpinion.DEMAND_TRANSFER", "sync.unsupported_event"},
+      {v1::CASE_STATE_ACCEPTED, "ProcuratorialOpinion.DEMAND_TRANSFER", "sync.transition_not_allowed"},  // referred
+      {v1::CASE_STATE_TRANSFER_DEMANDED, "CaseClosed", "sync.transition_not_allowed"},  // S2 Art 14: transfer
+      {v1::CASE_STATE_TRANSFER_DEMANDED, "TransferDecided.REJECTED", "sync.transition_not_allowed"},
       {v1::CASE_STATE_ACCEPTED, "EvidenceManifest", "sync.unsupported_event"},
   };
   for (const auto& f : cases) {

@@ -1,0 +1,231 @@
+// Issue 16 §3, S2 Art 14: the procuratorate's opinion demanding that an agency transfer a case
+// (ProcuratorialOpinion DEMAND_TRANSFER) — the state it leads to, the 3-day transfer deadline at
+// its boundary and around the 2017 rules' effective date, who may send it and what it must say.
+#include <gtest/gtest.h>
+
+#include "services/daemons/sync/tests/test_support.h"
+
+namespace caselink::sync {
+namespace {
+
+using test::at;
+using test::organ;
+
+DeadlineRules rules_with_organs() {
+  DeadlineRules rules = test::repo_rules();
+  const char* src = std::getenv("CASELINK_SOURCE_DIR");
+  auto organs = organs::Registry::load_file(std::string(src != nullptr ? src : ".") + "/rules/organs/organs.yaml");
+  EXPECT_TRUE(organs.ok()) << organs.error().message;
+  if (organs.ok()) rules.set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
+  return rules;
+}
+
+struct Demand : ::testing::Test {
+  const DeadlineRules rules = rules_with_organs();
+  CaseEngine engine{rules, {}};
+  CaseRecord rec;
+
+  ApplyResult apply(TimePoint t, const std::function<void(v1::Envelope&)>& fill, const std::string& producer = "") {
+    auto ev = test::make("env-330100-2026-0042", t, fill, producer);
+    return engine.apply(rec, ev.env, ev.raw, t);
+  }
+  // A demand of jcy-330100 to sthjj-330100 (or `by` to `to`), on an environmental case by default.
+  ApplyResult demand(TimePoint t, v1::Domain domain = v1::DOMAIN_ENVIRONMENT, const std::string& to = "sthjj-330100",
+                     const std::string& by = "jcy-330100") {
+    return apply(t, [&](v1::Envelope& e) {
+      auto* o = e.mutable_procuratorial_opinion();
+      o->set_kind(v1::PROCURATORIAL_OPINION_KIND_DEMAND_TRANSFER);
+      *o->mutable_procuratorate() = organ(by, v1::ORGAN_KIND_PROCURATORATE);
+      if (!to.empty()) *o->mutable_recipient() = organ(to, v1::ORGAN_KIND_ADMINISTRATIVE_AGENCY);
+      o->set_domain(domain);
+      o->set_offence_code("pollution_environment");
+      o->mutable_jurisdiction()->set_province_code("330000");
+      o->mutable_jurisdiction()->set_city_code("330100");
+      o->set_opinion_document_number("杭检建移〔2026〕1号");
+      o->set_demand("移送涉嫌污染环境罪案件");
+    });
+  }
+  ApplyResult refer(TimePoint t, const std::string& agency = "sthjj-330100") {
+    return apply(t, [&](v1::Envelope& e) {
+      auto* p = e.mutable_case_referral();
+      p->set_domain(v1::DOMAIN_ENVIRONMENT);
+      p->set_offence_code("pollution_environment");
+      *p->mutable_referring_agency() = organ(agency);
+      *p->mutable_target_police_organ() = organ("ga-330100");
+      *p->mutable_procuratorate() = organ("jcy-330100");
+    });
+  }
+  ApplyResult report(TimePoint t) {
+    return apply(t, [](v1::Envelope& e) {
+      auto* p = e.mutable_suspected_crime_reported();
+      *p->mutable_reporting_agency() = organ("sthjj-330100");
+      p->set_domain(v1::DOMAIN_ENVIRONMENT);
+      p->mutable_jurisdiction()->set_city_code("330100");
+    });
+  }
+  ApplyResult decide(TimePoint t, v1::TransferDecision d) {
+    return apply(t, [&](v1::Envelope& e) { e.mutable_transfer_decided()->set_decision(d); }, "sthjj-330100");
+  }
+  const v1::Deadline* deadline(const std::string& step) const {
+    for (const auto& d : rec.snapshot.deadlines()) {
+      if (d.step() == step) return &d;
+    }
+    return nullptr;
+  }
+  v1::PartyRole role_of(const std::string& id) const {
+    for (const auto& p : rec.snapshot.parties()) {
+      if (p.party_id() == id) return p.role();
+    }
+    return v1::PARTY_ROLE_UNSPECIFIED;
+  }
+};
+
+// Mon 2 Mar 2026 10:00 CST: 3 days end Thu 5 Mar 24:00 CST = 16:00Z (from a Wednesday the
+// period ends on a Saturday and rolls to Monday: deadline_rules_test.cc's boundary table).
+constexpr const char* kMonday = "2026-03-02T02:00:00Z";
+constexpr const char* kDue = "2026-03-05T16:00:00Z";
+
+TEST_F(Demand, OpensTheCaseWithTheAgencyToReferAndTheProcuratorateAsParties) {
+  auto r = demand(at(kMonday));
+  ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_TRANSFER_DEMANDED);
+  EXPECT_EQ(rec.internal.profile, "environment");
+  EXPECT_EQ(rec.snapshot.domain(), v1::DOMAIN_ENVIRONMENT);
+  EXPECT_EQ(rec.snapshot.jurisdiction().city_code(), "330100");
+  EXPECT_EQ(role_of("sthjj-330100"), v1::PARTY_ROLE_REFERRING_AGENCY);
+  EXPECT_EQ(role_of("jcy-330100"), v1::PARTY_ROLE_PROCURATORATE);
+  const v1::Deadline* d = deadline("transfer_on_demand");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(format_rfc3339(envelope::to_time_point(d->due_at())), "2026-03-05T16:00:00.000Z");
+  EXPECT_EQ(d->responsible_party_id(), "sthjj-330100");
+  EXPECT_NE(d->rule().legal_source().find("S2 Art 14"), std::string::npos) << d->rule().legal_source();
+}
+
+TEST_F(Demand, AReferralJustBeforeTheDueInstantMeetsItAndOneAtItIsLate) {
+  struct Case {
+    TimePoint referred;
+    v1::DeadlineStatus status;
+    int overdue_alerts;
+  };
+  for (const Case& c : {Case{at(kDue) - std::chrono::seconds(1), v1::DEADLINE_STATUS_MET, 0},
+                        Case{at(kDue), v1::DEADLINE_STATUS_OVERDUE, 1}}) {
+    rec = CaseRecord{};
+    ASSERT_EQ(demand(at(kMonday)).outcome, Outcome::kApplied);
+    auto r = refer(c.referred);
+    ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+    EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_REFERRED);
+    ASSERT_NE(deadline("transfer_on_demand"), nullptr);
+    EXPECT_EQ(deadline("transfer_on_demand")->status(), c.status);
+    int overdue = 0;
+    for (const auto& a : r.alerts) {
+      overdue += a.alert().kind() == v1::ALERT_KIND_DEADLINE_OVERDUE &&
+                 a.alert().deadline().step() == "transfer_on_demand";
+    }
+    EXPECT_EQ(overdue, c.overdue_alerts);
+  }
+}
+
+TEST_F(Demand, TheTimerRaisesTheOverdueAlertOnceAtTheDueInstantForTheAgency) {
+  ASSERT_EQ(demand(at(kMonday)).outcome, Outcome::kApplied);
+  auto overdue_alerts = [&](TimePoint now) {
+    bool changed = false;
+    std::vector<v1::Envelope> found;
+    for (auto& a : engine.tick(rec, now, &changed)) {
+      if (a.alert().kind() == v1::ALERT_KIND_DEADLINE_OVERDUE) found.push_back(a);
+    }
+    return found;
+  };
+  EXPECT_TRUE(overdue_alerts(at(kDue) - std::chrono::nanoseconds(1)).empty());
+  auto late = overdue_alerts(at(kDue));
+  ASSERT_EQ(late.size(), 1U);
+  EXPECT_EQ(late[0].alert().deadline().step(), "transfer_on_demand");
+  EXPECT_EQ(late[0].alert().deadline().responsible_party_id(), "sthjj-330100");
+  EXPECT_TRUE(overdue_alerts(at(kDue) + std::chrono::hours(24)).empty()) << "raised once";
+}
+
+// The 2017 rules from 2017-01-25: a demand on an environmental case before then follows Order 310,
+// which sets no period for complying with the opinion.
+TEST_F(Demand, NoThreeDayDeadlineBeforeTheEnvironmentalRulesNorOutsideTheirField) {
+  struct Case {
+    const char* when;
+    v1::Domain domain;
+    bool deadline;
+  };
+  for (const Case& c : {Case{"2017-01-24T15:59:59Z", v1::DOMAIN_ENVIRONMENT, false},  // 23:59:59 CST on 24 Jan
+                        Case{"2017-01-24T16:00:00Z", v1::DOMAIN_ENVIRONMENT, true},   // 00:00 CST on 25 Jan
+                        Case{kMonday, v1::DOMAIN_MARKET_REGULATION, false}}) {
+    SCOPED_TRACE(c.when);
+    rec = CaseRecord{};
+    auto r = demand(at(c.when), c.domain);
+    ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+    EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_TRANSFER_DEMANDED);
+    EXPECT_EQ(deadline("transfer_on_demand") != nullptr, c.deadline);
+    ASSERT_EQ(refer(at(c.when) + std::chrono::hours(1)).outcome, Outcome::kApplied);
+  }
+}
+
+TEST_F(Demand, WhileTheHeadsDecisionIsPendingTheReferralMeetsBothDeadlines) {
+  ASSERT_EQ(report(at(kMonday)).outcome, Outcome::kApplied);
+  ASSERT_NE(deadline("transfer_approval"), nullptr);
+  ASSERT_EQ(demand(at(kMonday) + std::chrono::hours(1)).outcome, Outcome::kApplied);
+  EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_TRANSFER_DEMANDED);
+  auto r = refer(at(kMonday) + std::chrono::hours(30));
+  ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  EXPECT_EQ(deadline("transfer_approval")->status(), v1::DEADLINE_STATUS_MET);
+  EXPECT_EQ(deadline("transfer_on_demand")->status(), v1::DEADLINE_STATUS_MET);
+}
+
+TEST_F(Demand, AfterTheHeadRejectedTheTransferTheHeadMayApproveItAgain) {
+  ASSERT_EQ(report(at(kMonday)).outcome, Outcome::kApplied);
+  ASSERT_EQ(decide(at(kMonday) + std::chrono::hours(1), v1::TRANSFER_DECISION_REJECTED).outcome, Outcome::kApplied);
+  ASSERT_EQ(demand(at(kMonday) + std::chrono::hours(2)).outcome, Outcome::kApplied);
+  auto r = decide(at(kMonday) + std::chrono::hours(3), v1::TRANSFER_DECISION_APPROVED);
+  ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_TRANSFER_APPROVED);
+  ASSERT_EQ(refer(at(kMonday) + std::chrono::hours(4)).outcome, Outcome::kApplied);
+  EXPECT_EQ(deadline("transfer_on_demand")->status(), v1::DEADLINE_STATUS_MET);
+  EXPECT_EQ(deadline("transfer")->status(), v1::DEADLINE_STATUS_MET);
+}
+
+TEST_F(Demand, ADemandThatDoesNotSayWhatItMustIsRefusedNamingTheField) {
+  auto r = demand(at(kMonday), v1::DOMAIN_UNSPECIFIED);
+  ASSERT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_EQ(r.error_class, "sync.invalid_event");
+  EXPECT_NE(r.reason.find("procuratorial_opinion.domain"), std::string::npos) << r.reason;
+  r = demand(at(kMonday), v1::DOMAIN_ENVIRONMENT, "");
+  ASSERT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_NE(r.reason.find("procuratorial_opinion.recipient"), std::string::npos) << r.reason;
+  EXPECT_EQ(rec.snapshot.ByteSizeLong(), 0U) << "nothing opened";
+  // On a case it holds, the case's own field stays: the domain may be left out, not the agency.
+  ASSERT_EQ(report(at(kMonday)).outcome, Outcome::kApplied);
+  r = demand(at(kMonday) + std::chrono::hours(1), v1::DOMAIN_UNSPECIFIED, "scjg-330100");
+  ASSERT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_NE(r.reason.find("not the case's agency (sthjj-330100)"), std::string::npos) << r.reason;
+  ASSERT_EQ(demand(at(kMonday) + std::chrono::hours(1), v1::DOMAIN_UNSPECIFIED).outcome, Outcome::kApplied);
+  EXPECT_EQ(rec.snapshot.domain(), v1::DOMAIN_ENVIRONMENT);
+}
+
+TEST_F(Demand, OnceReferredADemandIsNotAllowed) {
+  ASSERT_EQ(refer(at(kMonday)).outcome, Outcome::kApplied);
+  auto r = demand(at(kMonday) + std::chrono::hours(1));
+  ASSERT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_EQ(r.error_class, "sync.transition_not_allowed") << r.reason;
+}
+
+TEST_F(Demand, OnlyTheCompetentProcuratorateDemandsAndOnlyTheAddressedAgencyRefers) {
+  auto r = demand(at(kMonday), v1::DOMAIN_ENVIRONMENT, "sthjj-330100", "jcy-440300");
+  ASSERT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_EQ(r.error_class, "authz.competent_procuratorate") << r.reason;
+  EXPECT_NE(r.reason.find("jcy-330100"), std::string::npos) << r.reason;
+  r = demand(at(kMonday), v1::DOMAIN_ENVIRONMENT, "sthjj-330100", "sthjj-330100");  // an agency demanding
+  ASSERT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_EQ(r.error_class, "authz.party_kind") << r.reason;
+  ASSERT_EQ(demand(at(kMonday)).outcome, Outcome::kApplied);
+  r = refer(at(kMonday) + std::chrono::hours(1), "scjg-330100");
+  ASSERT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_EQ(r.error_class, "authz.referring_agency_as_itself") << r.reason;
+  EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_TRANSFER_DEMANDED);
+}
+
+}  // namespace
+}  // namespace caselink::sync
