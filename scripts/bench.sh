@@ -73,7 +73,8 @@
 #   services   (N default 100000 events per service; --runs R rounds, default 3) bench/services:
 #              caselink-standards (N penalty records), caselink-feedback (N/6 cases of a referral
 #              and five decisions) and caselink-evidence (N manifests of three items, blobs in a
-#              local store, presence and size checked: without blob I/O), each binary launched
+#              local store, presence and size checked: without blob I/O) and caselink-classcase
+#              (the same N penalty records), each binary launched
 #              with a fresh group on its waiting input against caselink-passthrough's on the same
 #              input, order alternating by round: launch -> first commit, -> all committed,
 #              events/s once running and its ratio to the passthrough, peak RSS, CPU per 100,000

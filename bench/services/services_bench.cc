@@ -11,6 +11,9 @@
 //   caselink-evidence   N EvidenceManifests of three items each; the blobs sit in a local store
 //                       and the service checks their presence and size (`verify_content: false`:
 //                       the "without blob I/O")
+//   caselink-classcase  the same N penalty records as caselink-standards (its repeated-penalty
+//                       model); its own repartition topic is an input of its loop, fresh per
+//                       launch, and only the penalty topic's offsets are counted
 // Then, every round, the service and caselink-passthrough (the no-op transactional copy, its
 // defaults: the ceiling) are each launched as processes with a fresh group on that input, their
 // own fresh output topics and dead-letter topic, and watched from outside the same way
@@ -47,7 +50,7 @@ struct Options {
   int64_t records = 100000;
   int partitions = 6;
   int rounds = 3;
-  std::vector<std::string> services = {"standards", "feedback", "evidence"};
+  std::vector<std::string> services = {"standards", "feedback", "evidence", "classcase"};
   std::string rules = "rules";
   std::string bin_dir;  // default: next to this benchmark
   std::string work = ".local/bench-services";
@@ -101,14 +104,24 @@ void create(const Options& o, const std::vector<std::string>& topics) {
   }
 }
 
-Workload standards_input(const Options& o, TimePoint now, int64_t events) {
-  Workload w{"standards", {testing::unique_name("bench.svc.penalty")}, events, {}};
+// N penalty records of bench/screening's generator on a fresh penalty topic.
+Workload penalty_input(const Options& o, const std::string& service, TimePoint now, int64_t events) {
+  Workload w{service, {testing::unique_name("bench.svc.penalty")}, events, {}};
   create(o, w.inputs);
   InputWriter writer(o);
   bench::PenaltyGenerator generator(42, now);
   for (int64_t i = 0; i < w.events; ++i) writer.send(generator.next().envelope, w.inputs[0]);
   writer.finish();
   return w;
+}
+
+Workload standards_input(const Options& o, TimePoint now, int64_t events) {
+  return penalty_input(o, "standards", now, events);
+}
+
+// caselink-classcase reads penalties for its repeated-penalty model (and clues, not sent here).
+Workload classcase_input(const Options& o, TimePoint now, int64_t events) {
+  return penalty_input(o, "classcase", now, events);
 }
 
 // Case steps of bench/case-sync/case_events.h: 2 is the referral, these are decisions.
@@ -193,7 +206,8 @@ std::string rules_path(const Options& o, const std::string& relative) {
 }
 
 // The keys every launch shares: broker, group, inputs, dead-letter topic, admin port, log.
-std::string common_config(const Options& o, const Workload& w, const std::string& group, const std::string& dlq) {
+std::string common_config(const Options& o, const std::vector<std::string>& inputs, const std::string& group,
+                          const std::string& dlq) {
   std::string properties;
   for (const auto& kv : o.kafka_properties) {
     const auto eq = kv.find('=');
@@ -201,39 +215,58 @@ std::string common_config(const Options& o, const Workload& w, const std::string
     properties += quoted(kv.substr(0, eq)) + ": " + quoted(kv.substr(eq + 1)) + ", ";
   }
   return "kafka: {bootstrap: " + quoted(o.bootstrap) + ", properties: {" + properties + "}}\n" +
-         "loop: {group_id: " + quoted(group) + ", input_topics: " + yaml_list(w.inputs) + ", dlq_topic: " + quoted(dlq) +
+         "loop: {group_id: " + quoted(group) + ", input_topics: " + yaml_list(inputs) + ", dlq_topic: " + quoted(dlq) +
          "}\n" +
          "http: {port: 0}\nlog: {level: warn}\n";
 }
 
+// A launch's own section of the config, and the topics it reads besides the workload's inputs.
+struct Section {
+  std::string yaml;
+  std::vector<std::string> own_inputs;  // consumed too, not counted (the service writes them)
+};
+
 // The service's own section, its output topics made fresh for this launch and created.
-std::string service_config(const Options& o, const Workload& w) {
+Section service_config(const Options& o, const Workload& w) {
   const auto out = [&](const std::string& what) {
     const std::string topic = testing::unique_name("bench.svc." + what);
     create(o, {topic});
     return topic;
   };
+  if (w.service == "classcase") {
+    // Its repartition topic is an input of its own loop (docs/services/classcase.md): fresh per
+    // launch like its state, so no launch reads another's groups.
+    const std::string facts = out("ccfacts");
+    return {"classcase: {models_file: " + quoted(rules_path(o, "classcase/models.yaml")) +
+                ", organs_file: " + quoted(rules_path(o, "organs/organs.yaml")) + ", facts_topic: " + quoted(facts) +
+                ", state_topic: " + quoted(out("ccstate")) + ", classcase_topic: " + quoted(out("classcase")) +
+                ", recommendation_topic: " + quoted(out("recommendation")) + "}\n",
+            {facts}};
+  }
   if (w.service == "standards") {
-    return "standards: {rules_dir: " + quoted(fs::absolute(o.rules).string()) +
-           ", organs_file: " + quoted(rules_path(o, "organs/organs.yaml")) +
-           ", assessment_topic: " + quoted(out("assessment")) + ", alert_topic: " + quoted(out("alert")) +
-           ", penalty_topic: " + quoted(w.inputs[0]) + "}\n";
+    return {"standards: {rules_dir: " + quoted(fs::absolute(o.rules).string()) +
+                ", organs_file: " + quoted(rules_path(o, "organs/organs.yaml")) +
+                ", assessment_topic: " + quoted(out("assessment")) + ", alert_topic: " + quoted(out("alert")) +
+                ", penalty_topic: " + quoted(w.inputs[0]) + "}\n",
+            {}};
   }
   if (w.service == "feedback") {
     const std::string prefix = testing::unique_name("bench.svc.feedback");
     create(o, {prefix + ".sthjj-330100"});  // the agency of bench/case-sync's cases
-    return "feedback: {agencies: [sthjj-330100], topic_template: " + quoted(prefix + ".{agency}") +
-           ", changelog_topic: " + quoted(out("fbstate")) + ", alert_topic: " + quoted(out("alert")) + "}\n";
+    return {"feedback: {agencies: [sthjj-330100], topic_template: " + quoted(prefix + ".{agency}") +
+                ", changelog_topic: " + quoted(out("fbstate")) + ", alert_topic: " + quoted(out("alert")) + "}\n",
+            {}};
   }
-  return "evidence: {store: {path: " + quoted(w.store.string()) + "}, rules_dir: " + quoted(rules_path(o, "materials")) +
-         ", receipt_topic: " + quoted(out("receipt")) + ", access_topic: " + quoted(out("access")) +
-         ", verify_content: false}\n";
+  return {"evidence: {store: {path: " + quoted(w.store.string()) + "}, rules_dir: " +
+              quoted(rules_path(o, "materials")) + ", receipt_topic: " + quoted(out("receipt")) +
+              ", access_topic: " + quoted(out("access")) + ", verify_content: false}\n",
+          {}};
 }
 
-std::string passthrough_config(const Options& o) {
+Section passthrough_config(const Options& o) {
   const std::string copy = testing::unique_name("bench.svc.copy");
   create(o, {copy});
-  return "passthrough: {output_topic: " + quoted(copy) + "}\n";
+  return {"passthrough: {output_topic: " + quoted(copy) + "}\n", {}};
 }
 
 // One process's two launches in a round: on a few waiting events (nothing to restore or
@@ -250,9 +283,11 @@ bench::Launch run_once(const Options& o, const Workload& w, bool passthrough) {
   const std::string group = testing::unique_name("bench.svc.group." + who);
   const std::string dlq = testing::unique_name("bench.svc.dlq");
   create(o, {dlq});
-  const std::string section = passthrough ? passthrough_config(o) : service_config(o, w);
+  const Section section = passthrough ? passthrough_config(o) : service_config(o, w);
+  std::vector<std::string> inputs = w.inputs;
+  inputs.insert(inputs.end(), section.own_inputs.begin(), section.own_inputs.end());
   const fs::path config = fs::path(o.work) / (group + ".yaml");
-  std::ofstream(config) << common_config(o, w, group, dlq) << section;
+  std::ofstream(config) << common_config(o, inputs, group, dlq) << section.yaml;
   bench::LaunchSpec spec{.bootstrap = o.bootstrap,
                          .binary = (fs::path(o.bin_dir) / who).string(),
                          .args = {"--config", config.string()},
@@ -312,6 +347,7 @@ void bench_service(const Options& o, const Workload& few, const Workload& many) 
 Workload make_input(const Options& o, const std::string& service, TimePoint now, int64_t events) {
   std::cerr << "[bench] producing " << events << " events for caselink-" << service << "\n";
   if (service == "standards") return standards_input(o, now, events);
+  if (service == "classcase") return classcase_input(o, now, events);
   if (service == "feedback") return feedback_input(o, now, events);
   return evidence_input(o, now, events);
 }
@@ -329,7 +365,7 @@ int main(int argc, char** argv) {
   app.add_option("--rounds", o.rounds, "Launches of each process per service")->capture_default_str()->check(CLI::Range(1, 100));
   app.add_option("--services", o.services, "Which services")
       ->capture_default_str()
-      ->check(CLI::IsMember({"standards", "feedback", "evidence"}));
+      ->check(CLI::IsMember({"standards", "feedback", "evidence", "classcase"}));
   app.add_option("--rules", o.rules, "The repository's rules/ directory")->capture_default_str();
   app.add_option("--bin-dir", o.bin_dir, "Where the service binaries are (default: next to this benchmark)");
   app.add_option("--work", o.work, "Configs, logs and the blob store")->capture_default_str();
