@@ -40,6 +40,7 @@ bool is_result_payload(v1::Envelope::PayloadCase c) {
     case v1::Envelope::kCourtJudgment:
     case v1::Envelope::kCaseClosed:
     case v1::Envelope::kReverseReviewStatusChanged:
+    case v1::Envelope::kTransferOrdered:
     case v1::Envelope::kEvidenceReceipt:
     case v1::Envelope::kStandardsAssessment:
       return true;
@@ -276,12 +277,15 @@ HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partit
     return HandlerResult::emit({});
   }
 
-  // Who gets it: the addressee of a procuratorial opinion; otherwise the agency that referred
-  // the case; otherwise, for a case returned to the agency, the organ it was returned to.
+  // Who gets it: the addressee of a procuratorial opinion or the agency an order to transfer
+  // names; otherwise the agency that referred the case; otherwise, for a case returned to the
+  // agency, the organ it was returned to.
   std::string agency;
   if (env.payload_case() == v1::Envelope::kProcuratorialOpinion &&
       !env.procuratorial_opinion().recipient().organ_id().empty()) {
     agency = env.procuratorial_opinion().recipient().organ_id();
+  } else if (env.payload_case() == v1::Envelope::kTransferOrdered && !env.transfer_ordered().agency().organ_id().empty()) {
+    agency = env.transfer_ordered().agency().organ_id();
   } else if (it != cases_.end() && !it->second.agency.empty()) {
     agency = it->second.agency;
   } else if (env.payload_case() == v1::Envelope::kCaseForwarded &&

@@ -640,11 +640,44 @@ void on_procuratorial_opinion(Fold& f) {
   upsert_party(f.s, o.recipient(), v1::PARTY_ROLE_REFERRING_AGENCY, true);
 }
 
-// What a demand to transfer must say before it can change a case: whom it addresses and, when it
-// opens the case, its field (which selects the deadline profile: a silent `general` would drop
-// S2 Art 14's 3 days). Checked before the role model, which needs the addressee.
-std::optional<Rejection> check_transfer_demand(const std::string& key, const v1::Envelope& env,
-                                               const v1::CaseStateSnapshot& s) {
+// An order to transfer (责令限期移送, S1 Art 16): the ordered agency becomes (or is) the referring
+// agency, the ordering organ an observer; an order that opens the case brings its facts.
+void on_transfer_ordered(Fold& f) {
+  const auto& o = f.env.transfer_ordered();
+  if (f.s.state() == v1::CASE_STATE_UNSPECIFIED) set_case_facts(f, o.domain(), o.offence_code(), o.jurisdiction());
+  upsert_party(f.s, o.agency(), v1::PARTY_ROLE_REFERRING_AGENCY, true);
+  upsert_party(f.s, o.ordering_organ(), v1::PARTY_ROLE_OBSERVER, false);
+}
+
+// The agency an order or demand names must be the case's own agency, when it has one.
+std::optional<Rejection> addressed_to_the_cases_agency(const v1::CaseStateSnapshot& s, const std::string& field,
+                                                        const std::string& to) {
+  const std::string referring = party_with_role(s, v1::PARTY_ROLE_REFERRING_AGENCY);
+  if (referring.empty() || referring == to) return std::nullopt;
+  return Rejection{"sync.invalid_event", field + " '" + to + "' is not the case's agency (" + referring +
+                                             "): the transfer is owed by the agency handling the case"};
+}
+
+// An order must name the agency and its time limit, after the order itself.
+std::optional<Rejection> check_transfer_order(const v1::Envelope& env, const v1::CaseStateSnapshot& s) {
+  const auto& o = env.transfer_ordered();
+  if (o.agency().organ_id().empty()) {
+    return Rejection{"sync.invalid_event", "transfer_ordered.agency must name the agency ordered to transfer the case"};
+  }
+  if (!o.has_transfer_due_at() || to_time_point(o.transfer_due_at()) <= to_time_point(env.occurred_at())) {
+    return Rejection{"sync.invalid_event", "transfer_ordered.transfer_due_at must be set, after the order's occurred_at "
+                                           "(the time limit the order sets)"};
+  }
+  return addressed_to_the_cases_agency(s, "transfer_ordered.agency", o.agency().organ_id());
+}
+
+// What an order or a demand to transfer must say before it can change a case. A demand: whom it
+// addresses and, when it opens the case, its field (which selects the deadline profile: a silent
+// `general` would drop S2 Art 14's 3 days). Checked before the role model, which needs the
+// addressee.
+std::optional<Rejection> check_owed_transfer(const std::string& key, const v1::Envelope& env,
+                                             const v1::CaseStateSnapshot& s) {
+  if (env.has_transfer_ordered()) return check_transfer_order(env, s);
   if (key != "ProcuratorialOpinion.DEMAND_TRANSFER") return std::nullopt;
   const auto& o = env.procuratorial_opinion();
   const std::string& to = o.recipient().organ_id();
@@ -656,13 +689,7 @@ std::optional<Rejection> check_transfer_demand(const std::string& key, const v1:
                      "procuratorial_opinion.domain must be set when a demand to transfer opens the case "
                      "(it selects the deadline profile)"};
   }
-  const std::string referring = party_with_role(s, v1::PARTY_ROLE_REFERRING_AGENCY);
-  if (!referring.empty() && referring != to) {
-    return Rejection{"sync.invalid_event", "procuratorial_opinion.recipient '" + to +
-                                               "' is not the case's agency (" + referring +
-                                               "): a demand to transfer goes to the agency handling the case"};
-  }
-  return std::nullopt;
+  return addressed_to_the_cases_agency(s, "procuratorial_opinion.recipient", to);
 }
 
 void on_court_judgment(Fold& f) { upsert_party(f.s, f.env.court_judgment().court(), v1::PARTY_ROLE_COURT, false); }
@@ -707,6 +734,7 @@ constexpr PayloadApplier kPayloadAppliers[] = {
     {v1::Envelope::kFilingSupervisionRequested, on_filing_supervision_requested},
     {v1::Envelope::kProsecutionDecision, on_prosecution_decision},
     {v1::Envelope::kProcuratorialOpinion, on_procuratorial_opinion},
+    {v1::Envelope::kTransferOrdered, on_transfer_ordered},
     {v1::Envelope::kCourtJudgment, on_court_judgment},
     {v1::Envelope::kReverseReviewStatusChanged, on_reverse_review_status_changed},
     {v1::Envelope::kEvidenceReceipt, on_evidence_receipt},
@@ -869,6 +897,7 @@ void start_deadline(Fold& f, const StepRule& rule) {
     if (f.env.has_procuratorial_opinion() && f.env.procuratorial_opinion().has_reply_due_at()) {
       stated_due = to_time_point(f.env.procuratorial_opinion().reply_due_at());
     }
+    if (f.env.has_transfer_ordered()) stated_due = to_time_point(f.env.transfer_ordered().transfer_due_at());
   }
   std::optional<Date> calendar_unknown;
   const TimePoint due = rule.due_from_event && stated_due
@@ -965,7 +994,7 @@ ApplyResult CaseEngine::apply(CaseRecord& record, const v1::Envelope& env, std::
   Rejection why;
   const Transition* t = case_transition(record, key, &why);
   if (t == nullptr) return rejected(cur, env, now, std::move(why));
-  if (auto rejection = check_transfer_demand(key, env, cur)) return rejected(cur, env, now, std::move(*rejection));
+  if (auto rejection = check_owed_transfer(key, env, cur)) return rejected(cur, env, now, std::move(*rejection));
   if (options_.authorize) {
     if (auto refused = authorize(cur, env, rules_.organs())) return refused_by_role(cur, env, now, std::move(*refused));
   }

@@ -76,6 +76,11 @@ constexpr std::array kTable = {
   Transition{C, "ProcuratorialOpinion.DEMAND_TRANSFER", M({U, SUS, TRJ}), TDM, "transition.transfer_demanded",
              "S1 Art 14 (procuratorial supervision of transfers); S2 Art 14 (transfer within 3 days of the opinion)",
              "transfer_demand"},
+  // An order to transfer within a time limit (责令限期移送) of the government or a superior agency:
+  // also after the head approved (the 24 hours passed) and after a demand or an earlier order
+  // (each order opens its own deadline).
+  Transition{C, "TransferOrdered", M({U, SUS, TAP, TRJ, TDM}), TDM, "transition.transfer_ordered",
+             "S1 Art 16 (overdue transfer: 责令限期移送 by the government or the superior agency)", nullptr},
   // The head may approve the demanded transfer first (its own step: a head who rejected the
   // transfer before the demand decides again).
   Transition{C, "TransferDecided.APPROVED", M({TDM}), TAP, "transition.transfer_approved_on_demand",
@@ -222,6 +227,7 @@ std::string event_key(const v1::Envelope& e) {
     case P::kProcuratorialOpinion:
       return with("ProcuratorialOpinion", v1::ProcuratorialOpinionKind_Name(e.procuratorial_opinion().kind()),
                        "PROCURATORIAL_OPINION_KIND_");
+    case P::kTransferOrdered: return "TransferOrdered";
     case P::kCourtJudgment: return "CourtJudgment";
     case P::kCaseClosed: return "CaseClosed";
     case P::kReverseReviewStatusChanged:

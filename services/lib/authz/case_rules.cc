@@ -41,6 +41,7 @@ std::pair<std::string, const char*> acting_organ(const v1::Envelope& e) {
     case P::kFilingSupervisionAction: return {e.filing_supervision_action().acting_organ().organ_id(), "acting_organ"};
     case P::kProsecutionDecision: return {e.prosecution_decision().procuratorate().organ_id(), "procuratorate"};
     case P::kProcuratorialOpinion: return {e.procuratorial_opinion().procuratorate().organ_id(), "procuratorate"};
+    case P::kTransferOrdered: return {e.transfer_ordered().ordering_organ().organ_id(), "ordering_organ"};
     case P::kRecommendationIssued: return {e.recommendation_issued().procuratorate().organ_id(), "procuratorate"};
     case P::kRecommendationReplied: return {e.recommendation_replied().replying_organ().organ_id(), "replying_organ"};
     case P::kCourtJudgment: return {e.court_judgment().court().organ_id(), "court"};
@@ -226,6 +227,46 @@ std::optional<Refusal> acknowledge_as_itself(const Check& c) {
   return member(c, /*strict=*/false);
 }
 
+// A party id's line (its prefix: "zf" for a people's government, "sthjj" for ecology and
+// environment bureaus) and region code, when it follows the registry's "<prefix>-<6 digits>".
+std::pair<std::string, std::string> line_and_region(const std::string& id) {
+  const size_t dash = id.rfind('-');
+  if (dash == std::string::npos || dash == 0 || id.size() - dash - 1 != 6 ||
+      !std::all_of(id.begin() + static_cast<std::ptrdiff_t>(dash) + 1, id.end(),
+                   [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    return {};
+  }
+  return {id.substr(0, dash), id.substr(dash + 1)};
+}
+
+// Whether region `outer` is `inner` or contains it (GB/T 2260: a county's city shares its first four
+// digits, its province its first two).
+bool same_or_containing(const std::string& outer, const std::string& inner) {
+  return outer == inner || outer == inner.substr(0, 4) + "00" || outer == inner.substr(0, 2) + "0000";
+}
+
+// S1 Art 16: 本级或者上级人民政府，或者实行垂直管理的上级行政执法机关 orders the transfer.
+std::optional<Refusal> superior_of_the_agency(const Check& c) {
+  if (auto refused = own_name(c, /*required=*/true)) {
+    return refused;
+  }
+  const std::string& agency = c.event.transfer_ordered().agency().organ_id();
+  const auto [line, region] = line_and_region(c.sender);
+  const auto [agency_line, agency_region] = line_and_region(agency);
+  if (line.empty() || agency_line.empty()) {
+    return c.refuse("the ordering organ and the agency must be named <prefix>-<6-digit region code> "
+                    "(rules/organs/organs.yaml), so that who is above whom can be told");
+  }
+  if (line == "zf" && same_or_containing(region, agency_region)) {
+    return std::nullopt;
+  }
+  if (line == agency_line && region != agency_region && same_or_containing(region, agency_region)) {
+    return std::nullopt;
+  }
+  return c.refuse("only the people's government (zf-) of " + agency + "'s region or one containing it, or an " +
+                  agency_line + "- agency of a region containing it, orders it to transfer (S1 Art 16)");
+}
+
 std::optional<Refusal> own_name_only(const Check& c) { return own_name(c); }
 std::optional<Refusal> no_condition(const Check&) { return std::nullopt; }
 
@@ -241,6 +282,7 @@ const std::map<std::string, std::function<std::optional<Refusal>(const Check&)>,
       {"court_as_itself", own_name_only},
       {"case_party", case_party},
       {"acknowledge_as_itself", acknowledge_as_itself},
+      {"superior_of_the_agency", superior_of_the_agency},
   };
   return rules;
 }

@@ -27,6 +27,7 @@ Result<std::string> topic_for(const caselink::v1::Envelope& envelope) {
     case P::kCourtJudgment:
     case P::kCaseClosed:
     case P::kReverseReviewStatusChanged:
+    case P::kTransferOrdered:
       return std::string(topics::kDecision);
     case P::kEvidenceManifest:
     case P::kCustodyEvent:

@@ -111,6 +111,11 @@ void summarize_transfer(const v1::Envelope& e, std::ostream& s) {
     case P::kSeizedItemsHandedOver:
       s << "seized items handed over: " << e.seized_items_handed_over().items_size() << " item(s)";
       break;
+    case P::kTransferOrdered:
+      s << "transfer ordered by " << organ_name(e.transfer_ordered().ordering_organ()) << ": "
+        << organ_name(e.transfer_ordered().agency()) << " to transfer before "
+        << time_text(e.transfer_ordered().transfer_due_at());
+      break;
     case P::kAdministrativePenaltyReported: {
       const auto& p = e.administrative_penalty_reported();
       s << "administrative penalty " << p.decision_number() << ": "
@@ -261,6 +266,7 @@ std::string summarize(const v1::Envelope& e) {
     case P::kReconsiderationRequested:
     case P::kFilingSupervisionRequested:
     case P::kSeizedItemsHandedOver:
+    case P::kTransferOrdered:
     case P::kAdministrativePenaltyReported: summarize_transfer(e, s); break;
     case P::kReferralAccepted:
     case P::kMaterialsSupplementRequested:

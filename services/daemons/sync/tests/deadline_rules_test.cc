@@ -26,6 +26,9 @@ struct Expect {
 const Expect kExpected[] = {
   {"general", "transfer_approval", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-07T16:00:00Z"},
   {"general", "transfer", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
+  // S1 Art 16: the order states its own limit (due_from_event; an order without one is refused), so
+  // the count, 0 hours, is never used; transfer_demand_test.cc checks the stated limit.
+  {"general", "transfer_on_order", 0, Unit::kHours, "2026-03-02T02:00:00Z", "2026-03-04T02:00:00Z"},
   {"general", "forward_to_competent_organ", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
   // police steps: CPL Art 105 moves a period ending on a holiday (Saturday 7 March) to Monday
   {"general", "police_filing_review", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
@@ -43,6 +46,7 @@ const Expect kExpected[] = {
   // environment: S2 Art 38 rolls a period ending on a holiday (here a Saturday) to the next working day
   {"environment", "transfer_approval", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
   {"environment", "transfer", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
+  {"environment", "transfer_on_order", 0, Unit::kHours, "2026-03-02T02:00:00Z", "2026-03-04T02:00:00Z"},
   {"environment", "forward_to_competent_organ", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
   {"environment", "materials_supplement_notice", 24, Unit::kHours, "2026-03-03T02:00:00Z", "2026-03-05T02:00:00Z"},
   {"environment", "police_filing_review", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},

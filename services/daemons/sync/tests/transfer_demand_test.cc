@@ -1,6 +1,9 @@
-// Issue 16 §3, S2 Art 14: the procuratorate's opinion demanding that an agency transfer a case
-// (ProcuratorialOpinion DEMAND_TRANSFER) — the state it leads to, the 3-day transfer deadline at
-// its boundary and around the 2017 rules' effective date, who may send it and what it must say.
+// Issue 16 §3: a transfer owed on someone else's word. S2 Art 14, the procuratorate's opinion
+// demanding that an agency transfer a case (ProcuratorialOpinion DEMAND_TRANSFER): the state it
+// leads to, the 3-day deadline at its boundary and around the 2017 rules' effective date. S1 Art
+// 16, the government's or a superior agency's order to transfer within a time limit
+// (TransferOrdered): the order's own limit at its boundary. For both, who may send them and what
+// they must say.
 #include <gtest/gtest.h>
 
 #include "services/daemons/sync/tests/test_support.h"
@@ -225,6 +228,128 @@ TEST_F(Demand, OnlyTheCompetentProcuratorateDemandsAndOnlyTheAddressedAgencyRefe
   ASSERT_EQ(r.outcome, Outcome::kRejected);
   EXPECT_EQ(r.error_class, "authz.referring_agency_as_itself") << r.reason;
   EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_TRANSFER_DEMANDED);
+}
+
+// --- S1 Art 16: 责令限期移送 -------------------------------------------------------------------
+
+struct Order : Demand {
+  // An order of `by` to `to`, given at `t`, to transfer before `due`.
+  ApplyResult order(TimePoint t, TimePoint due, const std::string& by = "zf-330100",
+                    const std::string& to = "sthjj-330100") {
+    return apply(t, [&](v1::Envelope& e) {
+      auto* o = e.mutable_transfer_ordered();
+      *o->mutable_ordering_organ() = organ(by, v1::ORGAN_KIND_GOVERNMENT);
+      if (!to.empty()) *o->mutable_agency() = organ(to, v1::ORGAN_KIND_ADMINISTRATIVE_AGENCY);
+      if (due != TimePoint{}) envelope::set_timestamp(o->mutable_transfer_due_at(), due);
+      o->set_domain(v1::DOMAIN_ENVIRONMENT);
+      o->mutable_jurisdiction()->set_city_code("330100");
+      o->set_order_document_number("杭政责移〔2026〕1号");
+    });
+  }
+};
+
+constexpr const char* kOrderDue = "2026-03-09T16:00:00Z";  // the order says: before Tue 10 Mar 00:00 CST
+
+TEST_F(Order, OpensTheCaseWithItsOwnLimitAndTheAgencyOwesTheTransfer) {
+  auto r = order(at(kMonday), at(kOrderDue));
+  ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_TRANSFER_DEMANDED);
+  EXPECT_EQ(role_of("sthjj-330100"), v1::PARTY_ROLE_REFERRING_AGENCY);
+  EXPECT_EQ(role_of("zf-330100"), v1::PARTY_ROLE_OBSERVER);
+  const v1::Deadline* d = deadline("transfer_on_order");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(format_rfc3339(envelope::to_time_point(d->due_at())), "2026-03-09T16:00:00.000Z");
+  EXPECT_EQ(d->responsible_party_id(), "sthjj-330100");
+  EXPECT_NE(d->rule().legal_source().find("S1 Art 16"), std::string::npos) << d->rule().legal_source();
+  EXPECT_EQ(d->rule().legal_source().find("counting"), std::string::npos) << "a stated limit is not counted";
+  EXPECT_EQ(deadline("transfer_on_demand"), nullptr);
+}
+
+TEST_F(Order, AReferralJustBeforeTheLimitMeetsItAndOneAtItIsLate) {
+  for (const auto& [referred, status] : {std::pair{at(kOrderDue) - std::chrono::seconds(1), v1::DEADLINE_STATUS_MET},
+                                         std::pair{at(kOrderDue), v1::DEADLINE_STATUS_OVERDUE}}) {
+    rec = CaseRecord{};
+    ASSERT_EQ(order(at(kMonday), at(kOrderDue)).outcome, Outcome::kApplied);
+    auto r = refer(referred);
+    ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+    EXPECT_EQ(deadline("transfer_on_order")->status(), status);
+  }
+}
+
+// The 24 hours after the head's approval passed, or the procuratorate's 3 days: the order comes
+// on top and opens its own deadline; the one already missed stays missed.
+TEST_F(Order, AfterAMissedTransferTheOrderAddsItsOwnDeadline) {
+  ASSERT_EQ(demand(at(kMonday)).outcome, Outcome::kApplied);
+  bool changed = false;
+  (void)engine.tick(rec, at(kDue), &changed);
+  ASSERT_EQ(deadline("transfer_on_demand")->status(), v1::DEADLINE_STATUS_OVERDUE);
+  ASSERT_EQ(order(at("2026-03-06T02:00:00Z"), at("2026-03-13T16:00:00Z")).outcome, Outcome::kApplied);
+  EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_TRANSFER_DEMANDED);
+  ASSERT_EQ(refer(at("2026-03-10T02:00:00Z")).outcome, Outcome::kApplied);
+  EXPECT_EQ(deadline("transfer_on_demand")->status(), v1::DEADLINE_STATUS_OVERDUE);
+  EXPECT_EQ(deadline("transfer_on_order")->status(), v1::DEADLINE_STATUS_MET);
+
+  rec = CaseRecord{};
+  ASSERT_EQ(report(at(kMonday)).outcome, Outcome::kApplied);
+  ASSERT_EQ(decide(at(kMonday), v1::TRANSFER_DECISION_APPROVED).outcome, Outcome::kApplied);
+  auto r = order(at("2026-03-04T02:00:00Z"), at(kOrderDue));
+  ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  ASSERT_EQ(refer(at("2026-03-05T02:00:00Z")).outcome, Outcome::kApplied);
+  EXPECT_EQ(deadline("transfer")->status(), v1::DEADLINE_STATUS_OVERDUE);  // 24 h after the approval
+  EXPECT_EQ(deadline("transfer_on_order")->status(), v1::DEADLINE_STATUS_MET);
+}
+
+TEST_F(Order, AnOrderThatDoesNotSayWhatItMustIsRefusedNamingTheField) {
+  struct Case {
+    TimePoint due;
+    const char* to;
+    const char* field;
+  };
+  for (const Case& c : {Case{TimePoint{}, "sthjj-330100", "transfer_ordered.transfer_due_at"},
+                        Case{at(kMonday), "sthjj-330100", "transfer_ordered.transfer_due_at"},  // not after it
+                        Case{at(kOrderDue), "", "transfer_ordered.agency"}}) {
+    auto r = order(at(kMonday), c.due, "zf-330100", c.to);
+    ASSERT_EQ(r.outcome, Outcome::kRejected) << c.field;
+    EXPECT_EQ(r.error_class, "sync.invalid_event");
+    EXPECT_NE(r.reason.find(c.field), std::string::npos) << r.reason;
+  }
+  ASSERT_EQ(report(at(kMonday)).outcome, Outcome::kApplied);
+  auto r = order(at(kMonday), at(kOrderDue), "zf-330100", "scjg-330100");
+  ASSERT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_NE(r.reason.find("not the case's agency (sthjj-330100)"), std::string::npos) << r.reason;
+}
+
+// S1 Art 16: the government of the agency's level or above, or the same line's superior agency.
+TEST_F(Order, OnlyTheGovernmentOrTheSuperiorAgencyOrders) {
+  struct Case {
+    const char* by;
+    bool allowed;
+  };
+  for (const Case& c : {Case{"zf-330100", true},      // the city's government
+                        Case{"zf-330000", true},      // the province's
+                        Case{"sthjj-330000", true},   // the provincial department of the same line
+                        Case{"zf-330102", false},     // a county government below the city agency
+                        Case{"zf-440300", false},     // another region's
+                        Case{"sthjj-330100", false},  // the agency itself
+                        Case{"scjg-330000", false},   // another line
+                        Case{"zf", false}}) {         // no region in the id
+    SCOPED_TRACE(c.by);
+    rec = CaseRecord{};
+    auto r = order(at(kMonday), at(kOrderDue), c.by);
+    EXPECT_EQ(r.outcome, c.allowed ? Outcome::kApplied : Outcome::kRejected) << r.reason;
+    if (!c.allowed) {
+      EXPECT_EQ(r.error_class, "authz.superior_of_the_agency") << r.reason;
+    }
+  }
+  // In someone else's name: the ordering organ is not the sender.
+  auto r = apply(at(kMonday), [](v1::Envelope& e) {
+    auto* o = e.mutable_transfer_ordered();
+    *o->mutable_ordering_organ() = organ("zf-330100");
+    *o->mutable_agency() = organ("sthjj-330100");
+    envelope::set_timestamp(o->mutable_transfer_due_at(), at(kOrderDue));
+  }, "zf-330000");
+  ASSERT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_EQ(r.error_class, "authz.superior_of_the_agency") << r.reason;
 }
 
 }  // namespace

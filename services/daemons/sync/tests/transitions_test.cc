@@ -50,9 +50,16 @@ void fill_by_reflection(v1::Envelope& env, const std::string& message, const std
   }
 }
 
-// What an event must say before caselink-sync applies it, beyond its key: a demand to transfer
-// names the agency and, when it opens the case, the case's field.
+// What an event must say before caselink-sync applies it, beyond its key: an order to transfer
+// names the agency and its time limit; a demand to transfer the agency and, when it opens the
+// case, the case's field.
 void complete(v1::Envelope& env) {
+  if (env.has_transfer_ordered()) {
+    *env.mutable_transfer_ordered()->mutable_agency() = test::organ("sthjj-330100");
+    envelope::set_timestamp(env.mutable_transfer_ordered()->mutable_transfer_due_at(),
+                            envelope::to_time_point(env.occurred_at()) + std::chrono::hours(72));
+    return;
+  }
   if (!env.has_procuratorial_opinion() ||
       env.procuratorial_opinion().kind() != v1::PROCURATORIAL_OPINION_KIND_DEMAND_TRANSFER) {
     return;
