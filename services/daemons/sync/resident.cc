@@ -211,6 +211,11 @@ size_t ResidentCodec::dictionaries() const {
   return zstd_->cdicts.size();
 }
 
+size_t ResidentCodec::retrains_turned_down() const {
+  std::lock_guard lock(mutex_);
+  return turned_down_;
+}
+
 void ResidentCodec::remember(std::string_view plain) {
   if (options_.training_samples == 0 || zstd_->cdicts.size() >= options_.max_dictionaries) return;
   if (recent_.size() < options_.training_samples) {
@@ -229,18 +234,22 @@ void ResidentCodec::observe(size_t plain_bytes, size_t packed_bytes) {
     if (packs_since_training_ >= options_.training_samples) train();
     return;
   }
-  if (packs_since_training_ <= options_.training_samples) {
+  if (measuring_baseline_) {
     baseline_sum_ += ratio;
     if (packs_since_training_ == options_.training_samples) {
       baseline_ = baseline_sum_ / static_cast<double>(options_.training_samples);
       recent_ratio_ = baseline_;
+      measuring_baseline_ = false;
     }
     return;
   }
   recent_ratio_ = 0.99 * recent_ratio_ + 0.01 * ratio;
   // Twice the sample count since the last training: the ring then holds only packs made with
-  // the current dictionary's shortcomings, not the ones it was trained on.
-  if (recent_ratio_ > baseline_ * options_.drift_factor && packs_since_training_ >= 2 * options_.training_samples) {
+  // the current dictionary's shortcomings, not the ones it was trained on. After a retrain was
+  // turned down, twice as long again each time (at most 64 times): a drift the current
+  // dictionary packs nearly as well is not worth a training every 2,000 cases.
+  const uint64_t wait = (2 * options_.training_samples) << std::min<uint32_t>(turned_down_in_a_row_, 6);
+  if (recent_ratio_ > baseline_ * options_.drift_factor && packs_since_training_ >= wait) {
     train();
   }
 }
@@ -254,7 +263,6 @@ void ResidentCodec::train() {
   }
   const double drifted = recent_ratio_;
   packs_since_training_ = 0;
-  baseline_sum_ = 0;
   auto log = logging::get("sync.resident");
   std::string dictionary(options_.dictionary_bytes, '\0');
   // Fixed fastCover parameters instead of ZDICT_trainFromBuffer's parameter search: the search
@@ -271,6 +279,7 @@ void ResidentCodec::train() {
   const auto took_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   if (ZDICT_isError(size)) {
+    ++turned_down_in_a_row_;
     log->warn("no new compression dictionary: training on {} cases failed ({}); packing goes on with the last one",
               sizes.size(), ZDICT_getErrorName(size));
     return;
@@ -291,6 +300,8 @@ void ResidentCodec::train() {
     if (static_cast<double>(with_new) > options_.adopt_below * static_cast<double>(with_current)) {
       ZSTD_freeCDict(cdict);
       ZSTD_freeDDict(ddict);
+      ++turned_down_in_a_row_;
+      ++turned_down_;
       log->info("compression dictionary #{} kept: one retrained on the last {} packed cases packs them to {} bytes, "
                 "it to {} (ratio had drifted to {:.2f} from {:.2f})",
                 zstd_->cdicts.size(), sizes.size(), with_new, with_current, drifted, baseline_);
@@ -299,6 +310,9 @@ void ResidentCodec::train() {
   }
   zstd_->cdicts.push_back(cdict);
   zstd_->ddicts.push_back(ddict);
+  measuring_baseline_ = true;
+  baseline_sum_ = 0;
+  turned_down_in_a_row_ = 0;
   log->info("compression dictionary #{} ({} bytes, {} in memory) trained in {} ms on the last {} packed cases{}",
             zstd_->cdicts.size(), size, ZSTD_sizeof_CDict(cdict) + ZSTD_sizeof_DDict(ddict), took_ms, sizes.size(),
             zstd_->cdicts.size() > 1 ? fmt::format(" (ratio had drifted to {:.2f} from {:.2f})", drifted, baseline_) : "");

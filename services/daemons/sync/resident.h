@@ -45,8 +45,11 @@ struct ResidentOptions {
   // Retrain when the recent ratio (packed/plain) exceeds the post-training one by this factor.
   double drift_factor = 1.25;
   // A retrained dictionary is adopted only when it packs the remembered samples to at most this
-  // fraction of what the current one packs them to; otherwise the current one stays, its ratio
-  // on the new mix becomes the baseline, and no dictionary slot is spent.
+  // fraction of what the current one packs them to; otherwise the current one stays, no
+  // dictionary slot is spent, and the drift is tried again later (the baseline stays the one the
+  // current dictionary had on the mix it was trained for: taking its ratio on the drifted mix as
+  // the new baseline left a launch packing 100,000 cases with its first dictionary, 106-108 MB
+  // instead of 37-56).
   double adopt_below = 0.9;
   size_t dictionary_bytes = 32 * 1024;
   int compression_level = 1;
@@ -70,6 +73,8 @@ class ResidentCodec {
 
   // Dictionaries adopted so far (at most max_dictionaries).
   size_t dictionaries() const;
+  // Retrained dictionaries turned down so far (adopt_below).
+  size_t retrains_turned_down() const;
 
  private:
   struct Zstd;
@@ -89,6 +94,9 @@ class ResidentCodec {
   std::vector<std::string> recent_;  // the last `training_samples` plain records (ring)
   size_t recent_next_ = 0;
   uint64_t packs_since_training_ = 0;
+  bool measuring_baseline_ = false;  // the first packs after an adopted dictionary set the baseline
+  uint32_t turned_down_in_a_row_ = 0;
+  size_t turned_down_ = 0;
   double baseline_sum_ = 0;          // sum of ratios over the first packs after a training
   double baseline_ = 0;              // their mean, once known
   double recent_ratio_ = 0;          // exponentially weighted recent ratio
