@@ -281,11 +281,12 @@ HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partit
   // names; otherwise the agency that referred the case; otherwise, for a case returned to the
   // agency, the organ it was returned to.
   std::string agency;
+  const std::string& ordered = env.transfer_ordered().agency().organ_id();
   if (env.payload_case() == v1::Envelope::kProcuratorialOpinion &&
       !env.procuratorial_opinion().recipient().organ_id().empty()) {
     agency = env.procuratorial_opinion().recipient().organ_id();
-  } else if (env.payload_case() == v1::Envelope::kTransferOrdered && !env.transfer_ordered().agency().organ_id().empty()) {
-    agency = env.transfer_ordered().agency().organ_id();
+  } else if (env.payload_case() == v1::Envelope::kTransferOrdered && !ordered.empty()) {
+    agency = ordered;
   } else if (it != cases_.end() && !it->second.agency.empty()) {
     agency = it->second.agency;
   } else if (env.payload_case() == v1::Envelope::kCaseForwarded &&
@@ -313,7 +314,12 @@ HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partit
   const std::string topic = topic_for(agency);
 
   CaseState& state = touch(env.case_id(), partition);
-  if (state.agency.empty()) {
+  // An addressed result (an opinion's recipient, an order's agency) goes to its addressee but
+  // does not make it the case's agency: that is the referral's to say (its sender could otherwise
+  // steer a case's results, and this service reads events caselink-sync may refuse).
+  const bool addressed = env.payload_case() == v1::Envelope::kProcuratorialOpinion ||
+                         env.payload_case() == v1::Envelope::kTransferOrdered;
+  if (state.agency.empty() && !addressed) {
     state.agency = agency;
   }
   FeedbackEntry entry;

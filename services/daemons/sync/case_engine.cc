@@ -40,6 +40,19 @@ const StepRule* find_rule(const DeadlineRules& rules, const std::string& profile
   return nullptr;
 }
 
+// The rule of an open deadline: the case's profile's step, else the step of the profile it was
+// opened under (its rule id "deadline.<profile>.<step>[@event]"), so a deadline stays judged and
+// timed when a later event moves the case to a profile without that step (a demand's domain
+// differing from the referral's).
+const StepRule* find_rule(const DeadlineRules& rules, const std::string& profile, const v1::Deadline& d) {
+  if (const StepRule* r = find_rule(rules, profile, d.step())) return r;
+  const std::string& id = d.rule().rule_id();
+  const std::string prefix = "deadline.";
+  const size_t dot = id.find('.', prefix.size());
+  if (id.rfind(prefix, 0) != 0 || dot == std::string::npos) return nullptr;
+  return find_rule(rules, id.substr(prefix.size(), dot - prefix.size()), d.step());
+}
+
 void upsert_party(v1::CaseStateSnapshot& s, const v1::Organ& organ, v1::PartyRole role, bool required) {
   if (organ.organ_id().empty()) return;
   for (auto& p : *s.mutable_parties()) {
@@ -641,12 +654,12 @@ void on_procuratorial_opinion(Fold& f) {
 }
 
 // An order to transfer (责令限期移送, S1 Art 16): the ordered agency becomes (or is) the referring
-// agency, the ordering organ an observer; an order that opens the case brings its facts.
+// agency; an order that opens the case brings its facts. The ordering organ does not become a
+// party: a party may close the case and file evidence, which ordering a transfer does not entitle.
 void on_transfer_ordered(Fold& f) {
   const auto& o = f.env.transfer_ordered();
   if (f.s.state() == v1::CASE_STATE_UNSPECIFIED) set_case_facts(f, o.domain(), o.offence_code(), o.jurisdiction());
   upsert_party(f.s, o.agency(), v1::PARTY_ROLE_REFERRING_AGENCY, true);
-  upsert_party(f.s, o.ordering_organ(), v1::PARTY_ROLE_OBSERVER, false);
 }
 
 // The agency an order or demand names must be the case's own agency, when it has one.
@@ -658,38 +671,43 @@ std::optional<Rejection> addressed_to_the_cases_agency(const v1::CaseStateSnapsh
                                              "): the transfer is owed by the agency handling the case"};
 }
 
-// An order must name the agency and its time limit, after the order itself.
-std::optional<Rejection> check_transfer_order(const v1::Envelope& env, const v1::CaseStateSnapshot& s) {
-  const auto& o = env.transfer_ordered();
-  if (o.agency().organ_id().empty()) {
-    return Rejection{"sync.invalid_event", "transfer_ordered.agency must name the agency ordered to transfer the case"};
+// What an order or a demand to transfer must say, from the event alone (so the answer tells the
+// sender nothing about the case): whom it addresses and, for an order, its time limit. Checked
+// before the role model, which needs the addressee.
+std::optional<Rejection> check_owed_transfer(const std::string& key, const v1::Envelope& env) {
+  if (env.has_transfer_ordered()) {
+    const auto& o = env.transfer_ordered();
+    if (o.agency().organ_id().empty()) {
+      return Rejection{"sync.invalid_event", "transfer_ordered.agency must name the agency ordered to transfer"};
+    }
+    if (!o.has_transfer_due_at() || to_time_point(o.transfer_due_at()) <= to_time_point(env.occurred_at())) {
+      return Rejection{"sync.invalid_event", "transfer_ordered.transfer_due_at must be set, after the order's "
+                                             "occurred_at (the time limit the order sets)"};
+    }
   }
-  if (!o.has_transfer_due_at() || to_time_point(o.transfer_due_at()) <= to_time_point(env.occurred_at())) {
-    return Rejection{"sync.invalid_event", "transfer_ordered.transfer_due_at must be set, after the order's occurred_at "
-                                           "(the time limit the order sets)"};
-  }
-  return addressed_to_the_cases_agency(s, "transfer_ordered.agency", o.agency().organ_id());
-}
-
-// What an order or a demand to transfer must say before it can change a case. A demand: whom it
-// addresses and, when it opens the case, its field (which selects the deadline profile: a silent
-// `general` would drop S2 Art 14's 3 days). Checked before the role model, which needs the
-// addressee.
-std::optional<Rejection> check_owed_transfer(const std::string& key, const v1::Envelope& env,
-                                             const v1::CaseStateSnapshot& s) {
-  if (env.has_transfer_ordered()) return check_transfer_order(env, s);
-  if (key != "ProcuratorialOpinion.DEMAND_TRANSFER") return std::nullopt;
-  const auto& o = env.procuratorial_opinion();
-  const std::string& to = o.recipient().organ_id();
-  if (to.empty()) {
+  if (key == "ProcuratorialOpinion.DEMAND_TRANSFER" && env.procuratorial_opinion().recipient().organ_id().empty()) {
     return Rejection{"sync.invalid_event", "procuratorial_opinion.recipient must name the agency to transfer the case"};
   }
-  if (s.state() == v1::CASE_STATE_UNSPECIFIED && o.domain() == v1::DOMAIN_UNSPECIFIED) {
-    return Rejection{"sync.invalid_event",
-                     "procuratorial_opinion.domain must be set when a demand to transfer opens the case "
-                     "(it selects the deadline profile)"};
+  return std::nullopt;
+}
+
+// What depends on the case, checked once the sender may take the step: the agency addressed is
+// the case's; a demand opens a case only with its field (which selects the deadline profile: a
+// silent `general` would drop S2 Art 14's 3 days) — without it, it waits (parked) for the
+// agency's report, which may be read after it from another topic.
+std::optional<Rejection> check_owed_transfer_in_case(const std::string& key, const v1::Envelope& env,
+                                                     const v1::CaseStateSnapshot& s) {
+  if (env.has_transfer_ordered()) {
+    return addressed_to_the_cases_agency(s, "transfer_ordered.agency", env.transfer_ordered().agency().organ_id());
   }
-  return addressed_to_the_cases_agency(s, "procuratorial_opinion.recipient", to);
+  if (key != "ProcuratorialOpinion.DEMAND_TRANSFER") return std::nullopt;
+  const auto& o = env.procuratorial_opinion();
+  if (s.state() == v1::CASE_STATE_UNSPECIFIED && o.domain() == v1::DOMAIN_UNSPECIFIED) {
+    return Rejection{"sync.transition_not_allowed",
+                     "a demand to transfer without procuratorial_opinion.domain does not open a case (the domain "
+                     "selects its deadline profile): it applies to a case the agency's report opened"};
+  }
+  return addressed_to_the_cases_agency(s, "procuratorial_opinion.recipient", o.recipient().organ_id());
 }
 
 void on_court_judgment(Fold& f) { upsert_party(f.s, f.env.court_judgment().court(), v1::PARTY_ROLE_COURT, false); }
@@ -839,7 +857,7 @@ void update_open_deadlines(Fold& f) {
   };
   for (auto& d : *f.s.mutable_deadlines()) {
     if (!is_open(d)) continue;
-    const StepRule* rule = find_rule(f.rules, f.in.profile, d.step());
+    const StepRule* rule = find_rule(f.rules, f.in.profile, d);
     if (rule == nullptr || !concerns_deadline(f, *rule, d)) continue;
     if (matches_any(rule->stop)) {
       stop_deadline(f, d, rule);
@@ -994,9 +1012,12 @@ ApplyResult CaseEngine::apply(CaseRecord& record, const v1::Envelope& env, std::
   Rejection why;
   const Transition* t = case_transition(record, key, &why);
   if (t == nullptr) return rejected(cur, env, now, std::move(why));
-  if (auto rejection = check_owed_transfer(key, env, cur)) return rejected(cur, env, now, std::move(*rejection));
+  if (auto rejection = check_owed_transfer(key, env)) return rejected(cur, env, now, std::move(*rejection));
   if (options_.authorize) {
     if (auto refused = authorize(cur, env, rules_.organs())) return refused_by_role(cur, env, now, std::move(*refused));
+  }
+  if (auto rejection = check_owed_transfer_in_case(key, env, cur)) {
+    return rejected(cur, env, now, std::move(*rejection));
   }
 
   // Folded into a copy: a rejection part-way leaves `record` as it was.
@@ -1031,7 +1052,7 @@ std::vector<v1::Envelope> CaseEngine::tick(CaseRecord& record, TimePoint now, bo
   auto& in = record.internal;
   for (auto& d : *s.mutable_deadlines()) {
     if (!is_open(d) || in.suspended_ns.count(d.deadline_id()) != 0) continue;
-    const StepRule* rule = find_rule(rules_, in.profile, d.step());
+    const StepRule* rule = find_rule(rules_, in.profile, d);
     if (rule == nullptr || rule->passive) continue;
     const TimePoint due = to_time_point(d.due_at());
     const TimePoint start = to_time_point(d.started_at());
@@ -1074,7 +1095,7 @@ TimePoint CaseEngine::next_timer(const CaseRecord& record) const {
   const auto& in = record.internal;
   for (const auto& d : record.snapshot.deadlines()) {
     if (!is_open(d) || in.suspended_ns.count(d.deadline_id()) != 0) continue;
-    const StepRule* rule = find_rule(rules_, in.profile, d.step());
+    const StepRule* rule = find_rule(rules_, in.profile, d);
     if (rule == nullptr || rule->passive || in.marks.count(d.deadline_id() + "/overdue") != 0) continue;
     const TimePoint due = to_time_point(d.due_at());
     const TimePoint start = to_time_point(d.started_at());

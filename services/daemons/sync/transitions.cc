@@ -71,9 +71,10 @@ constexpr std::array kTable = {
              "S1 Art 5–6 (transfer to the same-level police); S2 Art 5–6; S2 Art 14 (on demand)", "referral"},
   // ---- procuratorial supervision of transfers ---------------------------------------------------
   // A demand to transfer (建议移送) may be the first event of a case the agency never reported, or
-  // come while the head's decision is pending or after the head rejected the transfer. Once the
-  // case is referred a demand means nothing: it is not allowed (parked, then refused) after that.
-  Transition{C, "ProcuratorialOpinion.DEMAND_TRANSFER", M({U, SUS, TRJ}), TDM, "transition.transfer_demanded",
+  // come while the head's decision is pending, after the head rejected the transfer, after an
+  // approval not followed by the transfer, or after an order. Once the case is referred a demand
+  // means nothing: it is not allowed (parked, then refused) after that.
+  Transition{C, "ProcuratorialOpinion.DEMAND_TRANSFER", M({U, SUS, TAP, TRJ, TDM}), TDM, "transition.transfer_demanded",
              "S1 Art 14 (procuratorial supervision of transfers); S2 Art 14 (transfer within 3 days of the opinion)",
              "transfer_demand"},
   // An order to transfer within a time limit (责令限期移送) of the government or a superior agency:

@@ -147,9 +147,12 @@ std::string registry_procuratorate(const Check& c) {
       return found.value().organs->procuratorate.id;
     }
   }
-  const std::string& addressed = c.event.has_recommendation_issued()
-                                    ? c.event.recommendation_issued().recipient().organ_id()
-                                    : c.event.procuratorial_opinion().recipient().organ_id();
+  std::string addressed;
+  if (c.event.has_recommendation_issued()) {
+    addressed = c.event.recommendation_issued().recipient().organ_id();
+  } else if (c.event.procuratorial_opinion().kind() == v1::PROCURATORIAL_OPINION_KIND_DEMAND_TRANSFER) {
+    addressed = c.event.procuratorial_opinion().recipient().organ_id();
+  }
   if (!addressed.empty() && with_role(c.snapshot, v1::PARTY_ROLE_POLICE).empty()) {
     auto found = c.organs->competent_for_organ(addressed);
     return found.ok() ? found.value().organs->procuratorate.id : std::string();
@@ -257,14 +260,20 @@ std::optional<Refusal> superior_of_the_agency(const Check& c) {
     return c.refuse("the ordering organ and the agency must be named <prefix>-<6-digit region code> "
                     "(rules/organs/organs.yaml), so that who is above whom can be told");
   }
-  if (line == "zf" && same_or_containing(region, agency_region)) {
+  const bool superior = (line == "zf" && same_or_containing(region, agency_region)) ||
+                        (line == agency_line && region != agency_region && same_or_containing(region, agency_region));
+  if (!superior) {
+    return c.refuse("only the people's government (zf-) of " + agency + "'s region or one containing it, or an " +
+                    agency_line + "- agency of a region containing it, orders it to transfer (S1 Art 16)");
+  }
+  // Superior to the agency named, which must be the case's: an order cannot hand a case to
+  // another agency (nor tell its sender whose case it is).
+  const auto referring = c.snapshot == nullptr ? std::vector<std::string>{}
+                                               : with_role(c.snapshot, v1::PARTY_ROLE_REFERRING_AGENCY);
+  if (referring.empty() || std::find(referring.begin(), referring.end(), agency) != referring.end()) {
     return std::nullopt;
   }
-  if (line == agency_line && region != agency_region && same_or_containing(region, agency_region)) {
-    return std::nullopt;
-  }
-  return c.refuse("only the people's government (zf-) of " + agency + "'s region or one containing it, or an " +
-                  agency_line + "- agency of a region containing it, orders it to transfer (S1 Art 16)");
+  return c.refuse("the order names " + agency + ", which is not the agency of this case");
 }
 
 std::optional<Refusal> own_name_only(const Check& c) { return own_name(c); }

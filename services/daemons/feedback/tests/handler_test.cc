@@ -215,6 +215,21 @@ TEST_F(FeedbackTest, ProcuratorialOpinionGoesToItsRecipient) {
   EXPECT_EQ(on_topic(result.outputs, "caselink.feedback.scjg-330100.v1").size(), 1U);
 }
 
+// An order to transfer (or a demand) reaches the agency it names, before any referral, but does
+// not make it the case's agency: the referral of the agency the case is really with is routed,
+// not refused as a conflict (an addressed event's sender could otherwise steer a case's results).
+TEST_F(FeedbackTest, AnOrderGoesToTheAgencyItNamesWithoutTakingTheCase) {
+  v1::Envelope order = base("case-o", kT0);
+  order.mutable_transfer_ordered()->mutable_agency()->set_organ_id(kOtherAgency);
+  auto routed = commit(record(order, "caselink.decision.v1"));
+  ASSERT_FALSE(routed.dead_letter);
+  EXPECT_EQ(on_topic(routed.outputs, "caselink.feedback.scjg-330100.v1").size(), 1U);
+  auto referred = commit(record(referral("case-o", kAgency, kT0), "caselink.referral.v1"));
+  ASSERT_FALSE(referred.dead_letter) << referred.dead_letter->error_class;
+  auto decided = commit(record(filing_decision("case-o", kT0), "caselink.decision.v1"));
+  EXPECT_EQ(on_topic(decided.outputs, "caselink.feedback.sthjj-330100.v1").size(), 1U);
+}
+
 TEST_F(FeedbackTest, AResultBeforeItsReferralIsHeldThenRoutedWhenTheReferralArrives) {
   const v1::Envelope early = filing_decision("case-x", kT0);
   auto held = commit(record(early, "caselink.decision.v1"));

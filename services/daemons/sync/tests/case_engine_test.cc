@@ -573,17 +573,8 @@ std::vector<v1::Envelope> general_regime_overdue(const DeadlineRules& rules, con
   return clues;
 }
 
-DeadlineRules rules_with_organs() {
-  DeadlineRules rules = test::repo_rules();
-  const char* src = std::getenv("CASELINK_SOURCE_DIR");
-  auto organs = organs::Registry::load_file(std::string(src != nullptr ? src : ".") + "/rules/organs/organs.yaml");
-  EXPECT_TRUE(organs.ok()) << organs.error().message;
-  if (organs.ok()) rules.set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
-  return rules;
-}
-
 TEST(ClueAddressee, GeneralRegimeClueGoesToTheProcuratorateCompetentForThePoliceOrgan) {
-  const DeadlineRules rules = rules_with_organs();
+  const DeadlineRules rules = test::repo_rules_with_organs();
   auto clues = general_regime_overdue(rules, "ga-440300");
   ASSERT_EQ(clues.size(), 1U);
   ASSERT_EQ(clues[0].alert().addressed_to_party_ids_size(), 1);
@@ -591,7 +582,7 @@ TEST(ClueAddressee, GeneralRegimeClueGoesToTheProcuratorateCompetentForThePolice
 }
 
 TEST(ClueAddressee, PoliceOrganWithoutARegionFallsBackToTheCaseRegion) {
-  const DeadlineRules rules = rules_with_organs();
+  const DeadlineRules rules = test::repo_rules_with_organs();
   auto clues = general_regime_overdue(rules, "shenzhen-police");
   ASSERT_EQ(clues.size(), 1U);
   ASSERT_EQ(clues[0].alert().addressed_to_party_ids_size(), 1);

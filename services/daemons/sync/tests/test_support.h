@@ -22,6 +22,17 @@ inline const DeadlineRules& repo_rules() {
   return rules;
 }
 
+// The repo's deadline rules with the organ registry (rules/organs/organs.yaml), as caselink-sync
+// runs them: competent procuratorates and clue addressees come from it.
+inline DeadlineRules repo_rules_with_organs() {
+  DeadlineRules rules = repo_rules();
+  const char* src = std::getenv("CASELINK_SOURCE_DIR");
+  auto organs = organs::Registry::load_file(std::string(src != nullptr ? src : ".") + "/rules/organs/organs.yaml");
+  if (!organs.ok()) throw std::runtime_error(organs.error().describe());
+  rules.set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
+  return rules;
+}
+
 inline TimePoint at(const std::string& rfc3339) {
   TimePoint t;
   if (!parse_rfc3339(rfc3339, &t)) throw std::runtime_error("bad time " + rfc3339);

@@ -14,17 +14,8 @@ namespace {
 using test::at;
 using test::organ;
 
-DeadlineRules rules_with_organs() {
-  DeadlineRules rules = test::repo_rules();
-  const char* src = std::getenv("CASELINK_SOURCE_DIR");
-  auto organs = organs::Registry::load_file(std::string(src != nullptr ? src : ".") + "/rules/organs/organs.yaml");
-  EXPECT_TRUE(organs.ok()) << organs.error().message;
-  if (organs.ok()) rules.set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
-  return rules;
-}
-
 struct Demand : ::testing::Test {
-  const DeadlineRules rules = rules_with_organs();
+  const DeadlineRules rules = test::repo_rules_with_organs();
   CaseEngine engine{rules, {}};
   CaseRecord rec;
 
@@ -191,9 +182,11 @@ TEST_F(Demand, AfterTheHeadRejectedTheTransferTheHeadMayApproveItAgain) {
 }
 
 TEST_F(Demand, ADemandThatDoesNotSayWhatItMustIsRefusedNamingTheField) {
+  // Without its field a demand opens no case: "not yet" (parked by the handler until the
+  // agency's report, which may come from another topic, opens the case).
   auto r = demand(at(kMonday), v1::DOMAIN_UNSPECIFIED);
   ASSERT_EQ(r.outcome, Outcome::kRejected);
-  EXPECT_EQ(r.error_class, "sync.invalid_event");
+  EXPECT_EQ(r.error_class, "sync.transition_not_allowed");
   EXPECT_NE(r.reason.find("procuratorial_opinion.domain"), std::string::npos) << r.reason;
   r = demand(at(kMonday), v1::DOMAIN_ENVIRONMENT, "");
   ASSERT_EQ(r.outcome, Outcome::kRejected);
@@ -206,6 +199,33 @@ TEST_F(Demand, ADemandThatDoesNotSayWhatItMustIsRefusedNamingTheField) {
   EXPECT_NE(r.reason.find("not the case's agency (sthjj-330100)"), std::string::npos) << r.reason;
   ASSERT_EQ(demand(at(kMonday) + std::chrono::hours(1), v1::DOMAIN_UNSPECIFIED).outcome, Outcome::kApplied);
   EXPECT_EQ(rec.snapshot.domain(), v1::DOMAIN_ENVIRONMENT);
+}
+
+TEST_F(Demand, AfterAnApprovalNotFollowedByTheTransferADemandOpensItsDeadline) {
+  ASSERT_EQ(report(at(kMonday)).outcome, Outcome::kApplied);
+  ASSERT_EQ(decide(at(kMonday), v1::TRANSFER_DECISION_APPROVED).outcome, Outcome::kApplied);
+  auto r = demand(at(kMonday) + std::chrono::hours(30));
+  ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_TRANSFER_DEMANDED);
+  ASSERT_NE(deadline("transfer_on_demand"), nullptr);
+  ASSERT_EQ(refer(at(kMonday) + std::chrono::hours(40)).outcome, Outcome::kApplied);
+  EXPECT_EQ(deadline("transfer_on_demand")->status(), v1::DEADLINE_STATUS_MET);
+}
+
+// The referral says another field than the demand: the case moves to that field's profile, and
+// the demand's deadline, opened under the environmental one, is still judged by its own step.
+TEST_F(Demand, ADeadlineOpenedUnderAnotherProfileIsStillJudged) {
+  ASSERT_EQ(demand(at(kMonday)).outcome, Outcome::kApplied);
+  auto r = apply(at(kDue), [](v1::Envelope& e) {
+    auto* p = e.mutable_case_referral();
+    p->set_domain(v1::DOMAIN_MARKET_REGULATION);
+    p->set_offence_code("fake_products");
+    *p->mutable_referring_agency() = organ("sthjj-330100");
+    *p->mutable_target_police_organ() = organ("ga-330100");
+  });
+  ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  EXPECT_NE(rec.internal.profile, "environment");
+  EXPECT_EQ(deadline("transfer_on_demand")->status(), v1::DEADLINE_STATUS_OVERDUE);
 }
 
 TEST_F(Demand, OnceReferredADemandIsNotAllowed) {
@@ -255,7 +275,7 @@ TEST_F(Order, OpensTheCaseWithItsOwnLimitAndTheAgencyOwesTheTransfer) {
   ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
   EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_TRANSFER_DEMANDED);
   EXPECT_EQ(role_of("sthjj-330100"), v1::PARTY_ROLE_REFERRING_AGENCY);
-  EXPECT_EQ(role_of("zf-330100"), v1::PARTY_ROLE_OBSERVER);
+  EXPECT_EQ(role_of("zf-330100"), v1::PARTY_ROLE_UNSPECIFIED) << "ordering makes nobody a party";
   const v1::Deadline* d = deadline("transfer_on_order");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(format_rfc3339(envelope::to_time_point(d->due_at())), "2026-03-09T16:00:00.000Z");
@@ -313,10 +333,13 @@ TEST_F(Order, AnOrderThatDoesNotSayWhatItMustIsRefusedNamingTheField) {
     EXPECT_EQ(r.error_class, "sync.invalid_event");
     EXPECT_NE(r.reason.find(c.field), std::string::npos) << r.reason;
   }
+  // Superior to the agency it names, which is not the case's: refused by the role model, which
+  // does not tell the sender whose case it is.
   ASSERT_EQ(report(at(kMonday)).outcome, Outcome::kApplied);
   auto r = order(at(kMonday), at(kOrderDue), "zf-330100", "scjg-330100");
   ASSERT_EQ(r.outcome, Outcome::kRejected);
-  EXPECT_NE(r.reason.find("not the case's agency (sthjj-330100)"), std::string::npos) << r.reason;
+  EXPECT_EQ(r.error_class, "authz.superior_of_the_agency") << r.reason;
+  EXPECT_EQ(r.reason.find("sthjj-330100"), std::string::npos) << r.reason;
 }
 
 // S1 Art 16: the government of the agency's level or above, or the same line's superior agency.

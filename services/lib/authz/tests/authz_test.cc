@@ -176,6 +176,33 @@ TEST(CheckCase, OnlyAPartyAcknowledgesAndOnlyAsItself) {
   EXPECT_EQ(refused_rule(ack("scjg-330100", "scjg-330100"), &s), "acknowledge_as_itself");
 }
 
+// S1 Art 16, decided from the ids alone, so at the ingress (no case read) as in caselink-sync.
+TEST(CheckCase, OnlyTheGovernmentOrTheSuperiorAgencyOrdersATransferOfTheCasesAgency) {
+  auto order = [](const char* sender, const char* agency) {
+    return event(sender, [&](v1::Envelope& e) {
+      e.mutable_transfer_ordered()->mutable_ordering_organ()->set_organ_id(sender);
+      e.mutable_transfer_ordered()->mutable_agency()->set_organ_id(agency);
+    });
+  };
+  for (const char* allowed : {"zf-330100", "zf-330000", "sthjj-330000"}) {
+    EXPECT_EQ(refused_rule(order(allowed, "sthjj-330100"), nullptr), "") << allowed;
+  }
+  EXPECT_EQ(refused_rule(order("zf-330102", "sthjj-330102"), nullptr), "") << "a county's own government";
+  EXPECT_EQ(refused_rule(order("zf-330100", "sthjj-330102"), nullptr), "") << "a county agency's city government";
+  for (const char* refused : {"zf-330102", "zf-440300", "sthjj-330100", "scjg-330000", "zf-000000", "zf", "zf-33010x"}) {
+    EXPECT_EQ(refused_rule(order(refused, "sthjj-330100"), nullptr), "superior_of_the_agency") << refused;
+  }
+  // Another organ's name as the orderer; an agency id without a region.
+  auto forged = order("zf-330100", "sthjj-330100");
+  forged.set_producer_agency_id("zf-330000");
+  EXPECT_EQ(refused_rule(forged, nullptr), "superior_of_the_agency");
+  EXPECT_EQ(refused_rule(order("zf-330100", "sthjj"), nullptr), "superior_of_the_agency");
+  // In a case read: only an order to the case's own agency.
+  const auto s = hangzhou_case();
+  EXPECT_EQ(refused_rule(order("zf-330100", "sthjj-330100"), &s), "");
+  EXPECT_EQ(refused_rule(order("zf-330100", "scjg-330100"), &s), "superior_of_the_agency");
+}
+
 TEST(CheckCase, OnlyAPartyCloses) {
   const auto s = hangzhou_case();
   EXPECT_EQ(refused_rule(event("sthjj-330100", [](v1::Envelope& e) { e.mutable_case_closed(); }), &s), "");
