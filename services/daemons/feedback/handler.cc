@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "services/lib/authz/authz.h"
 #include "services/lib/crypto/derived_uuid.h"
 #include "services/lib/envelope/codec.h"
 #include "services/lib/envelope/routing.h"
@@ -41,12 +42,34 @@ bool is_result_payload(v1::Envelope::PayloadCase c) {
     case v1::Envelope::kCaseClosed:
     case v1::Envelope::kReverseReviewStatusChanged:
     case v1::Envelope::kTransferOrdered:
+    case v1::Envelope::kConsultationRequested:
+    case v1::Envelope::kConsultationAnswered:
     case v1::Envelope::kEvidenceReceipt:
     case v1::Envelope::kStandardsAssessment:
       return true;
     default:
       return false;
   }
+}
+
+// The agency an addressed result names: a procuratorial opinion's recipient, the agency an order
+// to transfer names, the agency the police or the procuratorate consult (S2 Art 24). Empty for
+// any other payload.
+std::string addressed_agency(const v1::Envelope& env) {
+  switch (env.payload_case()) {
+    case v1::Envelope::kProcuratorialOpinion: return env.procuratorial_opinion().recipient().organ_id();
+    case v1::Envelope::kTransferOrdered: return env.transfer_ordered().agency().organ_id();
+    case v1::Envelope::kConsultationRequested: return env.consultation_requested().consulted_party_id();
+    default: return {};
+  }
+}
+
+// A consultation is an agency's feedback only when the police or the procuratorate asks or
+// answers; the agency's own questions and answers are read by them through the ingress.
+bool agency_side_consultation(const v1::Envelope& env) {
+  if (!env.has_consultation_requested() && !env.has_consultation_answered()) return false;
+  const auto kind = authz::RoleModel::builtin().kind_of(env.producer_agency_id());
+  return kind != authz::PartyKind::kPolice && kind != authz::PartyKind::kProcuratorate;
 }
 
 std::string ms_text(int64_t ms) { return std::to_string(ms) + " ms"; }
@@ -270,6 +293,10 @@ HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partit
     metrics_->ignored.labels({env.event_type()}).inc();
     return HandlerResult::emit({});
   }
+  if (agency_side_consultation(env)) {
+    metrics_->ignored.labels({env.event_type()}).inc();
+    return HandlerResult::emit({});
+  }
   const std::string feedback_id = crypto::derived_uuid("feedback", env.event_id());
   auto it = cases_.find(env.case_id());
   if (it != cases_.end() && it->second.feedback.contains(feedback_id)) {
@@ -277,20 +304,13 @@ HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partit
     return HandlerResult::emit({});
   }
 
-  // Who gets it: the addressee of a procuratorial opinion or the agency an order to transfer
-  // names; otherwise the agency that referred the case; otherwise, for a case returned to the
-  // agency, the organ it was returned to.
-  std::string agency;
-  const std::string& ordered = env.transfer_ordered().agency().organ_id();
-  if (env.payload_case() == v1::Envelope::kProcuratorialOpinion &&
-      !env.procuratorial_opinion().recipient().organ_id().empty()) {
-    agency = env.procuratorial_opinion().recipient().organ_id();
-  } else if (env.payload_case() == v1::Envelope::kTransferOrdered && !ordered.empty()) {
-    agency = ordered;
-  } else if (it != cases_.end() && !it->second.agency.empty()) {
-    agency = it->second.agency;
-  } else if (env.payload_case() == v1::Envelope::kCaseForwarded &&
-             env.case_forwarded().kind() == v1::FORWARD_KIND_RETURNED_TO_AGENCY) {
+  // Who gets it: the agency an addressed result names (addressed_agency); otherwise the agency
+  // that referred the case; otherwise, for a case returned to the agency, the organ it was
+  // returned to.
+  std::string agency = addressed_agency(env);
+  if (agency.empty() && it != cases_.end()) agency = it->second.agency;
+  if (agency.empty() && env.payload_case() == v1::Envelope::kCaseForwarded &&
+      env.case_forwarded().kind() == v1::FORWARD_KIND_RETURNED_TO_AGENCY) {
     agency = env.case_forwarded().to_organ().organ_id();
   }
   if (agency.empty()) {
@@ -318,7 +338,8 @@ HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partit
   // does not make it the case's agency: that is the referral's to say (its sender could otherwise
   // steer a case's results, and this service reads events caselink-sync may refuse).
   const bool addressed = env.payload_case() == v1::Envelope::kProcuratorialOpinion ||
-                         env.payload_case() == v1::Envelope::kTransferOrdered;
+                         env.payload_case() == v1::Envelope::kTransferOrdered ||
+                         env.payload_case() == v1::Envelope::kConsultationRequested;
   if (state.agency.empty() && !addressed) {
     state.agency = agency;
   }

@@ -93,7 +93,9 @@ std::string party_with_role(const v1::CaseStateSnapshot& s, v1::PartyRole role) 
   return found;
 }
 
-std::string responsible_party(const v1::CaseStateSnapshot& s, const std::string& keyword, const std::string& rec_id) {
+std::string responsible_party(const v1::CaseStateSnapshot& s, const std::string& keyword, const std::string& rec_id,
+                              const v1::Envelope& start) {
+  if (keyword == "consulted_party") return start.consultation_requested().consulted_party_id();
   if (keyword == "referring_agency") return party_with_role(s, v1::PARTY_ROLE_REFERRING_AGENCY);
   if (keyword == "police") return party_with_role(s, v1::PARTY_ROLE_POLICE);
   if (keyword == "procuratorate") return party_with_role(s, v1::PARTY_ROLE_PROCURATORATE);
@@ -114,6 +116,19 @@ std::string recommendation_id(const v1::Envelope& e) {
     case v1::Envelope::kRecommendationEvaluated: return e.recommendation_evaluated().recommendation_id();
     default: return {};
   }
+}
+
+std::string consultation_id(const v1::Envelope& e) {
+  if (e.has_consultation_requested()) return e.consultation_requested().consultation_id();
+  if (e.has_consultation_answered()) return e.consultation_answered().consultation_id();
+  return {};
+}
+
+v1::ConsultationSummary* find_consultation(v1::CaseStateSnapshot& s, const std::string& id) {
+  for (auto& c : *s.mutable_consultations()) {
+    if (c.consultation_id() == id) return &c;
+  }
+  return nullptr;
 }
 
 v1::RecommendationSummary* find_recommendation(v1::CaseStateSnapshot& s, const std::string& id) {
@@ -396,6 +411,7 @@ struct Fold {
         key(key),
         event_id(env.event_id()),
         rec_id(recommendation_id(env)),
+        consultation(consultation_id(env)),
         now(now),
         at(to_time_point(env.occurred_at())),
         s(work.snapshot),
@@ -408,6 +424,7 @@ struct Fold {
   const std::string& key;       // event_key(env)
   const std::string& event_id;  // env.event_id()
   const std::string rec_id;     // recommendation_id(env): empty unless a recommendation event
+  const std::string consultation;  // consultation_id(env): empty unless a consultation event
   const TimePoint now;
   const TimePoint at;  // when the event occurred
   v1::CaseStateSnapshot& s;
@@ -559,6 +576,41 @@ std::optional<Rejection> apply_recommendation(Fold& f) {
   }
   rs->set_status(static_cast<v1::RecommendationStatus>(rt->to));
   if (f.env.has_recommendation_replied()) rs->set_reply_outcome(f.env.recommendation_replied().outcome());
+  return std::nullopt;
+}
+
+// --- written consultations (S2 Art 24) ----------------------------------------------------------
+
+// Who may ask whom is the role model's (consult_across_the_linkage, consulted_party); here: one
+// question per id, one answer per question, and an answer whose question is not (yet) in the case
+// waits (parked) like any event that came too early.
+std::optional<Rejection> apply_consultation(Fold& f) {
+  if (!f.env.has_consultation_requested() && !f.env.has_consultation_answered()) return std::nullopt;
+  if (f.consultation.empty()) return Rejection{"sync.invalid_event", f.key + ": consultation_id must be set"};
+  v1::ConsultationSummary* c = find_consultation(f.s, f.consultation);
+  if (f.env.has_consultation_requested()) {
+    const auto& q = f.env.consultation_requested();
+    if (q.consulted_party_id().empty()) {
+      return Rejection{"sync.invalid_event", "ConsultationRequested: consulted_party_id must be set"};
+    }
+    if (c != nullptr) {
+      return Rejection{"sync.invalid_event", "consultation " + f.consultation + " was already requested"};
+    }
+    c = f.s.add_consultations();
+    c->set_consultation_id(f.consultation);
+    c->set_consulting_party_id(f.env.producer_agency_id());
+    c->set_consulted_party_id(q.consulted_party_id());
+    c->set_subject(q.subject());
+    *c->mutable_requested_at() = f.env.occurred_at();
+    return std::nullopt;
+  }
+  if (c == nullptr) {
+    return Rejection{"sync.transition_not_allowed", "consultation " + f.consultation + " has not been requested"};
+  }
+  if (c->has_answered_at()) {
+    return Rejection{"sync.invalid_event", "consultation " + f.consultation + " was already answered"};
+  }
+  *c->mutable_answered_at() = f.env.occurred_at();
   return std::nullopt;
 }
 
@@ -842,13 +894,20 @@ void extend_deadline(Fold& f, v1::Deadline& d, const StepRule* rule) {
   }
 }
 
-// A per-recommendation deadline ("<step>#<recommendation id>") moves only with its own recommendation.
+// The id a per-item deadline ("<step>#<id>") of `rule` is kept by, as this event names it: its
+// recommendation's or its consultation's; empty when the event names none.
+const std::string& per_item(const Fold& f, const StepRule& rule) {
+  static const std::string kNone;
+  if (rule.per == "recommendation_id") return f.rec_id;
+  if (rule.per == "consultation_id") return f.consultation;
+  return kNone;
+}
+
+// A per-item deadline moves only with its own recommendation or consultation.
 bool concerns_deadline(const Fold& f, const StepRule& rule, const v1::Deadline& d) {
   if (rule.per.empty()) return true;
-  const std::string suffix = "#" + f.rec_id;
-  const std::string& id = d.deadline_id();
-  return !f.rec_id.empty() && id.size() >= suffix.size() &&
-         id.compare(id.size() - suffix.size(), suffix.size(), suffix) == 0;
+  const std::string& item = per_item(f, rule);
+  return !item.empty() && d.deadline_id() == rule.step + "#" + item;
 }
 
 void update_open_deadlines(Fold& f) {
@@ -904,9 +963,9 @@ void start_deadline(Fold& f, const StepRule& rule) {
   TimePoint start = f.at;
   std::optional<TimePoint> stated_due;
   const bool per_recommendation = rule.per == "recommendation_id";
-  if (per_recommendation) {
-    if (f.rec_id.empty()) return;
-    id = rule.step + "#" + f.rec_id;
+  if (!rule.per.empty()) {
+    if (per_item(f, rule).empty()) return;
+    id = rule.step + "#" + per_item(f, rule);
     const auto& ri = f.env.recommendation_issued();
     if (ri.has_received_at()) start = to_time_point(ri.received_at());
     if (ri.has_reply_due_at()) stated_due = to_time_point(ri.reply_due_at());
@@ -940,7 +999,7 @@ void start_deadline(Fold& f, const StepRule& rule) {
                  counted ? cited_confidence(sourced->confidence, rule.unit, rule.counting) : sourced->confidence);
   }
   d.set_status(v1::DEADLINE_STATUS_OPEN);
-  d.set_responsible_party_id(responsible_party(f.s, rule.responsible, f.rec_id));
+  d.set_responsible_party_id(responsible_party(f.s, rule.responsible, f.rec_id, f.env));
   d.set_started_by_event_id(f.event_id);
   if (calendar_unknown) {
     report_calendar_unknown(f, d, *calendar_unknown);
@@ -1034,6 +1093,7 @@ ApplyResult CaseEngine::apply(CaseRecord& record, const v1::Envelope& env, std::
     return result;
   }
   if (auto rejection = apply_recommendation(fold)) return rejected(cur, env, now, std::move(*rejection));
+  if (auto rejection = apply_consultation(fold)) return rejected(cur, env, now, std::move(*rejection));
   drop_closed_deadlines(work.snapshot);
   apply_payload(fold);
   update_open_deadlines(fold);

@@ -192,6 +192,12 @@ Result<StepRule> parse_step(const std::string& profile, const std::string& step,
   if (n["on_overdue"]) r.on_overdue = n["on_overdue"].as<std::string>();
   if (n["alert_kind"]) r.alert_kind = n["alert_kind"].as<std::string>();
   if (n["per"]) r.per = n["per"].as<std::string>();
+  if (!r.per.empty() && r.per != "recommendation_id" && r.per != "consultation_id") {
+    return Error::invalid("per must be recommendation_id or consultation_id, not '" + r.per + "'", where + ".per");
+  }
+  if (r.responsible == "consulted_party" && r.per != "consultation_id") {
+    return Error::invalid("responsible: consulted_party needs per: consultation_id", where + ".responsible");
+  }
   r.legal_source = n["legal_source"].as<std::string>();
   auto conf = parse_confidence(n["confidence"].as<std::string>(), where + ".confidence");
   if (!conf.ok()) return conf.error();

@@ -100,7 +100,7 @@ struct StepRule {
   std::string responsible;  // party role keyword
   std::string on_overdue;   // "", "supervision_clue", "opinion_unanswered"
   std::string alert_kind;   // "", "RECOMMENDATION_REPLY_OVERDUE"
-  std::string per;          // "", "recommendation_id"
+  std::string per;          // "", "recommendation_id", "consultation_id"
   std::vector<Extension> extensions;
   std::string legal_source;
   v1::Confidence confidence = v1::CONFIDENCE_UNSPECIFIED;

@@ -160,6 +160,12 @@ constexpr std::array kTable = {
              "S1 Art 6; S2 Art 6–8 (materials of the transfer)", nullptr},
   Transition{C, "StateAcknowledged", kExisting, kStay, "transition.state_acknowledged",
              "结果互认 (mutual recognition, issue 3); not a legal step", nullptr},
+  // A written consultation (S2 Art 24) on an open case; its answer also after the case closed
+  // (the question was asked while it was open). Which consultation and by whom: case_engine.cc.
+  Transition{C, "ConsultationRequested", kOpen, kStay, "transition.consultation_requested",
+             "S2 Art 24 (双向案件咨询制度; a written consultation is answered within 7 days)", nullptr},
+  Transition{C, "ConsultationAnswered", kExisting, kStay, "transition.consultation_answered",
+             "S2 Art 24 (written answer)", nullptr},
   Transition{C, "RecommendationIssued", kAll, kStay, "transition.recommendation",
              "人民检察院检察建议工作规定 (2019)", nullptr},
   Transition{C, "RecommendationReplied", kAll, kStay, "transition.recommendation", "人民检察院检察建议工作规定 (2019)", nullptr},
@@ -246,6 +252,8 @@ std::string event_key(const v1::Envelope& e) {
     case P::kRecommendationEvaluated: return "RecommendationEvaluated";
     case P::kFeedbackAcknowledged: return "FeedbackAcknowledged";
     case P::kStateAcknowledged: return "StateAcknowledged";
+    case P::kConsultationRequested: return "ConsultationRequested";
+    case P::kConsultationAnswered: return "ConsultationAnswered";
     case P::kCaseStateSnapshot: return "CaseStateSnapshot";
     case P::kAlert: return "Alert";
     case P::kClassCaseOpened: return "ClassCaseOpened";

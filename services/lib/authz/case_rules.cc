@@ -50,6 +50,9 @@ std::pair<std::string, const char*> acting_organ(const v1::Envelope& e) {
       return {e.reverse_review_status_changed().acting_organ().organ_id(), "acting_organ"};
     case P::kStateAcknowledged: return {e.state_acknowledged().party_id(), "party_id"};
     case P::kFeedbackAcknowledged: return {e.feedback_acknowledged().agency_id(), "agency_id"};
+    case P::kConsultationRequested:
+      return {e.consultation_requested().consulting_organ().organ_id(), "consulting_organ"};
+    case P::kConsultationAnswered: return {e.consultation_answered().answering_organ().organ_id(), "answering_organ"};
     default: return {{}, nullptr};
   }
 }
@@ -230,6 +233,63 @@ std::optional<Refusal> acknowledge_as_itself(const Check& c) {
   return member(c, /*strict=*/false);
 }
 
+// Which side of the linkage a party of the case is on for S2 Art 24: the agency side (referring or
+// receiving agency), the criminal-justice side (its police organ or procuratorate), or neither
+// (observers, courts, commissions: not among Art 24's parties).
+enum class Side { kNone, kAgency, kJustice };
+
+Side side_in_case(Snapshot s, const std::string& id) {
+  for (const auto& p : s->parties()) {
+    if (p.party_id() != id) continue;
+    if (p.role() == v1::PARTY_ROLE_REFERRING_AGENCY || p.role() == v1::PARTY_ROLE_RECEIVING_AGENCY) return Side::kAgency;
+    if (p.role() == v1::PARTY_ROLE_POLICE || p.role() == v1::PARTY_ROLE_PROCURATORATE) return Side::kJustice;
+  }
+  return Side::kNone;
+}
+
+// S2 Art 24: the agency consults the police or the procuratorate, and they consult the agency —
+// parties of this case on the two sides, each in its own name. Being asked gives no role.
+std::optional<Refusal> consult_across_the_linkage(const Check& c) {
+  if (auto refused = own_name(c, /*required=*/true)) {
+    return refused;
+  }
+  if (c.snapshot == nullptr) {
+    return std::nullopt;
+  }
+  if (auto refused = member(c, /*strict=*/true)) {
+    return refused;
+  }
+  const std::string& consulted = c.event.consultation_requested().consulted_party_id();
+  const Side asking = side_in_case(c.snapshot, c.sender);
+  const Side asked = side_in_case(c.snapshot, consulted);
+  if (asking == Side::kNone || asked == Side::kNone || asking == asked) {
+    return c.refuse("consulted_party_id '" + consulted +
+                    "' is not a party of the case on the other side: an agency of the case consults its police "
+                    "organ or procuratorate, and they consult its agency (S2 Art 24)");
+  }
+  return std::nullopt;
+}
+
+// Only the party a consultation named answers it, once, in its own name.
+std::optional<Refusal> consulted_party(const Check& c) {
+  if (auto refused = own_name(c, /*required=*/true)) {
+    return refused;
+  }
+  if (c.snapshot == nullptr) {
+    return std::nullopt;
+  }
+  if (auto refused = member(c, /*strict=*/true)) {
+    return refused;
+  }
+  const std::string& id = c.event.consultation_answered().consultation_id();
+  for (const auto& q : c.snapshot->consultations()) {
+    if (q.consultation_id() == id && q.consulted_party_id() != c.sender) {
+      return c.refuse("consultation " + id + " was addressed to " + q.consulted_party_id());
+    }
+  }
+  return std::nullopt;  // an unknown consultation waits in caselink-sync for its question
+}
+
 // A party id's line (its prefix: "zf" for a people's government, "sthjj" for ecology and
 // environment bureaus) and region code, when it follows the registry's "<prefix>-<6 digits>".
 std::pair<std::string, std::string> line_and_region(const std::string& id) {
@@ -292,6 +352,8 @@ const std::map<std::string, std::function<std::optional<Refusal>(const Check&)>,
       {"case_party", case_party},
       {"acknowledge_as_itself", acknowledge_as_itself},
       {"superior_of_the_agency", superior_of_the_agency},
+      {"consult_across_the_linkage", consult_across_the_linkage},
+      {"consulted_party", consulted_party},
   };
   return rules;
 }

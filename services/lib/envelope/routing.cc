@@ -45,6 +45,8 @@ Result<std::string> topic_for(const caselink::v1::Envelope& envelope) {
       return std::string(topics::kRecommendation);
     case P::kFeedbackAcknowledged:
     case P::kStateAcknowledged:
+    case P::kConsultationRequested:  // beside the acknowledgements: every party writes this topic
+    case P::kConsultationAnswered:
       return std::string(topics::kAck);
     case P::kCaseStateSnapshot:
       return std::string(topics::kCaseState);

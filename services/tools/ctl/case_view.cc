@@ -234,6 +234,16 @@ void summarize_other(const v1::Envelope& e, std::ostream& s) {
       s << e.state_acknowledged().party_id() << " acknowledges version " << e.state_acknowledged().state_version()
         << case_numbers_text(e.state_acknowledged());
       break;
+    case P::kConsultationRequested:
+      s << e.consultation_requested().consulting_organ().organ_id() << " consults "
+        << e.consultation_requested().consulted_party_id() << " in writing ("
+        << strip(v1::ConsultationSubject_Name(e.consultation_requested().subject()), "CONSULTATION_SUBJECT_")
+        << "), consultation " << e.consultation_requested().consultation_id();
+      break;
+    case P::kConsultationAnswered:
+      s << e.consultation_answered().answering_organ().organ_id() << " answers consultation "
+        << e.consultation_answered().consultation_id();
+      break;
     case P::kCaseStateSnapshot: s << "state " << strip(v1::CaseState_Name(e.case_state_snapshot().state()), "CASE_STATE_"); break;
     case P::kAlert: s << strip(v1::AlertKind_Name(e.alert().kind()), "ALERT_KIND_") << ": " << e.alert().message(); break;
     case P::kClassCaseOpened:
@@ -290,6 +300,8 @@ std::string summarize(const v1::Envelope& e) {
     case P::kRecommendationEvaluated:
     case P::kFeedbackAcknowledged:
     case P::kStateAcknowledged:
+    case P::kConsultationRequested:
+    case P::kConsultationAnswered:
     case P::kCaseStateSnapshot:
     case P::kAlert:
     case P::kClassCaseOpened:

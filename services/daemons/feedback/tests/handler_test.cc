@@ -230,6 +230,40 @@ TEST_F(FeedbackTest, AnOrderGoesToTheAgencyItNamesWithoutTakingTheCase) {
   EXPECT_EQ(on_topic(decided.outputs, "caselink.feedback.sthjj-330100.v1").size(), 1U);
 }
 
+// S2 Art 24: the police's question goes to the agency it names and their answer to the case's
+// agency; the agency's own question and answer are not its feedback (the police read them through
+// the ingress).
+TEST_F(FeedbackTest, AConsultationOfThePoliceReachesTheAgencyAndTheAgencysOwnDoesNot) {
+  ASSERT_FALSE(commit(record(referral("case-q", kAgency, kT0), "caselink.referral.v1")).dead_letter);
+  const auto consultation = [&](const std::string& producer, const std::function<void(v1::Envelope&)>& fill) {
+    v1::Envelope e = base("case-q", kT0, producer);
+    fill(e);
+    return commit(record(e, "caselink.ack.v1"));
+  };
+  auto asked = consultation("ga-330100", [](v1::Envelope& e) {
+    e.mutable_consultation_requested()->set_consultation_id("q1");
+    e.mutable_consultation_requested()->set_consulted_party_id(kAgency);
+  });
+  ASSERT_FALSE(asked.dead_letter) << asked.dead_letter->message;
+  EXPECT_EQ(on_topic(asked.outputs, "caselink.feedback.sthjj-330100.v1").size(), 1U);
+  auto own = consultation(kAgency, [](v1::Envelope& e) {
+    e.mutable_consultation_requested()->set_consultation_id("q2");
+    e.mutable_consultation_requested()->set_consulted_party_id("ga-330100");
+  });
+  ASSERT_FALSE(own.dead_letter);
+  EXPECT_TRUE(on_topic(own.outputs, "caselink.feedback.sthjj-330100.v1").empty()) << "the agency's own question";
+  auto answered = consultation("jcy-330100", [](v1::Envelope& e) {
+    e.mutable_consultation_answered()->set_consultation_id("q2");
+  });
+  ASSERT_FALSE(answered.dead_letter);
+  EXPECT_EQ(on_topic(answered.outputs, "caselink.feedback.sthjj-330100.v1").size(), 1U);
+  auto agency_answer = consultation(kAgency, [](v1::Envelope& e) {
+    e.mutable_consultation_answered()->set_consultation_id("q1");
+  });
+  ASSERT_FALSE(agency_answer.dead_letter);
+  EXPECT_TRUE(on_topic(agency_answer.outputs, "caselink.feedback.sthjj-330100.v1").empty()) << "the agency's answer";
+}
+
 TEST_F(FeedbackTest, AResultBeforeItsReferralIsHeldThenRoutedWhenTheReferralArrives) {
   const v1::Envelope early = filing_decision("case-x", kT0);
   auto held = commit(record(early, "caselink.decision.v1"));

@@ -65,6 +65,8 @@ const Expect kExpected[] = {
   {"environment", "supplementary_investigation", 1, Unit::kMonths, "2026-04-02T16:00:00Z", "2026-04-07T16:00:00Z"},
   // S2 Art 14: transfer within 3 days of a demand to transfer
   {"environment", "transfer_on_demand", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
+  // S2 Art 24: a written consultation answered within 7 days (one deadline per consultation)
+  {"environment", "consultation_reply", 7, Unit::kNaturalDays, "2026-03-09T16:00:00Z", "2026-03-11T16:00:00Z"},
   // S2 Art 9, 18 (3 days) and Art 34 (7 days): closed when the decision is recorded
   {"environment", "decision_notice", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},
   {"environment", "non_prosecution_notice", 3, Unit::kNaturalDays, "2026-03-05T16:00:00Z", "2026-03-09T16:00:00Z"},

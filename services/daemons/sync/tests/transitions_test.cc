@@ -54,6 +54,15 @@ void fill_by_reflection(v1::Envelope& env, const std::string& message, const std
 // names the agency and its time limit; a demand to transfer the agency and, when it opens the
 // case, the case's field.
 void complete(v1::Envelope& env) {
+  if (env.has_consultation_requested()) {
+    env.mutable_consultation_requested()->set_consultation_id("q1");
+    env.mutable_consultation_requested()->set_consulted_party_id("sthjj-330100");
+    return;
+  }
+  if (env.has_consultation_answered()) {
+    env.mutable_consultation_answered()->set_consultation_id("q1");  // its question: put into the case by the test
+    return;
+  }
   if (env.has_transfer_ordered()) {
     *env.mutable_transfer_ordered()->mutable_agency() = test::organ("sthjj-330100");
     envelope::set_timestamp(env.mutable_transfer_ordered()->mutable_transfer_due_at(),
@@ -94,6 +103,7 @@ TEST(Transitions, EveryAllowedTransitionApplies) {
       rec.snapshot.set_case_id("c-1");
       rec.snapshot.set_state(static_cast<v1::CaseState>(from));
       if (from != 0) rec.snapshot.set_version(3);
+      if (key == "ConsultationAnswered") rec.snapshot.add_consultations()->set_consultation_id("q1");
       auto ev = event_for("c-1", key, at("2026-03-02T02:00:00Z"));
       ASSERT_TRUE(key_matches(key, event_key(ev.env))) << event_key(ev.env);
       auto r = engine.apply(rec, ev.env, ev.raw, at("2026-03-02T02:00:00Z"));

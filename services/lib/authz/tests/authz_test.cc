@@ -203,6 +203,41 @@ TEST(CheckCase, OnlyTheGovernmentOrTheSuperiorAgencyOrdersATransferOfTheCasesAge
   EXPECT_EQ(refused_rule(order("zf-330100", "scjg-330100"), &s), "superior_of_the_agency");
 }
 
+// S2 Art 24: parties of the two sides ask each other; only the party asked answers.
+TEST(CheckCase, AConsultationCrossesTheLinkageBetweenPartiesAndOnlyTheConsultedAnswers) {
+  auto s = hangzhou_case();
+  auto ask = [](const char* sender, const char* consulted) {
+    return event(sender, [&](v1::Envelope& e) {
+      e.mutable_consultation_requested()->mutable_consulting_organ()->set_organ_id(sender);
+      e.mutable_consultation_requested()->set_consulted_party_id(consulted);
+    });
+  };
+  EXPECT_EQ(refused_rule(ask("sthjj-330100", "ga-330100"), &s), "");
+  EXPECT_EQ(refused_rule(ask("ga-330100", "sthjj-330100"), &s), "");
+  for (const auto& [by, to] : std::vector<std::pair<const char*, const char*>>{
+           {"sthjj-330100", "sthjj-330100"}, {"sthjj-330100", "jcy-330100"}, {"scjg-330100", "ga-330100"},
+           {"ga-330100", "ga-330100"}}) {
+    EXPECT_EQ(refused_rule(ask(by, to), &s), "consult_across_the_linkage") << by << " -> " << to;
+  }
+  auto forged = ask("ga-330100", "sthjj-330100");
+  forged.set_producer_agency_id("sthjj-330100");
+  EXPECT_EQ(refused_rule(forged, &s), "consult_across_the_linkage") << "in another party's name";
+  EXPECT_EQ(refused_rule(forged, nullptr), "consult_across_the_linkage") << "decided without the case too";
+
+  auto* q = s.add_consultations();
+  q->set_consultation_id("q1");
+  q->set_consulted_party_id("sthjj-330100");
+  auto answer = [](const char* sender) {
+    return event(sender, [&](v1::Envelope& e) {
+      e.mutable_consultation_answered()->set_consultation_id("q1");
+      e.mutable_consultation_answered()->mutable_answering_organ()->set_organ_id(sender);
+    });
+  };
+  EXPECT_EQ(refused_rule(answer("sthjj-330100"), &s), "");
+  EXPECT_EQ(refused_rule(answer("ga-330100"), &s), "consulted_party");
+  EXPECT_EQ(refused_rule(answer("scjg-330100"), &s), "consulted_party") << "not a party";
+}
+
 TEST(CheckCase, OnlyAPartyCloses) {
   const auto s = hangzhou_case();
   EXPECT_EQ(refused_rule(event("sthjj-330100", [](v1::Envelope& e) { e.mutable_case_closed(); }), &s), "");
