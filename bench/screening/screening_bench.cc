@@ -98,15 +98,26 @@ ConsumedRecord as_consumed(const OutgoingRecord& out, int64_t offset) {
 
 // --- preflight ----------------------------------------------------------------------------
 
+// The organ registry the service loads (standards.organs_file, under the rule directory), so a
+// clue is addressed as in production: without it every clue logged an error, which the
+// standards loop paid for and the no-op loop did not.
+void load_organs(standards::StandardsHandler& handler, const Options& o, const standards::RuleSet& rules) {
+  auto organs = standards::load_organs(o.rules_dir + "/organs/organs.yaml", rules);
+  if (!organs.ok()) throw std::runtime_error(organs.error().message);
+  handler.set_organs(std::make_shared<const organs::Registry>(std::move(*organs)));
+}
+
 // Each case at both ends of its lever range and in the middle, as a clue candidate (imposed,
 // never referred) and as a transferred one: outcome and clue/no clue must be the table's.
 // Returns the disagreements.
-std::vector<std::string> preflight(const std::shared_ptr<const standards::RuleSet>& rules, TimePoint now) {
+std::vector<std::string> preflight(const Options& o, const std::shared_ptr<const standards::RuleSet>& rules,
+                                   TimePoint now) {
   SystemClock clock;
   standards::Settings settings;
   settings.assessment_topic = "preflight.assessment";
   settings.alert_topic = "preflight.alert";
   standards::StandardsHandler handler(settings, rules, nullptr, clock, nullptr, nullptr);
+  load_organs(handler, o, *rules);
   bench::PenaltyGenerator gen(1, now);
   std::vector<std::string> problems;
   int64_t serial = 0;
@@ -156,6 +167,7 @@ double handler_only_phase(const Options& o, const std::shared_ptr<const standard
   standards::Settings settings;
   metrics::Registry registry;
   standards::StandardsHandler handler(settings, rules, nullptr, clock, &registry, nullptr);
+  load_organs(handler, o, *rules);
   bench::PenaltyGenerator gen(o.seed + 1, now);
   Steady::duration inside{};
   for (int64_t i = 0; i < o.handler_only_records; ++i) {
@@ -478,6 +490,7 @@ Measured run_kafka_phases(const Options& o, const Topics& t, const std::shared_p
   SystemClock clock;
   metrics::Registry registry;  // as in the service: metrics on
   standards::StandardsHandler standards_inner(settings, rules, nullptr, clock, &registry, nullptr);
+  load_organs(standards_inner, o, *rules);
   CountingHandler screened(standards_inner);
   m.standards = loop_phase(o, t.in, t.dlq, screened, testing::unique_name("bench.screening.standards-group"));
   m.rss_after_standards = max_rss_mb();
@@ -584,7 +597,7 @@ int main(int argc, char** argv) {
   const TimePoint now = SystemClock().now();
 
   std::cerr << "[bench] preflight: the generator's case table against rule set " << rules->version << "\n";
-  if (const auto problems = preflight(rules, now); !problems.empty()) {
+  if (const auto problems = preflight(o, rules, now); !problems.empty()) {
     for (const auto& p : problems) std::cerr << "preflight: " << p << "\n";
     return kCountMismatch;
   }

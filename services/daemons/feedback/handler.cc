@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <thread>
 
-#include "services/lib/authz/authz.h"
 #include "services/lib/crypto/derived_uuid.h"
 #include "services/lib/envelope/codec.h"
 #include "services/lib/envelope/routing.h"
@@ -53,23 +52,37 @@ bool is_result_payload(v1::Envelope::PayloadCase c) {
 }
 
 // The agency an addressed result names: a procuratorial opinion's recipient, the agency an order
-// to transfer names, the agency the police or the procuratorate consult (S2 Art 24). Empty for
-// any other payload.
+// to transfer names. Empty for any other payload.
 std::string addressed_agency(const v1::Envelope& env) {
   switch (env.payload_case()) {
     case v1::Envelope::kProcuratorialOpinion: return env.procuratorial_opinion().recipient().organ_id();
     case v1::Envelope::kTransferOrdered: return env.transfer_ordered().agency().organ_id();
-    case v1::Envelope::kConsultationRequested: return env.consultation_requested().consulted_party_id();
     default: return {};
   }
 }
 
-// A consultation is an agency's feedback only when the police or the procuratorate asks or
-// answers; the agency's own questions and answers are read by them through the ingress.
-bool agency_side_consultation(const v1::Envelope& env) {
-  if (!env.has_consultation_requested() && !env.has_consultation_answered()) return false;
-  const auto kind = authz::RoleModel::builtin().kind_of(env.producer_agency_id());
-  return kind != authz::PartyKind::kPolice && kind != authz::PartyKind::kProcuratorate;
+// What a written consultation (S2 Art 24) read here is to the case's referring agency. This
+// service reads it raw, before caselink-sync has judged it, so it trusts only the parties the
+// case's referral named: a question of the referral's police organ or procuratorate to the agency,
+// and the consulted party's answer to a question the agency asked, are the agency's feedback; the
+// agency's own question is remembered (for its answer); anything else is not routed.
+enum class ConsultationStep { kRoute, kRemember, kHold, kIgnore };
+
+ConsultationStep consultation_step(const v1::Envelope& env, const CaseState* state) {
+  if (state == nullptr || state->agency.empty()) return ConsultationStep::kHold;  // until the referral
+  const std::string& sender = env.producer_agency_id();
+  if (env.has_consultation_requested()) {
+    if (sender == state->agency) return ConsultationStep::kRemember;
+    const bool named = !sender.empty() && (sender == state->police_party || sender == state->procuratorate_party);
+    return named && env.consultation_requested().consulted_party_id() == state->agency ? ConsultationStep::kRoute
+                                                                                         : ConsultationStep::kIgnore;
+  }
+  const std::string& id = env.consultation_answered().consultation_id();
+  const auto& asked = state->agency_questions;
+  const bool answers_the_agency = std::any_of(asked.begin(), asked.end(), [&](const auto& q) {
+    return q.first == id && q.second == sender && !sender.empty();
+  });
+  return answers_the_agency ? ConsultationStep::kRoute : ConsultationStep::kIgnore;
 }
 
 std::string ms_text(int64_t ms) { return std::to_string(ms) + " ms"; }
@@ -293,9 +306,8 @@ HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partit
     metrics_->ignored.labels({env.event_type()}).inc();
     return HandlerResult::emit({});
   }
-  if (agency_side_consultation(env)) {
-    metrics_->ignored.labels({env.event_type()}).inc();
-    return HandlerResult::emit({});
+  if (env.has_consultation_requested() || env.has_consultation_answered()) {
+    if (auto handled = on_consultation(env, partition)) return std::move(*handled);
   }
   const std::string feedback_id = crypto::derived_uuid("feedback", env.event_id());
   auto it = cases_.find(env.case_id());
@@ -338,8 +350,7 @@ HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partit
   // does not make it the case's agency: that is the referral's to say (its sender could otherwise
   // steer a case's results, and this service reads events caselink-sync may refuse).
   const bool addressed = env.payload_case() == v1::Envelope::kProcuratorialOpinion ||
-                         env.payload_case() == v1::Envelope::kTransferOrdered ||
-                         env.payload_case() == v1::Envelope::kConsultationRequested;
+                         env.payload_case() == v1::Envelope::kTransferOrdered;
   if (state.agency.empty() && !addressed) {
     state.agency = agency;
   }
@@ -356,6 +367,27 @@ HandlerResult FeedbackHandler::on_result(const v1::Envelope& env, int32_t partit
   }
   metrics_->routed.labels({agency}).inc();
   return HandlerResult::emit({envelope::to_record(out, topic), changelog_record(env.case_id())});
+}
+
+std::optional<HandlerResult> FeedbackHandler::on_consultation(const v1::Envelope& env, int32_t partition) {
+  auto found = cases_.find(env.case_id());
+  switch (consultation_step(env, found == cases_.end() ? nullptr : &found->second)) {
+    case ConsultationStep::kRoute: return std::nullopt;
+    case ConsultationStep::kHold: return hold(env, partition);
+    case ConsultationStep::kIgnore: break;
+    case ConsultationStep::kRemember: {
+      const auto& q = env.consultation_requested();
+      auto& asked = touch(env.case_id(), partition).agency_questions;
+      if (std::none_of(asked.begin(), asked.end(), [&](const auto& a) { return a.first == q.consultation_id(); })) {
+        asked.emplace_back(q.consultation_id(), q.consulted_party_id());
+        if (asked.size() > kMaxAgencyQuestions) asked.erase(asked.begin());
+      }
+      metrics_->ignored.labels({env.event_type()}).inc();  // remembered, not routed
+      return HandlerResult::emit({changelog_record(env.case_id())});
+    }
+  }
+  metrics_->ignored.labels({env.event_type()}).inc();
+  return HandlerResult::emit({});
 }
 
 // The referral and its results travel on different topics, so a result can overtake its

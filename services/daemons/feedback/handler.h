@@ -90,6 +90,8 @@ class FeedbackHandler final : public kafka::RecordHandler {
   kafka::HandlerResult on_referral(const v1::Envelope& env, int32_t partition);
   kafka::HandlerResult on_result(const v1::Envelope& env, int32_t partition);
   kafka::HandlerResult hold(const v1::Envelope& env, int32_t partition);
+  // A consultation's own handling (remembered, held or ignored); nullopt: route it to the case's agency.
+  std::optional<kafka::HandlerResult> on_consultation(const v1::Envelope& env, int32_t partition);
   kafka::HandlerResult on_ack(const v1::Envelope& env);
   kafka::HandlerResult reject(const char* error_class, std::string message);
 

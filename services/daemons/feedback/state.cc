@@ -55,6 +55,11 @@ std::string serialize(const CaseState& s) {
          {"filing_alerted", true},
          {"filing_decision_event_id", s.filing_decision_event_id},
          {"feedback", std::move(feedback)}};
+  if (!s.agency_questions.empty()) {
+    json questions = json::array();
+    for (const auto& [id, consulted] : s.agency_questions) questions.push_back(json{{"id", id}, {"consulted", consulted}});
+    j["agency_questions"] = std::move(questions);
+  }
   if (!s.held.empty()) {
     json held = json::object();
     for (const auto& [id, bytes] : s.held) held[id] = crypto::to_hex(bytes);  // envelope bytes are binary
@@ -88,6 +93,11 @@ Result<CaseState> deserialize(std::string_view text) {
       entry.acked = e.at("acked").get<bool>();
       entry.alerted = e.at("alerted").get<bool>();
       s.feedback.emplace(id, std::move(entry));
+    }
+    if (j.contains("agency_questions")) {  // absent before consultations (2026-12-06)
+      for (const auto& q : j.at("agency_questions")) {
+        s.agency_questions.emplace_back(q.at("id").get<std::string>(), q.at("consulted").get<std::string>());
+      }
     }
     if (j.contains("held")) {  // absent in documents written before holding existed
       for (const auto& [id, hex] : j.at("held").items()) s.held.emplace(id, from_hex(hex.get<std::string>()));

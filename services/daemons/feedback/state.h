@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "services/lib/core/clock.h"
 #include "services/lib/core/result.h"
@@ -27,6 +29,8 @@ struct FeedbackEntry {
   friend bool operator==(const FeedbackEntry&, const FeedbackEntry&) = default;
 };
 
+inline constexpr size_t kMaxAgencyQuestions = 64;
+
 struct CaseState {
   int32_t partition = -1;              // partition number of the case (same on every case topic)
   std::string agency;                  // originating agency; empty while unknown
@@ -41,6 +45,10 @@ struct CaseState {
   // Results that arrived before the case's referral (they travel on other topics, so Kafka does
   // not order them): source event id -> encoded envelope. Routed when the referral arrives.
   std::map<std::string, std::string> held;
+  // Written consultations (S2 Art 24) the case's agency asked: consultation id -> consulted party,
+  // oldest first, at most kMaxAgencyQuestions (older ones are dropped). Only the consulted party's
+  // answer to one of them is the agency's feedback.
+  std::vector<std::pair<std::string, std::string>> agency_questions;
 
   friend bool operator==(const CaseState&, const CaseState&) = default;
 };

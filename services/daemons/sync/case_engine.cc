@@ -584,31 +584,55 @@ std::optional<Rejection> apply_recommendation(Fold& f) {
 // Who may ask whom is the role model's (consult_across_the_linkage, consulted_party); here: one
 // question per id, one answer per question, and an answer whose question is not (yet) in the case
 // waits (parked) like any event that came too early.
+// The snapshot keeps at most this many consultations (the state record is bounded, docs/services/
+// case-sync.md "Size of a case"): the oldest answered one leaves for a new one; when all are
+// unanswered a new question is refused.
+constexpr int kMaxConsultations = 32;
+constexpr size_t kMaxConsultationIdBytes = 128;
+
+std::optional<Rejection> ask_consultation(Fold& f) {
+  const auto& q = f.env.consultation_requested();
+  if (q.consulted_party_id().empty()) {
+    return Rejection{"sync.invalid_event", "ConsultationRequested: consulted_party_id must be set"};
+  }
+  if (find_consultation(f.s, f.consultation) != nullptr) {
+    return Rejection{"sync.invalid_event", "consultation " + f.consultation + " was already requested"};
+  }
+  auto* list = f.s.mutable_consultations();
+  if (list->size() >= kMaxConsultations) {
+    auto answered = std::find_if(list->begin(), list->end(), [](const auto& c) { return c.has_answered_at(); });
+    if (answered == list->end()) {
+      return Rejection{"sync.invalid_event", "the case has " + std::to_string(kMaxConsultations) +
+                                                 " unanswered consultations; no more are taken until one is answered"};
+    }
+    list->erase(answered);
+  }
+  auto* c = list->Add();
+  c->set_consultation_id(f.consultation);
+  c->set_consulting_party_id(f.env.producer_agency_id());
+  c->set_consulted_party_id(q.consulted_party_id());
+  c->set_subject(q.subject());
+  *c->mutable_requested_at() = f.env.occurred_at();
+  return std::nullopt;
+}
+
 std::optional<Rejection> apply_consultation(Fold& f) {
   if (!f.env.has_consultation_requested() && !f.env.has_consultation_answered()) return std::nullopt;
-  if (f.consultation.empty()) return Rejection{"sync.invalid_event", f.key + ": consultation_id must be set"};
-  v1::ConsultationSummary* c = find_consultation(f.s, f.consultation);
-  if (f.env.has_consultation_requested()) {
-    const auto& q = f.env.consultation_requested();
-    if (q.consulted_party_id().empty()) {
-      return Rejection{"sync.invalid_event", "ConsultationRequested: consulted_party_id must be set"};
-    }
-    if (c != nullptr) {
-      return Rejection{"sync.invalid_event", "consultation " + f.consultation + " was already requested"};
-    }
-    c = f.s.add_consultations();
-    c->set_consultation_id(f.consultation);
-    c->set_consulting_party_id(f.env.producer_agency_id());
-    c->set_consulted_party_id(q.consulted_party_id());
-    c->set_subject(q.subject());
-    *c->mutable_requested_at() = f.env.occurred_at();
-    return std::nullopt;
+  if (f.consultation.empty() || f.consultation.size() > kMaxConsultationIdBytes) {
+    return Rejection{"sync.invalid_event", f.key + ": consultation_id must be set, at most " +
+                                               std::to_string(kMaxConsultationIdBytes) + " bytes"};
   }
+  if (f.env.has_consultation_requested()) return ask_consultation(f);
+  v1::ConsultationSummary* c = find_consultation(f.s, f.consultation);
   if (c == nullptr) {
     return Rejection{"sync.transition_not_allowed", "consultation " + f.consultation + " has not been requested"};
   }
   if (c->has_answered_at()) {
     return Rejection{"sync.invalid_event", "consultation " + f.consultation + " was already answered"};
+  }
+  if (f.at < to_time_point(c->requested_at())) {
+    return Rejection{"sync.invalid_event", "consultation " + f.consultation + ": the answer's occurred_at is before "
+                                               "the question's (" + format_rfc3339(to_time_point(c->requested_at())) + ")"};
   }
   *c->mutable_answered_at() = f.env.occurred_at();
   return std::nullopt;
@@ -967,8 +991,8 @@ void start_deadline(Fold& f, const StepRule& rule) {
     if (per_item(f, rule).empty()) return;
     id = rule.step + "#" + per_item(f, rule);
     const auto& ri = f.env.recommendation_issued();
-    if (ri.has_received_at()) start = to_time_point(ri.received_at());
-    if (ri.has_reply_due_at()) stated_due = to_time_point(ri.reply_due_at());
+    if (per_recommendation && ri.has_received_at()) start = to_time_point(ri.received_at());
+    if (per_recommendation && ri.has_reply_due_at()) stated_due = to_time_point(ri.reply_due_at());
   } else {
     id = rule.step + "#" + std::to_string(++f.in.step_seq[rule.step]);
     if (f.env.has_procuratorial_opinion() && f.env.procuratorial_opinion().has_reply_due_at()) {
@@ -1097,7 +1121,7 @@ ApplyResult CaseEngine::apply(CaseRecord& record, const v1::Envelope& env, std::
   drop_closed_deadlines(work.snapshot);
   apply_payload(fold);
   update_open_deadlines(fold);
-  start_deadlines(fold);
+  if (t->opens_deadlines) start_deadlines(fold);
   advance_version(fold, *t, raw_value, options_);
 
   record = std::move(work);

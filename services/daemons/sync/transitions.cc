@@ -72,11 +72,17 @@ constexpr std::array kTable = {
   // ---- procuratorial supervision of transfers ---------------------------------------------------
   // A demand to transfer (建议移送) may be the first event of a case the agency never reported, or
   // come while the head's decision is pending, after the head rejected the transfer, after an
-  // approval not followed by the transfer, or after an order. Once the case is referred a demand
-  // means nothing: it is not allowed (parked, then refused) after that.
+  // approval not followed by the transfer, or after an order or an earlier demand (each demand
+  // opens its own deadline, like orders).
   Transition{C, "ProcuratorialOpinion.DEMAND_TRANSFER", M({U, SUS, TAP, TRJ, TDM}), TDM, "transition.transfer_demanded",
              "S1 Art 14 (procuratorial supervision of transfers); S2 Art 14 (transfer within 3 days of the opinion)",
-             "transfer_demand"},
+             nullptr},
+  // A demand read after the case was referred: the referral travels on another topic and may be
+  // read first, whether it answered the demand or preceded it. The demand is recorded (the
+  // procuratorate made it) and owes nothing: no deadline, no change of state.
+  Transition{C, "ProcuratorialOpinion.DEMAND_TRANSFER", kExisting & ~M({SUS, TAP, TRJ, TDM}), kStay,
+             "transition.transfer_demand_after_referral",
+             "S2 Art 14 (the transfer demanded was made: the case is referred)", nullptr, false},
   // An order to transfer within a time limit (责令限期移送) of the government or a superior agency:
   // also after the head approved (the 24 hours passed) and after a demand or an earlier order
   // (each order opens its own deadline).

@@ -29,6 +29,9 @@ struct Transition {
   // Decision step: a second applied event of the same step (with another event id) is a
   // second, different decision and is refused (nullptr = repeatable).
   const char* decision_step;
+  // false: the event is recorded but starts no deadline (a demand read after the referral it
+  // asked for: the transfer it demands was made).
+  bool opens_deadlines = true;
 };
 
 // All rows, in table order.

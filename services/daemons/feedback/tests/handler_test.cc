@@ -230,38 +230,41 @@ TEST_F(FeedbackTest, AnOrderGoesToTheAgencyItNamesWithoutTakingTheCase) {
   EXPECT_EQ(on_topic(decided.outputs, "caselink.feedback.sthjj-330100.v1").size(), 1U);
 }
 
-// S2 Art 24: the police's question goes to the agency it names and their answer to the case's
-// agency; the agency's own question and answer are not its feedback (the police read them through
-// the ingress).
-TEST_F(FeedbackTest, AConsultationOfThePoliceReachesTheAgencyAndTheAgencysOwnDoesNot) {
-  ASSERT_FALSE(commit(record(referral("case-q", kAgency, kT0), "caselink.referral.v1")).dead_letter);
-  const auto consultation = [&](const std::string& producer, const std::function<void(v1::Envelope&)>& fill) {
+// S2 Art 24, read raw (before caselink-sync judged it), so trusted only from the parties the
+// referral named: the referral's police organ's or procuratorate's question to the referring agency
+// is routed to it, and so is the consulted party's answer to a question the agency asked; the
+// agency's own question is remembered, not routed; nothing else reaches the agency's topic.
+TEST_F(FeedbackTest, AConsultationReachesTheAgencyOnlyFromTheReferralsPartiesAndOnlyAboutItself) {
+  const std::string topic = "caselink.feedback.sthjj-330100.v1";
+  const auto send = [&](const std::string& producer, const std::function<void(v1::Envelope&)>& fill) {
     v1::Envelope e = base("case-q", kT0, producer);
     fill(e);
-    return commit(record(e, "caselink.ack.v1"));
+    auto routed = commit(record(e, "caselink.ack.v1"));
+    EXPECT_FALSE(routed.dead_letter);
+    return on_topic(routed.outputs, topic).size();
   };
-  auto asked = consultation("ga-330100", [](v1::Envelope& e) {
-    e.mutable_consultation_requested()->set_consultation_id("q1");
-    e.mutable_consultation_requested()->set_consulted_party_id(kAgency);
-  });
-  ASSERT_FALSE(asked.dead_letter) << asked.dead_letter->message;
-  EXPECT_EQ(on_topic(asked.outputs, "caselink.feedback.sthjj-330100.v1").size(), 1U);
-  auto own = consultation(kAgency, [](v1::Envelope& e) {
-    e.mutable_consultation_requested()->set_consultation_id("q2");
-    e.mutable_consultation_requested()->set_consulted_party_id("ga-330100");
-  });
-  ASSERT_FALSE(own.dead_letter);
-  EXPECT_TRUE(on_topic(own.outputs, "caselink.feedback.sthjj-330100.v1").empty()) << "the agency's own question";
-  auto answered = consultation("jcy-330100", [](v1::Envelope& e) {
-    e.mutable_consultation_answered()->set_consultation_id("q2");
-  });
-  ASSERT_FALSE(answered.dead_letter);
-  EXPECT_EQ(on_topic(answered.outputs, "caselink.feedback.sthjj-330100.v1").size(), 1U);
-  auto agency_answer = consultation(kAgency, [](v1::Envelope& e) {
-    e.mutable_consultation_answered()->set_consultation_id("q1");
-  });
-  ASSERT_FALSE(agency_answer.dead_letter);
-  EXPECT_TRUE(on_topic(agency_answer.outputs, "caselink.feedback.sthjj-330100.v1").empty()) << "the agency's answer";
+  const auto ask = [&](const std::string& by, const std::string& id, const std::string& to) {
+    return send(by, [&](v1::Envelope& e) {
+      e.mutable_consultation_requested()->set_consultation_id(id);
+      e.mutable_consultation_requested()->set_consulted_party_id(to);
+    });
+  };
+  const auto answer = [&](const std::string& by, const std::string& id) {
+    return send(by, [&](v1::Envelope& e) { e.mutable_consultation_answered()->set_consultation_id(id); });
+  };
+  EXPECT_EQ(ask("gaj-330100", "q0", kAgency), 0U) << "held: no referral read yet";
+  auto referred = commit(record(referral("case-q", kAgency, kT0), "caselink.referral.v1"));
+  EXPECT_EQ(on_topic(referred.outputs, topic).size(), 1U) << "the held question, routed with the referral";
+
+  EXPECT_EQ(ask("gaj-330100", "q1", kAgency), 1U) << "the referral's police organ";
+  EXPECT_EQ(ask("jcy-330100", "q2", kAgency), 1U) << "the referral's procuratorate";
+  EXPECT_EQ(ask("ga-440300", "q3", kAgency), 0U) << "a police organ the referral did not name";
+  EXPECT_EQ(ask("gaj-330100", "q4", kOtherAgency), 0U) << "another agency than the case's";
+  EXPECT_EQ(ask(kAgency, "q5", "gaj-330100"), 0U) << "the agency's own question";
+  EXPECT_EQ(answer("jcy-330100", "q5"), 0U) << "not the party the agency asked";
+  EXPECT_EQ(answer("gaj-330100", "q9"), 0U) << "no question of the agency";
+  EXPECT_EQ(answer(kAgency, "q1"), 0U) << "the agency's own answer";
+  EXPECT_EQ(answer("gaj-330100", "q5"), 1U) << "the consulted party's answer to the agency's question";
 }
 
 TEST_F(FeedbackTest, AResultBeforeItsReferralIsHeldThenRoutedWhenTheReferralArrives) {
@@ -545,6 +548,7 @@ TEST(FeedbackState, SerializationRoundTrips) {
   s.referral_event_id = "r";
   s.filing_expected = true;
   s.feedback["f"] = FeedbackEntry{"src", "caselink.v1.FilingDecision", kAgency, "t", kT0, true, false};
+  s.agency_questions = {{"q1", "gaj-330100"}, {"q2", "jcy-330100"}};
   auto back = deserialize(serialize(s));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, s);

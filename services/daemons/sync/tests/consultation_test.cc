@@ -181,6 +181,50 @@ TEST_F(Consultation, OnlyTheConsultedPartyAnswersOnceAndAnAnswerWithoutItsQuesti
       << "answered once";
 }
 
+// Per-item deadlines are kept by step and id: a recommendation and a consultation with the same
+// id do not touch each other's deadline.
+TEST_F(Consultation, AnAnswerDoesNotMeetARecommendationsDeadlineOfTheSameId) {
+  ASSERT_EQ(refer(at(kMonday) - std::chrono::hours(1)).outcome, Outcome::kApplied);
+  auto issued = apply(at(kMonday), [](v1::Envelope& e) {
+    auto* r = e.mutable_recommendation_issued();
+    r->set_recommendation_id("x1");
+    *r->mutable_procuratorate() = organ("jcy-330100");
+    *r->mutable_recipient() = organ("sthjj-330100");
+  });
+  ASSERT_EQ(issued.outcome, Outcome::kApplied) << issued.reason;
+  ASSERT_EQ(ask(at(kMonday), "x1", "jcy-330100", "sthjj-330100").outcome, Outcome::kApplied);
+  ASSERT_EQ(answer(at(kMonday) + std::chrono::hours(1), "x1", "sthjj-330100").outcome, Outcome::kApplied);
+  EXPECT_EQ(deadline("consultation_reply#x1")->status(), v1::DEADLINE_STATUS_MET);
+  ASSERT_NE(deadline("recommendation_reply#x1"), nullptr);
+  EXPECT_EQ(deadline("recommendation_reply#x1")->status(), v1::DEADLINE_STATUS_OPEN);
+  EXPECT_EQ(rec.snapshot.recommendations(0).status(), v1::RECOMMENDATION_STATUS_ISSUED);
+}
+
+TEST_F(Consultation, AnAnswerDatedBeforeItsQuestionIsRefused) {
+  ASSERT_EQ(refer(at(kMonday) - std::chrono::hours(2)).outcome, Outcome::kApplied);
+  ASSERT_EQ(ask(at(kMonday), "q1", "ga-330100", "sthjj-330100").outcome, Outcome::kApplied);
+  auto r = answer(at(kMonday) - std::chrono::seconds(1), "q1", "sthjj-330100");
+  EXPECT_EQ(r.error_class, "sync.invalid_event") << r.reason;
+  EXPECT_EQ(answer(at(kMonday), "q1", "sthjj-330100").outcome, Outcome::kApplied) << "at the same instant";
+}
+
+// The state record is bounded: 32 consultations at most; an answered one leaves for a new one, and
+// with all 32 unanswered a new question is refused.
+TEST_F(Consultation, TheCaseKeepsAtMost32ConsultationsAndRefusesA33rdUnanswered) {
+  ASSERT_EQ(refer(at(kMonday) - std::chrono::hours(1)).outcome, Outcome::kApplied);
+  for (int i = 0; i < 32; ++i) {
+    ASSERT_EQ(ask(at(kMonday), "q" + std::to_string(i), "ga-330100", "sthjj-330100").outcome, Outcome::kApplied);
+  }
+  auto full = ask(at(kMonday), "q32", "ga-330100", "sthjj-330100");
+  EXPECT_EQ(full.error_class, "sync.invalid_event") << full.reason;
+  ASSERT_EQ(answer(at(kMonday) + std::chrono::hours(1), "q5", "sthjj-330100").outcome, Outcome::kApplied);
+  ASSERT_EQ(ask(at(kMonday) + std::chrono::hours(2), "q32", "ga-330100", "sthjj-330100").outcome, Outcome::kApplied);
+  EXPECT_EQ(rec.snapshot.consultations_size(), 32);
+  for (const auto& c : rec.snapshot.consultations()) EXPECT_NE(c.consultation_id(), "q5") << "the answered one left";
+  EXPECT_EQ(ask(at(kMonday), std::string(129, 'q'), "ga-330100", "sthjj-330100").error_class, "sync.invalid_event")
+      << "an id over 128 bytes";
+}
+
 TEST_F(Consultation, AQuestionOnACaseCaselinkHasNotSeenWaits) {
   auto r = ask(at(kMonday), "q1", "ga-330100", "sthjj-330100");
   EXPECT_EQ(r.outcome, Outcome::kRejected);

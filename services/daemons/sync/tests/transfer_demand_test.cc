@@ -228,11 +228,40 @@ TEST_F(Demand, ADeadlineOpenedUnderAnotherProfileIsStillJudged) {
   EXPECT_EQ(deadline("transfer_on_demand")->status(), v1::DEADLINE_STATUS_OVERDUE);
 }
 
-TEST_F(Demand, OnceReferredADemandIsNotAllowed) {
-  ASSERT_EQ(refer(at(kMonday)).outcome, Outcome::kApplied);
-  auto r = demand(at(kMonday) + std::chrono::hours(1));
-  ASSERT_EQ(r.outcome, Outcome::kRejected);
-  EXPECT_EQ(r.error_class, "sync.transition_not_allowed") << r.reason;
+// The referral travels on another topic than the demand and may be read first, whether it
+// answered the demand or came before it: the demand is recorded and owes nothing.
+TEST_F(Demand, ADemandReadAfterTheReferralIsRecordedAndOpensNoDeadline) {
+  for (const auto demanded : {at(kMonday) - std::chrono::hours(1), at(kMonday) + std::chrono::hours(1)}) {
+    rec = CaseRecord{};
+    ASSERT_EQ(refer(at(kMonday)).outcome, Outcome::kApplied);
+    const uint64_t version = rec.snapshot.version();
+    auto r = demand(demanded);
+    ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+    EXPECT_EQ(rec.snapshot.state(), v1::CASE_STATE_REFERRED);
+    EXPECT_EQ(rec.snapshot.version(), version + 1) << "in the case's history";
+    EXPECT_EQ(deadline("transfer_on_demand"), nullptr) << "the transfer it demands was made";
+    bool changed = false;
+    EXPECT_TRUE(engine.tick(rec, at(kDue) + std::chrono::hours(24), &changed).empty());
+  }
+}
+
+// A demand the agency did not follow may be repeated; each opens its own deadline (as orders do),
+// and the first one missed stays missed.
+TEST_F(Demand, ADemandMayBeRepeatedAndEachOpensItsOwnDeadline) {
+  ASSERT_EQ(demand(at(kMonday)).outcome, Outcome::kApplied);
+  bool changed = false;
+  (void)engine.tick(rec, at(kDue), &changed);
+  auto r = demand(at(kDue) + std::chrono::hours(24));
+  ASSERT_EQ(r.outcome, Outcome::kApplied) << r.reason;
+  int overdue = 0;
+  int open = 0;
+  for (const auto& d : rec.snapshot.deadlines()) {
+    if (d.step() != "transfer_on_demand") continue;
+    overdue += d.status() == v1::DEADLINE_STATUS_OVERDUE;
+    open += d.status() == v1::DEADLINE_STATUS_OPEN;
+  }
+  EXPECT_EQ(overdue, 1);
+  EXPECT_EQ(open, 1);
 }
 
 TEST_F(Demand, OnlyTheCompetentProcuratorateDemandsAndOnlyTheAddressedAgencyRefers) {

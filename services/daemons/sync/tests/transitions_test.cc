@@ -139,7 +139,7 @@ TEST(Transitions, RepresentativeForbiddenEventsAreRejectedWithAnAlert) {
       {v1::CASE_STATE_FILED, "ReconsiderationRequested", "sync.transition_not_allowed"},
       {v1::CASE_STATE_CLOSED, "FilingDecision.NOT_FILED", "sync.transition_not_allowed"},
       {v1::CASE_STATE_PROSECUTED, "ProcuratorialOpinion.REVERSE_PENALTY", "sync.transition_not_allowed"},
-      {v1::CASE_STATE_ACCEPTED, "ProcuratorialOpinion.DEMAND_TRANSFER", "sync.transition_not_allowed"},  // referred
+      {v1::CASE_STATE_CLOSED, "ConsultationRequested", "sync.transition_not_allowed"},  // S2 Art 24: an open case
       {v1::CASE_STATE_TRANSFER_DEMANDED, "CaseClosed", "sync.transition_not_allowed"},  // S2 Art 14: transfer
       {v1::CASE_STATE_TRANSFER_DEMANDED, "TransferDecided.REJECTED", "sync.transition_not_allowed"},
       {v1::CASE_STATE_ACCEPTED, "EvidenceManifest", "sync.unsupported_event"},

@@ -212,11 +212,23 @@ TEST(CheckCase, AConsultationCrossesTheLinkageBetweenPartiesAndOnlyTheConsultedA
       e.mutable_consultation_requested()->set_consulted_party_id(consulted);
     });
   };
-  EXPECT_EQ(refused_rule(ask("sthjj-330100", "ga-330100"), &s), "");
-  EXPECT_EQ(refused_rule(ask("ga-330100", "sthjj-330100"), &s), "");
+  auto party = [&](const char* id, v1::PartyRole role) {
+    auto* p = s.add_parties();
+    p->set_party_id(id);
+    p->set_role(role);
+  };
+  party("jcy-330100", v1::PARTY_ROLE_PROCURATORATE);
+  party("scjg-330100", v1::PARTY_ROLE_RECEIVING_AGENCY);
+  party("ga-330200", v1::PARTY_ROLE_OBSERVER);  // a police organ the case was forwarded away from
   for (const auto& [by, to] : std::vector<std::pair<const char*, const char*>>{
-           {"sthjj-330100", "sthjj-330100"}, {"sthjj-330100", "jcy-330100"}, {"scjg-330100", "ga-330100"},
-           {"ga-330100", "ga-330100"}}) {
+           {"sthjj-330100", "ga-330100"}, {"ga-330100", "sthjj-330100"}, {"sthjj-330100", "jcy-330100"},
+           {"jcy-330100", "sthjj-330100"}, {"scjg-330100", "jcy-330100"}, {"ga-330100", "scjg-330100"}}) {
+    EXPECT_EQ(refused_rule(ask(by, to), &s), "") << by << " -> " << to;
+  }
+  for (const auto& [by, to] : std::vector<std::pair<const char*, const char*>>{
+           {"sthjj-330100", "sthjj-330100"}, {"sthjj-330100", "scjg-330100"}, {"ga-330100", "jcy-330100"},
+           {"ga-330100", "ga-330100"}, {"rsj-330100", "ga-330100"}, {"ga-330200", "sthjj-330100"},
+           {"sthjj-330100", "ga-330200"}, {"sthjj-330100", "ga-440300"}}) {
     EXPECT_EQ(refused_rule(ask(by, to), &s), "consult_across_the_linkage") << by << " -> " << to;
   }
   auto forged = ask("ga-330100", "sthjj-330100");
@@ -235,7 +247,8 @@ TEST(CheckCase, AConsultationCrossesTheLinkageBetweenPartiesAndOnlyTheConsultedA
   };
   EXPECT_EQ(refused_rule(answer("sthjj-330100"), &s), "");
   EXPECT_EQ(refused_rule(answer("ga-330100"), &s), "consulted_party");
-  EXPECT_EQ(refused_rule(answer("scjg-330100"), &s), "consulted_party") << "not a party";
+  EXPECT_EQ(refused_rule(answer("scjg-330100"), &s), "consulted_party") << "a party, not the one asked";
+  EXPECT_EQ(refused_rule(answer("rsj-330100"), &s), "consulted_party") << "not a party";
 }
 
 TEST(CheckCase, OnlyAPartyCloses) {
