@@ -483,6 +483,46 @@ TEST_F(SyncIntegration, GeneralRegimeSupervisionClueReachesTheCompetentProcurato
 // in the case, are dead-lettered with dlq.error.class authz.<rule>, each raises an
 // AUTHORIZATION_REFUSED alert, none changes the case (the outsider never becomes a party), and
 // the legitimate next step still applies.
+// S2 Art 24 through Kafka: the police ask the agency, an answer read before its question waits for
+// it, and both questions end answered in the case's state, in the hash chain of every event.
+TEST_F(SyncIntegration, ConsultationsAndTheirAnswersThroughKafka) {
+  start();
+  const TimePoint t0 = at("2026-03-02T02:00:00Z");
+  auto evs = forward_case("it-consult-1", t0);
+  evs.resize(4);  // reported, approved, referred (environmental), accepted
+  const auto ask = [&](const std::string& id, int hours, const std::string& by, const std::string& to) {
+    return test::make("it-consult-1", t0 + std::chrono::hours(hours), [&](v1::Envelope& e) {
+      auto* q = e.mutable_consultation_requested();
+      q->set_consultation_id(id);
+      *q->mutable_consulting_organ() = organ(by);
+      q->set_consulted_party_id(to);
+    });
+  };
+  const auto answer = [&](const std::string& id, int hours, const std::string& by) {
+    return test::make("it-consult-1", t0 + std::chrono::hours(hours), [&](v1::Envelope& e) {
+      e.mutable_consultation_answered()->set_consultation_id(id);
+      *e.mutable_consultation_answered()->mutable_answering_organ() = organ(by);
+    });
+  };
+  const test::Ev early = answer("q2", 7, "ga-330100");
+  const std::vector<test::Ev> rest = {ask("q1", 4, "ga-330100", "sthjj-330100"), early,
+                                      ask("q2", 5, "sthjj-330100", "ga-330100"), answer("q1", 6, "sthjj-330100")};
+  evs.insert(evs.end(), rest.begin(), rest.end());
+  send(evs);
+  auto snaps = snapshots(evs.size() + 1);  // one more state record: the case carrying the parked answer
+  ASSERT_EQ(snaps.count("it-consult-1"), 1U);
+  const auto& s = snaps["it-consult-1"];
+  ASSERT_EQ(s.consultations_size(), 2);
+  for (const auto& c : s.consultations()) EXPECT_TRUE(c.has_answered_at()) << c.consultation_id();
+  EXPECT_EQ(s.state(), v1::CASE_STATE_ACCEPTED) << "consultations leave the state as it is";
+  expect_chain(s, {evs[0], evs[1], evs[2], evs[3], rest[0], rest[2], early, rest[3]});
+  ASSERT_TRUE(testing::wait_caught_up(run.kafka.bootstrap, loop_settings.group_id, {run.in}, std::chrono::seconds(60)));
+  EXPECT_TRUE(testing::read_topic(run.kafka.bootstrap, run.dlq, testing::Isolation::kReadCommitted, 0,
+                                  std::chrono::seconds(30))
+                  .empty())
+      << "nothing dead-lettered";
+}
+
 TEST_F(SyncIntegration, ForgedStepsSentStraightToKafkaAreDeadLetteredAuthz) {
   start();
   const TimePoint t0 = at("2026-03-02T02:00:00Z");
@@ -523,6 +563,15 @@ TEST_F(SyncIntegration, ForgedStepsSentStraightToKafkaAreDeadLetteredAuthz) {
                   },
                   "jcy-440300"),
        "authz.competent_procuratorate"},
+      {test::make("it-authz-1", t,
+                  [](v1::Envelope& e) {
+                    auto* q = e.mutable_consultation_requested();  // an outsider's "question" (S2 Art 24)
+                    q->set_consultation_id("q-forged");
+                    *q->mutable_consulting_organ() = organ("ga-440300");
+                    q->set_consulted_party_id("sthjj-330100");
+                  },
+                  "ga-440300"),
+       "authz.consult_across_the_linkage"},
       {test::make("it-authz-2", t,
                   [](v1::Envelope& e) {
                     auto* p = e.mutable_case_referral();
@@ -552,6 +601,7 @@ TEST_F(SyncIntegration, ForgedStepsSentStraightToKafkaAreDeadLetteredAuthz) {
   expect_chain(snaps["it-authz-1"], {evs[0], evs[1], evs[2], evs[3], filed});
   for (const auto& p : snaps["it-authz-1"].parties()) EXPECT_NE(p.party_id(), "scjg-440300");
   EXPECT_TRUE(snaps["it-authz-1"].recommendations().empty());
+  EXPECT_TRUE(snaps["it-authz-1"].consultations().empty());
   EXPECT_TRUE(snaps["it-authz-1"].recognition().acknowledgements().empty());
   EXPECT_EQ(snaps.count("it-authz-2"), 0U);
   int refused = 0;
