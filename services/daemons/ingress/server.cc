@@ -213,6 +213,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // channel to send one on.
   void on_handshake(beast::error_code ec) {
     if (!ec) {
+      if constexpr (kTls) {
+        peer_name_ = peer_common_name(stream_.native_handle());
+      }
       return read_next();
     }
     impl_.rejected.labels({ec == beast::error::timeout ? "tls.handshake_timeout" : "tls.handshake"}).inc();
@@ -352,8 +355,23 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
             impl_.policy.authenticate(std::string_view(authorization.data(), authorization.size()), &agency_)) {
       return refused;
     }
+    if (auto refused = check_certificate_binding()) {
+      return refused;
+    }
     // Events are charged per event once the body says how many there are (and a replay is free).
     return match_.route->id == RouteId::kPostEvents ? std::nullopt : impl_.policy.charge(agency_, 1);
+  }
+
+  // api.tls.bind_tokens_to_certificates: a token is the party's only over a connection whose
+  // verified client certificate names the same party, so a stolen token alone is not enough.
+  std::optional<ApiError> check_certificate_binding() const {
+    if (!api().tls.bind_tokens_to_certificates || peer_name_ == agency_) {
+      return std::nullopt;
+    }
+    return ApiError::forbidden("Authorization", "auth.client_certificate",
+                               "the token is " + agency_ + "'s but the client certificate names '" + peer_name_ +
+                                   "' (api.tls.bind_tokens_to_certificates: a token is honoured only with its "
+                                   "party's certificate)");
   }
 
   std::optional<ApiError> check_media_type() const {
@@ -676,6 +694,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   RouteMatch match_;
   std::string route_label_ = "unmatched";
   std::string agency_;
+  std::string peer_name_;  // subject CN of the client certificate (TLS with api.tls.client_ca_file)
   std::string allow_;
   bool in_flight_ = false;
   net::steady_timer publish_deadline_;

@@ -52,6 +52,9 @@ void bind_api(config::ConfigBinder& b, IngressSettings* s) {
   b.bind("api.tls.key_file", &s->api.tls.key_file, "PEM private key of api.tls.cert_file");
   b.bind("api.tls.client_ca_file", &s->api.tls.client_ca_file,
          "Optional PEM CA: clients must present a certificate it signed (mutual TLS)");
+  b.bind("api.tls.bind_tokens_to_certificates", &s->api.tls.bind_tokens_to_certificates,
+         "A token is honoured only with a client certificate whose subject CN is the token's party (needs "
+         "api.tls.client_ca_file)");
   b.bind("api.tls.handshake_timeout_ms", &s->api.tls.handshake_timeout_ms,
          "Deadline for the TLS handshake of a new connection");
   b.bind("limits.rate_per_second", &s->limits.rate_per_second, "Per-agency token bucket refill (events/s)");
@@ -83,6 +86,10 @@ Status validate_tls(const ApiSettings& api) {
                                 "': configure api.tls.cert_file and api.tls.key_file",
                             "api.tls.enabled");
     }
+    if (api.tls.bind_tokens_to_certificates) {
+      return Error::invalid("needs HTTPS (api.tls.enabled: true) with api.tls.client_ca_file",
+                            "api.tls.bind_tokens_to_certificates");
+    }
     return Status::success();
   }
   if (api.tls.cert_file.empty()) {
@@ -91,6 +98,10 @@ Status validate_tls(const ApiSettings& api) {
   }
   if (api.tls.key_file.empty()) {
     return Error::invalid("must be set while api.tls.enabled is true", "api.tls.key_file");
+  }
+  if (api.tls.bind_tokens_to_certificates && api.tls.client_ca_file.empty()) {
+    return Error::invalid("needs api.tls.client_ca_file (the CA whose client certificates name the parties)",
+                          "api.tls.bind_tokens_to_certificates");
   }
   return Status::success();
 }

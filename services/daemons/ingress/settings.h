@@ -25,6 +25,9 @@ struct TlsSettings {
   std::string cert_file;       // PEM: the server certificate, then any intermediates
   std::string key_file;        // PEM private key of that certificate (mode 0600)
   std::string client_ca_file;  // set: every client must present a certificate this CA signed
+  // Each bearer token is honoured only over a connection whose client certificate names the
+  // token's party (subject CN); needs client_ca_file (issue 15: tokens bound to mTLS identities).
+  bool bind_tokens_to_certificates = false;
   int64_t handshake_timeout_ms = 5000;  // a client that stalls the handshake is dropped then
 };
 

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <cerrno>
 #include <cstring>
@@ -93,6 +94,27 @@ Result<std::shared_ptr<ssl::context>> make_server_tls_context(const TlsSettings&
     SSL_CTX_set_verify(raw, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
   return ctx;
+}
+
+std::string peer_common_name(SSL* ssl) {
+  X509* cert = ssl == nullptr ? nullptr : SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) {
+    return {};
+  }
+  std::string cn;
+  const X509_NAME* subject = X509_get_subject_name(cert);
+  const int at = subject == nullptr ? -1 : X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (at >= 0) {
+    const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at));
+    unsigned char* utf8 = nullptr;
+    const int length = ASN1_STRING_to_UTF8(&utf8, data);
+    if (length > 0) {
+      cn.assign(reinterpret_cast<const char*>(utf8), static_cast<size_t>(length));
+    }
+    OPENSSL_free(utf8);
+  }
+  X509_free(cert);
+  return cn;
 }
 
 }  // namespace caselink::ingress

@@ -6,6 +6,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <memory>
+#include <string>
 
 #include "services/lib/core/result.h"
 #include "services/daemons/ingress/settings.h"
@@ -22,5 +23,10 @@ inline constexpr const char* kTls12Ciphers =
 // client CA (then every client must present a certificate it signed). An error names the key
 // and the file, and says what OpenSSL found wrong with it.
 Result<std::shared_ptr<boost::asio::ssl::context>> make_server_tls_context(const TlsSettings& tls);
+
+// The subject common name (CN) of the certificate the peer of `ssl` presented in a completed
+// handshake (the context verified it against api.tls.client_ca_file); empty when it presented
+// none or its subject has no CN.
+std::string peer_common_name(SSL* ssl);
 
 }  // namespace caselink::ingress

@@ -248,6 +248,30 @@ TEST_F(TlsTest, WithAClientCaOnlyClientsWithItsCertificatesAreServed) {
   EXPECT_EQ(answer->status, 404);
 }
 
+// Issue 15: with api.tls.bind_tokens_to_certificates a token is honoured only over a connection
+// whose client certificate names the token's party, so a stolen token alone opens nothing.
+TEST_F(TlsTest, ABoundTokenIsHonouredOnlyWithItsPartysCertificate) {
+  ASSERT_TRUE(issue(dir_ / "ca", dir_ / "clients", "tls-agency"));
+  ASSERT_TRUE(issue(dir_ / "ca", dir_ / "clients", "other-agency"));
+  settings_.api.tls.client_ca_file = (dir_ / "ca/ca.crt").string();
+  settings_.api.tls.bind_tokens_to_certificates = true;
+  ASSERT_TRUE(start().ok());
+  const auto with_certificate = [&](const std::string& name) {
+    http::ClientOptions o = client();
+    o.tls.cert_file = (dir_ / "clients" / (name + ".crt")).string();
+    o.tls.key_file = (dir_ / "clients" / (name + ".key")).string();
+    return http::call(o, get_case());
+  };
+  auto own = with_certificate("tls-agency");
+  ASSERT_TRUE(own.ok()) << own.error().describe();
+  EXPECT_EQ(own->status, 404) << "the token's own party's certificate: served (no such case)";
+  auto other = with_certificate("other-agency");
+  ASSERT_TRUE(other.ok()) << other.error().describe();
+  EXPECT_EQ(other->status, 403);
+  EXPECT_NE(other->body.find("auth.client_certificate"), std::string::npos) << other->body;
+  EXPECT_NE(other->body.find("other-agency"), std::string::npos) << other->body;
+}
+
 // The server answers 413 from the Content-Length without reading the body, then closes: the
 // answer must still reach a client that is busy writing that body over TLS.
 TEST_F(TlsTest, AnOversizedBodyIsAnswered413) {
@@ -326,6 +350,22 @@ TEST(TlsSettingsCheck, PlainHttpOnlyOnALoopbackAddress) {
   Status st = bind_yaml(kAuth + "api: {bind: 0.0.0.0, tls: {enabled: false}}\n", &s);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().describe().find("api.tls.enabled"), std::string::npos) << st.error().describe();
+}
+
+TEST(TlsSettingsCheck, BindingTokensToCertificatesNeedsAClientCa) {
+  const std::string https = "api: {tls: {cert_file: s.crt, key_file: s.key, bind_tokens_to_certificates: true";
+  IngressSettings s = default_settings();
+  Status st = bind_yaml(kAuth + https + "}}\n", &s);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().describe().find("api.tls.bind_tokens_to_certificates"), std::string::npos)
+      << st.error().describe();
+  s = default_settings();
+  EXPECT_TRUE(bind_yaml(kAuth + https + ", client_ca_file: ca.crt}}\n", &s).ok());
+  s = default_settings();
+  st = bind_yaml(kAuth + "api: {bind: 127.0.0.1, tls: {enabled: false, bind_tokens_to_certificates: true}}\n", &s);
+  ASSERT_FALSE(st.ok()) << "plain HTTP has no certificate to bind to";
+  EXPECT_NE(st.error().describe().find("api.tls.bind_tokens_to_certificates"), std::string::npos)
+      << st.error().describe();
 }
 
 }  // namespace
