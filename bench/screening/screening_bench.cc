@@ -436,6 +436,7 @@ struct Topics {
   std::string out_noop = testing::unique_name("bench.screening.noop");
   std::string out_assessment = testing::unique_name("bench.screening.assessment");
   std::string out_alert = testing::unique_name("bench.screening.alert");
+  std::string out_history = testing::unique_name("bench.screening.history");
   std::string dlq = testing::unique_name("bench.screening.dlq");
   std::string warmup_in = testing::unique_name("bench.screening.warmup");
   std::string warmup_out = testing::unique_name("bench.screening.warmup-out");
@@ -487,6 +488,7 @@ Measured run_kafka_phases(const Options& o, const Topics& t, const std::shared_p
   settings.rules_dir = o.rules_dir;
   settings.assessment_topic = t.out_assessment;
   settings.alert_topic = t.out_alert;
+  settings.history_topic = t.out_history;  // the penalty history copies, as the service writes them
   SystemClock clock;
   metrics::Registry registry;  // as in the service: metrics on
   standards::StandardsHandler standards_inner(settings, rules, nullptr, clock, &registry, nullptr);
@@ -616,7 +618,7 @@ int main(int argc, char** argv) {
 
   const Topics t;
   if (Status st = testing::create_topics(
-          o.bootstrap, {t.in, t.out_noop, t.out_assessment, t.out_alert, t.dlq, t.warmup_in, t.warmup_out},
+          o.bootstrap, {t.in, t.out_noop, t.out_assessment, t.out_alert, t.out_history, t.dlq, t.warmup_in, t.warmup_out},
           o.partitions);
       !st.ok()) {
     std::cerr << "cannot create topics: " << st.error().describe() << "\n";

@@ -247,7 +247,7 @@ Section service_config(const Options& o, const Workload& w) {
     return {"standards: {rules_dir: " + quoted(fs::absolute(o.rules).string()) +
                 ", organs_file: " + quoted(rules_path(o, "organs/organs.yaml")) +
                 ", assessment_topic: " + quoted(out("assessment")) + ", alert_topic: " + quoted(out("alert")) +
-                ", penalty_topic: " + quoted(w.inputs[0]) + "}\n",
+                ", history_topic: " + quoted(out("history")) + ", penalty_topic: " + quoted(w.inputs[0]) + "}\n",
             {}};
   }
   if (w.service == "feedback") {

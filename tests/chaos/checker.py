@@ -198,7 +198,8 @@ class Judge:
                 if n > 1:
                     self.fail("dup", case, f"event {eid} is {n} times in the final timeline", snaps[-1][1])
         for (topic, field, cause), outs in self.v.by_cause.items():
-            one_each = (topic == "caselink.standards.assessment.v1" or topic == "caselink.evidence.receipt.v1"
+            one_each = (topic in ("caselink.standards.assessment.v1", "caselink.evidence.receipt.v1",
+                                  "caselink.penalty-history.v1")
                         or topic.startswith("caselink.feedback."))
             if one_each and cause and len(outs) > 1:
                 self.fail("dup", outs[0][0].case_id, f"{len(outs)} × {field} on {topic} caused by {cause}", outs[1][1])

@@ -59,6 +59,10 @@ struct StandardsHandler::Metrics {
         restored(r.counter("caselink_standards_penalty_history_restored_total",
                            "Imposed penalties read back from the penalty topic into the penalty history "
                            "(after a start or a reassignment).")
+                     .get()),
+        followed(r.counter("caselink_standards_penalty_history_followed_total",
+                           "Imposed penalties taken into the penalty history from the penalty history topic "
+                           "(standards.history_topic: other instances' and older ones; own ones come back too).")
                      .get()) {
     // Resolved once: a label lookup per record (two strings built and hashed) is measurable
     // when screening millions of penalty records.
@@ -85,6 +89,7 @@ struct StandardsHandler::Metrics {
   metrics::GaugeFamily& rule_set;
   metrics::Gauge& rules;
   metrics::Counter& restored;
+  metrics::Counter& followed;
 };
 
 RuleSetLimits rule_set_limits(const Settings& s) {
@@ -106,6 +111,9 @@ void bind(config::ConfigBinder& binder, Settings* s) {
               "Input topic of the penalty records; its assigned partitions refill the penalty history at start");
   binder.bind("standards.restore_timeout_ms", &s->restore_timeout_ms,
               "Longest refill of the penalty history from the penalty topic (then it goes on with what it read)");
+  binder.bind("standards.history_topic", &s->history_topic,
+              "Penalty history topic: every remembered penalty is copied there and every instance follows it whole "
+              "(empty = off: each instance counts only the penalties it read itself)");
   binder.bind("standards.max_rules", &s->max_rules,
               "Most rules a rule set may hold; a larger set is refused at start and at reload");
   binder.bind("standards.max_rule_bytes", &s->max_rule_bytes,
@@ -211,7 +219,58 @@ void StandardsHandler::maybe_reload() {
 
 std::vector<OutgoingRecord> StandardsHandler::on_tick(TimePoint) {
   maybe_reload();
+  drain_history_inbox();
   return {};
+}
+
+// Between records (never inside the open transaction's history: restore() goes to the committed
+// part, and PenaltyHistory::earlier() reads both).
+void StandardsHandler::drain_history_inbox() {
+  if (history_inbox_ == nullptr) {
+    return;
+  }
+  size_t remembered = 0;
+  for (const ConsumedRecord& record : history_inbox_->take()) {
+    auto decoded = kafka::decode_record(record);  // the signature checked as for any input
+    if (!decoded.ok()) {
+      log()->warn("penalty history: record {}/{}@{} not taken: {}", record.topic, record.partition, record.offset,
+                  decoded.error().describe());
+      continue;
+    }
+    remembered += history_.restore(*decoded) ? 1 : 0;
+  }
+  if (metrics_ && remembered > 0) {
+    metrics_->followed.inc(remembered);
+  }
+}
+
+// Only what the history needs: the parties' document type, masked number and name, the decision
+// number and date, the offence, field and outcome — no facts, no amounts, no addresses.
+std::optional<OutgoingRecord> StandardsHandler::history_record(const v1::Envelope& in) const {
+  if (settings_.history_topic.empty() || settings_.penalty_history_parties == 0 || !PenaltyHistory::remembers(in)) {
+    return std::nullopt;
+  }
+  const auto& p = in.administrative_penalty_reported();
+  v1::Envelope out = envelope::make_envelope(CaseId(in.case_id()), AgencyId(kProducerId),
+                                             envelope::to_time_point(in.occurred_at()), clock_.now());
+  out.set_event_id(crypto::derived_uuid(kHistoryIdSpace, in.event_id()));
+  out.set_correlation_id(in.correlation_id());
+  out.set_causation_id(in.event_id());
+  auto* copy = out.mutable_administrative_penalty_reported();
+  copy->set_decision_number(p.decision_number());
+  *copy->mutable_decided_at() = p.decided_at();
+  copy->set_outcome(p.outcome());
+  copy->set_report_context(p.report_context());
+  copy->set_domain(p.domain());
+  copy->set_offence_code(p.offence_code());
+  for (const auto& party : p.penalized_parties()) {
+    auto* kept = copy->add_penalized_parties();
+    kept->set_id_document_type(party.id_document_type());
+    kept->set_id_number_masked(party.id_number_masked());
+    kept->set_name(party.name());
+  }
+  envelope::seal(out);
+  return envelope::to_record(out, settings_.history_topic);
 }
 
 bool StandardsHandler::seen(const std::string& event_id) const {
@@ -243,6 +302,7 @@ void StandardsHandler::on_transaction_aborted() {
 
 kafka::HandlerResult StandardsHandler::handle(const ConsumedRecord& record) {
   maybe_reload();
+  drain_history_inbox();
   auto decoded = kafka::decode_record(record);
   if (!decoded.ok()) {
     if (metrics_) {
@@ -306,6 +366,9 @@ kafka::HandlerResult StandardsHandler::handle(const ConsumedRecord& record) {
   const v1::StandardsAssessment& published = assessed.standards_assessment();
   if (penalty && needs_clue(in.administrative_penalty_reported(), published)) {
     outputs.push_back(supervision_clue(in, published, rules.version, occurred));
+  }
+  if (auto copy = penalty ? history_record(in) : std::nullopt) {
+    outputs.push_back(std::move(*copy));
   }
   return kafka::HandlerResult::emit(std::move(outputs));
 }

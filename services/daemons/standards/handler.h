@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_set>
@@ -55,6 +56,10 @@ struct Settings {
   // How long that read may take (it waits for transactions open on the topic) before the
   // service goes on with what it has read (the count stays a lower bound) and logs an error.
   int64_t restore_timeout_ms = 120000;
+  // Where every remembered penalty is copied (trimmed) and which every instance follows whole, so
+  // the history spans instances and outlives the penalty topic's retention (penalty_history.h).
+  // Empty: off (each instance counts only what it read itself).
+  std::string history_topic = envelope::topics::kPenaltyHistory;
   // Bounds of the rule set loaded at start and at every reload (loader.h RuleSetLimits; the
   // shipped set: 58 rules, 164 KB). Over them the start fails, a reload keeps the old set.
   int64_t max_rules = 20000;
@@ -70,6 +75,7 @@ void bind(config::ConfigBinder& binder, Settings* settings);
 inline constexpr const char* kAssessmentIdSpace = "caselink-standards/assessment";
 inline constexpr const char* kClueEventIdSpace = "caselink-standards/supervision-clue-event";
 inline constexpr const char* kClueIdSpace = "caselink-standards/supervision-clue";
+inline constexpr const char* kHistoryIdSpace = "caselink-standards/penalty-history";
 inline constexpr const char* kProducerId = "caselink-standards";
 
 class StandardsHandler final : public kafka::RecordHandler {
@@ -102,6 +108,9 @@ class StandardsHandler final : public kafka::RecordHandler {
   // The reader of the penalty topic for restores (kafka::KafkaChangelogReader in the service;
   // it must outlive the handler's use of it).
   void set_restore_reader(kafka::ChangelogReader* reader) { restore_reader_ = reader; }
+  // Penalties the history follower read from settings.history_topic (service.cc); drained into
+  // the penalty history between records and on ticks.
+  void set_history_inbox(std::shared_ptr<PenaltyInbox> inbox) { history_inbox_ = std::move(inbox); }
 
  private:
   struct Metrics;
@@ -111,6 +120,9 @@ class StandardsHandler final : public kafka::RecordHandler {
   // checks for records handled and records restored into the penalty history.
   Result<CaseFacts> input_facts(const v1::Envelope& in) const;
   void restore_history(const std::vector<int32_t>& partitions);
+  void drain_history_inbox();
+  // The trimmed copy of a remembered penalty for settings.history_topic, if it is one.
+  std::optional<OutgoingRecord> history_record(const v1::Envelope& in) const;
   v1::Envelope assessment_envelope(const v1::Envelope& in, v1::StandardsAssessment assessment, TimePoint occurred,
                                    bool referral);
   OutgoingRecord supervision_clue(const v1::Envelope& in, const v1::StandardsAssessment& published,
@@ -131,6 +143,7 @@ class StandardsHandler final : public kafka::RecordHandler {
   PenaltyHistory history_;
   kafka::ChangelogReader* restore_reader_ = nullptr;
   std::set<int32_t> restored_partitions_;  // of settings_.penalty_topic, while assigned
+  std::shared_ptr<PenaltyInbox> history_inbox_;
 };
 
 // Loads the organ registry and checks that it covers every province of the rule catalogue (a

@@ -81,6 +81,10 @@ std::optional<SeenPenalty> PenaltyHistory::remembered(const v1::Envelope& event)
   return SeenPenalty{p.decision_number(), p.offence_code(), china_date(envelope::to_time_point(p.decided_at()))};
 }
 
+bool PenaltyHistory::remembers(const v1::Envelope& event) {
+  return remembered(event).has_value() && !parties_of(event).empty();
+}
+
 void PenaltyHistory::add(const v1::Envelope& event) {
   if (capacity_ == 0) {
     return;

@@ -9,20 +9,27 @@
 // (all three; suspect_id is only stable within one case), so a party reported without a masked
 // number or a name is not remembered.
 //
-// After a restart or a reassignment caselink-standards refills it from the penalty topic's
-// partitions it was assigned (restore(), StandardsHandler::on_partitions_assigned). It does not
-// see penalties of the same party that land on another instance's partitions, nor those the
-// topic's retention has removed. The count is therefore a lower bound, which is how the engine
-// treats it (engine.h, windowed facts).
+// Every penalty it remembers is also written, trimmed to what the history needs, to the penalty
+// history topic (caselink.penalty-history.v1, kept six years), which every instance follows from
+// the beginning on a thread of its own (HistoryFollower) and hands over through a PenaltyInbox:
+// so an instance counts the penalties other instances saw, and those older than the penalty
+// topic's 30 days. After a restart or a reassignment caselink-standards also refills it from the
+// penalty topic's partitions it was assigned (restore(), StandardsHandler::on_partitions_assigned).
+// What the follower has not read yet (just after a start, or a penalty another instance committed
+// moments ago) is not counted, nor is a penalty never reported to caselink. The count is
+// therefore a lower bound, which is how the engine treats it (engine.h, windowed facts).
 
 #include <cstddef>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "caselink/v1/envelope.pb.h"
+#include "services/lib/core/record.h"
 #include "services/daemons/standards/engine/types.h"
 
 namespace caselink::standards {
@@ -44,6 +51,8 @@ class PenaltyHistory {
   // restore runs between transactions' records and must not join the open transaction).
   // Returns false when the event is not one add() would remember.
   bool restore(const v1::Envelope& event);
+  // Whether add() remembers `event` (an imposed, dated, numbered penalty of a recognisable party).
+  static bool remembers(const v1::Envelope& event);
   void commit();
   void abort();
 
@@ -59,6 +68,25 @@ class PenaltyHistory {
   std::map<std::string, std::vector<SeenPenalty>> committed_;  // party key -> penalties
   std::deque<std::string> order_;                              // first-seen order, for eviction
   std::map<std::string, std::vector<SeenPenalty>> pending_;    // the open transaction's, by party
+};
+
+// Records read from the penalty history topic on the follower's thread, waiting for the loop's
+// thread (StandardsHandler decodes and takes them between records and on ticks, with the same
+// checks, the signature's included, as any record it reads).
+class PenaltyInbox {
+ public:
+  void push(ConsumedRecord record) {
+    std::lock_guard lock(mutex_);
+    waiting_.push_back(std::move(record));
+  }
+  std::vector<ConsumedRecord> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(waiting_, {});
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<ConsumedRecord> waiting_;
 };
 
 }  // namespace caselink::standards

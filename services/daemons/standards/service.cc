@@ -1,8 +1,10 @@
 #include "services/daemons/standards/service.h"
 
 #include "services/lib/kafka/read_to_end.h"
+#include "services/lib/logging/logging.h"
 #include "services/lib/runtime/stop_signal.h"
 #include "services/daemons/standards/engine/loader.h"
+#include "services/daemons/standards/history_follower.h"
 
 namespace caselink::standards {
 
@@ -27,6 +29,30 @@ Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& conte
   handler->set_restore_reader(&bundle.make<kafka::KafkaChangelogReader>(
       context.common.kafka, context.common.loop.group_id + "-restore",
       std::chrono::milliseconds(s.restore_timeout_ms), "standards.restore"));
+  if (!s.history_topic.empty() && s.penalty_history_parties > 0) {
+    // Held by the component's functions, so the bundle stops and destroys it before the handler.
+    auto inbox = std::make_shared<PenaltyInbox>();
+    handler->set_history_inbox(inbox);
+    auto follower = std::make_shared<HistoryFollower>(
+        context.common.kafka, context.common.loop.group_id + "-history-" + context.common.loop.instance_id,
+        s.history_topic, inbox);
+    // Started before the loop and waited for (at most standards.restore_timeout_ms), so the
+    // first records are judged with the history as committed at start.
+    const auto timeout = std::chrono::milliseconds(s.restore_timeout_ms);
+    bundle.components.push_back({"penalty history follower", [follower, timeout, topic = s.history_topic] {
+                                   if (Status st = follower->check_topic(); !st.ok()) return st;
+                                   follower->start();
+                                   if (!follower->wait_caught_up(timeout)) {
+                                     logging::get("standards.history")
+                                         ->error("penalty history: {} not read to its end within "
+                                                 "standards.restore_timeout_ms; going on (counts stay lower bounds, "
+                                                 "the follower keeps reading)",
+                                                 topic);
+                                   }
+                                   return Status::success();
+                                 },
+                                 [follower] { follower->stop(); }, {}});
+  }
   bundle.handler = std::move(handler);
   return bundle;
 }

@@ -17,6 +17,9 @@ inline constexpr const char* kEvidenceReceipt = "caselink.evidence.receipt.v1";
 // The audit log of evidence blob reads (CustodyEvent ACCESSED by caselink-evidence).
 inline constexpr const char* kEvidenceAccess = "caselink.evidence.access.v1";
 inline constexpr const char* kAdminPenalty = "caselink.admin-penalty.v1";
+// caselink-standards' copies of the imposed penalties it remembers (parties, decision, date,
+// offence), kept six years and read whole by every instance: the penalty history of windowed facts.
+inline constexpr const char* kPenaltyHistory = "caselink.penalty-history.v1";
 inline constexpr const char* kStandardsAssessment = "caselink.standards.assessment.v1";
 inline constexpr const char* kRecommendation = "caselink.recommendation.v1";
 inline constexpr const char* kAck = "caselink.ack.v1";

@@ -7,6 +7,7 @@ ENVELOPE_TOPICS = (
     "caselink.evidence.receipt.v1",
     "caselink.evidence.access.v1",
     "caselink.admin-penalty.v1",
+    "caselink.penalty-history.v1",
     "caselink.standards.assessment.v1",
     "caselink.recommendation.v1",
     "caselink.ack.v1",

@@ -2,6 +2,8 @@
 // supervision clues, deterministic ids, redelivery, ignored and refused inputs, rule reload.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -832,6 +834,55 @@ TEST_F(PenaltyHistoryTest, RestartRefillsTheHistoryFromTheAssignedPenaltyPartiti
   off->set_restore_reader(&topic);
   off->on_partitions_assigned({{"caselink.admin-penalty.v1", 1}});
   EXPECT_EQ(topic.reads, 3);
+}
+
+// The penalty history topic: a remembered penalty is copied there, trimmed to what the history
+// needs, and another instance that takes the copies from its inbox counts them.
+TEST_F(PenaltyHistoryTest, AnotherInstanceCountsThePenaltiesCopiedToTheHistoryTopic) {
+  auto first = make(1000);
+  std::vector<ConsumedRecord> copies;
+  for (const auto& [number, decided, act] : std::vector<std::tuple<const char*, const char*, const char*>>{
+           {"杭环罚〔2022〕1号", "2022-03-01T02:00:00Z", "2022-01-10"},
+           {"杭环罚〔2023〕2号", "2023-06-01T02:00:00Z", "2023-05-10"}}) {
+    auto r = first->handle(record(penalty(number, decided, act)));
+    std::vector<OutgoingRecord> on_history;
+    for (const auto& o : r.outputs) {
+      if (o.topic == envelope::topics::kPenaltyHistory) on_history.push_back(o);
+    }
+    ASSERT_EQ(on_history.size(), 1U) << number;
+    auto copy = envelope::decode(*on_history[0].value);
+    ASSERT_TRUE(copy.ok());
+    const auto& p = copy->administrative_penalty_reported();
+    EXPECT_EQ(p.decision_number(), number);
+    EXPECT_EQ(copy->producer_agency_id(), kProducerId);
+    EXPECT_TRUE(p.facts().empty()) << "no facts, amounts or addresses in the copy";
+    ASSERT_EQ(p.penalized_parties_size(), 1);
+    EXPECT_EQ(p.penalized_parties(0).name(), "杭州某电镀有限公司");
+    EXPECT_TRUE(p.penalized_parties(0).suspect_id().empty());
+    ConsumedRecord consumed;
+    consumed.topic = on_history[0].topic;
+    consumed.key = on_history[0].key;
+    consumed.value = on_history[0].value;
+    copies.push_back(consumed);
+  }
+  first->on_transaction_committed();
+
+  auto other = make(1000);
+  auto inbox = std::make_shared<PenaltyInbox>();
+  other->set_history_inbox(inbox);
+  for (auto& c : copies) inbox->push(c);
+  auto r = other->handle(record(penalty("杭环罚〔2024〕42号", "2024-05-10T02:00:00Z", "2024-03-01")));
+  EXPECT_EQ(outcome(r), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
+  ASSERT_NE(prior_item(r), nullptr);
+  EXPECT_EQ(prior_item(r)->fact_source(), "counted");
+  EXPECT_EQ(prior_item(r)->cited_records_size(), 2);
+
+  Settings off;
+  off.history_topic = "";
+  StandardsHandler without(off, rules_, nullptr, clock_, nullptr, nullptr);
+  for (const auto& o : without.handle(record(penalty("杭环罚〔2022〕1号", "2022-03-01T02:00:00Z", "2022-01-10"))).outputs) {
+    EXPECT_NE(o.topic, envelope::topics::kPenaltyHistory) << "history_topic \"\": no copy";
+  }
 }
 
 TEST_F(PenaltyHistoryTest, OneOutsideTheWindowAbortedOrHistoryOffCountsNothingDecisive) {

@@ -17,6 +17,7 @@
 #include "services/lib/kafka/transactional_loop.h"
 #include "services/daemons/standards/engine/loader.h"
 #include "services/daemons/standards/handler.h"
+#include "services/daemons/standards/history_follower.h"
 #include "tests/support/kafka_test_env.h"
 
 namespace caselink::standards {
@@ -89,13 +90,14 @@ struct Topics {
   std::string assessments = testing::unique_name("it.standards.assessment");
   std::string alerts = testing::unique_name("it.standards.alert");
   std::string dlq = testing::unique_name("it.standards.dlq");
+  std::string history = testing::unique_name("it.standards.history");
 };
 
 // Runs the loop with a fresh handler (by default in a fresh consumer group, so it reads from the
 // start) until `done` holds or the deadline passes, then stops it cleanly. The handler refills
 // its penalty history through a KafkaChangelogReader, as in the service.
 void run_instance(const std::string& bootstrap, const Topics& topics, const std::function<bool()>& done,
-                  const std::string& group = testing::unique_name("it.standards.group")) {
+                  const std::string& group = testing::unique_name("it.standards.group"), bool follow_history = false) {
   auto rules = load_rule_set(CASELINK_RULES_DIR);
   ASSERT_TRUE(rules.ok()) << rules.error().message;
   Settings settings;
@@ -103,6 +105,7 @@ void run_instance(const std::string& bootstrap, const Topics& topics, const std:
   settings.assessment_topic = topics.assessments;
   settings.alert_topic = topics.alerts;
   settings.penalty_topic = topics.penalties;
+  settings.history_topic = topics.history;
   SystemClock clock;
   std::atomic<bool> reload{false};
   auto rule_set = std::make_shared<const RuleSet>(std::move(*rules));
@@ -113,6 +116,16 @@ void run_instance(const std::string& bootstrap, const Topics& topics, const std:
   kafka::KafkaSettings kafka = testing::kafka_settings(bootstrap);
   kafka::KafkaChangelogReader restore(kafka, group + "-restore", std::chrono::seconds(60), "it.standards.restore");
   handler.set_restore_reader(&restore);
+  // As the service does (service.cc): the history topic followed and read to its end first.
+  std::unique_ptr<HistoryFollower> follower;
+  if (follow_history) {
+    auto inbox = std::make_shared<PenaltyInbox>();
+    handler.set_history_inbox(inbox);
+    follower = std::make_unique<HistoryFollower>(kafka, group + "-history", topics.history, inbox);
+    ASSERT_TRUE(follower->check_topic().ok());
+    follower->start();
+    ASSERT_TRUE(follower->wait_caught_up(std::chrono::seconds(60)));
+  }
   kafka::LoopSettings loop;
   loop.group_id = group;
   loop.input_topics = {topics.referrals, topics.penalties};
@@ -142,7 +155,9 @@ class StandardsIntegration : public ::testing::Test {
     }
     bootstrap = std::move(found);
     ASSERT_TRUE(testing::create_topics(*bootstrap,
-                                       {topics.referrals, topics.penalties, topics.assessments, topics.alerts}, 3)
+                                       {topics.referrals, topics.penalties, topics.assessments, topics.alerts,
+                                        topics.history},
+                                       3)
                     .ok());
     ASSERT_TRUE(testing::create_topics(*bootstrap, {topics.dlq}, 1).ok());
   }
@@ -297,6 +312,48 @@ TEST_F(StandardsIntegration, RestartedInstanceCountsThePenaltiesHandledBefore) {
   ASSERT_EQ(all.size(), 3U) << "the restarted instance starts at the committed offsets: one new assessment";
   std::optional<v1::StandardsAssessment> last;
   for (const auto& r : all) {
+    auto env = envelope::decode(*r.value);
+    ASSERT_TRUE(env.ok());
+    if (env->standards_assessment().subject_event_id() == third.event_id()) last = env->standards_assessment();
+  }
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD) << last->DebugString();
+  bool counted = false;
+  for (const auto& item : last->conclusions(0).items()) {
+    if (item.facts_size() == 1 && item.facts(0) == "prior_penalties_count") {
+      counted = item.fact_source() == "counted" && item.cited_records_size() == 2;
+    }
+  }
+  EXPECT_TRUE(counted) << last->DebugString();
+}
+
+// Issue 16: a party's penalty handled by another instance (here: on a penalty topic the second
+// instance never reads) is counted through the penalty history topic, which the second instance
+// follows whole before its loop starts, as the service does.
+TEST_F(StandardsIntegration, APenaltyHandledByAnotherInstanceIsCountedThroughTheHistoryTopic) {
+  kafka::KafkaSettings kafka = testing::kafka_settings(*bootstrap);
+  auto producer = kafka::make_idempotent_producer(kafka, "it-standards-history-seeder");
+  ASSERT_TRUE(producer.ok());
+  for (const auto& env : {company_penalty("env-it-h1", "2022-03-01T02:00:00Z", "2022-01-10"),
+                          company_penalty("env-it-h2", "2023-06-01T02:00:00Z", "2023-05-10")}) {
+    ASSERT_TRUE((*producer)->send(envelope::to_record(env, topics.penalties)).ok());
+  }
+  const auto read = [&](const std::string& topic, size_t n) {
+    return testing::read_topic(*bootstrap, topic, testing::Isolation::kReadCommitted, n, std::chrono::seconds(2),
+                               std::chrono::milliseconds(500));
+  };
+  run_instance(*bootstrap, topics, [&] { return read(topics.history, 2).size() >= 2; });
+  ASSERT_EQ(read(topics.history, 2).size(), 2U) << "one copy per remembered penalty";
+
+  Topics other = topics;  // the same outputs and history, its own penalty topic
+  other.penalties = testing::unique_name("it.standards.penalty-other");
+  ASSERT_TRUE(testing::create_topics(*bootstrap, {other.penalties}, 3).ok());
+  const v1::Envelope third = company_penalty("env-it-h3", "2024-05-10T02:00:00Z", "2024-03-01");
+  ASSERT_TRUE((*producer)->send(envelope::to_record(third, other.penalties)).ok());
+  run_instance(*bootstrap, other, [&] { return read(topics.assessments, 3).size() >= 3; },
+               testing::unique_name("it.standards.group"), /*follow_history=*/true);
+  std::optional<v1::StandardsAssessment> last;
+  for (const auto& r : read(topics.assessments, 3)) {
     auto env = envelope::decode(*r.value);
     ASSERT_TRUE(env.ok());
     if (env->standards_assessment().subject_event_id() == third.event_id()) last = env->standards_assessment();

@@ -365,6 +365,7 @@ TEST(TopicSpec, ShippedSpecIsValid) {
       "caselink.evidence.receipt.v1",
       "caselink.evidence.access.v1",
       "caselink.admin-penalty.v1",
+      "caselink.penalty-history.v1",
       "caselink.standards.assessment.v1",
       "caselink.recommendation.v1",
       "caselink.ack.v1",
@@ -409,6 +410,8 @@ TEST(TopicSpec, ShippedSpecIsValid) {
       EXPECT_EQ(t.retention_ms, kDay);
     } else if (t.name == "caselink.classcase.v1" || t.name == "caselink.evidence.access.v1") {
       EXPECT_EQ(t.retention_ms, -1);  // the governance record of class cases, the blob-read audit: kept
+    } else if (t.name == "caselink.penalty-history.v1") {
+      EXPECT_EQ(t.retention_ms, 6 * 365 * kDay);  // the longest window counted (5 years) and a year more
     } else if (t.name == "caselink.classcase.facts.v1") {
       EXPECT_EQ(t.retention_ms, 7 * kDay);  // a repartition step, read within seconds
     } else {
