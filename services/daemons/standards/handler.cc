@@ -59,10 +59,6 @@ struct StandardsHandler::Metrics {
         restored(r.counter("caselink_standards_penalty_history_restored_total",
                            "Imposed penalties read back from the penalty topic into the penalty history "
                            "(after a start or a reassignment).")
-                     .get()),
-        followed(r.counter("caselink_standards_penalty_history_followed_total",
-                           "Imposed penalties taken into the penalty history from the penalty history topic "
-                           "(standards.history_topic: other instances' and older ones; own ones come back too).")
                      .get()) {
     // Resolved once: a label lookup per record (two strings built and hashed) is measurable
     // when screening millions of penalty records.
@@ -89,7 +85,6 @@ struct StandardsHandler::Metrics {
   metrics::GaugeFamily& rule_set;
   metrics::Gauge& rules;
   metrics::Counter& restored;
-  metrics::Counter& followed;
 };
 
 RuleSetLimits rule_set_limits(const Settings& s) {
@@ -219,29 +214,7 @@ void StandardsHandler::maybe_reload() {
 
 std::vector<OutgoingRecord> StandardsHandler::on_tick(TimePoint) {
   maybe_reload();
-  drain_history_inbox();
   return {};
-}
-
-// Between records (never inside the open transaction's history: restore() goes to the committed
-// part, and PenaltyHistory::earlier() reads both).
-void StandardsHandler::drain_history_inbox() {
-  if (history_inbox_ == nullptr) {
-    return;
-  }
-  size_t remembered = 0;
-  for (const ConsumedRecord& record : history_inbox_->take()) {
-    auto decoded = kafka::decode_record(record);  // the signature checked as for any input
-    if (!decoded.ok()) {
-      log()->warn("penalty history: record {}/{}@{} not taken: {}", record.topic, record.partition, record.offset,
-                  decoded.error().describe());
-      continue;
-    }
-    remembered += history_.restore(*decoded) ? 1 : 0;
-  }
-  if (metrics_ && remembered > 0) {
-    metrics_->followed.inc(remembered);
-  }
 }
 
 // Only what the history needs: the parties' document type, masked number and name, the decision
@@ -302,7 +275,6 @@ void StandardsHandler::on_transaction_aborted() {
 
 kafka::HandlerResult StandardsHandler::handle(const ConsumedRecord& record) {
   maybe_reload();
-  drain_history_inbox();
   auto decoded = kafka::decode_record(record);
   if (!decoded.ok()) {
     if (metrics_) {

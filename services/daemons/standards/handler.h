@@ -108,9 +108,9 @@ class StandardsHandler final : public kafka::RecordHandler {
   // The reader of the penalty topic for restores (kafka::KafkaChangelogReader in the service;
   // it must outlive the handler's use of it).
   void set_restore_reader(kafka::ChangelogReader* reader) { restore_reader_ = reader; }
-  // Penalties the history follower read from settings.history_topic (service.cc); drained into
-  // the penalty history between records and on ticks.
-  void set_history_inbox(std::shared_ptr<PenaltyInbox> inbox) { history_inbox_ = std::move(inbox); }
+  // The penalty history, which the history follower (service.cc) fills from settings.history_topic
+  // on its own thread (PenaltyHistory's committed part is thread-safe).
+  PenaltyHistory& penalty_history() { return history_; }
 
  private:
   struct Metrics;
@@ -120,7 +120,6 @@ class StandardsHandler final : public kafka::RecordHandler {
   // checks for records handled and records restored into the penalty history.
   Result<CaseFacts> input_facts(const v1::Envelope& in) const;
   void restore_history(const std::vector<int32_t>& partitions);
-  void drain_history_inbox();
   // The trimmed copy of a remembered penalty for settings.history_topic, if it is one.
   std::optional<OutgoingRecord> history_record(const v1::Envelope& in) const;
   v1::Envelope assessment_envelope(const v1::Envelope& in, v1::StandardsAssessment assessment, TimePoint occurred,
@@ -143,7 +142,6 @@ class StandardsHandler final : public kafka::RecordHandler {
   PenaltyHistory history_;
   kafka::ChangelogReader* restore_reader_ = nullptr;
   std::set<int32_t> restored_partitions_;  // of settings_.penalty_topic, while assigned
-  std::shared_ptr<PenaltyInbox> history_inbox_;
 };
 
 // Loads the organ registry and checks that it covers every province of the rule catalogue (a

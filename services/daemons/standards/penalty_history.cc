@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "services/lib/envelope/codec.h"
+#include "services/lib/kafka/decode.h"
 #include "services/daemons/standards/mapping.h"
 
 namespace caselink::standards {
@@ -52,6 +53,7 @@ std::vector<SeenPenalty> PenaltyHistory::earlier(const v1::Envelope& event) cons
       out.push_back(p);
     }
   };
+  std::lock_guard lock(mutex_);
   for (const std::string& party : parties_of(event)) {
     if (auto it = committed_.find(party); it != committed_.end()) {
       std::for_each(it->second.begin(), it->second.end(), take);
@@ -99,11 +101,34 @@ void PenaltyHistory::add(const v1::Envelope& event) {
 bool PenaltyHistory::restore(const v1::Envelope& event) {
   const auto seen = capacity_ == 0 ? std::nullopt : remembered(event);
   const std::vector<std::string> parties = seen ? parties_of(event) : std::vector<std::string>{};
+  std::lock_guard lock(mutex_);
   for (const std::string& party : parties) {
     keep(party, *seen);
   }
   evict();
   return !parties.empty();
+}
+
+bool PenaltyHistory::restore_record(const ConsumedRecord& record, const std::string& producer, std::string* why) {
+  auto decoded = kafka::decode_record(record);
+  if (!decoded.ok()) {
+    *why = decoded.error().describe();
+    return false;
+  }
+  if (decoded->producer_agency_id() != producer) {
+    *why = "written by '" + decoded->producer_agency_id() + "', not " + producer + " (the topic's one writer)";
+    return false;
+  }
+  if (!restore(*decoded)) {
+    *why = "not a penalty the history remembers";
+    return false;
+  }
+  return true;
+}
+
+size_t PenaltyHistory::parties() const {
+  std::lock_guard lock(mutex_);
+  return committed_.size();
 }
 
 void PenaltyHistory::keep(const std::string& party, SeenPenalty penalty) {
@@ -126,6 +151,7 @@ void PenaltyHistory::evict() {
 }
 
 void PenaltyHistory::commit() {
+  std::lock_guard lock(mutex_);
   for (auto& [party, list] : pending_) {
     for (SeenPenalty& p : list) {
       keep(party, std::move(p));

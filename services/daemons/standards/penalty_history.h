@@ -51,12 +51,17 @@ class PenaltyHistory {
   // restore runs between transactions' records and must not join the open transaction).
   // Returns false when the event is not one add() would remember.
   bool restore(const v1::Envelope& event);
+  // A record of the penalty history topic, on the follower's thread: decoded and checked like any
+  // input (kafka::decode_record: key, validation, signature), accepted only from `producer` (the
+  // topic's one writer, caselink-standards), then restore()d. Returns false with the reason in
+  // `why` when it is not taken.
+  bool restore_record(const ConsumedRecord& record, const std::string& producer, std::string* why);
   // Whether add() remembers `event` (an imposed, dated, numbered penalty of a recognisable party).
   static bool remembers(const v1::Envelope& event);
   void commit();
   void abort();
 
-  size_t parties() const { return committed_.size(); }
+  size_t parties() const;
 
  private:
   // The penalty an event adds to each of its parties' histories, if it adds one.
@@ -65,28 +70,13 @@ class PenaltyHistory {
   void evict();
 
   size_t capacity_;
-  std::map<std::string, std::vector<SeenPenalty>> committed_;  // party key -> penalties
-  std::deque<std::string> order_;                              // first-seen order, for eviction
+  // The committed part is shared with the history follower's thread (restore_record); the open
+  // transaction's part (pending_) is the loop thread's alone.
+  mutable std::mutex mutex_;
+  std::map<std::string, std::vector<SeenPenalty>> committed_;  // party key -> penalties; mutex_
+  std::deque<std::string> order_;                              // first-seen order, for eviction; mutex_
   std::map<std::string, std::vector<SeenPenalty>> pending_;    // the open transaction's, by party
 };
 
-// Records read from the penalty history topic on the follower's thread, waiting for the loop's
-// thread (StandardsHandler decodes and takes them between records and on ticks, with the same
-// checks, the signature's included, as any record it reads).
-class PenaltyInbox {
- public:
-  void push(ConsumedRecord record) {
-    std::lock_guard lock(mutex_);
-    waiting_.push_back(std::move(record));
-  }
-  std::vector<ConsumedRecord> take() {
-    std::lock_guard lock(mutex_);
-    return std::exchange(waiting_, {});
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<ConsumedRecord> waiting_;
-};
 
 }  // namespace caselink::standards

@@ -31,13 +31,11 @@ Result<runtime::ServiceBundle> make_service(const runtime::ServiceContext& conte
       std::chrono::milliseconds(s.restore_timeout_ms), "standards.restore"));
   if (!s.history_topic.empty() && s.penalty_history_parties > 0) {
     // Held by the component's functions, so the bundle stops and destroys it before the handler.
-    auto inbox = std::make_shared<PenaltyInbox>();
-    handler->set_history_inbox(inbox);
     auto follower = std::make_shared<HistoryFollower>(
         context.common.kafka, context.common.loop.group_id + "-history-" + context.common.loop.instance_id,
-        s.history_topic, inbox);
+        s.history_topic, kProducerId, handler->penalty_history(), &context.registry);
     // Started before the loop and waited for (at most standards.restore_timeout_ms), so the
-    // first records are judged with the history as committed at start.
+    // first records are judged with the history as it stood at start.
     const auto timeout = std::chrono::milliseconds(s.restore_timeout_ms);
     bundle.components.push_back({"penalty history follower", [follower, timeout, topic = s.history_topic] {
                                    if (Status st = follower->check_topic(); !st.ok()) return st;

@@ -868,9 +868,15 @@ TEST_F(PenaltyHistoryTest, AnotherInstanceCountsThePenaltiesCopiedToTheHistoryTo
   first->on_transaction_committed();
 
   auto other = make(1000);
-  auto inbox = std::make_shared<PenaltyInbox>();
-  other->set_history_inbox(inbox);
-  for (auto& c : copies) inbox->push(c);
+  std::string why;
+  for (auto& c : copies) EXPECT_TRUE(other->penalty_history().restore_record(c, kProducerId, &why)) << why;
+  // Only the topic's one writer: an agency's own penalty envelope on the topic is not taken.
+  ConsumedRecord forged = record(penalty("杭环罚〔2023〕7号", "2023-07-01T02:00:00Z", "2023-06-10"));
+  EXPECT_FALSE(other->penalty_history().restore_record(forged, kProducerId, &why));
+  EXPECT_NE(why.find("not caselink-standards"), std::string::npos) << why;
+  ConsumedRecord garbage = copies[0];
+  garbage.value = "not an envelope";
+  EXPECT_FALSE(other->penalty_history().restore_record(garbage, kProducerId, &why));
   auto r = other->handle(record(penalty("杭环罚〔2024〕42号", "2024-05-10T02:00:00Z", "2024-03-01")));
   EXPECT_EQ(outcome(r), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD);
   ASSERT_NE(prior_item(r), nullptr);
