@@ -247,16 +247,25 @@ Side side_in_case(Snapshot s, const std::string& id) {
   return Side::kNone;
 }
 
-// S2 Art 24: the agency consults the police or the procuratorate, and they consult the agency —
-// parties of this case on the two sides, each in its own name. Being asked gives no role.
-std::optional<Refusal> consult_across_the_linkage(const Check& c) {
+// A consultation's sender (S2 Art 24) acts in its own name and, in a case the caller holds, is a
+// party of it. Sets *known when the case-dependent checks may follow.
+std::optional<Refusal> consulting_party_as_itself(const Check& c, bool* known) {
+  *known = false;
   if (auto refused = own_name(c, /*required=*/true)) {
     return refused;
   }
   if (c.snapshot == nullptr) {
     return std::nullopt;
   }
-  if (auto refused = member(c, /*strict=*/true)) {
+  *known = true;
+  return member(c, /*strict=*/true);
+}
+
+// S2 Art 24: the agency consults the police or the procuratorate, and they consult the agency —
+// parties of this case on the two sides, each in its own name. Being asked gives no role.
+std::optional<Refusal> consult_across_the_linkage(const Check& c) {
+  bool known = false;
+  if (auto refused = consulting_party_as_itself(c, &known); refused || !known) {
     return refused;
   }
   const std::string& consulted = c.event.consultation_requested().consulted_party_id();
@@ -272,13 +281,8 @@ std::optional<Refusal> consult_across_the_linkage(const Check& c) {
 
 // Only the party a consultation named answers it, once, in its own name.
 std::optional<Refusal> consulted_party(const Check& c) {
-  if (auto refused = own_name(c, /*required=*/true)) {
-    return refused;
-  }
-  if (c.snapshot == nullptr) {
-    return std::nullopt;
-  }
-  if (auto refused = member(c, /*strict=*/true)) {
+  bool known = false;
+  if (auto refused = consulting_party_as_itself(c, &known); refused || !known) {
     return refused;
   }
   const std::string& id = c.event.consultation_answered().consultation_id();

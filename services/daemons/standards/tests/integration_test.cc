@@ -144,6 +144,28 @@ void run_instance(const std::string& bootstrap, const Topics& topics, const std:
   ASSERT_TRUE(result.ok()) << result.error().describe();
 }
 
+// The assessment of `subject` on `topic` met the pollution threshold through two earlier
+// penalties that caselink counted itself and cited (prior_penalties_count).
+void expect_two_prior_penalties_counted(const std::string& bootstrap, const std::string& topic,
+                                        const v1::Envelope& subject) {
+  std::optional<v1::StandardsAssessment> found;
+  for (const auto& r : testing::read_topic(bootstrap, topic, testing::Isolation::kReadCommitted, 0,
+                                           std::chrono::seconds(20))) {
+    auto env = envelope::decode(*r.value);
+    ASSERT_TRUE(env.ok());
+    if (env->standards_assessment().subject_event_id() == subject.event_id()) found = env->standards_assessment();
+  }
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD) << found->DebugString();
+  bool counted = false;
+  for (const auto& item : found->conclusions(0).items()) {
+    if (item.facts_size() == 1 && item.facts(0) == "prior_penalties_count") {
+      counted = item.fact_source() == "counted" && item.cited_records_size() == 2;
+    }
+  }
+  EXPECT_TRUE(counted) << found->DebugString();
+}
+
 // Every test: the broker (or a skip that says why) and its own topics.
 class StandardsIntegration : public ::testing::Test {
  protected:
@@ -309,21 +331,7 @@ TEST_F(StandardsIntegration, RestartedInstanceCountsThePenaltiesHandledBefore) {
   const auto all = testing::read_topic(*bootstrap, topics.assessments, testing::Isolation::kReadCommitted, 0,
                                        std::chrono::seconds(20));
   ASSERT_EQ(all.size(), 3U) << "the restarted instance starts at the committed offsets: one new assessment";
-  std::optional<v1::StandardsAssessment> last;
-  for (const auto& r : all) {
-    auto env = envelope::decode(*r.value);
-    ASSERT_TRUE(env.ok());
-    if (env->standards_assessment().subject_event_id() == third.event_id()) last = env->standards_assessment();
-  }
-  ASSERT_TRUE(last.has_value());
-  EXPECT_EQ(last->outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD) << last->DebugString();
-  bool counted = false;
-  for (const auto& item : last->conclusions(0).items()) {
-    if (item.facts_size() == 1 && item.facts(0) == "prior_penalties_count") {
-      counted = item.fact_source() == "counted" && item.cited_records_size() == 2;
-    }
-  }
-  EXPECT_TRUE(counted) << last->DebugString();
+  expect_two_prior_penalties_counted(*bootstrap, topics.assessments, third);
 }
 
 // Issue 16: a party's penalty handled by another instance (here: on a penalty topic the second
@@ -355,21 +363,7 @@ TEST_F(StandardsIntegration, APenaltyHandledByAnotherInstanceIsCountedThroughThe
   ASSERT_TRUE((*producer)->send(envelope::to_record(third, other.penalties)).ok());
   run_instance(*bootstrap, other, [&] { return read(topics.assessments, 3).size() >= 3; },
                testing::unique_name("it.standards.group"), /*follow_history=*/true);
-  std::optional<v1::StandardsAssessment> last;
-  for (const auto& r : read(topics.assessments, 3)) {
-    auto env = envelope::decode(*r.value);
-    ASSERT_TRUE(env.ok());
-    if (env->standards_assessment().subject_event_id() == third.event_id()) last = env->standards_assessment();
-  }
-  ASSERT_TRUE(last.has_value());
-  EXPECT_EQ(last->outcome(), v1::ASSESSMENT_OUTCOME_MEETS_THRESHOLD) << last->DebugString();
-  bool counted = false;
-  for (const auto& item : last->conclusions(0).items()) {
-    if (item.facts_size() == 1 && item.facts(0) == "prior_penalties_count") {
-      counted = item.fact_source() == "counted" && item.cited_records_size() == 2;
-    }
-  }
-  EXPECT_TRUE(counted) << last->DebugString();
+  expect_two_prior_penalties_counted(*bootstrap, topics.assessments, third);
 }
 
 }  // namespace
