@@ -144,13 +144,28 @@ TEST_F(CaselinkctlIt, PartitionForKeyIsWhereTheBrokerPutTheRecord) {
   }
 }
 
+// 10:00 China time on the Monday of the China-time week of `latest`. The story below starts then,
+// 6 to 12 days ago (recent enough for the topics' retention), so its deadlines, counted by days
+// with a holiday roll-forward (CPL art. 105 for police steps), fall on working days whatever day
+// the test runs: with "5 days ago" a run late on a Sunday (UTC) had the police accept on a Tuesday
+// in China, the 3-day review then ended on a Saturday, rolled to Monday, and was not yet overdue
+// when the story's timer looked (it_ctl failed in CI at 15:40 UTC on a Sunday). Still dependent on
+// the calendar: in a week whose Thursday is a public holiday (e.g. 2026-10-01) the review rolls
+// past the timer and the test fails.
+TimePoint china_monday_10am(TimePoint latest) {
+  using namespace std::chrono;
+  const sys_days china_day = floor<days>(latest + hours(8));
+  const sys_days monday = china_day - (weekday{china_day} - Monday);
+  return monday + hours(2);  // 10:00 at UTC+8
+}
+
 TEST_F(CaselinkctlIt, ShowsACaseSyncHistoryAndCatchesAForgedSnapshot) {
   const std::string id = testing::unique_name("it-ctl-wage");
   const sync::CaseEngine engine(repo_rules(), {});
   sync::CaseRecord rec;
   TxnProducer sync_tx(bootstrap_);
   const TimePoint now = SystemClock().now();
-  const TimePoint t0 = now - std::chrono::hours(5 * 24);
+  const TimePoint t0 = china_monday_10am(now - std::chrono::hours(6 * 24));
   const auto day = std::chrono::hours(24);
 
   // Deadline id -> status, as the published snapshots say (the latest mention wins).
